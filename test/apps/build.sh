@@ -1,0 +1,16 @@
+#!/bin/sh
+# build.sh OUTDIR: builds every test app into OUTDIR
+# (hello.wasm, spin-go.wasm, wagi-go.wasm).
+set -eu
+if [ $# -ne 1 ]; then
+	echo "usage: $0 OUTDIR" >&2
+	exit 2
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+
+wat2wasm "$here/hello.wat" -o "$out/hello.wasm"
+cd "$here"
+GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-go.wasm" ./spin-go
+GOOS=wasip1 GOARCH=wasm go build -o "$out/wagi-go.wasm" ./wagi-go
