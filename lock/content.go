@@ -1,0 +1,73 @@
+package lock
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// ErrBlobNotFound is wrapped by Blobs.Open when it has no blob for a digest.
+var ErrBlobNotFound = errors.New("blob not found")
+
+// ErrDigestMismatch is wrapped by Materialize when content does not hash to
+// the digest the lock gives for it.
+var ErrDigestMismatch = errors.New("digest mismatch")
+
+// Blobs gives content by digest, typically the layers of an OCI artifact.
+// Open must return an error wrapping ErrBlobNotFound when it does not hold d,
+// so Materialize can fall back to archives. Callers verify what they read;
+// implementations need not.
+type Blobs interface {
+	Open(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
+}
+
+// Content is where a lock's digests are resolved: Blobs directly, or a
+// regular file inside one of the Archives (tar+gzip blobs held by Blobs, whose
+// files are addressed by the sha256 of their bytes, not by entry name).
+type Content struct {
+	Blobs    Blobs
+	Archives []digest.Digest
+	// MaxUnpackedSize bounds the total decompressed size of all archives
+	// unpacked by one Materialize call; 0 means DefaultMaxUnpackedSize.
+	MaxUnpackedSize int64
+}
+
+// DefaultMaxUnpackedSize is the archive unpacking limit used when
+// Content.MaxUnpackedSize is 0.
+const DefaultMaxUnpackedSize int64 = 4 << 30
+
+// MapBlobs is an in-memory Blobs, handy for tests and small tools.
+type MapBlobs map[digest.Digest][]byte
+
+// Open implements Blobs.
+func (m MapBlobs) Open(_ context.Context, d digest.Digest) (io.ReadCloser, error) {
+	b, ok := m[d]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", d, ErrBlobNotFound)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// inlineEncoding matches Spin's BASE64_STANDARD_NO_PAD: standard alphabet,
+// padding and non-zero trailing bits rejected. A function rather than a
+// package variable so there is no shared mutable state.
+func inlineEncoding() *base64.Encoding { return base64.RawStdEncoding.Strict() }
+
+// DecodeInline decodes a lock `inline` value. "" is an empty file.
+func DecodeInline(s string) ([]byte, error) {
+	b, err := inlineEncoding().DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("lock: inline content: %w", err)
+	}
+	return b, nil
+}
+
+// EncodeInline encodes b as a lock `inline` value.
+func EncodeInline(b []byte) string {
+	return inlineEncoding().EncodeToString(b)
+}
