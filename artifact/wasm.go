@@ -1,0 +1,157 @@
+package artifact
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// A minimal WebAssembly binary reader: enough to tell a core module from a
+// component and to list a core module's exports. It reads section headers
+// and the export section only, through an io.ReaderAt, so large modules are
+// not read whole.
+
+var wasmMagic = []byte{0x00, 'a', 's', 'm'}
+
+var (
+	wasmVersionCore      = []byte{0x01, 0x00, 0x00, 0x00}
+	wasmVersionComponent = []byte{0x0d, 0x00, 0x01, 0x00}
+)
+
+const (
+	wasmSectionExport = 7
+	wasmExternFunc    = 0
+	maxExportSection  = 16 << 20
+)
+
+// wasmExport is one entry of a core module's export section.
+type wasmExport struct {
+	name string
+	kind byte // 0 func, 1 table, 2 memory, 3 global, 4 tag
+}
+
+// wasmInfo is what inspectWasm learns of a binary.
+type wasmInfo struct {
+	component bool
+	exports   []wasmExport
+}
+
+func (w *wasmInfo) exportsFunc(name string) bool {
+	for _, e := range w.exports {
+		if e.kind == wasmExternFunc && e.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *wasmInfo) exportNames() []string {
+	names := make([]string, 0, len(w.exports))
+	for _, e := range w.exports {
+		names = append(names, e.name)
+	}
+	return names
+}
+
+// inspectWasm reads the header of the wasm binary r (size bytes) and, for a
+// core module, its exports.
+func inspectWasm(r io.ReaderAt, size int64) (*wasmInfo, error) {
+	var hdr [8]byte
+	if n, _ := r.ReadAt(hdr[:], 0); n < len(hdr) || !bytes.Equal(hdr[:4], wasmMagic) {
+		return nil, errors.New("not a WebAssembly binary (bad magic)")
+	}
+	switch {
+	case bytes.Equal(hdr[4:], wasmVersionComponent):
+		return &wasmInfo{component: true}, nil
+	case !bytes.Equal(hdr[4:], wasmVersionCore):
+		return nil, fmt.Errorf("unsupported WebAssembly version/layer % x", hdr[4:])
+	}
+	info := &wasmInfo{}
+	off := int64(len(hdr))
+	for off < size {
+		// A section header is an id byte and a LEB128 u32 size (≤ 5 bytes).
+		var sh [6]byte
+		n, err := r.ReadAt(sh[:], off)
+		if n == 0 {
+			return nil, fmt.Errorf("read section header at offset %d: %w", off, err)
+		}
+		id := sh[0]
+		secSize, m, err := readULEB32(sh[1:n])
+		if err != nil {
+			return nil, fmt.Errorf("section header at offset %d: %w", off, err)
+		}
+		start := off + 1 + int64(m)
+		if int64(secSize) > size-start {
+			return nil, fmt.Errorf("section %d at offset %d: size %d runs past the end of the binary", id, off, secSize)
+		}
+		if id == wasmSectionExport {
+			if secSize > maxExportSection {
+				return nil, fmt.Errorf("export section of %d bytes is too large", secSize)
+			}
+			sec := make([]byte, secSize)
+			if n, err := r.ReadAt(sec, start); n != len(sec) {
+				return nil, fmt.Errorf("read export section: %w", err)
+			}
+			exports, err := parseExportSection(sec)
+			if err != nil {
+				return nil, fmt.Errorf("export section: %w", err)
+			}
+			info.exports = exports
+			return info, nil
+		}
+		off = start + int64(secSize)
+	}
+	return info, nil
+}
+
+// parseExportSection decodes vec(export), export = name kind index.
+func parseExportSection(b []byte) ([]wasmExport, error) {
+	count, n, err := readULEB32(b)
+	if err != nil {
+		return nil, err
+	}
+	b = b[n:]
+	if int64(count) > int64(len(b)) { // every export takes at least 3 bytes
+		return nil, fmt.Errorf("export count %d exceeds the section size", count)
+	}
+	exports := make([]wasmExport, 0, count)
+	for i := uint32(0); i < count; i++ {
+		nameLen, n, err := readULEB32(b)
+		if err != nil {
+			return nil, fmt.Errorf("export %d: name length: %w", i, err)
+		}
+		b = b[n:]
+		if int64(nameLen)+1 > int64(len(b)) {
+			return nil, fmt.Errorf("export %d: truncated", i)
+		}
+		e := wasmExport{name: string(b[:nameLen]), kind: b[nameLen]}
+		b = b[nameLen+1:]
+		if _, n, err = readULEB32(b); err != nil {
+			return nil, fmt.Errorf("export %q: index: %w", e.name, err)
+		}
+		b = b[n:]
+		exports = append(exports, e)
+	}
+	return exports, nil
+}
+
+// readULEB32 decodes an unsigned LEB128 number of at most 32 bits from the
+// start of b, returning it and the number of bytes used.
+func readULEB32(b []byte) (uint32, int, error) {
+	var v uint32
+	for i := 0; i < 5; i++ {
+		if i >= len(b) {
+			return 0, 0, io.ErrUnexpectedEOF
+		}
+		c := b[i]
+		if i == 4 && c > 0x0f {
+			return 0, 0, errors.New("LEB128 value overflows 32 bits")
+		}
+		v |= uint32(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			return v, i + 1, nil
+		}
+	}
+	return 0, 0, errors.New("LEB128 value too long")
+}
