@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -60,6 +61,10 @@ func inlineEncoding() *base64.Encoding { return base64.RawStdEncoding.Strict() }
 
 // DecodeInline decodes a lock `inline` value. "" is an empty file.
 func DecodeInline(s string) ([]byte, error) {
+	// Go's decoder skips CR and LF even in strict mode; Spin's does not.
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return nil, fmt.Errorf("lock: inline content: illegal line break at offset %d", i)
+	}
 	b, err := inlineEncoding().DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("lock: inline content: %w", err)
