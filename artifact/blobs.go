@@ -57,6 +57,9 @@ func newContent(p content.Provider, m ocispec.Manifest) lock.Content {
 // layer of the manifest, or a layer missing from the content store, gives an
 // error wrapping lock.ErrBlobNotFound.
 func (b *layerBlobs) Open(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
+	if err := d.Validate(); err != nil {
+		return nil, fmt.Errorf("artifact: open blob %q: %w", d, err)
+	}
 	desc, ok := b.layers[d]
 	if !ok {
 		return nil, fmt.Errorf("artifact: %s is not a wasm, data or archive layer of the manifest: %w", d, lock.ErrBlobNotFound)

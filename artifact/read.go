@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 
+	// go-digest needs the hash implementations registered.
+	_ "crypto/sha256"
+	_ "crypto/sha512"
+
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
