@@ -1,0 +1,365 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// DefaultNamespace is the containerd namespace the harness uses.
+const DefaultNamespace = "spinoci-e2e"
+
+// Containerd is a containerd daemon of a pinned version with its own root,
+// state, sockets and shim socket_dir under a temporary directory.
+type Containerd struct {
+	Version   string
+	Dir       string // the temporary directory holding everything below
+	Root      string
+	State     string
+	Address   string // the gRPC socket (the ttrpc one is Address + ".ttrpc")
+	SocketDir string // the shims' socket_dir
+	Config    string
+	Log       string
+	// Namespace is the namespace Ctr uses (DefaultNamespace unless changed).
+	Namespace string
+
+	t        T
+	ctr      string
+	proc     *process
+	stopOnce sync.Once
+}
+
+// StartContainerd starts the pinned containerd version with the shim's
+// directory first on its PATH and waits for its socket. It is stopped by t's
+// cleanup (see Stop).
+func StartContainerd(t T, version string) *Containerd {
+	t.Helper()
+	paths := LoadPaths()
+	bin, ctr := paths.Containerd(version)
+	for _, f := range []string{bin, ctr} {
+		if _, err := os.Stat(f); err != nil {
+			t.Skipf("containerd %s missing (%v): run `make tools`", version, err)
+		}
+	}
+	// Everything under one short directory: socket_dir must be at most 42
+	// characters and unix socket paths at most 108 bytes.
+	dir := TempDir(t, "sc")
+	d := &Containerd{
+		Version:   version,
+		Dir:       dir,
+		Root:      filepath.Join(dir, "root"),
+		State:     filepath.Join(dir, "state"),
+		Address:   filepath.Join(dir, "c.sock"),
+		SocketDir: filepath.Join(dir, "s"),
+		Config:    filepath.Join(dir, "config.toml"),
+		Log:       filepath.Join(dir, "containerd.log"),
+		Namespace: DefaultNamespace,
+		t:         t,
+		ctr:       ctr,
+	}
+	if len(d.SocketDir) > 42 {
+		t.Fatalf("socket_dir %s is longer than 42 characters", d.SocketDir)
+	}
+	if err := os.WriteFile(d.Config, []byte(d.config(filepath.Join(dir, "opt"))), 0o644); err != nil {
+		t.Fatalf("containerd config: %v", err)
+	}
+	// The shim is found through the daemon's PATH (bin/ first); the runc shim
+	// (benchmark) sits next to containerd.
+	path := filepath.Dir(paths.Shim) + ":" + filepath.Dir(bin) + ":" + os.Getenv("PATH")
+	env := envWith("PATH=" + path)
+	proc, err := startProcess("containerd "+version, d.Log, env, bin, "--config", d.Config, "--log-level", "debug")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	d.proc = proc
+	t.Cleanup(d.Stop)
+	if err := d.waitReady(30 * time.Second); err != nil {
+		t.Fatalf("containerd %s: %v\ncontainerd log (tail):\n%s", version, err, proc.logTail(80))
+	}
+	t.Logf("containerd %s on %s (root %s)", version, d.Address, d.Root)
+	return d
+}
+
+func (d *Containerd) config(optDir string) string {
+	return fmt.Sprintf(`version = 3
+root = %q
+state = %q
+imports = []
+# No CRI for now; NRI would listen on a fixed system-wide socket.
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.nri.v1.nri"]
+
+[grpc]
+  address = %q
+
+[plugins.'io.containerd.internal.v1.opt']
+  path = %q
+
+[plugins.'io.containerd.shim.v1.manager']
+  socket_dir = %q
+
+[[plugins.'io.containerd.transfer.v1.local'.unpack_config]]
+  platform = "linux/amd64"
+  snapshotter = "native"
+
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "native"
+`, d.Root, d.State, d.Address, optDir, d.SocketDir)
+}
+
+func (d *Containerd) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if d.proc.exited() {
+			return fmt.Errorf("exited: %v", d.proc.waitErr)
+		}
+		if c, err := net.Dial("unix", d.Address); err == nil {
+			c.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			out, code := d.ctrQuiet(ctx, "version")
+			cancel()
+			if code == 0 {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("ctr version: %s", out)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("socket %s not answering after %v", d.Address, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Stop stops the daemon (SIGTERM, then SIGKILL after 10 s), then waits up to
+// 5 s for every shim (and app process) it started to be gone: one still alive
+// then is a leak, which fails t and is killed. It is idempotent and runs as a
+// cleanup of StartContainerd's t.
+func (d *Containerd) Stop() {
+	d.stopOnce.Do(func() {
+		if d.proc.exited() {
+			d.t.Errorf("containerd %s had exited by itself: %v", d.Version, d.proc.waitErr)
+		} else if killed := d.proc.stop(10 * time.Second); killed {
+			d.t.Errorf("containerd %s did not stop within 10s of SIGTERM; killed", d.Version)
+		}
+		left := d.waitProcsGone(5*time.Second, d.Procs)
+		if len(left) > 0 {
+			var lines []string
+			for _, p := range left {
+				lines = append(lines, "  "+p.String())
+			}
+			d.t.Errorf("containerd %s: processes outlived the daemon stop by more than 5s (killed now):\n%s",
+				d.Version, strings.Join(lines, "\n"))
+			killProcs(left)
+		}
+		if d.t.Failed() {
+			d.t.Logf("containerd %s log (tail of %s):\n%s", d.Version, d.Log, d.proc.logTail(300))
+		}
+	})
+}
+
+// Procs lists the live processes belonging to this daemon other than the
+// daemon itself: shims (they carry its socket path in their arguments and
+// environment), their children (working directory under Dir), and ctr
+// clients.
+func (d *Containerd) Procs() []Proc {
+	daemonPID := -1
+	if d.proc != nil && !d.proc.exited() {
+		daemonPID = d.proc.cmd.Process.Pid
+	}
+	return FindProcs(func(p Proc) bool {
+		if p.PID == daemonPID {
+			return false
+		}
+		return p.mentions(d.Address) || cwdUnder(p.PID, d.Dir)
+	})
+}
+
+// TaskProcs lists the live processes of container id: its shim (started with
+// `-id <id>`) and any process working in its bundle.
+func (d *Containerd) TaskProcs(id string) []Proc {
+	bundle := d.Bundle(id)
+	return FindProcs(func(p Proc) bool {
+		if p.hasFlag("-id", id) && p.mentions(d.Address) {
+			return true
+		}
+		return cwdUnder(p.PID, bundle)
+	})
+}
+
+func cwdUnder(pid int, dir string) bool {
+	cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+	if err != nil {
+		return false
+	}
+	return cwd == dir || strings.HasPrefix(cwd, dir+"/")
+}
+
+func (d *Containerd) waitProcsGone(timeout time.Duration, list func() []Proc) []Proc {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := list()
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Bundle is the task bundle directory of container id.
+func (d *Containerd) Bundle(id string) string {
+	return filepath.Join(d.State, "io.containerd.runtime.v2.task", d.Namespace, id)
+}
+
+// AppDir is where the shim materialises container id's app.
+func (d *Containerd) AppDir(id string) string {
+	return filepath.Join(d.Root, RuntimeType, "apps", d.Namespace, id)
+}
+
+// BlobPath is the file of a blob in the daemon's content store.
+func (d *Containerd) BlobPath(dg digest.Digest) string {
+	return filepath.Join(d.Root, "io.containerd.content.v1.content", "blobs", dg.Algorithm().String(), dg.Encoded())
+}
+
+// Ctr runs `ctr -a <socket> -n <namespace> args...` with the native
+// snapshotter, logging the command and its output, with a 2-minute limit.
+func (d *Containerd) Ctr(args ...string) (string, int) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return d.CtrContext(ctx, args...)
+}
+
+// CtrContext is Ctr with a caller-supplied context.
+func (d *Containerd) CtrContext(ctx context.Context, args ...string) (string, int) {
+	d.t.Helper()
+	d.t.Logf("$ ctr %s", strings.Join(args, " "))
+	out, code := d.ctrQuiet(ctx, args...)
+	if s := strings.TrimRight(out, "\n"); s != "" {
+		d.t.Logf("%s", indent(truncate(s, 4000)))
+	}
+	if code != 0 {
+		d.t.Logf("  (exit %d)", code)
+	}
+	return out, code
+}
+
+func (d *Containerd) ctrQuiet(ctx context.Context, args ...string) (string, int) {
+	cmd := d.CtrCommand(ctx, args...)
+	var buf bytes.Buffer
+	cmd.Stdout = &buf
+	cmd.Stderr = &buf
+	err := cmd.Run()
+	return buf.String(), exitCode(err)
+}
+
+// CtrCommand prepares a ctr command (for commands that run in the
+// background, such as a foreground `ctr run`) without starting it.
+func (d *Containerd) CtrCommand(ctx context.Context, args ...string) *exec.Cmd {
+	full := append([]string{"-a", d.Address, "-n", d.Namespace}, args...)
+	cmd := exec.CommandContext(ctx, d.ctr, full...)
+	cmd.Env = envWith("CONTAINERD_SNAPSHOTTER=native", "CONTAINERD_ADDRESS="+d.Address, "CONTAINERD_NAMESPACE="+d.Namespace)
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	return -1
+}
+
+// Pull runs `ctr image pull --plain-http ref`, logging only a summary (the
+// progress output is long), and fails t if the pull fails.
+func (d *Containerd) Pull(ref string) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	start := time.Now()
+	out, code := d.ctrQuiet(ctx, "image", "pull", "--plain-http", ref)
+	if code != 0 {
+		d.t.Fatalf("$ ctr image pull --plain-http %s: exit %d\n%s", ref, code, out)
+	}
+	d.t.Logf("$ ctr image pull --plain-http %s  (ok, %v)", ref, time.Since(start).Round(time.Millisecond))
+}
+
+// TaskStatus returns the STATUS column of `ctr task ls` for id, or "" when
+// there is no such task.
+func (d *Containerd) TaskStatus(id string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, _ := d.ctrQuiet(ctx, "task", "ls")
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == id {
+			return f[2]
+		}
+	}
+	return ""
+}
+
+// WaitTaskStatus polls `ctr task ls` until id has the status (e.g. "STOPPED";
+// "" for no task) and returns how long that took.
+func (d *Containerd) WaitTaskStatus(id, status string, timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	last := ""
+	for {
+		last = d.TaskStatus(id)
+		if last == status {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > timeout {
+			return time.Since(start), fmt.Errorf("task %s: status %q, want %q after %v", id, last, status, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Leftovers reports what container id left behind: a task, a process (shim
+// or app), an app directory, a bundle. It waits up to 5 s for them to go
+// (shims exit asynchronously) and returns nil when nothing is left.
+func (d *Containerd) Leftovers(id string) []string {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var left []string
+		if st := d.TaskStatus(id); st != "" {
+			left = append(left, fmt.Sprintf("task %s (%s)", id, st))
+		}
+		for _, p := range d.TaskProcs(id) {
+			left = append(left, "process "+p.String())
+		}
+		for _, dir := range []string{d.AppDir(id), d.Bundle(id)} {
+			if _, err := os.Stat(dir); err == nil {
+				left = append(left, "directory "+dir)
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			return left
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + fmt.Sprintf("... (%d more bytes)", len(s)-n)
+}

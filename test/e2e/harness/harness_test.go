@@ -1,0 +1,130 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/spinoci/spinoci/artifact"
+)
+
+func TestComponentBinaryIsWat2WasmOfEmptyComponent(t *testing.T) {
+	want, err := wasmtime.Wat2Wasm("(component)")
+	if err != nil {
+		t.Fatalf("Wat2Wasm: %v", err)
+	}
+	if got := ComponentBinary(); !bytes.Equal(got, want) {
+		t.Fatalf("ComponentBinary() = % x, Wat2Wasm(\"(component)\") = % x", got, want)
+	}
+}
+
+func TestSplitRepoTag(t *testing.T) {
+	for _, tc := range []struct {
+		in, repo, tag string
+		ok            bool
+	}{
+		{"e2e/app:v1", "e2e/app", "v1", true},
+		{"app:latest", "app", "latest", true},
+		{"e2e/app", "", "", false},
+		{"a:b/c", "", "", false},
+	} {
+		repo, tag, ok := splitRepoTag(tc.in)
+		if repo != tc.repo || tag != tc.tag || ok != tc.ok {
+			t.Errorf("splitRepoTag(%q) = %q, %q, %v; want %q, %q, %v", tc.in, repo, tag, ok, tc.repo, tc.tag, tc.ok)
+		}
+	}
+}
+
+func TestUnescapeMountinfo(t *testing.T) {
+	if got := unescapeMountinfo(`/tmp/a\040b\134c`); got != `/tmp/a b\c` {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestLocalLockOfMultiApp(t *testing.T) {
+	p := LoadPaths()
+	for _, a := range []string{AppHello, AppSpinGo, AppWagiGo} {
+		if _, err := os.Stat(p.App(a)); err != nil {
+			t.Skipf("test apps not built (%v): run `make testapps`", err)
+		}
+	}
+	files := t.TempDir()
+	if err := os.WriteFile(filepath.Join(files, "a.txt"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app, err := p.LocalLock(MultiApp(files))
+	if err != nil {
+		t.Fatalf("LocalLock: %v", err)
+	}
+	if len(app.Components) != 3 || len(app.Triggers) != 4 {
+		t.Fatalf("got %d components, %d triggers", len(app.Components), len(app.Triggers))
+	}
+	path, err := WriteLock(t.TempDir(), app)
+	if err != nil {
+		t.Fatalf("WriteLock: %v", err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), `"route": "/go/exact"`) || !strings.Contains(string(b), `"type": "wagi"`) {
+		t.Fatalf("lock lacks routes or executors:\n%s", b)
+	}
+}
+
+// TestRegistryContainerdPull checks the harness against the real parts (no
+// shim needed): a registry, both containerd versions, pushes of each kind of
+// artifact, `ctr image pull` of each, and a clean stop.
+func TestRegistryContainerdPull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (containerd)")
+	}
+	p := LoadPaths()
+	hello, err := p.ReadApp(AppHello)
+	if err != nil {
+		t.Skipf("%v", err)
+	}
+	reg := StartRegistry(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	app, err := p.LocalLock(MultiApp(""))
+	if err != nil {
+		t.Skipf("test apps: %v", err)
+	}
+	if _, err := Push(ctx, reg.Host, "e2e/multi:v1", app, artifact.PackOptions{}); err != nil {
+		t.Fatalf("Push: %v", err)
+	}
+	if _, err := PushLinuxImage(ctx, reg.Host, "e2e/linux:v1", []TarFile{{Name: "hello", Mode: 0o755, Data: []byte("#!/bin/sh\necho hi\n")}}, []string{"/hello"}); err != nil {
+		t.Fatalf("PushLinuxImage: %v", err)
+	}
+	wasm := WasmLayer(hello)
+	lk := SingleComponentLock(wasm.Desc().Digest, "spin", nil)
+	if _, err := PushSpinB(ctx, reg.Host, "e2e/hand:v1", lk.JSON(), []Blob{wasm}); err != nil {
+		t.Fatalf("PushSpinB: %v", err)
+	}
+
+	for _, v := range ContainerdVersions() {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			d := StartContainerd(t, v)
+			for _, repo := range []string{"e2e/multi:v1", "e2e/linux:v1", "e2e/hand:v1"} {
+				d.Pull(Ref(reg.Host, repo))
+			}
+			out, _ := d.Ctr("image", "ls", "-q")
+			for _, repo := range []string{"e2e/multi:v1", "e2e/linux:v1", "e2e/hand:v1"} {
+				if !strings.Contains(out, Ref(reg.Host, repo)) {
+					t.Errorf("image ls lacks %s:\n%s", repo, out)
+				}
+			}
+			if _, err := os.Stat(d.BlobPath(wasm.Desc().Digest)); err != nil {
+				t.Errorf("hello wasm blob not in the content store: %v", err)
+			}
+			if len(d.SocketDir) > 42 {
+				t.Errorf("socket dir too long: %s", d.SocketDir)
+			}
+		})
+	}
+}
