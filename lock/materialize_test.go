@@ -1,0 +1,519 @@
+package lock
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// tarEntry is one entry of a test archive.
+type tarEntry struct {
+	name     string
+	body     string
+	typeflag byte // 0 means regular file
+	linkname string
+}
+
+func makeTarGz(t *testing.T, entries ...tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, e := range entries {
+		hdr := &tar.Header{Name: e.name, Mode: 0o644, Typeflag: e.typeflag, Linkname: e.linkname}
+		if hdr.Typeflag == 0 {
+			hdr.Typeflag = tar.TypeReg
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			hdr.Size = int64(len(e.body))
+		}
+		if hdr.Typeflag == tar.TypeDir {
+			hdr.Mode = 0o755
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			if _, err := tw.Write([]byte(e.body)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func dg(s string) string { return digest.FromString(s).String() }
+
+func inline(s string) *string {
+	v := EncodeInline([]byte(s))
+	return &v
+}
+
+func wasmRef(d string) ComponentSource {
+	return ComponentSource{ContentType: "application/wasm", ContentRef: ContentRef{Digest: d}}
+}
+
+func fileRef(path, d string) ContentPath {
+	return ContentPath{ContentRef: ContentRef{Digest: d}, Path: path}
+}
+
+// assertNothingLeft checks that a failed Materialize left no trace.
+func assertNothingLeft(t *testing.T, parent, dir string) {
+	t.Helper()
+	if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s exists after a failure (err=%v)", dir, err)
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("leftover in parent: %s", e.Name())
+	}
+}
+
+func readString(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestMaterialize(t *testing.T) {
+	const (
+		wasm     = "\x00asm\x01\x00\x00\x00 hello wasm"
+		tinyWasm = "\x00asm\x01\x00\x00\x00"
+		aTxt     = "file a, a plain data layer"
+		arcTxt   = "only in the archive"
+		arcTwice = "twice in the archive"
+	)
+	archive := makeTarGz(t,
+		tarEntry{name: "./", typeflag: tar.TypeDir},
+		tarEntry{name: "./deep/", typeflag: tar.TypeDir},
+		tarEntry{name: "./deep/x.txt", body: arcTxt},
+		// Names are never used: these must not write outside anything.
+		tarEntry{name: "../escape.txt", body: arcTwice},
+		tarEntry{name: "/abs.txt", body: arcTwice},
+		tarEntry{name: "link", typeflag: tar.TypeSymlink, linkname: "/etc/passwd"},
+		tarEntry{name: "hard", typeflag: tar.TypeLink, linkname: "./deep/x.txt"},
+		tarEntry{name: "dev", typeflag: tar.TypeChar},
+	)
+	archiveDigest := digest.FromBytes(archive)
+	blobs := MapBlobs{
+		digest.FromString(wasm): []byte(wasm),
+		digest.FromString(aTxt): []byte(aTxt),
+		archiveDigest:           archive,
+	}
+	app := &LockedApp{
+		SpinLockVersion: 0,
+		Metadata:        map[string]json.RawMessage{"name": json.RawMessage(`"hello"`)},
+		Triggers: []Trigger{{ID: "trigger--hello", TriggerType: "http",
+			TriggerConfig: json.RawMessage(`{"component":"hello","executor":null,"route":"/..."}`)}},
+		Components: []Component{
+			{
+				ID:     "hello",
+				Source: wasmRef(dg(wasm)),
+				Env:    map[string]string{"K": "V"},
+				Files: []ContentPath{
+					fileRef("static/a.txt", dg(aTxt)),
+					{ContentRef: ContentRef{Inline: inline("hi"), Digest: dg("hi")}, Path: "hi.txt"},
+					// Empty file: inline "" and no layer, as Spin 2 pushes it.
+					{ContentRef: ContentRef{Inline: inline(""), Digest: dg("")}, Path: "empty"},
+					fileRef("from/archive.txt", dg(arcTxt)),
+					fileRef("twice.txt", dg(arcTwice)),
+				},
+			},
+			// Same wasm as hello: written once.
+			{ID: "hello2", Source: wasmRef(dg(wasm))},
+			// Inline-only source without digest.
+			{ID: "tiny", Source: ComponentSource{ContentType: "application/wasm", ContentRef: ContentRef{Inline: inline(tinyWasm)}},
+				Files: []ContentPath{fileRef("again.txt", dg(aTxt))}},
+		},
+	}
+	before, err := json.Marshal(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "app")
+	content := Content{
+		Blobs: blobs,
+		// Duplicated archive, and a listed archive that is absent but never
+		// needed (files found before reaching it).
+		Archives: []digest.Digest{archiveDigest, archiveDigest, digest.FromString("absent archive")},
+	}
+	local, err := Materialize(context.Background(), app, content, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	after, _ := json.Marshal(app)
+	if !bytes.Equal(before, after) {
+		t.Error("Materialize modified its input app")
+	}
+
+	wasmPath := filepath.Join(dir, "wasm", digest.FromString(wasm).Encoded()+".wasm")
+	tinyPath := filepath.Join(dir, "wasm", digest.FromString(tinyWasm).Encoded()+".wasm")
+	wantFiles := map[string]string{
+		wasmPath: wasm,
+		tinyPath: tinyWasm,
+		filepath.Join(dir, "files/hello/static/a.txt"):     aTxt,
+		filepath.Join(dir, "files/hello/hi.txt"):           "hi",
+		filepath.Join(dir, "files/hello/empty"):            "",
+		filepath.Join(dir, "files/hello/from/archive.txt"): arcTxt,
+		filepath.Join(dir, "files/hello/twice.txt"):        arcTwice,
+		filepath.Join(dir, "files/tiny/again.txt"):         aTxt,
+	}
+	for p, want := range wantFiles {
+		if got := readString(t, p); got != want {
+			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+	}
+	// Exactly the expected tree: no scratch dir, nothing from archive names.
+	var all []string
+	err = filepath.WalkDir(parent, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			all = append(all, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(wantFiles)+1 { // + spin.lock
+		t.Errorf("files under parent = %v, want the %d expected ones plus spin.lock", all, len(wantFiles))
+	}
+	if _, err := os.Stat(filepath.Join(dir, scratchDirName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("scratch dir left in place: %v", err)
+	}
+
+	// The local lock.
+	wantHello := Component{
+		ID:     "hello",
+		Source: ComponentSource{ContentType: "application/wasm", ContentRef: ContentRef{Source: "file://" + wasmPath}},
+		Env:    map[string]string{"K": "V"},
+		Files:  []ContentPath{{ContentRef: ContentRef{Source: "file://" + filepath.Join(dir, "files", "hello")}, Path: "/"}},
+	}
+	if !reflect.DeepEqual(local.Components[0], wantHello) {
+		t.Errorf("local hello =\n%+v\nwant\n%+v", local.Components[0], wantHello)
+	}
+	if got := local.Components[1]; got.Source.Source != "file://"+wasmPath || got.Files != nil {
+		t.Errorf("local hello2 = %+v", got)
+	}
+	if got := local.Components[2].Source.Source; got != "file://"+tinyPath {
+		t.Errorf("local tiny source = %q", got)
+	}
+	if !reflect.DeepEqual(local.Triggers, app.Triggers) || !reflect.DeepEqual(local.Metadata, app.Metadata) {
+		t.Error("triggers or metadata changed")
+	}
+
+	// spin.lock on disk is the returned lock, pretty-printed.
+	raw := readString(t, filepath.Join(dir, "spin.lock"))
+	if !strings.Contains(raw, "\n  \"components\": [") {
+		t.Errorf("spin.lock is not pretty-printed:\n%s", raw)
+	}
+	onDisk, err := ReadFile(filepath.Join(dir, "spin.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compare encodings: raw JSON values are re-indented on disk.
+	diskJSON, _ := json.Marshal(onDisk)
+	localJSON, _ := json.Marshal(local)
+	if !bytes.Equal(diskJSON, localJSON) {
+		t.Errorf("spin.lock differs from the returned lock:\n%s", raw)
+	}
+
+	// The local lock is usable through WasmPath and Mounts.
+	hello, _ := onDisk.Component("hello")
+	if p, err := hello.WasmPath(); err != nil || p != wasmPath {
+		t.Errorf("WasmPath = %q, %v", p, err)
+	}
+	mounts, err := hello.Mounts()
+	if want := []Mount{{HostPath: filepath.Join(dir, "files", "hello"), GuestPath: "/"}}; err != nil || !reflect.DeepEqual(mounts, want) {
+		t.Errorf("Mounts = %+v, %v; want %+v", mounts, err, want)
+	}
+}
+
+func TestMaterializeDependencies(t *testing.T) {
+	const main, dep = "main wasm", "dependency wasm"
+	app := &LockedApp{Components: []Component{{
+		ID:     "c",
+		Source: wasmRef(dg(main)),
+		Dependencies: map[string]json.RawMessage{
+			"a:b/c": json.RawMessage(`{"source":{"content_type":"application/wasm","digest":"` + dg(dep) + `"},"export":null}`),
+		},
+	}}}
+	blobs := MapBlobs{digest.FromString(main): []byte(main), digest.FromString(dep): []byte(dep)}
+	dir := filepath.Join(t.TempDir(), "app")
+	local, err := Materialize(context.Background(), app, Content{Blobs: blobs}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	depPath := filepath.Join(dir, "wasm", digest.FromString(dep).Encoded()+".wasm")
+	want := `{"export":null,"source":{"content_type":"application/wasm","source":"file://` + depPath + `"}}`
+	if got := string(local.Components[0].Dependencies["a:b/c"]); got != want {
+		t.Errorf("dependency = %s, want %s", got, want)
+	}
+	if got := readString(t, depPath); got != dep {
+		t.Errorf("dependency wasm = %q", got)
+	}
+}
+
+func TestMaterializeExistingDir(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "app")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	app := &LockedApp{Components: []Component{{ID: "c", Source: ComponentSource{ContentRef: ContentRef{Inline: inline("x")}}}}}
+	_, err := Materialize(context.Background(), app, Content{}, dir)
+	if !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("err = %v, want fs.ErrExist", err)
+	}
+	entries, _ := os.ReadDir(parent)
+	if len(entries) != 1 {
+		t.Errorf("parent holds %d entries, want only the existing dir", len(entries))
+	}
+}
+
+// failingBlobs fails every Open with a non-"not found" error.
+type failingBlobs struct{}
+
+func (failingBlobs) Open(context.Context, digest.Digest) (io.ReadCloser, error) {
+	return nil, errors.New("content store unavailable")
+}
+
+func TestMaterializeErrors(t *testing.T) {
+	const wasm, aTxt = "wasm bytes", "a text"
+	goodBlobs := MapBlobs{digest.FromString(wasm): []byte(wasm), digest.FromString(aTxt): []byte(aTxt)}
+	withFiles := func(files ...ContentPath) *LockedApp {
+		return &LockedApp{Components: []Component{{ID: "hello", Source: wasmRef(dg(wasm)), Files: files}}}
+	}
+	bigArchive := makeTarGz(t, tarEntry{name: "big", body: strings.Repeat("x", 64<<10)})
+	tamperedArchive := makeTarGz(t, tarEntry{name: "f", body: aTxt})
+
+	tests := []struct {
+		name     string
+		app      *LockedApp
+		content  Content
+		ctx      func() context.Context
+		wantErr  string
+		wantIs   error
+		wantErr2 string // optional second substring
+	}{
+		{
+			name: "file digest mismatch",
+			app:  withFiles(fileRef("static/a.txt", dg(aTxt))),
+			content: Content{Blobs: MapBlobs{
+				digest.FromString(wasm): []byte(wasm),
+				digest.FromString(aTxt): []byte("tampered"),
+			}},
+			wantErr: fmt.Sprintf(`lock: component "hello": file "static/a.txt": digest mismatch: expected %s got %s`, dg(aTxt), dg("tampered")),
+			wantIs:  ErrDigestMismatch,
+		},
+		{
+			name:    "source digest mismatch",
+			app:     withFiles(),
+			content: Content{Blobs: MapBlobs{digest.FromString(wasm): []byte("evil")}},
+			wantErr: fmt.Sprintf(`lock: component "hello": source: digest mismatch: expected %s got %s`, dg(wasm), dg("evil")),
+			wantIs:  ErrDigestMismatch,
+		},
+		{
+			name:    "inline mismatch",
+			app:     withFiles(ContentPath{ContentRef: ContentRef{Inline: inline("hi"), Digest: dg("ho")}, Path: "hi.txt"}),
+			content: Content{Blobs: goodBlobs},
+			wantErr: `lock: component "hello": file "hi.txt": inline content: digest mismatch: expected ` + dg("ho"),
+			wantIs:  ErrDigestMismatch,
+		},
+		{name: "dotdot", app: withFiles(fileRef("../x", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `lock: component "hello": file "../x": path "../x" has a ".." segment`, wantIs: ErrInvalid},
+		{name: "inner dotdot", app: withFiles(fileRef("a/../../x", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `has a ".." segment`},
+		{name: "absolute", app: withFiles(fileRef("/abs", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `file "/abs": path "/abs" is absolute`},
+		{name: "dot segment", app: withFiles(fileRef("a/./b", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `file "a/./b": path "a/./b" has a "." segment`},
+		{name: "leading dot", app: withFiles(fileRef("./b", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `has a "." segment`},
+		{name: "empty segment", app: withFiles(fileRef("a//b", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `has an empty segment`},
+		{name: "trailing slash", app: withFiles(fileRef("a/", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `has an empty segment`},
+		{name: "empty path", app: withFiles(fileRef("", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `empty path`},
+		{name: "backslash", app: withFiles(fileRef(`a\..\b`, dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `backslash or NUL`},
+		{name: "nul", app: withFiles(fileRef("a\x00b", dg(aTxt))), content: Content{Blobs: goodBlobs},
+			wantErr: `backslash or NUL`},
+		{
+			name: "missing blob",
+			app:  withFiles(fileRef("static/a.txt", dg("nowhere"))),
+			content: Content{
+				Blobs:    MapBlobs{digest.FromString(wasm): []byte(wasm), digest.FromBytes(tamperedArchive): tamperedArchive},
+				Archives: []digest.Digest{digest.FromBytes(tamperedArchive)},
+			},
+			wantErr: fmt.Sprintf(`lock: component "hello": file "static/a.txt": blob not found: %s is in neither the artifact's layers nor its archives`, dg("nowhere")),
+			wantIs:  ErrBlobNotFound,
+		},
+		{
+			name:    "missing source blob",
+			app:     withFiles(),
+			content: Content{Blobs: MapBlobs{}},
+			wantErr: fmt.Sprintf(`lock: component "hello": source: blob not found: %s`, dg(wasm)),
+			wantIs:  ErrBlobNotFound,
+		},
+		{
+			name:    "source URI",
+			app:     &LockedApp{Components: []Component{{ID: "hello", Source: ComponentSource{ContentRef: ContentRef{Source: "file:///etc/passwd"}}}}},
+			content: Content{Blobs: goodBlobs},
+			wantErr: `lock: component "hello": source: source URI "file:///etc/passwd" cannot be resolved`,
+		},
+		{
+			name:    "file source URI",
+			app:     withFiles(ContentPath{ContentRef: ContentRef{Source: "file:///etc"}, Path: "etc"}),
+			content: Content{Blobs: goodBlobs},
+			wantErr: `file "etc": source URI "file:///etc" cannot be resolved`,
+		},
+		{
+			name:    "no content at all",
+			app:     withFiles(ContentPath{Path: "x"}),
+			content: Content{Blobs: goodBlobs},
+			wantErr: `file "x": no inline content and no digest`,
+		},
+		{
+			name:    "padded inline",
+			app:     withFiles(ContentPath{ContentRef: ContentRef{Inline: ptr("aGk=")}, Path: "hi.txt"}),
+			content: Content{Blobs: goodBlobs},
+			wantErr: `file "hi.txt": lock: inline content: illegal base64 data`,
+		},
+		{
+			name:    "malformed digest",
+			app:     withFiles(fileRef("a", "sha256:1234")),
+			content: Content{Blobs: goodBlobs},
+			wantErr: `file "a": digest "sha256:1234"`,
+		},
+		{
+			name:    "same path twice",
+			app:     withFiles(fileRef("a", dg(aTxt)), fileRef("a", dg(aTxt))),
+			content: Content{Blobs: goodBlobs},
+			wantErr: `file "a": files/hello/a is written twice`,
+		},
+		{
+			name:    "file where a directory is needed",
+			app:     withFiles(fileRef("a", dg(aTxt)), fileRef("a/b", dg(aTxt))),
+			content: Content{Blobs: goodBlobs},
+			wantErr: `file "a/b"`,
+		},
+		{
+			name:    "component id as path",
+			app:     &LockedApp{Components: []Component{{ID: "..", Source: wasmRef(dg(wasm)), Files: []ContentPath{fileRef("a", dg(aTxt))}}}},
+			content: Content{Blobs: goodBlobs},
+			wantErr: `component id ".." cannot be used as a directory name`,
+		},
+		{
+			name:    "blob store failure",
+			app:     withFiles(),
+			content: Content{Blobs: failingBlobs{}},
+			wantErr: `lock: component "hello": source: open ` + dg(wasm) + `: content store unavailable`,
+		},
+		{
+			name:     "archive over the limit",
+			app:      withFiles(fileRef("big", dg(strings.Repeat("x", 64<<10)))),
+			content:  Content{Blobs: MapBlobs{digest.FromString(wasm): []byte(wasm), digest.FromBytes(bigArchive): bigArchive}, Archives: []digest.Digest{digest.FromBytes(bigArchive)}, MaxUnpackedSize: 16 << 10},
+			wantErr:  `archive ` + digest.FromBytes(bigArchive).String() + `: `,
+			wantErr2: `archive unpacked size exceeds the limit (limit 16384 bytes)`,
+			wantIs:   ErrArchiveTooLarge,
+		},
+		{
+			name: "archive digest mismatch",
+			app:  withFiles(fileRef("a", dg(aTxt))),
+			content: Content{
+				Blobs:    MapBlobs{digest.FromString(wasm): []byte(wasm), digest.FromString("other"): tamperedArchive},
+				Archives: []digest.Digest{digest.FromString("other")},
+			},
+			wantErr: `archive ` + dg("other") + `: digest mismatch`,
+			wantIs:  ErrDigestMismatch,
+		},
+		{
+			name:    "listed archive absent when needed",
+			app:     withFiles(fileRef("a", dg(aTxt))),
+			content: Content{Blobs: MapBlobs{digest.FromString(wasm): []byte(wasm)}, Archives: []digest.Digest{digest.FromString("gone")}},
+			wantErr: `archive ` + dg("gone") + ` is listed but cannot be opened`,
+		},
+		{
+			name:    "archive not gzip",
+			app:     withFiles(fileRef("a", dg(aTxt))),
+			content: Content{Blobs: MapBlobs{digest.FromString(wasm): []byte(wasm), digest.FromString("plain"): []byte("plain")}, Archives: []digest.Digest{digest.FromString("plain")}},
+			wantErr: `archive ` + dg("plain") + `: gzip`,
+		},
+		{
+			name:    "unsupported lock",
+			app:     &LockedApp{SpinLockVersion: 7},
+			wantErr: `spin_lock_version 7 is not supported`,
+			wantIs:  ErrUnsupported,
+		},
+		{
+			name:    "cancelled",
+			app:     withFiles(fileRef("static/a.txt", dg(aTxt))),
+			content: Content{Blobs: goodBlobs},
+			ctx: func() context.Context {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return ctx
+			},
+			wantErr: "context canceled",
+			wantIs:  context.Canceled,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tt.ctx != nil {
+				ctx = tt.ctx()
+			}
+			parent := t.TempDir()
+			dir := filepath.Join(parent, "app")
+			local, err := Materialize(ctx, tt.app, tt.content, dir)
+			if err == nil {
+				t.Fatalf("Materialize succeeded (%+v), want error containing %q", local, tt.wantErr)
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tt.wantErr)
+			}
+			if tt.wantErr2 != "" && !strings.Contains(err.Error(), tt.wantErr2) {
+				t.Errorf("err = %v\nwant it to contain %q", err, tt.wantErr2)
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("err = %v, want errors.Is %v", err, tt.wantIs)
+			}
+			assertNothingLeft(t, parent, dir)
+		})
+	}
+}
+
+func ptr(s string) *string { return &s }
