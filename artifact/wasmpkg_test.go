@@ -82,7 +82,9 @@ func TestLoadWasmPackageVariants(t *testing.T) {
 	for name, cfg := range map[string]func(s *memStore) ocispec.Descriptor{
 		"absent config": func(*memStore) ocispec.Descriptor { return ocispec.Descriptor{} },
 		"empty config":  func(s *memStore) ocispec.Descriptor { return s.put(MediaTypeEmptyJSON, []byte("{}")) },
-		"image config":  func(s *memStore) ocispec.Descriptor { return s.put(MediaTypeImageConfig, []byte(`{"architecture":"wasm","os":"wasip1"}`)) },
+		"image config": func(s *memStore) ocispec.Descriptor {
+			return s.put(MediaTypeImageConfig, []byte(`{"architecture":"wasm","os":"wasip1"}`))
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := newMemStore()
