@@ -1,0 +1,42 @@
+package engine
+
+import (
+	"io"
+	"time"
+)
+
+// Defaults applied to zero Config fields.
+const (
+	DefaultMaxRequestBodySize = 10 << 20
+	DefaultShutdownTimeout    = 10 * time.Second
+)
+
+// Config configures an App.
+type Config struct {
+	// Stdout and Stderr receive the guests' stdout and stderr (WAGI stdout
+	// excepted: it is the response). Nil discards. Guest output reaches them
+	// through an OS pipe per stream and App, copied by a goroutine.
+	Stdout, Stderr io.Writer
+	// CacheDir, when set, holds serialized compiled modules keyed by the
+	// wasm's sha256 and the engine configuration. Created if missing.
+	CacheDir string
+	// MaxRequestBodySize bounds request bodies; larger ones get 413.
+	// Zero means DefaultMaxRequestBodySize.
+	MaxRequestBodySize int64
+	// ShutdownTimeout bounds how long Serve waits for in-flight requests
+	// after its context is cancelled. Zero means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// TempDir is where WAGI stdin/stdout files are created; empty means
+	// os.TempDir().
+	TempDir string
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxRequestBodySize <= 0 {
+		c.MaxRequestBodySize = DefaultMaxRequestBodySize
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	return c
+}

@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// Well-known endpoints handled before routing (spin-abi.md §4.4).
+const (
+	wellKnownPrefix = "/.well-known/spin/"
+	wellKnownHealth = wellKnownPrefix + "health"
+	wellKnownInfo   = wellKnownPrefix + "info"
+)
+
+// appInfo renders Spin's AppInfo JSON from the app metadata.
+func appInfo(app *lock.LockedApp) (body []byte, name string, err error) {
+	var info struct {
+		Name           string  `json:"name"`
+		Version        *string `json:"version,omitempty"`
+		BindleVersion  *string `json:"bindle_version,omitempty"`
+		OCIImageDigest *string `json:"oci_image_digest,omitempty"`
+	}
+	for key, dst := range map[string]any{
+		"name": &info.Name, "version": &info.Version,
+		"bindle_version": &info.BindleVersion, "oci_image_digest": &info.OCIImageDigest,
+	} {
+		if raw, ok := app.Metadata[key]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return nil, "", fmt.Errorf("metadata %q: %w", key, err)
+			}
+		}
+	}
+	body, err = json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return nil, "", fmt.Errorf("app info: %w", err)
+	}
+	return body, info.Name, nil
+}
+
+// Handler returns the App's HTTP handler.
+func (a *App) Handler() http.Handler {
+	return http.HandlerFunc(a.serveHTTP)
+}
+
+func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	path := r.URL.EscapedPath()
+	if strings.HasPrefix(path, wellKnownPrefix) {
+		a.serveWellKnown(w, path)
+		return
+	}
+	rt, ok := a.router.match(path)
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	body, err := readBody(r, a.cfg.MaxRequestBodySize)
+	if err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		log.G(ctx).WithError(err).WithField("component", rt.handler.id).Warn("cannot read request body")
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	req := &request{r: r, route: rt, base: a.base, path: path, query: r.URL.RawQuery, body: body}
+	rt.handler.exec.serve(ctx, rt.handler, w, req)
+}
+
+func (a *App) serveWellKnown(w http.ResponseWriter, path string) {
+	switch path {
+	case wellKnownHealth:
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "OK")
+	case wellKnownInfo:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(a.info)
+	default:
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+var errBodyTooLarge = errors.New("request body too large")
+
+// readBody reads at most limit bytes of the request body.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, errBodyTooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, errBodyTooLarge
+	}
+	return b, nil
+}
+
+// Serve serves HTTP on ln until ctx is cancelled, then stops accepting,
+// waits up to Config.ShutdownTimeout for in-flight requests and returns
+// nil. It returns an error if serving fails or the drain times out.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	return serve(ctx, ln, a.Handler(), a.cfg.ShutdownTimeout)
+}
+
+func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Duration) error {
+	base := context.WithoutCancel(ctx)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("engine: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(base, drain)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc // http.ErrServerClosed
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("engine: shutdown: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,231 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// spinMethods is the wit-bindgen 0.2 method enum (spin-abi.md §2.3).
+var spinMethods = map[string]int32{
+	http.MethodGet: 0, http.MethodPost: 1, http.MethodPut: 2, http.MethodDelete: 3,
+	http.MethodPatch: 4, http.MethodHead: 5, http.MethodOptions: 6,
+}
+
+// retAreaSize is the size of handle-http-request's return area.
+const retAreaSize = 28
+
+// response is a guest's HTTP response.
+type response struct {
+	status  int
+	headers [][2]string
+	body    []byte
+}
+
+// spinExecutor runs handle-http-request (spin-abi.md §2).
+type spinExecutor struct{}
+
+func (spinExecutor) serve(ctx context.Context, c *component, w http.ResponseWriter, req *request) {
+	method, ok := spinMethods[req.r.Method]
+	if !ok {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	resp, err := c.callSpin(method, req)
+	if err != nil {
+		c.fail(ctx, w, err)
+		return
+	}
+	writeResponse(ctx, c, w, resp)
+}
+
+// writeResponse applies the guest's response; duplicate header names: the
+// last one wins.
+func writeResponse(ctx context.Context, c *component, w http.ResponseWriter, resp *response) {
+	if resp.status < 200 || resp.status > 599 {
+		// 1xx cannot be a final response in net/http.
+		c.fail(ctx, w, fmt.Errorf("invalid response status %d", resp.status))
+		return
+	}
+	for _, h := range resp.headers {
+		if !validHeaderName(h[0]) || !validHeaderValue(h[1]) {
+			c.fail(ctx, w, fmt.Errorf("invalid response header %q", h[0]))
+			return
+		}
+	}
+	hdr := w.Header()
+	for _, h := range resp.headers {
+		hdr.Set(h[0], h[1])
+	}
+	if resp.status != http.StatusNoContent && resp.status != http.StatusNotModified {
+		hdr.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	}
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(resp.body)
+}
+
+// callSpin instantiates the module in a fresh Store and calls
+// handle-http-request.
+func (c *component) callSpin(method int32, req *request) (*response, error) {
+	store, err := c.newStore(nil, nil, "", "")
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	inst, err := c.host.linker.Instantiate(store, c.module)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	if init := inst.GetFunc(store, exportInit); init != nil {
+		if _, err := init.Call(store); err != nil {
+			return nil, fmt.Errorf("%s: %w", exportInit, err)
+		}
+	}
+	g, err := newGuest(store, inst)
+	if err != nil {
+		return nil, err
+	}
+	handle := inst.GetFunc(store, exportHandle)
+	if handle == nil {
+		return nil, fmt.Errorf("%s is not exported", exportHandle)
+	}
+
+	uri := req.uri()
+	uriPtr, err := g.put([]byte(uri), 1)
+	if err != nil {
+		return nil, err
+	}
+	headers := requestHeaders(req)
+	hdrPtr, err := g.putPairs(headers)
+	if err != nil {
+		return nil, err
+	}
+	paramsPtr, err := g.putPairs(nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyPtr, err := g.put(req.body, 1)
+	if err != nil {
+		return nil, err
+	}
+	v, err := handle.Call(store, method, int32(uriPtr), int32(len(uri)),
+		int32(hdrPtr), int32(len(headers)), int32(paramsPtr), int32(0),
+		int32(1), int32(bodyPtr), int32(len(req.body)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", exportHandle, err)
+	}
+	ret, ok := v.(int32)
+	if !ok {
+		return nil, fmt.Errorf("%s returned %T", exportHandle, v)
+	}
+	return readResponse(g, uint32(ret))
+}
+
+// readResponse copies the response out of the return area at ret and then
+// frees what the guest returned, as the Spin adapter's post-return does.
+func readResponse(g *guest, ret uint32) (*response, error) {
+	area, err := g.read(ret, retAreaSize)
+	if err != nil {
+		return nil, fmt.Errorf("return area: %w", err)
+	}
+	le := binary.LittleEndian
+	resp := &response{status: int(le.Uint16(area[0:]))}
+	hasHeaders, hdrPtr, hdrCount := area[4] != 0, le.Uint32(area[8:]), le.Uint32(area[12:])
+	hasBody, bodyPtr, bodyLen := area[16] != 0, le.Uint32(area[20:]), le.Uint32(area[24:])
+
+	var tuples []byte
+	if hasHeaders {
+		if resp.headers, err = g.readPairs(hdrPtr, hdrCount); err != nil {
+			return nil, fmt.Errorf("response headers: %w", err)
+		}
+		tuples, _ = g.read(hdrPtr, hdrCount*16) // bounds checked by readPairs
+	}
+	if hasBody {
+		if resp.body, err = g.read(bodyPtr, bodyLen); err != nil {
+			return nil, fmt.Errorf("response body: %w", err)
+		}
+	}
+
+	if hasHeaders {
+		for i := uint32(0); i < hdrCount; i++ {
+			t := tuples[16*i:]
+			if err := g.dealloc(le.Uint32(t[0:]), le.Uint32(t[4:]), 1); err != nil {
+				return nil, err
+			}
+			if err := g.dealloc(le.Uint32(t[8:]), le.Uint32(t[12:]), 1); err != nil {
+				return nil, err
+			}
+		}
+		if err := g.dealloc(hdrPtr, hdrCount*16, 4); err != nil {
+			return nil, err
+		}
+	}
+	if hasBody {
+		if err := g.dealloc(bodyPtr, bodyLen, 1); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// newStore returns a Store with WASI configured for c: the component's
+// environment (or env when given), argv, the read-only preopens, guest
+// stdout/stderr to the App's streams unless stdoutPath is set, and stdin
+// from stdinPath when set.
+func (c *component) newStore(argv []string, env [][2]string, stdinPath, stdoutPath string) (*wasmtime.Store, error) {
+	wasi := wasmtime.NewWasiConfig()
+	if env == nil {
+		env = c.env
+	}
+	keys, vals := make([]string, len(env)), make([]string, len(env))
+	for i, kv := range env {
+		keys[i], vals[i] = kv[0], kv[1]
+	}
+	wasi.SetEnv(keys, vals)
+	if argv != nil {
+		wasi.SetArgv(argv)
+	}
+	for _, p := range c.preopens {
+		if err := wasi.PreopenDir(p.hostDir, p.guestPath, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
+			wasi.Close()
+			return nil, fmt.Errorf("preopen %s at %s: %w", p.hostDir, p.guestPath, err)
+		}
+	}
+	setFile := func(what, path string, set func(string) error) error {
+		if path == "" {
+			return nil
+		}
+		if err := set(path); err != nil {
+			return fmt.Errorf("WASI %s: %w", what, err)
+		}
+		return nil
+	}
+	stdout := stdoutPath
+	if stdout == "" && c.host.stdout != nil {
+		stdout = c.host.stdout.path()
+	}
+	var stderr string
+	if c.host.stderr != nil {
+		stderr = c.host.stderr.path()
+	}
+	for _, f := range []struct {
+		what, path string
+		set        func(string) error
+	}{
+		{"stdin", stdinPath, wasi.SetStdinFile},
+		{"stdout", stdout, wasi.SetStdoutFile},
+		{"stderr", stderr, wasi.SetStderrFile},
+	} {
+		if err := setFile(f.what, f.path, f.set); err != nil {
+			wasi.Close()
+			return nil, err
+		}
+	}
+	store := wasmtime.NewStore(c.host.engine)
+	store.SetWasi(wasi)
+	return store, nil
+}
