@@ -33,10 +33,11 @@ type Containerd struct {
 	// Namespace is the namespace Ctr uses (DefaultNamespace unless changed).
 	Namespace string
 
-	t        T
+	t        T // where commands log; see For
+	owner    T // the T that started the daemon and is failed by a leak
 	ctr      string
 	proc     *process
-	stopOnce sync.Once
+	stopOnce *sync.Once
 }
 
 // StartContainerd starts the pinned containerd version with the shim's
@@ -65,7 +66,9 @@ func StartContainerd(t T, version string) *Containerd {
 		Log:       filepath.Join(dir, "containerd.log"),
 		Namespace: DefaultNamespace,
 		t:         t,
+		owner:     t,
 		ctr:       ctr,
+		stopOnce:  new(sync.Once),
 	}
 	if len(d.SocketDir) > 42 {
 		t.Fatalf("socket_dir %s is longer than 42 characters", d.SocketDir)
@@ -146,11 +149,12 @@ func (d *Containerd) waitReady(timeout time.Duration) error {
 // then is a leak, which fails t and is killed. It is idempotent and runs as a
 // cleanup of StartContainerd's t.
 func (d *Containerd) Stop() {
+	t := d.owner
 	d.stopOnce.Do(func() {
 		if d.proc.exited() {
-			d.t.Errorf("containerd %s had exited by itself: %v", d.Version, d.proc.waitErr)
+			t.Errorf("containerd %s had exited by itself: %v", d.Version, d.proc.waitErr)
 		} else if killed := d.proc.stop(10 * time.Second); killed {
-			d.t.Errorf("containerd %s did not stop within 10s of SIGTERM; killed", d.Version)
+			t.Errorf("containerd %s did not stop within 10s of SIGTERM; killed", d.Version)
 		}
 		left := d.waitProcsGone(5*time.Second, d.Procs)
 		if len(left) > 0 {
@@ -158,14 +162,22 @@ func (d *Containerd) Stop() {
 			for _, p := range left {
 				lines = append(lines, "  "+p.String())
 			}
-			d.t.Errorf("containerd %s: processes outlived the daemon stop by more than 5s (killed now):\n%s",
+			t.Errorf("containerd %s: processes outlived the daemon stop by more than 5s (killed now):\n%s",
 				d.Version, strings.Join(lines, "\n"))
 			killProcs(left)
 		}
-		if d.t.Failed() {
-			d.t.Logf("containerd %s log (tail of %s):\n%s", d.Version, d.Log, d.proc.logTail(300))
+		if t.Failed() {
+			t.Logf("containerd %s log (tail of %s):\n%s", d.Version, d.Log, d.proc.logTail(300))
 		}
 	})
+}
+
+// For returns a view of the daemon whose commands log to t (a subtest);
+// the daemon itself still belongs to the T that started it.
+func (d *Containerd) For(t T) *Containerd {
+	c := *d
+	c.t = t
+	return &c
 }
 
 // Procs lists the live processes belonging to this daemon other than the
