@@ -25,6 +25,10 @@ import (
 // fsprobe.wasm); set once by TestMain.
 var appsDir string
 
+// moduleCache is a module cache shared by tests that load the (slow to
+// compile) Go apps; set once by TestMain.
+var moduleCache string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "engine-test-apps-")
 	if err != nil {
@@ -32,6 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	appsDir = dir
+	moduleCache = filepath.Join(dir, "cache")
 	if err := buildApps(dir); err != nil {
 		fmt.Fprintln(os.Stderr, "build test apps:", err)
 		os.RemoveAll(dir)

@@ -21,7 +21,7 @@ func TestHello(t *testing.T) {
 
 func TestSpinGo(t *testing.T) {
 	stdout := &syncBuffer{}
-	a := singleApp(t, appPath("spin-go.wasm"), "/go/...", nil, Config{Stdout: stdout})
+	a := singleApp(t, appPath("spin-go.wasm"), "/go/...", nil, Config{Stdout: stdout, CacheDir: moduleCache})
 	h := a.Handler()
 	expect(t, do(t, h, "GET", "/go/a/b?x=1", ""), 200, "spin-go: route=/go path-info=/a/b method=GET\n")
 	expect(t, do(t, h, "PUT", "/go", ""), 200, "spin-go: route=/go path-info= method=PUT\n")
