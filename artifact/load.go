@@ -131,15 +131,16 @@ func resolveManifest(ctx context.Context, p content.Provider, target ocispec.Des
 }
 
 // isIndex tells an index from a manifest. The body's mediaType wins; Spin
-// omits it, so the descriptor's media type and the shape come next.
+// omits it, so the shape (manifests without config, or config without
+// manifests) comes next, and the descriptor's media type last.
 func isIndex(descType, bodyType string, hasManifests, hasConfig bool) bool {
 	switch {
 	case bodyType != "":
 		return bodyType == MediaTypeImageIndex || bodyType == MediaTypeDockerManifestList
-	case descType == MediaTypeImageIndex || descType == MediaTypeDockerManifestList:
-		return true
+	case hasManifests != hasConfig:
+		return hasManifests
 	default:
-		return hasManifests && !hasConfig
+		return descType == MediaTypeImageIndex || descType == MediaTypeDockerManifestList
 	}
 }
 

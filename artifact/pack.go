@@ -59,9 +59,12 @@ func Pack(ctx context.Context, app *lock.LockedApp, dst content.Pusher, opts Pac
 	p := &packer{hashes: make(map[string]fileHash)}
 	defer p.cleanup()
 
-	pushed, comps, err := p.prepare(app)
+	pushed, comps, err := p.prepare(ctx, app)
 	if err != nil {
 		return ocispec.Descriptor{}, err
+	}
+	if err := pushed.Validate(); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("artifact: pack: %w", err)
 	}
 
 	simple := assembleLayers(comps, func(c *packedComponent) []blob { return c.dataLayers })
@@ -209,7 +212,7 @@ func (p *packer) cleanup() {
 // prepare hashes every wasm and file of app and returns the lock to push
 // (origin removed, content by digest and inline bytes) and the components'
 // layers.
-func (p *packer) prepare(app *lock.LockedApp) (*lock.LockedApp, []*packedComponent, error) {
+func (p *packer) prepare(ctx context.Context, app *lock.LockedApp) (*lock.LockedApp, []*packedComponent, error) {
 	pushed, err := copyLock(app)
 	if err != nil {
 		return nil, nil, fmt.Errorf("artifact: pack: copy lock: %w", err)
@@ -220,6 +223,9 @@ func (p *packer) prepare(app *lock.LockedApp) (*lock.LockedApp, []*packedCompone
 	}
 	comps := make([]*packedComponent, 0, len(app.Components))
 	for i := range pushed.Components {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("artifact: pack: %w", err)
+		}
 		c := &pushed.Components[i]
 		pc, err := p.component(&app.Components[i])
 		if err != nil {

@@ -134,7 +134,7 @@ func sanitizeComponentID(title string) string {
 	}
 	id := b.String()
 	switch {
-	case id == "" || base == "." || base == "/":
+	case id == "":
 		return "main"
 	case id[0] >= '0' && id[0] <= '9':
 		return "c-" + id
