@@ -1,0 +1,103 @@
+package shim
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/containerd/log"
+
+	"github.com/spinoci/spinoci/engine"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// listenAddrEnv is where, as in the Spin shim, the container's environment
+// says which address the HTTP trigger listens on.
+const (
+	listenAddrEnv     = "SPIN_HTTP_LISTEN_ADDR"
+	defaultListenAddr = "0.0.0.0:80"
+)
+
+// RunApp is the app process: it loads the materialised app, reports
+// readiness to the shim, serves once told to start, and stops gracefully on
+// SIGTERM or SIGINT (in-flight requests finish, exit status 0). Its
+// environment is the container's; its stdout and stderr are the container's.
+func RunApp(args []string) int {
+	fs := flag.NewFlagSet(AppModeArg, flag.ContinueOnError)
+	lockPath := fs.String("lock", "", "path of the materialised spin.lock")
+	cacheDir := fs.String("cache", "", "compiled module cache directory")
+	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(os.Stderr, "spinoci app: %v\n", err)
+		return 2
+	}
+	// Wasmtime captures a backtrace for every error when this is set, which
+	// is slow; containerd's environment may carry it into containers.
+	os.Unsetenv("RUST_BACKTRACE")
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	status := os.NewFile(statusFD, "status")
+	control := os.NewFile(controlFD, "control")
+	report := func(st appStatus) {
+		line, _ := json.Marshal(st)
+		_, _ = status.Write(append(line, '\n'))
+	}
+	fail := func(err error) int {
+		report(appStatus{Error: err.Error()})
+		return 1
+	}
+
+	app, err := lock.ReadFile(*lockPath)
+	if err != nil {
+		return fail(fmt.Errorf("reading app lock: %w", err))
+	}
+	eng, err := engine.Load(ctx, app, engine.Config{Stdout: os.Stdout, Stderr: os.Stderr, CacheDir: *cacheDir})
+	if err != nil {
+		return fail(err)
+	}
+	defer eng.Close()
+	report(appStatus{State: stateReady})
+
+	if !awaitStart(ctx, control) {
+		return 0 // stopped (or the shim went away) before Start
+	}
+	addr := os.Getenv(listenAddrEnv)
+	if addr == "" {
+		addr = defaultListenAddr
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fail(fmt.Errorf("listening on %s (set %s to change it): %w", addr, listenAddrEnv, err))
+	}
+	report(appStatus{State: stateListening, Addr: ln.Addr().String()})
+	status.Close()
+	log.G(ctx).WithField("address", ln.Addr().String()).Info("serving Spin app")
+	if err := eng.Serve(ctx, ln); err != nil {
+		fmt.Fprintf(os.Stderr, "spinoci: serving: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// awaitStart blocks until the shim sends the start command. It returns false
+// when ctx is cancelled (SIGTERM) or the control pipe closes first.
+func awaitStart(ctx context.Context, control io.Reader) bool {
+	started := make(chan bool, 1)
+	go func() {
+		line, err := bufio.NewReader(control).ReadString('\n')
+		started <- err == nil && line == commandStart
+	}()
+	select {
+	case ok := <-started:
+		return ok
+	case <-ctx.Done():
+		return false
+	}
+}

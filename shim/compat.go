@@ -1,0 +1,91 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"google.golang.org/protobuf/proto"
+)
+
+// maxBootstrapInput bounds what the start action reads from stdin.
+const maxBootstrapInput = 10 << 20
+
+// IsStartAction tells whether the process was invoked for the shim's start
+// action (containerd puts the action last on the command line).
+func IsStartAction(args []string) bool {
+	return len(args) > 1 && args[len(args)-1] == "start"
+}
+
+// RunStartAction handles the start action itself rather than through
+// pkg/shim, because pkg/shim >= 2.3 insists on the protobuf bootstrap
+// protocol that containerd <= 2.2 (k3s up to v1.36) does not speak. It
+// accepts both: protobuf BootstrapParams on stdin from 2.3+ daemons, flags
+// only from older ones, and replies in JSON, which both understand.
+func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("start", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		namespace = fs.String("namespace", "", "")
+		id        = fs.String("id", "", "")
+		address   = fs.String("address", "", "")
+		debug     = fs.Bool("debug", false, "")
+	)
+	fs.String("publish-binary", "", "")
+	fs.String("bundle", "", "")
+	fs.String("socket", "", "")
+	fs.String("debug-socket", "", "")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("parsing start flags: %w", err)
+	}
+	input, err := io.ReadAll(io.LimitReader(stdin, maxBootstrapInput))
+	if err != nil {
+		return fmt.Errorf("reading bootstrap parameters: %w", err)
+	}
+	params := bootstrapParams(input, *namespace, *id, *address, *debug)
+	ctx = namespaces.WithNamespace(ctx, params.GetNamespace())
+	result, err := NewManager().Start(ctx, params)
+	if err != nil {
+		return err
+	}
+	reply, err := json.Marshal(struct {
+		Version  int    `json:"version"`
+		Address  string `json:"address"`
+		Protocol string `json:"protocol"`
+	}{int(result.GetVersion()), result.GetAddress(), result.GetProtocol()})
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(reply)
+	return err
+}
+
+// bootstrapParams uses the daemon's protobuf parameters when they are there
+// and match the flags, and builds equivalent ones from the flags otherwise
+// (legacy stdin, if any, only carries runtime options).
+func bootstrapParams(input []byte, namespace, id, address string, debug bool) *bootapi.BootstrapParams {
+	var params bootapi.BootstrapParams
+	if len(input) > 0 && proto.Unmarshal(input, &params) == nil &&
+		params.GetInstanceID() == id && params.GetNamespace() == namespace {
+		if debug && params.GetLogLevel() > bootapi.LogLevel_LOG_LEVEL_DEBUG {
+			params.LogLevel = bootapi.LogLevel_LOG_LEVEL_DEBUG
+		}
+		return &params
+	}
+	legacy := &bootapi.BootstrapParams{
+		InstanceID:             id,
+		Namespace:              namespace,
+		ContainerdGrpcAddress:  address,
+		ContainerdTtrpcAddress: os.Getenv("TTRPC_ADDRESS"),
+		LogLevel:               bootapi.LogLevel_LOG_LEVEL_INFO,
+	}
+	if debug {
+		legacy.LogLevel = bootapi.LogLevel_LOG_LEVEL_DEBUG
+	}
+	return legacy
+}

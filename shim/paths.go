@@ -1,0 +1,54 @@
+package shim
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// RuntimeName is the containerd runtime type this shim implements.
+const RuntimeName = "io.containerd.spinoci.v1"
+
+// stateRootEnv overrides where the shim keeps app directories and its
+// compiled-module cache.
+const stateRootEnv = "SPINOCI_STATE_DIR"
+
+// fallbackStateRoot is used when neither the environment nor the bundle tells
+// where containerd keeps its persistent state.
+const fallbackStateRoot = "/var/lib/spinoci"
+
+// statePaths says where one container's files live outside its bundle.
+type statePaths struct {
+	// root is the shim's state root, shared by all containers of one containerd.
+	root string
+}
+
+// stateRootFor finds the shim's state root for a bundle. containerd links
+// <bundle>/work to <containerd root>/io.containerd.runtime.v2.task/<ns>/<id>;
+// keeping our state beside it ties it to that containerd (a private test
+// daemon gets a private cache) and to its disk rather than to tmpfs.
+func stateRootFor(bundle string) statePaths {
+	if dir := os.Getenv(stateRootEnv); dir != "" {
+		return statePaths{root: dir}
+	}
+	if work, err := os.Readlink(filepath.Join(bundle, "work")); err == nil && filepath.IsAbs(work) {
+		containerdRoot := filepath.Dir(filepath.Dir(filepath.Dir(work)))
+		return statePaths{root: filepath.Join(containerdRoot, RuntimeName)}
+	}
+	return statePaths{root: fallbackStateRoot}
+}
+
+// appDir is where a container's app is materialised.
+func (p statePaths) appDir(namespace, id string) string {
+	return filepath.Join(p.root, "apps", namespace, id)
+}
+
+// cacheDir holds compiled modules, shared by all apps.
+func (p statePaths) cacheDir() string {
+	return filepath.Join(p.root, "cache")
+}
+
+// exitFile records a task's exit status in its bundle so that the delete
+// action, which runs in a new process, can report it.
+func exitFile(bundle string) string {
+	return filepath.Join(bundle, "spinoci-exit.json")
+}

@@ -1,0 +1,486 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	eventstypes "github.com/containerd/containerd/api/events"
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	"github.com/containerd/containerd/api/types/task"
+	"github.com/containerd/containerd/v2/core/runtime"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/containerd/containerd/v2/pkg/protobuf"
+	ptypes "github.com/containerd/containerd/v2/pkg/protobuf/types"
+	"github.com/containerd/containerd/v2/pkg/shim"
+	"github.com/containerd/containerd/v2/pkg/shutdown"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/errdefs/pkg/errgrpc"
+	"github.com/containerd/log"
+	"github.com/containerd/ttrpc"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// service is the task API v3 of one shim server, holding every container of
+// its group (one pod under CRI).
+type service struct {
+	ctx       context.Context // carries the namespace, for events
+	namespace string
+	publisher shim.Publisher
+	shutdown  shutdown.Service
+	store     *containerdStore
+	events    chan any
+
+	mu    sync.Mutex
+	tasks map[string]*shimTask
+}
+
+var _ taskAPI.TTRPCTaskService = (*service)(nil)
+
+func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Service, grpcAddress string) (*service, error) {
+	ns, err := namespaces.NamespaceRequired(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("shim namespace: %w", err)
+	}
+	s := &service{
+		ctx:       ctx,
+		namespace: ns,
+		publisher: publisher,
+		shutdown:  sd,
+		store:     newContainerdStore(grpcAddress),
+		events:    make(chan any, 128),
+		tasks:     make(map[string]*shimTask),
+	}
+	go s.forwardEvents()
+	if addr := os.Getenv(socketAddressEnv); addr != "" {
+		sd.RegisterCallback(func(context.Context) error { return shim.RemoveSocket(addr) })
+	}
+	sd.RegisterCallback(func(context.Context) error { return s.store.Close() })
+	return s, nil
+}
+
+// RegisterTTRPC implements shim.TTRPCService.
+func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
+	taskAPI.RegisterTTRPCTaskService(server, s)
+	return nil
+}
+
+// forwardEvents publishes events one at a time, in the order they were
+// queued, so that create, start, exit and delete reach containerd in order.
+func (s *service) forwardEvents() {
+	ctx := context.WithoutCancel(s.ctx)
+	defer s.publisher.Close()
+	publish := func(e any) {
+		if err := s.publisher.Publish(ctx, runtime.GetTopic(e), e); err != nil {
+			log.G(ctx).WithError(err).Error("publishing event")
+		}
+	}
+	for {
+		select {
+		case e := <-s.events:
+			publish(e)
+		case <-s.shutdown.Done():
+			for {
+				select {
+				case e := <-s.events:
+					publish(e)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (s *service) get(id string) (*shimTask, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tasks[id]
+	if !ok {
+		return nil, errNoTask(id)
+	}
+	return t, nil
+}
+
+// toAPI maps an error to a ttrpc status at the API boundary.
+func toAPI(err error) error {
+	if err == nil {
+		return nil
+	}
+	return errgrpc.ToGRPC(err)
+}
+
+// Create materialises the container's app from containerd's content store
+// and starts its app process, which loads and compiles it; any failure is
+// returned to the client and written to the container's stderr.
+func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *taskAPI.CreateTaskResponse, retErr error) {
+	if r.Terminal {
+		return nil, toAPI(fmt.Errorf("task %q: a terminal is not supported by spinoci: %w", r.ID, errdefs.ErrInvalidArgument))
+	}
+	if r.Checkpoint != "" || r.ParentCheckpoint != "" {
+		return nil, toAPI(fmt.Errorf("task %q: checkpoints are not supported by spinoci: %w", r.ID, errdefs.ErrNotImplemented))
+	}
+	s.mu.Lock()
+	_, exists := s.tasks[r.ID]
+	s.mu.Unlock()
+	if exists {
+		return nil, toAPI(fmt.Errorf("task %q: %w", r.ID, errdefs.ErrAlreadyExists))
+	}
+
+	out, err := openStdio(ctx, r.Stdout, r.Stderr)
+	if err != nil {
+		return nil, toAPI(fmt.Errorf("task %q: %w", r.ID, err))
+	}
+	appDir := stateRootFor(r.Bundle).appDir(s.namespace, r.ID)
+	defer func() {
+		if retErr != nil {
+			out.reportError(retErr)
+			out.Close()
+			if err := os.RemoveAll(appDir); err != nil {
+				log.G(ctx).WithError(err).Warn("removing app directory after a failed create")
+			}
+			retErr = toAPI(retErr)
+		}
+	}()
+
+	t, err := s.create(ctx, r, out, appDir)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if _, exists := s.tasks[r.ID]; exists {
+		s.mu.Unlock()
+		t.proc.kill(syscall.SIGKILL)
+		t.proc.wait()
+		t.proc.closePipes()
+		return nil, fmt.Errorf("task %q: %w", r.ID, errdefs.ErrAlreadyExists)
+	}
+	s.tasks[r.ID] = t
+	s.events <- &eventstypes.TaskCreate{
+		ContainerID: r.ID,
+		Bundle:      r.Bundle,
+		Rootfs:      r.Rootfs,
+		IO:          &eventstypes.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal},
+		Pid:         uint32(t.pid),
+	}
+	s.mu.Unlock()
+	go s.watch(t)
+	return &taskAPI.CreateTaskResponse{Pid: uint32(t.pid)}, nil
+}
+
+func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out *stdio, appDir string) (*shimTask, error) {
+	spec, err := readSpec(r.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	// Recorded first, so that the delete action can remove the app
+	// directory even if this server dies half way.
+	if err := writeTaskRecord(r.Bundle, taskRecord{AppDir: appDir}); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.materialize(ctx, r.ID, appDir); err != nil {
+		return nil, invalidArgument(err)
+	}
+	var env []string
+	if spec.Process != nil {
+		env = spec.Process.Env
+	}
+	proc, err := launchApp(ctx, appLaunch{
+		lockPath: filepath.Join(appDir, "spin.lock"),
+		cacheDir: stateRootFor(r.Bundle).cacheDir(),
+		dir:      appDir,
+		env:      env,
+		stdout:   out.out,
+		stderr:   out.errOut,
+	})
+	if err != nil {
+		return nil, invalidArgument(err)
+	}
+	if err := writeTaskRecord(r.Bundle, taskRecord{Pid: proc.Pid(), AppDir: appDir}); err != nil {
+		proc.kill(syscall.SIGKILL)
+		proc.wait()
+		proc.closePipes()
+		return nil, err
+	}
+	return &shimTask{
+		id:     r.ID,
+		bundle: r.Bundle,
+		stdin:  r.Stdin,
+		stdout: r.Stdout,
+		stderr: r.Stderr,
+		appDir: appDir,
+		io:     out,
+		proc:   proc,
+		pid:    proc.Pid(),
+		exited: make(chan struct{}),
+		state:  stateCreated,
+	}, nil
+}
+
+// invalidArgument marks errors caused by the image or app (not by the
+// shim) so that clients see InvalidArgument, keeping the message.
+func invalidArgument(err error) error {
+	if errdefs.IsNotFound(err) || errdefs.IsInvalidArgument(err) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, errdefs.ErrInvalidArgument)
+}
+
+func readSpec(bundle string) (*specs.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI spec: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("parsing OCI spec %s: %w", filepath.Join(bundle, "config.json"), err)
+	}
+	return &spec, nil
+}
+
+// watch waits for the app process to exit, records the exit and publishes
+// it. Taking the task lock orders the exit event after a start event that
+// Start may be publishing.
+func (s *service) watch(t *shimTask) {
+	status := t.proc.wait()
+	t.mu.Lock()
+	t.exitStatus = status
+	t.exitedAt = time.Now()
+	if err := t.transition(stateStopped); err != nil {
+		log.G(s.ctx).WithError(err).Error("recording task exit")
+	}
+	if err := writeTaskRecord(t.bundle, taskRecord{Pid: t.pid, AppDir: t.appDir, Exited: true, ExitStatus: status, ExitedAt: t.exitedAt}); err != nil {
+		log.G(s.ctx).WithError(err).Warn("persisting exit status")
+	}
+	t.proc.closePipes()
+	t.io.Close()
+	close(t.exited)
+	s.events <- &eventstypes.TaskExit{
+		ContainerID: t.id,
+		ID:          t.id,
+		Pid:         uint32(t.pid),
+		ExitStatus:  uint32(status),
+		ExitedAt:    protobuf.ToTimestamp(t.exitedAt),
+	}
+	t.mu.Unlock()
+}
+
+// Start tells the app process to serve and waits until it listens.
+func (s *service) Start(ctx context.Context, r *taskAPI.StartRequest) (*taskAPI.StartResponse, error) {
+	if r.ExecID != "" {
+		return nil, toAPI(fmt.Errorf("exec processes are not supported by spinoci: %w", errdefs.ErrNotImplemented))
+	}
+	t, err := s.get(r.ID)
+	if err != nil {
+		return nil, toAPI(err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.state != stateCreated {
+		return nil, toAPI(fmt.Errorf("task %q: cannot start a %s task: %w", t.id, t.state, errdefs.ErrFailedPrecondition))
+	}
+	addr, err := t.proc.start(ctx)
+	if err != nil {
+		err = fmt.Errorf("task %q: %w", t.id, err)
+		t.io.reportError(err)
+		return nil, toAPI(err)
+	}
+	if err := t.transition(stateRunning); err != nil {
+		return nil, toAPI(err)
+	}
+	log.G(ctx).WithFields(log.Fields{"id": t.id, "address": addr}).Info("app started")
+	s.events <- &eventstypes.TaskStart{ContainerID: t.id, Pid: uint32(t.pid)}
+	return &taskAPI.StartResponse{Pid: uint32(t.pid)}, nil
+}
+
+// Kill delivers a real signal to the app process.
+func (s *service) Kill(ctx context.Context, r *taskAPI.KillRequest) (*ptypes.Empty, error) {
+	if r.ExecID != "" {
+		return nil, toAPI(fmt.Errorf("exec process %q: %w", r.ExecID, errdefs.ErrNotFound))
+	}
+	t, err := s.get(r.ID)
+	if err != nil {
+		return nil, toAPI(err)
+	}
+	if state, _, _ := t.snapshot(); state == stateStopped || state == stateDeleted {
+		return nil, toAPI(fmt.Errorf("task %q: process already finished: %w", t.id, errdefs.ErrNotFound))
+	}
+	if err := t.proc.kill(syscall.Signal(r.Signal)); err != nil {
+		return nil, toAPI(fmt.Errorf("task %q: sending signal %d: %w", t.id, r.Signal, err))
+	}
+	return &ptypes.Empty{}, nil
+}
+
+// Wait blocks until the task has exited.
+func (s *service) Wait(ctx context.Context, r *taskAPI.WaitRequest) (*taskAPI.WaitResponse, error) {
+	if r.ExecID != "" {
+		return nil, toAPI(fmt.Errorf("exec process %q: %w", r.ExecID, errdefs.ErrNotFound))
+	}
+	t, err := s.get(r.ID)
+	if err != nil {
+		return nil, toAPI(err)
+	}
+	select {
+	case <-t.exited:
+	case <-ctx.Done():
+		return nil, toAPI(ctx.Err())
+	}
+	_, status, at := t.snapshot()
+	return &taskAPI.WaitResponse{ExitStatus: uint32(status), ExitedAt: protobuf.ToTimestamp(at)}, nil
+}
+
+// State reports the task's status.
+func (s *service) State(ctx context.Context, r *taskAPI.StateRequest) (*taskAPI.StateResponse, error) {
+	if r.ExecID != "" {
+		return nil, toAPI(fmt.Errorf("exec process %q: %w", r.ExecID, errdefs.ErrNotFound))
+	}
+	t, err := s.get(r.ID)
+	if err != nil {
+		return nil, toAPI(err)
+	}
+	state, status, at := t.snapshot()
+	resp := &taskAPI.StateResponse{
+		ID:         t.id,
+		Bundle:     t.bundle,
+		Pid:        uint32(t.pid),
+		Status:     state.apiStatus(),
+		Stdin:      t.stdin,
+		Stdout:     t.stdout,
+		Stderr:     t.stderr,
+		ExitStatus: uint32(status),
+	}
+	if state == stateStopped {
+		resp.ExitedAt = protobuf.ToTimestamp(at)
+	}
+	return resp, nil
+}
+
+// Delete removes a stopped task (a created one is killed first) and its
+// app directory.
+func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAPI.DeleteResponse, error) {
+	if r.ExecID != "" {
+		return nil, toAPI(fmt.Errorf("exec process %q: %w", r.ExecID, errdefs.ErrNotFound))
+	}
+	t, err := s.get(r.ID)
+	if err != nil {
+		return nil, toAPI(err)
+	}
+	if state, _, _ := t.snapshot(); state == stateCreated {
+		// Never started: there is nothing to drain.
+		_ = t.proc.kill(syscall.SIGKILL)
+		<-t.exited
+	}
+	t.mu.Lock()
+	if err := t.transition(stateDeleted); err != nil {
+		t.mu.Unlock()
+		return nil, toAPI(err)
+	}
+	status, at := t.exitStatus, t.exitedAt
+	t.mu.Unlock()
+	if err := os.RemoveAll(t.appDir); err != nil {
+		log.G(ctx).WithError(err).WithField("id", t.id).Warn("removing app directory")
+	}
+	s.mu.Lock()
+	delete(s.tasks, t.id)
+	s.events <- &eventstypes.TaskDelete{
+		ContainerID: t.id,
+		ID:          t.id,
+		Pid:         uint32(t.pid),
+		ExitStatus:  uint32(status),
+		ExitedAt:    protobuf.ToTimestamp(at),
+	}
+	s.mu.Unlock()
+	return &taskAPI.DeleteResponse{Pid: uint32(t.pid), ExitStatus: uint32(status), ExitedAt: protobuf.ToTimestamp(at)}, nil
+}
+
+// Pids lists the task's one process.
+func (s *service) Pids(ctx context.Context, r *taskAPI.PidsRequest) (*taskAPI.PidsResponse, error) {
+	t, err := s.get(r.ID)
+	if err != nil {
+		return nil, toAPI(err)
+	}
+	return &taskAPI.PidsResponse{Processes: []*task.ProcessInfo{{Pid: uint32(t.pid)}}}, nil
+}
+
+// Connect returns the shim's and the task's pids.
+func (s *service) Connect(ctx context.Context, r *taskAPI.ConnectRequest) (*taskAPI.ConnectResponse, error) {
+	resp := &taskAPI.ConnectResponse{ShimPid: uint32(os.Getpid()), Version: Version}
+	if t, err := s.get(r.ID); err == nil {
+		resp.TaskPid = uint32(t.pid)
+	}
+	return resp, nil
+}
+
+// Shutdown stops the server once it holds no more tasks; containerd sends
+// it after every Delete.
+func (s *service) Shutdown(ctx context.Context, r *taskAPI.ShutdownRequest) (*ptypes.Empty, error) {
+	s.mu.Lock()
+	remaining := len(s.tasks)
+	s.mu.Unlock()
+	if remaining > 0 {
+		return &ptypes.Empty{}, nil
+	}
+	s.shutdown.Shutdown()
+	return &ptypes.Empty{}, nil
+}
+
+// Stats returns the cgroup metrics of the app process.
+func (s *service) Stats(ctx context.Context, r *taskAPI.StatsRequest) (*taskAPI.StatsResponse, error) {
+	t, err := s.get(r.ID)
+	if err != nil {
+		return nil, toAPI(err)
+	}
+	if state, _, _ := t.snapshot(); state != stateCreated && state != stateRunning {
+		return nil, toAPI(fmt.Errorf("task %q is not running: %w", t.id, errdefs.ErrNotFound))
+	}
+	stats, err := cgroupMetrics(t.pid)
+	if err != nil {
+		return nil, toAPI(fmt.Errorf("task %q: %w", t.id, err))
+	}
+	return &taskAPI.StatsResponse{Stats: stats}, nil
+}
+
+func notImplemented(what string) error {
+	return toAPI(fmt.Errorf("%s is not supported by spinoci: %w", what, errdefs.ErrNotImplemented))
+}
+
+// Pause is not supported.
+func (s *service) Pause(context.Context, *taskAPI.PauseRequest) (*ptypes.Empty, error) {
+	return nil, notImplemented("pause")
+}
+
+// Resume is not supported.
+func (s *service) Resume(context.Context, *taskAPI.ResumeRequest) (*ptypes.Empty, error) {
+	return nil, notImplemented("resume")
+}
+
+// Checkpoint is not supported.
+func (s *service) Checkpoint(context.Context, *taskAPI.CheckpointTaskRequest) (*ptypes.Empty, error) {
+	return nil, notImplemented("checkpoint")
+}
+
+// Exec is not supported: a Spin app has no shell to run commands in.
+func (s *service) Exec(context.Context, *taskAPI.ExecProcessRequest) (*ptypes.Empty, error) {
+	return nil, notImplemented("exec")
+}
+
+// ResizePty is not supported (no terminals).
+func (s *service) ResizePty(context.Context, *taskAPI.ResizePtyRequest) (*ptypes.Empty, error) {
+	return nil, notImplemented("resizing a pty")
+}
+
+// CloseIO is not supported (apps do not read stdin).
+func (s *service) CloseIO(context.Context, *taskAPI.CloseIORequest) (*ptypes.Empty, error) {
+	return nil, notImplemented("closing stdin")
+}
+
+// Update is not supported.
+func (s *service) Update(context.Context, *taskAPI.UpdateTaskRequest) (*ptypes.Empty, error) {
+	return nil, notImplemented("updating resources")
+}

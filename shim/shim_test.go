@@ -1,0 +1,235 @@
+package shim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/fifo"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestBootstrapParamsFromNewDaemon(t *testing.T) {
+	sent := &bootapi.BootstrapParams{
+		InstanceID:             "c1",
+		Namespace:              "default",
+		ContainerdGrpcAddress:  "/run/x.sock",
+		ContainerdTtrpcAddress: "/run/x.sock.ttrpc",
+		SocketDir:              proto.String("/tmp/s"),
+		LogLevel:               bootapi.LogLevel_LOG_LEVEL_INFO,
+	}
+	input, err := proto.Marshal(sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := bootstrapParams(input, "default", "c1", "/ignored", true)
+	if got.GetSocketDir() != "/tmp/s" || got.GetContainerdTtrpcAddress() != "/run/x.sock.ttrpc" {
+		t.Errorf("protobuf parameters not used: %v", got)
+	}
+	if got.GetLogLevel() != bootapi.LogLevel_LOG_LEVEL_DEBUG {
+		t.Errorf("-debug did not raise the log level: %v", got.GetLogLevel())
+	}
+}
+
+func TestBootstrapParamsFromLegacyDaemon(t *testing.T) {
+	t.Setenv("TTRPC_ADDRESS", "/run/legacy.sock.ttrpc")
+	for name, input := range map[string][]byte{
+		"empty stdin":         nil,
+		"runtime options":     []byte("\x1a\x16SystemdCgroup = false\n"),
+		"other task's params": mustMarshal(t, &bootapi.BootstrapParams{InstanceID: "other", Namespace: "default"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got := bootstrapParams(input, "default", "c1", "/run/legacy.sock", false)
+			if got.GetInstanceID() != "c1" || got.GetNamespace() != "default" ||
+				got.GetContainerdGrpcAddress() != "/run/legacy.sock" ||
+				got.GetContainerdTtrpcAddress() != "/run/legacy.sock.ttrpc" || got.GetSocketDir() != "" {
+				t.Errorf("unexpected legacy parameters: %v", got)
+			}
+		})
+	}
+}
+
+func mustMarshal(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	b, err := proto.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestIsStartAction(t *testing.T) {
+	if !IsStartAction([]string{"shim", "-namespace", "n", "-id", "x", "start"}) {
+		t.Error("start not recognised")
+	}
+	if IsStartAction([]string{"shim", "-namespace", "n", "-id", "x", "delete"}) || IsStartAction([]string{"shim"}) {
+		t.Error("non-start recognised as start")
+	}
+}
+
+func TestGroupingKey(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	write := func(annotations map[string]string) {
+		data, _ := json.Marshal(map[string]any{"annotations": annotations})
+		if err := os.WriteFile("config.json", data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(nil)
+	if got, _ := groupingKey("c1"); got != "c1" {
+		t.Errorf("ungrouped container: got %q", got)
+	}
+	write(map[string]string{"io.kubernetes.cri.sandbox-id": "pod1"})
+	if got, _ := groupingKey("c1"); got != "pod1" {
+		t.Errorf("CRI container: got %q", got)
+	}
+	if err := os.WriteFile("config.json", []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := groupingKey("c1"); err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Errorf("bad config.json: got %v", err)
+	}
+}
+
+func TestStateRootFollowsContainerdRoot(t *testing.T) {
+	t.Setenv(stateRootEnv, "")
+	bundle := t.TempDir()
+	work := "/var/lib/containerd-test/io.containerd.runtime.v2.task/default/c1"
+	if err := os.Symlink(work, filepath.Join(bundle, "work")); err != nil {
+		t.Fatal(err)
+	}
+	p := stateRootFor(bundle)
+	if want := "/var/lib/containerd-test/io.containerd.spinoci.v1/apps/default/c1"; p.appDir("default", "c1") != want {
+		t.Errorf("appDir = %q, want %q", p.appDir("default", "c1"), want)
+	}
+	if want := "/var/lib/containerd-test/io.containerd.spinoci.v1/cache"; p.cacheDir() != want {
+		t.Errorf("cacheDir = %q, want %q", p.cacheDir(), want)
+	}
+	t.Setenv(stateRootEnv, "/srv/spinoci")
+	if got := stateRootFor(bundle).appDir("k8s.io", "x"); got != "/srv/spinoci/apps/k8s.io/x" {
+		t.Errorf("override ignored: %q", got)
+	}
+	if got := stateRootFor(t.TempDir()).root; got != fallbackStateRoot && got != "/srv/spinoci" {
+		t.Errorf("fallback: %q", got)
+	}
+}
+
+func TestTaskTransitions(t *testing.T) {
+	task := &shimTask{id: "c1", state: stateCreated}
+	if err := task.transition(stateDeleted); err == nil || !errdefs.IsFailedPrecondition(err) ||
+		!strings.Contains(err.Error(), "created to deleted") {
+		t.Errorf("created → deleted: got %v", err)
+	}
+	for _, next := range []taskState{stateRunning, stateStopped, stateDeleted} {
+		if err := task.transition(next); err != nil {
+			t.Fatalf("→ %s: %v", next, err)
+		}
+	}
+	if err := task.transition(stateRunning); err == nil {
+		t.Error("deleted → running allowed")
+	}
+}
+
+func TestTaskRecordRoundTrip(t *testing.T) {
+	bundle := t.TempDir()
+	if _, err := readTaskRecord(bundle); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing record: got %v", err)
+	}
+	at := time.Unix(1700000000, 0).UTC()
+	want := taskRecord{Pid: 42, AppDir: "/x", Exited: true, ExitStatus: 137, ExitedAt: at}
+	if err := writeTaskRecord(bundle, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readTaskRecord(bundle)
+	if err != nil || got.Pid != 42 || got.ExitStatus != 137 || !got.ExitedAt.Equal(at) || got.AppDir != "/x" {
+		t.Errorf("got %+v, %v", got, err)
+	}
+}
+
+func TestStopReportsRecordedExitAndRemovesAppDir(t *testing.T) {
+	bundle := t.TempDir()
+	appDir := filepath.Join(t.TempDir(), "app")
+	if err := os.MkdirAll(filepath.Join(appDir, "wasm"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Truncate(time.Second)
+	if err := writeTaskRecord(bundle, taskRecord{Pid: 1, AppDir: appDir, Exited: true, ExitStatus: 143, ExitedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(bundle)
+	status, err := NewManager().Stop(context.Background(), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status.ExitStatus != 143 || !status.ExitedAt.Equal(at) {
+		t.Errorf("status = %+v", status)
+	}
+	if _, err := os.Stat(appDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("app dir still there: %v", err)
+	}
+	// Idempotent: a second delete, and one without any record, succeed.
+	if _, err := NewManager().Stop(context.Background(), "c1"); err != nil {
+		t.Errorf("second stop: %v", err)
+	}
+	t.Chdir(t.TempDir())
+	if status, err := NewManager().Stop(context.Background(), "c2"); err != nil || status.ExitStatus != 137 {
+		t.Errorf("stop without record: %+v, %v", status, err)
+	}
+}
+
+func TestStdioFileURIAndErrorReport(t *testing.T) {
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "logs", "app.log")
+	s, err := openStdio(context.Background(), "file://"+logPath, "file://"+logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.reportError(errors.New("lock: must_understand entry \"x\""))
+	s.Close()
+	data, _ := os.ReadFile(logPath)
+	if !strings.Contains(string(data), `spinoci: lock: must_understand entry "x"`) {
+		t.Errorf("log = %q", data)
+	}
+	if _, err := openStdio(context.Background(), "binary:///usr/bin/logger", ""); err == nil ||
+		!strings.Contains(err.Error(), `"binary"`) {
+		t.Errorf("binary scheme: got %v", err)
+	}
+}
+
+func TestStdioFifo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stdout")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	reader, err := fifo.OpenFifo(ctx, path, syscall.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	s, err := openStdio(ctx, path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.out.WriteString("hello\n"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(reader); err != nil {
+		t.Fatal(err)
+	}
+	if buf.String() != "hello\n" {
+		t.Errorf("read %q", buf.String())
+	}
+}
