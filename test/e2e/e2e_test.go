@@ -61,7 +61,8 @@ func TestSpinApp(t *testing.T) {
 				t.Fatalf("registry %s still answers after Stop", f.reg.Host)
 			}
 			t.Run("detached run with the registry stopped: routes, trap, logs, ctr task kill", func(t *testing.T) { testDetached(t, f) })
-			t.Run("ctr task kill -s SIGKILL gives 137", func(t *testing.T) { testSIGKILL(t, f) })
+			t.Run("detached run without log, ctr task kill -s SIGKILL gives 137", func(t *testing.T) { testSIGKILL(t, f) })
+			t.Run("foreground run, ctr task kill -s SIGKILL: ctr exits 137", func(t *testing.T) { testForegroundSIGKILL(t, f) })
 			t.Run("bad input", func(t *testing.T) { testBadInput(t, f) })
 		})
 	}
@@ -258,11 +259,8 @@ func cleanupContainer(t *testing.T, d *harness.Containerd, id string) {
 	if d.TaskStatus(id) != "" {
 		d.For(t).Ctr("task", "rm", "-f", id)
 	}
-	out, _ := d.For(t).CtrContext(context.Background(), "container", "ls", "-q")
-	for _, line := range strings.Fields(out) {
-		if line == id {
-			d.For(t).Ctr("container", "rm", id)
-		}
+	if d.ContainerExists(id) {
+		d.For(t).Ctr("container", "rm", id)
 	}
 }
 
@@ -342,4 +340,21 @@ func expect(t *testing.T, addr string, reqs ...request) {
 			t.Errorf("%s: content-type %q, want %q", what, resp.Header.Get("Content-Type"), r.contentType)
 		}
 	}
+}
+
+func testForegroundSIGKILL(t *testing.T, f *fixture) {
+	d := f.d.For(t)
+	id := "fg-kill"
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	fg := startForeground(t, d, f.ref(repoMulti), id, addr)
+	fg.waitServing(t, "http://"+addr+"/")
+	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", id); code != 0 {
+		t.Fatalf("ctr task kill -s SIGKILL: exit %d\n%s", code, out)
+	}
+	code := fg.wait(t, 10*time.Second)
+	t.Logf("ctr run exited %d; output:\n%s", code, fg.out.String())
+	if code != 137 {
+		t.Errorf("foreground ctr run of a SIGKILLed task exited %d, want 137", code)
+	}
+	assertNoLeftovers(t, d, id)
 }

@@ -128,7 +128,7 @@ func (d *Containerd) waitReady(timeout time.Duration) error {
 		if c, err := net.Dial("unix", d.Address); err == nil {
 			c.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			out, code := d.ctrQuiet(ctx, "version")
+			out, code := d.CtrQuiet(ctx, "version")
 			cancel()
 			if code == 0 {
 				return nil
@@ -256,7 +256,7 @@ func (d *Containerd) Ctr(args ...string) (string, int) {
 func (d *Containerd) CtrContext(ctx context.Context, args ...string) (string, int) {
 	d.t.Helper()
 	d.t.Logf("$ ctr %s", strings.Join(args, " "))
-	out, code := d.ctrQuiet(ctx, args...)
+	out, code := d.CtrQuiet(ctx, args...)
 	if s := strings.TrimRight(out, "\n"); s != "" {
 		d.t.Logf("%s", indent(truncate(s, 4000)))
 	}
@@ -266,7 +266,8 @@ func (d *Containerd) CtrContext(ctx context.Context, args ...string) (string, in
 	return out, code
 }
 
-func (d *Containerd) ctrQuiet(ctx context.Context, args ...string) (string, int) {
+// CtrQuiet is CtrContext without logging.
+func (d *Containerd) CtrQuiet(ctx context.Context, args ...string) (string, int) {
 	cmd := d.CtrCommand(ctx, args...)
 	var buf bytes.Buffer
 	cmd.Stdout = &buf
@@ -303,11 +304,24 @@ func (d *Containerd) Pull(ref string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	out, code := d.ctrQuiet(ctx, "image", "pull", "--plain-http", ref)
+	out, code := d.CtrQuiet(ctx, "image", "pull", "--plain-http", ref)
 	if code != 0 {
 		d.t.Fatalf("$ ctr image pull --plain-http %s: exit %d\n%s", ref, code, out)
 	}
 	d.t.Logf("$ ctr image pull --plain-http %s  (ok, %v)", ref, time.Since(start).Round(time.Millisecond))
+}
+
+// ContainerExists reports (quietly) whether `ctr container ls` lists id.
+func (d *Containerd) ContainerExists(id string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, _ := d.CtrQuiet(ctx, "container", "ls", "-q")
+	for _, l := range strings.Fields(out) {
+		if l == id {
+			return true
+		}
+	}
+	return false
 }
 
 // TaskStatus returns the STATUS column of `ctr task ls` for id, or "" when
@@ -315,7 +329,7 @@ func (d *Containerd) Pull(ref string) {
 func (d *Containerd) TaskStatus(id string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, _ := d.ctrQuiet(ctx, "task", "ls")
+	out, _ := d.CtrQuiet(ctx, "task", "ls")
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		if len(f) >= 3 && f[0] == id {

@@ -41,7 +41,7 @@ type Paths struct {
 // LoadPaths reads the environment; unset variables default to the Makefile's
 // locations under the repository root (found by walking up to go.mod).
 func LoadPaths() Paths {
-	root := repoRoot()
+	root := RepoRoot()
 	get := func(env, def string) string {
 		if v := os.Getenv(env); v != "" {
 			if abs, err := filepath.Abs(v); err == nil {
@@ -58,7 +58,9 @@ func LoadPaths() Paths {
 	}
 }
 
-func repoRoot() string {
+// RepoRoot is the repository root: the nearest directory above the working
+// directory holding go.mod.
+func RepoRoot() string {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "."

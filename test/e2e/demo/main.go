@@ -1,0 +1,119 @@
+// Command demo shows spinoci end to end: it starts a private OCI registry and
+// a private containerd 2.4.2 on loopback, pushes the example Spin app (the
+// three test apps behind four routes) as a Spin 2.x OCI artifact, pulls it
+// with ctr, runs it with `ctr run --runtime io.containerd.spinoci.v1`, prints
+// the HTTP responses, then stops and removes everything (also on Ctrl-C or
+// an error).
+//
+// It builds nothing: `make demo` builds the shim, the pinned tools and the
+// test apps first. It needs root.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+func main() {
+	os.Exit(harness.RunProgram("demo", demo))
+}
+
+func demo(t harness.T) {
+	paths := harness.Require(t, harness.ContainerdLatest)
+	t.Logf("== starting a private registry and containerd %s", harness.ContainerdLatest)
+	reg := harness.StartRegistry(t)
+	d := harness.StartContainerd(t, harness.ContainerdLatest)
+	t.Logf("   (ctr commands below run as `ctr -a %s -n %s ...` with CONTAINERD_SNAPSHOTTER=native)", d.Address, d.Namespace)
+
+	spec := harness.MultiApp("")
+	app, err := paths.LocalLock(spec)
+	if err != nil {
+		t.Fatalf("example app: %v", err)
+	}
+	ref := harness.Ref(reg.Host, "demo/spin-example:v1")
+	t.Logf("\n== pushing the example app to %s", ref)
+	for _, r := range spec.Routes {
+		t.Logf("   route %-10s -> %s", r.Route, r.Component)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	desc, err := harness.Push(ctx, reg.Host, "demo/spin-example:v1", app, artifact.PackOptions{})
+	if err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	t.Logf("   pushed manifest %s (%d bytes)", desc.Digest, desc.Size)
+
+	t.Logf("\n== pulling and running it")
+	d.Pull(ref)
+	id := "spin-example"
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	// Registered before the run, so that Ctrl-C or an error removes it.
+	t.Cleanup(func() { remove(d, id) })
+	logPath := filepath.Join(harness.TempDir(t, "demo"), "app.log")
+	if out, code := d.Ctr("run", "-d", "--net-host", "--runtime", harness.RuntimeType,
+		"--log-uri", "file://"+logPath, "--env", "SPIN_HTTP_LISTEN_ADDR="+addr, ref, id); code != 0 {
+		t.Fatalf("ctr run failed (exit %d): %s", code, out)
+	}
+	start := time.Now()
+	if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/", time.Minute); err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Logf("   serving on http://%s (first 200 after %v)", addr, time.Since(start).Round(time.Millisecond))
+	d.Ctr("task", "ls")
+
+	t.Logf("\n== HTTP")
+	for _, r := range []struct{ method, path, body string }{
+		{http.MethodGet, "/", ""},
+		{http.MethodGet, "/go/hello", ""},
+		{http.MethodGet, "/go/exact", ""},
+		{http.MethodPost, "/wagi/echo?name=demo", "a request body"},
+		{http.MethodGet, "/go/trap", ""},
+		{http.MethodGet, "/go/still-serving", ""},
+	} {
+		resp, err := harness.Do(t.Context(), r.method, "http://"+addr+r.path, r.body)
+		if err != nil {
+			t.Fatalf("%s %s: %v", r.method, r.path, err)
+		}
+		t.Logf("$ curl -X %s http://%s%s", r.method, addr, r.path)
+		t.Logf("   %d %s", resp.Status, http.StatusText(resp.Status))
+		if b := strings.TrimRight(resp.Body, "\n"); b != "" {
+			t.Logf("   %s", strings.ReplaceAll(b, "\n", "\n   "))
+		}
+	}
+
+	if b, err := os.ReadFile(logPath); err == nil {
+		t.Logf("\n== the app's stdout and stderr (--log-uri %s)\n   %s", logPath,
+			strings.ReplaceAll(strings.TrimRight(string(b), "\n"), "\n", "\n   "))
+	}
+
+	t.Logf("\n== stopping (SIGTERM: graceful stop, exit status 0)")
+	start = time.Now()
+	d.Ctr("task", "kill", id)
+	if _, err := d.WaitTaskStatus(id, "STOPPED", 10*time.Second); err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Logf("   stopped after %v", time.Since(start).Round(time.Millisecond))
+	d.Ctr("task", "ls")
+	d.Ctr("task", "rm", id)
+	d.Ctr("container", "rm", id)
+	t.Logf("\n== done; the registry and containerd are stopped and their directories removed")
+}
+
+// remove deletes whatever is left of the container (after Ctrl-C or an
+// error); it is quiet when there is nothing.
+func remove(d *harness.Containerd, id string) {
+	if d.TaskStatus(id) != "" {
+		d.Ctr("task", "rm", "-f", id)
+	}
+	if d.ContainerExists(id) {
+		d.Ctr("container", "rm", id)
+	}
+}
