@@ -55,8 +55,7 @@ func cacheKey(wasmDigest string) string {
 // module returns the compiled module for wasm, compiling it (or loading it
 // from the cache) at most once.
 func (c *compiler) module(ctx context.Context, wasm []byte) (*wasmtime.Module, error) {
-	sum := sha256.Sum256(wasm)
-	digest := hex.EncodeToString(sum[:])
+	digest := sha256Hex(wasm)
 	if m, ok := c.modules[digest]; ok {
 		return m, nil
 	}
@@ -176,4 +175,9 @@ func (c *compiler) close() {
 		m.Close()
 		delete(c.modules, k)
 	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
