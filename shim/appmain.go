@@ -40,6 +40,10 @@ func RunApp(args []string) int {
 	// Wasmtime captures a backtrace for every error when this is set, which
 	// is slow; containerd's environment may carry it into containers.
 	os.Unsetenv("RUST_BACKTRACE")
+	// The container's stdout may be a FIFO whose reader goes away (`ctr run
+	// -d` exits); output is then dropped, as runc's shim drops it, instead of
+	// the app dying of SIGPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

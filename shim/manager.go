@@ -82,6 +82,9 @@ func (*Manager) Start(ctx context.Context, params *bootapi.BootstrapParams) (_ *
 		}
 	}
 	socketFile, err := listener.File()
+	// The server serves on the duplicated descriptor; closing our listener
+	// must not unlink the socket path it listens on.
+	listener.SetUnlinkOnClose(false)
 	listener.Close()
 	if err != nil {
 		_ = shim.RemoveSocket(addr)
