@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -76,9 +77,17 @@ func StartContainerd(t T, version string) *Containerd {
 	if err := os.WriteFile(d.Config, []byte(d.config(filepath.Join(dir, "opt"))), 0o644); err != nil {
 		t.Fatalf("containerd config: %v", err)
 	}
-	// The shim is found through the daemon's PATH (bin/ first); the runc shim
-	// (benchmark) sits next to containerd.
-	path := filepath.Dir(paths.Shim) + ":" + filepath.Dir(bin) + ":" + os.Getenv("PATH")
+	// The shim is found through the daemon's PATH, its own bin/ first: a copy
+	// of the shim taken now, so that rebuilding bin/ while tests run cannot
+	// swap the binary under a running daemon. The runc shim (benchmark) sits
+	// next to containerd.
+	shimDir := filepath.Join(dir, "bin")
+	if _, err := os.Stat(paths.Shim); err != nil {
+		t.Logf("no shim binary (%v): containerd starts without it", err)
+	} else if err := copyExecutable(paths.Shim, filepath.Join(shimDir, ShimBinary)); err != nil {
+		t.Fatalf("copy the shim: %v", err)
+	}
+	path := shimDir + ":" + filepath.Dir(bin) + ":" + os.Getenv("PATH")
 	env := envWith("PATH=" + path)
 	proc, err := startProcess("containerd "+version, d.Log, env, bin, "--config", d.Config, "--log-level", "debug")
 	if err != nil {
@@ -91,6 +100,26 @@ func StartContainerd(t T, version string) *Containerd {
 	}
 	t.Logf("containerd %s on %s (root %s)", version, d.Address, d.Root)
 	return d
+}
+
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 func (d *Containerd) config(optDir string) string {

@@ -116,9 +116,8 @@ func (r *Registry) Stop() {
 			r.t.Errorf("registry on %s had exited by itself: %v\n%s", r.Host, r.proc.waitErr, r.proc.logTail(50))
 			return
 		}
-		r.proc.stop(5 * time.Second)
-		if r.t.Failed() {
-			r.t.Logf("registry log (tail):\n%s", r.proc.logTail(40))
+		if killed := r.proc.stop(5 * time.Second); killed {
+			r.t.Errorf("registry on %s did not stop within 5s of SIGTERM; killed\n%s", r.Host, r.proc.logTail(20))
 		}
 	})
 }
