@@ -17,7 +17,6 @@ import (
 // concurrent use; each request runs in its own wasmtime Store.
 type App struct {
 	cfg      Config
-	name     string
 	base     string // HTTP base path
 	info     []byte // /.well-known/spin/info body
 	host     *host
@@ -66,12 +65,12 @@ func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	info, name, err := appInfo(app)
+	info, err := appInfo(app)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	engine := newEngine()
-	a := &App{cfg: cfg, name: name, info: info, host: &host{engine: engine, tempDir: cfg.TempDir}}
+	a := &App{cfg: cfg, info: info, host: &host{engine: engine, tempDir: cfg.TempDir}}
 	a.compiler = newCompiler(engine, cfg.CacheDir)
 	defer func() {
 		if err != nil {

@@ -23,7 +23,7 @@ const (
 )
 
 // appInfo renders Spin's AppInfo JSON from the app metadata.
-func appInfo(app *lock.LockedApp) (body []byte, name string, err error) {
+func appInfo(app *lock.LockedApp) ([]byte, error) {
 	var info struct {
 		Name           string  `json:"name"`
 		Version        *string `json:"version,omitempty"`
@@ -36,15 +36,15 @@ func appInfo(app *lock.LockedApp) (body []byte, name string, err error) {
 	} {
 		if raw, ok := app.Metadata[key]; ok {
 			if err := json.Unmarshal(raw, dst); err != nil {
-				return nil, "", fmt.Errorf("metadata %q: %w", key, err)
+				return nil, fmt.Errorf("metadata %q: %w", key, err)
 			}
 		}
 	}
-	body, err = json.MarshalIndent(info, "", "  ")
+	body, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
-		return nil, "", fmt.Errorf("app info: %w", err)
+		return nil, fmt.Errorf("app info: %w", err)
 	}
-	return body, info.Name, nil
+	return body, nil
 }
 
 // Handler returns the App's HTTP handler.

@@ -1,9 +1,17 @@
 package engine
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/spinoci/spinoci/lock"
 )
 
 func TestHello(t *testing.T) {
@@ -158,4 +166,67 @@ func TestHostImportsLinkAndTrap(t *testing.T) {
 	if !strings.Contains(logs.String(), "key-value.open is not supported by containerd-shim-spinoci-v1") {
 		t.Errorf("trap message not logged: %s", logs)
 	}
+}
+
+func TestConcurrentRequests(t *testing.T) {
+	app := newLock(t, nil,
+		[]testComponent{{id: "hello", wasm: appPath("hello.wasm")}, {id: "go", wasm: appPath("spin-go.wasm")}},
+		[]testTrigger{{component: "hello", route: "/..."}, {component: "go", route: "/go/..."}})
+	a := load(t, app, Config{Stdout: io.Discard, CacheDir: moduleCache})
+	h := a.Handler()
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 10 {
+				target, want := "/h", "hello from spinoci\n"
+				if (i+j)%2 == 0 {
+					target = fmt.Sprintf("/go/%d/%d", i, j)
+					want = fmt.Sprintf("spin-go: route=/go path-info=/%d/%d method=GET\n", i, j)
+				}
+				r := httptest.NewRequest("GET", target, nil)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 200 || w.Body.String() != want {
+					errs <- fmt.Sprintf("%s: %d %q", target, w.Code, w.Body)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func BenchmarkHello(b *testing.B) {
+	if _, err := os.Stat(appPath("hello.wasm")); err != nil {
+		b.Fatal(err)
+	}
+	app := &lock.LockedApp{
+		Metadata:   map[string]json.RawMessage{"name": json.RawMessage(`"bench"`)},
+		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
+		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: lock.FileURI(appPath("hello.wasm"))}}}},
+	}
+	a, err := Load(b.Context(), app, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	h := a.Handler()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			r := httptest.NewRequest("GET", "/bench", nil)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != 200 {
+				b.Fatalf("status %d", w.Code)
+			}
+		}
+	})
 }

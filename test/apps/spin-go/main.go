@@ -57,11 +57,16 @@ func canonicalABIFree(ptr, size, align uint32) {
 	delete(allocs, uintptr(ptr))
 }
 
+// guestPtr turns a linear-memory address into a pointer.
+func guestPtr(addr uint32) unsafe.Pointer {
+	return unsafe.Add(unsafe.Pointer(nil), addr)
+}
+
 func str(ptr, n uint32) string {
 	if n == 0 {
 		return ""
 	}
-	return string(unsafe.Slice((*byte)(unsafe.Pointer(uintptr(ptr))), n))
+	return string(unsafe.Slice((*byte)(guestPtr(ptr)), n))
 }
 
 func put(s string) (uint32, uint32) {
@@ -77,7 +82,7 @@ func put(s string) (uint32, uint32) {
 func handleHTTPRequest(method, uriPtr, uriLen, hdrPtr, hdrLen, paramsPtr, paramsLen, bodyTag, bodyPtr, bodyLen uint32) uint32 {
 	uri := str(uriPtr, uriLen)
 	headers := map[string]string{}
-	tuples := unsafe.Slice((*[4]uint32)(unsafe.Pointer(uintptr(hdrPtr))), hdrLen)
+	tuples := unsafe.Slice((*[4]uint32)(guestPtr(hdrPtr)), hdrLen)
 	for _, t := range tuples {
 		headers[str(t[0], t[1])] = str(t[2], t[3])
 	}
@@ -96,7 +101,7 @@ func handleHTTPRequest(method, uriPtr, uriLen, hdrPtr, hdrLen, paramsPtr, params
 	kp, kl := put("content-type")
 	vp, vl := put("text/plain")
 	hp := alloc(16)
-	h := unsafe.Slice((*uint32)(unsafe.Pointer(uintptr(hp))), 4)
+	h := unsafe.Slice((*uint32)(guestPtr(hp)), 4)
 	h[0], h[1], h[2], h[3] = kp, kl, vp, vl
 	bp, bl := put(body)
 
