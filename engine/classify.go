@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,10 +8,11 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-var (
-	wasmMagic         = []byte("\x00asm")
-	coreModuleVersion = []byte{0x01, 0x00, 0x00, 0x00}
-	componentVersion  = []byte{0x0d, 0x00, 0x01, 0x00}
+// Wasm header fields (spin-abi.md §1.1).
+const (
+	wasmMagic         = "\x00asm"
+	coreModuleVersion = "\x01\x00\x00\x00"
+	componentVersion  = "\x0d\x00\x01\x00"
 )
 
 // errSpinIncompatible is Spin 1.x's wording for a module that lacks the
@@ -31,13 +31,13 @@ const (
 // checkHeader classifies a wasm binary by its 8-byte header: only core
 // modules are accepted.
 func checkHeader(wasm []byte) error {
-	if len(wasm) < 8 || !bytes.Equal(wasm[:4], wasmMagic) {
+	if len(wasm) < 8 || string(wasm[:4]) != wasmMagic {
 		return errors.New("not a wasm binary")
 	}
-	switch {
-	case bytes.Equal(wasm[4:8], coreModuleVersion):
+	switch string(wasm[4:8]) {
+	case coreModuleVersion:
 		return nil
-	case bytes.Equal(wasm[4:8], componentVersion):
+	case componentVersion:
 		return errors.New("WebAssembly components are not supported yet")
 	default:
 		return fmt.Errorf("not a wasm binary (unknown version % x)", wasm[4:8])

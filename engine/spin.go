@@ -8,10 +8,26 @@ import (
 	"strconv"
 )
 
-// spinMethods is the wit-bindgen 0.2 method enum (spin-abi.md §2.3).
-var spinMethods = map[string]int32{
-	http.MethodGet: 0, http.MethodPost: 1, http.MethodPut: 2, http.MethodDelete: 3,
-	http.MethodPatch: 4, http.MethodHead: 5, http.MethodOptions: 6,
+// spinMethod maps an HTTP method to the wit-bindgen 0.2 method enum
+// (spin-abi.md §2.3).
+func spinMethod(m string) (int32, bool) {
+	switch m {
+	case http.MethodGet:
+		return 0, true
+	case http.MethodPost:
+		return 1, true
+	case http.MethodPut:
+		return 2, true
+	case http.MethodDelete:
+		return 3, true
+	case http.MethodPatch:
+		return 4, true
+	case http.MethodHead:
+		return 5, true
+	case http.MethodOptions:
+		return 6, true
+	}
+	return 0, false
 }
 
 // retAreaSize is the size of handle-http-request's return area.
@@ -28,7 +44,7 @@ type response struct {
 type spinExecutor struct{}
 
 func (spinExecutor) serve(ctx context.Context, c *component, w http.ResponseWriter, req *request) {
-	method, ok := spinMethods[req.r.Method]
+	method, ok := spinMethod(req.r.Method)
 	if !ok {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
