@@ -403,6 +403,7 @@ func TestPackToOrasMemory(t *testing.T) {
 	}
 	// Copy into a containerd-style provider and load.
 	store := newMemStore()
+	//lint:ignore S1021 the closure calls itself
 	var walk func(d ocispec.Descriptor)
 	walk = func(d ocispec.Descriptor) {
 		rc, err := dst.Fetch(ctx, d)
