@@ -29,6 +29,12 @@ type Config struct {
 	// TempDir is where WAGI stdin/stdout files are created; empty means
 	// os.TempDir().
 	TempDir string
+	// Env is the container's environment ("NAME=value"): application
+	// variables are resolved from SPIN_VARIABLE_<NAME> and from <NAME>.
+	Env []string
+	// StateDir holds the app's persistent state (the SQLite file of the
+	// "default" key-value store). Empty means no persistent state.
+	StateDir string
 }
 
 func (c Config) withDefaults() Config {

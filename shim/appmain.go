@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/containerd/log"
@@ -33,6 +34,7 @@ func RunApp(args []string) int {
 	fs := flag.NewFlagSet(AppModeArg, flag.ContinueOnError)
 	lockPath := fs.String("lock", "", "path of the materialised spin.lock")
 	cacheDir := fs.String("cache", "", "compiled module cache directory")
+	stateDir := fs.String("state", "", "persistent state directory (key-value stores)")
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(os.Stderr, "spinoci app: %v\n", err)
 		return 2
@@ -62,7 +64,14 @@ func RunApp(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("reading app lock: %w", err))
 	}
-	eng, err := engine.Load(ctx, app, engine.Config{Stdout: os.Stdout, Stderr: os.Stderr, CacheDir: *cacheDir})
+	eng, err := engine.Load(ctx, app, engine.Config{
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		CacheDir: *cacheDir,
+		TempDir:  filepath.Dir(*lockPath),
+		Env:      os.Environ(),
+		StateDir: *stateDir,
+	})
 	if err != nil {
 		return fail(err)
 	}

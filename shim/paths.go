@@ -3,6 +3,8 @@ package shim
 import (
 	"os"
 	"path/filepath"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // RuntimeName is the containerd runtime type this shim implements.
@@ -45,6 +47,35 @@ func (p statePaths) appDir(namespace, id string) string {
 // cacheDir holds compiled modules, shared by all apps.
 func (p statePaths) cacheDir() string {
 	return filepath.Join(p.root, "cache")
+}
+
+// appStateMount is the container path at which a volume keeps an app's
+// state (key-value stores) across container restarts, like the Spin shim's
+// ".spin" directory in the container root.
+const appStateMount = "/.spin"
+
+// appStateDir is where an app keeps its state: the host side of a volume
+// mounted at appStateMount, else a directory inside the app directory that
+// lives as long as the container.
+func appStateDir(spec *specs.Spec, appDir string) string {
+	for _, m := range spec.Mounts {
+		if filepath.Clean(m.Destination) == appStateMount && m.Source != "" && isBindMount(m) {
+			return m.Source
+		}
+	}
+	return filepath.Join(appDir, "state")
+}
+
+func isBindMount(m specs.Mount) bool {
+	if m.Type == "bind" {
+		return true
+	}
+	for _, o := range m.Options {
+		if o == "bind" || o == "rbind" {
+			return true
+		}
+	}
+	return false
 }
 
 // exitFile records a task's exit status in its bundle so that the delete

@@ -43,6 +43,7 @@ type appStatus struct {
 type appLaunch struct {
 	lockPath string
 	cacheDir string
+	stateDir string
 	dir      string   // working directory
 	env      []string // the container's environment
 	stdout   *os.File
@@ -75,7 +76,7 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 		controlW.Close()
 		return nil, fmt.Errorf("creating status pipe: %w", err)
 	}
-	cmd := exec.Command(self, AppModeArg, "--lock", l.lockPath, "--cache", l.cacheDir)
+	cmd := exec.Command(self, AppModeArg, "--lock", l.lockPath, "--cache", l.cacheDir, "--state", l.stateDir)
 	cmd.Dir = l.dir
 	cmd.Env = l.env
 	cmd.Stdout = l.stdout

@@ -194,6 +194,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	proc, err := launchApp(ctx, appLaunch{
 		lockPath: filepath.Join(appDir, "spin.lock"),
 		cacheDir: stateRootFor(r.Bundle).cacheDir(),
+		stateDir: appStateDir(spec, appDir),
 		dir:      appDir,
 		env:      env,
 		stdout:   out.out,

@@ -15,6 +15,7 @@ import (
 	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/fifo"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -231,5 +232,20 @@ func TestStdioFifo(t *testing.T) {
 	}
 	if buf.String() != "hello\n" {
 		t.Errorf("read %q", buf.String())
+	}
+}
+
+func TestAppStateDir(t *testing.T) {
+	spec := &specs.Spec{Mounts: []specs.Mount{
+		{Destination: "/proc", Type: "proc", Source: "proc"},
+		{Destination: "/.spin/", Type: "bind", Source: "/var/lib/kubelet/pods/u/volumes/kv", Options: []string{"rbind"}},
+	}}
+	if got := appStateDir(spec, "/apps/c1"); got != "/var/lib/kubelet/pods/u/volumes/kv" {
+		t.Errorf("volume ignored: %q", got)
+	}
+	spec.Mounts[1].Type = "tmpfs"
+	spec.Mounts[1].Options = nil
+	if got := appStateDir(spec, "/apps/c1"); got != "/apps/c1/state" {
+		t.Errorf("non-bind mount used: %q", got)
 	}
 }
