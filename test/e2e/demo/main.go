@@ -55,18 +55,18 @@ func demo(t harness.T) {
 	d.Pull(ref)
 	id := "spin-example"
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	logPath := filepath.Join(harness.TempDir(t, "demo"), "app.log")
 	// Registered before the run, so that Ctrl-C or an error removes it.
 	t.Cleanup(func() { remove(d, id) })
-	logPath := filepath.Join(harness.TempDir(t, "demo"), "app.log")
+	start := time.Now()
 	if out, code := d.Ctr("run", "-d", "--net-host", "--runtime", harness.RuntimeType,
 		"--log-uri", "file://"+logPath, "--env", "SPIN_HTTP_LISTEN_ADDR="+addr, ref, id); code != 0 {
 		t.Fatalf("ctr run failed (exit %d): %s", code, out)
 	}
-	start := time.Now()
 	if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/", time.Minute); err != nil {
 		t.Fatalf("%v", err)
 	}
-	t.Logf("   serving on http://%s (first 200 after %v)", addr, time.Since(start).Round(time.Millisecond))
+	t.Logf("   serving on http://%s (first 200 %v after ctr run started; the first start compiles the modules)", addr, time.Since(start).Round(time.Millisecond))
 	d.Ctr("task", "ls")
 
 	t.Logf("\n== HTTP")
@@ -82,7 +82,11 @@ func demo(t harness.T) {
 		if err != nil {
 			t.Fatalf("%s %s: %v", r.method, r.path, err)
 		}
-		t.Logf("$ curl -X %s http://%s%s", r.method, addr, r.path)
+		if r.body != "" {
+			t.Logf("$ curl -X %s -d '%s' 'http://%s%s'", r.method, r.body, addr, r.path)
+		} else {
+			t.Logf("$ curl 'http://%s%s'", addr, r.path)
+		}
 		t.Logf("   %d %s", resp.Status, http.StatusText(resp.Status))
 		if b := strings.TrimRight(resp.Body, "\n"); b != "" {
 			t.Logf("   %s", strings.ReplaceAll(b, "\n", "\n   "))

@@ -286,7 +286,7 @@ func (d *Containerd) CtrContext(ctx context.Context, args ...string) (string, in
 	d.t.Helper()
 	d.t.Logf("$ ctr %s", strings.Join(args, " "))
 	out, code := d.CtrQuiet(ctx, args...)
-	if s := strings.TrimRight(out, "\n"); s != "" {
+	if s := strings.TrimRight(withoutNoise(out), "\n"); s != "" {
 		d.t.Logf("%s", indent(truncate(s, 4000)))
 	}
 	if code != 0 {
@@ -408,6 +408,18 @@ func (d *Containerd) Leftovers(id string) []string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// withoutNoise drops the warning every ctr command prints on cgroup v1 hosts.
+func withoutNoise(out string) string {
+	lines := strings.SplitAfter(out, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if !strings.Contains(l, "support for cgroup v1 is deprecated") {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "")
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
