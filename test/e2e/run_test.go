@@ -162,12 +162,18 @@ func testBadInput(t *testing.T, f *fixture) {
 			addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			out, code := d.CtrContext(ctx, append(append([]string{"run", "--rm"}, runArgs(addr)...), f.ref(tc.repo), id)...)
+			// The container's stdout and stderr go to logPath.
+			logPath := filepath.Join(t.TempDir(), "container.log")
+			args := append([]string{"run", "--rm", "--log-uri", "file://" + logPath}, runArgs(addr)...)
+			out, code := d.CtrContext(ctx, append(args, f.ref(tc.repo), id)...)
 			if code == 0 {
 				t.Errorf("ctr run of %s succeeded, want an error containing %q", tc.repo, tc.want)
 			}
 			if !strings.Contains(out, tc.want) {
 				t.Errorf("ctr run output lacks %q:\n%s", tc.want, out)
+			}
+			if log := readFile(logPath); !strings.Contains(log, tc.want) {
+				t.Errorf("the container's stderr (--log-uri %s) lacks %q:\n%s", logPath, tc.want, log)
 			}
 			if _, err := harness.Get(ctx, "http://"+addr+"/"); err == nil {
 				t.Errorf("something answers on %s after a failed run", addr)
