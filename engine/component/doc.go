@@ -1,0 +1,15 @@
+// Package component is spinoci's own small cgo binding to the WebAssembly
+// component-model C API of Wasmtime, linked against the libwasmtime.a that
+// github.com/bytecodealliance/wasmtime-go/v39 ships (wasmtime-go has no Go
+// API for components).
+//
+// It covers what a host needs to run components: compile, serialize and
+// deserialize a Component; a Linker with host functions over dynamic values
+// (Val) and host resources; a Store per instantiation carrying Go data; and
+// calls into exported functions. Host functions are not type-checked at link
+// time by Wasmtime, so they must return values of exactly the declared WIT
+// shape.
+//
+// The C declarations in capi.h are this package's own: only the prototypes
+// and layouts it uses.
+package component
