@@ -11,7 +11,7 @@ import (
 // guest gives bounds-checked access to an instance's memory and its
 // canonical ABI allocator (spin-abi.md §2.5).
 type guest struct {
-	store   *wasmtime.Store
+	store   wasmtime.Storelike // a Store, or a Caller inside a host import
 	mem     *wasmtime.Memory
 	realloc *wasmtime.Func
 	free    *wasmtime.Func
@@ -28,6 +28,32 @@ func newGuest(store *wasmtime.Store, inst *wasmtime.Instance) (*guest, error) {
 		return nil, errors.New(errSpinIncompatible)
 	}
 	return g, nil
+}
+
+// callerGuest is the guest calling a host import: its memory and allocator,
+// for reading arguments and returning strings and lists (spin-abi.md §6.1).
+func callerGuest(c *wasmtime.Caller) (*guest, error) {
+	g := &guest{store: c}
+	if ext := c.GetExport(exportMemory); ext != nil {
+		g.mem = ext.Memory()
+	}
+	if ext := c.GetExport(exportRealloc); ext != nil {
+		g.realloc = ext.Func()
+	}
+	if g.mem == nil || g.realloc == nil {
+		return nil, fmt.Errorf("the calling module does not export %q and %q", exportMemory, exportRealloc)
+	}
+	return g, nil
+}
+
+// write copies b into guest memory at ptr.
+func (g *guest) write(ptr uint32, b []byte) error {
+	dst, err := g.slice(ptr, uint32(len(b)))
+	if err != nil {
+		return err
+	}
+	copy(dst, b)
+	return nil
 }
 
 // slice returns guest memory [ptr, ptr+n) without copying; it is only

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
@@ -22,6 +24,7 @@ type App struct {
 	host     *host
 	router   router
 	compiler *compiler
+	vars     map[string]string // application variables, resolved
 
 	stageMu  sync.Mutex
 	stageDir string // staging for single-file mounts, created on demand
@@ -33,6 +36,9 @@ type host struct {
 	linker         *wasmtime.Linker
 	stdout, stderr *guestStream
 	tempDir        string
+	kv             *sqliteStore // the "default" store; nil if no component uses it
+	client         *http.Client // outbound HTTP
+	origin         atomic.Value // string: see selfOrigin
 }
 
 // executor handles a routed request for a component.
@@ -48,6 +54,10 @@ type component struct {
 	preopens []preopen
 	exec     executor
 	host     *host
+
+	config       map[string]string // spin-config values, resolved
+	kvStores     []string          // key-value stores it may open
+	allowedHosts *allowedHosts     // outbound HTTP destinations
 }
 
 // fail logs err for the component and answers 500.
@@ -69,8 +79,14 @@ func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	vars, err := resolveVariables(app.Variables, cfg.Env)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	engine := newEngine()
-	a := &App{cfg: cfg, info: info, host: &host{engine: engine, tempDir: cfg.TempDir}}
+	a := &App{cfg: cfg, info: info, vars: vars, host: &host{
+		engine: engine, tempDir: cfg.TempDir, client: newOutboundClient(cfg.OutboundTimeout),
+	}}
 	a.compiler = newCompiler(engine, cfg.CacheDir)
 	defer func() {
 		if err != nil {
@@ -151,6 +167,9 @@ func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTT
 	if c.preopens, err = preopens(mounts, a.stage); err != nil {
 		return nil, err
 	}
+	if err := a.loadHostAccess(ctx, c, lc); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -171,6 +190,12 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
+	if a.host.kv != nil {
+		if err := a.host.kv.close(); err != nil {
+			log.L.WithError(err).Warn("closing the key-value store")
+		}
+		a.host.kv = nil
+	}
 	if a.compiler != nil {
 		a.compiler.close()
 	}
@@ -191,4 +216,53 @@ func (a *App) Close() {
 		a.stageDir = ""
 	}
 	a.stageMu.Unlock()
+}
+
+// loadHostAccess gives c what its host imports need from the lock: its
+// resolved config, the key-value stores it may open (opening the App's
+// "default" store on first use) and its outbound HTTP allow-list.
+func (a *App) loadHostAccess(ctx context.Context, c *component, lc *lock.Component) error {
+	var err error
+	if c.config, err = componentConfig(lc, a.vars); err != nil {
+		return err
+	}
+	if c.kvStores, err = lc.MetadataStrings("key_value_stores"); err != nil {
+		return err
+	}
+	if slices.Contains(c.kvStores, defaultStore) && a.host.kv == nil {
+		if a.host.kv, err = openSQLiteStore(ctx, a.cfg.StateDir, defaultStore); err != nil {
+			return err
+		}
+	}
+	// A Spin 2+ lock carries allowed_outbound_hosts, a Spin 1.x one
+	// allowed_http_hosts (spin-abi.md §7.3); entries may use variables.
+	if _, v2 := lc.Metadata["allowed_outbound_hosts"]; v2 {
+		entries, err := a.hostEntries(lc, "allowed_outbound_hosts")
+		if err != nil {
+			return err
+		}
+		c.allowedHosts, err = parseAllowedOutboundHosts(entries)
+		return err
+	}
+	entries, err := a.hostEntries(lc, "allowed_http_hosts")
+	if err != nil {
+		return err
+	}
+	c.allowedHosts, err = parseAllowedHTTPHosts(entries)
+	return err
+}
+
+// hostEntries reads a host list from component metadata, expanding
+// "{{ variable }}" templates.
+func (a *App) hostEntries(lc *lock.Component, key string) ([]string, error) {
+	entries, err := lc.MetadataStrings(key)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range entries {
+		if entries[i], err = expandTemplate(e, a.vars); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return entries, nil
 }

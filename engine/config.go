@@ -9,6 +9,7 @@ import (
 const (
 	DefaultMaxRequestBodySize = 10 << 20
 	DefaultShutdownTimeout    = 10 * time.Second
+	DefaultOutboundTimeout    = 30 * time.Second
 )
 
 // Config configures an App.
@@ -30,11 +31,16 @@ type Config struct {
 	// os.TempDir().
 	TempDir string
 	// Env is the container's environment ("NAME=value"): application
-	// variables are resolved from SPIN_VARIABLE_<NAME> and from <NAME>.
+	// variables are resolved from <NAME>, SPIN_VARIABLE_<NAME> and
+	// SPIN_CONFIG_<NAME> (NAME upper-cased), in that order.
 	Env []string
-	// StateDir holds the app's persistent state (the SQLite file of the
-	// "default" key-value store). Empty means no persistent state.
+	// StateDir holds the app's persistent state: the SQLite file
+	// (KVFileName) of the "default" key-value store. Empty means the store
+	// lives in memory and ends with the App.
 	StateDir string
+	// OutboundTimeout bounds each outbound HTTP request of a guest,
+	// response body included. Zero means DefaultOutboundTimeout.
+	OutboundTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -43,6 +49,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.OutboundTimeout <= 0 {
+		c.OutboundTimeout = DefaultOutboundTimeout
 	}
 	return c
 }

@@ -17,7 +17,7 @@ const spinImportsWAT = `
   (import "key-value" "exists" (func (param i32 i32 i32 i32)))
   (import "key-value" "get-keys" (func (param i32 i32)))
   (import "key-value" "close" (func (param i32)))
-  (import "outbound-redis" "publish" (func (param i32 i32 i32 i32 i32 i32 i32)))
+  (import "outbound-redis" "publish" (func $redis_publish (param i32 i32 i32 i32 i32 i32 i32)))
   (import "outbound-redis" "set" (func (param i32 i32 i32 i32 i32 i32 i32)))
   (import "outbound-redis" "get" (func (param i32 i32 i32 i32 i32)))
   (import "outbound-redis" "incr" (func (param i32 i32 i32 i32 i32)))

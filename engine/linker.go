@@ -60,8 +60,10 @@ func spinImports() []hostImport {
 }
 
 // newLinker returns the App's Linker: WASI preview1 plus every Spin 1.x
-// host import, each a stub that traps naming the function. The Linker is
-// store-independent and shared by all requests.
+// host import: key-value, spin-config and wasi-outbound-http are
+// implemented, the others are stubs that trap naming the function. The
+// Linker is store-independent and shared by all requests; per-request state
+// reaches the imports through the Store's data (instanceState).
 func newLinker(engine *wasmtime.Engine) (*wasmtime.Linker, error) {
 	l := wasmtime.NewLinker(engine)
 	if err := l.DefineWasi(); err != nil {
@@ -74,10 +76,13 @@ func newLinker(engine *wasmtime.Engine) (*wasmtime.Linker, error) {
 			params[i] = wasmtime.NewValType(k)
 		}
 		msg := fmt.Sprintf("%s.%s is not supported by %s", imp.module, imp.name, shimName)
-		stub := func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+		fn := func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 			return nil, wasmtime.NewTrap(msg)
 		}
-		if err := l.FuncNew(imp.module, imp.name, wasmtime.NewFuncType(params, nil), stub); err != nil {
+		if impl := hostImplementation(imp.module, imp.name); impl != nil {
+			fn = wrapHost(imp.module, imp.name, impl)
+		}
+		if err := l.FuncNew(imp.module, imp.name, wasmtime.NewFuncType(params, nil), fn); err != nil {
 			l.Close()
 			return nil, fmt.Errorf("define %s.%s: %w", imp.module, imp.name, err)
 		}

@@ -49,7 +49,7 @@ func (spinExecutor) serve(ctx context.Context, c *component, w http.ResponseWrit
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	resp, err := c.callSpin(method, req)
+	resp, err := c.callSpin(ctx, method, req)
 	if err != nil {
 		c.fail(ctx, w, err)
 		return
@@ -84,8 +84,8 @@ func writeResponse(ctx context.Context, c *component, w http.ResponseWriter, res
 
 // callSpin instantiates the module in a fresh Store and calls
 // handle-http-request.
-func (c *component) callSpin(method int32, req *request) (*response, error) {
-	store, err := c.newStore(nil, nil, "", "")
+func (c *component) callSpin(ctx context.Context, method int32, req *request) (*response, error) {
+	store, err := c.newStore(ctx, nil, nil, "", "")
 	if err != nil {
 		return nil, err
 	}

@@ -159,11 +159,11 @@ func TestHostImportsLinkAndTrap(t *testing.T) {
 	expect(t, do(t, a.Handler(), "GET", "/", ""), 200, "")
 
 	// Calling one traps with a message naming it: 500.
-	call := `(call $kv_open (i32.const 0) (i32.const 0) (i32.const 64))` + echoHandler(200)
+	call := `(call $redis_publish (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 64))` + echoHandler(200)
 	a = singleApp(t, watFile(t, spinWAT(call)), "/...", nil, Config{})
 	logs := &syncBuffer{}
 	expect(t, do(t, a.Handler(), "GET", "/", "", withLog(logs)), 500, "")
-	if !strings.Contains(logs.String(), "key-value.open is not supported by containerd-shim-spinoci-v1") {
+	if !strings.Contains(logs.String(), "outbound-redis.publish is not supported by containerd-shim-spinoci-v1") {
 		t.Errorf("trap message not logged: %s", logs)
 	}
 }

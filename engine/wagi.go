@@ -21,7 +21,7 @@ type wagiExecutor struct {
 }
 
 func (e wagiExecutor) serve(ctx context.Context, c *component, w http.ResponseWriter, req *request) {
-	out, err := e.run(c, req)
+	out, err := e.run(ctx, c, req)
 	if err != nil {
 		c.fail(ctx, w, err)
 		return
@@ -35,7 +35,7 @@ func (e wagiExecutor) serve(ctx context.Context, c *component, w http.ResponseWr
 }
 
 // run executes the entrypoint with the body as stdin and returns stdout.
-func (e wagiExecutor) run(c *component, req *request) ([]byte, error) {
+func (e wagiExecutor) run(ctx context.Context, c *component, req *request) ([]byte, error) {
 	stdin, err := os.CreateTemp(c.host.tempDir, "wagi-stdin-")
 	if err != nil {
 		return nil, fmt.Errorf("WAGI stdin: %w", err)
@@ -55,7 +55,7 @@ func (e wagiExecutor) run(c *component, req *request) ([]byte, error) {
 	defer os.Remove(stdout.Name())
 	defer stdout.Close()
 
-	if err := e.call(c, req, stdin.Name(), stdout.Name()); err != nil {
+	if err := e.call(ctx, c, req, stdin.Name(), stdout.Name()); err != nil {
 		return nil, err
 	}
 	// The Store is closed: everything the guest wrote is in the file.
@@ -66,8 +66,8 @@ func (e wagiExecutor) run(c *component, req *request) ([]byte, error) {
 	return out, nil
 }
 
-func (e wagiExecutor) call(c *component, req *request, stdinPath, stdoutPath string) error {
-	store, err := c.newStore(wagiArgv(e.argv, req), wagiEnv(c, req), stdinPath, stdoutPath)
+func (e wagiExecutor) call(ctx context.Context, c *component, req *request, stdinPath, stdoutPath string) error {
+	store, err := c.newStore(ctx, wagiArgv(e.argv, req), wagiEnv(c, req), stdinPath, stdoutPath)
 	if err != nil {
 		return err
 	}

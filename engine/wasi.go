@@ -1,16 +1,18 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// newStore returns a Store with WASI configured for c: the component's
-// environment (or env when given), argv, the read-only preopens, guest
-// stdout/stderr to the App's streams unless stdoutPath is set, and stdin
-// from stdinPath when set.
-func (c *component) newStore(argv []string, env [][2]string, stdinPath, stdoutPath string) (*wasmtime.Store, error) {
+// newStore returns a Store for one request to c: its data is the
+// request's instanceState (for host imports), and WASI is configured with
+// the component's environment (or env when given), argv, the read-only
+// preopens, guest stdout/stderr to the App's streams unless stdoutPath is
+// set, and stdin from stdinPath when set.
+func (c *component) newStore(ctx context.Context, argv []string, env [][2]string, stdinPath, stdoutPath string) (*wasmtime.Store, error) {
 	wasi := wasmtime.NewWasiConfig()
 	if env == nil {
 		env = c.env
@@ -59,7 +61,7 @@ func (c *component) newStore(argv []string, env [][2]string, stdinPath, stdoutPa
 			return nil, err
 		}
 	}
-	store := wasmtime.NewStore(c.host.engine)
+	store := wasmtime.NewStoreWithData(c.host.engine, &instanceState{ctx: ctx, comp: c})
 	store.SetWasi(wasi)
 	return store, nil
 }

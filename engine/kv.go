@@ -1,0 +1,272 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// kvStore is a key-value store as the key-value import needs it.
+type kvStore interface {
+	get(ctx context.Context, key string) (value []byte, found bool, err error)
+	set(ctx context.Context, key string, value []byte) error
+	delete(ctx context.Context, key string) error
+	exists(ctx context.Context, key string) (bool, error)
+	keys(ctx context.Context) ([]string, error)
+}
+
+// defaultStore is the key-value store every Spin app has.
+const defaultStore = "default"
+
+// key-value error variant tags (spin-abi.md §6.2).
+const (
+	kvErrStoreTableFull = 0
+	kvErrNoSuchStore    = 1
+	kvErrAccessDenied   = 2
+	kvErrInvalidStore   = 3
+	kvErrNoSuchKey      = 4
+	kvErrIO             = 5
+)
+
+// kvTableCapacity is Spin's DEFAULT_STORE_TABLE_CAPACITY.
+const kvTableCapacity = 256
+
+// kvHandles is an instance's table of open stores: handles count up from
+// 0 and are not reused while the instance lives.
+type kvHandles struct {
+	open map[uint32]kvStore
+	next uint32
+}
+
+func (h *kvHandles) add(s kvStore) (uint32, bool) {
+	if len(h.open) >= kvTableCapacity {
+		return 0, false
+	}
+	if h.open == nil {
+		h.open = map[uint32]kvStore{}
+	}
+	for {
+		id := h.next
+		h.next++
+		if _, used := h.open[id]; !used {
+			h.open[id] = s
+			return id, true
+		}
+	}
+}
+
+// kvError is a key-value error variant; msg is only for io.
+type kvError struct {
+	tag int
+	msg string
+}
+
+func kvIOError(what string, err error) *kvError {
+	return &kvError{tag: kvErrIO, msg: fmt.Sprintf("%s: %v", what, err)}
+}
+
+// kvImport returns the implementation of key-value.<name>.
+func kvImport(name string) hostFunc {
+	switch name {
+	case "open":
+		return kvOpen
+	case "get":
+		return kvGet
+	case "set":
+		return kvSet
+	case "delete":
+		return kvDelete
+	case "exists":
+		return kvExists
+	case "get-keys":
+		return kvGetKeys
+	case "close":
+		return kvClose
+	}
+	return nil
+}
+
+// kvResult writes expected<T, error> into the 16-byte return area: ok
+// with fill (which may be nil) writing the payload, or the error variant.
+func (c *hostCall) kvResult(ret int32, kerr *kvError, fill func(area retArea) error) error {
+	area := make(retArea, 16)
+	if kerr != nil {
+		area.u8(0, 1)
+		area.u8(4, uint8(kerr.tag))
+		if kerr.tag == kvErrIO {
+			ptr, err := c.putBytes([]byte(kerr.msg))
+			if err != nil {
+				return err
+			}
+			area.u32(8, ptr)
+			area.u32(12, uint32(len(kerr.msg)))
+		}
+		return c.writeRet(ret, area)
+	}
+	if fill != nil {
+		if err := fill(area); err != nil {
+			return err
+		}
+	}
+	return c.writeRet(ret, area)
+}
+
+// store returns the open store behind a handle.
+func (c *hostCall) storeFor(handle int32) (kvStore, *kvError) {
+	s, ok := c.state.kv.open[uint32(handle)]
+	if !ok {
+		return nil, &kvError{tag: kvErrInvalidStore}
+	}
+	return s, nil
+}
+
+// open(name_ptr, name_len, ret) → handle. Only stores listed in the
+// component's key_value_stores may be opened; "default" is the only store.
+func kvOpen(c *hostCall, a []int32) error {
+	name, err := c.readString(a[0], a[1])
+	if err != nil {
+		return err
+	}
+	comp := c.state.comp
+	var kerr *kvError
+	var handle uint32
+	switch {
+	case !slices.Contains(comp.kvStores, name):
+		kerr = &kvError{tag: kvErrAccessDenied}
+	case name != defaultStore || comp.host.kv == nil:
+		kerr = &kvError{tag: kvErrNoSuchStore}
+	default:
+		var ok bool
+		if handle, ok = c.state.kv.add(comp.host.kv); !ok {
+			kerr = &kvError{tag: kvErrStoreTableFull}
+		}
+	}
+	return c.kvResult(a[2], kerr, func(area retArea) error {
+		area.u32(4, handle)
+		return nil
+	})
+}
+
+// get(store, key_ptr, key_len, ret) → list<u8>.
+func kvGet(c *hostCall, a []int32) error {
+	key, err := c.readString(a[1], a[2])
+	if err != nil {
+		return err
+	}
+	s, kerr := c.storeFor(a[0])
+	var value []byte
+	if kerr == nil {
+		var found bool
+		value, found, err = s.get(c.state.ctx, key)
+		switch {
+		case err != nil:
+			kerr = kvIOError("get", err)
+		case !found:
+			kerr = &kvError{tag: kvErrNoSuchKey}
+		}
+	}
+	return c.kvResult(a[3], kerr, func(area retArea) error {
+		ptr, err := c.putBytes(value)
+		if err != nil {
+			return err
+		}
+		area.u32(4, ptr)
+		area.u32(8, uint32(len(value)))
+		return nil
+	})
+}
+
+// set(store, key_ptr, key_len, val_ptr, val_len, ret).
+func kvSet(c *hostCall, a []int32) error {
+	key, err := c.readString(a[1], a[2])
+	if err != nil {
+		return err
+	}
+	value, err := c.readBytes(a[3], a[4])
+	if err != nil {
+		return err
+	}
+	s, kerr := c.storeFor(a[0])
+	if kerr == nil {
+		if err := s.set(c.state.ctx, key, value); err != nil {
+			kerr = kvIOError("set", err)
+		}
+	}
+	return c.kvResult(a[5], kerr, nil)
+}
+
+// delete(store, key_ptr, key_len, ret); a missing key is not an error.
+func kvDelete(c *hostCall, a []int32) error {
+	key, err := c.readString(a[1], a[2])
+	if err != nil {
+		return err
+	}
+	s, kerr := c.storeFor(a[0])
+	if kerr == nil {
+		if err := s.delete(c.state.ctx, key); err != nil {
+			kerr = kvIOError("delete", err)
+		}
+	}
+	return c.kvResult(a[3], kerr, nil)
+}
+
+// exists(store, key_ptr, key_len, ret) → bool at +4.
+func kvExists(c *hostCall, a []int32) error {
+	key, err := c.readString(a[1], a[2])
+	if err != nil {
+		return err
+	}
+	s, kerr := c.storeFor(a[0])
+	var found bool
+	if kerr == nil {
+		if found, err = s.exists(c.state.ctx, key); err != nil {
+			kerr = kvIOError("exists", err)
+		}
+	}
+	return c.kvResult(a[3], kerr, func(area retArea) error {
+		if found {
+			area.u8(4, 1)
+		}
+		return nil
+	})
+}
+
+// get-keys(store, ret) → list<string>: 8-byte {ptr, len} elements.
+func kvGetKeys(c *hostCall, a []int32) error {
+	s, kerr := c.storeFor(a[0])
+	var keys []string
+	if kerr == nil {
+		var err error
+		if keys, err = s.keys(c.state.ctx); err != nil {
+			kerr = kvIOError("get-keys", err)
+		}
+	}
+	return c.kvResult(a[1], kerr, func(area retArea) error {
+		g, err := c.guest()
+		if err != nil {
+			return err
+		}
+		list := make(retArea, 8*len(keys))
+		for i, k := range keys {
+			ptr, err := g.put([]byte(k), 1)
+			if err != nil {
+				return err
+			}
+			list.u32(8*i, ptr)
+			list.u32(8*i+4, uint32(len(k)))
+		}
+		ptr, err := g.put(list, 4)
+		if err != nil {
+			return err
+		}
+		area.u32(4, ptr)
+		area.u32(8, uint32(len(keys)))
+		return nil
+	})
+}
+
+// close(store): unknown handles are ignored.
+func kvClose(c *hostCall, a []int32) error {
+	delete(c.state.kv.open, uint32(a[0]))
+	return nil
+}
