@@ -1,0 +1,67 @@
+package manifest
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/spinoci/spinoci/lock"
+)
+
+// Stage copies the files of every component of a local lock (as Load
+// returns it: one entry per file) into dir/<component id>/<guest path> and
+// returns a copy of app whose components mount that directory at "/", as
+// Spin's loader does before running an app. The guest then sees exactly
+// the tree a pushed and pulled artifact gives it. dir must exist.
+func Stage(app *lock.LockedApp, dir string) (*lock.LockedApp, error) {
+	out := *app
+	out.Components = make([]lock.Component, len(app.Components))
+	for i, c := range app.Components {
+		out.Components[i] = c
+		if len(c.Files) == 0 {
+			continue
+		}
+		mounts, err := c.Mounts()
+		if err != nil {
+			return nil, err
+		}
+		root := filepath.Join(dir, c.ID)
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return nil, fmt.Errorf("staging files of component %q: %w", c.ID, err)
+		}
+		for _, m := range mounts {
+			guest := path.Clean("/" + m.GuestPath)
+			if guest == "/" {
+				return nil, fmt.Errorf("staging files of component %q: %s is mounted at /: want one entry per file", c.ID, m.HostPath)
+			}
+			dst := filepath.Join(root, filepath.FromSlash(guest))
+			if err := copyFile(m.HostPath, dst); err != nil {
+				return nil, fmt.Errorf("staging files of component %q: %w", c.ID, err)
+			}
+		}
+		out.Components[i].Files = []lock.ContentPath{{ContentRef: lock.ContentRef{Source: lock.FileURI(root)}, Path: "/"}}
+	}
+	return &out, nil
+}
+
+func copyFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying %s: %w", src, err)
+	}
+	return out.Close()
+}
