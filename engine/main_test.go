@@ -22,7 +22,7 @@ import (
 )
 
 // appsDir holds the built test apps (hello.wasm, spin-go.wasm, wagi-go.wasm,
-// fsprobe.wasm); set once by TestMain.
+// spin-host.wasm, fsprobe.wasm); set once by TestMain.
 var appsDir string
 
 // moduleCache is a module cache shared by tests that load the (slow to
@@ -64,6 +64,7 @@ func buildApps(dir string) error {
 	for _, b := range []struct{ out, pkg, mode string }{
 		{"spin-go.wasm", "../test/apps/spin-go", "c-shared"},
 		{"wagi-go.wasm", "../test/apps/wagi-go", "default"},
+		{"spin-host.wasm", "../test/apps/spin-host", "c-shared"},
 		{"fsprobe.wasm", "./testdata/fsprobe", "default"},
 	} {
 		cmd := exec.Command("go", "build", "-buildmode="+b.mode, "-o", filepath.Join(dir, b.out), b.pkg)
