@@ -1,0 +1,160 @@
+// Joins namespaces before the Go runtime starts its threads: setns(2) on a
+// multi-threaded process only moves the calling thread (and is refused for
+// some namespace types), so it must happen here, in a constructor, while the
+// process is still single-threaded. Like runc's nsexec.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SPINOCI_MAX_NS 8
+
+// Keep in step with the constants in nsenter.go.
+static const char env_join[] = "_SPINOCI_NSENTER";
+static const char env_loopback[] = "_SPINOCI_LOOPBACK_UP";
+static const char env_errfd[] = "_SPINOCI_NSENTER_ERRFD";
+
+// report_and_exit writes msg to stderr and, when the parent gave a status
+// descriptor, as a JSON status line {"error": msg} that it reads as the
+// reason the child failed. Then the process exits with status 1.
+static void report_and_exit(const char *msg) {
+	char line[1024];
+	size_t n = 0;
+	const char *p;
+	const char *fd_env = getenv(env_errfd);
+
+	dprintf(2, "spinoci: %s\n", msg);
+	if (fd_env == NULL || *fd_env == '\0')
+		_exit(1);
+	n += snprintf(line, sizeof(line), "{\"error\":\"");
+	for (p = msg; *p != '\0' && n < sizeof(line) - 8; p++) {
+		if (*p == '"' || *p == '\\') {
+			line[n++] = '\\';
+			line[n++] = *p;
+		} else if ((unsigned char)*p < 0x20) {
+			line[n++] = ' ';
+		} else {
+			line[n++] = *p;
+		}
+	}
+	n += snprintf(line + n, sizeof(line) - n, "\"}\n");
+	if (write(atoi(fd_env), line, n) < 0) {
+		// Nothing more can be done: stderr has the message.
+	}
+	_exit(1);
+}
+
+static int ns_flag(const char *type) {
+	if (strcmp(type, "net") == 0)
+		return CLONE_NEWNET;
+	if (strcmp(type, "ipc") == 0)
+		return CLONE_NEWIPC;
+	if (strcmp(type, "uts") == 0)
+		return CLONE_NEWUTS;
+	return 0;
+}
+
+static const char *ns_name(const char *type) {
+	if (strcmp(type, "net") == 0)
+		return "network";
+	if (strcmp(type, "ipc") == 0)
+		return "IPC";
+	if (strcmp(type, "uts") == 0)
+		return "UTS";
+	return type;
+}
+
+// join_namespaces parses "net=/proc/1/ns/net,ipc=…" and joins each one. All
+// are opened first so that a bad path fails before any namespace changes.
+static void join_namespaces(const char *spec) {
+	char msg[768];
+	char *copy = strdup(spec);
+	char *types[SPINOCI_MAX_NS], *paths[SPINOCI_MAX_NS];
+	int fds[SPINOCI_MAX_NS];
+	int count = 0, i;
+	char *save = NULL, *item;
+
+	if (copy == NULL)
+		report_and_exit("joining namespaces: out of memory");
+	for (item = strtok_r(copy, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		if (eq == NULL || eq == item || eq[1] == '\0') {
+			snprintf(msg, sizeof(msg), "joining namespaces: malformed entry \"%s\" (want type=path)", item);
+			report_and_exit(msg);
+		}
+		*eq = '\0';
+		if (ns_flag(item) == 0) {
+			snprintf(msg, sizeof(msg), "joining namespaces: unsupported namespace type \"%s\"", item);
+			report_and_exit(msg);
+		}
+		if (count == SPINOCI_MAX_NS)
+			report_and_exit("joining namespaces: too many entries");
+		types[count] = item;
+		paths[count] = eq + 1;
+		count++;
+	}
+	for (i = 0; i < count; i++) {
+		fds[i] = open(paths[i], O_RDONLY | O_CLOEXEC);
+		if (fds[i] < 0) {
+			snprintf(msg, sizeof(msg), "opening the pod's %s namespace %s: %s",
+				 ns_name(types[i]), paths[i], strerror(errno));
+			report_and_exit(msg);
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if (setns(fds[i], ns_flag(types[i])) < 0) {
+			snprintf(msg, sizeof(msg), "joining the pod's %s namespace %s: %s",
+				 ns_name(types[i]), paths[i], strerror(errno));
+			report_and_exit(msg);
+		}
+		close(fds[i]);
+	}
+	free(copy);
+}
+
+// loopback_up brings "lo" up in a network namespace the process was created
+// in, as runc does: a new namespace starts with its loopback down.
+static void loopback_up(void) {
+	char msg[256];
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0) {
+		snprintf(msg, sizeof(msg), "bringing up the loopback interface: socket: %s", strerror(errno));
+		report_and_exit(msg);
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		snprintf(msg, sizeof(msg), "bringing up the loopback interface: %s", strerror(errno));
+		report_and_exit(msg);
+	}
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+		snprintf(msg, sizeof(msg), "bringing up the loopback interface: %s", strerror(errno));
+		report_and_exit(msg);
+	}
+	close(s);
+}
+
+__attribute__((constructor)) static void spinoci_nsenter(void) {
+	const char *join = getenv(env_join);
+	const char *lo = getenv(env_loopback);
+
+	if (join != NULL && *join != '\0')
+		join_namespaces(join);
+	if (lo != NULL && strcmp(lo, "1") == 0)
+		loopback_up();
+	// The container's environment must not see these. glibc edits the
+	// initial environment array in place, which is what Go reads.
+	unsetenv(env_join);
+	unsetenv(env_loopback);
+	unsetenv(env_errfd);
+}

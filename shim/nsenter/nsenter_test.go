@@ -1,0 +1,139 @@
+package nsenter
+
+import (
+	"bufio"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// helperEnv makes the test binary act as the child: the constructor has run
+// by then, so it reports what it sees and exits.
+const helperEnv = "SPINOCI_NSENTER_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "1" {
+		netns, _ := os.Readlink("/proc/self/ns/net")
+		uts, _ := os.Readlink("/proc/self/ns/uts")
+		lo := "down"
+		if ifc, err := net.InterfaceByName("lo"); err == nil && ifc.Flags&net.FlagUp != 0 {
+			lo = "up"
+		}
+		leaked := os.Getenv(EnvJoin) + os.Getenv(EnvLoopbackUp) + os.Getenv(EnvErrorFD)
+		os.Stdout.WriteString("net=" + netns + " uts=" + uts + " lo=" + lo + " leaked=" + leaked + "\n")
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("joining namespaces needs root")
+	}
+}
+
+// holder starts a process in new network and UTS namespaces and returns its
+// pid.
+func holder(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command("sleep", "60")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET | syscall.CLONE_NEWUTS}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd.Process.Pid
+}
+
+func runHelper(t *testing.T, env []string, sys *syscall.SysProcAttr, extra ...*os.File) (string, error) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append([]string{helperEnv + "=1"}, env...)...)
+	cmd.SysProcAttr = sys
+	cmd.ExtraFiles = extra
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func TestJoinNetAndUTS(t *testing.T) {
+	requireRoot(t)
+	pid := holder(t)
+	wantNet, _ := os.Readlink("/proc/" + itoa(pid) + "/ns/net")
+	wantUTS, _ := os.Readlink("/proc/" + itoa(pid) + "/ns/uts")
+	env, err := Env([]Join{{Type: "net", Path: "/proc/" + itoa(pid) + "/ns/net"}, {Type: "uts", Path: "/proc/" + itoa(pid) + "/ns/uts"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runHelper(t, []string{env}, nil)
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "net="+wantNet+" ") || !strings.Contains(out, "uts="+wantUTS+" ") {
+		t.Errorf("child did not join %s and %s: %s", wantNet, wantUTS, out)
+	}
+	if !strings.Contains(out, "leaked=\n") {
+		t.Errorf("the nsenter variables reached the Go program: %s", out)
+	}
+}
+
+func TestLoopbackUpInNewNetns(t *testing.T) {
+	requireRoot(t)
+	sys := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+	out, err := runHelper(t, nil, sys)
+	if err != nil || !strings.Contains(out, "lo=down") {
+		t.Fatalf("without %s a new netns should have lo down: %v %s", EnvLoopbackUp, err, out)
+	}
+	out, err = runHelper(t, []string{EnvLoopbackUp + "=1"}, sys)
+	if err != nil || !strings.Contains(out, "lo=up") {
+		t.Fatalf("with %s=1: %v %s", EnvLoopbackUp, err, out)
+	}
+}
+
+func TestJoinFailureIsReported(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	out, err := runHelper(t, []string{EnvJoin + "=net=/nonexistent/ns/net", EnvErrorFD + "=3"}, nil, w)
+	w.Close()
+	if err == nil {
+		t.Fatalf("helper succeeded with a missing namespace: %s", out)
+	}
+	want := "opening the pod's network namespace /nonexistent/ns/net: No such file or directory"
+	if !strings.Contains(out, want) {
+		t.Errorf("stderr %q does not say %q", out, want)
+	}
+	line, err := bufio.NewReader(r).ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("no status line: %v", err)
+	}
+	var st struct{ Error string }
+	if err := json.Unmarshal(line, &st); err != nil || st.Error != want {
+		t.Errorf("status line %q: error %q (%v), want %q", line, st.Error, err, want)
+	}
+}
+
+func TestEnv(t *testing.T) {
+	got, err := Env([]Join{{Type: "net", Path: "/proc/1/ns/net"}, {Type: "ipc", Path: "/proc/1/ns/ipc"}})
+	if err != nil || got != EnvJoin+"=net=/proc/1/ns/net,ipc=/proc/1/ns/ipc" {
+		t.Errorf("Env = %q, %v", got, err)
+	}
+	if got, err := Env(nil); got != "" || err != nil {
+		t.Errorf("Env(nil) = %q, %v", got, err)
+	}
+	if _, err := Env([]Join{{Type: "pid", Path: "/proc/1/ns/pid"}}); err == nil {
+		t.Error("a pid namespace was accepted")
+	}
+	if _, err := Env([]Join{{Type: "net", Path: "/a,b"}}); err == nil {
+		t.Error("a path with a comma was accepted")
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
