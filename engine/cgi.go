@@ -54,6 +54,7 @@ func parseCGI(out []byte) (*response, error) {
 		}
 	}
 	if !sufficient {
+		//lint:ignore ST1005 Spin's exact wording
 		return nil, errors.New(errWagiNoRequired)
 	}
 	if badStatus {
