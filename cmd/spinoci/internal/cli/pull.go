@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/cobra"
+
+	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
+	"github.com/spinoci/spinoci/lock"
+)
+
+func newPullCmd(e *env) *cobra.Command {
+	var output string
+	var plainHTTP bool
+	cmd := &cobra.Command{
+		Use:   "pull REF [--output DIR]",
+		Short: "Pull a Spin application and rebuild its directory",
+		Long: `Pull fetches REF into the local cache (content-addressed: blobs already there
+are not fetched again), verifies every digest, and rebuilds the application
+directory: spin.lock with file:// sources, wasm/ and files/.
+
+Without --output the directory is <cache>/apps/<manifest digest>, shared by
+every pull of the same artifact. The directory is printed on stdout.`,
+		Example: `  spinoci pull localhost:5000/hello:v1 --plain-http
+  spinoci pull ghcr.io/me/hello:v1 --output ./hello`,
+		Args: cobra.ExactArgs(1),
+		RunE: runE(func(ctx context.Context, args []string) error {
+			pulled, err := e.pull(ctx, args[0], plainHTTP, output)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(e.stdout, pulled.dir)
+			return nil
+		}),
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "directory to rebuild the app in (must not exist, or be empty)")
+	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (local registries)")
+	return cmd
+}
+
+// pulled is a pulled and materialised app.
+type pulled struct {
+	dir    string        // the app directory (spin.lock, wasm/, files/)
+	digest digest.Digest // the manifest digest
+}
+
+// pull fetches refArg into the cache and materialises it into output (or
+// the cache's app directory).
+func (e *env) pull(ctx context.Context, refArg string, plainHTTP bool, output string) (pulled, error) {
+	ref, err := registry.ParseReference(refArg)
+	if err != nil {
+		return pulled{}, usageError{err}
+	}
+	if output != "" {
+		if err := checkOutputDir(output); err != nil {
+			return pulled{}, err
+		}
+	}
+	cache, err := e.cache()
+	if err != nil {
+		return pulled{}, err
+	}
+	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: plainHTTP, UserAgent: userAgent})
+	if err != nil {
+		return pulled{}, err
+	}
+	desc, err := cache.Pull(ctx, repo, ref.Reference, e.progress)
+	if err != nil {
+		return pulled{}, fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	art, err := artifact.Load(ctx, registry.Provider{Fetcher: cache.Blobs}, desc)
+	if err != nil {
+		return pulled{}, fmt.Errorf("reading %s: %w", ref, err)
+	}
+	dir := output
+	if dir == "" {
+		dir = cache.AppDir(art.ManifestDesc.Digest)
+		if _, err := os.Stat(filepath.Join(dir, lock.LockFileName)); err == nil {
+			e.infof("Pulled %s (%s), already in %s", ref, art.ManifestDesc.Digest, dir)
+			return pulled{dir, art.ManifestDesc.Digest}, nil
+		}
+	} else if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return pulled{}, fmt.Errorf("output directory: %w", err)
+	}
+	if _, err := lock.Materialize(ctx, art.App, art.Content, dir); err != nil {
+		// Another spinoci may have materialised the same artifact meanwhile.
+		if output == "" && errors.Is(err, fs.ErrExist) {
+			return pulled{dir, art.ManifestDesc.Digest}, nil
+		}
+		return pulled{}, fmt.Errorf("rebuilding %s: %w", ref, err)
+	}
+	e.infof("Pulled %s (%s, layout %s) into %s", ref, art.ManifestDesc.Digest, art.Layout, dir)
+	return pulled{dir, art.ManifestDesc.Digest}, nil
+}
+
+// checkOutputDir accepts a directory that does not exist or is empty.
+func checkOutputDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return usagef("--output %s: %v", dir, err)
+	case len(entries) > 0:
+		return usagef("--output %s: directory exists and is not empty", dir)
+	}
+	return nil
+}
