@@ -1,0 +1,174 @@
+package wasip2
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spinoci/spinoci/engine/component"
+)
+
+func cliEnvironment() *iface {
+	i := newIface("wasi:cli/environment" + wasiVersion)
+	i.funcs["get-environment"] = func(st *State, _ []component.Val) ([]component.Val, error) {
+		out := make(component.List, len(st.host.cfg.Env))
+		for n, kv := range st.host.cfg.Env {
+			out[n] = component.Tuple{component.String(kv[0]), component.String(kv[1])}
+		}
+		return one(out)
+	}
+	i.funcs["get-arguments"] = func(*State, []component.Val) ([]component.Val, error) {
+		return one(component.List{})
+	}
+	i.funcs["initial-cwd"] = func(*State, []component.Val) ([]component.Val, error) {
+		return one(component.Some(component.String("/")))
+	}
+	return i
+}
+
+// errGuestExit is returned (trapping the guest) by wasi:cli/exit.
+var errGuestExit = errors.New("guest called exit")
+
+func cliExit() *iface {
+	i := newIface("wasi:cli/exit" + wasiVersion)
+	i.funcs["exit"] = func(_ *State, args []component.Val) ([]component.Val, error) {
+		if r, ok := args[0].(component.Result); ok && r.Ok {
+			return nil, fmt.Errorf("%w with success", errGuestExit)
+		}
+		return nil, fmt.Errorf("%w with failure", errGuestExit)
+	}
+	return i
+}
+
+// emptyReader is stdin: always at EOF.
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+func cliStdio(which string) *iface {
+	i := newIface("wasi:cli/" + which + wasiVersion)
+	i.funcs["get-"+which] = func(st *State, _ []component.Val) ([]component.Val, error) {
+		switch which {
+		case "stdin":
+			return one(st.own(tyInputStream, &inputStream{r: emptyReader{}}))
+		case "stdout":
+			return one(st.own(tyOutputStream, &outputStream{w: st.host.cfg.Stdout}))
+		default:
+			return one(st.own(tyOutputStream, &outputStream{w: st.host.cfg.Stderr}))
+		}
+	}
+	return i
+}
+
+// cliTerminal covers terminal-input/-output (resources only) and the
+// terminal-std* getters: the guest never has a terminal.
+func cliTerminal() []*iface {
+	// The resource-only interfaces need no Go functions; the table links
+	// them. The getters all answer none.
+	var out []*iface
+	for _, which := range []string{"stdin", "stdout", "stderr"} {
+		i := newIface("wasi:cli/terminal-" + which + wasiVersion)
+		i.funcs["get-terminal-"+which] = func(*State, []component.Val) ([]component.Val, error) { return one(component.None) }
+		out = append(out, i)
+	}
+	return out
+}
+
+func clocksMonotonic() *iface {
+	i := newIface("wasi:clocks/monotonic-clock" + wasiVersion)
+	i.funcs["now"] = func(st *State, _ []component.Val) ([]component.Val, error) {
+		return one(component.U64(time.Since(st.start)))
+	}
+	i.funcs["resolution"] = func(*State, []component.Val) ([]component.Val, error) { return one(component.U64(1)) }
+	i.funcs["subscribe-instant"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		when, err := argU64(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return one(st.own(tyPollable, timerPollable(time.Duration(when)-time.Since(st.start))))
+	}
+	i.funcs["subscribe-duration"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		d, err := argU64(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		return one(st.own(tyPollable, timerPollable(time.Duration(d))))
+	}
+	return i
+}
+
+func datetime(t time.Time) component.Record {
+	return component.Record{
+		{Name: "seconds", Val: component.U64(t.Unix())},
+		{Name: "nanoseconds", Val: component.U32(t.Nanosecond())},
+	}
+}
+
+func clocksWall() *iface {
+	i := newIface("wasi:clocks/wall-clock" + wasiVersion)
+	i.funcs["now"] = func(*State, []component.Val) ([]component.Val, error) { return one(datetime(time.Now())) }
+	i.funcs["resolution"] = func(*State, []component.Val) ([]component.Val, error) {
+		return one(datetime(time.Unix(0, 1)))
+	}
+	return i
+}
+
+// maxRandom bounds one random-bytes request.
+const maxRandom = 1 << 20
+
+// randomIface is wasi:random/random or wasi:random/insecure (both from the
+// OS CSPRNG).
+func randomIface(which string) *iface {
+	i := newIface("wasi:random/" + which + wasiVersion)
+	prefix := "get-"
+	if which == "insecure" {
+		prefix = "get-insecure-"
+	}
+	i.funcs[prefix+"random-bytes"] = func(_ *State, args []component.Val) ([]component.Val, error) {
+		n, err := argU64(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		if n > maxRandom {
+			return nil, fmt.Errorf("%d random bytes requested, at most %d allowed", n, maxRandom)
+		}
+		b := make([]byte, n)
+		_, _ = rand.Read(b)
+		return one(component.Bytes(b))
+	}
+	i.funcs[prefix+"random-u64"] = func(*State, []component.Val) ([]component.Val, error) {
+		return one(component.U64(randomU64()))
+	}
+	return i
+}
+
+func randomU64() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func randomSeed() *iface {
+	i := newIface("wasi:random/insecure-seed" + wasiVersion)
+	i.funcs["insecure-seed"] = func(*State, []component.Val) ([]component.Val, error) {
+		return one(component.Tuple{component.U64(randomU64()), component.U64(randomU64())})
+	}
+	return i
+}
+
+// socketsDenied answers every socket creation with access-denied.
+func socketsDenied() []*iface {
+	denied := func(*State, []component.Val) ([]component.Val, error) {
+		return one(component.Err(component.Enum("access-denied")))
+	}
+	tcp := newIface("wasi:sockets/tcp-create-socket" + wasiVersion)
+	tcp.funcs["create-tcp-socket"] = denied
+	udp := newIface("wasi:sockets/udp-create-socket" + wasiVersion)
+	udp.funcs["create-udp-socket"] = denied
+	lookup := newIface("wasi:sockets/ip-name-lookup" + wasiVersion)
+	lookup.funcs["resolve-addresses"] = denied
+	return []*iface{tcp, udp, lookup}
+}

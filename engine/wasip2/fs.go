@@ -1,0 +1,264 @@
+package wasip2
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"syscall"
+
+	"github.com/spinoci/spinoci/engine/component"
+)
+
+// descriptor is an open file or directory inside a read-only mount. Paths
+// are resolved through os.Root, so nothing outside the mount is reachable.
+type descriptor struct {
+	root *os.Root
+	rel  string // path inside root ("." for the mount itself)
+	dir  bool
+}
+
+func (d *descriptor) close() {}
+
+type dirEntryStream struct {
+	entries []fs.DirEntry
+}
+
+// fsErrorCode maps an OS error to wasi:filesystem/types.error-code.
+func fsErrorCode(err error) component.Val {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return component.Enum("no-entry")
+	case errors.Is(err, fs.ErrPermission):
+		return component.Enum("access")
+	case errors.Is(err, syscall.ENOTDIR):
+		return component.Enum("not-directory")
+	case errors.Is(err, syscall.EISDIR):
+		return component.Enum("is-directory")
+	case errors.Is(err, syscall.ELOOP):
+		return component.Enum("loop")
+	}
+	return component.Enum("io")
+}
+
+func fsErr(err error) ([]component.Val, error) { return one(component.Err(fsErrorCode(err))) }
+
+func readOnly() ([]component.Val, error) { return one(component.Err(component.Enum("read-only"))) }
+
+func descriptorType(m fs.FileMode) component.Enum {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m.IsRegular():
+		return "regular-file"
+	case m&fs.ModeSymlink != 0:
+		return "symbolic-link"
+	}
+	return "unknown"
+}
+
+func statVal(fi fs.FileInfo) component.Val {
+	mtime := component.Some(datetime(fi.ModTime()))
+	return component.Record{
+		{Name: "type", Val: descriptorType(fi.Mode())},
+		{Name: "link-count", Val: component.U64(1)},
+		{Name: "size", Val: component.U64(fi.Size())},
+		{Name: "data-access-timestamp", Val: mtime},
+		{Name: "data-modification-timestamp", Val: mtime},
+		{Name: "status-change-timestamp", Val: mtime},
+	}
+}
+
+func (d *descriptor) join(p string) string { return path.Join(d.rel, p) }
+
+func fsPreopens() *iface {
+	i := newIface("wasi:filesystem/preopens" + wasiVersion)
+	i.funcs["get-directories"] = func(st *State, _ []component.Val) ([]component.Val, error) {
+		out := component.List{}
+		for _, m := range st.host.cfg.Mounts {
+			root, err := os.OpenRoot(m.HostPath)
+			if err != nil {
+				continue
+			}
+			st.roots = append(st.roots, root)
+			out = append(out, component.Tuple{st.own(tyDescriptor, &descriptor{root: root, rel: ".", dir: true}), component.String(m.GuestPath)})
+		}
+		return one(out)
+	}
+	return i
+}
+
+func fsTypes() *iface {
+	i := newIface("wasi:filesystem/types" + wasiVersion)
+	i.types["descriptor"] = tyDescriptor
+	i.types["directory-entry-stream"] = tyDirEntryStream
+	desc := func(f func(st *State, d *descriptor, args []component.Val) ([]component.Val, error)) fn {
+		return func(st *State, args []component.Val) ([]component.Val, error) {
+			d, err := get[*descriptor](st, args[0])
+			if err != nil {
+				return nil, err
+			}
+			return f(st, d, args)
+		}
+	}
+	for _, name := range []string{"write-via-stream", "append-via-stream", "set-size", "set-times", "write",
+		"create-directory-at", "set-times-at", "link-at", "remove-directory-at", "rename-at", "symlink-at", "unlink-file-at"} {
+		i.funcs["[method]descriptor."+name] = func(*State, []component.Val) ([]component.Val, error) { return readOnly() }
+	}
+	ok := func(*State, []component.Val) ([]component.Val, error) { return one(component.Ok(nil)) }
+	i.funcs["[method]descriptor.advise"] = ok
+	i.funcs["[method]descriptor.sync"] = ok
+	i.funcs["[method]descriptor.sync-data"] = ok
+	i.funcs["[method]descriptor.get-flags"] = desc(func(_ *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+		return one(component.Ok(component.Flags{"read"}))
+	})
+	i.funcs["[method]descriptor.get-type"] = desc(func(_ *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+		fi, err := d.root.Stat(d.rel)
+		if err != nil {
+			return fsErr(err)
+		}
+		return one(component.Ok(descriptorType(fi.Mode())))
+	})
+	i.funcs["[method]descriptor.stat"] = desc(func(_ *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+		fi, err := d.root.Stat(d.rel)
+		if err != nil {
+			return fsErr(err)
+		}
+		return one(component.Ok(statVal(fi)))
+	})
+	i.funcs["[method]descriptor.stat-at"] = desc(func(_ *State, d *descriptor, args []component.Val) ([]component.Val, error) {
+		p, err := argString(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		fi, err := d.root.Stat(d.join(p))
+		if err != nil {
+			return fsErr(err)
+		}
+		return one(component.Ok(statVal(fi)))
+	})
+	i.funcs["[method]descriptor.open-at"] = desc(func(st *State, d *descriptor, args []component.Val) ([]component.Val, error) {
+		p, err := argString(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		oflags, _ := args[3].(component.Flags)
+		dflags, _ := args[4].(component.Flags)
+		for _, f := range append(append(component.Flags{}, oflags...), dflags...) {
+			switch f {
+			case "create", "exclusive", "truncate", "write", "mutate-directory":
+				return readOnly()
+			}
+		}
+		rel := d.join(p)
+		fi, err := d.root.Stat(rel)
+		if err != nil {
+			return fsErr(err)
+		}
+		for _, f := range oflags {
+			if f == "directory" && !fi.IsDir() {
+				return one(component.Err(component.Enum("not-directory")))
+			}
+		}
+		return one(component.Ok(st.own(tyDescriptor, &descriptor{root: d.root, rel: rel, dir: fi.IsDir()})))
+	})
+	i.funcs["[method]descriptor.read-via-stream"] = desc(func(st *State, d *descriptor, args []component.Val) ([]component.Val, error) {
+		off, err := argU64(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		f, err := d.root.Open(d.rel)
+		if err != nil {
+			return fsErr(err)
+		}
+		if _, err := f.Seek(int64(off), io.SeekStart); err != nil {
+			f.Close()
+			return fsErr(err)
+		}
+		return one(component.Ok(st.own(tyInputStream, &inputStream{r: f})))
+	})
+	i.funcs["[method]descriptor.read"] = desc(func(_ *State, d *descriptor, args []component.Val) ([]component.Val, error) {
+		n, err := argU64(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		off, err := argU64(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		f, err := d.root.Open(d.rel)
+		if err != nil {
+			return fsErr(err)
+		}
+		defer f.Close()
+		buf := make([]byte, min(n, maxRead))
+		got, err := f.ReadAt(buf, int64(off))
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fsErr(err)
+		}
+		return one(component.Ok(component.Tuple{component.Bytes(buf[:got]), component.Bool(got == 0 || errors.Is(err, io.EOF))}))
+	})
+	i.funcs["[method]descriptor.read-directory"] = desc(func(st *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+		f, err := d.root.Open(d.rel)
+		if err != nil {
+			return fsErr(err)
+		}
+		defer f.Close()
+		entries, err := f.ReadDir(-1)
+		if err != nil {
+			return fsErr(err)
+		}
+		return one(component.Ok(st.own(tyDirEntryStream, &dirEntryStream{entries: entries})))
+	})
+	i.funcs["[method]directory-entry-stream.read-directory-entry"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		s, err := get[*dirEntryStream](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if len(s.entries) == 0 {
+			return one(component.Ok(component.None))
+		}
+		e := s.entries[0]
+		s.entries = s.entries[1:]
+		return one(component.Ok(component.Some(component.Record{
+			{Name: "type", Val: descriptorType(e.Type())},
+			{Name: "name", Val: component.String(e.Name())},
+		})))
+	}
+	i.funcs["[method]descriptor.is-same-object"] = desc(func(st *State, d *descriptor, args []component.Val) ([]component.Val, error) {
+		o, err := get[*descriptor](st, args[1])
+		if err != nil {
+			return nil, err
+		}
+		return one(component.Bool(o.root == d.root && o.rel == d.rel))
+	})
+	hash := func(d *descriptor, rel string) ([]component.Val, error) {
+		fi, err := d.root.Stat(rel)
+		if err != nil {
+			return fsErr(err)
+		}
+		var lower, upper uint64
+		if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+			lower, upper = sys.Ino, sys.Dev
+		}
+		return one(component.Ok(component.Record{{Name: "lower", Val: component.U64(lower)}, {Name: "upper", Val: component.U64(upper)}}))
+	}
+	i.funcs["[method]descriptor.metadata-hash"] = desc(func(_ *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+		return hash(d, d.rel)
+	})
+	i.funcs["[method]descriptor.metadata-hash-at"] = desc(func(_ *State, d *descriptor, args []component.Val) ([]component.Val, error) {
+		p, err := argString(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		return hash(d, d.join(p))
+	})
+	i.funcs["[method]descriptor.readlink-at"] = func(*State, []component.Val) ([]component.Val, error) {
+		return one(component.Err(component.Enum("invalid")))
+	}
+	i.funcs["filesystem-error-code"] = func(*State, []component.Val) ([]component.Val, error) {
+		return one(component.None)
+	}
+	return i
+}

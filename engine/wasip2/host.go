@@ -1,0 +1,324 @@
+package wasip2
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spinoci/spinoci/engine/component"
+)
+
+// Versions of the interfaces this host defines. Wasmtime matches an import
+// of any 0.2.x against the 0.2.x defined here.
+const (
+	wasiVersion = "@0.2.6"
+	spinVersion = "@2.0.0"
+)
+
+// Resource type ids of the resources this host implements.
+const (
+	tyError uint32 = iota + 1
+	tyPollable
+	tyInputStream
+	tyOutputStream
+	tyDescriptor
+	tyDirEntryStream
+	tyTerminalInput
+	tyTerminalOutput
+	tyFields
+	tyIncomingRequest
+	tyOutgoingRequest
+	tyRequestOptions
+	tyResponseOutparam
+	tyIncomingResponse
+	tyIncomingBody
+	tyFutureTrailers
+	tyOutgoingResponse
+	tyOutgoingBody
+	tyFutureIncomingResponse
+	tyKVStore
+	// tyFirstStub is the first id given to resources only linked.
+	tyFirstStub
+)
+
+// Mount is a host directory exposed read-only to the guest at GuestPath.
+type Mount struct {
+	HostPath, GuestPath string
+}
+
+// Variables resolves application variables for a component.
+type Variables interface {
+	// Get returns the variable's value; errors wrap ErrUndefinedVariable
+	// or ErrInvalidVariableName when those apply.
+	Get(ctx context.Context, name string) (string, error)
+}
+
+// KeyValue opens the component's key-value stores.
+type KeyValue interface {
+	// Open returns the store labelled label; errors wrap ErrNoSuchStore or
+	// ErrAccessDenied when those apply.
+	Open(ctx context.Context, label string) (KVStore, error)
+}
+
+// KVStore is an open key-value store.
+type KVStore interface {
+	Get(ctx context.Context, key string) (value []byte, found bool, err error)
+	Set(ctx context.Context, key string, value []byte) error
+	Delete(ctx context.Context, key string) error
+	Exists(ctx context.Context, key string) (bool, error)
+	Keys(ctx context.Context) ([]string, error)
+}
+
+// OutboundPolicy decides which outbound HTTP requests a component may make.
+type OutboundPolicy interface {
+	AllowedURL(u *url.URL) bool
+}
+
+// Config is what a component's guests see.
+type Config struct {
+	// Stdout and Stderr receive guest output; nil discards.
+	Stdout, Stderr io.Writer
+	// Env is the guest environment, as name/value pairs.
+	Env [][2]string
+	// Mounts are exposed read-only, as preopens.
+	Mounts []Mount
+	// Variables, KeyValue and Outbound may be nil: the corresponding calls
+	// then fail with the interface's error.
+	Variables Variables
+	KeyValue  KeyValue
+	Outbound  OutboundPolicy
+	// HTTPClient sends allowed outbound requests; nil means a default one.
+	HTTPClient *http.Client
+}
+
+// Host defines the interfaces into a linker.
+type Host struct {
+	cfg Config
+}
+
+// NewHost returns a Host for cfg.
+func NewHost(cfg Config) *Host {
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 0}
+	}
+	return &Host{cfg: cfg}
+}
+
+// fn is a host function body that sees the request state.
+type fn func(st *State, args []component.Val) ([]component.Val, error)
+
+// iface collects the Go implementations of one interface.
+type iface struct {
+	name  string
+	funcs map[string]fn
+	types map[string]uint32 // resource name → type id
+	drops map[string]func(st *State, rep uint32)
+}
+
+func newIface(name string) *iface {
+	return &iface{name: name, funcs: map[string]fn{}, types: map[string]uint32{}, drops: map[string]func(*State, uint32){}}
+}
+
+// Define links every interface of the table into l: Go implementations where
+// this host has them, traps naming the function elsewhere.
+func (h *Host) Define(l *component.Linker) error {
+	impls := map[string]*iface{}
+	for _, i := range h.interfaces() {
+		impls[i.name] = i
+	}
+	root := l.Root()
+	defer root.Close()
+	nextStub := tyFirstStub
+	for _, line := range strings.Split(strings.TrimSpace(interfaceTable), "\n") {
+		parts := strings.SplitN(line, "|", 3)
+		name := parts[0]
+		impl := impls[name]
+		if impl == nil {
+			impl = newIface(name)
+		}
+		li, err := root.Instance(name)
+		if err != nil {
+			return err
+		}
+		if parts[1] != "" {
+			for _, res := range strings.Split(parts[1], ",") {
+				ty, ok := impl.types[res]
+				if !ok {
+					ty, nextStub = nextStub, nextStub+1
+				}
+				drop := impl.drops[res]
+				err := li.AddResource(res, ty, func(cx *component.Context, rep uint32) error {
+					st := stateOf(cx)
+					if drop != nil {
+						drop(st, rep)
+					}
+					st.table.remove(rep)
+					return nil
+				})
+				if err != nil {
+					li.Close()
+					return err
+				}
+			}
+		}
+		for _, f := range strings.Fields(parts[2]) {
+			if err := li.AddFunc(f, h.wrap(name, f, impl.funcs[f])); err != nil {
+				li.Close()
+				return err
+			}
+		}
+		li.Close()
+	}
+	return nil
+}
+
+// wrap adapts an implementation (or its absence) to a component.HostFunc.
+func (h *Host) wrap(ifaceName, name string, f fn) component.HostFunc {
+	if f == nil {
+		return func(*component.Context, []component.Val) ([]component.Val, error) {
+			return nil, fmt.Errorf("%s#%s is not supported by this host", ifaceName, name)
+		}
+	}
+	return func(cx *component.Context, args []component.Val) ([]component.Val, error) {
+		out, err := f(stateOf(cx), args)
+		if err != nil {
+			return nil, fmt.Errorf("%s#%s: %w", ifaceName, name, err)
+		}
+		return out, nil
+	}
+}
+
+// interfaces returns the Go-implemented interfaces.
+func (h *Host) interfaces() []*iface {
+	out := []*iface{
+		ioError(), ioPoll(), ioStreams(),
+		cliEnvironment(), cliExit(), cliStdio("stdin"), cliStdio("stdout"), cliStdio("stderr"),
+		clocksMonotonic(), clocksWall(),
+		randomIface("random"), randomIface("insecure"), randomSeed(),
+		fsTypes(), fsPreopens(),
+		httpTypes(), httpOutgoing(),
+		spinVariables(), spinKeyValue(),
+	}
+	out = append(out, cliTerminal()...)
+	return append(out, socketsDenied()...)
+}
+
+// State is the host state of one Store: its resource table and, while
+// serving, the HTTP exchange.
+type State struct {
+	ctx   context.Context
+	start time.Time // origin of the monotonic clock
+	host  *Host
+	table table
+	// exchange is the incoming request being served, if any.
+	exchange *exchange
+	// kvOpen counts open key-value stores.
+	kvOpen int
+	// roots are the mounts opened for this store, closed with it.
+	roots []*os.Root
+}
+
+// NewState returns the data for a new Store.
+func (h *Host) NewState(ctx context.Context) *State {
+	return &State{ctx: ctx, start: time.Now(), host: h, table: table{items: map[uint32]any{}}}
+}
+
+func stateOf(cx *component.Context) *State { return cx.Data().(*State) }
+
+// table holds a Store's host resources by representation.
+type table struct {
+	items map[uint32]any
+	next  uint32
+}
+
+func (t *table) push(v any) uint32 {
+	t.next++
+	t.items[t.next] = v
+	return t.next
+}
+
+func (t *table) remove(rep uint32) {
+	if c, ok := t.items[rep].(interface{ close() }); ok {
+		c.close()
+	}
+	delete(t.items, rep)
+}
+
+// own returns a new owned handle of type ty for v.
+func (st *State) own(ty uint32, v any) component.Resource {
+	return component.Resource{Type: ty, Rep: st.table.push(v), Owned: true}
+}
+
+// get returns the resource behind handle v as a T.
+func get[T any](st *State, v component.Val) (T, error) {
+	var zero T
+	r, ok := v.(component.Resource)
+	if !ok {
+		return zero, fmt.Errorf("expected a resource, got %T", v)
+	}
+	x, ok := st.table.items[r.Rep].(T)
+	if !ok {
+		return zero, fmt.Errorf("resource %d is not a %T", r.Rep, zero)
+	}
+	return x, nil
+}
+
+// take is get for an owned handle passed to the host: the entry leaves the
+// table (the guest no longer has it).
+func take[T any](st *State, v component.Val) (T, error) {
+	x, err := get[T](st, v)
+	if err == nil {
+		delete(st.table.items, v.(component.Resource).Rep)
+	}
+	return x, err
+}
+
+// Argument helpers: host functions are not type-checked at link time, so
+// every argument is checked here.
+func argString(args []component.Val, i int) (string, error) {
+	if i < len(args) {
+		if s, ok := args[i].(component.String); ok {
+			return string(s), nil
+		}
+	}
+	return "", fmt.Errorf("argument %d: want string", i)
+}
+
+func argU64(args []component.Val, i int) (uint64, error) {
+	if i < len(args) {
+		if n, ok := args[i].(component.U64); ok {
+			return uint64(n), nil
+		}
+	}
+	return 0, fmt.Errorf("argument %d: want u64", i)
+}
+
+// argBytes accepts list<u8> (empty lists lift as List).
+func argBytes(args []component.Val, i int) ([]byte, error) {
+	if i < len(args) {
+		switch b := args[i].(type) {
+		case component.Bytes:
+			return b, nil
+		case component.List:
+			if len(b) == 0 {
+				return nil, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("argument %d: want list<u8>", i)
+}
+
+func one(v component.Val) ([]component.Val, error) { return []component.Val{v}, nil }
+
+func none() ([]component.Val, error) { return nil, nil }

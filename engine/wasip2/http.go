@@ -1,0 +1,385 @@
+package wasip2
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/spinoci/spinoci/engine/component"
+)
+
+// exchange is the incoming HTTP request a Store is serving.
+type exchange struct {
+	w        http.ResponseWriter
+	r        *http.Request
+	set      bool  // response-outparam.set was called
+	sent     bool  // status and headers written
+	setErr   error // set with an error-code
+	pending  bytes.Buffer
+	finished bool
+}
+
+// Write is the response body sink: buffered until the headers are sent.
+func (ex *exchange) Write(b []byte) (int, error) {
+	if !ex.sent {
+		return ex.pending.Write(b)
+	}
+	return ex.w.Write(b)
+}
+
+func (ex *exchange) flush() error {
+	if ex.sent {
+		if f, ok := ex.w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	return nil
+}
+
+type incomingRequest struct {
+	r        *http.Request
+	headers  *fields
+	consumed bool
+}
+
+type incomingBody struct {
+	r           io.Reader
+	streamTaken bool
+}
+
+type futureTrailers struct{}
+
+type outgoingResponse struct {
+	status    int
+	headers   *fields
+	bodyTaken bool
+}
+
+// outgoingBody is the body of an outgoing response or request.
+type outgoingBody struct {
+	w          io.Writer
+	flush      func() error
+	stream     *outputStream
+	streamOut  bool
+	onFinish   func() error
+	isFinished bool
+}
+
+func (b *outgoingBody) finish() error {
+	if b.isFinished {
+		return nil
+	}
+	b.isFinished = true
+	if b.stream != nil {
+		b.stream.finished = true
+	}
+	if b.onFinish != nil {
+		return b.onFinish()
+	}
+	return nil
+}
+
+type responseOutparam struct{ ex *exchange }
+
+// method variant cases (wasi:http/types.method).
+func methodVal(m string) component.Val {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+		http.MethodConnect, http.MethodOptions, http.MethodTrace, http.MethodPatch:
+		return component.Variant{Case: strings.ToLower(m)}
+	}
+	return component.Variant{Case: "other", Val: component.String(m)}
+}
+
+func methodString(v component.Val) (string, error) {
+	m, ok := v.(component.Variant)
+	if !ok {
+		return "", errors.New("want method")
+	}
+	if m.Case == "other" {
+		s, _ := m.Val.(component.String)
+		return string(s), nil
+	}
+	return strings.ToUpper(m.Case), nil
+}
+
+func httpTypes() *iface {
+	i := newIface("wasi:http/types" + wasiVersion)
+	fieldsFuncs(i)
+	i.types["incoming-request"] = tyIncomingRequest
+	i.types["response-outparam"] = tyResponseOutparam
+	i.types["incoming-body"] = tyIncomingBody
+	i.types["future-trailers"] = tyFutureTrailers
+	i.types["outgoing-response"] = tyOutgoingResponse
+	i.types["outgoing-body"] = tyOutgoingBody
+	i.funcs["[method]incoming-request.method"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		req, err := get[*incomingRequest](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(methodVal(req.r.Method))
+	}
+	i.funcs["[method]incoming-request.path-with-query"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		req, err := get[*incomingRequest](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(component.Some(component.String(req.r.URL.RequestURI())))
+	}
+	i.funcs["[method]incoming-request.scheme"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		req, err := get[*incomingRequest](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if req.r.TLS != nil {
+			return one(component.Some(component.Variant{Case: "HTTPS"}))
+		}
+		return one(component.Some(component.Variant{Case: "HTTP"}))
+	}
+	i.funcs["[method]incoming-request.authority"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		req, err := get[*incomingRequest](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(component.Some(component.String(req.r.Host)))
+	}
+	i.funcs["[method]incoming-request.headers"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		req, err := get[*incomingRequest](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(st.own(tyFields, req.headers))
+	}
+	i.funcs["[method]incoming-request.consume"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		req, err := get[*incomingRequest](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if req.consumed {
+			return one(component.Err(nil))
+		}
+		req.consumed = true
+		return one(component.Ok(st.own(tyIncomingBody, &incomingBody{r: req.r.Body})))
+	}
+	i.funcs["[method]incoming-body.stream"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		b, err := get[*incomingBody](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if b.streamTaken {
+			return one(component.Err(nil))
+		}
+		b.streamTaken = true
+		return one(component.Ok(st.own(tyInputStream, &inputStream{r: b.r})))
+	}
+	i.funcs["[static]incoming-body.finish"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		if _, err := take[*incomingBody](st, args[0]); err != nil {
+			return nil, err
+		}
+		return one(st.own(tyFutureTrailers, &futureTrailers{}))
+	}
+	i.funcs["[method]future-trailers.subscribe"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		return one(st.own(tyPollable, &pollable{}))
+	}
+	i.funcs["[method]future-trailers.get"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		// Trailers are not forwarded: always "no trailers".
+		return one(component.Some(component.Ok(component.Ok(component.None))))
+	}
+	i.funcs["[constructor]outgoing-response"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		h, err := take[*fields](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		h.immutable = false
+		return one(st.own(tyOutgoingResponse, &outgoingResponse{status: http.StatusOK, headers: h}))
+	}
+	i.funcs["[method]outgoing-response.status-code"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		r, err := get[*outgoingResponse](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(component.U16(r.status))
+	}
+	i.funcs["[method]outgoing-response.set-status-code"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		r, err := get[*outgoingResponse](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		code, ok := args[1].(component.U16)
+		if !ok || code < 100 || code > 999 {
+			return one(component.Err(nil))
+		}
+		r.status = int(code)
+		return one(component.Ok(nil))
+	}
+	i.funcs["[method]outgoing-response.headers"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		r, err := get[*outgoingResponse](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(st.own(tyFields, r.headers))
+	}
+	i.funcs["[method]outgoing-response.body"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		r, err := get[*outgoingResponse](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if r.bodyTaken || st.exchange == nil {
+			return one(component.Err(nil))
+		}
+		r.bodyTaken = true
+		ex := st.exchange
+		body := &outgoingBody{w: ex, flush: ex.flush, onFinish: func() error { ex.finished = true; return nil }}
+		return one(component.Ok(st.own(tyOutgoingBody, body)))
+	}
+	i.funcs["[method]outgoing-body.write"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		b, err := get[*outgoingBody](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if b.streamOut {
+			return one(component.Err(nil))
+		}
+		b.streamOut = true
+		b.stream = &outputStream{w: b.w, flush: b.flush}
+		return one(component.Ok(st.own(tyOutputStream, b.stream)))
+	}
+	i.funcs["[static]outgoing-body.finish"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		b, err := take[*outgoingBody](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if opt, ok := args[1].(component.Option); ok && opt.Val != nil {
+			// Trailers are accepted and ignored.
+			_, _ = take[*fields](st, opt.Val)
+		}
+		if err := b.finish(); err != nil {
+			return one(component.Err(internalError(err)))
+		}
+		return one(component.Ok(nil))
+	}
+	i.funcs["[static]response-outparam.set"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		p, err := take[*responseOutparam](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		res, ok := args[1].(component.Result)
+		if !ok {
+			return nil, errors.New("want result<outgoing-response, error-code>")
+		}
+		ex := p.ex
+		if ex.set {
+			return nil, errors.New("response already set")
+		}
+		ex.set = true
+		if !res.Ok {
+			ex.setErr = fmt.Errorf("guest answered error-code %v", res.Val)
+			return nil, nil
+		}
+		resp, err := take[*outgoingResponse](st, res.Val)
+		if err != nil {
+			return nil, err
+		}
+		resp.headers.toHeader(ex.w.Header())
+		ex.w.WriteHeader(resp.status)
+		ex.sent = true
+		if ex.pending.Len() > 0 {
+			_, _ = ex.w.Write(ex.pending.Bytes())
+			ex.pending = bytes.Buffer{}
+		}
+		return nil, nil
+	}
+	i.funcs["http-error-code"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		return one(component.None)
+	}
+	outgoingRequestFuncs(i)
+	return i
+}
+
+// internalError is the error-code internal-error(some(err)).
+func internalError(err error) component.Val {
+	return component.Variant{Case: "internal-error", Val: component.Some(component.String(err.Error()))}
+}
+
+// ErrNoResponse is returned by Serve when the guest returned without setting
+// a response.
+var ErrNoResponse = errors.New("guest returned without setting a response")
+
+// Handler is a component instantiated per request to serve wasi:http.
+type Handler struct {
+	Engine    *component.Engine
+	Linker    *component.Linker
+	Component *component.Component
+	// Export is the incoming-handler interface the component exports, e.g.
+	// "wasi:http/incoming-handler@0.2.3".
+	Export string
+}
+
+// Serve runs one request in a fresh Store. extraHeaders are added to the
+// request the guest sees. It reports whether the response headers were
+// already sent when an error occurred (the caller can then only abort).
+func (h *Host) Serve(ctx context.Context, hd *Handler, w http.ResponseWriter, r *http.Request, extraHeaders [][2]string) (sent bool, err error) {
+	st := h.NewState(ctx)
+	ex := &exchange{w: w, r: r}
+	st.exchange = ex
+	store := hd.Engine.NewStore(st)
+	defer func() {
+		store.Close()
+		st.closeAll()
+	}()
+	inst, err := hd.Linker.Instantiate(store, hd.Component)
+	if err != nil {
+		return false, err
+	}
+	handle, err := inst.Func(hd.Export, "handle")
+	if err != nil {
+		return false, fmt.Errorf("export %s: %w", hd.Export, err)
+	}
+	headers := fieldsFromHeader(r.Header)
+	if r.Host != "" {
+		headers.list = append(headers.list, field{name: "host", value: []byte(r.Host)})
+	}
+	for _, kv := range extraHeaders {
+		headers.list = append(headers.list, field{name: kv[0], value: []byte(kv[1])})
+	}
+	headers.immutable = true
+	req := st.own(tyIncomingRequest, &incomingRequest{r: r, headers: headers})
+	out := st.own(tyResponseOutparam, &responseOutparam{ex: ex})
+	if _, err := handle.Call(0, req, out); err != nil {
+		return ex.sent, err
+	}
+	switch {
+	case ex.setErr != nil:
+		return false, ex.setErr
+	case !ex.set:
+		return false, ErrNoResponse
+	}
+	return true, nil
+}
+
+// closeAll releases what the table still holds (open response bodies of
+// outbound requests, timers).
+func (st *State) closeAll() {
+	for rep := range st.table.items {
+		st.table.remove(rep)
+	}
+	for _, r := range st.roots {
+		r.Close()
+	}
+}
+
+// IncomingHandlerExport returns the name of the wasi:http/incoming-handler
+// interface c exports (any 0.2.x), if it exports one with a handle function.
+func IncomingHandlerExport(c *component.Component) (string, bool) {
+	for patch := 0; patch <= 20; patch++ {
+		name := fmt.Sprintf("wasi:http/incoming-handler@0.2.%d", patch)
+		if c.HasExport(name, "handle") {
+			return name, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,330 @@
+package wasip2
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"time"
+
+	"github.com/spinoci/spinoci/engine/component"
+)
+
+// ioErr is a wasi:io/error.error.
+type ioErr struct{ err error }
+
+func ioError() *iface {
+	i := newIface("wasi:io/error" + wasiVersion)
+	i.types["error"] = tyError
+	i.funcs["[method]error.to-debug-string"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		e, err := get[*ioErr](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(component.String(e.err.Error()))
+	}
+	return i
+}
+
+// pollable is ready once ready is closed (a nil channel is always ready).
+type pollable struct {
+	ready <-chan struct{}
+}
+
+func (p *pollable) isReady() bool {
+	if p.ready == nil {
+		return true
+	}
+	select {
+	case <-p.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// closedChan returns an already-closed channel.
+func closedChan() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
+
+// timerPollable is ready at t.
+func timerPollable(d time.Duration) *pollable {
+	c := make(chan struct{})
+	time.AfterFunc(d, func() { close(c) })
+	return &pollable{ready: c}
+}
+
+func ioPoll() *iface {
+	i := newIface("wasi:io/poll" + wasiVersion)
+	i.types["pollable"] = tyPollable
+	i.funcs["[method]pollable.ready"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		p, err := get[*pollable](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		return one(component.Bool(p.isReady()))
+	}
+	i.funcs["[method]pollable.block"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		p, err := get[*pollable](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		_, err = st.poll([]*pollable{p})
+		return nil, err
+	}
+	i.funcs["poll"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		list, ok := args[0].(component.List)
+		if !ok {
+			return nil, errors.New("poll: want list<borrow<pollable>>")
+		}
+		ps := make([]*pollable, len(list))
+		for n, v := range list {
+			p, err := get[*pollable](st, v)
+			if err != nil {
+				return nil, err
+			}
+			ps[n] = p
+		}
+		ready, err := st.poll(ps)
+		if err != nil {
+			return nil, err
+		}
+		out := make(component.List, len(ready))
+		for n, r := range ready {
+			out[n] = component.U32(r)
+		}
+		return one(out)
+	}
+	return i
+}
+
+// poll blocks until at least one pollable is ready (or the request's
+// context ends, which traps) and returns the indices of the ready ones.
+func (st *State) poll(ps []*pollable) ([]uint32, error) {
+	if len(ps) == 0 {
+		return nil, errors.New("poll: empty list")
+	}
+	for {
+		var ready []uint32
+		for n, p := range ps {
+			if p.isReady() {
+				ready = append(ready, uint32(n))
+			}
+		}
+		if len(ready) > 0 {
+			return ready, nil
+		}
+		cases := []reflect.SelectCase{{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(st.ctx.Done())}}
+		for _, p := range ps {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(p.ready)})
+		}
+		if chosen, _, _ := reflect.Select(cases); chosen == 0 {
+			return nil, fmt.Errorf("poll: %w", st.ctx.Err())
+		}
+	}
+}
+
+// inputStream reads from r; each read blocks until some data or EOF.
+type inputStream struct {
+	r      io.Reader
+	closed bool
+}
+
+// maxRead bounds one read, whatever length the guest asks for.
+const maxRead = 64 << 10
+
+func (s *inputStream) read(n uint64) (component.Val, error) {
+	if s.closed {
+		return nil, io.EOF
+	}
+	if n > maxRead {
+		n = maxRead
+	}
+	if n == 0 {
+		return component.Bytes(nil), nil
+	}
+	buf := make([]byte, n)
+	got, err := s.r.Read(buf)
+	if got > 0 {
+		return component.Bytes(buf[:got]), nil
+	}
+	if err == nil {
+		return component.Bytes(nil), nil
+	}
+	s.closed = true
+	return nil, err
+}
+
+func (s *inputStream) close() {
+	if c, ok := s.r.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+// outputStream writes to w; flush (if set) pushes buffered output out.
+type outputStream struct {
+	w     io.Writer
+	flush func() error
+	// finished is set once the owning body is finished: writes fail.
+	finished bool
+}
+
+// writeBudget is what check-write grants.
+const writeBudget = 1 << 20
+
+// streamError renders err as a wasi:io/streams.stream-error.
+func streamError(st *State, err error) component.Val {
+	if errors.Is(err, io.EOF) {
+		return component.Variant{Case: "closed"}
+	}
+	return component.Variant{Case: "last-operation-failed", Val: st.own(tyError, &ioErr{err: err})}
+}
+
+func ioStreams() *iface {
+	i := newIface("wasi:io/streams" + wasiVersion)
+	i.types["input-stream"] = tyInputStream
+	i.types["output-stream"] = tyOutputStream
+	read := func(st *State, args []component.Val) ([]component.Val, error) {
+		s, err := get[*inputStream](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		n, err := argU64(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		b, rerr := s.read(n)
+		if rerr != nil {
+			return one(component.Err(streamError(st, rerr)))
+		}
+		return one(component.Ok(b))
+	}
+	i.funcs["[method]input-stream.read"] = read
+	i.funcs["[method]input-stream.blocking-read"] = read
+	skip := func(st *State, args []component.Val) ([]component.Val, error) {
+		s, err := get[*inputStream](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		n, err := argU64(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		b, rerr := s.read(n)
+		if rerr != nil {
+			return one(component.Err(streamError(st, rerr)))
+		}
+		return one(component.Ok(component.U64(len(b.(component.Bytes)))))
+	}
+	i.funcs["[method]input-stream.skip"] = skip
+	i.funcs["[method]input-stream.blocking-skip"] = skip
+	subscribe := func(st *State, args []component.Val) ([]component.Val, error) {
+		return one(st.own(tyPollable, &pollable{}))
+	}
+	i.funcs["[method]input-stream.subscribe"] = subscribe
+	i.funcs["[method]output-stream.subscribe"] = subscribe
+	i.funcs["[method]output-stream.check-write"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		s, err := get[*outputStream](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if s.finished {
+			return one(component.Err(component.Variant{Case: "closed"}))
+		}
+		return one(component.Ok(component.U64(writeBudget)))
+	}
+	write := func(flush bool) fn {
+		return func(st *State, args []component.Val) ([]component.Val, error) {
+			s, err := get[*outputStream](st, args[0])
+			if err != nil {
+				return nil, err
+			}
+			b, err := argBytes(args, 1)
+			if err != nil {
+				return nil, err
+			}
+			if werr := s.write(b, flush); werr != nil {
+				return one(component.Err(streamError(st, werr)))
+			}
+			return one(component.Ok(nil))
+		}
+	}
+	i.funcs["[method]output-stream.write"] = write(false)
+	i.funcs["[method]output-stream.blocking-write-and-flush"] = write(true)
+	flush := func(st *State, args []component.Val) ([]component.Val, error) {
+		s, err := get[*outputStream](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		if werr := s.write(nil, true); werr != nil {
+			return one(component.Err(streamError(st, werr)))
+		}
+		return one(component.Ok(nil))
+	}
+	i.funcs["[method]output-stream.flush"] = flush
+	i.funcs["[method]output-stream.blocking-flush"] = flush
+	zeroes := func(flush bool) fn {
+		return func(st *State, args []component.Val) ([]component.Val, error) {
+			s, err := get[*outputStream](st, args[0])
+			if err != nil {
+				return nil, err
+			}
+			n, err := argU64(args, 1)
+			if err != nil {
+				return nil, err
+			}
+			if n > writeBudget {
+				return nil, fmt.Errorf("write-zeroes: %d bytes exceeds check-write", n)
+			}
+			if werr := s.write(make([]byte, n), flush); werr != nil {
+				return one(component.Err(streamError(st, werr)))
+			}
+			return one(component.Ok(nil))
+		}
+	}
+	i.funcs["[method]output-stream.write-zeroes"] = zeroes(false)
+	i.funcs["[method]output-stream.blocking-write-zeroes-and-flush"] = zeroes(true)
+	splice := func(st *State, args []component.Val) ([]component.Val, error) {
+		dst, err := get[*outputStream](st, args[0])
+		if err != nil {
+			return nil, err
+		}
+		src, err := get[*inputStream](st, args[1])
+		if err != nil {
+			return nil, err
+		}
+		n, err := argU64(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		b, rerr := src.read(n)
+		if rerr != nil {
+			return one(component.Err(streamError(st, rerr)))
+		}
+		if werr := dst.write(b.(component.Bytes), false); werr != nil {
+			return one(component.Err(streamError(st, werr)))
+		}
+		return one(component.Ok(component.U64(len(b.(component.Bytes)))))
+	}
+	i.funcs["[method]output-stream.splice"] = splice
+	i.funcs["[method]output-stream.blocking-splice"] = splice
+	return i
+}
+
+func (s *outputStream) write(b []byte, flush bool) error {
+	if s.finished {
+		return io.EOF
+	}
+	if len(b) > 0 {
+		if _, err := s.w.Write(b); err != nil {
+			return err
+		}
+	}
+	if flush && s.flush != nil {
+		return s.flush()
+	}
+	return nil
+}

@@ -1,0 +1,156 @@
+package wasip2
+
+import (
+	"errors"
+
+	"github.com/spinoci/spinoci/engine/component"
+)
+
+// Errors a Variables or KeyValue provider wraps to select the WIT error case.
+var (
+	ErrUndefinedVariable   = errors.New("undefined variable")
+	ErrInvalidVariableName = errors.New("invalid variable name")
+	ErrNoSuchStore         = errors.New("no such store")
+	ErrAccessDenied        = errors.New("access denied")
+	ErrStoreTableFull      = errors.New("store table full")
+)
+
+// kvTableCapacity is Spin's limit of open stores per instance.
+const kvTableCapacity = 256
+
+func spinVariables() *iface {
+	i := newIface("fermyon:spin/variables" + spinVersion)
+	i.funcs["get"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		name, err := argString(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		vars := st.host.cfg.Variables
+		if vars == nil {
+			return one(component.Err(component.Variant{Case: "undefined", Val: component.String("no variables: " + name)}))
+		}
+		v, err := vars.Get(st.ctx, name)
+		if err != nil {
+			c := "provider"
+			switch {
+			case errors.Is(err, ErrUndefinedVariable):
+				c = "undefined"
+			case errors.Is(err, ErrInvalidVariableName):
+				c = "invalid-name"
+			}
+			return one(component.Err(component.Variant{Case: c, Val: component.String(err.Error())}))
+		}
+		return one(component.Ok(component.String(v)))
+	}
+	return i
+}
+
+// kvHandle is an open fermyon:spin/key-value store.
+type kvHandle struct{ store KVStore }
+
+func kvError(err error) component.Val {
+	switch {
+	case errors.Is(err, ErrNoSuchStore):
+		return component.Err(component.Variant{Case: "no-such-store"})
+	case errors.Is(err, ErrAccessDenied):
+		return component.Err(component.Variant{Case: "access-denied"})
+	case errors.Is(err, ErrStoreTableFull):
+		return component.Err(component.Variant{Case: "store-table-full"})
+	}
+	return component.Err(component.Variant{Case: "other", Val: component.String(err.Error())})
+}
+
+func spinKeyValue() *iface {
+	i := newIface("fermyon:spin/key-value" + spinVersion)
+	i.types["store"] = tyKVStore
+	i.drops["store"] = func(st *State, _ uint32) { st.kvOpen-- }
+	i.funcs["[static]store.open"] = func(st *State, args []component.Val) ([]component.Val, error) {
+		label, err := argString(args, 0)
+		if err != nil {
+			return nil, err
+		}
+		kv := st.host.cfg.KeyValue
+		if kv == nil {
+			return one(kvError(ErrAccessDenied))
+		}
+		if st.kvOpen >= kvTableCapacity {
+			return one(kvError(ErrStoreTableFull))
+		}
+		s, err := kv.Open(st.ctx, label)
+		if err != nil {
+			return one(kvError(err))
+		}
+		st.kvOpen++
+		return one(component.Ok(st.own(tyKVStore, &kvHandle{store: s})))
+	}
+	withStore := func(f func(st *State, s KVStore, args []component.Val) ([]component.Val, error)) fn {
+		return func(st *State, args []component.Val) ([]component.Val, error) {
+			h, err := get[*kvHandle](st, args[0])
+			if err != nil {
+				return nil, err
+			}
+			return f(st, h.store, args)
+		}
+	}
+	i.funcs["[method]store.get"] = withStore(func(st *State, s KVStore, args []component.Val) ([]component.Val, error) {
+		key, err := argString(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		v, found, err := s.Get(st.ctx, key)
+		switch {
+		case err != nil:
+			return one(kvError(err))
+		case !found:
+			return one(component.Ok(component.None))
+		}
+		return one(component.Ok(component.Some(component.Bytes(v))))
+	})
+	i.funcs["[method]store.set"] = withStore(func(st *State, s KVStore, args []component.Val) ([]component.Val, error) {
+		key, err := argString(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		v, err := argBytes(args, 2)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Set(st.ctx, key, v); err != nil {
+			return one(kvError(err))
+		}
+		return one(component.Ok(nil))
+	})
+	i.funcs["[method]store.delete"] = withStore(func(st *State, s KVStore, args []component.Val) ([]component.Val, error) {
+		key, err := argString(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Delete(st.ctx, key); err != nil {
+			return one(kvError(err))
+		}
+		return one(component.Ok(nil))
+	})
+	i.funcs["[method]store.exists"] = withStore(func(st *State, s KVStore, args []component.Val) ([]component.Val, error) {
+		key, err := argString(args, 1)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := s.Exists(st.ctx, key)
+		if err != nil {
+			return one(kvError(err))
+		}
+		return one(component.Ok(component.Bool(ok)))
+	})
+	i.funcs["[method]store.get-keys"] = withStore(func(st *State, s KVStore, _ []component.Val) ([]component.Val, error) {
+		keys, err := s.Keys(st.ctx)
+		if err != nil {
+			return one(kvError(err))
+		}
+		out := make(component.List, len(keys))
+		for n, k := range keys {
+			out[n] = component.String(k)
+		}
+		return one(component.Ok(out))
+	})
+	return i
+}
