@@ -248,3 +248,93 @@ func TestPushArchiveLayers(t *testing.T) {
 		})
 	}
 }
+
+func TestInspect(t *testing.T) {
+	reg, host := startTestRegistry(t)
+	dir := appDir(t, "spin2")
+	p := push(t, reg, host, "inspect/spin2:v1", dir)
+
+	stdout, stderr, code := spinoci(t, "inspect", "--plain-http", "--json", host+"/inspect/spin2:v1")
+	if code != 0 {
+		t.Fatalf("inspect: exit %d\n%s", code, stderr)
+	}
+	var s Summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatalf("inspect --json: %v\n%s", err, stdout)
+	}
+	if s.Digest != p.manifestDigest.String() || !strings.HasPrefix(s.Layout, "B ") || s.Name != "cli-spin2" || len(s.Layers) != 5 {
+		t.Errorf("summary %+v", s)
+	}
+	byID := map[string]Component{}
+	for _, c := range s.Components {
+		byID[c.ID] = c
+	}
+	wagi := byID["wagi-go"]
+	if len(wagi.Triggers) != 2 || wagi.Triggers[0].Route != "/go/exact" || wagi.Triggers[0].Executor != "wagi" || wagi.Size != 263 {
+		t.Errorf("wagi-go %+v", wagi)
+	}
+	hello := byID["hello"]
+	if len(hello.Files) != 2 || hello.Files[0].Path != "/data.json" || hello.Files[0].Size != 214 ||
+		hello.Files[1].Path != "/static/empty.txt" || !hello.Files[1].Inline || hello.Files[1].Size != 0 {
+		t.Errorf("hello files %+v", hello.Files)
+	}
+	if strings.Join(hello.KeyValueStores, ",") != "default" || strings.Join(hello.AllowedOutboundHosts, ",") != "https://example.com" {
+		t.Errorf("hello %+v", hello)
+	}
+
+	// The manifest directory gives the same components, with host paths.
+	stdout, stderr, code = spinoci(t, "inspect", dir)
+	if code != 0 {
+		t.Fatalf("inspect DIR: exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{"spin.toml (local)", "Component hello", "/data.json (214 bytes)",
+		"/go/exact  wagi executor", "Config       who = {{ who }}", filepath.Join(dir, "apps", "spin-go.wasm")} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("inspect DIR output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	// A pulled app directory (spin.lock with file:// sources).
+	out := filepath.Join(t.TempDir(), "app")
+	if _, stderr, code := spinoci(t, "pull", "--plain-http", "--cache-dir", t.TempDir(), "-o", out, host+"/inspect/spin2:v1"); code != 0 {
+		t.Fatalf("pull: %s", stderr)
+	}
+	stdout, _, code = spinoci(t, "inspect", "--json", out)
+	if err := json.Unmarshal([]byte(stdout), &s); code != 0 || err != nil || len(s.Components) != 4 {
+		t.Fatalf("inspect pulled dir: exit %d, %v\n%s", code, err, stdout)
+	}
+}
+
+func TestPullReusesCache(t *testing.T) {
+	reg, host := startTestRegistry(t)
+	p := push(t, reg, host, "cache/spin1:v1", appDir(t, "spin1"))
+	cache := t.TempDir()
+	stdout, stderr, code := spinoci(t, "pull", "--plain-http", "--cache-dir", cache, host+"/cache/spin1:v1")
+	if code != 0 {
+		t.Fatalf("pull: exit %d\n%s", code, stderr)
+	}
+	dir := strings.TrimSpace(stdout)
+	if dir != filepath.Join(cache, "apps", p.manifestDigest.Encoded()) {
+		t.Errorf("pulled into %s", dir)
+	}
+	local, err := lock.ReadFile(filepath.Join(dir, "spin.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := local.Component("spin-go"); c == nil || !strings.HasPrefix(c.Source.Source, "file://"+dir) {
+		t.Errorf("local lock source %+v", c)
+	}
+	// Every blob is in the cache, so a second pull needs no registry blob.
+	for _, l := range p.manifest.Layers {
+		if _, err := os.Stat(filepath.Join(cache, "oci", "blobs", "sha256", l.Digest.Encoded())); err != nil {
+			t.Errorf("layer %s not cached: %v", l.Digest, err)
+		}
+	}
+	reg.mu.Lock()
+	reg.blobs = map[digest.Digest][]byte{}
+	reg.mu.Unlock()
+	stdout2, stderr, code := spinoci(t, "pull", "--plain-http", "--cache-dir", cache, host+"/cache/spin1:v1")
+	if code != 0 || stdout2 != stdout || !strings.Contains(stderr, "already in") {
+		t.Errorf("second pull: exit %d, %q\n%s", code, stdout2, stderr)
+	}
+}
