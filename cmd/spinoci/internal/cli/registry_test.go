@@ -157,4 +157,6 @@ func (r *testRegistry) blob(t *testing.T, d digest.Digest) []byte {
 	return b
 }
 
-func (r *testRegistry) String() string { return fmt.Sprintf("%d blobs, %d manifests", len(r.blobs), len(r.manifests)) }
+func (r *testRegistry) String() string {
+	return fmt.Sprintf("%d blobs, %d manifests", len(r.blobs), len(r.manifests))
+}
