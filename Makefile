@@ -36,6 +36,11 @@ E2E_FLAGS ?=
 # Environment read by test/e2e (harness.Paths).
 E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$(TOOLS_DIR)
 
+# The spinoci CLI (push/pull/inspect/run), built with the shim by `make build`.
+SPINOCI_CLI := $(BIN_DIR)/spinoci
+E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
+
+.PHONY: spinoci
 .PHONY: help build install tools testapps test unit-test e2e-test lint demo bench clean
 
 help: ## Show this list of targets
@@ -46,6 +51,10 @@ help: ## Show this list of targets
 
 build: ## Build the shim binary into bin/
 	$(GO) build -o $(SHIM) ./cmd/$(SHIM_NAME)
+
+build: spinoci
+spinoci: ## Build the spinoci CLI into bin/spinoci (also part of build)
+	$(GO) build -o $(SPINOCI_CLI) ./cmd/spinoci
 
 install: build ## Install the shim into PREFIX/bin (default PREFIX=/usr/local)
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -71,7 +80,7 @@ testapps: ## Build the test wasm apps into build/apps/
 test: unit-test e2e-test ## Unit tests, then end-to-end tests against real containerd + registry (e2e needs root)
 
 unit-test: ## Unit tests only
-	$(GO) test ./lock/... ./artifact/... ./engine/... ./shim/...
+	$(GO) test ./lock/... ./artifact/... ./engine/... ./shim/... ./cmd/spinoci/...
 
 e2e-test: build tools testapps ## End-to-end tests only (needs root)
 	$(E2E_ENV) $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./test/e2e/...
