@@ -35,6 +35,7 @@ func RunApp(args []string) int {
 	lockPath := fs.String("lock", "", "path of the materialised spin.lock")
 	cacheDir := fs.String("cache", "", "compiled module cache directory")
 	stateDir := fs.String("state", "", "persistent state directory (key-value stores)")
+	hostname := fs.String("hostname", "", "hostname to set in the container's new UTS namespace")
 	if err := fs.Parse(args); err != nil {
 		fmt.Fprintf(os.Stderr, "spinoci app: %v\n", err)
 		return 2
@@ -60,6 +61,9 @@ func RunApp(args []string) int {
 		return 1
 	}
 
+	if err := setHostname(*hostname); err != nil {
+		return fail(err)
+	}
 	app, err := lock.ReadFile(*lockPath)
 	if err != nil {
 		return fail(fmt.Errorf("reading app lock: %w", err))

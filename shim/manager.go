@@ -197,6 +197,11 @@ func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 			log.G(ctx).WithError(err).Warn("removing app directory")
 		}
 	}
+	if rec.Cgroup != "" {
+		if err := removeCgroup(rec.Cgroup); err != nil {
+			log.G(ctx).WithError(err).Warn("removing cgroup")
+		}
+	}
 	_ = id
 	return status, nil
 }
@@ -217,6 +222,7 @@ func isOurProcess(pid int) bool {
 type taskRecord struct {
 	Pid        int       `json:"pid"`
 	AppDir     string    `json:"app_dir,omitempty"`
+	Cgroup     string    `json:"cgroup,omitempty"`
 	Exited     bool      `json:"exited"`
 	ExitStatus int       `json:"exit_status"`
 	ExitedAt   time.Time `json:"exited_at"`

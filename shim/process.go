@@ -39,8 +39,10 @@ type appStatus struct {
 	Error string `json:"error,omitempty"`
 }
 
-// appLaunch is what the shim tells an app process.
+// appLaunch is what the shim tells a task's child process: an app, or a
+// pod's pause process (pause set; the app fields are then unused).
 type appLaunch struct {
+	pause    bool
 	lockPath string
 	cacheDir string
 	stateDir string
@@ -48,6 +50,22 @@ type appLaunch struct {
 	env      []string // the container's environment
 	stdout   *os.File
 	stderr   *os.File
+	ns       namespacePlan
+	cgroup   *taskCgroup // nil: the shim's own cgroup
+}
+
+// args is the child's command line after the binary.
+func (l appLaunch) args() []string {
+	var args []string
+	if l.pause {
+		args = []string{PauseModeArg}
+	} else {
+		args = []string{AppModeArg, "--lock", l.lockPath, "--cache", l.cacheDir, "--state", l.stateDir}
+	}
+	if l.ns.hostname != "" {
+		args = append(args, "--hostname", l.ns.hostname)
+	}
+	return args
 }
 
 // appProcess is a running app child process.
@@ -76,17 +94,41 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 		controlW.Close()
 		return nil, fmt.Errorf("creating status pipe: %w", err)
 	}
-	cmd := exec.Command(self, AppModeArg, "--lock", l.lockPath, "--cache", l.cacheDir, "--state", l.stateDir)
+	nsEnv, err := l.ns.env()
+	if err != nil {
+		controlR.Close()
+		controlW.Close()
+		statusR.Close()
+		statusW.Close()
+		return nil, err
+	}
+	cgroupDir, err := l.cgroup.dir()
+	if err != nil {
+		controlR.Close()
+		controlW.Close()
+		statusR.Close()
+		statusW.Close()
+		return nil, err
+	}
+	cmd := exec.Command(self, l.args()...)
 	cmd.Dir = l.dir
-	cmd.Env = l.env
+	cmd.Env = append(append([]string{}, l.env...), nsEnv...)
 	cmd.Stdout = l.stdout
 	cmd.Stderr = l.stderr
 	cmd.ExtraFiles = []*os.File{controlR, statusW} // fds 3 and 4
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: l.ns.cloneFlags}
+	if cgroupDir != nil {
+		cmd.SysProcAttr.UseCgroupFD = true
+		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
+	}
 	exits, err := reaper.Default.Start(cmd)
 	controlR.Close()
 	statusW.Close()
+	if cgroupDir != nil {
+		cgroupDir.Close()
+	}
 	if err != nil {
 		controlW.Close()
 		statusR.Close()
@@ -100,6 +142,11 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 			p.closePipes()
 		}
 	}()
+	// On cgroup v1 the process is moved in right away, before it loads the
+	// app (most of its memory).
+	if err := l.cgroup.addProcess(p.Pid()); err != nil {
+		return nil, err
+	}
 	if err := p.await(ctx, stateReady); err != nil {
 		return nil, err
 	}
@@ -118,7 +165,7 @@ func (p *appProcess) start(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if st.State != stateListening {
+	if st.State != stateListening && st.State != stateHolding {
 		return "", fmt.Errorf("app process reported %q, expected %q", st.State, stateListening)
 	}
 	return st.Addr, nil

@@ -2,11 +2,8 @@ package shim
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -24,7 +21,7 @@ import (
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/containerd/log"
 	"github.com/containerd/ttrpc"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // service is the task API v3 of one shim server, holding every container of
@@ -170,79 +167,9 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 		Pid:         uint32(t.pid),
 	}
 	s.mu.Unlock()
+	s.watchOOM(t)
 	go s.watch(t)
 	return &taskAPI.CreateTaskResponse{Pid: uint32(t.pid)}, nil
-}
-
-func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out *stdio, appDir string) (*shimTask, error) {
-	spec, err := readSpec(r.Bundle)
-	if err != nil {
-		return nil, err
-	}
-	// Recorded first, so that the delete action can remove the app
-	// directory even if this server dies half way.
-	if err := writeTaskRecord(r.Bundle, taskRecord{AppDir: appDir}); err != nil {
-		return nil, err
-	}
-	if _, err := s.store.materialize(ctx, r.ID, appDir); err != nil {
-		return nil, invalidArgument(err)
-	}
-	var env []string
-	if spec.Process != nil {
-		env = spec.Process.Env
-	}
-	proc, err := launchApp(ctx, appLaunch{
-		lockPath: filepath.Join(appDir, "spin.lock"),
-		cacheDir: stateRootFor(r.Bundle).cacheDir(),
-		stateDir: appStateDir(spec, appDir),
-		dir:      appDir,
-		env:      env,
-		stdout:   out.out,
-		stderr:   out.errOut,
-	})
-	if err != nil {
-		return nil, invalidArgument(err)
-	}
-	if err := writeTaskRecord(r.Bundle, taskRecord{Pid: proc.Pid(), AppDir: appDir}); err != nil {
-		proc.kill(syscall.SIGKILL)
-		proc.wait()
-		proc.closePipes()
-		return nil, err
-	}
-	return &shimTask{
-		id:     r.ID,
-		bundle: r.Bundle,
-		stdin:  r.Stdin,
-		stdout: r.Stdout,
-		stderr: r.Stderr,
-		appDir: appDir,
-		io:     out,
-		proc:   proc,
-		pid:    proc.Pid(),
-		exited: make(chan struct{}),
-		state:  stateCreated,
-	}, nil
-}
-
-// invalidArgument marks errors caused by the image or app (not by the
-// shim) so that clients see InvalidArgument, keeping the message.
-func invalidArgument(err error) error {
-	if errdefs.IsNotFound(err) || errdefs.IsInvalidArgument(err) || errors.Is(err, context.Canceled) {
-		return err
-	}
-	return fmt.Errorf("%w (%w)", err, errdefs.ErrInvalidArgument)
-}
-
-func readSpec(bundle string) (*specs.Spec, error) {
-	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
-	if err != nil {
-		return nil, fmt.Errorf("reading OCI spec: %w", err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, fmt.Errorf("parsing OCI spec %s: %w", filepath.Join(bundle, "config.json"), err)
-	}
-	return &spec, nil
 }
 
 // watch waits for the app process to exit, records the exit and publishes
@@ -251,12 +178,14 @@ func readSpec(bundle string) (*specs.Spec, error) {
 func (s *service) watch(t *shimTask) {
 	status := t.proc.wait()
 	t.mu.Lock()
+	s.publishOOM(t)
 	t.exitStatus = status
 	t.exitedAt = time.Now()
 	if err := t.transition(stateStopped); err != nil {
 		log.G(s.ctx).WithError(err).Error("recording task exit")
 	}
-	if err := writeTaskRecord(t.bundle, taskRecord{Pid: t.pid, AppDir: t.appDir, Exited: true, ExitStatus: status, ExitedAt: t.exitedAt}); err != nil {
+	rec := taskRecord{Pid: t.pid, AppDir: t.appDir, Cgroup: t.cgroupPath(), Exited: true, ExitStatus: status, ExitedAt: t.exitedAt}
+	if err := writeTaskRecord(t.bundle, rec); err != nil {
 		log.G(s.ctx).WithError(err).Warn("persisting exit status")
 	}
 	t.proc.closePipes()
@@ -384,8 +313,16 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 	}
 	status, at := t.exitStatus, t.exitedAt
 	t.mu.Unlock()
-	if err := os.RemoveAll(t.appDir); err != nil {
-		log.G(ctx).WithError(err).WithField("id", t.id).Warn("removing app directory")
+	if t.appDir != "" {
+		if err := os.RemoveAll(t.appDir); err != nil {
+			log.G(ctx).WithError(err).WithField("id", t.id).Warn("removing app directory")
+		}
+	}
+	if t.stopOOMWatch != nil {
+		t.stopOOMWatch()
+	}
+	if err := t.cgroup.delete(); err != nil {
+		log.G(ctx).WithError(err).WithField("id", t.id).Warn("removing cgroup")
 	}
 	s.mu.Lock()
 	delete(s.tasks, t.id)
@@ -440,7 +377,12 @@ func (s *service) Stats(ctx context.Context, r *taskAPI.StatsRequest) (*taskAPI.
 	if state, _, _ := t.snapshot(); state != stateCreated && state != stateRunning {
 		return nil, toAPI(fmt.Errorf("task %q is not running: %w", t.id, errdefs.ErrNotFound))
 	}
-	stats, err := cgroupMetrics(t.pid)
+	var stats *anypb.Any
+	if t.cgroup != nil {
+		stats, err = t.cgroup.metrics()
+	} else {
+		stats, err = cgroupMetrics(t.pid)
+	}
 	if err != nil {
 		return nil, toAPI(fmt.Errorf("task %q: %w", t.id, err))
 	}

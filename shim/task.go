@@ -67,7 +67,12 @@ type shimTask struct {
 	stdin  string
 	stdout string
 	stderr string
-	appDir string
+	appDir string // "" for a sandbox
+	// sandbox is a pod's pause process rather than an app.
+	sandbox bool
+	cgroup  *taskCgroup // nil when the spec names none
+	// stopOOMWatch ends the OOM event watch (set when there is a cgroup).
+	stopOOMWatch func()
 
 	io   *stdio
 	proc *appProcess
@@ -80,6 +85,17 @@ type shimTask struct {
 	state      taskState
 	exitStatus int
 	exitedAt   time.Time
+	// oomKills is the cgroup's OOM kill count last reported in a
+	// /tasks/oom event.
+	oomKills uint64
+}
+
+// cgroupPath is the task's cgroup in the hierarchy, or "".
+func (t *shimTask) cgroupPath() string {
+	if t.cgroup == nil {
+		return ""
+	}
+	return t.cgroup.path
 }
 
 // transition moves the task to next, or fails naming both states. The

@@ -1,0 +1,169 @@
+package shim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	eventstypes "github.com/containerd/containerd/api/events"
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	"github.com/containerd/errdefs"
+	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// create starts a task's child process: the app, materialised from the
+// container's image, or, for a pod's sandbox, the pause process (a sandbox
+// has no app: its image is never read). The process is placed in the
+// namespaces and the cgroup the spec names. Nothing is left behind on error.
+func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out *stdio, appDir string) (_ *shimTask, retErr error) {
+	spec, err := readSpec(r.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	sandbox := isSandbox(spec)
+	plan, err := planNamespaces(spec, sandbox)
+	if err != nil {
+		return nil, invalidArgument(err)
+	}
+	var cgroupPath string
+	if spec.Linux != nil {
+		if cgroupPath, err = cgroupfsPath(spec.Linux.CgroupsPath); err != nil {
+			return nil, invalidArgument(err)
+		}
+	}
+	if sandbox {
+		appDir = ""
+	}
+	// Recorded first, so that the delete action can remove the app
+	// directory and the cgroup even if this server dies half way.
+	rec := taskRecord{AppDir: appDir, Cgroup: cgroupPath}
+	if err := writeTaskRecord(r.Bundle, rec); err != nil {
+		return nil, err
+	}
+
+	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan}
+	if !sandbox {
+		if _, err := s.store.materialize(ctx, r.ID, appDir); err != nil {
+			return nil, invalidArgument(err)
+		}
+		launch.lockPath = filepath.Join(appDir, "spin.lock")
+		launch.cacheDir = stateRootFor(r.Bundle).cacheDir()
+		launch.stateDir = appStateDir(spec, appDir)
+		launch.dir = appDir
+		if spec.Process != nil {
+			launch.env = spec.Process.Env
+		}
+	}
+	if cgroupPath != "" {
+		cg, err := newTaskCgroup(cgroupPath, spec.Linux.Resources)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if retErr != nil {
+				if err := cg.delete(); err != nil {
+					log.G(ctx).WithError(err).Warn("removing cgroup after a failed create")
+				}
+			}
+		}()
+		launch.cgroup = cg
+	}
+	proc, err := launchApp(ctx, launch)
+	if err != nil {
+		if n, _ := launch.cgroup.oomKillsIfAny(); n > 0 {
+			err = fmt.Errorf("%w: the app was killed for exceeding its memory limit (OOM) while loading", err)
+		}
+		return nil, invalidArgument(err)
+	}
+	rec.Pid = proc.Pid()
+	if err := writeTaskRecord(r.Bundle, rec); err != nil {
+		proc.kill(syscall.SIGKILL)
+		proc.wait()
+		proc.closePipes()
+		return nil, err
+	}
+	return &shimTask{
+		id:      r.ID,
+		bundle:  r.Bundle,
+		stdin:   r.Stdin,
+		stdout:  r.Stdout,
+		stderr:  r.Stderr,
+		appDir:  appDir,
+		sandbox: sandbox,
+		cgroup:  launch.cgroup,
+		io:      out,
+		proc:    proc,
+		pid:     proc.Pid(),
+		exited:  make(chan struct{}),
+		state:   stateCreated,
+	}, nil
+}
+
+// oomKillsIfAny is oomKills for a task that may have no cgroup.
+func (c *taskCgroup) oomKillsIfAny() (uint64, error) {
+	if c == nil {
+		return 0, nil
+	}
+	return c.oomKills()
+}
+
+// watchOOM publishes /tasks/oom when the kernel's OOM killer strikes in the
+// task's cgroup. The exit path (watch) checks too, so that the OOM event is
+// always published before the exit it causes.
+func (s *service) watchOOM(t *shimTask) {
+	if t.cgroup == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	t.stopOOMWatch = cancel
+	if err := t.cgroup.watchOOM(ctx, func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.state == stateCreated || t.state == stateRunning {
+			s.publishOOM(t)
+		}
+	}); err != nil {
+		log.G(ctx).WithError(err).WithField("id", t.id).Warn("OOM events will only be noticed at exit")
+	}
+}
+
+// publishOOM sends one /tasks/oom event if the cgroup's OOM kill count has
+// grown since the last one. The caller holds t.mu.
+func (s *service) publishOOM(t *shimTask) {
+	n, err := t.cgroup.oomKillsIfAny()
+	if err != nil {
+		log.G(s.ctx).WithError(err).WithField("id", t.id).Debug("reading OOM kill count")
+		return
+	}
+	if n > t.oomKills {
+		t.oomKills = n
+		log.G(s.ctx).WithField("id", t.id).Warn("app process killed for exceeding its memory limit (OOM)")
+		s.events <- &eventstypes.TaskOOM{ContainerID: t.id}
+	}
+}
+
+// invalidArgument marks errors caused by the image or app (not by the
+// shim) so that clients see InvalidArgument, keeping the message.
+func invalidArgument(err error) error {
+	if errdefs.IsNotFound(err) || errdefs.IsInvalidArgument(err) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w (%w)", err, errdefs.ErrInvalidArgument)
+}
+
+func readSpec(bundle string) (*specs.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI spec: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("parsing OCI spec %s: %w", filepath.Join(bundle, "config.json"), err)
+	}
+	return &spec, nil
+}
