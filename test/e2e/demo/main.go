@@ -1,12 +1,13 @@
 // Command demo shows spinoci end to end: it starts a private OCI registry and
 // a private containerd 2.4.2 on loopback, pushes the example Spin app (the
-// three test apps behind four routes) as a Spin 2.x OCI artifact, pulls it
+// three test apps behind four routes, written as a spin.toml) with
+// `spinoci push` as a Spin 2.x OCI artifact, pulls it
 // with ctr, runs it with `ctr run --runtime io.containerd.spinoci.v1`, prints
 // the HTTP responses, then stops and removes everything (also on Ctrl-C or
 // an error).
 //
-// It builds nothing: `make demo` builds the shim, the pinned tools and the
-// test apps first. It needs root.
+// It builds nothing: `make demo` builds the shim, the spinoci CLI, the pinned
+// tools and the test apps first. It needs root.
 package main
 
 import (
@@ -18,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
@@ -34,22 +34,24 @@ func demo(t harness.T) {
 	t.Logf("   (ctr commands below run as `ctr -a %s -n %s ...` with CONTAINERD_SNAPSHOTTER=native)", d.Address, d.Namespace)
 
 	spec := harness.MultiApp("")
-	app, err := paths.LocalLock(spec)
-	if err != nil {
+	dir := harness.TempDir(t, "demo-app")
+	manifestPath := filepath.Join(dir, "spin.toml")
+	if err := os.WriteFile(manifestPath, []byte(demoManifest(paths, spec)), 0o644); err != nil {
 		t.Fatalf("example app: %v", err)
 	}
 	ref := harness.Ref(reg.Host, "demo/spin-example:v1")
-	t.Logf("\n== pushing the example app to %s", ref)
+	t.Logf("\n== pushing the example app to %s with spinoci", ref)
 	for _, r := range spec.Routes {
 		t.Logf("   route %-10s -> %s", r.Route, r.Component)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	desc, err := harness.Push(ctx, reg.Host, "demo/spin-example:v1", app, artifact.PackOptions{})
+	t.Logf("$ spinoci push --plain-http --from %s %s", manifestPath, ref)
+	dgst, err := harness.SpinociPush(ctx, paths.CLI(), manifestPath, ref, harness.TempDir(t, "spinoci-cache"))
 	if err != nil {
 		t.Fatalf("push: %v", err)
 	}
-	t.Logf("   pushed manifest %s (%d bytes)", desc.Digest, desc.Size)
+	t.Logf("   pushed manifest %s", dgst)
 
 	t.Logf("\n== pulling and running it")
 	d.Pull(ref)
@@ -120,4 +122,25 @@ func remove(d *harness.Containerd, id string) {
 	if d.ContainerExists(id) {
 		d.Ctr("container", "rm", id)
 	}
+}
+
+// demoManifest is the example app as a Spin 2 manifest (spin.toml) over
+// the built test apps.
+func demoManifest(paths harness.Paths, spec harness.AppSpec) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "spin_manifest_version = 2\n\n[application]\nname = %q\nversion = \"0.1.0\"\n", spec.Name)
+	executors := map[string]string{}
+	for _, c := range spec.Components {
+		executors[c.ID] = c.Executor
+	}
+	for _, r := range spec.Routes {
+		fmt.Fprintf(&b, "\n[[trigger.http]]\nroute = %q\ncomponent = %q\n", r.Route, r.Component)
+		if executors[r.Component] == "wagi" {
+			b.WriteString("executor = { type = \"wagi\" }\n")
+		}
+	}
+	for _, c := range spec.Components {
+		fmt.Fprintf(&b, "\n[component.%s]\nsource = %q\n", c.ID, paths.App(c.Wasm))
+	}
+	return b.String()
 }
