@@ -1,6 +1,6 @@
 #!/bin/sh
 # build.sh OUTDIR: builds every test app into OUTDIR
-# (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm).
+# (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm, resource-go.wasm).
 set -eu
 if [ $# -ne 1 ]; then
 	echo "usage: $0 OUTDIR" >&2
@@ -15,3 +15,4 @@ cd "$here"
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-go.wasm" ./spin-go
 GOOS=wasip1 GOARCH=wasm go build -o "$out/wagi-go.wasm" ./wagi-go
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-host.wasm" ./spin-host
+GOOS=wasip1 GOARCH=wasm go build -o "$out/resource-go.wasm" ./resource-go
