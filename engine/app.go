@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -24,6 +25,8 @@ type App struct {
 	host     *host
 	router   router
 	compiler *compiler
+	// components runs WebAssembly components; nil until the first one.
+	components *componentRuntime
 	vars     map[string]string // application variables, resolved
 
 	stageMu  sync.Mutex
@@ -136,6 +139,16 @@ func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTT
 	if err != nil {
 		return nil, fmt.Errorf("read wasm: %w", err)
 	}
+	if isComponent(wasm) {
+		if t.Executor.Type == lock.ExecutorWagi {
+			return nil, errors.New("the WAGI executor needs a core wasm module, not a component")
+		}
+		c := &component{id: t.Component, host: a.host}
+		if err := a.loadWasmComponent(ctx, c, lc, wasm); err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
 	if err := checkHeader(wasm); err != nil {
 		return nil, err
 	}
@@ -195,6 +208,10 @@ func (a *App) Close() {
 			log.L.WithError(err).Warn("closing the key-value store")
 		}
 		a.host.kv = nil
+	}
+	if a.components != nil {
+		a.components.close()
+		a.components = nil
 	}
 	if a.compiler != nil {
 		a.compiler.close()

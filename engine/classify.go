@@ -28,6 +28,11 @@ const (
 	exportInit    = "_initialize"
 )
 
+// isComponent reports whether wasm is a WebAssembly component binary.
+func isComponent(wasm []byte) bool {
+	return len(wasm) >= 8 && string(wasm[:4]) == wasmMagic && string(wasm[4:8]) == componentVersion
+}
+
 // checkHeader classifies a wasm binary by its 8-byte header: only core
 // modules are accepted.
 func checkHeader(wasm []byte) error {

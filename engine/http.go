@@ -64,6 +64,11 @@ func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
+	if s, ok := rt.handler.exec.(interface{ streamsBody() bool }); ok && s.streamsBody() {
+		req := &request{r: r, route: rt, base: a.base, path: path, query: r.URL.RawQuery}
+		rt.handler.exec.serve(ctx, rt.handler, w, req)
+		return
+	}
 	body, err := readBody(r, a.cfg.MaxRequestBodySize)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {

@@ -19,7 +19,7 @@ func TestLoadRejects(t *testing.T) {
 		name, wasm, executor, want string
 	}{
 		{"component", bytesFile(t, []byte("\x00asm\x0d\x00\x01\x00")), "",
-			`component "c": WebAssembly components are not supported yet`},
+			`component "c": component exports no wasi:http/incoming-handler@0.2.x interface`},
 		{"elf", bytesFile(t, []byte("\x7fELF\x02\x01\x01\x00\x00\x00")), "", `component "c": not a wasm binary`},
 		{"unknown version", bytesFile(t, []byte("\x00asm\x02\x00\x00\x00")), "", `component "c": not a wasm binary`},
 		{"missing free", watFile(t, spinOnly(`(export "canonical_abi_realloc" (func $f)) (export "handle-http-request" (func $h))`)), "",

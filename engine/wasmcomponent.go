@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/containerd/log"
+	wasmcomp "github.com/spinoci/spinoci/engine/component"
+	"github.com/spinoci/spinoci/engine/wasip2"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// componentRuntime is what an App's WebAssembly components share: one
+// component engine and one linker holding the Go WASI 0.2 host (whose
+// functions find their per-component configuration in the Store's state).
+type componentRuntime struct {
+	engine     *wasmcomp.Engine
+	linker     *wasmcomp.Linker
+	components []*wasmcomp.Component
+}
+
+func newComponentRuntime() (*componentRuntime, error) {
+	// Every wasmtime error captures a backtrace when this is set, which
+	// makes each trap slow (docs/design/components.md).
+	os.Unsetenv("RUST_BACKTRACE")
+	e := wasmcomp.NewEngine()
+	l := e.NewLinker()
+	if err := wasip2.NewHost(wasip2.Config{}).Define(l); err != nil {
+		l.Close()
+		e.Close()
+		return nil, fmt.Errorf("define WASI 0.2 host: %w", err)
+	}
+	return &componentRuntime{engine: e, linker: l}, nil
+}
+
+func (r *componentRuntime) close() {
+	for _, c := range r.components {
+		c.Close()
+	}
+	r.linker.Close()
+	r.engine.Close()
+}
+
+// compile returns the compiled component for wasm, from cacheDir when a
+// serialized copy written by this package is there, else compiling it and
+// writing one.
+func (r *componentRuntime) compile(ctx context.Context, wasm []byte, cacheDir string) (*wasmcomp.Component, error) {
+	if cacheDir == "" {
+		return r.engine.Compile(wasm)
+	}
+	cfg := sha256.Sum256([]byte(wasmcomp.ConfigID))
+	base := filepath.Join(cacheDir, sha256Hex(wasm)+"-component-"+hex.EncodeToString(cfg[:8]))
+	if err := verifyCacheEntry(base); err == nil {
+		c, err := r.engine.DeserializeFile(base + cacheModuleSuffix)
+		if err == nil {
+			log.G(ctx).WithField("cache", base+cacheModuleSuffix).Debug("loaded compiled component from cache")
+			return c, nil
+		}
+		log.G(ctx).WithError(err).Warn("ignoring unusable component cache entry")
+	} else if !errors.Is(err, os.ErrNotExist) {
+		log.G(ctx).WithError(err).WithField("cache", base+cacheModuleSuffix).Warn("ignoring unusable component cache entry")
+	}
+	c, err := r.engine.Compile(wasm)
+	if err != nil {
+		return nil, err
+	}
+	data, err := c.Serialize()
+	if err == nil {
+		err = os.MkdirAll(cacheDir, 0o700)
+	}
+	if err == nil {
+		sum := sha256.Sum256(data)
+		if err = writeFileAtomic(base+cacheModuleSuffix, data); err == nil {
+			err = writeFileAtomic(base+cacheSumSuffix, []byte(hex.EncodeToString(sum[:])+"\n"))
+		}
+	}
+	if err != nil {
+		log.G(ctx).WithError(err).Warn("cannot write component cache entry")
+	}
+	return c, nil
+}
+
+// verifyCacheEntry checks base.cwasm against base.sha256.
+func verifyCacheEntry(base string) error {
+	want, err := os.ReadFile(base + cacheSumSuffix)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(base + cacheModuleSuffix)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fmt.Errorf("read cache entry: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != strings.TrimSpace(string(want)) {
+		return fmt.Errorf("cache entry checksum mismatch (got %s)", got)
+	}
+	return nil
+}
+
+// loadWasmComponent prepares a WebAssembly component (wasi:http) for c.
+func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Component, wasm []byte) error {
+	if a.components == nil {
+		rt, err := newComponentRuntime()
+		if err != nil {
+			return err
+		}
+		a.components = rt
+	}
+	if err := a.loadHostAccess(ctx, c, lc); err != nil {
+		return err
+	}
+	comp, err := a.components.compile(ctx, wasm, a.cfg.CacheDir)
+	if err != nil {
+		return err
+	}
+	a.components.components = append(a.components.components, comp)
+	export, ok := wasip2.IncomingHandlerExport(comp)
+	if !ok {
+		if comp.HasExport("fermyon:spin/inbound-http") {
+			return errors.New("unsupported component: exports fermyon:spin/inbound-http (a componentized Spin 1.x module), not wasi:http/incoming-handler@0.2.x")
+		}
+		return errors.New("component exports no wasi:http/incoming-handler@0.2.x interface")
+	}
+	env := make([][2]string, 0, len(lc.Env))
+	for k, v := range lc.Env {
+		env = append(env, [2]string{k, v})
+	}
+	slices.SortFunc(env, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
+	mounts, err := lc.Mounts()
+	if err != nil {
+		return err
+	}
+	var wm []wasip2.Mount
+	for _, m := range mounts {
+		wm = append(wm, wasip2.Mount{HostPath: m.HostPath, GuestPath: m.GuestPath})
+	}
+	host := wasip2.NewHost(wasip2.Config{
+		Stdout: a.host.stdout.writer(), Stderr: a.host.stderr.writer(),
+		Env: env, Mounts: wm,
+		Variables:  componentVariables{c},
+		KeyValue:   componentKV{c},
+		Outbound:   componentOutbound{c},
+		HTTPClient: a.host.client,
+	})
+	c.exec = &componentExecutor{host: host, handler: &wasip2.Handler{
+		Engine: a.components.engine, Linker: a.components.linker, Component: comp, Export: export,
+	}}
+	return nil
+}
+
+// componentExecutor serves wasi:http/incoming-handler components; it
+// streams the request body itself.
+type componentExecutor struct {
+	host    *wasip2.Host
+	handler *wasip2.Handler
+}
+
+func (componentExecutor) streamsBody() bool { return true }
+
+func (e *componentExecutor) serve(ctx context.Context, c *component, w http.ResponseWriter, req *request) {
+	var extra [][2]string
+	for _, h := range spinHeaders(req) {
+		extra = append(extra, [2]string{h.header, h.value})
+	}
+	sent, err := e.host.Serve(ctx, e.handler, w, req.r, extra)
+	if err == nil {
+		return
+	}
+	if sent {
+		// The status is out: all that is left is to cut the response short.
+		log.G(ctx).WithError(err).WithField("component", c.id).Error("request failed after the response started")
+		panic(http.ErrAbortHandler)
+	}
+	c.fail(ctx, w, err)
+}
+
+// componentVariables answers fermyon:spin/variables from the component's
+// resolved config.
+type componentVariables struct{ c *component }
+
+func (v componentVariables) Get(_ context.Context, name string) (string, error) {
+	value, tag, msg := v.c.getConfig(name)
+	switch tag {
+	case -1:
+		return value, nil
+	case configErrInvalidKey:
+		return "", fmt.Errorf("%w: %s", wasip2.ErrInvalidVariableName, msg)
+	}
+	return "", fmt.Errorf("%w: %s", wasip2.ErrUndefinedVariable, msg)
+}
+
+// componentKV opens the stores the component may use (the App's SQLite
+// "default" store), with the Spin 1.x key-value rules.
+type componentKV struct{ c *component }
+
+func (k componentKV) Open(_ context.Context, label string) (wasip2.KVStore, error) {
+	switch {
+	case !slices.Contains(k.c.kvStores, label):
+		return nil, wasip2.ErrAccessDenied
+	case label != defaultStore || k.c.host.kv == nil:
+		return nil, wasip2.ErrNoSuchStore
+	}
+	return kvAdapter{k.c.host.kv}, nil
+}
+
+type kvAdapter struct{ s kvStore }
+
+func (a kvAdapter) Get(ctx context.Context, key string) ([]byte, bool, error) { return a.s.get(ctx, key) }
+func (a kvAdapter) Set(ctx context.Context, key string, v []byte) error     { return a.s.set(ctx, key, v) }
+func (a kvAdapter) Delete(ctx context.Context, key string) error            { return a.s.delete(ctx, key) }
+func (a kvAdapter) Exists(ctx context.Context, key string) (bool, error)    { return a.s.exists(ctx, key) }
+func (a kvAdapter) Keys(ctx context.Context) ([]string, error)              { return a.s.keys(ctx) }
+
+// componentOutbound applies the component's allowed outbound hosts.
+type componentOutbound struct{ c *component }
+
+func (o componentOutbound) AllowedURL(u *url.URL) bool {
+	return o.c.allowedHosts != nil && o.c.allowedHosts.allows(u)
+}
+
+// writer is where component guests write: the pipe of the stream (shared
+// with core modules, so output stays ordered), or nowhere.
+func (s *guestStream) writer() io.Writer {
+	if s == nil || s.w == nil {
+		return io.Discard
+	}
+	return s.w
+}
