@@ -27,7 +27,7 @@ type App struct {
 	compiler *compiler
 	// components runs WebAssembly components; nil until the first one.
 	components *componentRuntime
-	vars     map[string]string // application variables, resolved
+	vars       map[string]string // application variables, resolved
 
 	stageMu  sync.Mutex
 	stageDir string // staging for single-file mounts, created on demand

@@ -219,11 +219,13 @@ func (k componentKV) Open(_ context.Context, label string) (wasip2.KVStore, erro
 
 type kvAdapter struct{ s kvStore }
 
-func (a kvAdapter) Get(ctx context.Context, key string) ([]byte, bool, error) { return a.s.get(ctx, key) }
-func (a kvAdapter) Set(ctx context.Context, key string, v []byte) error     { return a.s.set(ctx, key, v) }
-func (a kvAdapter) Delete(ctx context.Context, key string) error            { return a.s.delete(ctx, key) }
-func (a kvAdapter) Exists(ctx context.Context, key string) (bool, error)    { return a.s.exists(ctx, key) }
-func (a kvAdapter) Keys(ctx context.Context) ([]string, error)              { return a.s.keys(ctx) }
+func (a kvAdapter) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	return a.s.get(ctx, key)
+}
+func (a kvAdapter) Set(ctx context.Context, key string, v []byte) error  { return a.s.set(ctx, key, v) }
+func (a kvAdapter) Delete(ctx context.Context, key string) error         { return a.s.delete(ctx, key) }
+func (a kvAdapter) Exists(ctx context.Context, key string) (bool, error) { return a.s.exists(ctx, key) }
+func (a kvAdapter) Keys(ctx context.Context) ([]string, error)           { return a.s.keys(ctx) }
 
 // componentOutbound applies the component's allowed outbound hosts.
 type componentOutbound struct{ c *component }
