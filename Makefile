@@ -28,6 +28,9 @@ CONTAINERD_TAGS := no_btrfs
 
 CONTAINERD_BINS := $(foreach v,$(CONTAINERD_VERSIONS),$(TOOLS_DIR)/containerd-v$(v)/containerd $(TOOLS_DIR)/containerd-v$(v)/ctr)
 REGISTRY_BIN := $(TOOLS_DIR)/registry-v$(REGISTRY_VERSION)/registry
+# crictl drives containerd's CRI plugin in the Kubernetes (CRI) end-to-end tests.
+CRICTL_VERSION := 1.37.0
+CRICTL_BIN := $(TOOLS_DIR)/crictl-v$(CRICTL_VERSION)/crictl
 RUNC_SHIM_BIN := $(TOOLS_DIR)/containerd-v$(CONTAINERD_MAIN)/containerd-shim-runc-v2
 
 E2E_TIMEOUT ?= 30m
@@ -60,7 +63,7 @@ install: build ## Install the shim into PREFIX/bin (default PREFIX=/usr/local)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(SHIM) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)
 
-tools: $(CONTAINERD_BINS) $(REGISTRY_BIN) ## Build pinned containerd + ctr (2.4.2, 2.2.9) and registry (3.1.2) into .cache/tools (skipped if present)
+tools: $(CONTAINERD_BINS) $(REGISTRY_BIN) $(CRICTL_BIN) ## Build pinned containerd + ctr (2.4.2, 2.2.9), registry (3.1.2) and crictl (1.37.0) into .cache/tools (skipped if present)
 
 $(TOOLS_DIR)/containerd-v%/containerd:
 	GOBIN=$(@D) $(GO) install -tags $(CONTAINERD_TAGS) $(CONTAINERD_MODULE)/cmd/containerd@v$*
@@ -70,6 +73,9 @@ $(TOOLS_DIR)/containerd-v%/ctr:
 
 $(TOOLS_DIR)/containerd-v%/containerd-shim-runc-v2:
 	GOBIN=$(@D) $(GO) install -tags $(CONTAINERD_TAGS) $(CONTAINERD_MODULE)/cmd/containerd-shim-runc-v2@v$*
+
+$(CRICTL_BIN):
+	GOBIN=$(@D) $(GO) install sigs.k8s.io/cri-tools/cmd/crictl@v$(CRICTL_VERSION)
 
 $(REGISTRY_BIN):
 	GOBIN=$(@D) $(GO) install github.com/distribution/distribution/v3/cmd/registry@v$(REGISTRY_VERSION)
