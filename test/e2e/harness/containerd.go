@@ -39,12 +39,25 @@ type Containerd struct {
 	ctr      string
 	proc     *process
 	stopOnce *sync.Once
+	opts     ContainerdOptions
 }
 
 // StartContainerd starts the pinned containerd version with the shim's
 // directory first on its PATH and waits for its socket. It is stopped by t's
 // cleanup (see Stop).
 func StartContainerd(t T, version string) *Containerd {
+	t.Helper()
+	return StartContainerdWith(t, version, ContainerdOptions{})
+}
+
+// ContainerdOptions changes the daemon's configuration.
+type ContainerdOptions struct {
+	// CRI, when set, enables the CRI plugin (see cri.go).
+	CRI *CRIOptions
+}
+
+// StartContainerdWith is StartContainerd with options.
+func StartContainerdWith(t T, version string, opts ContainerdOptions) *Containerd {
 	t.Helper()
 	paths := LoadPaths()
 	bin, ctr := paths.Containerd(version)
@@ -70,11 +83,16 @@ func StartContainerd(t T, version string) *Containerd {
 		owner:     t,
 		ctr:       ctr,
 		stopOnce:  new(sync.Once),
+		opts:      opts,
 	}
 	if len(d.SocketDir) > 42 {
 		t.Fatalf("socket_dir %s is longer than 42 characters", d.SocketDir)
 	}
-	if err := os.WriteFile(d.Config, []byte(d.config(filepath.Join(dir, "opt"))), 0o644); err != nil {
+	config := d.config(filepath.Join(dir, "opt"))
+	if opts.CRI != nil {
+		config = d.criConfig(config)
+	}
+	if err := os.WriteFile(d.Config, []byte(config), 0o644); err != nil {
 		t.Fatalf("containerd config: %v", err)
 	}
 	// The shim is found through the daemon's PATH, its own bin/ first: a copy
