@@ -82,6 +82,7 @@ $(REGISTRY_BIN):
 
 testapps: ## Build the test wasm apps into build/apps/
 	test/apps/build.sh $(APPS_DIR)
+	test/apps/build-js.sh $(APPS_DIR)
 
 test: unit-test e2e-test ## Unit tests, then end-to-end tests against real containerd + registry (e2e needs root)
 
