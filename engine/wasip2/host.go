@@ -321,4 +321,3 @@ func argBytes(args []component.Val, i int) ([]byte, error) {
 
 func one(v component.Val) ([]component.Val, error) { return []component.Val{v}, nil }
 
-func none() ([]component.Val, error) { return nil, nil }

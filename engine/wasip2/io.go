@@ -43,13 +43,6 @@ func (p *pollable) isReady() bool {
 	}
 }
 
-// closedChan returns an already-closed channel.
-func closedChan() <-chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
-}
-
 // timerPollable is ready at t.
 func timerPollable(d time.Duration) *pollable {
 	c := make(chan struct{})
