@@ -320,4 +320,3 @@ func argBytes(args []component.Val, i int) ([]byte, error) {
 }
 
 func one(v component.Val) ([]component.Val, error) { return []component.Val{v}, nil }
-
