@@ -14,6 +14,9 @@ const RuntimeName = "io.containerd.spinoci.v1"
 // compiled-module cache.
 const stateRootEnv = "SPINOCI_STATE_DIR"
 
+// cacheDirEnv overrides where compiled modules are cached.
+const cacheDirEnv = "SPINOCI_CACHE_DIR"
+
 // fallbackStateRoot is used when neither the environment nor the bundle tells
 // where containerd keeps its persistent state.
 const fallbackStateRoot = "/var/lib/spinoci"
@@ -44,8 +47,12 @@ func (p statePaths) appDir(namespace, id string) string {
 	return filepath.Join(p.root, "apps", namespace, id)
 }
 
-// cacheDir holds compiled modules, shared by all apps.
+// cacheDir holds compiled modules, shared by all apps. SPINOCI_CACHE_DIR
+// moves it on its own (e.g. to share it between test daemons).
 func (p statePaths) cacheDir() string {
+	if dir := os.Getenv(cacheDirEnv); dir != "" {
+		return dir
+	}
 	return filepath.Join(p.root, "cache")
 }
 

@@ -104,6 +104,7 @@ func TestGroupingKey(t *testing.T) {
 
 func TestStateRootFollowsContainerdRoot(t *testing.T) {
 	t.Setenv(stateRootEnv, "")
+	t.Setenv(cacheDirEnv, "")
 	bundle := t.TempDir()
 	work := "/var/lib/containerd-test/io.containerd.runtime.v2.task/default/c1"
 	if err := os.Symlink(work, filepath.Join(bundle, "work")); err != nil {
@@ -115,6 +116,10 @@ func TestStateRootFollowsContainerdRoot(t *testing.T) {
 	}
 	if want := "/var/lib/containerd-test/io.containerd.spinoci.v1/cache"; p.cacheDir() != want {
 		t.Errorf("cacheDir = %q, want %q", p.cacheDir(), want)
+	}
+	t.Setenv(cacheDirEnv, "/srv/cache")
+	if got := p.cacheDir(); got != "/srv/cache" {
+		t.Errorf("cache override ignored: %q", got)
 	}
 	t.Setenv(stateRootEnv, "/srv/spinoci")
 	if got := stateRootFor(bundle).appDir("k8s.io", "x"); got != "/srv/spinoci/apps/k8s.io/x" {
