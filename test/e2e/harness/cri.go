@@ -23,6 +23,9 @@ const (
 	// CNIPluginDir is where Debian's containernetworking-plugins installs
 	// the bridge, host-local and loopback plugins.
 	CNIPluginDir = "/usr/lib/cni"
+	// AppResourceGo is the test app with slow (/sleep?ms=N) and
+	// memory-hungry (/alloc?mb=N) requests.
+	AppResourceGo = "resource-go.wasm"
 )
 
 // CRIOptions enables and configures the CRI plugin of a test daemon.
