@@ -149,7 +149,8 @@ func testBadInput(t *testing.T, f *fixture) {
 		}},
 		{name: "file path with ..", repo: repoDotDot, want: ".."},
 		{name: "unknown must_understand", repo: repoFrob, want: "frobnicate"},
-		{name: "component binary", repo: repoComponent, want: "WebAssembly components are not supported yet"},
+		// Components run since issue #6; one that serves no HTTP is refused.
+		{name: "component without wasi:http", repo: repoComponent, want: "component exports no wasi:http/incoming-handler"},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
