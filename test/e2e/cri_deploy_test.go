@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// k3sBaseStub stands in for k3s's own "base" template: a minimal valid
+// containerd 2.x configuration with the CRI runtime table k3s writes.
+const k3sBaseStub = `version = 3
+root = "{{ .Root }}"
+state = "{{ .State }}"
+
+[plugins.'io.containerd.cri.v1.runtime'.containerd]
+  default_runtime_name = "runc"
+
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+`
+
+// renderK3sTemplate renders a config-v3.toml.tmpl the way k3s does: the
+// user template parsed with text/template, "base" defined next to it, then
+// executed with the node's data.
+func renderK3sTemplate(t *testing.T, userTemplate string, data any) string {
+	t.Helper()
+	tmpl, err := template.New("compiled_template").Parse(userTemplate)
+	if err != nil {
+		t.Fatalf("parsing the k3s template: %v", err)
+	}
+	if _, err := tmpl.New("base").Parse(k3sBaseStub); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := tmpl.Execute(&out, data); err != nil {
+		t.Fatalf("rendering the k3s template: %v", err)
+	}
+	return out.String()
+}
+
+// TestDeployConfigs checks the deploy/ material: the k3s template renders
+// and, like the containerd snippets (on top of the same base), is accepted
+// by each pinned containerd (`containerd config dump`), which then lists
+// the spinoci runtime; the Kubernetes manifests use the same handler.
+func TestDeployConfigs(t *testing.T) {
+	paths := harness.LoadPaths()
+	deploy := filepath.Join(harness.RepoRoot(), "deploy")
+	read := func(rel string) string {
+		b, err := os.ReadFile(filepath.Join(deploy, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	dir := t.TempDir()
+	data := struct{ Root, State string }{filepath.Join(dir, "root"), filepath.Join(dir, "state")}
+	base := renderK3sTemplate(t, `{{ template "base" . }}`, data)
+	configs := map[string]string{
+		"k3s/config-v3.toml.tmpl":   renderK3sTemplate(t, read("k3s/config-v3.toml.tmpl"), data),
+		"containerd/config-v3.toml": base + "\n" + read("containerd/config-v3.toml"),
+		// containerd 2.x migrates version 2 configurations (with their
+		// version 2 plugin names) on load.
+		"containerd/config-v2.toml": strings.ReplaceAll(strings.Replace(base, "version = 3", "version = 2", 1),
+			"'io.containerd.cri.v1.runtime'", `"io.containerd.grpc.v1.cri"`) + "\n" + read("containerd/config-v2.toml"),
+	}
+
+	for _, v := range harness.ContainerdVersions() {
+		bin, _ := paths.Containerd(v)
+		if _, err := os.Stat(bin); err != nil {
+			if ci := os.Getenv("CI"); ci != "" && ci != "false" {
+				t.Fatalf("containerd %s missing: %v", v, err)
+			}
+			t.Skipf("containerd %s missing (%v): run `make tools`", v, err)
+		}
+		for name, config := range configs {
+			t.Run(v+"/"+name, func(t *testing.T) {
+				file := filepath.Join(dir, strings.NewReplacer("/", "-", ".", "-").Replace(v+name)+".toml")
+				if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command(bin, "--config", file, "config", "dump")
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("containerd %s config dump rejects %s: %v\n%s\nconfig:\n%s", v, name, err, stderr.String(), config)
+				}
+				var dump struct {
+					Plugins map[string]struct {
+						Containerd struct {
+							Runtimes map[string]struct {
+								RuntimeType string `toml:"runtime_type"`
+								RuntimePath string `toml:"runtime_path"`
+							} `toml:"runtimes"`
+						} `toml:"containerd"`
+					} `toml:"plugins"`
+				}
+				if err := toml.Unmarshal(stdout.Bytes(), &dump); err != nil {
+					t.Fatalf("decoding the dump: %v\n%s", err, stdout.String())
+				}
+				rt, ok := dump.Plugins["io.containerd.cri.v1.runtime"].Containerd.Runtimes[harness.RuntimeHandler]
+				if !ok || rt.RuntimeType != harness.RuntimeType || rt.RuntimePath != "/usr/local/bin/"+harness.ShimBinary {
+					t.Errorf("the dump has runtime %q = %+v (present %v), want type %s", harness.RuntimeHandler, rt, ok, harness.RuntimeType)
+				}
+				if _, ok := dump.Plugins["io.containerd.cri.v1.runtime"].Containerd.Runtimes["runc"]; !ok {
+					t.Errorf("the base configuration's runc runtime is gone from the dump")
+				}
+			})
+		}
+	}
+
+	rc := read("kubernetes/runtimeclass.yaml")
+	app := read("kubernetes/example-app.yaml")
+	if !strings.Contains(rc, "handler: "+harness.RuntimeHandler) {
+		t.Errorf("runtimeclass.yaml does not have handler: %s", harness.RuntimeHandler)
+	}
+	for _, want := range []string{"runtimeClassName: spinoci", `command: ["/"]`, "SPIN_HTTP_LISTEN_ADDR", "kind: Service"} {
+		if !strings.Contains(app, want) {
+			t.Errorf("example-app.yaml lacks %s", want)
+		}
+	}
+}
