@@ -359,6 +359,11 @@ func machine(d *harness.Containerd) [][2]string {
 		add("Memory", fmt.Sprintf("%.1f GiB", kb/1024/1024))
 	}
 	add("Kernel", strings.TrimSpace(cmdOut("uname", "-sr")))
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			add("Load average at the end (1, 5, 15 min)", strings.Join(f[:3], ", ")+" (other work on the machine skews the figures)")
+		}
+	}
 	add("OS", firstMatch("/etc/os-release", regexp.MustCompile(`(?m)^PRETTY_NAME="?([^"\n]+)`)))
 	add("Go", runtime.Version())
 	add("containerd", d.Version)
