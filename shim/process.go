@@ -143,8 +143,9 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 		}
 	}()
 	// On cgroup v1 the process is moved in right away, before it loads the
-	// app (most of its memory).
-	if err := l.cgroup.addProcess(p.Pid()); err != nil {
+	// app (most of its memory). If it has already exited (a fast load
+	// error), its status line says why.
+	if err := l.cgroup.addProcess(p.Pid()); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return nil, err
 	}
 	if err := p.await(ctx, stateReady); err != nil {
