@@ -1,0 +1,213 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spinoci/spinoci/lock"
+)
+
+// jsSpinLock is the local lock of test/apps/js-spin on "/...": the
+// "default" key-value store, variables greeting (default) and upstream,
+// and outbound HTTP to allowedOutbound.
+func jsSpinLock(t *testing.T, allowedOutbound []string) *lock.LockedApp {
+	t.Helper()
+	comp := map[string]any{
+		"id":     "js-spin",
+		"source": map[string]any{"content_type": "application/wasm", "source": lock.FileURI(builtApp(t, "js-spin.wasm"))},
+		"metadata": map[string]any{
+			"key_value_stores":       []string{"default", "other"},
+			"allowed_outbound_hosts": allowedOutbound,
+		},
+		"config": map[string]string{"greeting": "Hello, {{ who }}!", "upstream": "{{ upstream }}"},
+	}
+	data, err := json.Marshal(map[string]any{
+		"spin_lock_version": 1,
+		"metadata":          map[string]any{"name": "js-spin", "trigger": map[string]any{"base": "/", "type": "http"}},
+		"variables":         map[string]any{"who": map[string]any{"default": "nobody"}, "upstream": map[string]any{"default": "http://127.0.0.1:1/"}},
+		"triggers": []any{map[string]any{"id": "t", "trigger_type": "http",
+			"trigger_config": map[string]any{"component": "js-spin", "route": "/..."}}},
+		"components": []any{comp},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "spin.lock")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app, err := lock.ReadFile(path)
+	if err != nil {
+		t.Fatalf("lock.ReadFile: %v\n%s", err, data)
+	}
+	return app
+}
+
+// serveJSSpin loads js-spin and serves it on a loopback listener.
+func serveJSSpin(t *testing.T, cfg Config, allowedOutbound ...string) string {
+	t.Helper()
+	cfg.CacheDir = sharedComponentCache()
+	a := load(t, jsSpinLock(t, allowedOutbound), cfg)
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func get(t *testing.T, method, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: body: %v", method, url, err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func want(t *testing.T, method, url, body string, status int, wantBody string) {
+	t.Helper()
+	code, got := get(t, method, url, body)
+	if code != status || got != wantBody {
+		t.Errorf("%s %s = %d %q, want %d %q", method, url, code, got, status, wantBody)
+	}
+}
+
+func TestJSSpinKeyValueAndVariables(t *testing.T) {
+	state := t.TempDir()
+	url := serveJSSpin(t, Config{StateDir: state, Env: []string{"SPIN_VARIABLE_WHO=spinoci"}})
+	want(t, "GET", url+"/", "", 200, "js-spin\n")
+	want(t, "GET", url+"/kv/incr/visits", "", 200, "1\n")
+	want(t, "GET", url+"/kv/incr/visits", "", 200, "2\n")
+	want(t, "GET", url+"/kv/keys", "", 200, "visits\n")
+	want(t, "GET", url+"/kv/open/secret", "", 403, "error: access-denied\n")
+	want(t, "GET", url+"/kv/open/other", "", 403, "error: no-such-store\n")
+	want(t, "GET", url+"/var/greeting", "", 200, "Hello, spinoci!")
+	code, body := get(t, "GET", url+"/var/nope", "")
+	if code != 404 || !strings.HasPrefix(body, "error: undefined: ") {
+		t.Errorf("GET /var/nope = %d %q, want 404 error: undefined", code, body)
+	}
+	// The store is Spin's SQLite file in the state dir: a new App sees it.
+	if _, err := os.Stat(filepath.Join(state, KVFileName)); err != nil {
+		t.Fatal(err)
+	}
+	url = serveJSSpin(t, Config{StateDir: state})
+	want(t, "GET", url+"/kv/incr/visits", "", 200, "3\n")
+	want(t, "GET", url+"/var/greeting", "", 200, "Hello, nobody!")
+}
+
+func TestJSSpinOutbound(t *testing.T) {
+	target, hostPort := outboundTarget(t)
+	url := serveJSSpin(t, Config{}, "http://"+hostPort)
+	want(t, "GET", url+"/fetch?url="+target.URL+"/echo", "", 200, "status=201\ngot GET /echo body=")
+	// Not in allowed_outbound_hosts: the fetch fails inside the guest.
+	code, body := get(t, "GET", url+"/fetch?url=http://127.0.0.1:1/", "")
+	if code != 502 || !strings.HasPrefix(body, "fetch failed") {
+		t.Errorf("denied fetch = %d %q, want 502 fetch failed", code, body)
+	}
+	denied := serveJSSpin(t, Config{})
+	code, body = get(t, "GET", denied+"/fetch?url="+target.URL+"/echo", "")
+	if code != 502 || !strings.HasPrefix(body, "fetch failed") {
+		t.Errorf("fetch without allowed_outbound_hosts = %d %q, want 502 fetch failed", code, body)
+	}
+	// The URL from the "upstream" variable.
+	up := serveJSSpin(t, Config{Env: []string{"SPIN_VARIABLE_UPSTREAM=" + target.URL + "/from-variable"}}, "http://"+hostPort)
+	want(t, "GET", up+"/fetch", "", 200, "status=201\ngot GET /from-variable body=")
+}
+
+func TestJSSpinStreaming(t *testing.T) {
+	url := serveJSSpin(t, Config{})
+	// 50 MiB streamed out.
+	resp, err := http.Get(url + "/big?mb=50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || n != 50<<20 {
+		t.Fatalf("GET /big = %d, %d bytes, %v; want 200 and %d bytes", resp.StatusCode, n, err, 50<<20)
+	}
+	// A slow stream: the first chunk arrives before the last is written.
+	start := time.Now()
+	resp, err = http.Get(url + "/slow?chunks=4&ms=300")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatal(err)
+	}
+	firstAt := time.Since(start)
+	n, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	total := time.Since(start)
+	if err != nil || n+1 != 4*64<<10 {
+		t.Fatalf("GET /slow: %d bytes, %v", n+1, err)
+	}
+	t.Logf("slow stream: first byte after %v, all after %v", firstAt, total)
+	if total-firstAt < 600*time.Millisecond {
+		t.Errorf("the slow stream was not streamed: first byte after %v, end after %v", firstAt, total)
+	}
+	// A request body echoed back (larger than one read).
+	payload := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB
+	code, body := get(t, "POST", url+"/echo", payload)
+	if code != 200 || body != payload {
+		t.Errorf("POST /echo = %d, %d bytes; want 200 and the %d bytes sent", code, len(body), len(payload))
+	}
+}
+
+func TestJSSpinTrapThenNextRequest(t *testing.T) {
+	var stderr syncBuffer
+	a := load(t, jsSpinLock(t, nil), Config{CacheDir: sharedComponentCache(), Stderr: &stderr})
+	// A host call that traps (llm is linked as traps): the instance dies
+	// mid-request, the log names the function.
+	var logs syncBuffer
+	w := do(t, a.Handler(), "GET", "/trap", "", withLog(&logs))
+	if want := "fermyon:spin/llm@2.0.0#infer is not supported by this host"; w.Code != 500 || !strings.Contains(logs.String(), want) {
+		t.Errorf("GET /trap = %d, log %q; want 500 and a log naming %q", w.Code, logs.String(), want)
+	}
+	expect(t, do(t, a.Handler(), "GET", "/", ""), 200, "js-spin\n")
+	// An exception escaping the handler: the JS runtime answers 500 itself
+	// and prints the error to stderr.
+	if w := do(t, a.Handler(), "GET", "/throw", ""); w.Code != 500 {
+		t.Errorf("GET /throw = %d, want 500", w.Code)
+	}
+	if err := waitUntil(5*time.Second, func() bool { return strings.Contains(stderr.String(), "js-spin: uncaught error") }); err != nil {
+		t.Errorf("guest stderr %q lacks the uncaught error", stderr.String())
+	}
+	expect(t, do(t, a.Handler(), "GET", "/", ""), 200, "js-spin\n")
+}
+
+// waitUntil polls cond (guest output reaches its writer asynchronously).
+func waitUntil(d time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return errors.New("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+func TestJSSpinNotListedStore(t *testing.T) {
+	app := jsSpinLock(t, nil)
+	app.Components[0].Metadata["key_value_stores"] = json.RawMessage(`[]`)
+	a := load(t, app, Config{CacheDir: sharedComponentCache()})
+	expect(t, do(t, a.Handler(), "GET", "/kv/incr/x", ""), 403, "error: access-denied\n")
+
+}
