@@ -158,7 +158,8 @@ func testCRITwoContainers(t *testing.T, f *criFixture) {
 	p := runPod(t, f, harness.PodConfig{Name: "two", HostNetwork: true})
 	addrA := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	addrB := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	a := startContainer(t, f, p, harness.ContainerConfig{Name: "a", Image: f.ref(criRepoHello), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addrA}})
+	// a is a bare Wasm package, b a format B app.
+	a := startContainer(t, f, p, harness.ContainerConfig{Name: "a", Image: f.ref(criRepoWasmPkg), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addrA}})
 	b := startContainer(t, f, p, harness.ContainerConfig{Name: "b", Image: f.ref(criRepoMultiB), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addrB}})
 	for _, addr := range []string{addrA, addrB} {
 		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {

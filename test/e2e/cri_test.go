@@ -24,6 +24,7 @@ const (
 	criRepoLinux    = "cri/linux:v1"
 	criRepoNeedsVar = "cri/needs-var:v1"
 	criRepoSandbox  = "cri/pause:3.10"
+	criRepoWasmPkg  = "cri/wasm-package:v1" // a bare Wasm package (one application/wasm layer)
 )
 
 // criFixture is one daemon with CRI enabled and every image pulled into
@@ -130,14 +131,19 @@ func setupCRI(t *testing.T, paths harness.Paths, version string, index int) *cri
 	if _, err := harness.PushSpinB(ctx, f.reg.Host, criRepoNeedsVar, lockJSON, []harness.Blob{wasm}); err != nil {
 		t.Fatalf("push %s: %v", criRepoNeedsVar, err)
 	}
-	for _, repo := range []string{criRepoSandbox, criRepoMultiB, criRepoMultiA, criRepoHello, criRepoResource, criRepoLinux, criRepoNeedsVar} {
+	if _, err := harness.PushManifest(ctx, f.reg.Host, criRepoWasmPkg,
+		harness.Blob{MediaType: artifact.MediaTypeWasmConfig, Data: []byte(`{"architecture":"wasm","os":"wasip1","layerDigests":["`+wasm.Desc().Digest.String()+`"]}`)},
+		[]harness.Blob{{MediaType: artifact.MediaTypeWasm, Data: hello}}); err != nil {
+		t.Fatalf("push %s: %v", criRepoWasmPkg, err)
+	}
+	for _, repo := range []string{criRepoSandbox, criRepoMultiB, criRepoMultiA, criRepoHello, criRepoResource, criRepoLinux, criRepoNeedsVar, criRepoWasmPkg} {
 		f.d.Pull(f.ref(repo))
 	}
 	// CRI learns about images pulled outside it from containerd's events.
 	cri := f.d.Crictl()
 	if err := waitFor(30*time.Second, func() bool {
 		out, _ := cri.Quiet("images", "-q")
-		return strings.Count(out, "sha256:") >= 7
+		return strings.Count(out, "sha256:") >= 8
 	}); err != nil {
 		out, _ := cri.Run("images")
 		t.Fatalf("CRI does not list the pulled images: %s", out)

@@ -37,53 +37,57 @@ func (d *Containerd) Crictl() *Crictl {
 }
 
 // Run runs `crictl args...` (2-minute limit), logging the command and its
-// output, and returns the output and exit code.
+// output, and returns the output (stdout, then stderr) and exit code.
 func (c *Crictl) Run(args ...string) (string, int) {
 	c.t.Helper()
-	c.t.Logf("$ crictl %s", strings.Join(args, " "))
-	out, code := c.Quiet(args...)
-	if s := strings.TrimRight(withoutNoise(out), "\n"); s != "" {
-		c.t.Logf("%s", indent(truncate(s, 4000)))
-	}
-	if code != 0 {
-		c.t.Logf("  (exit %d)", code)
-	}
-	return out, code
+	stdout, stderr, code := c.run(true, args...)
+	return stdout + stderr, code
 }
 
 // Quiet is Run without logging.
 func (c *Crictl) Quiet(args ...string) (string, int) {
+	stdout, stderr, code := c.run(false, args...)
+	return stdout + stderr, code
+}
+
+func (c *Crictl) run(logged bool, args ...string) (string, string, int) {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.bin, append([]string{"--config", c.config}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	err := cmd.Run()
-	out := stdout.String()
-	if stderr.Len() > 0 {
-		out += stderr.String()
+	code := exitCode(cmd.Run())
+	if logged {
+		c.t.Logf("$ crictl %s", strings.Join(args, " "))
+		if s := strings.TrimRight(withoutNoise(stdout.String()+stderr.String()), "\n"); s != "" {
+			c.t.Logf("%s", indent(truncate(s, 4000)))
+		}
+		if code != 0 {
+			c.t.Logf("  (exit %d)", code)
+		}
 	}
-	return out, exitCode(err)
+	return stdout.String(), stderr.String(), code
 }
 
-// Must runs crictl and fails t unless it exits 0; it returns the output
-// with surrounding space trimmed.
+// Must runs crictl and fails t unless it exits 0; it returns its stdout
+// with surrounding space trimmed (crictl warns on stderr).
 func (c *Crictl) Must(args ...string) string {
 	c.t.Helper()
-	out, code := c.Run(args...)
+	stdout, stderr, code := c.run(true, args...)
 	if code != 0 {
-		c.t.Fatalf("crictl %s: exit %d\n%s", strings.Join(args, " "), code, out)
+		c.t.Fatalf("crictl %s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
 	}
-	return strings.TrimSpace(out)
+	return strings.TrimSpace(stdout)
 }
 
 // JSON runs crictl with args (which must ask for JSON output) quietly and
 // decodes the result into v.
 func (c *Crictl) JSON(v any, args ...string) error {
-	out, code := c.Quiet(args...)
+	out, stderr, code := c.run(false, args...)
 	if code != 0 {
-		return fmt.Errorf("crictl %s: exit %d\n%s", strings.Join(args, " "), code, out)
+		return fmt.Errorf("crictl %s: exit %d\n%s%s", strings.Join(args, " "), code, out, stderr)
 	}
 	// Warnings may precede the document.
 	if i := strings.IndexByte(out, '{'); i > 0 {
