@@ -54,6 +54,19 @@ func StartContainerd(t T, version string) *Containerd {
 type ContainerdOptions struct {
 	// CRI, when set, enables the CRI plugin (see cri.go).
 	CRI *CRIOptions
+	// ModuleCacheDir, when set, is the shims' compiled-module cache
+	// (SPINOCI_CACHE_DIR in the daemon's environment, which shims inherit)
+	// instead of one under the daemon's root: daemons sharing it compile
+	// each module once (see SharedModuleCacheDir).
+	ModuleCacheDir string
+}
+
+// SharedModuleCacheDir is a compiled-module cache directory for every test
+// daemon (and test process) of the machine: compiling a 12 MB JavaScript
+// component takes tens of seconds, more than ctr waits. Entries are keyed by
+// the wasm's sha256 and the engine configuration, so sharing is safe.
+func SharedModuleCacheDir() string {
+	return filepath.Join(os.TempDir(), "spinoci-component-cache")
 }
 
 // StartContainerdWith is StartContainerd with options.
@@ -107,6 +120,9 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 	}
 	path := shimDir + ":" + filepath.Dir(bin) + ":" + os.Getenv("PATH")
 	env := envWith("PATH=" + path)
+	if opts.ModuleCacheDir != "" {
+		env = envWith("PATH="+path, "SPINOCI_CACHE_DIR="+opts.ModuleCacheDir)
+	}
 	proc, err := startProcess("containerd "+version, d.Log, env, bin, "--config", d.Config, "--log-level", "debug")
 	if err != nil {
 		t.Fatalf("%v", err)
