@@ -64,9 +64,11 @@ func TestComponentRoutesAndSpinHeaders(t *testing.T) {
 }
 
 // sharedComponentCache is a compile cache kept across tests and runs, so
-// only the first test that loads a JS component (12 MB) pays for compiling it.
+// only the first test that loads a JS component (12 MB) pays for compiling
+// it. It is the directory the e2e tests share with their daemons
+// (harness.SharedModuleCacheDir): unit tests warm it for them.
 func sharedComponentCache() string {
-	return filepath.Join(os.TempDir(), "spinoci-engine-test-cache")
+	return filepath.Join(os.TempDir(), "spinoci-component-cache")
 }
 
 func TestComponentUnderWagiRefused(t *testing.T) {
