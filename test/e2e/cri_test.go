@@ -78,6 +78,9 @@ func setupCRI(t *testing.T, paths harness.Paths, version string, index int) *cri
 		t.Fatal(err)
 	}
 	f.net.CreateBridge(t)
+	// Runs after the daemon has stopped: every pod and container cgroup
+	// under CRI's default parent must be gone (the parent is removed).
+	t.Cleanup(func() { assertNoCgroup(t, "/"+harness.CRINamespace, "/"+harness.CRINamespace) })
 	d := harness.StartContainerdWith(t, version, harness.ContainerdOptions{CRI: &harness.CRIOptions{
 		SandboxImage: f.ref(criRepoSandbox),
 		CNIConfDir:   confDir,
@@ -132,7 +135,7 @@ func setupCRI(t *testing.T, paths harness.Paths, version string, index int) *cri
 		t.Fatalf("push %s: %v", criRepoNeedsVar, err)
 	}
 	if _, err := harness.PushManifest(ctx, f.reg.Host, criRepoWasmPkg,
-		harness.Blob{MediaType: artifact.MediaTypeWasmConfig, Data: []byte(`{"architecture":"wasm","os":"wasip1","layerDigests":["`+wasm.Desc().Digest.String()+`"]}`)},
+		harness.Blob{MediaType: artifact.MediaTypeWasmConfig, Data: []byte(`{"architecture":"wasm","os":"wasip1","layerDigests":["` + wasm.Desc().Digest.String() + `"]}`)},
 		[]harness.Blob{{MediaType: artifact.MediaTypeWasm, Data: hello}}); err != nil {
 		t.Fatalf("push %s: %v", criRepoWasmPkg, err)
 	}
