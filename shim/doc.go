@@ -5,6 +5,13 @@
 // fetches the Spin application from containerd's content store, and runs each
 // container's app in a child process of its own.
 //
+// Under CRI one server holds a whole pod. The pod's sandbox task is a pause
+// process (this binary in pause mode) that holds the pod's namespaces; app
+// processes join the namespaces their spec names (package nsenter does it
+// before the child's Go runtime starts) and run in the cgroup the spec
+// names, with its memory, CPU and pids limits, its metrics for Stats and
+// /tasks/oom events when the kernel's OOM killer strikes.
+//
 // It knows nothing of wasmtime: the child process hands the materialised app
 // to package engine.
 package shim
