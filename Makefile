@@ -84,7 +84,8 @@ testapps: ## Build the test wasm apps into build/apps/
 	test/apps/build.sh $(APPS_DIR)
 	test/apps/build-js.sh $(APPS_DIR)
 
-test: unit-test e2e-test ## Unit tests, then end-to-end tests against real containerd + registry (e2e needs root)
+# testapps first: the component unit tests skip when the JS apps are not built.
+test: testapps unit-test e2e-test ## Test apps, unit tests, then end-to-end tests against real containerd + registry (e2e needs root)
 
 unit-test: ## Unit tests only
 	$(GO) test ./lock/... ./artifact/... ./engine/... ./shim/... ./cmd/spinoci/...
