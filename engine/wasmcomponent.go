@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/containerd/log"
 	wasmcomp "github.com/spinoci/spinoci/engine/component"
@@ -27,7 +28,22 @@ type componentRuntime struct {
 	engine     *wasmcomp.Engine
 	linker     *wasmcomp.Linker
 	components []*wasmcomp.Component
+	// stopTicker ends the epoch ticker; tickerDone is closed once it has.
+	stopTicker, tickerDone chan struct{}
 }
+
+// epochTick is how often the component engine's epoch advances: how late,
+// at most, a guest past its time limit (or whose request is gone) is
+// stopped.
+const epochTick = 100 * time.Millisecond
+
+// GuestTimeLimitEnv is the container environment variable that bounds how
+// long a component's guest code may run for one request (a Go duration;
+// time waiting on I/O is not counted; "0" disables the limit).
+const GuestTimeLimitEnv = "SPINOCI_GUEST_TIME_LIMIT"
+
+// DefaultGuestTimeLimit applies when GuestTimeLimitEnv is not set.
+const DefaultGuestTimeLimit = time.Minute
 
 func newComponentRuntime() (*componentRuntime, error) {
 	// Every wasmtime error captures a backtrace when this is set, which
@@ -40,15 +56,54 @@ func newComponentRuntime() (*componentRuntime, error) {
 		e.Close()
 		return nil, fmt.Errorf("define WASI 0.2 host: %w", err)
 	}
-	return &componentRuntime{engine: e, linker: l}, nil
+	r := &componentRuntime{engine: e, linker: l, stopTicker: make(chan struct{}), tickerDone: make(chan struct{})}
+	go r.tick()
+	return r, nil
+}
+
+// tick advances the engine's epoch, so that stores reach their deadlines
+// and their State decides whether the guest may go on.
+func (r *componentRuntime) tick() {
+	defer close(r.tickerDone)
+	t := time.NewTicker(epochTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stopTicker:
+			return
+		case <-t.C:
+			r.engine.IncrementEpoch()
+		}
+	}
 }
 
 func (r *componentRuntime) close() {
+	close(r.stopTicker)
+	<-r.tickerDone
 	for _, c := range r.components {
 		c.Close()
 	}
 	r.linker.Close()
 	r.engine.Close()
+}
+
+// guestTimeLimit reads GuestTimeLimitEnv from the container environment.
+func guestTimeLimit(env []string) (time.Duration, error) {
+	for i := len(env) - 1; i >= 0; i-- {
+		v, ok := strings.CutPrefix(env[i], GuestTimeLimitEnv+"=")
+		if !ok {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if v == "0" {
+			d, err = 0, nil
+		}
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("%s=%q: want a duration such as 30s (0 for no limit)", GuestTimeLimitEnv, v)
+		}
+		return d, nil
+	}
+	return DefaultGuestTimeLimit, nil
 }
 
 // compile returns the compiled component for wasm, from cacheDir when a
@@ -148,8 +203,13 @@ func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Comp
 	for _, m := range mounts {
 		wm = append(wm, wasip2.Mount{HostPath: m.HostPath, GuestPath: m.GuestPath})
 	}
+	limit, err := guestTimeLimit(a.cfg.Env)
+	if err != nil {
+		return err
+	}
 	host := wasip2.NewHost(wasip2.Config{
-		Stdout: a.host.stdout.writer(), Stderr: a.host.stderr.writer(),
+		GuestTimeLimit: limit,
+		Stdout:         a.host.stdout.writer(), Stderr: a.host.stderr.writer(),
 		Env: env, Mounts: wm,
 		Variables:  componentVariables{c},
 		KeyValue:   componentKV{c},

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -210,4 +211,44 @@ func TestJSSpinNotListedStore(t *testing.T) {
 	a := load(t, app, Config{CacheDir: sharedComponentCache()})
 	expect(t, do(t, a.Handler(), "GET", "/kv/incr/x", ""), 403, "error: access-denied\n")
 
+}
+
+func TestJSSpinGuestTimeLimit(t *testing.T) {
+	a := load(t, jsSpinLock(t, nil), Config{CacheDir: sharedComponentCache(), Env: []string{GuestTimeLimitEnv + "=1s"}})
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	// An endless loop is stopped after about the limit; the log says why.
+	var logs syncBuffer
+	start := time.Now()
+	w := do(t, a.Handler(), "GET", "/loop", "", withLog(&logs))
+	took := time.Since(start)
+	if w.Code != 500 || !strings.Contains(logs.String(), "over the limit of 1s") {
+		t.Errorf("GET /loop = %d after %v, log %q; want 500 and the limit named", w.Code, took, logs.String())
+	}
+	if took < time.Second || took > 5*time.Second {
+		t.Errorf("GET /loop ended after %v, want about 1s", took)
+	}
+	want(t, "GET", srv.URL+"/", "", 200, "js-spin\n")
+	// Time spent waiting in the host does not count: a stream slower than
+	// the limit completes.
+	code, body := get(t, "GET", srv.URL+"/slow?chunks=5&ms=300", "")
+	if code != 200 || len(body) != 5*64<<10 {
+		t.Errorf("GET /slow (1.5 s) under a 1 s guest limit = %d, %d bytes", code, len(body))
+	}
+}
+
+func TestGuestTimeLimitEnv(t *testing.T) {
+	for env, want := range map[string]time.Duration{"": DefaultGuestTimeLimit, "0": 0, "250ms": 250 * time.Millisecond} {
+		var e []string
+		if env != "" {
+			e = []string{"OTHER=1", GuestTimeLimitEnv + "=" + env}
+		}
+		if got, err := guestTimeLimit(e); err != nil || got != want {
+			t.Errorf("%q: got %v, %v; want %v", env, got, err, want)
+		}
+	}
+	_, err := Load(context.Background(), jsSpinLock(t, nil), Config{CacheDir: sharedComponentCache(), Env: []string{GuestTimeLimitEnv + "=soon"}})
+	if err == nil || !strings.Contains(err.Error(), GuestTimeLimitEnv+`="soon"`) {
+		t.Errorf("Load with a bad %s: %v", GuestTimeLimitEnv, err)
+	}
 }

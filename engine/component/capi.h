@@ -40,6 +40,12 @@ extern wasmtime_context_t *wasmtime_store_context(wasmtime_store_t *);
 extern void wasmtime_store_delete(wasmtime_store_t *);
 extern void *wasmtime_context_get_data(const wasmtime_context_t *);
 extern void wasmtime_context_set_epoch_deadline(wasmtime_context_t *, uint64_t ticks_beyond_current);
+typedef uint8_t wasmtime_update_deadline_kind_t;
+extern void wasmtime_store_epoch_deadline_callback(
+    wasmtime_store_t *store,
+    wasmtime_error_t *(*func)(wasmtime_context_t *context, void *data, uint64_t *epoch_deadline_delta,
+                              wasmtime_update_deadline_kind_t *update_kind),
+    void *data, void (*finalizer)(void *));
 
 // Components.
 typedef struct wasmtime_component_t wasmtime_component_t;
@@ -175,6 +181,7 @@ extern void wasmtime_component_val_delete(wasmtime_component_val_t *);
 // Helpers defined in helpers.c.
 wasmtime_store_t *spinoci_store_new(wasm_engine_t *engine, uintptr_t handle);
 uintptr_t spinoci_context_handle(const wasmtime_context_t *);
+void spinoci_store_on_deadline(wasmtime_store_t *store);
 wasmtime_error_t *spinoci_add_func(wasmtime_component_linker_instance_t *, const char *name, size_t len, uintptr_t handle);
 wasmtime_error_t *spinoci_add_resource(wasmtime_component_linker_instance_t *, const char *name, size_t len,
                                        uint32_t ty, uintptr_t handle);

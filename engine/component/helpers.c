@@ -21,6 +21,17 @@ wasmtime_store_t *spinoci_store_new(wasm_engine_t *engine, uintptr_t handle) {
   return wasmtime_store_new(engine, (void *)handle, NULL);
 }
 
+static wasmtime_error_t *spinoci_deadline_trampoline(wasmtime_context_t *ctx, void *data, uint64_t *delta,
+                                                     wasmtime_update_deadline_kind_t *kind) {
+  (void)data;
+  *kind = 0; // WASMTIME_UPDATE_DEADLINE_CONTINUE
+  return spinociEpochDeadline(ctx, delta);
+}
+
+void spinoci_store_on_deadline(wasmtime_store_t *store) {
+  wasmtime_store_epoch_deadline_callback(store, spinoci_deadline_trampoline, NULL, NULL);
+}
+
 uintptr_t spinoci_context_handle(const wasmtime_context_t *ctx) {
   return (uintptr_t)wasmtime_context_get_data(ctx);
 }

@@ -20,13 +20,41 @@ type Store struct {
 	handle cgo.Handle
 }
 
+// DeadlineHandler is implemented by store data that decides what happens
+// when a guest reaches its epoch deadline.
+type DeadlineHandler interface {
+	// EpochDeadline returns how many more ticks the guest may run, or an
+	// error, which traps the guest with that message.
+	EpochDeadline() (ticks uint64, err error)
+}
+
 // NewStore creates a store whose Context.Data is data. Its epoch deadline
-// starts one tick ahead; see SetDeadline.
+// starts one tick ahead; see SetDeadline. If data is a DeadlineHandler it is
+// asked what to do at each deadline; otherwise the guest traps there.
 func (e *Engine) NewStore(data any) *Store {
 	h := cgo.NewHandle(data)
 	s := &Store{ptr: C.spinoci_store_new(e.ptr, C.uintptr_t(h)), handle: h}
+	if _, ok := data.(DeadlineHandler); ok {
+		C.spinoci_store_on_deadline(s.ptr)
+	}
 	s.SetDeadline(1)
 	return s
+}
+
+//export spinociEpochDeadline
+func spinociEpochDeadline(cx *C.wasmtime_context_t, delta *C.uint64_t) (cerr *C.wasmtime_error_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			cerr = newCError(fmt.Errorf("epoch deadline handler panic: %v", r))
+		}
+	}()
+	h := (&Context{ptr: cx}).Data().(DeadlineHandler)
+	ticks, err := h.EpochDeadline()
+	if err != nil {
+		return newCError(err)
+	}
+	*delta = C.uint64_t(max(ticks, 1))
+	return nil
 }
 
 // SetDeadline makes the guest trap once the engine's epoch has advanced

@@ -94,6 +94,11 @@ type Config struct {
 	Outbound  OutboundPolicy
 	// HTTPClient sends allowed outbound requests; nil means a default one.
 	HTTPClient *http.Client
+	// GuestTimeLimit bounds how long one request's guest code may run
+	// (time spent waiting in host calls excluded); zero means no limit. It
+	// is enforced at epoch deadlines, so the engine's epoch must advance
+	// (see component.Engine.IncrementEpoch).
+	GuestTimeLimit time.Duration
 }
 
 // Host defines the interfaces into a linker.
@@ -191,7 +196,10 @@ func (h *Host) wrap(ifaceName, name string, f fn) component.HostFunc {
 		}
 	}
 	return func(cx *component.Context, args []component.Val) ([]component.Val, error) {
-		out, err := f(stateOf(cx), args)
+		st := stateOf(cx)
+		entered := time.Now()
+		out, err := f(st, args)
+		st.hostTime += time.Since(entered)
 		if err != nil {
 			return nil, fmt.Errorf("%s#%s: %w", ifaceName, name, err)
 		}
@@ -227,6 +235,22 @@ type State struct {
 	kvOpen int
 	// roots are the mounts opened for this store, closed with it.
 	roots []*os.Root
+	// hostTime is the time spent in host calls: not guest time.
+	hostTime time.Duration
+}
+
+// EpochDeadline stops the guest once the request is over (its context is
+// done) or its guest time passed the limit; otherwise it lets it run one
+// more tick.
+func (st *State) EpochDeadline() (uint64, error) {
+	if err := st.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("guest interrupted: %w", err)
+	}
+	limit := st.host.cfg.GuestTimeLimit
+	if ran := time.Since(st.start) - st.hostTime; limit > 0 && ran > limit {
+		return 0, fmt.Errorf("guest interrupted: it ran for %v, over the limit of %v", ran.Round(time.Millisecond), limit)
+	}
+	return 1, nil
 }
 
 // NewState returns the data for a new Store.

@@ -1,0 +1,71 @@
+package component
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// loopWAT exports spin(), which never returns.
+const loopWAT = `(component
+  (core module $m (func (export "spin") (loop $l (br $l))))
+  (core instance $i (instantiate $m))
+  (func (export "spin") (canon lift (core func $i "spin"))))`
+
+// countingDeadline lets the guest run for allow deadlines, then stops it.
+type countingDeadline struct{ seen, allow int }
+
+func (d *countingDeadline) EpochDeadline() (uint64, error) {
+	d.seen++
+	if d.seen > d.allow {
+		return 0, errors.New("guest ran too long")
+	}
+	return 1, nil
+}
+
+func TestEpochDeadlineInterruptsEndlessLoop(t *testing.T) {
+	e := NewEngine()
+	defer e.Close()
+	wasm, err := Wat2Wasm(loopWAT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.Compile(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l := e.NewLinker()
+	defer l.Close()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+				e.IncrementEpoch()
+			}
+		}
+	}()
+	d := &countingDeadline{allow: 3}
+	s := e.NewStore(d)
+	defer s.Close()
+	inst, err := l.Instantiate(s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := inst.Func("spin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Call(0)
+	if err == nil || !strings.Contains(err.Error(), "guest ran too long") {
+		t.Fatalf("Call = %v, want the deadline handler's error", err)
+	}
+	if d.seen != 4 {
+		t.Errorf("deadline handler called %d times, want 4 (3 extensions, then the trap)", d.seen)
+	}
+}
