@@ -61,7 +61,7 @@ func TestComponents(t *testing.T) {
 //	/...                      → js-hello (itty-router: "/", "/hello/:name", else 404)
 //	/kv/... /var/... /fetch   → js-spin  (key_value_stores ["default"],
 //	/big /slow /echo /trap       allowed_outbound_hosts = the "allowed" server,
-//	/throw                       config greeting = "Hello, {{ who }}!", upstream = "{{ upstream }}")
+//	/throw /loop                 config greeting = "Hello, {{ who }}!", upstream = "{{ upstream }}")
 //
 // The allowed outbound host is filled in by setupComponents (it changes the
 // lock, not the wasm: the compile cache is unaffected).
@@ -101,7 +101,7 @@ func componentsApp(t *testing.T, paths harness.Paths) *lock.LockedApp {
 		},
 	}
 	routes := map[string]string{"/...": "js-hello"}
-	for _, r := range []string{"/kv/...", "/var/...", "/fetch", "/big", "/slow", "/echo", "/trap", "/throw"} {
+	for _, r := range []string{"/kv/...", "/var/...", "/fetch", "/big", "/slow", "/echo", "/trap", "/throw", "/loop"} {
 		routes[r] = "js-spin"
 	}
 	for route, comp := range routes {
@@ -215,11 +215,20 @@ func testComponentsApp(t *testing.T, f *componentFixture) {
 	stopSpin1(t, d, id)
 
 	// A new container with the same directory at /.spin sees the counter.
-	runSpin1(t, d, f.ref, id, addr, stateDir, logPath, env...)
+	// It has a short guest time limit (2 s): an endless loop is stopped; a
+	// stream slower than that is not (waiting is not guest time).
+	logPath = filepath.Join(t.TempDir(), "app.log")
+	runSpin1(t, d, f.ref, id, addr, stateDir, logPath, append(env, engine.GuestTimeLimitEnv+"=2s")...)
 	check(t, addr,
 		exchange{path: "/kv/incr/visits", status: 200, want: "4\n"},
 		exchange{path: "/kv/keys", status: 200, want: "visits\n"},
+		exchange{path: "/loop", status: 500},
+		exchange{path: "/slow?chunks=10&ms=300", status: 200, want: strings.Repeat("x", 10*64<<10)},
+		exchange{path: "/", status: 200, want: "hello universe"},
 	)
+	if err := waitFor(5*time.Second, func() bool { return strings.Contains(readFile(logPath), "over the limit of 2s") }); err != nil {
+		t.Errorf("the container log does not say why /loop was stopped:\n%s", readFile(logPath))
+	}
 	stopSpin1(t, d, id)
 }
 
