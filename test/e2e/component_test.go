@@ -146,21 +146,27 @@ func setupComponents(t *testing.T, version string, app *lock.LockedApp) *compone
 	t.Cleanup(f.denied.Close)
 	f.allowedAuthority = strings.TrimPrefix(f.allowed.URL, "http://")
 
-	pushed := *app
-	pushed.Components = append([]lock.Component(nil), app.Components...)
-	spin := &pushed.Components[1]
-	spin.Metadata = map[string]json.RawMessage{
-		"key_value_stores":       json.RawMessage(`["default"]`),
-		"allowed_outbound_hosts": json.RawMessage(fmt.Sprintf(`["http://%s"]`, f.allowedAuthority)),
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	if _, err := harness.Push(ctx, f.reg.Host, repoComponents, &pushed, artifact.PackOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	pushComponentsApp(ctx, t, f.reg.Host, app, f.allowedAuthority)
 	f.ref = harness.Ref(f.reg.Host, repoComponents)
 	f.d.Pull(f.ref)
 	return f
+}
+
+// pushComponentsApp pushes app as repoComponents with js-spin allowed to
+// reach allowedAuthority ("127.0.0.1:port").
+func pushComponentsApp(ctx context.Context, t *testing.T, registryHost string, app *lock.LockedApp, allowedAuthority string) {
+	t.Helper()
+	pushed := *app
+	pushed.Components = append([]lock.Component(nil), app.Components...)
+	pushed.Components[1].Metadata = map[string]json.RawMessage{
+		"key_value_stores":       json.RawMessage(`["default"]`),
+		"allowed_outbound_hosts": json.RawMessage(fmt.Sprintf(`["http://%s"]`, allowedAuthority)),
+	}
+	if _, err := harness.Push(ctx, registryHost, repoComponents, &pushed, artifact.PackOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func testComponentsApp(t *testing.T, f *componentFixture) {

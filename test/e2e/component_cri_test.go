@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// TestComponentsCRI runs the components app in a pod through containerd's
+// CRI plugin, driven by crictl as kubelet would (latest containerd only:
+// the ctr tests cover both versions).
+func TestComponentsCRI(t *testing.T) {
+	paths := harness.Require(t, harness.ContainerdLatest)
+	if _, err := os.Stat(paths.Crictl()); err != nil {
+		t.Fatalf("crictl missing (%v): run `make tools`", err)
+	}
+	app := componentsApp(t, paths)
+	warmComponentCache(t, app)
+
+	f := &criFixture{version: harness.ContainerdLatest, reg: harness.StartRegistry(t), dir: harness.TempDir(t, "sccri")}
+	d := harness.StartContainerdWith(t, f.version, harness.ContainerdOptions{
+		CRI:            &harness.CRIOptions{SandboxImage: f.ref(criRepoSandbox)},
+		ModuleCacheDir: harness.SharedModuleCacheDir(),
+	})
+	f.d = d.InNamespace(harness.CRINamespace)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if _, err := harness.PushLinuxImage(ctx, f.reg.Host, criRepoSandbox,
+		[]harness.TarFile{{Name: "pause", Mode: 0o755, Data: []byte("#!/bin/sh\nexit 1\n")}}, []string{"/pause"}); err != nil {
+		t.Fatalf("push sandbox image: %v", err)
+	}
+	pushComponentsApp(ctx, t, f.reg.Host, app, "127.0.0.1:1")
+	for _, repo := range []string{criRepoSandbox, repoComponents} {
+		f.d.Pull(f.ref(repo))
+	}
+	cri := f.d.Crictl()
+	if err := waitFor(30*time.Second, func() bool {
+		out, _ := cri.Quiet("images", "-q")
+		return strings.Count(out, "sha256:") >= 2
+	}); err != nil {
+		out, _ := cri.Run("images")
+		t.Fatalf("CRI does not list the pulled images: %s", out)
+	}
+
+	p := runPod(t, f, harness.PodConfig{Name: "components", HostNetwork: true})
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	id := startContainer(t, f, p, harness.ContainerConfig{
+		Name: "app", Image: f.ref(repoComponents),
+		Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr, "SPIN_VARIABLE_WHO": "kubelet"},
+	})
+	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
+		out, _ := cri.Run("logs", id)
+		t.Fatalf("%v\nlogs:\n%s", err, out)
+	}
+	check(t, addr,
+		exchange{path: "/", status: 200, want: "hello universe"},
+		exchange{path: "/hello/pod", status: 200, want: `"Hello, pod!"`},
+		exchange{path: "/var/greeting", status: 200, want: "Hello, kubelet!"},
+		exchange{path: "/kv/incr/n", status: 200, want: "1\n"},
+		exchange{path: "/kv/incr/n", status: 200, want: "2\n"},
+		exchange{method: "POST", path: "/echo", send: "through CRI", status: 200, want: "through CRI"},
+		exchange{path: "/trap", status: 500},
+		exchange{path: "/", status: 200, want: "hello universe"},
+	)
+	if err := waitFor(10*time.Second, func() bool {
+		out, _ := cri.Quiet("logs", id)
+		return strings.Contains(out, "fermyon:spin/llm@2.0.0#infer is not supported by this host")
+	}); err != nil {
+		out, _ := cri.Run("logs", id)
+		t.Errorf("crictl logs does not name the trapping function:\n%s", out)
+	}
+	cri.Must("stop", id)
+	cri.Must("rm", id)
+	removePod(t, f, p, id)
+}
