@@ -78,13 +78,9 @@ func (g *guest) read(ptr, n uint32) ([]byte, error) {
 // alloc calls canonical_abi_realloc(0, 0, align, size). It is called even
 // for size 0 so that the guest gets its non-null dummy pointer.
 func (g *guest) alloc(align, size uint32) (uint32, error) {
-	v, err := g.realloc.Call(g.store, int32(0), int32(0), int32(align), int32(size))
+	ptr, err := callI32(g.store, g.realloc, 1, 0, 0, int32(align), int32(size))
 	if err != nil {
 		return 0, fmt.Errorf("canonical_abi_realloc: %w", err)
-	}
-	ptr, ok := v.(int32)
-	if !ok {
-		return 0, fmt.Errorf("canonical_abi_realloc returned %T", v)
 	}
 	return uint32(ptr), nil
 }
@@ -146,7 +142,7 @@ func (g *guest) readPairs(ptr, count uint32) ([][2]string, error) {
 
 // dealloc calls canonical_abi_free(ptr, size, align).
 func (g *guest) dealloc(ptr, size, align uint32) error {
-	if _, err := g.free.Call(g.store, int32(ptr), int32(size), int32(align)); err != nil {
+	if _, err := callI32(g.store, g.free, 0, int32(ptr), int32(size), int32(align)); err != nil {
 		return fmt.Errorf("canonical_abi_free: %w", err)
 	}
 	return nil
