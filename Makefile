@@ -106,5 +106,9 @@ demo: build tools testapps ## Run the example Spin app through a private contain
 bench: build tools testapps $(RUNC_SHIM_BIN) ## Measure start-up time and requests/s against runc + native Go; writes docs/benchmarks.md
 	$(E2E_ENV) $(GO) run ./test/e2e/bench -out $(CURDIR)/docs/benchmarks.md
 
+.PHONY: bench-components
+bench-components: build tools testapps ## Measure first vs cached start of the JS component apps through ctr run; writes the Components section of docs/benchmarks.md
+	$(E2E_ENV) $(GO) run ./test/e2e/bench/components -out $(CURDIR)/docs/benchmarks.md
+
 clean: ## Remove bin/ and build/ (keeps the .cache/tools)
 	rm -rf $(BIN_DIR) $(CURDIR)/build
