@@ -222,6 +222,15 @@ func removePod(t *testing.T, f *criFixture, p *pod, containers ...string) {
 	for _, id := range append([]string{p.id}, containers...) {
 		assertNoLeftovers(t, f.d, id)
 	}
+	// The pod's shim server removed its socket when it shut down (the
+	// tests run one pod at a time).
+	if err := waitFor(5*time.Second, func() bool {
+		entries, _ := os.ReadDir(f.d.SocketDir)
+		return len(entries) == 0
+	}); err != nil {
+		entries, _ := os.ReadDir(f.d.SocketDir)
+		t.Errorf("shim sockets left in %s after rmp: %v", f.d.SocketDir, entries)
+	}
 }
 
 func processAlive(pid int) bool {
