@@ -252,3 +252,18 @@ func TestGuestTimeLimitEnv(t *testing.T) {
 		t.Errorf("Load with a bad %s: %v", GuestTimeLimitEnv, err)
 	}
 }
+
+// TestJSSDK2 runs an app built with the Spin 2-era JS SDK
+// (@fermyon/spin-sdk@2.0.0, wasi:http@0.2.0): Kv and Variables.
+func TestJSSDK2(t *testing.T) {
+	app := newLock(t, nil, []testComponent{{id: "sdk2", wasm: builtApp(t, "js-sdk2.wasm")}},
+		[]testTrigger{{component: "sdk2", route: "/sdk2/..."}})
+	app.Components[0].Metadata = map[string]json.RawMessage{"key_value_stores": json.RawMessage(`["default"]`)}
+	app.Components[0].Config = map[string]string{"greeting": "hi from config"}
+	a := load(t, app, Config{CacheDir: sharedComponentCache(), StateDir: t.TempDir()})
+	hd := a.Handler()
+	expect(t, do(t, hd, "POST", "/sdk2/x", ""), 200, "hello from spin-sdk 2 POST /sdk2/x\n")
+	expect(t, do(t, hd, "GET", "/sdk2/kv", ""), 200, "counter=1\n")
+	expect(t, do(t, hd, "GET", "/sdk2/kv", ""), 200, "counter=2\n")
+	expect(t, do(t, hd, "GET", "/sdk2/var", ""), 200, "greeting=hi from config\n")
+}

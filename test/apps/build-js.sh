@@ -24,15 +24,22 @@ for app in "$here"/js-*/; do
 	echo "build-js: building $name"
 	(
 		cd "$app"
+		# An app may set NPM_CI_FLAGS and J2W_ARGS (an array) in build.env.
+		NPM_CI_FLAGS=${NPM_CI_FLAGS:-}
+		J2W_ARGS=()
+		if [[ -f build.env ]]; then
+			# shellcheck source=/dev/null
+			source build.env
+		fi
 		# node_modules is reused while it matches the lockfile.
 		if [[ ! -f node_modules/.package-lock.json ]] || ! cmp -s <(sed -n '/"packages"/,$p' package-lock.json | tail -n +2) \
 			<(sed -n '/"packages"/,$p' node_modules/.package-lock.json | tail -n +2) >/dev/null 2>&1; then
-			npm ci --no-audit --no-fund --loglevel=error ${NPM_CI_FLAGS:-}
+			npm ci --no-audit --no-fund --loglevel=error ${NPM_CI_FLAGS}
 		fi
 		rm -rf build dist
 		node build.mjs
 		mkdir -p dist
-		npx --no-install j2w -i build/bundle.js -o dist/app.wasm
+		npx --no-install j2w -i build/bundle.js "${J2W_ARGS[@]}" -o dist/app.wasm
 		# j2w exits 0 even when it fails: the output must exist.
 		if [[ ! -s dist/app.wasm ]]; then
 			echo "build-js: $name: j2w produced no dist/app.wasm" >&2
