@@ -50,6 +50,22 @@ func assertNoCgroup(t *testing.T, parent, top string) {
 	}
 }
 
+// assertNoPodCgroups checks that none of the fixture's pods and containers
+// left a cgroup under CRI's default parent (/k8s.io, used when a pod names
+// no cgroup parent), then removes that parent if it is empty.
+func assertNoPodCgroups(t *testing.T, f *criFixture) {
+	t.Helper()
+	parent := "/" + harness.CRINamespace
+	for _, root := range cgroupRoots() {
+		for _, id := range f.ids {
+			if _, err := os.Stat(filepath.Join(root, parent, id)); err == nil {
+				t.Errorf("cgroup %s left behind", filepath.Join(root, parent, id))
+			}
+		}
+		_ = os.Remove(filepath.Join(root, parent)) // fails while other pods use it
+	}
+}
+
 // cgroupFile reads a file of the memory controller of a cgroup, v1 or v2.
 func cgroupFile(path, v1Name, v2Name string) string {
 	if b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", path, v1Name)); err == nil {
@@ -66,7 +82,7 @@ func testCRIMemoryLimit(t *testing.T, f *criFixture) {
 	const limit = 192 << 20
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	id := startContainer(t, f, p, harness.ContainerConfig{
-		Name: "hog", Image: f.ref(criRepoResource), MemoryLimit: limit,
+		Name: "hog", Image: f.ref(criRepoResource), MemoryLimit: limit, CPUQuota: 50000, CPUPeriod: 100000,
 		Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr},
 	})
 	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
@@ -76,6 +92,14 @@ func testCRIMemoryLimit(t *testing.T, f *criFixture) {
 	cgroup := filepath.Join(parent, id) // cgroupfs style: <parent>/<id>
 	if got := cgroupFile(cgroup, "memory.limit_in_bytes", "memory.max"); got != fmt.Sprint(limit) {
 		t.Errorf("memory limit of cgroup %s is %q, want %d", cgroup, got, limit)
+	}
+	// Half a CPU.
+	quota, _ := os.ReadFile(filepath.Join("/sys/fs/cgroup/cpu", cgroup, "cpu.cfs_quota_us"))
+	if len(quota) == 0 {
+		quota, _ = os.ReadFile(filepath.Join("/sys/fs/cgroup", cgroup, "cpu.max"))
+	}
+	if q := strings.TrimSpace(string(quota)); q != "50000" && q != "50000 100000" {
+		t.Errorf("CPU quota of cgroup %s is %q, want 50000 µs per 100000", cgroup, q)
 	}
 	// Within the limit: fine.
 	expect(t, addr, request{path: "/alloc?mb=16", status: 200, want: "resource-go: touched 16 MiB\n"})

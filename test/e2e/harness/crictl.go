@@ -135,6 +135,8 @@ type ContainerConfig struct {
 	Env         map[string]string
 	LogPath     string // relative to the pod's log directory
 	MemoryLimit int64  // bytes; 0 for none
+	CPUQuota    int64  // microseconds per CPUPeriod; 0 for none
+	CPUPeriod   int64  // microseconds
 }
 
 // WriteFile writes the configuration as JSON under dir and returns its path.
@@ -145,9 +147,17 @@ func (c ContainerConfig) WriteFile(t T, dir string) string {
 	for k, v := range c.Env {
 		envs = append(envs, map[string]string{"key": k, "value": v})
 	}
-	linux := map[string]any{}
+	resources := map[string]any{}
 	if c.MemoryLimit > 0 {
-		linux["resources"] = map[string]any{"memory_limit_in_bytes": c.MemoryLimit}
+		resources["memory_limit_in_bytes"] = c.MemoryLimit
+	}
+	if c.CPUQuota > 0 {
+		resources["cpu_quota"] = c.CPUQuota
+		resources["cpu_period"] = c.CPUPeriod
+	}
+	linux := map[string]any{}
+	if len(resources) > 0 {
+		linux["resources"] = resources
 	}
 	return writeJSON(t, filepath.Join(dir, fmt.Sprintf("ctr-%s-%d.json", c.Name, c.Attempt)), map[string]any{
 		"metadata": map[string]any{"name": c.Name, "attempt": c.Attempt},
