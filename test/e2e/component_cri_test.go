@@ -64,6 +64,7 @@ func TestComponentsCRI(t *testing.T) {
 		exchange{path: "/kv/incr/n", status: 200, want: "1\n"},
 		exchange{path: "/kv/incr/n", status: 200, want: "2\n"},
 		exchange{method: "POST", path: "/echo", send: "through CRI", status: 200, want: "through CRI"},
+		exchange{path: "/sdk2/var", status: 200, want: "greeting=Hello, kubelet!\n"},
 		exchange{path: "/trap", status: 500},
 		exchange{path: "/", status: 200, want: "hello universe"},
 	)

@@ -25,6 +25,7 @@ import (
 const (
 	appJSHello = "js-hello.wasm"
 	appJSSpin  = "js-spin.wasm"
+	appJSSDK2  = "js-sdk2.wasm" // the Spin 2-era SDK, @fermyon/spin-sdk@2.0.0
 )
 
 const repoComponents = "e2e/components:v1"
@@ -62,6 +63,7 @@ func TestComponents(t *testing.T) {
 //	/kv/... /var/... /fetch   → js-spin  (key_value_stores ["default"],
 //	/big /slow /echo /trap       allowed_outbound_hosts = the "allowed" server,
 //	/throw /loop                 config greeting = "Hello, {{ who }}!", upstream = "{{ upstream }}")
+//	/sdk2/...                 → js-sdk2  (key_value_stores ["default"], config greeting as js-spin)
 //
 // The allowed outbound host is filled in by setupComponents (it changes the
 // lock, not the wasm: the compile cache is unaffected).
@@ -98,9 +100,12 @@ func componentsApp(t *testing.T, paths harness.Paths) *lock.LockedApp {
 					"key_value_stores":       raw([]string{"default"}),
 					"allowed_outbound_hosts": raw([]string{}),
 				}},
+			{ID: "js-sdk2", Source: src(appJSSDK2),
+				Config:   map[string]string{"greeting": "Hello, {{ who }}!"},
+				Metadata: map[string]json.RawMessage{"key_value_stores": raw([]string{"default"})}},
 		},
 	}
-	routes := map[string]string{"/...": "js-hello"}
+	routes := map[string]string{"/...": "js-hello", "/sdk2/...": "js-sdk2"}
 	for _, r := range []string{"/kv/...", "/var/...", "/fetch", "/big", "/slow", "/echo", "/trap", "/throw", "/loop"} {
 		routes[r] = "js-spin"
 	}
@@ -206,6 +211,10 @@ func testComponentsApp(t *testing.T, f *componentFixture) {
 		exchange{path: "/", status: 200, want: "hello universe"},
 		exchange{path: "/throw", status: 500},
 		exchange{path: "/kv/incr/visits", status: 200, want: "3\n"},
+		// The Spin 2-era SDK: its Kv shares the "default" store.
+		exchange{method: http.MethodPut, path: "/sdk2/x", status: 200, want: "hello from spin-sdk 2 PUT /sdk2/x\n"},
+		exchange{path: "/sdk2/kv", status: 200, want: "counter=1\n"},
+		exchange{path: "/sdk2/var", status: 200, want: "greeting=Hello, spinoci!\n"},
 	)
 	if n := f.deniedRequests.Load(); n != 0 {
 		t.Errorf("the server not in allowed_outbound_hosts got %d requests", n)
@@ -227,7 +236,7 @@ func testComponentsApp(t *testing.T, f *componentFixture) {
 	runSpin1(t, d, f.ref, id, addr, stateDir, logPath, append(env, engine.GuestTimeLimitEnv+"=2s")...)
 	check(t, addr,
 		exchange{path: "/kv/incr/visits", status: 200, want: "4\n"},
-		exchange{path: "/kv/keys", status: 200, want: "visits\n"},
+		exchange{path: "/kv/keys", status: 200, want: "counter\nvisits\n"},
 		exchange{path: "/loop", status: 500},
 		exchange{path: "/slow?chunks=10&ms=300", status: 200, want: strings.Repeat("x", 10*64<<10)},
 		exchange{path: "/", status: 200, want: "hello universe"},
