@@ -17,7 +17,7 @@ type guest struct {
 	free    *wasmtime.Func
 }
 
-func newGuest(store *wasmtime.Store, inst *wasmtime.Instance) (*guest, error) {
+func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance) (*guest, error) {
 	g := &guest{store: store}
 	if ext := inst.GetExport(store, exportMemory); ext != nil {
 		g.mem = ext.Memory()

@@ -37,6 +37,7 @@ type App struct {
 type host struct {
 	engine         *wasmtime.Engine
 	linker         *wasmtime.Linker
+	slots          chan struct{} // one per live instance; nil: no limit (see newEngine)
 	stdout, stderr *guestStream
 	tempDir        string
 	kv             *sqliteStore // the "default" store; nil if no component uses it
@@ -86,10 +87,13 @@ func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	engine := newEngine()
+	engine, slots := newEngine(ctx)
 	a := &App{cfg: cfg, info: info, vars: vars, host: &host{
 		engine: engine, tempDir: cfg.TempDir, client: newOutboundClient(cfg.OutboundTimeout),
 	}}
+	if slots > 0 {
+		a.host.slots = make(chan struct{}, slots)
+	}
 	a.compiler = newCompiler(engine, cfg.CacheDir)
 	defer func() {
 		if err != nil {

@@ -19,8 +19,11 @@ import (
 // engineConfigID identifies the compiled-code format: the wasmtime version,
 // the engine settings (newEngine) and the host target. It is part of every
 // cache key, so bumping wasmtime or changing the engine configuration
-// invalidates the cache.
-const engineConfigID = "wasmtime-go/v39.0.1;engine=default;target=" + runtime.GOOS + "/" + runtime.GOARCH
+// invalidates the cache. The instance allocator does not change compiled
+// code (the memory reservation and guards stay wasmtime's defaults), so
+// the on-demand fallback shares the pooling engine's entries; wasmtime
+// checks compatibility again when it deserializes.
+const engineConfigID = "wasmtime-go/v39.0.1;engine=default;alloc=pooling;target=" + runtime.GOOS + "/" + runtime.GOARCH
 
 // Cache file suffixes: the serialized module and its sha256 sidecar.
 const (
@@ -28,10 +31,18 @@ const (
 	cacheSumSuffix    = ".sha256"
 )
 
-// newEngine returns the one Engine of an App. Any setting changed here must
-// be reflected in engineConfigID.
-func newEngine() *wasmtime.Engine {
-	return wasmtime.NewEngineWithConfig(wasmtime.NewConfig())
+// newEngine returns the one Engine of an App and how many instances it can
+// hold at once (0: no limit). It uses the pooling allocator (see
+// usePooling) unless the pool's address space cannot be reserved. Any
+// setting changed here must be reflected in engineConfigID.
+func newEngine(ctx context.Context) (*wasmtime.Engine, int) {
+	cfg := wasmtime.NewConfig()
+	if !poolingFits() {
+		log.G(ctx).Warn("cannot reserve address space for the wasm instance pool: instantiating on demand (slower)")
+		return wasmtime.NewEngineWithConfig(cfg), 0
+	}
+	usePooling(cfg)
+	return wasmtime.NewEngineWithConfig(cfg), poolSlots
 }
 
 // compiler compiles each distinct wasm binary once per App, through the

@@ -9,7 +9,9 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spinoci/spinoci/lock"
 )
@@ -219,6 +221,9 @@ func BenchmarkHello(b *testing.B) {
 	defer a.Close()
 	h := a.Handler()
 	b.ReportAllocs()
+	// CPU time per request, which other load on the machine skews less than
+	// the wall time per request.
+	cpu0 := processCPU(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest("GET", "/bench", nil)
@@ -229,4 +234,14 @@ func BenchmarkHello(b *testing.B) {
 			}
 		}
 	})
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU is the user+system CPU time the test process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -7,12 +7,48 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
+// requestStore is the Store of one request. Close releases its instance
+// slot too.
+type requestStore struct {
+	*wasmtime.Store
+	release func()
+}
+
+// Close closes the Store and gives its instance slot back.
+func (s *requestStore) Close() {
+	s.Store.Close()
+	s.release()
+}
+
+// acquireSlot waits for a free instance slot when the engine's instance
+// pool is bounded, and returns the function that frees it.
+func (h *host) acquireSlot(ctx context.Context) (func(), error) {
+	if h.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return func() { <-h.slots }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a free instance slot: %w", ctx.Err())
+	}
+}
+
 // newStore returns a Store for one request to c: its data is the
 // request's instanceState (for host imports), and WASI is configured with
 // the component's environment (or env when given), argv, the read-only
 // preopens, guest stdout/stderr to the App's streams unless stdoutPath is
 // set, and stdin from stdinPath when set.
-func (c *component) newStore(ctx context.Context, argv []string, env [][2]string, stdinPath, stdoutPath string) (*wasmtime.Store, error) {
+func (c *component) newStore(ctx context.Context, argv []string, env [][2]string, stdinPath, stdoutPath string) (_ *requestStore, err error) {
+	release, err := c.host.acquireSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	wasi := wasmtime.NewWasiConfig()
 	if env == nil {
 		env = c.env
@@ -63,5 +99,5 @@ func (c *component) newStore(ctx context.Context, argv []string, env [][2]string
 	}
 	store := wasmtime.NewStoreWithData(c.host.engine, &instanceState{ctx: ctx, comp: c})
 	store.SetWasi(wasi)
-	return store, nil
+	return &requestStore{Store: store, release: release}, nil
 }
