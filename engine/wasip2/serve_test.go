@@ -2,6 +2,8 @@ package wasip2
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,10 +35,7 @@ func jsHandler(t *testing.T, name string, cfg Config) (*Host, *Handler) {
 	}
 	e := component.NewEngine()
 	t.Cleanup(e.Close)
-	c, err := e.Compile(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := compileCached(t, e, wasm)
 	t.Cleanup(c.Close)
 	l := e.NewLinker()
 	t.Cleanup(l.Close)
@@ -49,6 +48,33 @@ func jsHandler(t *testing.T, name string, cfg Config) (*Host, *Handler) {
 		t.Fatal("no incoming-handler export")
 	}
 	return h, &Handler{Engine: e, Linker: l, Component: c, Export: export}
+}
+
+// compileCached compiles wasm, reusing a serialized copy kept across runs
+// next to the engine tests' cache (a 12 MB JS component takes tens of
+// seconds to compile).
+func compileCached(t *testing.T, e *component.Engine, wasm []byte) *component.Component {
+	t.Helper()
+	h := sha256.New()
+	h.Write(wasm)
+	h.Write([]byte(component.ConfigID))
+	path := filepath.Join(os.TempDir(), "spinoci-component-cache", "wasip2-test-"+hex.EncodeToString(h.Sum(nil))+".cwasm")
+	if c, err := e.DeserializeFile(path); err == nil {
+		return c
+	}
+	c, err := e.Compile(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err := c.Serialize(); err == nil && os.MkdirAll(filepath.Dir(path), 0o700) == nil {
+		// Written under a temporary name and renamed: a reader never sees
+		// a partial file.
+		tmp := path + ".tmp"
+		if os.WriteFile(tmp, data, 0o600) == nil {
+			_ = os.Rename(tmp, path)
+		}
+	}
+	return c
 }
 
 func serveOne(t *testing.T, h *Host, hd *Handler, req *http.Request) *http.Response {
