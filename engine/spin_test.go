@@ -205,7 +205,15 @@ func TestConcurrentRequests(t *testing.T) {
 	}
 }
 
-func BenchmarkHello(b *testing.B) {
+func BenchmarkHello(b *testing.B) { benchmarkHello(b, Config{}) }
+
+// BenchmarkHelloStdio is BenchmarkHello with guest stdout and stderr
+// connected, as the shim runs apps.
+func BenchmarkHelloStdio(b *testing.B) {
+	benchmarkHello(b, Config{Stdout: io.Discard, Stderr: io.Discard})
+}
+
+func benchmarkHello(b *testing.B, cfg Config) {
 	if _, err := os.Stat(appPath("hello.wasm")); err != nil {
 		b.Fatal(err)
 	}
@@ -214,7 +222,7 @@ func BenchmarkHello(b *testing.B) {
 		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
 		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: lock.FileURI(appPath("hello.wasm"))}}}},
 	}
-	a, err := Load(b.Context(), app, Config{})
+	a, err := Load(b.Context(), app, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

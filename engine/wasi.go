@@ -67,35 +67,23 @@ func (c *component) newStore(ctx context.Context, argv []string, env [][2]string
 			return nil, fmt.Errorf("preopen %s at %s: %w", p.hostDir, p.guestPath, err)
 		}
 	}
-	setFile := func(what, path string, set func(string) error) error {
-		if path == "" {
-			return nil
-		}
-		if err := set(path); err != nil {
-			return fmt.Errorf("WASI %s: %w", what, err)
-		}
-		return nil
-	}
-	stdout := stdoutPath
-	if stdout == "" && c.host.stdout != nil {
-		stdout = c.host.stdout.path()
-	}
-	var stderr string
-	if c.host.stderr != nil {
-		stderr = c.host.stderr.path()
-	}
-	for _, f := range []struct {
-		what, path string
-		set        func(string) error
-	}{
-		{"stdin", stdinPath, wasi.SetStdinFile},
-		{"stdout", stdout, wasi.SetStdoutFile},
-		{"stderr", stderr, wasi.SetStderrFile},
-	} {
-		if err := setFile(f.what, f.path, f.set); err != nil {
+	if stdinPath != "" {
+		if err := wasi.SetStdinFile(stdinPath); err != nil {
 			wasi.Close()
-			return nil, err
+			return nil, fmt.Errorf("WASI stdin: %w", err)
 		}
+	}
+	switch {
+	case stdoutPath != "":
+		if err := wasi.SetStdoutFile(stdoutPath); err != nil {
+			wasi.Close()
+			return nil, fmt.Errorf("WASI stdout: %w", err)
+		}
+	case c.host.stdout != nil:
+		setOutputFD(wasi, guestStdout, c.host.stdout.fd())
+	}
+	if c.host.stderr != nil {
+		setOutputFD(wasi, guestStderr, c.host.stderr.fd())
 	}
 	store := wasmtime.NewStoreWithData(c.host.engine, &instanceState{ctx: ctx, comp: c})
 	store.SetWasi(wasi)
