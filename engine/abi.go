@@ -12,18 +12,20 @@ import (
 // canonical ABI allocator (spin-abi.md §2.5).
 type guest struct {
 	store   wasmtime.Storelike // a Store, or a Caller inside a host import
+	ctx     storeCtx
 	mem     *wasmtime.Memory
 	realloc *wasmtime.Func
 	free    *wasmtime.Func
 }
 
 func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance) (*guest, error) {
-	g := &guest{store: store}
-	if ext := inst.GetExport(store, exportMemory); ext != nil {
-		g.mem = ext.Memory()
+	g := &guest{
+		store:   store,
+		ctx:     storeContext(store),
+		mem:     lookupMemory(store, inst, exportMemory),
+		realloc: lookupFunc(store, inst, exportRealloc),
+		free:    lookupFunc(store, inst, exportFree),
 	}
-	g.realloc = inst.GetFunc(store, exportRealloc)
-	g.free = inst.GetFunc(store, exportFree)
 	if g.mem == nil || g.realloc == nil || g.free == nil {
 		return nil, errors.New(errSpinIncompatible)
 	}
@@ -33,7 +35,7 @@ func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance) (*guest, error)
 // callerGuest is the guest calling a host import: its memory and allocator,
 // for reading arguments and returning strings and lists (spin-abi.md §6.1).
 func callerGuest(c *wasmtime.Caller) (*guest, error) {
-	g := &guest{store: c}
+	g := &guest{store: c, ctx: storeContext(c)}
 	if ext := c.GetExport(exportMemory); ext != nil {
 		g.mem = ext.Memory()
 	}
@@ -44,6 +46,12 @@ func callerGuest(c *wasmtime.Caller) (*guest, error) {
 		return nil, fmt.Errorf("the calling module does not export %q and %q", exportMemory, exportRealloc)
 	}
 	return g, nil
+}
+
+// memory returns the guest's memory; it is only valid until the next call
+// into the guest.
+func (g *guest) memory() []byte {
+	return memoryData(g.ctx, g.mem)
 }
 
 // write copies b into guest memory at ptr.
@@ -59,7 +67,11 @@ func (g *guest) write(ptr uint32, b []byte) error {
 // slice returns guest memory [ptr, ptr+n) without copying; it is only
 // valid until the next call into the guest.
 func (g *guest) slice(ptr, n uint32) ([]byte, error) {
-	data := g.mem.UnsafeData(g.store)
+	return memRange(g.memory(), ptr, n)
+}
+
+// memRange returns data[ptr:ptr+n], bounds-checked.
+func memRange(data []byte, ptr, n uint32) ([]byte, error) {
 	if uint64(ptr)+uint64(n) > uint64(len(data)) {
 		return nil, fmt.Errorf("guest pointer out of bounds: %#x+%d > %d", ptr, n, len(data))
 	}
@@ -75,53 +87,131 @@ func (g *guest) read(ptr, n uint32) ([]byte, error) {
 	return append([]byte(nil), b...), nil
 }
 
-// alloc calls canonical_abi_realloc(0, 0, align, size). It is called even
-// for size 0 so that the guest gets its non-null dummy pointer.
-func (g *guest) alloc(align, size uint32) (uint32, error) {
-	ptr, err := callI32(g.store, g.realloc, 1, 0, 0, int32(align), int32(size))
-	if err != nil {
-		return 0, fmt.Errorf("canonical_abi_realloc: %w", err)
+// guestArg is a string, a list of bytes or a list<tuple<string,string>>
+// to pass to the guest (see putArgs).
+type guestArg struct {
+	str     string      // a string's bytes (data empty)
+	data    []byte      // a list's bytes (str empty)
+	align   uint32      // of the string or list
+	pairs   [][2]string // a list<tuple<string,string>>, when isPairs
+	isPairs bool
+}
+
+func stringArg(s string) guestArg         { return guestArg{str: s, align: 1} }
+func bytesArg(b []byte) guestArg          { return guestArg{data: b, align: 1} }
+func pairsArg(pairs [][2]string) guestArg { return guestArg{pairs: pairs, isPairs: true} }
+
+// size is the byte size of a string or bytes argument.
+func (a *guestArg) size() int {
+	return len(a.str) + len(a.data)
+}
+
+// putArgs allocates and writes args in guest memory and returns a pointer
+// for each. Every string and list gets its own
+// canonical_abi_realloc(0, 0, align, size) (align 1 for bytes, 4 for the
+// 16-byte tuple array, whose strings are allocated first, in order), since
+// the guest may free each one; realloc is called even for size 0 so that
+// the guest gets its non-null dummy pointer. The calls are made first, in
+// that order, and the bytes written afterwards: a realloc may grow (move)
+// the memory, the pointers stay valid.
+func (g *guest) putArgs(args []guestArg) ([]uint32, error) {
+	var reqs []int32 // realloc arguments, 4 per call
+	for _, a := range args {
+		if a.isPairs {
+			if uint64(len(a.pairs))*16 > 1<<31-1 {
+				return nil, fmt.Errorf("list too long for the guest: %d", len(a.pairs))
+			}
+			for _, p := range a.pairs {
+				reqs = append(reqs, 0, 0, 1, int32(len(p[0])), 0, 0, 1, int32(len(p[1])))
+			}
+			reqs = append(reqs, 0, 0, 4, int32(16*len(a.pairs)))
+			continue
+		}
+		if uint64(a.size()) > 1<<31-1 {
+			return nil, fmt.Errorf("value too long for the guest: %d bytes", a.size())
+		}
+		reqs = append(reqs, 0, 0, int32(a.align), int32(a.size()))
 	}
-	return uint32(ptr), nil
+	ptrs := make([]int32, len(reqs)/4)
+	if err := callEach(g.ctx, g.realloc, 4, reqs, ptrs); err != nil {
+		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
+	}
+	mem := g.memory()
+	out := make([]uint32, len(args))
+	next := 0
+	put := func(s string, b []byte) (uint32, error) {
+		ptr := uint32(ptrs[next])
+		next++
+		dst, err := memRange(mem, ptr, uint32(len(s)+len(b)))
+		if err != nil {
+			return 0, fmt.Errorf("canonical_abi_realloc result: %w", err)
+		}
+		copy(dst[copy(dst, s):], b)
+		return ptr, nil
+	}
+	for i, a := range args {
+		if !a.isPairs {
+			ptr, err := put(a.str, a.data)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = ptr
+			continue
+		}
+		strs := ptrs[next : next+2*len(a.pairs)]
+		for _, p := range a.pairs {
+			for _, s := range p {
+				if _, err := put(s, nil); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out[i] = uint32(ptrs[next])
+		tuples, err := memRange(mem, out[i], uint32(16*len(a.pairs)))
+		if err != nil {
+			return nil, fmt.Errorf("canonical_abi_realloc result: %w", err)
+		}
+		next++
+		for j, p := range a.pairs {
+			for k, s := range p {
+				binary.LittleEndian.PutUint32(tuples[16*j+8*k:], uint32(strs[2*j+k]))
+				binary.LittleEndian.PutUint32(tuples[16*j+8*k+4:], uint32(len(s)))
+			}
+		}
+	}
+	return out, nil
 }
 
 // put allocates len(data) bytes with the given alignment and copies data in.
 func (g *guest) put(data []byte, align uint32) (uint32, error) {
-	ptr, err := g.alloc(align, uint32(len(data)))
+	ptrs, err := g.putArgs([]guestArg{{data: data, align: align}})
 	if err != nil {
 		return 0, err
 	}
-	dst, err := g.slice(ptr, uint32(len(data)))
-	if err != nil {
-		return 0, fmt.Errorf("canonical_abi_realloc result: %w", err)
-	}
-	copy(dst, data)
-	return ptr, nil
+	return ptrs[0], nil
 }
 
-// putPairs writes a list<tuple<string,string>>: the 16-byte tuple array
-// (align 4) and each string (align 1). It returns the array pointer.
+// putPairs writes a list<tuple<string,string>>: each string (align 1) and
+// the 16-byte tuple array (align 4). It returns the array pointer.
 func (g *guest) putPairs(pairs [][2]string) (uint32, error) {
-	tuples := make([]byte, 16*len(pairs))
-	for i, p := range pairs {
-		for j, s := range p {
-			ptr, err := g.put([]byte(s), 1)
-			if err != nil {
-				return 0, err
-			}
-			binary.LittleEndian.PutUint32(tuples[16*i+8*j:], ptr)
-			binary.LittleEndian.PutUint32(tuples[16*i+8*j+4:], uint32(len(s)))
-		}
+	ptrs, err := g.putArgs([]guestArg{pairsArg(pairs)})
+	if err != nil {
+		return 0, err
 	}
-	return g.put(tuples, 4)
+	return ptrs[0], nil
 }
 
 // readPairs reads count 16-byte tuples at ptr as strings.
 func (g *guest) readPairs(ptr, count uint32) ([][2]string, error) {
+	return readPairs(g.memory(), ptr, count)
+}
+
+// readPairs reads count 16-byte tuples at ptr in mem as strings.
+func readPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
 	if uint64(count)*16 > 1<<32-1 {
 		return nil, fmt.Errorf("guest list too long: %d", count)
 	}
-	tuples, err := g.read(ptr, count*16)
+	tuples, err := memRange(mem, ptr, count*16)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +220,7 @@ func (g *guest) readPairs(ptr, count uint32) ([][2]string, error) {
 		for j := 0; j < 2; j++ {
 			p := binary.LittleEndian.Uint32(tuples[16*i+8*j:])
 			n := binary.LittleEndian.Uint32(tuples[16*i+8*j+4:])
-			s, err := g.read(p, n)
+			s, err := memRange(mem, p, n)
 			if err != nil {
 				return nil, err
 			}
@@ -140,9 +230,10 @@ func (g *guest) readPairs(ptr, count uint32) ([][2]string, error) {
 	return out, nil
 }
 
-// dealloc calls canonical_abi_free(ptr, size, align).
-func (g *guest) dealloc(ptr, size, align uint32) error {
-	if _, err := callI32(g.store, g.free, 0, int32(ptr), int32(size), int32(align)); err != nil {
+// deallocAll calls canonical_abi_free(ptr, size, align) for each triple
+// in frees, in order.
+func (g *guest) deallocAll(frees []int32) error {
+	if err := callEach(g.ctx, g.free, 3, frees, nil); err != nil {
 		return fmt.Errorf("canonical_abi_free: %w", err)
 	}
 	return nil

@@ -94,7 +94,7 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
-	if init := inst.GetFunc(store, exportInit); init != nil {
+	if init := lookupFunc(store, inst, exportInit); init != nil {
 		if _, err := init.Call(store); err != nil {
 			return nil, fmt.Errorf("%s: %w", exportInit, err)
 		}
@@ -103,29 +103,20 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 	if err != nil {
 		return nil, err
 	}
-	handle := inst.GetFunc(store, exportHandle)
+	handle := lookupFunc(store, inst, exportHandle)
 	if handle == nil {
 		return nil, fmt.Errorf("%s is not exported", exportHandle)
 	}
 
 	uri := req.uri()
-	uriPtr, err := g.put([]byte(uri), 1)
-	if err != nil {
-		return nil, err
-	}
 	headers := requestHeaders(req)
-	hdrPtr, err := g.putPairs(headers)
+	// params is always empty; body is always some (spin-abi.md §2.6).
+	ptrs, err := g.putArgs([]guestArg{stringArg(uri), pairsArg(headers), pairsArg(nil), bytesArg(req.body)})
 	if err != nil {
 		return nil, err
 	}
-	paramsPtr, err := g.putPairs(nil)
-	if err != nil {
-		return nil, err
-	}
-	bodyPtr, err := g.put(req.body, 1)
-	if err != nil {
-		return nil, err
-	}
+	uriPtr, hdrPtr, paramsPtr, bodyPtr := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
+	// The handler may run host imports: Func.Call re-raises their panics.
 	v, err := handle.Call(store, method, int32(uriPtr), int32(len(uri)),
 		int32(hdrPtr), int32(len(headers)), int32(paramsPtr), int32(0),
 		int32(1), int32(bodyPtr), int32(len(req.body)))
@@ -142,7 +133,8 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 // readResponse copies the response out of the return area at ret and then
 // frees what the guest returned, as the Spin adapter's post-return does.
 func readResponse(g *guest, ret uint32) (*response, error) {
-	area, err := g.read(ret, retAreaSize)
+	mem := g.memory() // valid until the frees below
+	area, err := memRange(mem, ret, retAreaSize)
 	if err != nil {
 		return nil, fmt.Errorf("return area: %w", err)
 	}
@@ -151,37 +143,31 @@ func readResponse(g *guest, ret uint32) (*response, error) {
 	hasHeaders, hdrPtr, hdrCount := area[4] != 0, le.Uint32(area[8:]), le.Uint32(area[12:])
 	hasBody, bodyPtr, bodyLen := area[16] != 0, le.Uint32(area[20:]), le.Uint32(area[24:])
 
-	var tuples []byte
+	// canonical_abi_free(ptr, size, align) arguments, in the adapter's order.
+	var frees []int32
 	if hasHeaders {
-		if resp.headers, err = g.readPairs(hdrPtr, hdrCount); err != nil {
+		if resp.headers, err = readPairs(mem, hdrPtr, hdrCount); err != nil {
 			return nil, fmt.Errorf("response headers: %w", err)
 		}
-		tuples, _ = g.read(hdrPtr, hdrCount*16) // bounds checked by readPairs
-	}
-	if hasBody {
-		if resp.body, err = g.read(bodyPtr, bodyLen); err != nil {
-			return nil, fmt.Errorf("response body: %w", err)
-		}
-	}
-
-	if hasHeaders {
+		tuples, _ := memRange(mem, hdrPtr, hdrCount*16) // bounds checked by readPairs
+		frees = make([]int32, 0, 6*hdrCount+6)
 		for i := uint32(0); i < hdrCount; i++ {
 			t := tuples[16*i:]
-			if err := g.dealloc(le.Uint32(t[0:]), le.Uint32(t[4:]), 1); err != nil {
-				return nil, err
-			}
-			if err := g.dealloc(le.Uint32(t[8:]), le.Uint32(t[12:]), 1); err != nil {
-				return nil, err
-			}
+			frees = append(frees, int32(le.Uint32(t[0:])), int32(le.Uint32(t[4:])), 1,
+				int32(le.Uint32(t[8:])), int32(le.Uint32(t[12:])), 1)
 		}
-		if err := g.dealloc(hdrPtr, hdrCount*16, 4); err != nil {
-			return nil, err
-		}
+		frees = append(frees, int32(hdrPtr), int32(hdrCount*16), 4)
 	}
 	if hasBody {
-		if err := g.dealloc(bodyPtr, bodyLen, 1); err != nil {
-			return nil, err
+		body, err := memRange(mem, bodyPtr, bodyLen)
+		if err != nil {
+			return nil, fmt.Errorf("response body: %w", err)
 		}
+		resp.body = append([]byte(nil), body...)
+		frees = append(frees, int32(bodyPtr), int32(bodyLen), 1)
+	}
+	if err := g.deallocAll(frees); err != nil {
+		return nil, err
 	}
 	return resp, nil
 }

@@ -1,9 +1,11 @@
 package engine
 
 /*
-// The part of Wasmtime's C API (wasmtime/func.h, wasmtime/val.h, wasm.h as
-// shipped with wasmtime-go v39.0.1) that callI32 uses. The symbols come from
-// the libwasmtime.a that wasmtime-go links.
+// The part of Wasmtime's C API (wasmtime/extern.h, wasmtime/instance.h,
+// wasmtime/func.h, wasmtime/memory.h, wasmtime/val.h and wasm.h as shipped
+// with wasmtime-go v39.0.1) that the Spin executor's hot path uses. The
+// symbols come from the libwasmtime.a that wasmtime-go links.
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,10 +17,39 @@ typedef struct wasm_byte_vec_t {
   char *data;
 } wasm_byte_vec_t;
 
+typedef struct wasmtime_instance {
+  uint64_t store_id;
+  size_t private_;
+} wasmtime_instance_t;
 typedef struct wasmtime_func {
   uint64_t store_id;
   void *private_;
 } wasmtime_func_t;
+typedef struct wasmtime_memory {
+  struct {
+    uint64_t store_id;
+    uint32_t private1;
+  };
+  uint32_t private2;
+} wasmtime_memory_t;
+typedef struct wasmtime_global {
+  uint64_t store_id;
+  uint32_t private1;
+  uint32_t private2;
+  uint32_t private3;
+} wasmtime_global_t;
+typedef struct wasmtime_extern {
+  uint8_t kind;
+  union {
+    wasmtime_func_t func;
+    wasmtime_global_t global;
+    wasmtime_memory_t memory;
+    void *sharedmemory;
+  } of;
+} wasmtime_extern_t;
+_Static_assert(sizeof(wasmtime_extern_t) == 32, "wasmtime_extern_t is 32 bytes in wasmtime v39");
+#define WASMTIME_EXTERN_FUNC 0
+#define WASMTIME_EXTERN_MEMORY 3
 
 // wasmtime_val_t: the union's largest members are anyref and externref
 // (u64, u32, u32, pointer: 24 bytes, 8-aligned).
@@ -31,9 +62,13 @@ typedef struct wasmtime_val {
   } of;
 } wasmtime_val_t;
 _Static_assert(sizeof(wasmtime_val_t) == 32, "wasmtime_val_t is 32 bytes in wasmtime v39");
-
 #define WASMTIME_I32 0
 
+extern bool wasmtime_instance_export_get(wasmtime_context_t *store, const wasmtime_instance_t *instance,
+                                         const char *name, size_t name_len, wasmtime_extern_t *item);
+extern void wasmtime_extern_delete(wasmtime_extern_t *);
+extern uint8_t *wasmtime_memory_data(const wasmtime_context_t *store, const wasmtime_memory_t *memory);
+extern size_t wasmtime_memory_data_size(const wasmtime_context_t *store, const wasmtime_memory_t *memory);
 extern wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *store, const wasmtime_func_t *func,
                                             const wasmtime_val_t *args, size_t nargs,
                                             wasmtime_val_t *results, size_t nresults, wasm_trap_t **trap);
@@ -43,27 +78,61 @@ extern void wasmtime_error_message(const wasmtime_error_t *, wasm_byte_vec_t *me
 extern void wasmtime_error_delete(wasmtime_error_t *);
 extern void wasm_byte_vec_delete(wasm_byte_vec_t *);
 
-// spinoci_call_i32 calls func with nargs i32 arguments and at most one
-// result: an i32 written to *result, *result_kind says what it was.
-static wasmtime_error_t *spinoci_call_i32(wasmtime_context_t *store, const wasmtime_func_t *func,
-                                          const int32_t *args, size_t nargs, int32_t *result,
-                                          uint8_t *result_kind, size_t nresults, wasm_trap_t **trap) {
-  wasmtime_val_t vals[8];
-  // wasmtime reads the results' kinds before writing them.
-  wasmtime_val_t res[1] = {{.kind = WASMTIME_I32}};
-  for (size_t i = 0; i < nargs; i++) {
-    vals[i].kind = WASMTIME_I32;
-    vals[i].of.i64 = 0;
-    vals[i].of.i32 = args[i];
+// spinoci_export copies the export name of instance into out (a
+// wasmtime_func_t or wasmtime_memory_t, 16 bytes) if it has that kind.
+static bool spinoci_export(wasmtime_context_t *store, const wasmtime_instance_t *instance, _GoString_ name,
+                           uint8_t kind, void *out) {
+  wasmtime_extern_t item;
+  if (!wasmtime_instance_export_get(store, instance, _GoStringPtr(name), _GoStringLen(name), &item)) {
+    return false;
   }
-  wasmtime_error_t *err = wasmtime_func_call(store, func, vals, nargs, res, nresults, trap);
-  if (err == NULL && *trap == NULL && nresults == 1) {
-    *result_kind = res[0].kind;
-    if (res[0].kind == WASMTIME_I32) {
-      *result = res[0].of.i32;
+  if (item.kind != kind) {
+    wasmtime_extern_delete(&item);
+    return false;
+  }
+  if (kind == WASMTIME_EXTERN_FUNC) {
+    *(wasmtime_func_t *)out = item.of.func;
+  } else {
+    *(wasmtime_memory_t *)out = item.of.memory;
+  }
+  return true;
+}
+
+static void spinoci_memory(const wasmtime_context_t *store, const wasmtime_memory_t *memory, uint8_t **data,
+                           size_t *size) {
+  *data = wasmtime_memory_data(store, memory);
+  *size = wasmtime_memory_data_size(store, memory);
+}
+
+// spinoci_call_each calls func once per row of nargs i32 arguments, in
+// order, and stops at the first failure. With nresults 1 it stores each
+// row's i32 result in results; a result of another kind stops it too,
+// with its kind in *bad_kind. It returns how many rows succeeded.
+static size_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args,
+                                size_t nargs, size_t rows, int32_t *results, size_t nresults,
+                                wasmtime_error_t **err, wasm_trap_t **trap, uint8_t *bad_kind) {
+  wasmtime_val_t vals[8];
+  for (size_t row = 0; row < rows; row++) {
+    for (size_t i = 0; i < nargs; i++) {
+      vals[i].kind = WASMTIME_I32;
+      vals[i].of.i64 = 0;
+      vals[i].of.i32 = args[row * nargs + i];
+    }
+    // wasmtime reads the results' kinds before writing them.
+    wasmtime_val_t res = {.kind = WASMTIME_I32};
+    *err = wasmtime_func_call(store, func, vals, nargs, &res, nresults, trap);
+    if (*err != NULL || *trap != NULL) {
+      return row;
+    }
+    if (nresults == 1) {
+      if (res.kind != WASMTIME_I32) {
+        *bad_kind = res.kind;
+        return row;
+      }
+      results[row] = res.of.i32;
     }
   }
-  return err;
+  return rows;
 }
 */
 import "C"
@@ -77,64 +146,136 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// wasmtime-go's Func is exactly a wasmtime_func_t (its only field): the
-// build fails here if that ever changes.
-const _ = unsafe.Sizeof(wasmtime.Func{}) - unsafe.Sizeof(C.wasmtime_func_t{}) +
-	(unsafe.Sizeof(C.wasmtime_func_t{}) - unsafe.Sizeof(wasmtime.Func{}))
+// wasmtime-go's Instance, Func and Memory are exactly a wasmtime_instance_t,
+// wasmtime_func_t and wasmtime_memory_t (their only field): the build fails
+// here if that ever changes.
+const (
+	_ = unsafe.Sizeof(wasmtime.Instance{}) - unsafe.Sizeof(C.wasmtime_instance_t{}) +
+		(unsafe.Sizeof(C.wasmtime_instance_t{}) - unsafe.Sizeof(wasmtime.Instance{}))
+	_ = unsafe.Sizeof(wasmtime.Func{}) - unsafe.Sizeof(C.wasmtime_func_t{}) +
+		(unsafe.Sizeof(C.wasmtime_func_t{}) - unsafe.Sizeof(wasmtime.Func{}))
+	_ = unsafe.Sizeof(wasmtime.Memory{}) - unsafe.Sizeof(C.wasmtime_memory_t{}) +
+		(unsafe.Sizeof(C.wasmtime_memory_t{}) - unsafe.Sizeof(wasmtime.Memory{}))
+)
 
-// maxCallArgs bounds callI32's arguments (the C side's array).
+// These helpers do what wasmtime-go's Instance.GetFunc, Memory.UnsafeData
+// and Func.Call do, with the same checks (wasmtime_func_call checks the
+// arguments against the function's type), minus the Go-side cost that
+// dominated a Spin request: Func.Call rebuilds the function's type through
+// several cgo calls and finalizers on every call (~4 µs), each export
+// lookup makes a finalized Extern, each memory access two cgo calls. A
+// request makes a realloc or free call per string.
+
+// storeCtx is the wasmtime_context_t of a Store or Caller; it stays
+// valid as long as the Store (for a Caller: during the host call).
+type storeCtx = *C.wasmtime_context_t
+
+func storeContext(store wasmtime.Storelike) storeCtx {
+	return (*C.wasmtime_context_t)(unsafe.Pointer(store.Context()))
+}
+
+// lookupFunc returns inst's exported function name, or nil.
+func lookupFunc(store wasmtime.Storelike, inst *wasmtime.Instance, name string) *wasmtime.Func {
+	f := new(wasmtime.Func)
+	ok := C.spinoci_export(storeContext(store), (*C.wasmtime_instance_t)(unsafe.Pointer(inst)), name,
+		C.WASMTIME_EXTERN_FUNC, unsafe.Pointer(f))
+	runtime.KeepAlive(store)
+	if !ok {
+		return nil
+	}
+	return f
+}
+
+// lookupMemory returns inst's exported memory name, or nil.
+func lookupMemory(store wasmtime.Storelike, inst *wasmtime.Instance, name string) *wasmtime.Memory {
+	m := new(wasmtime.Memory)
+	ok := C.spinoci_export(storeContext(store), (*C.wasmtime_instance_t)(unsafe.Pointer(inst)), name,
+		C.WASMTIME_EXTERN_MEMORY, unsafe.Pointer(m))
+	runtime.KeepAlive(store)
+	if !ok {
+		return nil
+	}
+	return m
+}
+
+// memoryData returns m's bytes; the slice is only valid until the next
+// call into the guest (which may grow the memory) and while the Store
+// lives.
+func memoryData(ctx storeCtx, m *wasmtime.Memory) []byte {
+	var data *C.uint8_t
+	var size C.size_t
+	C.spinoci_memory(ctx, (*C.wasmtime_memory_t)(unsafe.Pointer(m)), &data, &size)
+	if size == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(data)), int(size))
+}
+
+// maxCallArgs bounds callEach's arguments per call (the C side's array).
 const maxCallArgs = 8
 
-// callI32 calls f with i32 arguments and returns its i32 result (0 when
-// nresults is 0). It does what (*wasmtime.Func).Call does, type checks
-// included (wasmtime_func_call checks the arguments against the function
-// type), minus the Go-side cost: Func.Call builds the function's type
-// through several cgo calls and finalizers on every call, ~4 µs, and a
-// request makes a realloc/free call per string. A Go panic inside a host
-// import called from here comes back as a trap error instead of being
-// re-raised, so calls into code that may run host imports (the handler
-// itself) keep using Func.Call.
-func callI32(store wasmtime.Storelike, f *wasmtime.Func, nresults int, args ...int32) (int32, error) {
-	if len(args) > maxCallArgs || nresults > 1 {
-		return 0, fmt.Errorf("callI32: %d arguments, %d results: unsupported", len(args), nresults)
+// callEach calls f once per row of nargs i32 arguments in args, in order,
+// stopping at the first failure. With results non-nil, f must return one
+// i32, stored per row.
+func callEach(ctx storeCtx, f *wasmtime.Func, nargs int, args []int32, results []int32) error {
+	if nargs <= 0 || nargs > maxCallArgs || len(args)%nargs != 0 {
+		return fmt.Errorf("callEach: %d arguments per call: unsupported", nargs)
 	}
-	var argv [maxCallArgs]C.int32_t
-	for i, a := range args {
-		argv[i] = C.int32_t(a)
+	rows := len(args) / nargs
+	if rows == 0 {
+		return nil
 	}
-	var result C.int32_t
-	var kind C.uint8_t
+	var resPtr *C.int32_t
+	nresults := 0
+	if results != nil {
+		if len(results) < rows {
+			return fmt.Errorf("callEach: %d results for %d calls", len(results), rows)
+		}
+		resPtr, nresults = (*C.int32_t)(unsafe.Pointer(&results[0])), 1
+	}
+	var cerr *C.wasmtime_error_t
 	var trap *C.wasm_trap_t
-	ctx := (*C.wasmtime_context_t)(unsafe.Pointer(store.Context()))
-	err := C.spinoci_call_i32(ctx, (*C.wasmtime_func_t)(unsafe.Pointer(f)), &argv[0], C.size_t(len(args)),
-		&result, &kind, C.size_t(nresults), &trap)
-	runtime.KeepAlive(store)
+	var badKind C.uint8_t
+	done := C.spinoci_call_each(ctx, (*C.wasmtime_func_t)(unsafe.Pointer(f)),
+		(*C.int32_t)(unsafe.Pointer(&args[0])), C.size_t(nargs), C.size_t(rows), resPtr, C.size_t(nresults),
+		&cerr, &trap, &badKind)
 	runtime.KeepAlive(f)
-	if trap != nil {
-		var msg C.wasm_byte_vec_t
-		C.wasm_trap_message(trap, &msg)
-		text := C.GoStringN(msg.data, C.int(msg.size))
-		C.wasm_byte_vec_delete(&msg)
-		C.wasm_trap_delete(trap)
-		if err != nil {
-			C.wasmtime_error_delete(err)
+	runtime.KeepAlive(args)
+	runtime.KeepAlive(results)
+	switch {
+	case trap != nil:
+		if cerr != nil {
+			C.wasmtime_error_delete(cerr)
 		}
-		// The C API's trap messages end with a NUL.
-		if n := len(text); n > 0 && text[n-1] == 0 {
-			text = text[:n-1]
-		}
-		return 0, errors.New(text)
+		return trapError(trap)
+	case cerr != nil:
+		return wasmtimeError(cerr)
+	case int(done) < rows:
+		return fmt.Errorf("result is not an i32 (wasmtime value kind %d)", badKind)
 	}
-	if err != nil {
-		var msg C.wasm_byte_vec_t
-		C.wasmtime_error_message(err, &msg)
-		text := C.GoStringN(msg.data, C.int(msg.size))
-		C.wasm_byte_vec_delete(&msg)
-		C.wasmtime_error_delete(err)
-		return 0, errors.New(text)
+	return nil
+}
+
+// trapError turns a trap into an error with its message and deletes it.
+func trapError(trap *C.wasm_trap_t) error {
+	var msg C.wasm_byte_vec_t
+	C.wasm_trap_message(trap, &msg)
+	text := C.GoStringN(msg.data, C.int(msg.size))
+	C.wasm_byte_vec_delete(&msg)
+	C.wasm_trap_delete(trap)
+	// The C API's trap messages end with a NUL.
+	if n := len(text); n > 0 && text[n-1] == 0 {
+		text = text[:n-1]
 	}
-	if nresults == 1 && kind != C.WASMTIME_I32 {
-		return 0, fmt.Errorf("result is not an i32 (wasmtime value kind %d)", kind)
-	}
-	return int32(result), nil
+	return errors.New(text)
+}
+
+// wasmtimeError turns a wasmtime error into an error and deletes it.
+func wasmtimeError(err *C.wasmtime_error_t) error {
+	var msg C.wasm_byte_vec_t
+	C.wasmtime_error_message(err, &msg)
+	text := C.GoStringN(msg.data, C.int(msg.size))
+	C.wasm_byte_vec_delete(&msg)
+	C.wasmtime_error_delete(err)
+	return errors.New(text)
 }
