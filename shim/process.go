@@ -84,6 +84,17 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 	if err != nil {
 		return nil, fmt.Errorf("finding shim executable: %w", err)
 	}
+	nsEnv, err := l.ns.env()
+	if err != nil {
+		return nil, err
+	}
+	cgroupDir, err := l.cgroup.dir()
+	if err != nil {
+		return nil, err
+	}
+	if cgroupDir != nil {
+		defer cgroupDir.Close()
+	}
 	controlR, controlW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("creating control pipe: %w", err)
@@ -93,22 +104,6 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 		controlR.Close()
 		controlW.Close()
 		return nil, fmt.Errorf("creating status pipe: %w", err)
-	}
-	nsEnv, err := l.ns.env()
-	if err != nil {
-		controlR.Close()
-		controlW.Close()
-		statusR.Close()
-		statusW.Close()
-		return nil, err
-	}
-	cgroupDir, err := l.cgroup.dir()
-	if err != nil {
-		controlR.Close()
-		controlW.Close()
-		statusR.Close()
-		statusW.Close()
-		return nil, err
 	}
 	cmd := exec.Command(self, l.args()...)
 	cmd.Dir = l.dir
@@ -126,9 +121,6 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 	exits, err := reaper.Default.Start(cmd)
 	controlR.Close()
 	statusW.Close()
-	if cgroupDir != nil {
-		cgroupDir.Close()
-	}
 	if err != nil {
 		controlW.Close()
 		statusR.Close()
