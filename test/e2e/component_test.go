@@ -65,7 +65,7 @@ func TestComponents(t *testing.T) {
 //	/throw /loop                 config greeting = "Hello, {{ who }}!", upstream = "{{ upstream }}")
 //	/sdk2/...                 → js-sdk2  (key_value_stores ["default"], config greeting as js-spin)
 //
-// The allowed outbound host is filled in by setupComponents (it changes the
+// The allowed outbound host is filled in by pushComponentsApp (it changes the
 // lock, not the wasm: the compile cache is unaffected).
 func componentsApp(t *testing.T, paths harness.Paths) *lock.LockedApp {
 	t.Helper()
