@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
+
+// repoComponentPackage is js-hello as a bare Wasm package.
+const repoComponentPackage = "e2e/component-package:v1"
 
 // TestComponentsCRI runs the components app in a pod through containerd's
 // CRI plugin, driven by crictl as kubelet would (latest containerd only:
@@ -35,13 +39,25 @@ func TestComponentsCRI(t *testing.T) {
 		t.Fatalf("push sandbox image: %v", err)
 	}
 	pushComponentsApp(ctx, t, f.reg.Host, app, "127.0.0.1:1")
-	for _, repo := range []string{criRepoSandbox, repoComponents} {
+	// js-hello alone as a bare Wasm package (one application/wasm layer):
+	// served on "/...".
+	jsHello, err := paths.ReadApp(appJSHello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkg := harness.Blob{MediaType: artifact.MediaTypeWasm, Data: jsHello}
+	if _, err := harness.PushManifest(ctx, f.reg.Host, repoComponentPackage,
+		harness.Blob{MediaType: artifact.MediaTypeWasmConfig, Data: []byte(`{"architecture":"wasm","os":"wasip2","layerDigests":["` + pkg.Desc().Digest.String() + `"]}`)},
+		[]harness.Blob{pkg}); err != nil {
+		t.Fatalf("push %s: %v", repoComponentPackage, err)
+	}
+	for _, repo := range []string{criRepoSandbox, repoComponents, repoComponentPackage} {
 		f.d.Pull(f.ref(repo))
 	}
 	cri := f.d.Crictl()
 	if err := waitFor(30*time.Second, func() bool {
 		out, _ := cri.Quiet("images", "-q")
-		return strings.Count(out, "sha256:") >= 2
+		return strings.Count(out, "sha256:") >= 3
 	}); err != nil {
 		out, _ := cri.Run("images")
 		t.Fatalf("CRI does not list the pulled images: %s", out)
@@ -75,7 +91,23 @@ func TestComponentsCRI(t *testing.T) {
 		out, _ := cri.Run("logs", id)
 		t.Errorf("crictl logs does not name the trapping function:\n%s", out)
 	}
-	cri.Must("stop", id)
-	cri.Must("rm", id)
-	removePod(t, f, p, id)
+
+	// A second container in the pod: the bare Wasm package.
+	pkgAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	pkgID := startContainer(t, f, p, harness.ContainerConfig{
+		Name: "package", Image: f.ref(repoComponentPackage), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": pkgAddr},
+	})
+	if _, err := harness.WaitHTTP(context.Background(), "http://"+pkgAddr+"/", 60*time.Second); err != nil {
+		out, _ := cri.Run("logs", pkgID)
+		t.Fatalf("%v\nlogs:\n%s", err, out)
+	}
+	check(t, pkgAddr,
+		exchange{path: "/", status: 200, want: "hello universe"},
+		exchange{path: "/hello/package", status: 200, want: `"Hello, package!"`},
+	)
+	for _, c := range []string{id, pkgID} {
+		cri.Must("stop", c)
+		cri.Must("rm", c)
+	}
+	removePod(t, f, p, id, pkgID)
 }
