@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/containerd/log"
 )
 
 // instanceState is the per-request state that host imports reach through
@@ -91,13 +93,21 @@ func (c *hostCall) putBytes(b []byte) (uint32, error) {
 }
 
 // wrapHost adapts fn to wasmtime's callback shape. Host imports are only
-// reachable from requests, whose Stores carry an *instanceState.
+// reachable from requests, whose Stores carry an *instanceState. A panic
+// in fn traps the guest (→ 500) with the panic logged: the Spin executor
+// calls the guest directly (callI32), which would not re-raise it.
 func wrapHost(module, name string, fn hostFunc) func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-	return func(caller *wasmtime.Caller, vals []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+	return func(caller *wasmtime.Caller, vals []wasmtime.Val) (_ []wasmtime.Val, trap *wasmtime.Trap) {
 		state, ok := caller.Data().(*instanceState)
 		if !ok {
 			return nil, wasmtime.NewTrap(fmt.Sprintf("%s.%s: no request state", module, name))
 		}
+		defer func() {
+			if p := recover(); p != nil {
+				log.G(state.ctx).WithField("stack", string(debug.Stack())).Errorf("%s.%s panicked: %v", module, name, p)
+				trap = wasmtime.NewTrap(fmt.Sprintf("%s.%s: panic: %v", module, name, p))
+			}
+		}()
 		args := make([]int32, len(vals))
 		for i, v := range vals {
 			args[i] = v.I32()

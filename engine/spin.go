@@ -116,16 +116,11 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 		return nil, err
 	}
 	uriPtr, hdrPtr, paramsPtr, bodyPtr := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
-	// The handler may run host imports: Func.Call re-raises their panics.
-	v, err := handle.Call(store, method, int32(uriPtr), int32(len(uri)),
+	ret, err := callI32(g.ctx, handle, method, int32(uriPtr), int32(len(uri)),
 		int32(hdrPtr), int32(len(headers)), int32(paramsPtr), int32(0),
 		int32(1), int32(bodyPtr), int32(len(req.body)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", exportHandle, err)
-	}
-	ret, ok := v.(int32)
-	if !ok {
-		return nil, fmt.Errorf("%s returned %T", exportHandle, v)
 	}
 	return readResponse(g, uint32(ret))
 }

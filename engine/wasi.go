@@ -53,11 +53,13 @@ func (c *component) newStore(ctx context.Context, argv []string, env [][2]string
 	if env == nil {
 		env = c.env
 	}
-	keys, vals := make([]string, len(env)), make([]string, len(env))
-	for i, kv := range env {
-		keys[i], vals[i] = kv[0], kv[1]
+	if len(env) > 0 { // a new WasiConfig's environment is empty
+		keys, vals := make([]string, len(env)), make([]string, len(env))
+		for i, kv := range env {
+			keys[i], vals[i] = kv[0], kv[1]
+		}
+		wasi.SetEnv(keys, vals)
 	}
-	wasi.SetEnv(keys, vals)
 	if argv != nil {
 		wasi.SetArgv(argv)
 	}

@@ -111,7 +111,7 @@ static void spinoci_memory(const wasmtime_context_t *store, const wasmtime_memor
 static size_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args,
                                 size_t nargs, size_t rows, int32_t *results, size_t nresults,
                                 wasmtime_error_t **err, wasm_trap_t **trap, uint8_t *bad_kind) {
-  wasmtime_val_t vals[8];
+  wasmtime_val_t vals[16];
   for (size_t row = 0; row < rows; row++) {
     for (size_t i = 0; i < nargs; i++) {
       vals[i].kind = WASMTIME_I32;
@@ -164,7 +164,9 @@ const (
 // dominated a Spin request: Func.Call rebuilds the function's type through
 // several cgo calls and finalizers on every call (~4 µs), each export
 // lookup makes a finalized Extern, each memory access two cgo calls. A
-// request makes a realloc or free call per string.
+// request makes a realloc or free call per string. Unlike Func.Call they
+// do not re-raise a Go panic of a host import called meanwhile (wasmtime-go
+// keeps it in the Store); wrapHost turns those into traps itself.
 
 // storeCtx is the wasmtime_context_t of a Store or Caller; it stays
 // valid as long as the Store (for a Caller: during the host call).
@@ -212,7 +214,7 @@ func memoryData(ctx storeCtx, m *wasmtime.Memory) []byte {
 }
 
 // maxCallArgs bounds callEach's arguments per call (the C side's array).
-const maxCallArgs = 8
+const maxCallArgs = 16
 
 // callEach calls f once per row of nargs i32 arguments in args, in order,
 // stopping at the first failure. With results non-nil, f must return one
@@ -254,6 +256,15 @@ func callEach(ctx storeCtx, f *wasmtime.Func, nargs int, args []int32, results [
 		return fmt.Errorf("result is not an i32 (wasmtime value kind %d)", badKind)
 	}
 	return nil
+}
+
+// callI32 calls f, which returns one i32, with args.
+func callI32(ctx storeCtx, f *wasmtime.Func, args ...int32) (int32, error) {
+	var result [1]int32
+	if err := callEach(ctx, f, len(args), args, result[:]); err != nil {
+		return 0, err
+	}
+	return result[0], nil
 }
 
 // trapError turns a trap into an error with its message and deletes it.
