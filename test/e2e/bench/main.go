@@ -159,7 +159,7 @@ func bench(t harness.T, o options) {
 	wrks = append(wrks, wrkNative(t, native, o.duration))
 
 	md := report(t, d, o, starts, wrks)
-	if err := os.WriteFile(o.out, []byte(md), 0o644); err != nil {
+	if err := harness.WriteMarkdownSections(o.out, md); err != nil {
 		t.Fatalf("%v", err)
 	}
 	t.Logf("\n== wrote %s\n\n%s", o.out, md)

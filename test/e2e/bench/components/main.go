@@ -92,7 +92,7 @@ func bench(t harness.T, out string, runs int) {
 		results = append(results, r)
 	}
 	section := render(results, runs)
-	if err := writeSection(out, section); err != nil {
+	if err := harness.WriteMarkdownSections(out, section); err != nil {
 		t.Fatalf("%v", err)
 	}
 	t.Logf("\n== wrote the Components section of %s\n\n%s", out, section)
@@ -171,33 +171,3 @@ func render(results []result, runs int) string {
 	return b.String()
 }
 
-// writeSection replaces the "## Components" section of the file at path (up
-// to the next "## " heading) with section, or appends it.
-func writeSection(path, section string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(old)
-	start := strings.Index(text, "\n## Components\n")
-	var updated string
-	if start < 0 {
-		updated = strings.TrimRight(text, "\n")
-		if updated != "" {
-			updated += "\n\n"
-		}
-		updated += section
-	} else {
-		rest := text[start+1:]
-		end := len(rest)
-		if i := strings.Index(rest[1:], "\n## "); i >= 0 {
-			end = i + 2
-		}
-		updated = text[:start+1] + section + rest[end:]
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(updated), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
