@@ -170,4 +170,3 @@ func render(results []result, runs int) string {
 	}
 	return b.String()
 }
-
