@@ -16,10 +16,12 @@ type guest struct {
 	mem     *wasmtime.Memory
 	realloc *wasmtime.Func
 	free    *wasmtime.Func
+	typed   bool // the module's exports have the Spin signatures (checkedSignatures)
 }
 
-func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance) (*guest, error) {
+func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bool) (*guest, error) {
 	g := &guest{
+		typed:   typed,
 		store:   store,
 		ctx:     storeContext(store),
 		mem:     lookupMemory(store, inst, exportMemory),
@@ -34,8 +36,8 @@ func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance) (*guest, error)
 
 // callerGuest is the guest calling a host import: its memory and allocator,
 // for reading arguments and returning strings and lists (spin-abi.md §6.1).
-func callerGuest(c *wasmtime.Caller) (*guest, error) {
-	g := &guest{store: c, ctx: storeContext(c)}
+func callerGuest(c *wasmtime.Caller, typed bool) (*guest, error) {
+	g := &guest{store: c, ctx: storeContext(c), typed: typed}
 	if ext := c.GetExport(exportMemory); ext != nil {
 		g.mem = ext.Memory()
 	}
@@ -133,7 +135,7 @@ func (g *guest) putArgs(args []guestArg) ([]uint32, error) {
 		reqs = append(reqs, 0, 0, int32(a.align), int32(a.size()))
 	}
 	ptrs := make([]int32, len(reqs)/4)
-	if err := callEach(g.ctx, g.realloc, 4, reqs, ptrs); err != nil {
+	if err := callEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
 		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
 	}
 	mem := g.memory()
@@ -233,7 +235,7 @@ func readPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
 // deallocAll calls canonical_abi_free(ptr, size, align) for each triple
 // in frees, in order.
 func (g *guest) deallocAll(frees []int32) error {
-	if err := callEach(g.ctx, g.free, 3, frees, nil); err != nil {
+	if err := callEach(g.ctx, g.free, g.typed, 3, frees, nil); err != nil {
 		return fmt.Errorf("canonical_abi_free: %w", err)
 	}
 	return nil

@@ -59,6 +59,8 @@ type component struct {
 	exec     executor
 	host     *host
 
+	spinTyped bool // Spin executor: see checkedSignatures
+
 	config       map[string]string // spin-config values, resolved
 	kvStores     []string          // key-value stores it may open
 	allowedHosts *allowedHosts     // outbound HTTP destinations
@@ -172,6 +174,7 @@ func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTT
 			return nil, err
 		}
 		c.exec = spinExecutor{}
+		c.spinTyped = checkedSignatures(m)
 	}
 	for k, v := range lc.Env {
 		c.env = append(c.env, [2]string{k, v})

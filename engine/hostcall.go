@@ -32,7 +32,7 @@ type hostCall struct {
 // guest returns the calling instance's memory and allocator.
 func (c *hostCall) guest() (*guest, error) {
 	if c.g == nil {
-		g, err := callerGuest(c.caller)
+		g, err := callerGuest(c.caller, c.state.comp.spinTyped)
 		if err != nil {
 			return nil, err
 		}

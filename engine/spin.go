@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
 // spinMethod maps an HTTP method to the wit-bindgen 0.2 method enum
@@ -28,6 +30,55 @@ func spinMethod(m string) (int32, bool) {
 		return 6, true
 	}
 	return 0, false
+}
+
+// spinSignature is the wasm type of a Spin export the host calls
+// (spin-abi.md §2): its numbers of i32 params and i32 results.
+func spinSignature(name string) (params, results int, ok bool) {
+	switch name {
+	case exportRealloc:
+		return 4, 1, true
+	case exportFree:
+		return 3, 0, true
+	case exportHandle:
+		return 10, 1, true
+	}
+	return 0, 0, false
+}
+
+// spinSignatureCount is how many exports spinSignature knows.
+const spinSignatureCount = 3
+
+// checkedSignatures reports whether m's Spin exports have exactly the
+// types the host calls them with, so that calls may skip wasmtime's type
+// check (callEach). Otherwise every call is checked and a mismatch fails
+// the request, as before.
+func checkedSignatures(m *wasmtime.Module) bool {
+	found := 0
+	for _, e := range m.Exports() {
+		params, results, ok := spinSignature(e.Name())
+		if !ok {
+			continue
+		}
+		ft := e.Type().FuncType()
+		if ft == nil || !allI32(ft.Params(), params) || !allI32(ft.Results(), results) {
+			return false
+		}
+		found++
+	}
+	return found == spinSignatureCount
+}
+
+func allI32(types []*wasmtime.ValType, n int) bool {
+	if len(types) != n {
+		return false
+	}
+	for _, t := range types {
+		if t.Kind() != wasmtime.KindI32 {
+			return false
+		}
+	}
+	return true
 }
 
 // retAreaSize is the size of handle-http-request's return area.
@@ -99,7 +150,7 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 			return nil, fmt.Errorf("%s: %w", exportInit, err)
 		}
 	}
-	g, err := newGuest(store, inst)
+	g, err := newGuest(store, inst, c.spinTyped)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +167,7 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 		return nil, err
 	}
 	uriPtr, hdrPtr, paramsPtr, bodyPtr := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
-	ret, err := callI32(g.ctx, handle, method, int32(uriPtr), int32(len(uri)),
+	ret, err := callI32(g.ctx, handle, c.spinTyped, method, int32(uriPtr), int32(len(uri)),
 		int32(hdrPtr), int32(len(headers)), int32(paramsPtr), int32(0),
 		int32(1), int32(bodyPtr), int32(len(req.body)))
 	if err != nil {
