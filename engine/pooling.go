@@ -18,6 +18,8 @@ extern void wasmtime_pooling_allocation_config_total_tables_set(wasmtime_pooling
 extern void wasmtime_pooling_allocation_config_max_memory_size_set(wasmtime_pooling_allocation_config_t *, size_t);
 extern void wasmtime_pooling_allocation_config_table_elements_set(wasmtime_pooling_allocation_config_t *, size_t);
 extern void wasmtime_pooling_allocation_config_max_core_instance_size_set(wasmtime_pooling_allocation_config_t *, size_t);
+extern void wasmtime_pooling_allocation_config_max_memories_per_module_set(wasmtime_pooling_allocation_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_max_tables_per_module_set(wasmtime_pooling_allocation_config_t *, uint32_t);
 extern void wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(wasmtime_pooling_allocation_config_t *, size_t);
 extern void wasmtime_pooling_allocation_config_table_keep_resident_set(wasmtime_pooling_allocation_config_t *, size_t);
 */
@@ -38,8 +40,8 @@ const _ = unsafe.Sizeof(wasmtime.Config{}) - unsafe.Sizeof(uintptr(0)) +
 // The pooling allocator keeps a fixed set of instance slots (memory, table,
 // instance) reserved and reuses them, so a request's Store costs no mmap and
 // munmap of a 4 GiB memory reservation (with its page-table and TLB work,
-// serialised across threads). Its limits are set so that every module the
-// on-demand allocator runs still runs:
+// serialised across threads). Its limits are set well above what Spin
+// modules use, so that modules the on-demand allocator runs still run:
 const (
 	// poolSlots is how many instances can exist at once (wasmtime's
 	// default); host.slots queues requests beyond it instead of failing.
@@ -50,8 +52,13 @@ const (
 	// function (~6,000 for a small program).
 	poolTableElements = 1 << 20
 	// poolMaxInstanceSize bounds the VM context, which grows with the
-	// number of functions (wasmtime's default is 1 MiB).
+	// number of functions (wasmtime's default is 1 MiB); it is a limit, not
+	// a reservation.
 	poolMaxInstanceSize = 64 << 20
+	// poolPerModule bounds a module's memories and tables (wasmtime's
+	// default is 1; multi-memory and reference types allow more). Like the
+	// instance size, it reserves nothing.
+	poolPerModule = 8
 	// poolKeepResident is how much of a freed memory or table is reset in
 	// place rather than released with madvise, whose TLB shootdowns cost
 	// more than zeroing a few pages in a multi-threaded process (hello
@@ -73,6 +80,8 @@ func usePooling(cfg *wasmtime.Config) {
 	C.wasmtime_pooling_allocation_config_max_memory_size_set(p, poolMaxMemory)
 	C.wasmtime_pooling_allocation_config_table_elements_set(p, poolTableElements)
 	C.wasmtime_pooling_allocation_config_max_core_instance_size_set(p, poolMaxInstanceSize)
+	C.wasmtime_pooling_allocation_config_max_memories_per_module_set(p, poolPerModule)
+	C.wasmtime_pooling_allocation_config_max_tables_per_module_set(p, poolPerModule)
 	C.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(p, poolKeepResident)
 	C.wasmtime_pooling_allocation_config_table_keep_resident_set(p, poolKeepResident)
 	C.wasmtime_pooling_allocation_strategy_set(ptr, p)

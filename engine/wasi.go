@@ -26,9 +26,15 @@ func (h *host) acquireSlot(ctx context.Context) (func(), error) {
 	if h.slots == nil {
 		return func() {}, nil
 	}
+	release := func() { <-h.slots }
+	select {
+	case h.slots <- struct{}{}: // a free slot, even if ctx has ended
+		return release, nil
+	default:
+	}
 	select {
 	case h.slots <- struct{}{}:
-		return func() { <-h.slots }, nil
+		return release, nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("waiting for a free instance slot: %w", ctx.Err())
 	}
