@@ -27,13 +27,17 @@ func HTTPClient() *http.Client {
 
 // Do sends a request with an optional body and reads the whole response.
 func Do(ctx context.Context, method, url, body string) (Response, error) {
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	return DoWith(ctx, method, url, body, nil)
+}
+
+// DoWith is Do with request headers.
+func DoWith(ctx context.Context, method, url, body string, header http.Header) (Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
 	if err != nil {
 		return Response{}, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	resp, err := HTTPClient().Do(req)
 	if err != nil {

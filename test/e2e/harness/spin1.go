@@ -1,13 +1,9 @@
 package harness
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"strings"
 
 	"github.com/spinoci/spinoci/lock"
 )
@@ -119,25 +115,4 @@ func (p Paths) ConformanceApp(opts ConformanceOptions) (*lock.LockedApp, error) 
 		})
 	}
 	return app, nil
-}
-
-// DoWith is Do with request headers.
-func DoWith(ctx context.Context, method, url, body string, header http.Header) (Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, strings.NewReader(body))
-	if err != nil {
-		return Response{}, err
-	}
-	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	resp, err := HTTPClient().Do(req)
-	if err != nil {
-		return Response{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return Response{}, fmt.Errorf("%s %s: reading body: %w", method, url, err)
-	}
-	return Response{Status: resp.StatusCode, Header: resp.Header, Body: string(b)}, nil
 }
