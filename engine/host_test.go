@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -41,7 +40,7 @@ func hostLock(t *testing.T, h hostApp) *lock.LockedApp {
 		files = append(files, map[string]any{"source": lock.FileURI(hostPath), "path": guest})
 	}
 	comp["files"] = files
-	data, err := json.Marshal(map[string]any{
+	return writeLock(t, map[string]any{
 		"spin_lock_version": 0,
 		"metadata":          map[string]any{"name": "host-test", "trigger": map[string]any{"base": "/", "type": "http"}},
 		"variables":         h.variables,
@@ -49,18 +48,6 @@ func hostLock(t *testing.T, h hostApp) *lock.LockedApp {
 			"trigger_config": map[string]any{"component": "host", "route": "/host/...", "executor": nil}}},
 		"components": []any{comp},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "spin.lock")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	app, err := lock.ReadFile(path)
-	if err != nil {
-		t.Fatalf("lock.ReadFile: %v\n%s", err, data)
-	}
-	return app
 }
 
 func loadHost(t *testing.T, h hostApp, cfg Config) *App {

@@ -141,21 +141,9 @@ func newLock(t *testing.T, metadata map[string]any, comps []testComponent, trigs
 			"trigger_config": map[string]any{"component": tr.component, "route": tr.route, "executor": tr.executor},
 		})
 	}
-	data, err := json.Marshal(map[string]any{
+	return writeLock(t, map[string]any{
 		"spin_lock_version": 0, "metadata": metadata, "triggers": jt, "components": jc,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "spin.lock")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	app, err := lock.ReadFile(path)
-	if err != nil {
-		t.Fatalf("lock.ReadFile: %v\n%s", err, data)
-	}
-	return app
 }
 
 // load loads app and closes it at the end of the test.
@@ -229,4 +217,23 @@ func logTo(buf io.Writer) context.Context {
 // withLog makes a request log to buf.
 func withLog(buf io.Writer) func(*http.Request) {
 	return func(r *http.Request) { *r = *r.WithContext(logTo(buf)) }
+}
+
+// writeLock writes lockJSON (marshalled) as a spin.lock in a temp dir and
+// reads it back through lock.ReadFile, as the shim's app process does.
+func writeLock(t *testing.T, lockJSON any) *lock.LockedApp {
+	t.Helper()
+	data, err := json.Marshal(lockJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "spin.lock")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	app, err := lock.ReadFile(path)
+	if err != nil {
+		t.Fatalf("lock.ReadFile: %v\n%s", err, data)
+	}
+	return app
 }

@@ -30,7 +30,7 @@ func jsSpinLock(t *testing.T, allowedOutbound []string) *lock.LockedApp {
 		},
 		"config": map[string]string{"greeting": "Hello, {{ who }}!", "upstream": "{{ upstream }}"},
 	}
-	data, err := json.Marshal(map[string]any{
+	return writeLock(t, map[string]any{
 		"spin_lock_version": 1,
 		"metadata":          map[string]any{"name": "js-spin", "trigger": map[string]any{"base": "/", "type": "http"}},
 		"variables":         map[string]any{"who": map[string]any{"default": "nobody"}, "upstream": map[string]any{"default": "http://127.0.0.1:1/"}},
@@ -38,18 +38,6 @@ func jsSpinLock(t *testing.T, allowedOutbound []string) *lock.LockedApp {
 			"trigger_config": map[string]any{"component": "js-spin", "route": "/..."}}},
 		"components": []any{comp},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "spin.lock")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	app, err := lock.ReadFile(path)
-	if err != nil {
-		t.Fatalf("lock.ReadFile: %v\n%s", err, data)
-	}
-	return app
 }
 
 // serveJSSpin loads js-spin and serves it on a loopback listener.
