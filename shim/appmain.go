@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/containerd/log"
+	units "github.com/docker/go-units"
 
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/lock"
@@ -24,7 +25,23 @@ import (
 const (
 	listenAddrEnv     = "SPIN_HTTP_LISTEN_ADDR"
 	defaultListenAddr = "0.0.0.0:80"
+	// maxRequestBodyEnv bounds request bodies (bytes, or with a unit such
+	// as 64MiB); larger ones get 413. Unset: engine.DefaultMaxRequestBodySize.
+	maxRequestBodyEnv = "SPINOCI_MAX_REQUEST_BODY_SIZE"
 )
+
+// maxRequestBodySize parses maxRequestBodyEnv's value; "" means the
+// engine's default (0).
+func maxRequestBodySize(value string) (int64, error) {
+	if value == "" {
+		return 0, nil
+	}
+	n, err := units.RAMInBytes(value)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive size such as 10485760 or 64MiB", maxRequestBodyEnv, value)
+	}
+	return n, nil
+}
 
 // RunApp is the app process: it loads the materialised app, reports
 // readiness to the shim, serves once told to start, and stops gracefully on
@@ -68,13 +85,18 @@ func RunApp(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("reading app lock: %w", err))
 	}
+	bodyLimit, err := maxRequestBodySize(os.Getenv(maxRequestBodyEnv))
+	if err != nil {
+		return fail(err)
+	}
 	eng, err := engine.Load(ctx, app, engine.Config{
-		Stdout:   os.Stdout,
-		Stderr:   os.Stderr,
-		CacheDir: *cacheDir,
-		TempDir:  filepath.Dir(*lockPath),
-		Env:      os.Environ(),
-		StateDir: *stateDir,
+		Stdout:             os.Stdout,
+		Stderr:             os.Stderr,
+		CacheDir:           *cacheDir,
+		TempDir:            filepath.Dir(*lockPath),
+		Env:                os.Environ(),
+		StateDir:           *stateDir,
+		MaxRequestBodySize: bodyLimit,
 	})
 	if err != nil {
 		return fail(err)
