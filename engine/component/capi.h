@@ -128,6 +128,36 @@ extern wasmtime_error_t *wasmtime_component_resource_any_to_host(
 extern wasmtime_error_t *wasmtime_component_resource_host_to_any(
     wasmtime_context_t *, const wasmtime_component_resource_host_t *, wasmtime_component_resource_any_t **ret);
 
+// Component types (wasmtime/component/types/*.h), for walking imports.
+typedef struct wasmtime_component_type_t wasmtime_component_type_t;
+typedef struct wasmtime_component_instance_type wasmtime_component_instance_type_t;
+typedef struct wasmtime_component_valtype_t {
+  uint8_t kind;
+  union { void *ptr; } of;
+} wasmtime_component_valtype_t;
+typedef struct wasmtime_component_item_t {
+  uint8_t kind; // WASMTIME_COMPONENT_ITEM_*: 1 instance, 3 func, 4 resource
+  union {
+    void *ptr;
+    wasmtime_component_instance_type_t *component_instance;
+    wasmtime_component_resource_type_t *resource;
+    wasmtime_component_valtype_t type;
+  } of;
+} wasmtime_component_item_t;
+extern wasmtime_component_type_t *wasmtime_component_type(const wasmtime_component_t *);
+extern void wasmtime_component_type_delete(wasmtime_component_type_t *);
+extern size_t wasmtime_component_type_import_count(const wasmtime_component_type_t *, const wasm_engine_t *);
+extern bool wasmtime_component_type_import_nth(const wasmtime_component_type_t *, const wasm_engine_t *, size_t nth,
+                                               const char **name, size_t *name_len, wasmtime_component_item_t *ret);
+extern size_t wasmtime_component_instance_type_export_count(const wasmtime_component_instance_type_t *,
+                                                            const wasm_engine_t *);
+extern bool wasmtime_component_instance_type_export_nth(const wasmtime_component_instance_type_t *,
+                                                        const wasm_engine_t *, size_t nth, const char **name,
+                                                        size_t *name_len, wasmtime_component_item_t *ret);
+extern void wasmtime_component_item_delete(wasmtime_component_item_t *);
+extern bool wasmtime_component_resource_type_equal(const wasmtime_component_resource_type_t *,
+                                                   const wasmtime_component_resource_type_t *);
+
 // Values (wasmtime/component/val.h).
 typedef uint8_t wasmtime_component_valkind_t;
 struct wasmtime_component_val;

@@ -48,7 +48,8 @@ func (e *Engine) Close() {
 
 // Component is a compiled component.
 type Component struct {
-	ptr *C.wasmtime_component_t
+	ptr    *C.wasmtime_component_t
+	engine *C.wasm_engine_t // what type queries need
 }
 
 // Compile compiles a component binary.
@@ -60,7 +61,7 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 	if err := C.wasmtime_component_new(e.ptr, (*C.uint8_t)(unsafe.Pointer(&wasm[0])), C.size_t(len(wasm)), &c); err != nil {
 		return nil, fmt.Errorf("compile component: %w", takeError(err))
 	}
-	return &Component{ptr: c}, nil
+	return &Component{ptr: c, engine: e.ptr}, nil
 }
 
 // DeserializeFile loads a component serialized by Component.Serialize with
@@ -73,7 +74,7 @@ func (e *Engine) DeserializeFile(path string) (*Component, error) {
 	if err := C.wasmtime_component_deserialize_file(e.ptr, cpath, &c); err != nil {
 		return nil, fmt.Errorf("deserialize component %s: %w", path, takeError(err))
 	}
-	return &Component{ptr: c}, nil
+	return &Component{ptr: c, engine: e.ptr}, nil
 }
 
 // Serialize returns the compiled form of c, for DeserializeFile.

@@ -25,11 +25,18 @@ type Destructor func(cx *Context, rep uint32) error
 // safe to modify concurrently with use; instantiation is safe concurrently.
 type Linker struct {
 	ptr *C.wasmtime_component_linker_t
+	// defined records the root's definitions (instance name → its
+	// functions and resources, with the resources' host type ids; nil for a
+	// function) and stubs those
+	// made by DefineMissing: Wasmtime's C API cannot be asked what a linker
+	// holds, and reopening an instance replaces it.
+	defined map[string]map[string]uint32
+	stubs   map[string]bool
 }
 
 // NewLinker creates an empty Linker for components of engine e.
 func (e *Engine) NewLinker() *Linker {
-	l := &Linker{ptr: C.wasmtime_component_linker_new(e.ptr)}
+	l := &Linker{ptr: C.wasmtime_component_linker_new(e.ptr), defined: map[string]map[string]uint32{}, stubs: map[string]bool{}}
 	C.wasmtime_component_linker_allow_shadowing(l.ptr, true)
 	return l
 }
@@ -47,11 +54,30 @@ func (l *Linker) Close() {
 // defining another instance of the same Linker.
 type LinkerInstance struct {
 	ptr *C.wasmtime_component_linker_instance_t
+	// linker and name say where definitions are recorded: name is "" for
+	// the root; linker is nil below the root's instances.
+	linker *Linker
+	name   string
 }
 
 // Root returns the linker's root instance.
 func (l *Linker) Root() *LinkerInstance {
-	return &LinkerInstance{ptr: C.wasmtime_component_linker_root(l.ptr)}
+	return &LinkerInstance{ptr: C.wasmtime_component_linker_root(l.ptr), linker: l}
+}
+
+// record notes the definition of item in li.
+func (li *LinkerInstance) record(item string, instance bool, ty uint32) {
+	switch {
+	case li.linker == nil:
+	case li.name == "" && instance:
+		li.linker.defined[item] = map[string]uint32{}
+		delete(li.linker.stubs, item)
+	case li.name == "":
+		li.linker.defined[item] = nil
+		delete(li.linker.stubs, item)
+	default:
+		li.linker.defined[li.name][item] = ty
+	}
 }
 
 // Instance defines (or reopens) the named nested instance.
@@ -62,7 +88,12 @@ func (li *LinkerInstance) Instance(name string) (*LinkerInstance, error) {
 	if err := C.wasmtime_component_linker_instance_add_instance(li.ptr, cname, C.size_t(len(name)), &out); err != nil {
 		return nil, fmt.Errorf("define instance %s: %w", name, takeError(err))
 	}
-	return &LinkerInstance{ptr: out}, nil
+	li.record(name, true, 0)
+	child := &LinkerInstance{ptr: out}
+	if li.linker != nil && li.name == "" {
+		child.linker, child.name = li.linker, name
+	}
+	return child, nil
 }
 
 // Close ends the definition of this instance.
@@ -88,6 +119,7 @@ func (li *LinkerInstance) AddFunc(name string, fn HostFunc) error {
 		// On error wasmtime has already run the finalizer, deleting h.
 		return fmt.Errorf("define function %s: %w", name, takeError(err))
 	}
+	li.record(name, false, 0)
 	return nil
 }
 
@@ -103,6 +135,7 @@ func (li *LinkerInstance) AddResource(name string, ty uint32, drop Destructor) e
 	if err := C.spinoci_add_resource(li.ptr, cname, C.size_t(len(name)), C.uint32_t(ty), C.uintptr_t(h)); err != nil {
 		return fmt.Errorf("define resource %s: %w", name, takeError(err))
 	}
+	li.record(name, false, ty)
 	return nil
 }
 
