@@ -184,11 +184,14 @@ func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Comp
 	}
 	a.components.components = append(a.components.components, comp)
 	export, ok := wasip2.IncomingHandlerExport(comp)
-	if !ok {
-		if comp.HasExport("fermyon:spin/inbound-http") {
-			return errors.New("unsupported component: exports fermyon:spin/inbound-http (a componentized Spin 1.x module), not wasi:http/incoming-handler@0.2.x")
-		}
-		return errors.New("component exports no wasi:http/incoming-handler@0.2.x interface")
+	inbound := !ok && comp.HasExport(wasip2.InboundHTTPExport, "handle-request")
+	if !ok && !inbound {
+		return fmt.Errorf("component exports neither wasi:http/incoming-handler@0.2.x nor %s", wasip2.InboundHTTPExport)
+	}
+	// Imports the host does not implement (Spin 3 interfaces, unversioned
+	// fermyon:spin ones, …) link as traps, so the component instantiates.
+	if err := a.components.linker.DefineMissing(comp, unsupportedImport); err != nil {
+		return fmt.Errorf("link the component's unsupported imports: %w", err)
 	}
 	env := make([][2]string, 0, len(lc.Env))
 	for k, v := range lc.Env {
@@ -216,10 +219,18 @@ func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Comp
 		Outbound:   componentOutbound{c},
 		HTTPClient: a.host.client,
 	})
-	c.exec = &componentExecutor{host: host, handler: &wasip2.Handler{
-		Engine: a.components.engine, Linker: a.components.linker, Component: comp, Export: export,
-	}}
+	handler := &wasip2.Handler{Engine: a.components.engine, Linker: a.components.linker, Component: comp, Export: export}
+	if inbound {
+		c.exec = &inboundExecutor{host: host, handler: handler}
+	} else {
+		c.exec = &componentExecutor{host: host, handler: handler}
+	}
 	return nil
+}
+
+// unsupportedImport is the trap of a component import the host lacks.
+func unsupportedImport(what string) error {
+	return fmt.Errorf("%s is not supported by %s", what, shimName)
 }
 
 // componentExecutor serves wasi:http/incoming-handler components; it

@@ -1,0 +1,115 @@
+package wasip2
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spinoci/spinoci/engine/component"
+)
+
+// InboundHTTPExport is the interface a componentized Spin 1.x HTTP module
+// exports (`spin registry push` wraps such modules in a component):
+// handle-request: func(req: request) -> response, with the records of
+// fermyon:spin/http-types.
+const InboundHTTPExport = "fermyon:spin/inbound-http"
+
+// InboundRequest is a fermyon:spin/http-types request.
+type InboundRequest struct {
+	// Method is the method enum case: get, post, put, delete, patch, head
+	// or options.
+	Method  string
+	URI     string
+	Headers [][2]string
+	Params  [][2]string
+	Body    []byte
+}
+
+// InboundResponse is a fermyon:spin/http-types response.
+type InboundResponse struct {
+	Status  int
+	Headers [][2]string
+	Body    []byte
+}
+
+// CallInbound calls hd.Component's fermyon:spin/inbound-http handle-request
+// with req in a fresh Store (hd.Export is not used).
+func (h *Host) CallInbound(ctx context.Context, hd *Handler, req InboundRequest) (*InboundResponse, error) {
+	st := h.NewState(ctx)
+	store := hd.Engine.NewStore(st)
+	defer func() {
+		store.Close()
+		st.closeAll()
+	}()
+	inst, err := hd.Linker.Instantiate(store, hd.Component)
+	if err != nil {
+		return nil, err
+	}
+	handle, err := inst.Func(InboundHTTPExport, "handle-request")
+	if err != nil {
+		return nil, fmt.Errorf("export %s: %w", InboundHTTPExport, err)
+	}
+	body := component.Option{}
+	if req.Body != nil {
+		body = component.Some(component.Bytes(req.Body))
+	}
+	arg := component.Record{
+		{Name: "method", Val: component.Enum(req.Method)},
+		{Name: "uri", Val: component.String(req.URI)},
+		{Name: "headers", Val: pairsVal(req.Headers)},
+		{Name: "params", Val: pairsVal(req.Params)},
+		{Name: "body", Val: body},
+	}
+	out, err := handle.Call(1, arg)
+	if err != nil {
+		return nil, fmt.Errorf("%s#handle-request: %w", InboundHTTPExport, err)
+	}
+	resp, err := inboundResponse(out[0])
+	if err != nil {
+		return nil, fmt.Errorf("%s#handle-request returned %w", InboundHTTPExport, err)
+	}
+	return resp, nil
+}
+
+func pairsVal(pairs [][2]string) component.List {
+	l := make(component.List, len(pairs))
+	for i, p := range pairs {
+		l[i] = component.Tuple{component.String(p[0]), component.String(p[1])}
+	}
+	return l
+}
+
+// inboundResponse reads a fermyon:spin/http-types response record.
+func inboundResponse(v component.Val) (*InboundResponse, error) {
+	rec, ok := v.(component.Record)
+	if !ok || len(rec) != 3 {
+		return nil, fmt.Errorf("%T, want a response record", v)
+	}
+	status, ok := rec[0].Val.(component.U16)
+	if !ok {
+		return nil, fmt.Errorf("a status of type %T, want u16", rec[0].Val)
+	}
+	resp := &InboundResponse{Status: int(status)}
+	if hdrs, ok := rec[1].Val.(component.Option); ok && hdrs.Val != nil {
+		list, _ := hdrs.Val.(component.List)
+		for _, e := range list {
+			t, ok := e.(component.Tuple)
+			if !ok || len(t) != 2 {
+				return nil, fmt.Errorf("a header of type %T, want tuple<string, string>", e)
+			}
+			name, ok1 := t[0].(component.String)
+			value, ok2 := t[1].(component.String)
+			if !ok1 || !ok2 {
+				return nil, fmt.Errorf("a header of types %T, %T, want strings", t[0], t[1])
+			}
+			resp.Headers = append(resp.Headers, [2]string{string(name), string(value)})
+		}
+	}
+	if b, ok := rec[2].Val.(component.Option); ok && b.Val != nil {
+		body, err := argBytes([]component.Val{b.Val}, 0)
+		if err != nil {
+			return nil, fmt.Errorf("a body that is not list<u8>: %w", err)
+		}
+		resp.Body = body
+	}
+	return resp, nil
+}
