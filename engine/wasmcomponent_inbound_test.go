@@ -65,3 +65,23 @@ func TestInboundHTTPComponent(t *testing.T) {
 		t.Errorf("PROPFIND = %d, want 405", w.Code)
 	}
 }
+
+// TestWasiHTTPComponentWithSpin3Import serves a wasi:http@0.2.0 component
+// that imports a Spin 3 interface (with a resource) the host lacks: the
+// host's wasi:http@0.2.6 still serves its wasi:http imports, and the Spin 3
+// function traps naming itself.
+func TestWasiHTTPComponentWithSpin3Import(t *testing.T) {
+	a := singleApp(t, watComponent(t, "wasi-http-spin3"), "/...", nil, Config{})
+	if w := do(t, a.Handler(), http.MethodGet, "/", ""); w.Code != http.StatusCreated {
+		t.Fatalf("GET = %d %q, want the guest's 201", w.Code, w.Body.String())
+	}
+	var logs syncBuffer
+	w := do(t, a.Handler(), http.MethodDelete, "/", "", withLog(&logs))
+	want := "spin:key-value/key-value@3.0.0#[static]store.open is not supported by containerd-shim-spinoci-v1"
+	if w.Code != 500 || !strings.Contains(logs.String(), want) {
+		t.Errorf("DELETE = %d, log %q; want 500 and a log naming %q", w.Code, logs.String(), want)
+	}
+	if w := do(t, a.Handler(), http.MethodGet, "/", ""); w.Code != http.StatusCreated {
+		t.Errorf("GET after the trap = %d, want 201", w.Code)
+	}
+}
