@@ -188,3 +188,51 @@ func compileWAT(t *testing.T, e *Engine, wat string) *Component {
 	t.Cleanup(c.Close)
 	return c
 }
+
+// TestDefineMissingReusesHostResource: an unknown interface that uses a
+// resource of an interface the host defines (here through a semver match)
+// gets the host's resource type, so the component links.
+func TestDefineMissingReusesHostResource(t *testing.T) {
+	e := NewEngine()
+	defer e.Close()
+	c := compileWAT(t, e, `(component
+  (import "t:io/poll@0.2.0" (instance $poll (export "pollable" (type $p (sub resource)))))
+  (alias export $poll "pollable" (type $pollable))
+  (import "x:y/timer@1.0.0" (instance $timer
+    (alias outer 1 $pollable (type $p))
+    (export "pollable" (type $tp (eq $p)))
+    (export "subscribe" (func (result (own $tp))))))
+  (alias export $timer "subscribe" (func $sub))
+  (core func $subl (canon lower (func $sub)))
+  (core module $m (import "" "sub" (func $sub (result i32))) (func (export "run") (result i32) call $sub))
+  (core instance $i (instantiate $m (with "" (instance (export "sub" (func $subl))))))
+  (func (export "run") (result (own $pollable)) (canon lift (core func $i "run"))))`)
+	l := e.NewLinker()
+	defer l.Close()
+	root := l.Root()
+	poll, err := root.Instance("t:io/poll@0.2.6")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := poll.AddResource("pollable", 7, nil); err != nil {
+		t.Fatal(err)
+	}
+	poll.Close()
+	root.Close()
+	if err := l.DefineMissing(c, func(what string) error { return errors.New(what + " is not supported") }); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.defined["x:y/timer@1.0.0"]["pollable"]; got != 7 {
+		t.Errorf("stubbed pollable has type %d, want the host's 7", got)
+	}
+	s := e.NewStore(nil)
+	defer s.Close()
+	inst, err := l.Instantiate(s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, _ := inst.Func("run")
+	if _, err := run.Call(1); err == nil || !strings.Contains(err.Error(), "x:y/timer@1.0.0#subscribe is not supported") {
+		t.Fatalf("run() error = %v", err)
+	}
+}
