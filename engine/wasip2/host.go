@@ -216,7 +216,7 @@ func (h *Host) interfaces() []*iface {
 		randomIface("random"), randomIface("insecure"), randomSeed(),
 		fsTypes(), fsPreopens(),
 		httpTypes(), httpOutgoing(),
-		spinVariables(), spinKeyValue(),
+		spinVariables(), spinKeyValue(), spin1Config(), spin1KeyValue(),
 	}
 	out = append(out, cliTerminal()...)
 	return append(out, socketsDenied()...)
@@ -231,8 +231,10 @@ type State struct {
 	table table
 	// exchange is the incoming request being served, if any.
 	exchange *exchange
-	// kvOpen counts open key-value stores.
+	// kvOpen counts open key-value stores; kv1 are the unversioned
+	// interface's.
 	kvOpen int
+	kv1    kv1Stores
 	// roots are the mounts opened for this store, closed with it.
 	roots []*os.Root
 	// hostTime is the time spent in host calls: not guest time.

@@ -5,7 +5,10 @@ package wasip2
 // "interface|resource,…|function …". Functions the host does not implement
 // are linked as traps naming the function, so a guest importing them still
 // instantiates. Generated from the WASI 0.2.3 and fermyon:spin@2.0.0 WIT
-// (the WASI versions raised to the 0.2.x this host defines).
+// (the WASI versions raised to the 0.2.x this host defines), plus the
+// unversioned fermyon:spin config and key-value of componentized Spin 1.x
+// modules. Imports in no line are stubbed per component
+// (component.Linker.DefineMissing).
 const interfaceTable = `
 wasi:io/error@0.2.6|error|[method]error.to-debug-string
 wasi:io/poll@0.2.6|pollable|[method]pollable.ready [method]pollable.block poll
@@ -45,4 +48,6 @@ fermyon:spin/rdbms-types@2.0.0||
 fermyon:spin/redis@2.0.0|connection|[static]connection.open [method]connection.publish [method]connection.get [method]connection.set [method]connection.incr [method]connection.del [method]connection.sadd [method]connection.smembers [method]connection.srem [method]connection.execute
 fermyon:spin/sqlite@2.0.0|connection|[static]connection.open [method]connection.execute
 fermyon:spin/variables@2.0.0||get
+fermyon:spin/config||get-config
+fermyon:spin/key-value||open get set delete exists get-keys close
 `
