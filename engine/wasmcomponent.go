@@ -186,7 +186,7 @@ func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Comp
 	export, ok := wasip2.IncomingHandlerExport(comp)
 	inbound := !ok && comp.HasExport(wasip2.InboundHTTPExport, "handle-request")
 	if !ok && !inbound {
-		return fmt.Errorf("component exports neither wasi:http/incoming-handler@0.2.x nor %s", wasip2.InboundHTTPExport)
+		return fmt.Errorf("component exports no wasi:http/incoming-handler@0.2.x interface, nor %s", wasip2.InboundHTTPExport)
 	}
 	// Imports the host does not implement (Spin 3 interfaces, unversioned
 	// fermyon:spin ones, …) link as traps, so the component instantiates.
