@@ -166,7 +166,7 @@ func TestJSSpinTrapThenNextRequest(t *testing.T) {
 	// mid-request, the log names the function.
 	var logs syncBuffer
 	w := do(t, a.Handler(), "GET", "/trap", "", withLog(&logs))
-	if want := "fermyon:spin/llm@2.0.0#infer is not supported by this host"; w.Code != 500 || !strings.Contains(logs.String(), want) {
+	if want := "fermyon:spin/llm@2.0.0#infer is not supported by containerd-shim-spinoci-v1"; w.Code != 500 || !strings.Contains(logs.String(), want) {
 		t.Errorf("GET /trap = %d, log %q; want 500 and a log naming %q", w.Code, logs.String(), want)
 	}
 	expect(t, do(t, a.Handler(), "GET", "/", ""), 200, "js-spin\n")

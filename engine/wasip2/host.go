@@ -192,7 +192,7 @@ func (h *Host) Define(l *component.Linker) error {
 func (h *Host) wrap(ifaceName, name string, f fn) component.HostFunc {
 	if f == nil {
 		return func(*component.Context, []component.Val) ([]component.Val, error) {
-			return nil, fmt.Errorf("%s#%s is not supported by this host", ifaceName, name)
+			return nil, fmt.Errorf("%s#%s is not supported by containerd-shim-spinoci-v1", ifaceName, name)
 		}
 	}
 	return func(cx *component.Context, args []component.Val) ([]component.Val, error) {

@@ -86,7 +86,7 @@ func TestComponentsCRI(t *testing.T) {
 	)
 	if err := waitFor(10*time.Second, func() bool {
 		out, _ := cri.Quiet("logs", id)
-		return strings.Contains(out, "fermyon:spin/llm@2.0.0#infer is not supported by this host")
+		return strings.Contains(out, "fermyon:spin/llm@2.0.0#infer is not supported by containerd-shim-spinoci-v1")
 	}); err != nil {
 		out, _ := cri.Run("logs", id)
 		t.Errorf("crictl logs does not name the trapping function:\n%s", out)
