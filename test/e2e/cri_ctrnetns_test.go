@@ -103,7 +103,10 @@ func taskPid(t *testing.T, d *harness.Containerd, id string) int {
 
 // dialInNetns opens a connection from inside pid's network namespace: the
 // socket is created on a thread that has joined it (the namespace a socket
-// belongs to is fixed when it is created), and the thread is discarded.
+// belongs to is fixed when it is created). The thread then goes back to its
+// own namespace; if it cannot, it stays locked and is discarded. Leaving it
+// in the other namespace is not an option: on the main thread that would
+// change /proc/<test pid>/ns/net, which other tests compare against.
 func dialInNetns(ctx context.Context, pid int, network, addr string) (net.Conn, error) {
 	type result struct {
 		conn net.Conn
@@ -111,21 +114,30 @@ func dialInNetns(ctx context.Context, pid int, network, addr string) (net.Conn, 
 	}
 	done := make(chan result, 1)
 	go func() {
-		// Never unlocked: the thread, now in another namespace, exits with
-		// the goroutine instead of going back to the pool.
 		runtime.LockOSThread()
+		home, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		defer unix.Close(home)
 		fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/net", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
+			runtime.UnlockOSThread()
 			done <- result{err: err}
 			return
 		}
 		defer unix.Close(fd)
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
 			done <- result{err: fmt.Errorf("setns: %w", err)}
 			return
 		}
 		var dialer net.Dialer
 		conn, err := dialer.DialContext(ctx, network, addr)
+		if unix.Setns(home, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
 		done <- result{conn, err}
 	}()
 	r := <-done
