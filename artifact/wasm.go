@@ -1,7 +1,6 @@
 package artifact
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +11,12 @@ import (
 // and the export section only, through an io.ReaderAt, so large modules are
 // not read whole.
 
-var wasmMagic = []byte{0x00, 'a', 's', 'm'}
-
-var (
-	wasmVersionCore      = []byte{0x01, 0x00, 0x00, 0x00}
-	wasmVersionComponent = []byte{0x0d, 0x00, 0x01, 0x00}
+// Header bytes of a wasm binary: the magic, then the version/layer word of
+// a core module or of a component.
+const (
+	wasmMagic            = "\x00asm"
+	wasmVersionCore      = "\x01\x00\x00\x00"
+	wasmVersionComponent = "\x0d\x00\x01\x00"
 )
 
 const (
@@ -58,13 +58,13 @@ func (w *wasmInfo) exportNames() []string {
 // core module, its exports.
 func inspectWasm(r io.ReaderAt, size int64) (*wasmInfo, error) {
 	var hdr [8]byte
-	if n, _ := r.ReadAt(hdr[:], 0); n < len(hdr) || !bytes.Equal(hdr[:4], wasmMagic) {
+	if n, _ := r.ReadAt(hdr[:], 0); n < len(hdr) || string(hdr[:4]) != wasmMagic {
 		return nil, errors.New("not a WebAssembly binary (bad magic)")
 	}
 	switch {
-	case bytes.Equal(hdr[4:], wasmVersionComponent):
+	case string(hdr[4:]) == wasmVersionComponent:
 		return &wasmInfo{component: true}, nil
-	case !bytes.Equal(hdr[4:], wasmVersionCore):
+	case string(hdr[4:]) != wasmVersionCore:
 		return nil, fmt.Errorf("unsupported WebAssembly version/layer % x", hdr[4:])
 	}
 	info := &wasmInfo{}

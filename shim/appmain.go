@@ -119,7 +119,7 @@ func RunApp(args []string) int {
 	status.Close()
 	log.G(ctx).WithField("address", ln.Addr().String()).Info("serving Spin app")
 	if err := eng.Serve(ctx, ln); err != nil {
-		fmt.Fprintf(os.Stderr, "spinoci: serving: %v\n", err)
+		log.G(ctx).WithError(err).Error("serving")
 		return 1
 	}
 	return 0

@@ -23,9 +23,8 @@ import (
 
 // groupAnnotations put several containers into one shim server: CRI sets
 // the sandbox id on the pod's sandbox and on every container of the pod.
-var groupAnnotations = []string{
-	"io.kubernetes.cri.sandbox-id",
-	"io.containerd.spinoci.v1.group",
+func groupAnnotations() []string {
+	return []string{"io.kubernetes.cri.sandbox-id", "io.containerd.spinoci.v1.group"}
 }
 
 // socketAddressEnv carries the server's socket address from the start action
@@ -161,7 +160,7 @@ func groupingKey(id string) (string, error) {
 	if err := json.Unmarshal(data, &spec); err != nil {
 		return "", fmt.Errorf("parsing bundle config.json: %w", err)
 	}
-	for _, key := range groupAnnotations {
+	for _, key := range groupAnnotations() {
 		if group := spec.Annotations[key]; group != "" {
 			return group, nil
 		}

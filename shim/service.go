@@ -36,6 +36,8 @@ type service struct {
 
 	mu    sync.Mutex
 	tasks map[string]*shimTask
+	// creating holds the ids whose Create is under way.
+	creating map[string]bool
 }
 
 var _ taskAPI.TTRPCTaskService = (*service)(nil)
@@ -53,6 +55,7 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 		store:     newContainerdStore(grpcAddress),
 		events:    make(chan any, 128),
 		tasks:     make(map[string]*shimTask),
+		creating:  make(map[string]bool),
 	}
 	go s.forwardEvents()
 	if addr := os.Getenv(socketAddressEnv); addr != "" {
@@ -123,12 +126,21 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	if r.Checkpoint != "" || r.ParentCheckpoint != "" {
 		return nil, toAPI(fmt.Errorf("task %q: checkpoints are not supported by spinoci: %w", r.ID, errdefs.ErrNotImplemented))
 	}
+	// Reserve the id while the task is built, so that a concurrent Create
+	// of the same id fails instead of sharing (and then removing) its app
+	// directory.
 	s.mu.Lock()
-	_, exists := s.tasks[r.ID]
-	s.mu.Unlock()
-	if exists {
+	if _, exists := s.tasks[r.ID]; exists || s.creating[r.ID] {
+		s.mu.Unlock()
 		return nil, toAPI(fmt.Errorf("task %q: %w", r.ID, errdefs.ErrAlreadyExists))
 	}
+	s.creating[r.ID] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.creating, r.ID)
+		s.mu.Unlock()
+	}()
 
 	out, err := openStdio(ctx, r.Stdout, r.Stderr)
 	if err != nil {
@@ -151,13 +163,6 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 		return nil, err
 	}
 	s.mu.Lock()
-	if _, exists := s.tasks[r.ID]; exists {
-		s.mu.Unlock()
-		t.proc.kill(syscall.SIGKILL)
-		t.proc.wait()
-		t.proc.closePipes()
-		return nil, fmt.Errorf("task %q: %w", r.ID, errdefs.ErrAlreadyExists)
-	}
 	s.tasks[r.ID] = t
 	s.events <- &eventstypes.TaskCreate{
 		ContainerID: r.ID,
@@ -217,7 +222,9 @@ func (s *service) Start(ctx context.Context, r *taskAPI.StartRequest) (*taskAPI.
 	}
 	addr, err := t.proc.start(ctx)
 	if err != nil {
-		err = fmt.Errorf("task %q: %w", t.id, err)
+		// The app could not start serving (bind error, app gone): the task
+		// cannot run as created.
+		err = fmt.Errorf("task %q: %w (%w)", t.id, err, errdefs.ErrFailedPrecondition)
 		t.io.reportError(err)
 		return nil, toAPI(err)
 	}

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 	"github.com/containerd/errdefs"
+	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/containerd/fifo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/proto"
@@ -265,5 +267,35 @@ func TestMaxRequestBodySize(t *testing.T) {
 		if _, err := maxRequestBodySize(bad); err == nil || !strings.Contains(err.Error(), maxRequestBodyEnv) {
 			t.Errorf("%q: got %v", bad, err)
 		}
+	}
+}
+
+func TestUnsupportedRequestsAnswerNotImplemented(t *testing.T) {
+	s := &service{tasks: map[string]*shimTask{}, creating: map[string]bool{}}
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"Pause":      func() error { _, err := s.Pause(ctx, &taskAPI.PauseRequest{ID: "c1"}); return err },
+		"Resume":     func() error { _, err := s.Resume(ctx, &taskAPI.ResumeRequest{ID: "c1"}); return err },
+		"Checkpoint": func() error { _, err := s.Checkpoint(ctx, &taskAPI.CheckpointTaskRequest{ID: "c1"}); return err },
+		"Exec":       func() error { _, err := s.Exec(ctx, &taskAPI.ExecProcessRequest{ID: "c1", ExecID: "e"}); return err },
+		"ResizePty":  func() error { _, err := s.ResizePty(ctx, &taskAPI.ResizePtyRequest{ID: "c1"}); return err },
+		"CloseIO":    func() error { _, err := s.CloseIO(ctx, &taskAPI.CloseIORequest{ID: "c1"}); return err },
+		"Update":     func() error { _, err := s.Update(ctx, &taskAPI.UpdateTaskRequest{ID: "c1"}); return err },
+		"Start exec": func() error { _, err := s.Start(ctx, &taskAPI.StartRequest{ID: "c1", ExecID: "e"}); return err },
+	}
+	for name, call := range calls {
+		if err := call(); !errdefs.IsNotImplemented(errgrpc.ToNative(err)) {
+			t.Errorf("%s: got %v, want NotImplemented", name, err)
+		}
+	}
+	if _, err := s.Create(ctx, &taskAPI.CreateTaskRequest{ID: "c1", Terminal: true}); !errdefs.IsInvalidArgument(errgrpc.ToNative(err)) {
+		t.Errorf("Create with a terminal: got %v, want InvalidArgument", err)
+	}
+	// Requests about unknown tasks are NotFound.
+	if _, err := s.State(ctx, &taskAPI.StateRequest{ID: "nope"}); !errdefs.IsNotFound(errgrpc.ToNative(err)) {
+		t.Errorf("State of an unknown task: got %v", err)
+	}
+	if _, err := s.Kill(ctx, &taskAPI.KillRequest{ID: "nope", Signal: 15}); !errdefs.IsNotFound(errgrpc.ToNative(err)) {
+		t.Errorf("Kill of an unknown task: got %v", err)
 	}
 }

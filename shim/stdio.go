@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/containerd/fifo"
 )
 
@@ -56,7 +57,7 @@ func (s *stdio) openOutput(ctx context.Context, path string) (*os.File, error) {
 			}
 			return s.keep(os.OpenFile(u.Path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o640))
 		default:
-			return nil, fmt.Errorf("stdio URI scheme %q is not supported (only FIFOs and file://)", u.Scheme)
+			return nil, fmt.Errorf("stdio URI scheme %q is not supported (only FIFOs and file://): %w", u.Scheme, errdefs.ErrNotImplemented)
 		}
 	}
 	if isFifo, err := fifo.IsFifo(path); err != nil || !isFifo {

@@ -94,7 +94,11 @@ func summarize(app *lock.LockedApp, layout string, art *artifact.Artifact) *Summ
 	_ = json.Unmarshal(app.Metadata["authors"], &s.Authors)
 	for _, name := range sortedKeys(app.Variables) {
 		v := app.Variables[name]
-		s.Variables = append(s.Variables, Variable{Name: name, Default: v.Default, Required: v.Default == nil, Secret: v.Secret})
+		def := v.Default
+		if v.Secret {
+			def = nil // secret values are never shown
+		}
+		s.Variables = append(s.Variables, Variable{Name: name, Default: def, Required: v.Default == nil, Secret: v.Secret})
 	}
 	sizes := map[digest.Digest]int64{}
 	if art != nil {
