@@ -147,7 +147,7 @@ func testBadInput(t *testing.T, f *fixture) {
 			}
 			t.Logf("overwrote %s (same size, inverted bytes)", path)
 		}},
-		{name: "file path with ..", repo: repoDotDot, want: ".."},
+		{name: "file path with ..", repo: repoDotDot, want: `"../escape.txt"`},
 		{name: "unknown must_understand", repo: repoFrob, want: "frobnicate"},
 		// Components run since issue #6; one that serves no HTTP is refused.
 		{name: "component without wasi:http", repo: repoComponent, want: "component exports no wasi:http/incoming-handler"},
