@@ -43,16 +43,15 @@ E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$
 SPINOCI_CLI := $(BIN_DIR)/spinoci
 E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 
-.PHONY: spinoci
-.PHONY: help build install tools testapps test unit-test e2e-test lint demo bench clean
+.PHONY: help build spinoci install tools testapps test unit-test e2e-test lint demo bench bench-components clean
 
 help: ## Show this list of targets
 	@echo "Targets:"
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
-		awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "}; {printf "  %-17s %s\n", $$1, $$2}'
 	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX)"
 
-build: ## Build the shim binary into bin/
+build: ## Build the shim and the spinoci CLI into bin/
 	$(GO) build -o $(SHIM) ./cmd/$(SHIM_NAME)
 
 build: spinoci
@@ -106,7 +105,6 @@ demo: build tools testapps ## Run the example Spin app through a private contain
 bench: build tools testapps $(RUNC_SHIM_BIN) ## Measure start-up time and requests/s against runc + native Go; writes docs/benchmarks.md
 	$(E2E_ENV) $(GO) run ./test/e2e/bench -out $(CURDIR)/docs/benchmarks.md
 
-.PHONY: bench-components
 bench-components: build tools testapps ## Measure first vs cached start of the JS component apps through ctr run; writes the Components section of docs/benchmarks.md
 	$(E2E_ENV) $(GO) run ./test/e2e/bench/components -out $(CURDIR)/docs/benchmarks.md
 
