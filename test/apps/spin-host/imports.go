@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime"
 	"unsafe"
+
+	"github.com/spinoci/spinoci/test/apps/internal/guestabi"
 )
 
 // Spin 1.x host imports (spin-abi.md §6), flat wit-bindgen 0.2 signatures.
@@ -67,7 +69,7 @@ func kvResult() error {
 	}
 	e := &kvError{tag: int(kvRet[1] & 0xff)}
 	if e.tag == 5 {
-		e.msg = string(take(kvRet[2], kvRet[3]))
+		e.msg = string(guestabi.Take(kvRet[2], kvRet[3]))
 	}
 	return e
 }
@@ -89,7 +91,7 @@ func kvGet(store uint32, key string) ([]byte, error) {
 	if err := kvResult(); err != nil {
 		return nil, err
 	}
-	return take(kvRet[1], kvRet[2]), nil
+	return guestabi.Take(kvRet[1], kvRet[2]), nil
 }
 
 func kvSet(store uint32, key string, value []byte) error {
@@ -124,11 +126,11 @@ func kvKeys(store uint32) ([]string, error) {
 	ptr, n := kvRet[1], kvRet[2]
 	var keys []string
 	if n > 0 {
-		elems := unsafe.Slice((*[2]uint32)(guestPtr(ptr)), n)
+		elems := unsafe.Slice((*[2]uint32)(guestabi.Ptr(ptr)), n)
 		for _, e := range elems {
-			keys = append(keys, string(take(e[0], e[1])))
+			keys = append(keys, string(guestabi.Take(e[0], e[1])))
 		}
-		delete(allocs, uintptr(ptr))
+		guestabi.Free(ptr)
 	}
 	return keys, nil
 }
@@ -141,14 +143,14 @@ func getConfig(key string) (string, error) {
 	getConfigImport(k.ptr(), k.len(), addr(&kvRet[0]))
 	keep(k)
 	if kvRet[0]&0xff == 0 {
-		return string(take(kvRet[1], kvRet[2])), nil
+		return string(guestabi.Take(kvRet[1], kvRet[2])), nil
 	}
 	tag := int(kvRet[1] & 0xff)
 	name := fmt.Sprintf("tag-%d", tag)
 	if tag < len(configErrors) {
 		name = configErrors[tag]
 	}
-	return "", errors.New(name + ": " + string(take(kvRet[2], kvRet[3])))
+	return "", errors.New(name + ": " + string(guestabi.Take(kvRet[2], kvRet[3])))
 }
 
 // httpErrors names the http-error enum values.
@@ -185,14 +187,14 @@ func outbound(method uint32, url string, headers [][2]string, body []byte) (*out
 	if outRet[2]&0xff != 0 {
 		ptr, n := outRet[3], outRet[4]
 		if n > 0 {
-			for _, t := range unsafe.Slice((*[4]uint32)(guestPtr(ptr)), n) {
-				resp.headers = append(resp.headers, [2]string{string(take(t[0], t[1])), string(take(t[2], t[3]))})
+			for _, t := range unsafe.Slice((*[4]uint32)(guestabi.Ptr(ptr)), n) {
+				resp.headers = append(resp.headers, [2]string{string(guestabi.Take(t[0], t[1])), string(guestabi.Take(t[2], t[3]))})
 			}
-			delete(allocs, uintptr(ptr))
+			guestabi.Free(ptr)
 		}
 	}
 	if outRet[5]&0xff != 0 {
-		resp.body = take(outRet[6], outRet[7])
+		resp.body = guestabi.Take(outRet[6], outRet[7])
 	}
 	return resp, nil
 }

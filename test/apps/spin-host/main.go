@@ -36,11 +36,11 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/spinoci/spinoci/test/apps/internal/guestabi"
 )
 
 func main() {}
-
-var methods = []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
 
 // retArea is the 28-byte response return area of handle-http-request.
 var retArea [7]uint32
@@ -73,29 +73,29 @@ func text(status int, format string, args ...any) response {
 
 //go:wasmexport handle-http-request
 func handleHTTPRequest(method, uriPtr, uriLen, hdrPtr, hdrLen, paramsPtr, paramsLen, bodyTag, bodyPtr, bodyLen uint32) uint32 {
-	req := &request{method: method, uri: str(uriPtr, uriLen)}
+	req := &request{method: method, uri: guestabi.Str(uriPtr, uriLen)}
 	if hdrLen > 0 {
-		for _, t := range unsafe.Slice((*[4]uint32)(guestPtr(hdrPtr)), hdrLen) {
-			req.headers = append(req.headers, [2]string{str(t[0], t[1]), str(t[2], t[3])})
+		for _, t := range unsafe.Slice((*[4]uint32)(guestabi.Ptr(hdrPtr)), hdrLen) {
+			req.headers = append(req.headers, [2]string{guestabi.Str(t[0], t[1]), guestabi.Str(t[2], t[3])})
 		}
 	}
 	if bodyTag != 0 && bodyLen > 0 {
-		req.body = []byte(str(bodyPtr, bodyLen))
+		req.body = []byte(guestabi.Str(bodyPtr, bodyLen))
 	}
 	m := "UNKNOWN"
-	if int(method) < len(methods) {
-		m = methods[method]
+	if int(method) < len(guestabi.Methods) {
+		m = guestabi.Methods[method]
 	}
 	fmt.Printf("spin-host %s %s\n", m, req.uri)
 	resp := route(req, m)
 
 	var hp uint32
 	if len(resp.headers) > 0 {
-		hp = alloc(uint32(16 * len(resp.headers)))
-		h := unsafe.Slice((*uint32)(guestPtr(hp)), 4*len(resp.headers))
+		hp = guestabi.Alloc(uint32(16 * len(resp.headers)))
+		h := unsafe.Slice((*uint32)(guestabi.Ptr(hp)), 4*len(resp.headers))
 		for i, kv := range resp.headers {
-			h[4*i], h[4*i+1] = put([]byte(kv[0]))
-			h[4*i+2], h[4*i+3] = put([]byte(kv[1]))
+			h[4*i], h[4*i+1] = guestabi.Put([]byte(kv[0]))
+			h[4*i+2], h[4*i+3] = guestabi.Put([]byte(kv[1]))
 		}
 	}
 	var hasHeaders, hasBody uint32
@@ -105,7 +105,7 @@ func handleHTTPRequest(method, uriPtr, uriLen, hdrPtr, hdrLen, paramsPtr, params
 	var bp, bl uint32
 	if resp.body != "" {
 		hasBody = 1
-		bp, bl = put([]byte(resp.body))
+		bp, bl = guestabi.Put([]byte(resp.body))
 	}
 	retArea = [7]uint32{uint32(resp.status), hasHeaders, hp, uint32(len(resp.headers)), hasBody, bp, bl}
 	return uint32(uintptr(unsafe.Pointer(&retArea[0])))
