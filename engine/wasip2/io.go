@@ -180,40 +180,31 @@ func ioStreams() *iface {
 	i := newIface("wasi:io/streams" + wasiVersion)
 	i.types["input-stream"] = tyInputStream
 	i.types["output-stream"] = tyOutputStream
-	read := func(st *State, args []component.Val) ([]component.Val, error) {
-		s, err := get[*inputStream](st, args[0])
-		if err != nil {
-			return nil, err
+	// read returns the bytes read, or for skip only how many there were.
+	read := func(skip bool) fn {
+		return func(st *State, args []component.Val) ([]component.Val, error) {
+			s, err := get[*inputStream](st, args[0])
+			if err != nil {
+				return nil, err
+			}
+			n, err := argU64(args, 1)
+			if err != nil {
+				return nil, err
+			}
+			b, rerr := s.read(n)
+			if rerr != nil {
+				return one(component.Err(streamError(st, rerr)))
+			}
+			if skip {
+				return one(component.Ok(component.U64(len(b.(component.Bytes)))))
+			}
+			return one(component.Ok(b))
 		}
-		n, err := argU64(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		b, rerr := s.read(n)
-		if rerr != nil {
-			return one(component.Err(streamError(st, rerr)))
-		}
-		return one(component.Ok(b))
 	}
-	i.funcs["[method]input-stream.read"] = read
-	i.funcs["[method]input-stream.blocking-read"] = read
-	skip := func(st *State, args []component.Val) ([]component.Val, error) {
-		s, err := get[*inputStream](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		n, err := argU64(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		b, rerr := s.read(n)
-		if rerr != nil {
-			return one(component.Err(streamError(st, rerr)))
-		}
-		return one(component.Ok(component.U64(len(b.(component.Bytes)))))
-	}
-	i.funcs["[method]input-stream.skip"] = skip
-	i.funcs["[method]input-stream.blocking-skip"] = skip
+	i.funcs["[method]input-stream.read"] = read(false)
+	i.funcs["[method]input-stream.blocking-read"] = read(false)
+	i.funcs["[method]input-stream.skip"] = read(true)
+	i.funcs["[method]input-stream.blocking-skip"] = read(true)
 	subscribe := func(st *State, args []component.Val) ([]component.Val, error) {
 		return one(st.own(tyPollable, &pollable{}))
 	}
