@@ -63,6 +63,7 @@ func TestSpinApp(t *testing.T) {
 			t.Run("detached run with the registry stopped: routes, trap, logs, ctr task kill", func(t *testing.T) { testDetached(t, f) })
 			t.Run("detached run without log, ctr task kill -s SIGKILL gives 137", func(t *testing.T) { testSIGKILL(t, f) })
 			t.Run("foreground run, ctr task kill -s SIGKILL: ctr exits 137", func(t *testing.T) { testForegroundSIGKILL(t, f) })
+			t.Run("events: create, start, exit, delete in order", func(t *testing.T) { testEventOrder(t, f) })
 			t.Run("bad input", func(t *testing.T) { testBadInput(t, f) })
 		})
 	}
