@@ -2,7 +2,7 @@ package artifact
 
 import "fmt"
 
-// Media types used by Spin artifacts (spin-oci-format.md §1). The strings are
+// Media types used by Spin artifacts. The strings are
 // exactly the ones Spin writes and reads.
 const (
 	// MediaTypeSpinApplication is the locked app (spin.lock as compact JSON):

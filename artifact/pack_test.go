@@ -471,7 +471,7 @@ func TestPackErrors(t *testing.T) {
 }
 
 func TestImageConfigJSONIsSpins(t *testing.T) {
-	// Spin 2.4+ config for a known lock digest, as in spin-oci-format.md §4.
+	// Spin 2.4+ config for a known lock digest, as spin registry push writes it.
 	d := digest.Digest("sha256:" + strings.Repeat("ab", 32))
 	b, err := imageConfigJSON(d)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // guest gives bounds-checked access to an instance's memory and its
-// canonical ABI allocator (spin-abi.md §2.5).
+// canonical ABI allocator.
 type guest struct {
 	store   wasmtime.Storelike // a Store, or a Caller inside a host import
 	ctx     storeCtx
@@ -35,7 +35,7 @@ func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bool) (*g
 }
 
 // callerGuest is the guest calling a host import: its memory and allocator,
-// for reading arguments and returning strings and lists (spin-abi.md §6.1).
+// for reading arguments and returning strings and lists.
 func callerGuest(c *wasmtime.Caller, typed bool) (*guest, error) {
 	g := &guest{store: c, ctx: storeContext(c), typed: typed}
 	if ext := c.GetExport(exportMemory); ext != nil {

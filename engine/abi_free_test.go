@@ -9,7 +9,7 @@ import (
 
 // TestSpinFreesResponse checks that, after reading the response, the host
 // frees what the guest returned exactly as the Spin adapter's post-return
-// does (spin-abi.md §2.5): each header name and value (align 1), the tuple
+// does: each header name and value (align 1), the tuple
 // array (count*16, align 4), then the body (align 1).
 func TestSpinFreesResponse(t *testing.T) {
 	// canonical_abi_free writes its (ptr, size, align) to stdout.
@@ -64,7 +64,7 @@ func TestSpinFreesResponse(t *testing.T) {
 }
 
 // TestSpinDoesNotCallStart: TinyGo modules export _start as well as
-// handle-http-request; the Spin executor must not run it (spin-abi.md §9).
+// handle-http-request; the Spin executor must not run it.
 func TestSpinDoesNotCallStart(t *testing.T) {
 	wat := strings.Replace(spinWAT(echoHandler(200)), `(func (export "canonical_abi_free")`,
 		`(func (export "_start") unreachable) (func (export "canonical_abi_free")`, 1)

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Special entries of the outbound host lists (spin-abi.md §7.2).
+// Special entries of the outbound host lists.
 const (
 	allowAllHosts = "insecure:allow-all"
 	selfHost      = "self"

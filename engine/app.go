@@ -259,7 +259,7 @@ func (a *App) loadHostAccess(ctx context.Context, c *component, lc *lock.Compone
 		}
 	}
 	// A Spin 2+ lock carries allowed_outbound_hosts, a Spin 1.x one
-	// allowed_http_hosts (spin-abi.md §7.3); entries may use variables.
+	// allowed_http_hosts; entries may use variables.
 	if _, v2 := lc.Metadata["allowed_outbound_hosts"]; v2 {
 		entries, err := a.hostEntries(lc, "allowed_outbound_hosts")
 		if err != nil {

@@ -14,7 +14,7 @@ const (
 	errWagiNoRequired = "Exactly one of 'location' or 'content-type' must be specified"
 )
 
-// parseCGI turns a WAGI module's stdout into a response (spin-abi.md §5):
+// parseCGI turns a WAGI module's stdout into a response:
 // the header block ends at the first blank line (CR ignored, so LF and CRLF
 // both work); Content-Type, Status or Location make it sufficient; Location
 // implies 302 unless Status is given; an unparsable Status gives 502.

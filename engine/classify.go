@@ -8,7 +8,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// Wasm header fields (spin-abi.md §1.1).
+// Wasm header fields.
 const (
 	wasmMagic         = "\x00asm"
 	coreModuleVersion = "\x01\x00\x00\x00"

@@ -6,7 +6,7 @@ import (
 )
 
 // spinImportsWAT imports every Spin 1.x host function with the signature
-// of spin-abi.md §8, written out independently of linker.go.
+// Spin 1.x defines for it, written out independently of linker.go.
 const spinImportsWAT = `
   (import "wasi-outbound-http" "request" (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)))
   (import "spin-config" "get-config" (func (param i32 i32 i32)))

@@ -29,7 +29,7 @@ func (req *request) pathInfo() string {
 	return strings.TrimPrefix(req.path, req.route.pattern.path)
 }
 
-// spinHeader is one of the headers Spin injects (spin-abi.md §3), with its
+// spinHeader is one of the headers Spin injects, with its
 // Spin-executor header name and its WAGI environment name.
 type spinHeader struct {
 	header, env, value string

@@ -63,8 +63,7 @@ func (c *hostCall) readBytes(ptr, n int32) ([]byte, error) {
 	return g.read(uint32(ptr), uint32(n))
 }
 
-// retArea builds a result in a little-endian return area (spin-abi.md
-// §6.1) before it is written to guest memory in one piece.
+// retArea builds a result in a little-endian return area before it is written to guest memory in one piece.
 type retArea []byte
 
 func (r retArea) u8(off int, v uint8)   { r[off] = v }
@@ -120,7 +119,7 @@ func wrapHost(module, name string, fn hostFunc) func(*wasmtime.Caller, []wasmtim
 }
 
 // hostImplementation returns the Go implementation of a Spin 1.x host
-// import, or nil for those that only trap (spin-abi.md §8).
+// import, or nil for those that only trap.
 func hostImplementation(module, name string) hostFunc {
 	switch module {
 	case "spin-config":

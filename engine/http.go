@@ -15,7 +15,7 @@ import (
 	"github.com/spinoci/spinoci/lock"
 )
 
-// Well-known endpoints handled before routing (spin-abi.md §4.4).
+// Well-known endpoints handled before routing.
 const (
 	wellKnownPrefix = "/.well-known/spin/"
 	wellKnownHealth = wellKnownPrefix + "health"

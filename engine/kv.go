@@ -18,7 +18,7 @@ type kvStore interface {
 // defaultStore is the key-value store every Spin app has.
 const defaultStore = "default"
 
-// key-value error variant tags (spin-abi.md §6.2).
+// key-value error variant tags.
 const (
 	kvErrStoreTableFull = 0
 	kvErrNoSuchStore    = 1

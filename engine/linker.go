@@ -9,7 +9,7 @@ import (
 // shimName names this runtime in "not supported" traps.
 const shimName = "containerd-shim-spinoci-v1"
 
-// hostImport is one Spin 1.x host function (spin-abi.md §8). Params lists
+// hostImport is one Spin 1.x host function. Params lists
 // the wasm parameter kinds; no import has a result.
 type hostImport struct {
 	module, name string

@@ -16,7 +16,7 @@ import (
 	"github.com/containerd/log"
 )
 
-// wasi-outbound-http http-error tags (spin-abi.md §2.1, §6.4).
+// wasi-outbound-http http-error tags.
 const (
 	httpErrDestinationNotAllowed = 1
 	httpErrInvalidURL            = 2

@@ -7,7 +7,7 @@ import (
 	"github.com/containerd/log"
 )
 
-// routePattern is a Spin 1.x route pattern (spin-abi.md §4.1): base and
+// routePattern is a Spin 1.x route pattern: base and
 // route joined, exact or with a trailing wildcard.
 type routePattern struct {
 	// path is the exact path, or the wildcard prefix ("" for "/...").

@@ -10,8 +10,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// spinMethod maps an HTTP method to the wit-bindgen 0.2 method enum
-// (spin-abi.md §2.3).
+// spinMethod maps an HTTP method to the wit-bindgen 0.2 method enum.
 func spinMethod(m string) (int32, bool) {
 	switch m {
 	case http.MethodGet:
@@ -32,8 +31,8 @@ func spinMethod(m string) (int32, bool) {
 	return 0, false
 }
 
-// spinSignature is the wasm type of a Spin export the host calls
-// (spin-abi.md §2): its numbers of i32 params and i32 results.
+// spinSignature is the wasm type of a Spin export the host calls:
+// its numbers of i32 params and i32 results.
 func spinSignature(name string) (params, results int, ok bool) {
 	switch name {
 	case exportRealloc:
@@ -91,7 +90,7 @@ type response struct {
 	body    []byte
 }
 
-// spinExecutor runs handle-http-request (spin-abi.md §2).
+// spinExecutor runs handle-http-request.
 type spinExecutor struct{}
 
 func (spinExecutor) serve(ctx context.Context, c *component, w http.ResponseWriter, req *request) {
@@ -161,7 +160,7 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 
 	uri := req.uri()
 	headers := requestHeaders(req)
-	// params is always empty; body is always some (spin-abi.md §2.6).
+	// params is always empty; body is always some.
 	ptrs, err := g.putArgs([]guestArg{stringArg(uri), pairsArg(headers), pairsArg(nil), bytesArg(req.body)})
 	if err != nil {
 		return nil, err

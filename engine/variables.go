@@ -9,8 +9,7 @@ import (
 	"github.com/spinoci/spinoci/lock"
 )
 
-// Environment prefixes of Spin's variable providers (spin-oci-format.md
-// §8.6): SPIN_VARIABLE_ (Spin 2+) and SPIN_CONFIG_ (Spin 1.x).
+// Environment prefixes of Spin's variable providers: SPIN_VARIABLE_ (Spin 2+) and SPIN_CONFIG_ (Spin 1.x).
 const (
 	envVariablePrefix = "SPIN_VARIABLE_"
 	envConfigPrefix   = "SPIN_CONFIG_"
@@ -133,7 +132,7 @@ func componentConfig(c *lock.Component, values map[string]string) (map[string]st
 	return out, nil
 }
 
-// spin-config error variant tags (spin-abi.md §6.3) that this host
+// spin-config error variant tags that this host
 // returns; provider (0) and invalid-schema (2) cannot happen, since every
 // value is resolved when the app loads.
 const (

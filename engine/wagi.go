@@ -14,7 +14,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// wagiExecutor runs a WASI command as a CGI script (spin-abi.md §5).
+// wagiExecutor runs a WASI command as a CGI script.
 type wagiExecutor struct {
 	entrypoint string
 	argv       string // template

@@ -26,7 +26,7 @@ func (e *inboundExecutor) serve(ctx context.Context, c *component, w http.Respon
 		Method:  strings.ToLower(req.r.Method),
 		URI:     req.uri(),
 		Headers: requestHeaders(req),
-		// The body is always some, params always empty (spin-abi.md §2.6).
+		// The body is always some, params always empty.
 		Body: append([]byte{}, req.body...),
 	})
 	if err != nil {

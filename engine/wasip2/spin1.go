@@ -8,7 +8,7 @@ import (
 
 // The unversioned fermyon:spin interfaces of Spin 1.x modules componentized
 // by `spin registry push`: the same providers as the @2.0.0 ones, with the
-// Spin 1.x shapes and rules (spin-abi.md §6.2, §6.3).
+// Spin 1.x shapes and rules.
 
 // spin1Config is fermyon:spin/config: get-config(key) -> result<string, error>
 // with variant error { provider, invalid-key, invalid-schema, other } (all

@@ -11,7 +11,7 @@ import (
 	"github.com/spinoci/spinoci/test/apps/internal/guestabi"
 )
 
-// Spin 1.x host imports (spin-abi.md §6), flat wit-bindgen 0.2 signatures.
+// Spin 1.x host imports, flat wit-bindgen 0.2 signatures.
 
 //go:wasmimport key-value open
 func kvOpenImport(namePtr, nameLen, ret uint32)

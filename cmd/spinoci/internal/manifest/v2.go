@@ -185,7 +185,7 @@ func (l *loader) componentV2(key, id string, c *componentV2) (*lock.Component, e
 }
 
 // convertHTTPHosts turns deprecated allowed_http_hosts into
-// allowed_outbound_hosts entries as Spin 2 does (spin-abi.md §7.3).
+// allowed_outbound_hosts entries as Spin 2 does.
 func convertHTTPHosts(hosts []string, addDefaults bool) []string {
 	var out []string
 	for _, h := range hosts {
