@@ -92,10 +92,11 @@ unit-test: ## Unit tests only
 e2e-test: build tools testapps ## End-to-end tests only (needs root)
 	$(E2E_ENV) $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./test/e2e/...
 
-lint: ## gofmt check, go vet and staticcheck
+lint: ## gofmt check, go mod tidy check, go vet and staticcheck
 	@files=$$(find . -name '*.go' -not -path './.cache/*' -not -path './build/*'); \
 		unformatted=$$(gofmt -l $$files); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
