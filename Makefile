@@ -10,6 +10,13 @@ SHELL := /bin/bash
 GO ?= go
 PREFIX ?= /usr/local
 
+# Stamped into both binaries (--version, the CLI's user agent): the release
+# from the newest v* tag (git describe), else 0.1.0-dev; the commit from git.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//' | grep . || echo 0.1.0-dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILDINFO := github.com/spinoci/spinoci/cmd/internal/buildinfo
+LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT)
+
 SHIM_NAME := containerd-shim-spinoci-v1
 BIN_DIR := $(CURDIR)/bin
 SHIM := $(BIN_DIR)/$(SHIM_NAME)
@@ -43,7 +50,7 @@ E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$
 SPINOCI_CLI := $(BIN_DIR)/spinoci
 E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 
-.PHONY: help build spinoci install tools testapps test unit-test e2e-test lint demo bench bench-components clean
+.PHONY: help build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-components clean
 
 help: ## Show this list of targets
 	@echo "Targets:"
@@ -51,16 +58,20 @@ help: ## Show this list of targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-17s %s\n", $$1, $$2}'
 	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX)"
 
-build: ## Build the shim and the spinoci CLI into bin/
-	$(GO) build -o $(SHIM) ./cmd/$(SHIM_NAME)
+build: ## Build the shim and the spinoci CLI into bin/ (version and commit stamped)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
 
 build: spinoci
 spinoci: ## Build the spinoci CLI into bin/spinoci (also part of build)
-	$(GO) build -o $(SPINOCI_CLI) ./cmd/spinoci
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(SPINOCI_CLI) ./cmd/spinoci
 
-install: build ## Install the shim into PREFIX/bin (default PREFIX=/usr/local)
+install: build ## Install the shim and spinoci into PREFIX/bin (default PREFIX=/usr/local)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(SHIM) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)
+	install -m 0755 $(SPINOCI_CLI) $(DESTDIR)$(PREFIX)/bin/spinoci
+
+uninstall: ## Remove the shim and spinoci from PREFIX/bin (running shims keep running)
+	rm -f $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME) $(DESTDIR)$(PREFIX)/bin/spinoci
 
 tools: $(CONTAINERD_BINS) $(REGISTRY_BIN) $(CRICTL_BIN) ## Build pinned containerd + ctr (2.4.2, 2.2.9), registry (3.1.2) and crictl (1.37.0) into .cache/tools (skipped if present)
 
@@ -87,7 +98,7 @@ testapps: ## Build the test wasm apps into build/apps/
 test: testapps unit-test e2e-test ## Test apps, unit tests, then end-to-end tests against real containerd + registry (e2e needs root)
 
 unit-test: ## Unit tests only
-	$(GO) test -timeout 20m ./lock/... ./artifact/... ./engine/... ./shim/... ./cmd/spinoci/...
+	$(GO) test -timeout 20m ./lock/... ./artifact/... ./engine/... ./shim/... ./cmd/...
 
 e2e-test: build tools testapps ## End-to-end tests only (needs root)
 	$(E2E_ENV) $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./test/e2e/...

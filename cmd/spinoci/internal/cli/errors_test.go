@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
+	"github.com/spinoci/spinoci/engine"
 )
 
 func writeFile(t *testing.T, path, content string) {
@@ -95,5 +98,17 @@ func TestErrors(t *testing.T) {
 				t.Errorf("took %v", d)
 			}
 		})
+	}
+}
+
+func TestVersionNamesReleaseCommitAndWasmtime(t *testing.T) {
+	stdout, stderr, code := spinoci(t, "--version")
+	if code != ExitOK {
+		t.Fatalf("spinoci --version: exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{"spinoci " + buildinfo.Version() + "\n", "commit: ", "wasmtime: " + engine.WasmtimeVersion + "\n", "go: "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("spinoci --version printed %q, want it to contain %q", stdout, want)
+		}
 	}
 }

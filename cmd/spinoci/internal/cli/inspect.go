@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/lock"
@@ -83,7 +84,7 @@ func (e *env) inspect(ctx context.Context, target string, plainHTTP bool) (*Summ
 	if err != nil {
 		return nil, usagef("%s is neither a file nor a directory, nor a valid reference: %v", target, err)
 	}
-	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: plainHTTP, UserAgent: userAgent})
+	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: plainHTTP, UserAgent: buildinfo.UserAgent(programName)})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/lock"
 )
@@ -67,7 +68,7 @@ func (e *env) pull(ctx context.Context, refArg string, plainHTTP bool, output st
 	if err != nil {
 		return pulled{}, err
 	}
-	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: plainHTTP, UserAgent: userAgent})
+	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: plainHTTP, UserAgent: buildinfo.UserAgent(programName)})
 	if err != nil {
 		return pulled{}, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 )
@@ -98,7 +99,7 @@ func (e *env) push(ctx context.Context, refArg string, f pushFlags) error {
 	if err != nil {
 		return err
 	}
-	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: f.plainHTTP, UserAgent: userAgent})
+	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: f.plainHTTP, UserAgent: buildinfo.UserAgent(programName)})
 	if err != nil {
 		return err
 	}

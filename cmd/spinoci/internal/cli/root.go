@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
+	"github.com/spinoci/spinoci/engine"
 )
 
 // Exit codes.
@@ -20,8 +22,8 @@ const (
 	ExitUsage   = 2
 )
 
-// userAgent identifies spinoci to registries.
-const userAgent = "spinoci"
+// programName is the command's name, in --version and the registry user agent.
+const programName = "spinoci"
 
 // failure is an error that happened while running a command (exit 1);
 // every other error Execute returns is a usage error (exit 2).
@@ -78,10 +80,12 @@ and spin. Use --plain-http for a local registry without TLS.`,
 		Example: `  spinoci push --from ./my-app localhost:5000/my-app:v1 --plain-http
   spinoci inspect localhost:5000/my-app:v1 --plain-http
   spinoci run localhost:5000/my-app:v1 --plain-http --listen 127.0.0.1:3000`,
+		Version:           buildinfo.Version(),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
+	root.SetVersionTemplate(buildinfo.Text(programName, engine.WasmtimeVersion))
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
