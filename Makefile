@@ -50,7 +50,7 @@ E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$
 SPINOCI_CLI := $(BIN_DIR)/spinoci
 E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 
-.PHONY: help build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-components clean
+.PHONY: help deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-components clean
 
 help: ## Show this list of targets
 	@echo "Targets:"
@@ -90,7 +90,10 @@ $(CRICTL_BIN):
 $(REGISTRY_BIN):
 	GOBIN=$(@D) $(GO) install github.com/distribution/distribution/v3/cmd/registry@v$(REGISTRY_VERSION)
 
-testapps: ## Build the test wasm apps into build/apps/
+deps: ## Install the Debian packages tests and demo need, when missing (as root; else name them)
+	test/deps.sh
+
+testapps: deps ## Build the test wasm apps into build/apps/
 	test/apps/build.sh $(APPS_DIR)
 	test/apps/build-js.sh $(APPS_DIR)
 
@@ -111,10 +114,11 @@ lint: ## gofmt check, go mod tidy check, go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-demo: build tools testapps ## Run the example Spin app through a private containerd + registry and print its responses
+demo: deps build tools testapps ## Run the example Spin app through a private containerd + registry and print its responses
 	$(E2E_ENV) $(GO) run ./test/e2e/demo
 
 bench: build tools testapps $(RUNC_SHIM_BIN) ## Measure start-up time and requests/s against runc + native Go; writes docs/benchmarks.md
+	DEPS_EXTRA="runc wrk" test/deps.sh
 	$(E2E_ENV) $(GO) run ./test/e2e/bench -out $(CURDIR)/docs/benchmarks.md
 
 bench-components: build tools testapps ## Measure first vs cached start of the JS component apps through ctr run; writes the Components section of docs/benchmarks.md
