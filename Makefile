@@ -50,7 +50,7 @@ E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$
 SPINOCI_CLI := $(BIN_DIR)/spinoci
 E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 
-.PHONY: help deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-components clean
+.PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-components clean
 
 help: ## Show this list of targets
 	@echo "Targets:"
@@ -90,6 +90,10 @@ $(CRICTL_BIN):
 $(REGISTRY_BIN):
 	GOBIN=$(@D) $(GO) install github.com/distribution/distribution/v3/cmd/registry@v$(REGISTRY_VERSION)
 
+release: ## Static, stripped binaries for linux/amd64 and linux/arm64 as tarballs + SHA256SUMS in dist/
+	DEPS_EXTRA="x86_64-linux-gnu-gcc=gcc-x86-64-linux-gnu aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu" test/deps.sh
+	deploy/release.sh $(VERSION) $(COMMIT) $(CURDIR)/dist
+
 deps: ## Install the Debian packages tests and demo need, when missing (as root; else name them)
 	test/deps.sh
 
@@ -124,5 +128,5 @@ bench: build tools testapps $(RUNC_SHIM_BIN) ## Measure start-up time and reques
 bench-components: build tools testapps ## Measure first vs cached start of the JS component apps through ctr run; writes the Components section of docs/benchmarks.md
 	$(E2E_ENV) $(GO) run ./test/e2e/bench/components -out $(CURDIR)/docs/benchmarks.md
 
-clean: ## Remove bin/ and build/ (keeps the .cache/tools)
-	rm -rf $(BIN_DIR) $(CURDIR)/build
+clean: ## Remove bin/, build/ and dist/ (keeps the .cache/tools)
+	rm -rf $(BIN_DIR) $(CURDIR)/build $(CURDIR)/dist

@@ -14,8 +14,8 @@ declare -A want=(
 	[node]=nodejs
 	[/usr/lib/cni/bridge]=containernetworking-plugins # CRI tests: pod networks
 )
-# Extra commands, each from the Debian package of the same name (make bench:
-# DEPS_EXTRA="runc wrk").
+# Extra commands: "cmd" (from the Debian package of that name) or "cmd=package"
+# (make bench: DEPS_EXTRA="runc wrk").
 extra=${DEPS_EXTRA:-}
 
 missing=()
@@ -26,8 +26,9 @@ for cmd in "${!want[@]}"; do
 		missing+=("${want[$cmd]}")
 	fi
 done
-for pkg in $extra; do
-	command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+for item in $extra; do
+	cmd=${item%%=*}
+	command -v "$cmd" >/dev/null 2>&1 || missing+=("${item#*=}")
 done
 # libc headers for cgo
 [[ -e /usr/include/stdio.h ]] || missing+=(libc6-dev)
