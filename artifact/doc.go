@@ -5,7 +5,7 @@
 // layers through containerd's content interfaces (Load), and building the
 // artifacts `spin registry push` produces (Pack).
 //
-// It hands the rest of the shim a parsed lock.LockedApp and a lock.Content
+// It hands the rest of the shim a parsed lock.LockedApp and an appdir.Content
 // from which the wasm and static files can be read by digest. It knows
 // nothing of wasmtime, of the shim's task service or of how an application
 // is run.

@@ -17,6 +17,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -209,23 +210,23 @@ func httpApp(t *testing.T, metadata map[string]any, comps ...lock.Component) *lo
 	return app
 }
 
-func localComponent(id, wasmPath string, mounts ...lock.Mount) lock.Component {
+func localComponent(id, wasmPath string, mounts ...appdir.Mount) lock.Component {
 	c := lock.Component{
 		ID:     id,
-		Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: lock.FileURI(wasmPath)}},
+		Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(wasmPath)}},
 	}
 	for _, m := range mounts {
-		c.Files = append(c.Files, lock.ContentPath{ContentRef: lock.ContentRef{Source: lock.FileURI(m.HostPath)}, Path: m.GuestPath})
+		c.Files = append(c.Files, lock.ContentPath{ContentRef: lock.ContentRef{Source: appdir.FileURI(m.HostPath)}, Path: m.GuestPath})
 	}
 	return c
 }
 
-// materialize runs lock.Materialize on a loaded artifact and returns the
+// materialize runs appdir.Materialize on a loaded artifact and returns the
 // output directory.
 func materialize(t *testing.T, a *Artifact) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "app")
-	if _, err := lock.Materialize(context.Background(), a.App, a.Content, dir); err != nil {
+	if _, err := appdir.Materialize(context.Background(), a.App, a.Content, dir); err != nil {
 		t.Fatalf("Materialize: %v", err)
 	}
 	return dir

@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -31,7 +32,7 @@ type Artifact struct {
 	App *lock.LockedApp
 	// Content gives access to the manifest's wasm, data and archive layers
 	// by digest.
-	Content lock.Content
+	Content appdir.Content
 }
 
 // maxIndexDepth bounds nested indexes (an index pointing at an index).

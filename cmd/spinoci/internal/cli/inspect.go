@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/lock"
@@ -69,7 +70,7 @@ func (e *env) inspect(ctx context.Context, target string, plainHTTP bool) (*Summ
 			}
 			app, err = manifest.Load(ctx, path, opts)
 		} else {
-			app, err = lock.ReadFile(path)
+			app, err = appdir.ReadLock(path)
 		}
 		if err != nil {
 			return nil, err

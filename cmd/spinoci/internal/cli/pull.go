@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
-	"github.com/spinoci/spinoci/lock"
 )
 
 func newPullCmd(e *env) *cobra.Command {
@@ -82,14 +82,14 @@ func (e *env) pull(ctx context.Context, refArg string, plainHTTP bool, output st
 	dir := output
 	if dir == "" {
 		dir = cache.AppDir(art.ManifestDesc.Digest)
-		if _, err := os.Stat(filepath.Join(dir, lock.LockFileName)); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, appdir.LockFileName)); err == nil {
 			e.infof("Pulled %s (%s), already in %s", ref, art.ManifestDesc.Digest, dir)
 			return pulled{dir, art.ManifestDesc.Digest}, nil
 		}
 	} else if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return pulled{}, fmt.Errorf("output directory: %w", err)
 	}
-	if _, err := lock.Materialize(ctx, art.App, art.Content, dir); err != nil {
+	if _, err := appdir.Materialize(ctx, art.App, art.Content, dir); err != nil {
 		// Another spinoci may have materialised the same artifact meanwhile.
 		if output == "" && errors.Is(err, fs.ErrExist) {
 			return pulled{dir, art.ManifestDesc.Digest}, nil
