@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -14,10 +13,10 @@ import (
 )
 
 // layerBlobs opens a manifest's content layers by digest through a
-// containerd content provider. Reads are streamed and verified against the
-// layer digest at end of stream.
+// BlobReader. Reads are streamed and verified against the layer size and
+// digest.
 type layerBlobs struct {
-	p      content.Provider
+	r      BlobReader
 	layers map[digest.Digest]ocispec.Descriptor
 }
 
@@ -35,8 +34,8 @@ func isContentLayer(mt string) bool {
 
 // newContent indexes m's content layers. Unknown layer types (including
 // the lock layer) are ignored; duplicated layers are tolerated.
-func newContent(p content.Provider, m ocispec.Manifest) appdir.Content {
-	b := &layerBlobs{p: p, layers: make(map[digest.Digest]ocispec.Descriptor)}
+func newContent(r BlobReader, m ocispec.Manifest) appdir.Content {
+	b := &layerBlobs{r: r, layers: make(map[digest.Digest]ocispec.Descriptor)}
 	var archives []digest.Digest
 	for _, l := range m.Layers {
 		if !isContentLayer(l.MediaType) {
@@ -64,16 +63,12 @@ func (b *layerBlobs) Open(ctx context.Context, d digest.Digest) (io.ReadCloser, 
 	if !ok {
 		return nil, fmt.Errorf("artifact: %s is not a wasm, data or archive layer of the manifest: %w", d, appdir.ErrBlobNotFound)
 	}
-	ra, err := b.p.ReaderAt(ctx, desc)
+	rc, err := b.r.Open(ctx, desc)
 	if err != nil {
 		if errdefs.IsNotFound(err) {
 			return nil, fmt.Errorf("artifact: layer %s (%s) is not in the content store: %w: %w", d, desc.MediaType, appdir.ErrBlobNotFound, err)
 		}
 		return nil, fmt.Errorf("artifact: open layer %s (%s): %w", d, desc.MediaType, err)
 	}
-	if desc.Size != 0 && ra.Size() != desc.Size {
-		ra.Close()
-		return nil, fmt.Errorf("artifact: layer %s: stored size %d, manifest says %d", d, ra.Size(), desc.Size)
-	}
-	return newVerifyingReader(ra, desc), nil
+	return newVerifyingReader(rc, desc), nil
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -21,8 +20,8 @@ import (
 	"github.com/spinoci/spinoci/lock"
 )
 
-// memStore is an in-memory content store: a containerd content.Provider
-// for Load and an oras content.Pusher for Pack.
+// memStore is an in-memory content store: a BlobReader for Load and an
+// oras content.Pusher for Pack.
 type memStore struct {
 	mu    sync.Mutex
 	blobs map[digest.Digest][]byte
@@ -34,19 +33,15 @@ func newMemStore() *memStore {
 	return &memStore{blobs: make(map[digest.Digest][]byte), pushes: make(map[digest.Digest]int)}
 }
 
-func (s *memStore) ReaderAt(_ context.Context, desc ocispec.Descriptor) (content.ReaderAt, error) {
+func (s *memStore) Open(_ context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, ok := s.blobs[desc.Digest]
 	if !ok {
 		return nil, fmt.Errorf("content %s: %w", desc.Digest, errdefs.ErrNotFound)
 	}
-	return readerAt{bytes.NewReader(b)}, nil
+	return io.NopCloser(bytes.NewReader(b)), nil
 }
-
-type readerAt struct{ *bytes.Reader }
-
-func (readerAt) Close() error { return nil }
 
 func (s *memStore) Push(_ context.Context, desc ocispec.Descriptor, r io.Reader) error {
 	b, err := io.ReadAll(r)

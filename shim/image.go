@@ -111,7 +111,7 @@ func (s *containerdStore) materialize(ctx context.Context, containerID, dir stri
 		return nil, err
 	}
 	store := proxy.NewContentStore(contentapi.NewContentClient(conn))
-	art, err := artifact.Load(ctx, store, target)
+	art, err := artifact.Load(ctx, contentBlobs{store}, target)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", name, err)
 	}

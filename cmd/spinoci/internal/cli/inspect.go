@@ -92,7 +92,7 @@ func (e *env) inspect(ctx context.Context, target string, plainHTTP bool) (*Summ
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", ref, err)
 	}
-	art, err := artifact.Load(ctx, registry.Provider{Fetcher: repo}, desc)
+	art, err := artifact.Load(ctx, registry.BlobReader{Fetcher: repo}, desc)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ref, err)
 	}

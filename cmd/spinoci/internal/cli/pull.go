@@ -75,7 +75,7 @@ func (e *env) pull(ctx context.Context, refArg string, plainHTTP bool, output st
 	if err != nil {
 		return pulled{}, fmt.Errorf("pulling %s: %w", ref, err)
 	}
-	art, err := artifact.Load(ctx, registry.Provider{Fetcher: cache.Blobs}, desc)
+	art, err := artifact.Load(ctx, registry.BlobReader{Fetcher: cache.Blobs}, desc)
 	if err != nil {
 		return pulled{}, fmt.Errorf("reading %s: %w", ref, err)
 	}
