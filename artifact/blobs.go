@@ -5,23 +5,22 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/artifact/appdir"
 )
 
 // layerBlobs opens a manifest's content layers by digest through a
-// containerd content provider. Reads are streamed and verified against the
-// layer digest at end of stream.
+// BlobReader. Reads are streamed and verified against the layer size and
+// digest.
 type layerBlobs struct {
-	p      content.Provider
+	r      BlobReader
 	layers map[digest.Digest]ocispec.Descriptor
 }
 
-var _ lock.Blobs = (*layerBlobs)(nil)
+var _ appdir.Blobs = (*layerBlobs)(nil)
 
 // isContentLayer tells whether a layer media type holds application content
 // addressable by digest (wasm, data, a Wasm package module or an archive).
@@ -35,8 +34,8 @@ func isContentLayer(mt string) bool {
 
 // newContent indexes m's content layers. Unknown layer types (including
 // the lock layer) are ignored; duplicated layers are tolerated.
-func newContent(p content.Provider, m ocispec.Manifest) lock.Content {
-	b := &layerBlobs{p: p, layers: make(map[digest.Digest]ocispec.Descriptor)}
+func newContent(r BlobReader, m ocispec.Manifest) appdir.Content {
+	b := &layerBlobs{r: r, layers: make(map[digest.Digest]ocispec.Descriptor)}
 	var archives []digest.Digest
 	for _, l := range m.Layers {
 		if !isContentLayer(l.MediaType) {
@@ -50,30 +49,26 @@ func newContent(p content.Provider, m ocispec.Manifest) lock.Content {
 			archives = append(archives, l.Digest)
 		}
 	}
-	return lock.Content{Blobs: b, Archives: archives}
+	return appdir.Content{Blobs: b, Archives: archives}
 }
 
 // Open streams the layer with digest d. A digest that is not a content
 // layer of the manifest, or a layer missing from the content store, gives an
-// error wrapping lock.ErrBlobNotFound.
+// error wrapping appdir.ErrBlobNotFound.
 func (b *layerBlobs) Open(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
 	if err := d.Validate(); err != nil {
 		return nil, fmt.Errorf("artifact: open blob %q: %w", d, err)
 	}
 	desc, ok := b.layers[d]
 	if !ok {
-		return nil, fmt.Errorf("artifact: %s is not a wasm, data or archive layer of the manifest: %w", d, lock.ErrBlobNotFound)
+		return nil, fmt.Errorf("artifact: %s is not a wasm, data or archive layer of the manifest: %w", d, appdir.ErrBlobNotFound)
 	}
-	ra, err := b.p.ReaderAt(ctx, desc)
+	rc, err := b.r.Open(ctx, desc)
 	if err != nil {
 		if errdefs.IsNotFound(err) {
-			return nil, fmt.Errorf("artifact: layer %s (%s) is not in the content store: %w: %w", d, desc.MediaType, lock.ErrBlobNotFound, err)
+			return nil, fmt.Errorf("artifact: layer %s (%s) is not in the content store: %w: %w", d, desc.MediaType, appdir.ErrBlobNotFound, err)
 		}
 		return nil, fmt.Errorf("artifact: open layer %s (%s): %w", d, desc.MediaType, err)
 	}
-	if desc.Size != 0 && ra.Size() != desc.Size {
-		ra.Close()
-		return nil, fmt.Errorf("artifact: layer %s: stored size %d, manifest says %d", d, ra.Size(), desc.Size)
-	}
-	return newVerifyingReader(ra, desc), nil
+	return newVerifyingReader(rc, desc), nil
 }

@@ -2,10 +2,15 @@
 // recognition of the Spin artifact layouts (format A: the config blob is the
 // lock; format B: an OCI image config plus the lock as the last layer; a bare
 // single-layer Wasm package), reading and verifying manifests, configs and
-// layers through containerd's content interfaces (Load), and building the
-// artifacts `spin registry push` produces (Pack).
+// layers (Load), and building the artifacts `spin registry push` produces
+// (Pack).
 //
-// It hands the rest of the shim a parsed lock.LockedApp and a lock.Content
+// Load reads blobs through BlobReader, a small streaming interface that
+// containerd's content store (in the shim) and the CLI's registry and cache
+// (oras) both adapt to. Manifests, configs and the lock are read whole within
+// a size bound; layers are streamed and verified as they are read.
+//
+// It hands the rest of spinoci a parsed lock.LockedApp and an appdir.Content
 // from which the wasm and static files can be read by digest. It knows
 // nothing of wasmtime, of the shim's task service or of how an application
 // is run.

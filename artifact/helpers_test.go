@@ -11,17 +11,17 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/errdefs"
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
-// memStore is an in-memory content store: a containerd content.Provider
-// for Load and an oras content.Pusher for Pack.
+// memStore is an in-memory content store: a BlobReader for Load and an
+// oras content.Pusher for Pack.
 type memStore struct {
 	mu    sync.Mutex
 	blobs map[digest.Digest][]byte
@@ -33,19 +33,15 @@ func newMemStore() *memStore {
 	return &memStore{blobs: make(map[digest.Digest][]byte), pushes: make(map[digest.Digest]int)}
 }
 
-func (s *memStore) ReaderAt(_ context.Context, desc ocispec.Descriptor) (content.ReaderAt, error) {
+func (s *memStore) Open(_ context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, ok := s.blobs[desc.Digest]
 	if !ok {
 		return nil, fmt.Errorf("content %s: %w", desc.Digest, errdefs.ErrNotFound)
 	}
-	return readerAt{bytes.NewReader(b)}, nil
+	return io.NopCloser(bytes.NewReader(b)), nil
 }
-
-type readerAt struct{ *bytes.Reader }
-
-func (readerAt) Close() error { return nil }
 
 func (s *memStore) Push(_ context.Context, desc ocispec.Descriptor, r io.Reader) error {
 	b, err := io.ReadAll(r)
@@ -209,23 +205,23 @@ func httpApp(t *testing.T, metadata map[string]any, comps ...lock.Component) *lo
 	return app
 }
 
-func localComponent(id, wasmPath string, mounts ...lock.Mount) lock.Component {
+func localComponent(id, wasmPath string, mounts ...appdir.Mount) lock.Component {
 	c := lock.Component{
 		ID:     id,
-		Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: lock.FileURI(wasmPath)}},
+		Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(wasmPath)}},
 	}
 	for _, m := range mounts {
-		c.Files = append(c.Files, lock.ContentPath{ContentRef: lock.ContentRef{Source: lock.FileURI(m.HostPath)}, Path: m.GuestPath})
+		c.Files = append(c.Files, lock.ContentPath{ContentRef: lock.ContentRef{Source: appdir.FileURI(m.HostPath)}, Path: m.GuestPath})
 	}
 	return c
 }
 
-// materialize runs lock.Materialize on a loaded artifact and returns the
+// materialize runs appdir.Materialize on a loaded artifact and returns the
 // output directory.
 func materialize(t *testing.T, a *Artifact) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "app")
-	if _, err := lock.Materialize(context.Background(), a.App, a.Content, dir); err != nil {
+	if _, err := appdir.Materialize(context.Background(), a.App, a.Content, dir); err != nil {
 		t.Fatalf("Materialize: %v", err)
 	}
 	return dir

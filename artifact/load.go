@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/containerd/containerd/v2/core/content"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -31,19 +31,19 @@ type Artifact struct {
 	App *lock.LockedApp
 	// Content gives access to the manifest's wasm, data and archive layers
 	// by digest.
-	Content lock.Content
+	Content appdir.Content
 }
 
 // maxIndexDepth bounds nested indexes (an index pointing at an index).
 const maxIndexDepth = 2
 
-// Load reads the image at target from p, resolving an index to its wasm
+// Load reads the image at target from r, resolving an index to its wasm
 // manifest, recognises the Spin layout, and reads, verifies and parses the
 // lock. Layers other than the lock are not read (except the header and
 // exports of a Wasm package's module); they are opened on demand through
 // the returned Content.
-func Load(ctx context.Context, p content.Provider, target ocispec.Descriptor) (*Artifact, error) {
-	mdesc, mdata, err := resolveManifest(ctx, p, target)
+func Load(ctx context.Context, r BlobReader, target ocispec.Descriptor) (*Artifact, error) {
+	mdesc, mdata, err := resolveManifest(ctx, r, target)
 	if err != nil {
 		return nil, err
 	}
@@ -60,22 +60,22 @@ func Load(ctx context.Context, p content.Provider, target ocispec.Descriptor) (*
 	case lockLayerIndex(m) >= 0:
 		a.Layout = LayoutB
 		a.LockDesc = m.Layers[lockLayerIndex(m)]
-		if err := checkImageConfig(ctx, p, m.Config, a.LockDesc); err != nil {
+		if err := checkImageConfig(ctx, r, m.Config, a.LockDesc); err != nil {
 			return nil, err
 		}
 	case isWasmPackage(m):
 		a.Layout = LayoutWasmPackage
-		app, err := loadWasmPackage(ctx, p, m)
+		app, err := loadWasmPackage(ctx, r, m)
 		if err != nil {
 			return nil, err
 		}
 		a.App = app
 	default:
-		return nil, notSpinError(ctx, p, m)
+		return nil, notSpinError(ctx, r, m)
 	}
 
 	if a.App == nil {
-		data, err := readBlob(ctx, p, a.LockDesc, maxLockSize)
+		data, err := readBlob(ctx, r, a.LockDesc, maxLockSize)
 		if err != nil {
 			return nil, fmt.Errorf("artifact: read Spin lock (format %s): %w", a.Layout, err)
 		}
@@ -85,16 +85,16 @@ func Load(ctx context.Context, p content.Provider, target ocispec.Descriptor) (*
 		}
 		a.App = app
 	}
-	a.Content = newContent(p, m)
+	a.Content = newContent(r, m)
 	return a, nil
 }
 
 // resolveManifest reads target and, while it is an index, follows the entry
 // selectManifest picks. It returns the manifest descriptor and bytes.
-func resolveManifest(ctx context.Context, p content.Provider, target ocispec.Descriptor) (ocispec.Descriptor, []byte, error) {
+func resolveManifest(ctx context.Context, r BlobReader, target ocispec.Descriptor) (ocispec.Descriptor, []byte, error) {
 	desc := target
 	for depth := 0; ; depth++ {
-		data, err := readBlob(ctx, p, desc, maxManifestSize)
+		data, err := readBlob(ctx, r, desc, maxManifestSize)
 		if err != nil {
 			return desc, nil, fmt.Errorf("artifact: read manifest %s: %w", desc.Digest, err)
 		}
@@ -225,11 +225,11 @@ func isImageConfigType(mt string) bool {
 
 // checkImageConfig verifies that a format B config is a wasm/wasip1 image
 // config and that its lockedAppDigest label, if any, names the lock layer.
-func checkImageConfig(ctx context.Context, p content.Provider, cfgDesc, lockDesc ocispec.Descriptor) error {
+func checkImageConfig(ctx context.Context, r BlobReader, cfgDesc, lockDesc ocispec.Descriptor) error {
 	if !isImageConfigType(cfgDesc.MediaType) {
 		return fmt.Errorf("artifact: Spin lock layer found, but the config media type is %q, not %q", cfgDesc.MediaType, MediaTypeImageConfig)
 	}
-	data, err := readBlob(ctx, p, cfgDesc, maxManifestSize)
+	data, err := readBlob(ctx, r, cfgDesc, maxManifestSize)
 	if err != nil {
 		return fmt.Errorf("artifact: read image config: %w", err)
 	}
@@ -249,10 +249,10 @@ func checkImageConfig(ctx context.Context, p content.Provider, cfgDesc, lockDesc
 // notSpinError describes an image that is not a Spin application: its config
 // media type (with os and architecture when it is an image config) and its
 // layer media types.
-func notSpinError(ctx context.Context, p content.Provider, m ocispec.Manifest) error {
+func notSpinError(ctx context.Context, r BlobReader, m ocispec.Manifest) error {
 	cfg := fmt.Sprintf("%q", m.Config.MediaType)
 	if isImageConfigType(m.Config.MediaType) {
-		if data, err := readBlob(ctx, p, m.Config, maxManifestSize); err == nil {
+		if data, err := readBlob(ctx, r, m.Config, maxManifestSize); err == nil {
 			var ic imageConfig
 			if json.Unmarshal(data, &ic) == nil {
 				cfg += fmt.Sprintf(" (os %q, architecture %q)", ic.OS, ic.Architecture)

@@ -12,7 +12,7 @@ import (
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/artifact/appdir"
 )
 
 // minimalLock is a pushed lock with one component whose wasm is wasm.
@@ -144,7 +144,7 @@ func TestLoadFormatADuplicateLayersAndUnknownTypes(t *testing.T) {
 	}
 	dir := materialize(t, a)
 	assertFile(t, filepath.Join(dir, "wasm", digest.FromBytes(wasm).Encoded()+".wasm"), wasm)
-	if _, err := a.Content.Blobs.Open(context.Background(), odd.Digest); !errors.Is(err, lock.ErrBlobNotFound) {
+	if _, err := a.Content.Blobs.Open(context.Background(), odd.Digest); !errors.Is(err, appdir.ErrBlobNotFound) {
 		t.Errorf("unknown layer type opened: %v", err)
 	}
 }
@@ -289,7 +289,7 @@ func TestLoadCorruption(t *testing.T) {
 		if _, err := io.ReadAll(rc); err == nil || !strings.Contains(err.Error(), "digest mismatch") {
 			t.Errorf("reading a corrupted layer: %v", err)
 		}
-		if _, err := lock.Materialize(ctx, a.App, a.Content, filepath.Join(t.TempDir(), "app")); err == nil {
+		if _, err := appdir.Materialize(ctx, a.App, a.Content, filepath.Join(t.TempDir(), "app")); err == nil {
 			t.Error("Materialize accepted a corrupted wasm layer")
 		}
 	})
@@ -328,7 +328,7 @@ func TestContentBlobs(t *testing.T) {
 		"lock layer":     lockDesc.Digest,
 		"config":         s.manifest(t, target).Config.Digest,
 	} {
-		if _, err := a.Content.Blobs.Open(ctx, d); !errors.Is(err, lock.ErrBlobNotFound) {
+		if _, err := a.Content.Blobs.Open(ctx, d); !errors.Is(err, appdir.ErrBlobNotFound) {
 			t.Errorf("%s: got %v, want ErrBlobNotFound", name, err)
 		}
 	}
@@ -336,7 +336,7 @@ func TestContentBlobs(t *testing.T) {
 	s.mu.Lock()
 	delete(s.blobs, digest.FromBytes(wasm))
 	s.mu.Unlock()
-	if _, err := a.Content.Blobs.Open(ctx, digest.FromBytes(wasm)); !errors.Is(err, lock.ErrBlobNotFound) {
+	if _, err := a.Content.Blobs.Open(ctx, digest.FromBytes(wasm)); !errors.Is(err, appdir.ErrBlobNotFound) {
 		t.Errorf("missing layer: got %v, want ErrBlobNotFound", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content/memory"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -55,8 +56,8 @@ func newFixture(t *testing.T) fixture {
 		"origin":      "file:///somewhere/spin.toml",
 		"trigger":     map[string]any{"type": "http", "base": "/"},
 	},
-		localComponent("web", wasmPath, lock.Mount{HostPath: static, GuestPath: "/"}, lock.Mount{HostPath: filepath.Join(dir, "hi.txt"), GuestPath: "/docs/hi.txt"}),
-		localComponent("api", wasmPath, lock.Mount{HostPath: static, GuestPath: "/assets"}),
+		localComponent("web", wasmPath, appdir.Mount{HostPath: static, GuestPath: "/"}, appdir.Mount{HostPath: filepath.Join(dir, "hi.txt"), GuestPath: "/docs/hi.txt"}),
+		localComponent("api", wasmPath, appdir.Mount{HostPath: static, GuestPath: "/assets"}),
 	)
 	return f
 }
@@ -184,11 +185,11 @@ func TestPackFormatB(t *testing.T) {
 		t.Error("loaded lock has origin")
 	}
 	dir := materialize(t, a)
-	local, err := lock.ReadFile(filepath.Join(dir, "spin.lock"))
+	local, err := appdir.ReadLock(filepath.Join(dir, "spin.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wasmPath, err := local.Components[0].WasmPath()
+	wasmPath, err := appdir.WasmPath(&local.Components[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +317,7 @@ func TestPackSwitchesToArchivesAbove499Layers(t *testing.T) {
 	for i := range 498 {
 		writeFile(t, filepath.Join(static, fmt.Sprintf("f%03d", i)), bytes.Repeat([]byte{byte(i), byte(i >> 8)}, 100))
 	}
-	app := httpApp(t, nil, localComponent("web", wasmPath, lock.Mount{HostPath: static, GuestPath: "/"}))
+	app := httpApp(t, nil, localComponent("web", wasmPath, appdir.Mount{HostPath: static, GuestPath: "/"}))
 	store := newMemStore()
 	desc, err := Pack(ctx, app, store, PackOptions{})
 	if err != nil {
@@ -357,8 +358,8 @@ func TestPackInlineWasmAndIdenticalFiles(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "one", "x"), same)
 	writeFile(t, filepath.Join(dir, "two", "y"), same)
 	app := httpApp(t, nil,
-		localComponent("a", filepath.Join(dir, "a.wasm"), lock.Mount{HostPath: filepath.Join(dir, "one"), GuestPath: "/"}),
-		localComponent("b", filepath.Join(dir, "b.wasm"), lock.Mount{HostPath: filepath.Join(dir, "two"), GuestPath: "/"}),
+		localComponent("a", filepath.Join(dir, "a.wasm"), appdir.Mount{HostPath: filepath.Join(dir, "one"), GuestPath: "/"}),
+		localComponent("b", filepath.Join(dir, "b.wasm"), appdir.Mount{HostPath: filepath.Join(dir, "two"), GuestPath: "/"}),
 	)
 	store := newMemStore()
 	desc, err := Pack(ctx, app, store, PackOptions{})
@@ -442,11 +443,11 @@ func TestPackErrors(t *testing.T) {
 			want: `component "a": wasm`,
 		},
 		"missing files dir": {
-			app:  httpApp(t, nil, localComponent("a", filepath.Join(dir, "a.wasm"), lock.Mount{HostPath: filepath.Join(dir, "nope"), GuestPath: "/"})),
+			app:  httpApp(t, nil, localComponent("a", filepath.Join(dir, "a.wasm"), appdir.Mount{HostPath: filepath.Join(dir, "nope"), GuestPath: "/"})),
 			want: `component "a": files`,
 		},
 		"file mounted at root": {
-			app:  httpApp(t, nil, localComponent("a", filepath.Join(dir, "a.wasm"), lock.Mount{HostPath: filepath.Join(dir, "a.wasm"), GuestPath: "/"})),
+			app:  httpApp(t, nil, localComponent("a", filepath.Join(dir, "a.wasm"), appdir.Mount{HostPath: filepath.Join(dir, "a.wasm"), GuestPath: "/"})),
 			want: "empty path",
 		},
 		"pushed lock": {

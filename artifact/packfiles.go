@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -24,7 +26,7 @@ func (p *packer) component(c *lock.Component) (*packedComponent, error) {
 	if len(c.Dependencies) > 0 {
 		return nil, fmt.Errorf("component dependencies are not supported")
 	}
-	wasmPath, err := c.WasmPath()
+	wasmPath, err := appdir.WasmPath(c)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +36,7 @@ func (p *packer) component(c *lock.Component) (*packedComponent, error) {
 	}
 	pc := &packedComponent{id: c.ID, wasm: h, wasmLayer: fileBlob(MediaTypeWasmLayer, wasmPath, h)}
 
-	mounts, err := c.Mounts()
+	mounts, err := appdir.Mounts(c)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +69,7 @@ func (p *packer) component(c *lock.Component) (*packedComponent, error) {
 // walkMount lists the regular files of a mount (a single file, or a
 // directory walked recursively in lexical order; symlinks and other
 // non-regular entries are skipped) with their relative guest paths.
-func (p *packer) walkMount(m lock.Mount) ([]packedFile, error) {
+func (p *packer) walkMount(m appdir.Mount) ([]packedFile, error) {
 	root, err := filepath.EvalSymlinks(m.HostPath)
 	if err != nil {
 		return nil, err

@@ -1,15 +1,17 @@
 package artifact
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 )
 
 // A minimal WebAssembly binary reader: enough to tell a core module from a
-// component and to list a core module's exports. It reads section headers
-// and the export section only, through an io.ReaderAt, so large modules are
-// not read whole.
+// component and to list a core module's exports. It reads the binary as a
+// stream, keeping only section headers and the export section, and stops
+// after the export section, so large modules are neither held in memory nor
+// (when the exports come early, as they do) read whole.
 
 // Header bytes of a wasm binary: the magic, then the version/layer word of
 // a core module or of a component.
@@ -54,11 +56,15 @@ func (w *wasmInfo) exportNames() []string {
 	return names
 }
 
-// inspectWasm reads the header of the wasm binary r (size bytes) and, for a
-// core module, its exports.
-func inspectWasm(r io.ReaderAt, size int64) (*wasmInfo, error) {
+// inspectWasm reads the header of the wasm binary r (size bytes; 0 when
+// unknown) and, for a core module, its exports.
+func inspectWasm(r io.Reader, size int64) (*wasmInfo, error) {
+	if size > 0 {
+		r = io.LimitReader(r, size)
+	}
+	br := bufio.NewReader(r)
 	var hdr [8]byte
-	if n, _ := r.ReadAt(hdr[:], 0); n < len(hdr) || string(hdr[:4]) != wasmMagic {
+	if n, _ := io.ReadFull(br, hdr[:]); n < len(hdr) || string(hdr[:4]) != wasmMagic {
 		return nil, errors.New("not a WebAssembly binary (bad magic)")
 	}
 	switch {
@@ -69,20 +75,25 @@ func inspectWasm(r io.ReaderAt, size int64) (*wasmInfo, error) {
 	}
 	info := &wasmInfo{}
 	off := int64(len(hdr))
-	for off < size {
+	for {
 		// A section header is an id byte and a LEB128 u32 size (≤ 5 bytes).
-		var sh [6]byte
-		n, err := r.ReadAt(sh[:], off)
-		if n == 0 {
+		id, err := br.ReadByte()
+		if errors.Is(err, io.EOF) {
+			return info, nil
+		}
+		if err != nil {
 			return nil, fmt.Errorf("read section header at offset %d: %w", off, err)
 		}
-		id := sh[0]
-		secSize, m, err := readULEB32(sh[1:n])
+		sh, _ := br.Peek(5) // fewer at the end of the binary
+		secSize, m, err := readULEB32(sh)
 		if err != nil {
 			return nil, fmt.Errorf("section header at offset %d: %w", off, err)
 		}
+		if _, err := br.Discard(m); err != nil {
+			return nil, fmt.Errorf("section header at offset %d: %w", off, err)
+		}
 		start := off + 1 + int64(m)
-		if int64(secSize) > size-start {
+		if size > 0 && int64(secSize) > size-start {
 			return nil, fmt.Errorf("section %d at offset %d: size %d runs past the end of the binary", id, off, secSize)
 		}
 		if id == wasmSectionExport {
@@ -90,7 +101,7 @@ func inspectWasm(r io.ReaderAt, size int64) (*wasmInfo, error) {
 				return nil, fmt.Errorf("export section of %d bytes is too large", secSize)
 			}
 			sec := make([]byte, secSize)
-			if n, err := r.ReadAt(sec, start); n != len(sec) {
+			if _, err := io.ReadFull(br, sec); err != nil {
 				return nil, fmt.Errorf("read export section: %w", err)
 			}
 			exports, err := parseExportSection(sec)
@@ -100,9 +111,11 @@ func inspectWasm(r io.ReaderAt, size int64) (*wasmInfo, error) {
 			info.exports = exports
 			return info, nil
 		}
+		if _, err := br.Discard(int(secSize)); err != nil {
+			return nil, fmt.Errorf("section %d at offset %d: %w", id, off, err)
+		}
 		off = start + int64(secSize)
 	}
-	return info, nil
 }
 
 // parseExportSection decodes vec(export), export = name kind index.

@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 
-	"github.com/containerd/containerd/v2/core/content"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/spinoci/spinoci/lock"
@@ -45,7 +44,7 @@ func isWasmPackage(m ocispec.Manifest) bool {
 // executor is chosen from the module's exports: "handle-http-request" →
 // Spin, else "_start" → WAGI. A component binary gets the Spin executor and
 // is left for the engine to refuse with its usual error.
-func loadWasmPackage(ctx context.Context, p content.Provider, m ocispec.Manifest) (*lock.LockedApp, error) {
+func loadWasmPackage(ctx context.Context, r BlobReader, m ocispec.Manifest) (*lock.LockedApp, error) {
 	if len(m.Layers) != 1 {
 		return nil, fmt.Errorf("artifact: expected single layer in OCI package, found %d layers", len(m.Layers))
 	}
@@ -53,7 +52,7 @@ func loadWasmPackage(ctx context.Context, p content.Provider, m ocispec.Manifest
 	if layer.MediaType != MediaTypeWasm {
 		return nil, fmt.Errorf("artifact: Wasm package layer %s has media type %q, want %q", layer.Digest, layer.MediaType, MediaTypeWasm)
 	}
-	info, err := inspectLayer(ctx, p, layer)
+	info, err := inspectLayer(ctx, r, layer)
 	if err != nil {
 		return nil, fmt.Errorf("artifact: Wasm package layer %s: %w", layer.Digest, err)
 	}
@@ -142,12 +141,14 @@ func sanitizeComponentID(title string) string {
 	return id
 }
 
-// inspectLayer reads the header and export section of a wasm layer.
-func inspectLayer(ctx context.Context, p content.Provider, desc ocispec.Descriptor) (*wasmInfo, error) {
-	ra, err := p.ReaderAt(ctx, desc)
+// inspectLayer reads the header and export section of a wasm layer,
+// stopping there. What is read is not verified against the layer digest:
+// Materialize does that when it copies the whole layer.
+func inspectLayer(ctx context.Context, r BlobReader, desc ocispec.Descriptor) (*wasmInfo, error) {
+	rc, err := r.Open(ctx, desc)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
-	defer ra.Close()
-	return inspectWasm(ra, ra.Size())
+	defer rc.Close()
+	return inspectWasm(rc, desc.Size)
 }

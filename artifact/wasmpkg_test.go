@@ -9,7 +9,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/artifact/appdir"
 )
 
 // wasmPackage stores a wkg-style package: CNCF Wasm config and the given
@@ -63,11 +63,11 @@ func TestLoadWasmPackage(t *testing.T) {
 				t.Errorf("entrypoint %q", triggers[0].Executor.Entrypoint)
 			}
 			dir := materialize(t, a)
-			local, err := lock.ReadFile(filepath.Join(dir, "spin.lock"))
+			local, err := appdir.ReadLock(filepath.Join(dir, "spin.lock"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := local.Components[0].WasmPath()
+			p, err := appdir.WasmPath(&local.Components[0])
 			if err != nil {
 				t.Fatal(err)
 			}

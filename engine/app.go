@@ -13,6 +13,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -73,7 +74,7 @@ func (c *component) fail(ctx context.Context, w http.ResponseWriter, err error) 
 }
 
 // Load compiles the application's HTTP components and builds its router.
-// app must be a local lock (see lock.Materialize). Components that no
+// app must be a local lock (see appdir.Materialize). Components that no
 // routable HTTP trigger uses are ignored.
 func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err error) {
 	cfg = cfg.withDefaults()
@@ -137,7 +138,7 @@ func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTT
 	if !ok {
 		return nil, fmt.Errorf("no such component")
 	}
-	path, err := lc.WasmPath()
+	path, err := appdir.WasmPath(lc)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +181,7 @@ func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTT
 		c.env = append(c.env, [2]string{k, v})
 	}
 	sort.Slice(c.env, func(i, j int) bool { return c.env[i][0] < c.env[j][0] })
-	mounts, err := lc.Mounts()
+	mounts, err := appdir.Mounts(lc)
 	if err != nil {
 		return nil, err
 	}

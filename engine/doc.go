@@ -4,7 +4,7 @@
 // interfaces that Spin 1.x modules import.
 //
 // It takes a local lock (component wasm and files already on disk, see
-// lock.Materialize) and serves HTTP on a listener. It knows nothing of
+// appdir.Materialize) and serves HTTP on a listener. It knows nothing of
 // containerd, OCI or how the application got onto disk.
 //
 // Each App owns one wasmtime Engine and Linker; every component's module is

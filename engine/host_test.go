@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -30,14 +31,14 @@ func hostLock(t *testing.T, h hostApp) *lock.LockedApp {
 	t.Helper()
 	comp := map[string]any{
 		"id":       "host",
-		"source":   map[string]any{"content_type": "application/wasm", "source": lock.FileURI(appPath("spin-host.wasm"))},
+		"source":   map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(appPath("spin-host.wasm"))},
 		"metadata": h.metadata,
 		"config":   h.config,
 		"env":      map[string]string{"GREETING": "hi from env"},
 	}
 	var files []any
 	for guest, hostPath := range h.files {
-		files = append(files, map[string]any{"source": lock.FileURI(hostPath), "path": guest})
+		files = append(files, map[string]any{"source": appdir.FileURI(hostPath), "path": guest})
 	}
 	comp["files"] = files
 	return writeLock(t, map[string]any{

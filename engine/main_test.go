@@ -18,6 +18,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
 	"github.com/sirupsen/logrus"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -126,11 +127,11 @@ func newLock(t *testing.T, metadata map[string]any, comps []testComponent, trigs
 	for _, c := range comps {
 		var files []any
 		for guest, hostPath := range c.files {
-			files = append(files, map[string]any{"source": lock.FileURI(hostPath), "path": guest})
+			files = append(files, map[string]any{"source": appdir.FileURI(hostPath), "path": guest})
 		}
 		jc = append(jc, map[string]any{
 			"id":     c.id,
-			"source": map[string]any{"content_type": "application/wasm", "source": lock.FileURI(c.wasm)},
+			"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(c.wasm)},
 			"env":    c.env,
 			"files":  files,
 		})
@@ -220,7 +221,7 @@ func withLog(buf io.Writer) func(*http.Request) {
 }
 
 // writeLock writes lockJSON (marshalled) as a spin.lock in a temp dir and
-// reads it back through lock.ReadFile, as the shim's app process does.
+// reads it back through appdir.ReadLock, as the shim's app process does.
 func writeLock(t *testing.T, lockJSON any) *lock.LockedApp {
 	t.Helper()
 	data, err := json.Marshal(lockJSON)
@@ -231,9 +232,9 @@ func writeLock(t *testing.T, lockJSON any) *lock.LockedApp {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	app, err := lock.ReadFile(path)
+	app, err := appdir.ReadLock(path)
 	if err != nil {
-		t.Fatalf("lock.ReadFile: %v\n%s", err, data)
+		t.Fatalf("appdir.ReadLock: %v\n%s", err, data)
 	}
 	return app
 }

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/artifact/appdir"
 )
 
 // preopen is a host directory exposed read-only to a guest at guestPath.
@@ -20,7 +20,7 @@ type preopen struct {
 // first (some WAGI modules open paths relative to the first preopen). WASI
 // can only preopen directories, so single-file mounts are copied into a
 // directory per guest parent under a directory returned by stage.
-func preopens(mounts []lock.Mount, stage func() (string, error)) ([]preopen, error) {
+func preopens(mounts []appdir.Mount, stage func() (string, error)) ([]preopen, error) {
 	var out []preopen
 	staged := map[string]string{} // guest dir -> staging dir
 	for _, m := range mounts {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -220,7 +221,7 @@ func benchmarkHello(b *testing.B, cfg Config) {
 	app := &lock.LockedApp{
 		Metadata:   map[string]json.RawMessage{"name": json.RawMessage(`"bench"`)},
 		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
-		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: lock.FileURI(appPath("hello.wasm"))}}}},
+		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: appdir.FileURI(appPath("hello.wasm"))}}}},
 	}
 	a, err := Load(b.Context(), app, cfg)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	wasmcomp "github.com/spinoci/spinoci/engine/component"
 	"github.com/spinoci/spinoci/engine/wasip2"
 	"github.com/spinoci/spinoci/lock"
@@ -198,7 +199,7 @@ func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Comp
 		env = append(env, [2]string{k, v})
 	}
 	slices.SortFunc(env, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
-	mounts, err := lc.Mounts()
+	mounts, err := appdir.Mounts(lc)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	wasmcomp "github.com/spinoci/spinoci/engine/component"
 	"github.com/spinoci/spinoci/lock"
 )
@@ -35,7 +36,7 @@ func inboundLock(t *testing.T, kvStores []string) *lock.LockedApp {
 	t.Helper()
 	comp := map[string]any{
 		"id":       "c",
-		"source":   map[string]any{"content_type": "application/wasm", "source": lock.FileURI(watComponent(t, "inbound-http"))},
+		"source":   map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(watComponent(t, "inbound-http"))},
 		"metadata": map[string]any{"key_value_stores": kvStores},
 		"config":   map[string]string{"greeting": "Hello, {{ who }}!"},
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -23,7 +24,7 @@ func jsSpinLock(t *testing.T, allowedOutbound []string) *lock.LockedApp {
 	t.Helper()
 	comp := map[string]any{
 		"id":     "js-spin",
-		"source": map[string]any{"content_type": "application/wasm", "source": lock.FileURI(builtApp(t, "js-spin.wasm"))},
+		"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(builtApp(t, "js-spin.wasm"))},
 		"metadata": map[string]any{
 			"key_value_stores":       []string{"default", "other"},
 			"allowed_outbound_hosts": allowedOutbound,

@@ -178,32 +178,6 @@ func (a *LockedApp) HTTPBase() string {
 	return trig.Base
 }
 
-// Component returns the component with the given id. The pointer refers to
-// the app's own slice element.
-func (a *LockedApp) Component(id string) (*Component, bool) {
-	for i := range a.Components {
-		if a.Components[i].ID == id {
-			return &a.Components[i], true
-		}
-	}
-	return nil, false
-}
-
-// MetadataStrings returns the component metadata value at key as a list of
-// strings (e.g. "allowed_outbound_hosts", "key_value_stores"). An absent or
-// null key gives nil; any other non-list-of-strings value is an error.
-func (c *Component) MetadataStrings(key string) ([]string, error) {
-	raw, ok := c.Metadata[key]
-	if !ok || isNull(raw) {
-		return nil, nil
-	}
-	var out []string
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, fmt.Errorf("lock: component %q: metadata %q is not a list of strings: %w", c.ID, key, err)
-	}
-	return out, nil
-}
-
 // isNull reports whether raw is absent or the JSON literal null.
 func isNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)

@@ -1,7 +1,6 @@
 package lock
 
 import (
-	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -13,18 +12,18 @@ func TestHTTPTriggersSpecExamples(t *testing.T) {
 		file string
 		want []HTTPTrigger
 	}{
-		{file: "testdata/sip008-v0.lock", want: []HTTPTrigger{{
+		{file: "sip008-v0.lock", want: []HTTPTrigger{{
 			ID: "trigger--github-star-webhook", Component: "github-star-webhook", Route: "/...",
 			Executor: Executor{Type: ExecutorSpin},
 		}}},
-		{file: "testdata/wagi-custom-entrypoint-v0.lock", want: []HTTPTrigger{{
+		{file: "wagi-custom-entrypoint-v0.lock", want: []HTTPTrigger{{
 			ID: "trigger--wagi", Component: "wagi", Route: "/wagi/...",
 			Executor: Executor{Type: ExecutorWagi, Entrypoint: "custom-entrypoint", Argv: DefaultWagiArgv},
 		}}}, // the redis trigger is skipped
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			app, err := ReadFile(tt.file)
+			app, err := readTestLock(tt.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,42 +143,6 @@ func TestHTTPBase(t *testing.T) {
 			}
 			if got := app.HTTPBase(); got != tt.want {
 				t.Errorf("HTTPBase = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestMetadataStrings(t *testing.T) {
-	c := &Component{ID: "c", Metadata: map[string]json.RawMessage{
-		"allowed_outbound_hosts": json.RawMessage(`["https://a.example","redis://*:*"]`),
-		"empty":                  json.RawMessage(`[]`),
-		"null":                   json.RawMessage(`null`),
-		"string":                 json.RawMessage(`"x"`),
-		"numbers":                json.RawMessage(`[1]`),
-	}}
-	tests := []struct {
-		key     string
-		want    []string
-		wantErr bool
-	}{
-		{key: "allowed_outbound_hosts", want: []string{"https://a.example", "redis://*:*"}},
-		{key: "empty", want: []string{}},
-		{key: "null"},
-		{key: "absent"},
-		{key: "string", wantErr: true},
-		{key: "numbers", wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.key, func(t *testing.T) {
-			got, err := c.MetadataStrings(tt.key)
-			if tt.wantErr {
-				if err == nil || !strings.Contains(err.Error(), `component "c": metadata "`+tt.key+`"`) {
-					t.Fatalf("err = %v", err)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("got %#v, %v; want %#v", got, err, tt.want)
 			}
 		})
 	}

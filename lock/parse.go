@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sort"
 )
@@ -55,19 +54,6 @@ func Parse(data []byte) (*LockedApp, error) {
 		return nil, err
 	}
 	return &app, nil
-}
-
-// ReadFile reads and parses the lock at path.
-func ReadFile(path string) (*LockedApp, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	app, err := Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return app, nil
 }
 
 // Validate checks the compatibility gates of the lock: spin_lock_version is 0

@@ -2,12 +2,22 @@ package lock
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestReadFileSpecExamples(t *testing.T) {
+// readTestLock reads and parses testdata/name.
+func readTestLock(name string) (*LockedApp, error) {
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data)
+}
+
+func TestParseSpecExamples(t *testing.T) {
 	tests := []struct {
 		file       string
 		version    int
@@ -23,7 +33,7 @@ func TestReadFileSpecExamples(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			app, err := ReadFile(filepath.Join("testdata", tt.file))
+			app, err := readTestLock(tt.file)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
@@ -51,7 +61,7 @@ func TestReadFileSpecExamples(t *testing.T) {
 }
 
 func TestParseSIP008Fields(t *testing.T) {
-	app, err := ReadFile("testdata/sip008-v0.lock")
+	app, err := readTestLock("sip008-v0.lock")
 	if err != nil {
 		t.Fatal(err)
 	}

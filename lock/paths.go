@@ -30,12 +30,3 @@ func CheckFilePath(p string) error {
 	}
 	return nil
 }
-
-// checkComponentID makes sure a component id can be used as a single
-// directory name under files/.
-func checkComponentID(id string) error {
-	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\\x00") {
-		return fmt.Errorf("component id %q cannot be used as a directory name: %w", id, ErrInvalid)
-	}
-	return nil
-}

@@ -16,8 +16,8 @@ import (
 	"github.com/containerd/log"
 	units "github.com/docker/go-units"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
-	"github.com/spinoci/spinoci/lock"
 )
 
 // listenAddrEnv is where, as in the Spin shim, the container's environment
@@ -81,7 +81,7 @@ func RunApp(args []string) int {
 	if err := setHostname(*hostname); err != nil {
 		return fail(err)
 	}
-	app, err := lock.ReadFile(*lockPath)
+	app, err := appdir.Open(filepath.Dir(*lockPath))
 	if err != nil {
 		return fail(fmt.Errorf("reading app lock: %w", err))
 	}
@@ -89,7 +89,7 @@ func RunApp(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := engine.Load(ctx, app, engine.Config{
+	eng, err := engine.Load(ctx, app.Lock(), engine.Config{
 		Stdout:             os.Stdout,
 		Stderr:             os.Stderr,
 		CacheDir:           *cacheDir,

@@ -21,7 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/spinoci/spinoci/artifact"
-	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/artifact/appdir"
 )
 
 // containerdStore reads container records, images and blobs from the
@@ -100,8 +100,8 @@ func (s *containerdStore) imageOf(ctx context.Context, containerID string) (stri
 }
 
 // materialize builds the container's app directory from its image and
-// returns the local lock. Nothing is left at dir on failure.
-func (s *containerdStore) materialize(ctx context.Context, containerID, dir string) (*lock.LockedApp, error) {
+// describes it. Nothing is left at dir on failure.
+func (s *containerdStore) materialize(ctx context.Context, containerID, dir string) (*appdir.App, error) {
 	name, target, err := s.imageOf(ctx, containerID)
 	if err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (s *containerdStore) materialize(ctx context.Context, containerID, dir stri
 		return nil, err
 	}
 	store := proxy.NewContentStore(contentapi.NewContentClient(conn))
-	art, err := artifact.Load(ctx, store, target)
+	art, err := artifact.Load(ctx, contentBlobs{store}, target)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", name, err)
 	}
@@ -122,7 +122,7 @@ func (s *containerdStore) materialize(ctx context.Context, containerID, dir stri
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return nil, fmt.Errorf("creating app directory parent: %w", err)
 	}
-	app, err := lock.Materialize(ctx, art.App, art.Content, dir)
+	app, err := appdir.Materialize(ctx, art.App, art.Content, dir)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", name, err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
@@ -81,7 +82,7 @@ func componentsApp(t *testing.T, paths harness.Paths) *lock.LockedApp {
 		if _, err := os.Stat(path); err != nil {
 			t.Fatalf("test app %s: %v (run `make testapps`: it needs node and npm)", name, err)
 		}
-		return lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: lock.FileURI(path)}}
+		return lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(path)}}
 	}
 	who, upstream := "nobody", "http://127.0.0.1:1/"
 	app := &lock.LockedApp{

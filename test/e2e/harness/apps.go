@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -95,10 +96,10 @@ func (p Paths) LocalLock(spec AppSpec) (*lock.LockedApp, error) {
 		}
 		comp := lock.Component{
 			ID:     c.ID,
-			Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: lock.FileURI(wasm)}},
+			Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(wasm)}},
 		}
 		if c.Files != "" {
-			comp.Files = []lock.ContentPath{{ContentRef: lock.ContentRef{Source: lock.FileURI(c.Files)}, Path: "/"}}
+			comp.Files = []lock.ContentPath{{ContentRef: lock.ContentRef{Source: appdir.FileURI(c.Files)}, Path: "/"}}
 		}
 		app.Components = append(app.Components, comp)
 		executors[c.ID] = c.Executor

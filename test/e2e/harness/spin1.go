@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -48,10 +49,10 @@ func (p Paths) ConformanceApp(opts ConformanceOptions) (*lock.LockedApp, error) 
 		if _, err := os.Stat(path); err != nil {
 			return lock.ComponentSource{}, fmt.Errorf("test app %s: %w (run `make testapps`)", name, err)
 		}
-		return lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: lock.FileURI(path)}}, nil
+		return lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(path)}}, nil
 	}
 	files := func(dir string) []lock.ContentPath {
-		return []lock.ContentPath{{ContentRef: lock.ContentRef{Source: lock.FileURI(dir)}, Path: "/"}}
+		return []lock.ContentPath{{ContentRef: lock.ContentRef{Source: appdir.FileURI(dir)}, Path: "/"}}
 	}
 	who := "nobody"
 	app := &lock.LockedApp{

@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -317,7 +318,7 @@ func TestPullReusesCache(t *testing.T) {
 	if dir != filepath.Join(cache, "apps", p.manifestDigest.Encoded()) {
 		t.Errorf("pulled into %s", dir)
 	}
-	local, err := lock.ReadFile(filepath.Join(dir, "spin.lock"))
+	local, err := appdir.ReadLock(filepath.Join(dir, "spin.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
@@ -70,7 +71,7 @@ func (e *env) inspect(ctx context.Context, target string, plainHTTP bool) (*Summ
 			}
 			app, err = manifest.Load(ctx, path, opts)
 		} else {
-			app, err = lock.ReadFile(path)
+			app, err = appdir.ReadLock(path)
 		}
 		if err != nil {
 			return nil, err
@@ -92,7 +93,7 @@ func (e *env) inspect(ctx context.Context, target string, plainHTTP bool) (*Summ
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", ref, err)
 	}
-	art, err := artifact.Load(ctx, registry.Provider{Fetcher: repo}, desc)
+	art, err := artifact.Load(ctx, registry.BlobReader{Fetcher: repo}, desc)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", ref, err)
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
-	"github.com/spinoci/spinoci/lock"
 )
 
 func newPullCmd(e *env) *cobra.Command {
@@ -76,21 +76,21 @@ func (e *env) pull(ctx context.Context, refArg string, plainHTTP bool, output st
 	if err != nil {
 		return pulled{}, fmt.Errorf("pulling %s: %w", ref, err)
 	}
-	art, err := artifact.Load(ctx, registry.Provider{Fetcher: cache.Blobs}, desc)
+	art, err := artifact.Load(ctx, registry.BlobReader{Fetcher: cache.Blobs}, desc)
 	if err != nil {
 		return pulled{}, fmt.Errorf("reading %s: %w", ref, err)
 	}
 	dir := output
 	if dir == "" {
 		dir = cache.AppDir(art.ManifestDesc.Digest)
-		if _, err := os.Stat(filepath.Join(dir, lock.LockFileName)); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, appdir.LockFileName)); err == nil {
 			e.infof("Pulled %s (%s), already in %s", ref, art.ManifestDesc.Digest, dir)
 			return pulled{dir, art.ManifestDesc.Digest}, nil
 		}
 	} else if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return pulled{}, fmt.Errorf("output directory: %w", err)
 	}
-	if _, err := lock.Materialize(ctx, art.App, art.Content, dir); err != nil {
+	if _, err := appdir.Materialize(ctx, art.App, art.Content, dir); err != nil {
 		// Another spinoci may have materialised the same artifact meanwhile.
 		if output == "" && errors.Is(err, fs.ErrExist) {
 			return pulled{dir, art.ManifestDesc.Digest}, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/engine"
@@ -97,8 +98,8 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 	if err != nil {
 		return err
 	}
-	for i := range app.Components {
-		c := &app.Components[i]
+	for i := range app.Lock().Components {
+		c := &app.Lock().Components[i]
 		merged := maps.Clone(c.Env)
 		if merged == nil {
 			merged = map[string]string{}
@@ -115,7 +116,7 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	eng, err := engine.Load(ctx, app, engine.Config{
+	eng, err := engine.Load(ctx, app.Lock(), engine.Config{
 		Stdout:   e.stdout,
 		Stderr:   e.stderr,
 		CacheDir: cache.ModulesDir(),
@@ -131,16 +132,16 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s (use --listen to change it): %w", f.listen, err)
 	}
-	e.printRoutes(app, ln.Addr().String())
+	e.printRoutes(app.Lock(), ln.Addr().String())
 	if err := eng.Serve(ctx, ln); err != nil {
 		return fmt.Errorf("serving: %w", err)
 	}
 	return nil
 }
 
-// loadForRun returns the local lock of target and the app's state
+// loadForRun returns the local app of target and the app's state
 // directory. A manifest's files are staged under tmp.
-func (e *env) loadForRun(ctx context.Context, target string, plainHTTP bool, cache *registry.Cache, tmp string) (*lock.LockedApp, string, error) {
+func (e *env) loadForRun(ctx context.Context, target string, plainHTTP bool, cache *registry.Cache, tmp string) (*appdir.App, string, error) {
 	fi, statErr := os.Stat(target)
 	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
 		return nil, "", statErr
@@ -151,22 +152,20 @@ func (e *env) loadForRun(ctx context.Context, target string, plainHTTP bool, cac
 			return nil, "", err
 		}
 		stateDir := filepath.Join(filepath.Dir(path), ".spin")
-		if kind == lock.LockFileName {
-			app, err := lock.ReadFile(path)
-			if err != nil {
-				return nil, "", err
-			}
-			return app, stateDir, nil
+		var local *lock.LockedApp
+		if kind == appdir.LockFileName {
+			local, err = appdir.ReadLock(path)
+		} else if local, err = manifest.Load(ctx, path, manifest.Options{Blobs: cache}); err == nil {
+			local, err = manifest.Stage(local, filepath.Join(tmp, "files"))
 		}
-		app, err := manifest.Load(ctx, path, manifest.Options{Blobs: cache})
 		if err != nil {
 			return nil, "", err
 		}
-		staged, err := manifest.Stage(app, filepath.Join(tmp, "files"))
+		app, err := appdir.FromLocal(local)
 		if err != nil {
 			return nil, "", err
 		}
-		return staged, stateDir, nil
+		return app, stateDir, nil
 	}
 	pulled, err := e.pull(ctx, target, plainHTTP, "")
 	if err != nil {
@@ -176,7 +175,7 @@ func (e *env) loadForRun(ctx context.Context, target string, plainHTTP bool, cac
 		}
 		return nil, "", err
 	}
-	app, err := lock.ReadFile(filepath.Join(pulled.dir, lock.LockFileName))
+	app, err := appdir.Open(pulled.dir)
 	if err != nil {
 		return nil, "", err
 	}
@@ -185,21 +184,21 @@ func (e *env) loadForRun(ctx context.Context, target string, plainHTTP bool, cac
 
 // localApp finds the app at an existing path: a spin.toml (or any .toml
 // file), a spin.lock, or a directory holding one of them (spin.toml first).
-// It returns manifest.FileName or lock.LockFileName and the file's path.
+// It returns manifest.FileName or appdir.LockFileName and the file's path.
 func localApp(target string, fi os.FileInfo) (kind, path string, err error) {
 	if !fi.IsDir() {
 		if strings.HasSuffix(target, ".toml") {
 			return manifest.FileName, target, nil
 		}
-		return lock.LockFileName, target, nil
+		return appdir.LockFileName, target, nil
 	}
-	for _, name := range []string{manifest.FileName, lock.LockFileName} {
+	for _, name := range []string{manifest.FileName, appdir.LockFileName} {
 		p := filepath.Join(target, name)
 		if _, err := os.Stat(p); err == nil {
 			return name, p, nil
 		}
 	}
-	return "", "", fmt.Errorf("%s holds neither %s nor %s", target, manifest.FileName, lock.LockFileName)
+	return "", "", fmt.Errorf("%s holds neither %s nor %s", target, manifest.FileName, appdir.LockFileName)
 }
 
 // printRoutes tells where each HTTP route is served, as `spin up` does.

@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -139,7 +140,7 @@ func summarize(app *lock.LockedApp, layout string, art *artifact.Artifact) *Summ
 		}
 		sc.Source, sc.Size = contentSummary(c.Source.ContentRef, sizes)
 		if c.Source.Source != "" {
-			if p, err := c.WasmPath(); err == nil {
+			if p, err := appdir.WasmPath(c); err == nil {
 				sc.Source, sc.Size = p, fileSize(p)
 			}
 		}
@@ -172,7 +173,7 @@ func fileSummaries(f lock.ContentPath, sizes map[digest.Digest]int64) []File {
 		d, n := contentSummary(f.ContentRef, sizes)
 		return []File{{Path: guest, Size: n, Digest: d, Inline: f.Inline != nil}}
 	}
-	host, err := lock.FilePathFromURI(f.Source)
+	host, err := appdir.FilePathFromURI(f.Source)
 	if err != nil {
 		return []File{{Path: guest, Size: -1}}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -180,14 +181,14 @@ func (l *loader) executor(key string, m map[string]any, v2 bool) (any, error) {
 func lockFiles(files []file) []lock.ContentPath {
 	var out []lock.ContentPath
 	for _, f := range files {
-		out = append(out, lock.ContentPath{ContentRef: lock.ContentRef{Source: lock.FileURI(f.host)}, Path: f.guest})
+		out = append(out, lock.ContentPath{ContentRef: lock.ContentRef{Source: appdir.FileURI(f.host)}, Path: f.guest})
 	}
 	return out
 }
 
 // componentSource is the lock source of a wasm file.
 func componentSource(p string) lock.ComponentSource {
-	return lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: lock.FileURI(p)}}
+	return lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(p)}}
 }
 
 // stringList is a JSON list that is [] rather than null when empty.

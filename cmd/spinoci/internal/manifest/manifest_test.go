@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -60,7 +61,7 @@ func triggerConfigs(t *testing.T, app *lock.LockedApp) map[string]string {
 // relative to dir.
 func guestFiles(t *testing.T, dir string, c *lock.Component) map[string]string {
 	t.Helper()
-	mounts, err := c.Mounts()
+	mounts, err := appdir.Mounts(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestLoadSpin1(t *testing.T) {
 		"version":     `"1.0.0"`,
 		"description": `"Three test apps behind Spin 1 routes"`,
 		"trigger":     `{"base":"/","type":"http"}`,
-		"origin":      `"` + lock.FileURI(filepath.Join(dir, "spin.toml")) + `"`,
+		"origin":      `"` + appdir.FileURI(filepath.Join(dir, "spin.toml")) + `"`,
 	} {
 		if got := metaString(t, app.Metadata, key); got != want {
 			t.Errorf("metadata.%s = %s, want %s", key, got, want)
@@ -117,7 +118,7 @@ func TestLoadSpin1(t *testing.T) {
 	}
 
 	hello := component(t, app, "hello")
-	if p, _ := hello.WasmPath(); p != filepath.Join(dir, "apps", "hello.wasm") {
+	if p, _ := appdir.WasmPath(hello); p != filepath.Join(dir, "apps", "hello.wasm") {
 		t.Errorf("hello source %s", p)
 	}
 	if got := string(hello.Metadata["allowed_http_hosts"]); got != `["example.com","localhost:8080"]` {
@@ -197,8 +198,8 @@ func TestLoadSpin2(t *testing.T) {
 			t.Errorf("hello metadata.%s = %s, want %s", key, got, want)
 		}
 	}
-	a, _ := component(t, app, "hello-again").WasmPath()
-	b, _ := hello.WasmPath()
+	a, _ := appdir.WasmPath(component(t, app, "hello-again"))
+	b, _ := appdir.WasmPath(hello)
 	if a != b {
 		t.Errorf("hello-again source %s, hello %s: want the same file", a, b)
 	}
@@ -403,7 +404,7 @@ source = { url = "https://example.com/c.wasm", digest = "`+d.String()+`" }
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, _ := app.Components[0].WasmPath(); p != filepath.Join(blobs, d.Encoded()) {
+	if p, _ := appdir.WasmPath(&app.Components[0]); p != filepath.Join(blobs, d.Encoded()) {
 		t.Errorf("source %s, want the local blob", p)
 	}
 
@@ -478,7 +479,7 @@ func TestStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	hello := component(t, out, "hello")
-	if len(hello.Files) != 1 || hello.Files[0].Path != "/" || hello.Files[0].Source != lock.FileURI(filepath.Join(staged, "hello")) {
+	if len(hello.Files) != 1 || hello.Files[0].Path != "/" || hello.Files[0].Source != appdir.FileURI(filepath.Join(staged, "hello")) {
 		t.Fatalf("staged hello files %+v", hello.Files)
 	}
 	for _, f := range []string{"hello/static/index.html", "hello/static/sub/deep.txt", "hello/assets/logo.txt", "spin-go/index.html"} {

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -23,7 +24,7 @@ func Stage(app *lock.LockedApp, dir string) (*lock.LockedApp, error) {
 		if len(c.Files) == 0 {
 			continue
 		}
-		mounts, err := c.Mounts()
+		mounts, err := appdir.Mounts(&c)
 		if err != nil {
 			return nil, err
 		}
@@ -41,7 +42,7 @@ func Stage(app *lock.LockedApp, dir string) (*lock.LockedApp, error) {
 				return nil, fmt.Errorf("staging files of component %q: %w", c.ID, err)
 			}
 		}
-		out.Components[i].Files = []lock.ContentPath{{ContentRef: lock.ContentRef{Source: lock.FileURI(root)}, Path: "/"}}
+		out.Components[i].Files = []lock.ContentPath{{ContentRef: lock.ContentRef{Source: appdir.FileURI(root)}, Path: "/"}}
 	}
 	return &out, nil
 }

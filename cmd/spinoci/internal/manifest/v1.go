@@ -6,6 +6,7 @@ import (
 
 	"strconv"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -89,7 +90,7 @@ func (l *loader) loadV1(ctx context.Context, data []byte) (*lock.LockedApp, erro
 			"name":    rawJSON(m.Name),
 			"version": rawJSON(m.Version),
 			"trigger": rawJSON(trig),
-			"origin":  rawJSON(lock.FileURI(l.abs)),
+			"origin":  rawJSON(appdir.FileURI(l.abs)),
 		},
 		Triggers:   []lock.Trigger{},
 		Components: []lock.Component{},

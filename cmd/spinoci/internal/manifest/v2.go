@@ -8,6 +8,7 @@ import (
 
 	toml "github.com/pelletier/go-toml/v2"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -67,7 +68,7 @@ func (l *loader) loadV2(ctx context.Context, data []byte) (*lock.LockedApp, erro
 		Metadata: map[string]json.RawMessage{
 			"name":    rawJSON(a.Name),
 			"version": rawJSON(a.Version),
-			"origin":  rawJSON(lock.FileURI(l.abs)),
+			"origin":  rawJSON(appdir.FileURI(l.abs)),
 		},
 		Triggers:   []lock.Trigger{},
 		Components: []lock.Component{},

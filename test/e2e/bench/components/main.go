@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
@@ -114,7 +115,7 @@ func localLock(paths harness.Paths, w workload) (*lock.LockedApp, int64, error) 
 		size += st.Size()
 		id := strings.TrimSuffix(name, ".wasm")
 		app.Components = append(app.Components, lock.Component{ID: id, Source: lock.ComponentSource{
-			ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: lock.FileURI(path)},
+			ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(path)},
 		}, Metadata: map[string]json.RawMessage{"key_value_stores": raw([]string{"default"})}})
 		app.Triggers = append(app.Triggers, lock.Trigger{ID: "t-" + id, TriggerType: "http",
 			TriggerConfig: raw(map[string]any{"component": id, "route": w.routes[i]})})

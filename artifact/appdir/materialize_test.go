@@ -1,4 +1,4 @@
-package lock
+package appdir
 
 import (
 	"archive/tar"
@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/spinoci/spinoci/lock"
 )
 
 // tarEntry is one entry of a test archive.
@@ -64,16 +66,16 @@ func makeTarGz(t *testing.T, entries ...tarEntry) []byte {
 func dg(s string) string { return digest.FromString(s).String() }
 
 func inline(s string) *string {
-	v := EncodeInline([]byte(s))
+	v := lock.EncodeInline([]byte(s))
 	return &v
 }
 
-func wasmRef(d string) ComponentSource {
-	return ComponentSource{ContentType: "application/wasm", ContentRef: ContentRef{Digest: d}}
+func wasmRef(d string) lock.ComponentSource {
+	return lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Digest: d}}
 }
 
-func fileRef(path, d string) ContentPath {
-	return ContentPath{ContentRef: ContentRef{Digest: d}, Path: path}
+func fileRef(path, d string) lock.ContentPath {
+	return lock.ContentPath{ContentRef: lock.ContentRef{Digest: d}, Path: path}
 }
 
 // assertNothingLeft checks that a failed Materialize left no trace.
@@ -125,21 +127,21 @@ func TestMaterialize(t *testing.T) {
 		digest.FromString(aTxt): []byte(aTxt),
 		archiveDigest:           archive,
 	}
-	app := &LockedApp{
+	app := &lock.LockedApp{
 		SpinLockVersion: 0,
 		Metadata:        map[string]json.RawMessage{"name": json.RawMessage(`"hello"`)},
-		Triggers: []Trigger{{ID: "trigger--hello", TriggerType: "http",
+		Triggers: []lock.Trigger{{ID: "trigger--hello", TriggerType: "http",
 			TriggerConfig: json.RawMessage(`{"component":"hello","executor":null,"route":"/..."}`)}},
-		Components: []Component{
+		Components: []lock.Component{
 			{
 				ID:     "hello",
 				Source: wasmRef(dg(wasm)),
 				Env:    map[string]string{"K": "V"},
-				Files: []ContentPath{
+				Files: []lock.ContentPath{
 					fileRef("static/a.txt", dg(aTxt)),
-					{ContentRef: ContentRef{Inline: inline("hi"), Digest: dg("hi")}, Path: "hi.txt"},
+					{ContentRef: lock.ContentRef{Inline: inline("hi"), Digest: dg("hi")}, Path: "hi.txt"},
 					// Empty file: inline "" and no layer, as Spin 2 pushes it.
-					{ContentRef: ContentRef{Inline: inline(""), Digest: dg("")}, Path: "empty"},
+					{ContentRef: lock.ContentRef{Inline: inline(""), Digest: dg("")}, Path: "empty"},
 					fileRef("from/archive.txt", dg(arcTxt)),
 					fileRef("twice.txt", dg(arcTwice)),
 				},
@@ -147,8 +149,8 @@ func TestMaterialize(t *testing.T) {
 			// Same wasm as hello: written once.
 			{ID: "hello2", Source: wasmRef(dg(wasm))},
 			// Inline-only source without digest.
-			{ID: "tiny", Source: ComponentSource{ContentType: "application/wasm", ContentRef: ContentRef{Inline: inline(tinyWasm)}},
-				Files: []ContentPath{fileRef("again.txt", dg(aTxt))}},
+			{ID: "tiny", Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Inline: inline(tinyWasm)}},
+				Files: []lock.ContentPath{fileRef("again.txt", dg(aTxt))}},
 		},
 	}
 	before, err := json.Marshal(app)
@@ -164,10 +166,11 @@ func TestMaterialize(t *testing.T) {
 		// needed (files found before reaching it).
 		Archives: []digest.Digest{archiveDigest, archiveDigest, digest.FromString("absent archive")},
 	}
-	local, err := Materialize(context.Background(), app, content, dir)
+	materialized, err := Materialize(context.Background(), app, content, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	local := materialized.Lock()
 
 	after, _ := json.Marshal(app)
 	if !bytes.Equal(before, after) {
@@ -213,11 +216,11 @@ func TestMaterialize(t *testing.T) {
 	}
 
 	// The local lock.
-	wantHello := Component{
+	wantHello := lock.Component{
 		ID:     "hello",
-		Source: ComponentSource{ContentType: "application/wasm", ContentRef: ContentRef{Source: "file://" + wasmPath}},
+		Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: "file://" + wasmPath}},
 		Env:    map[string]string{"K": "V"},
-		Files:  []ContentPath{{ContentRef: ContentRef{Source: "file://" + filepath.Join(dir, "files", "hello")}, Path: "/"}},
+		Files:  []lock.ContentPath{{ContentRef: lock.ContentRef{Source: "file://" + filepath.Join(dir, "files", "hello")}, Path: "/"}},
 	}
 	if !reflect.DeepEqual(local.Components[0], wantHello) {
 		t.Errorf("local hello =\n%+v\nwant\n%+v", local.Components[0], wantHello)
@@ -237,7 +240,7 @@ func TestMaterialize(t *testing.T) {
 	if !strings.Contains(raw, "\n  \"components\": [") {
 		t.Errorf("spin.lock is not pretty-printed:\n%s", raw)
 	}
-	onDisk, err := ReadFile(filepath.Join(dir, "spin.lock"))
+	onDisk, err := ReadLock(filepath.Join(dir, "spin.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,18 +253,46 @@ func TestMaterialize(t *testing.T) {
 
 	// The local lock is usable through WasmPath and Mounts.
 	hello, _ := onDisk.Component("hello")
-	if p, err := hello.WasmPath(); err != nil || p != wasmPath {
+	if p, err := WasmPath(hello); err != nil || p != wasmPath {
 		t.Errorf("WasmPath = %q, %v", p, err)
 	}
-	mounts, err := hello.Mounts()
-	if want := []Mount{{HostPath: filepath.Join(dir, "files", "hello"), GuestPath: "/"}}; err != nil || !reflect.DeepEqual(mounts, want) {
-		t.Errorf("Mounts = %+v, %v; want %+v", mounts, err, want)
+	mounts, err := Mounts(hello)
+	wantMounts := []Mount{{HostPath: filepath.Join(dir, "files", "hello"), GuestPath: "/"}}
+	if err != nil || !reflect.DeepEqual(mounts, wantMounts) {
+		t.Errorf("Mounts = %+v, %v; want %+v", mounts, err, wantMounts)
+	}
+
+	// The returned App describes the same paths, and so does Open.
+	opened, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, a := range map[string]*App{"Materialize": materialized, "Open": opened} {
+		if a.Dir() != dir {
+			t.Errorf("%s: Dir = %q, want %q", name, a.Dir(), dir)
+		}
+		c, ok := a.Component("hello")
+		if !ok || c.WasmPath != wasmPath || !reflect.DeepEqual(c.Mounts, wantMounts) || c.Lock.ID != "hello" {
+			t.Errorf("%s: hello = %+v, %v", name, c, ok)
+		}
+		if c, ok := a.Component("hello2"); !ok || c.WasmPath != wasmPath || len(c.Mounts) != 0 {
+			t.Errorf("%s: hello2 = %+v, %v", name, c, ok)
+		}
+		if c, ok := a.Component("tiny"); !ok || c.WasmPath != tinyPath {
+			t.Errorf("%s: tiny = %+v, %v", name, c, ok)
+		}
+		if n := len(a.Components()); n != 3 {
+			t.Errorf("%s: %d components, want 3", name, n)
+		}
+	}
+	if c, ok := materialized.Component("hello"); !ok || c.Lock != &local.Components[0] {
+		t.Error("the App's component does not refer to its lock's element")
 	}
 }
 
 func TestMaterializeDependencies(t *testing.T) {
 	const main, dep = "main wasm", "dependency wasm"
-	app := &LockedApp{Components: []Component{{
+	app := &lock.LockedApp{Components: []lock.Component{{
 		ID:     "c",
 		Source: wasmRef(dg(main)),
 		Dependencies: map[string]json.RawMessage{
@@ -270,10 +301,11 @@ func TestMaterializeDependencies(t *testing.T) {
 	}}}
 	blobs := MapBlobs{digest.FromString(main): []byte(main), digest.FromString(dep): []byte(dep)}
 	dir := filepath.Join(t.TempDir(), "app")
-	local, err := Materialize(context.Background(), app, Content{Blobs: blobs}, dir)
+	materialized, err := Materialize(context.Background(), app, Content{Blobs: blobs}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	local := materialized.Lock()
 	depPath := filepath.Join(dir, "wasm", digest.FromString(dep).Encoded()+".wasm")
 	want := `{"export":null,"source":{"content_type":"application/wasm","source":"file://` + depPath + `"}}`
 	if got := string(local.Components[0].Dependencies["a:b/c"]); got != want {
@@ -290,7 +322,7 @@ func TestMaterializeExistingDir(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	app := &LockedApp{Components: []Component{{ID: "c", Source: ComponentSource{ContentRef: ContentRef{Inline: inline("x")}}}}}
+	app := &lock.LockedApp{Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Inline: inline("x")}}}}}
 	_, err := Materialize(context.Background(), app, Content{}, dir)
 	if !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("err = %v, want fs.ErrExist", err)
@@ -311,15 +343,15 @@ func (failingBlobs) Open(context.Context, digest.Digest) (io.ReadCloser, error) 
 func TestMaterializeErrors(t *testing.T) {
 	const wasm, aTxt = "wasm bytes", "a text"
 	goodBlobs := MapBlobs{digest.FromString(wasm): []byte(wasm), digest.FromString(aTxt): []byte(aTxt)}
-	withFiles := func(files ...ContentPath) *LockedApp {
-		return &LockedApp{Components: []Component{{ID: "hello", Source: wasmRef(dg(wasm)), Files: files}}}
+	withFiles := func(files ...lock.ContentPath) *lock.LockedApp {
+		return &lock.LockedApp{Components: []lock.Component{{ID: "hello", Source: wasmRef(dg(wasm)), Files: files}}}
 	}
 	bigArchive := makeTarGz(t, tarEntry{name: "big", body: strings.Repeat("x", 64<<10)})
 	tamperedArchive := makeTarGz(t, tarEntry{name: "f", body: aTxt})
 
 	tests := []struct {
 		name     string
-		app      *LockedApp
+		app      *lock.LockedApp
 		content  Content
 		ctx      func() context.Context
 		wantErr  string
@@ -345,13 +377,13 @@ func TestMaterializeErrors(t *testing.T) {
 		},
 		{
 			name:    "inline mismatch",
-			app:     withFiles(ContentPath{ContentRef: ContentRef{Inline: inline("hi"), Digest: dg("ho")}, Path: "hi.txt"}),
+			app:     withFiles(lock.ContentPath{ContentRef: lock.ContentRef{Inline: inline("hi"), Digest: dg("ho")}, Path: "hi.txt"}),
 			content: Content{Blobs: goodBlobs},
 			wantErr: `lock: component "hello": file "hi.txt": inline content: digest mismatch: expected ` + dg("ho"),
 			wantIs:  ErrDigestMismatch,
 		},
 		{name: "dotdot", app: withFiles(fileRef("../x", dg(aTxt))), content: Content{Blobs: goodBlobs},
-			wantErr: `lock: component "hello": file "../x": path "../x" has a ".." segment`, wantIs: ErrInvalid},
+			wantErr: `lock: component "hello": file "../x": path "../x" has a ".." segment`, wantIs: lock.ErrInvalid},
 		{name: "inner dotdot", app: withFiles(fileRef("a/../../x", dg(aTxt))), content: Content{Blobs: goodBlobs},
 			wantErr: `has a ".." segment`},
 		{name: "absolute", app: withFiles(fileRef("/abs", dg(aTxt))), content: Content{Blobs: goodBlobs},
@@ -389,25 +421,25 @@ func TestMaterializeErrors(t *testing.T) {
 		},
 		{
 			name:    "source URI",
-			app:     &LockedApp{Components: []Component{{ID: "hello", Source: ComponentSource{ContentRef: ContentRef{Source: "file:///etc/passwd"}}}}},
+			app:     &lock.LockedApp{Components: []lock.Component{{ID: "hello", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: "file:///etc/passwd"}}}}},
 			content: Content{Blobs: goodBlobs},
 			wantErr: `lock: component "hello": source: source URI "file:///etc/passwd" cannot be resolved`,
 		},
 		{
 			name:    "file source URI",
-			app:     withFiles(ContentPath{ContentRef: ContentRef{Source: "file:///etc"}, Path: "etc"}),
+			app:     withFiles(lock.ContentPath{ContentRef: lock.ContentRef{Source: "file:///etc"}, Path: "etc"}),
 			content: Content{Blobs: goodBlobs},
 			wantErr: `file "etc": source URI "file:///etc" cannot be resolved`,
 		},
 		{
 			name:    "no content at all",
-			app:     withFiles(ContentPath{Path: "x"}),
+			app:     withFiles(lock.ContentPath{Path: "x"}),
 			content: Content{Blobs: goodBlobs},
 			wantErr: `file "x": no inline content and no digest`,
 		},
 		{
 			name:    "padded inline",
-			app:     withFiles(ContentPath{ContentRef: ContentRef{Inline: ptr("aGk=")}, Path: "hi.txt"}),
+			app:     withFiles(lock.ContentPath{ContentRef: lock.ContentRef{Inline: ptr("aGk=")}, Path: "hi.txt"}),
 			content: Content{Blobs: goodBlobs},
 			wantErr: `file "hi.txt": lock: inline content: illegal base64 data`,
 		},
@@ -431,7 +463,7 @@ func TestMaterializeErrors(t *testing.T) {
 		},
 		{
 			name:    "component id as path",
-			app:     &LockedApp{Components: []Component{{ID: "..", Source: wasmRef(dg(wasm)), Files: []ContentPath{fileRef("a", dg(aTxt))}}}},
+			app:     &lock.LockedApp{Components: []lock.Component{{ID: "..", Source: wasmRef(dg(wasm)), Files: []lock.ContentPath{fileRef("a", dg(aTxt))}}}},
 			content: Content{Blobs: goodBlobs},
 			wantErr: `component id ".." cannot be used as a directory name`,
 		},
@@ -473,9 +505,9 @@ func TestMaterializeErrors(t *testing.T) {
 		},
 		{
 			name:    "unsupported lock",
-			app:     &LockedApp{SpinLockVersion: 7},
+			app:     &lock.LockedApp{SpinLockVersion: 7},
 			wantErr: `spin_lock_version 7 is not supported`,
-			wantIs:  ErrUnsupported,
+			wantIs:  lock.ErrUnsupported,
 		},
 		{
 			name:    "cancelled",

@@ -1,4 +1,4 @@
-package lock
+package appdir
 
 import (
 	"bytes"
@@ -13,12 +13,15 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 
 	// go-digest needs the hash implementations registered.
 	_ "crypto/sha256"
 	_ "crypto/sha512"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/spinoci/spinoci/lock"
 )
 
 // Layout of a materialised application directory.
@@ -33,7 +36,8 @@ const (
 
 // Materialize writes the application described by app (a lock whose content
 // is inline or addressed by digest, as pushed to a registry) into dir and
-// returns the matching local lock, also written to dir/spin.lock:
+// returns it as an App whose lock is the matching local lock, also written
+// to dir/spin.lock:
 //
 //	dir/spin.lock                  local lock (pretty-printed JSON)
 //	dir/wasm/<hex>.wasm            each distinct component (and dependency) source
@@ -48,7 +52,7 @@ const (
 // content.Archives. Every byte written is verified against its digest. The
 // tree is built in a temporary sibling directory and renamed into place, so
 // on error nothing is left behind.
-func Materialize(ctx context.Context, app *LockedApp, content Content, dir string) (*LockedApp, error) {
+func Materialize(ctx context.Context, app *lock.LockedApp, content Content, dir string) (*App, error) {
 	if err := app.Validate(); err != nil {
 		return nil, err
 	}
@@ -80,15 +84,19 @@ func Materialize(ctx context.Context, app *LockedApp, content Content, dir strin
 	if err != nil {
 		return nil, err
 	}
+	out, err := fromLocal(local, final)
+	if err != nil {
+		return nil, fmt.Errorf("lock: materialise: %w", err)
+	}
 	if err := os.Rename(tmp, final); err != nil {
 		return nil, fmt.Errorf("lock: materialise: %w", err)
 	}
 	done = true
-	return local, nil
+	return out, nil
 }
 
 // build fills tmp and returns the local lock with URIs under final.
-func build(ctx context.Context, app *LockedApp, content Content, tmp, final string) (*LockedApp, error) {
+func build(ctx context.Context, app *lock.LockedApp, content Content, tmp, final string) (*lock.LockedApp, error) {
 	// os.Root refuses any path (including via symlinks) that would leave
 	// tmp, a second line of defence behind CheckFilePath.
 	root, err := os.OpenRoot(tmp)
@@ -153,7 +161,7 @@ type builder struct {
 	archives *archiveIndex
 }
 
-func (b *builder) component(ctx context.Context, c *Component) error {
+func (b *builder) component(ctx context.Context, c *lock.Component) error {
 	if err := checkComponentID(c.ID); err != nil {
 		return err
 	}
@@ -180,8 +188,8 @@ func (b *builder) component(ctx context.Context, c *Component) error {
 			return fmt.Errorf("file %q: %w", f.Path, err)
 		}
 	}
-	c.Files = []ContentPath{{
-		ContentRef: ContentRef{Source: FileURI(filepath.Join(b.final, FilesDirName, c.ID))},
+	c.Files = []lock.ContentPath{{
+		ContentRef: lock.ContentRef{Source: FileURI(filepath.Join(b.final, FilesDirName, c.ID))},
 		Path:       "/",
 	}}
 	return nil
@@ -189,7 +197,7 @@ func (b *builder) component(ctx context.Context, c *Component) error {
 
 // dependencies materialises the sources of component dependencies (Spin 3
 // with --compose=false), keeping their other fields untouched.
-func (b *builder) dependencies(ctx context.Context, c *Component) error {
+func (b *builder) dependencies(ctx context.Context, c *lock.Component) error {
 	names := make([]string, 0, len(c.Dependencies))
 	for n := range c.Dependencies {
 		names = append(names, n)
@@ -200,18 +208,20 @@ func (b *builder) dependencies(ctx context.Context, c *Component) error {
 		if err := json.Unmarshal(c.Dependencies[n], &dep); err != nil {
 			return fmt.Errorf("dependency %q: %w", n, err)
 		}
-		var src ComponentSource
-		if isNull(dep["source"]) {
-			return fmt.Errorf("dependency %q: no source: %w", n, ErrInvalid)
+		var src *lock.ComponentSource
+		if raw, ok := dep["source"]; ok {
+			if err := json.Unmarshal(raw, &src); err != nil {
+				return fmt.Errorf("dependency %q: source: %w", n, err)
+			}
 		}
-		if err := json.Unmarshal(dep["source"], &src); err != nil {
-			return fmt.Errorf("dependency %q: source: %w", n, err)
+		if src == nil { // absent or null
+			return fmt.Errorf("dependency %q: no source: %w", n, lock.ErrInvalid)
 		}
-		src, err := b.wasmSource(ctx, src)
+		local, err := b.wasmSource(ctx, *src)
 		if err != nil {
 			return fmt.Errorf("dependency %q: source: %w", n, err)
 		}
-		if dep["source"], err = json.Marshal(src); err != nil {
+		if dep["source"], err = json.Marshal(local); err != nil {
 			return fmt.Errorf("dependency %q: %w", n, err)
 		}
 		if c.Dependencies[n], err = json.Marshal(dep); err != nil {
@@ -222,7 +232,7 @@ func (b *builder) dependencies(ctx context.Context, c *Component) error {
 }
 
 // wasmSource writes a wasm once per digest and returns its local source.
-func (b *builder) wasmSource(ctx context.Context, src ComponentSource) (ComponentSource, error) {
+func (b *builder) wasmSource(ctx context.Context, src lock.ComponentSource) (lock.ComponentSource, error) {
 	d, inline, err := resolveRef(src.ContentRef)
 	if err != nil {
 		return src, err
@@ -236,12 +246,12 @@ func (b *builder) wasmSource(ctx context.Context, src ComponentSource) (Componen
 		p = filepath.Join(b.final, filepath.FromSlash(rel))
 		b.wasm[d] = p
 	}
-	return ComponentSource{ContentType: src.ContentType, ContentRef: ContentRef{Source: FileURI(p)}}, nil
+	return lock.ComponentSource{ContentType: src.ContentType, ContentRef: lock.ContentRef{Source: FileURI(p)}}, nil
 }
 
 // file writes one files entry under the component's mount directory.
-func (b *builder) file(ctx context.Context, mount string, f ContentPath) error {
-	if err := CheckFilePath(f.Path); err != nil {
+func (b *builder) file(ctx context.Context, mount string, f lock.ContentPath) error {
+	if err := lock.CheckFilePath(f.Path); err != nil {
 		return err
 	}
 	d, inline, err := resolveRef(f.ContentRef)
@@ -259,20 +269,20 @@ func (b *builder) file(ctx context.Context, mount string, f ContentPath) error {
 // returns its digest (computed for inline-only content) and decoded inline
 // bytes (nil when not inline). Inline bytes are verified against the digest
 // here so de-duplicated entries are checked too.
-func resolveRef(ref ContentRef) (digest.Digest, []byte, error) {
+func resolveRef(ref lock.ContentRef) (digest.Digest, []byte, error) {
 	if ref.Source != "" {
-		return "", nil, fmt.Errorf("source URI %q cannot be resolved: a lock to materialise must carry content inline or by digest: %w", ref.Source, ErrInvalid)
+		return "", nil, fmt.Errorf("source URI %q cannot be resolved: a lock to materialise must carry content inline or by digest: %w", ref.Source, lock.ErrInvalid)
 	}
 	var inline []byte
 	if ref.Inline != nil {
 		var err error
-		if inline, err = DecodeInline(*ref.Inline); err != nil {
+		if inline, err = lock.DecodeInline(*ref.Inline); err != nil {
 			return "", nil, err
 		}
 	}
 	if ref.Digest == "" {
 		if inline == nil {
-			return "", nil, fmt.Errorf("no inline content and no digest: %w", ErrInvalid)
+			return "", nil, fmt.Errorf("no inline content and no digest: %w", lock.ErrInvalid)
 		}
 		return digest.FromBytes(inline), inline, nil
 	}
@@ -306,7 +316,7 @@ func (b *builder) write(ctx context.Context, rel string, d digest.Digest, inline
 	f, err := b.root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s is written twice: %w", rel, ErrInvalid)
+			return fmt.Errorf("%s is written twice: %w", rel, lock.ErrInvalid)
 		}
 		return err
 	}
@@ -346,12 +356,12 @@ func (b *builder) open(ctx context.Context, d digest.Digest) (io.ReadCloser, err
 }
 
 // cloneApp deep-copies app so Materialize never modifies its input.
-func cloneApp(app *LockedApp) (*LockedApp, error) {
+func cloneApp(app *lock.LockedApp) (*lock.LockedApp, error) {
 	data, err := json.Marshal(app)
 	if err != nil {
 		return nil, fmt.Errorf("lock: copy: %w", err)
 	}
-	var out LockedApp
+	var out lock.LockedApp
 	if err := json.Unmarshal(data, &out); err != nil {
 		return nil, fmt.Errorf("lock: copy: %w", err)
 	}
@@ -379,4 +389,13 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// checkComponentID makes sure a component id can be used as a single
+// directory name under files/.
+func checkComponentID(id string) error {
+	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\\\x00") {
+		return fmt.Errorf("component id %q cannot be used as a directory name: %w", id, lock.ErrInvalid)
+	}
+	return nil
 }

@@ -1,34 +1,37 @@
-package lock
+package appdir
 
 import (
 	"errors"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/lock"
 )
 
 func TestLocalLockHelpers(t *testing.T) {
-	app, err := ReadFile("testdata/wagi-custom-entrypoint-v0.lock")
+	app, err := ReadLock(filepath.Join("..", "..", "lock", "testdata", "wagi-custom-entrypoint-v0.lock"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, _ := app.Component("wagi")
-	if p, err := c.WasmPath(); err != nil || p != "/tmp/app/wagi.wasm" {
+	if p, err := WasmPath(c); err != nil || p != "/tmp/app/wagi.wasm" {
 		t.Errorf("WasmPath = %q, %v", p, err)
 	}
-	mounts, err := c.Mounts()
+	mounts, err := Mounts(c)
 	if want := []Mount{{HostPath: "/tmp/app/assets/fs", GuestPath: "/"}}; err != nil || !reflect.DeepEqual(mounts, want) {
 		t.Errorf("Mounts = %+v, %v; want %+v", mounts, err, want)
 	}
 }
 
 func TestMountsSingleFileAndGuestPath(t *testing.T) {
-	c := &Component{ID: "c", Files: []ContentPath{
-		{ContentRef: ContentRef{Source: "file:///srv/app/static"}, Path: "/static"},
-		{ContentRef: ContentRef{Source: "file:///srv/app/config.toml"}, Path: "/etc/config.toml"},
-		{ContentRef: ContentRef{Source: "file:///srv/with%20space"}, Path: "/sp"},
+	c := &lock.Component{ID: "c", Files: []lock.ContentPath{
+		{ContentRef: lock.ContentRef{Source: "file:///srv/app/static"}, Path: "/static"},
+		{ContentRef: lock.ContentRef{Source: "file:///srv/app/config.toml"}, Path: "/etc/config.toml"},
+		{ContentRef: lock.ContentRef{Source: "file:///srv/with%20space"}, Path: "/sp"},
 	}}
-	got, err := c.Mounts()
+	got, err := Mounts(c)
 	want := []Mount{
 		{HostPath: "/srv/app/static", GuestPath: "/static"},
 		{HostPath: "/srv/app/config.toml", GuestPath: "/etc/config.toml"},
@@ -37,7 +40,7 @@ func TestMountsSingleFileAndGuestPath(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Mounts = %+v, %v; want %+v", got, err, want)
 	}
-	if m, err := (&Component{ID: "none"}).Mounts(); err != nil || len(m) != 0 {
+	if m, err := Mounts(&lock.Component{ID: "none"}); err != nil || len(m) != 0 {
 		t.Errorf("no files: Mounts = %v, %v", m, err)
 	}
 }
@@ -46,7 +49,7 @@ func TestLocalLockHelperErrors(t *testing.T) {
 	tests := []struct {
 		name     string
 		source   string
-		files    []ContentPath
+		files    []lock.ContentPath
 		wantErr  string
 		notLocal bool
 	}{
@@ -55,23 +58,23 @@ func TestLocalLockHelperErrors(t *testing.T) {
 		{name: "relative file URI", source: "file:a.wasm", wantErr: `is not an absolute path`},
 		{name: "remote host", source: "file://server/a.wasm", wantErr: `names a remote host`},
 		{name: "digest-only file", source: "file:///a.wasm",
-			files:   []ContentPath{{ContentRef: ContentRef{Digest: "sha256:x"}, Path: "a.txt"}},
+			files:   []lock.ContentPath{{ContentRef: lock.ContentRef{Digest: "sha256:x"}, Path: "a.txt"}},
 			wantErr: `lock: component "c": file "a.txt" has no source URI: lock is not materialised`, notLocal: true},
 		{name: "inline file", source: "file:///a.wasm",
-			files:   []ContentPath{{ContentRef: ContentRef{Inline: ptr("aGk")}, Path: "hi.txt"}},
+			files:   []lock.ContentPath{{ContentRef: lock.ContentRef{Inline: ptr("aGk")}, Path: "hi.txt"}},
 			wantErr: `file "hi.txt" has no source URI`, notLocal: true},
 		{name: "non-file file source", source: "file:///a.wasm",
-			files:   []ContentPath{{ContentRef: ContentRef{Source: "oci://x"}, Path: "/"}},
+			files:   []lock.ContentPath{{ContentRef: lock.ContentRef{Source: "oci://x"}, Path: "/"}},
 			wantErr: `file "/": source URI "oci://x" is not a file:// URI`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &Component{ID: "c", Source: ComponentSource{ContentRef: ContentRef{Source: tt.source}}, Files: tt.files}
+			c := &lock.Component{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: tt.source}}, Files: tt.files}
 			var err error
 			if tt.files == nil {
-				_, err = c.WasmPath()
+				_, err = WasmPath(c)
 			} else {
-				_, err = c.Mounts()
+				_, err = Mounts(c)
 			}
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)

@@ -1,4 +1,4 @@
-package lock
+package appdir
 
 import (
 	"archive/tar"

@@ -1,14 +1,17 @@
-package lock
+package appdir
 
 import (
 	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
+
+	"github.com/spinoci/spinoci/lock"
 )
 
-// ErrNotMaterialized is wrapped by WasmPath and Mounts when the lock still
-// refers to content by digest or inline bytes instead of file:// URIs.
+// ErrNotMaterialized is wrapped by WasmPath, Mounts and FromLocal when the
+// lock still refers to content by digest or inline bytes instead of file://
+// URIs.
 var ErrNotMaterialized = errors.New("lock is not materialised (content is not on disk; use Materialize)")
 
 // Mount is a host file or directory to expose to a component at GuestPath.
@@ -19,7 +22,7 @@ type Mount struct {
 
 // WasmPath returns the local path of the component's wasm, from the file://
 // URI in source.source of a local lock.
-func (c *Component) WasmPath() (string, error) {
+func WasmPath(c *lock.Component) (string, error) {
 	if c.Source.Source == "" {
 		return "", fmt.Errorf("lock: component %q: source has no URI: %w", c.ID, ErrNotMaterialized)
 	}
@@ -33,7 +36,7 @@ func (c *Component) WasmPath() (string, error) {
 // Mounts returns the component's files entries of a local lock: each source
 // is a file:// URI of a directory or a single file, mounted at the entry's
 // path, which is passed through as given.
-func (c *Component) Mounts() ([]Mount, error) {
+func Mounts(c *lock.Component) ([]Mount, error) {
 	out := make([]Mount, 0, len(c.Files))
 	for _, f := range c.Files {
 		if f.Source == "" {

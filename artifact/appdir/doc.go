@@ -1,0 +1,16 @@
+// Package appdir builds and reads the application directory a Spin app
+// runs from, and describes it as an App: the local lock plus, per
+// component, the absolute path of its wasm and its mounts.
+//
+// Materialize writes the directory from a lock whose content is inline or
+// addressed by digest (as pushed to a registry) and a Content source of
+// blobs, verifying every digest and confining every write to the
+// directory:
+//
+//	dir/spin.lock                   local lock (file:// sources)
+//	dir/wasm/<hex>.wasm             each distinct component (and dependency) wasm
+//	dir/files/<component-id>/<path> each files entry
+//
+// Open reads such a directory back; FromLocal describes a local lock
+// written by other means. The lock itself is package lock's pure data.
+package appdir
