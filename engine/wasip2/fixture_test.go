@@ -35,6 +35,14 @@ func newFixture(t *testing.T, name string, cfg Config) *fixture {
 		t.Fatalf("%s.wat: %v", name, err)
 	}
 	t.Cleanup(c.Close)
+	h, hd := link(t, e, c, cfg)
+	return &fixture{host: h, hd: hd}
+}
+
+// link defines a Host for cfg into a new linker for c. The Handler's Export
+// is c's incoming-handler interface, if it has one.
+func link(t *testing.T, e *component.Engine, c *component.Component, cfg Config) (*Host, *Handler) {
+	t.Helper()
 	l := e.NewLinker()
 	t.Cleanup(l.Close)
 	h := NewHost(cfg)
@@ -45,7 +53,7 @@ func newFixture(t *testing.T, name string, cfg Config) *fixture {
 	if export, ok := IncomingHandlerExport(c); ok {
 		hd.Export = export
 	}
-	return &fixture{host: h, hd: hd}
+	return h, hd
 }
 
 // call instantiates the component in a fresh Store and calls its export
