@@ -7,13 +7,10 @@ import (
 	"github.com/spinoci/spinoci/engine/component"
 )
 
-// Host functions are not type-checked at link time: Wasmtime hands a host
-// function its arguments as the guest's import declares them, whatever the
-// WIT says. So every host function declares the WIT type of each parameter
-// with a reader, and the fnN adapters read and check all of them before the
-// body runs. A mismatch traps with an error naming the parameter, the type
-// expected and the type received; a body never sees a zero value standing in
-// for an argument it did not get.
+// Every host function declares the WIT type of each parameter with a reader;
+// the fnN adapters read and check all of them before the body runs (see the
+// package doc), so a body never sees a zero value standing in for an
+// argument it did not get.
 
 // reader reads a value of one WIT type into T. Resource readers look the
 // handle up in the State's table; the others do not use st.
