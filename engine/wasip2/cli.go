@@ -13,19 +13,19 @@ import (
 
 func cliEnvironment() *iface {
 	i := newIface("wasi:cli/environment" + wasiVersion)
-	i.funcs["get-environment"] = func(st *State, _ []component.Val) ([]component.Val, error) {
+	i.funcs["get-environment"] = fn0(func(st *State) (results, error) {
 		out := make(component.List, len(st.host.cfg.Env))
 		for n, kv := range st.host.cfg.Env {
 			out[n] = component.Tuple{component.String(kv[0]), component.String(kv[1])}
 		}
 		return one(out)
-	}
-	i.funcs["get-arguments"] = func(*State, []component.Val) ([]component.Val, error) {
+	})
+	i.funcs["get-arguments"] = fn0(func(*State) (results, error) {
 		return one(component.List{})
-	}
-	i.funcs["initial-cwd"] = func(*State, []component.Val) ([]component.Val, error) {
+	})
+	i.funcs["initial-cwd"] = fn0(func(*State) (results, error) {
 		return one(component.Some(component.String("/")))
-	}
+	})
 	return i
 }
 
@@ -34,12 +34,12 @@ var errGuestExit = errors.New("guest called exit")
 
 func cliExit() *iface {
 	i := newIface("wasi:cli/exit" + wasiVersion)
-	i.funcs["exit"] = func(_ *State, args []component.Val) ([]component.Val, error) {
-		if r, ok := args[0].(component.Result); ok && r.Ok {
+	i.funcs["exit"] = fn1(argResult, func(_ *State, status component.Result) (results, error) {
+		if status.Ok {
 			return nil, fmt.Errorf("%w with success", errGuestExit)
 		}
 		return nil, fmt.Errorf("%w with failure", errGuestExit)
-	}
+	})
 	return i
 }
 
@@ -50,7 +50,7 @@ func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 func cliStdio(which string) *iface {
 	i := newIface("wasi:cli/" + which + wasiVersion)
-	i.funcs["get-"+which] = func(st *State, _ []component.Val) ([]component.Val, error) {
+	i.funcs["get-"+which] = fn0(func(st *State) (results, error) {
 		switch which {
 		case "stdin":
 			return one(st.own(tyInputStream, &inputStream{r: emptyReader{}}))
@@ -59,7 +59,7 @@ func cliStdio(which string) *iface {
 		default:
 			return one(st.own(tyOutputStream, &outputStream{w: st.host.cfg.Stderr}))
 		}
-	}
+	})
 	return i
 }
 
@@ -71,7 +71,7 @@ func cliTerminal() []*iface {
 	var out []*iface
 	for _, which := range []string{"stdin", "stdout", "stderr"} {
 		i := newIface("wasi:cli/terminal-" + which + wasiVersion)
-		i.funcs["get-terminal-"+which] = func(*State, []component.Val) ([]component.Val, error) { return one(component.None) }
+		i.funcs["get-terminal-"+which] = fn0(func(*State) (results, error) { return one(component.None) })
 		out = append(out, i)
 	}
 	return out
@@ -79,24 +79,16 @@ func cliTerminal() []*iface {
 
 func clocksMonotonic() *iface {
 	i := newIface("wasi:clocks/monotonic-clock" + wasiVersion)
-	i.funcs["now"] = func(st *State, _ []component.Val) ([]component.Val, error) {
+	i.funcs["now"] = fn0(func(st *State) (results, error) {
 		return one(component.U64(time.Since(st.start)))
-	}
-	i.funcs["resolution"] = func(*State, []component.Val) ([]component.Val, error) { return one(component.U64(1)) }
-	i.funcs["subscribe-instant"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		when, err := argU64(args, 0)
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["resolution"] = fn0(func(*State) (results, error) { return one(component.U64(1)) })
+	i.funcs["subscribe-instant"] = fn1(argU64, func(st *State, when uint64) (results, error) {
 		return one(st.own(tyPollable, timerPollable(time.Duration(when)-time.Since(st.start))))
-	}
-	i.funcs["subscribe-duration"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		d, err := argU64(args, 0)
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["subscribe-duration"] = fn1(argU64, func(st *State, d uint64) (results, error) {
 		return one(st.own(tyPollable, timerPollable(time.Duration(d))))
-	}
+	})
 	return i
 }
 
@@ -109,10 +101,10 @@ func datetime(t time.Time) component.Record {
 
 func clocksWall() *iface {
 	i := newIface("wasi:clocks/wall-clock" + wasiVersion)
-	i.funcs["now"] = func(*State, []component.Val) ([]component.Val, error) { return one(datetime(time.Now())) }
-	i.funcs["resolution"] = func(*State, []component.Val) ([]component.Val, error) {
+	i.funcs["now"] = fn0(func(*State) (results, error) { return one(datetime(time.Now())) })
+	i.funcs["resolution"] = fn0(func(*State) (results, error) {
 		return one(datetime(time.Unix(0, 1)))
-	}
+	})
 	return i
 }
 
@@ -127,21 +119,17 @@ func randomIface(which string) *iface {
 	if which == "insecure" {
 		prefix = "get-insecure-"
 	}
-	i.funcs[prefix+"random-bytes"] = func(_ *State, args []component.Val) ([]component.Val, error) {
-		n, err := argU64(args, 0)
-		if err != nil {
-			return nil, err
-		}
+	i.funcs[prefix+"random-bytes"] = fn1(argU64, func(_ *State, n uint64) (results, error) {
 		if n > maxRandom {
 			return nil, fmt.Errorf("%d random bytes requested, at most %d allowed", n, maxRandom)
 		}
 		b := make([]byte, n)
 		_, _ = rand.Read(b)
 		return one(component.Bytes(b))
-	}
-	i.funcs[prefix+"random-u64"] = func(*State, []component.Val) ([]component.Val, error) {
+	})
+	i.funcs[prefix+"random-u64"] = fn0(func(*State) (results, error) {
 		return one(component.U64(randomU64()))
-	}
+	})
 	return i
 }
 
@@ -153,17 +141,17 @@ func randomU64() uint64 {
 
 func randomSeed() *iface {
 	i := newIface("wasi:random/insecure-seed" + wasiVersion)
-	i.funcs["insecure-seed"] = func(*State, []component.Val) ([]component.Val, error) {
+	i.funcs["insecure-seed"] = fn0(func(*State) (results, error) {
 		return one(component.Tuple{component.U64(randomU64()), component.U64(randomU64())})
-	}
+	})
 	return i
 }
 
 // socketsDenied answers every socket creation with access-denied.
 func socketsDenied() []*iface {
-	denied := func(*State, []component.Val) ([]component.Val, error) {
+	denied := ignoreArgs(func(*State) (results, error) {
 		return one(component.Err(component.Enum("access-denied")))
-	}
+	})
 	tcp := newIface("wasi:sockets/tcp-create-socket" + wasiVersion)
 	tcp.funcs["create-tcp-socket"] = denied
 	udp := newIface("wasi:sockets/udp-create-socket" + wasiVersion)

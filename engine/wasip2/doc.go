@@ -11,8 +11,18 @@
 // here together: resource types made through the C API never equal
 // Wasmtime's built-in WASI ones (docs/design/components.md).
 //
+// Wasmtime does not type-check host functions at link time: a host function
+// receives its arguments as the guest's import declares them. So each host
+// function declares the WIT type of every parameter with a reader (argString,
+// borrowed, owned, argOption, …) through an fnN adapter, which checks all
+// arguments before the body runs; a mismatch traps with an error naming the
+// function, the parameter, the type expected and the type received.
+//
 // A Host is defined once into a component.Linker; every instantiation gets a
 // Store whose data is a *State (its resource table and request). Serve runs
 // one wasi:http/incoming-handler call, CallInbound one
 // fermyon:spin/inbound-http call.
+//
+// The tests run small components written in the component text format
+// (testdata/*.wat) against the host in-process.
 package wasip2

@@ -1,7 +1,6 @@
 package wasip2
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -86,129 +85,71 @@ func headerError(c string) component.Val {
 	return component.Err(component.Variant{Case: c})
 }
 
-var errNotTuple = errors.New("want list<tuple<field-name, field-value>>")
-
 func fieldsFuncs(i *iface) {
 	i.types["fields"] = tyFields
-	i.funcs["[constructor]fields"] = func(st *State, _ []component.Val) ([]component.Val, error) {
+	self := borrowed[*fields]
+	i.funcs["[constructor]fields"] = fn0(func(st *State) (results, error) {
 		return one(st.own(tyFields, &fields{}))
-	}
-	i.funcs["[static]fields.from-list"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		list, _ := args[0].(component.List)
-		f := &fields{}
-		for _, e := range list {
-			t, ok := e.(component.Tuple)
-			if !ok || len(t) != 2 {
-				return nil, errNotTuple
-			}
-			name, err := argString(t, 0)
-			if err != nil {
-				return nil, err
-			}
-			value, err := argBytes(t, 1)
-			if err != nil {
-				return nil, err
-			}
-			if !validFieldName(name) || !validFieldValue(value) {
+	})
+	i.funcs["[static]fields.from-list"] = fn1(argList(argField), func(st *State, entries []field) (results, error) {
+		for _, e := range entries {
+			if !validFieldName(e.name) || !validFieldValue(e.value) {
 				return one(headerError("invalid-syntax"))
 			}
-			f.list = append(f.list, field{name: name, value: value})
 		}
-		return one(component.Ok(st.own(tyFields, f)))
-	}
-	i.funcs["[method]fields.get"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		f, err := get[*fields](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		name, err := argString(args, 1)
-		if err != nil {
-			return nil, err
-		}
+		return one(component.Ok(st.own(tyFields, &fields{list: entries})))
+	})
+	i.funcs["[method]fields.get"] = fn2(self, argString, func(_ *State, f *fields, name string) (results, error) {
 		out := component.List{}
 		for _, v := range f.get(name) {
 			out = append(out, component.Bytes(v))
 		}
 		return one(out)
-	}
-	i.funcs["[method]fields.has"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		f, err := get[*fields](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		name, err := argString(args, 1)
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]fields.has"] = fn2(self, argString, func(_ *State, f *fields, name string) (results, error) {
 		return one(component.Bool(len(f.get(name)) > 0))
-	}
-	mutate := func(op string) fn {
-		return func(st *State, args []component.Val) ([]component.Val, error) {
-			f, err := get[*fields](st, args[0])
-			if err != nil {
-				return nil, err
-			}
-			name, err := argString(args, 1)
-			if err != nil {
-				return nil, err
-			}
-			if f.immutable {
-				return one(headerError("immutable"))
-			}
-			if !validFieldName(name) {
-				return one(headerError("invalid-syntax"))
-			}
-			var values [][]byte
-			switch op {
-			case "set":
-				list, _ := args[2].(component.List)
-				for n := range list {
-					v, err := argBytes(list, n)
-					if err != nil {
-						return nil, err
-					}
-					values = append(values, v)
-				}
-			case "append":
-				v, err := argBytes(args, 2)
-				if err != nil {
-					return nil, err
-				}
-				values = append(values, v)
-			}
-			for _, v := range values {
-				if !validFieldValue(v) {
-					return one(headerError("invalid-syntax"))
-				}
-			}
-			if op != "append" {
-				f.del(name)
-			}
-			for _, v := range values {
-				f.list = append(f.list, field{name: name, value: v})
-			}
-			return one(component.Ok(nil))
-		}
-	}
-	i.funcs["[method]fields.set"] = mutate("set")
-	i.funcs["[method]fields.delete"] = mutate("delete")
-	i.funcs["[method]fields.append"] = mutate("append")
-	i.funcs["[method]fields.entries"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		f, err := get[*fields](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]fields.set"] = fn3(self, argString, argList(argBytes), func(_ *State, f *fields, name string, values [][]byte) (results, error) {
+		return one(f.mutate(name, values, true))
+	})
+	i.funcs["[method]fields.delete"] = fn2(self, argString, func(_ *State, f *fields, name string) (results, error) {
+		return one(f.mutate(name, nil, true))
+	})
+	i.funcs["[method]fields.append"] = fn3(self, argString, argBytes, func(_ *State, f *fields, name string, value []byte) (results, error) {
+		return one(f.mutate(name, [][]byte{value}, false))
+	})
+	i.funcs["[method]fields.entries"] = fn1(self, func(_ *State, f *fields) (results, error) {
 		out := make(component.List, len(f.list))
 		for n, e := range f.list {
 			out[n] = component.Tuple{component.String(e.name), component.Bytes(e.value)}
 		}
 		return one(out)
-	}
-	i.funcs["[method]fields.clone"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		f, err := get[*fields](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]fields.clone"] = fn1(self, func(st *State, f *fields) (results, error) {
 		return one(st.own(tyFields, f.clone()))
+	})
+}
+
+// mutate adds values under name, first removing the values name had when
+// replace is set (set and delete; append keeps them). It returns the
+// result<_, header-error> of the call.
+func (f *fields) mutate(name string, values [][]byte, replace bool) component.Val {
+	if f.immutable {
+		return headerError("immutable")
 	}
+	if !validFieldName(name) {
+		return headerError("invalid-syntax")
+	}
+	for _, v := range values {
+		if !validFieldValue(v) {
+			return headerError("invalid-syntax")
+		}
+	}
+	if replace {
+		f.del(name)
+	}
+	for _, v := range values {
+		f.list = append(f.list, field{name: name, value: v})
+	}
+	return component.Ok(nil)
 }

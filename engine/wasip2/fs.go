@@ -42,9 +42,9 @@ func fsErrorCode(err error) component.Val {
 	return component.Enum("io")
 }
 
-func fsErr(err error) ([]component.Val, error) { return one(component.Err(fsErrorCode(err))) }
+func fsErr(err error) (results, error) { return one(component.Err(fsErrorCode(err))) }
 
-func readOnly() ([]component.Val, error) { return one(component.Err(component.Enum("read-only"))) }
+func readOnly(*State) (results, error) { return one(component.Err(component.Enum("read-only"))) }
 
 func descriptorType(m fs.FileMode) component.Enum {
 	switch {
@@ -74,7 +74,7 @@ func (d *descriptor) join(p string) string { return path.Join(d.rel, p) }
 
 func fsPreopens() *iface {
 	i := newIface("wasi:filesystem/preopens" + wasiVersion)
-	i.funcs["get-directories"] = func(st *State, _ []component.Val) ([]component.Val, error) {
+	i.funcs["get-directories"] = fn0(func(st *State) (results, error) {
 		out := component.List{}
 		for _, m := range st.host.cfg.Mounts {
 			root, err := os.OpenRoot(m.HostPath)
@@ -85,7 +85,7 @@ func fsPreopens() *iface {
 			out = append(out, component.Tuple{st.own(tyDescriptor, &descriptor{root: root, rel: ".", dir: true}), component.String(m.GuestPath)})
 		}
 		return one(out)
-	}
+	})
 	return i
 }
 
@@ -93,62 +93,44 @@ func fsTypes() *iface {
 	i := newIface("wasi:filesystem/types" + wasiVersion)
 	i.types["descriptor"] = tyDescriptor
 	i.types["directory-entry-stream"] = tyDirEntryStream
-	desc := func(f func(st *State, d *descriptor, args []component.Val) ([]component.Val, error)) fn {
-		return func(st *State, args []component.Val) ([]component.Val, error) {
-			d, err := get[*descriptor](st, args[0])
-			if err != nil {
-				return nil, err
-			}
-			return f(st, d, args)
-		}
-	}
+	self := borrowed[*descriptor]
 	for _, name := range []string{"write-via-stream", "append-via-stream", "set-size", "set-times", "write",
 		"create-directory-at", "set-times-at", "link-at", "remove-directory-at", "rename-at", "symlink-at", "unlink-file-at"} {
-		i.funcs["[method]descriptor."+name] = func(*State, []component.Val) ([]component.Val, error) { return readOnly() }
+		i.funcs["[method]descriptor."+name] = ignoreArgs(readOnly)
 	}
-	ok := func(*State, []component.Val) ([]component.Val, error) { return one(component.Ok(nil)) }
+	ok := ignoreArgs(func(*State) (results, error) { return one(component.Ok(nil)) })
 	i.funcs["[method]descriptor.advise"] = ok
 	i.funcs["[method]descriptor.sync"] = ok
 	i.funcs["[method]descriptor.sync-data"] = ok
-	i.funcs["[method]descriptor.get-flags"] = desc(func(_ *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+	i.funcs["[method]descriptor.get-flags"] = fn1(self, func(*State, *descriptor) (results, error) {
 		return one(component.Ok(component.Flags{"read"}))
 	})
-	i.funcs["[method]descriptor.get-type"] = desc(func(_ *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+	i.funcs["[method]descriptor.get-type"] = fn1(self, func(_ *State, d *descriptor) (results, error) {
 		fi, err := d.root.Stat(d.rel)
 		if err != nil {
 			return fsErr(err)
 		}
 		return one(component.Ok(descriptorType(fi.Mode())))
 	})
-	i.funcs["[method]descriptor.stat"] = desc(func(_ *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+	i.funcs["[method]descriptor.stat"] = fn1(self, func(_ *State, d *descriptor) (results, error) {
 		fi, err := d.root.Stat(d.rel)
 		if err != nil {
 			return fsErr(err)
 		}
 		return one(component.Ok(statVal(fi)))
 	})
-	i.funcs["[method]descriptor.stat-at"] = desc(func(_ *State, d *descriptor, args []component.Val) ([]component.Val, error) {
-		p, err := argString(args, 2)
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[method]descriptor.stat-at"] = fn3(self, argFlags, argString, func(_ *State, d *descriptor, _ component.Flags, p string) (results, error) {
 		fi, err := d.root.Stat(d.join(p))
 		if err != nil {
 			return fsErr(err)
 		}
 		return one(component.Ok(statVal(fi)))
 	})
-	i.funcs["[method]descriptor.open-at"] = desc(func(st *State, d *descriptor, args []component.Val) ([]component.Val, error) {
-		p, err := argString(args, 2)
-		if err != nil {
-			return nil, err
-		}
-		oflags, _ := args[3].(component.Flags)
-		dflags, _ := args[4].(component.Flags)
+	i.funcs["[method]descriptor.open-at"] = fn5(self, argFlags, argString, argFlags, argFlags, func(st *State, d *descriptor, _ component.Flags, p string, oflags, dflags component.Flags) (results, error) {
 		for _, f := range append(append(component.Flags{}, oflags...), dflags...) {
 			switch f {
 			case "create", "exclusive", "truncate", "write", "mutate-directory":
-				return readOnly()
+				return readOnly(st)
 			}
 		}
 		rel := d.join(p)
@@ -163,11 +145,7 @@ func fsTypes() *iface {
 		}
 		return one(component.Ok(st.own(tyDescriptor, &descriptor{root: d.root, rel: rel, dir: fi.IsDir()})))
 	})
-	i.funcs["[method]descriptor.read-via-stream"] = desc(func(st *State, d *descriptor, args []component.Val) ([]component.Val, error) {
-		off, err := argU64(args, 1)
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[method]descriptor.read-via-stream"] = fn2(self, argU64, func(st *State, d *descriptor, off uint64) (results, error) {
 		f, err := d.root.Open(d.rel)
 		if err != nil {
 			return fsErr(err)
@@ -178,15 +156,7 @@ func fsTypes() *iface {
 		}
 		return one(component.Ok(st.own(tyInputStream, &inputStream{r: f})))
 	})
-	i.funcs["[method]descriptor.read"] = desc(func(_ *State, d *descriptor, args []component.Val) ([]component.Val, error) {
-		n, err := argU64(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		off, err := argU64(args, 2)
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[method]descriptor.read"] = fn3(self, argU64, argU64, func(_ *State, d *descriptor, n, off uint64) (results, error) {
 		f, err := d.root.Open(d.rel)
 		if err != nil {
 			return fsErr(err)
@@ -199,7 +169,7 @@ func fsTypes() *iface {
 		}
 		return one(component.Ok(component.Tuple{component.Bytes(buf[:got]), component.Bool(got == 0 || errors.Is(err, io.EOF))}))
 	})
-	i.funcs["[method]descriptor.read-directory"] = desc(func(st *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+	i.funcs["[method]descriptor.read-directory"] = fn1(self, func(st *State, d *descriptor) (results, error) {
 		f, err := d.root.Open(d.rel)
 		if err != nil {
 			return fsErr(err)
@@ -211,11 +181,7 @@ func fsTypes() *iface {
 		}
 		return one(component.Ok(st.own(tyDirEntryStream, &dirEntryStream{entries: entries})))
 	})
-	i.funcs["[method]directory-entry-stream.read-directory-entry"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		s, err := get[*dirEntryStream](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[method]directory-entry-stream.read-directory-entry"] = fn1(borrowed[*dirEntryStream], func(_ *State, s *dirEntryStream) (results, error) {
 		if len(s.entries) == 0 {
 			return one(component.Ok(component.None))
 		}
@@ -225,15 +191,11 @@ func fsTypes() *iface {
 			{Name: "type", Val: descriptorType(e.Type())},
 			{Name: "name", Val: component.String(e.Name())},
 		})))
-	}
-	i.funcs["[method]descriptor.is-same-object"] = desc(func(st *State, d *descriptor, args []component.Val) ([]component.Val, error) {
-		o, err := get[*descriptor](st, args[1])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]descriptor.is-same-object"] = fn2(self, self, func(_ *State, d, o *descriptor) (results, error) {
 		return one(component.Bool(o.root == d.root && o.rel == d.rel))
 	})
-	hash := func(d *descriptor, rel string) ([]component.Val, error) {
+	hash := func(d *descriptor, rel string) (results, error) {
 		fi, err := d.root.Stat(rel)
 		if err != nil {
 			return fsErr(err)
@@ -244,21 +206,17 @@ func fsTypes() *iface {
 		}
 		return one(component.Ok(component.Record{{Name: "lower", Val: component.U64(lower)}, {Name: "upper", Val: component.U64(upper)}}))
 	}
-	i.funcs["[method]descriptor.metadata-hash"] = desc(func(_ *State, d *descriptor, _ []component.Val) ([]component.Val, error) {
+	i.funcs["[method]descriptor.metadata-hash"] = fn1(self, func(_ *State, d *descriptor) (results, error) {
 		return hash(d, d.rel)
 	})
-	i.funcs["[method]descriptor.metadata-hash-at"] = desc(func(_ *State, d *descriptor, args []component.Val) ([]component.Val, error) {
-		p, err := argString(args, 2)
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[method]descriptor.metadata-hash-at"] = fn3(self, argFlags, argString, func(_ *State, d *descriptor, _ component.Flags, p string) (results, error) {
 		return hash(d, d.join(p))
 	})
-	i.funcs["[method]descriptor.readlink-at"] = func(*State, []component.Val) ([]component.Val, error) {
+	i.funcs["[method]descriptor.readlink-at"] = ignoreArgs(func(*State) (results, error) {
 		return one(component.Err(component.Enum("invalid")))
-	}
-	i.funcs["filesystem-error-code"] = func(*State, []component.Val) ([]component.Val, error) {
+	})
+	i.funcs["filesystem-error-code"] = ignoreArgs(func(*State) (results, error) {
 		return one(component.None)
-	}
+	})
 	return i
 }

@@ -95,18 +95,6 @@ func methodVal(m string) component.Val {
 	return component.Variant{Case: "other", Val: component.String(m)}
 }
 
-func methodString(v component.Val) (string, error) {
-	m, ok := v.(component.Variant)
-	if !ok {
-		return "", errors.New("want method")
-	}
-	if m.Case == "other" {
-		s, _ := m.Val.(component.String)
-		return string(s), nil
-	}
-	return strings.ToUpper(m.Case), nil
-}
-
 func httpTypes() *iface {
 	i := newIface("wasi:http/types" + wasiVersion)
 	fieldsFuncs(i)
@@ -116,118 +104,68 @@ func httpTypes() *iface {
 	i.types["future-trailers"] = tyFutureTrailers
 	i.types["outgoing-response"] = tyOutgoingResponse
 	i.types["outgoing-body"] = tyOutgoingBody
-	i.funcs["[method]incoming-request.method"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		req, err := get[*incomingRequest](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	request := borrowed[*incomingRequest]
+	i.funcs["[method]incoming-request.method"] = fn1(request, func(_ *State, req *incomingRequest) (results, error) {
 		return one(methodVal(req.r.Method))
-	}
-	i.funcs["[method]incoming-request.path-with-query"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		req, err := get[*incomingRequest](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]incoming-request.path-with-query"] = fn1(request, func(_ *State, req *incomingRequest) (results, error) {
 		return one(component.Some(component.String(req.r.URL.RequestURI())))
-	}
-	i.funcs["[method]incoming-request.scheme"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		req, err := get[*incomingRequest](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]incoming-request.scheme"] = fn1(request, func(_ *State, req *incomingRequest) (results, error) {
 		if req.r.TLS != nil {
 			return one(component.Some(component.Variant{Case: "HTTPS"}))
 		}
 		return one(component.Some(component.Variant{Case: "HTTP"}))
-	}
-	i.funcs["[method]incoming-request.authority"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		req, err := get[*incomingRequest](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]incoming-request.authority"] = fn1(request, func(_ *State, req *incomingRequest) (results, error) {
 		return one(component.Some(component.String(req.r.Host)))
-	}
-	i.funcs["[method]incoming-request.headers"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		req, err := get[*incomingRequest](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]incoming-request.headers"] = fn1(request, func(st *State, req *incomingRequest) (results, error) {
 		return one(st.own(tyFields, req.headers))
-	}
-	i.funcs["[method]incoming-request.consume"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		req, err := get[*incomingRequest](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]incoming-request.consume"] = fn1(request, func(st *State, req *incomingRequest) (results, error) {
 		if req.consumed {
 			return one(component.Err(nil))
 		}
 		req.consumed = true
 		return one(component.Ok(st.own(tyIncomingBody, &incomingBody{r: req.r.Body})))
-	}
-	i.funcs["[method]incoming-body.stream"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		b, err := get[*incomingBody](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]incoming-body.stream"] = fn1(borrowed[*incomingBody], func(st *State, b *incomingBody) (results, error) {
 		if b.streamTaken {
 			return one(component.Err(nil))
 		}
 		b.streamTaken = true
 		return one(component.Ok(st.own(tyInputStream, &inputStream{r: b.r})))
-	}
-	i.funcs["[static]incoming-body.finish"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		if _, err := take[*incomingBody](st, args[0]); err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[static]incoming-body.finish"] = fn1(owned[*incomingBody], func(st *State, _ *incomingBody) (results, error) {
 		return one(st.own(tyFutureTrailers, &futureTrailers{}))
-	}
-	i.funcs["[method]future-trailers.subscribe"] = func(st *State, args []component.Val) ([]component.Val, error) {
+	})
+	i.funcs["[method]future-trailers.subscribe"] = fn1(borrowed[*futureTrailers], func(st *State, _ *futureTrailers) (results, error) {
 		return one(st.own(tyPollable, &pollable{}))
-	}
-	i.funcs["[method]future-trailers.get"] = func(st *State, args []component.Val) ([]component.Val, error) {
+	})
+	i.funcs["[method]future-trailers.get"] = fn1(borrowed[*futureTrailers], func(*State, *futureTrailers) (results, error) {
 		// Trailers are not forwarded: always "no trailers".
 		return one(component.Some(component.Ok(component.Ok(component.None))))
-	}
-	i.funcs["[constructor]outgoing-response"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		h, err := take[*fields](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[constructor]outgoing-response"] = fn1(owned[*fields], func(st *State, h *fields) (results, error) {
 		h.immutable = false
 		return one(st.own(tyOutgoingResponse, &outgoingResponse{status: http.StatusOK, headers: h}))
-	}
-	i.funcs["[method]outgoing-response.status-code"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		r, err := get[*outgoingResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	resp := borrowed[*outgoingResponse]
+	i.funcs["[method]outgoing-response.status-code"] = fn1(resp, func(_ *State, r *outgoingResponse) (results, error) {
 		return one(component.U16(r.status))
-	}
-	i.funcs["[method]outgoing-response.set-status-code"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		r, err := get[*outgoingResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		code, ok := args[1].(component.U16)
-		if !ok || code < 100 || code > 999 {
+	})
+	i.funcs["[method]outgoing-response.set-status-code"] = fn2(resp, argU16, func(_ *State, r *outgoingResponse, code uint16) (results, error) {
+		if code < 100 || code > 999 {
 			return one(component.Err(nil))
 		}
 		r.status = int(code)
 		return one(component.Ok(nil))
-	}
-	i.funcs["[method]outgoing-response.headers"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		r, err := get[*outgoingResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]outgoing-response.headers"] = fn1(resp, func(st *State, r *outgoingResponse) (results, error) {
 		return one(st.own(tyFields, r.headers))
-	}
-	i.funcs["[method]outgoing-response.body"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		r, err := get[*outgoingResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]outgoing-response.body"] = fn1(resp, func(st *State, r *outgoingResponse) (results, error) {
 		if r.bodyTaken || st.exchange == nil {
 			return one(component.Err(nil))
 		}
@@ -235,42 +173,23 @@ func httpTypes() *iface {
 		ex := st.exchange
 		body := &outgoingBody{w: ex, flush: ex.flush, onFinish: func() error { ex.finished = true; return nil }}
 		return one(component.Ok(st.own(tyOutgoingBody, body)))
-	}
-	i.funcs["[method]outgoing-body.write"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		b, err := get[*outgoingBody](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]outgoing-body.write"] = fn1(borrowed[*outgoingBody], func(st *State, b *outgoingBody) (results, error) {
 		if b.streamOut {
 			return one(component.Err(nil))
 		}
 		b.streamOut = true
 		b.stream = &outputStream{w: b.w, flush: b.flush}
 		return one(component.Ok(st.own(tyOutputStream, b.stream)))
-	}
-	i.funcs["[static]outgoing-body.finish"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		b, err := take[*outgoingBody](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		if opt, ok := args[1].(component.Option); ok && opt.Val != nil {
-			// Trailers are accepted and ignored.
-			_, _ = take[*fields](st, opt.Val)
-		}
+	})
+	// Trailers are accepted and ignored.
+	i.funcs["[static]outgoing-body.finish"] = fn2(owned[*outgoingBody], argOption(owned[*fields]), func(_ *State, b *outgoingBody, _ **fields) (results, error) {
 		if err := b.finish(); err != nil {
 			return one(component.Err(internalError(err)))
 		}
 		return one(component.Ok(nil))
-	}
-	i.funcs["[static]response-outparam.set"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		p, err := take[*responseOutparam](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		res, ok := args[1].(component.Result)
-		if !ok {
-			return nil, errors.New("want result<outgoing-response, error-code>")
-		}
+	})
+	i.funcs["[static]response-outparam.set"] = fn2(owned[*responseOutparam], argResult, func(st *State, p *responseOutparam, res component.Result) (results, error) {
 		ex := p.ex
 		if ex.set {
 			return nil, errors.New("response already set")
@@ -280,9 +199,9 @@ func httpTypes() *iface {
 			ex.setErr = fmt.Errorf("guest answered error-code %v", res.Val)
 			return nil, nil
 		}
-		resp, err := take[*outgoingResponse](st, res.Val)
+		resp, err := owned[*outgoingResponse](st, res.Val)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("parameter 1: result ok payload: %w", err)
 		}
 		resp.headers.toHeader(ex.w.Header())
 		ex.w.WriteHeader(resp.status)
@@ -292,10 +211,10 @@ func httpTypes() *iface {
 			ex.pending = bytes.Buffer{}
 		}
 		return nil, nil
-	}
-	i.funcs["http-error-code"] = func(st *State, args []component.Val) ([]component.Val, error) {
+	})
+	i.funcs["http-error-code"] = ignoreArgs(func(*State) (results, error) {
 		return one(component.None)
-	}
+	})
 	outgoingRequestFuncs(i)
 	return i
 }

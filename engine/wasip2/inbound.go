@@ -105,7 +105,7 @@ func inboundResponse(v component.Val) (*InboundResponse, error) {
 		}
 	}
 	if b, ok := rec[2].Val.(component.Option); ok && b.Val != nil {
-		body, err := argBytes([]component.Val{b.Val}, 0)
+		body, err := argBytes(nil, b.Val)
 		if err != nil {
 			return nil, fmt.Errorf("a body that is not list<u8>: %w", err)
 		}

@@ -16,13 +16,9 @@ type ioErr struct{ err error }
 func ioError() *iface {
 	i := newIface("wasi:io/error" + wasiVersion)
 	i.types["error"] = tyError
-	i.funcs["[method]error.to-debug-string"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		e, err := get[*ioErr](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[method]error.to-debug-string"] = fn1(borrowed[*ioErr], func(_ *State, e *ioErr) (results, error) {
 		return one(component.String(e.err.Error()))
-	}
+	})
 	return i
 }
 
@@ -53,34 +49,14 @@ func timerPollable(d time.Duration) *pollable {
 func ioPoll() *iface {
 	i := newIface("wasi:io/poll" + wasiVersion)
 	i.types["pollable"] = tyPollable
-	i.funcs["[method]pollable.ready"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		p, err := get[*pollable](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[method]pollable.ready"] = fn1(borrowed[*pollable], func(_ *State, p *pollable) (results, error) {
 		return one(component.Bool(p.isReady()))
-	}
-	i.funcs["[method]pollable.block"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		p, err := get[*pollable](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		_, err = st.poll([]*pollable{p})
+	})
+	i.funcs["[method]pollable.block"] = fn1(borrowed[*pollable], func(st *State, p *pollable) (results, error) {
+		_, err := st.poll([]*pollable{p})
 		return nil, err
-	}
-	i.funcs["poll"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		list, ok := args[0].(component.List)
-		if !ok {
-			return nil, errors.New("poll: want list<borrow<pollable>>")
-		}
-		ps := make([]*pollable, len(list))
-		for n, v := range list {
-			p, err := get[*pollable](st, v)
-			if err != nil {
-				return nil, err
-			}
-			ps[n] = p
-		}
+	})
+	i.funcs["poll"] = fn1(argList(borrowed[*pollable]), func(st *State, ps []*pollable) (results, error) {
 		ready, err := st.poll(ps)
 		if err != nil {
 			return nil, err
@@ -90,7 +66,7 @@ func ioPoll() *iface {
 			out[n] = component.U32(r)
 		}
 		return one(out)
-	}
+	})
 	return i
 }
 
@@ -182,15 +158,7 @@ func ioStreams() *iface {
 	i.types["output-stream"] = tyOutputStream
 	// read returns the bytes read, or for skip only how many there were.
 	read := func(skip bool) fn {
-		return func(st *State, args []component.Val) ([]component.Val, error) {
-			s, err := get[*inputStream](st, args[0])
-			if err != nil {
-				return nil, err
-			}
-			n, err := argU64(args, 1)
-			if err != nil {
-				return nil, err
-			}
+		return fn2(borrowed[*inputStream], argU64, func(st *State, s *inputStream, n uint64) (results, error) {
 			b, rerr := s.read(n)
 			if rerr != nil {
 				return one(component.Err(streamError(st, rerr)))
@@ -199,67 +167,45 @@ func ioStreams() *iface {
 				return one(component.Ok(component.U64(len(b.(component.Bytes)))))
 			}
 			return one(component.Ok(b))
-		}
+		})
 	}
 	i.funcs["[method]input-stream.read"] = read(false)
 	i.funcs["[method]input-stream.blocking-read"] = read(false)
 	i.funcs["[method]input-stream.skip"] = read(true)
 	i.funcs["[method]input-stream.blocking-skip"] = read(true)
-	subscribe := func(st *State, args []component.Val) ([]component.Val, error) {
+	// Streams are always ready: reads and writes block in the call.
+	i.funcs["[method]input-stream.subscribe"] = fn1(borrowed[*inputStream], func(st *State, _ *inputStream) (results, error) {
 		return one(st.own(tyPollable, &pollable{}))
-	}
-	i.funcs["[method]input-stream.subscribe"] = subscribe
-	i.funcs["[method]output-stream.subscribe"] = subscribe
-	i.funcs["[method]output-stream.check-write"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		s, err := get[*outputStream](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]output-stream.subscribe"] = fn1(borrowed[*outputStream], func(st *State, _ *outputStream) (results, error) {
+		return one(st.own(tyPollable, &pollable{}))
+	})
+	i.funcs["[method]output-stream.check-write"] = fn1(borrowed[*outputStream], func(_ *State, s *outputStream) (results, error) {
 		if s.finished {
 			return one(component.Err(component.Variant{Case: "closed"}))
 		}
 		return one(component.Ok(component.U64(writeBudget)))
-	}
+	})
 	write := func(flush bool) fn {
-		return func(st *State, args []component.Val) ([]component.Val, error) {
-			s, err := get[*outputStream](st, args[0])
-			if err != nil {
-				return nil, err
-			}
-			b, err := argBytes(args, 1)
-			if err != nil {
-				return nil, err
-			}
+		return fn2(borrowed[*outputStream], argBytes, func(st *State, s *outputStream, b []byte) (results, error) {
 			if werr := s.write(b, flush); werr != nil {
 				return one(component.Err(streamError(st, werr)))
 			}
 			return one(component.Ok(nil))
-		}
+		})
 	}
 	i.funcs["[method]output-stream.write"] = write(false)
 	i.funcs["[method]output-stream.blocking-write-and-flush"] = write(true)
-	flush := func(st *State, args []component.Val) ([]component.Val, error) {
-		s, err := get[*outputStream](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	flush := fn1(borrowed[*outputStream], func(st *State, s *outputStream) (results, error) {
 		if werr := s.write(nil, true); werr != nil {
 			return one(component.Err(streamError(st, werr)))
 		}
 		return one(component.Ok(nil))
-	}
+	})
 	i.funcs["[method]output-stream.flush"] = flush
 	i.funcs["[method]output-stream.blocking-flush"] = flush
 	zeroes := func(flush bool) fn {
-		return func(st *State, args []component.Val) ([]component.Val, error) {
-			s, err := get[*outputStream](st, args[0])
-			if err != nil {
-				return nil, err
-			}
-			n, err := argU64(args, 1)
-			if err != nil {
-				return nil, err
-			}
+		return fn2(borrowed[*outputStream], argU64, func(st *State, s *outputStream, n uint64) (results, error) {
 			if n > writeBudget {
 				return nil, fmt.Errorf("write-zeroes: %d bytes exceeds check-write", n)
 			}
@@ -267,23 +213,11 @@ func ioStreams() *iface {
 				return one(component.Err(streamError(st, werr)))
 			}
 			return one(component.Ok(nil))
-		}
+		})
 	}
 	i.funcs["[method]output-stream.write-zeroes"] = zeroes(false)
 	i.funcs["[method]output-stream.blocking-write-zeroes-and-flush"] = zeroes(true)
-	splice := func(st *State, args []component.Val) ([]component.Val, error) {
-		dst, err := get[*outputStream](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		src, err := get[*inputStream](st, args[1])
-		if err != nil {
-			return nil, err
-		}
-		n, err := argU64(args, 2)
-		if err != nil {
-			return nil, err
-		}
+	splice := fn3(borrowed[*outputStream], borrowed[*inputStream], argU64, func(st *State, dst *outputStream, src *inputStream, n uint64) (results, error) {
 		b, rerr := src.read(n)
 		if rerr != nil {
 			return one(component.Err(streamError(st, rerr)))
@@ -292,7 +226,7 @@ func ioStreams() *iface {
 			return one(component.Err(streamError(st, werr)))
 		}
 		return one(component.Ok(component.U64(len(b.(component.Bytes)))))
-	}
+	})
 	i.funcs["[method]output-stream.splice"] = splice
 	i.funcs["[method]output-stream.blocking-splice"] = splice
 	return i

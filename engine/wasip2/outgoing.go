@@ -89,24 +89,6 @@ func (r *incomingResponse) close() {
 	}
 }
 
-func optString(v component.Val) *string {
-	if o, ok := v.(component.Option); ok && o.Val != nil {
-		switch s := o.Val.(type) {
-		case component.String:
-			str := string(s)
-			return &str
-		case component.Variant: // scheme
-			str := s.Case
-			if s.Case == "other" {
-				o, _ := s.Val.(component.String)
-				str = string(o)
-			}
-			return &str
-		}
-	}
-	return nil
-}
-
 func someString(s *string) component.Val {
 	if s == nil {
 		return component.None
@@ -119,23 +101,11 @@ func outgoingRequestFuncs(i *iface) {
 	i.types["request-options"] = tyRequestOptions
 	i.types["future-incoming-response"] = tyFutureIncomingResponse
 	i.types["incoming-response"] = tyIncomingResponse
-	i.funcs["[constructor]outgoing-request"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		h, err := take[*fields](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[constructor]outgoing-request"] = fn1(owned[*fields], func(st *State, h *fields) (results, error) {
 		return one(st.own(tyOutgoingRequest, &outgoingRequest{method: http.MethodGet, headers: h}))
-	}
-	req := func(f func(st *State, r *outgoingRequest, args []component.Val) ([]component.Val, error)) fn {
-		return func(st *State, args []component.Val) ([]component.Val, error) {
-			r, err := get[*outgoingRequest](st, args[0])
-			if err != nil {
-				return nil, err
-			}
-			return f(st, r, args)
-		}
-	}
-	i.funcs["[method]outgoing-request.body"] = req(func(st *State, r *outgoingRequest, _ []component.Val) ([]component.Val, error) {
+	})
+	req := borrowed[*outgoingRequest]
+	i.funcs["[method]outgoing-request.body"] = fn1(req, func(st *State, r *outgoingRequest) (results, error) {
 		if r.bodyTaken {
 			return one(component.Err(nil))
 		}
@@ -144,25 +114,27 @@ func outgoingRequestFuncs(i *iface) {
 		body := &outgoingBody{w: r.body, onFinish: r.body.finish}
 		return one(component.Ok(st.own(tyOutgoingBody, body)))
 	})
-	i.funcs["[method]outgoing-request.method"] = req(func(_ *State, r *outgoingRequest, _ []component.Val) ([]component.Val, error) {
+	i.funcs["[method]outgoing-request.method"] = fn1(req, func(_ *State, r *outgoingRequest) (results, error) {
 		return one(methodVal(r.method))
 	})
-	i.funcs["[method]outgoing-request.set-method"] = req(func(_ *State, r *outgoingRequest, args []component.Val) ([]component.Val, error) {
-		m, err := methodString(args[1])
-		if err != nil || m == "" {
+	i.funcs["[method]outgoing-request.set-method"] = fn2(req, argMethod, func(_ *State, r *outgoingRequest, m string) (results, error) {
+		if m == "" {
 			return one(component.Err(nil))
 		}
 		r.method = m
 		return one(component.Ok(nil))
 	})
-	for name, field := range map[string]func(r *outgoingRequest) **string{
-		"path-with-query": func(r *outgoingRequest) **string { return &r.pathWithQuery },
-		"scheme":          func(r *outgoingRequest) **string { return &r.scheme },
-		"authority":       func(r *outgoingRequest) **string { return &r.authority },
+	for name, field := range map[string]struct {
+		of   func(r *outgoingRequest) **string
+		read reader[string]
+	}{
+		"path-with-query": {func(r *outgoingRequest) **string { return &r.pathWithQuery }, argString},
+		"scheme":          {func(r *outgoingRequest) **string { return &r.scheme }, argScheme},
+		"authority":       {func(r *outgoingRequest) **string { return &r.authority }, argString},
 	} {
 		isScheme := name == "scheme"
-		i.funcs["[method]outgoing-request."+name] = req(func(_ *State, r *outgoingRequest, _ []component.Val) ([]component.Val, error) {
-			s := *field(r)
+		i.funcs["[method]outgoing-request."+name] = fn1(req, func(_ *State, r *outgoingRequest) (results, error) {
+			s := *field.of(r)
 			if isScheme && s != nil {
 				switch *s {
 				case "HTTP", "HTTPS":
@@ -172,58 +144,39 @@ func outgoingRequestFuncs(i *iface) {
 			}
 			return one(someString(s))
 		})
-		i.funcs["[method]outgoing-request.set-"+name] = req(func(_ *State, r *outgoingRequest, args []component.Val) ([]component.Val, error) {
-			*field(r) = optString(args[1])
+		i.funcs["[method]outgoing-request.set-"+name] = fn2(req, argOption(field.read), func(_ *State, r *outgoingRequest, v *string) (results, error) {
+			*field.of(r) = v
 			return one(component.Ok(nil))
 		})
 	}
-	i.funcs["[method]outgoing-request.headers"] = req(func(st *State, r *outgoingRequest, _ []component.Val) ([]component.Val, error) {
+	i.funcs["[method]outgoing-request.headers"] = fn1(req, func(st *State, r *outgoingRequest) (results, error) {
 		return one(st.own(tyFields, r.headers))
 	})
-	i.funcs["[constructor]request-options"] = func(st *State, _ []component.Val) ([]component.Val, error) {
+	i.funcs["[constructor]request-options"] = fn0(func(st *State) (results, error) {
 		return one(st.own(tyRequestOptions, &requestOptions{}))
-	}
+	})
+	opts := borrowed[*requestOptions]
 	for name, field := range map[string]func(o *requestOptions) **uint64{
 		"connect-timeout":       func(o *requestOptions) **uint64 { return &o.connect },
 		"first-byte-timeout":    func(o *requestOptions) **uint64 { return &o.firstByte },
 		"between-bytes-timeout": func(o *requestOptions) **uint64 { return &o.betweenBytes },
 	} {
-		i.funcs["[method]request-options."+name] = func(st *State, args []component.Val) ([]component.Val, error) {
-			o, err := get[*requestOptions](st, args[0])
-			if err != nil {
-				return nil, err
-			}
+		i.funcs["[method]request-options."+name] = fn1(opts, func(_ *State, o *requestOptions) (results, error) {
 			if d := *field(o); d != nil {
 				return one(component.Some(component.U64(*d)))
 			}
 			return one(component.None)
-		}
-		i.funcs["[method]request-options.set-"+name] = func(st *State, args []component.Val) ([]component.Val, error) {
-			o, err := get[*requestOptions](st, args[0])
-			if err != nil {
-				return nil, err
-			}
-			*field(o) = nil
-			if opt, ok := args[1].(component.Option); ok && opt.Val != nil {
-				d, _ := opt.Val.(component.U64)
-				v := uint64(d)
-				*field(o) = &v
-			}
+		})
+		i.funcs["[method]request-options.set-"+name] = fn2(opts, argOption(argU64), func(_ *State, o *requestOptions, d *uint64) (results, error) {
+			*field(o) = d
 			return one(component.Ok(nil))
-		}
+		})
 	}
-	i.funcs["[method]future-incoming-response.subscribe"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		f, err := get[*futureResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	future := borrowed[*futureResponse]
+	i.funcs["[method]future-incoming-response.subscribe"] = fn1(future, func(st *State, f *futureResponse) (results, error) {
 		return one(st.own(tyPollable, &pollable{ready: f.done}))
-	}
-	i.funcs["[method]future-incoming-response.get"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		f, err := get[*futureResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]future-incoming-response.get"] = fn1(future, func(st *State, f *futureResponse) (results, error) {
 		select {
 		case <-f.done:
 		default:
@@ -239,46 +192,29 @@ func outgoingRequestFuncs(i *iface) {
 		ir := &incomingResponse{resp: f.resp, headers: fieldsFromHeader(f.resp.Header)}
 		ir.headers.immutable = true
 		return one(component.Some(component.Ok(component.Ok(st.own(tyIncomingResponse, ir)))))
-	}
-	i.funcs["[method]incoming-response.status"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		r, err := get[*incomingResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	resp := borrowed[*incomingResponse]
+	i.funcs["[method]incoming-response.status"] = fn1(resp, func(st *State, r *incomingResponse) (results, error) {
 		return one(component.U16(r.resp.StatusCode))
-	}
-	i.funcs["[method]incoming-response.headers"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		r, err := get[*incomingResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]incoming-response.headers"] = fn1(resp, func(st *State, r *incomingResponse) (results, error) {
 		return one(st.own(tyFields, r.headers))
-	}
-	i.funcs["[method]incoming-response.consume"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		r, err := get[*incomingResponse](st, args[0])
-		if err != nil {
-			return nil, err
-		}
+	})
+	i.funcs["[method]incoming-response.consume"] = fn1(resp, func(st *State, r *incomingResponse) (results, error) {
 		if r.consumed {
 			return one(component.Err(nil))
 		}
 		r.consumed = true
 		return one(component.Ok(st.own(tyIncomingBody, &incomingBody{r: r.resp.Body})))
-	}
+	})
 }
 
 func httpOutgoing() *iface {
 	i := newIface("wasi:http/outgoing-handler" + wasiVersion)
-	i.funcs["handle"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		r, err := take[*outgoingRequest](st, args[0])
-		if err != nil {
-			return nil, err
-		}
-		var opts *requestOptions
-		if o, ok := args[1].(component.Option); ok && o.Val != nil {
-			opts, _ = take[*requestOptions](st, o.Val)
-		}
-		hreq, errCode := st.buildRequest(r, opts)
+	i.funcs["handle"] = fn2(owned[*outgoingRequest], argOption(owned[*requestOptions]), func(st *State, r *outgoingRequest, _ **requestOptions) (results, error) {
+		// Request options (timeouts) are accepted but not applied: the
+		// request ends with the incoming request's context.
+		hreq, errCode := st.buildRequest(r)
 		if errCode != nil {
 			return one(component.Err(errCode))
 		}
@@ -293,13 +229,13 @@ func httpOutgoing() *iface {
 			f.resp = resp
 		}()
 		return one(component.Ok(st.own(tyFutureIncomingResponse, f)))
-	}
+	})
 	return i
 }
 
 // buildRequest checks the request against the outbound policy and makes
 // the *http.Request, or returns an error-code.
-func (st *State) buildRequest(r *outgoingRequest, opts *requestOptions) (*http.Request, component.Val) {
+func (st *State) buildRequest(r *outgoingRequest) (*http.Request, component.Val) {
 	scheme := "http"
 	if r.scheme != nil {
 		switch *r.scheme {
@@ -328,9 +264,6 @@ func (st *State) buildRequest(r *outgoingRequest, opts *requestOptions) (*http.R
 	if r.body != nil {
 		body = r.body.reader()
 	}
-	// Request options (timeouts) are accepted but not applied: the
-	// request ends with the incoming request's context.
-	_ = opts
 	hreq, err := http.NewRequestWithContext(st.ctx, r.method, u.String(), body)
 	if err != nil {
 		return nil, internalError(err)

@@ -37,17 +37,11 @@ func jsHandler(t *testing.T, name string, cfg Config) (*Host, *Handler) {
 	t.Cleanup(e.Close)
 	c := compileCached(t, e, wasm)
 	t.Cleanup(c.Close)
-	l := e.NewLinker()
-	t.Cleanup(l.Close)
-	h := NewHost(cfg)
-	if err := h.Define(l); err != nil {
-		t.Fatal(err)
-	}
-	export, ok := IncomingHandlerExport(c)
-	if !ok {
+	h, hd := link(t, e, c, cfg)
+	if hd.Export == "" {
 		t.Fatal("no incoming-handler export")
 	}
-	return h, &Handler{Engine: e, Linker: l, Component: c, Export: export}
+	return h, hd
 }
 
 // compileCached compiles wasm, reusing a serialized copy kept across runs

@@ -20,11 +20,7 @@ const kvTableCapacity = 256
 
 func spinVariables() *iface {
 	i := newIface("fermyon:spin/variables" + spinVersion)
-	i.funcs["get"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		name, err := argString(args, 0)
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["get"] = fn1(argString, func(st *State, name string) (results, error) {
 		vars := st.host.cfg.Variables
 		if vars == nil {
 			return one(component.Err(component.Variant{Case: "undefined", Val: component.String("no variables: " + name)}))
@@ -41,7 +37,7 @@ func spinVariables() *iface {
 			return one(component.Err(component.Variant{Case: c, Val: component.String(err.Error())}))
 		}
 		return one(component.Ok(component.String(v)))
-	}
+	})
 	return i
 }
 
@@ -64,11 +60,7 @@ func spinKeyValue() *iface {
 	i := newIface("fermyon:spin/key-value" + spinVersion)
 	i.types["store"] = tyKVStore
 	i.drops["store"] = func(st *State, _ uint32) { st.kvOpen-- }
-	i.funcs["[static]store.open"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		label, err := argString(args, 0)
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["[static]store.open"] = fn1(argString, func(st *State, label string) (results, error) {
 		kv := st.host.cfg.KeyValue
 		if kv == nil {
 			return one(kvError(ErrAccessDenied))
@@ -82,22 +74,10 @@ func spinKeyValue() *iface {
 		}
 		st.kvOpen++
 		return one(component.Ok(st.own(tyKVStore, &kvHandle{store: s})))
-	}
-	withStore := func(f func(st *State, s KVStore, args []component.Val) ([]component.Val, error)) fn {
-		return func(st *State, args []component.Val) ([]component.Val, error) {
-			h, err := get[*kvHandle](st, args[0])
-			if err != nil {
-				return nil, err
-			}
-			return f(st, h.store, args)
-		}
-	}
-	i.funcs["[method]store.get"] = withStore(func(st *State, s KVStore, args []component.Val) ([]component.Val, error) {
-		key, err := argString(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		v, found, err := s.Get(st.ctx, key)
+	})
+	self := borrowed[*kvHandle]
+	i.funcs["[method]store.get"] = fn2(self, argString, func(st *State, h *kvHandle, key string) (results, error) {
+		v, found, err := h.store.Get(st.ctx, key)
 		switch {
 		case err != nil:
 			return one(kvError(err))
@@ -106,43 +86,27 @@ func spinKeyValue() *iface {
 		}
 		return one(component.Ok(component.Some(component.Bytes(v))))
 	})
-	i.funcs["[method]store.set"] = withStore(func(st *State, s KVStore, args []component.Val) ([]component.Val, error) {
-		key, err := argString(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		v, err := argBytes(args, 2)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.Set(st.ctx, key, v); err != nil {
+	i.funcs["[method]store.set"] = fn3(self, argString, argBytes, func(st *State, h *kvHandle, key string, v []byte) (results, error) {
+		if err := h.store.Set(st.ctx, key, v); err != nil {
 			return one(kvError(err))
 		}
 		return one(component.Ok(nil))
 	})
-	i.funcs["[method]store.delete"] = withStore(func(st *State, s KVStore, args []component.Val) ([]component.Val, error) {
-		key, err := argString(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		if err := s.Delete(st.ctx, key); err != nil {
+	i.funcs["[method]store.delete"] = fn2(self, argString, func(st *State, h *kvHandle, key string) (results, error) {
+		if err := h.store.Delete(st.ctx, key); err != nil {
 			return one(kvError(err))
 		}
 		return one(component.Ok(nil))
 	})
-	i.funcs["[method]store.exists"] = withStore(func(st *State, s KVStore, args []component.Val) ([]component.Val, error) {
-		key, err := argString(args, 1)
-		if err != nil {
-			return nil, err
-		}
-		ok, err := s.Exists(st.ctx, key)
+	i.funcs["[method]store.exists"] = fn2(self, argString, func(st *State, h *kvHandle, key string) (results, error) {
+		ok, err := h.store.Exists(st.ctx, key)
 		if err != nil {
 			return one(kvError(err))
 		}
 		return one(component.Ok(component.Bool(ok)))
 	})
-	i.funcs["[method]store.get-keys"] = withStore(func(st *State, s KVStore, _ []component.Val) ([]component.Val, error) {
-		keys, err := s.Keys(st.ctx)
+	i.funcs["[method]store.get-keys"] = fn1(self, func(st *State, h *kvHandle) (results, error) {
+		keys, err := h.store.Keys(st.ctx)
 		if err != nil {
 			return one(kvError(err))
 		}

@@ -15,12 +15,8 @@ import (
 // carrying a string).
 func spin1Config() *iface {
 	i := newIface("fermyon:spin/config")
-	i.funcs["get-config"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		key, err := argString(args, 0)
-		if err != nil {
-			return nil, err
-		}
-		fail := func(c, msg string) ([]component.Val, error) {
+	i.funcs["get-config"] = fn1(argString, func(st *State, key string) (results, error) {
+		fail := func(c, msg string) (results, error) {
 			return one(component.Err(component.Variant{Case: c, Val: component.String(msg)}))
 		}
 		vars := st.host.cfg.Variables
@@ -37,7 +33,7 @@ func spin1Config() *iface {
 			return fail("provider", err.Error())
 		}
 		return one(component.Ok(component.String(v)))
-	}
+	})
 	return i
 }
 
@@ -48,11 +44,11 @@ type kv1Stores struct {
 	next uint32
 }
 
-func kv1Error(c string) ([]component.Val, error) {
+func kv1Error(c string) (results, error) {
 	return one(component.Err(component.Variant{Case: c}))
 }
 
-func kv1IOError(err error) ([]component.Val, error) {
+func kv1IOError(err error) (results, error) {
 	return one(component.Err(component.Variant{Case: "io", Val: component.String(err.Error())}))
 }
 
@@ -61,11 +57,7 @@ func kv1IOError(err error) ([]component.Val, error) {
 // no-such-key, io(string) }.
 func spin1KeyValue() *iface {
 	i := newIface("fermyon:spin/key-value")
-	i.funcs["open"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		name, err := argString(args, 0)
-		if err != nil {
-			return nil, err
-		}
+	i.funcs["open"] = fn1(argString, func(st *State, name string) (results, error) {
 		kv := st.host.cfg.KeyValue
 		if kv == nil {
 			return kv1Error("access-denied")
@@ -91,31 +83,17 @@ func spin1KeyValue() *iface {
 		st.kv1.next++
 		st.kv1.open[h] = s
 		return one(component.Ok(component.U32(h)))
+	})
+	// store reads a store handle: the open store, or nil for a handle
+	// not open, which is the invalid-store error (not a trap).
+	store := func(st *State, v component.Val) (KVStore, error) {
+		h, err := argU32(st, v)
+		return st.kv1.open[h], err
 	}
-	// withStore resolves the store handle of args[0] and the key of args[1]
-	// (when needKey).
-	withStore := func(needKey bool, f func(st *State, s KVStore, key string, args []component.Val) ([]component.Val, error)) fn {
-		return func(st *State, args []component.Val) ([]component.Val, error) {
-			h, ok := args[0].(component.U32)
-			if !ok {
-				return nil, errors.New("argument 0: want u32")
-			}
-			var key string
-			if needKey {
-				k, err := argString(args, 1)
-				if err != nil {
-					return nil, err
-				}
-				key = k
-			}
-			s, ok := st.kv1.open[uint32(h)]
-			if !ok {
-				return kv1Error("invalid-store")
-			}
-			return f(st, s, key, args)
+	i.funcs["get"] = fn2(store, argString, func(st *State, s KVStore, key string) (results, error) {
+		if s == nil {
+			return kv1Error("invalid-store")
 		}
-	}
-	i.funcs["get"] = withStore(true, func(st *State, s KVStore, key string, _ []component.Val) ([]component.Val, error) {
 		v, found, err := s.Get(st.ctx, key)
 		switch {
 		case err != nil:
@@ -125,30 +103,38 @@ func spin1KeyValue() *iface {
 		}
 		return one(component.Ok(component.Bytes(v)))
 	})
-	i.funcs["set"] = withStore(true, func(st *State, s KVStore, key string, args []component.Val) ([]component.Val, error) {
-		v, err := argBytes(args, 2)
-		if err != nil {
-			return nil, err
+	i.funcs["set"] = fn3(store, argString, argBytes, func(st *State, s KVStore, key string, v []byte) (results, error) {
+		if s == nil {
+			return kv1Error("invalid-store")
 		}
 		if err := s.Set(st.ctx, key, v); err != nil {
 			return kv1IOError(err)
 		}
 		return one(component.Ok(nil))
 	})
-	i.funcs["delete"] = withStore(true, func(st *State, s KVStore, key string, _ []component.Val) ([]component.Val, error) {
+	i.funcs["delete"] = fn2(store, argString, func(st *State, s KVStore, key string) (results, error) {
+		if s == nil {
+			return kv1Error("invalid-store")
+		}
 		if err := s.Delete(st.ctx, key); err != nil {
 			return kv1IOError(err)
 		}
 		return one(component.Ok(nil))
 	})
-	i.funcs["exists"] = withStore(true, func(st *State, s KVStore, key string, _ []component.Val) ([]component.Val, error) {
+	i.funcs["exists"] = fn2(store, argString, func(st *State, s KVStore, key string) (results, error) {
+		if s == nil {
+			return kv1Error("invalid-store")
+		}
 		ok, err := s.Exists(st.ctx, key)
 		if err != nil {
 			return kv1IOError(err)
 		}
 		return one(component.Ok(component.Bool(ok)))
 	})
-	i.funcs["get-keys"] = withStore(false, func(st *State, s KVStore, _ string, _ []component.Val) ([]component.Val, error) {
+	i.funcs["get-keys"] = fn1(store, func(st *State, s KVStore) (results, error) {
+		if s == nil {
+			return kv1Error("invalid-store")
+		}
 		keys, err := s.Keys(st.ctx)
 		if err != nil {
 			return kv1IOError(err)
@@ -159,11 +145,9 @@ func spin1KeyValue() *iface {
 		}
 		return one(component.Ok(out))
 	})
-	i.funcs["close"] = func(st *State, args []component.Val) ([]component.Val, error) {
-		if h, ok := args[0].(component.U32); ok {
-			delete(st.kv1.open, uint32(h))
-		}
+	i.funcs["close"] = fn1(argU32, func(st *State, h uint32) (results, error) {
+		delete(st.kv1.open, h)
 		return nil, nil
-	}
+	})
 	return i
 }

@@ -1,0 +1,88 @@
+package wasip2
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spinoci/spinoci/engine/component"
+)
+
+// fixture is a component compiled from testdata/<name>.wat (component text
+// format) and linked with a Host: no build step, no npm.
+type fixture struct {
+	host *Host
+	hd   *Handler
+}
+
+func newFixture(t *testing.T, name string, cfg Config) *fixture {
+	t.Helper()
+	wat, err := os.ReadFile(filepath.Join("testdata", name+".wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := component.Wat2Wasm(string(wat))
+	if err != nil {
+		t.Fatalf("%s.wat: %v", name, err)
+	}
+	e := component.NewEngine()
+	t.Cleanup(e.Close)
+	c, err := e.Compile(wasm)
+	if err != nil {
+		t.Fatalf("%s.wat: %v", name, err)
+	}
+	t.Cleanup(c.Close)
+	h, hd := link(t, e, c, cfg)
+	return &fixture{host: h, hd: hd}
+}
+
+// link defines a Host for cfg into a new linker for c. The Handler's Export
+// is c's incoming-handler interface, if it has one.
+func link(t *testing.T, e *component.Engine, c *component.Component, cfg Config) (*Host, *Handler) {
+	t.Helper()
+	l := e.NewLinker()
+	t.Cleanup(l.Close)
+	h := NewHost(cfg)
+	if err := h.Define(l); err != nil {
+		t.Fatal(err)
+	}
+	hd := &Handler{Engine: e, Linker: l, Component: c}
+	if export, ok := IncomingHandlerExport(c); ok {
+		hd.Export = export
+	}
+	return h, hd
+}
+
+// call instantiates the component in a fresh Store and calls its export
+// name. The Store (and so the returned State's table) lives until the test
+// ends.
+func (f *fixture) call(t *testing.T, name string, nresults int, args ...component.Val) ([]component.Val, *State, error) {
+	t.Helper()
+	st := f.host.NewState(context.Background())
+	store := f.hd.Engine.NewStore(st)
+	t.Cleanup(func() {
+		store.Close()
+		st.closeAll()
+	})
+	inst, err := f.hd.Linker.Instantiate(store, f.hd.Component)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, err := inst.Func(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := fn.Call(nresults, args...)
+	return out, st, err
+}
+
+// serve runs one request through the component's incoming handler.
+func (f *fixture) serve(t *testing.T, req *http.Request) (*http.Response, error) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	_, err := f.host.Serve(context.Background(), f.hd, rec, req, nil)
+	return rec.Result(), err
+}
