@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/containerd/log"
-	wasmcomp "github.com/spinoci/spinoci/engine/component"
+	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
 	"github.com/spinoci/spinoci/lock"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	wasmcomp "github.com/spinoci/spinoci/engine/component"
+	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/lock"
 )
 

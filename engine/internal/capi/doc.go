@@ -1,4 +1,4 @@
-// Package component is spinoci's own small cgo binding to the WebAssembly
+// Package capi is spinoci's own small cgo binding to the WebAssembly
 // component-model C API of Wasmtime, linked against the libwasmtime.a that
 // github.com/bytecodealliance/wasmtime-go/v39 ships (wasmtime-go has no Go
 // API for components).
@@ -14,4 +14,4 @@
 //
 // The C declarations in capi.h are this package's own: only the prototypes
 // and layouts it uses.
-package component
+package capi
