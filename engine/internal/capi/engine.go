@@ -17,9 +17,13 @@ import (
 	_ "github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// ConfigID identifies the compiled-code format of components compiled by an
-// Engine: part of any cache key for serialized components.
-const ConfigID = "wasmtime-c-api/v39.0.1;component;engine=default+epoch;target=" + runtime.GOOS + "/" + runtime.GOARCH
+// WasmtimeGoVersion is the version of wasmtime-go whose C API this package
+// declares and links (the layout test checks it against go.mod).
+const WasmtimeGoVersion = "v39.0.1"
+
+// ComponentConfigID identifies the compiled-code format of components
+// compiled by an Engine: part of their compile-cache keys.
+const ComponentConfigID = "wasmtime-c-api/" + WasmtimeGoVersion + ";component;engine=default+epoch;target=" + runtime.GOOS + "/" + runtime.GOARCH
 
 // Engine is a Wasmtime engine for components. It enables epoch
 // interruption so that a runaway guest can be stopped (see Store.SetDeadline
@@ -65,7 +69,7 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 }
 
 // DeserializeFile loads a component serialized by Component.Serialize with
-// the same ConfigID. The file is memory-mapped; it must be one this process
+// the same ComponentConfigID. The file is memory-mapped; it must be one this process
 // (or another trusted writer) produced: Wasmtime does not validate it.
 func (e *Engine) DeserializeFile(path string) (*Component, error) {
 	cpath := C.CString(path)
