@@ -148,9 +148,8 @@ func CallI32(cx StoreContext, f *wasmtime.Func, typed bool, args ...int32) (int3
 func trapError(trap *C.wasm_trap_t) error {
 	var msg C.wasm_message_t
 	C.wasm_trap_message(trap, &msg)
-	text := goName(&msg)
-	C.wasm_byte_vec_delete(&msg)
 	C.wasm_trap_delete(trap)
+	text := takeName(&msg)
 	// The C API's trap messages end with a NUL.
 	if n := len(text); n > 0 && text[n-1] == 0 {
 		text = text[:n-1]

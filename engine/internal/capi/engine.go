@@ -146,10 +146,8 @@ func (e *Error) Error() string { return e.Message }
 func takeError(err *C.wasmtime_error_t) error {
 	var msg C.wasm_name_t
 	C.wasmtime_error_message(err, &msg)
-	s := goName(&msg)
-	C.wasm_byte_vec_delete(&msg)
 	C.wasmtime_error_delete(err)
-	return &Error{Message: s}
+	return &Error{Message: takeName(&msg)}
 }
 
 // newCError makes a wasmtime_error_t carrying err's message.

@@ -177,6 +177,13 @@ func goName(n *C.wasm_name_t) string {
 	return C.GoStringN(n.data, C.int(n.size))
 }
 
+// takeName converts n, which the caller owns, to Go and deletes it.
+func takeName(n *C.wasm_name_t) string {
+	s := goName(n)
+	C.wasm_byte_vec_delete(n)
+	return s
+}
+
 func newName(out *C.wasm_name_t, s string) {
 	if s == "" {
 		C.wasm_byte_vec_new(out, 0, nil)
