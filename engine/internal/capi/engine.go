@@ -69,8 +69,9 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 }
 
 // DeserializeFile loads a component serialized by Component.Serialize with
-// the same ComponentConfigID. The file is memory-mapped; it must be one this process
-// (or another trusted writer) produced: Wasmtime does not validate it.
+// the same ComponentConfigID. The file is memory-mapped; it must be one this
+// process (or another trusted writer) produced: Wasmtime does not validate
+// it (CompileComponent checks its entries before calling this).
 func (e *Engine) DeserializeFile(path string) (*Component, error) {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
