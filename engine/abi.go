@@ -6,13 +6,14 @@ import (
 	"fmt"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // guest gives bounds-checked access to an instance's memory and its
 // canonical ABI allocator.
 type guest struct {
 	store   wasmtime.Storelike // a Store, or a Caller inside a host import
-	ctx     storeCtx
+	ctx     capi.StoreContext
 	mem     *wasmtime.Memory
 	realloc *wasmtime.Func
 	free    *wasmtime.Func
@@ -23,10 +24,10 @@ func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bool) (*g
 	g := &guest{
 		typed:   typed,
 		store:   store,
-		ctx:     storeContext(store),
-		mem:     lookupMemory(store, inst, exportMemory),
-		realloc: lookupFunc(store, inst, exportRealloc),
-		free:    lookupFunc(store, inst, exportFree),
+		ctx:     capi.ContextOf(store),
+		mem:     capi.LookupMemory(store, inst, exportMemory),
+		realloc: capi.LookupFunc(store, inst, exportRealloc),
+		free:    capi.LookupFunc(store, inst, exportFree),
 	}
 	if g.mem == nil || g.realloc == nil || g.free == nil {
 		return nil, errors.New(errSpinIncompatible)
@@ -37,7 +38,7 @@ func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bool) (*g
 // callerGuest is the guest calling a host import: its memory and allocator,
 // for reading arguments and returning strings and lists.
 func callerGuest(c *wasmtime.Caller, typed bool) (*guest, error) {
-	g := &guest{store: c, ctx: storeContext(c), typed: typed}
+	g := &guest{store: c, ctx: capi.ContextOf(c), typed: typed}
 	if ext := c.GetExport(exportMemory); ext != nil {
 		g.mem = ext.Memory()
 	}
@@ -53,7 +54,7 @@ func callerGuest(c *wasmtime.Caller, typed bool) (*guest, error) {
 // memory returns the guest's memory; it is only valid until the next call
 // into the guest.
 func (g *guest) memory() []byte {
-	return memoryData(g.ctx, g.mem)
+	return capi.MemoryData(g.ctx, g.mem)
 }
 
 // write copies b into guest memory at ptr.
@@ -135,7 +136,7 @@ func (g *guest) putArgs(args []guestArg) ([]uint32, error) {
 		reqs = append(reqs, 0, 0, int32(a.align), int32(a.size()))
 	}
 	ptrs := make([]int32, len(reqs)/4)
-	if err := callEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
+	if err := capi.CallEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
 		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
 	}
 	mem := g.memory()
@@ -235,7 +236,7 @@ func readPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
 // deallocAll calls canonical_abi_free(ptr, size, align) for each triple
 // in frees, in order.
 func (g *guest) deallocAll(frees []int32) error {
-	if err := callEach(g.ctx, g.free, g.typed, 3, frees, nil); err != nil {
+	if err := capi.CallEach(g.ctx, g.free, g.typed, 3, frees, nil); err != nil {
 		return fmt.Errorf("canonical_abi_free: %w", err)
 	}
 	return nil

@@ -94,7 +94,7 @@ func (c *hostCall) putBytes(b []byte) (uint32, error) {
 // wrapHost adapts fn to wasmtime's callback shape. Host imports are only
 // reachable from requests, whose Stores carry an *instanceState. A panic
 // in fn traps the guest (→ 500) with the panic logged: the Spin executor
-// calls the guest directly (callI32), which would not re-raise it.
+// calls the guest directly (capi.CallI32), which would not re-raise it.
 func wrapHost(module, name string, fn hostFunc) func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 	return func(caller *wasmtime.Caller, vals []wasmtime.Val) (_ []wasmtime.Val, trap *wasmtime.Trap) {
 		state, ok := caller.Data().(*instanceState)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 func TestLoadRejects(t *testing.T) {
@@ -70,12 +72,12 @@ func TestModuleCache(t *testing.T) {
 	if logs := loadLogged(); strings.Contains(logs, "loaded compiled module from cache") {
 		t.Fatalf("first load used the cache: %s", logs)
 	}
-	base := filepath.Join(dir, cacheKey(sha256Hex(wasm)))
-	cwasm, err := os.ReadFile(base + cacheModuleSuffix)
+	code, sum := capi.CacheFiles(dir, wasm, capi.ModuleConfigID)
+	cwasm, err := os.ReadFile(code)
 	if err != nil {
 		t.Fatalf("cache entry not written: %v", err)
 	}
-	if _, err := os.Stat(base + cacheSumSuffix); err != nil {
+	if _, err := os.Stat(sum); err != nil {
 		t.Fatalf("cache checksum not written: %v", err)
 	}
 	if logs := loadLogged(); !strings.Contains(logs, "loaded compiled module from cache") {
@@ -85,7 +87,7 @@ func TestModuleCache(t *testing.T) {
 	// A corrupt entry is never deserialized: recompiled and rewritten.
 	bad := bytes.Clone(cwasm)
 	bad[len(bad)/2] ^= 0xff
-	if err := os.WriteFile(base+cacheModuleSuffix, bad, 0o600); err != nil {
+	if err := os.WriteFile(code, bad, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if logs := loadLogged(); !strings.Contains(logs, "checksum mismatch") {

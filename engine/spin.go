@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // spinMethod maps an HTTP method to the wit-bindgen 0.2 method enum.
@@ -50,7 +51,7 @@ const spinSignatureCount = 3
 
 // checkedSignatures reports whether m's Spin exports have exactly the
 // types the host calls them with, so that calls may skip wasmtime's type
-// check (callEach). Otherwise every call is checked and a mismatch fails
+// check (capi.CallEach). Otherwise every call is checked and a mismatch fails
 // the request, as before.
 func checkedSignatures(m *wasmtime.Module) bool {
 	found := 0
@@ -144,7 +145,7 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
-	if init := lookupFunc(store, inst, exportInit); init != nil {
+	if init := capi.LookupFunc(store, inst, exportInit); init != nil {
 		if _, err := init.Call(store); err != nil {
 			return nil, fmt.Errorf("%s: %w", exportInit, err)
 		}
@@ -153,7 +154,7 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 	if err != nil {
 		return nil, err
 	}
-	handle := lookupFunc(store, inst, exportHandle)
+	handle := capi.LookupFunc(store, inst, exportHandle)
 	if handle == nil {
 		return nil, fmt.Errorf("%s is not exported", exportHandle)
 	}
@@ -166,7 +167,7 @@ func (c *component) callSpin(ctx context.Context, method int32, req *request) (*
 		return nil, err
 	}
 	uriPtr, hdrPtr, paramsPtr, bodyPtr := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
-	ret, err := callI32(g.ctx, handle, c.spinTyped, method, int32(uriPtr), int32(len(uri)),
+	ret, err := capi.CallI32(g.ctx, handle, c.spinTyped, method, int32(uriPtr), int32(len(uri)),
 		int32(hdrPtr), int32(len(headers)), int32(paramsPtr), int32(0),
 		int32(1), int32(bodyPtr), int32(len(req.body)))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // requestStore is the Store of one request. Close releases its instance
@@ -88,10 +89,10 @@ func (c *component) newStore(ctx context.Context, argv []string, env [][2]string
 			return nil, fmt.Errorf("WASI stdout: %w", err)
 		}
 	case c.host.stdout != nil:
-		setOutputFD(wasi, guestStdout, c.host.stdout.fd())
+		capi.SetStdoutFD(wasi, c.host.stdout.fd())
 	}
 	if c.host.stderr != nil {
-		setOutputFD(wasi, guestStderr, c.host.stderr.fd())
+		capi.SetStderrFD(wasi, c.host.stderr.fd())
 	}
 	store := wasmtime.NewStoreWithData(c.host.engine, &instanceState{ctx: ctx, comp: c})
 	store.SetWasi(wasi)

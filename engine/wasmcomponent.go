@@ -2,22 +2,18 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/artifact/appdir"
-	wasmcomp "github.com/spinoci/spinoci/engine/component"
+	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
 	"github.com/spinoci/spinoci/lock"
 )
@@ -107,66 +103,6 @@ func guestTimeLimit(env []string) (time.Duration, error) {
 	return DefaultGuestTimeLimit, nil
 }
 
-// compile returns the compiled component for wasm, from cacheDir when a
-// serialized copy written by this package is there, else compiling it and
-// writing one.
-func (r *componentRuntime) compile(ctx context.Context, wasm []byte, cacheDir string) (*wasmcomp.Component, error) {
-	if cacheDir == "" {
-		return r.engine.Compile(wasm)
-	}
-	cfg := sha256.Sum256([]byte(wasmcomp.ConfigID))
-	base := filepath.Join(cacheDir, sha256Hex(wasm)+"-component-"+hex.EncodeToString(cfg[:8]))
-	if err := verifyCacheEntry(base); err == nil {
-		c, err := r.engine.DeserializeFile(base + cacheModuleSuffix)
-		if err == nil {
-			log.G(ctx).WithField("cache", base+cacheModuleSuffix).Debug("loaded compiled component from cache")
-			return c, nil
-		}
-		log.G(ctx).WithError(err).Warn("ignoring unusable component cache entry")
-	} else if !errors.Is(err, os.ErrNotExist) {
-		log.G(ctx).WithError(err).WithField("cache", base+cacheModuleSuffix).Warn("ignoring unusable component cache entry")
-	}
-	c, err := r.engine.Compile(wasm)
-	if err != nil {
-		return nil, err
-	}
-	data, err := c.Serialize()
-	if err == nil {
-		err = os.MkdirAll(cacheDir, 0o700)
-	}
-	if err == nil {
-		sum := sha256.Sum256(data)
-		if err = writeFileAtomic(base+cacheModuleSuffix, data); err == nil {
-			err = writeFileAtomic(base+cacheSumSuffix, []byte(hex.EncodeToString(sum[:])+"\n"))
-		}
-	}
-	if err != nil {
-		log.G(ctx).WithError(err).Warn("cannot write component cache entry")
-	}
-	return c, nil
-}
-
-// verifyCacheEntry checks base.cwasm against base.sha256.
-func verifyCacheEntry(base string) error {
-	want, err := os.ReadFile(base + cacheSumSuffix)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(base + cacheModuleSuffix)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("read cache entry: %w", err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != strings.TrimSpace(string(want)) {
-		return fmt.Errorf("cache entry checksum mismatch (got %s)", got)
-	}
-	return nil
-}
-
 // loadWasmComponent prepares a WebAssembly component (wasi:http) for c.
 func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Component, wasm []byte) error {
 	if a.components == nil {
@@ -179,7 +115,7 @@ func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Comp
 	if err := a.loadHostAccess(ctx, c, lc); err != nil {
 		return err
 	}
-	comp, err := a.components.compile(ctx, wasm, a.cfg.CacheDir)
+	comp, err := wasmcomp.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	if err != nil {
 		return err
 	}

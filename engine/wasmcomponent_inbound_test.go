@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	wasmcomp "github.com/spinoci/spinoci/engine/component"
+	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/lock"
 )
 

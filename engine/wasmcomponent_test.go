@@ -44,7 +44,7 @@ func TestComponentCompiledOnceThenCached(t *testing.T) {
 		expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe")
 		a.Close()
 	}
-	entries, _ := filepath.Glob(filepath.Join(cache, "*-component-*.cwasm"))
+	entries, _ := filepath.Glob(filepath.Join(cache, "*.cwasm"))
 	if len(entries) != 1 {
 		t.Fatalf("cache entries %v, want one serialized component", entries)
 	}

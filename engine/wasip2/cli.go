@@ -8,7 +8,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 func cliEnvironment() *iface {

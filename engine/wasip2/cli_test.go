@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 func TestCLIEnvironmentToStdout(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // fields is a wasi:http/types.fields: ordered name/value pairs, names

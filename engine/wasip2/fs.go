@@ -8,7 +8,7 @@ import (
 	"path"
 	"syscall"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // descriptor is an open file or directory inside a read-only mount. Paths

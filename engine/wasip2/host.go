@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // Versions of the interfaces this host defines. Wasmtime matches an import

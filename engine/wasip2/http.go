@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // exchange is the incoming HTTP request a Store is serving.

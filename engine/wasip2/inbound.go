@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // InboundHTTPExport is the interface a componentized Spin 1.x HTTP module

@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // ioErr is a wasi:io/error.error.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // A guest whose import declares a host function with other parameter types

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 func TestReaders(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // appsDir is where `make testapps` puts the built test apps.
@@ -51,7 +51,7 @@ func compileCached(t *testing.T, e *component.Engine, wasm []byte) *component.Co
 	t.Helper()
 	h := sha256.New()
 	h.Write(wasm)
-	h.Write([]byte(component.ConfigID))
+	h.Write([]byte(component.ComponentConfigID))
 	path := filepath.Join(os.TempDir(), "spinoci-component-cache", "wasip2-test-"+hex.EncodeToString(h.Sum(nil))+".cwasm")
 	if c, err := e.DeserializeFile(path); err == nil {
 		return c

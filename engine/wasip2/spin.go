@@ -3,7 +3,7 @@ package wasip2
 import (
 	"errors"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // Errors a Variables or KeyValue provider wraps to select the WIT error case.

@@ -3,7 +3,7 @@ package wasip2
 import (
 	"errors"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // The unversioned fermyon:spin interfaces of Spin 1.x modules componentized

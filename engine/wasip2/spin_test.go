@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/component"
+	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // fakeVariables resolves names from a map. Upper-case names are invalid and

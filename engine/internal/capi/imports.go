@@ -1,4 +1,4 @@
-package component
+package capi
 
 /*
 #include "capi.h"
@@ -10,11 +10,12 @@ import (
 	"unsafe"
 )
 
-// Item kinds (WASMTIME_COMPONENT_ITEM_*).
+// Item kinds (wasmtime_component_item_kind_t).
 const (
-	itemInstance = 1
-	itemFunc     = 3
-	itemResource = 4
+	itemInstance = C.WASMTIME_COMPONENT_ITEM_COMPONENT_INSTANCE
+	itemFunc     = C.WASMTIME_COMPONENT_ITEM_COMPONENT_FUNC
+	itemResource = C.WASMTIME_COMPONENT_ITEM_RESOURCE
+	itemType     = C.WASMTIME_COMPONENT_ITEM_TYPE
 )
 
 // Import is one top-level import of a component: an instance (an interface
@@ -49,20 +50,21 @@ func (c *Component) Imports() []Import {
 	defer C.wasmtime_component_type_delete(ty)
 	// seen keeps the resource types met so far (owned copies) to find
 	// aliases; origins are their names.
-	var seen []C.wasmtime_component_item_t
+	var seen []alignedC[C.wasmtime_component_item_t]
 	var origins []string
 	defer func() {
 		for i := range seen {
-			C.wasmtime_component_item_delete(&seen[i])
+			C.wasmtime_component_item_delete(&seen[i].v)
 		}
 	}()
 	n := int(C.wasmtime_component_type_import_count(ty, c.engine))
 	out := make([]Import, 0, n)
 	for i := 0; i < n; i++ {
-		var item C.wasmtime_component_item_t
+		var itemBox alignedC[C.wasmtime_component_item_t]
+		item := &itemBox.v
 		var name *C.char
 		var nameLen C.size_t
-		if !C.wasmtime_component_type_import_nth(ty, c.engine, C.size_t(i), &name, &nameLen, &item) {
+		if !C.wasmtime_component_type_import_nth(ty, c.engine, C.size_t(i), &name, &nameLen, item) {
 			continue
 		}
 		imp := Import{Name: C.GoStringN(name, C.int(nameLen))}
@@ -73,42 +75,43 @@ func (c *Component) Imports() []Import {
 			it := *(**C.wasmtime_component_instance_type_t)(unsafe.Pointer(&item.of))
 			m := int(C.wasmtime_component_instance_type_export_count(it, c.engine))
 			for j := 0; j < m; j++ {
-				var ex C.wasmtime_component_item_t
-				if !C.wasmtime_component_instance_type_export_nth(it, c.engine, C.size_t(j), &name, &nameLen, &ex) {
+				var exBox alignedC[C.wasmtime_component_item_t]
+				ex := &exBox.v
+				if !C.wasmtime_component_instance_type_export_nth(it, c.engine, C.size_t(j), &name, &nameLen, ex) {
 					continue
 				}
 				exName := C.GoStringN(name, C.int(nameLen))
 				switch ex.kind {
 				case itemFunc:
 					imp.Funcs = append(imp.Funcs, exName)
-					C.wasmtime_component_item_delete(&ex)
+					C.wasmtime_component_item_delete(ex)
 				case itemResource:
 					origin := imp.Name + "#" + exName
 					rt := *(**C.wasmtime_component_resource_type_t)(unsafe.Pointer(&ex.of))
 					found := false
 					for k := range seen {
-						if C.wasmtime_component_resource_type_equal(rt, *(**C.wasmtime_component_resource_type_t)(unsafe.Pointer(&seen[k].of))) {
+						if C.wasmtime_component_resource_type_equal(rt, *(**C.wasmtime_component_resource_type_t)(unsafe.Pointer(&seen[k].v.of))) {
 							origin, found = origins[k], true
 							break
 						}
 					}
 					if found {
-						C.wasmtime_component_item_delete(&ex)
+						C.wasmtime_component_item_delete(ex)
 					} else {
-						seen, origins = append(seen, ex), append(origins, origin)
+						seen, origins = append(seen, exBox), append(origins, origin)
 					}
 					imp.Resources = append(imp.Resources, ImportedResource{Name: exName, Origin: origin})
-				case 6: // a non-resource type: nothing to define
-					C.wasmtime_component_item_delete(&ex)
+				case itemType: // a non-resource type: nothing to define
+					C.wasmtime_component_item_delete(ex)
 				default:
 					imp.Other++
-					C.wasmtime_component_item_delete(&ex)
+					C.wasmtime_component_item_delete(ex)
 				}
 			}
 		default:
 			imp.Other++
 		}
-		C.wasmtime_component_item_delete(&item)
+		C.wasmtime_component_item_delete(item)
 		out = append(out, imp)
 	}
 	return out

@@ -1,7 +1,7 @@
-// C glue: trampolines from wasmtime callbacks into exported Go functions
-// (the void* user data carries a cgo.Handle) and bulk list<u8> conversion.
+// Component glue: trampolines from wasmtime callbacks into exported Go
+// functions (the void* user data carries a cgo.Handle) and bulk list<u8>
+// conversion.
 #include "capi.h"
-#include "_cgo_export.h"
 
 static wasmtime_error_t *spinoci_func_trampoline(void *data, wasmtime_context_t *ctx,
                                                  const wasmtime_component_func_type_t *ty,
@@ -24,7 +24,7 @@ wasmtime_store_t *spinoci_store_new(wasm_engine_t *engine, uintptr_t handle) {
 static wasmtime_error_t *spinoci_deadline_trampoline(wasmtime_context_t *ctx, void *data, uint64_t *delta,
                                                      wasmtime_update_deadline_kind_t *kind) {
   (void)data;
-  *kind = 0; // WASMTIME_UPDATE_DEADLINE_CONTINUE
+  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
   return spinociEpochDeadline(ctx, delta);
 }
 
@@ -52,11 +52,11 @@ wasmtime_error_t *spinoci_add_resource(wasmtime_component_linker_instance_t *li,
 }
 
 void spinoci_bytes_to_list(wasmtime_component_val_t *out, const uint8_t *data, size_t len) {
-  out->kind = 13; // WASMTIME_COMPONENT_LIST
+  out->kind = WASMTIME_COMPONENT_LIST;
   wasmtime_component_vallist_new_uninit(&out->of.list, len);
   wasmtime_component_val_t *v = out->of.list.data;
   for (size_t i = 0; i < len; i++) {
-    v[i].kind = 2; // WASMTIME_COMPONENT_U8
+    v[i].kind = WASMTIME_COMPONENT_U8;
     v[i].of.u8 = data[i];
   }
 }
@@ -64,7 +64,7 @@ void spinoci_bytes_to_list(wasmtime_component_val_t *out, const uint8_t *data, s
 bool spinoci_list_is_bytes(const wasmtime_component_val_t *list) {
   const wasmtime_component_val_t *v = list->of.list.data;
   for (size_t i = 0; i < list->of.list.size; i++) {
-    if (v[i].kind != 2) return false;
+    if (v[i].kind != WASMTIME_COMPONENT_U8) return false;
   }
   return true;
 }

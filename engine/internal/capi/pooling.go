@@ -1,31 +1,12 @@
-package engine
+package capi
 
 /*
-// The pooling-allocator part of Wasmtime's C API (wasmtime/config.h as
-// shipped with wasmtime-go v39.0.1), linked from wasmtime-go's libwasmtime.a.
-#include <stddef.h>
-#include <stdint.h>
-
-typedef struct wasm_config_t wasm_config_t;
-typedef struct wasmtime_pooling_allocation_config_t wasmtime_pooling_allocation_config_t;
-
-extern wasmtime_pooling_allocation_config_t *wasmtime_pooling_allocation_config_new(void);
-extern void wasmtime_pooling_allocation_config_delete(wasmtime_pooling_allocation_config_t *);
-extern void wasmtime_pooling_allocation_strategy_set(wasm_config_t *, const wasmtime_pooling_allocation_config_t *);
-extern void wasmtime_pooling_allocation_config_total_core_instances_set(wasmtime_pooling_allocation_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_total_memories_set(wasmtime_pooling_allocation_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_total_tables_set(wasmtime_pooling_allocation_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_max_memory_size_set(wasmtime_pooling_allocation_config_t *, size_t);
-extern void wasmtime_pooling_allocation_config_table_elements_set(wasmtime_pooling_allocation_config_t *, size_t);
-extern void wasmtime_pooling_allocation_config_max_core_instance_size_set(wasmtime_pooling_allocation_config_t *, size_t);
-extern void wasmtime_pooling_allocation_config_max_memories_per_module_set(wasmtime_pooling_allocation_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_max_tables_per_module_set(wasmtime_pooling_allocation_config_t *, uint32_t);
-extern void wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(wasmtime_pooling_allocation_config_t *, size_t);
-extern void wasmtime_pooling_allocation_config_table_keep_resident_set(wasmtime_pooling_allocation_config_t *, size_t);
+#include "capi.h"
 */
 import "C"
 
 import (
+	"runtime"
 	"syscall"
 	"unsafe"
 
@@ -33,9 +14,34 @@ import (
 )
 
 // wasmtime-go's Config is a single wasm_config_t pointer (its only field):
-// the build fails here if that ever changes.
+// the build fails here if its size changes, and the layout test checks the
+// field.
 const _ = unsafe.Sizeof(wasmtime.Config{}) - unsafe.Sizeof(uintptr(0)) +
 	(unsafe.Sizeof(uintptr(0)) - unsafe.Sizeof(wasmtime.Config{}))
+
+// ModuleConfigID identifies the compiled-code format of core modules
+// compiled by an engine of NewModuleEngine: the wasmtime version, the
+// engine settings and the host target. It is part of every compile-cache
+// key, so bumping wasmtime or changing the engine configuration invalidates
+// the cache. The instance allocator does not change compiled code (the
+// memory reservation and guards stay wasmtime's defaults), so the on-demand
+// fallback shares the pooling engine's entries; wasmtime checks
+// compatibility again when it deserializes.
+const ModuleConfigID = "wasmtime-go/" + WasmtimeGoVersion + ";engine=default;alloc=pooling;target=" + runtime.GOOS + "/" + runtime.GOARCH
+
+// NewModuleEngine returns an engine for core modules and how many instances
+// it can hold at once. It uses the pooling allocator unless the pool's
+// address space cannot be reserved; the engine then instantiates on demand
+// and slots is 0 (no limit). Any setting changed here must be reflected in
+// ModuleConfigID.
+func NewModuleEngine() (engine *wasmtime.Engine, slots int) {
+	cfg := wasmtime.NewConfig()
+	if !poolingFits() {
+		return wasmtime.NewEngineWithConfig(cfg), 0
+	}
+	usePooling(cfg)
+	return wasmtime.NewEngineWithConfig(cfg), poolSlots
+}
 
 // The pooling allocator keeps a fixed set of instance slots (memory, table,
 // instance) reserved and reuses them, so a request's Store costs no mmap and
@@ -44,7 +50,7 @@ const _ = unsafe.Sizeof(wasmtime.Config{}) - unsafe.Sizeof(uintptr(0)) +
 // modules use, so that modules the on-demand allocator runs still run:
 const (
 	// poolSlots is how many instances can exist at once (wasmtime's
-	// default); host.slots queues requests beyond it instead of failing.
+	// default); callers queue requests beyond it instead of failing.
 	poolSlots = 1000
 	// poolMaxMemory is the wasm32 maximum memory size.
 	poolMaxMemory = 4 << 30
@@ -86,6 +92,7 @@ func usePooling(cfg *wasmtime.Config) {
 	C.wasmtime_pooling_allocation_config_table_keep_resident_set(p, poolKeepResident)
 	C.wasmtime_pooling_allocation_strategy_set(ptr, p)
 	C.wasmtime_pooling_allocation_config_delete(p)
+	runtime.KeepAlive(cfg)
 }
 
 // poolingFits reports whether the process can reserve the pool's address

@@ -1,4 +1,4 @@
-package component
+package capi
 
 /*
 #include "capi.h"
@@ -17,9 +17,13 @@ import (
 	_ "github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// ConfigID identifies the compiled-code format of components compiled by an
-// Engine: part of any cache key for serialized components.
-const ConfigID = "wasmtime-c-api/v39.0.1;component;engine=default+epoch;target=" + runtime.GOOS + "/" + runtime.GOARCH
+// WasmtimeGoVersion is the version of wasmtime-go whose C API this package
+// declares and links (the layout test checks it against go.mod).
+const WasmtimeGoVersion = "v39.0.1"
+
+// ComponentConfigID identifies the compiled-code format of components
+// compiled by an Engine: part of their compile-cache keys.
+const ComponentConfigID = "wasmtime-c-api/" + WasmtimeGoVersion + ";component;engine=default+epoch;target=" + runtime.GOOS + "/" + runtime.GOARCH
 
 // Engine is a Wasmtime engine for components. It enables epoch
 // interruption so that a runaway guest can be stopped (see Store.SetDeadline
@@ -65,8 +69,9 @@ func (e *Engine) Compile(wasm []byte) (*Component, error) {
 }
 
 // DeserializeFile loads a component serialized by Component.Serialize with
-// the same ConfigID. The file is memory-mapped; it must be one this process
-// (or another trusted writer) produced: Wasmtime does not validate it.
+// the same ComponentConfigID. The file is memory-mapped; it must be one this
+// process (or another trusted writer) produced: Wasmtime does not validate
+// it (CompileComponent checks its entries before calling this).
 func (e *Engine) DeserializeFile(path string) (*Component, error) {
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
@@ -142,10 +147,8 @@ func (e *Error) Error() string { return e.Message }
 func takeError(err *C.wasmtime_error_t) error {
 	var msg C.wasm_name_t
 	C.wasmtime_error_message(err, &msg)
-	s := goName(&msg)
-	C.wasm_byte_vec_delete(&msg)
 	C.wasmtime_error_delete(err)
-	return &Error{Message: s}
+	return &Error{Message: takeName(&msg)}
 }
 
 // newCError makes a wasmtime_error_t carrying err's message.

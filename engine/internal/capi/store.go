@@ -1,4 +1,4 @@
-package component
+package capi
 
 /*
 #include "capi.h"

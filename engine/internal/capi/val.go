@@ -1,4 +1,4 @@
-package component
+package capi
 
 /*
 #include "capi.h"
@@ -14,28 +14,28 @@ import (
 
 // Value kinds (wasmtime_component_valkind_t).
 const (
-	kindBool     = 0
-	kindS8       = 1
-	kindU8       = 2
-	kindS16      = 3
-	kindU16      = 4
-	kindS32      = 5
-	kindU32      = 6
-	kindS64      = 7
-	kindU64      = 8
-	kindF32      = 9
-	kindF64      = 10
-	kindChar     = 11
-	kindString   = 12
-	kindList     = 13
-	kindRecord   = 14
-	kindTuple    = 15
-	kindVariant  = 16
-	kindEnum     = 17
-	kindOption   = 18
-	kindResult   = 19
-	kindFlags    = 20
-	kindResource = 21
+	kindBool     = C.WASMTIME_COMPONENT_BOOL
+	kindS8       = C.WASMTIME_COMPONENT_S8
+	kindU8       = C.WASMTIME_COMPONENT_U8
+	kindS16      = C.WASMTIME_COMPONENT_S16
+	kindU16      = C.WASMTIME_COMPONENT_U16
+	kindS32      = C.WASMTIME_COMPONENT_S32
+	kindU32      = C.WASMTIME_COMPONENT_U32
+	kindS64      = C.WASMTIME_COMPONENT_S64
+	kindU64      = C.WASMTIME_COMPONENT_U64
+	kindF32      = C.WASMTIME_COMPONENT_F32
+	kindF64      = C.WASMTIME_COMPONENT_F64
+	kindChar     = C.WASMTIME_COMPONENT_CHAR
+	kindString   = C.WASMTIME_COMPONENT_STRING
+	kindList     = C.WASMTIME_COMPONENT_LIST
+	kindRecord   = C.WASMTIME_COMPONENT_RECORD
+	kindTuple    = C.WASMTIME_COMPONENT_TUPLE
+	kindVariant  = C.WASMTIME_COMPONENT_VARIANT
+	kindEnum     = C.WASMTIME_COMPONENT_ENUM
+	kindOption   = C.WASMTIME_COMPONENT_OPTION
+	kindResult   = C.WASMTIME_COMPONENT_RESULT
+	kindFlags    = C.WASMTIME_COMPONENT_FLAGS
+	kindResource = C.WASMTIME_COMPONENT_RESOURCE
 )
 
 // Val is a component-model value. The concrete types below mirror the WIT
@@ -158,6 +158,14 @@ func valAt(base *C.wasmtime_component_val_t, i int) *C.wasmtime_component_val_t 
 	return (*C.wasmtime_component_val_t)(unsafe.Add(unsafe.Pointer(base), i*valSize))
 }
 
+// alignedC holds a C value that Go allocates and C reads or writes. cgo
+// gives C types that contain a union an alignment of 1 in Go; this wrapper
+// gives them the 8 bytes C aligns them to (the layout test checks it).
+type alignedC[T any] struct {
+	_ [0]uint64
+	v T
+}
+
 func union[T any](v *C.wasmtime_component_val_t) *T {
 	return (*T)(unsafe.Pointer(&v.of))
 }
@@ -166,7 +174,14 @@ func goName(n *C.wasm_name_t) string {
 	if n.size == 0 {
 		return ""
 	}
-	return C.GoStringN((*C.char)(unsafe.Pointer(n.data)), C.int(n.size))
+	return C.GoStringN(n.data, C.int(n.size))
+}
+
+// takeName converts n, which the caller owns, to Go and deletes it.
+func takeName(n *C.wasm_name_t) string {
+	s := goName(n)
+	C.wasm_byte_vec_delete(n)
+	return s
 }
 
 func newName(out *C.wasm_name_t, s string) {
@@ -175,7 +190,7 @@ func newName(out *C.wasm_name_t, s string) {
 		return
 	}
 	p := C.CBytes([]byte(s))
-	C.wasm_byte_vec_new(out, C.size_t(len(s)), (*C.uint8_t)(p))
+	C.wasm_byte_vec_new(out, C.size_t(len(s)), (*C.wasm_byte_t)(p))
 	C.free(p)
 }
 
@@ -441,7 +456,7 @@ func lowerBoxed(cx *C.wasmtime_context_t, v Val) (*C.wasmtime_component_val_t, e
 	if v == nil {
 		return nil, nil
 	}
-	var tmp C.wasmtime_component_val_t
-	err := lower(cx, v, &tmp)
-	return C.wasmtime_component_val_new(&tmp), err
+	var tmp alignedC[C.wasmtime_component_val_t]
+	err := lower(cx, v, &tmp.v)
+	return C.wasmtime_component_val_new(&tmp.v), err
 }

@@ -1,0 +1,106 @@
+// Core-module fast paths (export lookup, memory access, calls with i32
+// arguments) and WASI output to a file descriptor.
+#include "capi.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+// spinoci_export copies the export name of instance into out (a
+// wasmtime_func_t or wasmtime_memory_t) if it has that kind.
+bool spinoci_export(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *name, size_t len,
+                    wasmtime_extern_kind_t kind, void *out) {
+  wasmtime_extern_t item;
+  if (!wasmtime_instance_export_get(store, instance, name, len, &item)) {
+    return false;
+  }
+  if (item.kind != kind) {
+    wasmtime_extern_delete(&item);
+    return false;
+  }
+  if (kind == WASMTIME_EXTERN_FUNC) {
+    *(wasmtime_func_t *)out = item.of.func;
+  } else {
+    *(wasmtime_memory_t *)out = item.of.memory;
+  }
+  return true;
+}
+
+void spinoci_memory(const wasmtime_context_t *store, const wasmtime_memory_t *memory, uint8_t **data, size_t *size) {
+  *data = wasmtime_memory_data(store, memory);
+  *size = wasmtime_memory_data_size(store, memory);
+}
+
+// spinoci_call_each calls func once per row of nargs i32 arguments, in
+// order, and stops at the first failure. With nresults 1 it stores each
+// row's i32 result in results; a result of another kind stops it too,
+// with its kind in *bad_kind. It returns how many rows succeeded. With
+// unchecked, the caller has verified that func's type is nargs i32 params
+// and nresults i32 results, and wasmtime does not check it again.
+size_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args, size_t nargs,
+                         size_t rows, int32_t *results, size_t nresults, bool unchecked, wasmtime_error_t **err,
+                         wasm_trap_t **trap, wasmtime_valkind_t *bad_kind) {
+  wasmtime_val_t vals[16];
+  wasmtime_val_raw_t raw[16];
+  for (size_t row = 0; row < rows; row++) {
+    if (unchecked) {
+      for (size_t i = 0; i < nargs; i++) {
+        raw[i].i64 = 0;
+        raw[i].i32 = args[row * nargs + i];
+      }
+      size_t len = nargs > nresults ? nargs : nresults;
+      *err = wasmtime_func_call_unchecked(store, func, raw, len > 0 ? len : 1, trap);
+      if (*err != NULL || *trap != NULL) {
+        return row;
+      }
+      if (nresults == 1) {
+        results[row] = raw[0].i32;
+      }
+      continue;
+    }
+    for (size_t i = 0; i < nargs; i++) {
+      vals[i].kind = WASMTIME_I32;
+      vals[i].of.i64 = 0;
+      vals[i].of.i32 = args[row * nargs + i];
+    }
+    // wasmtime reads the results' kinds before writing them.
+    wasmtime_val_t res = {.kind = WASMTIME_I32};
+    *err = wasmtime_func_call(store, func, vals, nargs, &res, nresults, trap);
+    if (*err != NULL || *trap != NULL) {
+      return row;
+    }
+    if (nresults == 1) {
+      if (res.kind != WASMTIME_I32) {
+        *bad_kind = res.kind;
+        return row;
+      }
+      results[row] = res.of.i32;
+    }
+  }
+  return rows;
+}
+
+// spinoci_write_fd writes all of buf to the file descriptor in data. It
+// returns the bytes written or a negative errno, as wasmtime expects.
+static ptrdiff_t spinoci_write_fd(void *data, const unsigned char *buf, size_t len) {
+  int fd = (int)(intptr_t)data;
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, buf + done, len - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return done > 0 ? (ptrdiff_t)done : -(ptrdiff_t)errno;
+    }
+    done += (size_t)n;
+  }
+  return (ptrdiff_t)done;
+}
+
+void spinoci_set_output_fd(wasi_config_t *config, bool to_stderr, int fd) {
+  if (to_stderr) {
+    wasi_config_set_stderr_custom(config, spinoci_write_fd, (void *)(intptr_t)fd, NULL);
+  } else {
+    wasi_config_set_stdout_custom(config, spinoci_write_fd, (void *)(intptr_t)fd, NULL);
+  }
+}

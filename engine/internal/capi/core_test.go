@@ -1,0 +1,177 @@
+package capi
+
+import (
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+const coreWAT = `(module
+  (memory (export "memory") 1)
+  (data (i32.const 0) "hi")
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+  (func (export "put") (param i32 i32) (i32.store (local.get 0) (local.get 1)))
+  (func (export "wide") (param i32 i32) (result i64) (i64.const 1))
+  (func (export "trap") (param i32 i32) (result i32) unreachable))`
+
+// instantiate returns a store and an instance of wat.
+func instantiate(t *testing.T, wat string, wasi *wasmtime.WasiConfig) (*wasmtime.Store, *wasmtime.Instance) {
+	t.Helper()
+	engine := wasmtime.NewEngine()
+	t.Cleanup(engine.Close)
+	wasm, err := wasmtime.Wat2Wasm(wat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := wasmtime.NewModule(engine, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	store := wasmtime.NewStore(engine)
+	t.Cleanup(store.Close)
+	linker := wasmtime.NewLinker(engine)
+	t.Cleanup(linker.Close)
+	if wasi != nil {
+		store.SetWasi(wasi)
+		if err := linker.DefineWasi(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inst, err := linker.Instantiate(store, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, inst
+}
+
+func TestLookupExports(t *testing.T) {
+	store, inst := instantiate(t, coreWAT, nil)
+	if LookupFunc(store, inst, "add") == nil {
+		t.Error("function add not found")
+	}
+	if LookupMemory(store, inst, "memory") == nil {
+		t.Error("memory not found")
+	}
+	for _, missing := range []struct {
+		name string
+		got  bool
+	}{
+		{"func memory", LookupFunc(store, inst, "memory") != nil},
+		{"memory add", LookupMemory(store, inst, "add") != nil},
+		{"func nope", LookupFunc(store, inst, "nope") != nil},
+		{"func empty name", LookupFunc(store, inst, "") != nil},
+	} {
+		if missing.got {
+			t.Errorf("%s: found", missing.name)
+		}
+	}
+	data := MemoryData(ContextOf(store), LookupMemory(store, inst, "memory"))
+	if len(data) != 65536 || string(data[:2]) != "hi" {
+		t.Errorf("memory: %d bytes starting %q", len(data), data[:min(2, len(data))])
+	}
+}
+
+func TestCallEach(t *testing.T) {
+	store, inst := instantiate(t, coreWAT, nil)
+	cx := ContextOf(store)
+	add, put := LookupFunc(store, inst, "add"), LookupFunc(store, inst, "put")
+	for _, typed := range []bool{false, true} {
+		if got, err := CallI32(cx, add, typed, 2, 3); err != nil || got != 5 {
+			t.Errorf("typed %v: add(2, 3) = %d, %v", typed, got, err)
+		}
+		results := make([]int32, 2)
+		if err := CallEach(cx, add, typed, 2, []int32{1, 2, 30, 40}, results); err != nil || results[0] != 3 || results[1] != 70 {
+			t.Errorf("typed %v: two adds = %v, %v", typed, results, err)
+		}
+		if err := CallEach(cx, put, typed, 2, []int32{8, 0x41, 12, 0x42}, nil); err != nil {
+			t.Errorf("typed %v: put: %v", typed, err)
+		}
+		mem := MemoryData(cx, LookupMemory(store, inst, "memory"))
+		if mem[8] != 0x41 || mem[12] != 0x42 {
+			t.Errorf("typed %v: put wrote %x %x", typed, mem[8], mem[12])
+		}
+	}
+}
+
+func TestCallEachFails(t *testing.T) {
+	store, inst := instantiate(t, coreWAT, nil)
+	cx := ContextOf(store)
+	add := LookupFunc(store, inst, "add")
+	for _, tc := range []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"trap", func() error {
+			_, err := CallI32(cx, LookupFunc(store, inst, "trap"), true, 1, 2)
+			return err
+		}, "unreachable"},
+		{"trap in a batch", func() error {
+			return CallEach(cx, LookupFunc(store, inst, "trap"), false, 2, []int32{1, 2, 3, 4}, make([]int32, 2))
+		}, "unreachable"},
+		{"i64 result", func() error {
+			_, err := CallI32(cx, LookupFunc(store, inst, "wide"), false, 1, 2)
+			return err
+		}, "result is not an i32 (wasmtime value kind 1)"},
+		{"wrong argument count, checked", func() error {
+			_, err := CallI32(cx, add, false, 1, 2, 3)
+			return err
+		}, "expected 2 arguments, got 3"},
+		{"no arguments", func() error { return CallEach(cx, add, false, 0, nil, nil) }, "0 arguments per call: unsupported"},
+		{"too many arguments", func() error {
+			return CallEach(cx, add, false, MaxCallArgs+1, make([]int32, MaxCallArgs+1), nil)
+		}, "17 arguments per call: unsupported"},
+		{"too few results", func() error { return CallEach(cx, add, false, 2, []int32{1, 2, 3, 4}, make([]int32, 1)) }, "1 results for 2 calls"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	if got, err := CallI32(cx, add, true, 20, 22); err != nil || got != 42 {
+		t.Fatalf("add after the failures = %d, %v", got, err)
+	}
+}
+
+// TestSetOutputFD: the guest's stdout and stderr go to the given file
+// descriptors.
+func TestSetOutputFD(t *testing.T) {
+	const wat = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "out!err!")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 4))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i32.store (i32.const 0) (i32.const 20))
+    (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))))`
+	var pipes [2][2]*os.File
+	wasi := wasmtime.NewWasiConfig()
+	for i, set := range []func(*wasmtime.WasiConfig, int){SetStdoutFD, SetStderrFD} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pipes[i] = [2]*os.File{r, w}
+		set(wasi, int(w.Fd()))
+	}
+	store, inst := instantiate(t, wat, wasi)
+	if _, err := inst.GetFunc(store, "_start").Call(store); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	for i, want := range []string{"out!", "err!"} {
+		pipes[i][1].Close()
+		got, err := io.ReadAll(pipes[i][0])
+		pipes[i][0].Close()
+		if err != nil || string(got) != want {
+			t.Errorf("stream %d: %q, %v; want %q", i+1, got, err, want)
+		}
+	}
+}

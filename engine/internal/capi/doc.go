@@ -1,0 +1,31 @@
+// Package capi is the engine's binding to Wasmtime's C API: the only cgo of
+// the engine and the only place that knows Wasmtime's C layouts. It links
+// against the libwasmtime.a that github.com/bytecodealliance/wasmtime-go/v39
+// ships and covers what wasmtime-go has no Go API for:
+//
+//   - Components (wasmtime-go has no component API): compile, serialize and
+//     deserialize a Component; a Linker with host functions over dynamic
+//     values (Val) and host resources; a Store per instantiation carrying
+//     Go data, with epoch deadlines; calls into exported functions; and,
+//     for imports the host does not implement, Component.Imports (the
+//     import types) and Linker.DefineMissing (stubs that trap, without
+//     shadowing what the linker already provides). Host functions are not
+//     type-checked at link time by Wasmtime, so they must return values of
+//     exactly the declared WIT shape.
+//   - Fast paths for core modules run by wasmtime-go: export lookup,
+//     memory access and calls with i32 arguments (LookupFunc, MemoryData,
+//     CallEach) without wasmtime-go's per-call Go overhead.
+//   - The pooling instance allocator (NewModuleEngine) and guest output
+//     written straight to a file descriptor (SetStdoutFD), which
+//     wasmtime-go's Config and WasiConfig do not offer.
+//   - The compile cache for both (CompileModule, CompileComponent): compiled
+//     code serialized to a directory, keyed by the wasm's sha256 and the
+//     engine's config id, and only deserialized when it matches the
+//     checksum written with it.
+//
+// cgo cannot include wasmtime-go's headers, so capi.h declares the
+// prototypes, types and constants used here. The layout test compares them,
+// and wasmtime-go's structs that are cast to C types, with the headers of
+// the pinned wasmtime-go, so that a version bump that changes any of them
+// fails the tests.
+package capi
