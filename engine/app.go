@@ -6,15 +6,21 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/capability/keyvalue"
+	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
+	"github.com/spinoci/spinoci/engine/capability/variables"
 	"github.com/spinoci/spinoci/lock"
 )
+
+// KVFileName is the SQLite file of the "default" key-value store inside
+// Config.StateDir, the name Spin uses under its .spin directory.
+const KVFileName = keyvalue.SQLiteFileName
 
 // App is a loaded Spin application, ready to serve HTTP. It is safe for
 // concurrent use; each request runs in its own wasmtime Store.
@@ -40,9 +46,8 @@ type host struct {
 	slots          chan struct{} // one per live instance; nil: no limit (see newEngine)
 	stdout, stderr *guestStream
 	tempDir        string
-	kv             *sqliteStore // the "default" store; nil if no component uses it
-	client         *http.Client // outbound HTTP
-	origin         atomic.Value // string: see selfOrigin
+	kv             *keyvalue.Stores
+	client         *outboundhttp.Client
 }
 
 // executor handles a routed request for a component.
@@ -61,9 +66,9 @@ type component struct {
 
 	spinTyped bool // Spin executor: see checkedSignatures
 
-	config       map[string]string // spin-config values, resolved
-	kvStores     []string          // key-value stores it may open
-	allowedHosts *allowedHosts     // outbound HTTP destinations
+	config       *variables.Config
+	kv           *keyvalue.Access
+	allowedHosts *network.AllowedHosts // outbound destinations
 }
 
 // fail logs err for the component and answers 500.
@@ -85,13 +90,15 @@ func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err err
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	vars, err := resolveVariables(app.Variables, cfg.Env)
+	vars, err := resolveVariables(ctx, app.Variables, cfg.Env)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	engine, slots := newEngine(ctx)
 	a := &App{cfg: cfg, info: info, vars: vars, host: &host{
-		engine: engine, tempDir: cfg.TempDir, client: newOutboundClient(cfg.OutboundTimeout),
+		engine: engine, tempDir: cfg.TempDir,
+		kv:     keyvalue.NewStores(cfg.StateDir),
+		client: outboundhttp.NewClient(cfg.OutboundTimeout),
 	}}
 	if slots > 0 {
 		a.host.slots = make(chan struct{}, slots)
@@ -210,11 +217,8 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
-	if a.host.kv != nil {
-		if err := a.host.kv.close(); err != nil {
-			log.L.WithError(err).Warn("closing the key-value store")
-		}
-		a.host.kv = nil
+	if err := a.host.kv.Close(); err != nil {
+		log.L.WithError(err).Warn("closing the key-value store")
 	}
 	if a.components != nil {
 		a.components.close()
@@ -242,21 +246,30 @@ func (a *App) Close() {
 	a.stageMu.Unlock()
 }
 
+// resolveVariables gives every application variable its value from the
+// container environment (see Config.Env) or its default.
+func resolveVariables(ctx context.Context, vars map[string]lock.Variable, env []string) (map[string]string, error) {
+	declared := make(map[string]variables.Declaration, len(vars))
+	for name, v := range vars {
+		declared[name] = variables.Declaration{Default: v.Default}
+	}
+	return variables.Resolve(ctx, declared, variables.NewEnvProvider(env))
+}
+
 // loadHostAccess gives c what its host imports need from the lock: its
 // resolved config, the key-value stores it may open (opening the App's
-// "default" store on first use) and its outbound HTTP allow-list.
+// stores on first use) and its outbound allow-list.
 func (a *App) loadHostAccess(ctx context.Context, c *component, lc *lock.Component) error {
 	var err error
-	if c.config, err = componentConfig(lc, a.vars); err != nil {
+	if c.config, err = variables.ComponentConfig(lc.ID, lc.Config, a.vars); err != nil {
 		return err
 	}
-	if c.kvStores, err = lc.MetadataStrings("key_value_stores"); err != nil {
+	labels, err := lc.MetadataStrings("key_value_stores")
+	if err != nil {
 		return err
 	}
-	if slices.Contains(c.kvStores, defaultStore) && a.host.kv == nil {
-		if a.host.kv, err = openSQLiteStore(ctx, a.cfg.StateDir, defaultStore); err != nil {
-			return err
-		}
+	if c.kv, err = a.host.kv.Access(ctx, labels); err != nil {
+		return err
 	}
 	// A Spin 2+ lock carries allowed_outbound_hosts, a Spin 1.x one
 	// allowed_http_hosts; entries may use variables.
@@ -265,14 +278,14 @@ func (a *App) loadHostAccess(ctx context.Context, c *component, lc *lock.Compone
 		if err != nil {
 			return err
 		}
-		c.allowedHosts, err = parseAllowedOutboundHosts(entries)
+		c.allowedHosts, err = network.ParseAllowedOutboundHosts(entries)
 		return err
 	}
 	entries, err := a.hostEntries(lc, "allowed_http_hosts")
 	if err != nil {
 		return err
 	}
-	c.allowedHosts, err = parseAllowedHTTPHosts(entries)
+	c.allowedHosts, err = network.ParseAllowedHTTPHosts(entries)
 	return err
 }
 
@@ -284,7 +297,7 @@ func (a *App) hostEntries(lc *lock.Component, key string) ([]string, error) {
 		return nil, err
 	}
 	for i, e := range entries {
-		if entries[i], err = expandTemplate(e, a.vars); err != nil {
+		if entries[i], err = variables.Expand(e, a.vars); err != nil {
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
 	}

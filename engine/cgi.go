@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/spinoci/spinoci/engine/internal/httpheader"
 )
 
 // Messages of WAGI response errors (Spin's wagi compose_response).
@@ -48,7 +50,7 @@ func parseCGI(out []byte) (*response, error) {
 			sufficient, hasLocation = true, true
 			resp.headers = append(resp.headers, [2]string{"Location", value})
 		default:
-			if validHeaderName(name) && validHeaderValue(value) {
+			if httpheader.ValidName(name) && httpheader.ValidValue(value) {
 				resp.headers = append(resp.headers, [2]string{name, value})
 			}
 		}

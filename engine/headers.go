@@ -2,8 +2,9 @@ package engine
 
 import (
 	"net/http"
-	"sort"
 	"strings"
+
+	"github.com/spinoci/spinoci/engine/internal/httpheader"
 )
 
 // request is a routed HTTP request with its body read.
@@ -60,22 +61,11 @@ func spinHeaders(req *request) []spinHeader {
 // incomingHeaders lists the request's headers with lowercase names (Host
 // included, which net/http keeps apart), sorted by name, one pair per value.
 func incomingHeaders(r *http.Request) [][2]string {
-	names := make([]string, 0, len(r.Header))
-	for name := range r.Header {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	out := make([][2]string, 0, len(names)+8)
+	out := make([][2]string, 0, len(r.Header)+8)
 	if r.Host != "" && r.Header.Get("Host") == "" {
 		out = append(out, [2]string{"host", r.Host})
 	}
-	for _, name := range names {
-		lower := strings.ToLower(name)
-		for _, v := range r.Header[name] {
-			out = append(out, [2]string{lower, v})
-		}
-	}
-	return out
+	return httpheader.AppendPairs(out, r.Header)
 }
 
 // requestHeaders is what the Spin executor passes: the incoming headers
@@ -86,32 +76,4 @@ func requestHeaders(req *request) [][2]string {
 		out = append(out, [2]string{h.header, h.value})
 	}
 	return out
-}
-
-// validHeaderName reports whether s is an HTTP token.
-func validHeaderName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			continue
-		}
-		if !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
-			return false
-		}
-	}
-	return true
-}
-
-// validHeaderValue reports whether s holds no control characters other
-// than horizontal tab.
-func validHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
-			return false
-		}
-	}
-	return true
 }

@@ -116,25 +116,6 @@ func TestBadTemplatesAndNames(t *testing.T) {
 	}
 }
 
-func TestExpandTemplate(t *testing.T) {
-	vals := map[string]string{"a": "1", "b": "two"}
-	for tmpl, want := range map[string]string{
-		"":                   "",
-		"plain":              "plain",
-		"{{a}}":              "1",
-		"x{{ a }}y{{  b }}z": "x1ytwoz",
-	} {
-		if got, err := expandTemplate(tmpl, vals); err != nil || got != want {
-			t.Errorf("expandTemplate(%q) = %q, %v; want %q", tmpl, got, err, want)
-		}
-	}
-	for _, bad := range []string{"{{ c }}", "{{ a", "a }}"} {
-		if _, err := expandTemplate(bad, vals); err == nil {
-			t.Errorf("expandTemplate(%q) succeeded", bad)
-		}
-	}
-}
-
 func TestKeyValue(t *testing.T) {
 	state := t.TempDir()
 	h := hostApp{metadata: map[string]any{"key_value_stores": []string{"default", "other"}}}

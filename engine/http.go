@@ -117,7 +117,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // waits up to Config.ShutdownTimeout for in-flight requests and returns
 // nil. It returns an error if serving fails or the drain times out.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	a.host.setListenAddr(ln.Addr())
+	a.host.client.SetListenAddr(ln.Addr())
 	return serve(ctx, ln, a.Handler(), a.cfg.ShutdownTimeout)
 }
 

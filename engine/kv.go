@@ -1,22 +1,11 @@
 package engine
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"slices"
+
+	"github.com/spinoci/spinoci/engine/capability/keyvalue"
 )
-
-// kvStore is a key-value store as the key-value import needs it.
-type kvStore interface {
-	get(ctx context.Context, key string) (value []byte, found bool, err error)
-	set(ctx context.Context, key string, value []byte) error
-	delete(ctx context.Context, key string) error
-	exists(ctx context.Context, key string) (bool, error)
-	keys(ctx context.Context) ([]string, error)
-}
-
-// defaultStore is the key-value store every Spin app has.
-const defaultStore = "default"
 
 // key-value error variant tags.
 const (
@@ -28,22 +17,19 @@ const (
 	kvErrIO             = 5
 )
 
-// kvTableCapacity is Spin's DEFAULT_STORE_TABLE_CAPACITY.
-const kvTableCapacity = 256
-
 // kvHandles is an instance's table of open stores: handles count up from
 // 0 and are not reused while the instance lives.
 type kvHandles struct {
-	open map[uint32]kvStore
+	open map[uint32]keyvalue.Store
 	next uint32
 }
 
-func (h *kvHandles) add(s kvStore) (uint32, bool) {
-	if len(h.open) >= kvTableCapacity {
+func (h *kvHandles) add(s keyvalue.Store) (uint32, bool) {
+	if len(h.open) >= keyvalue.TableCapacity {
 		return 0, false
 	}
 	if h.open == nil {
-		h.open = map[uint32]kvStore{}
+		h.open = map[uint32]keyvalue.Store{}
 	}
 	for {
 		id := h.next
@@ -111,8 +97,8 @@ func (c *hostCall) kvResult(ret int32, kerr *kvError, fill func(area retArea) er
 	return c.writeRet(ret, area)
 }
 
-// store returns the open store behind a handle.
-func (c *hostCall) storeFor(handle int32) (kvStore, *kvError) {
+// storeFor returns the open store behind a handle.
+func (c *hostCall) storeFor(handle int32) (keyvalue.Store, *kvError) {
 	s, ok := c.state.kv.open[uint32(handle)]
 	if !ok {
 		return nil, &kvError{tag: kvErrInvalidStore}
@@ -120,24 +106,26 @@ func (c *hostCall) storeFor(handle int32) (kvStore, *kvError) {
 	return s, nil
 }
 
-// open(name_ptr, name_len, ret) → handle. Only stores listed in the
-// component's key_value_stores may be opened; "default" is the only store.
+// open(name_ptr, name_len, ret) → handle, with the component's key-value
+// access rule (keyvalue.Access).
 func kvOpen(c *hostCall, a []int32) error {
 	name, err := c.readString(a[0], a[1])
 	if err != nil {
 		return err
 	}
-	comp := c.state.comp
 	var kerr *kvError
 	var handle uint32
+	s, err := c.state.comp.kv.Open(c.state.ctx, name)
 	switch {
-	case !slices.Contains(comp.kvStores, name):
+	case errors.Is(err, keyvalue.ErrAccessDenied):
 		kerr = &kvError{tag: kvErrAccessDenied}
-	case name != defaultStore || comp.host.kv == nil:
+	case errors.Is(err, keyvalue.ErrNoSuchStore):
 		kerr = &kvError{tag: kvErrNoSuchStore}
+	case err != nil:
+		kerr = kvIOError("open", err)
 	default:
 		var ok bool
-		if handle, ok = c.state.kv.add(comp.host.kv); !ok {
+		if handle, ok = c.state.kv.add(s); !ok {
 			kerr = &kvError{tag: kvErrStoreTableFull}
 		}
 	}
@@ -157,7 +145,7 @@ func kvGet(c *hostCall, a []int32) error {
 	var value []byte
 	if kerr == nil {
 		var found bool
-		value, found, err = s.get(c.state.ctx, key)
+		value, found, err = s.Get(c.state.ctx, key)
 		switch {
 		case err != nil:
 			kerr = kvIOError("get", err)
@@ -188,7 +176,7 @@ func kvSet(c *hostCall, a []int32) error {
 	}
 	s, kerr := c.storeFor(a[0])
 	if kerr == nil {
-		if err := s.set(c.state.ctx, key, value); err != nil {
+		if err := s.Set(c.state.ctx, key, value); err != nil {
 			kerr = kvIOError("set", err)
 		}
 	}
@@ -203,7 +191,7 @@ func kvDelete(c *hostCall, a []int32) error {
 	}
 	s, kerr := c.storeFor(a[0])
 	if kerr == nil {
-		if err := s.delete(c.state.ctx, key); err != nil {
+		if err := s.Delete(c.state.ctx, key); err != nil {
 			kerr = kvIOError("delete", err)
 		}
 	}
@@ -219,7 +207,7 @@ func kvExists(c *hostCall, a []int32) error {
 	s, kerr := c.storeFor(a[0])
 	var found bool
 	if kerr == nil {
-		if found, err = s.exists(c.state.ctx, key); err != nil {
+		if found, err = s.Exists(c.state.ctx, key); err != nil {
 			kerr = kvIOError("exists", err)
 		}
 	}
@@ -237,7 +225,7 @@ func kvGetKeys(c *hostCall, a []int32) error {
 	var keys []string
 	if kerr == nil {
 		var err error
-		if keys, err = s.keys(c.state.ctx); err != nil {
+		if keys, err = s.Keys(c.state.ctx); err != nil {
 			kerr = kvIOError("get-keys", err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/internal/httpheader"
 )
 
 // spinMethod maps an HTTP method to the wit-bindgen 0.2 method enum.
@@ -116,7 +117,7 @@ func writeResponse(ctx context.Context, c *component, w http.ResponseWriter, res
 		return
 	}
 	for _, h := range resp.headers {
-		if !validHeaderName(h[0]) || !validHeaderValue(h[1]) {
+		if !httpheader.ValidName(h[0]) || !httpheader.ValidValue(h[1]) {
 			c.fail(ctx, w, fmt.Errorf("invalid response header %q", h[0]))
 			return
 		}

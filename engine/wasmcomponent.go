@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -214,10 +213,10 @@ func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Comp
 		GuestTimeLimit: limit,
 		Stdout:         a.host.stdout.writer(), Stderr: a.host.stderr.writer(),
 		Env: env, Mounts: wm,
-		Variables:  componentVariables{c},
-		KeyValue:   componentKV{c},
-		Outbound:   componentOutbound{c},
-		HTTPClient: a.host.client,
+		Variables:  c.config,
+		KeyValue:   c.kv,
+		Outbound:   c.allowedHosts,
+		HTTPClient: a.host.client.HTTPClient(),
 	})
 	handler := &wasip2.Handler{Engine: a.components.engine, Linker: a.components.linker, Component: comp, Export: export}
 	if inbound {
@@ -257,52 +256,6 @@ func (e *componentExecutor) serve(ctx context.Context, c *component, w http.Resp
 		panic(http.ErrAbortHandler)
 	}
 	c.fail(ctx, w, err)
-}
-
-// componentVariables answers fermyon:spin/variables from the component's
-// resolved config.
-type componentVariables struct{ c *component }
-
-func (v componentVariables) Get(_ context.Context, name string) (string, error) {
-	value, tag, msg := v.c.getConfig(name)
-	switch tag {
-	case -1:
-		return value, nil
-	case configErrInvalidKey:
-		return "", fmt.Errorf("%w: %s", wasip2.ErrInvalidVariableName, msg)
-	}
-	return "", fmt.Errorf("%w: %s", wasip2.ErrUndefinedVariable, msg)
-}
-
-// componentKV opens the stores the component may use (the App's SQLite
-// "default" store), with the Spin 1.x key-value rules.
-type componentKV struct{ c *component }
-
-func (k componentKV) Open(_ context.Context, label string) (wasip2.KVStore, error) {
-	switch {
-	case !slices.Contains(k.c.kvStores, label):
-		return nil, wasip2.ErrAccessDenied
-	case label != defaultStore || k.c.host.kv == nil:
-		return nil, wasip2.ErrNoSuchStore
-	}
-	return kvAdapter{k.c.host.kv}, nil
-}
-
-type kvAdapter struct{ s kvStore }
-
-func (a kvAdapter) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	return a.s.get(ctx, key)
-}
-func (a kvAdapter) Set(ctx context.Context, key string, v []byte) error  { return a.s.set(ctx, key, v) }
-func (a kvAdapter) Delete(ctx context.Context, key string) error         { return a.s.delete(ctx, key) }
-func (a kvAdapter) Exists(ctx context.Context, key string) (bool, error) { return a.s.exists(ctx, key) }
-func (a kvAdapter) Keys(ctx context.Context) ([]string, error)           { return a.s.keys(ctx) }
-
-// componentOutbound applies the component's allowed outbound hosts.
-type componentOutbound struct{ c *component }
-
-func (o componentOutbound) AllowedURL(u *url.URL) bool {
-	return o.c.allowedHosts != nil && o.c.allowedHosts.allows(u)
 }
 
 // writer is where component guests write: the pipe of the stream (shared

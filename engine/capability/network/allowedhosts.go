@@ -1,4 +1,4 @@
-package engine
+package network
 
 import (
 	"fmt"
@@ -25,8 +25,10 @@ type hostRule struct {
 	anyPort bool
 }
 
-// allowedHosts is a component's outbound HTTP allow-list.
-type allowedHosts struct {
+// AllowedHosts is a component's outbound allow-list, from either syntax:
+// Spin 1.x allowed_http_hosts or Spin 2+ allowed_outbound_hosts. The
+// caller expands "{{ variable }}" templates in the entries first.
+type AllowedHosts struct {
 	all   bool // insecure:allow-all (v1) or every destination allowed
 	self  bool // relative URLs (requests to the app itself)
 	v2    bool // allowed_outbound_hosts semantics
@@ -44,12 +46,12 @@ func defaultPort(scheme string) int {
 	return 0
 }
 
-// parseAllowedHTTPHosts parses Spin 1.x allowed_http_hosts: "host",
+// ParseAllowedHTTPHosts parses Spin 1.x allowed_http_hosts: "host",
 // "host:port" or "http(s)://host[:port]" (no path), "insecure:allow-all"
 // or "self". A port equal to the entry's scheme default counts as none,
 // as Rust's Url::port does.
-func parseAllowedHTTPHosts(entries []string) (*allowedHosts, error) {
-	a := &allowedHosts{}
+func ParseAllowedHTTPHosts(entries []string) (*AllowedHosts, error) {
+	a := &AllowedHosts{}
 	for _, e := range entries {
 		switch e {
 		case allowAllHosts:
@@ -99,13 +101,13 @@ func urlPort(u *url.URL) (int, error) {
 	return n, nil
 }
 
-// parseAllowedOutboundHosts parses Spin 2+ allowed_outbound_hosts:
+// ParseAllowedOutboundHosts parses Spin 2+ allowed_outbound_hosts:
 // "scheme://host[:port]" where scheme may be "*", host "*", "*.domain" or
 // "self", and port a number, a range "lo..hi" or "*"; without a port the
 // scheme's default applies. Entries whose scheme is not http(s) or "*"
 // (redis, mysql, postgres, …) are kept but never match an HTTP request.
-func parseAllowedOutboundHosts(entries []string) (*allowedHosts, error) {
-	a := &allowedHosts{v2: true}
+func ParseAllowedOutboundHosts(entries []string) (*AllowedHosts, error) {
+	a := &AllowedHosts{v2: true}
 	for _, e := range entries {
 		if e == allowAllHosts {
 			a.all = true
@@ -161,8 +163,9 @@ func parseAllowedOutboundHosts(entries []string) (*allowedHosts, error) {
 	return a, nil
 }
 
-// allows reports whether an absolute http(s) URL may be requested.
-func (a *allowedHosts) allows(u *url.URL) bool {
+// AllowedURL reports whether an absolute http(s) URL may be requested. A
+// nil list allows nothing.
+func (a *AllowedHosts) AllowedURL(u *url.URL) bool {
 	if a == nil {
 		return false
 	}
@@ -214,4 +217,11 @@ func (r hostRule) allowsV2(scheme, host string, u *url.URL) bool {
 		port = n
 	}
 	return port >= r.lo && port <= r.hi
+}
+
+// AllowsSelf reports whether the component may make requests to the app
+// itself (relative URLs): "self" is listed, or every destination is
+// allowed.
+func (a *AllowedHosts) AllowsSelf() bool {
+	return a != nil && (a.self || a.all)
 }

@@ -1,4 +1,4 @@
-package engine
+package network
 
 import (
 	"net/url"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestAllowedHTTPHostsV1(t *testing.T) {
-	a, err := parseAllowedHTTPHosts([]string{"example.com", "api.example.com:8080", "https://secure.example.com", "http://Upper.Example.com:443"})
+	a, err := ParseAllowedHTTPHosts([]string{"example.com", "api.example.com:8080", "https://secure.example.com", "http://Upper.Example.com:443"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,18 +24,18 @@ func TestAllowedHTTPHostsV1(t *testing.T) {
 		"ftp://example.com/":            false,
 	} {
 		u, _ := url.Parse(raw)
-		if got := a.allows(u); got != want {
-			t.Errorf("allows(%s) = %v, want %v", raw, got, want)
+		if got := a.AllowedURL(u); got != want {
+			t.Errorf("AllowedURL(%s) = %v, want %v", raw, got, want)
 		}
 	}
-	var none *allowedHosts
-	if none.allows(&url.URL{Scheme: "http", Host: "example.com"}) {
+	var none *AllowedHosts
+	if none.AllowedURL(&url.URL{Scheme: "http", Host: "example.com"}) {
 		t.Error("a nil list allows")
 	}
 }
 
 func TestAllowedOutboundHostsV2(t *testing.T) {
-	a, err := parseAllowedOutboundHosts([]string{
+	a, err := ParseAllowedOutboundHosts([]string{
 		"https://example.com", "http://localhost:3000", "*://any.example.com:*", "https://*.wild.com",
 		"http://ranged.com:8000..8010", "redis://cache:6379", "http://self",
 	})
@@ -61,8 +61,40 @@ func TestAllowedOutboundHostsV2(t *testing.T) {
 		"http://cache:6379/":        false,
 	} {
 		u, _ := url.Parse(raw)
-		if got := a.allows(u); got != want {
-			t.Errorf("allows(%s) = %v, want %v", raw, got, want)
+		if got := a.AllowedURL(u); got != want {
+			t.Errorf("AllowedURL(%s) = %v, want %v", raw, got, want)
 		}
+	}
+}
+
+func TestAllowsSelf(t *testing.T) {
+	for _, tc := range []struct {
+		v2      bool
+		entries []string
+		want    bool
+	}{
+		{false, []string{"self"}, true},
+		{false, []string{"insecure:allow-all"}, true},
+		{false, []string{"example.com"}, false},
+		{true, []string{"http://self"}, true},
+		{true, []string{"*://self:*"}, true},
+		{true, []string{"https://self"}, false},
+		{true, []string{"insecure:allow-all"}, true},
+	} {
+		parse := ParseAllowedHTTPHosts
+		if tc.v2 {
+			parse = ParseAllowedOutboundHosts
+		}
+		a, err := parse(tc.entries)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.AllowsSelf(); got != tc.want {
+			t.Errorf("%q (v2 %v): AllowsSelf = %v, want %v", tc.entries, tc.v2, got, tc.want)
+		}
+	}
+	var none *AllowedHosts
+	if none.AllowsSelf() {
+		t.Error("a nil list allows self")
 	}
 }

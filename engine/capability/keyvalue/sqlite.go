@@ -1,4 +1,4 @@
-package engine
+package keyvalue
 
 import (
 	"context"
@@ -12,9 +12,9 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
-// KVFileName is the SQLite file of the "default" key-value store inside
-// Config.StateDir, the name Spin uses under its .spin directory.
-const KVFileName = "sqlite_key_value.db"
+// SQLiteFileName is the SQLite file of the stores inside a state
+// directory, the name Spin uses under its .spin directory.
+const SQLiteFileName = "sqlite_key_value.db"
 
 // kvSchema is Spin's spin-key-value-sqlite table, so that a file written by
 // Spin and one written here are interchangeable.
@@ -25,17 +25,17 @@ const kvSchema = `CREATE TABLE IF NOT EXISTS spin_key_value (
 	PRIMARY KEY (store, key)
 )`
 
-// sqliteStore is a key-value store in a SQLite database shared by every
+// SQLiteStore is a key-value store in a SQLite database shared by every
 // request of the App (one *sql.DB). WAL and a busy timeout let concurrent
 // requests, and a second process on the same file, wait instead of failing.
-type sqliteStore struct {
+type SQLiteStore struct {
 	db    *sql.DB
 	store string // the store name (the "store" column)
 }
 
-// openSQLiteStore opens (creating if needed) the store named store in the
+// OpenSQLite opens (creating if needed) the store named store in the
 // SQLite file of stateDir, or in memory when stateDir is empty.
-func openSQLiteStore(ctx context.Context, stateDir, store string) (*sqliteStore, error) {
+func OpenSQLite(ctx context.Context, stateDir, store string) (*SQLiteStore, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	var dsn string
@@ -48,7 +48,7 @@ func openSQLiteStore(ctx context.Context, stateDir, store string) (*sqliteStore,
 		}
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
-		dsn = "file:" + filepath.Join(stateDir, KVFileName) + "?" + q.Encode()
+		dsn = "file:" + filepath.Join(stateDir, SQLiteFileName) + "?" + q.Encode()
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -60,16 +60,19 @@ func openSQLiteStore(ctx context.Context, stateDir, store string) (*sqliteStore,
 	if _, err := db.ExecContext(ctx, kvSchema); err != nil {
 		db.Close()
 		if stateDir != "" {
-			return nil, fmt.Errorf("key-value store: %s: %w", filepath.Join(stateDir, KVFileName), err)
+			return nil, fmt.Errorf("key-value store: %s: %w", filepath.Join(stateDir, SQLiteFileName), err)
 		}
 		return nil, fmt.Errorf("key-value store: %w", err)
 	}
-	return &sqliteStore{db: db, store: store}, nil
+	return &SQLiteStore{db: db, store: store}, nil
 }
 
-func (s *sqliteStore) close() error { return s.db.Close() }
+var _ Store = (*SQLiteStore)(nil)
 
-func (s *sqliteStore) get(ctx context.Context, key string) ([]byte, bool, error) {
+// Close closes the database.
+func (s *SQLiteStore) Close() error { return s.db.Close() }
+
+func (s *SQLiteStore) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	var v []byte
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM spin_key_value WHERE store = ? AND key = ?`, s.store, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -84,7 +87,7 @@ func (s *sqliteStore) get(ctx context.Context, key string) ([]byte, bool, error)
 	return v, true, nil
 }
 
-func (s *sqliteStore) set(ctx context.Context, key string, value []byte) error {
+func (s *SQLiteStore) Set(ctx context.Context, key string, value []byte) error {
 	if value == nil {
 		value = []byte{} // NOT NULL
 	}
@@ -94,12 +97,12 @@ func (s *sqliteStore) set(ctx context.Context, key string, value []byte) error {
 	return err
 }
 
-func (s *sqliteStore) delete(ctx context.Context, key string) error {
+func (s *SQLiteStore) Delete(ctx context.Context, key string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM spin_key_value WHERE store = ? AND key = ?`, s.store, key)
 	return err
 }
 
-func (s *sqliteStore) exists(ctx context.Context, key string) (bool, error) {
+func (s *SQLiteStore) Exists(ctx context.Context, key string) (bool, error) {
 	var one int
 	err := s.db.QueryRowContext(ctx, `SELECT 1 FROM spin_key_value WHERE store = ? AND key = ?`, s.store, key).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -108,7 +111,7 @@ func (s *sqliteStore) exists(ctx context.Context, key string) (bool, error) {
 	return err == nil, err
 }
 
-func (s *sqliteStore) keys(ctx context.Context) ([]string, error) {
+func (s *SQLiteStore) Keys(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT key FROM spin_key_value WHERE store = ? ORDER BY key`, s.store)
 	if err != nil {
 		return nil, err
