@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
-	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
-	"github.com/spinoci/spinoci/engine/capability/variables"
+	"github.com/spinoci/spinoci/engine/coremodule"
+	"github.com/spinoci/spinoci/engine/executor/spinhttp"
+	"github.com/spinoci/spinoci/engine/executor/wagi"
+	"github.com/spinoci/spinoci/engine/inbound"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -25,56 +28,39 @@ const KVFileName = keyvalue.SQLiteFileName
 // App is a loaded Spin application, ready to serve HTTP. It is safe for
 // concurrent use; each request runs in its own wasmtime Store.
 type App struct {
-	cfg      Config
-	base     string // HTTP base path
-	info     []byte // /.well-known/spin/info body
-	host     *host
-	router   router
-	compiler *compiler
+	cfg    Config
+	base   string // HTTP base path
+	info   []byte // /.well-known/spin/info body
+	router router
+	vars   map[string]string // application variables, resolved
+
+	engine         *wasmtime.Engine
+	compiler       *compiler
+	core           *coremodule.Host
+	stdout, stderr *coremodule.Output
+	kv             *keyvalue.Stores
+	client         *outboundhttp.Client
 	// components runs WebAssembly components; nil until the first one.
 	components *componentRuntime
-	vars       map[string]string // application variables, resolved
 
 	stageMu  sync.Mutex
 	stageDir string // staging for single-file mounts, created on demand
 }
 
-// host is what every component of an App shares.
-type host struct {
-	engine         *wasmtime.Engine
-	linker         *wasmtime.Linker
-	slots          chan struct{} // one per live instance; nil: no limit (see newEngine)
-	stdout, stderr *guestStream
-	tempDir        string
-	kv             *keyvalue.Stores
-	client         *outboundhttp.Client
+// Executor serves the routed requests of one component.
+type Executor interface {
+	// Serve answers req.
+	Serve(ctx context.Context, w http.ResponseWriter, req *inbound.Request)
+	// StreamsBody reports whether Serve reads the request body itself
+	// (from req.HTTP.Body). Otherwise the App reads it first, up to
+	// Config.MaxRequestBodySize, into req.Body.
+	StreamsBody() bool
 }
 
-// executor handles a routed request for a component.
-type executor interface {
-	serve(ctx context.Context, c *component, w http.ResponseWriter, req *request)
-}
-
-// component is a compiled component with what its executor needs.
+// component is a loaded component, as routes refer to it.
 type component struct {
-	id       string
-	module   *wasmtime.Module
-	env      [][2]string // sorted by name
-	preopens []preopen
-	exec     executor
-	host     *host
-
-	spinTyped bool // Spin executor: see checkedSignatures
-
-	config       *variables.Config
-	kv           *keyvalue.Access
-	allowedHosts *network.AllowedHosts // outbound destinations
-}
-
-// fail logs err for the component and answers 500.
-func (c *component) fail(ctx context.Context, w http.ResponseWriter, err error) {
-	log.G(ctx).WithError(err).WithField("component", c.id).Error("request failed")
-	w.WriteHeader(http.StatusInternalServerError)
+	id   string
+	exec Executor
 }
 
 // Load compiles the application's HTTP components and builds its router.
@@ -95,13 +81,10 @@ func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err err
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	engine, slots := newEngine(ctx)
-	a := &App{cfg: cfg, info: info, vars: vars, host: &host{
-		engine: engine, tempDir: cfg.TempDir,
+	a := &App{
+		cfg: cfg, info: info, vars: vars, engine: engine,
 		kv:     keyvalue.NewStores(cfg.StateDir),
 		client: outboundhttp.NewClient(cfg.OutboundTimeout),
-	}}
-	if slots > 0 {
-		a.host.slots = make(chan struct{}, slots)
 	}
 	a.compiler = newCompiler(engine, cfg.CacheDir)
 	defer func() {
@@ -109,14 +92,18 @@ func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err err
 			a.Close()
 		}
 	}()
-	if a.host.linker, err = newLinker(engine); err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
-	}
-	if a.host.stdout, err = newGuestStream(cfg.Stdout); err != nil {
+	if a.stdout, err = coremodule.NewOutput(cfg.Stdout); err != nil {
 		return nil, fmt.Errorf("engine: stdout: %w", err)
 	}
-	if a.host.stderr, err = newGuestStream(cfg.Stderr); err != nil {
+	if a.stderr, err = coremodule.NewOutput(cfg.Stderr); err != nil {
 		return nil, fmt.Errorf("engine: stderr: %w", err)
+	}
+	a.core, err = coremodule.NewHost(coremodule.Config{
+		Engine: engine, Native: cgoNative{}, InstanceLimit: slots,
+		Stdout: a.stdout, Stderr: a.stderr, Outbound: a.client,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 
 	base := app.HTTPBase()
@@ -152,16 +139,23 @@ func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTT
 	if err != nil {
 		return nil, fmt.Errorf("read wasm: %w", err)
 	}
+	var exec Executor
 	if isComponent(wasm) {
 		if t.Executor.Type == lock.ExecutorWagi {
 			return nil, errors.New("the WAGI executor needs a core wasm module, not a component")
 		}
-		c := &component{id: t.Component, host: a.host}
-		if err := a.loadWasmComponent(ctx, c, lc, wasm); err != nil {
-			return nil, err
-		}
-		return c, nil
+		exec, err = a.loadWasmComponent(ctx, lc, wasm)
+	} else {
+		exec, err = a.loadCoreModule(ctx, lc, t.Executor, wasm)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return &component{id: t.Component, exec: exec}, nil
+}
+
+// loadCoreModule compiles a core module for the Spin or the WAGI executor.
+func (a *App) loadCoreModule(ctx context.Context, lc *lock.Component, ex lock.Executor, wasm []byte) (Executor, error) {
 	if err := checkHeader(wasm); err != nil {
 		return nil, err
 	}
@@ -169,35 +163,43 @@ func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTT
 	if err != nil {
 		return nil, err
 	}
-	c := &component{id: t.Component, module: m, host: a.host}
-	switch t.Executor.Type {
+	// The executor checks the module's exports before the lock's data
+	// for it is read (and its key-value stores opened).
+	c := &coremodule.Component{ID: lc.ID, Module: m}
+	var exec Executor
+	switch ex.Type {
 	case lock.ExecutorWagi:
-		if err := checkWagiExports(m, t.Executor.Entrypoint); err != nil {
-			return nil, err
-		}
-		c.exec = wagiExecutor{entrypoint: t.Executor.Entrypoint, argv: t.Executor.Argv}
+		exec, err = wagi.New(a.core, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, TempDir: a.cfg.TempDir})
 	default:
-		if err := checkSpinExports(m); err != nil {
-			return nil, err
-		}
-		c.exec = spinExecutor{}
-		c.spinTyped = checkedSignatures(m)
+		exec, err = spinhttp.New(a.core, c)
 	}
-	for k, v := range lc.Env {
-		c.env = append(c.env, [2]string{k, v})
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(c.env, func(i, j int) bool { return c.env[i][0] < c.env[j][0] })
+	c.Env = componentEnv(lc)
 	mounts, err := lc.Mounts()
 	if err != nil {
 		return nil, err
 	}
-	if c.preopens, err = preopens(mounts, a.stage); err != nil {
+	if c.Preopens, err = coremodule.Preopens(mounts, a.stage); err != nil {
 		return nil, err
 	}
-	if err := a.loadHostAccess(ctx, c, lc); err != nil {
+	caps, err := a.capabilities(ctx, lc)
+	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	c.Config, c.KeyValue, c.AllowedHosts = caps.config, caps.kv, caps.allowedHosts
+	return exec, nil
+}
+
+// componentEnv is the component's environment, sorted by name.
+func componentEnv(lc *lock.Component) [][2]string {
+	env := make([][2]string, 0, len(lc.Env))
+	for k, v := range lc.Env {
+		env = append(env, [2]string{k, v})
+	}
+	slices.SortFunc(env, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
+	return env
 }
 
 // stage returns the App's staging directory for single-file mounts.
@@ -217,7 +219,7 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
-	if err := a.host.kv.Close(); err != nil {
+	if err := a.kv.Close(); err != nil {
 		log.L.WithError(err).Warn("closing the key-value store")
 	}
 	if a.components != nil {
@@ -227,16 +229,16 @@ func (a *App) Close() {
 	if a.compiler != nil {
 		a.compiler.close()
 	}
-	if a.host.linker != nil {
-		a.host.linker.Close()
-		a.host.linker = nil
+	if a.core != nil {
+		a.core.Close()
+		a.core = nil
 	}
-	a.host.stdout.close()
-	a.host.stderr.close()
-	a.host.stdout, a.host.stderr = nil, nil
-	if a.host.engine != nil {
-		a.host.engine.Close()
-		a.host.engine = nil
+	a.stdout.Close()
+	a.stderr.Close()
+	a.stdout, a.stderr = nil, nil
+	if a.engine != nil {
+		a.engine.Close()
+		a.engine = nil
 	}
 	a.stageMu.Lock()
 	if a.stageDir != "" {
@@ -244,62 +246,4 @@ func (a *App) Close() {
 		a.stageDir = ""
 	}
 	a.stageMu.Unlock()
-}
-
-// resolveVariables gives every application variable its value from the
-// container environment (see Config.Env) or its default.
-func resolveVariables(ctx context.Context, vars map[string]lock.Variable, env []string) (map[string]string, error) {
-	declared := make(map[string]variables.Declaration, len(vars))
-	for name, v := range vars {
-		declared[name] = variables.Declaration{Default: v.Default}
-	}
-	return variables.Resolve(ctx, declared, variables.NewEnvProvider(env))
-}
-
-// loadHostAccess gives c what its host imports need from the lock: its
-// resolved config, the key-value stores it may open (opening the App's
-// stores on first use) and its outbound allow-list.
-func (a *App) loadHostAccess(ctx context.Context, c *component, lc *lock.Component) error {
-	var err error
-	if c.config, err = variables.ComponentConfig(lc.ID, lc.Config, a.vars); err != nil {
-		return err
-	}
-	labels, err := lc.MetadataStrings("key_value_stores")
-	if err != nil {
-		return err
-	}
-	if c.kv, err = a.host.kv.Access(ctx, labels); err != nil {
-		return err
-	}
-	// A Spin 2+ lock carries allowed_outbound_hosts, a Spin 1.x one
-	// allowed_http_hosts; entries may use variables.
-	if _, v2 := lc.Metadata["allowed_outbound_hosts"]; v2 {
-		entries, err := a.hostEntries(lc, "allowed_outbound_hosts")
-		if err != nil {
-			return err
-		}
-		c.allowedHosts, err = network.ParseAllowedOutboundHosts(entries)
-		return err
-	}
-	entries, err := a.hostEntries(lc, "allowed_http_hosts")
-	if err != nil {
-		return err
-	}
-	c.allowedHosts, err = network.ParseAllowedHTTPHosts(entries)
-	return err
-}
-
-// hostEntries reads a host list from component metadata, expanding
-// "{{ variable }}" templates.
-func (a *App) hostEntries(lc *lock.Component, key string) ([]string, error) {
-	entries, err := lc.MetadataStrings(key)
-	if err != nil {
-		return nil, err
-	}
-	for i, e := range entries {
-		if entries[i], err = variables.Expand(e, a.vars); err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
-	}
-	return entries, nil
 }

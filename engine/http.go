@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/inbound"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -64,23 +65,22 @@ func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	if s, ok := rt.handler.exec.(interface{ streamsBody() bool }); ok && s.streamsBody() {
-		req := &request{r: r, route: rt, base: a.base, path: path, query: r.URL.RawQuery}
-		rt.handler.exec.serve(ctx, rt.handler, w, req)
-		return
-	}
-	body, err := readBody(r, a.cfg.MaxRequestBodySize)
-	if err != nil {
-		if errors.Is(err, errBodyTooLarge) {
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
+	req := &inbound.Request{HTTP: r, Route: rt.inbound(), Base: a.base, Path: path, Query: r.URL.RawQuery}
+	exec := rt.handler.exec
+	if !exec.StreamsBody() {
+		body, err := readBody(r, a.cfg.MaxRequestBodySize)
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				return
+			}
+			log.G(ctx).WithError(err).WithField("component", rt.handler.id).Warn("cannot read request body")
+			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		log.G(ctx).WithError(err).WithField("component", rt.handler.id).Warn("cannot read request body")
-		w.WriteHeader(http.StatusBadRequest)
-		return
+		req.Body = body
 	}
-	req := &request{r: r, route: rt, base: a.base, path: path, query: r.URL.RawQuery, body: body}
-	rt.handler.exec.serve(ctx, rt.handler, w, req)
+	exec.Serve(ctx, w, req)
 }
 
 func (a *App) serveWellKnown(w http.ResponseWriter, path string) {
@@ -117,7 +117,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // waits up to Config.ShutdownTimeout for in-flight requests and returns
 // nil. It returns an error if serving fails or the drain times out.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	a.host.client.SetListenAddr(ln.Addr())
+	a.client.SetListenAddr(ln.Addr())
 	return serve(ctx, ln, a.Handler(), a.cfg.ShutdownTimeout)
 }
 

@@ -106,7 +106,7 @@ func TestWagiResponses(t *testing.T) {
 			if got := w.Header().Get("Location"); got != tc.location {
 				t.Errorf("location %q, want %q", got, tc.location)
 			}
-			if tc.name == "empty output" && !strings.Contains(logs.String(), errWagiNoOutput) {
+			if tc.name == "empty output" && !strings.Contains(logs.String(), "configured to use the WAGI executor but did not write to stdout") {
 				t.Errorf("empty output not logged: %s", logs)
 			}
 		})

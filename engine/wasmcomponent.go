@@ -7,15 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/containerd/log"
 	wasmcomp "github.com/spinoci/spinoci/engine/component"
+	"github.com/spinoci/spinoci/engine/coremodule"
+	componentexec "github.com/spinoci/spinoci/engine/executor/component"
 	"github.com/spinoci/spinoci/engine/wasip2"
 	"github.com/spinoci/spinoci/lock"
 )
@@ -165,41 +165,28 @@ func verifyCacheEntry(base string) error {
 	return nil
 }
 
-// loadWasmComponent prepares a WebAssembly component (wasi:http) for c.
-func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Component, wasm []byte) error {
+// loadWasmComponent prepares a WebAssembly component (wasi:http or
+// fermyon:spin/inbound-http).
+func (a *App) loadWasmComponent(ctx context.Context, lc *lock.Component, wasm []byte) (Executor, error) {
 	if a.components == nil {
 		rt, err := newComponentRuntime()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a.components = rt
 	}
-	if err := a.loadHostAccess(ctx, c, lc); err != nil {
-		return err
+	caps, err := a.capabilities(ctx, lc)
+	if err != nil {
+		return nil, err
 	}
 	comp, err := a.components.compile(ctx, wasm, a.cfg.CacheDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.components.components = append(a.components.components, comp)
-	export, ok := wasip2.IncomingHandlerExport(comp)
-	inbound := !ok && comp.HasExport(wasip2.InboundHTTPExport, "handle-request")
-	if !ok && !inbound {
-		return fmt.Errorf("component exports no wasi:http/incoming-handler@0.2.x interface, nor %s", wasip2.InboundHTTPExport)
-	}
-	// Imports the host does not implement (Spin 3 interfaces, unversioned
-	// fermyon:spin ones, …) link as traps, so the component instantiates.
-	if err := a.components.linker.DefineMissing(comp, unsupportedImport); err != nil {
-		return fmt.Errorf("link the component's unsupported imports: %w", err)
-	}
-	env := make([][2]string, 0, len(lc.Env))
-	for k, v := range lc.Env {
-		env = append(env, [2]string{k, v})
-	}
-	slices.SortFunc(env, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
 	mounts, err := lc.Mounts()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var wm []wasip2.Mount
 	for _, m := range mounts {
@@ -207,62 +194,30 @@ func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Comp
 	}
 	limit, err := guestTimeLimit(a.cfg.Env)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	host := wasip2.NewHost(wasip2.Config{
+	rt := componentexec.Runtime{Engine: a.components.engine, Linker: a.components.linker}
+	exec, err := componentexec.New(lc.ID, rt, comp, wasip2.Config{
 		GuestTimeLimit: limit,
-		Stdout:         a.host.stdout.writer(), Stderr: a.host.stderr.writer(),
-		Env: env, Mounts: wm,
-		Variables:  c.config,
-		KeyValue:   c.kv,
-		Outbound:   c.allowedHosts,
-		HTTPClient: a.host.client.HTTPClient(),
+		Stdout:         a.stdout.Writer(), Stderr: a.stderr.Writer(),
+		Env: componentEnv(lc), Mounts: wm,
+		Variables:  caps.config,
+		KeyValue:   caps.kv,
+		Outbound:   caps.allowedHosts,
+		HTTPClient: a.client.HTTPClient(),
 	})
-	handler := &wasip2.Handler{Engine: a.components.engine, Linker: a.components.linker, Component: comp, Export: export}
-	if inbound {
-		c.exec = &inboundExecutor{host: host, handler: handler}
-	} else {
-		c.exec = &componentExecutor{host: host, handler: handler}
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	// Imports the host does not implement (Spin 3 interfaces, unversioned
+	// fermyon:spin ones, …) link as traps, so the component instantiates.
+	if err := a.components.linker.DefineMissing(comp, unsupportedImport); err != nil {
+		return nil, fmt.Errorf("link the component's unsupported imports: %w", err)
+	}
+	return exec, nil
 }
 
 // unsupportedImport is the trap of a component import the host lacks.
 func unsupportedImport(what string) error {
-	return fmt.Errorf("%s is not supported by %s", what, shimName)
-}
-
-// componentExecutor serves wasi:http/incoming-handler components; it
-// streams the request body itself.
-type componentExecutor struct {
-	host    *wasip2.Host
-	handler *wasip2.Handler
-}
-
-func (componentExecutor) streamsBody() bool { return true }
-
-func (e *componentExecutor) serve(ctx context.Context, c *component, w http.ResponseWriter, req *request) {
-	var extra [][2]string
-	for _, h := range spinHeaders(req) {
-		extra = append(extra, [2]string{h.header, h.value})
-	}
-	sent, err := e.host.Serve(ctx, e.handler, w, req.r, extra)
-	if err == nil {
-		return
-	}
-	if sent {
-		// The status is out: all that is left is to cut the response short.
-		log.G(ctx).WithError(err).WithField("component", c.id).Error("request failed after the response started")
-		panic(http.ErrAbortHandler)
-	}
-	c.fail(ctx, w, err)
-}
-
-// writer is where component guests write: the pipe of the stream (shared
-// with core modules, so output stays ordered), or nowhere.
-func (s *guestStream) writer() io.Writer {
-	if s == nil || s.w == nil {
-		return io.Discard
-	}
-	return s.w
+	return fmt.Errorf("%s is not supported by %s", what, coremodule.RuntimeName)
 }

@@ -1,4 +1,4 @@
-package engine
+package coremodule
 
 import (
 	"fmt"
@@ -8,19 +8,20 @@ import (
 	"syscall"
 )
 
-// guestStream carries one guest output stream (stdout or stderr) to an
-// io.Writer. The App keeps an OS pipe and a goroutine copies its read end
+// Output carries one guest output stream (stdout or stderr) of an App to
+// an io.Writer. The App keeps an OS pipe and a goroutine copies its read end
 // to the writer. Stores write to wfd, a blocking descriptor of the write
 // end opened once (by path, /proc/self/fd/N: Linux) because os.Pipe's own
 // is non-blocking; WAGI's stdout, a file, is opened by path per Store.
-type guestStream struct {
+type Output struct {
 	r, w *os.File
 	wfd  int
 	done chan struct{}
 }
 
-// newGuestStream returns nil (output discarded) when dst is nil.
-func newGuestStream(dst io.Writer) (*guestStream, error) {
+// NewOutput returns nil (output discarded) when dst is nil. Close it after
+// the last Store that writes to it.
+func NewOutput(dst io.Writer) (*Output, error) {
 	if dst == nil {
 		return nil, nil
 	}
@@ -34,7 +35,7 @@ func newGuestStream(dst io.Writer) (*guestStream, error) {
 		w.Close()
 		return nil, fmt.Errorf("guest output pipe: %w", err)
 	}
-	s := &guestStream{r: r, w: w, wfd: wfd, done: make(chan struct{})}
+	s := &Output{r: r, w: w, wfd: wfd, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		// Keep draining even if dst fails, so that guests never block.
@@ -47,13 +48,22 @@ func newGuestStream(dst io.Writer) (*guestStream, error) {
 }
 
 // fd is the blocking descriptor Stores write to.
-func (s *guestStream) fd() int {
+func (s *Output) fd() int {
 	return s.wfd
 }
 
-// close closes the App's write ends and waits until everything written so
+// Writer is where component guests write: the pipe (shared with core
+// modules, so output stays ordered), or nowhere.
+func (s *Output) Writer() io.Writer {
+	if s == nil || s.w == nil {
+		return io.Discard
+	}
+	return s.w
+}
+
+// Close closes the App's write ends and waits until everything written so
 // far (by Stores that are closed) has been copied.
-func (s *guestStream) close() {
+func (s *Output) Close() {
 	if s == nil {
 		return
 	}

@@ -1,4 +1,4 @@
-package engine
+package coremodule
 
 import (
 	"errors"
@@ -23,7 +23,7 @@ func hostGetConfig(call *hostCall, args []int32) error {
 	}
 	ret := args[2]
 	area := make(retArea, 16)
-	value, err := call.state.comp.config.Get(call.state.ctx, key)
+	value, err := call.state.comp.Config.Get(call.state.ctx, key)
 	if err == nil {
 		ptr, err := call.putBytes([]byte(value))
 		if err != nil {

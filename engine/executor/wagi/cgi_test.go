@@ -1,40 +1,41 @@
-package engine
+package wagi
 
 import (
 	"reflect"
 	"testing"
 
+	"github.com/spinoci/spinoci/engine/inbound"
 	"github.com/spinoci/spinoci/lock"
 )
 
 func TestParseCGI(t *testing.T) {
 	for _, tc := range []struct {
 		name, out string
-		want      *response
+		want      *inbound.Response
 		err       string
 	}{
 		{"LF", "Content-Type: text/plain\n\nhello\n",
-			&response{200, [][2]string{{"Content-Type", "text/plain"}}, []byte("hello\n")}, ""},
+			&inbound.Response{Status: 200, Headers: [][2]string{{"Content-Type", "text/plain"}}, Body: []byte("hello\n")}, ""},
 		{"CRLF", "Content-Type: text/plain\r\nX-A:  b \r\n\r\nhello\r\n",
-			&response{200, [][2]string{{"Content-Type", "text/plain"}, {"X-A", "b"}}, []byte("hello\r\n")}, ""},
+			&inbound.Response{Status: 200, Headers: [][2]string{{"Content-Type", "text/plain"}, {"X-A", "b"}}, Body: []byte("hello\r\n")}, ""},
 		{"lowercase status", "status: 404 Not Found\n\n",
-			&response{404, nil, []byte{}}, ""},
+			&inbound.Response{Status: 404, Headers: nil, Body: []byte{}}, ""},
 		{"status and content-type", "Content-Type: a/b\nStatus: 201\n\nx",
-			&response{201, [][2]string{{"Content-Type", "a/b"}}, []byte("x")}, ""},
+			&inbound.Response{Status: 201, Headers: [][2]string{{"Content-Type", "a/b"}}, Body: []byte("x")}, ""},
 		{"location implies 302", "Location: /x\n\n",
-			&response{302, [][2]string{{"Location", "/x"}}, []byte{}}, ""},
+			&inbound.Response{Status: 302, Headers: [][2]string{{"Location", "/x"}}, Body: []byte{}}, ""},
 		{"location with status", "location: /x\nstatus: 307\n\n",
-			&response{307, [][2]string{{"Location", "/x"}}, []byte{}}, ""},
+			&inbound.Response{Status: 307, Headers: [][2]string{{"Location", "/x"}}, Body: []byte{}}, ""},
 		{"value with colon", "Content-Type: text/plain\nX-Url: http://a:1/\n\n",
-			&response{200, [][2]string{{"Content-Type", "text/plain"}, {"X-Url", "http://a:1/"}}, []byte{}}, ""},
+			&inbound.Response{Status: 200, Headers: [][2]string{{"Content-Type", "text/plain"}, {"X-Url", "http://a:1/"}}, Body: []byte{}}, ""},
 		{"no blank line", "Content-Type: text/plain\n",
-			&response{200, [][2]string{{"Content-Type", "text/plain"}}, nil}, ""},
+			&inbound.Response{Status: 200, Headers: [][2]string{{"Content-Type", "text/plain"}}, Body: nil}, ""},
 		{"body keeps blank lines", "Content-Type: t/p\n\na\n\nb",
-			&response{200, [][2]string{{"Content-Type", "t/p"}}, []byte("a\n\nb")}, ""},
-		{"unparsable status", "Status: teapot\nContent-Type: t/p\n\nx", &response{status: 502}, ""},
-		{"status out of range", "Status: 1000\n\n", &response{status: 502}, ""},
+			&inbound.Response{Status: 200, Headers: [][2]string{{"Content-Type", "t/p"}}, Body: []byte("a\n\nb")}, ""},
+		{"unparsable status", "Status: teapot\nContent-Type: t/p\n\nx", &inbound.Response{Status: 502}, ""},
+		{"status out of range", "Status: 1000\n\n", &inbound.Response{Status: 502}, ""},
 		{"invalid header dropped", "Content-Type: t/p\nBad Name: x\nno colon\n\n",
-			&response{200, [][2]string{{"Content-Type", "t/p"}}, []byte{}}, ""},
+			&inbound.Response{Status: 200, Headers: [][2]string{{"Content-Type", "t/p"}}, Body: []byte{}}, ""},
 		{"none of the required", "X-A: b\n\nbody", nil, errWagiNoRequired},
 		{"blank first line", "\nContent-Type: t/p\n", nil, errWagiNoRequired},
 		{"empty", "", nil, errWagiNoOutput},
@@ -66,7 +67,7 @@ func TestWagiArgv(t *testing.T) {
 		{lock.DefaultWagiArgv, "/app/run", "", []string{"/app/run", ""}},
 		{"x ${ARGS} y", "/p", "q", []string{"x", "q", "y"}},
 	} {
-		got := wagiArgv(tc.template, &request{path: tc.path, query: tc.query})
+		got := expandArgv(tc.template, &inbound.Request{Path: tc.path, Query: tc.query})
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%q %q %q: %q, want %q", tc.template, tc.path, tc.query, got, tc.want)
 		}

@@ -1,4 +1,4 @@
-package engine
+package coremodule
 
 import (
 	"errors"
@@ -115,7 +115,7 @@ func kvOpen(c *hostCall, a []int32) error {
 	}
 	var kerr *kvError
 	var handle uint32
-	s, err := c.state.comp.kv.Open(c.state.ctx, name)
+	s, err := c.state.comp.KeyValue.Open(c.state.ctx, name)
 	switch {
 	case errors.Is(err, keyvalue.ErrAccessDenied):
 		kerr = &kvError{tag: kvErrAccessDenied}

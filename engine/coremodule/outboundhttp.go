@@ -1,12 +1,12 @@
-package engine
+package coremodule
 
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
+	"github.com/spinoci/spinoci/engine/inbound"
 )
 
 // wasi-outbound-http http-error tags.
@@ -34,27 +34,6 @@ func httpErrorTag(err error) int {
 	return httpErrRuntimeError
 }
 
-// spinMethodName is the HTTP method of a wit-bindgen 0.2 method enum value.
-func spinMethodName(m int32) (string, bool) {
-	switch m {
-	case 0:
-		return http.MethodGet, true
-	case 1:
-		return http.MethodPost, true
-	case 2:
-		return http.MethodPut, true
-	case 3:
-		return http.MethodDelete, true
-	case 4:
-		return http.MethodPatch, true
-	case 5:
-		return http.MethodHead, true
-	case 6:
-		return http.MethodOptions, true
-	}
-	return "", false
-}
-
 // hostOutboundRequest implements wasi-outbound-http.request(method, uri,
 // headers, params, body, ret): 11 i32 parameters, 32-byte return area.
 func hostOutboundRequest(call *hostCall, a []int32) error {
@@ -78,16 +57,16 @@ func hostOutboundRequest(call *hostCall, a []int32) error {
 	}
 	comp := call.state.comp
 	var resp *outboundhttp.Response
-	method, ok := spinMethodName(a[0])
+	method, ok := inbound.SpinMethodName(a[0])
 	if ok {
-		resp, err = comp.host.client.Send(call.state.ctx, comp.allowedHosts,
+		resp, err = call.state.host.outbound.Send(call.state.ctx, comp.AllowedHosts,
 			&outboundhttp.Request{Method: method, URL: uri, Headers: headers, Body: body})
 	} else {
 		err = &outboundhttp.Error{Kind: outboundhttp.RequestError, Err: fmt.Errorf("invalid method %d", a[0])}
 	}
 	area := make(retArea, 32)
 	if err != nil {
-		log.G(call.state.ctx).WithField("component", comp.id).WithField("url", uri).
+		log.G(call.state.ctx).WithField("component", comp.ID).WithField("url", uri).
 			WithError(err).Warn("outbound HTTP request failed")
 		area.u8(0, 1)
 		area.u8(4, uint8(httpErrorTag(err)))

@@ -1,4 +1,4 @@
-package engine
+package coremodule
 
 import (
 	"fmt"
@@ -11,17 +11,17 @@ import (
 	"github.com/spinoci/spinoci/lock"
 )
 
-// preopen is a host directory exposed read-only to a guest at guestPath.
-type preopen struct {
-	hostDir, guestPath string
+// Preopen is a host directory exposed read-only to a guest at GuestPath.
+type Preopen struct {
+	HostDir, GuestPath string
 }
 
-// preopens turns a component's mounts into directory preopens, root mount
+// Preopens turns a component's mounts into directory preopens, root mount
 // first (some WAGI modules open paths relative to the first preopen). WASI
 // can only preopen directories, so single-file mounts are copied into a
 // directory per guest parent under a directory returned by stage.
-func preopens(mounts []lock.Mount, stage func() (string, error)) ([]preopen, error) {
-	var out []preopen
+func Preopens(mounts []lock.Mount, stage func() (string, error)) ([]Preopen, error) {
+	var out []Preopen
 	staged := map[string]string{} // guest dir -> staging dir
 	for _, m := range mounts {
 		guest := path.Clean("/" + m.GuestPath)
@@ -30,7 +30,7 @@ func preopens(mounts []lock.Mount, stage func() (string, error)) ([]preopen, err
 			return nil, fmt.Errorf("mount %q: %w", m.GuestPath, err)
 		}
 		if fi.IsDir() {
-			out = append(out, preopen{hostDir: m.HostPath, guestPath: guest})
+			out = append(out, Preopen{HostDir: m.HostPath, GuestPath: guest})
 			continue
 		}
 		if guest == "/" {
@@ -48,14 +48,14 @@ func preopens(mounts []lock.Mount, stage func() (string, error)) ([]preopen, err
 				return nil, fmt.Errorf("mount %q: %w", m.GuestPath, err)
 			}
 			staged[gdir] = dir
-			out = append(out, preopen{hostDir: dir, guestPath: gdir})
+			out = append(out, Preopen{HostDir: dir, GuestPath: gdir})
 		}
 		if err := copyFile(m.HostPath, filepath.Join(dir, path.Base(guest))); err != nil {
 			return nil, fmt.Errorf("mount %q: %w", m.GuestPath, err)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
-		return out[i].guestPath == "/" && out[j].guestPath != "/"
+		return out[i].GuestPath == "/" && out[j].GuestPath != "/"
 	})
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package engine
+package wagi
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spinoci/spinoci/engine/inbound"
 	"github.com/spinoci/spinoci/engine/internal/httpheader"
 )
 
@@ -20,12 +21,12 @@ const (
 // the header block ends at the first blank line (CR ignored, so LF and CRLF
 // both work); Content-Type, Status or Location make it sufficient; Location
 // implies 302 unless Status is given; an unparsable Status gives 502.
-func parseCGI(out []byte) (*response, error) {
+func parseCGI(out []byte) (*inbound.Response, error) {
 	if len(out) == 0 {
 		return nil, errors.New(errWagiNoOutput)
 	}
 	head, body := splitCGI(out)
-	resp := &response{status: http.StatusOK, body: body}
+	resp := &inbound.Response{Status: http.StatusOK, Body: body}
 	sufficient, hasStatus, hasLocation, badStatus := false, false, false, false
 	for _, line := range head {
 		name, value, ok := strings.Cut(line, ":")
@@ -36,7 +37,7 @@ func parseCGI(out []byte) (*response, error) {
 		switch strings.ToLower(name) {
 		case "content-type":
 			sufficient = true
-			resp.headers = append(resp.headers, [2]string{"Content-Type", value})
+			resp.Headers = append(resp.Headers, [2]string{"Content-Type", value})
 		case "status":
 			sufficient, hasStatus = true, true
 			code, _, _ := strings.Cut(value, " ")
@@ -44,14 +45,14 @@ func parseCGI(out []byte) (*response, error) {
 			if err != nil || n < 100 || n > 599 {
 				badStatus = true
 			} else {
-				resp.status = n
+				resp.Status = n
 			}
 		case "location":
 			sufficient, hasLocation = true, true
-			resp.headers = append(resp.headers, [2]string{"Location", value})
+			resp.Headers = append(resp.Headers, [2]string{"Location", value})
 		default:
 			if httpheader.ValidName(name) && httpheader.ValidValue(value) {
-				resp.headers = append(resp.headers, [2]string{name, value})
+				resp.Headers = append(resp.Headers, [2]string{name, value})
 			}
 		}
 	}
@@ -60,10 +61,10 @@ func parseCGI(out []byte) (*response, error) {
 		return nil, errors.New(errWagiNoRequired)
 	}
 	if badStatus {
-		return &response{status: http.StatusBadGateway}, nil
+		return &inbound.Response{Status: http.StatusBadGateway}, nil
 	}
 	if hasLocation && !hasStatus {
-		resp.status = http.StatusFound
+		resp.Status = http.StatusFound
 	}
 	return resp, nil
 }

@@ -1,4 +1,4 @@
-package engine
+package coremodule
 
 import (
 	"fmt"
@@ -6,8 +6,8 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// shimName names this runtime in "not supported" traps.
-const shimName = "containerd-shim-spinoci-v1"
+// RuntimeName names this runtime in "not supported" traps.
+const RuntimeName = "containerd-shim-spinoci-v1"
 
 // hostImport is one Spin 1.x host function. Params lists
 // the wasm parameter kinds; no import has a result.
@@ -61,9 +61,9 @@ func spinImports() []hostImport {
 
 // newLinker returns the App's Linker: WASI preview1 plus every Spin 1.x
 // host import: key-value, spin-config and wasi-outbound-http are
-// implemented, the others are stubs that trap naming the function. The
-// Linker is store-independent and shared by all requests; per-request state
-// reaches the imports through the Store's data (instanceState).
+// implemented, the others are stubs that trap naming the function.
+// Per-request state reaches the imports through the Store's data
+// (instanceState).
 func newLinker(engine *wasmtime.Engine) (*wasmtime.Linker, error) {
 	l := wasmtime.NewLinker(engine)
 	if err := l.DefineWasi(); err != nil {
@@ -75,7 +75,7 @@ func newLinker(engine *wasmtime.Engine) (*wasmtime.Linker, error) {
 		for i, k := range imp.params {
 			params[i] = wasmtime.NewValType(k)
 		}
-		msg := fmt.Sprintf("%s.%s is not supported by %s", imp.module, imp.name, shimName)
+		msg := fmt.Sprintf("%s.%s is not supported by %s", imp.module, imp.name, RuntimeName)
 		fn := func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 			return nil, wasmtime.NewTrap(msg)
 		}

@@ -1,4 +1,4 @@
-package engine
+package coremodule
 
 import (
 	"encoding/binary"
@@ -8,56 +8,63 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
-// guest gives bounds-checked access to an instance's memory and its
+// Guest gives bounds-checked access to an instance's memory and its
 // canonical ABI allocator.
-type guest struct {
+type Guest struct {
 	store   wasmtime.Storelike // a Store, or a Caller inside a host import
-	ctx     storeCtx
+	ctx     StoreContext
 	mem     *wasmtime.Memory
 	realloc *wasmtime.Func
 	free    *wasmtime.Func
-	typed   bool // the module's exports have the Spin signatures (checkedSignatures)
+	typed   bool // the module's exports have the Spin signatures (Component.Typed)
 }
 
-func newGuest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bool) (*guest, error) {
-	g := &guest{
+// Guest returns inst's memory and allocator; typed: see Component.Typed.
+func (h *Host) Guest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bool) (*Guest, error) {
+	g := &Guest{
 		typed:   typed,
 		store:   store,
-		ctx:     storeContext(store),
-		mem:     lookupMemory(store, inst, exportMemory),
-		realloc: lookupFunc(store, inst, exportRealloc),
-		free:    lookupFunc(store, inst, exportFree),
+		ctx:     h.native.Context(store),
+		mem:     h.native.LookupMemory(store, inst, ExportMemory),
+		realloc: h.native.LookupFunc(store, inst, ExportRealloc),
+		free:    h.native.LookupFunc(store, inst, ExportFree),
 	}
 	if g.mem == nil || g.realloc == nil || g.free == nil {
-		return nil, errors.New(errSpinIncompatible)
+		return nil, errors.New(SpinIncompatible)
 	}
 	return g, nil
 }
 
 // callerGuest is the guest calling a host import: its memory and allocator,
 // for reading arguments and returning strings and lists.
-func callerGuest(c *wasmtime.Caller, typed bool) (*guest, error) {
-	g := &guest{store: c, ctx: storeContext(c), typed: typed}
-	if ext := c.GetExport(exportMemory); ext != nil {
+func (h *Host) callerGuest(c *wasmtime.Caller, typed bool) (*Guest, error) {
+	g := &Guest{store: c, ctx: h.native.Context(c), typed: typed}
+	if ext := c.GetExport(ExportMemory); ext != nil {
 		g.mem = ext.Memory()
 	}
-	if ext := c.GetExport(exportRealloc); ext != nil {
+	if ext := c.GetExport(ExportRealloc); ext != nil {
 		g.realloc = ext.Func()
 	}
 	if g.mem == nil || g.realloc == nil {
-		return nil, fmt.Errorf("the calling module does not export %q and %q", exportMemory, exportRealloc)
+		return nil, fmt.Errorf("the calling module does not export %q and %q", ExportMemory, ExportRealloc)
 	}
 	return g, nil
 }
 
-// memory returns the guest's memory; it is only valid until the next call
+// Memory returns the guest's memory; it is only valid until the next call
 // into the guest.
-func (g *guest) memory() []byte {
-	return memoryData(g.ctx, g.mem)
+func (g *Guest) Memory() []byte {
+	return g.ctx.MemoryData(g.mem)
+}
+
+// CallI32 calls f, one of the guest's functions that returns an i32, with
+// args; with the guest's typed, wasmtime skips its type check.
+func (g *Guest) CallI32(f *wasmtime.Func, args ...int32) (int32, error) {
+	return g.ctx.CallI32(f, g.typed, args...)
 }
 
 // write copies b into guest memory at ptr.
-func (g *guest) write(ptr uint32, b []byte) error {
+func (g *Guest) write(ptr uint32, b []byte) error {
 	dst, err := g.slice(ptr, uint32(len(b)))
 	if err != nil {
 		return err
@@ -68,12 +75,12 @@ func (g *guest) write(ptr uint32, b []byte) error {
 
 // slice returns guest memory [ptr, ptr+n) without copying; it is only
 // valid until the next call into the guest.
-func (g *guest) slice(ptr, n uint32) ([]byte, error) {
-	return memRange(g.memory(), ptr, n)
+func (g *Guest) slice(ptr, n uint32) ([]byte, error) {
+	return MemRange(g.Memory(), ptr, n)
 }
 
-// memRange returns data[ptr:ptr+n], bounds-checked.
-func memRange(data []byte, ptr, n uint32) ([]byte, error) {
+// MemRange returns data[ptr:ptr+n], bounds-checked.
+func MemRange(data []byte, ptr, n uint32) ([]byte, error) {
 	if uint64(ptr)+uint64(n) > uint64(len(data)) {
 		return nil, fmt.Errorf("guest pointer out of bounds: %#x+%d > %d", ptr, n, len(data))
 	}
@@ -81,7 +88,7 @@ func memRange(data []byte, ptr, n uint32) ([]byte, error) {
 }
 
 // read copies n bytes at ptr out of guest memory.
-func (g *guest) read(ptr, n uint32) ([]byte, error) {
+func (g *Guest) read(ptr, n uint32) ([]byte, error) {
 	b, err := g.slice(ptr, n)
 	if err != nil {
 		return nil, err
@@ -89,9 +96,9 @@ func (g *guest) read(ptr, n uint32) ([]byte, error) {
 	return append([]byte(nil), b...), nil
 }
 
-// guestArg is a string, a list of bytes or a list<tuple<string,string>>
-// to pass to the guest (see putArgs).
-type guestArg struct {
+// Arg is a string, a list of bytes or a list<tuple<string,string>> to
+// pass to the guest (see PutArgs).
+type Arg struct {
 	str     string      // a string's bytes (data empty)
 	data    []byte      // a list's bytes (str empty)
 	align   uint32      // of the string or list
@@ -99,16 +106,21 @@ type guestArg struct {
 	isPairs bool
 }
 
-func stringArg(s string) guestArg         { return guestArg{str: s, align: 1} }
-func bytesArg(b []byte) guestArg          { return guestArg{data: b, align: 1} }
-func pairsArg(pairs [][2]string) guestArg { return guestArg{pairs: pairs, isPairs: true} }
+// StringArg is a string argument.
+func StringArg(s string) Arg { return Arg{str: s, align: 1} }
+
+// BytesArg is a list<u8> argument.
+func BytesArg(b []byte) Arg { return Arg{data: b, align: 1} }
+
+// PairsArg is a list<tuple<string,string>> argument.
+func PairsArg(pairs [][2]string) Arg { return Arg{pairs: pairs, isPairs: true} }
 
 // size is the byte size of a string or bytes argument.
-func (a *guestArg) size() int {
+func (a *Arg) size() int {
 	return len(a.str) + len(a.data)
 }
 
-// putArgs allocates and writes args in guest memory and returns a pointer
+// PutArgs allocates and writes args in guest memory and returns a pointer
 // for each. Every string and list gets its own
 // canonical_abi_realloc(0, 0, align, size) (align 1 for bytes, 4 for the
 // 16-byte tuple array, whose strings are allocated first, in order), since
@@ -116,7 +128,7 @@ func (a *guestArg) size() int {
 // the guest gets its non-null dummy pointer. The calls are made first, in
 // that order, and the bytes written afterwards: a realloc may grow (move)
 // the memory, the pointers stay valid.
-func (g *guest) putArgs(args []guestArg) ([]uint32, error) {
+func (g *Guest) PutArgs(args []Arg) ([]uint32, error) {
 	var reqs []int32 // realloc arguments, 4 per call
 	for _, a := range args {
 		if a.isPairs {
@@ -135,16 +147,16 @@ func (g *guest) putArgs(args []guestArg) ([]uint32, error) {
 		reqs = append(reqs, 0, 0, int32(a.align), int32(a.size()))
 	}
 	ptrs := make([]int32, len(reqs)/4)
-	if err := callEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
+	if err := g.ctx.CallEach(g.realloc, g.typed, 4, reqs, ptrs); err != nil {
 		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
 	}
-	mem := g.memory()
+	mem := g.Memory()
 	out := make([]uint32, len(args))
 	next := 0
 	put := func(s string, b []byte) (uint32, error) {
 		ptr := uint32(ptrs[next])
 		next++
-		dst, err := memRange(mem, ptr, uint32(len(s)+len(b)))
+		dst, err := MemRange(mem, ptr, uint32(len(s)+len(b)))
 		if err != nil {
 			return 0, fmt.Errorf("canonical_abi_realloc result: %w", err)
 		}
@@ -169,7 +181,7 @@ func (g *guest) putArgs(args []guestArg) ([]uint32, error) {
 			}
 		}
 		out[i] = uint32(ptrs[next])
-		tuples, err := memRange(mem, out[i], uint32(16*len(a.pairs)))
+		tuples, err := MemRange(mem, out[i], uint32(16*len(a.pairs)))
 		if err != nil {
 			return nil, fmt.Errorf("canonical_abi_realloc result: %w", err)
 		}
@@ -185,8 +197,8 @@ func (g *guest) putArgs(args []guestArg) ([]uint32, error) {
 }
 
 // put allocates len(data) bytes with the given alignment and copies data in.
-func (g *guest) put(data []byte, align uint32) (uint32, error) {
-	ptrs, err := g.putArgs([]guestArg{{data: data, align: align}})
+func (g *Guest) put(data []byte, align uint32) (uint32, error) {
+	ptrs, err := g.PutArgs([]Arg{{data: data, align: align}})
 	if err != nil {
 		return 0, err
 	}
@@ -195,8 +207,8 @@ func (g *guest) put(data []byte, align uint32) (uint32, error) {
 
 // putPairs writes a list<tuple<string,string>>: each string (align 1) and
 // the 16-byte tuple array (align 4). It returns the array pointer.
-func (g *guest) putPairs(pairs [][2]string) (uint32, error) {
-	ptrs, err := g.putArgs([]guestArg{pairsArg(pairs)})
+func (g *Guest) putPairs(pairs [][2]string) (uint32, error) {
+	ptrs, err := g.PutArgs([]Arg{PairsArg(pairs)})
 	if err != nil {
 		return 0, err
 	}
@@ -204,16 +216,16 @@ func (g *guest) putPairs(pairs [][2]string) (uint32, error) {
 }
 
 // readPairs reads count 16-byte tuples at ptr as strings.
-func (g *guest) readPairs(ptr, count uint32) ([][2]string, error) {
-	return readPairs(g.memory(), ptr, count)
+func (g *Guest) readPairs(ptr, count uint32) ([][2]string, error) {
+	return ReadPairs(g.Memory(), ptr, count)
 }
 
-// readPairs reads count 16-byte tuples at ptr in mem as strings.
-func readPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
+// ReadPairs reads count 16-byte tuples at ptr in mem as strings.
+func ReadPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
 	if uint64(count)*16 > 1<<32-1 {
 		return nil, fmt.Errorf("guest list too long: %d", count)
 	}
-	tuples, err := memRange(mem, ptr, count*16)
+	tuples, err := MemRange(mem, ptr, count*16)
 	if err != nil {
 		return nil, err
 	}
@@ -222,7 +234,7 @@ func readPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
 		for j := 0; j < 2; j++ {
 			p := binary.LittleEndian.Uint32(tuples[16*i+8*j:])
 			n := binary.LittleEndian.Uint32(tuples[16*i+8*j+4:])
-			s, err := memRange(mem, p, n)
+			s, err := MemRange(mem, p, n)
 			if err != nil {
 				return nil, err
 			}
@@ -232,10 +244,10 @@ func readPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
 	return out, nil
 }
 
-// deallocAll calls canonical_abi_free(ptr, size, align) for each triple
+// DeallocAll calls canonical_abi_free(ptr, size, align) for each triple
 // in frees, in order.
-func (g *guest) deallocAll(frees []int32) error {
-	if err := callEach(g.ctx, g.free, g.typed, 3, frees, nil); err != nil {
+func (g *Guest) DeallocAll(frees []int32) error {
+	if err := g.ctx.CallEach(g.free, g.typed, 3, frees, nil); err != nil {
 		return fmt.Errorf("canonical_abi_free: %w", err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package engine
+package coremodule
 
 import (
 	"context"
@@ -14,7 +14,8 @@ import (
 // their Caller: it is the data of the request's Store.
 type instanceState struct {
 	ctx  context.Context
-	comp *component
+	host *Host
+	comp *Component
 	kv   kvHandles
 }
 
@@ -26,13 +27,13 @@ type hostFunc func(call *hostCall, args []int32) error
 type hostCall struct {
 	caller *wasmtime.Caller
 	state  *instanceState
-	g      *guest // set lazily by guest()
+	g      *Guest // set lazily by guest()
 }
 
 // guest returns the calling instance's memory and allocator.
-func (c *hostCall) guest() (*guest, error) {
+func (c *hostCall) guest() (*Guest, error) {
 	if c.g == nil {
-		g, err := callerGuest(c.caller, c.state.comp.spinTyped)
+		g, err := c.state.host.callerGuest(c.caller, c.state.comp.Typed)
 		if err != nil {
 			return nil, err
 		}
@@ -94,7 +95,7 @@ func (c *hostCall) putBytes(b []byte) (uint32, error) {
 // wrapHost adapts fn to wasmtime's callback shape. Host imports are only
 // reachable from requests, whose Stores carry an *instanceState. A panic
 // in fn traps the guest (→ 500) with the panic logged: the Spin executor
-// calls the guest directly (callI32), which would not re-raise it.
+// calls the guest through Native, which would not re-raise it.
 func wrapHost(module, name string, fn hostFunc) func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 	return func(caller *wasmtime.Caller, vals []wasmtime.Val) (_ []wasmtime.Val, trap *wasmtime.Trap) {
 		state, ok := caller.Data().(*instanceState)
