@@ -24,9 +24,9 @@ type kvHandles struct {
 	next uint32
 }
 
-func (h *kvHandles) add(s keyvalue.Store) (uint32, bool) {
+func (h *kvHandles) add(s keyvalue.Store) (uint32, error) {
 	if len(h.open) >= keyvalue.TableCapacity {
-		return 0, false
+		return 0, keyvalue.ErrStoreTableFull
 	}
 	if h.open == nil {
 		h.open = map[uint32]keyvalue.Store{}
@@ -36,19 +36,27 @@ func (h *kvHandles) add(s keyvalue.Store) (uint32, bool) {
 		h.next++
 		if _, used := h.open[id]; !used {
 			h.open[id] = s
-			return id, true
+			return id, nil
 		}
 	}
 }
 
-// kvError is a key-value error variant; msg is only for io.
-type kvError struct {
-	tag int
-	msg string
-}
-
-func kvIOError(what string, err error) *kvError {
-	return &kvError{tag: kvErrIO, msg: fmt.Sprintf("%s: %v", what, err)}
+// kvErrorTag is the error variant tag of a key-value error kind; other
+// errors are io.
+func kvErrorTag(err error) uint8 {
+	switch {
+	case errors.Is(err, keyvalue.ErrStoreTableFull):
+		return kvErrStoreTableFull
+	case errors.Is(err, keyvalue.ErrNoSuchStore):
+		return kvErrNoSuchStore
+	case errors.Is(err, keyvalue.ErrAccessDenied):
+		return kvErrAccessDenied
+	case errors.Is(err, keyvalue.ErrInvalidStore):
+		return kvErrInvalidStore
+	case errors.Is(err, keyvalue.ErrNoSuchKey):
+		return kvErrNoSuchKey
+	}
+	return kvErrIO
 }
 
 // kvImport returns the implementation of key-value.<name>.
@@ -73,19 +81,22 @@ func kvImport(name string) hostFunc {
 }
 
 // kvResult writes expected<T, error> into the 16-byte return area: ok
-// with fill (which may be nil) writing the payload, or the error variant.
-func (c *hostCall) kvResult(ret int32, kerr *kvError, fill func(area retArea) error) error {
+// with fill (which may be nil) writing the payload, or the error variant of
+// err; io carries "what: err".
+func (c *hostCall) kvResult(ret int32, what string, err error, fill func(area retArea) error) error {
 	area := make(retArea, 16)
-	if kerr != nil {
+	if err != nil {
+		tag := kvErrorTag(err)
 		area.u8(0, 1)
-		area.u8(4, uint8(kerr.tag))
-		if kerr.tag == kvErrIO {
-			ptr, err := c.putBytes([]byte(kerr.msg))
+		area.u8(4, tag)
+		if tag == kvErrIO {
+			msg := fmt.Sprintf("%s: %v", what, err)
+			ptr, err := c.putBytes([]byte(msg))
 			if err != nil {
 				return err
 			}
 			area.u32(8, ptr)
-			area.u32(12, uint32(len(kerr.msg)))
+			area.u32(12, uint32(len(msg)))
 		}
 		return c.writeRet(ret, area)
 	}
@@ -98,10 +109,10 @@ func (c *hostCall) kvResult(ret int32, kerr *kvError, fill func(area retArea) er
 }
 
 // storeFor returns the open store behind a handle.
-func (c *hostCall) storeFor(handle int32) (keyvalue.Store, *kvError) {
+func (c *hostCall) storeFor(handle int32) (keyvalue.Store, error) {
 	s, ok := c.state.kv.open[uint32(handle)]
 	if !ok {
-		return nil, &kvError{tag: kvErrInvalidStore}
+		return nil, keyvalue.ErrInvalidStore
 	}
 	return s, nil
 }
@@ -113,23 +124,12 @@ func kvOpen(c *hostCall, a []int32) error {
 	if err != nil {
 		return err
 	}
-	var kerr *kvError
 	var handle uint32
 	s, err := c.state.comp.KeyValue.Open(c.state.ctx, name)
-	switch {
-	case errors.Is(err, keyvalue.ErrAccessDenied):
-		kerr = &kvError{tag: kvErrAccessDenied}
-	case errors.Is(err, keyvalue.ErrNoSuchStore):
-		kerr = &kvError{tag: kvErrNoSuchStore}
-	case err != nil:
-		kerr = kvIOError("open", err)
-	default:
-		var ok bool
-		if handle, ok = c.state.kv.add(s); !ok {
-			kerr = &kvError{tag: kvErrStoreTableFull}
-		}
+	if err == nil {
+		handle, err = c.state.kv.add(s)
 	}
-	return c.kvResult(a[2], kerr, func(area retArea) error {
+	return c.kvResult(a[2], "open", err, func(area retArea) error {
 		area.u32(4, handle)
 		return nil
 	})
@@ -141,19 +141,15 @@ func kvGet(c *hostCall, a []int32) error {
 	if err != nil {
 		return err
 	}
-	s, kerr := c.storeFor(a[0])
 	var value []byte
-	if kerr == nil {
+	s, err := c.storeFor(a[0])
+	if err == nil {
 		var found bool
-		value, found, err = s.Get(c.state.ctx, key)
-		switch {
-		case err != nil:
-			kerr = kvIOError("get", err)
-		case !found:
-			kerr = &kvError{tag: kvErrNoSuchKey}
+		if value, found, err = s.Get(c.state.ctx, key); err == nil && !found {
+			err = keyvalue.ErrNoSuchKey
 		}
 	}
-	return c.kvResult(a[3], kerr, func(area retArea) error {
+	return c.kvResult(a[3], "get", err, func(area retArea) error {
 		ptr, err := c.putBytes(value)
 		if err != nil {
 			return err
@@ -174,13 +170,11 @@ func kvSet(c *hostCall, a []int32) error {
 	if err != nil {
 		return err
 	}
-	s, kerr := c.storeFor(a[0])
-	if kerr == nil {
-		if err := s.Set(c.state.ctx, key, value); err != nil {
-			kerr = kvIOError("set", err)
-		}
+	s, err := c.storeFor(a[0])
+	if err == nil {
+		err = s.Set(c.state.ctx, key, value)
 	}
-	return c.kvResult(a[5], kerr, nil)
+	return c.kvResult(a[5], "set", err, nil)
 }
 
 // delete(store, key_ptr, key_len, ret); a missing key is not an error.
@@ -189,13 +183,11 @@ func kvDelete(c *hostCall, a []int32) error {
 	if err != nil {
 		return err
 	}
-	s, kerr := c.storeFor(a[0])
-	if kerr == nil {
-		if err := s.Delete(c.state.ctx, key); err != nil {
-			kerr = kvIOError("delete", err)
-		}
+	s, err := c.storeFor(a[0])
+	if err == nil {
+		err = s.Delete(c.state.ctx, key)
 	}
-	return c.kvResult(a[3], kerr, nil)
+	return c.kvResult(a[3], "delete", err, nil)
 }
 
 // exists(store, key_ptr, key_len, ret) → bool at +4.
@@ -204,14 +196,12 @@ func kvExists(c *hostCall, a []int32) error {
 	if err != nil {
 		return err
 	}
-	s, kerr := c.storeFor(a[0])
 	var found bool
-	if kerr == nil {
-		if found, err = s.Exists(c.state.ctx, key); err != nil {
-			kerr = kvIOError("exists", err)
-		}
+	s, err := c.storeFor(a[0])
+	if err == nil {
+		found, err = s.Exists(c.state.ctx, key)
 	}
-	return c.kvResult(a[3], kerr, func(area retArea) error {
+	return c.kvResult(a[3], "exists", err, func(area retArea) error {
 		if found {
 			area.u8(4, 1)
 		}
@@ -221,15 +211,12 @@ func kvExists(c *hostCall, a []int32) error {
 
 // get-keys(store, ret) → list<string>: 8-byte {ptr, len} elements.
 func kvGetKeys(c *hostCall, a []int32) error {
-	s, kerr := c.storeFor(a[0])
 	var keys []string
-	if kerr == nil {
-		var err error
-		if keys, err = s.Keys(c.state.ctx); err != nil {
-			kerr = kvIOError("get-keys", err)
-		}
+	s, err := c.storeFor(a[0])
+	if err == nil {
+		keys, err = s.Keys(c.state.ctx)
 	}
-	return c.kvResult(a[1], kerr, func(area retArea) error {
+	return c.kvResult(a[1], "get-keys", err, func(area retArea) error {
 		g, err := c.guest()
 		if err != nil {
 			return err
