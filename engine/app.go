@@ -7,95 +7,87 @@ import (
 	"net/http"
 	"os"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/engine/capability/keyvalue"
+	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
+	"github.com/spinoci/spinoci/engine/coremodule"
+	"github.com/spinoci/spinoci/engine/executor/spinhttp"
+	"github.com/spinoci/spinoci/engine/executor/wagi"
+	"github.com/spinoci/spinoci/engine/inbound"
 	"github.com/spinoci/spinoci/lock"
 )
+
+// KVFileName is the SQLite file of the "default" key-value store inside
+// Config.StateDir, the name Spin uses under its .spin directory.
+const KVFileName = keyvalue.SQLiteFileName
 
 // App is a loaded Spin application, ready to serve HTTP. It is safe for
 // concurrent use; each request runs in its own wasmtime Store.
 type App struct {
-	cfg      Config
-	base     string // HTTP base path
-	info     []byte // /.well-known/spin/info body
-	host     *host
-	router   router
-	compiler *compiler
+	cfg    Config
+	base   string // HTTP base path
+	info   []byte // /.well-known/spin/info body
+	router router
+	vars   map[string]string // application variables, resolved
+
+	engine         *wasmtime.Engine
+	compiler       *compiler
+	core           *coremodule.Host
+	stdout, stderr *coremodule.Output
+	kv             *keyvalue.Stores
+	client         *outboundhttp.Client
 	// components runs WebAssembly components; nil until the first one.
 	components *componentRuntime
-	vars       map[string]string // application variables, resolved
 
 	stageMu  sync.Mutex
 	stageDir string // staging for single-file mounts, created on demand
 }
 
-// host is what every component of an App shares.
-type host struct {
-	engine         *wasmtime.Engine
-	linker         *wasmtime.Linker
-	slots          chan struct{} // one per live instance; nil: no limit (see newEngine)
-	stdout, stderr *guestStream
-	tempDir        string
-	kv             *sqliteStore // the "default" store; nil if no component uses it
-	client         *http.Client // outbound HTTP
-	origin         atomic.Value // string: see selfOrigin
+// Executor serves the routed requests of one component.
+type Executor interface {
+	// Serve answers req.
+	Serve(ctx context.Context, w http.ResponseWriter, req *inbound.Request)
+	// StreamsBody reports whether Serve reads the request body itself
+	// (from req.HTTP.Body). Otherwise the App reads it first, up to
+	// Config.MaxRequestBodySize, into req.Body.
+	StreamsBody() bool
 }
 
-// executor handles a routed request for a component.
-type executor interface {
-	serve(ctx context.Context, c *component, w http.ResponseWriter, req *request)
-}
-
-// component is a compiled component with what its executor needs.
+// component is a loaded component, as routes refer to it.
 type component struct {
-	id       string
-	module   *wasmtime.Module
-	env      [][2]string // sorted by name
-	preopens []preopen
-	exec     executor
-	host     *host
-
-	spinTyped bool // Spin executor: see checkedSignatures
-
-	config       map[string]string // spin-config values, resolved
-	kvStores     []string          // key-value stores it may open
-	allowedHosts *allowedHosts     // outbound HTTP destinations
-}
-
-// fail logs err for the component and answers 500.
-func (c *component) fail(ctx context.Context, w http.ResponseWriter, err error) {
-	log.G(ctx).WithError(err).WithField("component", c.id).Error("request failed")
-	w.WriteHeader(http.StatusInternalServerError)
+	id   string
+	exec Executor
 }
 
 // Load compiles the application's HTTP components and builds its router.
-// app must be a local lock (see appdir.Materialize). Components that no
-// routable HTTP trigger uses are ignored.
-func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err error) {
+// app is a local app (materialised by appdir.Materialize, or read with
+// appdir.Open or appdir.FromLocal): every component's wasm and files are on
+// disk. Components that no routable HTTP trigger uses are ignored.
+func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) {
 	cfg = cfg.withDefaults()
-	triggers, err := app.HTTPTriggers()
+	lk := app.Lock()
+	triggers, err := lk.HTTPTriggers()
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	info, err := appInfo(app)
+	info, err := appInfo(lk)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	vars, err := resolveVariables(app.Variables, cfg.Env)
+	vars, err := resolveVariables(ctx, lk.Variables, cfg.Env)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	engine, slots := newEngine(ctx)
-	a := &App{cfg: cfg, info: info, vars: vars, host: &host{
-		engine: engine, tempDir: cfg.TempDir, client: newOutboundClient(cfg.OutboundTimeout),
-	}}
-	if slots > 0 {
-		a.host.slots = make(chan struct{}, slots)
+	a := &App{
+		cfg: cfg, info: info, vars: vars, engine: engine,
+		kv:     keyvalue.NewStores(cfg.StateDir),
+		client: outboundhttp.NewClient(cfg.OutboundTimeout),
 	}
 	a.compiler = newCompiler(engine, cfg.CacheDir)
 	defer func() {
@@ -103,17 +95,21 @@ func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err err
 			a.Close()
 		}
 	}()
-	if a.host.linker, err = newLinker(engine); err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
-	}
-	if a.host.stdout, err = newGuestStream(cfg.Stdout); err != nil {
+	if a.stdout, err = coremodule.NewOutput(cfg.Stdout); err != nil {
 		return nil, fmt.Errorf("engine: stdout: %w", err)
 	}
-	if a.host.stderr, err = newGuestStream(cfg.Stderr); err != nil {
+	if a.stderr, err = coremodule.NewOutput(cfg.Stderr); err != nil {
 		return nil, fmt.Errorf("engine: stderr: %w", err)
 	}
+	a.core, err = coremodule.NewHost(coremodule.Config{
+		Engine: engine, InstanceLimit: slots,
+		Stdout: a.stdout, Stderr: a.stderr, Outbound: a.client,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 
-	base := app.HTTPBase()
+	base := lk.HTTPBase()
 	a.base = base
 	components := map[string]*component{} // by trigger component + executor
 	for _, t := range triggers {
@@ -133,29 +129,33 @@ func Load(ctx context.Context, app *lock.LockedApp, cfg Config) (_ *App, err err
 	return a, nil
 }
 
-func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTTPTrigger) (*component, error) {
-	lc, ok := app.Component(t.Component)
+func (a *App) loadComponent(ctx context.Context, app *appdir.App, t lock.HTTPTrigger) (*component, error) {
+	ac, ok := app.Component(t.Component)
 	if !ok {
 		return nil, fmt.Errorf("no such component")
 	}
-	path, err := appdir.WasmPath(lc)
-	if err != nil {
-		return nil, err
-	}
-	wasm, err := os.ReadFile(path)
+	wasm, err := os.ReadFile(ac.WasmPath)
 	if err != nil {
 		return nil, fmt.Errorf("read wasm: %w", err)
 	}
+	var exec Executor
 	if isComponent(wasm) {
 		if t.Executor.Type == lock.ExecutorWagi {
 			return nil, errors.New("the WAGI executor needs a core wasm module, not a component")
 		}
-		c := &component{id: t.Component, host: a.host}
-		if err := a.loadWasmComponent(ctx, c, lc, wasm); err != nil {
-			return nil, err
-		}
-		return c, nil
+		exec, err = a.loadWasmComponent(ctx, ac, wasm)
+	} else {
+		exec, err = a.loadCoreModule(ctx, ac, t.Executor, wasm)
 	}
+	if err != nil {
+		return nil, err
+	}
+	return &component{id: t.Component, exec: exec}, nil
+}
+
+// loadCoreModule compiles a core module for the Spin or the WAGI executor.
+func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.Executor, wasm []byte) (Executor, error) {
+	lc := ac.Lock
 	if err := checkHeader(wasm); err != nil {
 		return nil, err
 	}
@@ -163,35 +163,39 @@ func (a *App) loadComponent(ctx context.Context, app *lock.LockedApp, t lock.HTT
 	if err != nil {
 		return nil, err
 	}
-	c := &component{id: t.Component, module: m, host: a.host}
-	switch t.Executor.Type {
+	// The executor checks the module's exports before the lock's data
+	// for it is read (and its key-value stores opened).
+	c := &coremodule.Component{ID: lc.ID, Module: m}
+	var exec Executor
+	switch ex.Type {
 	case lock.ExecutorWagi:
-		if err := checkWagiExports(m, t.Executor.Entrypoint); err != nil {
-			return nil, err
-		}
-		c.exec = wagiExecutor{entrypoint: t.Executor.Entrypoint, argv: t.Executor.Argv}
+		exec, err = wagi.New(a.core, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, TempDir: a.cfg.TempDir})
 	default:
-		if err := checkSpinExports(m); err != nil {
-			return nil, err
-		}
-		c.exec = spinExecutor{}
-		c.spinTyped = checkedSignatures(m)
+		exec, err = spinhttp.New(a.core, c)
 	}
-	for k, v := range lc.Env {
-		c.env = append(c.env, [2]string{k, v})
-	}
-	sort.Slice(c.env, func(i, j int) bool { return c.env[i][0] < c.env[j][0] })
-	mounts, err := appdir.Mounts(lc)
 	if err != nil {
 		return nil, err
 	}
-	if c.preopens, err = preopens(mounts, a.stage); err != nil {
+	c.Env = componentEnv(lc)
+	if c.Preopens, err = coremodule.Preopens(ac.Mounts, a.stage); err != nil {
 		return nil, err
 	}
-	if err := a.loadHostAccess(ctx, c, lc); err != nil {
+	caps, err := a.capabilities(ctx, lc)
+	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	c.Config, c.KeyValue, c.AllowedHosts = caps.config, caps.kv, caps.allowedHosts
+	return exec, nil
+}
+
+// componentEnv is the component's environment, sorted by name.
+func componentEnv(lc *lock.Component) [][2]string {
+	env := make([][2]string, 0, len(lc.Env))
+	for k, v := range lc.Env {
+		env = append(env, [2]string{k, v})
+	}
+	slices.SortFunc(env, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
+	return env
 }
 
 // stage returns the App's staging directory for single-file mounts.
@@ -211,11 +215,8 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
-	if a.host.kv != nil {
-		if err := a.host.kv.close(); err != nil {
-			log.L.WithError(err).Warn("closing the key-value store")
-		}
-		a.host.kv = nil
+	if err := a.kv.Close(); err != nil {
+		log.L.WithError(err).Warn("closing the key-value store")
 	}
 	if a.components != nil {
 		a.components.close()
@@ -224,16 +225,16 @@ func (a *App) Close() {
 	if a.compiler != nil {
 		a.compiler.close()
 	}
-	if a.host.linker != nil {
-		a.host.linker.Close()
-		a.host.linker = nil
+	if a.core != nil {
+		a.core.Close()
+		a.core = nil
 	}
-	a.host.stdout.close()
-	a.host.stderr.close()
-	a.host.stdout, a.host.stderr = nil, nil
-	if a.host.engine != nil {
-		a.host.engine.Close()
-		a.host.engine = nil
+	a.stdout.Close()
+	a.stderr.Close()
+	a.stdout, a.stderr = nil, nil
+	if a.engine != nil {
+		a.engine.Close()
+		a.engine = nil
 	}
 	a.stageMu.Lock()
 	if a.stageDir != "" {
@@ -241,53 +242,4 @@ func (a *App) Close() {
 		a.stageDir = ""
 	}
 	a.stageMu.Unlock()
-}
-
-// loadHostAccess gives c what its host imports need from the lock: its
-// resolved config, the key-value stores it may open (opening the App's
-// "default" store on first use) and its outbound HTTP allow-list.
-func (a *App) loadHostAccess(ctx context.Context, c *component, lc *lock.Component) error {
-	var err error
-	if c.config, err = componentConfig(lc, a.vars); err != nil {
-		return err
-	}
-	if c.kvStores, err = lc.MetadataStrings("key_value_stores"); err != nil {
-		return err
-	}
-	if slices.Contains(c.kvStores, defaultStore) && a.host.kv == nil {
-		if a.host.kv, err = openSQLiteStore(ctx, a.cfg.StateDir, defaultStore); err != nil {
-			return err
-		}
-	}
-	// A Spin 2+ lock carries allowed_outbound_hosts, a Spin 1.x one
-	// allowed_http_hosts; entries may use variables.
-	if _, v2 := lc.Metadata["allowed_outbound_hosts"]; v2 {
-		entries, err := a.hostEntries(lc, "allowed_outbound_hosts")
-		if err != nil {
-			return err
-		}
-		c.allowedHosts, err = parseAllowedOutboundHosts(entries)
-		return err
-	}
-	entries, err := a.hostEntries(lc, "allowed_http_hosts")
-	if err != nil {
-		return err
-	}
-	c.allowedHosts, err = parseAllowedHTTPHosts(entries)
-	return err
-}
-
-// hostEntries reads a host list from component metadata, expanding
-// "{{ variable }}" templates.
-func (a *App) hostEntries(lc *lock.Component, key string) ([]string, error) {
-	entries, err := lc.MetadataStrings(key)
-	if err != nil {
-		return nil, err
-	}
-	for i, e := range entries {
-		if entries[i], err = expandTemplate(e, a.vars); err != nil {
-			return nil, fmt.Errorf("%s: %w", key, err)
-		}
-	}
-	return entries, nil
 }

@@ -1,14 +1,21 @@
-// Package engine runs Spin applications with wasmtime: the HTTP trigger
-// (routing, well-known endpoints, Spin request headers), the Spin 1.x
-// (wit-bindgen 0.2 canonical ABI) and WAGI executors, and the host
-// interfaces that Spin 1.x modules import.
+// Package engine runs Spin applications with wasmtime: the App (loading a
+// lock, the HTTP trigger's router, the well-known endpoints, Serve) and the
+// executor interface its components are served through.
 //
 // It takes a local lock (component wasm and files already on disk, see
 // appdir.Materialize) and serves HTTP on a listener. It knows nothing of
 // containerd, OCI or how the application got onto disk.
 //
-// Each App owns one wasmtime Engine and Linker; every component's module is
-// compiled once per App (optionally through an on-disk cache of serialized
-// modules written only by this package) and every request runs in a fresh
-// Store and instance.
+// The executors live in engine/executor/... (spinhttp: Spin 1.x HTTP core
+// modules, wagi: WAGI, component: wasi:http and fermyon:spin/inbound-http
+// components), the core-module host they share in engine/coremodule, the
+// routed request they get in engine/inbound, and the host capabilities
+// (key-value, variables, outbound HTTP, outbound networking) in
+// engine/capability/..., bound by both the Spin 1.x imports and
+// engine/wasip2.
+//
+// Each App owns one wasmtime Engine; every component's module is compiled
+// once per App (optionally through an on-disk cache of serialized modules
+// written only by this package) and every request runs in a fresh Store
+// and instance.
 package engine

@@ -94,7 +94,7 @@ func TestVariablesAndConfig(t *testing.T) {
 
 func TestRequiredVariableMissing(t *testing.T) {
 	h := hostApp{variables: map[string]any{"api_key": map[string]any{"secret": true}, "who": map[string]any{"default": "x"}}}
-	_, err := Load(context.Background(), hostLock(t, h), Config{CacheDir: moduleCache, Env: []string{"WHO=y"}})
+	_, err := loadLock(t, context.Background(), hostLock(t, h), Config{CacheDir: moduleCache, Env: []string{"WHO=y"}})
 	if err == nil || !strings.Contains(err.Error(), `variable "api_key" is required`) || !strings.Contains(err.Error(), "SPIN_VARIABLE_API_KEY") {
 		t.Fatalf("Load error = %v, want one naming api_key and SPIN_VARIABLE_API_KEY", err)
 	}
@@ -108,31 +108,12 @@ func TestBadTemplatesAndNames(t *testing.T) {
 		"bad variable name":   {variables: map[string]any{"Who": map[string]any{"default": "x"}}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Load(context.Background(), hostLock(t, h), Config{CacheDir: moduleCache}); err == nil {
+			if _, err := loadLock(t, context.Background(), hostLock(t, h), Config{CacheDir: moduleCache}); err == nil {
 				t.Fatal("Load succeeded")
 			} else {
 				t.Log(err)
 			}
 		})
-	}
-}
-
-func TestExpandTemplate(t *testing.T) {
-	vals := map[string]string{"a": "1", "b": "two"}
-	for tmpl, want := range map[string]string{
-		"":                   "",
-		"plain":              "plain",
-		"{{a}}":              "1",
-		"x{{ a }}y{{  b }}z": "x1ytwoz",
-	} {
-		if got, err := expandTemplate(tmpl, vals); err != nil || got != want {
-			t.Errorf("expandTemplate(%q) = %q, %v; want %q", tmpl, got, err, want)
-		}
-	}
-	for _, bad := range []string{"{{ c }}", "{{ a", "a }}"} {
-		if _, err := expandTemplate(bad, vals); err == nil {
-			t.Errorf("expandTemplate(%q) succeeded", bad)
-		}
 	}
 }
 
@@ -184,7 +165,7 @@ func TestKeyValueStateDirUnusable(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := hostApp{metadata: map[string]any{"key_value_stores": []string{"default"}}}
-	_, err := Load(context.Background(), hostLock(t, h), Config{CacheDir: moduleCache, StateDir: filepath.Join(file, "sub")})
+	_, err := loadLock(t, context.Background(), hostLock(t, h), Config{CacheDir: moduleCache, StateDir: filepath.Join(file, "sub")})
 	if err == nil || !strings.Contains(err.Error(), "key-value store") {
 		t.Fatalf("Load error = %v, want a key-value store error", err)
 	}
@@ -359,7 +340,7 @@ func TestAllowedHostsInvalid(t *testing.T) {
 		{"allowed_outbound_hosts": []string{"*://example.com"}},
 		{"allowed_outbound_hosts": []string{"http://example.com:99999"}},
 	} {
-		_, err := Load(context.Background(), hostLock(t, hostApp{metadata: meta}), Config{CacheDir: moduleCache})
+		_, err := loadLock(t, context.Background(), hostLock(t, hostApp{metadata: meta}), Config{CacheDir: moduleCache})
 		if err == nil || !strings.Contains(err.Error(), "allowed_") {
 			t.Errorf("%v: Load error = %v", meta, err)
 		}

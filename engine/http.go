@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/inbound"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -24,21 +25,9 @@ const (
 
 // appInfo renders Spin's AppInfo JSON from the app metadata.
 func appInfo(app *lock.LockedApp) ([]byte, error) {
-	var info struct {
-		Name           string  `json:"name"`
-		Version        *string `json:"version,omitempty"`
-		BindleVersion  *string `json:"bindle_version,omitempty"`
-		OCIImageDigest *string `json:"oci_image_digest,omitempty"`
-	}
-	for key, dst := range map[string]any{
-		"name": &info.Name, "version": &info.Version,
-		"bindle_version": &info.BindleVersion, "oci_image_digest": &info.OCIImageDigest,
-	} {
-		if raw, ok := app.Metadata[key]; ok {
-			if err := json.Unmarshal(raw, dst); err != nil {
-				return nil, fmt.Errorf("metadata %q: %w", key, err)
-			}
-		}
+	info, err := app.Info()
+	if err != nil {
+		return nil, err
 	}
 	body, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
@@ -64,23 +53,22 @@ func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	if s, ok := rt.handler.exec.(interface{ streamsBody() bool }); ok && s.streamsBody() {
-		req := &request{r: r, route: rt, base: a.base, path: path, query: r.URL.RawQuery}
-		rt.handler.exec.serve(ctx, rt.handler, w, req)
-		return
-	}
-	body, err := readBody(r, a.cfg.MaxRequestBodySize)
-	if err != nil {
-		if errors.Is(err, errBodyTooLarge) {
-			w.WriteHeader(http.StatusRequestEntityTooLarge)
+	req := &inbound.Request{HTTP: r, Route: rt.inbound(), Base: a.base, Path: path, Query: r.URL.RawQuery}
+	exec := rt.handler.exec
+	if !exec.StreamsBody() {
+		body, err := readBody(r, a.cfg.MaxRequestBodySize)
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				return
+			}
+			log.G(ctx).WithError(err).WithField("component", rt.handler.id).Warn("cannot read request body")
+			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		log.G(ctx).WithError(err).WithField("component", rt.handler.id).Warn("cannot read request body")
-		w.WriteHeader(http.StatusBadRequest)
-		return
+		req.Body = body
 	}
-	req := &request{r: r, route: rt, base: a.base, path: path, query: r.URL.RawQuery, body: body}
-	rt.handler.exec.serve(ctx, rt.handler, w, req)
+	exec.Serve(ctx, w, req)
 }
 
 func (a *App) serveWellKnown(w http.ResponseWriter, path string) {
@@ -117,7 +105,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // waits up to Config.ShutdownTimeout for in-flight requests and returns
 // nil. It returns an error if serving fails or the drain times out.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	a.host.setListenAddr(ln.Addr())
+	a.client.SetListenAddr(ln.Addr())
 	return serve(ctx, ln, a.Handler(), a.cfg.ShutdownTimeout)
 }
 

@@ -37,7 +37,7 @@ func TestLoadRejects(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := newLock(t, nil, []testComponent{{id: "c", wasm: tc.wasm}}, []testTrigger{{component: "c", route: "/..."}})
-			a, err := Load(t.Context(), app, Config{})
+			a, err := loadLock(t, t.Context(), app, Config{})
 			if err == nil {
 				a.Close()
 				t.Fatal("Load succeeded")
@@ -60,7 +60,7 @@ func TestModuleCache(t *testing.T) {
 	loadLogged := func() string {
 		t.Helper()
 		logs := &syncBuffer{}
-		a, err := Load(logTo(logs), app, Config{CacheDir: dir})
+		a, err := loadLock(t, logTo(logs), app, Config{CacheDir: dir})
 		if err != nil {
 			t.Fatal(err)
 		}

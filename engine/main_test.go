@@ -150,7 +150,7 @@ func newLock(t *testing.T, metadata map[string]any, comps []testComponent, trigs
 // load loads app and closes it at the end of the test.
 func load(t *testing.T, app *lock.LockedApp, cfg Config) *App {
 	t.Helper()
-	a, err := Load(context.Background(), app, cfg)
+	a, err := loadLock(t, context.Background(), app, cfg)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -237,4 +237,15 @@ func writeLock(t *testing.T, lockJSON any) *lock.LockedApp {
 		t.Fatalf("appdir.ReadLock: %v\n%s", err, data)
 	}
 	return app
+}
+
+// loadLock loads a hand-written local lock (file:// sources): the errors of
+// appdir.FromLocal and of Load alike come back as Load's.
+func loadLock(tb testing.TB, ctx context.Context, app *lock.LockedApp, cfg Config) (*App, error) {
+	tb.Helper()
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		return nil, err
+	}
+	return Load(ctx, local, cfg)
 }

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"context"
-	"errors"
 	"strings"
 	"testing"
 )
@@ -26,31 +24,10 @@ func TestPoolLimits(t *testing.T) {
 				t.Fatal("fixture changed: nothing replaced")
 			}
 			a := singleApp(t, watFile(t, wat), "/...", nil, Config{})
-			if a.host.slots == nil {
+			if a.core.InstanceLimit() == 0 {
 				t.Skip("no pooling allocator on this machine")
 			}
 			expect(t, do(t, a.Handler(), "POST", "/", "pooled"), 200, "pooled")
 		})
 	}
-}
-
-// TestInstanceSlotsQueue: with every instance slot taken, a request waits
-// for one and gives up when its context ends.
-func TestInstanceSlotsQueue(t *testing.T) {
-	h := &host{slots: make(chan struct{}, 1)}
-	release, err := h.acquireSlot(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if _, err := h.acquireSlot(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("acquire with all slots taken and a cancelled context: %v", err)
-	}
-	release()
-	release2, err := h.acquireSlot(ctx) // a free slot is taken even then
-	if err != nil {
-		t.Fatalf("acquire after release: %v", err)
-	}
-	release2()
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/inbound"
 )
 
 // routePattern is a Spin 1.x route pattern: base and
@@ -54,6 +55,11 @@ type route struct {
 	pattern  routePattern
 	rawRoute string // as written in the lock
 	handler  *component
+}
+
+// inbound is the route as executors see it.
+func (r route) inbound() inbound.Route {
+	return inbound.Route{Path: r.pattern.path, Matched: r.pattern.String(), Raw: r.rawRoute}
 }
 
 // router selects the component for a request path.

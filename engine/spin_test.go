@@ -223,7 +223,7 @@ func benchmarkHello(b *testing.B, cfg Config) {
 		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
 		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: appdir.FileURI(appPath("hello.wasm"))}}}},
 	}
-	a, err := Load(b.Context(), app, cfg)
+	a, err := loadLock(b, b.Context(), app, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

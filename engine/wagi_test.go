@@ -106,7 +106,7 @@ func TestWagiResponses(t *testing.T) {
 			if got := w.Header().Get("Location"); got != tc.location {
 				t.Errorf("location %q, want %q", got, tc.location)
 			}
-			if tc.name == "empty output" && !strings.Contains(logs.String(), errWagiNoOutput) {
+			if tc.name == "empty output" && !strings.Contains(logs.String(), "configured to use the WAGI executor but did not write to stdout") {
 				t.Errorf("empty output not logged: %s", logs)
 			}
 		})
@@ -117,7 +117,7 @@ func TestWagiEntrypoint(t *testing.T) {
 	a := singleApp(t, watFile(t, wagiWAT("run", "Content-Type: text/plain\n\nran", "")), "/...", wagiExec("run", ""), Config{})
 	expect(t, do(t, a.Handler(), "GET", "/", ""), 200, "ran")
 
-	_, err := Load(t.Context(), newLock(t, nil, []testComponent{{id: "c", wasm: watFile(t, wagiWAT("run", "x", ""))}},
+	_, err := loadLock(t, t.Context(), newLock(t, nil, []testComponent{{id: "c", wasm: watFile(t, wagiWAT("run", "x", ""))}},
 		[]testTrigger{{component: "c", route: "/...", executor: wagiExec("", "")}}), Config{})
 	if err == nil || !strings.Contains(err.Error(), `WAGI entrypoint "_start"`) {
 		t.Fatalf("missing entrypoint: %v", err)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/executor/spinhttp"
 )
 
 // Variants of spinWAT's exports with other types than the Spin ABI's.
@@ -12,38 +12,6 @@ const (
 	reallocWAT = `(func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32)`
 	freeWAT    = `(func (export "canonical_abi_free") (param i32 i32 i32))`
 )
-
-func TestCheckedSignatures(t *testing.T) {
-	engine := wasmtime.NewEngine()
-	defer engine.Close()
-	for _, tc := range []struct {
-		name string
-		wat  string
-		want bool
-	}{
-		{"spin ABI", spinWAT(echoHandler(200)), true},
-		{"realloc returns i64", strings.Replace(spinWAT(`(i32.const 0)`), reallocWAT,
-			`(func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i64) (i64.const 4096))
-  (func $unused (param i32 i32 i32 i32) (result i32)`, 1), false},
-		{"free takes four params", strings.Replace(spinWAT(`(i32.const 0)`), freeWAT,
-			`(func (export "canonical_abi_free") (param i32 i32 i32 i32))`, 1), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			wasm, err := wasmtime.Wat2Wasm(tc.wat)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := wasmtime.NewModule(engine, wasm)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			if got := checkedSignatures(m); got != tc.want {
-				t.Errorf("checkedSignatures = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
 
 // TestSpinWrongSignaturesFail: exports whose types differ from the Spin
 // ABI are called with wasmtime's type checks, so that the request fails
@@ -88,7 +56,7 @@ func TestSpinAllocatorTrapFails(t *testing.T) {
 		t.Fatal("fixture changed: nothing replaced")
 	}
 	a := singleApp(t, watFile(t, wat), "/...", nil, Config{})
-	if !a.router.routes[0].handler.spinTyped {
+	if !a.router.routes[0].handler.exec.(*spinhttp.Executor).Typed() {
 		t.Fatal("fixture does not have the Spin signatures")
 	}
 	logs := &syncBuffer{}

@@ -3,19 +3,15 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/engine/coremodule"
+	componentexec "github.com/spinoci/spinoci/engine/executor/component"
 	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
-	"github.com/spinoci/spinoci/lock"
 )
 
 // componentRuntime is what an App's WebAssembly components share: one
@@ -103,150 +99,56 @@ func guestTimeLimit(env []string) (time.Duration, error) {
 	return DefaultGuestTimeLimit, nil
 }
 
-// loadWasmComponent prepares a WebAssembly component (wasi:http) for c.
-func (a *App) loadWasmComponent(ctx context.Context, c *component, lc *lock.Component, wasm []byte) error {
+// loadWasmComponent prepares a WebAssembly component (wasi:http or
+// fermyon:spin/inbound-http).
+func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm []byte) (Executor, error) {
+	lc := ac.Lock
 	if a.components == nil {
 		rt, err := newComponentRuntime()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a.components = rt
 	}
-	if err := a.loadHostAccess(ctx, c, lc); err != nil {
-		return err
+	caps, err := a.capabilities(ctx, lc)
+	if err != nil {
+		return nil, err
 	}
 	comp, err := wasmcomp.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.components.components = append(a.components.components, comp)
-	export, ok := wasip2.IncomingHandlerExport(comp)
-	inbound := !ok && comp.HasExport(wasip2.InboundHTTPExport, "handle-request")
-	if !ok && !inbound {
-		return fmt.Errorf("component exports no wasi:http/incoming-handler@0.2.x interface, nor %s", wasip2.InboundHTTPExport)
-	}
-	// Imports the host does not implement (Spin 3 interfaces, unversioned
-	// fermyon:spin ones, …) link as traps, so the component instantiates.
-	if err := a.components.linker.DefineMissing(comp, unsupportedImport); err != nil {
-		return fmt.Errorf("link the component's unsupported imports: %w", err)
-	}
-	env := make([][2]string, 0, len(lc.Env))
-	for k, v := range lc.Env {
-		env = append(env, [2]string{k, v})
-	}
-	slices.SortFunc(env, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
-	mounts, err := appdir.Mounts(lc)
-	if err != nil {
-		return err
-	}
 	var wm []wasip2.Mount
-	for _, m := range mounts {
+	for _, m := range ac.Mounts {
 		wm = append(wm, wasip2.Mount{HostPath: m.HostPath, GuestPath: m.GuestPath})
 	}
 	limit, err := guestTimeLimit(a.cfg.Env)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	host := wasip2.NewHost(wasip2.Config{
+	rt := componentexec.Runtime{Engine: a.components.engine, Linker: a.components.linker}
+	exec, err := componentexec.New(lc.ID, rt, comp, wasip2.Config{
 		GuestTimeLimit: limit,
-		Stdout:         a.host.stdout.writer(), Stderr: a.host.stderr.writer(),
-		Env: env, Mounts: wm,
-		Variables:  componentVariables{c},
-		KeyValue:   componentKV{c},
-		Outbound:   componentOutbound{c},
-		HTTPClient: a.host.client,
+		Stdout:         a.stdout.Writer(), Stderr: a.stderr.Writer(),
+		Env: componentEnv(lc), Mounts: wm,
+		Variables:  caps.config,
+		KeyValue:   caps.kv,
+		Outbound:   caps.allowedHosts,
+		HTTPClient: a.client.HTTPClient(),
 	})
-	handler := &wasip2.Handler{Engine: a.components.engine, Linker: a.components.linker, Component: comp, Export: export}
-	if inbound {
-		c.exec = &inboundExecutor{host: host, handler: handler}
-	} else {
-		c.exec = &componentExecutor{host: host, handler: handler}
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	// Imports the host does not implement (Spin 3 interfaces, unversioned
+	// fermyon:spin ones, …) link as traps, so the component instantiates.
+	if err := a.components.linker.DefineMissing(comp, unsupportedImport); err != nil {
+		return nil, fmt.Errorf("link the component's unsupported imports: %w", err)
+	}
+	return exec, nil
 }
 
 // unsupportedImport is the trap of a component import the host lacks.
 func unsupportedImport(what string) error {
-	return fmt.Errorf("%s is not supported by %s", what, shimName)
-}
-
-// componentExecutor serves wasi:http/incoming-handler components; it
-// streams the request body itself.
-type componentExecutor struct {
-	host    *wasip2.Host
-	handler *wasip2.Handler
-}
-
-func (componentExecutor) streamsBody() bool { return true }
-
-func (e *componentExecutor) serve(ctx context.Context, c *component, w http.ResponseWriter, req *request) {
-	var extra [][2]string
-	for _, h := range spinHeaders(req) {
-		extra = append(extra, [2]string{h.header, h.value})
-	}
-	sent, err := e.host.Serve(ctx, e.handler, w, req.r, extra)
-	if err == nil {
-		return
-	}
-	if sent {
-		// The status is out: all that is left is to cut the response short.
-		log.G(ctx).WithError(err).WithField("component", c.id).Error("request failed after the response started")
-		panic(http.ErrAbortHandler)
-	}
-	c.fail(ctx, w, err)
-}
-
-// componentVariables answers fermyon:spin/variables from the component's
-// resolved config.
-type componentVariables struct{ c *component }
-
-func (v componentVariables) Get(_ context.Context, name string) (string, error) {
-	value, tag, msg := v.c.getConfig(name)
-	switch tag {
-	case -1:
-		return value, nil
-	case configErrInvalidKey:
-		return "", fmt.Errorf("%w: %s", wasip2.ErrInvalidVariableName, msg)
-	}
-	return "", fmt.Errorf("%w: %s", wasip2.ErrUndefinedVariable, msg)
-}
-
-// componentKV opens the stores the component may use (the App's SQLite
-// "default" store), with the Spin 1.x key-value rules.
-type componentKV struct{ c *component }
-
-func (k componentKV) Open(_ context.Context, label string) (wasip2.KVStore, error) {
-	switch {
-	case !slices.Contains(k.c.kvStores, label):
-		return nil, wasip2.ErrAccessDenied
-	case label != defaultStore || k.c.host.kv == nil:
-		return nil, wasip2.ErrNoSuchStore
-	}
-	return kvAdapter{k.c.host.kv}, nil
-}
-
-type kvAdapter struct{ s kvStore }
-
-func (a kvAdapter) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	return a.s.get(ctx, key)
-}
-func (a kvAdapter) Set(ctx context.Context, key string, v []byte) error  { return a.s.set(ctx, key, v) }
-func (a kvAdapter) Delete(ctx context.Context, key string) error         { return a.s.delete(ctx, key) }
-func (a kvAdapter) Exists(ctx context.Context, key string) (bool, error) { return a.s.exists(ctx, key) }
-func (a kvAdapter) Keys(ctx context.Context) ([]string, error)           { return a.s.keys(ctx) }
-
-// componentOutbound applies the component's allowed outbound hosts.
-type componentOutbound struct{ c *component }
-
-func (o componentOutbound) AllowedURL(u *url.URL) bool {
-	return o.c.allowedHosts != nil && o.c.allowedHosts.allows(u)
-}
-
-// writer is where component guests write: the pipe of the stream (shared
-// with core modules, so output stays ordered), or nowhere.
-func (s *guestStream) writer() io.Writer {
-	if s == nil || s.w == nil {
-		return io.Discard
-	}
-	return s.w
+	return fmt.Errorf("%s is not supported by %s", what, coremodule.RuntimeName)
 }

@@ -236,7 +236,7 @@ func TestGuestTimeLimitEnv(t *testing.T) {
 			t.Errorf("%q: got %v, %v; want %v", env, got, err, want)
 		}
 	}
-	_, err := Load(context.Background(), jsSpinLock(t, nil), Config{CacheDir: sharedComponentCache(), Env: []string{GuestTimeLimitEnv + "=soon"}})
+	_, err := loadLock(t, context.Background(), jsSpinLock(t, nil), Config{CacheDir: sharedComponentCache(), Env: []string{GuestTimeLimitEnv + "=soon"}})
 	if err == nil || !strings.Contains(err.Error(), GuestTimeLimitEnv+`="soon"`) {
 		t.Errorf("Load with a bad %s: %v", GuestTimeLimitEnv, err)
 	}

@@ -36,7 +36,7 @@ func TestComponentCompiledOnceThenCached(t *testing.T) {
 	for i := range took {
 		start := time.Now()
 		app := newLock(t, nil, []testComponent{{id: "c", wasm: wasm}}, []testTrigger{{component: "c", route: "/..."}})
-		a, err := Load(context.Background(), app, Config{CacheDir: cache})
+		a, err := loadLock(t, context.Background(), app, Config{CacheDir: cache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func sharedComponentCache() string {
 func TestComponentUnderWagiRefused(t *testing.T) {
 	app := newLock(t, nil, []testComponent{{id: "c", wasm: builtApp(t, "js-hello.wasm")}},
 		[]testTrigger{{component: "c", route: "/...", executor: map[string]any{"type": "wagi"}}})
-	_, err := Load(context.Background(), app, Config{})
+	_, err := loadLock(t, context.Background(), app, Config{})
 	if err == nil || !strings.Contains(err.Error(), "WAGI executor needs a core wasm module") {
 		t.Fatalf("error = %v", err)
 	}

@@ -89,7 +89,7 @@ func RunApp(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := engine.Load(ctx, app.Lock(), engine.Config{
+	eng, err := engine.Load(ctx, app, engine.Config{
 		Stdout:             os.Stdout,
 		Stderr:             os.Stderr,
 		CacheDir:           *cacheDir,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spinoci/spinoci/engine/capability/keyvalue"
 	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
@@ -51,30 +52,27 @@ type Mount struct {
 	HostPath, GuestPath string
 }
 
-// Variables resolves application variables for a component.
+// Variables resolves application variables for a component (the
+// variables capability: *variables.Config).
 type Variables interface {
-	// Get returns the variable's value; errors wrap ErrUndefinedVariable
-	// or ErrInvalidVariableName when those apply.
+	// Get returns the variable's value; errors wrap variables.ErrUndefined
+	// or variables.ErrInvalidName when those apply.
 	Get(ctx context.Context, name string) (string, error)
 }
 
-// KeyValue opens the component's key-value stores.
+// KeyValue opens the component's key-value stores (the key-value
+// capability: *keyvalue.Access).
 type KeyValue interface {
-	// Open returns the store labelled label; errors wrap ErrNoSuchStore or
-	// ErrAccessDenied when those apply.
+	// Open returns the store labelled label; errors wrap
+	// keyvalue.ErrNoSuchStore or keyvalue.ErrAccessDenied when those apply.
 	Open(ctx context.Context, label string) (KVStore, error)
 }
 
-// KVStore is an open key-value store.
-type KVStore interface {
-	Get(ctx context.Context, key string) (value []byte, found bool, err error)
-	Set(ctx context.Context, key string, value []byte) error
-	Delete(ctx context.Context, key string) error
-	Exists(ctx context.Context, key string) (bool, error)
-	Keys(ctx context.Context) ([]string, error)
-}
+// KVStore is an open key-value store of the key-value capability.
+type KVStore = keyvalue.Store
 
-// OutboundPolicy decides which outbound HTTP requests a component may make.
+// OutboundPolicy decides which outbound HTTP requests a component may make
+// (the outbound networking capability: *network.AllowedHosts).
 type OutboundPolicy interface {
 	AllowedURL(u *url.URL) bool
 }

@@ -3,20 +3,23 @@ package wasip2
 import (
 	"errors"
 
+	"github.com/spinoci/spinoci/engine/capability/keyvalue"
+	"github.com/spinoci/spinoci/engine/capability/variables"
 	component "github.com/spinoci/spinoci/engine/internal/capi"
 )
 
-// Errors a Variables or KeyValue provider wraps to select the WIT error case.
+// Errors a Variables or KeyValue provider wraps to select the WIT error
+// case: the variables and key-value capabilities' error kinds.
 var (
-	ErrUndefinedVariable   = errors.New("undefined variable")
-	ErrInvalidVariableName = errors.New("invalid variable name")
-	ErrNoSuchStore         = errors.New("no such store")
-	ErrAccessDenied        = errors.New("access denied")
-	ErrStoreTableFull      = errors.New("store table full")
+	ErrUndefinedVariable   = variables.ErrUndefined
+	ErrInvalidVariableName = variables.ErrInvalidName
+	ErrNoSuchStore         = keyvalue.ErrNoSuchStore
+	ErrAccessDenied        = keyvalue.ErrAccessDenied
+	ErrStoreTableFull      = keyvalue.ErrStoreTableFull
 )
 
 // kvTableCapacity is Spin's limit of open stores per instance.
-const kvTableCapacity = 256
+const kvTableCapacity = keyvalue.TableCapacity
 
 func spinVariables() *iface {
 	i := newIface("fermyon:spin/variables" + spinVersion)

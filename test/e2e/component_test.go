@@ -125,7 +125,11 @@ func componentsApp(t *testing.T, paths harness.Paths) *lock.LockedApp {
 func warmComponentCache(t *testing.T, app *lock.LockedApp) {
 	t.Helper()
 	start := time.Now()
-	a, err := engine.Load(context.Background(), app, engine.Config{CacheDir: harness.SharedModuleCacheDir()})
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		t.Fatalf("components app: %v", err)
+	}
+	a, err := engine.Load(context.Background(), local, engine.Config{CacheDir: harness.SharedModuleCacheDir()})
 	if err != nil {
 		t.Fatalf("compile the components into %s: %v", harness.SharedModuleCacheDir(), err)
 	}

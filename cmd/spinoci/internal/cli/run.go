@@ -116,7 +116,7 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	eng, err := engine.Load(ctx, app.Lock(), engine.Config{
+	eng, err := engine.Load(ctx, app, engine.Config{
 		Stdout:   e.stdout,
 		Stderr:   e.stderr,
 		CacheDir: cache.ModulesDir(),

@@ -1,0 +1,100 @@
+package keyvalue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// Provider opens the store behind a label.
+type Provider interface {
+	Open(ctx context.Context, label string) (Store, error)
+}
+
+// SQLiteProvider opens labels as stores of the SQLite file in StateDir
+// (in memory when StateDir is empty).
+type SQLiteProvider struct {
+	StateDir string
+}
+
+// Open opens the label's store; see OpenSQLite.
+func (p SQLiteProvider) Open(ctx context.Context, label string) (Store, error) {
+	return OpenSQLite(ctx, p.StateDir, label)
+}
+
+// Stores are an App's key-value stores. Each label's store is opened when
+// the first component that may use it is loaded, so that an unusable state
+// directory fails the load, and is then shared by every request. Stores is
+// not safe for concurrent use; the Access values it returns are.
+type Stores struct {
+	providers map[string]Provider // by label
+	open      map[string]Store    // by label
+}
+
+// NewStores returns an App's stores: "default" is the SQLite store of
+// stateDir (SQLiteFileName), or an in-memory one when stateDir is empty.
+func NewStores(stateDir string) *Stores {
+	return &Stores{
+		providers: map[string]Provider{DefaultLabel: SQLiteProvider{StateDir: stateDir}},
+		open:      map[string]Store{},
+	}
+}
+
+// Access returns what a component whose key_value_stores are labels may
+// open, opening the stores of those labels that have a provider.
+func (s *Stores) Access(ctx context.Context, labels []string) (*Access, error) {
+	a := &Access{labels: labels, stores: map[string]Store{}}
+	for _, label := range labels {
+		store, ok := s.open[label]
+		if !ok {
+			p, ok := s.providers[label]
+			if !ok {
+				continue
+			}
+			var err error
+			if store, err = p.Open(ctx, label); err != nil {
+				return nil, err
+			}
+			s.open[label] = store
+		}
+		a.stores[label] = store
+	}
+	return a, nil
+}
+
+// Close closes every open store that has a Close method.
+func (s *Stores) Close() error {
+	var errs []error
+	for label, store := range s.open {
+		if c, ok := store.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("store %q: %w", label, err))
+			}
+		}
+		delete(s.open, label)
+	}
+	return errors.Join(errs...)
+}
+
+// Access is what one component may open: the labels listed in its
+// key_value_stores. It does not change once made.
+type Access struct {
+	labels []string
+	stores map[string]Store
+}
+
+// Open returns the store labelled label: ErrAccessDenied unless the
+// component lists it, ErrNoSuchStore when nothing backs it. A nil Access
+// denies every label.
+func (a *Access) Open(_ context.Context, label string) (Store, error) {
+	if a == nil || !slices.Contains(a.labels, label) {
+		return nil, ErrAccessDenied
+	}
+	s, ok := a.stores[label]
+	if !ok {
+		return nil, ErrNoSuchStore
+	}
+	return s, nil
+}

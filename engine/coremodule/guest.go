@@ -1,0 +1,255 @@
+package coremodule
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/internal/capi"
+)
+
+// Guest gives bounds-checked access to an instance's memory and its
+// canonical ABI allocator.
+type Guest struct {
+	store   wasmtime.Storelike // a Store, or a Caller inside a host import
+	ctx     capi.StoreContext
+	mem     *wasmtime.Memory
+	realloc *wasmtime.Func
+	free    *wasmtime.Func
+	typed   bool // the module's exports have the Spin signatures (Component.Typed)
+}
+
+// Guest returns inst's memory and allocator; typed: see Component.Typed.
+func (h *Host) Guest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bool) (*Guest, error) {
+	g := &Guest{
+		typed:   typed,
+		store:   store,
+		ctx:     capi.ContextOf(store),
+		mem:     capi.LookupMemory(store, inst, ExportMemory),
+		realloc: capi.LookupFunc(store, inst, ExportRealloc),
+		free:    capi.LookupFunc(store, inst, ExportFree),
+	}
+	if g.mem == nil || g.realloc == nil || g.free == nil {
+		return nil, errors.New(SpinIncompatible)
+	}
+	return g, nil
+}
+
+// callerGuest is the guest calling a host import: its memory and allocator,
+// for reading arguments and returning strings and lists.
+func (h *Host) callerGuest(c *wasmtime.Caller, typed bool) (*Guest, error) {
+	g := &Guest{store: c, ctx: capi.ContextOf(c), typed: typed}
+	if ext := c.GetExport(ExportMemory); ext != nil {
+		g.mem = ext.Memory()
+	}
+	if ext := c.GetExport(ExportRealloc); ext != nil {
+		g.realloc = ext.Func()
+	}
+	if g.mem == nil || g.realloc == nil {
+		return nil, fmt.Errorf("the calling module does not export %q and %q", ExportMemory, ExportRealloc)
+	}
+	return g, nil
+}
+
+// Memory returns the guest's memory; it is only valid until the next call
+// into the guest.
+func (g *Guest) Memory() []byte {
+	return capi.MemoryData(g.ctx, g.mem)
+}
+
+// CallI32 calls f, one of the guest's functions that returns an i32, with
+// args; with the guest's typed, wasmtime skips its type check.
+func (g *Guest) CallI32(f *wasmtime.Func, args ...int32) (int32, error) {
+	return capi.CallI32(g.ctx, f, g.typed, args...)
+}
+
+// write copies b into guest memory at ptr.
+func (g *Guest) write(ptr uint32, b []byte) error {
+	dst, err := g.slice(ptr, uint32(len(b)))
+	if err != nil {
+		return err
+	}
+	copy(dst, b)
+	return nil
+}
+
+// slice returns guest memory [ptr, ptr+n) without copying; it is only
+// valid until the next call into the guest.
+func (g *Guest) slice(ptr, n uint32) ([]byte, error) {
+	return MemRange(g.Memory(), ptr, n)
+}
+
+// MemRange returns data[ptr:ptr+n], bounds-checked.
+func MemRange(data []byte, ptr, n uint32) ([]byte, error) {
+	if uint64(ptr)+uint64(n) > uint64(len(data)) {
+		return nil, fmt.Errorf("guest pointer out of bounds: %#x+%d > %d", ptr, n, len(data))
+	}
+	return data[ptr : ptr+n], nil
+}
+
+// read copies n bytes at ptr out of guest memory.
+func (g *Guest) read(ptr, n uint32) ([]byte, error) {
+	b, err := g.slice(ptr, n)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), b...), nil
+}
+
+// Arg is a string, a list of bytes or a list<tuple<string,string>> to
+// pass to the guest (see PutArgs).
+type Arg struct {
+	str     string      // a string's bytes (data empty)
+	data    []byte      // a list's bytes (str empty)
+	align   uint32      // of the string or list
+	pairs   [][2]string // a list<tuple<string,string>>, when isPairs
+	isPairs bool
+}
+
+// StringArg is a string argument.
+func StringArg(s string) Arg { return Arg{str: s, align: 1} }
+
+// BytesArg is a list<u8> argument.
+func BytesArg(b []byte) Arg { return Arg{data: b, align: 1} }
+
+// PairsArg is a list<tuple<string,string>> argument.
+func PairsArg(pairs [][2]string) Arg { return Arg{pairs: pairs, isPairs: true} }
+
+// size is the byte size of a string or bytes argument.
+func (a *Arg) size() int {
+	return len(a.str) + len(a.data)
+}
+
+// PutArgs allocates and writes args in guest memory and returns a pointer
+// for each. Every string and list gets its own
+// canonical_abi_realloc(0, 0, align, size) (align 1 for bytes, 4 for the
+// 16-byte tuple array, whose strings are allocated first, in order), since
+// the guest may free each one; realloc is called even for size 0 so that
+// the guest gets its non-null dummy pointer. The calls are made first, in
+// that order, and the bytes written afterwards: a realloc may grow (move)
+// the memory, the pointers stay valid.
+func (g *Guest) PutArgs(args []Arg) ([]uint32, error) {
+	var reqs []int32 // realloc arguments, 4 per call
+	for _, a := range args {
+		if a.isPairs {
+			if uint64(len(a.pairs))*16 > 1<<31-1 {
+				return nil, fmt.Errorf("list too long for the guest: %d", len(a.pairs))
+			}
+			for _, p := range a.pairs {
+				reqs = append(reqs, 0, 0, 1, int32(len(p[0])), 0, 0, 1, int32(len(p[1])))
+			}
+			reqs = append(reqs, 0, 0, 4, int32(16*len(a.pairs)))
+			continue
+		}
+		if uint64(a.size()) > 1<<31-1 {
+			return nil, fmt.Errorf("value too long for the guest: %d bytes", a.size())
+		}
+		reqs = append(reqs, 0, 0, int32(a.align), int32(a.size()))
+	}
+	ptrs := make([]int32, len(reqs)/4)
+	if err := capi.CallEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
+		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
+	}
+	mem := g.Memory()
+	out := make([]uint32, len(args))
+	next := 0
+	put := func(s string, b []byte) (uint32, error) {
+		ptr := uint32(ptrs[next])
+		next++
+		dst, err := MemRange(mem, ptr, uint32(len(s)+len(b)))
+		if err != nil {
+			return 0, fmt.Errorf("canonical_abi_realloc result: %w", err)
+		}
+		copy(dst[copy(dst, s):], b)
+		return ptr, nil
+	}
+	for i, a := range args {
+		if !a.isPairs {
+			ptr, err := put(a.str, a.data)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = ptr
+			continue
+		}
+		strs := ptrs[next : next+2*len(a.pairs)]
+		for _, p := range a.pairs {
+			for _, s := range p {
+				if _, err := put(s, nil); err != nil {
+					return nil, err
+				}
+			}
+		}
+		out[i] = uint32(ptrs[next])
+		tuples, err := MemRange(mem, out[i], uint32(16*len(a.pairs)))
+		if err != nil {
+			return nil, fmt.Errorf("canonical_abi_realloc result: %w", err)
+		}
+		next++
+		for j, p := range a.pairs {
+			for k, s := range p {
+				binary.LittleEndian.PutUint32(tuples[16*j+8*k:], uint32(strs[2*j+k]))
+				binary.LittleEndian.PutUint32(tuples[16*j+8*k+4:], uint32(len(s)))
+			}
+		}
+	}
+	return out, nil
+}
+
+// put allocates len(data) bytes with the given alignment and copies data in.
+func (g *Guest) put(data []byte, align uint32) (uint32, error) {
+	ptrs, err := g.PutArgs([]Arg{{data: data, align: align}})
+	if err != nil {
+		return 0, err
+	}
+	return ptrs[0], nil
+}
+
+// putPairs writes a list<tuple<string,string>>: each string (align 1) and
+// the 16-byte tuple array (align 4). It returns the array pointer.
+func (g *Guest) putPairs(pairs [][2]string) (uint32, error) {
+	ptrs, err := g.PutArgs([]Arg{PairsArg(pairs)})
+	if err != nil {
+		return 0, err
+	}
+	return ptrs[0], nil
+}
+
+// readPairs reads count 16-byte tuples at ptr as strings.
+func (g *Guest) readPairs(ptr, count uint32) ([][2]string, error) {
+	return ReadPairs(g.Memory(), ptr, count)
+}
+
+// ReadPairs reads count 16-byte tuples at ptr in mem as strings.
+func ReadPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
+	if uint64(count)*16 > 1<<32-1 {
+		return nil, fmt.Errorf("guest list too long: %d", count)
+	}
+	tuples, err := MemRange(mem, ptr, count*16)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][2]string, count)
+	for i := range out {
+		for j := 0; j < 2; j++ {
+			p := binary.LittleEndian.Uint32(tuples[16*i+8*j:])
+			n := binary.LittleEndian.Uint32(tuples[16*i+8*j+4:])
+			s, err := MemRange(mem, p, n)
+			if err != nil {
+				return nil, err
+			}
+			out[i][j] = string(s)
+		}
+	}
+	return out, nil
+}
+
+// DeallocAll calls canonical_abi_free(ptr, size, align) for each triple
+// in frees, in order.
+func (g *Guest) DeallocAll(frees []int32) error {
+	if err := capi.CallEach(g.ctx, g.free, g.typed, 3, frees, nil); err != nil {
+		return fmt.Errorf("canonical_abi_free: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+package coremodule
+
+import (
+	"fmt"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/capability/keyvalue"
+	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
+	"github.com/spinoci/spinoci/engine/capability/variables"
+	"github.com/spinoci/spinoci/engine/internal/capi"
+)
+
+// Config configures a Host.
+type Config struct {
+	Engine *wasmtime.Engine
+	// InstanceLimit is how many instances the engine can hold at once (its
+	// pooling allocator's slots); requests beyond it wait. 0: no limit.
+	InstanceLimit int
+	// Stdout and Stderr receive guest output; nil discards.
+	Stdout, Stderr *Output
+	// Outbound sends the guests' outbound HTTP requests.
+	Outbound *outboundhttp.Client
+}
+
+// Host is what every core module of an App shares. Its Linker is
+// store-independent and shared by all requests; per-request state reaches
+// the imports through the Store's data.
+type Host struct {
+	engine         *wasmtime.Engine
+	linker         *wasmtime.Linker
+	slots          chan struct{} // one per live instance; nil: no limit
+	stdout, stderr *Output
+	outbound       *outboundhttp.Client
+}
+
+// NewHost returns the Host of an App's core modules; Close releases its
+// Linker.
+func NewHost(cfg Config) (*Host, error) {
+	l, err := newLinker(cfg.Engine)
+	if err != nil {
+		return nil, err
+	}
+	h := &Host{
+		engine: cfg.Engine, linker: l,
+		stdout: cfg.Stdout, stderr: cfg.Stderr, outbound: cfg.Outbound,
+	}
+	if cfg.InstanceLimit > 0 {
+		h.slots = make(chan struct{}, cfg.InstanceLimit)
+	}
+	return h, nil
+}
+
+// Close releases the Linker.
+func (h *Host) Close() {
+	if h.linker != nil {
+		h.linker.Close()
+		h.linker = nil
+	}
+}
+
+// InstanceLimit is how many instances may exist at once; 0: no limit.
+func (h *Host) InstanceLimit() int { return cap(h.slots) }
+
+// Component is one component's compiled module with what its requests
+// need.
+type Component struct {
+	ID     string
+	Module *wasmtime.Module
+	// Typed says that the module's canonical ABI exports have exactly the
+	// types the host calls them with, so calls skip wasmtime's type check
+	// (set by the Spin executor; see capi.CallEach).
+	Typed    bool
+	Env      [][2]string // sorted by name
+	Preopens []Preopen
+	// The capabilities its imports reach.
+	Config       *variables.Config
+	KeyValue     *keyvalue.Access
+	AllowedHosts *network.AllowedHosts
+}
+
+// Instantiate instantiates c's module in store.
+func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, error) {
+	inst, err := h.linker.Instantiate(store, c.Module)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	return inst, nil
+}
+
+// LookupFunc returns inst's exported function name, or nil.
+func (h *Host) LookupFunc(store wasmtime.Storelike, inst *wasmtime.Instance, name string) *wasmtime.Func {
+	return capi.LookupFunc(store, inst, name)
+}

@@ -1,0 +1,111 @@
+package coremodule
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/internal/capi"
+)
+
+// Store is the Store of one request. Close releases its instance slot too.
+type Store struct {
+	*wasmtime.Store
+	release func()
+}
+
+// Close closes the Store and gives its instance slot back.
+func (s *Store) Close() {
+	s.Store.Close()
+	s.release()
+}
+
+// acquireSlot waits for a free instance slot when the engine's instance
+// pool is bounded, and returns the function that frees it.
+func (h *Host) acquireSlot(ctx context.Context) (func(), error) {
+	if h.slots == nil {
+		return func() {}, nil
+	}
+	release := func() { <-h.slots }
+	select {
+	case h.slots <- struct{}{}: // a free slot, even if ctx has ended
+		return release, nil
+	default:
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a free instance slot: %w", ctx.Err())
+	}
+}
+
+// StoreOptions are the WASI settings of a Store that differ from the
+// component's.
+type StoreOptions struct {
+	Argv []string
+	// Env replaces the component's environment when not nil.
+	Env [][2]string
+	// StdinPath, when set, is the file read as stdin; StdoutPath, when set,
+	// the file stdout is written to instead of the App's stream.
+	StdinPath, StdoutPath string
+}
+
+// NewStore returns a Store for one request to c: its data is the request's
+// instanceState (for host imports), and WASI is configured with the
+// component's environment (or opts.Env), argv, the read-only preopens,
+// guest stdout and stderr to the App's outputs unless opts.StdoutPath is
+// set, and stdin from opts.StdinPath when set.
+func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (_ *Store, err error) {
+	release, err := h.acquireSlot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	wasi := wasmtime.NewWasiConfig()
+	env := opts.Env
+	if env == nil {
+		env = c.Env
+	}
+	if len(env) > 0 { // a new WasiConfig's environment is empty
+		keys, vals := make([]string, len(env)), make([]string, len(env))
+		for i, kv := range env {
+			keys[i], vals[i] = kv[0], kv[1]
+		}
+		wasi.SetEnv(keys, vals)
+	}
+	if opts.Argv != nil {
+		wasi.SetArgv(opts.Argv)
+	}
+	for _, p := range c.Preopens {
+		if err := wasi.PreopenDir(p.HostDir, p.GuestPath, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
+			wasi.Close()
+			return nil, fmt.Errorf("preopen %s at %s: %w", p.HostDir, p.GuestPath, err)
+		}
+	}
+	if opts.StdinPath != "" {
+		if err := wasi.SetStdinFile(opts.StdinPath); err != nil {
+			wasi.Close()
+			return nil, fmt.Errorf("WASI stdin: %w", err)
+		}
+	}
+	switch {
+	case opts.StdoutPath != "":
+		if err := wasi.SetStdoutFile(opts.StdoutPath); err != nil {
+			wasi.Close()
+			return nil, fmt.Errorf("WASI stdout: %w", err)
+		}
+	case h.stdout != nil:
+		capi.SetStdoutFD(wasi, h.stdout.fd())
+	}
+	if h.stderr != nil {
+		capi.SetStderrFD(wasi, h.stderr.fd())
+	}
+	store := wasmtime.NewStoreWithData(h.engine, &instanceState{ctx: ctx, host: h, comp: c})
+	store.SetWasi(wasi)
+	return &Store{Store: store, release: release}, nil
+}

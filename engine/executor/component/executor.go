@@ -1,0 +1,72 @@
+package component
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/containerd/log"
+	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/inbound"
+	"github.com/spinoci/spinoci/engine/wasip2"
+)
+
+// Runtime is the component engine and linker (holding the WASI 0.2 host)
+// that an App's components share.
+type Runtime struct {
+	Engine *wasmcomp.Engine
+	Linker *wasmcomp.Linker
+}
+
+// Executor serves one component's requests, each in a fresh Store.
+type Executor struct {
+	id      string
+	host    *wasip2.Host
+	handler *wasip2.Handler
+	// inboundHTTP: the component exports fermyon:spin/inbound-http rather
+	// than wasi:http/incoming-handler.
+	inboundHTTP bool
+}
+
+// New returns the executor of component id, compiled as c, whose guests
+// see cfg. c must export wasi:http/incoming-handler@0.2.x or
+// fermyon:spin/inbound-http.
+func New(id string, rt Runtime, c *wasmcomp.Component, cfg wasip2.Config) (*Executor, error) {
+	export, ok := wasip2.IncomingHandlerExport(c)
+	inboundHTTP := !ok && c.HasExport(wasip2.InboundHTTPExport, "handle-request")
+	if !ok && !inboundHTTP {
+		return nil, fmt.Errorf("component exports no wasi:http/incoming-handler@0.2.x interface, nor %s", wasip2.InboundHTTPExport)
+	}
+	return &Executor{
+		id:          id,
+		host:        wasip2.NewHost(cfg),
+		handler:     &wasip2.Handler{Engine: rt.Engine, Linker: rt.Linker, Component: c, Export: export},
+		inboundHTTP: inboundHTTP,
+	}, nil
+}
+
+// StreamsBody reports whether the guest reads the request body itself
+// (wasi:http), rather than getting it whole (inbound-http).
+func (e *Executor) StreamsBody() bool { return !e.inboundHTTP }
+
+// Serve answers req.
+func (e *Executor) Serve(ctx context.Context, w http.ResponseWriter, req *inbound.Request) {
+	if e.inboundHTTP {
+		e.serveInbound(ctx, w, req)
+		return
+	}
+	var extra [][2]string
+	for _, h := range req.SpinHeaders() {
+		extra = append(extra, [2]string{h.Header, h.Value})
+	}
+	sent, err := e.host.Serve(ctx, e.handler, w, req.HTTP, extra)
+	if err == nil {
+		return
+	}
+	if sent {
+		// The status is out: all that is left is to cut the response short.
+		log.G(ctx).WithError(err).WithField("component", e.id).Error("request failed after the response started")
+		panic(http.ErrAbortHandler)
+	}
+	inbound.Fail(ctx, w, e.id, err)
+}

@@ -1,0 +1,75 @@
+package inbound
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"testing"
+)
+
+func TestRequestHelpers(t *testing.T) {
+	r := httptest.NewRequest("GET", "https://fermyon.dev/base/foo/bar?x=1", nil)
+	r.RemoteAddr = "127.0.0.1:8777"
+	r.Header.Set("X-B", "b")
+	req := &Request{HTTP: r, Base: "/base", Path: "/base/foo/bar", Query: "x=1",
+		Route: Route{Path: "/base/foo", Matched: "/base/foo/...", Raw: "/foo/..."}}
+	if req.URI() != "/base/foo/bar?x=1" || req.PathInfo() != "/bar" {
+		t.Errorf("URI %q, PathInfo %q", req.URI(), req.PathInfo())
+	}
+	want := [][2]string{
+		{"host", "fermyon.dev"}, {"x-b", "b"},
+		{"spin-full-url", "https://fermyon.dev/base/foo/bar?x=1"}, {"spin-path-info", "/bar"},
+		{"spin-matched-route", "/base/foo/..."}, {"spin-base-path", "/base"},
+		{"spin-raw-component-route", "/foo/..."}, {"spin-component-route", "/foo"},
+		{"spin-client-addr", "127.0.0.1:8777"},
+	}
+	if got := req.Headers(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Headers = %q\nwant %q", got, want)
+	}
+}
+
+func TestSpinMethods(t *testing.T) {
+	for _, m := range []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"} {
+		n, ok := SpinMethod(m)
+		if back, ok2 := SpinMethodName(n); !ok || !ok2 || back != m {
+			t.Errorf("%s -> %d -> %q", m, n, back)
+		}
+	}
+	if _, ok := SpinMethod("TRACE"); ok {
+		t.Error("TRACE is in Spin's method enum")
+	}
+	if _, ok := SpinMethodName(7); ok {
+		t.Error("7 is in Spin's method enum")
+	}
+}
+
+func TestWriteResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		resp          Response
+		status        int
+		header, value string
+	}{
+		{"last header wins", Response{Status: 201, Headers: [][2]string{{"X-A", "1"}, {"x-a", "2"}}, Body: []byte("ab")}, 201, "X-A", "2"},
+		{"content length", Response{Status: 200, Body: []byte("abc")}, 200, "Content-Length", "3"},
+		{"no content length for 204", Response{Status: 204}, 204, "Content-Length", ""},
+		{"1xx", Response{Status: 101}, 500, "", ""},
+		{"over 599", Response{Status: 600}, 500, "", ""},
+		{"bad header", Response{Status: 200, Headers: [][2]string{{"bad name", "x"}}}, 500, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			WriteResponse(context.Background(), w, "c", &tc.resp)
+			if w.Code != tc.status {
+				t.Errorf("status %d, want %d", w.Code, tc.status)
+			}
+			if tc.header != "" && w.Header().Get(tc.header) != tc.value {
+				t.Errorf("%s = %q, want %q", tc.header, w.Header().Get(tc.header), tc.value)
+			}
+			if tc.status == http.StatusInternalServerError && w.Body.Len() != 0 {
+				t.Errorf("failed response has a body: %q", w.Body)
+			}
+		})
+	}
+}

@@ -1,0 +1,137 @@
+package inbound
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/spinoci/spinoci/engine/internal/httpheader"
+)
+
+// Route is the HTTP trigger route a request matched.
+type Route struct {
+	// Path is the route's exact path, or its wildcard prefix ("" for
+	// "/..."), base path included.
+	Path string
+	// Matched is the route as Spin writes the matched route, e.g.
+	// "/base/foo/...".
+	Matched string
+	// Raw is the route as written in the lock.
+	Raw string
+}
+
+// Request is a routed HTTP request.
+type Request struct {
+	HTTP  *http.Request
+	Route Route
+	Base  string // the app's HTTP base path
+	Path  string // escaped (not percent-decoded) path
+	Query string // raw query, without "?"
+	// Body is the request body, read whole, unless the executor streams it
+	// from HTTP.Body itself.
+	Body []byte
+}
+
+// URI is the path and query, as the Spin executor passes it.
+func (req *Request) URI() string {
+	if req.Query == "" {
+		return req.Path
+	}
+	return req.Path + "?" + req.Query
+}
+
+// PathInfo is the request path after the matched route prefix.
+func (req *Request) PathInfo() string {
+	return strings.TrimPrefix(req.Path, req.Route.Path)
+}
+
+// SpinHeader is one of the headers Spin injects, with its Spin-executor
+// header name and its WAGI environment name.
+type SpinHeader struct {
+	Header, Env, Value string
+}
+
+// SpinHeaders computes Spin's default headers for req.
+func (req *Request) SpinHeaders() []SpinHeader {
+	r := req.HTTP
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	raw := req.Route.Raw
+	return []SpinHeader{
+		{"spin-full-url", "X_FULL_URL", scheme + "://" + host + req.URI()},
+		{"spin-path-info", "PATH_INFO", req.PathInfo()},
+		{"spin-matched-route", "X_MATCHED_ROUTE", req.Route.Matched},
+		{"spin-base-path", "X_BASE_PATH", req.Base},
+		{"spin-raw-component-route", "X_RAW_COMPONENT_ROUTE", raw},
+		{"spin-component-route", "X_COMPONENT_ROUTE", strings.TrimSuffix(raw, "/...")},
+		{"spin-client-addr", "X_CLIENT_ADDR", r.RemoteAddr},
+	}
+}
+
+// IncomingHeaders lists the request's headers with lowercase names (Host
+// included, which net/http keeps apart), sorted by name, one pair per value.
+func IncomingHeaders(r *http.Request) [][2]string {
+	out := make([][2]string, 0, len(r.Header)+8)
+	if r.Host != "" && r.Header.Get("Host") == "" {
+		out = append(out, [2]string{"host", r.Host})
+	}
+	return httpheader.AppendPairs(out, r.Header)
+}
+
+// Headers is what the Spin executor passes: the incoming headers followed
+// by Spin's headers.
+func (req *Request) Headers() [][2]string {
+	out := IncomingHeaders(req.HTTP)
+	for _, h := range req.SpinHeaders() {
+		out = append(out, [2]string{h.Header, h.Value})
+	}
+	return out
+}
+
+// SpinMethod maps an HTTP method to Spin's http-types method enum (the
+// wit-bindgen 0.2 enum value); other methods are not allowed.
+func SpinMethod(m string) (int32, bool) {
+	switch m {
+	case http.MethodGet:
+		return 0, true
+	case http.MethodPost:
+		return 1, true
+	case http.MethodPut:
+		return 2, true
+	case http.MethodDelete:
+		return 3, true
+	case http.MethodPatch:
+		return 4, true
+	case http.MethodHead:
+		return 5, true
+	case http.MethodOptions:
+		return 6, true
+	}
+	return 0, false
+}
+
+// SpinMethodName is the HTTP method of a Spin http-types method enum value.
+func SpinMethodName(m int32) (string, bool) {
+	switch m {
+	case 0:
+		return http.MethodGet, true
+	case 1:
+		return http.MethodPost, true
+	case 2:
+		return http.MethodPut, true
+	case 3:
+		return http.MethodDelete, true
+	case 4:
+		return http.MethodPatch, true
+	case 5:
+		return http.MethodHead, true
+	case 6:
+		return http.MethodOptions, true
+	}
+	return "", false
+}

@@ -1,0 +1,50 @@
+package inbound
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/internal/httpheader"
+)
+
+// Response is a guest's whole HTTP response.
+type Response struct {
+	Status  int
+	Headers [][2]string
+	Body    []byte
+}
+
+// Fail logs err for the component and answers 500.
+func Fail(ctx context.Context, w http.ResponseWriter, component string, err error) {
+	log.G(ctx).WithError(err).WithField("component", component).Error("request failed")
+	w.WriteHeader(http.StatusInternalServerError)
+}
+
+// WriteResponse applies the component's response; of duplicate header
+// names the last one wins. An invalid status or header fails the request
+// (Fail).
+func WriteResponse(ctx context.Context, w http.ResponseWriter, component string, resp *Response) {
+	if resp.Status < 200 || resp.Status > 599 {
+		// 1xx cannot be a final response in net/http.
+		Fail(ctx, w, component, fmt.Errorf("invalid response status %d", resp.Status))
+		return
+	}
+	for _, h := range resp.Headers {
+		if !httpheader.ValidName(h[0]) || !httpheader.ValidValue(h[1]) {
+			Fail(ctx, w, component, fmt.Errorf("invalid response header %q", h[0]))
+			return
+		}
+	}
+	hdr := w.Header()
+	for _, h := range resp.Headers {
+		hdr.Set(h[0], h[1])
+	}
+	if resp.Status != http.StatusNoContent && resp.Status != http.StatusNotModified {
+		hdr.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	}
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+}

@@ -1,0 +1,32 @@
+package httpheader
+
+import (
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+func TestValid(t *testing.T) {
+	for s, want := range map[string]bool{"X-Custom": true, "a!#$%&'*+-.^_`|~z": true, "": false, "bad name": false, "x:y": false} {
+		if got := ValidName(s); got != want {
+			t.Errorf("ValidName(%q) = %v", s, got)
+		}
+	}
+	for s, want := range map[string]bool{"": true, "a\tb c": true, "a\nb": false, "a\x7f": false, "é": true} {
+		if got := ValidValue(s); got != want {
+			t.Errorf("ValidValue(%q) = %v", s, got)
+		}
+	}
+}
+
+func TestAppendPairs(t *testing.T) {
+	h := http.Header{"X-B": {"2"}, "Content-Type": {"t/p"}, "X-A": {"1", "1b"}}
+	got := AppendPairs([][2]string{{"host", "h"}}, h)
+	want := [][2]string{{"host", "h"}, {"content-type", "t/p"}, {"x-a", "1"}, {"x-a", "1b"}, {"x-b", "2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("AppendPairs = %q, want %q", got, want)
+	}
+	if got := AppendPairs(nil, nil); got != nil {
+		t.Errorf("AppendPairs(nil, nil) = %q", got)
+	}
+}
