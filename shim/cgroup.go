@@ -237,6 +237,14 @@ func (c *taskCgroup) oomKills() (uint64, error) {
 	return 0, sc.Err()
 }
 
+// oomKillsIfAny is oomKills for a process that may have no cgroup of its own.
+func (c *taskCgroup) oomKillsIfAny() (uint64, error) {
+	if c == nil {
+		return 0, nil
+	}
+	return c.oomKills()
+}
+
 // watchOOM calls onEvent for every memory event of the cgroup that may be
 // an OOM kill (the v1 oom_control eventfd, v2 memory.events changes) until
 // ctx is cancelled or the cgroup goes. onEvent checks oomKills itself.

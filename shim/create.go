@@ -18,9 +18,10 @@ import (
 
 // create starts a task's child process: the app, materialised from the
 // container's image, or, for a pod's sandbox, the pause process (a sandbox
-// has no app: its image is never read). The process is placed in the
-// namespaces and the cgroup the spec names. Nothing is left behind on error.
-func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out *stdio, appDir string) (_ *shimTask, retErr error) {
+// has no app: its image is never read). The launcher places the process in
+// the namespaces and the cgroup the spec names. Nothing is left behind on
+// error.
+func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out *stdio, appDir string) (*shimTask, error) {
 	spec, err := readSpec(r.Bundle)
 	if err != nil {
 		return nil, err
@@ -48,7 +49,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 
 	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan}
 	if !sandbox {
-		if _, err := s.store.materialize(ctx, r.ID, appDir); err != nil {
+		if err := s.images.materializeApp(ctx, r.ID, appDir); err != nil {
 			return nil, invalidArgument(err)
 		}
 		launch.lockPath = filepath.Join(appDir, "spin.lock")
@@ -60,68 +61,47 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		}
 	}
 	if cgroupPath != "" {
-		cg, err := newTaskCgroup(cgroupPath, spec.Linux.Resources)
-		if err != nil {
-			return nil, err
-		}
-		defer func() {
-			if retErr != nil {
-				if err := cg.delete(); err != nil {
-					log.G(ctx).WithError(err).Warn("removing cgroup after a failed create")
-				}
-			}
-		}()
-		launch.cgroup = cg
+		launch.cgroupPath = cgroupPath
+		launch.resources = spec.Linux.Resources
 	}
-	proc, err := launchApp(ctx, launch)
+	proc, err := s.launcher.launch(ctx, launch)
 	if err != nil {
-		if n, _ := launch.cgroup.oomKillsIfAny(); n > 0 {
-			err = fmt.Errorf("%w: the app was killed for exceeding its memory limit (OOM) while loading", err)
-		}
-		return nil, invalidArgument(err)
+		return nil, err
 	}
-	rec.Pid = proc.Pid()
+	rec.Pid = proc.pid()
 	if err := writeTaskRecord(r.Bundle, rec); err != nil {
 		proc.kill(syscall.SIGKILL)
 		proc.wait()
 		proc.closePipes()
+		if err := proc.deleteCgroup(); err != nil {
+			log.G(ctx).WithError(err).Warn("removing cgroup after a failed create")
+		}
 		return nil, err
 	}
 	return &shimTask{
-		id:      r.ID,
-		bundle:  r.Bundle,
-		stdin:   r.Stdin,
-		stdout:  r.Stdout,
-		stderr:  r.Stderr,
-		appDir:  appDir,
-		sandbox: sandbox,
-		cgroup:  launch.cgroup,
-		io:      out,
-		proc:    proc,
-		pid:     proc.Pid(),
-		exited:  make(chan struct{}),
-		state:   stateCreated,
+		id:         r.ID,
+		bundle:     r.Bundle,
+		stdin:      r.Stdin,
+		stdout:     r.Stdout,
+		stderr:     r.Stderr,
+		appDir:     appDir,
+		sandbox:    sandbox,
+		cgroupPath: cgroupPath,
+		io:         out,
+		proc:       proc,
+		pid:        proc.pid(),
+		exited:     make(chan struct{}),
+		state:      stateCreated,
 	}, nil
-}
-
-// oomKillsIfAny is oomKills for a task that may have no cgroup.
-func (c *taskCgroup) oomKillsIfAny() (uint64, error) {
-	if c == nil {
-		return 0, nil
-	}
-	return c.oomKills()
 }
 
 // watchOOM publishes /tasks/oom when the kernel's OOM killer strikes in the
 // task's cgroup. The exit path (watch) checks too, so that the OOM event is
 // always published before the exit it causes.
 func (s *service) watchOOM(t *shimTask) {
-	if t.cgroup == nil {
-		return
-	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	t.stopOOMWatch = cancel
-	if err := t.cgroup.watchOOM(ctx, func() {
+	if err := t.proc.watchOOM(ctx, func() {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		if t.state == stateCreated || t.state == stateRunning {
@@ -135,7 +115,7 @@ func (s *service) watchOOM(t *shimTask) {
 // publishOOM sends one /tasks/oom event if the cgroup's OOM kill count has
 // grown since the last one. The caller holds t.mu.
 func (s *service) publishOOM(t *shimTask) {
-	n, err := t.cgroup.oomKillsIfAny()
+	n, err := t.proc.oomKills()
 	if err != nil {
 		log.G(s.ctx).WithError(err).WithField("id", t.id).Debug("reading OOM kill count")
 		return

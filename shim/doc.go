@@ -1,17 +1,26 @@
 // Package shim is the containerd shim v2 side of spinoci: it starts and stops
 // the shim server (the start and delete actions, including the JSON start
 // reply that containerd < 2.3 needs), serves the task API v3 over ttrpc, keeps
-// each task's lifecycle, publishes task events, wires the container's stdio,
-// fetches the Spin application from containerd's content store, and runs each
-// container's app in a child process of its own.
+// each task's lifecycle, publishes task events in order, wires the
+// container's stdio, fetches the Spin application from containerd's content
+// store, and runs each container's app in a child process of its own.
 //
 // Under CRI one server holds a whole pod. The pod's sandbox task is a pause
-// process (this binary in pause mode) that holds the pod's namespaces; app
-// processes join the namespaces their spec names (package nsenter does it
-// before the child's Go runtime starts) and run in the cgroup the spec
-// names, with its memory, CPU and pids limits, its metrics for Stats and
-// /tasks/oom events when the kernel's OOM killer strikes.
+// process (this binary in pause mode, RunPause) that holds the pod's
+// namespaces; app processes join the namespaces their spec names (package
+// nsenter does it before the child's Go runtime starts) and run in the
+// cgroup the spec names, with its memory, CPU and pids limits, its metrics
+// for Stats and /tasks/oom events when the kernel's OOM killer strikes.
 //
-// It knows nothing of wasmtime: the child process hands the materialised app
-// to package engine.
+// The task service reaches the outside world through three small
+// interfaces: an imageSource materialises a container's app (containerd's
+// content store), a launcher starts a task's child process in its
+// namespaces and cgroup (the shim binary re-executed), and a process is
+// that child (start, signals, exit status, its cgroup's OOM kills and
+// metrics). Tests drive the task API in-process through fakes of them.
+//
+// It knows nothing of wasmtime: the app process is the binary's own package
+// (cmd/containerd-shim-spinoci-v1/internal/appprocess), which hands the
+// materialised app to package engine; the two sides share only package
+// appproto, the command line and pipe protocol between them.
 package shim

@@ -6,6 +6,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/spinoci/spinoci/shim/appproto"
 	"github.com/spinoci/spinoci/shim/nsenter"
 )
 
@@ -101,7 +102,7 @@ func (p namespacePlan) env() ([]string, error) {
 		env = append(env, nsenter.EnvLoopbackUp+"=1")
 	}
 	if len(env) > 0 {
-		env = append(env, fmt.Sprintf("%s=%d", nsenter.EnvErrorFD, statusFD))
+		env = append(env, fmt.Sprintf("%s=%d", nsenter.EnvErrorFD, appproto.StatusFD))
 	}
 	return env, nil
 }

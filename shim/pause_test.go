@@ -12,13 +12,15 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/sys/reaper"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
-// TestMain lets launchApp re-execute the test binary as a pause process,
-// and reaps children through pkg/sys/reaper as pkg/shim's SIGCHLD handler
-// does in the shim, so that appProcess.wait returns.
+// TestMain lets childLauncher re-execute the test binary as a pause
+// process, and reaps children through pkg/sys/reaper as pkg/shim's SIGCHLD
+// handler does in the shim, so that appProcess.wait returns.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == PauseModeArg {
+	if len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg {
 		os.Exit(RunPause(os.Args[2:]))
 	}
 	sigchld := make(chan os.Signal, 32)
@@ -32,7 +34,7 @@ func TestMain(m *testing.M) {
 }
 
 // waitExit is proc.wait bounded by a timeout.
-func waitExit(t *testing.T, proc *appProcess) int {
+func waitExit(t *testing.T, proc process) int {
 	t.Helper()
 	done := make(chan int, 1)
 	go func() { done <- proc.wait() }()
@@ -40,7 +42,7 @@ func waitExit(t *testing.T, proc *appProcess) int {
 	case status := <-done:
 		return status
 	case <-time.After(10 * time.Second):
-		t.Fatalf("process %d did not exit within 10s", proc.Pid())
+		t.Fatalf("process %d did not exit within 10s", proc.pid())
 		return -1
 	}
 }
@@ -75,17 +77,13 @@ func TestPauseProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	cgPath := fmt.Sprintf("/spinoci-unit-pause-%d", os.Getpid())
-	cg, err := newTaskCgroup(cgPath, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { _ = removeCgroup(cgPath) })
 	devNull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	defer devNull.Close()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	proc, err := launchApp(ctx, appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan, cgroup: cg})
+	proc, err := childLauncher{}.launch(ctx, appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan, cgroupPath: cgPath})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +92,7 @@ func TestPauseProcess(t *testing.T) {
 	if _, err := proc.start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	pid := proc.Pid()
+	pid := proc.pid()
 	ns := func(pid int, kind string) string {
 		link, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
 		return link
@@ -143,7 +141,7 @@ func TestPauseJoinFailure(t *testing.T) {
 	}
 	devNull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	defer devNull.Close()
-	_, err = launchApp(context.Background(), appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan})
+	_, err = childLauncher{}.launch(context.Background(), appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan})
 	if err == nil || !strings.Contains(err.Error(), "opening the pod's network namespace /run/netns/spinoci-missing") {
 		t.Errorf("launch error %v, want one naming the missing namespace", err)
 	}

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/containerd/containerd/v2/pkg/shim"
@@ -26,7 +27,23 @@ func RegisterPlugin() {
 			if err != nil {
 				return nil, fmt.Errorf("getting shutdown service: %w", err)
 			}
-			return newService(ic.Context, pp.(shim.Publisher), ss.(shutdown.Service), ic.Properties[plugins.PropertyGRPCAddress])
+			sd := ss.(shutdown.Service)
+			store := newContainerdStore(ic.Properties[plugins.PropertyGRPCAddress])
+			s, err := newService(ic.Context, pp.(shim.Publisher), sd, containerdImages{store}, childLauncher{})
+			if err != nil {
+				return nil, err
+			}
+			sd.RegisterCallback(func(context.Context) error { return store.Close() })
+			return s, nil
 		},
 	})
+}
+
+// containerdImages is the image source of a shim server: the content store
+// of the containerd that started it.
+type containerdImages struct{ store *containerdStore }
+
+func (i containerdImages) materializeApp(ctx context.Context, containerID, dir string) error {
+	_, err := i.store.materialize(ctx, containerID, dir)
+	return err
 }

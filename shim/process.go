@@ -3,7 +3,6 @@ package shim
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,31 +12,12 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/sys/reaper"
 	runc "github.com/containerd/go-runc"
+	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/spinoci/spinoci/shim/appproto"
 )
-
-// AppModeArg is the first argument with which the shim binary re-executes
-// itself as a container's app process.
-const AppModeArg = "app"
-
-// The app process talks to the shim over two pipes: it reads commands from
-// fd 3 and writes status lines to fd 4. Create waits for "ready" (the app is
-// loaded and compiled, so load errors reach the client from Create), Start
-// sends "start" and waits for "listening" (so a bind error fails Start).
-const (
-	controlFD = 3
-	statusFD  = 4
-
-	stateReady     = "ready"
-	stateListening = "listening"
-	commandStart   = "start\n"
-)
-
-// appStatus is one status line from the app process.
-type appStatus struct {
-	State string `json:"state,omitempty"`
-	Addr  string `json:"addr,omitempty"`
-	Error string `json:"error,omitempty"`
-}
 
 // appLaunch is what the shim tells a task's child process: an app, or a
 // pod's pause process (pause set; the app fields are then unused).
@@ -51,35 +31,69 @@ type appLaunch struct {
 	stdout   *os.File
 	stderr   *os.File
 	ns       namespacePlan
-	cgroup   *taskCgroup // nil: the shim's own cgroup
+	// cgroupPath is the cgroupfs path of the task's cgroup ("": the shim's
+	// own), created with resources' limits.
+	cgroupPath string
+	resources  *specs.LinuxResources
 }
 
 // args is the child's command line after the binary.
 func (l appLaunch) args() []string {
-	var args []string
 	if l.pause {
-		args = []string{PauseModeArg}
-	} else {
-		args = []string{AppModeArg, "--lock", l.lockPath, "--cache", l.cacheDir, "--state", l.stateDir}
+		return appproto.PauseArgs{Hostname: l.ns.hostname}.Encode()
 	}
-	if l.ns.hostname != "" {
-		args = append(args, "--hostname", l.ns.hostname)
-	}
-	return args
+	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: l.ns.hostname}.Encode()
 }
 
-// appProcess is a running app child process.
+// childLauncher is the real launcher: it re-executes the shim binary as the
+// task's app or pause process, in the namespaces and the cgroup the launch
+// names.
+type childLauncher struct{}
+
+// launch creates the task's cgroup, starts the child in it and waits until
+// the child has loaded the app. Errors caused by the app (it failed to load,
+// or was killed for exceeding its memory limit while loading) are marked
+// InvalidArgument. On error no process or cgroup is left behind.
+func (childLauncher) launch(ctx context.Context, l appLaunch) (_ process, retErr error) {
+	var cg *taskCgroup
+	if l.cgroupPath != "" {
+		var err error
+		if cg, err = newTaskCgroup(l.cgroupPath, l.resources); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if retErr != nil {
+				if err := cg.delete(); err != nil {
+					log.G(ctx).WithError(err).Warn("removing cgroup after a failed create")
+				}
+			}
+		}()
+	}
+	p, err := startChild(ctx, l, cg)
+	if err != nil {
+		if n, _ := cg.oomKillsIfAny(); n > 0 {
+			err = fmt.Errorf("%w: the app was killed for exceeding its memory limit (OOM) while loading", err)
+		}
+		return nil, invalidArgument(err)
+	}
+	return p, nil
+}
+
+// appProcess is a running app (or pause) child process and its cgroup.
 type appProcess struct {
 	cmd     *exec.Cmd
 	exits   chan runc.Exit
 	control *os.File
 	status  *bufio.Reader
 	statusF *os.File
+	cgroup  *taskCgroup // nil: the shim's own cgroup
 }
 
-// launchApp starts the app process and waits until it has loaded the app.
-// On error no process is left running.
-func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
+var _ process = (*appProcess)(nil)
+
+// startChild starts the child process in cg and waits until it has loaded
+// the app. On error no process is left running.
+func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess, retErr error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding shim executable: %w", err)
@@ -88,7 +102,7 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 	if err != nil {
 		return nil, err
 	}
-	cgroupDir, err := l.cgroup.dir()
+	cgroupDir, err := cg.dir()
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +124,8 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 	cmd.Env = append(append([]string{}, l.env...), nsEnv...)
 	cmd.Stdout = l.stdout
 	cmd.Stderr = l.stderr
-	cmd.ExtraFiles = []*os.File{controlR, statusW} // fds 3 and 4
+	// ExtraFiles start at fd 3: appproto.ControlFD, then appproto.StatusFD.
+	cmd.ExtraFiles = []*os.File{controlR, statusW}
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: l.ns.cloneFlags}
@@ -126,7 +141,7 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 		statusR.Close()
 		return nil, fmt.Errorf("starting app process: %w", err)
 	}
-	p := &appProcess{cmd: cmd, exits: exits, control: controlW, status: bufio.NewReader(statusR), statusF: statusR}
+	p := &appProcess{cmd: cmd, exits: exits, control: controlW, status: bufio.NewReader(statusR), statusF: statusR, cgroup: cg}
 	defer func() {
 		if retErr != nil {
 			p.kill(syscall.SIGKILL)
@@ -137,29 +152,29 @@ func launchApp(ctx context.Context, l appLaunch) (_ *appProcess, retErr error) {
 	// On cgroup v1 the process is moved in right away, before it loads the
 	// app (most of its memory). If it has already exited (a fast load
 	// error), its status line says why.
-	if err := l.cgroup.addProcess(p.Pid()); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := cg.addProcess(p.pid()); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return nil, err
 	}
-	if err := p.await(ctx, stateReady); err != nil {
+	if err := p.await(ctx, appproto.StateReady); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// Pid is the app process id.
-func (p *appProcess) Pid() int { return p.cmd.Process.Pid }
+// pid is the app process id.
+func (p *appProcess) pid() int { return p.cmd.Process.Pid }
 
 // start tells the app to start serving and waits until it listens.
 func (p *appProcess) start(ctx context.Context) (string, error) {
-	if _, err := io.WriteString(p.control, commandStart); err != nil {
+	if _, err := io.WriteString(p.control, appproto.CommandStart); err != nil {
 		return "", fmt.Errorf("app process is gone: %w", err)
 	}
 	st, err := p.next(ctx)
 	if err != nil {
 		return "", err
 	}
-	if st.State != stateListening && st.State != stateHolding {
-		return "", fmt.Errorf("app process reported %q, expected %q", st.State, stateListening)
+	if st.State != appproto.StateListening && st.State != appproto.StateHolding {
+		return "", fmt.Errorf("app process reported %q, expected %q", st.State, appproto.StateListening)
 	}
 	return st.Addr, nil
 }
@@ -177,9 +192,9 @@ func (p *appProcess) await(ctx context.Context, state string) error {
 
 // next reads one status line. An error line becomes the error; a closed
 // pipe means the process died, and its exit status says how.
-func (p *appProcess) next(ctx context.Context) (appStatus, error) {
+func (p *appProcess) next(ctx context.Context) (appproto.Status, error) {
 	type result struct {
-		st  appStatus
+		st  appproto.Status
 		err error
 	}
 	done := make(chan result, 1)
@@ -192,16 +207,8 @@ func (p *appProcess) next(ctx context.Context) (appStatus, error) {
 			done <- result{err: err}
 			return
 		}
-		var st appStatus
-		if err := json.Unmarshal(line, &st); err != nil {
-			done <- result{err: fmt.Errorf("app process wrote an invalid status line %q: %w", line, err)}
-			return
-		}
-		if st.Error != "" {
-			done <- result{err: errors.New(st.Error)}
-			return
-		}
-		done <- result{st: st}
+		st, err := appproto.ParseStatus(line)
+		done <- result{st: st, err: err}
 	}()
 	select {
 	case r := <-done:
@@ -209,7 +216,7 @@ func (p *appProcess) next(ctx context.Context) (appStatus, error) {
 	case <-ctx.Done():
 		// Killing the process closes its end of the pipe and ends the reader.
 		p.kill(syscall.SIGKILL)
-		return appStatus{}, ctx.Err()
+		return appproto.Status{}, ctx.Err()
 	}
 }
 
@@ -239,3 +246,26 @@ func (p *appProcess) closePipes() {
 	p.control.Close()
 	p.statusF.Close()
 }
+
+// oomKills is the OOM kill count of the process's cgroup (0 without one).
+func (p *appProcess) oomKills() (uint64, error) { return p.cgroup.oomKillsIfAny() }
+
+// watchOOM watches the process's cgroup for OOM kills; without a cgroup
+// there is nothing to watch.
+func (p *appProcess) watchOOM(ctx context.Context, onEvent func()) error {
+	if p.cgroup == nil {
+		return nil
+	}
+	return p.cgroup.watchOOM(ctx, onEvent)
+}
+
+// metrics reads the process's cgroup, or the cgroup it was started in.
+func (p *appProcess) metrics() (*anypb.Any, error) {
+	if p.cgroup != nil {
+		return p.cgroup.metrics()
+	}
+	return cgroupMetrics(p.pid())
+}
+
+// deleteCgroup removes the process's cgroup, if it has one of its own.
+func (p *appProcess) deleteCgroup() error { return p.cgroup.delete() }

@@ -21,8 +21,20 @@ import (
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/containerd/log"
 	"github.com/containerd/ttrpc"
-	"google.golang.org/protobuf/types/known/anypb"
 )
+
+// imageSource materialises the app of a container, from the image it was
+// created from, into a directory; nothing is left there on failure.
+type imageSource interface {
+	materializeApp(ctx context.Context, containerID, dir string) error
+}
+
+// launcher starts a task's child process and returns once it is ready to
+// start (an app: loaded and compiled). Errors caused by the app are marked
+// errdefs.ErrInvalidArgument; nothing is left running on error.
+type launcher interface {
+	launch(ctx context.Context, l appLaunch) (process, error)
+}
 
 // service is the task API v3 of one shim server, holding every container of
 // its group (one pod under CRI).
@@ -31,7 +43,8 @@ type service struct {
 	namespace string
 	publisher shim.Publisher
 	shutdown  shutdown.Service
-	store     *containerdStore
+	images    imageSource
+	launcher  launcher
 	events    chan any
 
 	mu    sync.Mutex
@@ -42,7 +55,9 @@ type service struct {
 
 var _ taskAPI.TTRPCTaskService = (*service)(nil)
 
-func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Service, grpcAddress string) (*service, error) {
+// newService returns the task service of a shim server. ctx carries the
+// namespace; publisher receives the task events, in order.
+func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Service, images imageSource, launch launcher) (*service, error) {
 	ns, err := namespaces.NamespaceRequired(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("shim namespace: %w", err)
@@ -52,7 +67,8 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 		namespace: ns,
 		publisher: publisher,
 		shutdown:  sd,
-		store:     newContainerdStore(grpcAddress),
+		images:    images,
+		launcher:  launch,
 		events:    make(chan any, 128),
 		tasks:     make(map[string]*shimTask),
 		creating:  make(map[string]bool),
@@ -61,7 +77,6 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 	if addr := os.Getenv(socketAddressEnv); addr != "" {
 		sd.RegisterCallback(func(context.Context) error { return shim.RemoveSocket(addr) })
 	}
-	sd.RegisterCallback(func(context.Context) error { return s.store.Close() })
 	return s, nil
 }
 
@@ -189,7 +204,7 @@ func (s *service) watch(t *shimTask) {
 	if err := t.transition(stateStopped); err != nil {
 		log.G(s.ctx).WithError(err).Error("recording task exit")
 	}
-	rec := taskRecord{Pid: t.pid, AppDir: t.appDir, Cgroup: t.cgroupPath(), Exited: true, ExitStatus: status, ExitedAt: t.exitedAt}
+	rec := taskRecord{Pid: t.pid, AppDir: t.appDir, Cgroup: t.cgroupPath, Exited: true, ExitStatus: status, ExitedAt: t.exitedAt}
 	if err := writeTaskRecord(t.bundle, rec); err != nil {
 		log.G(s.ctx).WithError(err).Warn("persisting exit status")
 	}
@@ -328,7 +343,7 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 	if t.stopOOMWatch != nil {
 		t.stopOOMWatch()
 	}
-	if err := t.cgroup.delete(); err != nil {
+	if err := t.proc.deleteCgroup(); err != nil {
 		log.G(ctx).WithError(err).WithField("id", t.id).Warn("removing cgroup")
 	}
 	s.mu.Lock()
@@ -384,12 +399,7 @@ func (s *service) Stats(ctx context.Context, r *taskAPI.StatsRequest) (*taskAPI.
 	if state, _, _ := t.snapshot(); state != stateCreated && state != stateRunning {
 		return nil, toAPI(fmt.Errorf("task %q is not running: %w", t.id, errdefs.ErrNotFound))
 	}
-	var stats *anypb.Any
-	if t.cgroup != nil {
-		stats, err = t.cgroup.metrics()
-	} else {
-		stats, err = cgroupMetrics(t.pid)
-	}
+	stats, err := t.proc.metrics()
 	if err != nil {
 		return nil, toAPI(fmt.Errorf("task %q: %w", t.id, err))
 	}

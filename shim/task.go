@@ -1,13 +1,46 @@
 package shim
 
 import (
+	"context"
 	"fmt"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/errdefs"
+	"google.golang.org/protobuf/types/known/anypb"
 )
+
+// process is a task's child process (an app or a pod's pause process) as
+// the task service drives it, with the cgroup it runs in. A launcher starts
+// it.
+type process interface {
+	// pid is the process id, which is the task's pid.
+	pid() int
+	// start tells the process to serve (or, a pause process, to hold its
+	// namespaces) and waits until it does; it returns the address served.
+	start(ctx context.Context) (addr string, err error)
+	// kill sends sig; a process that has already exited is not an error.
+	kill(sig syscall.Signal) error
+	// wait blocks until the process has exited and returns its exit status
+	// (128+signal when a signal killed it). It is called once.
+	wait() int
+	// closePipes releases the shim's ends of the process's pipes once it
+	// has exited.
+	closePipes()
+
+	// oomKills is how many processes the kernel's OOM killer has killed in
+	// the process's cgroup so far.
+	oomKills() (uint64, error)
+	// watchOOM calls onEvent, until ctx ends, whenever the process's cgroup
+	// may have seen an OOM kill (onEvent reads oomKills itself).
+	watchOOM(ctx context.Context, onEvent func()) error
+	// metrics returns the cgroup metrics that Stats reports.
+	metrics() (*anypb.Any, error)
+	// deleteCgroup removes the process's cgroup once the task is deleted.
+	deleteCgroup() error
+}
 
 // taskState is where a task is in its life. Moves are explicit and checked:
 // created → running → stopped → deleted, or created → stopped (killed or
@@ -70,12 +103,14 @@ type shimTask struct {
 	appDir string // "" for a sandbox
 	// sandbox is a pod's pause process rather than an app.
 	sandbox bool
-	cgroup  *taskCgroup // nil when the spec names none
-	// stopOOMWatch ends the OOM event watch (set when there is a cgroup).
+	// cgroupPath is the task's cgroup in the hierarchy ("" when the spec
+	// names none), recorded for the delete action.
+	cgroupPath string
+	// stopOOMWatch ends the OOM event watch.
 	stopOOMWatch func()
 
 	io   *stdio
-	proc *appProcess
+	proc process
 	pid  int
 
 	// exited is closed once the exit status is known.
@@ -88,14 +123,6 @@ type shimTask struct {
 	// oomKills is the cgroup's OOM kill count last reported in a
 	// /tasks/oom event.
 	oomKills uint64
-}
-
-// cgroupPath is the task's cgroup in the hierarchy, or "".
-func (t *shimTask) cgroupPath() string {
-	if t.cgroup == nil {
-		return ""
-	}
-	return t.cgroup.path
 }
 
 // transition moves the task to next, or fails naming both states. The

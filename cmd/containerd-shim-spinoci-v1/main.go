@@ -1,6 +1,11 @@
 // Command containerd-shim-spinoci-v1 is the containerd runtime shim for the
 // io.containerd.spinoci.v1 runtime type: it runs Spin applications
 // distributed as OCI artifacts.
+//
+// One binary plays every part, chosen by its first argument: a container's
+// app process (package appprocess, which links the wasmtime engine), a pod's
+// pause process, the start action, or the shim server (package shim, which
+// does not link the engine).
 package main
 
 import (
@@ -10,7 +15,9 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/shim"
 
+	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
 	spinoci "github.com/spinoci/spinoci/shim"
+	"github.com/spinoci/spinoci/shim/appproto"
 	// Joins a pod's namespaces, before the Go runtime starts, in the app and
 	// pause processes this binary is re-executed as.
 	_ "github.com/spinoci/spinoci/shim/nsenter"
@@ -18,9 +25,9 @@ import (
 
 func main() {
 	switch {
-	case len(os.Args) > 1 && os.Args[1] == spinoci.AppModeArg:
-		os.Exit(spinoci.RunApp(os.Args[2:]))
-	case len(os.Args) > 1 && os.Args[1] == spinoci.PauseModeArg:
+	case len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg:
+		os.Exit(appprocess.Run(os.Args[2:]))
+	case len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg:
 		os.Exit(spinoci.RunPause(os.Args[2:]))
 	case spinoci.IsStartAction(os.Args):
 		if err := spinoci.RunStartAction(context.Background(), os.Args, os.Stdin, os.Stdout); err != nil {

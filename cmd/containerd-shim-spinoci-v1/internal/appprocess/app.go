@@ -1,12 +1,8 @@
-package shim
+package appprocess
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -18,6 +14,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 // listenAddrEnv is where, as in the Spin shim, the container's environment
@@ -43,17 +40,14 @@ func maxRequestBodySize(value string) (int64, error) {
 	return n, nil
 }
 
-// RunApp is the app process: it loads the materialised app, reports
-// readiness to the shim, serves once told to start, and stops gracefully on
-// SIGTERM or SIGINT (in-flight requests finish, exit status 0). Its
-// environment is the container's; its stdout and stderr are the container's.
-func RunApp(args []string) int {
-	fs := flag.NewFlagSet(AppModeArg, flag.ContinueOnError)
-	lockPath := fs.String("lock", "", "path of the materialised spin.lock")
-	cacheDir := fs.String("cache", "", "compiled module cache directory")
-	stateDir := fs.String("state", "", "persistent state directory (key-value stores)")
-	hostname := fs.String("hostname", "", "hostname to set in the container's new UTS namespace")
-	if err := fs.Parse(args); err != nil {
+// Run is the app process: it loads the materialised app, reports readiness
+// to the shim, serves once told to start, and stops gracefully on SIGTERM or
+// SIGINT (in-flight requests finish, exit status 0). Its environment is the
+// container's; its stdout and stderr are the container's. args follow
+// appproto.AppModeArg; the result is the exit status.
+func Run(args []string) int {
+	opts, err := appproto.ParseAppArgs(args)
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "spinoci app: %v\n", err)
 		return 2
 	}
@@ -67,21 +61,18 @@ func RunApp(args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	status := os.NewFile(statusFD, "status")
-	control := os.NewFile(controlFD, "control")
-	report := func(st appStatus) {
-		line, _ := json.Marshal(st)
-		_, _ = status.Write(append(line, '\n'))
-	}
+	status := os.NewFile(appproto.StatusFD, "status")
+	control := os.NewFile(appproto.ControlFD, "control")
+	report := func(st appproto.Status) { _ = appproto.WriteStatus(status, st) }
 	fail := func(err error) int {
-		report(appStatus{Error: err.Error()})
+		report(appproto.Status{Error: err.Error()})
 		return 1
 	}
 
-	if err := setHostname(*hostname); err != nil {
+	if err := appproto.SetHostname(opts.Hostname); err != nil {
 		return fail(err)
 	}
-	app, err := appdir.Open(filepath.Dir(*lockPath))
+	app, err := appdir.Open(filepath.Dir(opts.LockPath))
 	if err != nil {
 		return fail(fmt.Errorf("reading app lock: %w", err))
 	}
@@ -92,19 +83,19 @@ func RunApp(args []string) int {
 	eng, err := engine.Load(ctx, app, engine.Config{
 		Stdout:             os.Stdout,
 		Stderr:             os.Stderr,
-		CacheDir:           *cacheDir,
-		TempDir:            filepath.Dir(*lockPath),
+		CacheDir:           opts.CacheDir,
+		TempDir:            filepath.Dir(opts.LockPath),
 		Env:                os.Environ(),
-		StateDir:           *stateDir,
+		StateDir:           opts.StateDir,
 		MaxRequestBodySize: bodyLimit,
 	})
 	if err != nil {
 		return fail(err)
 	}
 	defer eng.Close()
-	report(appStatus{State: stateReady})
+	report(appproto.Status{State: appproto.StateReady})
 
-	if !awaitStart(ctx, control) {
+	if !appproto.AwaitStart(ctx, control) {
 		return 0 // stopped (or the shim went away) before Start
 	}
 	addr := os.Getenv(listenAddrEnv)
@@ -115,7 +106,7 @@ func RunApp(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("listening on %s (set %s to change it): %w", addr, listenAddrEnv, err))
 	}
-	report(appStatus{State: stateListening, Addr: ln.Addr().String()})
+	report(appproto.Status{State: appproto.StateListening, Addr: ln.Addr().String()})
 	status.Close()
 	log.G(ctx).WithField("address", ln.Addr().String()).Info("serving Spin app")
 	if err := eng.Serve(ctx, ln); err != nil {
@@ -123,20 +114,4 @@ func RunApp(args []string) int {
 		return 1
 	}
 	return 0
-}
-
-// awaitStart blocks until the shim sends the start command. It returns false
-// when ctx is cancelled (SIGTERM) or the control pipe closes first.
-func awaitStart(ctx context.Context, control io.Reader) bool {
-	started := make(chan bool, 1)
-	go func() {
-		line, err := bufio.NewReader(control).ReadString('\n')
-		started <- err == nil && line == commandStart
-	}()
-	select {
-	case ok := <-started:
-		return ok
-	case <-ctx.Done():
-		return false
-	}
 }

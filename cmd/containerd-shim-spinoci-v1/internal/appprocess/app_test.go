@@ -1,0 +1,69 @@
+package appprocess
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spinoci/spinoci/shim/appproto"
+)
+
+// TestMain lets a test re-execute the test binary as an app process.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg {
+		os.Exit(Run(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+func TestMaxRequestBodySize(t *testing.T) {
+	for value, want := range map[string]int64{"": 0, "1048576": 1 << 20, "64MiB": 64 << 20, "2k": 2 << 10} {
+		if got, err := maxRequestBodySize(value); err != nil || got != want {
+			t.Errorf("%q: got %d, %v; want %d", value, got, err, want)
+		}
+	}
+	for _, bad := range []string{"lots", "-5", "0"} {
+		if _, err := maxRequestBodySize(bad); err == nil || !strings.Contains(err.Error(), maxRequestBodyEnv) {
+			t.Errorf("%q: got %v", bad, err)
+		}
+	}
+}
+
+// TestRunReportsLoadErrors: an app process that cannot load its app writes
+// the reason as a status line on appproto.StatusFD and exits 1, the way the
+// shim's Create expects it.
+func TestRunReportsLoadErrors(t *testing.T) {
+	appDir := filepath.Join(t.TempDir(), "no-such-app")
+	controlR, controlW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer controlW.Close()
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer statusR.Close()
+	args := appproto.AppArgs{LockPath: filepath.Join(appDir, "spin.lock"), CacheDir: t.TempDir(), StateDir: t.TempDir()}.Encode()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.ExtraFiles = []*os.File{controlR, statusW} // appproto.ControlFD, appproto.StatusFD
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	controlR.Close()
+	statusW.Close()
+	line, readErr := bufio.NewReader(statusR).ReadBytes('\n')
+	waitErr := cmd.Wait()
+	if readErr != nil {
+		t.Fatalf("reading the status line: %v", readErr)
+	}
+	if _, err := appproto.ParseStatus(line); err == nil || !strings.Contains(err.Error(), "no-such-app") {
+		t.Errorf("status line %q: got %v, want an error naming the app directory", line, err)
+	}
+	if exit, ok := waitErr.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
+		t.Errorf("exit: %v, want status 1", waitErr)
+	}
+}

@@ -1,0 +1,12 @@
+// Package appprocess is a container's app process: the shim binary
+// re-executed with appproto.AppModeArg, in the container's namespaces and
+// cgroup, with the container's environment and stdio. It reads the app the
+// shim materialised, loads it into package engine (wasmtime) and serves it,
+// speaking the shim's side of package appproto over its pipes.
+//
+// It lives beside the binary's main, not in package shim, so that the shim's
+// task service does not link wasmtime. It reads these variables of the
+// container's environment: SPIN_HTTP_LISTEN_ADDR (where the HTTP trigger
+// listens, default 0.0.0.0:80) and SPINOCI_MAX_REQUEST_BODY_SIZE (a byte
+// size such as 64MiB; larger request bodies get 413).
+package appprocess

@@ -1,0 +1,184 @@
+package appproto
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+
+	"golang.org/x/sys/unix"
+)
+
+// The first argument with which the shim binary re-executes itself as a
+// child process.
+const (
+	// AppModeArg starts a container's app process.
+	AppModeArg = "app"
+	// PauseModeArg starts a pod's sandbox ("pause") process.
+	PauseModeArg = "pause"
+)
+
+// The child's ends of its two pipes to the shim (os/exec ExtraFiles 0 and 1).
+const (
+	// ControlFD is where the child reads commands.
+	ControlFD = 3
+	// StatusFD is where the child writes status lines.
+	StatusFD = 4
+)
+
+// States a child reports in Status.State.
+const (
+	// StateReady: loaded (an app: every module compiled); waiting for start.
+	StateReady = "ready"
+	// StateListening: an app serves on Status.Addr.
+	StateListening = "listening"
+	// StateHolding: a pause process holds the pod's namespaces.
+	StateHolding = "holding"
+)
+
+// CommandStart tells a ready child to start serving (or holding).
+const CommandStart = "start\n"
+
+// Status is one status line from a child process.
+type Status struct {
+	State string `json:"state,omitempty"`
+	Addr  string `json:"addr,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// WriteStatus writes st as one status line.
+func WriteStatus(w io.Writer, st Status) error {
+	line, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encoding status line: %w", err)
+	}
+	if _, err := w.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("writing status line: %w", err)
+	}
+	return nil
+}
+
+// ParseStatus decodes one status line (with or without its newline). A line
+// reporting an error is returned as that error.
+func ParseStatus(line []byte) (Status, error) {
+	var st Status
+	if err := json.Unmarshal(line, &st); err != nil {
+		return Status{}, fmt.Errorf("app process wrote an invalid status line %q: %w", line, err)
+	}
+	if st.Error != "" {
+		return Status{}, errors.New(st.Error)
+	}
+	return st, nil
+}
+
+// AwaitStart blocks until the parent sends CommandStart on control. It
+// returns false when ctx is cancelled (SIGTERM) or the control pipe closes
+// (or carries anything else) first.
+func AwaitStart(ctx context.Context, control io.Reader) bool {
+	started := make(chan bool, 1)
+	go func() {
+		line, err := bufio.NewReader(control).ReadString('\n')
+		started <- err == nil && line == CommandStart
+	}()
+	select {
+	case ok := <-started:
+		return ok
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// AppArgs is an app process's command line.
+type AppArgs struct {
+	// LockPath is the materialised spin.lock; its directory is the app's.
+	LockPath string
+	// CacheDir is the compiled module cache directory.
+	CacheDir string
+	// StateDir is the persistent state directory (key-value stores).
+	StateDir string
+	// Hostname is set in the app's new UTS namespace ("": none was created).
+	Hostname string
+}
+
+// Encode returns the command line after the binary's path, AppModeArg first.
+func (a AppArgs) Encode() []string {
+	args := []string{AppModeArg, "--lock", a.LockPath, "--cache", a.CacheDir, "--state", a.StateDir}
+	return appendHostname(args, a.Hostname)
+}
+
+// ParseAppArgs parses the arguments that follow AppModeArg.
+func ParseAppArgs(args []string) (AppArgs, error) {
+	var a AppArgs
+	fs := newFlagSet(AppModeArg)
+	fs.StringVar(&a.LockPath, "lock", "", "path of the materialised spin.lock")
+	fs.StringVar(&a.CacheDir, "cache", "", "compiled module cache directory")
+	fs.StringVar(&a.StateDir, "state", "", "persistent state directory (key-value stores)")
+	fs.StringVar(&a.Hostname, "hostname", "", "hostname to set in the container's new UTS namespace")
+	if err := parse(fs, args); err != nil {
+		return AppArgs{}, err
+	}
+	return a, nil
+}
+
+// PauseArgs is a pause process's command line.
+type PauseArgs struct {
+	// Hostname is set in the pod's new UTS namespace ("": none was created).
+	Hostname string
+}
+
+// Encode returns the command line after the binary's path, PauseModeArg
+// first.
+func (a PauseArgs) Encode() []string {
+	return appendHostname([]string{PauseModeArg}, a.Hostname)
+}
+
+// ParsePauseArgs parses the arguments that follow PauseModeArg.
+func ParsePauseArgs(args []string) (PauseArgs, error) {
+	var a PauseArgs
+	fs := newFlagSet(PauseModeArg)
+	fs.StringVar(&a.Hostname, "hostname", "", "hostname to set in the pod's new UTS namespace")
+	if err := parse(fs, args); err != nil {
+		return PauseArgs{}, err
+	}
+	return a, nil
+}
+
+func appendHostname(args []string, hostname string) []string {
+	if hostname != "" {
+		args = append(args, "--hostname", hostname)
+	}
+	return args
+}
+
+// newFlagSet returns a flag set that reports errors only through parse.
+func newFlagSet(mode string) *flag.FlagSet {
+	fs := flag.NewFlagSet(mode, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("parsing %s arguments: %w", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("parsing %s arguments: unexpected %q", fs.Name(), fs.Args())
+	}
+	return nil
+}
+
+// SetHostname sets the hostname of the UTS namespace the child was created
+// in; the parent passes a hostname only when it created one. "" does
+// nothing.
+func SetHostname(name string) error {
+	if name == "" {
+		return nil
+	}
+	if err := unix.Sethostname([]byte(name)); err != nil {
+		return fmt.Errorf("setting hostname %q: %w", name, err)
+	}
+	return nil
+}
