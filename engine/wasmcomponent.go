@@ -10,7 +10,7 @@ import (
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/coremodule"
 	componentexec "github.com/spinoci/spinoci/engine/executor/component"
-	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
 )
 
@@ -18,9 +18,9 @@ import (
 // component engine and one linker holding the Go WASI 0.2 host (whose
 // functions find their per-component configuration in the Store's state).
 type componentRuntime struct {
-	engine     *wasmcomp.Engine
-	linker     *wasmcomp.Linker
-	components []*wasmcomp.Component
+	engine     *capi.Engine
+	linker     *capi.Linker
+	components []*capi.Component
 	// stopTicker ends the epoch ticker; tickerDone is closed once it has.
 	stopTicker, tickerDone chan struct{}
 }
@@ -42,7 +42,7 @@ func newComponentRuntime() (*componentRuntime, error) {
 	// Every wasmtime error captures a backtrace when this is set, which
 	// makes each trap slow (docs/design/components.md).
 	os.Unsetenv("RUST_BACKTRACE")
-	e := wasmcomp.NewEngine()
+	e := capi.NewEngine()
 	l := e.NewLinker()
 	if err := wasip2.NewHost(wasip2.Config{}).Define(l); err != nil {
 		l.Close()
@@ -114,7 +114,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 	if err != nil {
 		return nil, err
 	}
-	comp, err := wasmcomp.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
+	comp, err := capi.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -19,7 +19,7 @@ func watComponent(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wasm, err := wasmcomp.Wat2Wasm(string(wat))
+	wasm, err := capi.Wat2Wasm(string(wat))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,23 +8,23 @@ import (
 	"io"
 	"time"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 func cliEnvironment() *iface {
 	i := newIface("wasi:cli/environment" + wasiVersion)
 	i.funcs["get-environment"] = fn0(func(st *State) (results, error) {
-		out := make(component.List, len(st.host.cfg.Env))
+		out := make(capi.List, len(st.host.cfg.Env))
 		for n, kv := range st.host.cfg.Env {
-			out[n] = component.Tuple{component.String(kv[0]), component.String(kv[1])}
+			out[n] = capi.Tuple{capi.String(kv[0]), capi.String(kv[1])}
 		}
 		return one(out)
 	})
 	i.funcs["get-arguments"] = fn0(func(*State) (results, error) {
-		return one(component.List{})
+		return one(capi.List{})
 	})
 	i.funcs["initial-cwd"] = fn0(func(*State) (results, error) {
-		return one(component.Some(component.String("/")))
+		return one(capi.Some(capi.String("/")))
 	})
 	return i
 }
@@ -34,7 +34,7 @@ var errGuestExit = errors.New("guest called exit")
 
 func cliExit() *iface {
 	i := newIface("wasi:cli/exit" + wasiVersion)
-	i.funcs["exit"] = fn1(argResult, func(_ *State, status component.Result) (results, error) {
+	i.funcs["exit"] = fn1(argResult, func(_ *State, status capi.Result) (results, error) {
 		if status.Ok {
 			return nil, fmt.Errorf("%w with success", errGuestExit)
 		}
@@ -71,7 +71,7 @@ func cliTerminal() []*iface {
 	var out []*iface
 	for _, which := range []string{"stdin", "stdout", "stderr"} {
 		i := newIface("wasi:cli/terminal-" + which + wasiVersion)
-		i.funcs["get-terminal-"+which] = fn0(func(*State) (results, error) { return one(component.None) })
+		i.funcs["get-terminal-"+which] = fn0(func(*State) (results, error) { return one(capi.None) })
 		out = append(out, i)
 	}
 	return out
@@ -80,9 +80,9 @@ func cliTerminal() []*iface {
 func clocksMonotonic() *iface {
 	i := newIface("wasi:clocks/monotonic-clock" + wasiVersion)
 	i.funcs["now"] = fn0(func(st *State) (results, error) {
-		return one(component.U64(time.Since(st.start)))
+		return one(capi.U64(time.Since(st.start)))
 	})
-	i.funcs["resolution"] = fn0(func(*State) (results, error) { return one(component.U64(1)) })
+	i.funcs["resolution"] = fn0(func(*State) (results, error) { return one(capi.U64(1)) })
 	i.funcs["subscribe-instant"] = fn1(argU64, func(st *State, when uint64) (results, error) {
 		return one(st.own(tyPollable, timerPollable(time.Duration(when)-time.Since(st.start))))
 	})
@@ -92,10 +92,10 @@ func clocksMonotonic() *iface {
 	return i
 }
 
-func datetime(t time.Time) component.Record {
-	return component.Record{
-		{Name: "seconds", Val: component.U64(t.Unix())},
-		{Name: "nanoseconds", Val: component.U32(t.Nanosecond())},
+func datetime(t time.Time) capi.Record {
+	return capi.Record{
+		{Name: "seconds", Val: capi.U64(t.Unix())},
+		{Name: "nanoseconds", Val: capi.U32(t.Nanosecond())},
 	}
 }
 
@@ -125,10 +125,10 @@ func randomIface(which string) *iface {
 		}
 		b := make([]byte, n)
 		_, _ = rand.Read(b)
-		return one(component.Bytes(b))
+		return one(capi.Bytes(b))
 	})
 	i.funcs[prefix+"random-u64"] = fn0(func(*State) (results, error) {
-		return one(component.U64(randomU64()))
+		return one(capi.U64(randomU64()))
 	})
 	return i
 }
@@ -142,7 +142,7 @@ func randomU64() uint64 {
 func randomSeed() *iface {
 	i := newIface("wasi:random/insecure-seed" + wasiVersion)
 	i.funcs["insecure-seed"] = fn0(func(*State) (results, error) {
-		return one(component.Tuple{component.U64(randomU64()), component.U64(randomU64())})
+		return one(capi.Tuple{capi.U64(randomU64()), capi.U64(randomU64())})
 	})
 	return i
 }
@@ -150,7 +150,7 @@ func randomSeed() *iface {
 // socketsDenied answers every socket creation with access-denied.
 func socketsDenied() []*iface {
 	denied := ignoreArgs(func(*State) (results, error) {
-		return one(component.Err(component.Enum("access-denied")))
+		return one(capi.Err(capi.Enum("access-denied")))
 	})
 	tcp := newIface("wasi:sockets/tcp-create-socket" + wasiVersion)
 	tcp.funcs["create-tcp-socket"] = denied

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 func TestCLIEnvironmentToStdout(t *testing.T) {
@@ -31,8 +31,8 @@ func TestCLIEnvironmentToStdout(t *testing.T) {
 func TestCLIExitTraps(t *testing.T) {
 	f := newFixture(t, "cli", Config{})
 	for code, want := range map[uint32]string{0: "guest called exit with success", 3: "guest called exit with failure"} {
-		_, _, err := f.call(t, "exit", 0, component.U32(code))
-		var werr *component.Error
+		_, _, err := f.call(t, "exit", 0, capi.U32(code))
+		var werr *capi.Error
 		if !errors.As(err, &werr) || !strings.Contains(err.Error(), want) {
 			t.Errorf("exit(%d): error = %v, want a trap saying %q", code, err, want)
 		}

@@ -18,7 +18,7 @@
 // arguments before the body runs; a mismatch traps with an error naming the
 // function, the parameter, the type expected and the type received.
 //
-// A Host is defined once into a component.Linker; every instantiation gets a
+// A Host is defined once into a capi.Linker; every instantiation gets a
 // Store whose data is a *State (its resource table and request). Serve runs
 // one wasi:http/incoming-handler call, CallInbound one
 // fermyon:spin/inbound-http call.

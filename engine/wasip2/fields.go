@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // fields is a wasi:http/types.fields: ordered name/value pairs, names
@@ -81,8 +81,8 @@ func validFieldValue(v []byte) bool {
 	return true
 }
 
-func headerError(c string) component.Val {
-	return component.Err(component.Variant{Case: c})
+func headerError(c string) capi.Val {
+	return capi.Err(capi.Variant{Case: c})
 }
 
 func fieldsFuncs(i *iface) {
@@ -97,17 +97,17 @@ func fieldsFuncs(i *iface) {
 				return one(headerError("invalid-syntax"))
 			}
 		}
-		return one(component.Ok(st.own(tyFields, &fields{list: entries})))
+		return one(capi.Ok(st.own(tyFields, &fields{list: entries})))
 	})
 	i.funcs["[method]fields.get"] = fn2(self, argString, func(_ *State, f *fields, name string) (results, error) {
-		out := component.List{}
+		out := capi.List{}
 		for _, v := range f.get(name) {
-			out = append(out, component.Bytes(v))
+			out = append(out, capi.Bytes(v))
 		}
 		return one(out)
 	})
 	i.funcs["[method]fields.has"] = fn2(self, argString, func(_ *State, f *fields, name string) (results, error) {
-		return one(component.Bool(len(f.get(name)) > 0))
+		return one(capi.Bool(len(f.get(name)) > 0))
 	})
 	i.funcs["[method]fields.set"] = fn3(self, argString, argList(argBytes), func(_ *State, f *fields, name string, values [][]byte) (results, error) {
 		return one(f.mutate(name, values, true))
@@ -119,9 +119,9 @@ func fieldsFuncs(i *iface) {
 		return one(f.mutate(name, [][]byte{value}, false))
 	})
 	i.funcs["[method]fields.entries"] = fn1(self, func(_ *State, f *fields) (results, error) {
-		out := make(component.List, len(f.list))
+		out := make(capi.List, len(f.list))
 		for n, e := range f.list {
-			out[n] = component.Tuple{component.String(e.name), component.Bytes(e.value)}
+			out[n] = capi.Tuple{capi.String(e.name), capi.Bytes(e.value)}
 		}
 		return one(out)
 	})
@@ -133,7 +133,7 @@ func fieldsFuncs(i *iface) {
 // mutate adds values under name, first removing the values name had when
 // replace is set (set and delete; append keeps them). It returns the
 // result<_, header-error> of the call.
-func (f *fields) mutate(name string, values [][]byte, replace bool) component.Val {
+func (f *fields) mutate(name string, values [][]byte, replace bool) capi.Val {
 	if f.immutable {
 		return headerError("immutable")
 	}
@@ -151,5 +151,5 @@ func (f *fields) mutate(name string, values [][]byte, replace bool) component.Va
 	for _, v := range values {
 		f.list = append(f.list, field{name: name, value: v})
 	}
-	return component.Ok(nil)
+	return capi.Ok(nil)
 }

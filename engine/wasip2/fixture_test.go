@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // fixture is a component compiled from testdata/<name>.wat (component text
@@ -24,11 +24,11 @@ func newFixture(t *testing.T, name string, cfg Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wasm, err := component.Wat2Wasm(string(wat))
+	wasm, err := capi.Wat2Wasm(string(wat))
 	if err != nil {
 		t.Fatalf("%s.wat: %v", name, err)
 	}
-	e := component.NewEngine()
+	e := capi.NewEngine()
 	t.Cleanup(e.Close)
 	c, err := e.Compile(wasm)
 	if err != nil {
@@ -41,7 +41,7 @@ func newFixture(t *testing.T, name string, cfg Config) *fixture {
 
 // link defines a Host for cfg into a new linker for c. The Handler's Export
 // is c's incoming-handler interface, if it has one.
-func link(t *testing.T, e *component.Engine, c *component.Component, cfg Config) (*Host, *Handler) {
+func link(t *testing.T, e *capi.Engine, c *capi.Component, cfg Config) (*Host, *Handler) {
 	t.Helper()
 	l := e.NewLinker()
 	t.Cleanup(l.Close)
@@ -59,7 +59,7 @@ func link(t *testing.T, e *component.Engine, c *component.Component, cfg Config)
 // call instantiates the component in a fresh Store and calls its export
 // name. The Store (and so the returned State's table) lives until the test
 // ends.
-func (f *fixture) call(t *testing.T, name string, nresults int, args ...component.Val) ([]component.Val, *State, error) {
+func (f *fixture) call(t *testing.T, name string, nresults int, args ...capi.Val) ([]capi.Val, *State, error) {
 	t.Helper()
 	st := f.host.NewState(context.Background())
 	store := f.hd.Engine.NewStore(st)

@@ -8,7 +8,7 @@ import (
 	"path"
 	"syscall"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // descriptor is an open file or directory inside a read-only mount. Paths
@@ -26,27 +26,27 @@ type dirEntryStream struct {
 }
 
 // fsErrorCode maps an OS error to wasi:filesystem/types.error-code.
-func fsErrorCode(err error) component.Val {
+func fsErrorCode(err error) capi.Val {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return component.Enum("no-entry")
+		return capi.Enum("no-entry")
 	case errors.Is(err, fs.ErrPermission):
-		return component.Enum("access")
+		return capi.Enum("access")
 	case errors.Is(err, syscall.ENOTDIR):
-		return component.Enum("not-directory")
+		return capi.Enum("not-directory")
 	case errors.Is(err, syscall.EISDIR):
-		return component.Enum("is-directory")
+		return capi.Enum("is-directory")
 	case errors.Is(err, syscall.ELOOP):
-		return component.Enum("loop")
+		return capi.Enum("loop")
 	}
-	return component.Enum("io")
+	return capi.Enum("io")
 }
 
-func fsErr(err error) (results, error) { return one(component.Err(fsErrorCode(err))) }
+func fsErr(err error) (results, error) { return one(capi.Err(fsErrorCode(err))) }
 
-func readOnly(*State) (results, error) { return one(component.Err(component.Enum("read-only"))) }
+func readOnly(*State) (results, error) { return one(capi.Err(capi.Enum("read-only"))) }
 
-func descriptorType(m fs.FileMode) component.Enum {
+func descriptorType(m fs.FileMode) capi.Enum {
 	switch {
 	case m.IsDir():
 		return "directory"
@@ -58,12 +58,12 @@ func descriptorType(m fs.FileMode) component.Enum {
 	return "unknown"
 }
 
-func statVal(fi fs.FileInfo) component.Val {
-	mtime := component.Some(datetime(fi.ModTime()))
-	return component.Record{
+func statVal(fi fs.FileInfo) capi.Val {
+	mtime := capi.Some(datetime(fi.ModTime()))
+	return capi.Record{
 		{Name: "type", Val: descriptorType(fi.Mode())},
-		{Name: "link-count", Val: component.U64(1)},
-		{Name: "size", Val: component.U64(fi.Size())},
+		{Name: "link-count", Val: capi.U64(1)},
+		{Name: "size", Val: capi.U64(fi.Size())},
 		{Name: "data-access-timestamp", Val: mtime},
 		{Name: "data-modification-timestamp", Val: mtime},
 		{Name: "status-change-timestamp", Val: mtime},
@@ -75,14 +75,14 @@ func (d *descriptor) join(p string) string { return path.Join(d.rel, p) }
 func fsPreopens() *iface {
 	i := newIface("wasi:filesystem/preopens" + wasiVersion)
 	i.funcs["get-directories"] = fn0(func(st *State) (results, error) {
-		out := component.List{}
+		out := capi.List{}
 		for _, m := range st.host.cfg.Mounts {
 			root, err := os.OpenRoot(m.HostPath)
 			if err != nil {
 				continue
 			}
 			st.roots = append(st.roots, root)
-			out = append(out, component.Tuple{st.own(tyDescriptor, &descriptor{root: root, rel: ".", dir: true}), component.String(m.GuestPath)})
+			out = append(out, capi.Tuple{st.own(tyDescriptor, &descriptor{root: root, rel: ".", dir: true}), capi.String(m.GuestPath)})
 		}
 		return one(out)
 	})
@@ -98,36 +98,36 @@ func fsTypes() *iface {
 		"create-directory-at", "set-times-at", "link-at", "remove-directory-at", "rename-at", "symlink-at", "unlink-file-at"} {
 		i.funcs["[method]descriptor."+name] = ignoreArgs(readOnly)
 	}
-	ok := ignoreArgs(func(*State) (results, error) { return one(component.Ok(nil)) })
+	ok := ignoreArgs(func(*State) (results, error) { return one(capi.Ok(nil)) })
 	i.funcs["[method]descriptor.advise"] = ok
 	i.funcs["[method]descriptor.sync"] = ok
 	i.funcs["[method]descriptor.sync-data"] = ok
 	i.funcs["[method]descriptor.get-flags"] = fn1(self, func(*State, *descriptor) (results, error) {
-		return one(component.Ok(component.Flags{"read"}))
+		return one(capi.Ok(capi.Flags{"read"}))
 	})
 	i.funcs["[method]descriptor.get-type"] = fn1(self, func(_ *State, d *descriptor) (results, error) {
 		fi, err := d.root.Stat(d.rel)
 		if err != nil {
 			return fsErr(err)
 		}
-		return one(component.Ok(descriptorType(fi.Mode())))
+		return one(capi.Ok(descriptorType(fi.Mode())))
 	})
 	i.funcs["[method]descriptor.stat"] = fn1(self, func(_ *State, d *descriptor) (results, error) {
 		fi, err := d.root.Stat(d.rel)
 		if err != nil {
 			return fsErr(err)
 		}
-		return one(component.Ok(statVal(fi)))
+		return one(capi.Ok(statVal(fi)))
 	})
-	i.funcs["[method]descriptor.stat-at"] = fn3(self, argFlags, argString, func(_ *State, d *descriptor, _ component.Flags, p string) (results, error) {
+	i.funcs["[method]descriptor.stat-at"] = fn3(self, argFlags, argString, func(_ *State, d *descriptor, _ capi.Flags, p string) (results, error) {
 		fi, err := d.root.Stat(d.join(p))
 		if err != nil {
 			return fsErr(err)
 		}
-		return one(component.Ok(statVal(fi)))
+		return one(capi.Ok(statVal(fi)))
 	})
-	i.funcs["[method]descriptor.open-at"] = fn5(self, argFlags, argString, argFlags, argFlags, func(st *State, d *descriptor, _ component.Flags, p string, oflags, dflags component.Flags) (results, error) {
-		for _, f := range append(append(component.Flags{}, oflags...), dflags...) {
+	i.funcs["[method]descriptor.open-at"] = fn5(self, argFlags, argString, argFlags, argFlags, func(st *State, d *descriptor, _ capi.Flags, p string, oflags, dflags capi.Flags) (results, error) {
+		for _, f := range append(append(capi.Flags{}, oflags...), dflags...) {
 			switch f {
 			case "create", "exclusive", "truncate", "write", "mutate-directory":
 				return readOnly(st)
@@ -140,10 +140,10 @@ func fsTypes() *iface {
 		}
 		for _, f := range oflags {
 			if f == "directory" && !fi.IsDir() {
-				return one(component.Err(component.Enum("not-directory")))
+				return one(capi.Err(capi.Enum("not-directory")))
 			}
 		}
-		return one(component.Ok(st.own(tyDescriptor, &descriptor{root: d.root, rel: rel, dir: fi.IsDir()})))
+		return one(capi.Ok(st.own(tyDescriptor, &descriptor{root: d.root, rel: rel, dir: fi.IsDir()})))
 	})
 	i.funcs["[method]descriptor.read-via-stream"] = fn2(self, argU64, func(st *State, d *descriptor, off uint64) (results, error) {
 		f, err := d.root.Open(d.rel)
@@ -154,7 +154,7 @@ func fsTypes() *iface {
 			f.Close()
 			return fsErr(err)
 		}
-		return one(component.Ok(st.own(tyInputStream, &inputStream{r: f})))
+		return one(capi.Ok(st.own(tyInputStream, &inputStream{r: f})))
 	})
 	i.funcs["[method]descriptor.read"] = fn3(self, argU64, argU64, func(_ *State, d *descriptor, n, off uint64) (results, error) {
 		f, err := d.root.Open(d.rel)
@@ -167,7 +167,7 @@ func fsTypes() *iface {
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fsErr(err)
 		}
-		return one(component.Ok(component.Tuple{component.Bytes(buf[:got]), component.Bool(got == 0 || errors.Is(err, io.EOF))}))
+		return one(capi.Ok(capi.Tuple{capi.Bytes(buf[:got]), capi.Bool(got == 0 || errors.Is(err, io.EOF))}))
 	})
 	i.funcs["[method]descriptor.read-directory"] = fn1(self, func(st *State, d *descriptor) (results, error) {
 		f, err := d.root.Open(d.rel)
@@ -179,21 +179,21 @@ func fsTypes() *iface {
 		if err != nil {
 			return fsErr(err)
 		}
-		return one(component.Ok(st.own(tyDirEntryStream, &dirEntryStream{entries: entries})))
+		return one(capi.Ok(st.own(tyDirEntryStream, &dirEntryStream{entries: entries})))
 	})
 	i.funcs["[method]directory-entry-stream.read-directory-entry"] = fn1(borrowed[*dirEntryStream], func(_ *State, s *dirEntryStream) (results, error) {
 		if len(s.entries) == 0 {
-			return one(component.Ok(component.None))
+			return one(capi.Ok(capi.None))
 		}
 		e := s.entries[0]
 		s.entries = s.entries[1:]
-		return one(component.Ok(component.Some(component.Record{
+		return one(capi.Ok(capi.Some(capi.Record{
 			{Name: "type", Val: descriptorType(e.Type())},
-			{Name: "name", Val: component.String(e.Name())},
+			{Name: "name", Val: capi.String(e.Name())},
 		})))
 	})
 	i.funcs["[method]descriptor.is-same-object"] = fn2(self, self, func(_ *State, d, o *descriptor) (results, error) {
-		return one(component.Bool(o.root == d.root && o.rel == d.rel))
+		return one(capi.Bool(o.root == d.root && o.rel == d.rel))
 	})
 	hash := func(d *descriptor, rel string) (results, error) {
 		fi, err := d.root.Stat(rel)
@@ -204,19 +204,19 @@ func fsTypes() *iface {
 		if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
 			lower, upper = sys.Ino, sys.Dev
 		}
-		return one(component.Ok(component.Record{{Name: "lower", Val: component.U64(lower)}, {Name: "upper", Val: component.U64(upper)}}))
+		return one(capi.Ok(capi.Record{{Name: "lower", Val: capi.U64(lower)}, {Name: "upper", Val: capi.U64(upper)}}))
 	}
 	i.funcs["[method]descriptor.metadata-hash"] = fn1(self, func(_ *State, d *descriptor) (results, error) {
 		return hash(d, d.rel)
 	})
-	i.funcs["[method]descriptor.metadata-hash-at"] = fn3(self, argFlags, argString, func(_ *State, d *descriptor, _ component.Flags, p string) (results, error) {
+	i.funcs["[method]descriptor.metadata-hash-at"] = fn3(self, argFlags, argString, func(_ *State, d *descriptor, _ capi.Flags, p string) (results, error) {
 		return hash(d, d.join(p))
 	})
 	i.funcs["[method]descriptor.readlink-at"] = ignoreArgs(func(*State) (results, error) {
-		return one(component.Err(component.Enum("invalid")))
+		return one(capi.Err(capi.Enum("invalid")))
 	})
 	i.funcs["filesystem-error-code"] = ignoreArgs(func(*State) (results, error) {
-		return one(component.None)
+		return one(capi.None)
 	})
 	return i
 }

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // Versions of the interfaces this host defines. Wasmtime matches an import
@@ -95,7 +95,7 @@ type Config struct {
 	// GuestTimeLimit bounds how long one request's guest code may run
 	// (time spent waiting in host calls excluded); zero means no limit. It
 	// is enforced at epoch deadlines, so the engine's epoch must advance
-	// (see component.Engine.IncrementEpoch).
+	// (see capi.Engine.IncrementEpoch).
 	GuestTimeLimit time.Duration
 }
 
@@ -119,7 +119,7 @@ func NewHost(cfg Config) *Host {
 }
 
 // fn is a host function body that sees the request state.
-type fn func(st *State, args []component.Val) ([]component.Val, error)
+type fn func(st *State, args []capi.Val) ([]capi.Val, error)
 
 // iface collects the Go implementations of one interface.
 type iface struct {
@@ -135,7 +135,7 @@ func newIface(name string) *iface {
 
 // Define links every interface of the table into l: Go implementations where
 // this host has them, traps naming the function elsewhere.
-func (h *Host) Define(l *component.Linker) error {
+func (h *Host) Define(l *capi.Linker) error {
 	impls := map[string]*iface{}
 	for _, i := range h.interfaces() {
 		impls[i.name] = i
@@ -161,7 +161,7 @@ func (h *Host) Define(l *component.Linker) error {
 					ty, nextStub = nextStub, nextStub+1
 				}
 				drop := impl.drops[res]
-				err := li.AddResource(res, ty, func(cx *component.Context, rep uint32) error {
+				err := li.AddResource(res, ty, func(cx *capi.Context, rep uint32) error {
 					st := stateOf(cx)
 					if drop != nil {
 						drop(st, rep)
@@ -186,14 +186,14 @@ func (h *Host) Define(l *component.Linker) error {
 	return nil
 }
 
-// wrap adapts an implementation (or its absence) to a component.HostFunc.
-func (h *Host) wrap(ifaceName, name string, f fn) component.HostFunc {
+// wrap adapts an implementation (or its absence) to a capi.HostFunc.
+func (h *Host) wrap(ifaceName, name string, f fn) capi.HostFunc {
 	if f == nil {
-		return func(*component.Context, []component.Val) ([]component.Val, error) {
+		return func(*capi.Context, []capi.Val) ([]capi.Val, error) {
 			return nil, fmt.Errorf("%s#%s is not supported by containerd-shim-spinoci-v1", ifaceName, name)
 		}
 	}
-	return func(cx *component.Context, args []component.Val) ([]component.Val, error) {
+	return func(cx *capi.Context, args []capi.Val) ([]capi.Val, error) {
 		st := stateOf(cx)
 		entered := time.Now()
 		out, err := f(st, args)
@@ -258,7 +258,7 @@ func (h *Host) NewState(ctx context.Context) *State {
 	return &State{ctx: ctx, start: time.Now(), host: h, table: table{items: map[uint32]any{}}}
 }
 
-func stateOf(cx *component.Context) *State { return cx.Data().(*State) }
+func stateOf(cx *capi.Context) *State { return cx.Data().(*State) }
 
 // table holds a Store's host resources by representation.
 type table struct {
@@ -280,6 +280,6 @@ func (t *table) remove(rep uint32) {
 }
 
 // own returns a new owned handle of type ty for v.
-func (st *State) own(ty uint32, v any) component.Resource {
-	return component.Resource{Type: ty, Rep: st.table.push(v), Owned: true}
+func (st *State) own(ty uint32, v any) capi.Resource {
+	return capi.Resource{Type: ty, Rep: st.table.push(v), Owned: true}
 }

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"strings"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // exchange is the incoming HTTP request a Store is serving.
@@ -86,13 +86,13 @@ func (b *outgoingBody) finish() error {
 type responseOutparam struct{ ex *exchange }
 
 // method variant cases (wasi:http/types.method).
-func methodVal(m string) component.Val {
+func methodVal(m string) capi.Val {
 	switch m {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
 		http.MethodConnect, http.MethodOptions, http.MethodTrace, http.MethodPatch:
-		return component.Variant{Case: strings.ToLower(m)}
+		return capi.Variant{Case: strings.ToLower(m)}
 	}
-	return component.Variant{Case: "other", Val: component.String(m)}
+	return capi.Variant{Case: "other", Val: capi.String(m)}
 }
 
 func httpTypes() *iface {
@@ -109,33 +109,33 @@ func httpTypes() *iface {
 		return one(methodVal(req.r.Method))
 	})
 	i.funcs["[method]incoming-request.path-with-query"] = fn1(request, func(_ *State, req *incomingRequest) (results, error) {
-		return one(component.Some(component.String(req.r.URL.RequestURI())))
+		return one(capi.Some(capi.String(req.r.URL.RequestURI())))
 	})
 	i.funcs["[method]incoming-request.scheme"] = fn1(request, func(_ *State, req *incomingRequest) (results, error) {
 		if req.r.TLS != nil {
-			return one(component.Some(component.Variant{Case: "HTTPS"}))
+			return one(capi.Some(capi.Variant{Case: "HTTPS"}))
 		}
-		return one(component.Some(component.Variant{Case: "HTTP"}))
+		return one(capi.Some(capi.Variant{Case: "HTTP"}))
 	})
 	i.funcs["[method]incoming-request.authority"] = fn1(request, func(_ *State, req *incomingRequest) (results, error) {
-		return one(component.Some(component.String(req.r.Host)))
+		return one(capi.Some(capi.String(req.r.Host)))
 	})
 	i.funcs["[method]incoming-request.headers"] = fn1(request, func(st *State, req *incomingRequest) (results, error) {
 		return one(st.own(tyFields, req.headers))
 	})
 	i.funcs["[method]incoming-request.consume"] = fn1(request, func(st *State, req *incomingRequest) (results, error) {
 		if req.consumed {
-			return one(component.Err(nil))
+			return one(capi.Err(nil))
 		}
 		req.consumed = true
-		return one(component.Ok(st.own(tyIncomingBody, &incomingBody{r: req.r.Body})))
+		return one(capi.Ok(st.own(tyIncomingBody, &incomingBody{r: req.r.Body})))
 	})
 	i.funcs["[method]incoming-body.stream"] = fn1(borrowed[*incomingBody], func(st *State, b *incomingBody) (results, error) {
 		if b.streamTaken {
-			return one(component.Err(nil))
+			return one(capi.Err(nil))
 		}
 		b.streamTaken = true
-		return one(component.Ok(st.own(tyInputStream, &inputStream{r: b.r})))
+		return one(capi.Ok(st.own(tyInputStream, &inputStream{r: b.r})))
 	})
 	i.funcs["[static]incoming-body.finish"] = fn1(owned[*incomingBody], func(st *State, _ *incomingBody) (results, error) {
 		return one(st.own(tyFutureTrailers, &futureTrailers{}))
@@ -145,7 +145,7 @@ func httpTypes() *iface {
 	})
 	i.funcs["[method]future-trailers.get"] = fn1(borrowed[*futureTrailers], func(*State, *futureTrailers) (results, error) {
 		// Trailers are not forwarded: always "no trailers".
-		return one(component.Some(component.Ok(component.Ok(component.None))))
+		return one(capi.Some(capi.Ok(capi.Ok(capi.None))))
 	})
 	i.funcs["[constructor]outgoing-response"] = fn1(owned[*fields], func(st *State, h *fields) (results, error) {
 		h.immutable = false
@@ -153,43 +153,43 @@ func httpTypes() *iface {
 	})
 	resp := borrowed[*outgoingResponse]
 	i.funcs["[method]outgoing-response.status-code"] = fn1(resp, func(_ *State, r *outgoingResponse) (results, error) {
-		return one(component.U16(r.status))
+		return one(capi.U16(r.status))
 	})
 	i.funcs["[method]outgoing-response.set-status-code"] = fn2(resp, argU16, func(_ *State, r *outgoingResponse, code uint16) (results, error) {
 		if code < 100 || code > 999 {
-			return one(component.Err(nil))
+			return one(capi.Err(nil))
 		}
 		r.status = int(code)
-		return one(component.Ok(nil))
+		return one(capi.Ok(nil))
 	})
 	i.funcs["[method]outgoing-response.headers"] = fn1(resp, func(st *State, r *outgoingResponse) (results, error) {
 		return one(st.own(tyFields, r.headers))
 	})
 	i.funcs["[method]outgoing-response.body"] = fn1(resp, func(st *State, r *outgoingResponse) (results, error) {
 		if r.bodyTaken || st.exchange == nil {
-			return one(component.Err(nil))
+			return one(capi.Err(nil))
 		}
 		r.bodyTaken = true
 		ex := st.exchange
 		body := &outgoingBody{w: ex, flush: ex.flush, onFinish: func() error { ex.finished = true; return nil }}
-		return one(component.Ok(st.own(tyOutgoingBody, body)))
+		return one(capi.Ok(st.own(tyOutgoingBody, body)))
 	})
 	i.funcs["[method]outgoing-body.write"] = fn1(borrowed[*outgoingBody], func(st *State, b *outgoingBody) (results, error) {
 		if b.streamOut {
-			return one(component.Err(nil))
+			return one(capi.Err(nil))
 		}
 		b.streamOut = true
 		b.stream = &outputStream{w: b.w, flush: b.flush}
-		return one(component.Ok(st.own(tyOutputStream, b.stream)))
+		return one(capi.Ok(st.own(tyOutputStream, b.stream)))
 	})
 	// Trailers are accepted and ignored.
 	i.funcs["[static]outgoing-body.finish"] = fn2(owned[*outgoingBody], argOption(owned[*fields]), func(_ *State, b *outgoingBody, _ **fields) (results, error) {
 		if err := b.finish(); err != nil {
-			return one(component.Err(internalError(err)))
+			return one(capi.Err(internalError(err)))
 		}
-		return one(component.Ok(nil))
+		return one(capi.Ok(nil))
 	})
-	i.funcs["[static]response-outparam.set"] = fn2(owned[*responseOutparam], argResult, func(st *State, p *responseOutparam, res component.Result) (results, error) {
+	i.funcs["[static]response-outparam.set"] = fn2(owned[*responseOutparam], argResult, func(st *State, p *responseOutparam, res capi.Result) (results, error) {
 		ex := p.ex
 		if ex.set {
 			return nil, errors.New("response already set")
@@ -213,15 +213,15 @@ func httpTypes() *iface {
 		return nil, nil
 	})
 	i.funcs["http-error-code"] = ignoreArgs(func(*State) (results, error) {
-		return one(component.None)
+		return one(capi.None)
 	})
 	outgoingRequestFuncs(i)
 	return i
 }
 
 // internalError is the error-code internal-error(some(err)).
-func internalError(err error) component.Val {
-	return component.Variant{Case: "internal-error", Val: component.Some(component.String(err.Error()))}
+func internalError(err error) capi.Val {
+	return capi.Variant{Case: "internal-error", Val: capi.Some(capi.String(err.Error()))}
 }
 
 // ErrNoResponse is returned by Serve when the guest returned without setting
@@ -230,9 +230,9 @@ var ErrNoResponse = errors.New("guest returned without setting a response")
 
 // Handler is a component instantiated per request to serve wasi:http.
 type Handler struct {
-	Engine    *component.Engine
-	Linker    *component.Linker
-	Component *component.Component
+	Engine    *capi.Engine
+	Linker    *capi.Linker
+	Component *capi.Component
 	// Export is the incoming-handler interface the component exports, e.g.
 	// "wasi:http/incoming-handler@0.2.3".
 	Export string
@@ -293,7 +293,7 @@ func (st *State) closeAll() {
 
 // IncomingHandlerExport returns the name of the wasi:http/incoming-handler
 // interface c exports (any 0.2.x), if it exports one with a handle function.
-func IncomingHandlerExport(c *component.Component) (string, bool) {
+func IncomingHandlerExport(c *capi.Component) (string, bool) {
 	for patch := 0; patch <= 20; patch++ {
 		name := fmt.Sprintf("wasi:http/incoming-handler@0.2.%d", patch)
 		if c.HasExport(name, "handle") {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // InboundHTTPExport is the interface a componentized Spin 1.x HTTP module
@@ -48,13 +48,13 @@ func (h *Host) CallInbound(ctx context.Context, hd *Handler, req InboundRequest)
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", InboundHTTPExport, err)
 	}
-	body := component.Option{}
+	body := capi.Option{}
 	if req.Body != nil {
-		body = component.Some(component.Bytes(req.Body))
+		body = capi.Some(capi.Bytes(req.Body))
 	}
-	arg := component.Record{
-		{Name: "method", Val: component.Enum(req.Method)},
-		{Name: "uri", Val: component.String(req.URI)},
+	arg := capi.Record{
+		{Name: "method", Val: capi.Enum(req.Method)},
+		{Name: "uri", Val: capi.String(req.URI)},
 		{Name: "headers", Val: pairsVal(req.Headers)},
 		{Name: "params", Val: pairsVal(req.Params)},
 		{Name: "body", Val: body},
@@ -70,41 +70,41 @@ func (h *Host) CallInbound(ctx context.Context, hd *Handler, req InboundRequest)
 	return resp, nil
 }
 
-func pairsVal(pairs [][2]string) component.List {
-	l := make(component.List, len(pairs))
+func pairsVal(pairs [][2]string) capi.List {
+	l := make(capi.List, len(pairs))
 	for i, p := range pairs {
-		l[i] = component.Tuple{component.String(p[0]), component.String(p[1])}
+		l[i] = capi.Tuple{capi.String(p[0]), capi.String(p[1])}
 	}
 	return l
 }
 
 // inboundResponse reads a fermyon:spin/http-types response record.
-func inboundResponse(v component.Val) (*InboundResponse, error) {
-	rec, ok := v.(component.Record)
+func inboundResponse(v capi.Val) (*InboundResponse, error) {
+	rec, ok := v.(capi.Record)
 	if !ok || len(rec) != 3 {
 		return nil, fmt.Errorf("%T, want a response record", v)
 	}
-	status, ok := rec[0].Val.(component.U16)
+	status, ok := rec[0].Val.(capi.U16)
 	if !ok {
 		return nil, fmt.Errorf("a status of type %T, want u16", rec[0].Val)
 	}
 	resp := &InboundResponse{Status: int(status)}
-	if hdrs, ok := rec[1].Val.(component.Option); ok && hdrs.Val != nil {
-		list, _ := hdrs.Val.(component.List)
+	if hdrs, ok := rec[1].Val.(capi.Option); ok && hdrs.Val != nil {
+		list, _ := hdrs.Val.(capi.List)
 		for _, e := range list {
-			t, ok := e.(component.Tuple)
+			t, ok := e.(capi.Tuple)
 			if !ok || len(t) != 2 {
 				return nil, fmt.Errorf("a header of type %T, want tuple<string, string>", e)
 			}
-			name, ok1 := t[0].(component.String)
-			value, ok2 := t[1].(component.String)
+			name, ok1 := t[0].(capi.String)
+			value, ok2 := t[1].(capi.String)
 			if !ok1 || !ok2 {
 				return nil, fmt.Errorf("a header of types %T, %T, want strings", t[0], t[1])
 			}
 			resp.Headers = append(resp.Headers, [2]string{string(name), string(value)})
 		}
 	}
-	if b, ok := rec[2].Val.(component.Option); ok && b.Val != nil {
+	if b, ok := rec[2].Val.(capi.Option); ok && b.Val != nil {
 		body, err := argBytes(nil, b.Val)
 		if err != nil {
 			return nil, fmt.Errorf("a body that is not list<u8>: %w", err)

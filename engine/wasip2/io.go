@@ -7,7 +7,7 @@ import (
 	"reflect"
 	"time"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // ioErr is a wasi:io/error.error.
@@ -17,7 +17,7 @@ func ioError() *iface {
 	i := newIface("wasi:io/error" + wasiVersion)
 	i.types["error"] = tyError
 	i.funcs["[method]error.to-debug-string"] = fn1(borrowed[*ioErr], func(_ *State, e *ioErr) (results, error) {
-		return one(component.String(e.err.Error()))
+		return one(capi.String(e.err.Error()))
 	})
 	return i
 }
@@ -50,7 +50,7 @@ func ioPoll() *iface {
 	i := newIface("wasi:io/poll" + wasiVersion)
 	i.types["pollable"] = tyPollable
 	i.funcs["[method]pollable.ready"] = fn1(borrowed[*pollable], func(_ *State, p *pollable) (results, error) {
-		return one(component.Bool(p.isReady()))
+		return one(capi.Bool(p.isReady()))
 	})
 	i.funcs["[method]pollable.block"] = fn1(borrowed[*pollable], func(st *State, p *pollable) (results, error) {
 		_, err := st.poll([]*pollable{p})
@@ -61,9 +61,9 @@ func ioPoll() *iface {
 		if err != nil {
 			return nil, err
 		}
-		out := make(component.List, len(ready))
+		out := make(capi.List, len(ready))
 		for n, r := range ready {
-			out[n] = component.U32(r)
+			out[n] = capi.U32(r)
 		}
 		return one(out)
 	})
@@ -105,7 +105,7 @@ type inputStream struct {
 // maxRead bounds one read, whatever length the guest asks for.
 const maxRead = 64 << 10
 
-func (s *inputStream) read(n uint64) (component.Val, error) {
+func (s *inputStream) read(n uint64) (capi.Val, error) {
 	if s.closed {
 		return nil, io.EOF
 	}
@@ -113,15 +113,15 @@ func (s *inputStream) read(n uint64) (component.Val, error) {
 		n = maxRead
 	}
 	if n == 0 {
-		return component.Bytes(nil), nil
+		return capi.Bytes(nil), nil
 	}
 	buf := make([]byte, n)
 	got, err := s.r.Read(buf)
 	if got > 0 {
-		return component.Bytes(buf[:got]), nil
+		return capi.Bytes(buf[:got]), nil
 	}
 	if err == nil {
-		return component.Bytes(nil), nil
+		return capi.Bytes(nil), nil
 	}
 	s.closed = true
 	return nil, err
@@ -145,11 +145,11 @@ type outputStream struct {
 const writeBudget = 1 << 20
 
 // streamError renders err as a wasi:io/streams.stream-error.
-func streamError(st *State, err error) component.Val {
+func streamError(st *State, err error) capi.Val {
 	if errors.Is(err, io.EOF) {
-		return component.Variant{Case: "closed"}
+		return capi.Variant{Case: "closed"}
 	}
-	return component.Variant{Case: "last-operation-failed", Val: st.own(tyError, &ioErr{err: err})}
+	return capi.Variant{Case: "last-operation-failed", Val: st.own(tyError, &ioErr{err: err})}
 }
 
 func ioStreams() *iface {
@@ -161,12 +161,12 @@ func ioStreams() *iface {
 		return fn2(borrowed[*inputStream], argU64, func(st *State, s *inputStream, n uint64) (results, error) {
 			b, rerr := s.read(n)
 			if rerr != nil {
-				return one(component.Err(streamError(st, rerr)))
+				return one(capi.Err(streamError(st, rerr)))
 			}
 			if skip {
-				return one(component.Ok(component.U64(len(b.(component.Bytes)))))
+				return one(capi.Ok(capi.U64(len(b.(capi.Bytes)))))
 			}
-			return one(component.Ok(b))
+			return one(capi.Ok(b))
 		})
 	}
 	i.funcs["[method]input-stream.read"] = read(false)
@@ -182,25 +182,25 @@ func ioStreams() *iface {
 	})
 	i.funcs["[method]output-stream.check-write"] = fn1(borrowed[*outputStream], func(_ *State, s *outputStream) (results, error) {
 		if s.finished {
-			return one(component.Err(component.Variant{Case: "closed"}))
+			return one(capi.Err(capi.Variant{Case: "closed"}))
 		}
-		return one(component.Ok(component.U64(writeBudget)))
+		return one(capi.Ok(capi.U64(writeBudget)))
 	})
 	write := func(flush bool) fn {
 		return fn2(borrowed[*outputStream], argBytes, func(st *State, s *outputStream, b []byte) (results, error) {
 			if werr := s.write(b, flush); werr != nil {
-				return one(component.Err(streamError(st, werr)))
+				return one(capi.Err(streamError(st, werr)))
 			}
-			return one(component.Ok(nil))
+			return one(capi.Ok(nil))
 		})
 	}
 	i.funcs["[method]output-stream.write"] = write(false)
 	i.funcs["[method]output-stream.blocking-write-and-flush"] = write(true)
 	flush := fn1(borrowed[*outputStream], func(st *State, s *outputStream) (results, error) {
 		if werr := s.write(nil, true); werr != nil {
-			return one(component.Err(streamError(st, werr)))
+			return one(capi.Err(streamError(st, werr)))
 		}
-		return one(component.Ok(nil))
+		return one(capi.Ok(nil))
 	})
 	i.funcs["[method]output-stream.flush"] = flush
 	i.funcs["[method]output-stream.blocking-flush"] = flush
@@ -210,9 +210,9 @@ func ioStreams() *iface {
 				return nil, fmt.Errorf("write-zeroes: %d bytes exceeds check-write", n)
 			}
 			if werr := s.write(make([]byte, n), flush); werr != nil {
-				return one(component.Err(streamError(st, werr)))
+				return one(capi.Err(streamError(st, werr)))
 			}
-			return one(component.Ok(nil))
+			return one(capi.Ok(nil))
 		})
 	}
 	i.funcs["[method]output-stream.write-zeroes"] = zeroes(false)
@@ -220,12 +220,12 @@ func ioStreams() *iface {
 	splice := fn3(borrowed[*outputStream], borrowed[*inputStream], argU64, func(st *State, dst *outputStream, src *inputStream, n uint64) (results, error) {
 		b, rerr := src.read(n)
 		if rerr != nil {
-			return one(component.Err(streamError(st, rerr)))
+			return one(capi.Err(streamError(st, rerr)))
 		}
-		if werr := dst.write(b.(component.Bytes), false); werr != nil {
-			return one(component.Err(streamError(st, werr)))
+		if werr := dst.write(b.(capi.Bytes), false); werr != nil {
+			return one(capi.Err(streamError(st, werr)))
 		}
-		return one(component.Ok(component.U64(len(b.(component.Bytes)))))
+		return one(capi.Ok(capi.U64(len(b.(capi.Bytes)))))
 	})
 	i.funcs["[method]output-stream.splice"] = splice
 	i.funcs["[method]output-stream.blocking-splice"] = splice

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // A guest whose import declares a host function with other parameter types
@@ -28,7 +28,7 @@ func TestResourceHandles(t *testing.T) {
 	f := newFixture(t, "misuse", Config{})
 	// A second body of one outgoing-request is the WIT error, not a trap.
 	out, _, err := f.call(t, "body-twice", 1)
-	if err != nil || out[0] != component.U32(1) {
+	if err != nil || out[0] != capi.U32(1) {
 		t.Errorf("body-twice = %v, %v; want 1 (ok, then error)", out, err)
 	}
 	// Dropping an owned handle runs the host's destructor: the table

@@ -8,7 +8,7 @@ package wasip2
 // (the WASI versions raised to the 0.2.x this host defines), plus the
 // unversioned fermyon:spin config and key-value of componentized Spin 1.x
 // modules. Imports in no line are stubbed per component
-// (component.Linker.DefineMissing).
+// (capi.Linker.DefineMissing).
 const interfaceTable = `
 wasi:io/error@0.2.6|error|[method]error.to-debug-string
 wasi:io/poll@0.2.6|pollable|[method]pollable.ready [method]pollable.block poll

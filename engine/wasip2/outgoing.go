@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/url"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 type outgoingRequest struct {
@@ -62,7 +62,7 @@ type requestOptions struct {
 type futureResponse struct {
 	done  chan struct{}
 	resp  *http.Response
-	err   component.Val // error-code, when the request failed
+	err   capi.Val // error-code, when the request failed
 	taken bool
 }
 
@@ -89,11 +89,11 @@ func (r *incomingResponse) close() {
 	}
 }
 
-func someString(s *string) component.Val {
+func someString(s *string) capi.Val {
 	if s == nil {
-		return component.None
+		return capi.None
 	}
-	return component.Some(component.String(*s))
+	return capi.Some(capi.String(*s))
 }
 
 func outgoingRequestFuncs(i *iface) {
@@ -107,22 +107,22 @@ func outgoingRequestFuncs(i *iface) {
 	req := borrowed[*outgoingRequest]
 	i.funcs["[method]outgoing-request.body"] = fn1(req, func(st *State, r *outgoingRequest) (results, error) {
 		if r.bodyTaken {
-			return one(component.Err(nil))
+			return one(capi.Err(nil))
 		}
 		r.bodyTaken = true
 		r.body = &requestBody{}
 		body := &outgoingBody{w: r.body, onFinish: r.body.finish}
-		return one(component.Ok(st.own(tyOutgoingBody, body)))
+		return one(capi.Ok(st.own(tyOutgoingBody, body)))
 	})
 	i.funcs["[method]outgoing-request.method"] = fn1(req, func(_ *State, r *outgoingRequest) (results, error) {
 		return one(methodVal(r.method))
 	})
 	i.funcs["[method]outgoing-request.set-method"] = fn2(req, argMethod, func(_ *State, r *outgoingRequest, m string) (results, error) {
 		if m == "" {
-			return one(component.Err(nil))
+			return one(capi.Err(nil))
 		}
 		r.method = m
-		return one(component.Ok(nil))
+		return one(capi.Ok(nil))
 	})
 	for name, field := range map[string]struct {
 		of   func(r *outgoingRequest) **string
@@ -138,15 +138,15 @@ func outgoingRequestFuncs(i *iface) {
 			if isScheme && s != nil {
 				switch *s {
 				case "HTTP", "HTTPS":
-					return one(component.Some(component.Variant{Case: *s}))
+					return one(capi.Some(capi.Variant{Case: *s}))
 				}
-				return one(component.Some(component.Variant{Case: "other", Val: component.String(*s)}))
+				return one(capi.Some(capi.Variant{Case: "other", Val: capi.String(*s)}))
 			}
 			return one(someString(s))
 		})
 		i.funcs["[method]outgoing-request.set-"+name] = fn2(req, argOption(field.read), func(_ *State, r *outgoingRequest, v *string) (results, error) {
 			*field.of(r) = v
-			return one(component.Ok(nil))
+			return one(capi.Ok(nil))
 		})
 	}
 	i.funcs["[method]outgoing-request.headers"] = fn1(req, func(st *State, r *outgoingRequest) (results, error) {
@@ -163,13 +163,13 @@ func outgoingRequestFuncs(i *iface) {
 	} {
 		i.funcs["[method]request-options."+name] = fn1(opts, func(_ *State, o *requestOptions) (results, error) {
 			if d := *field(o); d != nil {
-				return one(component.Some(component.U64(*d)))
+				return one(capi.Some(capi.U64(*d)))
 			}
-			return one(component.None)
+			return one(capi.None)
 		})
 		i.funcs["[method]request-options.set-"+name] = fn2(opts, argOption(argU64), func(_ *State, o *requestOptions, d *uint64) (results, error) {
 			*field(o) = d
-			return one(component.Ok(nil))
+			return one(capi.Ok(nil))
 		})
 	}
 	future := borrowed[*futureResponse]
@@ -180,32 +180,32 @@ func outgoingRequestFuncs(i *iface) {
 		select {
 		case <-f.done:
 		default:
-			return one(component.None)
+			return one(capi.None)
 		}
 		if f.taken {
-			return one(component.Some(component.Err(nil)))
+			return one(capi.Some(capi.Err(nil)))
 		}
 		f.taken = true
 		if f.err != nil {
-			return one(component.Some(component.Ok(component.Err(f.err))))
+			return one(capi.Some(capi.Ok(capi.Err(f.err))))
 		}
 		ir := &incomingResponse{resp: f.resp, headers: fieldsFromHeader(f.resp.Header)}
 		ir.headers.immutable = true
-		return one(component.Some(component.Ok(component.Ok(st.own(tyIncomingResponse, ir)))))
+		return one(capi.Some(capi.Ok(capi.Ok(st.own(tyIncomingResponse, ir)))))
 	})
 	resp := borrowed[*incomingResponse]
 	i.funcs["[method]incoming-response.status"] = fn1(resp, func(st *State, r *incomingResponse) (results, error) {
-		return one(component.U16(r.resp.StatusCode))
+		return one(capi.U16(r.resp.StatusCode))
 	})
 	i.funcs["[method]incoming-response.headers"] = fn1(resp, func(st *State, r *incomingResponse) (results, error) {
 		return one(st.own(tyFields, r.headers))
 	})
 	i.funcs["[method]incoming-response.consume"] = fn1(resp, func(st *State, r *incomingResponse) (results, error) {
 		if r.consumed {
-			return one(component.Err(nil))
+			return one(capi.Err(nil))
 		}
 		r.consumed = true
-		return one(component.Ok(st.own(tyIncomingBody, &incomingBody{r: r.resp.Body})))
+		return one(capi.Ok(st.own(tyIncomingBody, &incomingBody{r: r.resp.Body})))
 	})
 }
 
@@ -216,7 +216,7 @@ func httpOutgoing() *iface {
 		// request ends with the incoming request's context.
 		hreq, errCode := st.buildRequest(r)
 		if errCode != nil {
-			return one(component.Err(errCode))
+			return one(capi.Err(errCode))
 		}
 		f := &futureResponse{done: make(chan struct{})}
 		go func() {
@@ -228,14 +228,14 @@ func httpOutgoing() *iface {
 			}
 			f.resp = resp
 		}()
-		return one(component.Ok(st.own(tyFutureIncomingResponse, f)))
+		return one(capi.Ok(st.own(tyFutureIncomingResponse, f)))
 	})
 	return i
 }
 
 // buildRequest checks the request against the outbound policy and makes
 // the *http.Request, or returns an error-code.
-func (st *State) buildRequest(r *outgoingRequest) (*http.Request, component.Val) {
+func (st *State) buildRequest(r *outgoingRequest) (*http.Request, capi.Val) {
 	scheme := "http"
 	if r.scheme != nil {
 		switch *r.scheme {
@@ -243,11 +243,11 @@ func (st *State) buildRequest(r *outgoingRequest) (*http.Request, component.Val)
 		case "HTTPS":
 			scheme = "https"
 		default:
-			return nil, component.Variant{Case: "HTTP-protocol-error"}
+			return nil, capi.Variant{Case: "HTTP-protocol-error"}
 		}
 	}
 	if r.authority == nil || *r.authority == "" {
-		return nil, component.Variant{Case: "HTTP-request-URI-invalid"}
+		return nil, capi.Variant{Case: "HTTP-request-URI-invalid"}
 	}
 	path := "/"
 	if r.pathWithQuery != nil {
@@ -255,10 +255,10 @@ func (st *State) buildRequest(r *outgoingRequest) (*http.Request, component.Val)
 	}
 	u, err := url.Parse(scheme + "://" + *r.authority + path)
 	if err != nil {
-		return nil, component.Variant{Case: "HTTP-request-URI-invalid"}
+		return nil, capi.Variant{Case: "HTTP-request-URI-invalid"}
 	}
 	if st.host.cfg.Outbound == nil || !st.host.cfg.Outbound.AllowedURL(u) {
-		return nil, component.Variant{Case: "HTTP-request-denied"}
+		return nil, capi.Variant{Case: "HTTP-request-denied"}
 	}
 	var body io.Reader = http.NoBody
 	if r.body != nil {
@@ -277,16 +277,16 @@ func (st *State) buildRequest(r *outgoingRequest) (*http.Request, component.Val)
 }
 
 // transportError maps a client error to an error-code.
-func transportError(err error) component.Val {
+func transportError(err error) capi.Val {
 	var nerr net.Error
 	var oerr *net.OpError
 	switch {
 	case errors.As(err, &oerr) && oerr.Op == "dial":
-		return component.Variant{Case: "connection-refused"}
+		return capi.Variant{Case: "connection-refused"}
 	case errors.As(err, &nerr) && nerr.Timeout():
-		return component.Variant{Case: "connection-timeout"}
+		return capi.Variant{Case: "connection-timeout"}
 	case errors.Is(err, context.DeadlineExceeded):
-		return component.Variant{Case: "HTTP-response-timeout"}
+		return capi.Variant{Case: "HTTP-response-timeout"}
 	}
 	return internalError(err)
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // Every host function declares the WIT type of each parameter with a reader;
@@ -14,16 +14,16 @@ import (
 
 // reader reads a value of one WIT type into T. Resource readers look the
 // handle up in the State's table; the others do not use st.
-type reader[T any] func(st *State, v component.Val) (T, error)
+type reader[T any] func(st *State, v capi.Val) (T, error)
 
 // argReader reads the arguments of one call, keeping the first error.
 type argReader struct {
 	st   *State
-	args []component.Val
+	args []capi.Val
 	err  error
 }
 
-func newArgReader(st *State, args []component.Val, want int) *argReader {
+func newArgReader(st *State, args []capi.Val, want int) *argReader {
 	p := &argReader{st: st, args: args}
 	if len(args) != want {
 		p.err = fmt.Errorf("got %d arguments, want %d", len(args), want)
@@ -46,11 +46,11 @@ func arg[T any](p *argReader, i int, r reader[T]) T {
 }
 
 // results is what a host function returns.
-type results = []component.Val
+type results = []capi.Val
 
 // fn0 adapts the body of a function without parameters.
 func fn0(body func(st *State) (results, error)) fn {
-	return func(st *State, args []component.Val) (results, error) {
+	return func(st *State, args []capi.Val) (results, error) {
 		if p := newArgReader(st, args, 0); p.err != nil {
 			return nil, p.err
 		}
@@ -60,7 +60,7 @@ func fn0(body func(st *State) (results, error)) fn {
 
 // fn1 adapts the body of a function of one parameter, read by ra.
 func fn1[A any](ra reader[A], body func(st *State, a A) (results, error)) fn {
-	return func(st *State, args []component.Val) (results, error) {
+	return func(st *State, args []capi.Val) (results, error) {
 		p := newArgReader(st, args, 1)
 		a := arg(p, 0, ra)
 		if p.err != nil {
@@ -72,7 +72,7 @@ func fn1[A any](ra reader[A], body func(st *State, a A) (results, error)) fn {
 
 // fn2 adapts the body of a function of two parameters.
 func fn2[A, B any](ra reader[A], rb reader[B], body func(st *State, a A, b B) (results, error)) fn {
-	return func(st *State, args []component.Val) (results, error) {
+	return func(st *State, args []capi.Val) (results, error) {
 		p := newArgReader(st, args, 2)
 		a, b := arg(p, 0, ra), arg(p, 1, rb)
 		if p.err != nil {
@@ -84,7 +84,7 @@ func fn2[A, B any](ra reader[A], rb reader[B], body func(st *State, a A, b B) (r
 
 // fn3 adapts the body of a function of three parameters.
 func fn3[A, B, C any](ra reader[A], rb reader[B], rc reader[C], body func(st *State, a A, b B, c C) (results, error)) fn {
-	return func(st *State, args []component.Val) (results, error) {
+	return func(st *State, args []capi.Val) (results, error) {
 		p := newArgReader(st, args, 3)
 		a, b, c := arg(p, 0, ra), arg(p, 1, rb), arg(p, 2, rc)
 		if p.err != nil {
@@ -97,7 +97,7 @@ func fn3[A, B, C any](ra reader[A], rb reader[B], rc reader[C], body func(st *St
 // fn5 adapts the body of a function of five parameters.
 func fn5[A, B, C, D, E any](ra reader[A], rb reader[B], rc reader[C], rd reader[D], re reader[E],
 	body func(st *State, a A, b B, c C, d D, e E) (results, error)) fn {
-	return func(st *State, args []component.Val) (results, error) {
+	return func(st *State, args []capi.Val) (results, error) {
 		p := newArgReader(st, args, 5)
 		a, b, c, d, e := arg(p, 0, ra), arg(p, 1, rb), arg(p, 2, rc), arg(p, 3, rd), arg(p, 4, re)
 		if p.err != nil {
@@ -110,64 +110,64 @@ func fn5[A, B, C, D, E any](ra reader[A], rb reader[B], rc reader[C], rd reader[
 // ignoreArgs adapts the body of a function whose answer does not depend on
 // its arguments (a refusal or a constant), so it reads none.
 func ignoreArgs(body func(st *State) (results, error)) fn {
-	return func(st *State, _ []component.Val) (results, error) { return body(st) }
+	return func(st *State, _ []capi.Val) (results, error) { return body(st) }
 }
 
 // mismatch is the error of a reader given a value of another type.
-func mismatch(want string, got component.Val) error {
+func mismatch(want string, got capi.Val) error {
 	return fmt.Errorf("want %s, got %s", want, witType(got))
 }
 
 // witType names the WIT type of v as far as the value shows it.
-func witType(v component.Val) string {
+func witType(v capi.Val) string {
 	switch v := v.(type) {
 	case nil:
 		return "no value"
-	case component.Bool:
+	case capi.Bool:
 		return "bool"
-	case component.S8:
+	case capi.S8:
 		return "s8"
-	case component.U8:
+	case capi.U8:
 		return "u8"
-	case component.S16:
+	case capi.S16:
 		return "s16"
-	case component.U16:
+	case capi.U16:
 		return "u16"
-	case component.S32:
+	case capi.S32:
 		return "s32"
-	case component.U32:
+	case capi.U32:
 		return "u32"
-	case component.S64:
+	case capi.S64:
 		return "s64"
-	case component.U64:
+	case capi.U64:
 		return "u64"
-	case component.F32:
+	case capi.F32:
 		return "f32"
-	case component.F64:
+	case capi.F64:
 		return "f64"
-	case component.Char:
+	case capi.Char:
 		return "char"
-	case component.String:
+	case capi.String:
 		return "string"
-	case component.Bytes:
+	case capi.Bytes:
 		return "list<u8>"
-	case component.List:
+	case capi.List:
 		return "list"
-	case component.Record:
+	case capi.Record:
 		return "record"
-	case component.Tuple:
+	case capi.Tuple:
 		return "tuple"
-	case component.Enum:
+	case capi.Enum:
 		return "enum"
-	case component.Flags:
+	case capi.Flags:
 		return "flags"
-	case component.Variant:
+	case capi.Variant:
 		return "variant"
-	case component.Option:
+	case capi.Option:
 		return "option"
-	case component.Result:
+	case capi.Result:
 		return "result"
-	case component.Resource:
+	case capi.Resource:
 		return "resource"
 	default:
 		return fmt.Sprintf("%T", v)
@@ -175,8 +175,8 @@ func witType(v component.Val) string {
 }
 
 // scalar reads a value of the component type V as a T.
-func scalar[V component.Val, T any](want string, conv func(V) T) reader[T] {
-	return func(_ *State, v component.Val) (T, error) {
+func scalar[V capi.Val, T any](want string, conv func(V) T) reader[T] {
+	return func(_ *State, v capi.Val) (T, error) {
 		x, ok := v.(V)
 		if !ok {
 			var zero T
@@ -187,18 +187,18 @@ func scalar[V component.Val, T any](want string, conv func(V) T) reader[T] {
 }
 
 var (
-	argString = scalar("string", func(s component.String) string { return string(s) })
-	argU16    = scalar("u16", func(n component.U16) uint16 { return uint16(n) })
-	argU32    = scalar("u32", func(n component.U32) uint32 { return uint32(n) })
-	argU64    = scalar("u64", func(n component.U64) uint64 { return uint64(n) })
+	argString = scalar("string", func(s capi.String) string { return string(s) })
+	argU16    = scalar("u16", func(n capi.U16) uint16 { return uint16(n) })
+	argU32    = scalar("u32", func(n capi.U32) uint32 { return uint32(n) })
+	argU64    = scalar("u64", func(n capi.U64) uint64 { return uint64(n) })
 )
 
 // argBytes reads a list<u8> (an empty list lifts as a List).
-func argBytes(_ *State, v component.Val) ([]byte, error) {
+func argBytes(_ *State, v capi.Val) ([]byte, error) {
 	switch b := v.(type) {
-	case component.Bytes:
+	case capi.Bytes:
 		return b, nil
-	case component.List:
+	case capi.List:
 		if len(b) == 0 {
 			return nil, nil
 		}
@@ -207,8 +207,8 @@ func argBytes(_ *State, v component.Val) ([]byte, error) {
 }
 
 // argFlags reads a flags value: the names of the flags set.
-func argFlags(_ *State, v component.Val) (component.Flags, error) {
-	f, ok := v.(component.Flags)
+func argFlags(_ *State, v capi.Val) (capi.Flags, error) {
+	f, ok := v.(capi.Flags)
 	if !ok {
 		return nil, mismatch("flags", v)
 	}
@@ -217,18 +217,18 @@ func argFlags(_ *State, v component.Val) (component.Flags, error) {
 
 // argResult reads a result; its payload is read by the body, which knows
 // which case it has.
-func argResult(_ *State, v component.Val) (component.Result, error) {
-	r, ok := v.(component.Result)
+func argResult(_ *State, v capi.Val) (capi.Result, error) {
+	r, ok := v.(capi.Result)
 	if !ok {
-		return component.Result{}, mismatch("result", v)
+		return capi.Result{}, mismatch("result", v)
 	}
 	return r, nil
 }
 
 // argList reads a list whose elements elem reads.
 func argList[T any](elem reader[T]) reader[[]T] {
-	return func(st *State, v component.Val) ([]T, error) {
-		l, ok := v.(component.List)
+	return func(st *State, v capi.Val) ([]T, error) {
+		l, ok := v.(capi.List)
 		if !ok {
 			return nil, mismatch("list", v)
 		}
@@ -246,8 +246,8 @@ func argList[T any](elem reader[T]) reader[[]T] {
 
 // argOption reads an option whose payload some reads: nil for none.
 func argOption[T any](some reader[T]) reader[*T] {
-	return func(st *State, v component.Val) (*T, error) {
-		o, ok := v.(component.Option)
+	return func(st *State, v capi.Val) (*T, error) {
+		o, ok := v.(capi.Option)
 		if !ok {
 			return nil, mismatch("option", v)
 		}
@@ -266,8 +266,8 @@ func argOption[T any](some reader[T]) reader[*T] {
 // other(string) (wasi:http's method and scheme): the case name, or other's
 // payload. upper says whether the named cases are returned upper-cased.
 func argVariantName(want string, upper bool) reader[string] {
-	return func(_ *State, v component.Val) (string, error) {
-		c, ok := v.(component.Variant)
+	return func(_ *State, v capi.Val) (string, error) {
+		c, ok := v.(capi.Variant)
 		if !ok {
 			return "", mismatch(want, v)
 		}
@@ -277,7 +277,7 @@ func argVariantName(want string, upper bool) reader[string] {
 			}
 			return c.Case, nil
 		}
-		s, ok := c.Val.(component.String)
+		s, ok := c.Val.(capi.String)
 		if !ok {
 			return "", fmt.Errorf("%s case other: %w", want, mismatch("string", c.Val))
 		}
@@ -294,8 +294,8 @@ var (
 )
 
 // argField reads a tuple<field-name, field-value>.
-func argField(st *State, v component.Val) (field, error) {
-	t, ok := v.(component.Tuple)
+func argField(st *State, v capi.Val) (field, error) {
+	t, ok := v.(capi.Tuple)
 	if !ok || len(t) != 2 {
 		return field{}, mismatch("tuple<field-name, field-value>", v)
 	}
@@ -311,9 +311,9 @@ func argField(st *State, v component.Val) (field, error) {
 }
 
 // borrowed reads a handle to a host resource, which stays in the table.
-func borrowed[T any](st *State, v component.Val) (T, error) {
+func borrowed[T any](st *State, v capi.Val) (T, error) {
 	var zero T
-	r, ok := v.(component.Resource)
+	r, ok := v.(capi.Resource)
 	if !ok {
 		return zero, mismatch(fmt.Sprintf("a resource handle (%T)", zero), v)
 	}
@@ -330,12 +330,12 @@ func borrowed[T any](st *State, v component.Val) (T, error) {
 
 // owned reads an owned handle passed to the host: the entry leaves the
 // table (the guest no longer has it).
-func owned[T any](st *State, v component.Val) (T, error) {
+func owned[T any](st *State, v capi.Val) (T, error) {
 	x, err := borrowed[T](st, v)
 	if err == nil {
-		delete(st.table.items, v.(component.Resource).Rep)
+		delete(st.table.items, v.(capi.Resource).Rep)
 	}
 	return x, err
 }
 
-func one(v component.Val) (results, error) { return results{v}, nil }
+func one(v capi.Val) (results, error) { return results{v}, nil }

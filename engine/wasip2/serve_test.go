@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // appsDir is where `make testapps` puts the built test apps.
@@ -33,7 +33,7 @@ func jsHandler(t *testing.T, name string, cfg Config) (*Host, *Handler) {
 	if err != nil {
 		t.Skipf("%s not built (make testapps): %v", name, err)
 	}
-	e := component.NewEngine()
+	e := capi.NewEngine()
 	t.Cleanup(e.Close)
 	c := compileCached(t, e, wasm)
 	t.Cleanup(c.Close)
@@ -47,11 +47,11 @@ func jsHandler(t *testing.T, name string, cfg Config) (*Host, *Handler) {
 // compileCached compiles wasm, reusing a serialized copy kept across runs
 // next to the engine tests' cache (a 12 MB JS component takes tens of
 // seconds to compile).
-func compileCached(t *testing.T, e *component.Engine, wasm []byte) *component.Component {
+func compileCached(t *testing.T, e *capi.Engine, wasm []byte) *capi.Component {
 	t.Helper()
 	h := sha256.New()
 	h.Write(wasm)
-	h.Write([]byte(component.ComponentConfigID))
+	h.Write([]byte(capi.ComponentConfigID))
 	path := filepath.Join(os.TempDir(), "spinoci-component-cache", "wasip2-test-"+hex.EncodeToString(h.Sum(nil))+".cwasm")
 	if c, err := e.DeserializeFile(path); err == nil {
 		return c

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
 	"github.com/spinoci/spinoci/engine/capability/variables"
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // Errors a Variables or KeyValue provider wraps to select the WIT error
@@ -26,7 +26,7 @@ func spinVariables() *iface {
 	i.funcs["get"] = fn1(argString, func(st *State, name string) (results, error) {
 		vars := st.host.cfg.Variables
 		if vars == nil {
-			return one(component.Err(component.Variant{Case: "undefined", Val: component.String("no variables: " + name)}))
+			return one(capi.Err(capi.Variant{Case: "undefined", Val: capi.String("no variables: " + name)}))
 		}
 		v, err := vars.Get(st.ctx, name)
 		if err != nil {
@@ -37,9 +37,9 @@ func spinVariables() *iface {
 			case errors.Is(err, ErrInvalidVariableName):
 				c = "invalid-name"
 			}
-			return one(component.Err(component.Variant{Case: c, Val: component.String(err.Error())}))
+			return one(capi.Err(capi.Variant{Case: c, Val: capi.String(err.Error())}))
 		}
-		return one(component.Ok(component.String(v)))
+		return one(capi.Ok(capi.String(v)))
 	})
 	return i
 }
@@ -47,16 +47,16 @@ func spinVariables() *iface {
 // kvHandle is an open fermyon:spin/key-value store.
 type kvHandle struct{ store KVStore }
 
-func kvError(err error) component.Val {
+func kvError(err error) capi.Val {
 	switch {
 	case errors.Is(err, ErrNoSuchStore):
-		return component.Err(component.Variant{Case: "no-such-store"})
+		return capi.Err(capi.Variant{Case: "no-such-store"})
 	case errors.Is(err, ErrAccessDenied):
-		return component.Err(component.Variant{Case: "access-denied"})
+		return capi.Err(capi.Variant{Case: "access-denied"})
 	case errors.Is(err, ErrStoreTableFull):
-		return component.Err(component.Variant{Case: "store-table-full"})
+		return capi.Err(capi.Variant{Case: "store-table-full"})
 	}
-	return component.Err(component.Variant{Case: "other", Val: component.String(err.Error())})
+	return capi.Err(capi.Variant{Case: "other", Val: capi.String(err.Error())})
 }
 
 func spinKeyValue() *iface {
@@ -76,7 +76,7 @@ func spinKeyValue() *iface {
 			return one(kvError(err))
 		}
 		st.kvOpen++
-		return one(component.Ok(st.own(tyKVStore, &kvHandle{store: s})))
+		return one(capi.Ok(st.own(tyKVStore, &kvHandle{store: s})))
 	})
 	self := borrowed[*kvHandle]
 	i.funcs["[method]store.get"] = fn2(self, argString, func(st *State, h *kvHandle, key string) (results, error) {
@@ -85,39 +85,39 @@ func spinKeyValue() *iface {
 		case err != nil:
 			return one(kvError(err))
 		case !found:
-			return one(component.Ok(component.None))
+			return one(capi.Ok(capi.None))
 		}
-		return one(component.Ok(component.Some(component.Bytes(v))))
+		return one(capi.Ok(capi.Some(capi.Bytes(v))))
 	})
 	i.funcs["[method]store.set"] = fn3(self, argString, argBytes, func(st *State, h *kvHandle, key string, v []byte) (results, error) {
 		if err := h.store.Set(st.ctx, key, v); err != nil {
 			return one(kvError(err))
 		}
-		return one(component.Ok(nil))
+		return one(capi.Ok(nil))
 	})
 	i.funcs["[method]store.delete"] = fn2(self, argString, func(st *State, h *kvHandle, key string) (results, error) {
 		if err := h.store.Delete(st.ctx, key); err != nil {
 			return one(kvError(err))
 		}
-		return one(component.Ok(nil))
+		return one(capi.Ok(nil))
 	})
 	i.funcs["[method]store.exists"] = fn2(self, argString, func(st *State, h *kvHandle, key string) (results, error) {
 		ok, err := h.store.Exists(st.ctx, key)
 		if err != nil {
 			return one(kvError(err))
 		}
-		return one(component.Ok(component.Bool(ok)))
+		return one(capi.Ok(capi.Bool(ok)))
 	})
 	i.funcs["[method]store.get-keys"] = fn1(self, func(st *State, h *kvHandle) (results, error) {
 		keys, err := h.store.Keys(st.ctx)
 		if err != nil {
 			return one(kvError(err))
 		}
-		out := make(component.List, len(keys))
+		out := make(capi.List, len(keys))
 		for n, k := range keys {
-			out[n] = component.String(k)
+			out[n] = capi.String(k)
 		}
-		return one(component.Ok(out))
+		return one(capi.Ok(out))
 	})
 	return i
 }

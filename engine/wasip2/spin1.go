@@ -3,7 +3,7 @@ package wasip2
 import (
 	"errors"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // The unversioned fermyon:spin interfaces of Spin 1.x modules componentized
@@ -17,7 +17,7 @@ func spin1Config() *iface {
 	i := newIface("fermyon:spin/config")
 	i.funcs["get-config"] = fn1(argString, func(st *State, key string) (results, error) {
 		fail := func(c, msg string) (results, error) {
-			return one(component.Err(component.Variant{Case: c, Val: component.String(msg)}))
+			return one(capi.Err(capi.Variant{Case: c, Val: capi.String(msg)}))
 		}
 		vars := st.host.cfg.Variables
 		if vars == nil {
@@ -32,7 +32,7 @@ func spin1Config() *iface {
 		case err != nil:
 			return fail("provider", err.Error())
 		}
-		return one(component.Ok(component.String(v)))
+		return one(capi.Ok(capi.String(v)))
 	})
 	return i
 }
@@ -45,11 +45,11 @@ type kv1Stores struct {
 }
 
 func kv1Error(c string) (results, error) {
-	return one(component.Err(component.Variant{Case: c}))
+	return one(capi.Err(capi.Variant{Case: c}))
 }
 
 func kv1IOError(err error) (results, error) {
-	return one(component.Err(component.Variant{Case: "io", Val: component.String(err.Error())}))
+	return one(capi.Err(capi.Variant{Case: "io", Val: capi.String(err.Error())}))
 }
 
 // spin1KeyValue is fermyon:spin/key-value with store = u32 and variant
@@ -82,11 +82,11 @@ func spin1KeyValue() *iface {
 		h := st.kv1.next
 		st.kv1.next++
 		st.kv1.open[h] = s
-		return one(component.Ok(component.U32(h)))
+		return one(capi.Ok(capi.U32(h)))
 	})
 	// store reads a store handle: the open store, or nil for a handle
 	// not open, which is the invalid-store error (not a trap).
-	store := func(st *State, v component.Val) (KVStore, error) {
+	store := func(st *State, v capi.Val) (KVStore, error) {
 		h, err := argU32(st, v)
 		return st.kv1.open[h], err
 	}
@@ -101,7 +101,7 @@ func spin1KeyValue() *iface {
 		case !found:
 			return kv1Error("no-such-key")
 		}
-		return one(component.Ok(component.Bytes(v)))
+		return one(capi.Ok(capi.Bytes(v)))
 	})
 	i.funcs["set"] = fn3(store, argString, argBytes, func(st *State, s KVStore, key string, v []byte) (results, error) {
 		if s == nil {
@@ -110,7 +110,7 @@ func spin1KeyValue() *iface {
 		if err := s.Set(st.ctx, key, v); err != nil {
 			return kv1IOError(err)
 		}
-		return one(component.Ok(nil))
+		return one(capi.Ok(nil))
 	})
 	i.funcs["delete"] = fn2(store, argString, func(st *State, s KVStore, key string) (results, error) {
 		if s == nil {
@@ -119,7 +119,7 @@ func spin1KeyValue() *iface {
 		if err := s.Delete(st.ctx, key); err != nil {
 			return kv1IOError(err)
 		}
-		return one(component.Ok(nil))
+		return one(capi.Ok(nil))
 	})
 	i.funcs["exists"] = fn2(store, argString, func(st *State, s KVStore, key string) (results, error) {
 		if s == nil {
@@ -129,7 +129,7 @@ func spin1KeyValue() *iface {
 		if err != nil {
 			return kv1IOError(err)
 		}
-		return one(component.Ok(component.Bool(ok)))
+		return one(capi.Ok(capi.Bool(ok)))
 	})
 	i.funcs["get-keys"] = fn1(store, func(st *State, s KVStore) (results, error) {
 		if s == nil {
@@ -139,11 +139,11 @@ func spin1KeyValue() *iface {
 		if err != nil {
 			return kv1IOError(err)
 		}
-		out := make(component.List, len(keys))
+		out := make(capi.List, len(keys))
 		for n, k := range keys {
-			out[n] = component.String(k)
+			out[n] = capi.String(k)
 		}
-		return one(component.Ok(out))
+		return one(capi.Ok(out))
 	})
 	i.funcs["close"] = fn1(argU32, func(st *State, h uint32) (results, error) {
 		delete(st.kv1.open, h)

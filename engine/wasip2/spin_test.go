@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	component "github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // fakeVariables resolves names from a map. Upper-case names are invalid and
@@ -87,10 +87,10 @@ func (s *fakeStore) Keys(context.Context) ([]string, error) {
 	return keys, nil
 }
 
-func strs(s ...string) []component.Val {
-	out := make([]component.Val, len(s))
+func strs(s ...string) []capi.Val {
+	out := make([]capi.Val, len(s))
 	for i := range s {
-		out[i] = component.String(s[i])
+		out[i] = capi.String(s[i])
 	}
 	return out
 }
@@ -103,15 +103,15 @@ func TestSpinVariablesAndKeyValue(t *testing.T) {
 	})
 	for _, tc := range []struct {
 		args []string
-		want component.Val
+		want capi.Val
 	}{
-		{[]string{"greeting", "default", "k"}, component.Ok(component.Bytes("hello"))},
-		{[]string{"Greeting", "default", "k"}, component.Err(component.U32(100))}, // invalid-name
-		{[]string{"missing", "default", "k"}, component.Err(component.U32(101))},  // undefined
-		{[]string{"broken", "default", "k"}, component.Err(component.U32(102))},   // provider
-		{[]string{"greeting", "nope", "k"}, component.Err(component.U32(201))},    // no-such-store
-		{[]string{"greeting", "denied", "k"}, component.Err(component.U32(202))},  // access-denied
-		{[]string{"greeting", "failing", "k"}, component.Err(component.U32(303))}, // set: other
+		{[]string{"greeting", "default", "k"}, capi.Ok(capi.Bytes("hello"))},
+		{[]string{"Greeting", "default", "k"}, capi.Err(capi.U32(100))}, // invalid-name
+		{[]string{"missing", "default", "k"}, capi.Err(capi.U32(101))},  // undefined
+		{[]string{"broken", "default", "k"}, capi.Err(capi.U32(102))},   // provider
+		{[]string{"greeting", "nope", "k"}, capi.Err(capi.U32(201))},    // no-such-store
+		{[]string{"greeting", "denied", "k"}, capi.Err(capi.U32(202))},  // access-denied
+		{[]string{"greeting", "failing", "k"}, capi.Err(capi.U32(303))}, // set: other
 	} {
 		out, _, err := f.call(t, "copy-var", 1, strs(tc.args...)...)
 		if err != nil {
@@ -126,18 +126,18 @@ func TestSpinVariablesAndKeyValue(t *testing.T) {
 	}
 
 	out, _, err := f.call(t, "keys", 1, strs("default")...)
-	if want := component.Ok(component.List(strs("k", "old"))); err != nil || !reflect.DeepEqual(out[0], want) {
+	if want := capi.Ok(capi.List(strs("k", "old"))); err != nil || !reflect.DeepEqual(out[0], want) {
 		t.Errorf("keys(default) = %#v, %v; want %#v", out, err, want)
 	}
 	out, _, err = f.call(t, "delete-key", 1, strs("default", "old")...)
-	if err != nil || out[0] != component.U32(0) {
+	if err != nil || out[0] != capi.U32(0) {
 		t.Errorf("delete-key(default, old) = %v, %v; want 0", out, err)
 	}
 	if _, ok := def.data["old"]; ok {
 		t.Error("old is still stored after delete")
 	}
 	out, _, err = f.call(t, "delete-key", 1, strs("failing", "k")...)
-	if err != nil || out[0] != component.U32(603) {
+	if err != nil || out[0] != capi.U32(603) {
 		t.Errorf("delete-key(failing, k) = %v, %v; want 603 (other)", out, err)
 	}
 }
@@ -146,11 +146,11 @@ func TestSpinVariablesAndKeyValue(t *testing.T) {
 func TestSpinWithoutProviders(t *testing.T) {
 	f := newFixture(t, "spin", Config{})
 	out, _, err := f.call(t, "copy-var", 1, strs("greeting", "default", "k")...)
-	if want := component.Err(component.U32(101)); err != nil || !reflect.DeepEqual(out[0], want) {
+	if want := capi.Err(capi.U32(101)); err != nil || !reflect.DeepEqual(out[0], want) {
 		t.Errorf("copy-var = %#v, %v; want %#v (undefined)", out, err, want)
 	}
 	out, _, err = f.call(t, "delete-key", 1, strs("default", "k")...)
-	if err != nil || out[0] != component.U32(202) {
+	if err != nil || out[0] != capi.U32(202) {
 		t.Errorf("delete-key = %v, %v; want 202 (access-denied)", out, err)
 	}
 }

@@ -6,16 +6,16 @@ import (
 	"net/http"
 
 	"github.com/containerd/log"
-	wasmcomp "github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/inbound"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
 )
 
 // Runtime is the component engine and linker (holding the WASI 0.2 host)
 // that an App's components share.
 type Runtime struct {
-	Engine *wasmcomp.Engine
-	Linker *wasmcomp.Linker
+	Engine *capi.Engine
+	Linker *capi.Linker
 }
 
 // Executor serves one component's requests, each in a fresh Store.
@@ -31,7 +31,7 @@ type Executor struct {
 // New returns the executor of component id, compiled as c, whose guests
 // see cfg. c must export wasi:http/incoming-handler@0.2.x or
 // fermyon:spin/inbound-http.
-func New(id string, rt Runtime, c *wasmcomp.Component, cfg wasip2.Config) (*Executor, error) {
+func New(id string, rt Runtime, c *capi.Component, cfg wasip2.Config) (*Executor, error) {
 	export, ok := wasip2.IncomingHandlerExport(c)
 	inboundHTTP := !ok && c.HasExport(wasip2.InboundHTTPExport, "handle-request")
 	if !ok && !inboundHTTP {
