@@ -5,9 +5,6 @@ import (
 	"strconv"
 )
 
-// units are the IEC binary prefixes Bytes uses above 1023 bytes.
-var units = [...]string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-
 // Bytes formats n bytes with a binary (1024-based) unit: whole bytes below
 // 1 KiB ("214 B"), one decimal below 10 of a unit ("1.5 KiB", "2 MiB" when
 // the decimal is 0), whole units above ("143 MiB"). A negative n is
@@ -19,6 +16,7 @@ func Bytes(n int64) string {
 	if n < 1024 {
 		return strconv.FormatInt(n, 10) + " B"
 	}
+	units := [...]string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 	v := float64(n)
 	unit := -1
 	for v >= 1024 && unit < len(units)-1 {
