@@ -15,6 +15,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/cmd/spinoci/internal/humanize"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -27,7 +28,7 @@ const created = "org.opencontainers.image.created=2025-01-01T00:00:00Z"
 func spinoci(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = Main(context.Background(), args, &out, &errOut)
+	code = Main(context.Background(), args, strings.NewReader(""), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 
@@ -263,8 +264,31 @@ func TestInspect(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
 		t.Fatalf("inspect --json: %v\n%s", err, stdout)
 	}
-	if s.Digest != p.manifestDigest.String() || !strings.HasPrefix(s.Layout, "B ") || s.Name != "cli-spin2" || len(s.Layers) != 5 {
+	if s.Digest != p.manifestDigest.String() || s.Layout != LayoutSpinB || s.Name != "cli-spin2" || len(s.Layers) != 5 {
 		t.Errorf("summary %+v", s)
+	}
+	// The stable schema: version, origin, annotations, created, sizes in bytes.
+	size := int64(len(p.manifestJSON)) + int64(len(p.configJSON))
+	var kinds []string
+	for _, l := range s.Layers {
+		size += l.Size
+		kinds = append(kinds, l.Kind)
+	}
+	if s.SchemaVersion != 1 || s.Origin != OriginRegistry || s.Created != "2025-01-01T00:00:00Z" ||
+		s.Annotations[ocispec.AnnotationTitle] != "cli-spin2" || s.MediaType != ocispec.MediaTypeImageManifest ||
+		s.Size != size || s.Config == nil || s.Config.Digest != p.manifest.Config.Digest.String() || s.Config.Size != int64(len(p.configJSON)) ||
+		strings.Join(kinds, " ") != "wasm data wasm wasm lock" {
+		t.Errorf("summary %+v (size want %d)", s, size)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(stdout), &raw); err != nil || raw["layout"] != "spin-b" || raw["schema_version"] != 1.0 || raw["size"] != float64(size) {
+		t.Errorf("inspect --json: %v\n%s", err, stdout)
+	}
+	text, _, _ := spinoci(t, "inspect", "--plain-http", host+"/inspect/spin2:v1")
+	for _, want := range []string{"Layout       B (Spin 2.0+", "Created      2025-01-01T00:00:00Z", "Size         " + humanize.Bytes(size) + "\n", "(263 B)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("inspect text lacks %q:\n%s", want, text)
+		}
 	}
 	byID := map[string]Component{}
 	for _, c := range s.Components {
@@ -288,7 +312,7 @@ func TestInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("inspect DIR: exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"spin.toml (local)", "Component hello", "/data.json (214 bytes)",
+	for _, want := range []string{"spin.toml (local)", "Component hello", "/data.json (214 B)",
 		"/go/exact  wagi executor", "Config       who = {{ who }}", filepath.Join(dir, "apps", "spin-go.wasm")} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("inspect DIR output lacks %q:\n%s", want, stdout)
@@ -301,8 +325,12 @@ func TestInspect(t *testing.T) {
 		t.Fatalf("pull: %s", stderr)
 	}
 	stdout, _, code = spinoci(t, "inspect", "--json", out)
+	s = Summary{}
 	if err := json.Unmarshal([]byte(stdout), &s); code != 0 || err != nil || len(s.Components) != 4 {
 		t.Fatalf("inspect pulled dir: exit %d, %v\n%s", code, err, stdout)
+	}
+	if s.Origin != OriginLock || s.Path != filepath.Join(out, "spin.lock") || s.Layout != "" || s.Digest != "" {
+		t.Errorf("inspect pulled dir: %+v", s)
 	}
 }
 

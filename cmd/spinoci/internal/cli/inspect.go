@@ -3,23 +3,21 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/lock"
 )
 
 func newInspectCmd(e *env) *cobra.Command {
-	var asJSON, plainHTTP bool
+	var asJSON bool
+	var reg registryFlags
 	cmd := &cobra.Command{
 		Use:   "inspect REF|DIR",
 		Short: "Show what is inside a Spin application",
@@ -29,13 +27,17 @@ variables, key-value stores and allowed hosts.
 
 REF is read from the registry without downloading its layers (only the
 manifest, config and lock). DIR is a directory with a spin.toml (or the
-manifest itself), or an app directory with a spin.lock. An argument that
-exists on disk is a DIR. --json prints the summary as JSON.`,
+manifest itself), or an app directory with a spin.lock. An argument written
+as a path, or that exists on disk, is a DIR; anything else must be a fully
+qualified REF.
+
+--json prints the summary as JSON, in a stable schema (sizes in bytes,
+layouts and kinds as short names): see "inspect --json" in docs/cli.md.`,
 		Example: `  spinoci inspect localhost:5000/hello:v1 --plain-http
   spinoci inspect ./hello --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: runE(func(ctx context.Context, args []string) error {
-			s, err := e.inspect(ctx, args[0], plainHTTP)
+			s, err := e.inspect(ctx, args[0], reg)
 			if err != nil {
 				return err
 			}
@@ -49,55 +51,51 @@ exists on disk is a DIR. --json prints the summary as JSON.`,
 			return nil
 		}),
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (local registries)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (schema in docs/cli.md)")
+	reg.add(cmd)
 	return cmd
 }
 
-func (e *env) inspect(ctx context.Context, target string, plainHTTP bool) (*Summary, error) {
-	fi, statErr := os.Stat(target)
-	if statErr == nil {
-		kind, path, err := localApp(target, fi)
-		if err != nil {
-			return nil, err
-		}
+func (e *env) inspect(ctx context.Context, arg string, reg registryFlags) (*Summary, error) {
+	t, err := resolveTarget(arg)
+	if err != nil {
+		return nil, err
+	}
+	if t.local() {
 		var app *lock.LockedApp
-		layout := "spin.lock (local)"
-		if kind == manifest.FileName {
-			layout = "spin.toml (local)"
+		origin := OriginLock
+		if t.kind == manifest.FileName {
+			origin = OriginManifest
 			var opts manifest.Options
 			if c, err := e.cache(); err == nil {
 				opts.Blobs = c
 			}
-			app, err = manifest.Load(ctx, path, opts)
+			app, err = manifest.Load(ctx, t.path, opts)
 		} else {
-			app, err = appdir.ReadLock(path)
+			app, err = appdir.ReadLock(t.path)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return summarize(app, layout, nil), nil
+		s := summarize(app, origin, nil)
+		if abs, err := filepath.Abs(t.path); err == nil {
+			s.Path = abs
+		}
+		return s, nil
 	}
-	if !errors.Is(statErr, fs.ErrNotExist) {
-		return nil, statErr
-	}
-	ref, err := registry.ParseReference(target)
-	if err != nil {
-		return nil, usagef("%s is neither a file nor a directory, nor a valid reference: %v", target, err)
-	}
-	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: plainHTTP, UserAgent: buildinfo.UserAgent(programName)})
+	repo, err := reg.repository(t.ref)
 	if err != nil {
 		return nil, err
 	}
-	desc, err := repo.Resolve(ctx, ref.Reference)
+	desc, err := repo.resolve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("resolving %s: %w", ref, err)
+		return nil, fmt.Errorf("resolving %s: %w", t.ref, err)
 	}
 	art, err := artifact.Load(ctx, registry.BlobReader{Fetcher: repo}, desc)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", ref, err)
+		return nil, fmt.Errorf("reading %s: %w", t.ref, repo.explain(err))
 	}
-	s := summarize(art.App, art.Layout.String(), art)
-	s.Reference = ref.String()
+	s := summarize(art.App, OriginRegistry, art)
+	s.Reference = t.ref.String()
 	return s, nil
 }

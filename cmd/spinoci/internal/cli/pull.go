@@ -13,13 +13,12 @@ import (
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 )
 
 func newPullCmd(e *env) *cobra.Command {
 	var output string
-	var plainHTTP bool
+	var reg registryFlags
 	cmd := &cobra.Command{
 		Use:   "pull REF [--output DIR]",
 		Short: "Pull a Spin application and rebuild its directory",
@@ -33,7 +32,7 @@ every pull of the same artifact. The directory is printed on stdout.`,
   spinoci pull ghcr.io/me/hello:v1 --output ./hello`,
 		Args: cobra.ExactArgs(1),
 		RunE: runE(func(ctx context.Context, args []string) error {
-			pulled, err := e.pull(ctx, args[0], plainHTTP, output)
+			pulled, err := e.pull(ctx, args[0], reg, output)
 			if err != nil {
 				return err
 			}
@@ -42,7 +41,8 @@ every pull of the same artifact. The directory is printed on stdout.`,
 		}),
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "directory to rebuild the app in (must not exist, or be empty)")
-	cmd.Flags().BoolVar(&plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (local registries)")
+	_ = cmd.MarkFlagDirname("output")
+	reg.add(cmd)
 	return cmd
 }
 
@@ -54,7 +54,7 @@ type pulled struct {
 
 // pull fetches refArg into the cache and materialises it into output (or
 // the cache's app directory).
-func (e *env) pull(ctx context.Context, refArg string, plainHTTP bool, output string) (pulled, error) {
+func (e *env) pull(ctx context.Context, refArg string, reg registryFlags, output string) (pulled, error) {
 	ref, err := registry.ParseReference(refArg)
 	if err != nil {
 		return pulled{}, usageError{err}
@@ -68,23 +68,31 @@ func (e *env) pull(ctx context.Context, refArg string, plainHTTP bool, output st
 	if err != nil {
 		return pulled{}, err
 	}
-	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: plainHTTP, UserAgent: buildinfo.UserAgent(programName)})
+	repo, err := reg.repository(ref)
 	if err != nil {
 		return pulled{}, err
 	}
-	desc, err := cache.Pull(ctx, repo, ref.Reference, e.progress)
+	desc, err := repo.resolve(ctx)
 	if err != nil {
 		return pulled{}, fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	rep := e.reporter("pull", nil)
+	if rep.Bars != nil || rep.Lines != nil {
+		rep.Name, rep.Expected = pullBlobNames(ctx, cache, repo, desc)
+	}
+	if err := cache.Pull(ctx, repo, desc, rep); err != nil {
+		return pulled{}, fmt.Errorf("pulling %s: %w", ref, repo.explain(err))
 	}
 	art, err := artifact.Load(ctx, registry.BlobReader{Fetcher: cache.Blobs}, desc)
 	if err != nil {
 		return pulled{}, fmt.Errorf("reading %s: %w", ref, err)
 	}
+	totals := rep.Totals().String("fetched")
 	dir := output
 	if dir == "" {
 		dir = cache.AppDir(art.ManifestDesc.Digest)
 		if _, err := os.Stat(filepath.Join(dir, appdir.LockFileName)); err == nil {
-			e.infof("Pulled %s (%s), already in %s", ref, art.ManifestDesc.Digest, dir)
+			e.infof("Pulled %s (%s), already in %s: %s", ref, art.ManifestDesc.Digest, dir, totals)
 			return pulled{dir, art.ManifestDesc.Digest}, nil
 		}
 	} else if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -97,7 +105,7 @@ func (e *env) pull(ctx context.Context, refArg string, plainHTTP bool, output st
 		}
 		return pulled{}, fmt.Errorf("rebuilding %s: %w", ref, err)
 	}
-	e.infof("Pulled %s (%s, layout %s) into %s", ref, art.ManifestDesc.Digest, art.Layout, dir)
+	e.infof("Pulled %s (%s, layout %s) into %s: %s", ref, art.ManifestDesc.Digest, layoutName(art.Layout), dir, totals)
 	return pulled{dir, art.ManifestDesc.Digest}, nil
 }
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
-	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 )
@@ -20,7 +20,7 @@ const archiveLayersEnv = "SPIN_OCI_ARCHIVE_LAYERS"
 type pushFlags struct {
 	from          string
 	format        string
-	plainHTTP     bool
+	registry      registryFlags
 	archiveLayers bool
 	annotations   []string
 }
@@ -60,9 +60,10 @@ The pushed manifest digest is printed on stdout.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.from, "from", ".", "the app: a directory holding spin.toml, or a manifest file")
 	fl.StringVar(&f.format, "format", "b", "artifact layout: b (Spin 2.0+) or a (Spin 0.10-1.5, config is the lock)")
-	fl.BoolVar(&f.plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (local registries)")
 	fl.BoolVar(&f.archiveLayers, "archive-layers", false, "push each component's files as one tar+gzip layer")
 	fl.StringArrayVar(&f.annotations, "annotation", nil, "manifest annotation KEY=VALUE (repeatable)")
+	f.registry.add(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"b\tSpin 2.0+", "a\tSpin 0.10-1.5"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -99,18 +100,32 @@ func (e *env) push(ctx context.Context, refArg string, f pushFlags) error {
 	if err != nil {
 		return err
 	}
-	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: f.plainHTTP, UserAgent: buildinfo.UserAgent(programName)})
+	repo, err := f.registry.repository(ref)
 	if err != nil {
 		return err
 	}
-	desc, err := artifact.Pack(ctx, app, registry.WithProgress(repo, e.progress, "push"), opts)
+	rep := e.reporter("push", pushBlobName(manifestDir(f.from)))
+	desc, err := artifact.Pack(ctx, app, rep.Wrap(repo), opts)
 	if err != nil {
-		return fmt.Errorf("pushing to %s: %w", ref, err)
+		return fmt.Errorf("pushing to %s: %w", ref, repo.explain(err))
 	}
 	if err := repo.Tag(ctx, desc, ref.Reference); err != nil {
-		return fmt.Errorf("tagging %s as %s: %w", desc.Digest, ref, err)
+		return fmt.Errorf("tagging %s as %s: %w", desc.Digest, ref, repo.explain(err))
 	}
-	e.infof("Pushed %s (%s, %d-byte manifest)", ref, desc.Digest, desc.Size)
+	e.infof("Pushed %s (%s): %s", ref, desc.Digest, rep.Totals().String("sent"))
 	fmt.Fprintln(e.stdout, desc.Digest)
 	return nil
+}
+
+// manifestDir is the directory of the app --from names (a directory, or the
+// manifest file in it), absolute when it can be.
+func manifestDir(from string) string {
+	dir := from
+	if fi, err := os.Stat(from); err == nil && !fi.IsDir() {
+		dir = filepath.Dir(from)
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }

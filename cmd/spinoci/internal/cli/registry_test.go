@@ -3,10 +3,14 @@ package cli
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +27,9 @@ type testRegistry struct {
 	manifests map[digest.Digest]manifestEntry
 	tags      map[string]digest.Digest // "<repo>:<tag>"
 	uploads   map[string]bool
+	// user and password, when set, are required (HTTP basic
+	// authentication), as by a registry with htpasswd.
+	user, password string
 }
 
 type manifestEntry struct {
@@ -34,20 +41,56 @@ type manifestEntry struct {
 // its host:port.
 func startTestRegistry(t *testing.T) (*testRegistry, string) {
 	t.Helper()
-	r := &testRegistry{
-		blobs:     map[digest.Digest][]byte{},
-		manifests: map[digest.Digest]manifestEntry{},
-		tags:      map[string]digest.Digest{},
-		uploads:   map[string]bool{},
-	}
+	r := newTestRegistry()
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return r, strings.TrimPrefix(srv.URL, "http://")
 }
 
+func newTestRegistry() *testRegistry {
+	return &testRegistry{
+		blobs:     map[digest.Digest][]byte{},
+		manifests: map[digest.Digest]manifestEntry{},
+		tags:      map[string]digest.Digest{},
+		uploads:   map[string]bool{},
+	}
+}
+
+// startTLSTestRegistry serves a testRegistry over HTTPS with a certificate
+// of its own CA, and returns it with its host:port and the CA's PEM file.
+func startTLSTestRegistry(t *testing.T) (*testRegistry, string, string) {
+	t.Helper()
+	r := newTestRegistry()
+	srv := httptest.NewUnstartedServer(r)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes tests make fail
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(ca, pemBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return r, strings.TrimPrefix(srv.URL, "https://"), ca
+}
+
+// unauthorized is what a registry (distribution) answers without valid
+// credentials: details with the scopes asked for, which spinoci must not
+// print.
+const unauthorized = `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required",` +
+	`"detail":[{"Type":"repository","Class":"","Name":"x","Action":"pull"}]}]}`
+
 func (r *testRegistry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.user != "" {
+		if u, p, ok := req.BasicAuth(); !ok || u != r.user || p != r.password {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, unauthorized)
+			return
+		}
+	}
 	p := req.URL.Path
 	if p == "/v2/" {
 		return
@@ -159,4 +202,11 @@ func (r *testRegistry) blob(t *testing.T, d digest.Digest) []byte {
 
 func (r *testRegistry) String() string {
 	return fmt.Sprintf("%d blobs, %d manifests", len(r.blobs), len(r.manifests))
+}
+
+// requireAuth makes the registry demand user and password.
+func (r *testRegistry) requireAuth(user, password string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.user, r.password = user, password
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
@@ -32,22 +33,23 @@ type failure struct{ err error }
 func (f *failure) Error() string { return f.err.Error() }
 func (f *failure) Unwrap() error { return f.err }
 
-// env is what every command shares: where output goes, and the global flags.
+// env is what every command shares: where input and output go, and the
+// global flags.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
-	// progress is where progress bars go: stderr when it is a terminal,
-	// else nil (quiet).
+	// progress is where progress bars go: stderr when it is a terminal
+	// and --quiet is not given, else nil.
 	progress io.Writer
 	cacheDir string
+	// quiet drops progress and info lines; verbose adds a line per blob.
+	quiet, verbose bool
 }
 
 // Main runs the spinoci command line with args (without the program name)
 // and returns the exit code.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
-	if f, ok := stderr.(*os.File); ok && registry.IsTerminal(f) {
-		e.progress = stderr
-	}
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRoot(e)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -74,24 +76,44 @@ containerd-shim-spinoci-v1 and the Spin shims run, pulls artifacts into a
 local content-addressed cache, shows what is inside them, and runs them
 locally with the same engine as the shim.
 
+A REF is a fully qualified reference: HOST[:PORT]/REPOSITORY[:TAG|@DIGEST],
+where HOST has a dot or a port or is localhost (docker.io/library/nginx, not
+nginx). An argument written as a path (./app, /srv/app, ~/app, .) is always
+a local app.
+
 Registry credentials come from the Docker config file ($DOCKER_CONFIG/config.json
 or ~/.docker/config.json, including credential helpers), as for docker, oras
-and spin. Use --plain-http for a local registry without TLS.`,
+and spin; ` + "`spinoci login`" + ` stores them there. Use --plain-http for a local
+registry without TLS, --ca-file or --insecure for one with a private CA.
+
+Progress bars are drawn when stderr is a terminal; --quiet drops them and
+the info lines, --verbose adds a line per blob transferred.`,
 		Example: `  spinoci push --from ./my-app localhost:5000/my-app:v1 --plain-http
   spinoci inspect localhost:5000/my-app:v1 --plain-http
-  spinoci run localhost:5000/my-app:v1 --plain-http --listen 127.0.0.1:3000`,
-		Version:           buildinfo.Version(),
-		SilenceUsage:      true,
-		SilenceErrors:     true,
-		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+  spinoci run localhost:5000/my-app:v1 --plain-http --listen 127.0.0.1:3000
+  source <(spinoci completion bash)     # shell completion (also zsh, fish, powershell)`,
+		Version:       buildinfo.Version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(*cobra.Command, []string) {
+			if f, ok := e.stderr.(*os.File); ok && !e.quiet && registry.IsTerminal(f) {
+				e.progress = e.stderr
+			}
+		},
 	}
 	root.SetVersionTemplate(buildinfo.Text(programName, engine.WasmtimeVersion))
+	root.SetIn(e.stdin)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.PersistentFlags().StringVar(&e.cacheDir, "cache-dir", "",
+	pf := root.PersistentFlags()
+	pf.StringVar(&e.cacheDir, "cache-dir", "",
 		"cache directory for pulled content and compiled modules (default $XDG_CACHE_HOME/spinoci or ~/.cache/spinoci)")
-	root.AddCommand(newPushCmd(e), newPullCmd(e), newInspectCmd(e), newRunCmd(e))
+	_ = root.MarkPersistentFlagDirname("cache-dir")
+	pf.BoolVarP(&e.quiet, "quiet", "q", false, "print no progress bars nor info lines (results and errors only)")
+	pf.BoolVar(&e.verbose, "verbose", false, "also print a line per blob pushed or pulled")
+	root.MarkFlagsMutuallyExclusive("quiet", "verbose")
+	root.AddCommand(newPushCmd(e), newPullCmd(e), newInspectCmd(e), newRunCmd(e), newLoginCmd(e), newLogoutCmd(e))
 	return root
 }
 
@@ -139,6 +161,24 @@ func keyValues(flag string, values []string) (map[string]string, error) {
 	return out, nil
 }
 
+// infof prints an info line on stderr, unless --quiet.
 func (e *env) infof(format string, args ...any) {
-	fmt.Fprintf(e.stderr, format+"\n", args...)
+	if !e.quiet {
+		fmt.Fprintf(e.stderr, format+"\n", args...)
+	}
+}
+
+// warnf prints a warning on stderr, even with --quiet.
+func (e *env) warnf(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "WARNING: "+format+"\n", args...)
+}
+
+// reporter follows the blobs of a push or pull: bars on a terminal, a line
+// per blob with --verbose.
+func (e *env) reporter(verb string, name func(desc ocispec.Descriptor, file string) string) *registry.Reporter {
+	r := &registry.Reporter{Verb: verb, Bars: e.progress, Name: name}
+	if e.verbose {
+		r.Lines = e.stderr
+	}
+	return r
 }

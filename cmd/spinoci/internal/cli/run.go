@@ -2,9 +2,7 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"net"
 	"os"
@@ -34,7 +32,7 @@ type runFlags struct {
 	listen    string
 	env       []string
 	variables []string
-	plainHTTP bool
+	registry  registryFlags
 }
 
 func newRunCmd(e *env) *cobra.Command {
@@ -48,7 +46,8 @@ containerd-shim-spinoci-v1, without containerd.
 
 The app is REF (pulled first, as by ` + "`spinoci pull`" + `) or a local DIR: a directory
 with a spin.toml (or the manifest file itself), or an app directory with a
-spin.lock such as ` + "`spinoci pull`" + ` writes. An argument that exists on disk is a DIR.
+spin.lock such as ` + "`spinoci pull`" + ` writes. An argument written as a path, or
+that exists on disk, is a DIR; anything else must be a fully qualified REF.
 
 --listen defaults to $` + listenAddrEnv + `, else ` + defaultListenAddr + `.
 --env sets an environment variable of every component; --variable sets an
@@ -71,7 +70,7 @@ SIGTERM stops the server after in-flight requests finish.`,
 	fl.StringVar(&f.listen, "listen", defaultListenAddr, "address to serve HTTP on")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "environment variable KEY=VALUE for every component (repeatable)")
 	fl.StringArrayVar(&f.variables, "variable", nil, "application variable NAME=VALUE (repeatable)")
-	fl.BoolVar(&f.plainHTTP, "plain-http", false, "use HTTP instead of HTTPS (local registries)")
+	f.registry.add(cmd)
 	return cmd
 }
 
@@ -94,7 +93,7 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 	}
 	defer os.RemoveAll(tmp)
 
-	app, stateDir, err := e.loadForRun(ctx, target, f.plainHTTP, cache, tmp)
+	app, stateDir, err := e.loadForRun(ctx, target, f.registry, cache, tmp)
 	if err != nil {
 		return err
 	}
@@ -139,23 +138,19 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 	return nil
 }
 
-// loadForRun returns the local app of target and the app's state
-// directory. A manifest's files are staged under tmp.
-func (e *env) loadForRun(ctx context.Context, target string, plainHTTP bool, cache *registry.Cache, tmp string) (*appdir.App, string, error) {
-	fi, statErr := os.Stat(target)
-	if statErr != nil && !errors.Is(statErr, fs.ErrNotExist) {
-		return nil, "", statErr
+// loadForRun returns the local app of arg and the app's state directory.
+// A manifest's files are staged under tmp.
+func (e *env) loadForRun(ctx context.Context, arg string, reg registryFlags, cache *registry.Cache, tmp string) (*appdir.App, string, error) {
+	t, err := resolveTarget(arg)
+	if err != nil {
+		return nil, "", err
 	}
-	if statErr == nil {
-		kind, path, err := localApp(target, fi)
-		if err != nil {
-			return nil, "", err
-		}
-		stateDir := filepath.Join(filepath.Dir(path), ".spin")
+	if t.local() {
+		stateDir := filepath.Join(filepath.Dir(t.path), ".spin")
 		var local *lock.LockedApp
-		if kind == appdir.LockFileName {
-			local, err = appdir.ReadLock(path)
-		} else if local, err = manifest.Load(ctx, path, manifest.Options{Blobs: cache}); err == nil {
+		if t.kind == appdir.LockFileName {
+			local, err = appdir.ReadLock(t.path)
+		} else if local, err = manifest.Load(ctx, t.path, manifest.Options{Blobs: cache}); err == nil {
 			local, err = manifest.Stage(local, filepath.Join(tmp, "files"))
 		}
 		if err != nil {
@@ -167,12 +162,8 @@ func (e *env) loadForRun(ctx context.Context, target string, plainHTTP bool, cac
 		}
 		return app, stateDir, nil
 	}
-	pulled, err := e.pull(ctx, target, plainHTTP, "")
+	pulled, err := e.pull(ctx, t.ref.String(), reg, "")
 	if err != nil {
-		var u usageError
-		if errors.As(err, &u) {
-			return nil, "", fmt.Errorf("%s is neither a file nor a directory, nor a valid reference: %w", target, u.error)
-		}
 		return nil, "", err
 	}
 	app, err := appdir.Open(pulled.dir)
@@ -180,25 +171,6 @@ func (e *env) loadForRun(ctx context.Context, target string, plainHTTP bool, cac
 		return nil, "", err
 	}
 	return app, cache.StateDir(pulled.digest), nil
-}
-
-// localApp finds the app at an existing path: a spin.toml (or any .toml
-// file), a spin.lock, or a directory holding one of them (spin.toml first).
-// It returns manifest.FileName or appdir.LockFileName and the file's path.
-func localApp(target string, fi os.FileInfo) (kind, path string, err error) {
-	if !fi.IsDir() {
-		if strings.HasSuffix(target, ".toml") {
-			return manifest.FileName, target, nil
-		}
-		return appdir.LockFileName, target, nil
-	}
-	for _, name := range []string{manifest.FileName, appdir.LockFileName} {
-		p := filepath.Join(target, name)
-		if _, err := os.Stat(p); err == nil {
-			return name, p, nil
-		}
-	}
-	return "", "", fmt.Errorf("%s holds neither %s nor %s", target, manifest.FileName, appdir.LockFileName)
 }
 
 // printRoutes tells where each HTTP route is served, as `spin up` does.

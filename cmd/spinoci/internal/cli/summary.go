@@ -2,36 +2,77 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
-// Summary is what `spinoci inspect` shows (and prints with --json).
+// SchemaVersion is the version of the `inspect --json` schema (docs/cli.md).
+// It changes only when a field is removed or changes meaning; new fields
+// may be added without changing it.
+const SchemaVersion = 1
+
+// Origins: what a Summary was read from.
+const (
+	OriginRegistry = "registry"  // a registry reference (manifest, config and lock)
+	OriginManifest = "spin.toml" // a local Spin manifest
+	OriginLock     = "spin.lock" // a local lock, such as `spinoci pull` writes
+)
+
+// Layouts: how the application is laid out in its OCI manifest.
+const (
+	LayoutSpinA       = "spin-a"       // Spin 0.10-1.5: the config is the lock
+	LayoutSpinB       = "spin-b"       // Spin 2.0+: image config, the lock is the last layer
+	LayoutWasmPackage = "wasm-package" // one application/wasm layer
+)
+
+// layoutName is the schema's name of a layout.
+func layoutName(l artifact.Layout) string {
+	switch l {
+	case artifact.LayoutA:
+		return LayoutSpinA
+	case artifact.LayoutB:
+		return LayoutSpinB
+	case artifact.LayoutWasmPackage:
+		return LayoutWasmPackage
+	}
+	return l.String()
+}
+
+// Summary is what `spinoci inspect` shows (and prints with --json). Its
+// JSON form is documented in docs/cli.md.
 type Summary struct {
-	Reference   string      `json:"reference,omitempty"`
-	Digest      string      `json:"digest,omitempty"`
-	Layout      string      `json:"layout"`
-	Name        string      `json:"name,omitempty"`
-	Version     string      `json:"version,omitempty"`
-	Description string      `json:"description,omitempty"`
-	Authors     []string    `json:"authors,omitempty"`
-	Base        string      `json:"base"`
-	Variables   []Variable  `json:"variables,omitempty"`
-	Components  []Component `json:"components"`
-	Layers      []Layer     `json:"layers,omitempty"`
+	SchemaVersion int               `json:"schema_version"`
+	Origin        string            `json:"origin"`
+	Path          string            `json:"path,omitempty"`
+	Reference     string            `json:"reference,omitempty"`
+	Digest        string            `json:"digest,omitempty"`
+	MediaType     string            `json:"media_type,omitempty"`
+	Layout        string            `json:"layout,omitempty"`
+	Created       string            `json:"created,omitempty"`
+	Annotations   map[string]string `json:"annotations,omitempty"`
+	Size          int64             `json:"size,omitempty"`
+	Name          string            `json:"name,omitempty"`
+	Version       string            `json:"version,omitempty"`
+	Description   string            `json:"description,omitempty"`
+	Authors       []string          `json:"authors,omitempty"`
+	Base          string            `json:"base"`
+	Variables     []Variable        `json:"variables,omitempty"`
+	Components    []Component       `json:"components"`
+	Config        *Blob             `json:"config,omitempty"`
+	Layers        []Layer           `json:"layers,omitempty"`
+
+	// layoutText describes the layout for people.
+	layoutText string
 }
 
 // Variable is an application variable.
@@ -75,17 +116,25 @@ type File struct {
 	Inline bool   `json:"inline,omitempty"`
 }
 
-// Layer is a manifest layer.
-type Layer struct {
+// Blob is content in the registry.
+type Blob struct {
 	MediaType string `json:"media_type"`
 	Digest    string `json:"digest"`
 	Size      int64  `json:"size"`
 }
 
-// summarize describes app; art, when set, is the artifact it was read
-// from (sizes come from its layers).
-func summarize(app *lock.LockedApp, layout string, art *artifact.Artifact) *Summary {
-	s := &Summary{Layout: layout, Base: app.HTTPBase(), Components: []Component{}}
+// Layer is a manifest layer; Kind is one of "wasm", "data", "archive",
+// "lock" or "other".
+type Layer struct {
+	Blob
+	Kind        string            `json:"kind"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// summarize describes app, read from origin; art, when set, is the
+// artifact it was read from (sizes come from its layers).
+func summarize(app *lock.LockedApp, origin string, art *artifact.Artifact) *Summary {
+	s := &Summary{SchemaVersion: SchemaVersion, Origin: origin, Base: app.HTTPBase(), Components: []Component{}}
 	str := func(key string) string {
 		var v string
 		_ = json.Unmarshal(app.Metadata[key], &v)
@@ -103,10 +152,9 @@ func summarize(app *lock.LockedApp, layout string, art *artifact.Artifact) *Summ
 	}
 	sizes := map[digest.Digest]int64{}
 	if art != nil {
-		s.Digest = art.ManifestDesc.Digest.String()
+		s.describeArtifact(art)
 		for _, l := range art.Manifest.Layers {
 			sizes[l.Digest] = l.Size
-			s.Layers = append(s.Layers, Layer{MediaType: l.MediaType, Digest: l.Digest.String(), Size: l.Size})
 		}
 	}
 	triggers := map[string][]Trigger{}
@@ -200,104 +248,25 @@ func fileSize(p string) int64 {
 	return fi.Size()
 }
 
-// writeText prints the summary for people.
-func (s *Summary) writeText(out io.Writer) {
-	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	row := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(w, "%s\t%s\n", k, v)
-		}
+// describeArtifact fills in what the registry says about the artifact:
+// manifest, layout, annotations, config and layers.
+func (s *Summary) describeArtifact(art *artifact.Artifact) {
+	m := art.Manifest
+	s.Digest = art.ManifestDesc.Digest.String()
+	s.MediaType = art.ManifestDesc.MediaType
+	s.Layout, s.layoutText = layoutName(art.Layout), art.Layout.String()
+	s.Annotations = m.Annotations
+	s.Created = m.Annotations[ocispec.AnnotationCreated]
+	s.Size = art.ManifestDesc.Size + m.Config.Size
+	s.Config = &Blob{MediaType: m.Config.MediaType, Digest: m.Config.Digest.String(), Size: m.Config.Size}
+	for _, l := range m.Layers {
+		s.Size += l.Size
+		s.Layers = append(s.Layers, Layer{
+			Blob:        Blob{MediaType: l.MediaType, Digest: l.Digest.String(), Size: l.Size},
+			Kind:        layerKind(l.MediaType),
+			Annotations: l.Annotations,
+		})
 	}
-	row("Reference", s.Reference)
-	row("Digest", s.Digest)
-	row("Layout", s.Layout)
-	row("Application", strings.TrimSpace(s.Name+" "+s.Version))
-	row("Description", s.Description)
-	row("Authors", strings.Join(s.Authors, ", "))
-	if s.Base != "/" {
-		row("Base path", s.Base)
-	}
-	var vars []string
-	for _, v := range s.Variables {
-		switch {
-		case v.Default != nil && v.Secret:
-			vars = append(vars, fmt.Sprintf("%s (secret, default set)", v.Name))
-		case v.Default != nil:
-			vars = append(vars, fmt.Sprintf("%s (default %q)", v.Name, *v.Default))
-		case v.Secret:
-			vars = append(vars, v.Name+" (required, secret)")
-		default:
-			vars = append(vars, v.Name+" (required)")
-		}
-	}
-	row("Variables", strings.Join(vars, ", "))
-	if len(s.Layers) > 0 {
-		counts := map[string]int{}
-		for _, l := range s.Layers {
-			counts[layerKind(l.MediaType)]++
-		}
-		var parts []string
-		for _, k := range sortedKeys(counts) {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
-		}
-		row("Layers", fmt.Sprintf("%d (%s)", len(s.Layers), strings.Join(parts, ", ")))
-	}
-	for _, c := range s.Components {
-		fmt.Fprintf(w, "\nComponent %s\n", c.ID)
-		row("  Description", c.Description)
-		for _, t := range c.Triggers {
-			switch {
-			case t.Private:
-				row("  Route", fmt.Sprintf("(private) %s executor", t.Executor))
-			case t.Type == lock.TriggerTypeHTTP:
-				row("  Route", fmt.Sprintf("%s  %s executor", t.Route, t.Executor))
-			default:
-				row("  Trigger", t.Type+" "+t.ID)
-			}
-		}
-		row("  Source", fmt.Sprintf("%s (%s)", c.Source, size(c.Size)))
-		if len(c.Files) > 0 {
-			row("  Files", fmt.Sprintf("%d", len(c.Files)))
-			for _, f := range c.Files {
-				note := size(f.Size)
-				if f.Inline {
-					note += ", inline"
-				}
-				row("", fmt.Sprintf("%s (%s)", f.Path, note))
-			}
-		}
-		row("  Key-value stores", strings.Join(c.KeyValueStores, ", "))
-		row("  Allowed outbound hosts", strings.Join(c.AllowedOutboundHosts, ", "))
-		row("  Allowed HTTP hosts", strings.Join(c.AllowedHTTPHosts, ", "))
-		for _, k := range sortedKeys(c.Environment) {
-			row("  Environment", k+"="+c.Environment[k])
-		}
-		for _, k := range sortedKeys(c.Config) {
-			row("  Config", k+" = "+c.Config[k])
-		}
-	}
-	w.Flush()
-}
-
-func layerKind(mt string) string {
-	switch mt {
-	case artifact.MediaTypeWasmLayer, artifact.MediaTypeWasm:
-		return "wasm"
-	case artifact.MediaTypeDataLayer:
-		return "data"
-	case artifact.MediaTypeArchiveLayer:
-		return "archive"
-	case artifact.MediaTypeSpinApplication:
-		return "lock"
-	}
-	return mt
-}
-
-func size(n int64) string {
-	if n < 0 {
-		return "size unknown"
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

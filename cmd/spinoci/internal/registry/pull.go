@@ -10,38 +10,35 @@ import (
 	orascontent "oras.land/oras-go/v2/content"
 )
 
-// Source is a registry repository (or anything that resolves references
-// and serves content the same way).
-type Source interface {
-	orascontent.ReadOnlyStorage
-	Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error)
-}
-
-// Pull resolves reference in src and copies the image (the manifest, or
-// the index and its manifests, and every blob they refer to) into the
-// cache, skipping blobs already there. Progress bars go to progress when it
-// is not nil. It returns the resolved root descriptor.
-func (c *Cache) Pull(ctx context.Context, src Source, reference string, progress io.Writer) (ocispec.Descriptor, error) {
-	desc, err := src.Resolve(ctx, reference)
-	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("resolving %s: %w", reference, err)
-	}
+// Pull copies the image at desc (the manifest, or the index and its
+// manifests, and every blob they refer to) from src into the cache,
+// skipping blobs already there. rep, when not nil, reports each blob.
+func (c *Cache) Pull(ctx context.Context, src orascontent.ReadOnlyStorage, desc ocispec.Descriptor, rep *Reporter) error {
 	opts := oras.DefaultCopyGraphOptions
-	if progress != nil {
-		opts.Concurrency = 1 // one bar at a time
+	var dst orascontent.Storage = c.Blobs
+	if rep != nil {
+		if rep.Bars != nil {
+			opts.Concurrency = 1 // one bar at a time
+		}
+		dst = reportingStorage{Storage: c.Blobs, target: rep.Wrap(c.Blobs)}
 	}
-	dst := progressStorage{Storage: c.Blobs, pusher: WithProgress(c.Blobs, progress, "pull")}
 	if err := oras.CopyGraph(ctx, src, dst, desc, opts); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("copying %s into the cache: %w", desc.Digest, err)
+		return fmt.Errorf("copying %s into the cache: %w", desc.Digest, err)
 	}
-	return desc, nil
+	return nil
 }
 
-type progressStorage struct {
+// reportingStorage is the cache's blob store with pushes and existence
+// checks going through a Reporter.
+type reportingStorage struct {
 	orascontent.Storage
-	pusher Target
+	target Target
 }
 
-func (s progressStorage) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
-	return s.pusher.Push(ctx, desc, r)
+func (s reportingStorage) Push(ctx context.Context, desc ocispec.Descriptor, r io.Reader) error {
+	return s.target.Push(ctx, desc, r)
+}
+
+func (s reportingStorage) Exists(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
+	return s.target.Exists(ctx, desc)
 }

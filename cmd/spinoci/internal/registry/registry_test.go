@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/containerd/errdefs"
@@ -18,8 +19,8 @@ func TestParseReference(t *testing.T) {
 		{"localhost:5000/spin/hello:v1", "localhost:5000", "spin/hello", "v1"},
 		{"127.0.0.1:5000/hello", "127.0.0.1:5000", "hello", "latest"},
 		{"ghcr.io/me/app@sha256:" + digest.FromString("x").Encoded(), "ghcr.io", "me/app", digest.FromString("x").String()},
-		{"me/app:v2", "docker.io", "me/app", "v2"},
-		{"app", "docker.io", "library/app", "latest"},
+		{"docker.io/me/app:v2", "docker.io", "me/app", "v2"},
+		{"docker.io/app", "docker.io", "library/app", "latest"},
 		{"localhost/app:v1", "localhost", "app", "v1"},
 	} {
 		r, err := ParseReference(tc.in)
@@ -29,6 +30,45 @@ func TestParseReference(t *testing.T) {
 	}
 	if _, err := ParseReference("localhost:5000/UPPER:v1"); err == nil {
 		t.Errorf("an invalid repository name was accepted")
+	}
+	// No silent Docker Hub expansion: a reference names its registry.
+	for in, want := range map[string]string{
+		"app":        "app is not a fully qualified reference: give the registry host, e.g. docker.io/library/app or localhost:5000/app",
+		"me/app:v2":  "me/app:v2 is not a fully qualified reference: give the registry host, e.g. docker.io/me/app:v2 or localhost:5000/me/app:v2",
+		".hidden/x":  ".hidden/x is not a fully qualified reference",
+		"./nope":     "./nope is a path, not a registry reference",
+		"/srv/app":   "/srv/app is a path, not a registry reference",
+		"~/app":      "~/app is a path, not a registry reference",
+		"..":         ".. is a path, not a registry reference",
+		"nope.wasm/": "invalid reference",
+	} {
+		_, err := ParseReference(in)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("ParseReference(%q): %v, want an error starting %q", in, err, want)
+		}
+	}
+	if _, err := ParseReference("me/app"); !errors.Is(err, ErrUnqualified) {
+		t.Errorf("ParseReference(me/app): %v, want ErrUnqualified", err)
+	}
+}
+
+func TestRegistryHost(t *testing.T) {
+	for in, want := range map[string]string{
+		"ghcr.io":                     "ghcr.io",
+		"https://ghcr.io/":            "ghcr.io",
+		"localhost:5000":              "localhost:5000",
+		"https://index.docker.io/v1/": "docker.io",
+		"registry-1.docker.io":        "docker.io",
+		"docker.io":                   "docker.io",
+	} {
+		if got, err := RegistryHost(in); err != nil || got != want {
+			t.Errorf("RegistryHost(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "ghcr", "./x"} {
+		if got, err := RegistryHost(in); err == nil {
+			t.Errorf("RegistryHost(%q) = %q, want an error", in, got)
+		}
 	}
 }
 
