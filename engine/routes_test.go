@@ -173,3 +173,37 @@ func TestChainedRequestGoesThroughTransport(t *testing.T) {
 		t.Fatalf("chained via transport: %d %v", resp.StatusCode, resp.Header)
 	}
 }
+
+// TestServiceChainingComponent: a component's wasi:http outgoing request
+// to http://echo.spin.internal reaches the private component in-process
+// when allowed, and is denied (HTTP-request-denied) otherwise.
+func TestServiceChainingComponent(t *testing.T) {
+	client := watComponent(t, "chain-client")
+	echo := watFile(t, spinWAT(echoHandler(207)))
+	for _, tc := range []struct {
+		allowed []string
+		status  int
+	}{
+		{[]string{"http://echo.spin.internal"}, 207},
+		{[]string{"http://*.spin.internal"}, 207},
+		{[]string{"http://self"}, 403},
+		{nil, 403},
+	} {
+		app := writeLock(t, map[string]any{
+			"spin_lock_version": 1, "metadata": map[string]any{"name": "chain"},
+			"triggers": []any{
+				map[string]any{"id": "client", "trigger_type": "http", "trigger_config": map[string]any{"component": "client", "route": "/..."}},
+				map[string]any{"id": "echo", "trigger_type": "http", "trigger_config": map[string]any{"component": "echo", "route": map[string]any{"private": true}}},
+			},
+			"components": []any{
+				map[string]any{"id": "client", "metadata": map[string]any{"allowed_outbound_hosts": tc.allowed},
+					"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(client)}},
+				map[string]any{"id": "echo", "source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(echo)}},
+			},
+		})
+		a := load(t, app, Config{CacheDir: moduleCache})
+		if w := do(t, a.Handler(), "GET", "/", ""); w.Code != tc.status {
+			t.Errorf("allowed %v: status %d, want %d", tc.allowed, w.Code, tc.status)
+		}
+	}
+}
