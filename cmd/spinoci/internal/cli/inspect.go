@@ -39,6 +39,9 @@ exists on disk is a DIR. --json prints the summary as JSON.`,
 			if err != nil {
 				return err
 			}
+			for _, w := range s.Warnings {
+				e.infof("Warning: %s", w)
+			}
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")

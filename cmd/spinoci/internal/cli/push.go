@@ -99,6 +99,7 @@ func (e *env) push(ctx context.Context, refArg string, f pushFlags) error {
 	if err != nil {
 		return err
 	}
+	e.warnUnsupportedTriggers(app)
 	repo, err := registry.Repository(ref, registry.Options{PlainHTTP: f.plainHTTP, UserAgent: buildinfo.UserAgent(programName)})
 	if err != nil {
 		return err
