@@ -64,7 +64,7 @@ func (a *LockedApp) RetainComponents(ids []string) (*LockedApp, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("components to retain not found in the application: %s: %w", strings.Join(missing, ", "), ErrInvalid)
+		return nil, fmt.Errorf("components to retain not found in the application: %s", strings.Join(missing, ", "))
 	}
 	out := *a
 	out.Triggers, out.Components = nil, nil
