@@ -143,32 +143,14 @@ func TestRoutesCRI(t *testing.T) {
 		t.Fatalf("crictl missing (%v): run `make tools`", err)
 	}
 	app := routesApp(t, paths)
-	f := &criFixture{version: harness.ContainerdLatest, reg: harness.StartRegistry(t), dir: harness.TempDir(t, "rtcri")}
-	d := harness.StartContainerdWith(t, f.version, harness.ContainerdOptions{
-		CRI:            &harness.CRIOptions{SandboxImage: f.ref(criRepoSandbox)},
-		ModuleCacheDir: harness.SharedModuleCacheDir(),
-	})
-	f.d = d.InNamespace(harness.CRINamespace)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	if _, err := harness.PushLinuxImage(ctx, f.reg.Host, criRepoSandbox,
-		[]harness.TarFile{{Name: "pause", Mode: 0o755, Data: []byte("#!/bin/sh\nexit 1\n")}}, []string{"/pause"}); err != nil {
-		t.Fatalf("push sandbox image: %v", err)
-	}
+	f := startCRIApps(ctx, t, "rtcri")
 	if _, err := harness.Push(ctx, f.reg.Host, repoRoutes, app, artifact.PackOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, repo := range []string{criRepoSandbox, repoRoutes} {
-		f.d.Pull(f.ref(repo))
-	}
+	pullForCRI(t, f, criRepoSandbox, repoRoutes)
 	cri := f.d.Crictl()
-	if err := waitFor(30*time.Second, func() bool {
-		out, _ := cri.Quiet("images", "-q")
-		return strings.Count(out, "sha256:") >= 2
-	}); err != nil {
-		out, _ := cri.Run("images")
-		t.Fatalf("CRI does not list the pulled images: %s", out)
-	}
 	p := runPod(t, f, harness.PodConfig{Name: "routes", HostNetwork: true})
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	id := startContainer(t, f, p, harness.ContainerConfig{
