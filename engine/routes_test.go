@@ -176,24 +176,30 @@ func TestChainedRequestGoesThroughTransport(t *testing.T) {
 
 // TestServiceChainingComponent: a component's wasi:http outgoing request
 // to http://echo.spin.internal reaches the private component in-process
-// when allowed, and is denied (HTTP-request-denied) otherwise.
+// when allowed, and is denied (HTTP-request-denied) otherwise; a request
+// without an authority (POST to the fixture) goes to the app itself when
+// http://self is allowed.
 func TestServiceChainingComponent(t *testing.T) {
 	client := watComponent(t, "chain-client")
 	echo := watFile(t, spinWAT(echoHandler(207)))
 	for _, tc := range []struct {
-		allowed []string
-		status  int
+		allowed    []string
+		chain, own int // statuses of GET (chaining) and POST (self)
 	}{
-		{[]string{"http://echo.spin.internal"}, 207},
-		{[]string{"http://*.spin.internal"}, 207},
-		{[]string{"http://self"}, 403},
-		{nil, 403},
+		{[]string{"http://echo.spin.internal"}, 207, 403},
+		{[]string{"http://*.spin.internal"}, 207, 403},
+		{[]string{"http://self"}, 403, 207},
+		{nil, 403, 403},
 	} {
+		trig := func(id, comp string, route any) map[string]any {
+			return map[string]any{"id": id, "trigger_type": "http", "trigger_config": map[string]any{"component": comp, "route": route}}
+		}
 		app := writeLock(t, map[string]any{
 			"spin_lock_version": 1, "metadata": map[string]any{"name": "chain"},
 			"triggers": []any{
-				map[string]any{"id": "client", "trigger_type": "http", "trigger_config": map[string]any{"component": "client", "route": "/..."}},
-				map[string]any{"id": "echo", "trigger_type": "http", "trigger_config": map[string]any{"component": "echo", "route": map[string]any{"private": true}}},
+				trig("client", "client", "/..."),
+				trig("echo", "echo", map[string]any{"private": true}),
+				trig("echo-public", "echo", "/chained"),
 			},
 			"components": []any{
 				map[string]any{"id": "client", "metadata": map[string]any{"allowed_outbound_hosts": tc.allowed},
@@ -202,8 +208,11 @@ func TestServiceChainingComponent(t *testing.T) {
 			},
 		})
 		a := load(t, app, Config{CacheDir: moduleCache})
-		if w := do(t, a.Handler(), "GET", "/", ""); w.Code != tc.status {
-			t.Errorf("allowed %v: status %d, want %d", tc.allowed, w.Code, tc.status)
+		if w := do(t, a.Handler(), "GET", "/", ""); w.Code != tc.chain {
+			t.Errorf("allowed %v: chaining status %d, want %d", tc.allowed, w.Code, tc.chain)
+		}
+		if w := do(t, a.Handler(), "POST", "/", ""); w.Code != tc.own {
+			t.Errorf("allowed %v: self request status %d, want %d", tc.allowed, w.Code, tc.own)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 ;; A wasi:http@0.2.0 handler that calls another component of the app
 ;; through service chaining: it sends GET http://echo.spin.internal/chained
-;; with wasi:http/outgoing-handler, waits on the future's pollable and
+;; with wasi:http/outgoing-handler (for a POST: no authority, a request to
+;; the app itself at /chained), waits on the future's pollable and
 ;; answers with the chained response's status and no body. When handle
 ;; fails (the request is denied) it answers 403, when the response is an
 ;; error 502. error-code declares only the cases the host can answer here.
@@ -24,6 +25,10 @@
                        (case "connection-timeout") (case "HTTP-request-denied") (case "HTTP-request-URI-invalid")
                        (case "HTTP-protocol-error") (case "HTTP-response-timeout") (case "internal-error" (option string))))
     (export "error-code" (type $error-code (eq $ec)))
+    (type $m (variant (case "get") (case "head") (case "post") (case "put") (case "delete") (case "connect")
+                      (case "options") (case "trace") (case "patch") (case "other" string)))
+    (export "method" (type $method (eq $m)))
+    (export "[method]incoming-request.method" (func (param "self" (borrow $req)) (result $method)))
     (export "[constructor]fields" (func (result (own $fields))))
     (export "[constructor]outgoing-request" (func (param "headers" (own $fields)) (result (own $oreq))))
     (export "[method]outgoing-request.set-authority" (func (param "self" (borrow $oreq)) (param "authority" (option string)) (result (result))))
@@ -50,6 +55,7 @@
     (export "handle" (func (param "request" (own $oreq)) (param "options" (option (own $opts)))
       (result (result (own $future) (error $error-code)))))))
   (alias export $handler-import "handle" (func $send))
+  (alias export $types "[method]incoming-request.method" (func $method))
   (alias export $types "[constructor]fields" (func $new-fields))
   (alias export $types "[constructor]outgoing-request" (func $new-req))
   (alias export $types "[method]outgoing-request.set-authority" (func $set-authority))
@@ -76,6 +82,7 @@
   (alias core export $libc "memory" (core memory $mem))
   (alias core export $libc "realloc" (core func $realloc))
   (core func $block-l (canon lower (func $block)))
+  (core func $method-l (canon lower (func $method) (memory $mem) (realloc $realloc)))
   (core func $new-fields-l (canon lower (func $new-fields)))
   (core func $new-req-l (canon lower (func $new-req)))
   (core func $set-authority-l (canon lower (func $set-authority) (memory $mem)))
@@ -91,6 +98,7 @@
   (core module $main
     (import "libc" "memory" (memory 1))
     (import "host" "block" (func $block (param i32)))
+    (import "host" "method" (func $method (param i32 i32)))
     (import "host" "new-fields" (func $new-fields (result i32)))
     (import "host" "new-req" (func $new-req (param i32) (result i32)))
     (import "host" "set-authority" (func $set-authority (param i32 i32 i32 i32) (result i32)))
@@ -111,11 +119,13 @@
       (if (call $set-status (local.get $resp) (local.get $code)) (then unreachable))
       (call $set (local.get $out) (i32.const 0) (local.get $resp)))
     ;; Return areas: handle @2000, get @2048 (option @+0, result @+4,
-    ;; inner result @+8, incoming-response @+12).
+    ;; inner result @+8, incoming-response @+12), method @2100.
     (func (export "handle") (param $req i32) (param $out i32)
       (local $oreq i32) (local $future i32)
       (local.set $oreq (call $new-req (call $new-fields)))
-      (if (call $set-authority (local.get $oreq) (i32.const 1) (i32.const 1024) (i32.const 18)) (then unreachable))
+      (call $method (local.get $req) (i32.const 2100))
+      (if (i32.ne (i32.load8_u (i32.const 2100)) (i32.const 2)) ;; not post
+        (then (if (call $set-authority (local.get $oreq) (i32.const 1) (i32.const 1024) (i32.const 18)) (then unreachable))))
       (if (call $set-path (local.get $oreq) (i32.const 1) (i32.const 1056) (i32.const 8)) (then unreachable))
       (call $send (local.get $oreq) (i32.const 0) (i32.const 0) (i32.const 2000))
       (if (i32.load8_u (i32.const 2000))
@@ -130,7 +140,7 @@
   (core instance $main (instantiate $main
     (with "libc" (instance $libc))
     (with "host" (instance
-      (export "block" (func $block-l)) (export "new-fields" (func $new-fields-l)) (export "new-req" (func $new-req-l))
+      (export "block" (func $block-l)) (export "method" (func $method-l)) (export "new-fields" (func $new-fields-l)) (export "new-req" (func $new-req-l))
       (export "set-authority" (func $set-authority-l)) (export "set-path" (func $set-path-l))
       (export "send" (func $send-l)) (export "subscribe" (func $subscribe-l)) (export "get" (func $get-l))
       (export "status" (func $status-l)) (export "new-resp" (func $new-resp-l))
