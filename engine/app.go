@@ -33,7 +33,10 @@ type App struct {
 	base   string // HTTP base path
 	info   []byte // /.well-known/spin/info body
 	router router
-	vars   map[string]string // application variables, resolved
+	// byID are the HTTP components by id, private ones included, for
+	// service chaining.
+	byID map[string]*component
+	vars map[string]string // application variables, resolved
 
 	engine         *wasmtime.Engine
 	compiler       *compiler
@@ -67,10 +70,15 @@ type component struct {
 // Load compiles the application's HTTP components and builds its router.
 // app is a local app (materialised by appdir.Materialize, or read with
 // appdir.Open or appdir.FromLocal): every component's wasm and files are on
-// disk. Components that no routable HTTP trigger uses are ignored.
+// disk. Components that no HTTP trigger uses are ignored; private HTTP
+// components are reachable through service chaining only. Config.Env may
+// narrow the app to some components (ComponentsToRetainEnv).
 func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) {
 	cfg = cfg.withDefaults()
-	lk := app.Lock()
+	lk, err := deployedApp(app.Lock(), cfg.Env)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	triggers, err := lk.HTTPTriggers()
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -88,7 +96,9 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 		cfg: cfg, info: info, vars: vars, engine: engine,
 		kv:     keyvalue.NewStores(cfg.StateDir),
 		client: outboundhttp.NewClient(cfg.OutboundTimeout),
+		byID:   map[string]*component{},
 	}
+	a.client.SetDispatcher(dispatcher{a})
 	a.compiler = newCompiler(engine, cfg.CacheDir)
 	defer func() {
 		if err != nil {
@@ -113,9 +123,6 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	a.base = base
 	components := map[string]*component{} // by trigger component + executor
 	for _, t := range triggers {
-		if t.Private {
-			continue
-		}
 		key := t.Component + "\x00" + t.Executor.Type + "\x00" + t.Executor.Entrypoint + "\x00" + t.Executor.Argv
 		c, ok := components[key]
 		if !ok {
@@ -124,7 +131,12 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 			}
 			components[key] = c
 		}
-		a.router.add(ctx, route{pattern: newRoutePattern(base, t.Route), rawRoute: t.Route, handler: c})
+		if _, ok := a.byID[t.Component]; !ok {
+			a.byID[t.Component] = c
+		}
+		if !t.Private {
+			a.router.add(ctx, route{pattern: newRoutePattern(base, t.Route), rawRoute: t.Route, handler: c})
+		}
 	}
 	return a, nil
 }

@@ -42,19 +42,25 @@ func (a *App) Handler() http.Handler {
 }
 
 func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	path := r.URL.EscapedPath()
 	if strings.HasPrefix(path, wellKnownPrefix) {
 		a.serveWellKnown(w, path)
 		return
 	}
-	rt, ok := a.router.match(path)
+	rt, params, ok := a.router.match(path)
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	req := &inbound.Request{HTTP: r, Route: rt.inbound(), Base: a.base, Path: path, Query: r.URL.RawQuery}
-	exec := rt.handler.exec
+	a.serveRoute(w, r, rt.handler, rt.inbound(params), a.base)
+}
+
+// serveRoute runs the request r, routed to c as rt, in c.
+func (a *App) serveRoute(w http.ResponseWriter, r *http.Request, c *component, rt inbound.Route, base string) {
+	ctx := r.Context()
+	path := r.URL.EscapedPath()
+	req := &inbound.Request{HTTP: r, Route: rt, Base: base, Path: path, Query: r.URL.RawQuery}
+	exec := c.exec
 	if !exec.StreamsBody() {
 		body, err := readBody(r, a.cfg.MaxRequestBodySize)
 		if err != nil {
@@ -62,7 +68,7 @@ func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(http.StatusRequestEntityTooLarge)
 				return
 			}
-			log.G(ctx).WithError(err).WithField("component", rt.handler.id).Warn("cannot read request body")
+			log.G(ctx).WithError(err).WithField("component", c.id).Warn("cannot read request body")
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}

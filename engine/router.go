@@ -8,12 +8,17 @@ import (
 	"github.com/spinoci/spinoci/engine/inbound"
 )
 
-// routePattern is a Spin 1.x route pattern: base and
-// route joined, exact or with a trailing wildcard.
+// routePattern is an HTTP trigger route with the base path joined: exact
+// or with a trailing wildcard ("/..."), its segments literal or, since
+// Spin 2.5, single-segment parameters (":name").
 type routePattern struct {
-	// path is the exact path, or the wildcard prefix ("" for "/...").
+	// path is the exact path, or the wildcard prefix ("" for "/..."),
+	// parameters written as in the route.
 	path     string
 	wildcard bool
+	// segs are path's segments; a segment starting with ":" is a
+	// parameter.
+	segs []string
 }
 
 // sanitizeRoute makes s absolute and strips a single trailing "/".
@@ -26,11 +31,24 @@ func sanitizeRoute(s string) string {
 
 func newRoutePattern(base, route string) routePattern {
 	full := sanitizeRoute(base) + sanitizeRoute(route)
+	p := routePattern{path: full}
 	if prefix, ok := strings.CutSuffix(full, "/..."); ok {
-		return routePattern{path: prefix, wildcard: true}
+		p = routePattern{path: prefix, wildcard: true}
 	}
-	return routePattern{path: full}
+	p.segs = splitPath(p.path)
+	return p
 }
+
+// splitPath splits an absolute path without its trailing "/" into
+// segments; "" has none.
+func splitPath(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimPrefix(p, "/"), "/")
+}
+
+func isParam(seg string) bool { return len(seg) > 1 && seg[0] == ':' }
 
 // String is the pattern as Spin writes it (the matched-route form).
 func (p routePattern) String() string {
@@ -40,14 +58,45 @@ func (p routePattern) String() string {
 	return p.path
 }
 
-// matches reports whether the request path p (one trailing "/" ignored)
-// matches the pattern.
-func (p routePattern) matches(path string) bool {
-	path = strings.TrimSuffix(path, "/")
-	if !p.wildcard {
-		return path == p.path
+// match matches the request path (one trailing "/" ignored) segment by
+// segment: literals compare equal, a parameter takes one non-empty
+// segment, a wildcard pattern takes any further segments. It returns the
+// parameters captured, in route order.
+func (p routePattern) match(path string) (params [][2]string, ok bool) {
+	segs := splitPath(strings.TrimSuffix(path, "/"))
+	if len(segs) < len(p.segs) || (!p.wildcard && len(segs) != len(p.segs)) {
+		return nil, false
 	}
-	return path == p.path || strings.HasPrefix(path, p.path+"/")
+	for i, s := range p.segs {
+		switch {
+		case isParam(s):
+			if segs[i] == "" {
+				return nil, false
+			}
+			params = append(params, [2]string{s[1:], segs[i]})
+		case s != segs[i]:
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// moreSpecific reports whether p ranks above q for a path both match, as
+// Spin ranks routes: at the first segment where they differ, a literal
+// beats a parameter; with equal kinds throughout, an exact route beats a
+// wildcard and a longer wildcard prefix beats a shorter one. For routes
+// without parameters this is Spin 1.x's rule: the exact match, otherwise
+// the longest wildcard prefix.
+func (p routePattern) moreSpecific(q routePattern) bool {
+	for i := 0; i < len(p.segs) && i < len(q.segs); i++ {
+		if pp, qp := isParam(p.segs[i]), isParam(q.segs[i]); pp != qp {
+			return qp
+		}
+	}
+	if p.wildcard != q.wildcard {
+		return !p.wildcard
+	}
+	return len(p.segs) > len(q.segs)
 }
 
 // route is one routable HTTP trigger.
@@ -57,9 +106,10 @@ type route struct {
 	handler  *component
 }
 
-// inbound is the route as executors see it.
-func (r route) inbound() inbound.Route {
-	return inbound.Route{Path: r.pattern.path, Matched: r.pattern.String(), Raw: r.rawRoute}
+// inbound is the route as executors see it, with the parameters a
+// request matched.
+func (r route) inbound(params [][2]string) inbound.Route {
+	return inbound.Route{Path: r.pattern.path, Matched: r.pattern.String(), Raw: r.rawRoute, Params: params}
 }
 
 // router selects the component for a request path.
@@ -68,10 +118,10 @@ type router struct {
 }
 
 // add registers r; a later route with the same pattern replaces an earlier
-// one, with a warning, as Spin 1.x does.
+// one, with a warning, as Spin does.
 func (rt *router) add(ctx context.Context, r route) {
 	for i, old := range rt.routes {
-		if old.pattern == r.pattern {
+		if old.pattern.String() == r.pattern.String() {
 			log.G(ctx).WithField("route", r.pattern.String()).
 				Warnf("duplicate route: component %q replaces %q", r.handler.id, old.handler.id)
 			rt.routes[i] = r
@@ -81,21 +131,21 @@ func (rt *router) add(ctx context.Context, r route) {
 	rt.routes = append(rt.routes, r)
 }
 
-// match returns the route for path: an exact match wins immediately,
-// otherwise the longest matching wildcard prefix.
-func (rt *router) match(path string) (route, bool) {
+// match returns the most specific route matching path (see
+// routePattern.moreSpecific) and the parameters it captured; of equally
+// specific routes the later one wins.
+func (rt *router) match(path string) (route, [][2]string, bool) {
 	var best route
+	var bestParams [][2]string
 	found := false
 	for _, r := range rt.routes {
-		if !r.pattern.matches(path) {
+		params, ok := r.pattern.match(path)
+		if !ok {
 			continue
 		}
-		if !r.pattern.wildcard {
-			return r, true
-		}
-		if !found || len(r.pattern.path) >= len(best.pattern.path) {
-			best, found = r, true
+		if !found || !best.pattern.moreSpecific(r.pattern) {
+			best, bestParams, found = r, params, true
 		}
 	}
-	return best, found
+	return best, bestParams, found
 }

@@ -9,42 +9,64 @@ import (
 func TestRoutePattern(t *testing.T) {
 	for _, tc := range []struct {
 		base, route string
-		want        routePattern
+		path        string
+		wildcard    bool
+		matched     string
 	}{
-		{"/", "/...", routePattern{"", true}},
-		{"/", "/foo/...", routePattern{"/foo", true}},
-		{"/", "foo", routePattern{"/foo", false}},
-		{"/", "/foo/", routePattern{"/foo", false}},
-		{"/", "/", routePattern{"", false}},
-		{"/base", "/foo/...", routePattern{"/base/foo", true}},
-		{"/base/", "/...", routePattern{"/base", true}},
+		{"/", "/...", "", true, "/..."},
+		{"/", "/foo/...", "/foo", true, "/foo/..."},
+		{"/", "foo", "/foo", false, "/foo"},
+		{"/", "/foo/", "/foo", false, "/foo"},
+		{"/", "/", "", false, ""},
+		{"/base", "/foo/...", "/base/foo", true, "/base/foo/..."},
+		{"/base/", "/...", "/base", true, "/base/..."},
+		{"/", "/users/:id/...", "/users/:id", true, "/users/:id/..."},
 	} {
-		if got := newRoutePattern(tc.base, tc.route); got != tc.want {
-			t.Errorf("(%q, %q) = %+v, want %+v", tc.base, tc.route, got, tc.want)
+		got := newRoutePattern(tc.base, tc.route)
+		if got.path != tc.path || got.wildcard != tc.wildcard || got.String() != tc.matched {
+			t.Errorf("(%q, %q) = %+v (%s), want %q wildcard %v", tc.base, tc.route, got, got, tc.path, tc.wildcard)
 		}
 	}
 }
 
 func TestRouteMatch(t *testing.T) {
 	for _, tc := range []struct {
-		route string
-		path  string
-		match bool
+		route  string
+		path   string
+		match  bool
+		params string
 	}{
-		{"/foo/...", "/foo", true},
-		{"/foo/...", "/foo/", true},
-		{"/foo/...", "/foo/bar", true},
-		{"/foo/...", "/foobar", false},
-		{"/foo", "/foo", true},
-		{"/foo", "/foo/", true},
-		{"/foo", "/foo/bar", false},
-		{"/...", "/", true},
-		{"/...", "/anything/at/all", true},
-		{"/", "/", true},
-		{"/", "/x", false},
+		{"/foo/...", "/foo", true, ""},
+		{"/foo/...", "/foo/", true, ""},
+		{"/foo/...", "/foo/bar", true, ""},
+		{"/foo/...", "/foobar", false, ""},
+		{"/foo", "/foo", true, ""},
+		{"/foo", "/foo/", true, ""},
+		{"/foo", "/foo/bar", false, ""},
+		{"/foo", "/foo//", false, ""},
+		{"/...", "/", true, ""},
+		{"/...", "/anything/at/all", true, ""},
+		{"/", "/", true, ""},
+		{"/", "/x", false, ""},
+		{"/hello/:name", "/hello/bob", true, "name=bob"},
+		{"/hello/:name", "/hello/bob/", true, "name=bob"},
+		{"/hello/:name", "/hello", false, ""},
+		{"/hello/:name", "/hello/", false, ""},
+		{"/hello/:name", "/hello/bob/x", false, ""},
+		{"/users/:id/edit", "/users/1/edit", true, "id=1"},
+		{"/users/:id/edit", "/users/1", false, ""},
+		{"/users/:id/edit", "/users/1/edit/cart", false, ""},
+		{"/1/:two/...", "/1/2/3/4", true, "two=2"},
+		{"/1/:two/...", "/1/2", true, "two=2"},
+		{"/:a/:b", "/x/y", true, "a=x,b=y"},
 	} {
-		if got := newRoutePattern("/", tc.route).matches(tc.path); got != tc.match {
-			t.Errorf("route %q path %q: match %v", tc.route, tc.path, got)
+		params, ok := newRoutePattern("/", tc.route).match(tc.path)
+		var got []string
+		for _, p := range params {
+			got = append(got, p[0]+"="+p[1])
+		}
+		if ok != tc.match || strings.Join(got, ",") != tc.params {
+			t.Errorf("route %q path %q: match %v %v, want %v %q", tc.route, tc.path, ok, got, tc.match, tc.params)
 		}
 	}
 }
@@ -66,9 +88,40 @@ func TestRouterPrecedence(t *testing.T) {
 		"/foo/bar/baz":     "/foo/bar/baz",
 		"/foo/bar/baz/qux": "/foo/bar/...",
 	} {
-		got, ok := rt.match(path)
+		got, _, ok := rt.match(path)
 		if !ok || got.handler.id != want {
 			t.Errorf("%s -> %v %v, want %s", path, got.handler, ok, want)
+		}
+	}
+}
+
+// TestRouterParamPrecedence: at the first segment where routes differ a
+// literal beats a parameter, which beats a trailing wildcard; an exact
+// route beats a wildcard of the same segments (Spin 2.5+'s ranking).
+func TestRouterParamPrecedence(t *testing.T) {
+	var rt router
+	ctx := context.Background()
+	for _, r := range []string{"/...", "/users/...", "/users/:id", "/users/admin", "/users/:id/...",
+		"/users/:id/edit", "/users/admin/...", "/:any/edit"} {
+		rt.add(ctx, route{pattern: newRoutePattern("/", r), rawRoute: r, handler: &component{id: r}})
+	}
+	for _, tc := range []struct{ path, want, params string }{
+		{"/users", "/users/...", ""},
+		{"/users/1", "/users/:id", "id=1"},
+		{"/users/admin", "/users/admin", ""},
+		{"/users/1/edit", "/users/:id/edit", "id=1"},
+		{"/users/1/other", "/users/:id/...", "id=1"},
+		{"/users/admin/edit", "/users/admin/...", ""},
+		{"/posts/edit", "/:any/edit", "any=posts"},
+		{"/posts/x", "/...", ""},
+	} {
+		got, params, ok := rt.match(tc.path)
+		var ps []string
+		for _, p := range params {
+			ps = append(ps, p[0]+"="+p[1])
+		}
+		if !ok || got.handler.id != tc.want || strings.Join(ps, ",") != tc.params {
+			t.Errorf("%s -> %v %v %v, want %s %s", tc.path, got.handler, ps, ok, tc.want, tc.params)
 		}
 	}
 }
@@ -79,7 +132,7 @@ func TestRouterDuplicateLaterWins(t *testing.T) {
 	var rt router
 	rt.add(ctx, route{pattern: newRoutePattern("/", "/a/..."), handler: &component{id: "first"}})
 	rt.add(ctx, route{pattern: newRoutePattern("/", "/a/"+"..."), handler: &component{id: "second"}})
-	if got, _ := rt.match("/a/b"); got.handler.id != "second" {
+	if got, _, _ := rt.match("/a/b"); got.handler.id != "second" {
 		t.Fatalf("got %s", got.handler.id)
 	}
 	if len(rt.routes) != 1 || !strings.Contains(logs.String(), "duplicate route") {

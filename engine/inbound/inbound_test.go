@@ -73,3 +73,41 @@ func TestWriteResponse(t *testing.T) {
 		})
 	}
 }
+
+// TestParamRouteHeaders: for a route with ":name" segments the headers are
+// Spin 2.5+'s (its test vector with route /foo/:userid/...): path-info is
+// the trailing wildcard's match and a spin-path-match-<name> per segment.
+func TestParamRouteHeaders(t *testing.T) {
+	rt := Route{Path: "/foo/:userid", Matched: "/foo/:userid/...", Raw: "/foo/:userid/...", Params: [][2]string{{"userid", "42"}}}
+	r := httptest.NewRequest("POST", "https://fermyon.dev/foo/42/bar?key1=value1", nil)
+	r.RemoteAddr = "127.0.0.1:8777"
+	req := &Request{HTTP: r, Base: "/", Path: "/foo/42/bar", Query: "key1=value1", Route: rt}
+	got := map[string]string{}
+	env := map[string]string{}
+	for _, h := range req.SpinHeaders() {
+		got[h.Header], env[h.Env] = h.Value, h.Value
+	}
+	want := map[string]string{
+		"spin-full-url": "https://fermyon.dev/foo/42/bar?key1=value1", "spin-path-info": "/bar",
+		"spin-matched-route": "/foo/:userid/...", "spin-base-path": "/",
+		"spin-raw-component-route": "/foo/:userid/...", "spin-component-route": "/foo/:userid",
+		"spin-client-addr": "127.0.0.1:8777", "spin-path-match-userid": "42",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("headers %v\nwant %v", got, want)
+	}
+	if env["X_PATH_MATCH_USERID"] != "42" {
+		t.Errorf("WAGI env %v", env)
+	}
+	for path, info := range map[string]string{"/foo/42": "", "/foo/42/": "/", "/foo/42/bar/": "/bar/", "/foo/42/a/b": "/a/b"} {
+		req.Path = path
+		if got := req.PathInfo(); got != info {
+			t.Errorf("PathInfo(%s) = %q, want %q", path, got, info)
+		}
+	}
+	req.Route = Route{Path: "/hello/:name", Matched: "/hello/:name", Raw: "/hello/:name", Params: [][2]string{{"name", "bob"}}}
+	req.Path = "/hello/bob/"
+	if got := req.PathInfo(); got != "" {
+		t.Errorf("exact route PathInfo = %q, want empty", got)
+	}
+}

@@ -17,6 +17,9 @@ type Route struct {
 	Matched string
 	// Raw is the route as written in the lock.
 	Raw string
+	// Params are the values of the route's ":name" segments (Spin 2.5+)
+	// the request matched, in route order.
+	Params [][2]string
 }
 
 // Request is a routed HTTP request.
@@ -39,9 +42,26 @@ func (req *Request) URI() string {
 	return req.Path + "?" + req.Query
 }
 
-// PathInfo is the request path after the matched route prefix.
+// PathInfo is the request path after the matched route prefix. For a
+// route with ":name" segments it is what Spin 2.5+ passes: the part the
+// trailing wildcard matched (its trailing "/" kept), "" for an exact route.
 func (req *Request) PathInfo() string {
-	return strings.TrimPrefix(req.Path, req.Route.Path)
+	if len(req.Route.Params) == 0 {
+		return strings.TrimPrefix(req.Path, req.Route.Path)
+	}
+	if !strings.HasSuffix(req.Route.Matched, "/...") {
+		return ""
+	}
+	// Skip as many segments of the path as the route prefix has.
+	rest := req.Path
+	for n := strings.Count(req.Route.Path, "/"); n > 0; n-- {
+		i := strings.IndexByte(rest[1:], '/')
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+1:]
+	}
+	return rest
 }
 
 // SpinHeader is one of the headers Spin injects, with its Spin-executor
@@ -62,7 +82,7 @@ func (req *Request) SpinHeaders() []SpinHeader {
 		host = "localhost"
 	}
 	raw := req.Route.Raw
-	return []SpinHeader{
+	headers := []SpinHeader{
 		{"spin-full-url", "X_FULL_URL", scheme + "://" + host + req.URI()},
 		{"spin-path-info", "PATH_INFO", req.PathInfo()},
 		{"spin-matched-route", "X_MATCHED_ROUTE", req.Route.Matched},
@@ -71,6 +91,11 @@ func (req *Request) SpinHeaders() []SpinHeader {
 		{"spin-component-route", "X_COMPONENT_ROUTE", strings.TrimSuffix(raw, "/...")},
 		{"spin-client-addr", "X_CLIENT_ADDR", r.RemoteAddr},
 	}
+	for _, p := range req.Route.Params {
+		headers = append(headers, SpinHeader{
+			"spin-path-match-" + strings.ToLower(p[0]), "X_PATH_MATCH_" + strings.ToUpper(p[0]), p[1]})
+	}
+	return headers
 }
 
 // IncomingHeaders lists the request's headers with lowercase names (Host

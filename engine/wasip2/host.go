@@ -75,6 +75,9 @@ type KVStore = keyvalue.Store
 // (the outbound networking capability: *network.AllowedHosts).
 type OutboundPolicy interface {
 	AllowedURL(u *url.URL) bool
+	// AllowsSelf reports whether requests without an authority (to the
+	// app itself) are allowed.
+	AllowsSelf() bool
 }
 
 // Config is what a component's guests see.

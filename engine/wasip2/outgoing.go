@@ -233,6 +233,10 @@ func httpOutgoing() *iface {
 	return i
 }
 
+// selfAuthority is the authority of requests to the app itself; the App's
+// HTTP client serves them in-process.
+const selfAuthority = "self"
+
 // buildRequest checks the request against the outbound policy and makes
 // the *http.Request, or returns an error-code.
 func (st *State) buildRequest(r *outgoingRequest) (*http.Request, capi.Val) {
@@ -246,18 +250,22 @@ func (st *State) buildRequest(r *outgoingRequest) (*http.Request, capi.Val) {
 			return nil, capi.Variant{Case: "HTTP-protocol-error"}
 		}
 	}
-	if r.authority == nil || *r.authority == "" {
-		return nil, capi.Variant{Case: "HTTP-request-URI-invalid"}
+	policy := st.host.cfg.Outbound
+	// A request without an authority goes to the app itself ("self"),
+	// which the HTTP client serves in-process.
+	authority, self := selfAuthority, true
+	if r.authority != nil && *r.authority != "" {
+		authority, self = *r.authority, false
 	}
 	path := "/"
 	if r.pathWithQuery != nil {
 		path = *r.pathWithQuery
 	}
-	u, err := url.Parse(scheme + "://" + *r.authority + path)
+	u, err := url.Parse(scheme + "://" + authority + path)
 	if err != nil {
 		return nil, capi.Variant{Case: "HTTP-request-URI-invalid"}
 	}
-	if st.host.cfg.Outbound == nil || !st.host.cfg.Outbound.AllowedURL(u) {
+	if policy == nil || (self && !policy.AllowsSelf()) || (!self && !policy.AllowedURL(u)) {
 		return nil, capi.Variant{Case: "HTTP-request-denied"}
 	}
 	var body io.Reader = http.NoBody

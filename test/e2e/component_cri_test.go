@@ -26,18 +26,9 @@ func TestComponentsCRI(t *testing.T) {
 	app := componentsApp(t, paths)
 	warmComponentCache(t, app)
 
-	f := &criFixture{version: harness.ContainerdLatest, reg: harness.StartRegistry(t), dir: harness.TempDir(t, "sccri")}
-	d := harness.StartContainerdWith(t, f.version, harness.ContainerdOptions{
-		CRI:            &harness.CRIOptions{SandboxImage: f.ref(criRepoSandbox)},
-		ModuleCacheDir: harness.SharedModuleCacheDir(),
-	})
-	f.d = d.InNamespace(harness.CRINamespace)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	if _, err := harness.PushLinuxImage(ctx, f.reg.Host, criRepoSandbox,
-		[]harness.TarFile{{Name: "pause", Mode: 0o755, Data: []byte("#!/bin/sh\nexit 1\n")}}, []string{"/pause"}); err != nil {
-		t.Fatalf("push sandbox image: %v", err)
-	}
+	f := startCRIApps(ctx, t, "sccri")
 	pushComponentsApp(ctx, t, f.reg.Host, app, "127.0.0.1:1")
 	// js-hello alone as a bare Wasm package (one application/wasm layer):
 	// served on "/...".
@@ -51,17 +42,8 @@ func TestComponentsCRI(t *testing.T) {
 		[]harness.Blob{pkg}); err != nil {
 		t.Fatalf("push %s: %v", repoComponentPackage, err)
 	}
-	for _, repo := range []string{criRepoSandbox, repoComponents, repoComponentPackage} {
-		f.d.Pull(f.ref(repo))
-	}
+	pullForCRI(t, f, criRepoSandbox, repoComponents, repoComponentPackage)
 	cri := f.d.Crictl()
-	if err := waitFor(30*time.Second, func() bool {
-		out, _ := cri.Quiet("images", "-q")
-		return strings.Count(out, "sha256:") >= 3
-	}); err != nil {
-		out, _ := cri.Run("images")
-		t.Fatalf("CRI does not list the pulled images: %s", out)
-	}
 
 	p := runPod(t, f, harness.PodConfig{Name: "components", HostNetwork: true})
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))

@@ -152,18 +152,7 @@ func setupCRI(t *testing.T, paths harness.Paths, version string, index int) *cri
 		[]harness.Blob{{MediaType: artifact.MediaTypeWasm, Data: hello}}); err != nil {
 		t.Fatalf("push %s: %v", criRepoWasmPkg, err)
 	}
-	for _, repo := range []string{criRepoSandbox, criRepoMultiB, criRepoMultiA, criRepoHello, criRepoResource, criRepoLinux, criRepoNeedsVar, criRepoWasmPkg} {
-		f.d.Pull(f.ref(repo))
-	}
-	// CRI learns about images pulled outside it from containerd's events.
-	cri := f.d.Crictl()
-	if err := waitFor(30*time.Second, func() bool {
-		out, _ := cri.Quiet("images", "-q")
-		return strings.Count(out, "sha256:") >= 8
-	}); err != nil {
-		out, _ := cri.Run("images")
-		t.Fatalf("CRI does not list the pulled images: %s", out)
-	}
+	pullForCRI(t, f, criRepoSandbox, criRepoMultiB, criRepoMultiA, criRepoHello, criRepoResource, criRepoLinux, criRepoNeedsVar, criRepoWasmPkg)
 	return f
 }
 

@@ -64,17 +64,23 @@ type Response struct {
 
 // Client sends an App's outbound requests.
 type Client struct {
-	http   *http.Client
-	origin atomic.Pointer[string]
+	http       *http.Client
+	origin     atomic.Pointer[string]
+	dispatcher atomic.Pointer[Dispatcher]
 }
 
 // NewClient returns an App's client: it never follows redirects (the guest
 // sees the 3xx) and gives up on a request after timeout.
+// Requests to the app's own components and to the app itself are served
+// in-process once SetDispatcher has been called.
 func NewClient(timeout time.Duration) *Client {
-	return &Client{http: &http.Client{
+	c := &Client{}
+	c.http = &http.Client{
 		Timeout:       timeout,
+		Transport:     &internalTransport{c: c, next: http.DefaultTransport.(*http.Transport).Clone()},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	}
+	return c
 }
 
 // HTTPClient is the client's net/http client, for bindings that build
@@ -118,7 +124,10 @@ func (c *Client) Send(ctx context.Context, allowed *network.AllowedHosts, req *R
 			return fail(DestinationNotAllowed, errors.New("relative URL: \"self\" is not an allowed host"))
 		}
 		if origin == "" {
-			return fail(RuntimeError, errors.New("relative URL: the app is not listening"))
+			if c.dispatcherOrNil() == nil {
+				return fail(RuntimeError, errors.New("relative URL: the app is not listening"))
+			}
+			origin = "http://" + selfHost
 		}
 		target = origin + req.URL
 	}

@@ -41,6 +41,9 @@ layouts and kinds as short names): see "inspect --json" in docs/cli.md.`,
 			if err != nil {
 				return err
 			}
+			for _, w := range s.Warnings {
+				e.infof("Warning: %s", w)
+			}
 			if asJSON {
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")

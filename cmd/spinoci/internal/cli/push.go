@@ -100,6 +100,7 @@ func (e *env) push(ctx context.Context, refArg string, f pushFlags) error {
 	if err != nil {
 		return err
 	}
+	e.warnUnsupportedTriggers(app)
 	repo, err := f.registry.repository(ref)
 	if err != nil {
 		return err

@@ -97,6 +97,7 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	e.warnUnsupportedTriggers(app.Lock())
 	for i := range app.Lock().Components {
 		c := &app.Lock().Components[i]
 		merged := maps.Clone(c.Env)

@@ -2,11 +2,13 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -70,6 +72,9 @@ type Summary struct {
 	Components    []Component       `json:"components"`
 	Config        *Blob             `json:"config,omitempty"`
 	Layers        []Layer           `json:"layers,omitempty"`
+	// Warnings are what would stop the app from running (triggers of
+	// types spinoci does not run).
+	Warnings []string `json:"warnings,omitempty"`
 
 	// layoutText describes the layout for people.
 	layoutText string
@@ -134,7 +139,7 @@ type Layer struct {
 // summarize describes app, read from origin; art, when set, is the
 // artifact it was read from (sizes come from its layers).
 func summarize(app *lock.LockedApp, origin string, art *artifact.Artifact) *Summary {
-	s := &Summary{SchemaVersion: SchemaVersion, Origin: origin, Base: app.HTTPBase(), Components: []Component{}}
+	s := &Summary{SchemaVersion: SchemaVersion, Origin: origin, Base: app.HTTPBase(), Components: []Component{}, Warnings: unsupportedTriggerWarnings(app)}
 	str := func(key string) string {
 		var v string
 		_ = json.Unmarshal(app.Metadata[key], &v)
@@ -199,6 +204,24 @@ func summarize(app *lock.LockedApp, origin string, art *artifact.Artifact) *Summ
 		s.Components = append(s.Components, sc)
 	}
 	return s
+}
+
+// unsupportedTriggerWarnings names the app's triggers of types spinoci
+// does not run: the app fails to start with them.
+func unsupportedTriggerWarnings(app *lock.LockedApp) []string {
+	var out []string
+	for _, t := range app.UnsupportedTriggers() {
+		out = append(out, fmt.Sprintf("trigger %q of component %q has type %q, which spinoci does not run (supported: %s): the app will fail to start",
+			t.ID, t.Component(), t.TriggerType, strings.Join(lock.SupportedTriggerTypes(), ", ")))
+	}
+	return out
+}
+
+// warnUnsupportedTriggers prints unsupportedTriggerWarnings on stderr.
+func (e *env) warnUnsupportedTriggers(app *lock.LockedApp) {
+	for _, w := range unsupportedTriggerWarnings(app) {
+		e.infof("Warning: %s", w)
+	}
 }
 
 // contentSummary names content by digest and finds its size.
