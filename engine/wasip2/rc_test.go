@@ -1,0 +1,46 @@
+package wasip2
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+)
+
+// Spin 2.1 components (WASI 0.2.0-rc-2023-11-10) are served through the
+// release candidate's interfaces.
+func TestReleaseCandidateNov2023(t *testing.T) {
+	f := newFixture(t, "rc-2023-11-10", Config{})
+	if f.hd.Export != "wasi:http/incoming-handler@0.2.0-rc-2023-11-10" {
+		t.Fatalf("export = %q, want the rc-2023-11-10 incoming handler", f.hd.Export)
+	}
+	resp, err := f.serve(t, httptest.NewRequest(http.MethodGet, "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Tinygo") != "yes" || string(body) != "bad request" {
+		t.Errorf("got %d %v %q, want 400, x-tinygo: yes and body \"bad request\"", resp.StatusCode, resp.Header, body)
+	}
+}
+
+// Spin 2.0 components (WASI 0.2.0-rc-2023-10-18) are served through that
+// candidate's shapes: fields built from a list, outgoing-response built from
+// a status and borrowed headers, write for the body, the one clock subscribe
+// and poll-one.
+func TestReleaseCandidateOct2023(t *testing.T) {
+	f := newFixture(t, "rc-2023-10-18", Config{})
+	if f.hd.Export != "wasi:http/incoming-handler@0.2.0-rc-2023-10-18" {
+		t.Fatalf("export = %q, want the rc-2023-10-18 incoming handler", f.hd.Export)
+	}
+	resp, err := f.serve(t, httptest.NewRequest(http.MethodGet, "/spin/2.0?x=1", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusTeapot || resp.Header.Get("X-Rc") != "2023-10-18" ||
+		!slices.Equal(resp.Header.Values("X-Added"), []string{"yes"}) || string(body) != "rc:/spin/2.0?x=1" {
+		t.Errorf("got %d %v %q, want 418, x-rc: 2023-10-18, x-added: yes and body \"rc:/spin/2.0?x=1\"", resp.StatusCode, resp.Header, body)
+	}
+}
