@@ -14,7 +14,6 @@ const (
 	rcNov2023 = "@0.2.0-rc-2023-11-10"
 )
 
-
 // rcInterfaces returns the implementations of the release candidates'
 // interfaces: each the 0.2 implementation of the same interface (base, by
 // name), with the functions whose names or shapes changed adapted. Functions
@@ -126,4 +125,3 @@ func withoutResult(f fn) fn {
 		return nil, nil
 	}
 }
-
