@@ -8,20 +8,30 @@ import (
 	"testing"
 )
 
-// Spin 2.1 components (WASI 0.2.0-rc-2023-11-10) are served through the
-// release candidate's interfaces.
-func TestReleaseCandidateNov2023(t *testing.T) {
-	f := newFixture(t, "rc-2023-11-10", Config{})
-	if f.hd.Export != "wasi:http/incoming-handler@0.2.0-rc-2023-11-10" {
-		t.Fatalf("export = %q, want the rc-2023-11-10 incoming handler", f.hd.Export)
-	}
-	resp, err := f.serve(t, httptest.NewRequest(http.MethodGet, "/", nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Tinygo") != "yes" || string(body) != "bad request" {
-		t.Errorf("got %d %v %q, want 400, x-tinygo: yes and body \"bad request\"", resp.StatusCode, resp.Header, body)
+// A handler making a TinyGo net/http handler's calls (wasm-tools-go
+// bindings: header set on fields, own<headers> into outgoing-response,
+// set-status-code, body, write, outparam set) gets exactly that response,
+// through wasi:http@0.2.0 and through Spin 2.1's release candidate
+// (0.2.0-rc-2023-11-10, the same shapes for these calls).
+func TestTinyGoShapedHandler(t *testing.T) {
+	for _, tc := range []struct{ fixture, export string }{
+		{"tinygo-status", "wasi:http/incoming-handler@0.2.0"},
+		{"rc-2023-11-10", "wasi:http/incoming-handler@0.2.0-rc-2023-11-10"},
+	} {
+		f := newFixture(t, tc.fixture, Config{})
+		if f.hd.Export != tc.export {
+			t.Fatalf("%s: export = %q, want %q", tc.fixture, f.hd.Export, tc.export)
+		}
+		for range 2 {
+			resp, err := f.serve(t, httptest.NewRequest(http.MethodGet, "/", nil))
+			if err != nil {
+				t.Fatalf("%s: %v", tc.fixture, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("X-Tinygo") != "yes" || string(body) != "bad request" {
+				t.Errorf("%s: got %d %v %q, want 400, x-tinygo: yes and body \"bad request\"", tc.fixture, resp.StatusCode, resp.Header, body)
+			}
+		}
 	}
 }
 
