@@ -44,8 +44,8 @@ func rcInterfaces(base map[string]*iface) []*iface {
 // error resource, wasi:io/poll has poll-list and poll-one, the monotonic
 // clock one subscribe, and wasi:http/types has fields built from a list,
 // header edits without results, outgoing-response built from a status and
-// borrowed headers with write instead of body, and an error variant in place
-// of error-code.
+// borrowed headers with write instead of body, and outgoing requests of
+// another shape (rc_outgoing.go).
 func adaptOct2023(i *iface, base map[string]*iface) {
 	switch strings.TrimSuffix(i.name, rcOct2023) {
 	case "wasi:io/streams":
@@ -84,12 +84,10 @@ func adaptOct2023(i *iface, base map[string]*iface) {
 			return one(st.own(tyOutgoingResponse, &outgoingResponse{status: int(code), headers: h.clone()}))
 		})
 		i.funcs["[method]outgoing-response.write"] = i.funcs["[method]outgoing-response.body"]
-		// Outgoing requests of this candidate differ in shape throughout
-		// (constructor, options record, error variant): not supported.
-		delete(i.funcs, "[constructor]outgoing-request")
 		delete(i.funcs, "[method]future-trailers.get")
+		adaptOutgoingOct2023(i)
 	case "wasi:http/outgoing-handler":
-		delete(i.funcs, "handle")
+		adaptOutgoingHandlerOct2023(i)
 	}
 }
 

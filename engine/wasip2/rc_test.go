@@ -4,8 +4,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // A handler making a TinyGo net/http handler's calls (wasm-tools-go
@@ -52,5 +56,41 @@ func TestReleaseCandidateOct2023(t *testing.T) {
 	if resp.StatusCode != http.StatusTeapot || resp.Header.Get("X-Rc") != "2023-10-18" ||
 		!slices.Equal(resp.Header.Values("X-Added"), []string{"yes"}) || string(body) != "rc:/spin/2.0?x=1" {
 		t.Errorf("got %d %v %q, want 418, x-rc: 2023-10-18, x-added: yes and body \"rc:/spin/2.0?x=1\"", resp.StatusCode, resp.Header, body)
+	}
+}
+
+// allowHost is an outbound policy allowing one host:port.
+type allowHost string
+
+func (a allowHost) AllowedURL(u *url.URL) bool { return u.Host == string(a) }
+
+// Spin 2.0 components send outgoing requests through that candidate's
+// shapes: a request built in one constructor from borrowed headers, handle
+// without options, and its error variant for denied or failed requests.
+func TestReleaseCandidateOct2023Outgoing(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/rc" || r.Header.Get("X-Rc") != "fetch" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	authority := strings.TrimPrefix(srv.URL, "http://")
+	f := newFixture(t, "rc-2023-10-18-fetch", Config{Outbound: allowHost(authority)})
+	for _, tc := range []struct {
+		authority string
+		want      uint32
+	}{
+		{authority, http.StatusAccepted},
+		{"127.0.0.1:1", 1003}, // denied: unexpected-error
+	} {
+		out, _, err := f.call(t, "fetch", 1, capi.String(tc.authority))
+		if err != nil {
+			t.Fatalf("fetch %s: %v", tc.authority, err)
+		}
+		if got := out[0].(capi.U32); uint32(got) != tc.want {
+			t.Errorf("fetch %s = %d, want %d", tc.authority, got, tc.want)
+		}
 	}
 }
