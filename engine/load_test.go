@@ -29,7 +29,7 @@ func TestLoadRejects(t *testing.T) {
 		{"wagi module under spin", watFile(t, wagiWAT("_start", "x", "")), "",
 			"component is not compatible with Spin executor - should this use the Wagi executor?"},
 		{"wit-bindgen 0.8", watFile(t, spinOnly(`(export "fermyon:spin/inbound-http#handle-request" (func $h))`)), "",
-			`unsupported ABI: module exports "fermyon:spin/inbound-http#handle-request"`},
+			`does not export the function "cabi_realloc"`},
 		{"wasi:http", watFile(t, spinOnly(`(export "wasi:http/incoming-handler@0.2.0#handle" (func $h))`)), "",
 			`unsupported ABI: module exports "wasi:http/incoming-handler@0.2.0#handle"`},
 		{"pre-0.1", watFile(t, spinOnly(`(export "handler" (func $h))`)), "", `obsolete pre-0.1 Spin ABI`},

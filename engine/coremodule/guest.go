@@ -45,6 +45,8 @@ func (h *Host) callerGuest(c *wasmtime.Caller, typed bool) (*Guest, error) {
 	}
 	if ext := c.GetExport(ExportRealloc); ext != nil {
 		g.realloc = ext.Func()
+	} else if ext := c.GetExport(ExportCABIRealloc); ext != nil {
+		g.realloc = ext.Func() // a wit-bindgen 0.8 module
 	}
 	if g.mem == nil || g.realloc == nil {
 		return nil, fmt.Errorf("the calling module does not export %q and %q", ExportMemory, ExportRealloc)

@@ -70,7 +70,7 @@ func newLinker(engine *wasmtime.Engine) (*wasmtime.Linker, error) {
 		l.Close()
 		return nil, fmt.Errorf("define WASI: %w", err)
 	}
-	for _, imp := range spinImports() {
+	for _, imp := range append(spinImports(), spin08Imports()...) {
 		params := make([]*wasmtime.ValType, len(imp.params))
 		for i, k := range imp.params {
 			params[i] = wasmtime.NewValType(k)
@@ -79,7 +79,11 @@ func newLinker(engine *wasmtime.Engine) (*wasmtime.Linker, error) {
 		fn := func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 			return nil, wasmtime.NewTrap(msg)
 		}
-		if impl := hostImplementation(imp.module, imp.name); impl != nil {
+		impl := hostImplementation(imp.module, imp.name)
+		if impl == nil {
+			impl = spin08Implementation(imp.module, imp.name)
+		}
+		if impl != nil {
 			fn = wrapHost(imp.module, imp.name, impl)
 		}
 		if err := l.FuncNew(imp.module, imp.name, wasmtime.NewFuncType(params, nil), fn); err != nil {

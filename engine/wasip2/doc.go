@@ -5,7 +5,10 @@
 // the fermyon:spin@2.0.0 interfaces (variables and key-value through small
 // provider interfaces; the others link and fail naming the function), and
 // the unversioned fermyon:spin config and key-value of componentized Spin
-// 1.x modules (on the same providers).
+// 1.x modules (on the same providers). The WASI 0.2 release candidates of
+// Spin 2.0 (0.2.0-rc-2023-10-18) and Spin 2.1 (0.2.0-rc-2023-11-10) are
+// defined too, bound to the same implementations with the functions whose
+// names or shapes changed adapted (rc.go).
 //
 // Everything that mentions streams, pollables or io errors is implemented
 // here together: resource types made through the C API never equal

@@ -143,10 +143,15 @@ func (h *Host) Define(l *capi.Linker) error {
 	for _, i := range h.interfaces() {
 		impls[i.name] = i
 	}
+	for _, i := range rcInterfaces(impls) {
+		impls[i.name] = i
+	}
 	root := l.Root()
 	defer root.Close()
 	nextStub := tyFirstStub
-	for _, line := range strings.Split(strings.TrimSpace(interfaceTable), "\n") {
+	lines := strings.Split(strings.TrimSpace(interfaceTable), "\n")
+	lines = append(lines, strings.Split(strings.TrimSpace(rcInterfaceTable), "\n")...)
+	for _, line := range lines {
 		parts := strings.SplitN(line, "|", 3)
 		name := parts[0]
 		impl := impls[name]

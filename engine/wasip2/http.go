@@ -292,11 +292,17 @@ func (st *State) closeAll() {
 }
 
 // IncomingHandlerExport returns the name of the wasi:http/incoming-handler
-// interface c exports (any 0.2.x), if it exports one with a handle function.
+// interface c exports (any 0.2.x, or the release candidates of Spin 2.0 and
+// 2.1), if it exports one with a handle function.
 func IncomingHandlerExport(c *capi.Component) (string, bool) {
 	for patch := 0; patch <= 20; patch++ {
 		name := fmt.Sprintf("wasi:http/incoming-handler@0.2.%d", patch)
 		if c.HasExport(name, "handle") {
+			return name, true
+		}
+	}
+	for _, version := range []string{rcNov2023, rcOct2023} {
+		if name := "wasi:http/incoming-handler" + version; c.HasExport(name, "handle") {
 			return name, true
 		}
 	}

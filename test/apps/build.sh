@@ -1,6 +1,7 @@
 #!/bin/sh
 # build.sh OUTDIR: builds every test app into OUTDIR
-# (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm, resource-go.wasm).
+# (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm, resource-go.wasm,
+# rc-2023-10-18.wasm, rc-2023-11-10.wasm, tinygo-status.wasm, spin-sdk14.wasm).
 set -eu
 if [ $# -ne 1 ]; then
 	echo "usage: $0 OUTDIR" >&2
@@ -12,6 +13,13 @@ out=$(cd "$1" && pwd)
 
 # WAT is assembled by wasmtime's parser (no wabt needed).
 (cd "$here/../.." && go run ./test/apps/wat2wasm "$here/hello.wat" "$out/hello.wasm")
+# Binaries of other toolchains' shapes, from the wasip2 host's fixtures:
+# Spin 2.0 and 2.1 (WASI 0.2 release candidates) and a TinyGo-shaped handler.
+for app in rc-2023-10-18 rc-2023-11-10 tinygo-status; do
+	(cd "$here/../.." && go run ./test/apps/wat2wasm "engine/wasip2/testdata/$app.wat" "$out/$app.wasm")
+done
+# A Spin SDK 1.4/1.5-shaped (wit-bindgen 0.8) module, from the engine's fixture.
+(cd "$here/../.." && go run ./test/apps/wat2wasm engine/testdata/spin-sdk14.wat "$out/spin-sdk14.wasm")
 cd "$here"
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-go.wasm" ./spin-go
 GOOS=wasip1 GOARCH=wasm go build -o "$out/wagi-go.wasm" ./wagi-go

@@ -15,8 +15,6 @@ func checkExports(m *wasmtime.Module) error {
 	exports := coremodule.ExportKinds(m)
 	for name := range exports {
 		switch {
-		case name == "fermyon:spin/inbound-http#handle-request":
-			return fmt.Errorf("unsupported ABI: module exports %q (Spin SDK 1.4/1.5, wit-bindgen 0.8): rebuild with spin-sdk <= 1.3", name)
 		case strings.HasPrefix(name, "wasi:http/incoming-handler") && strings.HasSuffix(name, "#handle"):
 			return fmt.Errorf("unsupported ABI: module exports %q (wasi:http core module): needs WASI 0.2 components", name)
 		}

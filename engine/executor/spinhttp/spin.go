@@ -23,12 +23,17 @@ const retAreaSize = 28
 type Executor struct {
 	host *coremodule.Host
 	comp *coremodule.Component
+	// cabi: the module speaks wit-bindgen 0.8's ABI (abi08.go).
+	cabi bool
 }
 
 // New returns the Spin executor of comp, whose module must speak the Spin
 // 1.x HTTP ABI. It sets comp.Typed when the module's exports have exactly
 // the types the host calls them with.
 func New(host *coremodule.Host, comp *coremodule.Component) (*Executor, error) {
+	if isCABI(comp.Module) {
+		return newCABI(host, comp)
+	}
 	if err := checkExports(comp.Module); err != nil {
 		return nil, err
 	}
@@ -76,13 +81,14 @@ func (e *Executor) call(ctx context.Context, method int32, req *inbound.Request)
 			return nil, fmt.Errorf("%s: %w", exportInit, err)
 		}
 	}
-	g, err := e.host.Guest(store, inst, e.comp.Typed)
+	g, err := e.guest(store, inst)
 	if err != nil {
 		return nil, err
 	}
-	handle := e.host.LookupFunc(store, inst, exportHandle)
+	name := e.handleExport()
+	handle := e.host.LookupFunc(store, inst, name)
 	if handle == nil {
-		return nil, fmt.Errorf("%s is not exported", exportHandle)
+		return nil, fmt.Errorf("%s is not exported", name)
 	}
 
 	uri := req.URI()
@@ -99,14 +105,19 @@ func (e *Executor) call(ctx context.Context, method int32, req *inbound.Request)
 		int32(hdrPtr), int32(len(headers)), int32(paramsPtr), int32(0),
 		int32(1), int32(bodyPtr), int32(len(req.Body)))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", exportHandle, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return readResponse(g, uint32(ret))
+	resp, err := readResponse(g, uint32(ret), !e.cabi)
+	if err != nil || !e.cabi {
+		return resp, err
+	}
+	return resp, e.postReturn(store, inst, ret)
 }
 
-// readResponse copies the response out of the return area at ret and then
-// frees what the guest returned, as the Spin adapter's post-return does.
-func readResponse(g *coremodule.Guest, ret uint32) (*inbound.Response, error) {
+// readResponse copies the response out of the return area at ret and then,
+// with dealloc, frees what the guest returned, as the Spin adapter's
+// post-return does.
+func readResponse(g *coremodule.Guest, ret uint32, dealloc bool) (*inbound.Response, error) {
 	mem := g.Memory() // valid until the frees below
 	area, err := coremodule.MemRange(mem, ret, retAreaSize)
 	if err != nil {
@@ -139,6 +150,9 @@ func readResponse(g *coremodule.Guest, ret uint32) (*inbound.Response, error) {
 		}
 		resp.Body = append([]byte(nil), body...)
 		frees = append(frees, int32(bodyPtr), int32(bodyLen), 1)
+	}
+	if !dealloc {
+		return resp, nil
 	}
 	if err := g.DeallocAll(frees); err != nil {
 		return nil, err

@@ -1,0 +1,96 @@
+package coremodule
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/internal/capi"
+)
+
+// ExportCABIRealloc is the allocator of wit-bindgen 0.8 modules (Rust
+// spin-sdk 1.4/1.5); it has canonical_abi_realloc's signature.
+const ExportCABIRealloc = "cabi_realloc"
+
+// spin08Module is the import module prefix of wit-bindgen 0.8 modules: the
+// unversioned fermyon:spin interfaces.
+const spin08Module = "fermyon:spin/"
+
+// spin08Imports lists the wit-bindgen 0.8 names of the Spin 1.x imports this
+// host implements. Their canonical ABI flat signatures and result layouts
+// are those of the wit-bindgen 0.2 imports they map to (spin08Implementation).
+func spin08Imports() []hostImport {
+	return []hostImport{
+		{spin08Module + "http", "send-request", i32s(11)},
+		{spin08Module + "config", "get-config", i32s(3)},
+		{spin08Module + "key-value", "open", i32s(3)},
+		{spin08Module + "key-value", "get", i32s(4)},
+		{spin08Module + "key-value", "set", i32s(6)},
+		{spin08Module + "key-value", "delete", i32s(4)},
+		{spin08Module + "key-value", "exists", i32s(4)},
+		{spin08Module + "key-value", "get-keys", i32s(2)},
+		{spin08Module + "key-value", "close", i32s(1)},
+	}
+}
+
+// spin08Implementation returns the implementation of a wit-bindgen 0.8
+// import: that of the wit-bindgen 0.2 import with the same flat shape.
+func spin08Implementation(module, name string) hostFunc {
+	switch {
+	case module == spin08Module+"http" && name == "send-request":
+		return hostImplementation("wasi-outbound-http", "request")
+	case module == spin08Module+"config":
+		return hostImplementation("spin-config", name)
+	case module == spin08Module+"key-value":
+		return hostImplementation("key-value", name)
+	}
+	return nil
+}
+
+// DefineUnsupported08Imports links every fermyon:spin import of m that this
+// host does not implement (redis, postgres, mysql, sqlite, llm, …) as a
+// function of the import's own type that traps naming it, so that m
+// instantiates. Call it before the Host serves.
+func (h *Host) DefineUnsupported08Imports(m *wasmtime.Module) error {
+	known := map[string]bool{}
+	for _, imp := range spin08Imports() {
+		known[imp.module+"#"+imp.name] = true
+	}
+	h.linker.AllowShadowing(true)
+	defer h.linker.AllowShadowing(false)
+	for _, imp := range m.Imports() {
+		if !strings.HasPrefix(imp.Module(), spin08Module) || imp.Name() == nil {
+			continue
+		}
+		name := imp.Module() + "#" + *imp.Name()
+		ft := imp.Type().FuncType()
+		if known[name] || ft == nil {
+			continue
+		}
+		msg := fmt.Sprintf("%s is not supported by %s", name, RuntimeName)
+		err := h.linker.FuncNew(imp.Module(), *imp.Name(), ft, func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+			return nil, wasmtime.NewTrap(msg)
+		})
+		if err != nil {
+			return fmt.Errorf("define %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// GuestCABI returns the memory and allocator (cabi_realloc) of an instance
+// of a wit-bindgen 0.8 module. It has no free: the module's post-return
+// export frees what it returned.
+func (h *Host) GuestCABI(store wasmtime.Storelike, inst *wasmtime.Instance) (*Guest, error) {
+	g := &Guest{
+		store:   store,
+		ctx:     capi.ContextOf(store),
+		mem:     capi.LookupMemory(store, inst, ExportMemory),
+		realloc: capi.LookupFunc(store, inst, ExportCABIRealloc),
+	}
+	if g.mem == nil || g.realloc == nil {
+		return nil, errors.New("a module of Spin SDK 1.4/1.5 must export \"memory\" and \"cabi_realloc\"")
+	}
+	return g, nil
+}

@@ -1,0 +1,74 @@
+package spinhttp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/coremodule"
+)
+
+// The exports of Spin SDK 1.4/1.5 modules (wit-bindgen 0.8): the same
+// request and response flat layouts as handle-http-request, under the
+// fermyon:spin/inbound-http interface name, with cabi_realloc as the
+// allocator and a post-return export that frees the response. Spin adapts
+// these modules into components at load; serving them directly is the same
+// canonical ABI call.
+const (
+	exportHandle08     = "fermyon:spin/inbound-http#handle-request"
+	exportPostReturn08 = "cabi_post_fermyon:spin/inbound-http#handle-request"
+)
+
+// isCABI reports whether m is a wit-bindgen 0.8 Spin HTTP module.
+func isCABI(m *wasmtime.Module) bool {
+	_, ok := coremodule.ExportKinds(m)[exportHandle08]
+	return ok
+}
+
+// newCABI returns the executor of a wit-bindgen 0.8 module: it checks the
+// exports and links the module's unsupported fermyon:spin imports as traps
+// naming them.
+func newCABI(host *coremodule.Host, comp *coremodule.Component) (*Executor, error) {
+	exports := coremodule.ExportKinds(comp.Module)
+	for _, name := range []string{exportHandle08, coremodule.ExportCABIRealloc} {
+		if exports[name] != coremodule.KindFunc {
+			return nil, fmt.Errorf("module of Spin SDK 1.4/1.5 (exports %q) does not export the function %q", exportHandle08, name)
+		}
+	}
+	if exports[coremodule.ExportMemory] != coremodule.KindMemory {
+		return nil, errors.New("module of Spin SDK 1.4/1.5 does not export its memory")
+	}
+	if err := host.DefineUnsupported08Imports(comp.Module); err != nil {
+		return nil, err
+	}
+	return &Executor{host: host, comp: comp, cabi: true}, nil
+}
+
+// handleExport is the name of the module's HTTP handler export.
+func (e *Executor) handleExport() string {
+	if e.cabi {
+		return exportHandle08
+	}
+	return exportHandle
+}
+
+// guest returns the instance's memory and allocator for the module's ABI.
+func (e *Executor) guest(store wasmtime.Storelike, inst *wasmtime.Instance) (*coremodule.Guest, error) {
+	if e.cabi {
+		return e.host.GuestCABI(store, inst)
+	}
+	return e.host.Guest(store, inst, e.comp.Typed)
+}
+
+// postReturn calls the module's post-return export on the return area, as
+// the canonical ABI does once the caller has read the results.
+func (e *Executor) postReturn(store wasmtime.Storelike, inst *wasmtime.Instance, ret int32) error {
+	post := e.host.LookupFunc(store, inst, exportPostReturn08)
+	if post == nil {
+		return nil
+	}
+	if _, err := post.Call(store, ret); err != nil {
+		return fmt.Errorf("%s: %w", exportPostReturn08, err)
+	}
+	return nil
+}
