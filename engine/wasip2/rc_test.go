@@ -63,6 +63,7 @@ func TestReleaseCandidateOct2023(t *testing.T) {
 type allowHost string
 
 func (a allowHost) AllowedURL(u *url.URL) bool { return u.Host == string(a) }
+func (allowHost) AllowsSelf() bool             { return false }
 
 // Spin 2.0 components send outgoing requests through that candidate's
 // shapes: a request built in one constructor from borrowed headers, handle
