@@ -9,6 +9,7 @@ import (
 	"time"
 
 	eventstypes "github.com/containerd/containerd/api/events"
+	taskv2 "github.com/containerd/containerd/api/runtime/task/v2"
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 	"github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/v2/core/runtime"
@@ -80,9 +81,11 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 	return s, nil
 }
 
-// RegisterTTRPC implements shim.TTRPCService.
+// RegisterTTRPC implements shim.TTRPCService: task API v3 for containerd
+// 2.x and v2 (the same calls, relayed) for containerd 1.7.
 func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
 	taskAPI.RegisterTTRPCTaskService(server, s)
+	taskv2.RegisterTTRPCTaskService(server, taskV2{s})
 	return nil
 }
 
