@@ -1,0 +1,64 @@
+package harness
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Containerd17 is the pinned containerd 1.7 release: task API v2, the
+// pre-bootstrap start protocol and configuration version 2.
+const Containerd17 = "1.7.35"
+
+// configVersion2 tells whether a containerd version reads configuration
+// version 2 (containerd 1.x) rather than 3.
+func configVersion2(version string) bool { return strings.HasPrefix(version, "1.") }
+
+// configV2 is config for containerd 1.7: plugin ids of config version 2 and
+// no shim socket_dir (1.7 has none; shims put their sockets in
+// /run/containerd/s, named after the daemon's socket, so test daemons do not
+// collide).
+func (d *Containerd) configV2(optDir string) string {
+	return fmt.Sprintf(`version = 2
+root = %q
+state = %q
+imports = []
+# No CRI for now; NRI would listen on a fixed system-wide socket.
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.nri.v1.nri"]
+
+[grpc]
+  address = %q
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = %q
+
+[[plugins."io.containerd.transfer.v1.local".unpack_config]]
+  platform = "linux/amd64"
+  snapshotter = "native"
+`, d.Root, d.State, d.Address, optDir)
+}
+
+// criSectionsV2 are the CRI settings of criConfig in config version 2:
+// 1.7 has one CNI bin_dir, the sandbox image and the snapshotter in the
+// CRI plugin's own section.
+func (d *Containerd) criSectionsV2(confDir string, binDirs []string) string {
+	return fmt.Sprintf(`
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = %q
+  netns_mounts_under_state_dir = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = %q
+  conf_dir = %q
+
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  snapshotter = "native"
+
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s]
+  runtime_type = %q
+  runtime_path = %q
+`, d.opts.CRI.SandboxImage, binDirs[0], confDir, RuntimeHandler, RuntimeType,
+		filepath.Join(d.Dir, "bin", ShimBinary))
+}
