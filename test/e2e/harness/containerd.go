@@ -102,7 +102,7 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 		t.Fatalf("socket_dir %s is longer than 42 characters", d.SocketDir)
 	}
 	config := d.config(filepath.Join(dir, "opt"))
-	if configVersion2(version) {
+	if UsesConfigVersion2(version) {
 		config = d.configV2(filepath.Join(dir, "opt"))
 	}
 	if opts.CRI != nil {

@@ -10,9 +10,9 @@ import (
 // pre-bootstrap start protocol and configuration version 2.
 const Containerd17 = "1.7.35"
 
-// configVersion2 tells whether a containerd version reads configuration
+// UsesConfigVersion2 tells whether a containerd version reads configuration
 // version 2 (containerd 1.x) rather than 3.
-func configVersion2(version string) bool { return strings.HasPrefix(version, "1.") }
+func UsesConfigVersion2(version string) bool { return strings.HasPrefix(version, "1.") }
 
 // configV2 is config for containerd 1.7: plugin ids of config version 2 and
 // no shim socket_dir (1.7 has none; shims put their sockets in

@@ -68,7 +68,7 @@ func (d *Containerd) criConfig(base string) string {
 	for i, b := range binDirs {
 		quoted[i] = fmt.Sprintf("%q", b)
 	}
-	if configVersion2(d.Version) {
+	if UsesConfigVersion2(d.Version) {
 		if len(binDirs) > 1 {
 			panic("harness: containerd 1.7 takes one CNI bin_dir")
 		}
