@@ -56,6 +56,11 @@ func (d *Containerd) criSectionsV2(confDir string, binDirs []string) string {
 [plugins."io.containerd.grpc.v1.cri".containerd]
   snapshotter = "native"
 
+# Configuring any runtime replaces 1.7's default table, and the CRI plugin
+# refuses to load without its default runtime.
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s]
   runtime_type = %q
   runtime_path = %q
