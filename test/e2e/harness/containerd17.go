@@ -14,30 +14,6 @@ const Containerd17 = "1.7.35"
 // version 2 (containerd 1.x) rather than 3.
 func UsesConfigVersion2(version string) bool { return strings.HasPrefix(version, "1.") }
 
-// configV2 is config for containerd 1.7: plugin ids of config version 2 and
-// no shim socket_dir (1.7 has none; shims put their sockets in
-// /run/containerd/s, named after the daemon's socket, so test daemons do not
-// collide).
-func (d *Containerd) configV2(optDir string) string {
-	return fmt.Sprintf(`version = 2
-root = %q
-state = %q
-imports = []
-# No CRI for now; NRI would listen on a fixed system-wide socket.
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.nri.v1.nri"]
-
-[grpc]
-  address = %q
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = %q
-
-[[plugins."io.containerd.transfer.v1.local".unpack_config]]
-  platform = "linux/amd64"
-  snapshotter = "native"
-`, d.Root, d.State, d.Address, optDir)
-}
-
 // criSectionsV2 are the CRI settings of criConfig in config version 2:
 // 1.7 has one CNI bin_dir, the sandbox image and the snapshotter in the
 // CRI plugin's own section.
