@@ -236,7 +236,7 @@ func (s *service) Start(ctx context.Context, r *taskAPI.StartRequest) (*taskAPI.
 		// cannot run as created.
 		err = fmt.Errorf("task %q: %w: %w", t.id, err, errdefs.ErrFailedPrecondition)
 		reportStartFailure(ctx, t.id, t.bundle, t.io, err)
-		s.stopFailedStart(ctx, t)
+		stopFailedStart(ctx, t)
 		return nil, toAPI(err)
 	}
 	defer t.mu.Unlock()

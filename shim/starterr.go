@@ -2,7 +2,6 @@ package shim
 
 import (
 	"context"
-	"path/filepath"
 	"syscall"
 
 	"github.com/containerd/errdefs/pkg/errgrpc"
@@ -39,7 +38,7 @@ func reportStartFailure(ctx context.Context, id, bundle string, out *stdio, err 
 // underCRI tells whether the container in bundle was created by containerd's
 // CRI plugin (kubelet, crictl).
 func underCRI(bundle string) bool {
-	spec, err := readSpec(filepath.Clean(bundle))
+	spec, err := readSpec(bundle)
 	if err != nil {
 		return false
 	}
@@ -51,7 +50,7 @@ func underCRI(bundle string) bool {
 // for its exit to be recorded, so that the task is stopped, not created:
 // containerd 1.7's ctr deletes it without killing it first, which its
 // client refuses for a created task (ctr run --rm would leave it behind).
-func (s *service) stopFailedStart(ctx context.Context, t *shimTask) {
+func stopFailedStart(ctx context.Context, t *shimTask) {
 	_ = t.proc.kill(syscall.SIGKILL)
 	select {
 	case <-t.exited:
