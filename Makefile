@@ -39,6 +39,12 @@ REGISTRY_BIN := $(TOOLS_DIR)/registry-v$(REGISTRY_VERSION)/registry
 CRICTL_VERSION := 1.37.0
 CRICTL_BIN := $(TOOLS_DIR)/crictl-v$(CRICTL_VERSION)/crictl
 RUNC_SHIM_BIN := $(TOOLS_DIR)/containerd-v$(CONTAINERD_MAIN)/containerd-shim-runc-v2
+# containerd 1.7 (task API v2, config version 2). `go install …@v1.7.x` is
+# refused (its go.mod has exclude directives), so it is built from a wrapper
+# module generated into the tool's directory (outside this module's tree).
+CONTAINERD17_VERSION := 1.7.35
+CONTAINERD17_DIR := $(TOOLS_DIR)/containerd-v$(CONTAINERD17_VERSION)
+CONTAINERD_BINS += $(CONTAINERD17_DIR)/containerd $(CONTAINERD17_DIR)/ctr
 
 E2E_TIMEOUT ?= 30m
 E2E_FLAGS ?=
@@ -73,7 +79,7 @@ install: build ## Install the shim and spinoci into PREFIX/bin (default PREFIX=/
 uninstall: ## Remove the shim and spinoci from PREFIX/bin (running shims keep running)
 	rm -f $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME) $(DESTDIR)$(PREFIX)/bin/spinoci
 
-tools: $(CONTAINERD_BINS) $(REGISTRY_BIN) $(CRICTL_BIN) ## Build pinned containerd + ctr (2.4.2, 2.2.9), registry (3.1.2) and crictl (1.37.0) into .cache/tools (skipped if present)
+tools: $(CONTAINERD_BINS) $(REGISTRY_BIN) $(CRICTL_BIN) ## Build pinned containerd + ctr (2.4.2, 2.2.9, 1.7.35), registry (3.1.2) and crictl (1.37.0) into .cache/tools (skipped if present)
 
 $(TOOLS_DIR)/containerd-v%/containerd:
 	GOBIN=$(@D) $(GO) install -tags $(CONTAINERD_TAGS) $(CONTAINERD_MODULE)/cmd/containerd@v$*
@@ -83,6 +89,13 @@ $(TOOLS_DIR)/containerd-v%/ctr:
 
 $(TOOLS_DIR)/containerd-v%/containerd-shim-runc-v2:
 	GOBIN=$(@D) $(GO) install -tags $(CONTAINERD_TAGS) $(CONTAINERD_MODULE)/cmd/containerd-shim-runc-v2@v$*
+
+$(CONTAINERD17_DIR)/containerd $(CONTAINERD17_DIR)/ctr &:
+	rm -rf $(CONTAINERD17_DIR)/src && mkdir -p $(CONTAINERD17_DIR)/src
+	cd $(CONTAINERD17_DIR)/src && $(GO) mod init spinoci.tools/containerd17 && \
+		printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "github.com/containerd/containerd/cmd/containerd"\n\t_ "github.com/containerd/containerd/cmd/ctr"\n)\n' >tools.go && \
+		$(GO) get github.com/containerd/containerd@v$(CONTAINERD17_VERSION) && $(GO) mod tidy && \
+		$(GO) build -tags $(CONTAINERD_TAGS) -o $(CONTAINERD17_DIR)/ github.com/containerd/containerd/cmd/containerd github.com/containerd/containerd/cmd/ctr
 
 $(CRICTL_BIN):
 	GOBIN=$(@D) $(GO) install sigs.k8s.io/cri-tools/cmd/crictl@v$(CRICTL_VERSION)

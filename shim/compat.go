@@ -27,6 +27,11 @@ func IsStartAction(args []string) bool {
 // protocol that containerd <= 2.2 (k3s up to v1.36) does not speak. It
 // accepts both: protobuf BootstrapParams on stdin from 2.3+ daemons, flags
 // only from older ones, and replies in JSON, which both understand.
+//
+// The reply names task API v3 only to daemons that sent BootstrapParams:
+// containerd 1.7 refuses any version above 2, and 1.7 cannot be told apart
+// from 2.0-2.2 at start, so every legacy daemon gets v2 (2.x relays it to
+// the same service).
 func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("start", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -47,7 +52,7 @@ func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout 
 	if err != nil {
 		return fmt.Errorf("reading bootstrap parameters: %w", err)
 	}
-	params := bootstrapParams(input, *namespace, *id, *address, *debug)
+	params, fromDaemon := bootstrapParams(input, *namespace, *id, *address, *debug)
 	ctx = namespaces.WithNamespace(ctx, params.GetNamespace())
 	result, err := NewManager().Start(ctx, params)
 	if err != nil {
@@ -57,7 +62,7 @@ func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout 
 		Version  int    `json:"version"`
 		Address  string `json:"address"`
 		Protocol string `json:"protocol"`
-	}{int(result.GetVersion()), result.GetAddress(), result.GetProtocol()})
+	}{replyVersion(result.GetVersion(), fromDaemon), result.GetAddress(), result.GetProtocol()})
 	if err != nil {
 		return err
 	}
@@ -65,17 +70,30 @@ func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout 
 	return err
 }
 
+// legacyTaskAPIVersion is the task API version a daemon that predates the
+// bootstrap protocol (containerd 1.7 to 2.2) is told to speak.
+const legacyTaskAPIVersion = 2
+
+// replyVersion is the task API version the start reply names: the
+// manager's choice for a 2.3+ daemon, v2 for older ones.
+func replyVersion(managerVersion int32, fromDaemon bool) int {
+	if fromDaemon {
+		return int(managerVersion)
+	}
+	return legacyTaskAPIVersion
+}
+
 // bootstrapParams uses the daemon's protobuf parameters when they are there
-// and match the flags, and builds equivalent ones from the flags otherwise
-// (legacy stdin, if any, only carries runtime options).
-func bootstrapParams(input []byte, namespace, id, address string, debug bool) *bootapi.BootstrapParams {
+// and match the flags (fromDaemon), and builds equivalent ones from the
+// flags otherwise (legacy stdin, if any, only carries runtime options).
+func bootstrapParams(input []byte, namespace, id, address string, debug bool) (_ *bootapi.BootstrapParams, fromDaemon bool) {
 	var params bootapi.BootstrapParams
 	if len(input) > 0 && proto.Unmarshal(input, &params) == nil &&
 		params.GetInstanceID() == id && params.GetNamespace() == namespace {
 		if debug && params.GetLogLevel() > bootapi.LogLevel_LOG_LEVEL_DEBUG {
 			params.LogLevel = bootapi.LogLevel_LOG_LEVEL_DEBUG
 		}
-		return &params
+		return &params, true
 	}
 	legacy := &bootapi.BootstrapParams{
 		InstanceID:             id,
@@ -87,5 +105,5 @@ func bootstrapParams(input []byte, namespace, id, address string, debug bool) *b
 	if debug {
 		legacy.LogLevel = bootapi.LogLevel_LOG_LEVEL_DEBUG
 	}
-	return legacy
+	return legacy, false
 }

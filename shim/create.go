@@ -133,7 +133,7 @@ func invalidArgument(err error) error {
 	if errdefs.IsNotFound(err) || errdefs.IsInvalidArgument(err) || errors.Is(err, context.Canceled) {
 		return err
 	}
-	return fmt.Errorf("%w (%w)", err, errdefs.ErrInvalidArgument)
+	return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
 }
 
 func readSpec(bundle string) (*specs.Spec, error) {

@@ -1,9 +1,12 @@
 // Package shim is the containerd shim v2 side of spinoci: it starts and stops
 // the shim server (the start and delete actions, including the JSON start
-// reply that containerd < 2.3 needs), serves the task API v3 over ttrpc, keeps
-// each task's lifecycle, publishes task events in order, wires the
-// container's stdio, fetches the Spin application from containerd's content
-// store, and runs each container's app in a child process of its own.
+// reply that containerd < 2.3 needs), serves the task API v3 over ttrpc (and
+// v2, relayed to it, for containerd 1.7: the start reply names v2 to daemons
+// older than 2.3), keeps each task's lifecycle, publishes task events in
+// order, wires the container's stdio, fetches the Spin application from
+// containerd's content store, and runs each container's app in a child
+// process of its own. Create and start failures are logged once (the shim's
+// log reaches containerd's) and returned as one-line errors.
 //
 // Under CRI one server holds a whole pod. The pod's sandbox task is a pause
 // process (this binary in pause mode, RunPause) that holds the pod's

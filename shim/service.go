@@ -9,6 +9,7 @@ import (
 	"time"
 
 	eventstypes "github.com/containerd/containerd/api/events"
+	taskv2 "github.com/containerd/containerd/api/runtime/task/v2"
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 	"github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/v2/core/runtime"
@@ -18,7 +19,6 @@ import (
 	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/errdefs"
-	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/containerd/log"
 	"github.com/containerd/ttrpc"
 )
@@ -80,9 +80,11 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 	return s, nil
 }
 
-// RegisterTTRPC implements shim.TTRPCService.
+// RegisterTTRPC implements shim.TTRPCService: task API v3 for containerd
+// 2.x and v2 (the same calls, relayed) for containerd 1.7.
 func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
 	taskAPI.RegisterTTRPCTaskService(server, s)
+	taskv2.RegisterTTRPCTaskService(server, taskV2{s})
 	return nil
 }
 
@@ -123,17 +125,9 @@ func (s *service) get(id string) (*shimTask, error) {
 	return t, nil
 }
 
-// toAPI maps an error to a ttrpc status at the API boundary.
-func toAPI(err error) error {
-	if err == nil {
-		return nil
-	}
-	return errgrpc.ToGRPC(err)
-}
-
 // Create materialises the container's app from containerd's content store
 // and starts its app process, which loads and compiles it; any failure is
-// returned to the client and written to the container's stderr.
+// returned to the client and logged (reportStartFailure).
 func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *taskAPI.CreateTaskResponse, retErr error) {
 	if r.Terminal {
 		return nil, toAPI(fmt.Errorf("task %q: a terminal is not supported by spinoci: %w", r.ID, errdefs.ErrInvalidArgument))
@@ -164,7 +158,7 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	appDir := stateRootFor(r.Bundle).appDir(s.namespace, r.ID)
 	defer func() {
 		if retErr != nil {
-			out.reportError(retErr)
+			reportStartFailure(ctx, r.ID, r.Bundle, out, retErr)
 			out.Close()
 			if err := os.RemoveAll(appDir); err != nil {
 				log.G(ctx).WithError(err).Warn("removing app directory after a failed create")
@@ -231,18 +225,21 @@ func (s *service) Start(ctx context.Context, r *taskAPI.StartRequest) (*taskAPI.
 		return nil, toAPI(err)
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.state != stateCreated {
+		t.mu.Unlock()
 		return nil, toAPI(fmt.Errorf("task %q: cannot start a %s task: %w", t.id, t.state, errdefs.ErrFailedPrecondition))
 	}
 	addr, err := t.proc.start(ctx)
 	if err != nil {
+		t.mu.Unlock()
 		// The app could not start serving (bind error, app gone): the task
 		// cannot run as created.
-		err = fmt.Errorf("task %q: %w (%w)", t.id, err, errdefs.ErrFailedPrecondition)
-		t.io.reportError(err)
+		err = fmt.Errorf("task %q: %w: %w", t.id, err, errdefs.ErrFailedPrecondition)
+		reportStartFailure(ctx, t.id, t.bundle, t.io, err)
+		stopFailedStart(ctx, t)
 		return nil, toAPI(err)
 	}
+	defer t.mu.Unlock()
 	if err := t.transition(stateRunning); err != nil {
 		return nil, toAPI(err)
 	}

@@ -335,8 +335,9 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 }
 
 // TestCreateFailures: a failed Create reaches the client with its errdefs
-// class, is written to the container's stderr, leaves no app directory and
-// no task, publishes nothing, and frees the id.
+// class (named once, on the message's one line), is written to a CRI
+// container's stderr, leaves no app directory and no task, publishes
+// nothing, and frees the id.
 func TestCreateFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -358,10 +359,11 @@ func TestCreateFailures(t *testing.T) {
 			h.images.err = tc.imageErr
 			h.launcher.err = tc.launchErr
 			logPath := filepath.Join(t.TempDir(), "stderr.log")
-			_, err := h.svc.Create(h.ctx, &taskAPI.CreateTaskRequest{ID: "c1", Bundle: h.bundle(tc.spec), Stderr: "file://" + logPath})
+			_, err := h.svc.Create(h.ctx, &taskAPI.CreateTaskRequest{ID: "c1", Bundle: h.bundle(criSpec(tc.spec)), Stderr: "file://" + logPath})
 			if !tc.want(native(err)) {
 				t.Fatalf("Create: got %v, want %s", err, tc.wantClass)
 			}
+			assertOneLineOneClass(t, native(err))
 			if logged, _ := os.ReadFile(logPath); !strings.HasPrefix(string(logged), "spinoci: ") {
 				t.Errorf("container stderr %q, want the error", logged)
 			}
@@ -381,27 +383,68 @@ func TestCreateFailures(t *testing.T) {
 }
 
 // TestStartFailure: an app that cannot start serving fails Start with
-// FailedPrecondition, says why on its stderr and stays created.
+// FailedPrecondition, says why on a CRI container's stderr (only there: ctr
+// prints the error itself) and ends stopped.
 func TestStartFailure(t *testing.T) {
-	h := newTaskHarness(t)
-	h.launcher.configure = func(p *fakeProcess) {
-		p.startErr = errors.New("listening on 0.0.0.0:80: address already in use")
+	for _, cri := range []bool{true, false} {
+		t.Run(fmt.Sprintf("CRI %v", cri), func(t *testing.T) {
+			h := newTaskHarness(t)
+			h.launcher.configure = func(p *fakeProcess) {
+				p.startErr = errors.New("listening on 0.0.0.0:80: address already in use")
+			}
+			bundle := h.bundle(nil)
+			if cri {
+				bundle = h.bundle(criSpec(nil))
+			}
+			logPath := filepath.Join(t.TempDir(), "stderr.log")
+			if _, err := h.svc.Create(h.ctx, &taskAPI.CreateTaskRequest{ID: "c1", Bundle: bundle, Stderr: "file://" + logPath}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := h.svc.Start(h.ctx, &taskAPI.StartRequest{ID: "c1"})
+			if !errdefs.IsFailedPrecondition(native(err)) || !strings.Contains(err.Error(), "address already in use") {
+				t.Errorf("Start: got %v, want FailedPrecondition naming the cause", err)
+			}
+			assertOneLineOneClass(t, native(err))
+			logged, _ := os.ReadFile(logPath)
+			if got := strings.Count(string(logged), "address already in use"); cri && got != 1 || !cri && got != 0 {
+				t.Errorf("container stderr %q (CRI %v)", logged, cri)
+			}
+			// Stopped, so that a Delete without a kill (containerd 1.7's ctr)
+			// succeeds.
+			if state, _ := h.svc.State(h.ctx, &taskAPI.StateRequest{ID: "c1"}); state.GetStatus() != task.Status_STOPPED {
+				t.Errorf("task after a failed start: %v, want STOPPED", state.GetStatus())
+			}
+			if _, err := h.svc.Delete(h.ctx, &taskAPI.DeleteRequest{ID: "c1"}); err != nil {
+				t.Errorf("Delete after a failed start: %v", err)
+			}
+			wantTopics(t, h.events(), topicCreate, topicExit, topicDelete)
+		})
 	}
-	logPath := filepath.Join(t.TempDir(), "stderr.log")
-	if _, err := h.svc.Create(h.ctx, &taskAPI.CreateTaskRequest{ID: "c1", Bundle: h.bundle(nil), Stderr: "file://" + logPath}); err != nil {
-		t.Fatal(err)
+}
+
+// criSpec is spec (or a default one) as containerd's CRI plugin marks it.
+func criSpec(spec *specs.Spec) *specs.Spec {
+	if spec == nil {
+		spec = &specs.Spec{Process: &specs.Process{Env: []string{"PATH=/"}}}
 	}
-	_, err := h.svc.Start(h.ctx, &taskAPI.StartRequest{ID: "c1"})
-	if !errdefs.IsFailedPrecondition(native(err)) || !strings.Contains(err.Error(), "address already in use") {
-		t.Errorf("Start: got %v, want FailedPrecondition naming the cause", err)
+	spec.Annotations = map[string]string{annotationContainerType: "container"}
+	return spec
+}
+
+// assertOneLineOneClass fails unless the client's error is one line naming
+// its errdefs class at most once (no status details printed as extra
+// lines).
+func assertOneLineOneClass(t *testing.T, err error) {
+	t.Helper()
+	msg := err.Error()
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error spans several lines: %q", msg)
 	}
-	if logged, _ := os.ReadFile(logPath); !strings.Contains(string(logged), "address already in use") {
-		t.Errorf("container stderr %q", logged)
+	for _, class := range []string{"invalid argument", "failed precondition", "not found"} {
+		if strings.Count(msg, class) > 1 {
+			t.Errorf("error names %q more than once: %q", class, msg)
+		}
 	}
-	if state, _ := h.svc.State(h.ctx, &taskAPI.StateRequest{ID: "c1"}); state.GetStatus() != task.Status_CREATED {
-		t.Errorf("task after a failed start: %v, want CREATED", state.GetStatus())
-	}
-	wantTopics(t, h.events(), topicCreate)
 }
 
 // TestCreateLaunches: what Create hands the launcher for an app and for a

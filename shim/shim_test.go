@@ -34,7 +34,10 @@ func TestBootstrapParamsFromNewDaemon(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := bootstrapParams(input, "default", "c1", "/ignored", true)
+	got, fromDaemon := bootstrapParams(input, "default", "c1", "/ignored", true)
+	if !fromDaemon {
+		t.Error("protobuf parameters not recognised as the daemon's")
+	}
 	if got.GetSocketDir() != "/tmp/s" || got.GetContainerdTtrpcAddress() != "/run/x.sock.ttrpc" {
 		t.Errorf("protobuf parameters not used: %v", got)
 	}
@@ -51,13 +54,27 @@ func TestBootstrapParamsFromLegacyDaemon(t *testing.T) {
 		"other task's params": mustMarshal(t, &bootapi.BootstrapParams{InstanceID: "other", Namespace: "default"}),
 	} {
 		t.Run(name, func(t *testing.T) {
-			got := bootstrapParams(input, "default", "c1", "/run/legacy.sock", false)
+			got, fromDaemon := bootstrapParams(input, "default", "c1", "/run/legacy.sock", false)
+			if fromDaemon {
+				t.Error("legacy input taken for the daemon's parameters")
+			}
 			if got.GetInstanceID() != "c1" || got.GetNamespace() != "default" ||
 				got.GetContainerdGrpcAddress() != "/run/legacy.sock" ||
 				got.GetContainerdTtrpcAddress() != "/run/legacy.sock.ttrpc" || got.GetSocketDir() != "" {
 				t.Errorf("unexpected legacy parameters: %v", got)
 			}
 		})
+	}
+}
+
+func TestReplyVersion(t *testing.T) {
+	// containerd 1.7 refuses any version above 2 and cannot be told apart
+	// from 2.0-2.2, which accept v2 as well.
+	if got := replyVersion(3, false); got != 2 {
+		t.Errorf("legacy daemon told to speak task API v%d, want v2", got)
+	}
+	if got := replyVersion(3, true); got != 3 {
+		t.Errorf("2.3+ daemon told to speak task API v%d, want v3", got)
 	}
 }
 

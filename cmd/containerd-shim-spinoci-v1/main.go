@@ -16,6 +16,8 @@ import (
 	"github.com/containerd/containerd/v2/pkg/shim"
 
 	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
+	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
+	"github.com/spinoci/spinoci/engine"
 	spinoci "github.com/spinoci/spinoci/shim"
 	"github.com/spinoci/spinoci/shim/appproto"
 	// Joins a pod's namespaces, before the Go runtime starts, in the app and
@@ -29,6 +31,10 @@ func main() {
 		os.Exit(appprocess.Run(os.Args[2:]))
 	case len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg:
 		os.Exit(spinoci.RunPause(os.Args[2:]))
+	case wantsVersion(os.Args[1:]):
+		// Before pkg/shim parses the flags: its -v prints containerd's
+		// library version, not ours.
+		fmt.Print(buildinfo.Text("containerd-shim-spinoci-v1", engine.WasmtimeVersion, "task API: v2, v3"))
 	case spinoci.IsStartAction(os.Args):
 		if err := spinoci.RunStartAction(context.Background(), os.Args, os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", spinoci.RuntimeName, err)
@@ -38,4 +44,15 @@ func main() {
 		spinoci.RegisterPlugin()
 		shim.RunShim(context.Background(), spinoci.NewManager())
 	}
+}
+
+// wantsVersion tells whether the command line asks for the version.
+func wantsVersion(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-v", "-version", "--version":
+			return true
+		}
+	}
+	return false
 }

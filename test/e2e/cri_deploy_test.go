@@ -27,16 +27,21 @@ state = "{{ .State }}"
   runtime_type = "io.containerd.runc.v2"
 `
 
-// renderK3sTemplate renders a config-v3.toml.tmpl the way k3s does: the
-// user template parsed with text/template, "base" defined next to it, then
-// executed with the node's data.
-func renderK3sTemplate(t *testing.T, userTemplate string, data any) string {
+// k3sBaseStubV2 is k3sBaseStub as k3s releases on containerd 1.7 write it:
+// configuration version 2 and its plugin names.
+var k3sBaseStubV2 = strings.ReplaceAll(strings.Replace(k3sBaseStub, "version = 3", "version = 2", 1),
+	"'io.containerd.cri.v1.runtime'", `"io.containerd.grpc.v1.cri"`)
+
+// renderK3sTemplate renders a config-v3.toml.tmpl (or config.toml.tmpl) the
+// way k3s does: the user template parsed with text/template, "base" (the
+// given stub) defined next to it, then executed with the node's data.
+func renderK3sTemplate(t *testing.T, userTemplate, baseStub string, data any) string {
 	t.Helper()
 	tmpl, err := template.New("compiled_template").Parse(userTemplate)
 	if err != nil {
 		t.Fatalf("parsing the k3s template: %v", err)
 	}
-	if _, err := tmpl.New("base").Parse(k3sBaseStub); err != nil {
+	if _, err := tmpl.New("base").Parse(baseStub); err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
@@ -46,9 +51,10 @@ func renderK3sTemplate(t *testing.T, userTemplate string, data any) string {
 	return out.String()
 }
 
-// TestDeployConfigs checks the deploy/ material: the k3s template renders
-// and, like the containerd snippets (on top of the same base), is accepted
-// by each pinned containerd (`containerd config dump`), which then lists
+// TestDeployConfigs checks the deploy/ material: the k3s templates render
+// and, like the containerd snippets (on top of the same base), are accepted
+// by each pinned containerd that reads their configuration version
+// (`containerd config dump`; 1.7 reads version 2 only), which then lists
 // the spinoci runtime; the Kubernetes manifests use the same handler.
 func TestDeployConfigs(t *testing.T) {
 	paths := harness.LoadPaths()
@@ -62,14 +68,15 @@ func TestDeployConfigs(t *testing.T) {
 	}
 	dir := t.TempDir()
 	data := struct{ Root, State string }{filepath.Join(dir, "root"), filepath.Join(dir, "state")}
-	base := renderK3sTemplate(t, `{{ template "base" . }}`, data)
+	base := renderK3sTemplate(t, `{{ template "base" . }}`, k3sBaseStub, data)
+	baseV2 := renderK3sTemplate(t, `{{ template "base" . }}`, k3sBaseStubV2, data)
 	configs := map[string]string{
-		"k3s/config-v3.toml.tmpl":   renderK3sTemplate(t, read("k3s/config-v3.toml.tmpl"), data),
+		"k3s/config-v3.toml.tmpl":   renderK3sTemplate(t, read("k3s/config-v3.toml.tmpl"), k3sBaseStub, data),
 		"containerd/config-v3.toml": base + "\n" + read("containerd/config-v3.toml"),
 		// containerd 2.x migrates version 2 configurations (with their
-		// version 2 plugin names) on load.
-		"containerd/config-v2.toml": strings.ReplaceAll(strings.Replace(base, "version = 3", "version = 2", 1),
-			"'io.containerd.cri.v1.runtime'", `"io.containerd.grpc.v1.cri"`) + "\n" + read("containerd/config-v2.toml"),
+		// version 2 plugin names) on load; 1.7 reads only those.
+		"containerd/config-v2.toml": baseV2 + "\n" + read("containerd/config-v2.toml"),
+		"k3s/config.toml.tmpl":      renderK3sTemplate(t, read("k3s/config.toml.tmpl"), k3sBaseStubV2, data),
 	}
 
 	for _, v := range harness.ContainerdVersions() {
@@ -80,7 +87,15 @@ func TestDeployConfigs(t *testing.T) {
 			}
 			t.Skipf("containerd %s missing (%v): run `make tools`", v, err)
 		}
+		// The CRI plugin holding the runtimes in the dump.
+		criPlugin := "io.containerd.cri.v1.runtime"
+		if harness.UsesConfigVersion2(v) {
+			criPlugin = "io.containerd.grpc.v1.cri"
+		}
 		for name, config := range configs {
+			if harness.UsesConfigVersion2(v) && !strings.HasPrefix(config, "version = 2") {
+				continue // containerd 1.7 does not read version 3
+			}
 			t.Run(v+"/"+name, func(t *testing.T) {
 				file := filepath.Join(dir, strings.NewReplacer("/", "-", ".", "-").Replace(v+name)+".toml")
 				if err := os.WriteFile(file, []byte(config), 0o644); err != nil {
@@ -105,11 +120,11 @@ func TestDeployConfigs(t *testing.T) {
 				if err := toml.Unmarshal(stdout.Bytes(), &dump); err != nil {
 					t.Fatalf("decoding the dump: %v\n%s", err, stdout.String())
 				}
-				rt, ok := dump.Plugins["io.containerd.cri.v1.runtime"].Containerd.Runtimes[harness.RuntimeHandler]
+				rt, ok := dump.Plugins[criPlugin].Containerd.Runtimes[harness.RuntimeHandler]
 				if !ok || rt.RuntimeType != harness.RuntimeType || rt.RuntimePath != "/usr/local/bin/"+harness.ShimBinary {
 					t.Errorf("the dump has runtime %q = %+v (present %v), want type %s", harness.RuntimeHandler, rt, ok, harness.RuntimeType)
 				}
-				if _, ok := dump.Plugins["io.containerd.cri.v1.runtime"].Containerd.Runtimes["runc"]; !ok {
+				if _, ok := dump.Plugins[criPlugin].Containerd.Runtimes["runc"]; !ok {
 					t.Errorf("the base configuration's runc runtime is gone from the dump")
 				}
 			})

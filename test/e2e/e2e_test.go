@@ -65,6 +65,7 @@ func TestSpinApp(t *testing.T) {
 			t.Run("foreground run, ctr task kill -s SIGKILL: ctr exits 137", func(t *testing.T) { testForegroundSIGKILL(t, f) })
 			t.Run("events: create, start, exit, delete in order", func(t *testing.T) { testEventOrder(t, f) })
 			t.Run("bad input", func(t *testing.T) { testBadInput(t, f) })
+			t.Run("start failures reported once", func(t *testing.T) { testStartFailuresReportedOnce(t, f) })
 		})
 	}
 }

@@ -156,8 +156,17 @@ func copyExecutable(src, dst string) error {
 	return out.Close()
 }
 
+// config is the daemon's configuration: version 3, or version 2 with its
+// plugin names for containerd 1.7, which also has no shim socket_dir (its
+// shims put their sockets in /run/containerd/s, named after the daemon's
+// socket, so test daemons do not collide).
 func (d *Containerd) config(optDir string) string {
-	return fmt.Sprintf(`version = 3
+	version, quote := 3, "'"
+	if UsesConfigVersion2(d.Version) {
+		version, quote = 2, `"`
+	}
+	plugin := func(id string) string { return quote + id + quote }
+	config := fmt.Sprintf(`version = %d
 root = %q
 state = %q
 imports = []
@@ -167,19 +176,23 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.nri.v1.nri"]
 [grpc]
   address = %q
 
-[plugins.'io.containerd.internal.v1.opt']
+[plugins.%s]
   path = %q
 
+[[plugins.%s.unpack_config]]
+  platform = "linux/amd64"
+  snapshotter = "native"
+`, version, d.Root, d.State, d.Address, plugin("io.containerd.internal.v1.opt"), optDir, plugin("io.containerd.transfer.v1.local"))
+	if version == 2 {
+		return config
+	}
+	return config + fmt.Sprintf(`
 [plugins.'io.containerd.shim.v1.manager']
   socket_dir = %q
 
-[[plugins.'io.containerd.transfer.v1.local'.unpack_config]]
-  platform = "linux/amd64"
-  snapshotter = "native"
-
 [plugins.'io.containerd.cri.v1.images']
   snapshotter = "native"
-`, d.Root, d.State, d.Address, optDir, d.SocketDir)
+`, d.SocketDir)
 }
 
 func (d *Containerd) waitReady(timeout time.Duration) error {

@@ -68,6 +68,12 @@ func (d *Containerd) criConfig(base string) string {
 	for i, b := range binDirs {
 		quoted[i] = fmt.Sprintf("%q", b)
 	}
+	if UsesConfigVersion2(d.Version) {
+		if len(binDirs) > 1 {
+			panic("harness: containerd 1.7 takes one CNI bin_dir")
+		}
+		return base + d.criSectionsV2(confDir, binDirs)
+	}
 	return base + fmt.Sprintf(`
 [plugins.'io.containerd.cri.v1.images'.pinned_images]
   sandbox = %q

@@ -16,7 +16,9 @@ const (
 
 // ContainerdVersions returns the daemons every end-to-end scenario runs
 // against.
-func ContainerdVersions() []string { return []string{ContainerdLatest, ContainerdLegacy} }
+func ContainerdVersions() []string {
+	return []string{ContainerdLatest, ContainerdLegacy, Containerd17}
+}
 
 // RuntimeType is the containerd runtime name of the shim.
 const RuntimeType = "io.containerd.spinoci.v1"
