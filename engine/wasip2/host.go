@@ -97,6 +97,9 @@ type Config struct {
 	// is enforced at epoch deadlines, so the engine's epoch must advance
 	// (see capi.Engine.IncrementEpoch).
 	GuestTimeLimit time.Duration
+	// MaxInstanceMemory caps each linear memory of a request's instances
+	// in bytes: memory.grow beyond it fails. Zero means no cap.
+	MaxInstanceMemory int64
 }
 
 // Host defines the interfaces into a linker.
