@@ -70,6 +70,10 @@ func (h *Host) Close() {
 	}
 }
 
+// InstancesInUse is how many instance slots requests hold now (always 0
+// without a limit).
+func (h *Host) InstancesInUse() int { return len(h.slots) }
+
 // InstanceLimit is how many instances may exist at once; 0: no limit.
 func (h *Host) InstanceLimit() int { return cap(h.slots) }
 
@@ -94,7 +98,7 @@ type Component struct {
 func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, error) {
 	inst, err := h.linker.Instantiate(store, c.Module)
 	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
+		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}
 	return inst, nil
 }
