@@ -20,7 +20,8 @@ const (
 	DefaultIdleTimeout = 30 * time.Second
 	// DefaultReadTimeout bounds reading a whole request, body included.
 	DefaultReadTimeout = 60 * time.Second
-	// readHeaderTimeout bounds reading a request's headers.
+	// readHeaderTimeout bounds reading a request's headers (or the read
+	// timeout, if shorter).
 	readHeaderTimeout = 30 * time.Second
 	// interruptGrace is how long Serve waits, after interrupting the
 	// requests still running at the end of the drain, for them to end:
@@ -60,10 +61,13 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, opts frontOptio
 	if opts.maxConns <= 0 {
 		opts.maxConns = DefaultMaxConnections()
 	}
+	if opts.read <= 0 {
+		opts.read = DefaultReadTimeout
+	}
 	// Requests' contexts derive from base, not ctx: cancelling ctx starts
 	// the drain; interrupt ends what the drain left.
-	base, interrupt := context.WithCancel(context.WithoutCancel(ctx))
-	defer interrupt()
+	base, interrupt := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer interrupt(nil)
 	var active atomic.Int64
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +75,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, opts frontOptio
 			defer active.Add(-1)
 			h.ServeHTTP(w, r)
 		}),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: min(readHeaderTimeout, opts.read),
 		ReadTimeout:       opts.read,
 		IdleTimeout:       opts.idle,
 		BaseContext:       func(net.Listener) context.Context { return base },
@@ -96,7 +100,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, opts frontOptio
 	}
 	log.G(ctx).Warnf("shutdown: %d requests still running after %v (%s): interrupting them",
 		active.Load(), opts.drain, ShutdownTimeoutEnv)
-	interrupt()
+	interrupt(fmt.Errorf("the app is stopping and its drain time (%v, %s) is over", opts.drain, ShutdownTimeoutEnv))
 	srv.Close()
 	deadline := time.Now().Add(interruptGrace)
 	for active.Load() > 0 {

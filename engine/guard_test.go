@@ -216,3 +216,49 @@ func rssBytes(t *testing.T) int64 {
 	}
 	return rss * int64(os.Getpagesize())
 }
+
+// On shutdown, guests still running after the drain are interrupted and
+// Serve returns nil within the drain plus an epoch tick or so.
+func TestServeInterruptsLoopingGuests(t *testing.T) {
+	a := singleApp(t, watFile(t, spinWAT(loopForever+"\n(i32.const 0)")), "/...", nil,
+		Config{ShutdownTimeout: 300 * time.Millisecond, Env: []string{GuestTimeLimitEnv + "=0"}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	answered := make(chan int, 3)
+	for range 3 {
+		go func() {
+			resp, err := http.Get("http://" + ln.Addr().String() + "/")
+			if err != nil {
+				answered <- 0
+				return
+			}
+			resp.Body.Close()
+			answered <- resp.StatusCode
+		}()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for a.core.InstancesInUse() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve = %v, want nil", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("shutdown took %v with a 300ms drain", took)
+	}
+	if n := a.core.InstancesInUse(); n != 0 {
+		t.Errorf("%d instance slots in use after Serve returned", n)
+	}
+	for range 3 {
+		if code := <-answered; code != 0 && code != 500 {
+			t.Errorf("interrupted request: status %d", code)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package coremodule
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -11,8 +13,12 @@ import (
 // it run one more tick. Time spent in Spin host imports (outbound HTTP,
 // key-value) is not guest time.
 func (st *instanceState) EpochDeadline() (uint64, error) {
-	if err := st.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("guest interrupted: %w", err)
+	if st.ctx.Err() != nil {
+		cause := context.Cause(st.ctx)
+		if cause == context.Canceled {
+			return 0, errors.New("guest interrupted: its request ended (the client went away)")
+		}
+		return 0, fmt.Errorf("guest interrupted: %w", cause)
 	}
 	limit := st.host.guestTimeLimit
 	if ran := time.Since(st.start) - st.hostTime; limit > 0 && ran > limit {

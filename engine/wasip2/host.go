@@ -246,8 +246,8 @@ type State struct {
 // done) or its guest time passed the limit; otherwise it lets it run one
 // more tick.
 func (st *State) EpochDeadline() (uint64, error) {
-	if err := st.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("guest interrupted: %w", err)
+	if st.ctx.Err() != nil {
+		return 0, fmt.Errorf("guest interrupted: %w", context.Cause(st.ctx))
 	}
 	limit := st.host.cfg.GuestTimeLimit
 	if ran := time.Since(st.start) - st.hostTime; limit > 0 && ran > limit {

@@ -55,7 +55,8 @@ func (*Executor) StreamsBody() bool { return false }
 // its CGI response, streamed (see respond). The guest writes to a pipe;
 // nothing goes to disk.
 func (e *Executor) Serve(ctx context.Context, w http.ResponseWriter, req *inbound.Request) {
-	guestCtx, stop := context.WithCancel(ctx)
+	guestCtx, stopCause := context.WithCancelCause(ctx)
+	stop := func() { stopCause(errors.New("its response is over")) }
 	defer stop()
 	out, pw, err := blockingPipe()
 	if err != nil {
