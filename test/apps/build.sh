@@ -1,6 +1,7 @@
 #!/bin/sh
 # build.sh OUTDIR: builds every test app into OUTDIR
-# (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm, resource-go.wasm).
+# (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm, resource-go.wasm,
+# fault-*.wasm).
 set -eu
 if [ $# -ne 1 ]; then
 	echo "usage: $0 OUTDIR" >&2
@@ -12,6 +13,10 @@ out=$(cd "$1" && pwd)
 
 # WAT is assembled by wasmtime's parser (no wabt needed).
 (cd "$here/../.." && go run ./test/apps/wat2wasm "$here/hello.wat" "$out/hello.wasm")
+# Runaway guests of the fault tests (test/e2e/fault_guest_test.go).
+for wat in spin-loop wagi-loop wagi-flood; do
+	(cd "$here/../.." && go run ./test/apps/wat2wasm "$here/fault/$wat.wat" "$out/fault-$wat.wasm")
+done
 cd "$here"
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-go.wasm" ./spin-go
 GOOS=wasip1 GOARCH=wasm go build -o "$out/wagi-go.wasm" ./wagi-go
