@@ -76,27 +76,21 @@ func TestFaultGuests(t *testing.T) {
 	})
 }
 
-func runFault(t *testing.T, d *harness.Containerd, ref, id, addr, logPath string, env ...string) {
+// startFault runs the fault app detached as id with env (runSpin1: the
+// state dir mounted at /.spin is unused) and returns its address and log.
+func startFault(t *testing.T, d *harness.Containerd, ref, id string, env ...string) (addr, logPath string) {
 	t.Helper()
-	args := append([]string{"run", "-d", "--log-uri", "file://" + logPath}, runArgs(addr)...)
-	for _, e := range env {
-		args = append(args, "--env", e)
-	}
-	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/.well-known/spin/health", 90*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-	}
+	addr = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	logPath = filepath.Join(t.TempDir(), "app.log")
+	t.Cleanup(func() { cleanupContainer(t, d, id) })
+	runSpin1(t, d, ref, id, addr, harness.TempDir(t, "state"), logPath, env...)
+	return addr, logPath
 }
 
 func testFaultLimits(t *testing.T, f *harness.Containerd, ref string) {
 	d := f.For(t)
 	id := "fault-limits"
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	logPath := filepath.Join(t.TempDir(), "app.log")
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	runFault(t, d, ref, id, addr, logPath, "SPINOCI_GUEST_TIME_LIMIT=2s", "SPINOCI_MAX_WAGI_OUTPUT=16MiB")
+	addr, logPath := startFault(t, d, ref, id, "SPINOCI_GUEST_TIME_LIMIT=2s", "SPINOCI_MAX_WAGI_OUTPUT=16MiB")
 
 	cpuAtStart := taskCPU(t, d, id)
 	for _, path := range []string{"/spin/x", "/wagi/x"} {
@@ -154,10 +148,7 @@ func testFaultLimits(t *testing.T, f *harness.Containerd, ref string) {
 func testFaultSIGTERM(t *testing.T, f *harness.Containerd, ref string) {
 	d := f.For(t)
 	id := "fault-term"
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	logPath := filepath.Join(t.TempDir(), "app.log")
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	runFault(t, d, ref, id, addr, logPath, "SPINOCI_GUEST_TIME_LIMIT=0", "SPINOCI_SHUTDOWN_TIMEOUT=3s")
+	addr, logPath := startFault(t, d, ref, id, "SPINOCI_GUEST_TIME_LIMIT=0", "SPINOCI_SHUTDOWN_TIMEOUT=3s")
 	for _, path := range []string{"/spin/a", "/spin/b", "/wagi/a"} {
 		go func() { _, _ = harness.Do(context.Background(), http.MethodGet, "http://"+addr+path, "") }()
 	}

@@ -13,15 +13,7 @@ const growWAT = `(component
 func TestStoreLimitMemory(t *testing.T) {
 	e := NewEngine()
 	defer e.Close()
-	wasm, err := Wat2Wasm(growWAT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := e.Compile(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := compileWAT(t, e, growWAT)
 	l := e.NewLinker()
 	defer l.Close()
 	for limit, want := range map[int64]S32{0: 1, 8 << 20: -1, 32 << 20: 1} {
