@@ -49,7 +49,7 @@ type StoreOptions struct {
 	Env [][2]string
 	// Stdin is the guest's stdin (copied into the Store; none: empty).
 	Stdin []byte
-	// StdoutFD, when >= 0 and HasStdoutFD, is a blocking file descriptor
+	// StdoutFD, when HasStdoutFD, is a blocking file descriptor
 	// (e.g. a pipe) that stdout is written to instead of the App's stream;
 	// it must stay open until the Store is closed.
 	StdoutFD    int
