@@ -46,6 +46,8 @@ type App struct {
 	client         *outboundhttp.Client
 	// components runs WebAssembly components; nil until the first one.
 	components *componentRuntime
+	limits     guestLimits
+	ticker     *epochTicker
 
 	stageMu  sync.Mutex
 	stageDir string // staging for single-file mounts, created on demand
@@ -91,9 +93,13 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
+	limits, err := readGuestLimits(cfg.Env)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	engine, slots := newEngine(ctx)
 	a := &App{
-		cfg: cfg, info: info, vars: vars, engine: engine,
+		cfg: cfg, info: info, vars: vars, engine: engine, limits: limits,
 		kv:     keyvalue.NewStores(cfg.StateDir),
 		client: outboundhttp.NewClient(cfg.OutboundTimeout),
 		byID:   map[string]*component{},
@@ -114,6 +120,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	a.core, err = coremodule.NewHost(coremodule.Config{
 		Engine: engine, InstanceLimit: slots,
 		Stdout: a.stdout, Stderr: a.stderr, Outbound: a.client,
+		GuestTimeLimit: limits.time, MaxInstanceMemory: limits.memory,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
@@ -138,6 +145,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 			a.router.add(ctx, route{pattern: newRoutePattern(base, t.Route), rawRoute: t.Route, handler: c})
 		}
 	}
+	a.ticker = startEpochTicker(a.advanceEpochs)
 	return a, nil
 }
 
@@ -181,7 +189,7 @@ func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.E
 	var exec Executor
 	switch ex.Type {
 	case lock.ExecutorWagi:
-		exec, err = wagi.New(a.core, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, TempDir: a.cfg.TempDir})
+		exec, err = wagi.New(a.core, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, MaxOutput: a.limits.wagiMaxOutput})
 	default:
 		exec, err = spinhttp.New(a.core, c)
 	}
@@ -198,6 +206,14 @@ func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.E
 	}
 	c.Config, c.KeyValue, c.AllowedHosts = caps.config, caps.kv, caps.allowedHosts
 	return exec, nil
+}
+
+// advanceEpochs advances the epoch of the App's engines (see epochTicker).
+func (a *App) advanceEpochs() {
+	a.engine.IncrementEpoch()
+	if a.components != nil {
+		a.components.engine.IncrementEpoch()
+	}
 }
 
 // componentEnv is the component's environment, sorted by name.
@@ -227,6 +243,8 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
+	a.ticker.close()
+	a.ticker = nil
 	if err := a.kv.Close(); err != nil {
 		log.L.WithError(err).Warn("closing the key-value store")
 	}

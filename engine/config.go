@@ -25,9 +25,19 @@ type Config struct {
 	// Zero means DefaultMaxRequestBodySize.
 	MaxRequestBodySize int64
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
-	// after its context is cancelled. Zero means DefaultShutdownTimeout.
+	// after its context is cancelled; it then interrupts them. Zero means
+	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
-	// TempDir is where WAGI stdin/stdout files are created; empty means
+	// IdleTimeout closes keep-alive connections idle that long; zero
+	// means DefaultIdleTimeout.
+	IdleTimeout time.Duration
+	// ReadTimeout bounds reading a whole request, body included (a slow
+	// body is cut); zero means DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// MaxConnections bounds concurrent connections; more wait in the
+	// listen backlog. Zero means DefaultMaxConnections().
+	MaxConnections int
+	// TempDir is where single-file mounts are staged; empty means
 	// os.TempDir().
 	TempDir string
 	// Env is the container's environment ("NAME=value"): application
@@ -49,6 +59,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = DefaultReadTimeout
 	}
 	if c.OutboundTimeout <= 0 {
 		c.OutboundTimeout = DefaultOutboundTimeout

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/engine/inbound"
@@ -108,34 +107,11 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 }
 
 // Serve serves HTTP on ln until ctx is cancelled, then stops accepting,
-// waits up to Config.ShutdownTimeout for in-flight requests and returns
-// nil. It returns an error if serving fails or the drain times out.
+// waits up to Config.ShutdownTimeout for in-flight requests, interrupts
+// those still running (their guests stop at the next epoch tick) and
+// returns nil. It returns an error if serving fails or interrupted
+// requests do not end.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.client.SetListenAddr(ln.Addr())
-	return serve(ctx, ln, a.Handler(), a.cfg.ShutdownTimeout)
-}
-
-func serve(ctx context.Context, ln net.Listener, h http.Handler, drain time.Duration) error {
-	base := context.WithoutCancel(ctx)
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 30 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return base },
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("engine: serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(base, drain)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	<-errc // http.ErrServerClosed
-	if err != nil {
-		srv.Close()
-		return fmt.Errorf("engine: shutdown: %w", err)
-	}
-	return nil
+	return serve(ctx, ln, a.Handler(), a.frontOptions())
 }

@@ -51,7 +51,7 @@ func TestServeDrain(t *testing.T) {
 	addr := ln.Addr().String()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, slow, 10*time.Second) }()
+	go func() { done <- serve(ctx, ln, slow, frontOptions{drain: 10 * time.Second}) }()
 
 	type result struct {
 		status int
@@ -99,6 +99,41 @@ func TestServeDrain(t *testing.T) {
 	}
 }
 
+// A request still running when the drain ends is interrupted (its
+// context is cancelled) and Serve returns nil once it has ended.
+func TestServeDrainInterrupts(t *testing.T) {
+	entered := make(chan struct{})
+	interrupted := make(chan struct{})
+	busy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done()
+		close(interrupted)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, ln, busy, frontOptions{drain: 50 * time.Millisecond}) }()
+	go func() {
+		if resp, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-entered
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve = %v, want nil after interrupting the request", err)
+	}
+	select {
+	case <-interrupted:
+	default:
+		t.Fatal("Serve returned before the interrupted request ended")
+	}
+}
+
+// A request that ignores the interruption makes Serve fail.
 func TestServeDrainTimeout(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
@@ -113,7 +148,7 @@ func TestServeDrainTimeout(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, stuck, 50*time.Millisecond) }()
+	go func() { done <- serve(ctx, ln, stuck, frontOptions{drain: 50 * time.Millisecond}) }()
 	go func() {
 		if resp, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
 			resp.Body.Close()

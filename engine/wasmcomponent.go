@@ -21,19 +21,18 @@ type componentRuntime struct {
 	engine     *capi.Engine
 	linker     *capi.Linker
 	components []*capi.Component
-	// stopTicker ends the epoch ticker; tickerDone is closed once it has.
-	stopTicker, tickerDone chan struct{}
 }
 
-// epochTick is how often the component engine's epoch advances: how late,
-// at most, a guest past its time limit (or whose request is gone) is
-// stopped.
+// epochTick is how often the engines' epochs advance (the App's
+// epochTicker): how late, at most, a guest past its time limit (or whose
+// request is gone) is stopped.
 const epochTick = 100 * time.Millisecond
 
 // GuestTimeLimitEnv is the container environment variable that bounds how
-// long a component's guest code may run for one request (a Go duration;
+// long a guest's code (component, Spin 1.x module or WAGI) may run for one
+// request (a Go duration;
 // time waiting on I/O is not counted; "0" disables the limit).
-const GuestTimeLimitEnv = "SPINOCI_GUEST_TIME_LIMIT"
+const GuestTimeLimitEnv = coremodule.GuestTimeLimitEnv
 
 // DefaultGuestTimeLimit applies when GuestTimeLimitEnv is not set.
 const DefaultGuestTimeLimit = time.Minute
@@ -49,30 +48,10 @@ func newComponentRuntime() (*componentRuntime, error) {
 		e.Close()
 		return nil, fmt.Errorf("define WASI 0.2 host: %w", err)
 	}
-	r := &componentRuntime{engine: e, linker: l, stopTicker: make(chan struct{}), tickerDone: make(chan struct{})}
-	go r.tick()
-	return r, nil
-}
-
-// tick advances the engine's epoch, so that stores reach their deadlines
-// and their State decides whether the guest may go on.
-func (r *componentRuntime) tick() {
-	defer close(r.tickerDone)
-	t := time.NewTicker(epochTick)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stopTicker:
-			return
-		case <-t.C:
-			r.engine.IncrementEpoch()
-		}
-	}
+	return &componentRuntime{engine: e, linker: l}, nil
 }
 
 func (r *componentRuntime) close() {
-	close(r.stopTicker)
-	<-r.tickerDone
 	for _, c := range r.components {
 		c.Close()
 	}
@@ -123,14 +102,11 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 	for _, m := range ac.Mounts {
 		wm = append(wm, wasip2.Mount{HostPath: m.HostPath, GuestPath: m.GuestPath})
 	}
-	limit, err := guestTimeLimit(a.cfg.Env)
-	if err != nil {
-		return nil, err
-	}
 	rt := componentexec.Runtime{Engine: a.components.engine, Linker: a.components.linker}
 	exec, err := componentexec.New(lc.ID, rt, comp, wasip2.Config{
-		GuestTimeLimit: limit,
-		Stdout:         a.stdout.Writer(), Stderr: a.stderr.Writer(),
+		GuestTimeLimit:    a.limits.time,
+		MaxInstanceMemory: a.limits.memory,
+		Stdout:            a.stdout.Writer(), Stderr: a.stderr.Writer(),
 		Env: componentEnv(lc), Mounts: wm,
 		Variables:  caps.config,
 		KeyValue:   caps.kv,

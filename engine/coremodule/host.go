@@ -2,6 +2,7 @@ package coremodule
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
@@ -21,6 +22,13 @@ type Config struct {
 	Stdout, Stderr *Output
 	// Outbound sends the guests' outbound HTTP requests.
 	Outbound *outboundhttp.Client
+	// GuestTimeLimit bounds how long one request's guest code may run
+	// (0: no limit). It is enforced at epoch deadlines: the engine must
+	// have epoch interruption on and its epoch must advance.
+	GuestTimeLimit time.Duration
+	// MaxInstanceMemory caps each instance's linear memory in bytes
+	// (0: no cap beyond wasm32's 4 GiB).
+	MaxInstanceMemory int64
 }
 
 // Host is what every core module of an App shares. Its Linker is
@@ -32,6 +40,8 @@ type Host struct {
 	slots          chan struct{} // one per live instance; nil: no limit
 	stdout, stderr *Output
 	outbound       *outboundhttp.Client
+	guestTimeLimit time.Duration
+	maxMemory      int64
 }
 
 // NewHost returns the Host of an App's core modules; Close releases its
@@ -44,6 +54,7 @@ func NewHost(cfg Config) (*Host, error) {
 	h := &Host{
 		engine: cfg.Engine, linker: l,
 		stdout: cfg.Stdout, stderr: cfg.Stderr, outbound: cfg.Outbound,
+		guestTimeLimit: cfg.GuestTimeLimit, maxMemory: cfg.MaxInstanceMemory,
 	}
 	if cfg.InstanceLimit > 0 {
 		h.slots = make(chan struct{}, cfg.InstanceLimit)
@@ -58,6 +69,10 @@ func (h *Host) Close() {
 		h.linker = nil
 	}
 }
+
+// InstancesInUse is how many instance slots requests hold now (always 0
+// without a limit).
+func (h *Host) InstancesInUse() int { return len(h.slots) }
 
 // InstanceLimit is how many instances may exist at once; 0: no limit.
 func (h *Host) InstanceLimit() int { return cap(h.slots) }
@@ -83,7 +98,7 @@ type Component struct {
 func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, error) {
 	inst, err := h.linker.Instantiate(store, c.Module)
 	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", err)
+		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}
 	return inst, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
@@ -17,6 +18,9 @@ type instanceState struct {
 	host *Host
 	comp *Component
 	kv   kvHandles
+	// start and hostTime measure the guest's time (see EpochDeadline).
+	start    time.Time
+	hostTime time.Duration
 }
 
 // hostFunc is the Go side of a Spin 1.x host import: args are the wasm
@@ -112,7 +116,10 @@ func wrapHost(module, name string, fn hostFunc) func(*wasmtime.Caller, []wasmtim
 		for i, v := range vals {
 			args[i] = v.I32()
 		}
-		if err := fn(&hostCall{caller: caller, state: state}, args); err != nil {
+		start := time.Now()
+		err := fn(&hostCall{caller: caller, state: state}, args)
+		state.hostTime += time.Since(start)
+		if err != nil {
 			return nil, wasmtime.NewTrap(fmt.Sprintf("%s.%s: %v", module, name, err))
 		}
 		return nil, nil

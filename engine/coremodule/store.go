@@ -3,6 +3,7 @@ package coremodule
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/internal/capi"
@@ -46,16 +47,21 @@ type StoreOptions struct {
 	Argv []string
 	// Env replaces the component's environment when not nil.
 	Env [][2]string
-	// StdinPath, when set, is the file read as stdin; StdoutPath, when set,
-	// the file stdout is written to instead of the App's stream.
-	StdinPath, StdoutPath string
+	// Stdin is the guest's stdin (copied into the Store; none: empty).
+	Stdin []byte
+	// StdoutFD, when HasStdoutFD, is a blocking file descriptor
+	// (e.g. a pipe) that stdout is written to instead of the App's stream;
+	// it must stay open until the Store is closed.
+	StdoutFD    int
+	HasStdoutFD bool
 }
 
 // NewStore returns a Store for one request to c: its data is the request's
 // instanceState (for host imports), and WASI is configured with the
 // component's environment (or opts.Env), argv, the read-only preopens,
-// guest stdout and stderr to the App's outputs unless opts.StdoutPath is
-// set, and stdin from opts.StdinPath when set.
+// guest stdout and stderr to the App's outputs unless opts.HasStdoutFD,
+// and stdin from opts.Stdin. The guest is interrupted at the next epoch
+// tick once ctx is done or its time is over the Host's limit.
 func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (_ *Store, err error) {
 	release, err := h.acquireSlot(ctx)
 	if err != nil {
@@ -87,25 +93,22 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (_
 			return nil, fmt.Errorf("preopen %s at %s: %w", p.HostDir, p.GuestPath, err)
 		}
 	}
-	if opts.StdinPath != "" {
-		if err := wasi.SetStdinFile(opts.StdinPath); err != nil {
-			wasi.Close()
-			return nil, fmt.Errorf("WASI stdin: %w", err)
-		}
-	}
+	capi.SetStdinBytes(wasi, opts.Stdin)
 	switch {
-	case opts.StdoutPath != "":
-		if err := wasi.SetStdoutFile(opts.StdoutPath); err != nil {
-			wasi.Close()
-			return nil, fmt.Errorf("WASI stdout: %w", err)
-		}
+	case opts.HasStdoutFD:
+		capi.SetStdoutFD(wasi, opts.StdoutFD)
 	case h.stdout != nil:
 		capi.SetStdoutFD(wasi, h.stdout.fd())
 	}
 	if h.stderr != nil {
 		capi.SetStderrFD(wasi, h.stderr.fd())
 	}
-	store := wasmtime.NewStoreWithData(h.engine, &instanceState{ctx: ctx, host: h, comp: c})
+	state := &instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}
+	store := wasmtime.NewStoreWithData(h.engine, state)
 	store.SetWasi(wasi)
-	return &Store{Store: store, release: release}, nil
+	if h.maxMemory > 0 {
+		store.Limiter(h.maxMemory, -1, -1, -1, -1)
+	}
+	unwatch := capi.WatchDeadline(store, state)
+	return &Store{Store: store, release: func() { unwatch(); release() }}, nil
 }

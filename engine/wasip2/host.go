@@ -100,6 +100,9 @@ type Config struct {
 	// is enforced at epoch deadlines, so the engine's epoch must advance
 	// (see capi.Engine.IncrementEpoch).
 	GuestTimeLimit time.Duration
+	// MaxInstanceMemory caps each linear memory of a request's instances
+	// in bytes: memory.grow beyond it fails. Zero means no cap.
+	MaxInstanceMemory int64
 }
 
 // Host defines the interfaces into a linker.
@@ -251,8 +254,8 @@ type State struct {
 // done) or its guest time passed the limit; otherwise it lets it run one
 // more tick.
 func (st *State) EpochDeadline() (uint64, error) {
-	if err := st.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("guest interrupted: %w", err)
+	if st.ctx.Err() != nil {
+		return 0, fmt.Errorf("guest interrupted: %w", context.Cause(st.ctx))
 	}
 	limit := st.host.cfg.GuestTimeLimit
 	if ran := time.Since(st.start) - st.hostTime; limit > 0 && ran > limit {

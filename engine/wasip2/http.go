@@ -246,6 +246,7 @@ func (h *Host) Serve(ctx context.Context, hd *Handler, w http.ResponseWriter, r 
 	ex := &exchange{w: w, r: r}
 	st.exchange = ex
 	store := hd.Engine.NewStore(st)
+	store.LimitMemory(h.cfg.MaxInstanceMemory)
 	defer func() {
 		store.Close()
 		st.closeAll()

@@ -36,6 +36,7 @@ type InboundResponse struct {
 func (h *Host) CallInbound(ctx context.Context, hd *Handler, req InboundRequest) (*InboundResponse, error) {
 	st := h.NewState(ctx)
 	store := hd.Engine.NewStore(st)
+	store.LimitMemory(h.cfg.MaxInstanceMemory)
 	defer func() {
 		store.Close()
 		st.closeAll()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spinoci/spinoci/engine/coremodule"
 	"github.com/spinoci/spinoci/engine/inbound"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // Spin 1.x HTTP export names (besides coremodule's canonical ABI ones).
@@ -78,7 +79,7 @@ func (e *Executor) call(ctx context.Context, method int32, req *inbound.Request)
 	}
 	if init := e.host.LookupFunc(store, inst, exportInit); init != nil {
 		if _, err := init.Call(store); err != nil {
-			return nil, fmt.Errorf("%s: %w", exportInit, err)
+			return nil, fmt.Errorf("%s: %w", exportInit, capi.TrimNative(err))
 		}
 	}
 	g, err := e.guest(store, inst)

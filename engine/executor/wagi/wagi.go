@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/coremodule"
 	"github.com/spinoci/spinoci/engine/inbound"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // Config is a component's WAGI executor configuration.
@@ -24,9 +27,9 @@ type Config struct {
 	// ${ARGS} the query with '&' replaced by ' '; the result is split on
 	// single spaces.
 	Argv string
-	// TempDir is where stdin and stdout files are created; empty means
-	// os.TempDir().
-	TempDir string
+	// MaxOutput bounds a response's stdout in bytes (headers included);
+	// over it the response is cut and the guest stopped. 0: no bound.
+	MaxOutput int64
 }
 
 // Executor runs a WASI command as a CGI script.
@@ -48,56 +51,40 @@ func New(host *coremodule.Host, comp *coremodule.Component, cfg Config) (*Execut
 // StreamsBody is false: the body is read whole, to be stdin.
 func (*Executor) StreamsBody() bool { return false }
 
-// Serve runs the script for req and answers with its CGI response.
+// Serve runs the script for req with the body as stdin and answers with
+// its CGI response, streamed (see respond). The guest writes to a pipe;
+// nothing goes to disk.
 func (e *Executor) Serve(ctx context.Context, w http.ResponseWriter, req *inbound.Request) {
-	out, err := e.run(ctx, req)
+	guestCtx, stopCause := context.WithCancelCause(ctx)
+	stop := func() { stopCause(errors.New("its response is over")) }
+	defer stop()
+	out, pw, err := blockingPipe()
 	if err != nil {
-		inbound.Fail(ctx, w, e.comp.ID, err)
+		inbound.Fail(ctx, w, e.comp.ID, fmt.Errorf("WAGI stdout: %w", err))
 		return
 	}
-	resp, err := parseCGI(out)
-	if err != nil {
-		inbound.Fail(ctx, w, e.comp.ID, err)
-		return
-	}
-	inbound.WriteResponse(ctx, w, e.comp.ID, resp)
+	done := make(chan error, 1)
+	go func() {
+		err := e.call(guestCtx, req, int(pw.Fd()))
+		pw.Close() // the Store is closed: out reaches EOF
+		done <- err
+	}()
+	defer func() {
+		// Whatever happened, the guest is stopped (at its next epoch tick)
+		// and its output drained, so that it never blocks on a full pipe
+		// and its instance slot is free when Serve returns.
+		stop()
+		_, _ = io.Copy(io.Discard, out)
+		out.Close()
+	}()
+	e.respond(ctx, w, out, done)
 }
 
-// run executes the entrypoint with the body as stdin and returns stdout.
-func (e *Executor) run(ctx context.Context, req *inbound.Request) ([]byte, error) {
-	stdin, err := os.CreateTemp(e.cfg.TempDir, "wagi-stdin-")
-	if err != nil {
-		return nil, fmt.Errorf("WAGI stdin: %w", err)
-	}
-	defer os.Remove(stdin.Name())
-	_, err = stdin.Write(req.Body)
-	if cerr := stdin.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("WAGI stdin: %w", err)
-	}
-	stdout, err := os.CreateTemp(e.cfg.TempDir, "wagi-stdout-")
-	if err != nil {
-		return nil, fmt.Errorf("WAGI stdout: %w", err)
-	}
-	defer os.Remove(stdout.Name())
-	defer stdout.Close()
-
-	if err := e.call(ctx, req, stdin.Name(), stdout.Name()); err != nil {
-		return nil, err
-	}
-	// The Store is closed: everything the guest wrote is in the file.
-	out, err := os.ReadFile(stdout.Name())
-	if err != nil {
-		return nil, fmt.Errorf("WAGI stdout: %w", err)
-	}
-	return out, nil
-}
-
-func (e *Executor) call(ctx context.Context, req *inbound.Request, stdinPath, stdoutPath string) error {
+// call runs the entrypoint in a new Store, stdout going to stdoutFD.
+func (e *Executor) call(ctx context.Context, req *inbound.Request, stdoutFD int) error {
 	store, err := e.host.NewStore(ctx, e.comp, coremodule.StoreOptions{
-		Argv: expandArgv(e.cfg.Argv, req), Env: cgiEnv(e.comp, req), StdinPath: stdinPath, StdoutPath: stdoutPath,
+		Argv: expandArgv(e.cfg.Argv, req), Env: cgiEnv(e.comp, req),
+		Stdin: req.Body, StdoutFD: stdoutFD, HasStdoutFD: true,
 	})
 	if err != nil {
 		return err
@@ -122,9 +109,19 @@ func (e *Executor) call(ctx context.Context, req *inbound.Request, stdinPath, st
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("WAGI entrypoint %q: %w", e.cfg.Entrypoint, err)
+		return fmt.Errorf("WAGI entrypoint %q: %w", e.cfg.Entrypoint, capi.TrimNative(err))
 	}
 	return nil
+}
+
+// blockingPipe returns an OS pipe whose write end is blocking, as the
+// guest's WASI stdout needs (os.Pipe's ends are non-blocking).
+func blockingPipe() (r, w *os.File, err error) {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(fds[0]), "wagi-stdout"), os.NewFile(uintptr(fds[1]), "wagi-stdout"), nil
 }
 
 // expandArgv expands the argv template (see Config.Argv) for req.

@@ -311,6 +311,9 @@ extern void wasmtime_store_epoch_deadline_callback(
     wasmtime_error_t *(*func)(wasmtime_context_t *context, void *data, uint64_t *epoch_deadline_delta,
                               wasmtime_update_deadline_kind_t *update_kind),
     void *data, void (*finalizer)(void *));
+extern void wasmtime_store_limiter(wasmtime_store_t *store, int64_t memory_size, int64_t table_elements,
+                                   int64_t instances, int64_t tables, int64_t memories);
+extern void wasi_config_set_stdin_bytes(wasi_config_t *config, wasm_byte_vec_t *binary);
 
 // Components.
 extern wasmtime_error_t *wasmtime_component_new(const wasm_engine_t *, const uint8_t *buf, size_t len,
@@ -413,6 +416,8 @@ size_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func,
                          size_t rows, int32_t *results, size_t nresults, bool unchecked, wasmtime_error_t **err,
                          wasm_trap_t **trap, wasmtime_valkind_t *bad_kind);
 void spinoci_set_output_fd(wasi_config_t *config, bool to_stderr, int fd);
+void spinoci_core_store_on_deadline(wasmtime_store_t *store, uintptr_t handle);
+void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t len);
 
 // Go functions the C helpers call back (//export in linker.go, store.go).
 extern wasmtime_error_t *spinociHostCall(uintptr_t data, wasmtime_context_t *cx, wasmtime_component_val_t *args,
@@ -420,5 +425,6 @@ extern wasmtime_error_t *spinociHostCall(uintptr_t data, wasmtime_context_t *cx,
 extern wasmtime_error_t *spinociResourceDrop(uintptr_t data, wasmtime_context_t *cx, uint32_t rep);
 extern void spinociFinalize(uintptr_t data);
 extern wasmtime_error_t *spinociEpochDeadline(wasmtime_context_t *cx, uint64_t *delta);
+extern wasmtime_error_t *spinociCoreEpochDeadline(uintptr_t handle, uint64_t *delta);
 
 #endif

@@ -104,3 +104,22 @@ void spinoci_set_output_fd(wasi_config_t *config, bool to_stderr, int fd) {
     wasi_config_set_stdout_custom(config, spinoci_write_fd, (void *)(intptr_t)fd, NULL);
   }
 }
+
+// spinoci_core_deadline_trampoline asks the Go DeadlineHandler whose
+// cgo.Handle is data (a wasmtime-go Store's data is wasmtime-go's own).
+static wasmtime_error_t *spinoci_core_deadline_trampoline(wasmtime_context_t *ctx, void *data, uint64_t *delta,
+                                                          wasmtime_update_deadline_kind_t *kind) {
+  (void)ctx;
+  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
+  return spinociCoreEpochDeadline((uintptr_t)data, delta);
+}
+
+void spinoci_core_store_on_deadline(wasmtime_store_t *store, uintptr_t handle) {
+  wasmtime_store_epoch_deadline_callback(store, spinoci_core_deadline_trampoline, (void *)handle, NULL);
+}
+
+void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t len) {
+  wasm_byte_vec_t vec;
+  wasm_byte_vec_new(&vec, len, (const wasm_byte_t *)data);
+  wasi_config_set_stdin_bytes(config, &vec);
+}

@@ -154,5 +154,5 @@ func trapError(trap *C.wasm_trap_t) error {
 	if n := len(text); n > 0 && text[n-1] == 0 {
 		text = text[:n-1]
 	}
-	return &Error{Message: text}
+	return &Error{Message: trimNative(text)}
 }

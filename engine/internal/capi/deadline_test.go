@@ -27,15 +27,7 @@ func (d *countingDeadline) EpochDeadline() (uint64, error) {
 func TestEpochDeadlineInterruptsEndlessLoop(t *testing.T) {
 	e := NewEngine()
 	defer e.Close()
-	wasm, err := Wat2Wasm(loopWAT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := e.Compile(wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := compileWAT(t, e, loopWAT)
 	l := e.NewLinker()
 	defer l.Close()
 	done := make(chan struct{})

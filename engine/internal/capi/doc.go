@@ -15,9 +15,14 @@
 //   - Fast paths for core modules run by wasmtime-go: export lookup,
 //     memory access and calls with i32 arguments (LookupFunc, MemoryData,
 //     CallEach) without wasmtime-go's per-call Go overhead.
-//   - The pooling instance allocator (NewModuleEngine) and guest output
-//     written straight to a file descriptor (SetStdoutFD), which
-//     wasmtime-go's Config and WasiConfig do not offer.
+//   - The pooling instance allocator (NewModuleEngine, with epoch
+//     interruption on), guest output written straight to a file descriptor
+//     (SetStdoutFD), stdin from memory (SetStdinBytes) and an epoch deadline
+//     callback for wasmtime-go Stores (WatchDeadline), which wasmtime-go's
+//     Config, WasiConfig and Store do not offer; a memory cap for component
+//     Stores (Store.LimitMemory).
+//   - Errors and traps without the host's native stack trace (TrimNative),
+//     which Wasmtime appends when Rust backtraces are on.
 //   - The compile cache for both (CompileModule, CompileComponent): compiled
 //     code serialized to a directory, keyed by the wasm's sha256 and the
 //     engine's config id, and only deserialized when it matches the

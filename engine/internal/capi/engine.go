@@ -148,7 +148,7 @@ func takeError(err *C.wasmtime_error_t) error {
 	var msg C.wasm_name_t
 	C.wasmtime_error_message(err, &msg)
 	C.wasmtime_error_delete(err)
-	return &Error{Message: takeName(&msg)}
+	return &Error{Message: trimNative(takeName(&msg))}
 }
 
 // newCError makes a wasmtime_error_t carrying err's message.

@@ -254,6 +254,10 @@ func TestWasmtimeGoStructsWeCast(t *testing.T) {
 	for _, d := range compareCasts(decls, casts) {
 		t.Error(d)
 	}
+	// Store's first field is what storePtr reads.
+	if got := decls["type Store"]; !strings.HasPrefix(got, "struct{_ptr*C.wasmtime_store_t") {
+		t.Errorf("wasmtime-go's Store is %q, want its first field to be _ptr *C.wasmtime_store_t", got)
+	}
 	wrong := []struct{ decl, want string }{{"type Func", "struct{val C.wasmtime_func_t; extra int}"}}
 	if diffs := compareCasts(decls, wrong); len(diffs) != 1 {
 		t.Errorf("a wrong expectation of wasmtime-go's Func gave %q", diffs)

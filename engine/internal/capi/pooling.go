@@ -27,7 +27,7 @@ const _ = unsafe.Sizeof(wasmtime.Config{}) - unsafe.Sizeof(uintptr(0)) +
 // memory reservation and guards stay wasmtime's defaults), so the on-demand
 // fallback shares the pooling engine's entries; wasmtime checks
 // compatibility again when it deserializes.
-const ModuleConfigID = "wasmtime-go/" + WasmtimeGoVersion + ";engine=default;alloc=pooling;target=" + runtime.GOOS + "/" + runtime.GOARCH
+const ModuleConfigID = "wasmtime-go/" + WasmtimeGoVersion + ";engine=default+epoch;alloc=pooling;target=" + runtime.GOOS + "/" + runtime.GOARCH
 
 // NewModuleEngine returns an engine for core modules and how many instances
 // it can hold at once. It uses the pooling allocator unless the pool's
@@ -36,6 +36,8 @@ const ModuleConfigID = "wasmtime-go/" + WasmtimeGoVersion + ";engine=default;all
 // ModuleConfigID.
 func NewModuleEngine() (engine *wasmtime.Engine, slots int) {
 	cfg := wasmtime.NewConfig()
+	// Epoch interruption lets a runaway guest be stopped (WatchDeadline).
+	cfg.SetEpochInterruption(true)
 	if !poolingFits() {
 		return wasmtime.NewEngineWithConfig(cfg), 0
 	}

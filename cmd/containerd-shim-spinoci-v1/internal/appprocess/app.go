@@ -54,6 +54,7 @@ func Run(args []string) int {
 	// Wasmtime captures a backtrace for every error when this is set, which
 	// is slow; containerd's environment may carry it into containers.
 	os.Unsetenv("RUST_BACKTRACE")
+	os.Unsetenv("RUST_LIB_BACKTRACE")
 	// The container's stdout may be a FIFO whose reader goes away (`ctr run
 	// -d` exits); output is then dropped, as runc's shim drops it, instead of
 	// the app dying of SIGPIPE.
@@ -80,7 +81,7 @@ func Run(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	eng, err := engine.Load(ctx, app, engine.Config{
+	cfg := engine.Config{
 		Stdout:             os.Stdout,
 		Stderr:             os.Stderr,
 		CacheDir:           opts.CacheDir,
@@ -88,7 +89,11 @@ func Run(args []string) int {
 		Env:                os.Environ(),
 		StateDir:           opts.StateDir,
 		MaxRequestBodySize: bodyLimit,
-	})
+	}
+	if err := frontConfig(os.Getenv, &cfg); err != nil {
+		return fail(err)
+	}
+	eng, err := engine.Load(ctx, app, cfg)
 	if err != nil {
 		return fail(err)
 	}

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
@@ -65,5 +67,31 @@ func TestRunReportsLoadErrors(t *testing.T) {
 	}
 	if exit, ok := waitErr.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
 		t.Errorf("exit: %v, want status 1", waitErr)
+	}
+}
+
+func TestFrontConfig(t *testing.T) {
+	env := map[string]string{
+		shutdownTimeoutEnv: "20s", idleTimeoutEnv: "5s", readTimeoutEnv: "1m", maxConnectionsEnv: "100",
+	}
+	var cfg engine.Config
+	if err := frontConfig(func(k string) string { return env[k] }, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ShutdownTimeout != 20*time.Second || cfg.IdleTimeout != 5*time.Second || cfg.ReadTimeout != time.Minute || cfg.MaxConnections != 100 {
+		t.Errorf("config %+v", cfg)
+	}
+	for name, bad := range map[string]string{
+		shutdownTimeoutEnv: "26s", idleTimeoutEnv: "soon", readTimeoutEnv: "-1s", maxConnectionsEnv: "0",
+	} {
+		err := frontConfig(func(k string) string {
+			if k == name {
+				return bad
+			}
+			return ""
+		}, &engine.Config{})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: got %v, want an error naming it", name, bad, err)
+		}
 	}
 }

@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/containerd/log"
+	"golang.org/x/net/netutil"
+)
+
+// Defaults of the HTTP front's bounds (Config fields of the same names).
+const (
+	// DefaultIdleTimeout closes keep-alive connections idle that long.
+	DefaultIdleTimeout = 30 * time.Second
+	// DefaultReadTimeout bounds reading a whole request, body included.
+	DefaultReadTimeout = 60 * time.Second
+	// readHeaderTimeout bounds reading a request's headers (or the read
+	// timeout, if shorter).
+	readHeaderTimeout = 30 * time.Second
+	// interruptGrace is how long Serve waits, after interrupting the
+	// requests still running at the end of the drain, for them to end:
+	// guests stop within an epoch tick.
+	interruptGrace = 3 * time.Second
+)
+
+// frontOptions are the bounds of the HTTP server.
+type frontOptions struct {
+	drain, idle, read time.Duration
+	maxConns          int
+}
+
+func (a *App) frontOptions() frontOptions {
+	return frontOptions{
+		drain: a.cfg.ShutdownTimeout, idle: a.cfg.IdleTimeout, read: a.cfg.ReadTimeout,
+		maxConns: a.cfg.MaxConnections,
+	}
+}
+
+// DefaultMaxConnections is the bound on concurrent connections when
+// Config.MaxConnections is 0: three quarters of the process's open-file
+// limit, so that the rest stays for guests, stores and outbound requests
+// (at least 16).
+func DefaultMaxConnections() int {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
+		return 1 << 16
+	}
+	return max(16, int(rl.Cur*3/4))
+}
+
+// serve serves h on ln (see App.Serve) within opts' bounds: at most
+// maxConns connections at once (more wait in the listen backlog), idle
+// keep-alive connections closed after idle, requests read within read.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, opts frontOptions) error {
+	if opts.maxConns <= 0 {
+		opts.maxConns = DefaultMaxConnections()
+	}
+	if opts.read <= 0 {
+		opts.read = DefaultReadTimeout
+	}
+	// Requests' contexts derive from base, not ctx: cancelling ctx starts
+	// the drain; interrupt ends what the drain left.
+	base, interrupt := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer interrupt(nil)
+	var active atomic.Int64
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			active.Add(1)
+			defer active.Add(-1)
+			h.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: min(readHeaderTimeout, opts.read),
+		ReadTimeout:       opts.read,
+		IdleTimeout:       opts.idle,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(netutil.LimitListener(ln, opts.maxConns)) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("engine: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(base, opts.drain)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	<-errc // http.ErrServerClosed
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+		return fmt.Errorf("engine: shutdown: %w", err)
+	}
+	log.G(ctx).Warnf("shutdown: %d requests still running after %v (%s): interrupting them",
+		active.Load(), opts.drain, ShutdownTimeoutEnv)
+	interrupt(fmt.Errorf("the app is stopping and its drain time (%v, %s) is over", opts.drain, ShutdownTimeoutEnv))
+	srv.Close()
+	deadline := time.Now().Add(interruptGrace)
+	for active.Load() > 0 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("engine: shutdown: %d requests did not end %v after being interrupted", active.Load(), interruptGrace)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
+}
+
+// ShutdownTimeoutEnv names the container environment variable that sets
+// Config.ShutdownTimeout (read by the app process), for messages.
+const ShutdownTimeoutEnv = "SPINOCI_SHUTDOWN_TIMEOUT"

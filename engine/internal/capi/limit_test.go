@@ -1,0 +1,40 @@
+package capi
+
+import "testing"
+
+// growWAT exports grow(), which grows its memory by 256 pages (16 MiB)
+// and returns memory.grow's result (-1 when refused).
+const growWAT = `(component
+  (core module $m (memory 1)
+    (func (export "grow") (result i32) (memory.grow (i32.const 256))))
+  (core instance $i (instantiate $m))
+  (func (export "grow") (result s32) (canon lift (core func $i "grow"))))`
+
+func TestStoreLimitMemory(t *testing.T) {
+	e := NewEngine()
+	defer e.Close()
+	c := compileWAT(t, e, growWAT)
+	l := e.NewLinker()
+	defer l.Close()
+	for limit, want := range map[int64]S32{0: 1, 8 << 20: -1, 32 << 20: 1} {
+		s := e.NewStore(nil)
+		s.SetDeadline(1 << 30)
+		s.LimitMemory(limit)
+		inst, err := l.Instantiate(s, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := inst.Func("grow")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.Call(1)
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0] != want {
+			t.Errorf("limit %d: memory.grow = %v, want %v", limit, res[0], want)
+		}
+	}
+}
