@@ -155,3 +155,83 @@ func procStatus(t *testing.T, pid int) map[string]string {
 }
 
 func capHex(mask uint64) string { return fmt.Sprintf("%016x", mask) }
+
+// TestSandboxCRI: a pod's pause process and its apps are confined as their
+// CRI security contexts ask: runAsUser, capabilities drop and add, the
+// runtime's default seccomp profile, allowPrivilegeEscalation=false
+// (no_new_privs), each in a mount namespace of its own.
+func TestSandboxCRI(t *testing.T) {
+	paths := harness.Require(t, harness.ContainerdLatest)
+	if _, err := os.Stat(paths.Crictl()); err != nil {
+		t.Skipf("crictl missing (%v): run `make tools`", err)
+	}
+	f := setupCRI(t, paths, harness.ContainerdLatest, 7)
+	cri := f.d.For(t).Crictl()
+	p := runPod(t, f, harness.PodConfig{Name: "sandboxed", HostNetwork: true})
+	pause := procStatus(t, p.pid)
+	if nsOf(t, p.pid, "mnt") == nsOf(t, os.Getpid(), "mnt") {
+		t.Errorf("the pause process is in the host's mount namespace")
+	}
+	if pause["CapBnd"] != capHex(ctrDefaultCaps) || pause["NoNewPrivs"] != "1" {
+		t.Errorf("pause process: CapBnd %s NoNewPrivs %s, want %s 1 (its spec's)", pause["CapBnd"], pause["NoNewPrivs"], capHex(ctrDefaultCaps))
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/usr", p.pid)); err == nil {
+		t.Errorf("the pause process's root has /usr")
+	}
+
+	const netBindService, netRaw = 1 << 10, 1 << 13
+	run := func(name string, security map[string]any) (int, string) {
+		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+		id := startContainer(t, f, p, harness.ContainerConfig{
+			Name: name, Image: f.ref(criRepoMultiB), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr},
+			SecurityContext: security,
+		})
+		if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/", 60*time.Second); err != nil {
+			out, _ := cri.Run("logs", id)
+			t.Fatalf("%s: %v\nlogs:\n%s", name, err, out)
+		}
+		expect(t, addr, request{path: "/", status: 200, want: helloBody})
+		st, err := cri.Inspect(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Info.Pid, id
+	}
+	userPid, userID := run("as-user", map[string]any{
+		"run_as_user":  map[string]any{"value": 1000},
+		"capabilities": map[string]any{"drop_capabilities": []string{"ALL"}, "add_capabilities": []string{"NET_BIND_SERVICE"}},
+		"seccomp":      map[string]any{"profile_type": 0}, // RuntimeDefault
+		"no_new_privs": true,                              // allowPrivilegeEscalation: false
+	})
+	rootPid, rootID := run("as-root", map[string]any{
+		"capabilities": map[string]any{"drop_capabilities": []string{"NET_RAW"}},
+		"seccomp":      map[string]any{"profile_type": 0},
+	})
+	for _, c := range []struct {
+		pid  int
+		want map[string]string
+	}{
+		{userPid, map[string]string{"Uid": "1000\t1000\t1000\t1000", "CapBnd": capHex(netBindService), "CapEff": capHex(0),
+			"NoNewPrivs": "1", "Seccomp": "2"}},
+		{rootPid, map[string]string{"Uid": "0\t0\t0\t0", "CapBnd": capHex(ctrDefaultCaps &^ netRaw),
+			"CapEff": capHex(ctrDefaultCaps &^ netRaw), "NoNewPrivs": "0", "Seccomp": "2"}},
+	} {
+		got := procStatus(t, c.pid)
+		for field, want := range c.want {
+			if got[field] != want {
+				t.Errorf("/proc/%d/status %s: %q, want %q", c.pid, field, got[field], want)
+			}
+		}
+		if nsOf(t, c.pid, "mnt") == nsOf(t, p.pid, "mnt") || nsOf(t, c.pid, "net") != nsOf(t, p.pid, "net") {
+			t.Errorf("app %d: want a mount namespace of its own and the pod's network namespace", c.pid)
+		}
+	}
+	for _, id := range []string{userID, rootID} {
+		cri.Must("stop", "--timeout", "10", id)
+		if st, err := cri.Inspect(id); err != nil || st.Status.ExitCode != 0 {
+			t.Errorf("%s after crictl stop: %+v %v, want exit 0", id, st.Status, err)
+		}
+		cri.Must("rm", id)
+	}
+	removePod(t, f, p, userID, rootID)
+}
