@@ -44,17 +44,7 @@ func TestSandboxedPauseProcess(t *testing.T) {
 	if err := planSandbox(spec, &launch, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	proc, err := childLauncher{}.launch(ctx, launch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proc.closePipes()
-	defer func() { _ = proc.kill(syscall.SIGKILL) }()
-	if _, err := proc.start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	proc := startPause(t, launch)
 	pid := proc.pid()
 	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, want := range []string{
@@ -108,4 +98,22 @@ func TestSandboxRejectsBadSpec(t *testing.T) {
 			t.Errorf("got %v, want an error naming %s", err, name)
 		}
 	}
+}
+
+// startPause launches and starts a pause process; it is killed when the
+// test ends, if it still runs.
+func startPause(t *testing.T, launch appLaunch) process {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	proc, err := childLauncher{}.launch(ctx, launch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proc.closePipes)
+	t.Cleanup(func() { _ = proc.kill(syscall.SIGKILL) })
+	if _, err := proc.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return proc
 }
