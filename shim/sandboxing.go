@@ -117,28 +117,27 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 			return fmt.Errorf("giving %s to the app's user: %w", dir, err)
 		}
 	}
-	if err := os.MkdirAll(l.cacheDir, 0o755); err != nil {
-		return fmt.Errorf("creating the compile cache directory: %w", err)
-	}
-
-	compile := base
-	compile.User = sandbox.User{}
-	compile.Caps = sandbox.Caps{LastCap: base.Caps.LastCap}
-	compile.NoNewPrivs = true
-	compile.Hostname = ""
-	compile.Workdir = appDir
-	compile.Mounts = append(sandboxDevices(),
-		sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: appDir, Dest: appDir},
-		sandbox.Mount{Kind: sandbox.Bind, Source: l.cacheDir, Dest: l.cacheDir},
-		sandbox.Mount{Kind: sandbox.Tmpfs, Dest: compileStateDir})
-	l.compile = &compile
-
 	base.Workdir = appDir
 	base.Mounts = append(base.Mounts,
 		sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: appDir, Dest: appDir},
 		sandbox.Mount{Kind: sandbox.Bind, Source: l.tempDir, Dest: l.tempDir},
-		sandbox.Mount{Kind: sandbox.Bind, Source: l.stateDir, Dest: l.stateDir},
-		sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: l.cacheDir, Dest: l.cacheDir})
+		sandbox.Mount{Kind: sandbox.Bind, Source: l.stateDir, Dest: l.stateDir})
+	if l.cacheDir != "" {
+		if err := os.MkdirAll(l.cacheDir, 0o755); err != nil {
+			return fmt.Errorf("creating the compile cache directory: %w", err)
+		}
+		base.Mounts = append(base.Mounts, sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: l.cacheDir, Dest: l.cacheDir})
+		compile := base
+		compile.User = sandbox.User{}
+		compile.Caps = sandbox.Caps{LastCap: base.Caps.LastCap}
+		compile.NoNewPrivs = true
+		compile.Hostname = ""
+		compile.Mounts = append(sandboxDevices(),
+			sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: appDir, Dest: appDir},
+			sandbox.Mount{Kind: sandbox.Bind, Source: l.cacheDir, Dest: l.cacheDir},
+			sandbox.Mount{Kind: sandbox.Tmpfs, Dest: compileStateDir})
+		l.compile = &compile
+	}
 	base.Mounts = append(base.Mounts, sandboxEtcFiles(spec)...)
 	l.sandbox = &base
 	return nil
