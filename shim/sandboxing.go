@@ -7,6 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/containerd/log"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -171,6 +174,7 @@ func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) error {
 	stage.compileOnly = true
 	stage.stateDir = compileStateDir
 	stage.ns = namespacePlan{}
+	start := time.Now()
 	p, err := startChild(ctx, stage, cg)
 	if err != nil {
 		return fmt.Errorf("compiling the app: %w", err)
@@ -180,6 +184,7 @@ func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) error {
 	if status != 0 {
 		return fmt.Errorf("compiling the app: the compile stage exited with status %d", status)
 	}
+	log.G(ctx).WithField("duration", time.Since(start)).Debug("compile stage done")
 	return shareCache(l.cacheDir)
 }
 

@@ -98,12 +98,14 @@ func runSpin1With(t *testing.T, d *harness.Containerd, flags []string, ref, id, 
 	for _, e := range env {
 		args = append(args, "--env", e)
 	}
+	start := time.Now()
 	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
 		t.Fatalf("ctr run -d %s: exit %d\n%s", strings.Join(flags, " "), code, out)
 	}
 	if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/.well-known/spin/health", 90*time.Second); err != nil {
 		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
 	}
+	t.Logf("ctr run -d %s to serving: %v", strings.Join(flags, " "), time.Since(start).Round(time.Millisecond))
 }
 
 // assertSandboxedFiles checks that pid has a mount namespace of its own and
