@@ -82,9 +82,15 @@ func TestDefaultProfile(t *testing.T) {
 
 func TestSeccompErrors(t *testing.T) {
 	errno := uint(unix.ENOSYS)
+	var many []specs.LinuxSyscall
+	for i := range 5000 {
+		many = append(many, specs.LinuxSyscall{Names: []string{"personality"}, Action: specs.ActAllow,
+			Args: []specs.LinuxSeccompArg{{Index: 0, Value: uint64(i), Op: specs.OpEqualTo}}})
+	}
 	for want, p := range map[string]*specs.LinuxSeccomp{
-		"seccomp notify": {DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock"},
-		"only EPERM":     {DefaultAction: specs.ActErrno, DefaultErrnoRet: &errno},
+		"more than the kernel's limit of 4096": {DefaultAction: specs.ActErrno, Syscalls: many},
+		"seccomp notify":                       {DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock"},
+		"only EPERM":                           {DefaultAction: specs.ActErrno, DefaultErrnoRet: &errno},
 		"SCMP_CMP_MASKED_EQ with mask 0x3": {DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{
 			Names: []string{"read"}, Action: specs.ActAllow,
 			Args: []specs.LinuxSeccompArg{{Index: 0, Value: 3, ValueTwo: 1, Op: specs.OpMaskedEqual}},

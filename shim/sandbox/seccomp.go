@@ -11,6 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// maxFilterLen is the kernel's limit on a filter's length (BPF_MAXINSNS).
+const maxFilterLen = 4096
+
 // compileSeccomp compiles an OCI seccomp profile to a BPF program for the
 // machine's architecture. Calls from other ABIs (x32, i386 on x86_64) get the
 // default action (x32: ENOSYS), which is stricter than a profile listing
@@ -78,6 +81,9 @@ func compileSeccomp(p *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
 	raw, err := bpf.Assemble(insns)
 	if err != nil {
 		return nil, fmt.Errorf("assembling the filter: %w", err)
+	}
+	if len(raw) > maxFilterLen {
+		return nil, fmt.Errorf("the profile compiles to %d BPF instructions, more than the kernel's limit of %d", len(raw), maxFilterLen)
 	}
 	return raw, nil
 }
