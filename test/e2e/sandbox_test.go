@@ -163,11 +163,19 @@ func capHex(mask uint64) string { return fmt.Sprintf("%016x", mask) }
 // runtime's default seccomp profile, allowPrivilegeEscalation=false
 // (no_new_privs), each in a mount namespace of its own.
 func TestSandboxCRI(t *testing.T) {
-	paths := harness.Require(t, harness.ContainerdLatest)
+	paths := harness.Require(t, harness.ContainerdVersions()...)
 	if _, err := os.Stat(paths.Crictl()); err != nil {
 		t.Skipf("crictl missing (%v): run `make tools`", err)
 	}
-	f := setupCRI(t, paths, harness.ContainerdLatest, 7)
+	for i, v := range harness.ContainerdVersions() {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			// Bridge indexes 7 and 8: apart from those TestCRI uses.
+			testSandboxCRI(t, setupCRI(t, paths, v, 7+i))
+		})
+	}
+}
+
+func testSandboxCRI(t *testing.T, f *criFixture) {
 	cri := f.d.For(t).Crictl()
 	p := runPod(t, f, harness.PodConfig{Name: "sandboxed", HostNetwork: true})
 	pause := procStatus(t, p.pid)
