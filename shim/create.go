@@ -60,6 +60,9 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 			launch.env = spec.Process.Env
 		}
 	}
+	if err := planSandbox(spec, &launch, r.Bundle); err != nil {
+		return nil, invalidArgument(err)
+	}
 	if cgroupPath != "" {
 		launch.cgroupPath = cgroupPath
 		launch.resources = spec.Linux.Resources

@@ -15,6 +15,11 @@
 // cgroup the spec names, with its memory, CPU and pids limits, its metrics
 // for Stats and /tasks/oom events when the kernel's OOM killer strikes.
 //
+// Each child is confined as its spec asks (sandboxing.go, package sandbox):
+// user, capabilities, no_new_privs, seccomp, rlimits and a private root
+// holding only its app's files; an app's compiled code is written by a
+// compile stage without capabilities, never by the process that runs it.
+//
 // The task service reaches the outside world through three small
 // interfaces: an imageSource materialises a container's app (containerd's
 // content store), a launcher starts a task's child process in its

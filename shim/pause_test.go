@@ -81,17 +81,7 @@ func TestPauseProcess(t *testing.T) {
 	devNull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	defer devNull.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	proc, err := childLauncher{}.launch(ctx, appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan, cgroupPath: cgPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proc.closePipes()
-	defer func() { _ = proc.kill(syscall.SIGKILL) }()
-	if _, err := proc.start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	proc := startPause(t, appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan, cgroupPath: cgPath})
 	pid := proc.pid()
 	ns := func(pid int, kind string) string {
 		link, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/shim/nsenter"
+	"github.com/spinoci/spinoci/shim/sandbox"
 )
 
 // appLaunch is what the shim tells a task's child process: an app, or a
@@ -35,14 +37,26 @@ type appLaunch struct {
 	// own), created with resources' limits.
 	cgroupPath string
 	resources  *specs.LinuxResources
+	// sandbox confines the process (nil: it runs as the shim does);
+	// compile, when set, confines the app's compile stage, run first
+	// (sandboxing.go).
+	sandbox     *sandbox.Config
+	compile     *sandbox.Config
+	compileOnly bool
+	tempDir     string
 }
 
 // args is the child's command line after the binary.
 func (l appLaunch) args() []string {
-	if l.pause {
-		return appproto.PauseArgs{Hostname: l.ns.hostname}.Encode()
+	hostname := l.ns.hostname
+	if l.sandbox != nil {
+		hostname = "" // set by the sandbox, before capabilities are dropped
 	}
-	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: l.ns.hostname}.Encode()
+	if l.pause {
+		return appproto.PauseArgs{Hostname: hostname}.Encode()
+	}
+	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: hostname,
+		TempDir: l.tempDir, CompileOnly: l.compileOnly}.Encode()
 }
 
 // childLauncher is the real launcher: it re-executes the shim binary as the
@@ -69,7 +83,14 @@ func (childLauncher) launch(ctx context.Context, l appLaunch) (_ process, retErr
 			}
 		}()
 	}
-	p, err := startChild(ctx, l, cg)
+	var err error
+	if l.compile != nil {
+		err = runCompileStage(ctx, l, cg)
+	}
+	var p *appProcess
+	if err == nil {
+		p, err = startChild(ctx, l, cg)
+	}
 	if err != nil {
 		if n, _ := cg.oomKillsIfAny(); n > 0 {
 			err = fmt.Errorf("%w: the app was killed for exceeding its memory limit (OOM) while loading", err)
@@ -126,6 +147,19 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 	cmd.Stderr = l.stderr
 	// ExtraFiles start at fd 3: appproto.ControlFD, then appproto.StatusFD.
 	cmd.ExtraFiles = []*os.File{controlR, statusW}
+	if l.sandbox != nil {
+		record, env, err := sandboxFile(l.sandbox, 3+len(cmd.ExtraFiles))
+		if err != nil {
+			controlR.Close()
+			controlW.Close()
+			statusR.Close()
+			statusW.Close()
+			return nil, err
+		}
+		defer record.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, record)
+		cmd.Env = append(cmd.Env, env, fmt.Sprintf("%s=%d", nsenter.EnvErrorFD, appproto.StatusFD))
+	}
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: l.ns.cloneFlags}

@@ -101,11 +101,23 @@ type AppArgs struct {
 	StateDir string
 	// Hostname is set in the app's new UTS namespace ("": none was created).
 	Hostname string
+	// TempDir is where the app writes scratch files ("": the app's
+	// directory).
+	TempDir string
+	// CompileOnly loads the app (filling the compile cache), reports
+	// StateReady and exits 0 without serving.
+	CompileOnly bool
 }
 
 // Encode returns the command line after the binary's path, AppModeArg first.
 func (a AppArgs) Encode() []string {
 	args := []string{AppModeArg, "--lock", a.LockPath, "--cache", a.CacheDir, "--state", a.StateDir}
+	if a.TempDir != "" {
+		args = append(args, "--tmp", a.TempDir)
+	}
+	if a.CompileOnly {
+		args = append(args, "--compile-only")
+	}
 	return appendHostname(args, a.Hostname)
 }
 
@@ -117,6 +129,8 @@ func ParseAppArgs(args []string) (AppArgs, error) {
 	fs.StringVar(&a.CacheDir, "cache", "", "compiled module cache directory")
 	fs.StringVar(&a.StateDir, "state", "", "persistent state directory (key-value stores)")
 	fs.StringVar(&a.Hostname, "hostname", "", "hostname to set in the container's new UTS namespace")
+	fs.StringVar(&a.TempDir, "tmp", "", "scratch directory (default: the app's directory)")
+	fs.BoolVar(&a.CompileOnly, "compile-only", false, "load the app into the compile cache and exit")
 	if err := parse(fs, args); err != nil {
 		return AppArgs{}, err
 	}

@@ -14,17 +14,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 #define SPINOCI_MAX_NS 8
 
 // Keep in step with the constants in nsenter.go.
 static const char env_join[] = "_SPINOCI_NSENTER";
 static const char env_loopback[] = "_SPINOCI_LOOPBACK_UP";
 static const char env_errfd[] = "_SPINOCI_NSENTER_ERRFD";
+static const char env_sandbox[] = "_SPINOCI_SANDBOX_FD";
 
 // report_and_exit writes msg to stderr and, when the parent gave a status
 // descriptor, as a JSON status line {"error": msg} that it reads as the
 // reason the child failed. Then the process exits with status 1.
-static void report_and_exit(const char *msg) {
+void report_and_exit(const char *msg) {
 	char line[1024];
 	size_t n = 0;
 	const char *p;
@@ -147,14 +150,19 @@ static void loopback_up(void) {
 __attribute__((constructor)) static void spinoci_nsenter(void) {
 	const char *join = getenv(env_join);
 	const char *lo = getenv(env_loopback);
+	const char *sandbox = getenv(env_sandbox);
 
 	if (join != NULL && *join != '\0')
 		join_namespaces(join);
 	if (lo != NULL && strcmp(lo, "1") == 0)
 		loopback_up();
+	// Last: the namespaces are joined as root, then the process is confined.
+	if (sandbox != NULL && *sandbox != '\0')
+		spinoci_sandbox(atoi(sandbox));
 	// The container's environment must not see these. glibc edits the
 	// initial environment array in place, which is what Go reads.
 	unsetenv(env_join);
 	unsetenv(env_loopback);
 	unsetenv(env_errfd);
+	unsetenv(env_sandbox);
 }

@@ -9,10 +9,16 @@
 // On failure it prints the reason to stderr and, if EnvErrorFD names a
 // descriptor, writes it there as a JSON line {"error": "..."}, then exits 1.
 //
+// Then, if EnvSandboxFD names a descriptor, it reads the sandbox record
+// package sandbox encoded there and confines the process (rlimits, hostname,
+// a private mount namespace and root, user, capabilities, no_new_privs,
+// seccomp): all of these belong to a thread, so they must be set while the
+// process has only one.
+//
 // Import it (for its constants or blank) from the binary that is re-executed
 // into namespaces. PID namespaces cannot be joined this way (setns on a PID
-// namespace only affects children), nor can mount namespaces (not needed: a
-// Spin app runs from the shim's own files); only net, ipc and uts are
+// namespace only affects children), nor can mount namespaces (the process
+// gets a private one of its own instead); only net, ipc and uts are
 // supported.
 package nsenter
 
@@ -33,6 +39,8 @@ const (
 	// EnvErrorFD names the descriptor on which a failure is reported as a
 	// JSON status line.
 	EnvErrorFD = "_SPINOCI_NSENTER_ERRFD"
+	// EnvSandboxFD names the descriptor holding a sandbox record.
+	EnvSandboxFD = "_SPINOCI_SANDBOX_FD"
 )
 
 // Join is one namespace to join.

@@ -137,6 +137,9 @@ type ContainerConfig struct {
 	MemoryLimit int64  // bytes; 0 for none
 	CPUQuota    int64  // microseconds per CPUPeriod; 0 for none
 	CPUPeriod   int64  // microseconds
+	// SecurityContext is linux.security_context as CRI's JSON spells it
+	// (run_as_user, capabilities, seccomp, no_new_privs, …); nil for none.
+	SecurityContext map[string]any
 }
 
 // WriteFile writes the configuration as JSON under dir and returns its path.
@@ -158,6 +161,9 @@ func (c ContainerConfig) WriteFile(t T, dir string) string {
 	linux := map[string]any{}
 	if len(resources) > 0 {
 		linux["resources"] = resources
+	}
+	if c.SecurityContext != nil {
+		linux["security_context"] = c.SecurityContext
 	}
 	return writeJSON(t, filepath.Join(dir, fmt.Sprintf("ctr-%s-%d.json", c.Name, c.Attempt)), map[string]any{
 		"metadata": map[string]any{"name": c.Name, "attempt": c.Attempt},

@@ -81,11 +81,15 @@ func Run(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	tempDir := opts.TempDir
+	if tempDir == "" {
+		tempDir = filepath.Dir(opts.LockPath)
+	}
 	cfg := engine.Config{
 		Stdout:             os.Stdout,
 		Stderr:             os.Stderr,
 		CacheDir:           opts.CacheDir,
-		TempDir:            filepath.Dir(opts.LockPath),
+		TempDir:            tempDir,
 		Env:                os.Environ(),
 		StateDir:           opts.StateDir,
 		MaxRequestBodySize: bodyLimit,
@@ -99,6 +103,9 @@ func Run(args []string) int {
 	}
 	defer eng.Close()
 	report(appproto.Status{State: appproto.StateReady})
+	if opts.CompileOnly {
+		return 0 // the shim's compile stage: the cache is filled
+	}
 
 	if !appproto.AwaitStart(ctx, control) {
 		return 0 // stopped (or the shim went away) before Start

@@ -1,0 +1,155 @@
+package sandbox
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/containerd/containerd/v2/contrib/seccomp"
+	"github.com/elastic/go-seccomp-bpf/arch"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// runFilter runs prog on a seccomp_data record for syscall nr with args, as
+// the kernel would on this machine, and returns the filter's verdict.
+func runFilter(t *testing.T, prog []bpf.RawInstruction, nr int, args ...uint64) uint32 {
+	t.Helper()
+	info, err := arch.GetInfo("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// seccomp_data: nr, arch, instruction pointer, six arguments. The VM
+	// loads 32-bit words big-endian; the filter reads each argument's
+	// halves where this (little-endian) machine keeps them.
+	data := make([]byte, 64)
+	binary.BigEndian.PutUint32(data[0:], uint32(nr))
+	binary.BigEndian.PutUint32(data[4:], uint32(info.ID))
+	for i, a := range args {
+		binary.BigEndian.PutUint32(data[16+8*i:], uint32(a))
+		binary.BigEndian.PutUint32(data[16+8*i+4:], uint32(a>>32))
+	}
+	insns, ok := bpf.Disassemble(prog)
+	if !ok {
+		t.Fatal("the filter does not disassemble")
+	}
+	vm, err := bpf.NewVM(insns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdict, err := vm.Run(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint32(verdict)
+}
+
+// TestDefaultProfile compiles containerd's default seccomp profile (what
+// `ctr run --seccomp` and CRI's RuntimeDefault put in the spec) and checks
+// its verdicts: ordinary calls pass, kernel-level ones get EPERM, clone may
+// not create namespaces, personality only takes the listed values.
+func TestDefaultProfile(t *testing.T) {
+	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
+		t.Skip("the VM check assumes a little-endian machine")
+	}
+	spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_CHOWN"}}}}
+	prog, err := compileSeccomp(seccomp.DefaultProfile(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const allow, eperm = unix.SECCOMP_RET_ALLOW, unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)
+	for _, c := range []struct {
+		name string
+		nr   int
+		args []uint64
+		want uint32
+	}{
+		{"read", unix.SYS_READ, nil, allow},
+		{"mmap", unix.SYS_MMAP, nil, allow},
+		{"kexec_load", unix.SYS_KEXEC_LOAD, nil, eperm},
+		{"mount", unix.SYS_MOUNT, nil, eperm},
+		{"clone (thread)", unix.SYS_CLONE, []uint64{unix.CLONE_VM | unix.CLONE_THREAD}, allow},
+		{"clone (new user namespace)", unix.SYS_CLONE, []uint64{unix.CLONE_NEWUSER}, eperm},
+		{"personality(0)", unix.SYS_PERSONALITY, []uint64{0}, allow},
+		{"personality(4)", unix.SYS_PERSONALITY, []uint64{4}, eperm},
+	} {
+		if got := runFilter(t, prog, c.nr, c.args...); got != c.want {
+			t.Errorf("%s: verdict %#x, want %#x", c.name, got, c.want)
+		}
+	}
+}
+
+func TestSeccompErrors(t *testing.T) {
+	errno := uint(unix.ENOSYS)
+	var many []specs.LinuxSyscall
+	for i := range 5000 {
+		many = append(many, specs.LinuxSyscall{Names: []string{"personality"}, Action: specs.ActAllow,
+			Args: []specs.LinuxSeccompArg{{Index: 0, Value: uint64(i), Op: specs.OpEqualTo}}})
+	}
+	for want, p := range map[string]*specs.LinuxSeccomp{
+		"more than the kernel's limit of 4096": {DefaultAction: specs.ActErrno, Syscalls: many},
+		"seccomp notify":                       {DefaultAction: specs.ActAllow, ListenerPath: "/run/agent.sock"},
+		"only EPERM":                           {DefaultAction: specs.ActErrno, DefaultErrnoRet: &errno},
+		"SCMP_CMP_MASKED_EQ with mask 0x3": {DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{
+			Names: []string{"read"}, Action: specs.ActAllow,
+			Args: []specs.LinuxSeccompArg{{Index: 0, Value: 3, ValueTwo: 1, Op: specs.OpMaskedEqual}},
+		}}},
+		`unsupported action "SCMP_ACT_NOTIFY"`: {DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{
+			Names: []string{"read"}, Action: specs.ActNotify}}},
+	} {
+		if _, err := compileSeccomp(p); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("got %v, want an error naming %q", err, want)
+		}
+	}
+}
+
+// TestCaps: the sets are what the process would have after runc executed
+// the container's program.
+func TestCaps(t *testing.T) {
+	const chown, kill, netBind = 1 << 0, 1 << 5, 1 << 10
+	spec := &specs.LinuxCapabilities{
+		Bounding: []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"}, Effective: []string{"CAP_CHOWN"},
+		Permitted: []string{"CAP_CHOWN", "CAP_NET_BIND_SERVICE"}, Inheritable: []string{"CAP_NET_BIND_SERVICE"},
+		Ambient: []string{"CAP_NET_BIND_SERVICE", "CAP_KILL"},
+	}
+	root, err := capsFor(spec, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root.Bounding != chown|kill|netBind || root.Effective != root.Bounding || root.Permitted != root.Bounding {
+		t.Errorf("root: %+v, want every bounding capability effective and permitted", root)
+	}
+	user, err := capsFor(spec, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// KILL is not permitted nor inheritable, so it cannot be ambient.
+	if user.Ambient != netBind || user.Effective != netBind || user.Permitted != netBind || user.Inheritable != netBind {
+		t.Errorf("user 1000: %+v, want only the ambient NET_BIND_SERVICE", user)
+	}
+	none, err := capsFor(nil, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none.Effective != 0 || none.Bounding == 0 {
+		t.Errorf("no capabilities section, user 1000: %+v, want a whole bounding set and nothing effective", none)
+	}
+}
+
+func TestEncode(t *testing.T) {
+	c := Config{Root: "/r", Mounts: []Mount{{Kind: Bind, Source: "/a", Dest: "/a"}}, Seccomp: make([]bpf.RawInstruction, 3)}
+	b, err := c.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if binary.NativeEndian.Uint32(b) != recordMagic || binary.NativeEndian.Uint32(b[4:])&flagMountNS == 0 {
+		t.Errorf("record starts %x, want the magic and the mount-namespace flag", b[:8])
+	}
+	if !strings.HasSuffix(string(b), string(make([]byte, 3*8))) {
+		t.Errorf("record does not end with the 3 filter instructions")
+	}
+	if _, err := (Config{Mounts: c.Mounts}).Encode(); err == nil {
+		t.Errorf("mounts without a root: no error")
+	}
+}

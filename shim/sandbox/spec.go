@@ -1,0 +1,111 @@
+package sandbox
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/moby/sys/capability"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// FromSpec reads the process parts of a container's spec: user, groups,
+// capabilities, no_new_privs, rlimits and the seccomp profile. The caller
+// adds the hostname and the root.
+//
+// Capabilities end up as runc leaves them once it has executed the
+// container's program (which resets them by the kernel's execve rules,
+// capabilities(7)): the bounding and inheritable sets as the spec says; a
+// root process gets every bounding (and inheritable) capability as
+// permitted and effective; any other user gets only the ambient ones. So
+// `--user 1000` runs without effective capabilities, as it would with runc.
+// A spec without capabilities leaves the bounding set whole.
+func FromSpec(spec *specs.Spec) (Config, error) {
+	var c Config
+	p := spec.Process
+	if p == nil {
+		p = &specs.Process{} // root, every capability, as runc without a process section would have
+	}
+	c.NoNewPrivs = p.NoNewPrivileges
+	c.User = User{UID: p.User.UID, GID: p.User.GID, Groups: p.User.AdditionalGids}
+	caps, err := capsFor(p.Capabilities, p.User.UID)
+	if err != nil {
+		return c, err
+	}
+	c.Caps = caps
+	for _, r := range p.Rlimits {
+		res, ok := rlimitResources[r.Type]
+		if !ok {
+			return c, fmt.Errorf("OCI spec: unknown rlimit %q", r.Type)
+		}
+		c.Rlimits = append(c.Rlimits, Rlimit{Resource: res, Soft: r.Soft, Hard: r.Hard})
+	}
+	if spec.Linux != nil && spec.Linux.Seccomp != nil {
+		if c.Seccomp, err = compileSeccomp(spec.Linux.Seccomp); err != nil {
+			return c, fmt.Errorf("OCI spec: seccomp profile: %w", err)
+		}
+	}
+	return c, nil
+}
+
+func capsFor(spec *specs.LinuxCapabilities, uid uint32) (Caps, error) {
+	last, err := capability.LastCap()
+	if err != nil {
+		return Caps{}, fmt.Errorf("reading the kernel's last capability: %w", err)
+	}
+	all := uint64(1)<<(uint(last)+1) - 1
+	c := Caps{LastCap: uint32(last), Bounding: all}
+	if spec != nil {
+		var effective, permitted uint64
+		for _, s := range []struct {
+			names []string
+			set   *uint64
+		}{
+			{spec.Bounding, &c.Bounding}, {spec.Effective, &effective}, {spec.Permitted, &permitted},
+			{spec.Inheritable, &c.Inheritable}, {spec.Ambient, &c.Ambient},
+		} {
+			if *s.set, err = capMask(s.names, last); err != nil {
+				return c, err
+			}
+		}
+		// The kernel only keeps ambient capabilities that are both
+		// permitted and inheritable.
+		c.Ambient &= permitted & c.Inheritable & c.Bounding
+	}
+	if uid == 0 {
+		c.Permitted = (c.Bounding | c.Inheritable) & all
+		c.Effective = c.Permitted
+	} else {
+		c.Permitted = c.Ambient
+		c.Effective = c.Ambient
+	}
+	return c, nil
+}
+
+func capMask(names []string, last capability.Cap) (uint64, error) {
+	known := map[string]capability.Cap{}
+	for _, c := range capability.ListKnown() {
+		known["CAP_"+strings.ToUpper(c.String())] = c
+	}
+	var mask uint64
+	for _, n := range names {
+		c, ok := known[strings.ToUpper(n)]
+		if !ok {
+			return 0, fmt.Errorf("OCI spec: unknown capability %q", n)
+		}
+		if c > last {
+			continue // the kernel does not have it; runc skips it too
+		}
+		mask |= 1 << uint(c)
+	}
+	return mask, nil
+}
+
+var rlimitResources = map[string]uint32{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": 10,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
+	"RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS,
+	"RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": 11,
+	"RLIMIT_STACK": unix.RLIMIT_STACK,
+}

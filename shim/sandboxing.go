@@ -1,0 +1,225 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/containerd/log"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/spinoci/spinoci/shim/nsenter"
+	"github.com/spinoci/spinoci/shim/sandbox"
+)
+
+// sandboxRootDir is the empty directory in a task's bundle over which its
+// process mounts its new root (a tmpfs), inside its own mount namespace: the
+// host never sees anything mounted there.
+func sandboxRootDir(bundle string) string { return filepath.Join(bundle, "spinoci-root") }
+
+// compileStateDir is the compile stage's state directory, an empty tmpfs in
+// its root: loading the app opens its key-value stores, whose contents it
+// must neither see nor create.
+const compileStateDir = "/compile-state"
+
+// sandboxDevices are the device nodes a sandboxed process gets in /dev,
+// and its own descriptors at /proc/self/fd (the engine reopens pipes there);
+// not the rest of /proc, which would show the host's processes.
+func sandboxDevices() []sandbox.Mount {
+	mounts := []sandbox.Mount{{Kind: sandbox.Bind, Source: "/proc/self/fd", Dest: "/proc/self/fd"}}
+	for _, dev := range []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"} {
+		mounts = append(mounts, sandbox.Mount{Kind: sandbox.Device, Source: dev, Dest: dev})
+	}
+	return mounts
+}
+
+// sandboxEtcFiles are the name-resolution and TLS files the app reads
+// (outbound HTTP): the spec's own mounts of them (CRI's per-pod hosts and
+// resolv.conf), else the host's. All read-only.
+func sandboxEtcFiles(spec *specs.Spec) []sandbox.Mount {
+	var mounts []sandbox.Mount
+	for _, dest := range []string{"/etc/hosts", "/etc/resolv.conf", "/etc/hostname", "/etc/ssl/certs"} {
+		src := ""
+		for _, m := range spec.Mounts {
+			if filepath.Clean(m.Destination) == dest && isBindMount(m) {
+				src = m.Source
+			}
+		}
+		if src == "" && dest != "/etc/hostname" {
+			src = dest
+		}
+		if src == "" {
+			continue
+		}
+		if _, err := os.Stat(src); err != nil {
+			continue
+		}
+		mounts = append(mounts, sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: src, Dest: dest})
+	}
+	return mounts
+}
+
+// planSandbox confines the task's process as its spec asks (see package
+// sandbox) in a root of its own holding only what it needs:
+//
+//   - pause process: /dev's null, zero, full, random and urandom.
+//   - app: those, its app directory (read-only, readable by every user
+//     since the process's user may not be root; on the host the shim's
+//     state root keeps others out), its scratch directory
+//     <app dir>/tmp and its state directory (read-write, owned by the
+//     process's user when the shim made them), the compile cache
+//     (read-only) and /etc's hosts, resolv.conf and TLS roots (read-only).
+//
+// Paths keep their host names inside the root, so the app's arguments are
+// valid in it. The app's compile stage (l.compile) fills the cache before
+// the app starts: it runs as root without any capability, with
+// no_new_privs, the spec's seccomp filter and rlimits, and sees only the
+// app directory (read-only), the cache (read-write) and an empty state
+// directory. It executes no guest
+// code; the process that does cannot write compiled code that another app
+// would load.
+func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
+	base, err := sandbox.FromSpec(spec)
+	if err != nil {
+		return err
+	}
+	base.Root = sandboxRootDir(bundle)
+	if err := os.MkdirAll(base.Root, 0o700); err != nil {
+		return fmt.Errorf("creating the sandbox root mount point: %w", err)
+	}
+	base.Hostname = l.ns.hostname
+	base.Mounts = sandboxDevices()
+	if l.pause {
+		base.Workdir = "/"
+		l.sandbox = &base
+		return nil
+	}
+	appDir := l.dir
+	l.tempDir = filepath.Join(appDir, "tmp")
+	uid, gid := int(base.User.UID), int(base.User.GID)
+	if err := shareTree(appDir); err != nil {
+		return err
+	}
+	owned := []string{l.tempDir}
+	if filepath.Dir(l.stateDir) == appDir {
+		owned = append(owned, l.stateDir)
+	} else if err := os.MkdirAll(l.stateDir, 0o755); err != nil {
+		return fmt.Errorf("creating the state directory: %w", err)
+	}
+	for _, dir := range owned {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("creating %s: %w", dir, err)
+		}
+		if err := os.Chown(dir, uid, gid); err != nil {
+			return fmt.Errorf("giving %s to the app's user: %w", dir, err)
+		}
+	}
+	base.Workdir = appDir
+	base.Mounts = append(base.Mounts,
+		sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: appDir, Dest: appDir},
+		sandbox.Mount{Kind: sandbox.Bind, Source: l.tempDir, Dest: l.tempDir},
+		sandbox.Mount{Kind: sandbox.Bind, Source: l.stateDir, Dest: l.stateDir})
+	if l.cacheDir != "" {
+		if err := os.MkdirAll(l.cacheDir, 0o755); err != nil {
+			return fmt.Errorf("creating the compile cache directory: %w", err)
+		}
+		base.Mounts = append(base.Mounts, sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: l.cacheDir, Dest: l.cacheDir})
+		compile := base
+		compile.User = sandbox.User{}
+		compile.Caps = sandbox.Caps{LastCap: base.Caps.LastCap}
+		compile.NoNewPrivs = true
+		compile.Hostname = ""
+		compile.Mounts = append(sandboxDevices(),
+			sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: appDir, Dest: appDir},
+			sandbox.Mount{Kind: sandbox.Bind, Source: l.cacheDir, Dest: l.cacheDir},
+			sandbox.Mount{Kind: sandbox.Tmpfs, Dest: compileStateDir})
+		l.compile = &compile
+	}
+	base.Mounts = append(base.Mounts, sandboxEtcFiles(spec)...)
+	l.sandbox = &base
+	return nil
+}
+
+// sandboxFile puts cfg in an in-memory file for the child (package nsenter
+// reads it before the Go runtime starts) and returns it with the
+// environment entry naming its descriptor fd.
+func sandboxFile(cfg *sandbox.Config, fd int) (*os.File, string, error) {
+	record, err := cfg.Encode()
+	if err != nil {
+		return nil, "", err
+	}
+	mfd, err := unix.MemfdCreate("spinoci-sandbox", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, "", fmt.Errorf("creating the sandbox record: %w", err)
+	}
+	f := os.NewFile(uintptr(mfd), "spinoci-sandbox")
+	if _, err := f.Write(record); err != nil {
+		f.Close()
+		return nil, "", fmt.Errorf("writing the sandbox record: %w", err)
+	}
+	return f, fmt.Sprintf("%s=%d", nsenter.EnvSandboxFD, fd), nil
+}
+
+// runCompileStage runs the app's compile stage (see planSandbox) in cg and
+// then lets the app's user read the cache.
+func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) error {
+	stage := l
+	stage.sandbox, stage.compile = l.compile, nil
+	stage.compileOnly = true
+	stage.stateDir = compileStateDir
+	stage.ns = namespacePlan{}
+	start := time.Now()
+	p, err := startChild(ctx, stage, cg)
+	if err != nil {
+		return fmt.Errorf("compiling the app: %w", err)
+	}
+	status := p.wait()
+	p.closePipes()
+	if status != 0 {
+		return fmt.Errorf("compiling the app: the compile stage exited with status %d", status)
+	}
+	log.G(ctx).WithField("duration", time.Since(start)).Debug("compile stage done")
+	return shareCache(l.cacheDir)
+}
+
+// shareCache makes the compile cache readable to every user (its entries
+// are written by root, mode 0600), so that an app running as another user
+// can load them; nobody but root can write them.
+func shareCache(dir string) error {
+	if err := shareTree(dir); err != nil {
+		return fmt.Errorf("making the compile cache readable: %w", err)
+	}
+	return nil
+}
+
+// shareTree makes dir's files and directories readable (and directories
+// searchable) by every user, without write access; files that vanish
+// meanwhile are skipped.
+func shareTree(dir string) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil
+		}
+		mode := fs.FileMode(0o644)
+		if d.IsDir() {
+			mode = 0o755
+		}
+		if err := os.Chmod(path, mode); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("making %s readable: %w", dir, err)
+	}
+	return nil
+}
