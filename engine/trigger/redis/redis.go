@@ -91,6 +91,8 @@ func (t *Trigger) Run(ctx context.Context) error {
 func (t *Trigger) subscribe(ctx context.Context, client *goredis.Client, channels []string, byChannel map[string][]Handler, inflight *sync.WaitGroup, connected func()) error {
 	ps := client.Subscribe(ctx, channels...)
 	defer ps.Close()
+	// go-redis does not end a blocking read when ctx ends; closing does.
+	defer context.AfterFunc(ctx, func() { ps.Close() })()
 	// Subscribe does not wait for the server; the first reply does.
 	if _, err := ps.Receive(ctx); err != nil {
 		return fmt.Errorf("subscribing to %v: %w", channels, err)
