@@ -10,7 +10,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
-	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
+	"github.com/spinoci/spinoci/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 )
 
