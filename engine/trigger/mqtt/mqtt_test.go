@@ -1,80 +1,14 @@
 package mqtt
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
 	"testing"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
-)
 
-// startBroker starts mosquitto on 127.0.0.1 at a free port, accepting only
-// user/password; it is stopped at the end of the test.
-func startBroker(t *testing.T, username, password string) string {
-	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		t.Skip("mosquitto is not installed (test/deps.sh installs it)")
-	}
-	dir := t.TempDir()
-	pwFile := filepath.Join(dir, "passwd")
-	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", pwFile, username, password).CombinedOutput(); err != nil {
-		t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	conf := filepath.Join(dir, "mosquitto.conf")
-	port := addr[len("127.0.0.1:"):]
-	me, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// user: as root, mosquitto would switch to user mosquitto, which cannot
-	// read the test's private directory.
-	text := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous false\npassword_file %s\npersistence false\nuser %s\n",
-		port, pwFile, me.Username)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-c", conf)
-	cmd.Dir = dir
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("mosquitto's output:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mosquitto did not listen on %s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return "mqtt://" + addr
-}
+	"github.com/spinoci/spinoci/test/servers"
+)
 
 type recorder struct {
 	id  string
@@ -104,7 +38,7 @@ func expectMessage(t *testing.T, r *recorder, want string) {
 // on a subscribed topic (wildcards included) reach its handler, with the
 // topic; cancelling stops the trigger.
 func TestTriggerDelivers(t *testing.T) {
-	broker := startBroker(t, "spin", "s3cret")
+	broker := servers.Mosquitto(t, "spin", "s3cret").MQTTURL()
 	temps := &recorder{id: "temps", got: make(chan string, 8)}
 	alerts := &recorder{id: "alerts", got: make(chan string, 8)}
 	subscribed := make(chan struct{}, 2)
@@ -159,7 +93,7 @@ func TestTriggerDelivers(t *testing.T) {
 // TestTriggerWrongPassword: a refused connection is logged and retried,
 // nothing is delivered, and the trigger still stops when cancelled.
 func TestTriggerWrongPassword(t *testing.T) {
-	broker := startBroker(t, "spin", "s3cret")
+	broker := servers.Mosquitto(t, "spin", "s3cret").MQTTURL()
 	subscribed := make(chan struct{}, 1)
 	trig := &Trigger{
 		Broker:        Broker{Address: broker, Username: "spin", Password: "wrong"},

@@ -2,80 +2,13 @@ package redis
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/spinoci/spinoci/test/servers"
 )
-
-// server is a redis-server on 127.0.0.1 with its own data dir.
-type server struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// startServer starts redis-server on port (a free one when 0); it is
-// stopped at the end of the test.
-func startServer(t *testing.T, port int, dir string) *server {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed (test/deps.sh installs it)")
-	}
-	if port == 0 {
-		port = freePort(t)
-	}
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	cmd := exec.Command(path, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
-		"--save", "", "--appendonly", "no", "--logfile", filepath.Join(dir, "redis.log"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{t: t, port: port, dir: dir, cmd: cmd}
-	t.Cleanup(s.stop)
-	c := s.client()
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on port %d did not answer", port)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return s
-}
-
-func (s *server) url() string { return fmt.Sprintf("redis://127.0.0.1:%d", s.port) }
-
-func (s *server) client() *goredis.Client {
-	return goredis.NewClient(&goredis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", s.port)})
-}
-
-func (s *server) stop() {
-	if s.cmd.Process != nil && s.cmd.ProcessState == nil {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
-	}
-}
 
 // recorder is a Handler that records messages; block, when set, holds
 // each call until closed.
@@ -83,6 +16,10 @@ type recorder struct {
 	id    string
 	got   chan string
 	block chan struct{}
+}
+
+func client(s *servers.Server) *goredis.Client {
+	return goredis.NewClient(&goredis.Options{Addr: s.Addr()})
 }
 
 func newRecorder(id string) *recorder { return &recorder{id: id, got: make(chan string, 16)} }
@@ -113,11 +50,11 @@ func expectMessage(t *testing.T, r *recorder, want string) {
 // channel and only those; after the server restarts the trigger
 // resubscribes and delivers again; cancelling stops it.
 func TestTriggerDeliversAndReconnects(t *testing.T) {
-	srv := startServer(t, 0, "")
+	srv := servers.Redis(t)
 	a, b, other := newRecorder("a"), newRecorder("b"), newRecorder("other")
 	subscribed := make(chan struct{}, 4)
 	trig := &Trigger{
-		Address:       srv.url(),
+		Address:       srv.RedisURL(),
 		Subscriptions: []Subscription{{"messages", a}, {"messages", b}, {"others", other}},
 		Backoff:       Backoff{Min: 10 * time.Millisecond, Max: 200 * time.Millisecond},
 		Subscribed:    func() { subscribed <- struct{}{} },
@@ -134,7 +71,7 @@ func TestTriggerDeliversAndReconnects(t *testing.T) {
 		}
 	}
 	waitSubscribed()
-	pub := srv.client()
+	pub := client(srv)
 	if err := pub.Publish(ctx, "messages", "one").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -147,10 +84,10 @@ func TestTriggerDeliversAndReconnects(t *testing.T) {
 	pub.Close()
 
 	// Restart the server on the same port: the trigger comes back.
-	srv.stop()
-	srv = startServer(t, srv.port, srv.dir)
+	srv.Stop()
+	srv.Start()
 	waitSubscribed()
-	pub = srv.client()
+	pub = client(srv)
 	defer pub.Close()
 	if err := pub.Publish(ctx, "messages", "three").Err(); err != nil {
 		t.Fatal(err)
@@ -172,16 +109,16 @@ func TestTriggerDeliversAndReconnects(t *testing.T) {
 // TestTriggerStopWaitsForHandlers: a stop lets the message being handled
 // finish before Run returns.
 func TestTriggerStopWaitsForHandlers(t *testing.T) {
-	srv := startServer(t, 0, "")
+	srv := servers.Redis(t)
 	slow := newRecorder("slow")
 	slow.block = make(chan struct{})
 	subscribed := make(chan struct{}, 1)
-	trig := &Trigger{Address: srv.url(), Subscriptions: []Subscription{{"jobs", slow}}, Subscribed: func() { subscribed <- struct{}{} }}
+	trig := &Trigger{Address: srv.RedisURL(), Subscriptions: []Subscription{{"jobs", slow}}, Subscribed: func() { subscribed <- struct{}{} }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- trig.Run(ctx) }()
 	<-subscribed
-	pub := srv.client()
+	pub := client(srv)
 	defer pub.Close()
 	// Wait until the handler is running: the publish reports one receiver.
 	if n, err := pub.Publish(context.Background(), "jobs", "work").Result(); err != nil || n != 1 {
