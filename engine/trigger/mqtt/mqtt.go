@@ -87,8 +87,8 @@ func (t *Trigger) Run(ctx context.Context) error {
 			t.Subscribed()
 		}
 	})
-	// Messages are handled concurrently, each in its own instance.
-	opts.SetOrderMatters(false)
+	// As the plugin does, messages are handled one at a time, in order.
+	opts.SetOrderMatters(true)
 	client := paho.NewClient(opts)
 	tok := client.Connect() // retries in the background (SetConnectRetry)
 	go func() {

@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/containerd/log"
@@ -67,12 +66,10 @@ func (t *Trigger) Run(ctx context.Context) error {
 		}
 		byChannel[s.Channel] = append(byChannel[s.Channel], s.Handler)
 	}
-	var inflight sync.WaitGroup
-	defer inflight.Wait()
 	logger := log.G(ctx).WithField("redis", redactedAddr(opts))
 	wait := backoff.Min
 	for ctx.Err() == nil {
-		err := t.subscribe(ctx, client, channels, byChannel, &inflight, func() { wait = backoff.Min })
+		err := t.subscribe(ctx, client, channels, byChannel, func() { wait = backoff.Min })
 		if ctx.Err() != nil {
 			break
 		}
@@ -88,7 +85,7 @@ func (t *Trigger) Run(ctx context.Context) error {
 
 // subscribe holds one subscription until it fails or ctx ends; connected
 // is called once it is established.
-func (t *Trigger) subscribe(ctx context.Context, client *goredis.Client, channels []string, byChannel map[string][]Handler, inflight *sync.WaitGroup, connected func()) error {
+func (t *Trigger) subscribe(ctx context.Context, client *goredis.Client, channels []string, byChannel map[string][]Handler, connected func()) error {
 	ps := client.Subscribe(ctx, channels...)
 	defer ps.Close()
 	// go-redis does not end a blocking read when ctx ends; closing does.
@@ -107,16 +104,14 @@ func (t *Trigger) subscribe(ctx context.Context, client *goredis.Client, channel
 		if err != nil {
 			return err
 		}
+		// As Spin does, messages are handled one at a time, in order, by
+		// each component of the channel in turn. A handler finishes even
+		// when the trigger is stopping.
 		payload := []byte(msg.Payload)
 		for _, h := range byChannel[msg.Channel] {
-			inflight.Add(1)
-			go func() {
-				defer inflight.Done()
-				// A handler finishes even when the trigger is stopping.
-				if err := h.HandleMessage(context.WithoutCancel(ctx), msg.Channel, payload); err != nil {
-					log.G(ctx).WithError(err).WithField("channel", msg.Channel).Error("redis trigger: handling a message")
-				}
-			}()
+			if err := h.HandleMessage(context.WithoutCancel(ctx), msg.Channel, payload); err != nil {
+				log.G(ctx).WithError(err).WithField("channel", msg.Channel).Error("redis trigger: handling a message")
+			}
 		}
 	}
 }
