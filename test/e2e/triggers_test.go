@@ -340,7 +340,8 @@ func TestTriggersCRI(t *testing.T) {
 		out, _ := cri.Run("logs", id)
 		t.Errorf("crictl logs lacks the handled message:\n%s", out)
 	}
-	cri.Must("stop", id)
+	// With a grace period, stop is a SIGTERM: the trigger stops cleanly.
+	cri.Must("stop", "--timeout", "10", id)
 	st, err := cri.Inspect(id)
 	if err != nil {
 		t.Fatal(err)
