@@ -3,11 +3,13 @@ package engine
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/executor/spinredis"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
 )
 
@@ -79,7 +81,7 @@ func TestRedisHandlerComponent(t *testing.T) {
 // and the topic (the fixture returns other(<topic>) for payloads starting
 // with "f").
 func TestMQTTHandlerComponent(t *testing.T) {
-	a := triggerApp(t, "mqtt", watComponent(t, "mqtt-handler"), nil, Config{})
+	a := triggerApp(t, "mqtt", mqttHandler(t), nil, Config{})
 	h, err := a.MQTTHandler(context.Background(), "c")
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +109,7 @@ func TestTriggerHandlersRejectWrongShapes(t *testing.T) {
 	if _, err := a.Command(ctx, "c"); err == nil || !strings.Contains(err.Error(), `does not export "_start"`) {
 		t.Errorf("HTTP module as command: %v", err)
 	}
-	b := triggerApp(t, "redis", watComponent(t, "mqtt-handler"), nil, Config{})
+	b := triggerApp(t, "redis", mqttHandler(t), nil, Config{})
 	if _, err := b.RedisHandler(ctx, "c"); err == nil || !strings.Contains(err.Error(), "exports no fermyon:spin/inbound-redis") {
 		t.Errorf("MQTT component as Redis handler: %v", err)
 	}
@@ -137,4 +139,19 @@ func TestCommandModule(t *testing.T) {
 			t.Errorf("status %s: stdout %q, stderr %q", status, out.String(), errOut.String())
 		}
 	}
+}
+
+// mqttHandler is test/apps/mqtt-handler.wat (also an e2e test app),
+// assembled.
+func mqttHandler(t *testing.T) string {
+	t.Helper()
+	wat, err := os.ReadFile("../test/apps/mqtt-handler.wat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := capi.Wat2Wasm(string(wat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytesFile(t, wasm)
 }

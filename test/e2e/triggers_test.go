@@ -15,6 +15,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	paho "github.com/eclipse/paho.mqtt.golang"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/spinoci/spinoci/test/e2e/harness"
@@ -25,19 +26,23 @@ import (
 const (
 	appRedisSpin1 = "redis-spin1.wasm"
 	appCommandGo  = "command-go.wasm"
+	appMQTT       = "mqtt-handler.wasm"
 
 	repoRedis   = "e2e/redis-trigger:v1"
 	repoCommand = "e2e/command-trigger:v1"
 	repoDocker  = "e2e/docker-built:v1"
+	repoMQTT    = "e2e/mqtt-trigger:v1"
 )
 
 // TestTriggers runs, on each pinned containerd through `ctr run`, an app
-// whose only trigger is Redis (against a real redis-server), a command app
+// whose only trigger is Redis (against a real redis-server), an MQTT app
+// (against a real mosquitto, with credentials), a command app
 // (the task's exit status is the guest's) and an ordinary image built the
 // way `docker buildx` builds one (/spin.toml and the wasm in its rootfs).
 func TestTriggers(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdVersions()...)
 	redis := servers.Redis(t)
+	mqtt := servers.Mosquitto(t, "spin", "e2e-secret")
 	for _, v := range harness.ContainerdVersions() {
 		t.Run("containerd-"+v, func(t *testing.T) {
 			reg := harness.StartRegistry(t)
@@ -45,11 +50,15 @@ func TestTriggers(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 			defer cancel()
 			pushTriggerApps(ctx, t, paths, reg.Host, redis.RedisURL())
-			for _, repo := range []string{repoRedis, repoCommand, repoDocker} {
+			pushMQTTApp(ctx, t, paths, reg.Host, mqtt.MQTTURL())
+			for _, repo := range []string{repoRedis, repoCommand, repoDocker, repoMQTT} {
 				d.Pull(harness.Ref(reg.Host, repo))
 			}
 			t.Run("redis trigger: messages run the component, no HTTP, SIGTERM stops it", func(t *testing.T) {
 				testRedisTrigger(t, d, harness.Ref(reg.Host, repoRedis), redis)
+			})
+			t.Run("mqtt trigger: messages run the component with their topic", func(t *testing.T) {
+				testMQTTTrigger(t, d, harness.Ref(reg.Host, repoMQTT), mqtt)
 			})
 			t.Run("command trigger: runs once, the task exits with its status", func(t *testing.T) {
 				testCommandTrigger(t, d, harness.Ref(reg.Host, repoCommand))
@@ -105,6 +114,22 @@ files = [{ source = "static", destination = "/" }]
 		"spin.toml": []byte(manifest), "app.wasm": hello, "static/index.html": []byte("<h1>docker</h1>\n"),
 	}); err != nil {
 		t.Fatalf("push %s: %v", repoDocker, err)
+	}
+}
+
+// pushMQTTApp pushes the MQTT app, subscribed to sensors/+ at brokerURL.
+func pushMQTTApp(ctx context.Context, t *testing.T, paths harness.Paths, host, brokerURL string) {
+	t.Helper()
+	wasm, err := paths.ReadApp(appMQTT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := harness.WasmLayer(wasm)
+	lk := triggerLock("e2e-mqtt", map[string]any{
+		"type": "mqtt", "address": brokerURL, "username": "spin", "password": "e2e-secret", "keep_alive_interval": 30,
+	}, "mqtt", map[string]any{"topic": "sensors/+", "qos": "1"}, layer.Desc().Digest, nil)
+	if _, err := harness.PushSpinB(ctx, host, repoMQTT, lk, []harness.Blob{layer}); err != nil {
+		t.Fatalf("push %s: %v", repoMQTT, err)
 	}
 }
 
@@ -185,6 +210,19 @@ func sortedNames(m map[string][]byte) []string {
 	return names
 }
 
+// inOrder reports whether s holds each of lines, in that order (other
+// output, such as the app's log on stderr, may come between them).
+func inOrder(s string, lines ...string) bool {
+	for _, l := range lines {
+		i := strings.Index(s, l)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(l):]
+	}
+	return true
+}
+
 func testRedisTrigger(t *testing.T, d *harness.Containerd, ref string, redis *servers.Server) {
 	d = d.For(t)
 	id := "redis-trigger"
@@ -218,8 +256,9 @@ func testRedisTrigger(t *testing.T, d *harness.Containerd, ref string, redis *se
 	}
 	if err := waitFor(10*time.Second, func() bool {
 		log := readFile(logPath)
-		return strings.Contains(log, "redis message: message 0\nredis message: message 1\nredis message: message 2\n") &&
-			strings.Contains(log, "redis message: after the failure\n") && strings.Contains(log, "the guest returned an error")
+		return inOrder(log, "redis message: message 0\n", "redis message: message 1\n", "redis message: message 2\n",
+			"redis message: fail please\n", "redis message: after the failure\n") &&
+			strings.Contains(log, "the guest returned an error")
 	}); err != nil {
 		t.Errorf("the messages (and the failure) did not reach the app's output:\n%s", readFile(logPath))
 	}
@@ -245,6 +284,60 @@ func testRedisTrigger(t *testing.T, d *harness.Containerd, ref string, redis *se
 	if out, code := d.Ctr("container", "rm", id); code != 0 {
 		t.Errorf("ctr container rm: exit %d\n%s", code, out)
 	}
+	assertNoLeftovers(t, d, id)
+}
+
+// testMQTTTrigger: the guest returns other(<topic>) for payloads starting
+// with "f", which the app logs; others it accepts silently.
+func testMQTTTrigger(t *testing.T, d *harness.Containerd, ref string, broker *servers.Server) {
+	d = d.For(t)
+	id := "mqtt-trigger"
+	logPath := filepath.Join(t.TempDir(), "app.log")
+	t.Cleanup(func() { cleanupContainer(t, d, id) })
+	if out, code := d.Ctr("run", "-d", "--log-uri", "file://"+logPath, "--net-host", "--runtime", harness.RuntimeType, ref, id); code != 0 {
+		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
+	}
+	pub := paho.NewClient(paho.NewClientOptions().AddBroker(broker.MQTTURL()).
+		SetClientID("e2e-publisher").SetUsername("spin").SetPassword("e2e-secret"))
+	if tok := pub.Connect(); tok.Wait() && tok.Error() != nil {
+		t.Fatal(tok.Error())
+	}
+	defer pub.Disconnect(100)
+	publish := func(topic, payload string) {
+		if tok := pub.Publish(topic, 1, false, payload); tok.Wait() && tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+	}
+	// Until the app has subscribed, messages are dropped: publish until one
+	// is seen.
+	if err := waitFor(60*time.Second, func() bool {
+		publish("sensors/kitchen", "21.5")
+		publish("sensors/kitchen", "fault")
+		time.Sleep(100 * time.Millisecond)
+		return strings.Contains(readFile(logPath), "other(sensors/kitchen)")
+	}); err != nil {
+		t.Fatalf("the app never handled a message on sensors/kitchen\napp log:\n%s", readFile(logPath))
+	}
+	publish("sensors/garage", "fault")
+	publish("other/topic", "fault")
+	if err := waitFor(10*time.Second, func() bool {
+		return strings.Contains(readFile(logPath), "other(sensors/garage)")
+	}); err != nil {
+		t.Errorf("sensors/garage was not handled:\n%s", readFile(logPath))
+	}
+	if log := readFile(logPath); strings.Contains(log, "other(other/topic)") || strings.Contains(log, "serving Spin app") {
+		t.Errorf("an unsubscribed topic was handled, or HTTP served:\n%s", log)
+	}
+	if out, code := d.Ctr("task", "kill", id); code != 0 {
+		t.Fatalf("ctr task kill: exit %d\n%s", code, out)
+	}
+	if _, err := d.WaitTaskStatus(id, "STOPPED", 10*time.Second); err != nil {
+		t.Fatalf("after SIGTERM: %v", err)
+	}
+	if out, _ := d.Ctr("task", "rm", id); strings.Contains(out, "exit code") {
+		t.Errorf("ctr task rm: a non-zero exit status after SIGTERM:\n%s", out)
+	}
+	d.Ctr("container", "rm", id)
 	assertNoLeftovers(t, d, id)
 }
 

@@ -1,6 +1,7 @@
-;; A component of the spin-trigger-mqtt plugin's world: the world-level
-;; handle-message(message: payload, metadata: { topic }) returns ok unless
-;; the payload is empty or starts with "f"; then other(<topic>).
+;; mqtt-handler.wat: a component of the spin-trigger-mqtt plugin's world:
+;; the world-level handle-message(message: payload, metadata: { topic })
+;; returns ok unless the payload is empty or starts with "f"; then
+;; other(<topic>).
 (component
   (core module $main
     (memory (export "memory") 1)
