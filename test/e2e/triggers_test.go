@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	paho "github.com/eclipse/paho.mqtt.golang"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/spinoci/spinoci/test/e2e/harness"

@@ -13,9 +13,9 @@ import (
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
-	"github.com/spinoci/spinoci/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/manifest"
 )
 
 func newInspectCmd(e *env) *cobra.Command {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
-	"github.com/spinoci/spinoci/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
+	"github.com/spinoci/spinoci/manifest"
 )
 
 // archiveLayersEnv forces archive layers, as it does for `spin registry push`.

@@ -16,10 +16,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/manifest"
 )
 
 // listenAddrEnv is the address the shim listens on; run honours it too
