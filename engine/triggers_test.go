@@ -155,3 +155,51 @@ func mqttHandler(t *testing.T) string {
 	}
 	return bytesFile(t, wasm)
 }
+
+// cliRunComponent is a wasi:cli/run@0.2.0 component whose run either
+// returns ok (0) or err (1), or calls wasi:cli/exit with an error (exit).
+func cliRunComponent(t *testing.T, body string) string {
+	t.Helper()
+	wat := `(component
+  (import "wasi:cli/exit@0.2.0" (instance $exit
+    (export "exit" (func (param "status" (result))))))
+  (alias export $exit "exit" (func $exit-f))
+  (core func $exit-l (canon lower (func $exit-f)))
+  (core module $m
+    (import "host" "exit" (func $exit (param i32)))
+    (func (export "run") (result i32) ` + body + `))
+  (core instance $i (instantiate $m (with "host" (instance (export "exit" (func $exit-l))))))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $r (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $r)))`
+	wasm, err := capi.Wat2Wasm(wat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytesFile(t, wasm)
+}
+
+// TestCommandComponent: a wasi:cli/run component's status is 0 when run
+// returns ok, 1 when it returns err or calls wasi:cli/exit with an error
+// (which is not a failure of the host: no error).
+func TestCommandComponent(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		want       int
+	}{
+		{"ok", `(i32.const 0)`, 0},
+		{"err", `(i32.const 1)`, 1},
+		{"exit", `(call $exit (i32.const 1)) (i32.const 0)`, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := triggerApp(t, "command", cliRunComponent(t, tc.body), nil, Config{})
+			c, err := a.Command(context.Background(), "c")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := c.Run(context.Background()); got != tc.want || err != nil {
+				t.Errorf("Run = %d, %v; want %d, nil", got, err, tc.want)
+			}
+		})
+	}
+}
