@@ -76,23 +76,36 @@ func (h *Host) Run(ctx context.Context, hd *Handler) (status int, err error) {
 	return 0, nil
 }
 
+// exportFunc instantiates hd.Component in a fresh Store and looks up the
+// function at path; release frees the Store.
+func (h *Host) exportFunc(ctx context.Context, hd *Handler, path ...string) (st *State, f *capi.Func, release func(), err error) {
+	st = h.NewState(ctx)
+	store := hd.Engine.NewStore(st)
+	release = func() {
+		store.Close()
+		st.closeAll()
+	}
+	inst, err := hd.Linker.Instantiate(store, hd.Component)
+	if err == nil {
+		if f, err = inst.Func(path...); err != nil {
+			err = fmt.Errorf("export %v: %w", path, err)
+		}
+	}
+	if err != nil {
+		release()
+		return st, nil, nil, err
+	}
+	return st, f, release, nil
+}
+
 // call runs one call in a fresh Store; the State is returned for what the
 // guest left in it (its exit status).
 func (h *Host) call(ctx context.Context, hd *Handler, path []string, args []capi.Val) (*State, error) {
-	st := h.NewState(ctx)
-	store := hd.Engine.NewStore(st)
-	defer func() {
-		store.Close()
-		st.closeAll()
-	}()
-	inst, err := hd.Linker.Instantiate(store, hd.Component)
+	st, f, release, err := h.exportFunc(ctx, hd, path...)
 	if err != nil {
 		return st, err
 	}
-	f, err := inst.Func(path...)
-	if err != nil {
-		return st, fmt.Errorf("export %v: %w", path, err)
-	}
+	defer release()
 	out, err := f.Call(1, args...)
 	if err != nil {
 		return st, fmt.Errorf("%v: %w", path, err)

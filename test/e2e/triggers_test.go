@@ -268,6 +268,14 @@ func testRedisTrigger(t *testing.T, d *harness.Containerd, ref string, redis *se
 	if st := d.TaskStatus(id); st != "RUNNING" {
 		t.Errorf("task is %q, want RUNNING", st)
 	}
+	stopDetached(t, d, id)
+}
+
+// stopDetached stops a detached task with SIGTERM and checks that it ends
+// within stopGrace with status 0, then removes it and checks that nothing
+// is left.
+func stopDetached(t *testing.T, d *harness.Containerd, id string) {
+	t.Helper()
 	start := time.Now()
 	if out, code := d.Ctr("task", "kill", id); code != 0 {
 		t.Fatalf("ctr task kill: exit %d\n%s", code, out)
@@ -287,8 +295,6 @@ func testRedisTrigger(t *testing.T, d *harness.Containerd, ref string, redis *se
 	assertNoLeftovers(t, d, id)
 }
 
-// testMQTTTrigger: the guest returns other(<topic>) for payloads starting
-// with "f", which the app logs; others it accepts silently.
 func testMQTTTrigger(t *testing.T, d *harness.Containerd, ref string, broker *servers.Server) {
 	d = d.For(t)
 	id := "mqtt-trigger"
@@ -328,17 +334,7 @@ func testMQTTTrigger(t *testing.T, d *harness.Containerd, ref string, broker *se
 	if log := readFile(logPath); strings.Contains(log, "other(other/topic)") || strings.Contains(log, "serving Spin app") {
 		t.Errorf("an unsubscribed topic was handled, or HTTP served:\n%s", log)
 	}
-	if out, code := d.Ctr("task", "kill", id); code != 0 {
-		t.Fatalf("ctr task kill: exit %d\n%s", code, out)
-	}
-	if _, err := d.WaitTaskStatus(id, "STOPPED", 10*time.Second); err != nil {
-		t.Fatalf("after SIGTERM: %v", err)
-	}
-	if out, _ := d.Ctr("task", "rm", id); strings.Contains(out, "exit code") {
-		t.Errorf("ctr task rm: a non-zero exit status after SIGTERM:\n%s", out)
-	}
-	d.Ctr("container", "rm", id)
-	assertNoLeftovers(t, d, id)
+	stopDetached(t, d, id)
 }
 
 func testCommandTrigger(t *testing.T, d *harness.Containerd, ref string) {
@@ -371,15 +367,7 @@ func testDockerBuiltImage(t *testing.T, d *harness.Containerd, ref string) {
 		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
 	}
 	expect(t, addr, request{path: "/", status: 200, want: helloBody})
-	if out, code := d.Ctr("task", "kill", id); code != 0 {
-		t.Fatalf("ctr task kill: exit %d\n%s", code, out)
-	}
-	if _, err := d.WaitTaskStatus(id, "STOPPED", 10*time.Second); err != nil {
-		t.Fatalf("after SIGTERM: %v", err)
-	}
-	d.Ctr("task", "rm", id)
-	d.Ctr("container", "rm", id)
-	assertNoLeftovers(t, d, id)
+	stopDetached(t, d, id)
 }
 
 // TestTriggersCRI runs the Redis app in a pod through containerd's CRI

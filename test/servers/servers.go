@@ -25,7 +25,10 @@ type T interface {
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func FreePort(t T) int {
+func FreePort(t interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

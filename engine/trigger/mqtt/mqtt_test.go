@@ -7,40 +7,17 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/spinoci/spinoci/engine/trigger/internal/triggertest"
 	"github.com/spinoci/spinoci/test/servers"
 )
-
-type recorder struct {
-	id  string
-	got chan string
-}
-
-func (r *recorder) Component() string { return r.id }
-
-func (r *recorder) HandleMessage(_ context.Context, topic string, payload []byte) error {
-	r.got <- topic + ":" + string(payload)
-	return nil
-}
-
-func expectMessage(t *testing.T, r *recorder, want string) {
-	t.Helper()
-	select {
-	case got := <-r.got:
-		if got != want {
-			t.Errorf("%s got %q, want %q", r.id, got, want)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s got no message (want %q)", r.id, want)
-	}
-}
 
 // TestTriggerDelivers: with the broker's credentials, messages published
 // on a subscribed topic (wildcards included) reach its handler, with the
 // topic; cancelling stops the trigger.
 func TestTriggerDelivers(t *testing.T) {
 	broker := servers.Mosquitto(t, "spin", "s3cret").MQTTURL()
-	temps := &recorder{id: "temps", got: make(chan string, 8)}
-	alerts := &recorder{id: "alerts", got: make(chan string, 8)}
+	temps := triggertest.NewRecorder("temps")
+	alerts := triggertest.NewRecorder("alerts")
 	subscribed := make(chan struct{}, 2)
 	trig := &Trigger{
 		Broker:        Broker{Address: broker, Username: "spin", Password: "s3cret", KeepAlive: 5 * time.Second},
@@ -69,15 +46,11 @@ func TestTriggerDelivers(t *testing.T) {
 		}
 	}
 	publish("sensors/kitchen/temp", "21.5")
-	expectMessage(t, temps, "sensors/kitchen/temp:21.5")
+	temps.Expect(t, "sensors/kitchen/temp:21.5")
 	publish("alerts", "smoke")
-	expectMessage(t, alerts, "alerts:smoke")
+	alerts.Expect(t, "alerts:smoke")
 	publish("sensors/kitchen/humidity", "40")
-	select {
-	case got := <-temps.got:
-		t.Errorf("unsubscribed topic delivered: %q", got)
-	case <-time.After(200 * time.Millisecond):
-	}
+	temps.ExpectNone(t, 200*time.Millisecond)
 
 	cancel()
 	select {
@@ -97,7 +70,7 @@ func TestTriggerWrongPassword(t *testing.T) {
 	subscribed := make(chan struct{}, 1)
 	trig := &Trigger{
 		Broker:        Broker{Address: broker, Username: "spin", Password: "wrong"},
-		Subscriptions: []Subscription{{Topic: "alerts", Handler: &recorder{id: "r", got: make(chan string, 1)}}},
+		Subscriptions: []Subscription{{Topic: "alerts", Handler: triggertest.NewRecorder("r")}},
 		Subscribed:    func() { subscribed <- struct{}{} },
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)

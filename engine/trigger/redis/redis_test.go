@@ -7,43 +7,12 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/spinoci/spinoci/engine/trigger/internal/triggertest"
 	"github.com/spinoci/spinoci/test/servers"
 )
 
-// recorder is a Handler that records messages; block, when set, holds
-// each call until closed.
-type recorder struct {
-	id    string
-	got   chan string
-	block chan struct{}
-}
-
 func client(s *servers.Server) *goredis.Client {
 	return goredis.NewClient(&goredis.Options{Addr: s.Addr()})
-}
-
-func newRecorder(id string) *recorder { return &recorder{id: id, got: make(chan string, 16)} }
-
-func (r *recorder) Component() string { return r.id }
-
-func (r *recorder) HandleMessage(_ context.Context, channel string, payload []byte) error {
-	if r.block != nil {
-		<-r.block
-	}
-	r.got <- channel + ":" + string(payload)
-	return nil
-}
-
-func expectMessage(t *testing.T, r *recorder, want string) {
-	t.Helper()
-	select {
-	case got := <-r.got:
-		if got != want {
-			t.Errorf("%s got %q, want %q", r.id, got, want)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatalf("%s got no message (want %q)", r.id, want)
-	}
 }
 
 // TestTriggerDeliversAndReconnects: messages reach every handler of their
@@ -51,7 +20,7 @@ func expectMessage(t *testing.T, r *recorder, want string) {
 // resubscribes and delivers again; cancelling stops it.
 func TestTriggerDeliversAndReconnects(t *testing.T) {
 	srv := servers.Redis(t)
-	a, b, other := newRecorder("a"), newRecorder("b"), newRecorder("other")
+	a, b, other := triggertest.NewRecorder("a"), triggertest.NewRecorder("b"), triggertest.NewRecorder("other")
 	subscribed := make(chan struct{}, 4)
 	trig := &Trigger{
 		Address:       srv.RedisURL(),
@@ -75,12 +44,12 @@ func TestTriggerDeliversAndReconnects(t *testing.T) {
 	if err := pub.Publish(ctx, "messages", "one").Err(); err != nil {
 		t.Fatal(err)
 	}
-	expectMessage(t, a, "messages:one")
-	expectMessage(t, b, "messages:one")
+	a.Expect(t, "messages:one")
+	b.Expect(t, "messages:one")
 	if err := pub.Publish(ctx, "others", "two").Err(); err != nil {
 		t.Fatal(err)
 	}
-	expectMessage(t, other, "others:two")
+	other.Expect(t, "others:two")
 	pub.Close()
 
 	// Restart the server on the same port: the trigger comes back.
@@ -92,8 +61,8 @@ func TestTriggerDeliversAndReconnects(t *testing.T) {
 	if err := pub.Publish(ctx, "messages", "three").Err(); err != nil {
 		t.Fatal(err)
 	}
-	expectMessage(t, a, "messages:three")
-	expectMessage(t, b, "messages:three")
+	a.Expect(t, "messages:three")
+	b.Expect(t, "messages:three")
 
 	cancel()
 	select {
@@ -110,8 +79,8 @@ func TestTriggerDeliversAndReconnects(t *testing.T) {
 // finish before Run returns.
 func TestTriggerStopWaitsForHandlers(t *testing.T) {
 	srv := servers.Redis(t)
-	slow := newRecorder("slow")
-	slow.block = make(chan struct{})
+	slow := triggertest.NewRecorder("slow")
+	slow.Block = make(chan struct{})
 	subscribed := make(chan struct{}, 1)
 	trig := &Trigger{Address: srv.RedisURL(), Subscriptions: []Subscription{{"jobs", slow}}, Subscribed: func() { subscribed <- struct{}{} }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -131,8 +100,8 @@ func TestTriggerStopWaitsForHandlers(t *testing.T) {
 		t.Fatal("Run returned while a message was being handled")
 	case <-time.After(200 * time.Millisecond):
 	}
-	close(slow.block)
-	expectMessage(t, slow, "jobs:work")
+	close(slow.Block)
+	slow.Expect(t, "jobs:work")
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -142,7 +111,7 @@ func TestTriggerStopWaitsForHandlers(t *testing.T) {
 
 // TestTriggerBadAddress: an unparsable address fails at once.
 func TestTriggerBadAddress(t *testing.T) {
-	trig := &Trigger{Address: "http://nowhere", Subscriptions: []Subscription{{"c", newRecorder("r")}}}
+	trig := &Trigger{Address: "http://nowhere", Subscriptions: []Subscription{{"c", triggertest.NewRecorder("r")}}}
 	if err := trig.Run(context.Background()); err == nil {
 		t.Error("Run with an http:// address: no error")
 	}

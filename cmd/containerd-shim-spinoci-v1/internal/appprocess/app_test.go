@@ -2,6 +2,7 @@ package appprocess
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,24 +38,7 @@ func TestMaxRequestBodySize(t *testing.T) {
 // shim's Create expects it.
 func TestRunReportsLoadErrors(t *testing.T) {
 	appDir := filepath.Join(t.TempDir(), "no-such-app")
-	controlR, controlW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer controlW.Close()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer statusR.Close()
-	args := appproto.AppArgs{LockPath: filepath.Join(appDir, "spin.lock"), CacheDir: t.TempDir(), StateDir: t.TempDir()}.Encode()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.ExtraFiles = []*os.File{controlR, statusW} // appproto.ControlFD, appproto.StatusFD
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	controlR.Close()
-	statusW.Close()
+	cmd, _, statusR, _ := startApp(t, filepath.Join(appDir, "spin.lock"))
 	line, readErr := bufio.NewReader(statusR).ReadBytes('\n')
 	waitErr := cmd.Wait()
 	if readErr != nil {
@@ -66,4 +50,34 @@ func TestRunReportsLoadErrors(t *testing.T) {
 	if exit, ok := waitErr.(*exec.ExitError); !ok || exit.ExitCode() != 1 {
 		t.Errorf("exit: %v, want status 1", waitErr)
 	}
+}
+
+// startApp starts the test binary as an app process for the lock at
+// lockPath, with its control and status pipes (closed after the test) and
+// its stdout.
+func startApp(t *testing.T, lockPath string) (cmd *exec.Cmd, control io.Writer, status io.Reader, stdout io.Reader) {
+	t.Helper()
+	controlR, controlW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { controlW.Close() })
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { statusR.Close() })
+	args := appproto.AppArgs{LockPath: lockPath, CacheDir: t.TempDir(), StateDir: t.TempDir()}.Encode()
+	cmd = exec.Command(os.Args[0], args...)
+	cmd.ExtraFiles = []*os.File{controlR, statusW} // appproto.ControlFD, appproto.StatusFD
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	controlR.Close()
+	statusW.Close()
+	return cmd, controlW, statusR, out
 }

@@ -55,28 +55,7 @@ func TestRunCommandApp(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	controlR, controlW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer controlW.Close()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer statusR.Close()
-	args := appproto.AppArgs{LockPath: lockPath, CacheDir: t.TempDir(), StateDir: t.TempDir()}.Encode()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.ExtraFiles = []*os.File{controlR, statusW} // appproto.ControlFD, appproto.StatusFD
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	controlR.Close()
-	statusW.Close()
+	cmd, control, statusR, stdout := startApp(t, lockPath)
 	status := bufio.NewReader(statusR)
 	next := func() appproto.Status {
 		t.Helper()
@@ -93,7 +72,7 @@ func TestRunCommandApp(t *testing.T) {
 	if st := next(); st.State != appproto.StateReady {
 		t.Fatalf("first status %+v, want ready", st)
 	}
-	if _, err := io.WriteString(controlW, appproto.CommandStart); err != nil {
+	if _, err := io.WriteString(control, appproto.CommandStart); err != nil {
 		t.Fatal(err)
 	}
 	if st := next(); st.State != appproto.StateListening || st.Addr != "" {
