@@ -210,6 +210,22 @@ func sortedNames(m map[string][]byte) []string {
 	return names
 }
 
+// subscribedClient returns a client of redis (closed after the test) once
+// the app has subscribed to e2e-messages: PUBLISH answers how many
+// subscribers got a message. logs gives the app's output for the failure.
+func subscribedClient(t *testing.T, redis *servers.Server, logs func() string) *goredis.Client {
+	t.Helper()
+	client := goredis.NewClient(&goredis.Options{Addr: redis.Addr()})
+	t.Cleanup(func() { client.Close() })
+	if err := waitFor(60*time.Second, func() bool {
+		n, err := client.Publish(context.Background(), "e2e-messages", "warm-up").Result()
+		return err == nil && n == 1
+	}); err != nil {
+		t.Fatalf("the app never subscribed to e2e-messages\napp output:\n%s", logs())
+	}
+	return client
+}
+
 // inOrder reports whether s holds each of lines, in that order (other
 // output, such as the app's log on stderr, may come between them).
 func inOrder(s string, lines ...string) bool {
@@ -231,16 +247,7 @@ func testRedisTrigger(t *testing.T, d *harness.Containerd, ref string, redis *se
 	if out, code := d.Ctr("run", "-d", "--log-uri", "file://"+logPath, "--net-host", "--runtime", harness.RuntimeType, ref, id); code != 0 {
 		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
 	}
-	client := goredis.NewClient(&goredis.Options{Addr: redis.Addr()})
-	defer client.Close()
-	// PUBLISH answers how many subscribers got the message: once the app
-	// has subscribed, one.
-	if err := waitFor(60*time.Second, func() bool {
-		n, err := client.Publish(context.Background(), "e2e-messages", "warm-up").Result()
-		return err == nil && n == 1
-	}); err != nil {
-		t.Fatalf("the app never subscribed to e2e-messages\napp log:\n%s", readFile(logPath))
-	}
+	client := subscribedClient(t, redis, func() string { return readFile(logPath) })
 	for i := range 3 {
 		if err := client.Publish(context.Background(), "e2e-messages", fmt.Sprintf("message %d", i)).Err(); err != nil {
 			t.Fatal(err)
@@ -402,15 +409,7 @@ func TestTriggersCRI(t *testing.T) {
 
 	p := runPod(t, f, harness.PodConfig{Name: "redis-trigger", HostNetwork: true})
 	id := startContainer(t, f, p, harness.ContainerConfig{Name: "app", Image: f.ref(repoRedis)})
-	client := goredis.NewClient(&goredis.Options{Addr: redis.Addr()})
-	defer client.Close()
-	if err := waitFor(60*time.Second, func() bool {
-		n, err := client.Publish(context.Background(), "e2e-messages", "warm-up").Result()
-		return err == nil && n == 1
-	}); err != nil {
-		out, _ := cri.Run("logs", id)
-		t.Fatalf("the pod never subscribed to e2e-messages\nlogs:\n%s", out)
-	}
+	client := subscribedClient(t, redis, func() string { out, _ := cri.Quiet("logs", id); return out })
 	if err := client.Publish(context.Background(), "e2e-messages", "through CRI").Err(); err != nil {
 		t.Fatal(err)
 	}
