@@ -55,7 +55,7 @@ func materializeRootfs(ctx context.Context, rootfs, dir string) error {
 		return fmt.Errorf("opening the container's rootfs: %w", err)
 	}
 	defer root.Close()
-	app, err := manifest.Load(ctx, manifestPath, manifest.Options{})
+	app, err := manifest.Load(ctx, manifestPath, manifest.Options{Root: rootfs})
 	if err != nil {
 		return fmt.Errorf("image rootfs: %w", err)
 	}

@@ -45,10 +45,12 @@ source = "app.wasm"
 files = [{ source = "static", destination = "/static" }]
 `
 
-// TestMaterializeRootfs: the app a rootfs's /spin.toml names is copied into
-// the app directory, with a lock the app process can open.
+// TestMaterializeRootfs: the app a rootfs's /spin.toml names (a relative
+// or an absolute path, which is the image's) is copied into the app
+// directory, with a lock the app process can open.
 func TestMaterializeRootfs(t *testing.T) {
-	rootfs := writeRootfs(t, rootfsManifest, map[string]string{"static/index.html": "<h1>hi</h1>"})
+	rootfs := writeRootfs(t, strings.Replace(rootfsManifest, `source = "app.wasm"`, `source = "/app.wasm"`, 1),
+		map[string]string{"static/index.html": "<h1>hi</h1>"})
 	dir := filepath.Join(t.TempDir(), "app")
 	if err := materializeRootfs(context.Background(), rootfs, dir); err != nil {
 		t.Fatal(err)
@@ -83,9 +85,22 @@ func TestMaterializeRootfsConfined(t *testing.T) {
 	if err := os.WriteFile(outside, []byte("host secret"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// An absolute path is the image's, not the host's.
 	abs := writeRootfs(t, strings.Replace(rootfsManifest, `source = "app.wasm"`, `source = "`+outside+`"`, 1), map[string]string{"static/a": "a"})
-	if err := materializeRootfs(context.Background(), abs, filepath.Join(t.TempDir(), "app")); err == nil || !strings.Contains(err.Error(), "outside the image's root filesystem") {
-		t.Errorf("absolute source outside: %v", err)
+	if err := materializeRootfs(context.Background(), abs, filepath.Join(t.TempDir(), "app")); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("absolute source naming a host file: %v", err)
+	}
+	// A relative path climbing out of the rootfs to an existing host file.
+	dotdot := writeRootfs(t, rootfsManifest, map[string]string{"static/a": "a"})
+	rel, err := filepath.Rel(dotdot, outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dotdot, "spin.toml"), []byte(strings.Replace(rootfsManifest, `source = "app.wasm"`, `source = "`+rel+`"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := materializeRootfs(context.Background(), dotdot, filepath.Join(t.TempDir(), "app")); err == nil || !strings.Contains(err.Error(), "outside the image's root filesystem") {
+		t.Errorf("source with ..: %v", err)
 	}
 	link := writeRootfs(t, rootfsManifest, map[string]string{"static/a": "a"})
 	if err := os.Symlink(outside, filepath.Join(link, "static", "leak")); err != nil {
