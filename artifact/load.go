@@ -3,6 +3,7 @@ package artifact
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -88,6 +89,10 @@ func Load(ctx context.Context, r BlobReader, target ocispec.Descriptor) (*Artifa
 	a.Content = newContent(r, m)
 	return a, nil
 }
+
+// ErrNotSpinApp is returned by Load for an image that is not a Spin
+// application in any known layout (e.g. an ordinary container image).
+var ErrNotSpinApp = errors.New("not a Spin application")
 
 // resolveManifest reads target and, while it is an index, follows the entry
 // selectManifest picks. It returns the manifest descriptor and bytes.
@@ -263,5 +268,5 @@ func notSpinError(ctx context.Context, r BlobReader, m ocispec.Manifest) error {
 	for _, l := range m.Layers {
 		types = append(types, l.MediaType)
 	}
-	return fmt.Errorf("artifact: not a Spin application: config media type %s, layers [%s]", cfg, strings.Join(types, ", "))
+	return fmt.Errorf("artifact: %w: config media type %s, layers [%s]", ErrNotSpinApp, cfg, strings.Join(types, ", "))
 }

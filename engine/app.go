@@ -49,6 +49,11 @@ type App struct {
 	limits     guestLimits
 	ticker     *epochTicker
 
+	// dir is the app's files, for loading the other triggers' components.
+	dir *appdir.App
+	// servesHTTP: the app has HTTP triggers.
+	servesHTTP bool
+
 	stageMu  sync.Mutex
 	stageDir string // staging for single-file mounts, created on demand
 }
@@ -100,6 +105,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	engine, slots := newEngine(ctx)
 	a := &App{
 		cfg: cfg, info: info, vars: vars, engine: engine, limits: limits,
+		dir: app, servesHTTP: len(triggers) > 0,
 		kv:     keyvalue.NewStores(cfg.StateDir),
 		client: outboundhttp.NewClient(cfg.OutboundTimeout),
 		byID:   map[string]*component{},
@@ -175,37 +181,46 @@ func (a *App) loadComponent(ctx context.Context, app *appdir.App, t lock.HTTPTri
 
 // loadCoreModule compiles a core module for the Spin or the WAGI executor.
 func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.Executor, wasm []byte) (Executor, error) {
+	var exec Executor
+	err := a.loadCore(ctx, ac, wasm, func(c *coremodule.Component) (err error) {
+		switch ex.Type {
+		case lock.ExecutorWagi:
+			exec, err = wagi.New(a.core, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, MaxOutput: a.limits.wagiMaxOutput})
+		default:
+			exec, err = spinhttp.New(a.core, c)
+		}
+		return err
+	})
+	return exec, err
+}
+
+// loadCore compiles a core module, lets newExec build its executor (which
+// checks the module's exports before the lock's data for it is read and
+// its key-value stores opened), then fills in the component's environment,
+// files and capabilities.
+func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm []byte, newExec func(*coremodule.Component) error) error {
 	lc := ac.Lock
 	if err := checkHeader(wasm); err != nil {
-		return nil, err
+		return err
 	}
 	m, err := a.compiler.module(ctx, wasm)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// The executor checks the module's exports before the lock's data
-	// for it is read (and its key-value stores opened).
 	c := &coremodule.Component{ID: lc.ID, Module: m}
-	var exec Executor
-	switch ex.Type {
-	case lock.ExecutorWagi:
-		exec, err = wagi.New(a.core, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, MaxOutput: a.limits.wagiMaxOutput})
-	default:
-		exec, err = spinhttp.New(a.core, c)
-	}
-	if err != nil {
-		return nil, err
+	if err := newExec(c); err != nil {
+		return err
 	}
 	c.Env = componentEnv(lc)
 	if c.Preopens, err = coremodule.Preopens(ac.Mounts, a.stage); err != nil {
-		return nil, err
+		return err
 	}
 	caps, err := a.capabilities(ctx, lc)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.Config, c.KeyValue, c.AllowedHosts = caps.config, caps.kv, caps.allowedHosts
-	return exec, nil
+	return nil
 }
 
 // advanceEpochs advances the epoch of the App's engines (see epochTicker).

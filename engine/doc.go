@@ -14,6 +14,14 @@
 // engine/capability/..., bound by both the Spin 1.x imports and
 // engine/wasip2.
 //
+// The other triggers' components are loaded through App.RedisHandler,
+// App.MQTTHandler and App.Command (Spin 1.x handle-redis-message modules in
+// engine/executor/spinredis, WASI command modules in
+// engine/executor/command, components through engine/wasip2); the
+// triggers themselves, which subscribe and call them, are in
+// engine/trigger/{redis,mqtt,command}. The list of trigger types is in
+// package lock (lock.SupportedTriggerTypes).
+//
 // Each App owns one wasmtime Engine; every component's module is compiled
 // once per App (optionally through an on-disk cache of serialized modules
 // written only by this package) and every request runs in a fresh Store

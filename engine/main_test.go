@@ -62,11 +62,21 @@ func buildApps(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "hello.wasm"), wasm, 0o644); err != nil {
 		return err
 	}
+	if wat, err = os.ReadFile("../test/apps/redis-spin1.wat"); err != nil {
+		return err
+	}
+	if wasm, err = wasmtime.Wat2Wasm(string(wat)); err != nil {
+		return fmt.Errorf("redis-spin1.wat: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "redis-spin1.wasm"), wasm, 0o644); err != nil {
+		return err
+	}
 	for _, b := range []struct{ out, pkg, mode string }{
 		{"spin-go.wasm", "../test/apps/spin-go", "c-shared"},
 		{"wagi-go.wasm", "../test/apps/wagi-go", "default"},
 		{"spin-host.wasm", "../test/apps/spin-host", "c-shared"},
 		{"fsprobe.wasm", "./testdata/fsprobe", "default"},
+		{"command-go.wasm", "../test/apps/command-go", "default"},
 	} {
 		cmd := exec.Command("go", "build", "-buildmode="+b.mode, "-o", filepath.Join(dir, b.out), b.pkg)
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")

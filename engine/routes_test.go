@@ -152,7 +152,7 @@ func TestSelectiveDeployment(t *testing.T) {
 func TestUnsupportedTriggerType(t *testing.T) {
 	for _, typ := range []string{"cron", "sqs"} {
 		_, err := loadLock(t, context.Background(), chainApp(t, nil, typ), Config{CacheDir: moduleCache})
-		want := `trigger type "` + typ + `" is not supported by spinoci (supported trigger types: http)`
+		want := `trigger type "` + typ + `" is not supported by spinoci (supported trigger types: http, redis, mqtt, command)`
 		if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, lock.ErrUnsupported) {
 			t.Errorf("%s: Load error = %v, want %q", typ, err, want)
 		}

@@ -81,21 +81,35 @@ func guestTimeLimit(env []string) (time.Duration, error) {
 // loadWasmComponent prepares a WebAssembly component (wasi:http or
 // fermyon:spin/inbound-http).
 func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm []byte) (Executor, error) {
+	limit, err := guestTimeLimit(a.cfg.Env)
+	if err != nil {
+		return nil, err
+	}
+	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, limit)
+	if err != nil {
+		return nil, err
+	}
+	return componentexec.New(ac.Lock.ID, rt, comp, cfg)
+}
+
+// prepareWasmComponent compiles a component and links the imports the host
+// lacks; cfg is what its guests see, with guest time limited to limit.
+func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm []byte, limit time.Duration) (componentexec.Runtime, *capi.Component, wasip2.Config, error) {
 	lc := ac.Lock
 	if a.components == nil {
 		rt, err := newComponentRuntime()
 		if err != nil {
-			return nil, err
+			return componentexec.Runtime{}, nil, wasip2.Config{}, err
 		}
 		a.components = rt
 	}
 	caps, err := a.capabilities(ctx, lc)
 	if err != nil {
-		return nil, err
+		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}
 	comp, err := capi.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	if err != nil {
-		return nil, err
+		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}
 	a.components.components = append(a.components.components, comp)
 	var wm []wasip2.Mount
@@ -103,7 +117,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 		wm = append(wm, wasip2.Mount{HostPath: m.HostPath, GuestPath: m.GuestPath})
 	}
 	rt := componentexec.Runtime{Engine: a.components.engine, Linker: a.components.linker}
-	exec, err := componentexec.New(lc.ID, rt, comp, wasip2.Config{
+	cfg := wasip2.Config{
 		GuestTimeLimit:    a.limits.time,
 		MaxInstanceMemory: a.limits.memory,
 		Stdout:            a.stdout.Writer(), Stderr: a.stderr.Writer(),
@@ -112,16 +126,13 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 		KeyValue:   caps.kv,
 		Outbound:   caps.allowedHosts,
 		HTTPClient: a.client.HTTPClient(),
-	})
-	if err != nil {
-		return nil, err
 	}
 	// Imports the host does not implement (Spin 3 interfaces, unversioned
 	// fermyon:spin ones, …) link as traps, so the component instantiates.
 	if err := a.components.linker.DefineMissing(comp, unsupportedImport); err != nil {
-		return nil, fmt.Errorf("link the component's unsupported imports: %w", err)
+		return componentexec.Runtime{}, nil, wasip2.Config{}, fmt.Errorf("link the component's unsupported imports: %w", err)
 	}
-	return exec, nil
+	return rt, comp, cfg, nil
 }
 
 // unsupportedImport is the trap of a component import the host lacks.

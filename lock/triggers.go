@@ -10,7 +10,9 @@ import (
 // SupportedTriggerTypes returns the trigger types spinoci runs. It is the
 // one list to extend when a trigger is added: apps using another type fail
 // to start (CheckTriggerTypes) and the CLI warns about them.
-func SupportedTriggerTypes() []string { return []string{TriggerTypeHTTP} }
+func SupportedTriggerTypes() []string {
+	return []string{TriggerTypeHTTP, TriggerTypeRedis, TriggerTypeMQTT, TriggerTypeCommand}
+}
 
 // IsSupportedTriggerType reports whether spinoci runs triggers of type typ.
 func IsSupportedTriggerType(typ string) bool { return slices.Contains(SupportedTriggerTypes(), typ) }

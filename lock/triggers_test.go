@@ -20,7 +20,7 @@ func triggersApp() *LockedApp {
 
 func TestCheckTriggerTypes(t *testing.T) {
 	err := triggersApp().CheckTriggerTypes()
-	want := `trigger type "cron", "sqs" is not supported by spinoci (supported trigger types: http)`
+	want := `trigger type "cron", "sqs" is not supported by spinoci (supported trigger types: http, redis, mqtt, command)`
 	if err == nil || err.Error() != want || !errors.Is(err, ErrUnsupported) {
 		t.Errorf("CheckTriggerTypes = %v, want %q", err, want)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/spinoci/spinoci/artifact"
 )
 
 // create starts a task's child process: the app, materialised from the
@@ -50,7 +52,13 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan}
 	if !sandbox {
 		if err := s.images.materializeApp(ctx, r.ID, appDir); err != nil {
-			return nil, invalidArgument(err)
+			if !errors.Is(err, artifact.ErrNotSpinApp) || len(r.Rootfs) == 0 {
+				return nil, invalidArgument(err)
+			}
+			// An ordinary image: the app is in its root filesystem.
+			if rerr := appFromRootfs(ctx, r.Rootfs, filepath.Join(r.Bundle, "rootfs"), appDir); rerr != nil {
+				return nil, invalidArgument(fmt.Errorf("%w; %w", err, rerr))
+			}
 		}
 		launch.lockPath = filepath.Join(appDir, "spin.lock")
 		launch.cacheDir = stateRootFor(r.Bundle).cacheDir()

@@ -13,6 +13,8 @@ declare -A want=(
 	[npm]=npm                                 # JavaScript component test apps (with nodejs)
 	[node]=nodejs
 	[/usr/lib/cni/bridge]=containernetworking-plugins # CRI tests: pod networks
+	[redis-server]=redis-server               # Redis trigger tests
+	[mosquitto]=mosquitto                     # MQTT trigger tests
 )
 # Extra commands: "cmd" (from the Debian package of that name) or "cmd=package"
 # (make bench: DEPS_EXTRA="runc wrk").

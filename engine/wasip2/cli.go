@@ -34,7 +34,12 @@ var errGuestExit = errors.New("guest called exit")
 
 func cliExit() *iface {
 	i := newIface("wasi:cli/exit" + wasiVersion)
-	i.funcs["exit"] = fn1(argResult, func(_ *State, status capi.Result) (results, error) {
+	i.funcs["exit"] = fn1(argResult, func(st *State, status capi.Result) (results, error) {
+		code := 1
+		if status.Ok {
+			code = 0
+		}
+		st.exit = &code
 		if status.Ok {
 			return nil, fmt.Errorf("%w with success", errGuestExit)
 		}

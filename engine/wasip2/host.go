@@ -248,6 +248,8 @@ type State struct {
 	roots []*os.Root
 	// hostTime is the time spent in host calls: not guest time.
 	hostTime time.Duration
+	// exit is the status the guest passed to wasi:cli/exit, if it did.
+	exit *int
 }
 
 // EpochDeadline stops the guest once the request is over (its context is

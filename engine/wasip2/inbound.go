@@ -34,21 +34,11 @@ type InboundResponse struct {
 // CallInbound calls hd.Component's fermyon:spin/inbound-http handle-request
 // with req in a fresh Store (hd.Export is not used).
 func (h *Host) CallInbound(ctx context.Context, hd *Handler, req InboundRequest) (*InboundResponse, error) {
-	st := h.NewState(ctx)
-	store := hd.Engine.NewStore(st)
-	store.LimitMemory(h.cfg.MaxInstanceMemory)
-	defer func() {
-		store.Close()
-		st.closeAll()
-	}()
-	inst, err := hd.Linker.Instantiate(store, hd.Component)
+	_, handle, release, err := h.exportFunc(ctx, hd, InboundHTTPExport, "handle-request")
 	if err != nil {
 		return nil, err
 	}
-	handle, err := inst.Func(InboundHTTPExport, "handle-request")
-	if err != nil {
-		return nil, fmt.Errorf("export %s: %w", InboundHTTPExport, err)
-	}
+	defer release()
 	body := capi.Option{}
 	if req.Body != nil {
 		body = capi.Some(capi.Bytes(req.Body))

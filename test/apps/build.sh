@@ -1,7 +1,8 @@
 #!/bin/sh
 # build.sh OUTDIR: builds every test app into OUTDIR
 # (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm, resource-go.wasm,
-# rc-2023-10-18.wasm, rc-2023-11-10.wasm, tinygo-status.wasm, spin-sdk14.wasm, fault-*.wasm).
+# rc-2023-10-18.wasm, rc-2023-11-10.wasm, tinygo-status.wasm, spin-sdk14.wasm, fault-*.wasm,
+# redis-spin1.wasm, mqtt-handler.wasm, command-go.wasm).
 set -eu
 if [ $# -ne 1 ]; then
 	echo "usage: $0 OUTDIR" >&2
@@ -30,8 +31,12 @@ wat engine/testdata/spin-sdk14.wat spin-sdk14
 for name in spin-loop wagi-loop wagi-flood; do
 	wat "$here/fault/$name.wat" "fault-$name"
 done
+# Trigger test guests: a Spin 1.x Redis handler and an MQTT handler component.
+wat "$here/redis-spin1.wat" redis-spin1
+wat "$here/mqtt-handler.wat" mqtt-handler
 cd "$here"
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-go.wasm" ./spin-go
 GOOS=wasip1 GOARCH=wasm go build -o "$out/wagi-go.wasm" ./wagi-go
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-host.wasm" ./spin-host
 GOOS=wasip1 GOARCH=wasm go build -o "$out/resource-go.wasm" ./resource-go
+GOOS=wasip1 GOARCH=wasm go build -o "$out/command-go.wasm" ./command-go

@@ -102,6 +102,10 @@ func Run(args []string) int {
 		return fail(err)
 	}
 	defer eng.Close()
+	trig, err := loadTriggers(ctx, eng, app.Lock())
+	if err != nil {
+		return fail(err)
+	}
 	report(appproto.Status{State: appproto.StateReady})
 	if opts.CompileOnly {
 		return 0 // the shim's compile stage: the cache is filled
@@ -110,20 +114,21 @@ func Run(args []string) int {
 	if !appproto.AwaitStart(ctx, control) {
 		return 0 // stopped (or the shim went away) before Start
 	}
-	addr := os.Getenv(listenAddrEnv)
-	if addr == "" {
-		addr = defaultListenAddr
+	// An app whose triggers are all of other types serves no HTTP.
+	var ln net.Listener
+	if eng.ServesHTTP() || (len(trig.services) == 0 && len(trig.commands) == 0) {
+		addr := os.Getenv(listenAddrEnv)
+		if addr == "" {
+			addr = defaultListenAddr
+		}
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fail(fmt.Errorf("listening on %s (set %s to change it): %w", addr, listenAddrEnv, err))
+		}
+		report(appproto.Status{State: appproto.StateListening, Addr: ln.Addr().String()})
+		log.G(ctx).WithField("address", ln.Addr().String()).Info("serving Spin app")
+	} else {
+		report(appproto.Status{State: appproto.StateListening})
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fail(fmt.Errorf("listening on %s (set %s to change it): %w", addr, listenAddrEnv, err))
-	}
-	report(appproto.Status{State: appproto.StateListening, Addr: ln.Addr().String()})
 	status.Close()
-	log.G(ctx).WithField("address", ln.Addr().String()).Info("serving Spin app")
-	if err := eng.Serve(ctx, ln); err != nil {
-		log.G(ctx).WithError(err).Error("serving")
-		return 1
-	}
-	return 0
+	return trig.serve(ctx, eng, ln)
 }

@@ -2,6 +2,7 @@ package appprocess
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,24 +40,7 @@ func TestMaxRequestBodySize(t *testing.T) {
 // shim's Create expects it.
 func TestRunReportsLoadErrors(t *testing.T) {
 	appDir := filepath.Join(t.TempDir(), "no-such-app")
-	controlR, controlW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer controlW.Close()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer statusR.Close()
-	args := appproto.AppArgs{LockPath: filepath.Join(appDir, "spin.lock"), CacheDir: t.TempDir(), StateDir: t.TempDir()}.Encode()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.ExtraFiles = []*os.File{controlR, statusW} // appproto.ControlFD, appproto.StatusFD
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	controlR.Close()
-	statusW.Close()
+	cmd, _, statusR, _ := startApp(t, filepath.Join(appDir, "spin.lock"))
 	line, readErr := bufio.NewReader(statusR).ReadBytes('\n')
 	waitErr := cmd.Wait()
 	if readErr != nil {
@@ -94,4 +78,34 @@ func TestFrontConfig(t *testing.T) {
 			t.Errorf("%s=%s: got %v, want an error naming it", name, bad, err)
 		}
 	}
+}
+
+// startApp starts the test binary as an app process for the lock at
+// lockPath, with its control and status pipes (closed after the test) and
+// its stdout.
+func startApp(t *testing.T, lockPath string) (cmd *exec.Cmd, control io.Writer, status io.Reader, stdout io.Reader) {
+	t.Helper()
+	controlR, controlW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { controlW.Close() })
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { statusR.Close() })
+	args := appproto.AppArgs{LockPath: lockPath, CacheDir: t.TempDir(), StateDir: t.TempDir()}.Encode()
+	cmd = exec.Command(os.Args[0], args...)
+	cmd.ExtraFiles = []*os.File{controlR, statusW} // appproto.ControlFD, appproto.StatusFD
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	controlR.Close()
+	statusW.Close()
+	return cmd, controlW, statusR, out
 }

@@ -1,8 +1,11 @@
 // Package appprocess is a container's app process: the shim binary
 // re-executed with appproto.AppModeArg, in the container's namespaces and
 // cgroup, with the container's environment and stdio. It reads the app the
-// shim materialised, loads it into package engine (wasmtime) and serves it,
-// speaking the shim's side of package appproto over its pipes.
+// shim materialised, loads it into package engine (wasmtime) and runs every
+// trigger it has (HTTP, Redis, MQTT, command; an app without HTTP triggers
+// listens nowhere), speaking the shim's side of package appproto over its
+// pipes. It exits on SIGTERM or SIGINT (status 0) or, when the app's only
+// triggers are commands, once they are done, with their exit status.
 //
 // It lives beside the binary's main, not in package shim, so that the shim's
 // task service does not link wasmtime. It reads these variables of the

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
+	"github.com/spinoci/spinoci/artifact/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/lock"
 )

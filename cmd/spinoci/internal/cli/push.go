@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact"
-	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
+	"github.com/spinoci/spinoci/artifact/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
+	"github.com/spinoci/spinoci/artifact/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/lock"

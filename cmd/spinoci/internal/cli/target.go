@@ -18,8 +18,8 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/artifact/manifest"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
-	"github.com/spinoci/spinoci/cmd/spinoci/internal/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 )
 

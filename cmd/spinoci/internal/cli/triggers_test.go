@@ -31,7 +31,7 @@ source = "apps/hello.wasm"
 	if code != 0 {
 		t.Fatalf("inspect: exit %d\n%s", code, stderr)
 	}
-	want := `Warning: trigger "tick-cron-trigger" of component "tick" has type "cron", which spinoci does not run (supported: http)`
+	want := `Warning: trigger "tick-cron-trigger" of component "tick" has type "cron", which spinoci does not run (supported: http, redis, mqtt, command)`
 	if !strings.Contains(stderr, want) || !strings.Contains(stdout, "Trigger  cron tick-cron-trigger") {
 		t.Errorf("stderr %q lacks %q, or stdout lacks the trigger:\n%s", stderr, want, stdout)
 	}

@@ -59,6 +59,19 @@ func (l *loader) config(key string, cfg map[string]string) (map[string]string, e
 	return cfg, nil
 }
 
+// hostPath is where the manifest's path p is: relative to the manifest's
+// directory, or, when absolute, inside Options.Root if set.
+func (l *loader) hostPath(p string) string {
+	switch {
+	case !filepath.IsAbs(p):
+		return filepath.Join(l.dir, filepath.FromSlash(p))
+	case l.opts.Root != "":
+		return filepath.Join(l.opts.Root, p)
+	default:
+		return p
+	}
+}
+
 // source resolves a component source: a path relative to the manifest, or
 // `{ url, digest }` content already on this machine. It returns the wasm's
 // absolute path.
@@ -67,10 +80,7 @@ func (l *loader) source(key string, v any) (string, error) {
 	case nil:
 		return "", l.errAt(key, "missing: give the path of the component's wasm file")
 	case string:
-		p := s
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(l.dir, filepath.FromSlash(p))
-		}
+		p := l.hostPath(s)
 		fi, err := os.Stat(p)
 		switch {
 		case os.IsNotExist(err):

@@ -213,8 +213,10 @@ func (l *loader) triggerV2(key, typ string, t map[string]any, comps map[string]c
 	switch typ {
 	case lock.TriggerTypeHTTP:
 		allowed["route"], allowed["executor"], allowed["static_response"] = true, true, true
-	case "redis":
+	case lock.TriggerTypeRedis:
 		allowed["channel"], allowed["address"] = true, true
+	case lock.TriggerTypeMQTT:
+		allowed["topic"], allowed["qos"] = true, true
 	}
 	for _, k := range sortedKeys(t) {
 		if !allowed[k] {

@@ -24,7 +24,7 @@ var minimalWasm = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 func appDir(t *testing.T, name string) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "testdata", name))); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "cmd", "spinoci", "testdata", name))); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "apps"), 0o755); err != nil {

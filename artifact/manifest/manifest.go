@@ -30,6 +30,10 @@ type Options struct {
 	// Blobs, if set, is searched for the digest of `{ url, digest }`
 	// component sources.
 	Blobs BlobFinder
+	// Root, if set, is the file system absolute paths in the manifest are
+	// in (a container image's root filesystem, whose /spin.toml is read);
+	// otherwise they are the machine's.
+	Root string
 }
 
 // Load reads the Spin manifest at path (a spin.toml, or a directory holding

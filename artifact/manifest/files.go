@@ -136,10 +136,7 @@ func (l *loader) placement(key string, m map[string]any) ([]file, error) {
 		return nil, l.errAt(key+".destination", "missing or not an absolute guest path (e.g. \"/\" or \"/static\")")
 	}
 	dst = path.Clean(dst)
-	host := src
-	if !filepath.IsAbs(host) {
-		host = filepath.Join(l.dir, filepath.FromSlash(src))
-	}
+	host := l.hostPath(src)
 	fi, err := os.Stat(host)
 	switch {
 	case os.IsNotExist(err):

@@ -1,0 +1,89 @@
+package appprocess
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/shim/appproto"
+)
+
+// commandModule is a WASI command that writes "ran\n" and exits with 3.
+const commandModule = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "ran\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 64))
+    (i32.store (i32.const 4) (i32.const 4))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $proc_exit (i32.const 3))))`
+
+// TestRunCommandApp: an app whose only trigger is a command reports that it
+// started without an address (it listens nowhere), runs the command once,
+// with its output on the process's stdout, and exits with its status.
+func TestRunCommandApp(t *testing.T) {
+	dir := t.TempDir()
+	wasm, err := wasmtime.Wat2Wasm(commandModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasmPath := filepath.Join(dir, "cmd.wasm")
+	if err := os.WriteFile(wasmPath, wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lk, err := json.Marshal(map[string]any{
+		"spin_lock_version": 1,
+		"metadata":          map[string]any{"name": "job", "trigger": map[string]any{"type": "command"}},
+		"triggers":          []any{map[string]any{"id": "t", "trigger_type": "command", "trigger_config": map[string]any{"component": "job"}}},
+		"components": []any{map[string]any{"id": "job",
+			"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(wasmPath)}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockPath := filepath.Join(dir, appdir.LockFileName)
+	if err := os.WriteFile(lockPath, lk, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd, control, statusR, stdout := startApp(t, lockPath)
+	status := bufio.NewReader(statusR)
+	next := func() appproto.Status {
+		t.Helper()
+		line, err := status.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("reading a status line: %v", err)
+		}
+		st, err := appproto.ParseStatus(line)
+		if err != nil {
+			t.Fatalf("status: %v", err)
+		}
+		return st
+	}
+	if st := next(); st.State != appproto.StateReady {
+		t.Fatalf("first status %+v, want ready", st)
+	}
+	if _, err := io.WriteString(control, appproto.CommandStart); err != nil {
+		t.Fatal(err)
+	}
+	if st := next(); st.State != appproto.StateListening || st.Addr != "" {
+		t.Errorf("after start: %+v, want listening without an address", st)
+	}
+	out, _ := io.ReadAll(stdout)
+	err = cmd.Wait()
+	if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 3 {
+		t.Errorf("exit: %v, want status 3", err)
+	}
+	if string(out) != "ran\n" {
+		t.Errorf("stdout %q, want the command's output", out)
+	}
+}
