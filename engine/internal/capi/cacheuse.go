@@ -57,4 +57,4 @@ func holdUntilCollected[T any](v *T, lock *os.File) {
 
 // Retainers for the two kinds of compiled code.
 func retainModule(m *wasmtime.Module, lock *os.File) { holdUntilCollected(m, lock) }
-func retainComponent(c *Component, lock *os.File)   { holdUntilCollected(c, lock) }
+func retainComponent(c *Component, lock *os.File)    { holdUntilCollected(c, lock) }
