@@ -40,6 +40,9 @@ type Containerd struct {
 	proc     *process
 	stopOnce *sync.Once
 	opts     ContainerdOptions
+	// bin and env start the daemon again (Restart).
+	bin string
+	env []string
 }
 
 // StartContainerd starts the pinned containerd version with the shim's
@@ -123,7 +126,8 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 	if opts.ModuleCacheDir != "" {
 		env = envWith("PATH="+path, "SPINOCI_CACHE_DIR="+opts.ModuleCacheDir)
 	}
-	proc, err := startProcess("containerd "+version, d.Log, env, bin, "--config", d.Config, "--log-level", "debug")
+	d.bin, d.env = bin, env
+	proc, err := d.startDaemon()
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
