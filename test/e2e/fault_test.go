@@ -3,11 +3,14 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,6 +101,64 @@ func TestFault(t *testing.T) {
 	t.Run("SIGTERM drains every in-flight request, exit 0", func(t *testing.T) {
 		testDrain(t, d.For(t), harness.Ref(reg.Host, repoFaultResource), 10)
 	})
+	t.Run("compiled-code cache over its bound: unused entries go, entries in use stay", func(t *testing.T) {
+		testCacheBound(t, paths, harness.Ref(reg.Host, repoFaultMulti), harness.Ref(reg.Host, repoFaultResource))
+	})
+}
+
+// testCacheBound runs a daemon whose shims bound the compiled-code cache to
+// one byte: every entry is over it, so only the locks of running apps keep
+// entries.
+func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef string) {
+	d := harness.StartContainerdWith(t, harness.ContainerdLatest, harness.ContainerdOptions{Env: []string{"SPINOCI_CACHE_MAX_SIZE=1"}})
+	d.Pull(multiRef)
+	d.Pull(resourceRef)
+	cache := filepath.Join(d.Root, harness.RuntimeType, "cache")
+	entryOf := func(app string) string {
+		wasm, err := paths.ReadApp(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(wasm)
+		return hex.EncodeToString(sum[:])
+	}
+	has := func(app string) bool {
+		matches, _ := filepath.Glob(filepath.Join(cache, entryOf(app)+"-*.cwasm"))
+		return len(matches) > 0
+	}
+	resourceAddr := runDetached(t, d, resourceRef, "cache-resource")
+	multiAddr := runDetached(t, d, multiRef, "cache-multi-1")
+	for _, app := range []string{harness.AppResourceGo, harness.AppSpinGo, harness.AppWagiGo} {
+		if !has(app) {
+			t.Errorf("%s: the entry of a running app was evicted", app)
+		}
+	}
+	expect(t, resourceAddr, request{path: "/", status: 200})
+
+	// The resource app stops; the next start evicts its entry only.
+	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", "cache-resource"); code != 0 {
+		t.Fatalf("ctr task kill: exit %d\n%s", code, out)
+	}
+	if _, err := d.WaitTaskStatus("cache-resource", "STOPPED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	cleanupContainer(t, d, "cache-resource")
+	runDetached(t, d, multiRef, "cache-multi-2")
+	if has(harness.AppResourceGo) {
+		t.Errorf("the entry of a stopped app is still there over the bound")
+	}
+	for _, app := range []string{harness.AppSpinGo, harness.AppWagiGo} {
+		if !has(app) {
+			t.Errorf("%s: the entry of a running app was evicted", app)
+		}
+	}
+	expect(t, multiAddr, request{path: "/go/after-eviction", status: 200})
+	entries, _ := os.ReadDir(cache)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	t.Logf("cache after eviction: %s", strings.Join(names, " "))
 }
 
 // runDetached runs ref as id with `ctr run -d` and waits for it to serve.

@@ -62,6 +62,9 @@ type ContainerdOptions struct {
 	// instead of one under the daemon's root: daemons sharing it compile
 	// each module once (see SharedModuleCacheDir).
 	ModuleCacheDir string
+	// Env is added to the daemon's environment, which shims inherit
+	// ("NAME=value", e.g. SPINOCI_CACHE_MAX_SIZE=1).
+	Env []string
 }
 
 // SharedModuleCacheDir is a compiled-module cache directory for every test
@@ -126,6 +129,7 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 	if opts.ModuleCacheDir != "" {
 		env = envWith("PATH="+path, "SPINOCI_CACHE_DIR="+opts.ModuleCacheDir)
 	}
+	env = append(env, opts.Env...)
 	d.bin, d.env = bin, env
 	proc, err := d.startDaemon()
 	if err != nil {
