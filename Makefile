@@ -49,6 +49,12 @@ CONTAINERD_BINS += $(CONTAINERD17_DIR)/containerd $(CONTAINERD17_DIR)/ctr
 E2E_TIMEOUT ?= 30m
 E2E_FLAGS ?=
 
+# Fuzz targets (package:FuzzName), each run for FUZZTIME by `make fuzz`.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./lock:FuzzParse ./lock:FuzzCheckFilePath ./lock:FuzzDecodeInline \
+	./artifact:FuzzLoad ./artifact/appdir:FuzzArchiveUnpack ./engine/executor/wagi:FuzzParseCGI \
+	./engine:FuzzRouteMatch ./artifact/manifest:FuzzLoad
+
 # Environment read by test/e2e (harness.Paths).
 E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$(TOOLS_DIR)
 
@@ -56,13 +62,14 @@ E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$
 SPINOCI_CLI := $(BIN_DIR)/spinoci
 E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 
-.PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-components clean
+.PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-components clean fuzz soak
 
 help: ## Show this list of targets
 	@echo "Targets:"
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-17s %s\n", $$1, $$2}'
 	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX)"
+	@echo "           FUZZTIME=$(FUZZTIME) (fuzz: time per target)"
 
 build: ## Build the shim and the spinoci CLI into bin/ (version and commit stamped)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
@@ -122,6 +129,15 @@ unit-test: ## Unit tests only
 
 e2e-test: build tools testapps ## End-to-end tests only (needs root)
 	$(E2E_ENV) $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./test/e2e/...
+
+fuzz: ## Run every fuzz target for FUZZTIME each (default 30s; e.g. make fuzz FUZZTIME=10m)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "=== $${t%%:*} $${t##*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done
+
+soak: build tools testapps ## The fault suite at full scale (more requests, longer holds; needs root)
+	SPINOCI_SOAK=1 $(E2E_ENV) $(GO) test -count=1 -v -timeout 60m -run 'TestFault' $(E2E_FLAGS) ./test/e2e/...
 
 lint: ## gofmt check, go mod tidy check, go vet and staticcheck
 	@files=$$(find . -name '*.go' -not -path './.cache/*' -not -path './build/*'); \

@@ -89,6 +89,9 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		}
 		return nil, err
 	}
+	if !sandbox {
+		boundCompileCache(ctx, launch.cacheDir)
+	}
 	return &shimTask{
 		id:         r.ID,
 		bundle:     r.Bundle,

@@ -27,6 +27,11 @@
 // that child (start, signals, exit status, its cgroup's OOM kills and
 // metrics). Tests drive the task API in-process through fakes of them.
 //
+// The delete action leaves nothing of a task: it kills an orphaned app,
+// removes the app directory, the cgroup and, when the server is gone (killed
+// with SIGKILL), its socket. After each app starts, the node's compiled-code
+// cache is brought under its size bound (package compilecache).
+//
 // It knows nothing of wasmtime: the app process is the binary's own package
 // (cmd/containerd-shim-spinoci-v1/internal/appprocess), which hands the
 // materialised app to package engine; the two sides share only package

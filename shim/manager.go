@@ -170,8 +170,8 @@ func groupingKey(id string) (string, error) {
 
 // Stop implements shim.Shim for the delete action: it runs in a new process
 // (working directory = bundle) after the server is gone or done with the
-// task, kills the app if the server could not, removes the app directory and
-// reports the recorded exit status.
+// task, kills the app if the server could not, removes the app directory,
+// the cgroup and a dead server's socket, and reports the recorded exit status.
 func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 	bundle, err := os.Getwd()
 	if err != nil {
@@ -201,6 +201,7 @@ func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 			log.G(ctx).WithError(err).Warn("removing cgroup")
 		}
 	}
+	removeDeadServerSocket(ctx, bundle)
 	_ = id
 	return status, nil
 }

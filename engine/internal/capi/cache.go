@@ -20,7 +20,10 @@ import (
 // KEY.sha256, its checksum. Wasmtime does not validate what it
 // deserializes, so an entry is only used when its code matches the checksum
 // this package wrote after it (both written atomically): a partial, corrupt
-// or foreign file is recompiled and rewritten instead.
+// or foreign file is recompiled and rewritten instead. Loading an entry
+// touches KEY.sha256 (its last use) and holds a shared flock on KEY.cwasm
+// while the compiled code lives; the shim evicts least recently used,
+// unlocked entries (cacheuse.go).
 const (
 	cacheCodeSuffix = ".cwasm"
 	cacheSumSuffix  = ".sha256"
@@ -59,6 +62,7 @@ func CompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, ca
 		deserializeFile: func(path string) (*wasmtime.Module, error) {
 			return wasmtime.NewModuleDeserializeFile(engine, path)
 		},
+		retain: retainModule,
 	})
 }
 
@@ -71,6 +75,7 @@ func CompileComponent(ctx context.Context, e *Engine, wasm []byte, cacheDir stri
 		compile:         e.Compile,
 		serialize:       (*Component).Serialize,
 		deserializeFile: e.DeserializeFile,
+		retain:          retainComponent,
 	})
 }
 
@@ -81,6 +86,18 @@ type codec[T any] struct {
 	compile         func(wasm []byte) (T, error)
 	serialize       func(T) ([]byte, error)
 	deserializeFile func(path string) (T, error)
+	// retain keeps a shared lock on the entry's code file open while the
+	// compiled code is in use (see openEntryShared); nil releases it at once.
+	retain func(T, *os.File)
+}
+
+// hold hands lock to c.retain, or releases it.
+func (c codec[T]) hold(v T, lock *os.File) {
+	if c.retain == nil {
+		lock.Close()
+		return
+	}
+	c.retain(v, lock)
 }
 
 // compileCached returns wasm compiled by c: deserialized from dir when an
@@ -92,8 +109,9 @@ func compileCached[T any](ctx context.Context, dir string, wasm []byte, c codec[
 	}
 	code, sum := CacheFiles(dir, wasm, c.configID)
 	logger := log.G(ctx).WithField("cache", code)
-	v, err := loadEntry(code, sum, c.deserializeFile)
+	v, lock, err := loadEntry(code, sum, c.deserializeFile)
 	if err == nil {
+		c.hold(v, lock)
 		logger.Debugf("loaded compiled %s from cache", c.kind)
 		return v, nil
 	}
@@ -110,36 +128,47 @@ func compileCached[T any](ctx context.Context, dir string, wasm []byte, c codec[
 	}
 	if err != nil {
 		logger.WithError(err).Warnf("cannot write %s cache entry", c.kind)
+		return v, nil
+	}
+	// The entry just written is in use too: the shim's eviction after this
+	// app started must keep it.
+	if lock, err := openEntryShared(code); err == nil {
+		c.hold(v, lock)
 	}
 	return v, nil
 }
 
 // loadEntry deserializes code after checking it against sum. Bytes that do
-// not match are never handed to wasmtime.
-func loadEntry[T any](code, sum string, deserializeFile func(string) (T, error)) (T, error) {
+// not match are never handed to wasmtime. It returns the code file, holding
+// a shared lock on it, and records the use.
+func loadEntry[T any](code, sum string, deserializeFile func(string) (T, error)) (_ T, lock *os.File, err error) {
 	var zero T
 	want, err := os.ReadFile(sum)
 	if err != nil {
-		return zero, err
+		return zero, nil, err
 	}
-	f, err := os.Open(code)
+	f, err := openEntryShared(code)
 	if err != nil {
-		return zero, err
+		return zero, nil, err
 	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
 	h := sha256.New()
-	_, err = io.Copy(h, f)
-	f.Close()
-	if err != nil {
-		return zero, fmt.Errorf("read cache entry: %w", err)
+	if _, err := io.Copy(h, f); err != nil {
+		return zero, nil, fmt.Errorf("read cache entry: %w", err)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != strings.TrimSpace(string(want)) {
-		return zero, fmt.Errorf("cache entry checksum mismatch (got %s)", got)
+		return zero, nil, fmt.Errorf("cache entry checksum mismatch (got %s)", got)
 	}
 	v, err := deserializeFile(code)
 	if err != nil {
-		return zero, fmt.Errorf("deserialize cache entry: %w", err)
+		return zero, nil, fmt.Errorf("deserialize cache entry: %w", err)
 	}
-	return v, nil
+	touchEntry(sum)
+	return v, f, nil
 }
 
 // storeEntry writes data to code and then its checksum to sum, each

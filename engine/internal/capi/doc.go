@@ -26,7 +26,8 @@
 //   - The compile cache for both (CompileModule, CompileComponent): compiled
 //     code serialized to a directory, keyed by the wasm's sha256 and the
 //     engine's config id, and only deserialized when it matches the
-//     checksum written with it.
+//     checksum written with it. Compiled code in use holds a shared lock on
+//     its entry, which the shim's least-recently-used eviction respects.
 //
 // cgo cannot include wasmtime-go's headers, so capi.h declares the
 // prototypes, types and constants used here. The layout test compares them,

@@ -40,6 +40,9 @@ type Containerd struct {
 	proc     *process
 	stopOnce *sync.Once
 	opts     ContainerdOptions
+	// bin and env start the daemon again (Restart).
+	bin string
+	env []string
 }
 
 // StartContainerd starts the pinned containerd version with the shim's
@@ -59,6 +62,9 @@ type ContainerdOptions struct {
 	// instead of one under the daemon's root: daemons sharing it compile
 	// each module once (see SharedModuleCacheDir).
 	ModuleCacheDir string
+	// Env is added to the daemon's environment, which shims inherit
+	// ("NAME=value", e.g. SPINOCI_CACHE_MAX_SIZE=1).
+	Env []string
 }
 
 // SharedModuleCacheDir is a compiled-module cache directory for every test
@@ -123,7 +129,9 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 	if opts.ModuleCacheDir != "" {
 		env = envWith("PATH="+path, "SPINOCI_CACHE_DIR="+opts.ModuleCacheDir)
 	}
-	proc, err := startProcess("containerd "+version, d.Log, env, bin, "--config", d.Config, "--log-level", "debug")
+	env = append(env, opts.Env...)
+	d.bin, d.env = bin, env
+	proc, err := d.startDaemon()
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
