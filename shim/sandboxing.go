@@ -137,6 +137,9 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 		compile.Hostname = ""
 		compile.Mounts = append(sandboxDevices(),
 			sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: appDir, Dest: appDir},
+			// Loading stages single-file mounts in the scratch dir: an empty
+			// tmpfs here, so the stage writes nothing the app will see.
+			sandbox.Mount{Kind: sandbox.Tmpfs, Dest: l.tempDir},
 			sandbox.Mount{Kind: sandbox.Bind, Source: l.cacheDir, Dest: l.cacheDir},
 			sandbox.Mount{Kind: sandbox.Tmpfs, Dest: compileStateDir})
 		l.compile = &compile
