@@ -14,7 +14,7 @@ declare -A want=(
 	[node]=nodejs
 	[/usr/lib/cni/bridge]=containernetworking-plugins # CRI tests: pod networks
 	[redis-server]=redis-server               # Redis trigger tests
-	[mosquitto]=mosquitto                     # MQTT trigger tests
+	[/usr/sbin/mosquitto]=mosquitto           # MQTT trigger tests (a daemon: in sbin)
 )
 # Extra commands: "cmd" (from the Debian package of that name) or "cmd=package"
 # (make bench: DEPS_EXTRA="runc wrk").

@@ -108,13 +108,36 @@ func (s *Server) Stop() {
 	}
 }
 
+// serverBinary finds a server program on PATH or in the sbin directories
+// Debian installs daemons into (not always on a user's PATH). A missing one
+// skips the test, except under CI (CI set), where test/deps.sh installed it
+// and its absence is a failure, not a reason to test less.
+func serverBinary(t T, name string) string {
+	t.Helper()
+	if bin, err := exec.LookPath(name); err == nil {
+		return bin
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/local/sbin"} {
+		if bin := filepath.Join(dir, name); isExecutable(bin) {
+			return bin
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not installed (test/deps.sh installs it)", name)
+	}
+	t.Skipf("%s is not installed (test/deps.sh installs it)", name)
+	return ""
+}
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
 // Redis starts redis-server without persistence.
 func Redis(t T) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skipf("redis-server is not installed (test/deps.sh installs it)")
-	}
+	bin := serverBinary(t, "redis-server")
 	port, dir := FreePort(t), t.TempDir()
 	return start(t, "redis-server", port, dir, bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--dir", dir, "--save", "", "--appendonly", "no")
@@ -126,10 +149,7 @@ func (s *Server) RedisURL() string { return "redis://" + s.Addr() }
 // Mosquitto starts an MQTT broker that accepts only username/password.
 func Mosquitto(t T, username, password string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		t.Skipf("mosquitto is not installed (test/deps.sh installs it)")
-	}
+	bin := serverBinary(t, "mosquitto")
 	dir := t.TempDir()
 	pwFile := filepath.Join(dir, "passwd")
 	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", pwFile, username, password).CombinedOutput(); err != nil {
