@@ -2,7 +2,6 @@ package manifest
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -38,31 +37,11 @@ func Stage(app *lock.LockedApp, dir string) (*lock.LockedApp, error) {
 				return nil, fmt.Errorf("staging files of component %q: %s is mounted at /: want one entry per file", c.ID, m.HostPath)
 			}
 			dst := filepath.Join(root, filepath.FromSlash(guest))
-			if err := copyFile(m.HostPath, dst); err != nil {
+			if err := appdir.CopyPath(dst, m.HostPath); err != nil {
 				return nil, fmt.Errorf("staging files of component %q: %w", c.ID, err)
 			}
 		}
 		out.Components[i].Files = []lock.ContentPath{{ContentRef: lock.ContentRef{Source: appdir.FileURI(root)}, Path: "/"}}
 	}
 	return &out, nil
-}
-
-func copyFile(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copying %s: %w", src, err)
-	}
-	return out.Close()
 }

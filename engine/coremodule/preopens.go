@@ -2,7 +2,6 @@ package coremodule
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -50,7 +49,7 @@ func Preopens(mounts []appdir.Mount, stage func() (string, error)) ([]Preopen, e
 			staged[gdir] = dir
 			out = append(out, Preopen{HostDir: dir, GuestPath: gdir})
 		}
-		if err := copyFile(m.HostPath, filepath.Join(dir, path.Base(guest))); err != nil {
+		if err := appdir.CopyPath(filepath.Join(dir, path.Base(guest)), m.HostPath); err != nil {
 			return nil, fmt.Errorf("mount %q: %w", m.GuestPath, err)
 		}
 	}
@@ -58,21 +57,4 @@ func Preopens(mounts []appdir.Mount, stage func() (string, error)) ([]Preopen, e
 		return out[i].GuestPath == "/" && out[j].GuestPath != "/"
 	})
 	return out, nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copy %s: %w", src, err)
-	}
-	return out.Close()
 }
