@@ -27,7 +27,7 @@ func boundCompileCache(ctx context.Context, dir string) {
 	if err != nil {
 		logger.WithError(err).Warn("bounding the compile cache")
 	}
-	if len(res.Removed) > 0 || res.InUse > 0 {
+	if len(res.Removed) > 0 {
 		logger.WithFields(log.Fields{"removed": len(res.Removed), "in_use": res.InUse, "size": res.Size, "max_size": maxSize}).
 			Info("evicted least recently used compiled code")
 	}
