@@ -46,6 +46,9 @@ type service struct {
 	images    imageSource
 	launcher  launcher
 	events    chan any
+	// stopEvents tells forwardEvents to drain the queue and stop;
+	// eventsDone is closed once it has.
+	stopEvents, eventsDone chan struct{}
 
 	mu    sync.Mutex
 	tasks map[string]*shimTask
@@ -70,10 +73,23 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 		images:    images,
 		launcher:  launch,
 		events:    make(chan any, 128),
-		tasks:     make(map[string]*shimTask),
-		creating:  make(map[string]bool),
+		// The shim exits once shutdown's callbacks have run: the last
+		// events (a task's delete) must be published by then.
+		stopEvents: make(chan struct{}),
+		eventsDone: make(chan struct{}),
+		tasks:      make(map[string]*shimTask),
+		creating:   make(map[string]bool),
 	}
 	go s.forwardEvents()
+	sd.RegisterCallback(func(ctx context.Context) error {
+		close(s.stopEvents)
+		select {
+		case <-s.eventsDone:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("publishing the last events: %w", ctx.Err())
+		}
+	})
 	if addr := os.Getenv(socketAddressEnv); addr != "" {
 		sd.RegisterCallback(func(context.Context) error { return shim.RemoveSocket(addr) })
 	}
@@ -92,6 +108,7 @@ func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
 // queued, so that create, start, exit and delete reach containerd in order.
 func (s *service) forwardEvents() {
 	ctx := context.WithoutCancel(s.ctx)
+	defer close(s.eventsDone)
 	defer s.publisher.Close()
 	publish := func(e any) {
 		if err := s.publisher.Publish(ctx, runtime.GetTopic(e), e); err != nil {
@@ -102,7 +119,7 @@ func (s *service) forwardEvents() {
 		select {
 		case e := <-s.events:
 			publish(e)
-		case <-s.shutdown.Done():
+		case <-s.stopEvents:
 			for {
 				select {
 				case e := <-s.events:
