@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/containerd/log"
+
 	// go-digest needs the hash implementations registered.
 	_ "crypto/sha256"
 	_ "crypto/sha512"
@@ -115,6 +117,7 @@ func build(ctx context.Context, app *lock.LockedApp, content Content, tmp, final
 	}
 	b := &builder{
 		blobs: content.Blobs,
+		store: content.Store,
 		root:  root,
 		final: final,
 		wasm:  make(map[digest.Digest]string),
@@ -155,6 +158,7 @@ func build(ctx context.Context, app *lock.LockedApp, content Content, tmp, final
 // builder writes one application into root.
 type builder struct {
 	blobs    Blobs
+	store    *Store // nil: copy every file
 	root     *os.Root
 	final    string
 	wasm     map[digest.Digest]string // digest → final absolute path, for de-duplication
@@ -302,6 +306,15 @@ func resolveRef(ref lock.ContentRef) (digest.Digest, []byte, error) {
 // taken from inline when non-nil, else from the blobs or archives, verifying
 // the digest as it streams.
 func (b *builder) write(ctx context.Context, rel string, d digest.Digest, inline []byte) error {
+	if b.store != nil {
+		err := b.link(ctx, rel, d, inline)
+		if !errors.Is(err, errCrossDevice) {
+			return err
+		}
+		log.G(ctx).WithFields(log.Fields{"store": b.store.Dir(), "app": b.final}).
+			Warn("the app directory is on another filesystem than the file store: copying its files instead of linking them")
+		b.store = nil
+	}
 	var r io.ReadCloser
 	if inline != nil {
 		r = io.NopCloser(bytes.NewReader(inline))
