@@ -38,14 +38,10 @@ type Store struct {
 // storeTempPrefix names files being written; Collect skips young ones.
 const storeTempPrefix = ".tmp-"
 
-// OpenStore returns the store in dir, creating dir (mode 0700: nobody but
-// its owner needs to find entries by digest) if needed.
-func OpenStore(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the file store %s: %w", dir, err)
-	}
-	return &Store{dir: dir}, nil
-}
+// NewStore returns the store in dir, which is created (mode 0700: nobody
+// but its owner needs to find entries by digest) when the first entry is
+// written.
+func NewStore(dir string) *Store { return &Store{dir: dir} }
 
 // Dir is the store's directory.
 func (s *Store) Dir() string { return s.dir }
@@ -106,13 +102,13 @@ func (s *Store) link(ctx context.Context, d digest.Digest, dir *os.File, name st
 		// A miss (or the entry was just collected): write it. The
 		// temporary file keeps the entry's link count above one until it
 		// is linked into dir, so Collect leaves it alone meanwhile.
+		if err := os.MkdirAll(filepath.Dir(entry), 0o700); err != nil {
+			return fmt.Errorf("creating the file store: %w", err)
+		}
 		if tmp == "" {
 			if tmp, err = s.writeTemp(ctx, d, open); err != nil {
 				return err
 			}
-		}
-		if err := os.MkdirAll(filepath.Dir(entry), 0o700); err != nil {
-			return fmt.Errorf("creating the file store: %w", err)
 		}
 		// A concurrent writer of the same digest may have won: its entry
 		// holds the same verified bytes, and linking to it shares them.
