@@ -91,6 +91,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}
 	if !sandbox {
 		boundCompileCache(ctx, launch.cacheDir)
+		collectFileStore(ctx, stateRootFor(r.Bundle).fileStoreDir())
 	}
 	return &shimTask{
 		id:         r.ID,

@@ -36,6 +36,7 @@ func (i storeImages) materializeApp(ctx context.Context, _ string, dir, storeDir
 // inode in the state root's store; deleting the last one removes it.
 func TestReplicasShareTheFileStore(t *testing.T) {
 	h := newTaskHarness(t)
+	t.Setenv(fileStoreGraceEnv, "0s")
 	file := []byte("static content of a large file")
 	h.svc.images = storeImages{file: file}
 	for _, id := range []string{"r1", "r2"} {

@@ -20,23 +20,26 @@ type CollectResult struct {
 	// Removed counts the entries removed, Freed their bytes.
 	Removed int
 	Freed   int64
-	// Kept counts the entries still linked from an app directory, Size
-	// their bytes.
+	// Kept counts the entries kept (linked from an app directory, or
+	// unlinked for less than the grace period), Size their bytes.
 	Kept int
 	Size int64
 }
 
-// Collect removes the entries that no app directory links to (link count
-// 1: the store's own name) and temporary files left by dead writers. An
-// entry some app directory holds is never removed, nor one being written
-// (its temporary file is a second link). Removing a name never disturbs a
-// process that has the file open. A missing store is empty.
+// Collect removes the entries that no app directory has linked to (link
+// count 1: the store's own name) for at least grace, and temporary files
+// left by dead writers. An entry's change time is when its last link went
+// (unlinking updates it), so grace keeps the files of an app restarted or
+// rolled out soon after its last container went. An entry some app
+// directory holds is never removed, nor one being written (its temporary
+// file is a second link). Removing a name never disturbs a process that
+// has the file open. A missing store is empty.
 //
 // A Materialize in another process may link an entry between Collect's
 // look at its link count and its removal: the app directory then keeps
 // the bytes (a hard link is the file) and only the store loses the
 // entry, which the next writer adds again.
-func (s *Store) Collect() (CollectResult, error) {
+func (s *Store) Collect(grace time.Duration) (CollectResult, error) {
 	var res CollectResult
 	algs, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -54,14 +57,14 @@ func (s *Store) Collect() (CollectResult, error) {
 				_ = os.Remove(p)
 			}
 		case a.IsDir():
-			errs = append(errs, collectDir(p, &res))
+			errs = append(errs, collectDir(p, grace, &res))
 		}
 	}
 	return res, errors.Join(errs...)
 }
 
-// collectDir removes dir's unlinked entries.
-func collectDir(dir string, res *CollectResult) error {
+// collectDir removes dir's entries unlinked for at least grace.
+func collectDir(dir string, grace time.Duration, res *CollectResult) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("reading the file store: %w", err)
@@ -76,7 +79,7 @@ func collectDir(dir string, res *CollectResult) error {
 		if !ok {
 			continue
 		}
-		if st.Nlink > 1 {
+		if st.Nlink > 1 || time.Since(time.Unix(st.Ctim.Unix())) < grace {
 			res.Kept++
 			res.Size += info.Size()
 			continue

@@ -79,7 +79,7 @@ func assertStoreEmptyAfterCollect(t *testing.T, s *Store) {
 			t.Errorf("temporary file left in the store: %s", f)
 		}
 	}
-	if _, err := s.Collect(); err != nil {
+	if _, err := s.Collect(0); err != nil {
 		t.Fatal(err)
 	}
 	if left := storeFiles(t, s); len(left) != 0 {
@@ -238,7 +238,7 @@ func TestStoreCollect(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := store.Collect()
+	res, err := store.Collect(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,14 @@ func TestStoreCollect(t *testing.T) {
 	if err := os.RemoveAll(a.Dir()); err != nil {
 		t.Fatal(err)
 	}
-	res, err = store.Collect()
+	res, err = store.Collect(time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != 0 || res.Kept != 3 {
+		t.Errorf("Collect within the grace period after removing A = %+v, want nothing removed", res)
+	}
+	res, err = store.Collect(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +294,7 @@ func TestStoreRelinksCollectedEntry(t *testing.T) {
 	if err := os.RemoveAll(a.Dir()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Collect(); err != nil {
+	if _, err := store.Collect(0); err != nil {
 		t.Fatal(err)
 	}
 	b, err := Materialize(t.Context(), app, Content{Blobs: blobs, Store: store}, filepath.Join(parent, "b"))

@@ -30,11 +30,14 @@ const (
 // copies none of them: its app directory links to the same inodes in the
 // node's file store as the first one's, so the shim's state grows by far less
 // than a megabyte, and both replicas serve the files. Deleting both
-// containers removes the files from the store.
+// containers removes the files from the store (with no grace period).
 func TestFileStoreReplicas(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	reg := harness.StartRegistry(t)
-	d := harness.StartContainerd(t, harness.ContainerdLatest).For(t)
+	// No grace period: the store is collected as soon as the last
+	// container using a file is deleted.
+	d := harness.StartContainerdWith(t, harness.ContainerdLatest,
+		harness.ContainerdOptions{Env: []string{"SPINOCI_FILE_STORE_GRACE=0s"}}).For(t)
 
 	hostFiles, assetFiles := t.TempDir(), t.TempDir()
 	sums := map[string][32]byte{}
