@@ -51,7 +51,10 @@ const (
 // Its parent is created if needed.
 //
 // Digests are resolved from content.Blobs, then from regular files inside
-// content.Archives. Every byte written is verified against its digest. The
+// content.Archives. Every byte written is verified against its digest. With
+// content.Store set, every file is a read-only hard link to the store's
+// entry for its digest, written (and verified) only when the store lacks
+// it; on another filesystem than the store, files are copied. The
 // tree is built in a temporary sibling directory and renamed into place, so
 // on error nothing is left behind.
 func Materialize(ctx context.Context, app *lock.LockedApp, content Content, dir string) (*App, error) {
