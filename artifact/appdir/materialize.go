@@ -310,13 +310,16 @@ func resolveRef(ref lock.ContentRef) (digest.Digest, []byte, error) {
 // the digest as it streams.
 func (b *builder) write(ctx context.Context, rel string, d digest.Digest, inline []byte) error {
 	if b.store != nil {
-		err := b.link(ctx, rel, d, inline)
-		if !errors.Is(err, errCrossDevice) {
+		switch err := b.link(ctx, rel, d, inline); {
+		case errors.Is(err, errCrossDevice):
+			log.G(ctx).WithFields(log.Fields{"store": b.store.Dir(), "app": b.final}).
+				Warn("the app directory is on another filesystem than the file store: copying its files instead of linking them")
+			b.store = nil
+		case errors.Is(err, errTooManyLinks):
+			// This content only (thousands of identical files): copy it.
+		default:
 			return err
 		}
-		log.G(ctx).WithFields(log.Fields{"store": b.store.Dir(), "app": b.final}).
-			Warn("the app directory is on another filesystem than the file store: copying its files instead of linking them")
-		b.store = nil
 	}
 	var r io.ReadCloser
 	if inline != nil {

@@ -56,6 +56,10 @@ func (s *Store) entryPath(d digest.Digest) string {
 // directory are on different filesystems.
 var errCrossDevice = errors.New("the file store and the app directory are on different filesystems")
 
+// errTooManyLinks is returned by link when the entry has as many links as
+// its filesystem allows (ext4: 65,000): the file is then copied.
+var errTooManyLinks = errors.New("the file store entry has too many links")
+
 // maxLinkAttempts bounds how often link retries when a concurrent Collect
 // (in another shim) removes the entry it is about to link.
 const maxLinkAttempts = 3
@@ -94,6 +98,8 @@ func (s *Store) link(ctx context.Context, d digest.Digest, dir *os.File, name st
 			return nil
 		case errors.Is(err, unix.EXDEV):
 			return errCrossDevice
+		case errors.Is(err, unix.EMLINK):
+			return errTooManyLinks
 		case errors.Is(err, unix.EEXIST):
 			return fmt.Errorf("%s: %w", name, fs.ErrExist)
 		case !errors.Is(err, unix.ENOENT) || src == tmp:
