@@ -104,3 +104,27 @@ func TestShareTreeKeepsReadOnlyFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestFileStoreGraceKeepsFiles: by default the files of a deleted app stay
+// in the store for the grace period, so that its next start copies nothing;
+// a bad SPINOCI_FILE_STORE_GRACE falls back to the default.
+func TestFileStoreGraceKeepsFiles(t *testing.T) {
+	for _, grace := range []string{"", "soon"} {
+		t.Run("grace="+grace, func(t *testing.T) {
+			h := newTaskHarness(t)
+			t.Setenv(fileStoreGraceEnv, grace)
+			file := []byte("kept for a while")
+			h.svc.images = storeImages{file: file}
+			if _, err := h.create("r1", h.bundle(nil)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.svc.Delete(h.ctx, &taskAPI.DeleteRequest{ID: "r1"}); err != nil {
+				t.Fatal(err)
+			}
+			entry := filepath.Join(h.stateRoot, "store", "sha256", digest.FromBytes(file).Encoded())
+			if _, err := os.Stat(entry); err != nil {
+				t.Errorf("store entry right after its app was deleted: %v, want it kept", err)
+			}
+		})
+	}
+}
