@@ -120,6 +120,7 @@ func (s *containerdStore) materialize(ctx context.Context, containerID, dir, sto
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("removing stale app directory: %w", err)
 	}
+	removeUnfinishedAppDirs(ctx, dir)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return nil, fmt.Errorf("creating app directory parent: %w", err)
 	}
