@@ -52,7 +52,7 @@ E2E_FLAGS ?=
 # Fuzz targets (package:FuzzName), each run for FUZZTIME by `make fuzz`.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./lock:FuzzParse ./lock:FuzzCheckFilePath ./lock:FuzzDecodeInline \
-	./artifact:FuzzLoad ./artifact/appdir:FuzzArchiveUnpack ./engine/executor/wagi:FuzzParseCGI \
+	./artifact:FuzzLoad ./artifact/appdir:FuzzArchiveUnpack ./artifact/appdir:FuzzMaterializeLinked ./engine/executor/wagi:FuzzParseCGI \
 	./engine:FuzzRouteMatch ./artifact/manifest:FuzzLoad
 
 # Environment read by test/e2e (harness.Paths).

@@ -51,7 +51,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 
 	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan}
 	if !sandbox {
-		if err := s.images.materializeApp(ctx, r.ID, appDir); err != nil {
+		if err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).fileStoreDir()); err != nil {
 			if !errors.Is(err, artifact.ErrNotSpinApp) || len(r.Rootfs) == 0 {
 				return nil, invalidArgument(err)
 			}
@@ -91,6 +91,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}
 	if !sandbox {
 		boundCompileCache(ctx, launch.cacheDir)
+		collectFileStore(ctx, stateRootFor(r.Bundle).fileStoreDir())
 	}
 	return &shimTask{
 		id:         r.ID,

@@ -30,7 +30,10 @@
 // The delete action leaves nothing of a task: it kills an orphaned app,
 // removes the app directory, the cgroup and, when the server is gone (killed
 // with SIGKILL), its socket. After each app starts, the node's compiled-code
-// cache is brought under its size bound (package compilecache).
+// cache is brought under its size bound (package compilecache). App
+// directories are made of links into the node's file store (appdir.Store,
+// <state root>/store); after each create and app directory removal, files
+// no app has linked to for SPINOCI_FILE_STORE_GRACE are removed from it.
 //
 // It knows nothing of wasmtime: the app process is the binary's own package
 // (cmd/containerd-shim-spinoci-v1/internal/appprocess), which hands the

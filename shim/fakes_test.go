@@ -26,7 +26,7 @@ type fakeImages struct {
 	err error
 }
 
-func (i *fakeImages) materializeApp(_ context.Context, containerID, dir string) error {
+func (i *fakeImages) materializeApp(_ context.Context, containerID, dir, _ string) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.ids = append(i.ids, containerID)

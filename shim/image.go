@@ -99,9 +99,10 @@ func (s *containerdStore) imageOf(ctx context.Context, containerID string) (stri
 	return name, target, nil
 }
 
-// materialize builds the container's app directory from its image and
-// describes it. Nothing is left at dir on failure.
-func (s *containerdStore) materialize(ctx context.Context, containerID, dir string) (*appdir.App, error) {
+// materialize builds the container's app directory from its image, its files
+// linked to the node's file store in storeDir, and describes it. Nothing is
+// left at dir on failure.
+func (s *containerdStore) materialize(ctx context.Context, containerID, dir, storeDir string) (*appdir.App, error) {
 	name, target, err := s.imageOf(ctx, containerID)
 	if err != nil {
 		return nil, err
@@ -119,9 +120,11 @@ func (s *containerdStore) materialize(ctx context.Context, containerID, dir stri
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("removing stale app directory: %w", err)
 	}
+	removeUnfinishedAppDirs(ctx, dir)
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return nil, fmt.Errorf("creating app directory parent: %w", err)
 	}
+	art.Content.Store = appdir.NewStore(storeDir)
 	app, err := appdir.Materialize(ctx, art.App, art.Content, dir)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", name, err)

@@ -195,6 +195,7 @@ func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 		if err := os.RemoveAll(rec.AppDir); err != nil {
 			log.G(ctx).WithError(err).Warn("removing app directory")
 		}
+		collectFileStore(ctx, stateRootFor(bundle).fileStoreDir())
 	}
 	if rec.Cgroup != "" {
 		if err := removeCgroup(rec.Cgroup); err != nil {

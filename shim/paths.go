@@ -47,6 +47,14 @@ func (p statePaths) appDir(namespace, id string) string {
 	return filepath.Join(p.root, "apps", namespace, id)
 }
 
+// fileStoreDir is the node's file store (appdir.Store): each file of every
+// app once, app directories holding hard links to it. It sits beside apps/
+// (hard links need one filesystem) and outside the compile cache, which the
+// compile stage may write.
+func (p statePaths) fileStoreDir() string {
+	return filepath.Join(p.root, "store")
+}
+
 // cacheDir holds compiled modules, shared by all apps. SPINOCI_CACHE_DIR
 // moves it on its own (e.g. to share it between test daemons).
 func (p statePaths) cacheDir() string {

@@ -43,7 +43,7 @@ func RegisterPlugin() {
 // of the containerd that started it.
 type containerdImages struct{ store *containerdStore }
 
-func (i containerdImages) materializeApp(ctx context.Context, containerID, dir string) error {
-	_, err := i.store.materialize(ctx, containerID, dir)
+func (i containerdImages) materializeApp(ctx context.Context, containerID, dir, storeDir string) error {
+	_, err := i.store.materialize(ctx, containerID, dir, storeDir)
 	return err
 }

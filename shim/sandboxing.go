@@ -203,7 +203,8 @@ func shareCache(dir string) error {
 
 // shareTree makes dir's files and directories readable (and directories
 // searchable) by every user, without write access; files that vanish
-// meanwhile are skipped.
+// meanwhile are skipped. A read-only file (a link into the file store)
+// stays read-only for its owner too.
 func shareTree(dir string) error {
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -215,6 +216,8 @@ func shareTree(dir string) error {
 		mode := fs.FileMode(0o644)
 		if d.IsDir() {
 			mode = 0o755
+		} else if info, err := d.Info(); err == nil && info.Mode().Perm()&0o200 == 0 {
+			mode = 0o444
 		}
 		if err := os.Chmod(path, mode); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err

@@ -24,9 +24,10 @@ import (
 )
 
 // imageSource materialises the app of a container, from the image it was
-// created from, into a directory; nothing is left there on failure.
+// created from, into a directory; nothing is left there on failure. The
+// directory's files are links into the node's file store at storeDir.
 type imageSource interface {
-	materializeApp(ctx context.Context, containerID, dir string) error
+	materializeApp(ctx context.Context, containerID, dir, storeDir string) error
 }
 
 // launcher starts a task's child process and returns once it is ready to
@@ -180,6 +181,7 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 			if err := os.RemoveAll(appDir); err != nil {
 				log.G(ctx).WithError(err).Warn("removing app directory after a failed create")
 			}
+			collectFileStore(ctx, stateRootFor(r.Bundle).fileStoreDir())
 			retErr = toAPI(retErr)
 		}
 	}()
@@ -353,6 +355,7 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 		if err := os.RemoveAll(t.appDir); err != nil {
 			log.G(ctx).WithError(err).WithField("id", t.id).Warn("removing app directory")
 		}
+		collectFileStore(ctx, stateRootFor(t.bundle).fileStoreDir())
 	}
 	if t.stopOOMWatch != nil {
 		t.stopOOMWatch()

@@ -34,6 +34,9 @@ type Content struct {
 	// MaxUnpackedSize bounds the total decompressed size of all archives
 	// unpacked by one Materialize call; 0 means DefaultMaxUnpackedSize.
 	MaxUnpackedSize int64
+	// Store, when set, keeps each file once per node: the app directory's
+	// files are read-only hard links to its entries (see Store).
+	Store *Store
 }
 
 // DefaultMaxUnpackedSize is the archive unpacking limit used when

@@ -11,6 +11,11 @@
 //	dir/wasm/<hex>.wasm             each distinct component (and dependency) wasm
 //	dir/files/<component-id>/<path> each files entry
 //
+// With Content.Store set, the files (wasm included) are read-only hard
+// links into a node-wide, digest-addressed Store rather than copies: each
+// content is written and verified once per node, and Store.Collect removes
+// what no app directory links to any more.
+//
 // Open reads such a directory back; FromLocal describes a local lock
 // written by other means. The lock itself is package lock's pure data.
 package appdir

@@ -15,6 +15,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/containerd/log"
+
 	// go-digest needs the hash implementations registered.
 	_ "crypto/sha256"
 	_ "crypto/sha512"
@@ -49,7 +51,10 @@ const (
 // Its parent is created if needed.
 //
 // Digests are resolved from content.Blobs, then from regular files inside
-// content.Archives. Every byte written is verified against its digest. The
+// content.Archives. Every byte written is verified against its digest. With
+// content.Store set, every file is a read-only hard link to the store's
+// entry for its digest, written (and verified) only when the store lacks
+// it; on another filesystem than the store, files are copied. The
 // tree is built in a temporary sibling directory and renamed into place, so
 // on error nothing is left behind.
 func Materialize(ctx context.Context, app *lock.LockedApp, content Content, dir string) (*App, error) {
@@ -115,6 +120,7 @@ func build(ctx context.Context, app *lock.LockedApp, content Content, tmp, final
 	}
 	b := &builder{
 		blobs: content.Blobs,
+		store: content.Store,
 		root:  root,
 		final: final,
 		wasm:  make(map[digest.Digest]string),
@@ -155,6 +161,7 @@ func build(ctx context.Context, app *lock.LockedApp, content Content, tmp, final
 // builder writes one application into root.
 type builder struct {
 	blobs    Blobs
+	store    *Store // nil: copy every file
 	root     *os.Root
 	final    string
 	wasm     map[digest.Digest]string // digest → final absolute path, for de-duplication
@@ -302,6 +309,18 @@ func resolveRef(ref lock.ContentRef) (digest.Digest, []byte, error) {
 // taken from inline when non-nil, else from the blobs or archives, verifying
 // the digest as it streams.
 func (b *builder) write(ctx context.Context, rel string, d digest.Digest, inline []byte) error {
+	if b.store != nil {
+		switch err := b.link(ctx, rel, d, inline); {
+		case errors.Is(err, errCrossDevice):
+			log.G(ctx).WithFields(log.Fields{"store": b.store.Dir(), "app": b.final}).
+				Warn("the app directory is on another filesystem than the file store: copying its files instead of linking them")
+			b.store = nil
+		case errors.Is(err, errTooManyLinks):
+			// This content only (thousands of identical files): copy it.
+		default:
+			return err
+		}
+	}
 	var r io.ReadCloser
 	if inline != nil {
 		r = io.NopCloser(bytes.NewReader(inline))

@@ -103,6 +103,11 @@ func readString(t *testing.T, p string) string {
 }
 
 func TestMaterialize(t *testing.T) {
+	t.Run("copies", func(t *testing.T) { testMaterialize(t, nil) })
+	t.Run("links to a file store", func(t *testing.T) { testMaterialize(t, newTestStore(t)) })
+}
+
+func testMaterialize(t *testing.T, store *Store) {
 	const (
 		wasm     = "\x00asm\x01\x00\x00\x00 hello wasm"
 		tinyWasm = "\x00asm\x01\x00\x00\x00"
@@ -165,6 +170,7 @@ func TestMaterialize(t *testing.T) {
 		// Duplicated archive, and a listed archive that is absent but never
 		// needed (files found before reaching it).
 		Archives: []digest.Digest{archiveDigest, archiveDigest, digest.FromString("absent archive")},
+		Store:    store,
 	}
 	materialized, err := Materialize(context.Background(), app, content, dir)
 	if err != nil {
@@ -192,6 +198,9 @@ func TestMaterialize(t *testing.T) {
 	for p, want := range wantFiles {
 		if got := readString(t, p); got != want {
 			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+		if store != nil {
+			assertStoreLinked(t, store, p, want)
 		}
 	}
 	// Exactly the expected tree: no scratch dir, nothing from archive names.
@@ -340,6 +349,17 @@ func (failingBlobs) Open(context.Context, digest.Digest) (io.ReadCloser, error) 
 	return nil, errors.New("content store unavailable")
 }
 
+// materializeErrorCase is a Materialize call that must fail.
+type materializeErrorCase struct {
+	name     string
+	app      *lock.LockedApp
+	content  Content
+	ctx      func() context.Context
+	wantErr  string
+	wantIs   error
+	wantErr2 string // optional second substring
+}
+
 func TestMaterializeErrors(t *testing.T) {
 	const wasm, aTxt = "wasm bytes", "a text"
 	goodBlobs := MapBlobs{digest.FromString(wasm): []byte(wasm), digest.FromString(aTxt): []byte(aTxt)}
@@ -349,15 +369,7 @@ func TestMaterializeErrors(t *testing.T) {
 	bigArchive := makeTarGz(t, tarEntry{name: "big", body: strings.Repeat("x", 64<<10)})
 	tamperedArchive := makeTarGz(t, tarEntry{name: "f", body: aTxt})
 
-	tests := []struct {
-		name     string
-		app      *lock.LockedApp
-		content  Content
-		ctx      func() context.Context
-		wantErr  string
-		wantIs   error
-		wantErr2 string // optional second substring
-	}{
+	tests := []materializeErrorCase{
 		{
 			name: "file digest mismatch",
 			app:  withFiles(fileRef("static/a.txt", dg(aTxt))),
@@ -523,28 +535,43 @@ func TestMaterializeErrors(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx := context.Background()
-			if tt.ctx != nil {
-				ctx = tt.ctx()
+		for _, linked := range []bool{false, true} {
+			name := tt.name
+			if linked {
+				name += " (file store)"
 			}
-			parent := t.TempDir()
-			dir := filepath.Join(parent, "app")
-			local, err := Materialize(ctx, tt.app, tt.content, dir)
-			if err == nil {
-				t.Fatalf("Materialize succeeded (%+v), want error containing %q", local, tt.wantErr)
-			}
-			if !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("err = %v\nwant it to contain %q", err, tt.wantErr)
-			}
-			if tt.wantErr2 != "" && !strings.Contains(err.Error(), tt.wantErr2) {
-				t.Errorf("err = %v\nwant it to contain %q", err, tt.wantErr2)
-			}
-			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
-				t.Errorf("err = %v, want errors.Is %v", err, tt.wantIs)
-			}
-			assertNothingLeft(t, parent, dir)
-		})
+			t.Run(name, func(t *testing.T) { testMaterializeError(t, tt, linked) })
+		}
+	}
+}
+
+func testMaterializeError(t *testing.T, tt materializeErrorCase, linked bool) {
+	ctx := context.Background()
+	if tt.ctx != nil {
+		ctx = tt.ctx()
+	}
+	content := tt.content
+	if linked {
+		content.Store = newTestStore(t)
+	}
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "app")
+	local, err := Materialize(ctx, tt.app, content, dir)
+	if err == nil {
+		t.Fatalf("Materialize succeeded (%+v), want error containing %q", local, tt.wantErr)
+	}
+	if !strings.Contains(err.Error(), tt.wantErr) {
+		t.Errorf("err = %v\nwant it to contain %q", err, tt.wantErr)
+	}
+	if tt.wantErr2 != "" && !strings.Contains(err.Error(), tt.wantErr2) {
+		t.Errorf("err = %v\nwant it to contain %q", err, tt.wantErr2)
+	}
+	if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+		t.Errorf("err = %v, want errors.Is %v", err, tt.wantIs)
+	}
+	assertNothingLeft(t, parent, dir)
+	if linked {
+		assertStoreEmptyAfterCollect(t, content.Store)
 	}
 }
 

@@ -1,0 +1,67 @@
+package shim
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/containerd/log"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
+)
+
+// fileStoreGraceEnv, in the shim's environment, is how long the file store
+// keeps a file no app directory links to any more (a Go duration; 0 removes
+// it at the next collection).
+const fileStoreGraceEnv = "SPINOCI_FILE_STORE_GRACE"
+
+// defaultFileStoreGrace keeps an app's files across a restart or a rolling
+// update, so that its next start copies nothing.
+const defaultFileStoreGrace = 15 * time.Minute
+
+// collectFileStore removes the file store's entries that no app directory
+// has linked to for the grace period; it runs when an app directory has
+// been made or removed. Trouble is logged: it never fails a task.
+func collectFileStore(ctx context.Context, dir string) {
+	logger := log.G(ctx).WithField("store", dir)
+	grace := defaultFileStoreGrace
+	if v := os.Getenv(fileStoreGraceEnv); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			logger.Warnf("%s=%q: want a duration such as 15m or 0s; using %v", fileStoreGraceEnv, v, grace)
+		} else {
+			grace = d
+		}
+	}
+	res, err := appdir.NewStore(dir).Collect(grace)
+	if err != nil {
+		logger.WithError(err).Warn("collecting the file store")
+	}
+	if res.Removed > 0 {
+		logger.WithFields(log.Fields{"removed": res.Removed, "freed": res.Freed, "kept": res.Kept, "size": res.Size}).
+			Info("removed files no app has used for the grace period from the file store")
+	}
+}
+
+// removeUnfinishedAppDirs removes the temporary directories a shim killed
+// while materialising dir left beside it (appdir.Materialize builds in
+// <dir>.tmp-*): their links would keep files in the store for ever. No other
+// Create of the same container id can be running.
+func removeUnfinishedAppDirs(ctx context.Context, dir string) {
+	entries, err := os.ReadDir(filepath.Dir(dir))
+	if err != nil {
+		return // no parent yet: nothing left over
+	}
+	prefix := filepath.Base(dir) + ".tmp-"
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		p := filepath.Join(filepath.Dir(dir), e.Name())
+		if err := os.RemoveAll(p); err != nil {
+			log.G(ctx).WithError(err).WithField("dir", p).Warn("removing an unfinished app directory")
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package shim
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	"github.com/opencontainers/go-digest"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// storeImages materialises a one-file app with the real appdir.Materialize,
+// its files linked into the store the service names.
+type storeImages struct{ file []byte }
+
+func (i storeImages) materializeApp(ctx context.Context, _ string, dir, storeDir string) error {
+	wasm := []byte("\x00asm\x01\x00\x00\x00")
+	app := &lock.LockedApp{Components: []lock.Component{{
+		ID:     "web",
+		Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Digest: digest.FromBytes(wasm).String()}},
+		Files:  []lock.ContentPath{{ContentRef: lock.ContentRef{Digest: digest.FromBytes(i.file).String()}, Path: "big.bin"}},
+	}}}
+	blobs := appdir.MapBlobs{digest.FromBytes(wasm): wasm, digest.FromBytes(i.file): i.file}
+	_, err := appdir.Materialize(ctx, app, appdir.Content{Blobs: blobs, Store: appdir.NewStore(storeDir)}, dir)
+	return err
+}
+
+// TestReplicasShareTheFileStore: two tasks of one app share each file's
+// inode in the state root's store; deleting the last one removes it.
+func TestReplicasShareTheFileStore(t *testing.T) {
+	h := newTaskHarness(t)
+	t.Setenv(fileStoreGraceEnv, "0s")
+	file := []byte("static content of a large file")
+	h.svc.images = storeImages{file: file}
+	for _, id := range []string{"r1", "r2"} {
+		if _, err := h.create(id, h.bundle(nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entry := filepath.Join(h.stateRoot, "store", "sha256", digest.FromBytes(file).Encoded())
+	inode := func(p string) (uint64, uint64) {
+		t.Helper()
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := info.Sys().(*syscall.Stat_t)
+		return st.Ino, uint64(st.Nlink)
+	}
+	storeIno, links := inode(entry)
+	if links != 3 {
+		t.Errorf("store entry has %d links, want 3 (store and two app directories)", links)
+	}
+	for _, id := range []string{"r1", "r2"} {
+		if ino, _ := inode(filepath.Join(h.appDir(id), "files", "web", "big.bin")); ino != storeIno {
+			t.Errorf("%s's file is not the store's inode", id)
+		}
+	}
+
+	del := func(id string) {
+		t.Helper()
+		if _, err := h.svc.Delete(h.ctx, &taskAPI.DeleteRequest{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del("r1")
+	if _, links := inode(entry); links != 2 {
+		t.Errorf("after deleting one replica the entry has %d links, want 2", links)
+	}
+	del("r2")
+	if _, err := os.Stat(entry); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("store entry after deleting every replica: %v, want it removed", err)
+	}
+}
+
+// TestShareTreeKeepsReadOnlyFiles: making an app directory readable to the
+// app's user gives nobody write access to a read-only file (a store entry).
+func TestShareTreeKeepsReadOnlyFiles(t *testing.T) {
+	dir := t.TempDir()
+	ro, rw := filepath.Join(dir, "linked"), filepath.Join(dir, "lock")
+	if err := os.WriteFile(ro, []byte("x"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rw, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := shareTree(dir); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]fs.FileMode{ro: 0o444, rw: 0o644} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %v, want %v", filepath.Base(p), got, want)
+		}
+	}
+}
+
+// TestFileStoreGraceKeepsFiles: by default the files of a deleted app stay
+// in the store for the grace period, so that its next start copies nothing;
+// a bad SPINOCI_FILE_STORE_GRACE falls back to the default.
+func TestFileStoreGraceKeepsFiles(t *testing.T) {
+	for _, grace := range []string{"", "soon"} {
+		t.Run("grace="+grace, func(t *testing.T) {
+			h := newTaskHarness(t)
+			t.Setenv(fileStoreGraceEnv, grace)
+			file := []byte("kept for a while")
+			h.svc.images = storeImages{file: file}
+			if _, err := h.create("r1", h.bundle(nil)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.svc.Delete(h.ctx, &taskAPI.DeleteRequest{ID: "r1"}); err != nil {
+				t.Fatal(err)
+			}
+			entry := filepath.Join(h.stateRoot, "store", "sha256", digest.FromBytes(file).Encoded())
+			if _, err := os.Stat(entry); err != nil {
+				t.Errorf("store entry right after its app was deleted: %v, want it kept", err)
+			}
+		})
+	}
+}
+
+// TestRemoveUnfinishedAppDirs: the temporary directories a killed shim left
+// while materialising an app go (they would pin store entries), and only
+// those of that container.
+func TestRemoveUnfinishedAppDirs(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "c1")
+	for _, name := range []string{"c1.tmp-123", "c1.tmp-456/files", "c10.tmp-1", "c2.tmp-1", "c1"} {
+		if err := os.MkdirAll(filepath.Join(parent, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeUnfinishedAppDirs(t.Context(), dir)
+	var left []string
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	if want := []string{"c1", "c10.tmp-1", "c2.tmp-1"}; !slices.Equal(left, want) {
+		t.Errorf("left %v, want %v", left, want)
+	}
+}
