@@ -135,7 +135,8 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 	}
 	expect(t, resourceAddr, request{path: "/", status: 200})
 
-	// The resource app stops; the next start evicts its entry only.
+	// The resource app stops; the next start evicts its entry only, in the
+	// background once that app has loaded.
 	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", "cache-resource"); code != 0 {
 		t.Fatalf("ctr task kill: exit %d\n%s", code, out)
 	}
@@ -144,8 +145,8 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 	}
 	cleanupContainer(t, d, "cache-resource")
 	runDetached(t, d, multiRef, "cache-multi-2")
-	if has(harness.AppResourceGo) {
-		t.Errorf("the entry of a stopped app is still there over the bound")
+	if err := waitFor(10*time.Second, func() bool { return !has(harness.AppResourceGo) }); err != nil {
+		t.Errorf("the entry of a stopped app is still there over the bound: %v", err)
 	}
 	for _, app := range []string{harness.AppSpinGo, harness.AppWagiGo} {
 		if !has(app) {
