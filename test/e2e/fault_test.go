@@ -88,6 +88,9 @@ func TestFault(t *testing.T) {
 	t.Run("slowloris headers do not block good requests", func(t *testing.T) {
 		testSlowloris(t, addr, scaled(200, 2000), time.Duration(scaled(5, 40))*time.Second)
 	})
+	t.Run("idle keep-alive connections: good requests served, idle ones closed at the idle timeout", func(t *testing.T) {
+		testIdleKeepAlive(t, d.For(t), harness.Ref(reg.Host, repoFaultMulti))
+	})
 	t.Run("containerd restart: the app keeps serving and is still managed", func(t *testing.T) {
 		d.Restart(t) // the daemon itself, not a view: its process changes
 		expect(t, addr, request{path: "/go/after-restart", status: 200})
