@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -50,9 +51,14 @@ func BoundWhenIdle(ctx context.Context, dir string, maxSize int64) (Result, erro
 	if maxSize == 0 {
 		return Result{}, nil
 	}
-	f, err := openStartLock(dir)
+	// Eviction creates nothing: without a start lock no app has started
+	// with this cache, and there is nothing to evict.
+	f, err := os.Open(filepath.Join(dir, startLockName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Result{}, nil
+	}
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("opening the compile cache's start lock: %w", err)
 	}
 	defer f.Close()
 	for {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -100,3 +101,19 @@ func TestHoldForStartWaitsForEviction(t *testing.T) {
 }
 
 func flockExclusive(f *os.File) error { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }
+
+// TestBoundWhenIdleCreatesNothing: eviction in a cache no start has held
+// (no start lock) removes nothing and creates no file.
+func TestBoundWhenIdleCreatesNothing(t *testing.T) {
+	dir := t.TempDir()
+	writeEntry(t, dir, "old", 1000, time.Hour)
+	if res, err := BoundWhenIdle(context.Background(), dir, 1); err != nil || len(res.Removed) != 0 {
+		t.Errorf("without a start lock: %+v, %v; want nothing done", res, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, startLockName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("eviction created the start lock: %v", err)
+	}
+	if res, err := BoundWhenIdle(context.Background(), filepath.Join(dir, "missing"), 1); err != nil || res.Size != 0 {
+		t.Errorf("missing cache: %+v, %v", res, err)
+	}
+}
