@@ -15,17 +15,16 @@ import (
 	"github.com/spinoci/spinoci/lock"
 )
 
-// exitModule is a WASI command that exits with 3.
-const exitModule = `(module
-  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
-  (memory (export "memory") 1)
-  (func (export "_start") (call $proc_exit (i32.const 3))))`
-
 // TestCommandApp: an app whose only trigger is a command needs no HTTP
 // listener; Serve runs the command once and returns its status.
 func TestCommandApp(t *testing.T) {
 	dir := t.TempDir()
-	wasm, err := wasmtime.Wat2Wasm(exitModule)
+	// A WASI command that writes "ran\n" and exits with 3.
+	wat, err := os.ReadFile(filepath.Join("..", "..", "..", "test", "apps", "command-exit.wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := wasmtime.Wat2Wasm(string(wat))
 	if err != nil {
 		t.Fatal(err)
 	}

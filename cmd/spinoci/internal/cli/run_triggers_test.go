@@ -16,17 +16,15 @@ import (
 	"github.com/spinoci/spinoci/test/servers"
 )
 
-// commandModule is a WASI command that writes "ran\n" and exits with 3.
-const commandModule = `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 64) "ran\n")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 64))
-    (i32.store (i32.const 4) (i32.const 4))
-    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (call $proc_exit (i32.const 3))))`
+// testApp is the source of a WAT test app in test/apps.
+func testApp(t *testing.T, name string) string {
+	t.Helper()
+	wat, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "test", "apps", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(wat)
+}
 
 // triggerAppDir writes a spin.toml and the module compiled from wat as
 // app.wasm into a temporary directory.
@@ -56,7 +54,7 @@ name = "job"
 component = "job"
 [component.job]
 source = "app.wasm"
-`, commandModule)
+`, testApp(t, "command-exit.wat"))
 	// The guest's output is copied into stdout by another goroutine:
 	// buffers safe for that.
 	var stdout, stderr lockedBuffer
@@ -101,10 +99,6 @@ func (l *lockedBuffer) String() string {
 // stops with status 0 when interrupted.
 func TestRunRedisTrigger(t *testing.T) {
 	redis := servers.Redis(t)
-	wat, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "test", "apps", "redis-spin1.wat"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := triggerAppDir(t, `spin_manifest_version = 2
 [application]
 name = "subscriber"
@@ -115,7 +109,7 @@ channel = "cli-messages"
 component = "sub"
 [component.sub]
 source = "app.wasm"
-`, string(wat))
+`, testApp(t, "redis-spin1.wat"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stdout, stderr lockedBuffer
