@@ -35,23 +35,20 @@ func holdCompileCacheForStart(ctx context.Context, dir string) (release func()) 
 // boundCompileCacheLater evicts least recently used compiled code from dir
 // in the background, once an app has started (and so holds the entries it
 // uses), keeping the cache under SPINOCI_CACHE_MAX_SIZE, within
-// cacheBoundTimeout. Create does not wait for it. The channel closes when
-// it is done. Trouble is logged: it never fails a task.
-func boundCompileCacheLater(ctx context.Context, dir string) <-chan struct{} {
-	done := make(chan struct{})
+// cacheBoundTimeout. Create does not wait for it.
+func boundCompileCacheLater(ctx context.Context, dir string) {
 	if dir == "" {
-		close(done)
-		return done
+		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cacheBoundTimeout)
 	go func() {
-		defer close(done)
 		defer cancel()
 		boundCompileCache(ctx, dir)
 	}()
-	return done
 }
 
+// boundCompileCache is one eviction round, once no app is starting. Trouble
+// is logged: it never fails a task.
 func boundCompileCache(ctx context.Context, dir string) {
 	logger := log.G(ctx).WithField("cache", dir)
 	maxSize, err := compilecache.ParseMaxSize(os.Getenv(compilecache.MaxSizeEnv))
