@@ -136,7 +136,7 @@ func TestSelectiveDeployment(t *testing.T) {
 		t.Error("echo was loaded although not retained")
 	}
 	// Two components, spaces allowed.
-	a = load(t, chainApp(t, []string{"http://*.spin.internal"}, ""), retain("host, echo"))
+	a = load(t, chainApp(t, []string{"http://echo.spin.internal"}, ""), retain("host, echo"))
 	w := do(t, a.Handler(), "GET", "/host/outbound", "", outboundReq("http://echo.spin.internal/x"))
 	if w.Code != 200 || !strings.HasPrefix(w.Body.String(), "status=207\n") {
 		t.Fatalf("chained within retained components: %d %q", w.Code, w.Body)
@@ -146,6 +146,49 @@ func TestSelectiveDeployment(t *testing.T) {
 	_, err := loadLock(t, context.Background(), chainApp(t, nil, ""), retain("greet,nope,gone"))
 	if err == nil || !strings.Contains(err.Error(), `SPIN_COMPONENTS_TO_RETAIN: components to retain not found in the application: "nope", "gone"`) {
 		t.Fatalf("unknown retained components: %v", err)
+	}
+}
+
+// TestSelectiveDeploymentChaining: as Spin, a retained component may not
+// chain to one that is not retained, nor to any component (chainingTarget
+// leaves entries with variables to run time).
+func TestSelectiveDeploymentChaining(t *testing.T) {
+	retain := func(v string) Config {
+		return Config{CacheDir: moduleCache, Env: []string{ComponentsToRetainEnv + "=" + v}}
+	}
+	for _, c := range []struct {
+		allowed []string
+		retain  string
+		want    string // "" loads
+	}{
+		{[]string{"http://echo.spin.internal"}, "host",
+			`SPIN_COMPONENTS_TO_RETAIN: retained component "host" chains to component "echo", which is not retained (allowed_outbound_hosts "http://echo.spin.internal"): retain both, or neither`},
+		{[]string{"https://example.com", "http://echo.spin.internal:8080"}, "host,greet", `chains to component "echo"`},
+		{[]string{"*://*.spin.internal:*"}, "host,echo,greet",
+			`SPIN_COMPONENTS_TO_RETAIN: retained component "host" may chain to any component (allowed_outbound_hosts "*://*.spin.internal:*")`},
+		{[]string{"http://echo.spin.internal"}, "host,echo", ""},
+		{[]string{"http://echo.spin.internal"}, "greet", ""}, // host is not retained
+		{[]string{"http://self", "https://example.com"}, "host", ""},
+	} {
+		_, err := loadLock(t, context.Background(), chainApp(t, c.allowed, ""), retain(c.retain))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v retaining %s: %v", c.allowed, c.retain, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v retaining %s: %v, want an error containing %q", c.allowed, c.retain, err, c.want)
+		}
+	}
+}
+
+func TestChainingTarget(t *testing.T) {
+	for entry, want := range map[string]string{
+		"http://backend.spin.internal": "backend", "https://Backend.spin.internal:443/": "backend",
+		"backend.spin.internal": "backend", "*://*.spin.internal:*": "*", "http://self": "",
+		"http://example.com": "", "http://{{ host }}.spin.internal": "", "insecure:allow-all": "",
+	} {
+		if got := chainingTarget(entry); got != want {
+			t.Errorf("chainingTarget(%q) = %q, want %q", entry, got, want)
+		}
 	}
 }
 

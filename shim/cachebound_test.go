@@ -10,12 +10,10 @@ import (
 	"github.com/spinoci/spinoci/shim/compilecache"
 )
 
-// TestCreateBoundsTheCompileCache: once an app has started, the cache is
-// brought under SPINOCI_CACHE_MAX_SIZE, oldest entries first.
-func TestCreateBoundsTheCompileCache(t *testing.T) {
-	h := newTaskHarness(t)
-	t.Setenv(compilecache.MaxSizeEnv, "1500")
-	cache := filepath.Join(h.stateRoot, "cache")
+// writeOldAndNewEntries puts two 1000-byte entries in the cache: "old",
+// last used two hours ago, and "new", one hour ago.
+func writeOldAndNewEntries(t *testing.T, cache string) {
+	t.Helper()
 	if err := os.MkdirAll(cache, 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -31,13 +29,63 @@ func TestCreateBoundsTheCompileCache(t *testing.T) {
 			}
 		}
 	}
+}
+
+// waitGone waits up to 10 s for path to disappear.
+func waitGone(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still there", path)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCreateBoundsTheCompileCache: once an app has started, the cache is
+// brought under SPINOCI_CACHE_MAX_SIZE, oldest entries first, in the
+// background.
+func TestCreateBoundsTheCompileCache(t *testing.T) {
+	h := newTaskHarness(t)
+	t.Setenv(compilecache.MaxSizeEnv, "1500")
+	cache := filepath.Join(h.stateRoot, "cache")
+	writeOldAndNewEntries(t, cache)
 	if _, err := h.create("c1", h.bundle(nil)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(cache, "old.cwasm")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("least recently used entry kept: %v", err)
-	}
+	waitGone(t, filepath.Join(cache, "old.cwasm"))
 	if _, err := os.Stat(filepath.Join(cache, "new.cwasm")); err != nil {
 		t.Errorf("recent entry removed: %v", err)
 	}
+}
+
+// TestCreateDoesNotWaitForEviction: while another task's app starts (it
+// holds the cache's start lock), Create still returns at once; the
+// eviction it started runs once that start is over.
+func TestCreateDoesNotWaitForEviction(t *testing.T) {
+	h := newTaskHarness(t)
+	t.Setenv(compilecache.MaxSizeEnv, "1500")
+	cache := filepath.Join(h.stateRoot, "cache")
+	writeOldAndNewEntries(t, cache)
+	release, err := compilecache.HoldForStart(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := h.create("c1", h.bundle(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Create took %v", took)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(cache, "old.cwasm")); err != nil {
+		t.Errorf("an entry was evicted while another app was starting: %v", err)
+	}
+	release()
+	waitGone(t, filepath.Join(cache, "old.cwasm"))
 }

@@ -75,7 +75,9 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		launch.cgroupPath = cgroupPath
 		launch.resources = spec.Linux.Resources
 	}
+	releaseCache := holdCompileCacheForStart(ctx, launch.cacheDir)
 	proc, err := s.launcher.launch(ctx, launch)
+	releaseCache()
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +92,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		return nil, err
 	}
 	if !sandbox {
-		boundCompileCache(ctx, launch.cacheDir)
+		boundCompileCacheLater(ctx, launch.cacheDir)
 		collectFileStore(ctx, stateRootFor(r.Bundle).fileStoreDir())
 	}
 	return &shimTask{

@@ -14,7 +14,7 @@ import (
 )
 
 // TestSandboxedPauseProcess: a pause process launched from a spec with a
-// user, a bounding set, no_new_privs, an rlimit, containerd's default
+// user, capability sets (kept across the user change), no_new_privs, an rlimit, containerd's default
 // seccomp profile and a hostname runs with exactly those, in a mount
 // namespace of its own whose root holds only /dev's basic nodes; SIGTERM
 // still ends it with status 0.
@@ -26,8 +26,9 @@ func TestSandboxedPauseProcess(t *testing.T) {
 		Hostname:    "sandboxed-pod",
 		Annotations: map[string]string{annotationContainerType: containerTypeSandbox},
 		Process: &specs.Process{
-			User:            specs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{1002}},
-			Capabilities:    &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"}},
+			User: specs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{1002}},
+			Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"},
+				Effective: []string{"CAP_NET_BIND_SERVICE"}, Permitted: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"}},
 			NoNewPrivileges: true,
 			Rlimits:         []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 200, Hard: 200}},
 		},
@@ -49,7 +50,7 @@ func TestSandboxedPauseProcess(t *testing.T) {
 	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	for _, want := range []string{
 		"Uid:\t1000\t1000\t1000\t1000\n", "Gid:\t1001\t1001\t1001\t1001\n", "Groups:\t1002 \n",
-		"CapBnd:\t0000000000000420\n", "CapEff:\t0000000000000000\n", "CapPrm:\t0000000000000000\n",
+		"CapBnd:\t0000000000000420\n", "CapEff:\t0000000000000400\n", "CapPrm:\t0000000000000420\n", "CapAmb:\t0000000000000000\n",
 		"NoNewPrivs:\t1\n", "Seccomp:\t2\n",
 	} {
 		if !strings.Contains(string(status), want) {

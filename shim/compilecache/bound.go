@@ -1,6 +1,7 @@
 package compilecache
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -66,6 +67,11 @@ type entry struct {
 // Entries in use are kept even if the cache stays over the cap. A missing
 // dir is an empty cache.
 func Bound(dir string, maxSize int64) (Result, error) {
+	return bound(context.Background(), dir, maxSize)
+}
+
+// bound is Bound, stopping early when ctx ends.
+func bound(ctx context.Context, dir string, maxSize int64) (Result, error) {
 	entries, size, err := scan(dir)
 	if err != nil {
 		return Result{}, err
@@ -77,7 +83,7 @@ func Bound(dir string, maxSize int64) (Result, error) {
 	sort.Slice(entries, func(i, j int) bool { return entries[i].lastUsed.Before(entries[j].lastUsed) })
 	var errs []error
 	for _, e := range entries {
-		if res.Size <= maxSize {
+		if res.Size <= maxSize || ctx.Err() != nil {
 			break
 		}
 		removed, err := evict(dir, e.key)

@@ -7,5 +7,8 @@
 // process touches when it loads the entry. An entry in use is never removed:
 // app processes hold a shared flock on the code file for as long as they
 // use the compiled code, and eviction takes an exclusive lock without
-// waiting, skipping the entry when it cannot.
+// waiting, skipping the entry when it cannot. Entries an app is still
+// starting with are not locked yet, so each start holds the cache's start
+// lock shared (HoldForStart) until its app has loaded, and BoundWhenIdle
+// evicts only under that lock held exclusively.
 package compilecache

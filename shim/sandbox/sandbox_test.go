@@ -104,36 +104,40 @@ func TestSeccompErrors(t *testing.T) {
 	}
 }
 
-// TestCaps: the sets are what the process would have after runc executed
-// the container's program.
+// TestCaps: the sets are the spec's for every user (as runc applies them
+// before it executes the container's program), within the kernel's rules.
 func TestCaps(t *testing.T) {
 	const chown, kill, netBind = 1 << 0, 1 << 5, 1 << 10
 	spec := &specs.LinuxCapabilities{
-		Bounding: []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"}, Effective: []string{"CAP_CHOWN"},
+		Bounding: []string{"CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE"}, Effective: []string{"CAP_CHOWN", "CAP_NET_RAW"},
 		Permitted: []string{"CAP_CHOWN", "CAP_NET_BIND_SERVICE"}, Inheritable: []string{"CAP_NET_BIND_SERVICE"},
 		Ambient: []string{"CAP_NET_BIND_SERVICE", "CAP_KILL"},
 	}
-	root, err := capsFor(spec, 0)
-	if err != nil {
-		t.Fatal(err)
+	for _, uid := range []uint32{0, 1000} {
+		c, err := capsFor(spec, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// NET_RAW is effective but not permitted, KILL ambient but neither
+		// permitted nor inheritable: the kernel would refuse both.
+		want := Caps{Bounding: chown | kill | netBind, Effective: chown, Permitted: chown | netBind,
+			Inheritable: netBind, Ambient: netBind, LastCap: c.LastCap}
+		if c != want {
+			t.Errorf("user %d: %+v, want %+v", uid, c, want)
+		}
 	}
-	if root.Bounding != chown|kill|netBind || root.Effective != root.Bounding || root.Permitted != root.Bounding {
-		t.Errorf("root: %+v, want every bounding capability effective and permitted", root)
+	for uid, wantEffective := range map[uint32]bool{0: true, 1000: false} {
+		none, err := capsFor(nil, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := uint64(1)<<(none.LastCap+1) - 1
+		if none.Bounding != all || (none.Effective == all) != wantEffective || none.Permitted != none.Effective {
+			t.Errorf("no capabilities section, user %d: %+v, want a whole bounding set and every capability only for root", uid, none)
+		}
 	}
-	user, err := capsFor(spec, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// KILL is not permitted nor inheritable, so it cannot be ambient.
-	if user.Ambient != netBind || user.Effective != netBind || user.Permitted != netBind || user.Inheritable != netBind {
-		t.Errorf("user 1000: %+v, want only the ambient NET_BIND_SERVICE", user)
-	}
-	none, err := capsFor(nil, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if none.Effective != 0 || none.Bounding == 0 {
-		t.Errorf("no capabilities section, user 1000: %+v, want a whole bounding set and nothing effective", none)
+	if _, err := capsFor(&specs.LinuxCapabilities{Bounding: []string{"CAP_NOPE"}}, 0); err == nil || !strings.Contains(err.Error(), `unknown capability "CAP_NOPE"`) {
+		t.Errorf("unknown capability: %v", err)
 	}
 }
 

@@ -13,13 +13,16 @@ import (
 // capabilities, no_new_privs, rlimits and the seccomp profile. The caller
 // adds the hostname and the root.
 //
-// Capabilities end up as runc leaves them once it has executed the
-// container's program (which resets them by the kernel's execve rules,
-// capabilities(7)): the bounding and inheritable sets as the spec says; a
-// root process gets every bounding (and inheritable) capability as
-// permitted and effective; any other user gets only the ambient ones. So
-// `--user 1000` runs without effective capabilities, as it would with runc.
-// A spec without capabilities leaves the bounding set whole.
+// Capabilities are the spec's sets, for every user, as runc applies them
+// before it executes the container's program: it keeps the permitted set
+// across the user change (PR_SET_KEEPCAPS) and then sets effective,
+// permitted, inheritable and ambient as the spec says. This process
+// executes nothing afterwards, so it keeps them: `ctr run --user 1000`
+// runs with ctr's default set (so, for one, it may bind ports below 1024).
+// The kernel's rules still hold: effective ⊆ permitted, and ambient ⊆
+// permitted ∩ inheritable ∩ bounding. A spec without a capabilities
+// section leaves the bounding set whole, with every capability for root
+// and none for another user.
 func FromSpec(spec *specs.Spec) (Config, error) {
 	var c Config
 	p := spec.Process
@@ -55,30 +58,25 @@ func capsFor(spec *specs.LinuxCapabilities, uid uint32) (Caps, error) {
 	}
 	all := uint64(1)<<(uint(last)+1) - 1
 	c := Caps{LastCap: uint32(last), Bounding: all}
-	if spec != nil {
-		var effective, permitted uint64
-		for _, s := range []struct {
-			names []string
-			set   *uint64
-		}{
-			{spec.Bounding, &c.Bounding}, {spec.Effective, &effective}, {spec.Permitted, &permitted},
-			{spec.Inheritable, &c.Inheritable}, {spec.Ambient, &c.Ambient},
-		} {
-			if *s.set, err = capMask(s.names, last); err != nil {
-				return c, err
-			}
+	if spec == nil {
+		if uid == 0 {
+			c.Effective, c.Permitted = all, all
 		}
-		// The kernel only keeps ambient capabilities that are both
-		// permitted and inheritable.
-		c.Ambient &= permitted & c.Inheritable & c.Bounding
+		return c, nil
 	}
-	if uid == 0 {
-		c.Permitted = (c.Bounding | c.Inheritable) & all
-		c.Effective = c.Permitted
-	} else {
-		c.Permitted = c.Ambient
-		c.Effective = c.Ambient
+	for _, s := range []struct {
+		names []string
+		set   *uint64
+	}{
+		{spec.Bounding, &c.Bounding}, {spec.Effective, &c.Effective}, {spec.Permitted, &c.Permitted},
+		{spec.Inheritable, &c.Inheritable}, {spec.Ambient, &c.Ambient},
+	} {
+		if *s.set, err = capMask(s.names, last); err != nil {
+			return c, err
+		}
 	}
+	c.Effective &= c.Permitted
+	c.Ambient &= c.Permitted & c.Inheritable & c.Bounding
 	return c, nil
 }
 

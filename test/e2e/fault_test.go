@@ -88,6 +88,9 @@ func TestFault(t *testing.T) {
 	t.Run("slowloris headers do not block good requests", func(t *testing.T) {
 		testSlowloris(t, addr, scaled(200, 2000), time.Duration(scaled(5, 40))*time.Second)
 	})
+	t.Run("idle keep-alive connections: good requests served, idle ones closed at the idle timeout", func(t *testing.T) {
+		testIdleKeepAlive(t, d.For(t), harness.Ref(reg.Host, repoFaultMulti))
+	})
 	t.Run("containerd restart: the app keeps serving and is still managed", func(t *testing.T) {
 		d.Restart(t) // the daemon itself, not a view: its process changes
 		expect(t, addr, request{path: "/go/after-restart", status: 200})
@@ -135,7 +138,8 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 	}
 	expect(t, resourceAddr, request{path: "/", status: 200})
 
-	// The resource app stops; the next start evicts its entry only.
+	// The resource app stops; the next start evicts its entry only, in the
+	// background once that app has loaded.
 	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", "cache-resource"); code != 0 {
 		t.Fatalf("ctr task kill: exit %d\n%s", code, out)
 	}
@@ -144,8 +148,8 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 	}
 	cleanupContainer(t, d, "cache-resource")
 	runDetached(t, d, multiRef, "cache-multi-2")
-	if has(harness.AppResourceGo) {
-		t.Errorf("the entry of a stopped app is still there over the bound")
+	if err := waitFor(10*time.Second, func() bool { return !has(harness.AppResourceGo) }); err != nil {
+		t.Errorf("the entry of a stopped app is still there over the bound: %v", err)
 	}
 	for _, app := range []string{harness.AppSpinGo, harness.AppWagiGo} {
 		if !has(app) {

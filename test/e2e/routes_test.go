@@ -131,6 +131,19 @@ func TestRoutesAndChaining(t *testing.T) {
 				}
 				assertNoLeftovers(t, dd, "retain-bad")
 			})
+			t.Run("SPIN_COMPONENTS_TO_RETAIN without a chained component", func(t *testing.T) {
+				dd := d.For(t)
+				t.Cleanup(func() { cleanupContainer(t, dd, "retain-chain") })
+				addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+				args := append([]string{"run", "--rm"}, runArgs(addr)...)
+				args = append(args, "--env", engine.ComponentsToRetainEnv+"=greet,front")
+				out, code := dd.CtrContext(ctx, append(args, ref, "retain-chain")...)
+				want := `retained component "front" chains to component "backend", which is not retained`
+				if code == 0 || !strings.Contains(out, want) {
+					t.Errorf("ctr run: exit %d, want an error containing %q:\n%s", code, want, out)
+				}
+				assertNoLeftovers(t, dd, "retain-chain")
+			})
 		})
 	}
 }

@@ -19,9 +19,9 @@ import (
 const ctrDefaultCaps = 1<<0 | 1<<1 | 1<<4 | 1<<3 | 1<<27 | 1<<13 | 1<<6 | 1<<7 | 1<<31 | 1<<8 | 1<<10 | 1<<18 | 1<<5 | 1<<29
 
 // TestSandboxCtr: `ctr run --seccomp --user 1000:1000` runs the app as a
-// confined process, as runc would run a container from that spec: user and
-// group 1000, the bounding set ctr asks for and no effective capability (a
-// non-root user keeps only ambient ones), no_new_privs, a seccomp filter,
+// confined process, as runc sets up a container from that spec: user and
+// group 1000, exactly ctr's capability sets (bounding, effective and
+// permitted; kept across the user change), no_new_privs, a seccomp filter,
 // RLIMIT_NOFILE 1024, and its own mount namespace whose root holds only the
 // app's files. The app still serves, keeps its key-value state in /.spin
 // and exits 0 on SIGTERM. As root (no --user) it has ctr's capabilities.
@@ -48,7 +48,8 @@ func TestSandboxCtr(t *testing.T) {
 			status := procStatus(t, pid)
 			for field, want := range map[string]string{
 				"Uid": "1000\t1000\t1000\t1000", "Gid": "1000\t1000\t1000\t1000", "Groups": "1000", // containerd lists the gid as additional
-				"CapBnd": capHex(ctrDefaultCaps), "CapEff": capHex(0), "CapPrm": capHex(0), "CapAmb": capHex(0),
+				"CapBnd": capHex(ctrDefaultCaps), "CapEff": capHex(ctrDefaultCaps), "CapPrm": capHex(ctrDefaultCaps),
+				"CapInh": capHex(0), "CapAmb": capHex(0),
 				"NoNewPrivs": "1", "Seccomp": "2",
 			} {
 				if got := status[field]; got != want {
@@ -159,9 +160,10 @@ func procStatus(t *testing.T, pid int) map[string]string {
 func capHex(mask uint64) string { return fmt.Sprintf("%016x", mask) }
 
 // TestSandboxCRI: a pod's pause process and its apps are confined as their
-// CRI security contexts ask: runAsUser, capabilities drop and add, the
-// runtime's default seccomp profile, allowPrivilegeEscalation=false
-// (no_new_privs), each in a mount namespace of its own.
+// CRI security contexts ask: runAsUser, capabilities drop and add (exactly
+// the resulting sets, for root and other users), the runtime's default
+// seccomp profile, allowPrivilegeEscalation=false (no_new_privs), each in a
+// mount namespace of its own.
 func TestSandboxCRI(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdVersions()...)
 	if _, err := os.Stat(paths.Crictl()); err != nil {
@@ -177,13 +179,22 @@ func TestSandboxCRI(t *testing.T) {
 
 func testSandboxCRI(t *testing.T, f *criFixture) {
 	cri := f.d.For(t).Crictl()
-	p := runPod(t, f, harness.PodConfig{Name: "sandboxed", HostNetwork: true})
-	pause := procStatus(t, p.pid)
+	p := runPod(t, f, harness.PodConfig{Name: "sandboxed", HostNetwork: true, SecurityContext: map[string]any{
+		"run_as_user": map[string]any{"value": 1000}, "run_as_group": map[string]any{"value": 1000},
+		"seccomp": map[string]any{"profile_type": 0}, // RuntimeDefault
+	}})
 	if nsOf(t, p.pid, "mnt") == nsOf(t, os.Getpid(), "mnt") {
 		t.Errorf("the pause process is in the host's mount namespace")
 	}
-	if pause["CapBnd"] != capHex(ctrDefaultCaps) || pause["NoNewPrivs"] != "1" {
-		t.Errorf("pause process: CapBnd %s NoNewPrivs %s, want %s 1 (its spec's)", pause["CapBnd"], pause["NoNewPrivs"], capHex(ctrDefaultCaps))
+	pause := procStatus(t, p.pid)
+	for field, want := range map[string]string{
+		"Uid": "1000\t1000\t1000\t1000", "Gid": "1000\t1000\t1000\t1000",
+		"CapBnd": capHex(ctrDefaultCaps), "CapEff": capHex(ctrDefaultCaps), "CapPrm": capHex(ctrDefaultCaps),
+		"CapAmb": capHex(0), "NoNewPrivs": "1", "Seccomp": "2",
+	} {
+		if pause[field] != want {
+			t.Errorf("pause process /proc/%d/status %s: %q, want %q (its spec's)", p.pid, field, pause[field], want)
+		}
 	}
 	if _, err := os.Stat(fmt.Sprintf("/proc/%d/root/usr", p.pid)); err == nil {
 		t.Errorf("the pause process's root has /usr")
@@ -221,10 +232,12 @@ func testSandboxCRI(t *testing.T, f *criFixture) {
 		pid  int
 		want map[string]string
 	}{
-		{userPid, map[string]string{"Uid": "1000\t1000\t1000\t1000", "CapBnd": capHex(netBindService), "CapEff": capHex(0),
+		{userPid, map[string]string{"Uid": "1000\t1000\t1000\t1000", "CapBnd": capHex(netBindService),
+			"CapEff": capHex(netBindService), "CapPrm": capHex(netBindService), "CapAmb": capHex(0),
 			"NoNewPrivs": "1", "Seccomp": "2"}},
 		{rootPid, map[string]string{"Uid": "0\t0\t0\t0", "CapBnd": capHex(ctrDefaultCaps &^ netRaw),
-			"CapEff": capHex(ctrDefaultCaps &^ netRaw), "NoNewPrivs": "0", "Seccomp": "2"}},
+			"CapEff": capHex(ctrDefaultCaps &^ netRaw), "CapPrm": capHex(ctrDefaultCaps &^ netRaw),
+			"NoNewPrivs": "0", "Seccomp": "2"}},
 	} {
 		got := procStatus(t, c.pid)
 		for field, want := range c.want {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -31,7 +32,10 @@ const (
 	repoRedis   = "e2e/redis-trigger:v1"
 	repoCommand = "e2e/command-trigger:v1"
 	repoDocker  = "e2e/docker-built:v1"
-	repoMQTT    = "e2e/mqtt-trigger:v1"
+	// repoDockerNode is the same image built for the node's platform
+	// (docker build without --platform), which CRI unpacks.
+	repoDockerNode = "e2e/docker-built-node:v1"
+	repoMQTT       = "e2e/mqtt-trigger:v1"
 )
 
 // TestTriggers runs, on each pinned containerd through `ctr run`, an app
@@ -110,10 +114,16 @@ component = "hello"
 source = "app.wasm"
 files = [{ source = "static", destination = "/" }]
 `
-	if err := pushWasiImage(ctx, host, repoDocker, map[string][]byte{
+	files := map[string][]byte{
 		"spin.toml": []byte(manifest), "app.wasm": hello, "static/index.html": []byte("<h1>docker</h1>\n"),
-	}); err != nil {
-		t.Fatalf("push %s: %v", repoDocker, err)
+	}
+	for repo, platform := range map[string]ocispec.Platform{
+		repoDocker:     {Architecture: "wasm", OS: "wasi"},
+		repoDockerNode: {Architecture: runtime.GOARCH, OS: "linux"},
+	} {
+		if err := pushImage(ctx, host, repo, platform, files); err != nil {
+			t.Fatalf("push %s: %v", repo, err)
+		}
 	}
 }
 
@@ -154,10 +164,10 @@ func triggerLock(name string, trigger map[string]any, triggerType string, config
 	return b
 }
 
-// pushWasiImage pushes an ordinary OCI image for platform wasi/wasm, as
-// `docker buildx build --platform wasi/wasm` makes of `FROM scratch` and
-// COPY lines: one tar+gzip layer holding files.
-func pushWasiImage(ctx context.Context, host, repoTag string, files map[string][]byte) error {
+// pushImage pushes an ordinary OCI image for platform, as `docker buildx
+// build --platform wasi/wasm` (or without --platform) makes of `FROM
+// scratch` and COPY lines: one tar+gzip layer holding files.
+func pushImage(ctx context.Context, host, repoTag string, platform ocispec.Platform, files map[string][]byte) error {
 	var tarBuf bytes.Buffer
 	tw := tar.NewWriter(&tarBuf)
 	modTime := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -188,7 +198,7 @@ func pushWasiImage(ctx context.Context, host, repoTag string, files map[string][
 		return err
 	}
 	cfg := ocispec.Image{
-		Platform: ocispec.Platform{Architecture: "wasm", OS: "wasi"},
+		Platform: platform,
 		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarBuf.Bytes())}},
 	}
 	cb, err := json.Marshal(cfg)
@@ -380,6 +390,8 @@ func testDockerBuiltImage(t *testing.T, d *harness.Containerd, ref string) {
 // TestTriggersCRI runs the Redis app in a pod through containerd's CRI
 // plugin (latest containerd): messages published reach the guest, whose
 // output `crictl logs` shows, and stopping the container ends it cleanly.
+// The docker-style image (/spin.toml in its rootfs, its layer tar built
+// here), pulled through CRI, serves in the same pod.
 func TestTriggersCRI(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	redis := servers.Redis(t)
@@ -399,9 +411,12 @@ func TestTriggersCRI(t *testing.T) {
 		f.d.Pull(f.ref(repo))
 	}
 	cri := f.d.Crictl()
+	// As the kubelet does: through CRI, which unpacks the image's layers
+	// (only for the node's platform).
+	cri.Must("pull", f.ref(repoDockerNode))
 	if err := waitFor(30*time.Second, func() bool {
 		out, _ := cri.Quiet("images", "-q")
-		return strings.Count(out, "sha256:") >= 2
+		return strings.Count(out, "sha256:") >= 3
 	}); err != nil {
 		out, _ := cri.Run("images")
 		t.Fatalf("CRI does not list the pulled images: %s", out)
@@ -430,5 +445,21 @@ func TestTriggersCRI(t *testing.T) {
 		t.Errorf("after stop: %s, exit code %d; want CONTAINER_EXITED, 0", st.Status.State, st.Status.ExitCode)
 	}
 	cri.Must("rm", id)
-	removePod(t, f, p, id)
+
+	// A docker-built image: its rootfs (mounted by CRI's snapshotter) holds
+	// the app.
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	docker := startContainer(t, f, p, harness.ContainerConfig{Name: "docker-built", Image: f.ref(repoDockerNode),
+		Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}})
+	if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/", 60*time.Second); err != nil {
+		out, _ := cri.Run("logs", docker)
+		t.Fatalf("docker-built image under CRI: %v\nlogs:\n%s", err, out)
+	}
+	expect(t, addr, request{path: "/", status: 200, want: helloBody})
+	cri.Must("stop", "--timeout", "10", docker)
+	if st, err := cri.Inspect(docker); err != nil || st.Status.ExitCode != 0 {
+		t.Errorf("docker-built container after crictl stop: %+v %v, want exit 0", st.Status, err)
+	}
+	cri.Must("rm", docker)
+	removePod(t, f, p, id, docker)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,6 +107,9 @@ type PodConfig struct {
 	LogDir       string
 	HostNetwork  bool
 	CgroupParent string // cgroupfs path or a systemd slice ("….slice")
+	// SecurityContext adds to linux.security_context (CRI's
+	// LinuxSandboxSecurityContext, e.g. run_as_user, seccomp).
+	SecurityContext map[string]any
 }
 
 // WriteFile writes the configuration as JSON under dir and returns its path.
@@ -115,7 +119,9 @@ func (p PodConfig) WriteFile(t T, dir string) string {
 	if p.HostNetwork {
 		network = 2 // NODE
 	}
-	linux := map[string]any{"security_context": map[string]any{"namespace_options": map[string]any{"network": network}}}
+	security := map[string]any{"namespace_options": map[string]any{"network": network}}
+	maps.Copy(security, p.SecurityContext)
+	linux := map[string]any{"security_context": security}
 	if p.CgroupParent != "" {
 		linux["cgroup_parent"] = p.CgroupParent
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
+	"github.com/spinoci/spinoci/engine/trigger/runner"
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
@@ -102,7 +103,7 @@ func Run(args []string) int {
 		return fail(err)
 	}
 	defer eng.Close()
-	trig, err := loadTriggers(ctx, eng, app.Lock())
+	trig, err := runner.Load(ctx, eng, app.Lock())
 	if err != nil {
 		return fail(err)
 	}
@@ -114,9 +115,8 @@ func Run(args []string) int {
 	if !appproto.AwaitStart(ctx, control) {
 		return 0 // stopped (or the shim went away) before Start
 	}
-	// An app whose triggers are all of other types serves no HTTP.
 	var ln net.Listener
-	if eng.ServesHTTP() || (len(trig.services) == 0 && len(trig.commands) == 0) {
+	if trig.ListensHTTP(eng) {
 		addr := os.Getenv(listenAddrEnv)
 		if addr == "" {
 			addr = defaultListenAddr
@@ -130,5 +130,5 @@ func Run(args []string) int {
 		report(appproto.Status{State: appproto.StateListening})
 	}
 	status.Close()
-	return trig.serve(ctx, eng, ln)
+	return trig.Serve(ctx, eng, ln)
 }

@@ -15,24 +15,20 @@ import (
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
-// commandModule is a WASI command that writes "ran\n" and exits with 3.
-const commandModule = `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "proc_exit" (func $proc_exit (param i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 64) "ran\n")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 64))
-    (i32.store (i32.const 4) (i32.const 4))
-    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (call $proc_exit (i32.const 3))))`
+// commandModule is test/apps/command-exit.wat: a WASI command that writes
+// "ran\n" and exits with 3.
+var commandModule = filepath.Join("..", "..", "..", "..", "test", "apps", "command-exit.wat")
 
 // TestRunCommandApp: an app whose only trigger is a command reports that it
 // started without an address (it listens nowhere), runs the command once,
 // with its output on the process's stdout, and exits with its status.
 func TestRunCommandApp(t *testing.T) {
 	dir := t.TempDir()
-	wasm, err := wasmtime.Wat2Wasm(commandModule)
+	wat, err := os.ReadFile(commandModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := wasmtime.Wat2Wasm(string(wat))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,11 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return ExitOK
 	}
+	var status exitStatus
+	if errors.As(err, &status) {
+		fmt.Fprintf(stderr, "Error: %v\n", status)
+		return int(status)
+	}
 	var f *failure
 	if errors.As(err, &f) {
 		fmt.Fprintf(stderr, "Error: %v\n", f.err)
@@ -130,6 +135,12 @@ func runE(fn func(ctx context.Context, args []string) error) func(*cobra.Command
 		return nil
 	}
 }
+
+// exitStatus is an app's non-zero exit status (a command trigger's), which
+// becomes spinoci's.
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("the app exited with status %d", int(s)) }
 
 // usageError is a bad argument or flag value found while running (exit 2).
 type usageError struct{ error }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/spinoci/spinoci/artifact/manifest"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/engine"
+	"github.com/spinoci/spinoci/engine/trigger/runner"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -41,8 +43,11 @@ func newRunCmd(e *env) *cobra.Command {
 	cmd = &cobra.Command{
 		Use:   "run REF|DIR [--listen ADDR] [--env K=V] [--variable K=V]",
 		Short: "Run a Spin application locally",
-		Long: `Run serves a Spin application's HTTP triggers with the engine of
-containerd-shim-spinoci-v1, without containerd.
+		Long: `Run runs a Spin application with the engine of containerd-shim-spinoci-v1,
+without containerd, as the shim's app process does: its HTTP triggers on
+--listen, its Redis and MQTT triggers until stopped, and its command
+triggers once (run then exits with their status). An app without HTTP
+triggers listens nowhere.
 
 The app is REF (pulled first, as by ` + "`spinoci pull`" + `) or a local DIR: a directory
 with a spin.toml (or the manifest file itself), or an app directory with a
@@ -128,15 +133,41 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 		return fmt.Errorf("loading the app: %w", err)
 	}
 	defer eng.Close()
-	ln, err := net.Listen("tcp", f.listen)
+	trig, err := runner.Load(ctx, eng, app.Lock())
 	if err != nil {
-		return fmt.Errorf("listening on %s (use --listen to change it): %w", f.listen, err)
+		return fmt.Errorf("loading the app's triggers: %w", err)
 	}
-	e.printRoutes(app.Lock(), ln.Addr().String())
-	if err := eng.Serve(ctx, ln); err != nil {
-		return fmt.Errorf("serving: %w", err)
+	var ln net.Listener
+	if trig.ListensHTTP(eng) {
+		if ln, err = net.Listen("tcp", f.listen); err != nil {
+			return fmt.Errorf("listening on %s (use --listen to change it): %w", f.listen, err)
+		}
+		e.printRoutes(app.Lock(), ln.Addr().String())
+	}
+	e.printTriggers(app.Lock())
+	if status := trig.Serve(ctx, eng, ln); status != 0 {
+		return exitStatus(status)
 	}
 	return nil
+}
+
+// printTriggers tells which of the app's other triggers run.
+func (e *env) printTriggers(app *lock.LockedApp) {
+	if redis, err := app.RedisTriggers(); err == nil {
+		for _, t := range redis {
+			e.infof("Redis trigger: %s on channel %q at %s", t.Component, t.Channel, redacted(t.Address))
+		}
+	}
+	if mqtt, err := app.MQTTTriggers(); err == nil {
+		for _, t := range mqtt {
+			e.infof("MQTT trigger: %s on topic %q at %s", t.Component, t.Topic, redacted(t.Broker.Address))
+		}
+	}
+	if commands, err := app.CommandTriggers(); err == nil {
+		for _, t := range commands {
+			e.infof("Command trigger: running %s", t.Component)
+		}
+	}
 }
 
 // loadForRun returns the local app of arg and the app's state directory.
@@ -194,4 +225,13 @@ func (e *env) printRoutes(app *lock.LockedApp, addr string) {
 		}
 		e.infof("  %s: http://%s%s%s%s", t.Component, addr, base, route, wildcard)
 	}
+}
+
+// redacted is a server address with any password in it masked.
+func redacted(address string) string {
+	u, err := url.Parse(address)
+	if err != nil {
+		return "(an unparsable address)"
+	}
+	return u.Redacted()
 }

@@ -1,4 +1,4 @@
-package appprocess
+package runner
 
 import (
 	"context"
@@ -17,18 +17,18 @@ import (
 	"github.com/spinoci/spinoci/lock"
 )
 
-// triggers are the app's non-HTTP triggers, loaded.
-type triggers struct {
+// Triggers are the app's non-HTTP triggers, loaded.
+type Triggers struct {
 	// services run until their context ends (Redis, MQTT).
 	services []func(ctx context.Context) error
 	// commands run once; the app then exits with their status.
 	commands []command.Runner
 }
 
-// loadTriggers loads the components of lk's Redis, MQTT and command
-// triggers into eng, so that a bad one fails the start.
-func loadTriggers(ctx context.Context, eng *engine.App, lk *lock.LockedApp) (*triggers, error) {
-	var out triggers
+// Load loads the components of lk's Redis, MQTT and command triggers into
+// eng, so that a bad one fails the start. lk is the app eng was loaded from.
+func Load(ctx context.Context, eng *engine.App, lk *lock.LockedApp) (*Triggers, error) {
+	var out Triggers
 	redisTriggers, err := lk.RedisTriggers()
 	if err != nil {
 		return nil, err
@@ -82,12 +82,19 @@ func loadTriggers(ctx context.Context, eng *engine.App, lk *lock.LockedApp) (*tr
 	return &out, nil
 }
 
-// serve runs the app's triggers: HTTP on ln (when not nil), the services
+// ListensHTTP tells whether the app needs an HTTP listener: it has HTTP
+// triggers, or no trigger of another type. An app whose triggers are all of
+// other types serves no HTTP.
+func (t *Triggers) ListensHTTP(eng *engine.App) bool {
+	return eng.ServesHTTP() || (len(t.services) == 0 && len(t.commands) == 0)
+}
+
+// Serve runs the app's triggers: HTTP on ln (when not nil), the services
 // until ctx ends, the commands once. It returns the exit status: once ctx
 // ends (0 unless something failed) or, for an app whose only triggers are
 // commands, once they are done (their status). A trigger that fails stops
 // the others; the status is then 1.
-func (t *triggers) serve(ctx context.Context, eng *engine.App, ln net.Listener) int {
+func (t *Triggers) Serve(ctx context.Context, eng *engine.App, ln net.Listener) int {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var failed atomic.Bool

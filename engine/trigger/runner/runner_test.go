@@ -1,0 +1,70 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/engine"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// TestCommandApp: an app whose only trigger is a command needs no HTTP
+// listener; Serve runs the command once and returns its status.
+func TestCommandApp(t *testing.T) {
+	dir := t.TempDir()
+	// A WASI command that writes "ran\n" and exits with 3.
+	wat, err := os.ReadFile(filepath.Join("..", "..", "..", "test", "apps", "command-exit.wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := wasmtime.Wat2Wasm(string(wat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasmPath := filepath.Join(dir, "exit.wasm")
+	if err := os.WriteFile(wasmPath, wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(map[string]any{
+		"spin_lock_version": 1,
+		"metadata":          map[string]any{"name": "job"},
+		"triggers":          []any{map[string]any{"id": "t", "trigger_type": "command", "trigger_config": map[string]any{"component": "job"}}},
+		"components": []any{map[string]any{"id": "job",
+			"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(wasmPath)}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk, err := lock.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := appdir.FromLocal(lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var out bytes.Buffer
+	eng, err := engine.Load(ctx, app, engine.Config{Stdout: &out, Stderr: &out, TempDir: t.TempDir(), StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	trig, err := Load(ctx, eng, app.Lock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trig.ListensHTTP(eng) {
+		t.Errorf("a command-only app wants an HTTP listener")
+	}
+	if status := trig.Serve(ctx, eng, nil); status != 3 {
+		t.Errorf("Serve: status %d, want the command's 3", status)
+	}
+}
