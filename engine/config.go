@@ -41,6 +41,10 @@ type Config struct {
 	// OutboundTimeout bounds each outbound HTTP request of a guest,
 	// response body included. Zero means DefaultOutboundTimeout.
 	OutboundTimeout time.Duration
+	// RuntimeConfigFile, when set, is Spin's runtime config (TOML): its
+	// key_value_store, sqlite_database, variables_provider/config_provider
+	// and llm_compute sections; any other section fails the load.
+	RuntimeConfigFile string
 }
 
 func (c Config) withDefaults() Config {

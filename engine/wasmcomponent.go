@@ -134,6 +134,8 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 		Env: componentEnv(lc), Mounts: wm,
 		Variables:  caps.config,
 		KeyValue:   caps.kv,
+		SQLite:     caps.sqlite,
+		LLM:        caps.llm,
 		Outbound:   caps.allowedHosts,
 		HTTPClient: a.client.HTTPClient(),
 	})

@@ -13,6 +13,7 @@ declare -A want=(
 	[npm]=npm                                 # JavaScript component test apps (with nodejs)
 	[node]=nodejs
 	[/usr/lib/cni/bridge]=containernetworking-plugins # CRI tests: pod networks
+	[redis-server]=redis-server # key-value store tests: the Redis backend
 )
 # Extra commands: "cmd" (from the Debian package of that name) or "cmd=package"
 # (make bench: DEPS_EXTRA="runc wrk").

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"runtime/debug"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -17,6 +18,7 @@ type instanceState struct {
 	host *Host
 	comp *Component
 	kv   kvHandles
+	sql  sqlHandles
 }
 
 // hostFunc is the Go side of a Spin 1.x host import: args are the wasm
@@ -110,6 +112,10 @@ func wrapHost(module, name string, fn hostFunc) func(*wasmtime.Caller, []wasmtim
 		}()
 		args := make([]int32, len(vals))
 		for i, v := range vals {
+			if v.Kind() == wasmtime.KindF32 { // llm.infer's params: bits
+				args[i] = int32(math.Float32bits(v.F32()))
+				continue
+			}
 			args[i] = v.I32()
 		}
 		if err := fn(&hostCall{caller: caller, state: state}, args); err != nil {
@@ -129,6 +135,10 @@ func hostImplementation(module, name string) hostFunc {
 		}
 	case "key-value":
 		return kvImport(name)
+	case "sqlite":
+		return sqliteImport(name)
+	case "llm":
+		return llmImport(name)
 	case "wasi-outbound-http":
 		if name == "request" {
 			return hostOutboundRequest

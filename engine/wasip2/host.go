@@ -43,6 +43,7 @@ const (
 	tyOutgoingBody
 	tyFutureIncomingResponse
 	tyKVStore
+	tySQLiteConnection
 	// tyFirstStub is the first id given to resources only linked.
 	tyFirstStub
 )
@@ -90,6 +91,9 @@ type Config struct {
 	Variables Variables
 	KeyValue  KeyValue
 	Outbound  OutboundPolicy
+	// SQLite and LLM may be nil too (every database, every model denied).
+	SQLite SQLite
+	LLM    LLM
 	// HTTPClient sends allowed outbound requests; nil means a default one.
 	HTTPClient *http.Client
 	// GuestTimeLimit bounds how long one request's guest code may run
@@ -215,6 +219,7 @@ func (h *Host) interfaces() []*iface {
 		fsTypes(), fsPreopens(),
 		httpTypes(), httpOutgoing(),
 		spinVariables(), spinKeyValue(), spin1Config(), spin1KeyValue(),
+		spinSQLite(), spinLLM(), wasiConfigStore(),
 	}
 	out = append(out, cliTerminal()...)
 	return append(out, socketsDenied()...)
@@ -233,6 +238,8 @@ type State struct {
 	// interface's.
 	kvOpen int
 	kv1    kv1Stores
+	// sqlOpen counts open SQLite connections.
+	sqlOpen int
 	// roots are the mounts opened for this store, closed with it.
 	roots []*os.Root
 	// hostTime is the time spent in host calls: not guest time.

@@ -48,6 +48,7 @@ fermyon:spin/rdbms-types@2.0.0||
 fermyon:spin/redis@2.0.0|connection|[static]connection.open [method]connection.publish [method]connection.get [method]connection.set [method]connection.incr [method]connection.del [method]connection.sadd [method]connection.smembers [method]connection.srem [method]connection.execute
 fermyon:spin/sqlite@2.0.0|connection|[static]connection.open [method]connection.execute
 fermyon:spin/variables@2.0.0||get
+wasi:config/store@0.2.0-draft-2024-09-27||get get-all
 fermyon:spin/config||get-config
 fermyon:spin/key-value||open get set delete exists get-keys close
 `

@@ -36,31 +36,40 @@ type SQLiteStore struct {
 // OpenSQLite opens (creating if needed) the store named store in the
 // SQLite file of stateDir, or in memory when stateDir is empty.
 func OpenSQLite(ctx context.Context, stateDir, store string) (*SQLiteStore, error) {
+	if stateDir == "" {
+		return openSQLiteFile(ctx, "", store)
+	}
+	return openSQLiteFile(ctx, filepath.Join(stateDir, SQLiteFileName), store)
+}
+
+// openSQLiteFile opens the store named store in the SQLite file (created
+// with its directory if needed), or in memory when file is "".
+func openSQLiteFile(ctx context.Context, file, store string) (*SQLiteStore, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	var dsn string
-	if stateDir == "" {
+	if file == "" {
 		// One connection: each connection to ":memory:" is its own database.
 		dsn = ":memory:?" + q.Encode()
 	} else {
-		if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 			return nil, fmt.Errorf("key-value store: state directory: %w", err)
 		}
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
-		dsn = "file:" + filepath.Join(stateDir, SQLiteFileName) + "?" + q.Encode()
+		dsn = "file:" + file + "?" + q.Encode()
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("key-value store: open %s: %w", dsn, err)
 	}
-	if stateDir == "" {
+	if file == "" {
 		db.SetMaxOpenConns(1)
 	}
 	if _, err := db.ExecContext(ctx, kvSchema); err != nil {
 		db.Close()
-		if stateDir != "" {
-			return nil, fmt.Errorf("key-value store: %s: %w", filepath.Join(stateDir, SQLiteFileName), err)
+		if file != "" {
+			return nil, fmt.Errorf("key-value store: %s: %w", file, err)
 		}
 		return nil, fmt.Errorf("key-value store: %w", err)
 	}
