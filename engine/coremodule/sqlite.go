@@ -82,12 +82,13 @@ func (c *hostCall) sqlResult(ret int32, err error, fill func(area retArea) error
 		area.u8(0, 1)
 		area.u8(4, tag)
 		if tag == sqlErrIO {
-			ptr, err := c.putBytes([]byte(err.Error()))
+			msg := err.Error()
+			ptr, err := c.putBytes([]byte(msg))
 			if err != nil {
 				return err
 			}
 			area.u32(8, ptr)
-			area.u32(12, uint32(len(err.Error())))
+			area.u32(12, uint32(len(msg)))
 		}
 		return c.writeRet(ret, area)
 	}
