@@ -26,11 +26,14 @@ type appLaunch struct {
 	lockPath string
 	cacheDir string
 	stateDir string
-	dir      string   // working directory
-	env      []string // the container's environment
-	stdout   *os.File
-	stderr   *os.File
-	ns       namespacePlan
+	// runtimeConfig is the host path of the container's
+	// /runtime-config.toml ("": none is mounted).
+	runtimeConfig string
+	dir           string   // working directory
+	env           []string // the container's environment
+	stdout        *os.File
+	stderr        *os.File
+	ns            namespacePlan
 	// cgroupPath is the cgroupfs path of the task's cgroup ("": the shim's
 	// own), created with resources' limits.
 	cgroupPath string
@@ -42,7 +45,8 @@ func (l appLaunch) args() []string {
 	if l.pause {
 		return appproto.PauseArgs{Hostname: l.ns.hostname}.Encode()
 	}
-	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: l.ns.hostname}.Encode()
+	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: l.ns.hostname,
+		RuntimeConfigPath: l.runtimeConfig}.Encode()
 }
 
 // childLauncher is the real launcher: it re-executes the shim binary as the

@@ -101,11 +101,17 @@ type AppArgs struct {
 	StateDir string
 	// Hostname is set in the app's new UTS namespace ("": none was created).
 	Hostname string
+	// RuntimeConfigPath is the host path of the container's
+	// /runtime-config.toml ("": it has none).
+	RuntimeConfigPath string
 }
 
 // Encode returns the command line after the binary's path, AppModeArg first.
 func (a AppArgs) Encode() []string {
 	args := []string{AppModeArg, "--lock", a.LockPath, "--cache", a.CacheDir, "--state", a.StateDir}
+	if a.RuntimeConfigPath != "" {
+		args = append(args, "--runtime-config", a.RuntimeConfigPath)
+	}
 	return appendHostname(args, a.Hostname)
 }
 
@@ -117,6 +123,7 @@ func ParseAppArgs(args []string) (AppArgs, error) {
 	fs.StringVar(&a.CacheDir, "cache", "", "compiled module cache directory")
 	fs.StringVar(&a.StateDir, "state", "", "persistent state directory (key-value stores)")
 	fs.StringVar(&a.Hostname, "hostname", "", "hostname to set in the container's new UTS namespace")
+	fs.StringVar(&a.RuntimeConfigPath, "runtime-config", "", "host path of the container's /runtime-config.toml")
 	if err := parse(fs, args); err != nil {
 		return AppArgs{}, err
 	}

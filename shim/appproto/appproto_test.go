@@ -14,6 +14,7 @@ func TestAppArgsRoundTrip(t *testing.T) {
 	for _, want := range []AppArgs{
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/apps/c1/state"},
 		{LockPath: "/apps/c 1/spin.lock", CacheDir: "/cache", StateDir: "/kv", Hostname: "pod-host"},
+		{LockPath: "/a/spin.lock", CacheDir: "/c", StateDir: "/s", RuntimeConfigPath: "/secrets/rc/runtime-config.toml"},
 		{},
 	} {
 		args := want.Encode()

@@ -88,6 +88,7 @@ func Run(args []string) int {
 		Env:                os.Environ(),
 		StateDir:           opts.StateDir,
 		MaxRequestBodySize: bodyLimit,
+		RuntimeConfigFile:  opts.RuntimeConfigPath,
 	})
 	if err != nil {
 		return fail(err)
