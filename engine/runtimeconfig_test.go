@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,4 +83,34 @@ type = "spin"
 			t.Errorf("database file: %v", err)
 		}
 	}
+}
+
+// TestSQLiteSpin1 runs SQL through the Spin 1.x sqlite imports of a Go
+// guest: every value type, Spin's errors, and the default database kept
+// in the state directory across Apps.
+func TestSQLiteSpin1(t *testing.T) {
+	state := t.TempDir()
+	h := hostApp{metadata: map[string]any{"databases": []string{"default"}}}
+	a := loadHost(t, h, Config{StateDir: state})
+	hd := a.Handler()
+	sql := func(label, stmt string, params ...string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/host/sqlite/"+label, strings.NewReader(stmt))
+		for i, p := range params {
+			req.Header.Set(fmt.Sprintf("x-param-%d", i+1), p)
+		}
+		w := httptest.NewRecorder()
+		hd.ServeHTTP(w, req)
+		return w
+	}
+	expect(t, sql("default", "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n)"), 200, "\n")
+	expect(t, sql("default", "INSERT INTO t VALUES (CAST(? AS INTEGER), 2.5, ?, x'00ff', NULL)", "-7", "tëxt"), 200, "\n")
+	expect(t, sql("default", "SELECT * FROM t"), 200, "i|r|s|b|n\nint:-7|real:2.5|text:tëxt|blob:00ff|null\n")
+	expect(t, sql("other", "SELECT 1"), 500, "error: access-denied\n")
+	if w := sql("default", "SELECT * FROM nowhere"); w.Code != 500 || !strings.HasPrefix(w.Body.String(), "error: io: ") {
+		t.Errorf("bad SQL = %d %q, want 500 error: io: …", w.Code, w.Body.String())
+	}
+	a.Close()
+	a = loadHost(t, h, Config{StateDir: state})
+	hd = a.Handler()
+	expect(t, sql("default", "SELECT s FROM t"), 200, "s\ntext:tëxt\n")
 }
