@@ -44,6 +44,8 @@ const (
 	tyFutureIncomingResponse
 	tyKVStore
 	tySQLiteConnection
+	tyKVBucket
+	tyKVCas
 	// tyFirstStub is the first id given to resources only linked.
 	tyFirstStub
 )
@@ -220,6 +222,7 @@ func (h *Host) interfaces() []*iface {
 		httpTypes(), httpOutgoing(),
 		spinVariables(), spinKeyValue(), spin1Config(), spin1KeyValue(),
 		spinSQLite(), spinLLM(), wasiConfigStore(),
+		wasiKVStore(), wasiKVAtomics(), wasiKVBatch(),
 	}
 	out = append(out, cliTerminal()...)
 	return append(out, socketsDenied()...)

@@ -49,6 +49,9 @@ fermyon:spin/redis@2.0.0|connection|[static]connection.open [method]connection.p
 fermyon:spin/sqlite@2.0.0|connection|[static]connection.open [method]connection.execute
 fermyon:spin/variables@2.0.0||get
 wasi:config/store@0.2.0-draft-2024-09-27||get get-all
+wasi:keyvalue/store@0.2.0-draft2|bucket|open [method]bucket.get [method]bucket.set [method]bucket.delete [method]bucket.exists [method]bucket.list-keys
+wasi:keyvalue/atomics@0.2.0-draft2|cas|[static]cas.new [method]cas.current increment swap
+wasi:keyvalue/batch@0.2.0-draft2||get-many set-many delete-many
 fermyon:spin/config||get-config
 fermyon:spin/key-value||open get set delete exists get-keys close
 `
