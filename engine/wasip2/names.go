@@ -7,7 +7,8 @@ package wasip2
 // instantiates. Generated from the WASI 0.2.3 and fermyon:spin@2.0.0 WIT
 // (the WASI versions raised to the 0.2.x this host defines), plus the
 // unversioned fermyon:spin config and key-value of componentized Spin 1.x
-// modules. Imports in no line are stubbed per component
+// modules, wasi:config/store@0.2.0-draft-2024-09-27 and
+// wasi:keyvalue@0.2.0-draft2. Imports in no line are stubbed per component
 // (capi.Linker.DefineMissing).
 const interfaceTable = `
 wasi:io/error@0.2.6|error|[method]error.to-debug-string
