@@ -22,25 +22,8 @@ const (
 // 8-aligned payload at 8.
 const sqlValueSize = 16
 
-// sqlHandles is an instance's table of open connections: handles count
-// up from 0 and are not reused while the instance lives.
-type sqlHandles struct {
-	open map[uint32]*sqlite.Database
-	next uint32
-}
-
-func (h *sqlHandles) add(db *sqlite.Database) (uint32, error) {
-	if len(h.open) >= sqlite.TableCapacity {
-		return 0, fmt.Errorf("too many open connections (%d)", sqlite.TableCapacity)
-	}
-	if h.open == nil {
-		h.open = map[uint32]*sqlite.Database{}
-	}
-	id := h.next
-	h.next++
-	h.open[id] = db
-	return id, nil
-}
+// sqlHandles is an instance's table of open connections.
+type sqlHandles = handleTable[*sqlite.Database]
 
 func sqlErrorTag(err error) uint8 {
 	switch {
@@ -76,26 +59,11 @@ func sqliteImport(name string) hostFunc {
 // fill writing the payload at 4, or the error variant of err at 4 (io with
 // its message at 8).
 func (c *hostCall) sqlResult(ret int32, err error, fill func(area retArea) error) error {
-	area := make(retArea, 20)
 	if err != nil {
 		tag := sqlErrorTag(err)
-		area.u8(0, 1)
-		area.u8(4, tag)
-		if tag == sqlErrIO {
-			msg := err.Error()
-			ptr, err := c.putBytes([]byte(msg))
-			if err != nil {
-				return err
-			}
-			area.u32(8, ptr)
-			area.u32(12, uint32(len(msg)))
-		}
-		return c.writeRet(ret, area)
+		return c.writeVariantResult(ret, 20, tag, tag == sqlErrIO, err.Error(), true, nil)
 	}
-	if err := fill(area); err != nil {
-		return err
-	}
-	return c.writeRet(ret, area)
+	return c.writeVariantResult(ret, 20, 0, false, "", false, fill)
 }
 
 // open(name_ptr, name_len, ret) → connection.
@@ -107,7 +75,7 @@ func sqliteOpen(c *hostCall, a []int32) error {
 	var handle uint32
 	db, err := c.state.comp.SQLite.Open(c.state.ctx, name)
 	if err == nil {
-		handle, err = c.state.sql.add(db)
+		handle, err = c.state.sql.add(db, sqlite.TableCapacity, fmt.Errorf("too many open connections (%d)", sqlite.TableCapacity))
 	}
 	return c.sqlResult(a[2], err, func(area retArea) error {
 		area.u32(4, handle)

@@ -68,31 +68,43 @@ type Database struct {
 // Open opens (creating it and its directory if needed) the database file,
 // or an in-memory database when file is "".
 func Open(ctx context.Context, file string) (*Database, error) {
+	db, err := OpenDB(ctx, file)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite database: %w", err)
+	}
+	return &Database{db: db}, nil
+}
+
+// OpenDB opens a SQLite file for sharing by every request of an App (the
+// key-value stores use it too): WAL and a busy timeout let concurrent
+// requests, and a second process on the same file, wait instead of
+// failing. file "" is an in-memory database on one connection (each
+// connection to ":memory:" is its own database). The file and its
+// directory are created if needed.
+func OpenDB(ctx context.Context, file string) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
-	var dsn string
-	if file == "" {
-		dsn = ":memory:?" + q.Encode()
-	} else {
+	dsn := ":memory:?" + q.Encode()
+	if file != "" {
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-			return nil, fmt.Errorf("sqlite database: %w", err)
+			return nil, err
 		}
 		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
 		dsn = "file:" + file + "?" + q.Encode()
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite database %s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if file == "" {
-		// Each connection to ":memory:" is its own database.
 		db.SetMaxOpenConns(1)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite database %s: %w", file, err)
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return &Database{db: db}, nil
+	return db, nil
 }
 
 // Close closes the database.
