@@ -135,3 +135,24 @@ type = "spin"
 		}
 	}
 }
+
+// A database that cannot grow answers ErrDatabaseFull (Spin's
+// database-full), not a plain io error.
+func TestExecuteDatabaseFull(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "") // one connection: the pragma holds for the insert
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Execute(ctx, "CREATE TABLE t (b BLOB)", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Execute(ctx, "PRAGMA max_page_count = 3", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Execute(ctx, "INSERT INTO t VALUES (?)", []Value{{Kind: Blob, Blob: make([]byte, 1<<20)}})
+	if !errors.Is(err, ErrDatabaseFull) {
+		t.Errorf("insert past max_page_count: %v, want ErrDatabaseFull", err)
+	}
+}
