@@ -26,18 +26,18 @@ type appLaunch struct {
 	lockPath string
 	cacheDir string
 	stateDir string
-	// runtimeConfig is the host path of the container's
-	// /runtime-config.toml ("": none is mounted).
-	runtimeConfig string
-	dir           string   // working directory
-	env           []string // the container's environment
-	stdout        *os.File
-	stderr        *os.File
-	ns            namespacePlan
+	dir      string   // working directory
+	env      []string // the container's environment
+	stdout   *os.File
+	stderr   *os.File
+	ns       namespacePlan
 	// cgroupPath is the cgroupfs path of the task's cgroup ("": the shim's
 	// own), created with resources' limits.
 	cgroupPath string
 	resources  *specs.LinuxResources
+	// runtimeConfig is the host path of the container's
+	// /runtime-config.toml ("": none is mounted).
+	runtimeConfig string
 }
 
 // args is the child's command line after the binary.
