@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -162,7 +163,19 @@ func Type(table any) (string, error) {
 	return t, nil
 }
 
-// UnsupportedType is the error of an entry whose type this runtime lacks.
-func UnsupportedType(got string, supported ...string) error {
-	return fmt.Errorf("unsupported type %q (this runtime supports %s)", got, strings.Join(supported, ", "))
+// TypeOf reads the "type" of an entry and checks that it is one of
+// supported; the error of another names it and the supported ones.
+func TypeOf(table any, supported ...string) (string, error) {
+	t, err := Type(table)
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(supported, t) {
+		quoted := make([]string, len(supported))
+		for i, s := range supported {
+			quoted[i] = strconv.Quote(s)
+		}
+		return "", fmt.Errorf("unsupported type %q (this runtime supports %s)", t, strings.Join(quoted, ", "))
+	}
+	return t, nil
 }

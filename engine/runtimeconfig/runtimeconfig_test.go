@@ -11,12 +11,8 @@ import (
 func labels(name string, got map[string]string) Section {
 	return Section{Name: name, Parse: func(raw any, _ *File) error {
 		return Tables(raw, func(label string, table any) error {
-			typ, err := Type(table)
-			if err != nil {
+			if _, err := TypeOf(table, "ok"); err != nil {
 				return err
-			}
-			if typ != "ok" {
-				return UnsupportedType(typ, `"ok"`)
 			}
 			var c struct {
 				Type string `toml:"type"`

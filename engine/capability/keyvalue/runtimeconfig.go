@@ -13,7 +13,7 @@ import (
 func (s *Stores) RuntimeConfigSection() runtimeconfig.Section {
 	return runtimeconfig.Section{Name: "key_value_store", Parse: func(raw any, f *runtimeconfig.File) error {
 		return runtimeconfig.Tables(raw, func(label string, table any) error {
-			typ, err := runtimeconfig.Type(table)
+			typ, err := runtimeconfig.TypeOf(table, "spin", "redis")
 			if err != nil {
 				return err
 			}
@@ -43,8 +43,6 @@ func (s *Stores) RuntimeConfigSection() runtimeconfig.Section {
 					return errMissingURL
 				}
 				s.providers[label] = RedisProvider{URL: c.URL}
-			default:
-				return runtimeconfig.UnsupportedType(typ, `"spin"`, `"redis"`)
 			}
 			return nil
 		})

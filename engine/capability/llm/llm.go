@@ -69,12 +69,8 @@ func (e *Engine) GenerateEmbeddings(_ context.Context, model string, _ []string)
 // is loaded until a guest asks, and then none is there) and refuses others.
 func RuntimeConfigSection() runtimeconfig.Section {
 	return runtimeconfig.Section{Name: "llm_compute", Parse: func(raw any, _ *runtimeconfig.File) error {
-		typ, err := runtimeconfig.Type(raw)
-		if err != nil {
+		if _, err := runtimeconfig.TypeOf(raw, "spin"); err != nil {
 			return err
-		}
-		if typ != "spin" {
-			return runtimeconfig.UnsupportedType(typ, `"spin"`)
 		}
 		var c struct {
 			Type string `toml:"type"`

@@ -48,12 +48,8 @@ func (d *Databases) Defined(label string) bool {
 func (d *Databases) RuntimeConfigSection() runtimeconfig.Section {
 	return runtimeconfig.Section{Name: "sqlite_database", Parse: func(raw any, f *runtimeconfig.File) error {
 		return runtimeconfig.Tables(raw, func(label string, table any) error {
-			typ, err := runtimeconfig.Type(table)
-			if err != nil {
+			if _, err := runtimeconfig.TypeOf(table, "spin"); err != nil {
 				return err
-			}
-			if typ != "spin" {
-				return runtimeconfig.UnsupportedType(typ, `"spin"`)
 			}
 			var c struct {
 				Type string `toml:"type"`

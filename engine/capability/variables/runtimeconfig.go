@@ -47,12 +47,8 @@ type RuntimeConfigProviders struct {
 func (r *RuntimeConfigProviders) Sections() []runtimeconfig.Section {
 	parse := func(raw any, f *runtimeconfig.File) error {
 		return runtimeconfig.Array(raw, func(_ int, table any) error {
-			typ, err := runtimeconfig.Type(table)
-			if err != nil {
+			if _, err := runtimeconfig.TypeOf(table, "env"); err != nil {
 				return err
-			}
-			if typ != "env" {
-				return runtimeconfig.UnsupportedType(typ, `"env"`)
 			}
 			var c struct {
 				Type       string `toml:"type"`
@@ -67,6 +63,7 @@ func (r *RuntimeConfigProviders) Sections() []runtimeconfig.Section {
 				p.prefix = strings.ToUpper(strings.TrimSuffix(c.Prefix, "_"))
 			}
 			if c.DotenvPath != "" {
+				var err error
 				if p.dotenv, err = readDotenv(f.Resolve(c.DotenvPath)); err != nil {
 					return err
 				}
