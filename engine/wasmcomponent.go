@@ -124,6 +124,8 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 		Env: componentEnv(lc), Mounts: wm,
 		Variables:  caps.config,
 		KeyValue:   caps.kv,
+		SQLite:     caps.sqlite,
+		LLM:        caps.llm,
 		Outbound:   caps.allowedHosts,
 		HTTPClient: a.client.HTTPClient(),
 	}

@@ -43,6 +43,9 @@ const (
 	tyOutgoingBody
 	tyFutureIncomingResponse
 	tyKVStore
+	tySQLiteConnection
+	tyKVBucket
+	tyKVCas
 	// tyFirstStub is the first id given to resources only linked.
 	tyFirstStub
 )
@@ -93,6 +96,9 @@ type Config struct {
 	Variables Variables
 	KeyValue  KeyValue
 	Outbound  OutboundPolicy
+	// SQLite and LLM may be nil too (every database, every model denied).
+	SQLite SQLite
+	LLM    LLM
 	// HTTPClient sends allowed outbound requests; nil means a default one.
 	HTTPClient *http.Client
 	// GuestTimeLimit bounds how long one request's guest code may run
@@ -226,6 +232,8 @@ func (h *Host) interfaces() []*iface {
 		fsTypes(), fsPreopens(),
 		httpTypes(), httpOutgoing(),
 		spinVariables(), spinKeyValue(), spin1Config(), spin1KeyValue(),
+		spinSQLite(), spinLLM(), wasiConfigStore(),
+		wasiKVStore(), wasiKVAtomics(), wasiKVBatch(),
 	}
 	out = append(out, cliTerminal()...)
 	return append(out, socketsDenied()...)
@@ -244,6 +252,8 @@ type State struct {
 	// interface's.
 	kvOpen int
 	kv1    kv1Stores
+	// sqlOpen counts open SQLite connections.
+	sqlOpen int
 	// roots are the mounts opened for this store, closed with it.
 	roots []*os.Root
 	// hostTime is the time spent in host calls: not guest time.

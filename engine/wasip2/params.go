@@ -191,6 +191,7 @@ var (
 	argU16    = scalar("u16", func(n capi.U16) uint16 { return uint16(n) })
 	argU32    = scalar("u32", func(n capi.U32) uint32 { return uint32(n) })
 	argU64    = scalar("u64", func(n capi.U64) uint64 { return uint64(n) })
+	argS64    = scalar("s64", func(n capi.S64) int64 { return int64(n) })
 )
 
 // argBytes reads a list<u8> (an empty list lifts as a List).

@@ -6,7 +6,8 @@
 // environment and the request as the guest sees it. Operations are chosen
 // by spin-path-info (the path after the component's route):
 //
-//	/kv/incr/<key>     increments a counter in the "default" store → "<n>\n"
+//	/kv/incr/<key>     increments a counter in the "default" store (or the
+//	                   one header x-kv-store names, for every /kv operation) → "<n>\n"
 //	/kv/get/<key>      the value, or 404 "error: no-such-key\n"
 //	/kv/set/<key>      stores the request body → "ok\n"
 //	/kv/delete/<key>   → "ok\n"
@@ -25,6 +26,10 @@
 //	/request           "method=<M> uri=<uri> body=<n bytes>\n" then the request
 //	                   headers, "name: value" lines in the order received
 //	/status/<n>        answers status n with no headers and no body
+//	/sqlite/<database> executes the request body (parameters: the values of
+//	                   headers x-param-1, x-param-2, …, as text) → the columns joined by
+//	                   "|", then a line of "kind:value" cells per row, or
+//	                   500 "error: <variant>[: <message>]\n"
 //
 // Anything else is 404 "no such operation\n". Each request prints
 // "spin-host <method> <uri>" to stdout.
@@ -148,6 +153,16 @@ func route(req *request, method string) response {
 	case "status":
 		n, _ := strconv.Atoi(rest)
 		return response{status: n}
+	case "sqlite":
+		var params []string
+		for i := 1; req.header(fmt.Sprintf("x-param-%d", i)) != ""; i++ {
+			params = append(params, req.header(fmt.Sprintf("x-param-%d", i)))
+		}
+		out, err := sqliteQuery(rest, string(req.body), params)
+		if err != nil {
+			return text(500, "error: %v\n", err)
+		}
+		return text(200, "%s", out)
 	}
 	return text(404, "no such operation\n")
 }
@@ -167,7 +182,11 @@ func keyValue(req *request, op string) response {
 		}
 		return text(200, "error: %v\n", err)
 	}
-	store, err := kvOpen("default")
+	label := req.header("x-kv-store")
+	if label == "" {
+		label = "default"
+	}
+	store, err := kvOpen(label)
 	if err != nil {
 		return text(500, "error: open: %v\n", err)
 	}
