@@ -15,6 +15,7 @@ import (
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
 	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
+	"github.com/spinoci/spinoci/engine/capability/redis"
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/coremodule"
 	"github.com/spinoci/spinoci/engine/executor/spinhttp"
@@ -227,6 +228,7 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm []byte, ne
 	}
 	c.Config, c.KeyValue, c.AllowedHosts = caps.config, caps.kv, caps.allowedHosts
 	c.SQLite, c.LLM = caps.sqlite, caps.llm
+	c.Redis = redis.NewAccess(caps.allowedHosts)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/capability/redis"
 )
 
 // instanceState is the per-request state that host imports reach through
@@ -23,6 +24,9 @@ type instanceState struct {
 	start    time.Time
 	hostTime time.Duration
 	sql      sqlHandles
+	// redis are the instance's outbound Redis connections (see
+	// redisConnections).
+	redis *redis.Connections
 }
 
 // hostFunc is the Go side of a Spin 1.x host import: args are the wasm
@@ -144,6 +148,8 @@ func hostImplementation(module, name string) hostFunc {
 		return kvImport(name)
 	case "sqlite":
 		return sqliteImport(name)
+	case "outbound-redis":
+		return redisImport(name)
 	case "llm":
 		return llmImport(name)
 	case "wasi-outbound-http":

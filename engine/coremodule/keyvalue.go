@@ -178,28 +178,7 @@ func kvGetKeys(c *hostCall, a []int32) error {
 	if err == nil {
 		keys, err = s.Keys(c.state.ctx)
 	}
-	return c.kvResult(a[1], "get-keys", err, func(area retArea) error {
-		g, err := c.guest()
-		if err != nil {
-			return err
-		}
-		list := make(retArea, 8*len(keys))
-		for i, k := range keys {
-			ptr, err := g.put([]byte(k), 1)
-			if err != nil {
-				return err
-			}
-			list.u32(8*i, ptr)
-			list.u32(8*i+4, uint32(len(k)))
-		}
-		ptr, err := g.put(list, 4)
-		if err != nil {
-			return err
-		}
-		area.u32(4, ptr)
-		area.u32(8, uint32(len(keys)))
-		return nil
-	})
+	return c.kvResult(a[1], "get-keys", err, func(area retArea) error { return c.putStrings(area, keys) })
 }
 
 // close(store): unknown handles are ignored.
