@@ -26,7 +26,7 @@ func allowList(t *testing.T, entries ...string) *network.AllowedHosts {
 func subscribe(t *testing.T, srv *servers.Server, topic string) <-chan paho.Message {
 	t.Helper()
 	got := make(chan paho.Message, 10)
-	opts := paho.NewClientOptions().AddBroker("tcp://"+srv.Addr()).SetClientID("test-sub").SetUsername("u").SetPassword("p")
+	opts := paho.NewClientOptions().AddBroker("tcp://" + srv.Addr()).SetClientID("test-sub").SetUsername("u").SetPassword("p")
 	c := paho.NewClient(opts)
 	if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("subscriber connect: %v", tok.Error())
