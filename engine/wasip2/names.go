@@ -6,7 +6,7 @@ package wasip2
 // are linked as traps naming the function, so a guest importing them still
 // instantiates. Generated from the WASI 0.2.3 and fermyon:spin@2.0.0 WIT
 // (the WASI versions raised to the 0.2.x this host defines), plus the
-// unversioned fermyon:spin config and key-value of componentized Spin 1.x
+// unversioned fermyon:spin config, key-value and redis of componentized Spin 1.x
 // modules, wasi:config/store@0.2.0-draft-2024-09-27 and
 // wasi:keyvalue@0.2.0-draft2. Imports in no line are stubbed per component
 // (capi.Linker.DefineMissing).
@@ -55,4 +55,5 @@ wasi:keyvalue/atomics@0.2.0-draft2|cas|[static]cas.new [method]cas.current incre
 wasi:keyvalue/batch@0.2.0-draft2||get-many set-many delete-many
 fermyon:spin/config||get-config
 fermyon:spin/key-value||open get set delete exists get-keys close
+fermyon:spin/redis||publish get set incr del sadd smembers srem execute
 `

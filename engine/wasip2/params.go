@@ -94,6 +94,19 @@ func fn3[A, B, C any](ra reader[A], rb reader[B], rc reader[C], body func(st *St
 	}
 }
 
+// fn4 adapts the body of a function of four parameters.
+func fn4[A, B, C, D any](ra reader[A], rb reader[B], rc reader[C], rd reader[D],
+	body func(st *State, a A, b B, c C, d D) (results, error)) fn {
+	return func(st *State, args []capi.Val) (results, error) {
+		p := newArgReader(st, args, 4)
+		a, b, c, d := arg(p, 0, ra), arg(p, 1, rb), arg(p, 2, rc), arg(p, 3, rd)
+		if p.err != nil {
+			return nil, p.err
+		}
+		return body(st, a, b, c, d)
+	}
+}
+
 // fn5 adapts the body of a function of five parameters.
 func fn5[A, B, C, D, E any](ra reader[A], rb reader[B], rc reader[C], rd reader[D], re reader[E],
 	body func(st *State, a A, b B, c C, d D, e E) (results, error)) fn {
