@@ -30,6 +30,12 @@
 //	                   headers x-param-1, x-param-2, …, as text) → the columns joined by
 //	                   "|", then a line of "kind:value" cells per row, or
 //	                   500 "error: <variant>[: <message>]\n"
+//	/redis/<op>/<name> outbound-redis to the address in header x-redis-address:
+//	                   set/<key> and publish/<channel> send the body → "ok\n";
+//	                   get/<key> → the value; incr/<key> → "<n>\n";
+//	                   execute/<command> with the x-param-N values as binary
+//	                   arguments → a "nil", "status:…", "int:…" or "binary:…"
+//	                   line per result; a failure is 500 "error: error 1\n"
 //
 // Anything else is 404 "no such operation\n". Each request prints
 // "spin-host <method> <uri>" to stdout.
@@ -154,17 +160,24 @@ func route(req *request, method string) response {
 		n, _ := strconv.Atoi(rest)
 		return response{status: n}
 	case "sqlite":
-		var params []string
-		for i := 1; req.header(fmt.Sprintf("x-param-%d", i)) != ""; i++ {
-			params = append(params, req.header(fmt.Sprintf("x-param-%d", i)))
-		}
-		out, err := sqliteQuery(rest, string(req.body), params)
+		out, err := sqliteQuery(rest, string(req.body), req.params())
 		if err != nil {
 			return text(500, "error: %v\n", err)
 		}
 		return text(200, "%s", out)
+	case "redis":
+		return redisOp(req, rest, req.params())
 	}
 	return text(404, "no such operation\n")
+}
+
+// params are the values of headers x-param-1, x-param-2, ….
+func (r *request) params() []string {
+	var params []string
+	for i := 1; r.header(fmt.Sprintf("x-param-%d", i)) != ""; i++ {
+		params = append(params, r.header(fmt.Sprintf("x-param-%d", i)))
+	}
+	return params
 }
 
 func keyValue(req *request, op string) response {
