@@ -37,15 +37,7 @@ func redisWAT() string {
 		}
 	}
 	return `(module
-` + imports.String() + `  (memory (export "memory") 2)
-  (global $heap (mut i32) (i32.const 65536))
-  (func (export "canonical_abi_realloc") (param i32 i32) (param $align i32) (param $size i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get $align))))
-    (global.set $heap (i32.add (local.get $p) (local.get $size)))
-    (local.get $p))
-` + exports.String() + `)`
+` + imports.String() + bumpAllocatorWAT + "\n" + exports.String() + `)`
 }
 
 // strs encodes a list<string> argument.

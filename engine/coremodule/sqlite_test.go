@@ -19,14 +19,7 @@ const platformWAT = `(module
   (import "sqlite" "execute" (func $execute (param i32 i32 i32 i32 i32 i32)))
   (import "sqlite" "close" (func $close (param i32)))
   (import "llm" "infer" (func $infer (param i32 i32 i32 i32 i32 i32 f32 i32 f32 i32 f32 i32)))
-  (memory (export "memory") 2)
-  (global $heap (mut i32) (i32.const 65536))
-  (func (export "canonical_abi_realloc") (param i32 i32) (param $align i32) (param $size i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get $align))))
-    (global.set $heap (i32.add (local.get $p) (local.get $size)))
-    (local.get $p))
+` + bumpAllocatorWAT + `
   (func (export "open") (param i32 i32) (result i32)
     (call $open (local.get 0) (local.get 1) (i32.const 64)) (i32.const 64))
   (func (export "execute") (param i32 i32 i32 i32 i32) (result i32)
@@ -37,6 +30,18 @@ const platformWAT = `(module
     (call $infer (local.get 0) (local.get 1) (i32.const 0) (i32.const 0) (i32.const 1)
       (i32.const 10) (f32.const 1.1) (i32.const 64) (f32.const 0.8) (i32.const 40) (f32.const 0.9) (i32.const 64))
     (i32.const 64)))`
+
+// bumpAllocatorWAT is the memory and canonical_abi_realloc (a bump
+// allocator from 64 KiB) of the test modules.
+const bumpAllocatorWAT = `
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 65536))
+  (func (export "canonical_abi_realloc") (param i32 i32) (param $align i32) (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get $align) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get $align))))
+    (global.set $heap (i32.add (local.get $p) (local.get $size)))
+    (local.get $p))`
 
 // platformInstance instantiates platformWAT for a component with sqlite
 // access and ai_models.
