@@ -31,7 +31,9 @@ const redisElemSize = 16
 // instance's connection to it (opened on first use, closed with the
 // instance).
 func redisImport(name string) hostFunc {
-	type op func(c *hostCall, conn *redis.Conn, a []int32) (fill func(area retArea) error, err error)
+	// op runs the call; key is its third and fourth arguments (key,
+	// channel or command) as a string, except for del.
+	type op func(c *hostCall, conn *redis.Conn, key string, a []int32) (fill func(area retArea) error, err error)
 	var (
 		run  op
 		kind int
@@ -40,11 +42,7 @@ func redisImport(name string) hostFunc {
 	switch name {
 	case "publish", "set":
 		kind, ret = redisUnit, 6
-		run = func(c *hostCall, conn *redis.Conn, a []int32) (func(retArea) error, error) {
-			key, err := c.readString(a[2], a[3])
-			if err != nil {
-				return nil, err
-			}
+		run = func(c *hostCall, conn *redis.Conn, key string, a []int32) (func(retArea) error, error) {
 			value, err := c.readBytes(a[4], a[5])
 			if err != nil {
 				return nil, err
@@ -56,28 +54,20 @@ func redisImport(name string) hostFunc {
 		}
 	case "get":
 		kind, ret = redisList, 4
-		run = func(c *hostCall, conn *redis.Conn, a []int32) (func(retArea) error, error) {
-			key, err := c.readString(a[2], a[3])
-			if err != nil {
-				return nil, err
-			}
+		run = func(c *hostCall, conn *redis.Conn, key string, a []int32) (func(retArea) error, error) {
 			// A key without a value reads as an empty payload, as in Spin.
 			value, _, err := conn.Get(c.state.ctx, key)
 			return func(area retArea) error { return c.putList(area, value, 1, len(value)) }, err
 		}
 	case "incr":
 		kind, ret = redisS64, 4
-		run = func(c *hostCall, conn *redis.Conn, a []int32) (func(retArea) error, error) {
-			key, err := c.readString(a[2], a[3])
-			if err != nil {
-				return nil, err
-			}
+		run = func(c *hostCall, conn *redis.Conn, key string, a []int32) (func(retArea) error, error) {
 			n, err := conn.Incr(c.state.ctx, key)
 			return s64Fill(n), err
 		}
 	case "del":
 		kind, ret = redisS64, 4
-		run = func(c *hostCall, conn *redis.Conn, a []int32) (func(retArea) error, error) {
+		run = func(c *hostCall, conn *redis.Conn, key string, a []int32) (func(retArea) error, error) {
 			keys, err := c.readStrings(a[2], a[3])
 			if err != nil {
 				return nil, err
@@ -87,11 +77,7 @@ func redisImport(name string) hostFunc {
 		}
 	case "sadd", "srem":
 		kind, ret = redisS64, 6
-		run = func(c *hostCall, conn *redis.Conn, a []int32) (func(retArea) error, error) {
-			key, err := c.readString(a[2], a[3])
-			if err != nil {
-				return nil, err
-			}
+		run = func(c *hostCall, conn *redis.Conn, key string, a []int32) (func(retArea) error, error) {
 			values, err := c.readStrings(a[4], a[5])
 			if err != nil {
 				return nil, err
@@ -106,11 +92,7 @@ func redisImport(name string) hostFunc {
 		}
 	case "smembers":
 		kind, ret = redisList, 4
-		run = func(c *hostCall, conn *redis.Conn, a []int32) (func(retArea) error, error) {
-			key, err := c.readString(a[2], a[3])
-			if err != nil {
-				return nil, err
-			}
+		run = func(c *hostCall, conn *redis.Conn, key string, a []int32) (func(retArea) error, error) {
 			members, err := conn.SMembers(c.state.ctx, key)
 			return func(area retArea) error { return c.putStrings(area, members) }, err
 		}
@@ -125,10 +107,16 @@ func redisImport(name string) hostFunc {
 		if err != nil {
 			return err
 		}
+		var key string
+		if name != "del" {
+			if key, err = c.readString(a[2], a[3]); err != nil {
+				return err
+			}
+		}
 		var fill func(retArea) error
 		conn, err := c.state.redisConnections().ForAddress(c.state.ctx, address)
 		if err == nil {
-			fill, err = run(c, conn, a)
+			fill, err = run(c, conn, key, a)
 		}
 		layout := redisAreas[kind]
 		area := make(retArea, layout.size)
@@ -154,11 +142,7 @@ func s64Fill(n int64) func(retArea) error {
 
 // redisExecute: execute(address, command, arguments: list<redis-parameter>)
 // → list<redis-result>.
-func redisExecute(c *hostCall, conn *redis.Conn, a []int32) (func(retArea) error, error) {
-	command, err := c.readString(a[2], a[3])
-	if err != nil {
-		return nil, err
-	}
+func redisExecute(c *hostCall, conn *redis.Conn, command string, a []int32) (func(retArea) error, error) {
 	raw, err := c.readBytes(a[4], a[5]*redisElemSize)
 	if err != nil {
 		return nil, err
