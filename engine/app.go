@@ -15,6 +15,8 @@ import (
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
 	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
+	"github.com/spinoci/spinoci/engine/capability/redis"
+	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/coremodule"
 	"github.com/spinoci/spinoci/engine/executor/spinhttp"
 	"github.com/spinoci/spinoci/engine/executor/wagi"
@@ -43,6 +45,7 @@ type App struct {
 	core           *coremodule.Host
 	stdout, stderr *coremodule.Output
 	kv             *keyvalue.Stores
+	sqlite         *sqlite.Databases
 	client         *outboundhttp.Client
 	// components runs WebAssembly components; nil until the first one.
 	components *componentRuntime
@@ -94,19 +97,16 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	vars, err := resolveVariables(ctx, lk.Variables, cfg.Env)
-	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
-	}
 	limits, err := readGuestLimits(cfg.Env)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
 	engine, slots := newEngine(ctx)
 	a := &App{
-		cfg: cfg, info: info, vars: vars, engine: engine, limits: limits,
+		cfg: cfg, info: info, engine: engine, limits: limits,
 		dir: app, servesHTTP: len(triggers) > 0,
 		kv:     keyvalue.NewStores(cfg.StateDir),
+		sqlite: sqlite.NewDatabases(cfg.StateDir),
 		client: outboundhttp.NewClient(cfg.OutboundTimeout),
 		byID:   map[string]*component{},
 	}
@@ -117,6 +117,13 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 			a.Close()
 		}
 	}()
+	varProviders, err := a.readRuntimeConfig()
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if a.vars, err = resolveVariables(ctx, lk.Variables, cfg.Env, varProviders...); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	if a.stdout, err = coremodule.NewOutput(cfg.Stdout); err != nil {
 		return nil, fmt.Errorf("engine: stdout: %w", err)
 	}
@@ -220,6 +227,8 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm []byte, ne
 		return err
 	}
 	c.Config, c.KeyValue, c.AllowedHosts = caps.config, caps.kv, caps.allowedHosts
+	c.SQLite, c.LLM = caps.sqlite, caps.llm
+	c.Redis = redis.NewAccess(caps.allowedHosts)
 	return nil
 }
 
@@ -262,6 +271,9 @@ func (a *App) Close() {
 	a.ticker = nil
 	if err := a.kv.Close(); err != nil {
 		log.L.WithError(err).Warn("closing the key-value store")
+	}
+	if err := a.sqlite.Close(); err != nil {
+		log.L.WithError(err).Warn("closing the SQLite databases")
 	}
 	if a.components != nil {
 		a.components.close()

@@ -5,25 +5,30 @@ import (
 	"fmt"
 
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
+	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/capability/variables"
 	"github.com/spinoci/spinoci/lock"
 )
 
 // resolveVariables gives every application variable its value from the
 // container environment (see Config.Env) or its default.
-func resolveVariables(ctx context.Context, vars map[string]lock.Variable, env []string) (map[string]string, error) {
+// Providers a runtime config declares come after the environment's.
+func resolveVariables(ctx context.Context, vars map[string]lock.Variable, env []string, more ...variables.Provider) (map[string]string, error) {
 	declared := make(map[string]variables.Declaration, len(vars))
 	for name, v := range vars {
 		declared[name] = variables.Declaration{Default: v.Default}
 	}
-	return variables.Resolve(ctx, declared, variables.NewEnvProvider(env))
+	return variables.Resolve(ctx, declared, append([]variables.Provider{variables.NewEnvProvider(env)}, more...)...)
 }
 
 // capabilities is what a component's host interfaces reach.
 type capabilities struct {
 	config       *variables.Config
 	kv           *keyvalue.Access
+	sqlite       *sqlite.Access
+	llm          *llm.Engine
 	allowedHosts *network.AllowedHosts
 }
 
@@ -43,6 +48,17 @@ func (a *App) capabilities(ctx context.Context, lc *lock.Component) (capabilitie
 	if caps.kv, err = a.kv.Access(ctx, labels); err != nil {
 		return caps, err
 	}
+	if labels, err = lc.SQLiteDatabases(); err != nil {
+		return caps, err
+	}
+	if caps.sqlite, err = a.sqlite.Access(ctx, labels); err != nil {
+		return caps, err
+	}
+	models, err := lc.MetadataStrings(lock.MetadataAIModels)
+	if err != nil {
+		return caps, err
+	}
+	caps.llm = llm.NewEngine(models)
 	// A Spin 2+ lock carries allowed_outbound_hosts, a Spin 1.x one
 	// allowed_http_hosts; entries may use variables.
 	entries, spin2, err := lc.AllowedOutboundHosts()

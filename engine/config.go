@@ -45,12 +45,17 @@ type Config struct {
 	// SPIN_CONFIG_<NAME> (NAME upper-cased), in that order.
 	Env []string
 	// StateDir holds the app's persistent state: the SQLite file
-	// (KVFileName) of the "default" key-value store. Empty means the store
-	// lives in memory and ends with the App.
+	// (KVFileName) of the "default" key-value store and the "default"
+	// SQLite database (sqlite.DefaultFileName). Empty means they live in
+	// memory and end with the App.
 	StateDir string
 	// OutboundTimeout bounds each outbound HTTP request of a guest,
 	// response body included. Zero means DefaultOutboundTimeout.
 	OutboundTimeout time.Duration
+	// RuntimeConfigFile, when set, is Spin's runtime config (TOML): its
+	// key_value_store, sqlite_database, variables_provider/config_provider
+	// and llm_compute sections; any other section fails the load.
+	RuntimeConfigFile string
 }
 
 func (c Config) withDefaults() Config {

@@ -26,7 +26,7 @@ const spinImportsWAT = `
   (import "outbound-redis" "smembers" (func (param i32 i32 i32 i32 i32)))
   (import "outbound-redis" "srem" (func (param i32 i32 i32 i32 i32 i32 i32)))
   (import "outbound-redis" "execute" (func (param i32 i32 i32 i32 i32 i32 i32)))
-  (import "outbound-pg" "query" (func (param i32 i32 i32 i32 i32 i32 i32)))
+  (import "outbound-pg" "query" (func $pg_query (param i32 i32 i32 i32 i32 i32 i32)))
   (import "outbound-pg" "execute" (func (param i32 i32 i32 i32 i32 i32 i32)))
   (import "outbound-mysql" "query" (func (param i32 i32 i32 i32 i32 i32 i32)))
   (import "outbound-mysql" "execute" (func (param i32 i32 i32 i32 i32 i32 i32)))

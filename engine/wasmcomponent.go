@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/engine/capability/mqtt"
+	"github.com/spinoci/spinoci/engine/capability/redis"
 	"github.com/spinoci/spinoci/engine/coremodule"
 	componentexec "github.com/spinoci/spinoci/engine/executor/component"
 	"github.com/spinoci/spinoci/engine/internal/capi"
@@ -124,7 +126,11 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 		Env: componentEnv(lc), Mounts: wm,
 		Variables:  caps.config,
 		KeyValue:   caps.kv,
+		SQLite:     caps.sqlite,
+		LLM:        caps.llm,
 		Outbound:   caps.allowedHosts,
+		Redis:      redis.NewAccess(caps.allowedHosts),
+		MQTT:       mqtt.NewAccess(caps.allowedHosts),
 		HTTPClient: a.client.HTTPClient(),
 	}
 	// Imports the host does not implement (Spin 3 interfaces, unversioned

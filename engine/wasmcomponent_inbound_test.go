@@ -87,8 +87,12 @@ func TestInboundHTTPComponent(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, KVFileName)); err != nil {
 		t.Errorf("key-value store file: %v", err)
 	}
+	// fermyon:spin/redis: an address that is not a Redis URL is Spin 1.x's
+	// error (451), not a trap.
+	if w := do(t, a.Handler(), http.MethodPatch, "/inbound/x", ""); w.Code != 451 {
+		t.Errorf("redis incr at a bad address = %d %q, want the error case (451)", w.Code, w.Body.String())
+	}
 	for method, want := range map[string]string{
-		http.MethodPatch:  "fermyon:spin/redis#incr is not supported by containerd-shim-spinoci-v1",
 		http.MethodDelete: "spin:key-value/key-value@3.0.0#[static]store.open is not supported by containerd-shim-spinoci-v1",
 	} {
 		var logs syncBuffer

@@ -9,6 +9,7 @@ import (
 const (
 	MetadataKeyValueStores = "key_value_stores"
 	MetadataDatabases      = "databases"
+	MetadataAIModels       = "ai_models"
 	// MetadataAllowedOutboundHosts is written by Spin 2 and later.
 	MetadataAllowedOutboundHosts = "allowed_outbound_hosts"
 	// MetadataAllowedHTTPHosts is written by Spin 1.x.

@@ -63,6 +63,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		launch.lockPath = filepath.Join(appDir, "spin.lock")
 		launch.cacheDir = stateRootFor(r.Bundle).cacheDir()
 		launch.stateDir = appStateDir(spec, appDir)
+		launch.runtimeConfig = runtimeConfigPath(spec)
 		launch.dir = appDir
 		if spec.Process != nil {
 			launch.env = spec.Process.Env

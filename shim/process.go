@@ -44,6 +44,9 @@ type appLaunch struct {
 	compile     *sandbox.Config
 	compileOnly bool
 	tempDir     string
+	// runtimeConfig is the host path of the container's
+	// /runtime-config.toml ("": none is mounted).
+	runtimeConfig string
 }
 
 // args is the child's command line after the binary.
@@ -56,7 +59,7 @@ func (l appLaunch) args() []string {
 		return appproto.PauseArgs{Hostname: hostname}.Encode()
 	}
 	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: hostname,
-		TempDir: l.tempDir, CompileOnly: l.compileOnly}.Encode()
+		TempDir: l.tempDir, CompileOnly: l.compileOnly, RuntimeConfigPath: l.runtimeConfig}.Encode()
 }
 
 // childLauncher is the real launcher: it re-executes the shim binary as the

@@ -13,7 +13,7 @@ declare -A want=(
 	[npm]=npm                                 # JavaScript component test apps (with nodejs)
 	[node]=nodejs
 	[/usr/lib/cni/bridge]=containernetworking-plugins # CRI tests: pod networks
-	[redis-server]=redis-server               # Redis trigger tests
+	[redis-server]=redis-server               # Redis trigger and key-value tests
 	[/usr/sbin/mosquitto]=mosquitto           # MQTT trigger tests (a daemon: in sbin)
 )
 # Extra commands: "cmd" (from the Debian package of that name) or "cmd=package"

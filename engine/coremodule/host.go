@@ -6,8 +6,11 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
+	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
+	"github.com/spinoci/spinoci/engine/capability/redis"
+	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/capability/variables"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
@@ -92,6 +95,9 @@ type Component struct {
 	Config       *variables.Config
 	KeyValue     *keyvalue.Access
 	AllowedHosts *network.AllowedHosts
+	SQLite       *sqlite.Access
+	LLM          *llm.Engine
+	Redis        *redis.Access
 }
 
 // Instantiate instantiates c's module in store.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/capability/redis"
 )
 
 // instanceState is the per-request state that host imports reach through
@@ -21,6 +23,10 @@ type instanceState struct {
 	// start and hostTime measure the guest's time (see EpochDeadline).
 	start    time.Time
 	hostTime time.Duration
+	sql      sqlHandles
+	// redis are the instance's outbound Redis connections (see
+	// redisConnections).
+	redis *redis.Connections
 }
 
 // hostFunc is the Go side of a Spin 1.x host import: args are the wasm
@@ -114,6 +120,10 @@ func wrapHost(module, name string, fn hostFunc) func(*wasmtime.Caller, []wasmtim
 		}()
 		args := make([]int32, len(vals))
 		for i, v := range vals {
+			if v.Kind() == wasmtime.KindF32 { // llm.infer's params: bits
+				args[i] = int32(math.Float32bits(v.F32()))
+				continue
+			}
 			args[i] = v.I32()
 		}
 		start := time.Now()
@@ -136,6 +146,12 @@ func hostImplementation(module, name string) hostFunc {
 		}
 	case "key-value":
 		return kvImport(name)
+	case "sqlite":
+		return sqliteImport(name)
+	case "outbound-redis":
+		return redisImport(name)
+	case "llm":
+		return llmImport(name)
 	case "wasi-outbound-http":
 		if name == "request" {
 			return hostOutboundRequest

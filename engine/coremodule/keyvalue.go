@@ -17,29 +17,8 @@ const (
 	kvErrIO             = 5
 )
 
-// kvHandles is an instance's table of open stores: handles count up from
-// 0 and are not reused while the instance lives.
-type kvHandles struct {
-	open map[uint32]keyvalue.Store
-	next uint32
-}
-
-func (h *kvHandles) add(s keyvalue.Store) (uint32, error) {
-	if len(h.open) >= keyvalue.TableCapacity {
-		return 0, keyvalue.ErrStoreTableFull
-	}
-	if h.open == nil {
-		h.open = map[uint32]keyvalue.Store{}
-	}
-	for {
-		id := h.next
-		h.next++
-		if _, used := h.open[id]; !used {
-			h.open[id] = s
-			return id, nil
-		}
-	}
-}
+// kvHandles is an instance's table of open stores.
+type kvHandles = handleTable[keyvalue.Store]
 
 // kvErrorTag is the error variant tag of a key-value error kind; other
 // errors are io.
@@ -84,28 +63,11 @@ func kvImport(name string) hostFunc {
 // with fill (which may be nil) writing the payload, or the error variant of
 // err; io carries "what: err".
 func (c *hostCall) kvResult(ret int32, what string, err error, fill func(area retArea) error) error {
-	area := make(retArea, 16)
 	if err != nil {
 		tag := kvErrorTag(err)
-		area.u8(0, 1)
-		area.u8(4, tag)
-		if tag == kvErrIO {
-			msg := fmt.Sprintf("%s: %v", what, err)
-			ptr, err := c.putBytes([]byte(msg))
-			if err != nil {
-				return err
-			}
-			area.u32(8, ptr)
-			area.u32(12, uint32(len(msg)))
-		}
-		return c.writeRet(ret, area)
+		return c.writeVariantResult(ret, 16, tag, tag == kvErrIO, fmt.Sprintf("%s: %v", what, err), true, nil)
 	}
-	if fill != nil {
-		if err := fill(area); err != nil {
-			return err
-		}
-	}
-	return c.writeRet(ret, area)
+	return c.writeVariantResult(ret, 16, 0, false, "", false, fill)
 }
 
 // storeFor returns the open store behind a handle.
@@ -127,7 +89,7 @@ func kvOpen(c *hostCall, a []int32) error {
 	var handle uint32
 	s, err := c.state.comp.KeyValue.Open(c.state.ctx, name)
 	if err == nil {
-		handle, err = c.state.kv.add(s)
+		handle, err = c.state.kv.add(s, keyvalue.TableCapacity, keyvalue.ErrStoreTableFull)
 	}
 	return c.kvResult(a[2], "open", err, func(area retArea) error {
 		area.u32(4, handle)
@@ -216,28 +178,7 @@ func kvGetKeys(c *hostCall, a []int32) error {
 	if err == nil {
 		keys, err = s.Keys(c.state.ctx)
 	}
-	return c.kvResult(a[1], "get-keys", err, func(area retArea) error {
-		g, err := c.guest()
-		if err != nil {
-			return err
-		}
-		list := make(retArea, 8*len(keys))
-		for i, k := range keys {
-			ptr, err := g.put([]byte(k), 1)
-			if err != nil {
-				return err
-			}
-			list.u32(8*i, ptr)
-			list.u32(8*i+4, uint32(len(k)))
-		}
-		ptr, err := g.put(list, 4)
-		if err != nil {
-			return err
-		}
-		area.u32(4, ptr)
-		area.u32(8, uint32(len(keys)))
-		return nil
-	})
+	return c.kvResult(a[1], "get-keys", err, func(area retArea) error { return c.putStrings(area, keys) })
 }
 
 // close(store): unknown handles are ignored.

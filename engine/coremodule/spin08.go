@@ -31,6 +31,15 @@ func spin08Imports() []hostImport {
 		{spin08Module + "key-value", "exists", i32s(4)},
 		{spin08Module + "key-value", "get-keys", i32s(2)},
 		{spin08Module + "key-value", "close", i32s(1)},
+		{spin08Module + "redis", "publish", i32s(7)},
+		{spin08Module + "redis", "set", i32s(7)},
+		{spin08Module + "redis", "get", i32s(5)},
+		{spin08Module + "redis", "incr", i32s(5)},
+		{spin08Module + "redis", "del", i32s(5)},
+		{spin08Module + "redis", "sadd", i32s(7)},
+		{spin08Module + "redis", "smembers", i32s(5)},
+		{spin08Module + "redis", "srem", i32s(7)},
+		{spin08Module + "redis", "execute", i32s(7)},
 	}
 }
 
@@ -44,12 +53,14 @@ func spin08Implementation(module, name string) hostFunc {
 		return hostImplementation("spin-config", name)
 	case module == spin08Module+"key-value":
 		return hostImplementation("key-value", name)
+	case module == spin08Module+"redis":
+		return hostImplementation("outbound-redis", name)
 	}
 	return nil
 }
 
 // DefineUnsupported08Imports links every fermyon:spin import of m that this
-// host does not implement (redis, postgres, mysql, sqlite, llm, …) as a
+// host does not implement (postgres, mysql, sqlite, llm, …) as a
 // function of the import's own type that traps naming it, so that m
 // instantiates. Call it before the Host serves.
 func (h *Host) DefineUnsupported08Imports(m *wasmtime.Module) error {

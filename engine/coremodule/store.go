@@ -15,10 +15,14 @@ type Store struct {
 	release func()
 }
 
-// Close closes the Store and gives its instance slot back.
+// Close closes the Store and gives its instance slot back; closing it
+// again does nothing.
 func (s *Store) Close() {
 	s.Store.Close()
-	s.release()
+	if s.release != nil {
+		s.release()
+		s.release = nil
+	}
 }
 
 // acquireSlot waits for a free instance slot when the engine's instance
@@ -110,5 +114,5 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (_
 		store.Limiter(h.maxMemory, -1, -1, -1, -1)
 	}
 	unwatch := capi.WatchDeadline(store, state)
-	return &Store{Store: store, release: func() { unwatch(); release() }}, nil
+	return &Store{Store: store, release: func() { unwatch(); state.closeRedis(); release() }}, nil
 }

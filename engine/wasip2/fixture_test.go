@@ -61,22 +61,13 @@ func link(t *testing.T, e *capi.Engine, c *capi.Component, cfg Config) (*Host, *
 // ends.
 func (f *fixture) call(t *testing.T, name string, nresults int, args ...capi.Val) ([]capi.Val, *State, error) {
 	t.Helper()
-	st := f.host.NewState(context.Background())
-	store := f.hd.Engine.NewStore(st)
-	t.Cleanup(func() {
-		store.Close()
-		st.closeAll()
-	})
-	inst, err := f.hd.Linker.Instantiate(store, f.hd.Component)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fn, err := inst.Func(name)
+	in := f.instantiate(t)
+	fn, err := in.inst.Func(name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := fn.Call(nresults, args...)
-	return out, st, err
+	return out, in.st, err
 }
 
 // serve runs one request through the component's incoming handler.

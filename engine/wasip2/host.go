@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
+	"github.com/spinoci/spinoci/engine/capability/mqtt"
+	"github.com/spinoci/spinoci/engine/capability/redis"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
@@ -43,6 +45,11 @@ const (
 	tyOutgoingBody
 	tyFutureIncomingResponse
 	tyKVStore
+	tySQLiteConnection
+	tyKVBucket
+	tyKVCas
+	tyRedisConnection
+	tyMQTTConnection
 	// tyFirstStub is the first id given to resources only linked.
 	tyFirstStub
 )
@@ -93,6 +100,12 @@ type Config struct {
 	Variables Variables
 	KeyValue  KeyValue
 	Outbound  OutboundPolicy
+	// SQLite and LLM may be nil too (every database, every model denied).
+	SQLite SQLite
+	LLM    LLM
+	// Redis and MQTT may be nil too (every address denied).
+	Redis Redis
+	MQTT  MQTT
 	// HTTPClient sends allowed outbound requests; nil means a default one.
 	HTTPClient *http.Client
 	// GuestTimeLimit bounds how long one request's guest code may run
@@ -226,6 +239,9 @@ func (h *Host) interfaces() []*iface {
 		fsTypes(), fsPreopens(),
 		httpTypes(), httpOutgoing(),
 		spinVariables(), spinKeyValue(), spin1Config(), spin1KeyValue(),
+		spinSQLite(), spinLLM(), wasiConfigStore(),
+		spinRedis(), spin1Redis(), spinMQTT(),
+		wasiKVStore(), wasiKVAtomics(), wasiKVBatch(),
 	}
 	out = append(out, cliTerminal()...)
 	return append(out, socketsDenied()...)
@@ -244,6 +260,11 @@ type State struct {
 	// interface's.
 	kvOpen int
 	kv1    kv1Stores
+	// sqlOpen counts open SQLite connections.
+	sqlOpen int
+	// redis and mqtt are the outbound connections, made on first use.
+	redis *redis.Connections
+	mqtt  *mqtt.Connections
 	// roots are the mounts opened for this store, closed with it.
 	roots []*os.Root
 	// hostTime is the time spent in host calls: not guest time.

@@ -6,8 +6,9 @@ package wasip2
 // are linked as traps naming the function, so a guest importing them still
 // instantiates. Generated from the WASI 0.2.3 and fermyon:spin@2.0.0 WIT
 // (the WASI versions raised to the 0.2.x this host defines), plus the
-// unversioned fermyon:spin config and key-value of componentized Spin 1.x
-// modules. Imports in no line are stubbed per component
+// unversioned fermyon:spin config, key-value and redis of componentized Spin 1.x
+// modules, wasi:config/store@0.2.0-draft-2024-09-27 and
+// wasi:keyvalue@0.2.0-draft2. Imports in no line are stubbed per component
 // (capi.Linker.DefineMissing).
 const interfaceTable = `
 wasi:io/error@0.2.6|error|[method]error.to-debug-string
@@ -48,6 +49,11 @@ fermyon:spin/rdbms-types@2.0.0||
 fermyon:spin/redis@2.0.0|connection|[static]connection.open [method]connection.publish [method]connection.get [method]connection.set [method]connection.incr [method]connection.del [method]connection.sadd [method]connection.smembers [method]connection.srem [method]connection.execute
 fermyon:spin/sqlite@2.0.0|connection|[static]connection.open [method]connection.execute
 fermyon:spin/variables@2.0.0||get
+wasi:config/store@0.2.0-draft-2024-09-27||get get-all
+wasi:keyvalue/store@0.2.0-draft2|bucket|open [method]bucket.get [method]bucket.set [method]bucket.delete [method]bucket.exists [method]bucket.list-keys
+wasi:keyvalue/atomics@0.2.0-draft2|cas|[static]cas.new [method]cas.current increment swap
+wasi:keyvalue/batch@0.2.0-draft2||get-many set-many delete-many
 fermyon:spin/config||get-config
 fermyon:spin/key-value||open get set delete exists get-keys close
+fermyon:spin/redis||publish get set incr del sadd smembers srem execute
 `

@@ -94,6 +94,19 @@ func fn3[A, B, C any](ra reader[A], rb reader[B], rc reader[C], body func(st *St
 	}
 }
 
+// fn4 adapts the body of a function of four parameters.
+func fn4[A, B, C, D any](ra reader[A], rb reader[B], rc reader[C], rd reader[D],
+	body func(st *State, a A, b B, c C, d D) (results, error)) fn {
+	return func(st *State, args []capi.Val) (results, error) {
+		p := newArgReader(st, args, 4)
+		a, b, c, d := arg(p, 0, ra), arg(p, 1, rb), arg(p, 2, rc), arg(p, 3, rd)
+		if p.err != nil {
+			return nil, p.err
+		}
+		return body(st, a, b, c, d)
+	}
+}
+
 // fn5 adapts the body of a function of five parameters.
 func fn5[A, B, C, D, E any](ra reader[A], rb reader[B], rc reader[C], rd reader[D], re reader[E],
 	body func(st *State, a A, b B, c C, d D, e E) (results, error)) fn {
@@ -191,6 +204,7 @@ var (
 	argU16    = scalar("u16", func(n capi.U16) uint16 { return uint16(n) })
 	argU32    = scalar("u32", func(n capi.U32) uint32 { return uint32(n) })
 	argU64    = scalar("u64", func(n capi.U64) uint64 { return uint64(n) })
+	argS64    = scalar("s64", func(n capi.S64) int64 { return int64(n) })
 )
 
 // argBytes reads a list<u8> (an empty list lifts as a List).

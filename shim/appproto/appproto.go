@@ -107,6 +107,9 @@ type AppArgs struct {
 	// CompileOnly loads the app (filling the compile cache), reports
 	// StateReady and exits 0 without serving.
 	CompileOnly bool
+	// RuntimeConfigPath is the host path of the container's
+	// /runtime-config.toml ("": it has none).
+	RuntimeConfigPath string
 }
 
 // Encode returns the command line after the binary's path, AppModeArg first.
@@ -117,6 +120,9 @@ func (a AppArgs) Encode() []string {
 	}
 	if a.CompileOnly {
 		args = append(args, "--compile-only")
+	}
+	if a.RuntimeConfigPath != "" {
+		args = append(args, "--runtime-config", a.RuntimeConfigPath)
 	}
 	return appendHostname(args, a.Hostname)
 }
@@ -131,6 +137,7 @@ func ParseAppArgs(args []string) (AppArgs, error) {
 	fs.StringVar(&a.Hostname, "hostname", "", "hostname to set in the container's new UTS namespace")
 	fs.StringVar(&a.TempDir, "tmp", "", "scratch directory (default: the app's directory)")
 	fs.BoolVar(&a.CompileOnly, "compile-only", false, "load the app into the compile cache and exit")
+	fs.StringVar(&a.RuntimeConfigPath, "runtime-config", "", "host path of the container's /runtime-config.toml")
 	if err := parse(fs, args); err != nil {
 		return AppArgs{}, err
 	}

@@ -15,6 +15,7 @@ func TestAppArgsRoundTrip(t *testing.T) {
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/apps/c1/state"},
 		{LockPath: "/apps/c 1/spin.lock", CacheDir: "/cache", StateDir: "/kv", Hostname: "pod-host"},
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", TempDir: "/apps/c1/tmp", CompileOnly: true},
+		{LockPath: "/a/spin.lock", CacheDir: "/c", StateDir: "/s", RuntimeConfigPath: "/secrets/rc/runtime-config.toml"},
 		{},
 	} {
 		args := want.Encode()

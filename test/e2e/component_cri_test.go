@@ -64,14 +64,15 @@ func TestComponentsCRI(t *testing.T) {
 		exchange{method: "POST", path: "/echo", send: "through CRI", status: 200, want: "through CRI"},
 		exchange{path: "/sdk2/var", status: 200, want: "greeting=Hello, kubelet!\n"},
 		exchange{path: "/trap", status: 500},
+		exchange{path: "/throw", status: 500},
 		exchange{path: "/", status: 200, want: "hello universe"},
 	)
 	if err := waitFor(10*time.Second, func() bool {
 		out, _ := cri.Quiet("logs", id)
-		return strings.Contains(out, "fermyon:spin/llm@2.0.0#infer is not supported by containerd-shim-spinoci-v1")
+		return strings.Contains(out, "js-spin: uncaught error")
 	}); err != nil {
 		out, _ := cri.Run("logs", id)
-		t.Errorf("crictl logs does not name the trapping function:\n%s", out)
+		t.Errorf("crictl logs lacks the guest's stderr:\n%s", out)
 	}
 
 	// A second container in the pod: the bare Wasm package.

@@ -5,7 +5,9 @@
 // only the labels listed in its key_value_stores, and a label's store is
 // opened once per App, when the first component that may use it is loaded.
 //
-// Labels other than "default" have no store until a provider backs them;
-// Stores keeps its providers by label, which is where a runtime-config
-// section ([key_value_store.<label>]) would add more.
+// Labels other than "default" have a store when the runtime config
+// declares one ([key_value_store.<label>], type "spin" for SQLite or
+// "redis"); a component listing a label without a store fails to load,
+// naming it. Both backends also offer the atomic operations of
+// wasi:keyvalue/atomics (Atomic).
 package keyvalue

@@ -32,4 +32,6 @@ var (
 	ErrAccessDenied   = errors.New("access denied")
 	ErrInvalidStore   = errors.New("invalid store")
 	ErrNoSuchKey      = errors.New("no such key")
+
+	errMissingURL = errors.New(`missing "url"`)
 )

@@ -5,11 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"github.com/spinoci/spinoci/engine/capability/sqlite"
 )
 
 // SQLiteFileName is the SQLite file of the stores inside a state
@@ -26,8 +24,7 @@ const kvSchema = `CREATE TABLE IF NOT EXISTS spin_key_value (
 )`
 
 // SQLiteStore is a key-value store in a SQLite database shared by every
-// request of the App (one *sql.DB). WAL and a busy timeout let concurrent
-// requests, and a second process on the same file, wait instead of failing.
+// request of the App (one *sql.DB; see sqlite.OpenDB).
 type SQLiteStore struct {
 	db    *sql.DB
 	store string // the store name (the "store" column)
@@ -36,33 +33,22 @@ type SQLiteStore struct {
 // OpenSQLite opens (creating if needed) the store named store in the
 // SQLite file of stateDir, or in memory when stateDir is empty.
 func OpenSQLite(ctx context.Context, stateDir, store string) (*SQLiteStore, error) {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
-	var dsn string
 	if stateDir == "" {
-		// One connection: each connection to ":memory:" is its own database.
-		dsn = ":memory:?" + q.Encode()
-	} else {
-		if err := os.MkdirAll(stateDir, 0o755); err != nil {
-			return nil, fmt.Errorf("key-value store: state directory: %w", err)
-		}
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)")
-		dsn = "file:" + filepath.Join(stateDir, SQLiteFileName) + "?" + q.Encode()
+		return openSQLiteFile(ctx, "", store)
 	}
-	db, err := sql.Open("sqlite", dsn)
+	return openSQLiteFile(ctx, filepath.Join(stateDir, SQLiteFileName), store)
+}
+
+// openSQLiteFile opens the store named store in the SQLite file (created
+// with its directory if needed), or in memory when file is "".
+func openSQLiteFile(ctx context.Context, file, store string) (*SQLiteStore, error) {
+	db, err := sqlite.OpenDB(ctx, file)
 	if err != nil {
-		return nil, fmt.Errorf("key-value store: open %s: %w", dsn, err)
-	}
-	if stateDir == "" {
-		db.SetMaxOpenConns(1)
+		return nil, fmt.Errorf("key-value store: %w", err)
 	}
 	if _, err := db.ExecContext(ctx, kvSchema); err != nil {
 		db.Close()
-		if stateDir != "" {
-			return nil, fmt.Errorf("key-value store: %s: %w", filepath.Join(stateDir, SQLiteFileName), err)
-		}
-		return nil, fmt.Errorf("key-value store: %w", err)
+		return nil, fmt.Errorf("key-value store %s: %w", file, err)
 	}
 	return &SQLiteStore{db: db, store: store}, nil
 }

@@ -14,14 +14,28 @@ type Provider interface {
 }
 
 // SQLiteProvider opens labels as stores of the SQLite file in StateDir
-// (in memory when StateDir is empty).
+// (in memory when StateDir is empty), or of File when it is set.
 type SQLiteProvider struct {
 	StateDir string
+	File     string
 }
 
 // Open opens the label's store; see OpenSQLite.
 func (p SQLiteProvider) Open(ctx context.Context, label string) (Store, error) {
+	if p.File != "" {
+		return openSQLiteFile(ctx, p.File, label)
+	}
 	return OpenSQLite(ctx, p.StateDir, label)
+}
+
+// RedisProvider opens labels as the Redis database at URL.
+type RedisProvider struct {
+	URL string
+}
+
+// Open connects to the server; see OpenRedis.
+func (p RedisProvider) Open(ctx context.Context, _ string) (Store, error) {
+	return OpenRedis(ctx, p.URL)
 }
 
 // Stores are an App's key-value stores. Each label's store is opened when
@@ -29,6 +43,7 @@ func (p SQLiteProvider) Open(ctx context.Context, label string) (Store, error) {
 // directory fails the load, and is then shared by every request. Stores is
 // not safe for concurrent use; the Access values it returns are.
 type Stores struct {
+	stateDir  string
 	providers map[string]Provider // by label
 	open      map[string]Store    // by label
 }
@@ -37,13 +52,15 @@ type Stores struct {
 // stateDir (SQLiteFileName), or an in-memory one when stateDir is empty.
 func NewStores(stateDir string) *Stores {
 	return &Stores{
+		stateDir:  stateDir,
 		providers: map[string]Provider{DefaultLabel: SQLiteProvider{StateDir: stateDir}},
 		open:      map[string]Store{},
 	}
 }
 
 // Access returns what a component whose key_value_stores are labels may
-// open, opening the stores of those labels that have a provider.
+// open, opening their stores. A label without a store (neither "default"
+// nor declared by the runtime config) is an error naming it, as in Spin.
 func (s *Stores) Access(ctx context.Context, labels []string) (*Access, error) {
 	a := &Access{labels: labels, stores: map[string]Store{}}
 	for _, label := range labels {
@@ -51,11 +68,11 @@ func (s *Stores) Access(ctx context.Context, labels []string) (*Access, error) {
 		if !ok {
 			p, ok := s.providers[label]
 			if !ok {
-				continue
+				return nil, fmt.Errorf("key-value store %q is not defined: only %q exists unless the runtime config declares [key_value_store.%s]", label, DefaultLabel, label)
 			}
 			var err error
 			if store, err = p.Open(ctx, label); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("key-value store %q: %w", label, err)
 			}
 			s.open[label] = store
 		}

@@ -3,6 +3,8 @@ package variables
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Config is a component's configuration: its config keys with their
@@ -41,4 +43,14 @@ func (c *Config) Get(_ context.Context, key string) (string, error) {
 		return "", &Error{Kind: ErrUndefined, Detail: fmt.Sprintf("no config value for key %q in component %q", key, c.component)}
 	}
 	return v, nil
+}
+
+// All returns every config key with its value, sorted by key.
+func (c *Config) All() [][2]string {
+	out := make([][2]string, 0, len(c.values))
+	for k, v := range c.values {
+		out = append(out, [2]string{k, v})
+	}
+	slices.SortFunc(out, func(x, y [2]string) int { return strings.Compare(x[0], y[0]) })
+	return out
 }

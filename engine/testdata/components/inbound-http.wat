@@ -5,7 +5,8 @@
 ;;           an error answers 460 + its case, body = its message
 ;;   POST:   key-value (unversioned): open "default", set "k" = request body,
 ;;           body = get "k"; an error answers 470/480/490 + its case
-;;   PATCH:  calls fermyon:spin/redis incr, which the host does not implement
+;;   PATCH:  calls fermyon:spin/redis incr at address "default" (not a Redis
+;;           URL); an error answers 450 + its enum case (451: error)
 ;;   DELETE: calls spin:key-value@3.0.0 [static]store.open (Spin 3, with a
 ;;           resource), which the host does not implement
 (component
@@ -86,7 +87,10 @@
       (if (i32.eq (local.get $method) (i32.const 3)) ;; DELETE
         (then (drop (call $kv3-open (i32.const 1024) (i32.const 7)))))
       (if (i32.eq (local.get $method) (i32.const 4)) ;; PATCH
-        (then (call $incr (i32.const 1024) (i32.const 7) (i32.const 1040) (i32.const 1) (i32.const 3000))))
+        (then
+          (call $incr (i32.const 1024) (i32.const 7) (i32.const 1040) (i32.const 1) (i32.const 3000))
+          (if (i32.load8_u (i32.const 3000))
+            (then (return (call $respond (i32.add (i32.const 450) (i32.load8_u (i32.const 3008))) (i32.const 0) (i32.const 0)))))))
       (if (i32.eq (local.get $method) (i32.const 2)) ;; PUT
         (then
           (call $get-config (local.get $body) (local.get $bodylen) (i32.const 3000))

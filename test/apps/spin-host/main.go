@@ -6,7 +6,8 @@
 // environment and the request as the guest sees it. Operations are chosen
 // by spin-path-info (the path after the component's route):
 //
-//	/kv/incr/<key>     increments a counter in the "default" store → "<n>\n"
+//	/kv/incr/<key>     increments a counter in the "default" store (or the
+//	                   one header x-kv-store names, for every /kv operation) → "<n>\n"
 //	/kv/get/<key>      the value, or 404 "error: no-such-key\n"
 //	/kv/set/<key>      stores the request body → "ok\n"
 //	/kv/delete/<key>   → "ok\n"
@@ -25,6 +26,16 @@
 //	/request           "method=<M> uri=<uri> body=<n bytes>\n" then the request
 //	                   headers, "name: value" lines in the order received
 //	/status/<n>        answers status n with no headers and no body
+//	/sqlite/<database> executes the request body (parameters: the values of
+//	                   headers x-param-1, x-param-2, …, as text) → the columns joined by
+//	                   "|", then a line of "kind:value" cells per row, or
+//	                   500 "error: <variant>[: <message>]\n"
+//	/redis/<op>/<name> outbound-redis to the address in header x-redis-address:
+//	                   set/<key> and publish/<channel> send the body → "ok\n";
+//	                   get/<key> → the value; incr/<key> → "<n>\n";
+//	                   execute/<command> with the x-param-N values as binary
+//	                   arguments → a "nil", "status:…", "int:…" or "binary:…"
+//	                   line per result; a failure is 500 "error: error 1\n"
 //
 // Anything else is 404 "no such operation\n". Each request prints
 // "spin-host <method> <uri>" to stdout.
@@ -148,8 +159,25 @@ func route(req *request, method string) response {
 	case "status":
 		n, _ := strconv.Atoi(rest)
 		return response{status: n}
+	case "sqlite":
+		out, err := sqliteQuery(rest, string(req.body), req.params())
+		if err != nil {
+			return text(500, "error: %v\n", err)
+		}
+		return text(200, "%s", out)
+	case "redis":
+		return redisOp(req, rest, req.params())
 	}
 	return text(404, "no such operation\n")
+}
+
+// params are the values of headers x-param-1, x-param-2, ….
+func (r *request) params() []string {
+	var params []string
+	for i := 1; r.header(fmt.Sprintf("x-param-%d", i)) != ""; i++ {
+		params = append(params, r.header(fmt.Sprintf("x-param-%d", i)))
+	}
+	return params
 }
 
 func keyValue(req *request, op string) response {
@@ -167,7 +195,11 @@ func keyValue(req *request, op string) response {
 		}
 		return text(200, "error: %v\n", err)
 	}
-	store, err := kvOpen("default")
+	label := req.header("x-kv-store")
+	if label == "" {
+		label = "default"
+	}
+	store, err := kvOpen(label)
 	if err != nil {
 		return text(500, "error: open: %v\n", err)
 	}

@@ -94,6 +94,7 @@ func Run(args []string) int {
 		Env:                os.Environ(),
 		StateDir:           opts.StateDir,
 		MaxRequestBodySize: bodyLimit,
+		RuntimeConfigFile:  opts.RuntimeConfigPath,
 	}
 	if err := frontConfig(os.Getenv, &cfg); err != nil {
 		return fail(err)

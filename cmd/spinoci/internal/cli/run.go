@@ -34,14 +34,16 @@ type runFlags struct {
 	listen    string
 	env       []string
 	variables []string
-	registry  registryFlags
+	// runtimeConfig is Spin's runtime config file (--runtime-config-file).
+	runtimeConfig string
+	registry      registryFlags
 }
 
 func newRunCmd(e *env) *cobra.Command {
 	var f runFlags
 	var cmd *cobra.Command
 	cmd = &cobra.Command{
-		Use:   "run REF|DIR [--listen ADDR] [--env K=V] [--variable K=V]",
+		Use:   "run REF|DIR [--listen ADDR] [--env K=V] [--variable K=V] [--runtime-config-file FILE]",
 		Short: "Run a Spin application locally",
 		Long: `Run runs a Spin application with the engine of containerd-shim-spinoci-v1,
 without containerd, as the shim's app process does: its HTTP triggers on
@@ -56,7 +58,10 @@ that exists on disk, is a DIR; anything else must be a fully qualified REF.
 
 --listen defaults to $` + listenAddrEnv + `, else ` + defaultListenAddr + `.
 --env sets an environment variable of every component; --variable sets an
-application variable (as SPIN_VARIABLE_<NAME> does). Ctrl-C (SIGINT) or
+application variable (as SPIN_VARIABLE_<NAME> does). --runtime-config-file
+is Spin's runtime config (key_value_store, sqlite_database,
+variables_provider and llm_compute sections), as the shim reads it from
+/runtime-config.toml in the container. Ctrl-C (SIGINT) or
 SIGTERM stops the server after in-flight requests finish.`,
 		Example: `  spinoci run .                                   # the spin.toml in the current directory
   spinoci run localhost:5000/hello:v1 --plain-http --listen 127.0.0.1:8080
@@ -75,6 +80,7 @@ SIGTERM stops the server after in-flight requests finish.`,
 	fl.StringVar(&f.listen, "listen", defaultListenAddr, "address to serve HTTP on")
 	fl.StringArrayVarP(&f.env, "env", "e", nil, "environment variable KEY=VALUE for every component (repeatable)")
 	fl.StringArrayVar(&f.variables, "variable", nil, "application variable NAME=VALUE (repeatable)")
+	fl.StringVar(&f.runtimeConfig, "runtime-config-file", "", "Spin runtime config file (TOML)")
 	f.registry.add(cmd)
 	return cmd
 }
@@ -128,6 +134,8 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 		TempDir:  tmp,
 		Env:      procEnv,
 		StateDir: stateDir,
+
+		RuntimeConfigFile: f.runtimeConfig,
 	})
 	if err != nil {
 		return fmt.Errorf("loading the app: %w", err)

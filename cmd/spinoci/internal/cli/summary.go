@@ -97,6 +97,7 @@ type Component struct {
 	Size                 int64             `json:"size"`
 	Files                []File            `json:"files,omitempty"`
 	KeyValueStores       []string          `json:"key_value_stores,omitempty"`
+	SQLiteDatabases      []string          `json:"sqlite_databases,omitempty"`
 	AllowedOutboundHosts []string          `json:"allowed_outbound_hosts,omitempty"`
 	AllowedHTTPHosts     []string          `json:"allowed_http_hosts,omitempty"`
 	Environment          map[string]string `json:"environment,omitempty"`
@@ -186,6 +187,7 @@ func summarize(app *lock.LockedApp, origin string, art *artifact.Artifact) *Summ
 		sc.Description = desc
 		for key, dst := range map[string]*[]string{
 			"key_value_stores":       &sc.KeyValueStores,
+			lock.MetadataDatabases:   &sc.SQLiteDatabases,
 			"allowed_outbound_hosts": &sc.AllowedOutboundHosts,
 			"allowed_http_hosts":     &sc.AllowedHTTPHosts,
 		} {

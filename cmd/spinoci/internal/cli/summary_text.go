@@ -95,6 +95,7 @@ func (c *Component) writeText(row func(k, v string)) {
 		}
 	}
 	row("  Key-value stores", strings.Join(c.KeyValueStores, ", "))
+	row("  SQLite databases", strings.Join(c.SQLiteDatabases, ", "))
 	row("  Allowed outbound hosts", strings.Join(c.AllowedOutboundHosts, ", "))
 	row("  Allowed HTTP hosts", strings.Join(c.AllowedHTTPHosts, ", "))
 	for _, k := range sortedKeys(c.Environment) {

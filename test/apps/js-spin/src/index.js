@@ -98,8 +98,8 @@ router
   })
   // POST /echo: the request body, streamed back.
   .post('/echo', (req) => new Response(req.body, { headers: { 'content-type': 'application/octet-stream' } }))
-  // GET /trap: a host call that traps (spinoci links llm as traps), so the
-  // instance dies mid-request.
+  // GET /trap: a host call that fails (llm infer of a model the component
+  // may not use: invalid-input), and the error escapes the handler → 500.
   .get('/trap', () => {
     infer('llama2-chat', 'trap');
     return new Response('not reached\n');

@@ -1,0 +1,50 @@
+package keyvalue
+
+import (
+	"path/filepath"
+
+	"github.com/spinoci/spinoci/engine/runtimeconfig"
+)
+
+// RuntimeConfigSection parses [key_value_store.<label>] sections: type
+// "spin" with an optional path (a SQLite file, relative to the runtime
+// config file; when absent, the state directory's file) or type "redis"
+// with a url.
+func (s *Stores) RuntimeConfigSection() runtimeconfig.Section {
+	return runtimeconfig.Section{Name: "key_value_store", Parse: func(raw any, f *runtimeconfig.File) error {
+		return runtimeconfig.Tables(raw, func(label string, table any) error {
+			typ, err := runtimeconfig.TypeOf(table, "spin", "redis")
+			if err != nil {
+				return err
+			}
+			switch typ {
+			case "spin":
+				var c struct {
+					Type string `toml:"type"`
+					Path string `toml:"path"`
+				}
+				if err := runtimeconfig.Decode(table, &c); err != nil {
+					return err
+				}
+				p := SQLiteProvider{StateDir: s.stateDir}
+				if c.Path != "" {
+					p.File = filepath.Clean(f.Resolve(c.Path))
+				}
+				s.providers[label] = p
+			case "redis":
+				var c struct {
+					Type string `toml:"type"`
+					URL  string `toml:"url"`
+				}
+				if err := runtimeconfig.Decode(table, &c); err != nil {
+					return err
+				}
+				if c.URL == "" {
+					return errMissingURL
+				}
+				s.providers[label] = RedisProvider{URL: c.URL}
+			}
+			return nil
+		})
+	}}
+}

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/engine/capability/sqlite"
+	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+	"github.com/spinoci/spinoci/test/testredis"
+)
+
+const repoPlatform = "e2e/platform:v1"
+
+// platformApp is spin-host at /... with key_value_stores ["default",
+// "cache"] and sqlite_databases ["default", "reports"]: "cache" and
+// "reports" exist only when a runtime config declares them.
+func platformApp(paths harness.Paths) *lock.LockedApp {
+	raw := func(v any) json.RawMessage {
+		b, _ := json.Marshal(v)
+		return b
+	}
+	return &lock.LockedApp{
+		Metadata: map[string]json.RawMessage{
+			"name":    raw("platform"),
+			"trigger": raw(map[string]string{"type": "http", "base": "/"}),
+		},
+		Components: []lock.Component{{
+			ID: "host",
+			Source: lock.ComponentSource{ContentType: "application/wasm",
+				ContentRef: lock.ContentRef{Source: appdir.FileURI(paths.App(harness.AppSpinHost))}},
+			Metadata: map[string]json.RawMessage{
+				lock.MetadataKeyValueStores: raw([]string{"default", "cache"}),
+				lock.MetadataDatabases:      raw([]string{"default", "reports"}),
+			},
+		}},
+		Triggers: []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: raw(map[string]any{"route": "/...", "component": "host"})}},
+	}
+}
+
+// TestPlatformRuntimeConfig runs an app whose stores and databases come
+// from a runtime config bind-mounted at /runtime-config.toml: a Redis
+// key-value store (a real redis-server) and SQLite databases, kept across
+// containers; without the file the app does not start, naming the label.
+func TestPlatformRuntimeConfig(t *testing.T) {
+	paths := harness.Require(t, harness.ContainerdLatest)
+	reg := harness.StartRegistry(t)
+	d := harness.StartContainerd(t, harness.ContainerdLatest)
+	redisURL := testredis.Start(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	if _, err := os.Stat(paths.App(harness.AppSpinHost)); err != nil {
+		t.Fatalf("%v (run make testapps)", err)
+	}
+	ref := harness.Ref(reg.Host, repoPlatform)
+	if _, err := harness.Push(ctx, reg.Host, repoPlatform, platformApp(paths), artifact.PackOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d.Pull(ref)
+
+	// Not t.TempDir(): its name holds commas, which ctr --mount cannot take.
+	dir := harness.TempDir(t, "platform")
+	stateDir := filepath.Join(dir, "state")
+	if err := os.MkdirAll(stateDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	reports := filepath.Join(dir, "reports.db")
+	rcPath := filepath.Join(dir, "runtime-config.toml")
+	rc := fmt.Sprintf("[key_value_store.cache]\ntype = \"redis\"\nurl = %q\n\n[sqlite_database.reports]\ntype = \"spin\"\npath = %q\n", redisURL, reports)
+	if err := os.WriteFile(rcPath, []byte(rc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := "platform"
+	t.Cleanup(func() { cleanupContainer(t, d, id) })
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	logPath := filepath.Join(t.TempDir(), "app.log")
+	stateMount := "type=bind,src=" + stateDir + ",dst=/.spin,options=rbind:rw"
+	rcMount := "type=bind,src=" + rcPath + ",dst=/runtime-config.toml,options=rbind:ro"
+
+	// Without the runtime config, "cache" is not defined: no start.
+	args := append([]string{"run", "--rm", "--log-uri", "file://" + logPath, "--mount", stateMount}, runArgs(addr)...)
+	out, code := d.CtrContext(ctx, append(args, ref, id)...)
+	t.Logf("ctr run without a runtime config exited %d:\n%s", code, out)
+	if want := `key-value store "cache" is not defined`; code == 0 || !strings.Contains(out, want) {
+		t.Errorf("without a runtime config: exit %d, want an error containing %q", code, want)
+	}
+	assertNoLeftovers(t, d, id)
+
+	run := func() {
+		t.Helper()
+		args := append([]string{"run", "-d", "--log-uri", "file://" + logPath, "--mount", stateMount, "--mount", rcMount}, runArgs(addr)...)
+		if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
+			t.Fatalf("ctr run -d: exit %d\n%s", code, out)
+		}
+		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/.well-known/spin/health", 90*time.Second); err != nil {
+			t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
+		}
+	}
+	cache := http.Header{"X-Kv-Store": {"cache"}}
+	param := func(vs ...string) http.Header {
+		h := http.Header{}
+		for i, v := range vs {
+			h.Set(fmt.Sprintf("X-Param-%d", i+1), v)
+		}
+		return h
+	}
+	run()
+	check(t, addr,
+		exchange{method: http.MethodPut, path: "/kv/set/greeting", send: "from redis", header: cache, status: 200, want: "ok\n"},
+		exchange{path: "/kv/get/greeting", header: cache, status: 200, want: "from redis"},
+		exchange{path: "/kv/incr/visits", status: 200, want: "1\n"}, // "default": SQLite under /.spin
+		exchange{path: "/kv/open/secret", status: 403, want: "error: access-denied\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "CREATE TABLE r (name TEXT, n INTEGER, x REAL, b BLOB, z)", status: 200, want: "\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "INSERT INTO r VALUES (?, 42, 0.5, x'cafe', NULL)",
+			header: param("first"), status: 200, want: "\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "SELECT * FROM r", status: 200,
+			want: "name|n|x|b|z\ntext:first|int:42|real:0.5|blob:cafe|null\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/default", send: "CREATE TABLE d (v TEXT); INSERT INTO d VALUES ('kept')", status: 200, want: "\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/secret", send: "SELECT 1", status: 500, want: "error: access-denied\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/default", send: "SELECT * FROM nowhere", status: 500, contains: []string{"error: io: "}},
+	)
+	stopSpin1(t, d, id)
+
+	// The Redis server holds the "cache" store's key; the SQLite files are
+	// where the runtime config and /.spin put them.
+	opts, _ := redis.ParseURL(redisURL)
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	if v, err := rdb.Get(ctx, "greeting").Result(); err != nil || v != "from redis" {
+		t.Errorf("redis GET greeting = %q, %v", v, err)
+	}
+	for _, f := range []string{reports, filepath.Join(stateDir, sqlite.DefaultFileName)} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("database file: %v", err)
+		}
+	}
+
+	// A new container with the same mounts sees everything.
+	run()
+	check(t, addr,
+		exchange{path: "/kv/get/greeting", header: cache, status: 200, want: "from redis"},
+		exchange{path: "/kv/incr/visits", status: 200, want: "2\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "SELECT name FROM r", status: 200, want: "name\ntext:first\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/default", send: "SELECT v FROM d", status: 200, want: "v\ntext:kept\n"},
+	)
+	stopSpin1(t, d, id)
+}
