@@ -18,7 +18,7 @@ import (
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
-	"github.com/spinoci/spinoci/test/testredis"
+	"github.com/spinoci/spinoci/test/servers"
 )
 
 const repoPlatform = "e2e/platform:v1"
@@ -57,7 +57,7 @@ func TestPlatformRuntimeConfig(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	reg := harness.StartRegistry(t)
 	d := harness.StartContainerd(t, harness.ContainerdLatest)
-	redisURL := testredis.Start(t)
+	redisURL := servers.Redis(t).RedisURL()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	if _, err := os.Stat(paths.App(harness.AppSpinHost)); err != nil {

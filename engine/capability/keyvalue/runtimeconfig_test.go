@@ -9,12 +9,12 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/runtimeconfig"
-	"github.com/spinoci/spinoci/test/testredis"
+	"github.com/spinoci/spinoci/test/servers"
 )
 
 func TestRuntimeConfigRedisAndSpinStores(t *testing.T) {
 	ctx := context.Background()
-	url := testredis.Start(t)
+	url := servers.Redis(t).RedisURL()
 	dir := t.TempDir()
 	data := `
 [key_value_store.cache]
