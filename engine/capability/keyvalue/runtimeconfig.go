@@ -28,7 +28,11 @@ func (s *Stores) RuntimeConfigSection() runtimeconfig.Section {
 				}
 				p := SQLiteProvider{StateDir: s.stateDir}
 				if c.Path != "" {
-					p.File = filepath.Clean(f.Resolve(c.Path))
+					file, err := f.Resolve(c.Path)
+					if err != nil {
+						return err
+					}
+					p.File = filepath.Clean(file)
 				}
 				s.providers[label] = p
 			case "redis":

@@ -63,8 +63,11 @@ func (r *RuntimeConfigProviders) Sections() []runtimeconfig.Section {
 				p.prefix = strings.ToUpper(strings.TrimSuffix(c.Prefix, "_"))
 			}
 			if c.DotenvPath != "" {
-				var err error
-				if p.dotenv, err = readDotenv(f.Resolve(c.DotenvPath)); err != nil {
+				file, err := f.Resolve(c.DotenvPath)
+				if err != nil {
+					return err
+				}
+				if p.dotenv, err = readDotenv(file); err != nil {
 					return err
 				}
 			}
