@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,6 +68,40 @@ func TestPlatformRuntimeConfig(t *testing.T) {
 	}
 	for _, v := range harness.ContainerdVersions() {
 		t.Run("containerd-"+v, func(t *testing.T) { testPlatformRuntimeConfig(t, v, ref, redisURL) })
+	}
+	t.Run("spinoci run --runtime-config-file", func(t *testing.T) { testPlatformCLI(t, paths, ref, redisURL) })
+}
+
+// testPlatformCLI runs the app with `spinoci run --runtime-config-file`:
+// no container, so the file's paths are the host's, relative ones
+// relative to the file.
+func testPlatformCLI(t *testing.T, paths harness.Paths, ref, redisURL string) {
+	dir := t.TempDir()
+	rcPath := filepath.Join(dir, "runtime-config.toml")
+	rc := fmt.Sprintf("[key_value_store.cache]\ntype = \"redis\"\nurl = %q\n\n[sqlite_database.reports]\ntype = \"spin\"\npath = \"data/reports.db\"\n", redisURL)
+	if err := os.WriteFile(rcPath, []byte(rc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	cmd := exec.Command(paths.CLI(), "run", ref, "--plain-http", "--cache-dir", t.TempDir(), "--runtime-config-file", rcPath, "--listen", addr)
+	var output syncBuffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("spinoci run: %v (run make build)", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/.well-known/spin/health", time.Minute); err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, output.String())
+	}
+	check(t, addr,
+		exchange{method: http.MethodPut, path: "/kv/set/cli", send: "from spinoci run", header: http.Header{"X-Kv-Store": {"cache"}}, status: 200, want: "ok\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "CREATE TABLE c (v TEXT)", status: 200, want: "\n"},
+	)
+	if _, err := os.Stat(filepath.Join(dir, "data", "reports.db")); err != nil {
+		t.Errorf("the database is not next to the runtime config: %v", err)
 	}
 }
 
