@@ -44,7 +44,7 @@ func (d *Databases) Defined(label string) bool {
 
 // RuntimeConfigSection parses [sqlite_database.<label>] sections: type
 // "spin" with an optional path (relative to the runtime config file; when
-// absent, "<label>.db" in the state directory, or in memory without one).
+// absent, the database is in memory, as in Spin).
 func (d *Databases) RuntimeConfigSection() runtimeconfig.Section {
 	return runtimeconfig.Section{Name: "sqlite_database", Parse: func(raw any, f *runtimeconfig.File) error {
 		return runtimeconfig.Tables(raw, func(label string, table any) error {
@@ -58,15 +58,10 @@ func (d *Databases) RuntimeConfigSection() runtimeconfig.Section {
 			if err := runtimeconfig.Decode(table, &c); err != nil {
 				return err
 			}
+			// Without a path the database is in memory (""), as in Spin.
 			file, err := f.Resolve(c.Path)
 			if err != nil {
 				return err
-			}
-			if c.Path == "" {
-				file = d.stateFile(label + ".db")
-				if label == DefaultLabel {
-					file = d.stateFile(DefaultFileName)
-				}
 			}
 			d.files[label] = file
 			return nil
