@@ -26,7 +26,7 @@ func (e *wasmEnc) leb(n uint32) *wasmEnc {
 	}
 }
 
-func (e *wasmEnc) str(s string) *wasmEnc { e.leb(uint32(len(s))); e.WriteString(s); return e }
+func (e *wasmEnc) str(s string) *wasmEnc  { e.leb(uint32(len(s))); e.WriteString(s); return e }
 func (e *wasmEnc) raw(b ...byte) *wasmEnc { e.Write(b); return e }
 
 func (e *wasmEnc) section(id byte, body *wasmEnc) *wasmEnc {
@@ -82,7 +82,7 @@ func TestReadWasmImportsComponent(t *testing.T) {
 func TestReadWasmImportsErrors(t *testing.T) {
 	bad := new(wasmEnc).leb(1)
 	bad.str("m").str("f").raw(0x09)
-	bin := new(wasmEnc).raw([]byte(wasmMagic + wasmVersionCore)...).section(wasmSectionImport, bad)
+	bin := new(wasmEnc).raw([]byte(wasmMagic+wasmVersionCore)...).section(wasmSectionImport, bad)
 	for name, tc := range map[string]struct {
 		data []byte
 		want string
