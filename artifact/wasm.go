@@ -59,22 +59,15 @@ func (w *wasmInfo) exportNames() []string {
 // inspectWasm reads the header of the wasm binary r (size bytes; 0 when
 // unknown) and, for a core module, its exports.
 func inspectWasm(r io.Reader, size int64) (*wasmInfo, error) {
-	if size > 0 {
-		r = io.LimitReader(r, size)
+	br, component, err := readWasmHeader(r, size)
+	if err != nil {
+		return nil, err
 	}
-	br := bufio.NewReader(r)
-	var hdr [8]byte
-	if n, _ := io.ReadFull(br, hdr[:]); n < len(hdr) || string(hdr[:4]) != wasmMagic {
-		return nil, errors.New("not a WebAssembly binary (bad magic)")
-	}
-	switch {
-	case string(hdr[4:]) == wasmVersionComponent:
+	if component {
 		return &wasmInfo{component: true}, nil
-	case string(hdr[4:]) != wasmVersionCore:
-		return nil, fmt.Errorf("unsupported WebAssembly version/layer % x", hdr[4:])
 	}
 	info := &wasmInfo{}
-	err := walkWasmSections(br, size, func(id byte) bool { return id == wasmSectionExport }, maxExportSection,
+	err = walkWasmSections(br, size, func(id byte) bool { return id == wasmSectionExport }, maxExportSection,
 		func(_ byte, sec []byte) (bool, error) {
 			exports, err := parseExportSection(sec)
 			if err != nil {
@@ -87,6 +80,27 @@ func inspectWasm(r io.Reader, size int64) (*wasmInfo, error) {
 		return nil, err
 	}
 	return info, nil
+}
+
+// readWasmHeader reads the header of the wasm binary r (size bytes; 0 when
+// unknown), returning a reader of what follows and whether it is a
+// component (else a core module).
+func readWasmHeader(r io.Reader, size int64) (*bufio.Reader, bool, error) {
+	if size > 0 {
+		r = io.LimitReader(r, size)
+	}
+	br := bufio.NewReader(r)
+	var hdr [8]byte
+	if n, _ := io.ReadFull(br, hdr[:]); n < len(hdr) || string(hdr[:4]) != wasmMagic {
+		return nil, false, errors.New("not a WebAssembly binary (bad magic)")
+	}
+	switch string(hdr[4:]) {
+	case wasmVersionComponent:
+		return br, true, nil
+	case wasmVersionCore:
+		return br, false, nil
+	}
+	return nil, false, fmt.Errorf("unsupported WebAssembly version/layer % x", hdr[4:])
 }
 
 // walkWasmSections reads the sections that follow the 8-byte header of a

@@ -1,7 +1,6 @@
 package artifact
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -32,28 +31,20 @@ type WasmImports struct {
 // when unknown). It streams the binary, holding only the import section,
 // and stops after it.
 func ReadWasmImports(r io.Reader, size int64) (*WasmImports, error) {
-	if size > 0 {
-		r = io.LimitReader(r, size)
+	br, component, err := readWasmHeader(r, size)
+	if err != nil {
+		return nil, err
 	}
-	br := bufio.NewReader(r)
-	var hdr [8]byte
-	if n, _ := io.ReadFull(br, hdr[:]); n < len(hdr) || string(hdr[:4]) != wasmMagic {
-		return nil, errors.New("not a WebAssembly binary (bad magic)")
-	}
-	imports := &WasmImports{}
+	imports := &WasmImports{Component: component}
 	want := byte(wasmSectionImport)
-	switch string(hdr[4:]) {
-	case wasmVersionComponent:
-		imports.Component, want = true, wasmSectionComponentImport
-	case wasmVersionCore:
-	default:
-		return nil, fmt.Errorf("unsupported WebAssembly version/layer % x", hdr[4:])
+	if component {
+		want = wasmSectionComponentImport
 	}
 	parse := parseCoreImports
 	if imports.Component {
 		parse = parseComponentImports
 	}
-	err := walkWasmSections(br, size, func(id byte) bool { return id == want }, maxImportSection,
+	err = walkWasmSections(br, size, func(id byte) bool { return id == want }, maxImportSection,
 		func(_ byte, sec []byte) (bool, error) {
 			names, err := parse(&wasmReader{b: sec})
 			if err != nil {
