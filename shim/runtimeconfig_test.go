@@ -130,3 +130,57 @@ dotenv_path = "/data/more.env"
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// planSandbox binds the runtime config and its volumes into the app's
+// root (the volume as the spec mounts it, before the app's directories)
+// and, read-only, into the compile stage's; a volume that is the state
+// directory is not bound twice.
+func TestPlanSandboxBindsRuntimeConfig(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("planSandbox gives directories to the app's user: needs root")
+	}
+	dir := t.TempDir()
+	rc, data, state := filepath.Join(dir, "rc.toml"), filepath.Join(dir, "data"), filepath.Join(dir, "state")
+	if err := os.WriteFile(rc, []byte("[sqlite_database.r]\ntype = \"spin\"\npath = \"/data/r.db\"\n[key_value_store.k]\ntype = \"spin\"\npath = \"/.spin/k.db\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := &specs.Spec{Process: &specs.Process{}, Mounts: []specs.Mount{
+		bindMount(rc, "/runtime-config.toml", "ro"), bindMount(data, "/data"), bindMount(state, "/.spin"),
+	}}
+	plan, err := planRuntimeConfig(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appDir := filepath.Join(dir, "app")
+	launch := appLaunch{dir: appDir, stateDir: state, cacheDir: filepath.Join(dir, "cache"), runtimeConfig: plan}
+	if err := planSandbox(spec, &launch, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	index := func(mounts []sandbox.Mount, src string) (int, sandbox.Mount) {
+		n := 0
+		at, found := -1, sandbox.Mount{}
+		for i, m := range mounts {
+			if m.Source == src {
+				n++
+				at, found = i, m
+			}
+		}
+		if n > 1 {
+			t.Errorf("%s is bound %d times", src, n)
+		}
+		return at, found
+	}
+	i, m := index(launch.sandbox.Mounts, data)
+	if j, _ := index(launch.sandbox.Mounts, appDir); i < 0 || m.ReadOnly || m.Dest != data || j < i {
+		t.Errorf("app: the /data volume is %+v at %d (the app dir at %d)", m, i, j)
+	}
+	if _, m := index(launch.sandbox.Mounts, rc); !m.ReadOnly || m.Dest != rc {
+		t.Errorf("app: the runtime config is %+v", m)
+	}
+	index(launch.sandbox.Mounts, state)
+	for _, src := range []string{data, rc, state} {
+		if _, m := index(launch.compile.Mounts, src); !m.ReadOnly {
+			t.Errorf("compile stage: %s is %+v, want it read-only", src, m)
+		}
+	}
+}

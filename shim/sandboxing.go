@@ -83,9 +83,9 @@ func sandboxEtcFiles(spec *specs.Spec) []sandbox.Mount {
 // the app starts: it runs as root without any capability, with
 // no_new_privs, the spec's seccomp filter and rlimits, and sees only the
 // app directory (read-only), the cache (read-write), an empty state
-// directory and the runtime config with its volumes (read-only). It executes no guest
-// code; the process that does cannot write compiled code that another app
-// would load.
+// directory and the runtime config with its volumes (read-only; it opens no
+// store or database). It executes no guest code; the process that does
+// cannot write compiled code that another app would load.
 func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 	base, err := sandbox.FromSpec(spec)
 	if err != nil {
