@@ -59,60 +59,90 @@ func (w *wasmInfo) exportNames() []string {
 // inspectWasm reads the header of the wasm binary r (size bytes; 0 when
 // unknown) and, for a core module, its exports.
 func inspectWasm(r io.Reader, size int64) (*wasmInfo, error) {
+	br, component, err := readWasmHeader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	if component {
+		return &wasmInfo{component: true}, nil
+	}
+	info := &wasmInfo{}
+	err = walkWasmSections(br, size, func(id byte) bool { return id == wasmSectionExport }, maxExportSection,
+		func(_ byte, sec []byte) (bool, error) {
+			exports, err := parseExportSection(sec)
+			if err != nil {
+				return true, fmt.Errorf("export section: %w", err)
+			}
+			info.exports = exports
+			return true, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return info, nil
+}
+
+// readWasmHeader reads the header of the wasm binary r (size bytes; 0 when
+// unknown), returning a reader of what follows and whether it is a
+// component (else a core module).
+func readWasmHeader(r io.Reader, size int64) (*bufio.Reader, bool, error) {
 	if size > 0 {
 		r = io.LimitReader(r, size)
 	}
 	br := bufio.NewReader(r)
 	var hdr [8]byte
 	if n, _ := io.ReadFull(br, hdr[:]); n < len(hdr) || string(hdr[:4]) != wasmMagic {
-		return nil, errors.New("not a WebAssembly binary (bad magic)")
+		return nil, false, errors.New("not a WebAssembly binary (bad magic)")
 	}
-	switch {
-	case string(hdr[4:]) == wasmVersionComponent:
-		return &wasmInfo{component: true}, nil
-	case string(hdr[4:]) != wasmVersionCore:
-		return nil, fmt.Errorf("unsupported WebAssembly version/layer % x", hdr[4:])
+	switch string(hdr[4:]) {
+	case wasmVersionComponent:
+		return br, true, nil
+	case wasmVersionCore:
+		return br, false, nil
 	}
-	info := &wasmInfo{}
-	off := int64(len(hdr))
+	return nil, false, fmt.Errorf("unsupported WebAssembly version/layer % x", hdr[4:])
+}
+
+// walkWasmSections reads the sections that follow the 8-byte header of a
+// binary of size bytes (0: unknown) from br: the body of each section
+// whose id want accepts (at most limit bytes) goes to visit, which returns
+// true to stop; the others are skipped unread.
+func walkWasmSections(br *bufio.Reader, size int64, want func(id byte) bool, limit uint32, visit func(id byte, body []byte) (bool, error)) error {
+	off := int64(8)
 	for {
 		// A section header is an id byte and a LEB128 u32 size (≤ 5 bytes).
 		id, err := br.ReadByte()
 		if errors.Is(err, io.EOF) {
-			return info, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read section header at offset %d: %w", off, err)
+			return fmt.Errorf("read section header at offset %d: %w", off, err)
 		}
 		sh, _ := br.Peek(5) // fewer at the end of the binary
 		secSize, m, err := readULEB32(sh)
 		if err != nil {
-			return nil, fmt.Errorf("section header at offset %d: %w", off, err)
+			return fmt.Errorf("section header at offset %d: %w", off, err)
 		}
 		if _, err := br.Discard(m); err != nil {
-			return nil, fmt.Errorf("section header at offset %d: %w", off, err)
+			return fmt.Errorf("section header at offset %d: %w", off, err)
 		}
 		start := off + 1 + int64(m)
 		if size > 0 && int64(secSize) > size-start {
-			return nil, fmt.Errorf("section %d at offset %d: size %d runs past the end of the binary", id, off, secSize)
+			return fmt.Errorf("section %d at offset %d: size %d runs past the end of the binary", id, off, secSize)
 		}
-		if id == wasmSectionExport {
-			if secSize > maxExportSection {
-				return nil, fmt.Errorf("export section of %d bytes is too large", secSize)
+		if want(id) {
+			if secSize > limit {
+				return fmt.Errorf("section %d of %d bytes is too large", id, secSize)
 			}
 			sec := make([]byte, secSize)
 			if _, err := io.ReadFull(br, sec); err != nil {
-				return nil, fmt.Errorf("read export section: %w", err)
+				return fmt.Errorf("read section %d: %w", id, err)
 			}
-			exports, err := parseExportSection(sec)
-			if err != nil {
-				return nil, fmt.Errorf("export section: %w", err)
+			if stop, err := visit(id, sec); stop || err != nil {
+				return err
 			}
-			info.exports = exports
-			return info, nil
-		}
-		if _, err := br.Discard(int(secSize)); err != nil {
-			return nil, fmt.Errorf("section %d at offset %d: %w", id, off, err)
+		} else if _, err := br.Discard(int(secSize)); err != nil {
+			return fmt.Errorf("section %d at offset %d: %w", id, off, err)
 		}
 		off = start + int64(secSize)
 	}

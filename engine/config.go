@@ -3,6 +3,8 @@ package engine
 import (
 	"io"
 	"time"
+
+	"github.com/spinoci/spinoci/engine/runtimeconfig"
 )
 
 // Defaults applied to zero Config fields.
@@ -56,6 +58,16 @@ type Config struct {
 	// key_value_store, sqlite_database, variables_provider/config_provider
 	// and llm_compute sections; any other section fails the load.
 	RuntimeConfigFile string
+	// RuntimeConfigName is RuntimeConfigFile's path in the container whose
+	// runtime config it is: its paths are then the container's, reached
+	// through RuntimeConfigVolumes. "" means the file and its paths are
+	// the host's.
+	RuntimeConfigName    string
+	RuntimeConfigVolumes []runtimeconfig.Volume
+	// CompileOnly loads the app to compile it, checking but not opening
+	// its key-value stores and SQLite databases (the shim's compile stage,
+	// which must not create or reach them).
+	CompileOnly bool
 }
 
 func (c Config) withDefaults() Config {

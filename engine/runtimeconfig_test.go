@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/engine/runtimeconfig"
 )
 
 // writeRuntimeConfig writes a runtime config file and returns its path.
@@ -113,4 +115,55 @@ func TestSQLiteSpin1(t *testing.T) {
 	a = loadHost(t, h, Config{StateDir: state})
 	hd = a.Handler()
 	expect(t, sql("default", "SELECT s FROM t"), 200, "s\ntext:tëxt\n")
+}
+
+// A container's runtime config names paths in the container: they reach
+// the host through its volumes. In CompileOnly mode nothing is opened,
+// but labels are checked.
+func TestRuntimeConfigContainerPathsAndCompileOnly(t *testing.T) {
+	ctx := context.Background()
+	host := t.TempDir()
+	rc := writeRuntimeConfig(t, `
+[sqlite_database.reports]
+type = "spin"
+path = "/data/reports.db"
+
+[key_value_store.other]
+type = "spin"
+path = "data/kv/other.db"
+`)
+	app := hostApp{metadata: map[string]any{"key_value_stores": []string{"other"}, "databases": []string{"reports"}}}
+	cfg := Config{CacheDir: moduleCache, StateDir: t.TempDir(), RuntimeConfigFile: rc, RuntimeConfigName: "/runtime-config.toml",
+		RuntimeConfigVolumes: []runtimeconfig.Volume{{Dest: "/data", Source: host}}}
+
+	compile := cfg
+	compile.CompileOnly = true
+	a, err := loadLock(t, ctx, hostLock(t, app), compile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if entries, _ := os.ReadDir(host); len(entries) != 0 {
+		t.Errorf("the compile-only load created %d files on the volume", len(entries))
+	}
+	undeclared := hostApp{metadata: map[string]any{"databases": []string{"nope"}}}
+	if _, err := loadLock(t, ctx, hostLock(t, undeclared), compile); err == nil || !strings.Contains(err.Error(), `sqlite database "nope" is not defined`) {
+		t.Errorf("compile-only load of an undeclared label: %v", err)
+	}
+
+	if a, err = loadLock(t, ctx, hostLock(t, app), cfg); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	for _, f := range []string{"reports.db", "kv/other.db"} {
+		if _, err := os.Stat(filepath.Join(host, f)); err != nil {
+			t.Errorf("database file on the volume: %v", err)
+		}
+	}
+
+	cfg.RuntimeConfigVolumes = nil
+	want := `runtime config /runtime-config.toml: [key_value_store]: "other": path "data/kv/other.db" is /data/kv/other.db in the container, which is on no volume`
+	if _, err := loadLock(t, ctx, hostLock(t, app), cfg); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Load error = %v, want it to contain %q", err, want)
+	}
 }

@@ -63,7 +63,9 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		launch.lockPath = filepath.Join(appDir, "spin.lock")
 		launch.cacheDir = stateRootFor(r.Bundle).cacheDir()
 		launch.stateDir = appStateDir(spec, appDir)
-		launch.runtimeConfig = runtimeConfigPath(spec)
+		if launch.runtimeConfig, err = planRuntimeConfig(spec); err != nil {
+			return nil, invalidArgument(err)
+		}
 		launch.dir = appDir
 		if spec.Process != nil {
 			launch.env = spec.Process.Env

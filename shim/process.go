@@ -44,9 +44,9 @@ type appLaunch struct {
 	compile     *sandbox.Config
 	compileOnly bool
 	tempDir     string
-	// runtimeConfig is the host path of the container's
-	// /runtime-config.toml ("": none is mounted).
-	runtimeConfig string
+	// runtimeConfig is the container's /runtime-config.toml and the
+	// volumes its paths are on (runtimeconfig.go).
+	runtimeConfig runtimeConfigPlan
 }
 
 // args is the child's command line after the binary.
@@ -59,7 +59,8 @@ func (l appLaunch) args() []string {
 		return appproto.PauseArgs{Hostname: hostname}.Encode()
 	}
 	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: hostname,
-		TempDir: l.tempDir, CompileOnly: l.compileOnly, RuntimeConfigPath: l.runtimeConfig}.Encode()
+		TempDir: l.tempDir, CompileOnly: l.compileOnly, RuntimeConfigPath: l.runtimeConfig.hostPath,
+		RuntimeConfigName: l.runtimeConfig.name, Volumes: l.runtimeConfig.volumeArgs()}.Encode()
 }
 
 // childLauncher is the real launcher: it re-executes the shim binary as the

@@ -74,16 +74,18 @@ func sandboxEtcFiles(spec *specs.Spec) []sandbox.Mount {
 //     state root keeps others out), its scratch directory
 //     <app dir>/tmp and its state directory (read-write, owned by the
 //     process's user when the shim made them), the compile cache
-//     (read-only) and /etc's hosts, resolv.conf and TLS roots (read-only).
+//     (read-only), /etc's hosts, resolv.conf and TLS roots (read-only),
+//     and the runtime config (read-only) with the volumes its paths are
+//     on (as the spec mounts them).
 //
 // Paths keep their host names inside the root, so the app's arguments are
 // valid in it. The app's compile stage (l.compile) fills the cache before
 // the app starts: it runs as root without any capability, with
 // no_new_privs, the spec's seccomp filter and rlimits, and sees only the
-// app directory (read-only), the cache (read-write) and an empty state
-// directory. It executes no guest
-// code; the process that does cannot write compiled code that another app
-// would load.
+// app directory (read-only), the cache (read-write), an empty state
+// directory and the runtime config with its volumes (read-only; it opens no
+// store or database). It executes no guest code; the process that does
+// cannot write compiled code that another app would load.
 func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 	base, err := sandbox.FromSpec(spec)
 	if err != nil {
@@ -121,6 +123,9 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 		}
 	}
 	base.Workdir = appDir
+	// The runtime config's volumes first: a source above the app's
+	// directories must not hide them.
+	base.Mounts = append(base.Mounts, l.runtimeConfig.sandboxMounts(false, l.stateDir)...)
 	base.Mounts = append(base.Mounts,
 		sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: appDir, Dest: appDir},
 		sandbox.Mount{Kind: sandbox.Bind, Source: l.tempDir, Dest: l.tempDir},
@@ -135,7 +140,8 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 		compile.Caps = sandbox.Caps{LastCap: base.Caps.LastCap}
 		compile.NoNewPrivs = true
 		compile.Hostname = ""
-		compile.Mounts = append(sandboxDevices(),
+		compile.Mounts = append(sandboxDevices(), l.runtimeConfig.sandboxMounts(true)...)
+		compile.Mounts = append(compile.Mounts,
 			sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: appDir, Dest: appDir},
 			// Loading stages single-file mounts in the scratch dir: an empty
 			// tmpfs here, so the stage writes nothing the app will see.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -27,24 +28,84 @@ type Section struct {
 type File struct {
 	// Path is the file's path ("" for in-memory input).
 	Path string
+	// Name is the file's path as its user knows it (in a container: its
+	// path there), used in messages and, with Container, as the base of
+	// relative paths. "" means Path.
+	Name string
+	// Container says the file is a container's: the paths in it are the
+	// container's, reached on the host through Volumes; a path on none of
+	// them is an error.
+	Container bool
+	// Volumes are the container's volumes the file's paths may be on.
+	Volumes []Volume
 }
 
-// Resolve makes a path from the file absolute: relative paths are relative
-// to the file's directory, as in Spin.
-func (f *File) Resolve(p string) string {
-	if p == "" || filepath.IsAbs(p) || f.Path == "" {
-		return p
+// Volume is a directory (or file) of a container and where it is on the
+// host.
+type Volume struct {
+	// Dest is the path in the container, Source the host path.
+	Dest, Source string
+}
+
+// ParseVolume parses "DEST=SOURCE".
+func ParseVolume(s string) (Volume, error) {
+	dest, source, ok := strings.Cut(s, "=")
+	if !ok || !path.IsAbs(dest) || !filepath.IsAbs(source) {
+		return Volume{}, fmt.Errorf("volume %q: want DEST=SOURCE, both absolute", s)
 	}
-	return filepath.Join(filepath.Dir(f.Path), p)
+	return Volume{Dest: path.Clean(dest), Source: filepath.Clean(source)}, nil
+}
+
+func (f *File) name() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return f.Path
+}
+
+// Resolve turns a path from the file into a host path: relative paths are
+// relative to the file's directory, as in Spin; a container's paths go
+// through its Volumes (the one with the longest destination holding the
+// path).
+func (f *File) Resolve(p string) (string, error) {
+	if p == "" {
+		return "", nil
+	}
+	if !f.Container {
+		if filepath.IsAbs(p) || f.Path == "" {
+			return p, nil
+		}
+		return filepath.Join(filepath.Dir(f.Path), p), nil
+	}
+	in := p
+	if !path.IsAbs(in) {
+		in = path.Join(path.Dir(f.name()), in)
+	}
+	in = path.Clean(in)
+	var best *Volume
+	for i, v := range f.Volumes {
+		if (v.Dest == in || v.Dest == "/" || strings.HasPrefix(in, v.Dest+"/")) && (best == nil || len(v.Dest) > len(best.Dest)) {
+			best = &f.Volumes[i]
+		}
+	}
+	if best == nil {
+		return "", fmt.Errorf("path %q is %s in the container, which is on no volume: mount one there", p, in)
+	}
+	return filepath.Join(best.Source, strings.TrimPrefix(in, best.Dest)), nil
 }
 
 // ReadFile reads and parses the runtime config file at path with sections.
 func ReadFile(path string, sections ...Section) error {
-	data, err := os.ReadFile(path)
+	return (&File{Path: path}).Read(sections...)
+}
+
+// Read reads and parses the file at f.Path with sections.
+func (f *File) Read(sections ...Section) error {
+	data, err := os.ReadFile(f.Path)
 	if err != nil {
-		return fmt.Errorf("runtime config: %w", err)
+		return fmt.Errorf("runtime config %s: %w", f.name(), err)
 	}
-	return Parse(&File{Path: path}, data, sections...)
+	return Parse(f, data, sections...)
 }
 
 // Parse parses data, the contents of f, handing each top-level section to
@@ -52,8 +113,8 @@ func ReadFile(path string, sections ...Section) error {
 // it and the sections this runtime knows.
 func Parse(f *File, data []byte, sections ...Section) error {
 	where := "runtime config"
-	if f.Path != "" {
-		where = "runtime config " + f.Path
+	if f.name() != "" {
+		where = "runtime config " + f.name()
 	}
 	var top map[string]any
 	if err := toml.Unmarshal(data, &top); err != nil {

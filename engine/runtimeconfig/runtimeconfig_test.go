@@ -84,10 +84,51 @@ func TestReadFileAndResolve(t *testing.T) {
 		t.Error("a missing file was read")
 	}
 	f := &File{Path: path}
-	if got := f.Resolve("data/x.db"); got != filepath.Join(dir, "data/x.db") {
-		t.Errorf("Resolve(relative) = %s", got)
+	if got, err := f.Resolve("data/x.db"); err != nil || got != filepath.Join(dir, "data/x.db") {
+		t.Errorf("Resolve(relative) = %s, %v", got, err)
 	}
-	if got := f.Resolve("/abs.db"); got != "/abs.db" {
-		t.Errorf("Resolve(absolute) = %s", got)
+	if got, err := f.Resolve("/abs.db"); err != nil || got != "/abs.db" {
+		t.Errorf("Resolve(absolute) = %s, %v", got, err)
+	}
+}
+
+// A container's runtime config names paths in the container.
+func TestResolveInContainer(t *testing.T) {
+	var vols []Volume
+	for _, s := range []string{"/data=/host/data", "/data/sub=/host/sub", "/runtime-config.toml=/host/secret"} {
+		v, err := ParseVolume(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vols = append(vols, v)
+	}
+	file := &File{Path: "/host/rc.toml", Name: "/runtime-config.toml", Container: true, Volumes: vols}
+	secret := &File{Path: "/host/secret/runtime-config.toml", Name: "/runtime-config.toml/runtime-config.toml", Container: true, Volumes: vols}
+	for _, tc := range []struct {
+		f          *File
+		path, want string
+	}{
+		{file, "/data/r.db", "/host/data/r.db"},
+		{file, "/data/sub/deeper/r.db", "/host/sub/deeper/r.db"},
+		{file, "/data/subway.db", "/host/data/subway.db"},
+		{file, "data/r.db", "/host/data/r.db"},
+		{file, "/data", "/host/data"},
+		{secret, ".env", "/host/secret/.env"},
+		{secret, "../data/r.db", "/host/data/r.db"},
+	} {
+		if got, err := tc.f.Resolve(tc.path); err != nil || got != tc.want {
+			t.Errorf("Resolve(%q) from %s = %q, %v; want %q", tc.path, tc.f.Name, got, err, tc.want)
+		}
+	}
+	if _, err := file.Resolve("/srv/r.db"); err == nil || err.Error() != `path "/srv/r.db" is /srv/r.db in the container, which is on no volume: mount one there` {
+		t.Errorf("a path on no volume: %v", err)
+	}
+	if _, err := ParseVolume("data=/x"); err == nil {
+		t.Error("a relative destination was accepted")
+	}
+	// Messages name the file as the container knows it.
+	err := Parse(file, []byte("[other]\n"))
+	if err == nil || !strings.HasPrefix(err.Error(), "runtime config /runtime-config.toml: ") {
+		t.Errorf("error %v", err)
 	}
 }

@@ -110,6 +110,12 @@ type AppArgs struct {
 	// RuntimeConfigPath is the host path of the container's
 	// /runtime-config.toml ("": it has none).
 	RuntimeConfigPath string
+	// RuntimeConfigName is that file's path in the container ("": the
+	// runtime config is the host's and its paths are host paths).
+	RuntimeConfigName string
+	// Volumes are the container's volumes that the runtime config's paths
+	// are on, as "DEST=SOURCE" (path in the container = host path).
+	Volumes []string
 }
 
 // Encode returns the command line after the binary's path, AppModeArg first.
@@ -123,6 +129,12 @@ func (a AppArgs) Encode() []string {
 	}
 	if a.RuntimeConfigPath != "" {
 		args = append(args, "--runtime-config", a.RuntimeConfigPath)
+	}
+	if a.RuntimeConfigName != "" {
+		args = append(args, "--runtime-config-name", a.RuntimeConfigName)
+	}
+	for _, v := range a.Volumes {
+		args = append(args, "--volume", v)
 	}
 	return appendHostname(args, a.Hostname)
 }
@@ -138,6 +150,11 @@ func ParseAppArgs(args []string) (AppArgs, error) {
 	fs.StringVar(&a.TempDir, "tmp", "", "scratch directory (default: the app's directory)")
 	fs.BoolVar(&a.CompileOnly, "compile-only", false, "load the app into the compile cache and exit")
 	fs.StringVar(&a.RuntimeConfigPath, "runtime-config", "", "host path of the container's /runtime-config.toml")
+	fs.StringVar(&a.RuntimeConfigName, "runtime-config-name", "", "the runtime config's path in the container")
+	fs.Func("volume", "DEST=SOURCE: a container volume the runtime config's paths are on (repeatable)", func(v string) error {
+		a.Volumes = append(a.Volumes, v)
+		return nil
+	})
 	if err := parse(fs, args); err != nil {
 		return AppArgs{}, err
 	}

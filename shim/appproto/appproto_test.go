@@ -16,6 +16,8 @@ func TestAppArgsRoundTrip(t *testing.T) {
 		{LockPath: "/apps/c 1/spin.lock", CacheDir: "/cache", StateDir: "/kv", Hostname: "pod-host"},
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", TempDir: "/apps/c1/tmp", CompileOnly: true},
 		{LockPath: "/a/spin.lock", CacheDir: "/c", StateDir: "/s", RuntimeConfigPath: "/secrets/rc/runtime-config.toml"},
+		{LockPath: "/a/spin.lock", CacheDir: "/c", StateDir: "/s", RuntimeConfigPath: "/h/rc.toml",
+			RuntimeConfigName: "/runtime-config.toml", Volumes: []string{"/data=/h/data", "/x y=/h/x=y"}},
 		{},
 	} {
 		args := want.Encode()
@@ -23,7 +25,7 @@ func TestAppArgsRoundTrip(t *testing.T) {
 			t.Fatalf("%+v: command line %q does not start with %q", want, args, AppModeArg)
 		}
 		got, err := ParseAppArgs(args[1:])
-		if err != nil || got != want {
+		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("round trip of %+v: got %+v, %v", want, got, err)
 		}
 	}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,7 +20,7 @@ import (
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
-	"github.com/spinoci/spinoci/test/testredis"
+	"github.com/spinoci/spinoci/test/servers"
 )
 
 const repoPlatform = "e2e/platform:v1"
@@ -54,19 +56,59 @@ func platformApp(paths harness.Paths) *lock.LockedApp {
 // key-value store (a real redis-server) and SQLite databases, kept across
 // containers; without the file the app does not start, naming the label.
 func TestPlatformRuntimeConfig(t *testing.T) {
-	paths := harness.Require(t, harness.ContainerdLatest)
+	paths := harness.Require(t, harness.ContainerdVersions()...)
 	reg := harness.StartRegistry(t)
-	d := harness.StartContainerd(t, harness.ContainerdLatest)
-	redisURL := testredis.Start(t)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
+	redisURL := servers.Redis(t).RedisURL()
 	if _, err := os.Stat(paths.App(harness.AppSpinHost)); err != nil {
 		t.Fatalf("%v (run make testapps)", err)
 	}
 	ref := harness.Ref(reg.Host, repoPlatform)
-	if _, err := harness.Push(ctx, reg.Host, repoPlatform, platformApp(paths), artifact.PackOptions{}); err != nil {
+	if _, err := harness.Push(t.Context(), reg.Host, repoPlatform, platformApp(paths), artifact.PackOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	for _, v := range harness.ContainerdVersions() {
+		t.Run("containerd-"+v, func(t *testing.T) { testPlatformRuntimeConfig(t, v, ref, redisURL) })
+	}
+	t.Run("spinoci run --runtime-config-file", func(t *testing.T) { testPlatformCLI(t, paths, ref, redisURL) })
+}
+
+// testPlatformCLI runs the app with `spinoci run --runtime-config-file`:
+// no container, so the file's paths are the host's, relative ones
+// relative to the file.
+func testPlatformCLI(t *testing.T, paths harness.Paths, ref, redisURL string) {
+	dir := t.TempDir()
+	rcPath := filepath.Join(dir, "runtime-config.toml")
+	rc := fmt.Sprintf("[key_value_store.cache]\ntype = \"redis\"\nurl = %q\n\n[sqlite_database.reports]\ntype = \"spin\"\npath = \"data/reports.db\"\n", redisURL)
+	if err := os.WriteFile(rcPath, []byte(rc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	cmd := exec.Command(paths.CLI(), "run", ref, "--plain-http", "--cache-dir", t.TempDir(), "--runtime-config-file", rcPath, "--listen", addr)
+	var output syncBuffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("spinoci run: %v (run make build)", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/.well-known/spin/health", time.Minute); err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, output.String())
+	}
+	check(t, addr,
+		exchange{method: http.MethodPut, path: "/kv/set/cli", send: "from spinoci run", header: http.Header{"X-Kv-Store": {"cache"}}, status: 200, want: "ok\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "CREATE TABLE c (v TEXT)", status: 200, want: "\n"},
+	)
+	if _, err := os.Stat(filepath.Join(dir, "data", "reports.db")); err != nil {
+		t.Errorf("the database is not next to the runtime config: %v", err)
+	}
+}
+
+func testPlatformRuntimeConfig(t *testing.T, version, ref, redisURL string) {
+	d := harness.StartContainerd(t, version)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
 	d.Pull(ref)
 
 	// Not t.TempDir(): its name holds commas, which ctr --mount cannot take.
@@ -75,9 +117,15 @@ func TestPlatformRuntimeConfig(t *testing.T) {
 	if err := os.MkdirAll(stateDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	reports := filepath.Join(dir, "reports.db")
+	// The runtime config's paths are the container's: reports.db is on
+	// the volume mounted at /data.
+	dataDir := filepath.Join(dir, "data")
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	reports := filepath.Join(dataDir, "reports.db")
 	rcPath := filepath.Join(dir, "runtime-config.toml")
-	rc := fmt.Sprintf("[key_value_store.cache]\ntype = \"redis\"\nurl = %q\n\n[sqlite_database.reports]\ntype = \"spin\"\npath = %q\n", redisURL, reports)
+	rc := fmt.Sprintf("[key_value_store.cache]\ntype = \"redis\"\nurl = %q\n\n[sqlite_database.reports]\ntype = \"spin\"\npath = \"/data/reports.db\"\n", redisURL)
 	if err := os.WriteFile(rcPath, []byte(rc), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +135,7 @@ func TestPlatformRuntimeConfig(t *testing.T) {
 	logPath := filepath.Join(t.TempDir(), "app.log")
 	stateMount := "type=bind,src=" + stateDir + ",dst=/.spin,options=rbind:rw"
 	rcMount := "type=bind,src=" + rcPath + ",dst=/runtime-config.toml,options=rbind:ro"
+	dataMount := "type=bind,src=" + dataDir + ",dst=/data,options=rbind:rw"
 
 	// Without the runtime config, "cache" is not defined: no start.
 	args := append([]string{"run", "--rm", "--log-uri", "file://" + logPath, "--mount", stateMount}, runArgs(addr)...)
@@ -97,9 +146,18 @@ func TestPlatformRuntimeConfig(t *testing.T) {
 	}
 	assertNoLeftovers(t, d, id)
 
+	// Without a volume at /data, the database's path is on none: no start.
+	args = append([]string{"run", "--rm", "--log-uri", "file://" + logPath, "--mount", stateMount, "--mount", rcMount}, runArgs(addr)...)
+	out, code = d.CtrContext(ctx, append(args, ref, id)...)
+	t.Logf("ctr run without /data exited %d:\n%s", code, out)
+	if want := `runtime config /runtime-config.toml: sqlite_database.reports.path = "/data/reports.db" is /data/reports.db in the container, which is on no volume: mount a volume at /data`; code == 0 || !strings.Contains(out, want) {
+		t.Errorf("without /data: exit %d, want an error containing %q", code, want)
+	}
+	assertNoLeftovers(t, d, id)
+
 	run := func() {
 		t.Helper()
-		args := append([]string{"run", "-d", "--log-uri", "file://" + logPath, "--mount", stateMount, "--mount", rcMount}, runArgs(addr)...)
+		args := append([]string{"run", "-d", "--log-uri", "file://" + logPath, "--mount", stateMount, "--mount", rcMount, "--mount", dataMount}, runArgs(addr)...)
 		if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
 			t.Fatalf("ctr run -d: exit %d\n%s", code, out)
 		}

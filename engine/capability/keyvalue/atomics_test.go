@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/spinoci/spinoci/test/testredis"
+	"github.com/spinoci/spinoci/test/servers"
 )
 
 func TestAtomics(t *testing.T) {
@@ -15,7 +15,7 @@ func TestAtomics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sq.Close()
-	rd, err := OpenRedis(ctx, testredis.Start(t))
+	rd, err := OpenRedis(ctx, servers.Redis(t).RedisURL())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 
 // RuntimeConfigSection parses [key_value_store.<label>] sections: type
 // "spin" with an optional path (a SQLite file, relative to the runtime
-// config file; when absent, the state directory's file) or type "redis"
-// with a url.
+// config file; when absent, the store is in memory, as in Spin) or type
+// "redis" with a url.
 func (s *Stores) RuntimeConfigSection() runtimeconfig.Section {
 	return runtimeconfig.Section{Name: "key_value_store", Parse: func(raw any, f *runtimeconfig.File) error {
 		return runtimeconfig.Tables(raw, func(label string, table any) error {
@@ -26,9 +26,14 @@ func (s *Stores) RuntimeConfigSection() runtimeconfig.Section {
 				if err := runtimeconfig.Decode(table, &c); err != nil {
 					return err
 				}
-				p := SQLiteProvider{StateDir: s.stateDir}
+				// Without a path the store is in memory, as in Spin.
+				p := SQLiteProvider{}
 				if c.Path != "" {
-					p.File = filepath.Clean(f.Resolve(c.Path))
+					file, err := f.Resolve(c.Path)
+					if err != nil {
+						return err
+					}
+					p.File = filepath.Clean(file)
 				}
 				s.providers[label] = p
 			case "redis":

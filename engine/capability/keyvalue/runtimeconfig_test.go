@@ -9,12 +9,12 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/runtimeconfig"
-	"github.com/spinoci/spinoci/test/testredis"
+	"github.com/spinoci/spinoci/test/servers"
 )
 
 func TestRuntimeConfigRedisAndSpinStores(t *testing.T) {
 	ctx := context.Background()
-	url := testredis.Start(t)
+	url := servers.Redis(t).RedisURL()
 	dir := t.TempDir()
 	data := `
 [key_value_store.cache]
@@ -105,5 +105,40 @@ func TestRuntimeConfigErrors(t *testing.T) {
 	}
 	if _, err := stores.Access(context.Background(), []string{"x"}); err == nil || !strings.Contains(err.Error(), `key-value store "x"`) {
 		t.Errorf("unreachable Redis: %v", err)
+	}
+}
+
+// A "spin" store without a path is in memory, as in Spin: nothing is
+// written to the state directory and a new Stores starts empty.
+func TestRuntimeConfigSpinStoreWithoutPath(t *testing.T) {
+	ctx := context.Background()
+	state := t.TempDir()
+	open := func() (*Stores, Store) {
+		stores := NewStores(state)
+		if err := runtimeconfig.Parse(&runtimeconfig.File{}, []byte("[key_value_store.mem]\ntype = \"spin\"\n"), stores.RuntimeConfigSection()); err != nil {
+			t.Fatal(err)
+		}
+		a, err := stores.Access(ctx, []string{"mem"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := a.Open(ctx, "mem")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stores, s
+	}
+	stores, s := open()
+	if err := s.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	stores.Close()
+	if entries, _ := os.ReadDir(state); len(entries) != 0 {
+		t.Errorf("files in the state directory: %v", entries)
+	}
+	stores, s = open()
+	defer stores.Close()
+	if _, found, err := s.Get(ctx, "k"); err != nil || found {
+		t.Errorf("a new in-memory store has k: %v %v", found, err)
 	}
 }

@@ -68,7 +68,7 @@ func (s *Stores) Access(ctx context.Context, labels []string) (*Access, error) {
 		if !ok {
 			p, ok := s.providers[label]
 			if !ok {
-				return nil, fmt.Errorf("key-value store %q is not defined: only %q exists unless the runtime config declares [key_value_store.%s]", label, DefaultLabel, label)
+				return nil, undefinedStore(label)
 			}
 			var err error
 			if store, err = p.Open(ctx, label); err != nil {
@@ -79,6 +79,21 @@ func (s *Stores) Access(ctx context.Context, labels []string) (*Access, error) {
 		a.stores[label] = store
 	}
 	return a, nil
+}
+
+// Check returns Access's error for the first of labels without a store,
+// opening none.
+func (s *Stores) Check(labels []string) error {
+	for _, label := range labels {
+		if _, ok := s.providers[label]; !ok {
+			return undefinedStore(label)
+		}
+	}
+	return nil
+}
+
+func undefinedStore(label string) error {
+	return fmt.Errorf("key-value store %q is not defined: only %q exists unless the runtime config declares [key_value_store.%s]", label, DefaultLabel, label)
 }
 
 // Close closes every open store that has a Close method.

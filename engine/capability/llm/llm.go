@@ -69,6 +69,9 @@ func (e *Engine) GenerateEmbeddings(_ context.Context, model string, _ []string)
 // is loaded until a guest asks, and then none is there) and refuses others.
 func RuntimeConfigSection() runtimeconfig.Section {
 	return runtimeconfig.Section{Name: "llm_compute", Parse: func(raw any, _ *runtimeconfig.File) error {
+		if t, _ := runtimeconfig.Type(raw); t == "remote_http" {
+			return errors.New(`type "remote_http" is not supported: this runtime calls no remote LLM service (remove [llm_compute]; guests then get the interface's error for a model that is not loaded)`)
+		}
 		if _, err := runtimeconfig.TypeOf(raw, "spin"); err != nil {
 			return err
 		}

@@ -31,7 +31,11 @@ func TestRuntimeConfigSection(t *testing.T) {
 		t.Error(err)
 	}
 	err := runtimeconfig.Parse(&runtimeconfig.File{}, []byte("[llm_compute]\ntype = \"remote_http\"\nurl = \"u\""), RuntimeConfigSection())
-	if err == nil || !strings.Contains(err.Error(), `unsupported type "remote_http"`) {
+	if err == nil || !strings.Contains(err.Error(), `[llm_compute]: type "remote_http" is not supported: this runtime calls no remote LLM service`) {
 		t.Errorf("remote_http: %v", err)
+	}
+	err = runtimeconfig.Parse(&runtimeconfig.File{}, []byte("[llm_compute]\ntype = \"gpu\""), RuntimeConfigSection())
+	if err == nil || !strings.Contains(err.Error(), `[llm_compute]: unsupported type "gpu" (this runtime supports "spin")`) {
+		t.Errorf("unknown type: %v", err)
 	}
 }

@@ -44,7 +44,7 @@ func (d *Databases) Defined(label string) bool {
 
 // RuntimeConfigSection parses [sqlite_database.<label>] sections: type
 // "spin" with an optional path (relative to the runtime config file; when
-// absent, "<label>.db" in the state directory, or in memory without one).
+// absent, the database is in memory, as in Spin).
 func (d *Databases) RuntimeConfigSection() runtimeconfig.Section {
 	return runtimeconfig.Section{Name: "sqlite_database", Parse: func(raw any, f *runtimeconfig.File) error {
 		return runtimeconfig.Tables(raw, func(label string, table any) error {
@@ -58,12 +58,10 @@ func (d *Databases) RuntimeConfigSection() runtimeconfig.Section {
 			if err := runtimeconfig.Decode(table, &c); err != nil {
 				return err
 			}
-			file := f.Resolve(c.Path)
-			if c.Path == "" {
-				file = d.stateFile(label + ".db")
-				if label == DefaultLabel {
-					file = d.stateFile(DefaultFileName)
-				}
+			// Without a path the database is in memory (""), as in Spin.
+			file, err := f.Resolve(c.Path)
+			if err != nil {
+				return err
 			}
 			d.files[label] = file
 			return nil
@@ -81,7 +79,7 @@ func (d *Databases) Access(ctx context.Context, labels []string) (*Access, error
 		if !ok {
 			file, ok := d.files[label]
 			if !ok {
-				return nil, fmt.Errorf("sqlite database %q is not defined: only %q exists unless the runtime config declares [sqlite_database.%s]", label, DefaultLabel, label)
+				return nil, undefinedDatabase(label)
 			}
 			var err error
 			if db, err = Open(ctx, file); err != nil {
@@ -92,6 +90,21 @@ func (d *Databases) Access(ctx context.Context, labels []string) (*Access, error
 		a.dbs[label] = db
 	}
 	return a, nil
+}
+
+// Check returns Access's error for the first of labels without a
+// database, opening none.
+func (d *Databases) Check(labels []string) error {
+	for _, label := range labels {
+		if !d.Defined(label) {
+			return undefinedDatabase(label)
+		}
+	}
+	return nil
+}
+
+func undefinedDatabase(label string) error {
+	return fmt.Errorf("sqlite database %q is not defined: only %q exists unless the runtime config declares [sqlite_database.%s]", label, DefaultLabel, label)
 }
 
 // Close closes every open database.

@@ -117,13 +117,23 @@ type = "spin"
 	if !dbs.Defined("reports") || !dbs.Defined("scratch") || dbs.Defined("other") {
 		t.Error("Defined does not match the runtime config")
 	}
-	if _, err := dbs.Access(ctx, []string{"reports", "scratch"}); err != nil {
+	a, err := dbs.Access(ctx, []string{"reports", "scratch"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{filepath.Join(dir, "data/reports.db"), filepath.Join(dir, "state/scratch.db")} {
-		if _, err := os.Stat(f); err != nil {
-			t.Errorf("database file: %v", err)
-		}
+	if _, err := os.Stat(filepath.Join(dir, "data/reports.db")); err != nil {
+		t.Errorf("database file: %v", err)
+	}
+	// Without a path, the database is in memory (as in Spin): no file.
+	if entries, _ := os.ReadDir(filepath.Join(dir, "state")); len(entries) != 0 {
+		t.Errorf("files in the state directory: %v", entries)
+	}
+	scratch, err := a.Open(ctx, "scratch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scratch.Execute(ctx, "CREATE TABLE t (v)", nil); err != nil {
+		t.Errorf("in-memory database: %v", err)
 	}
 	for _, tc := range []struct{ data, want string }{
 		{"[sqlite_database.x]\ntype = \"libsql\"\nurl = \"u\"", `"x": unsupported type "libsql" (this runtime supports "spin")`},

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -16,7 +18,8 @@ import (
 const DefaultEnvPrefix = "SPIN_VARIABLE"
 
 // PrefixEnvProvider is Spin's "env" variables provider as a runtime config
-// declares it: variable "api_key" is <PREFIX>_API_KEY, from the container
+// declares it: variable "api_key" is <prefix>_API_KEY (the prefix as
+// written; API_KEY alone for an empty prefix), from the container
 // environment or else from the dotenv file.
 type PrefixEnvProvider struct {
 	prefix string
@@ -24,9 +27,12 @@ type PrefixEnvProvider struct {
 	dotenv map[string]string
 }
 
-// Get looks name up as <PREFIX>_<NAME>.
+// Get looks name up as <prefix>_<NAME>.
 func (p *PrefixEnvProvider) Get(_ context.Context, name string) (string, bool, error) {
-	k := p.prefix + "_" + strings.ToUpper(name)
+	k := strings.ToUpper(name)
+	if p.prefix != "" {
+		k = p.prefix + "_" + k
+	}
 	if v, ok := p.env[k]; ok {
 		return v, true, nil
 	}
@@ -51,20 +57,23 @@ func (r *RuntimeConfigProviders) Sections() []runtimeconfig.Section {
 				return err
 			}
 			var c struct {
-				Type       string `toml:"type"`
-				Prefix     string `toml:"prefix"`
-				DotenvPath string `toml:"dotenv_path"`
+				Type       string  `toml:"type"`
+				Prefix     *string `toml:"prefix"`
+				DotenvPath string  `toml:"dotenv_path"`
 			}
 			if err := runtimeconfig.Decode(table, &c); err != nil {
 				return err
 			}
 			p := &PrefixEnvProvider{prefix: DefaultEnvPrefix, env: NewEnvProvider(r.Env).env}
-			if c.Prefix != "" {
-				p.prefix = strings.ToUpper(strings.TrimSuffix(c.Prefix, "_"))
+			if c.Prefix != nil {
+				p.prefix = *c.Prefix
 			}
 			if c.DotenvPath != "" {
-				var err error
-				if p.dotenv, err = readDotenv(f.Resolve(c.DotenvPath)); err != nil {
+				file, err := f.Resolve(c.DotenvPath)
+				if err != nil {
+					return err
+				}
+				if p.dotenv, err = readDotenv(file); err != nil {
 					return err
 				}
 			}
@@ -80,9 +89,12 @@ func (r *RuntimeConfigProviders) Sections() []runtimeconfig.Section {
 
 // readDotenv reads a .env file: NAME=value lines, optionally prefixed by
 // "export " and with the value in single or double quotes; "#" starts a
-// comment line.
+// comment line. A file that does not exist holds nothing, as in Spin.
 func readDotenv(path string) (map[string]string, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dotenv_path: %w", err)
 	}

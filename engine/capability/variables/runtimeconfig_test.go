@@ -16,12 +16,21 @@ func TestRuntimeConfigEnvProviders(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := &RuntimeConfigProviders{Env: []string{"MYAPP_BOTH=env", "SPIN_VARIABLE_PLAIN=p"}}
+	r := &RuntimeConfigProviders{Env: []string{"MYAPP_BOTH=env", "SPIN_VARIABLE_PLAIN=p", "lower_CASED=as written", "LOWER_UPPER=no", "BARE=no prefix"}}
 	data := `
 [[variables_provider]]
 type = "env"
-prefix = "myapp"
+prefix = "MYAPP"
 dotenv_path = ".env"
+
+[[variables_provider]]
+type = "env"
+prefix = "lower"
+dotenv_path = "missing.env"
+
+[[variables_provider]]
+type = "env"
+prefix = ""
 
 [[config_provider]]
 type = "env"
@@ -29,17 +38,19 @@ type = "env"
 	if err := runtimeconfig.Parse(&runtimeconfig.File{Path: filepath.Join(dir, "rc.toml")}, []byte(data), r.Sections()...); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Providers) != 2 {
-		t.Fatalf("%d providers, want 2", len(r.Providers))
+	if len(r.Providers) != 4 {
+		t.Fatalf("%d providers, want 4", len(r.Providers))
 	}
 	def := func(s string) *string { return &s }
 	got, err := Resolve(context.Background(), map[string]Declaration{
 		"from_file": {}, "both": {}, "plain": {}, "unset": {Default: def("d")},
+		"cased": {}, "upper": {Default: def("not found")}, "bare": {},
 	}, r.Providers...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"from_file": "file value", "both": "env", "plain": "p", "unset": "d"}
+	want := map[string]string{"from_file": "file value", "both": "env", "plain": "p", "unset": "d",
+		"cased": "as written", "upper": "not found", "bare": "no prefix"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
@@ -51,7 +62,8 @@ func TestRuntimeConfigProviderErrors(t *testing.T) {
 	for _, tc := range []struct{ data, want string }{
 		{"[[variables_provider]]\ntype = \"vault\"\nurl = \"u\"", `[variables_provider]: entry 1: unsupported type "vault" (this runtime supports "env")`},
 		{"[[config_provider]]\ntype = \"env\"\nprefx = \"A\"", `entry 1: unknown option prefx`},
-		{"[[variables_provider]]\ntype = \"env\"\ndotenv_path = \"/nonexistent/.env\"", `dotenv_path: open /nonexistent/.env`},
+		{"[[variables_provider]]\ntype = \"env\"\ndotenv_path = \"/\"", `dotenv_path: read /: is a directory`},
+		{"[[variables_provider]]\ntype = \"env\"\nprefix = 1", `prefix`},
 		{"[variables_provider]\ntype = \"env\"", `want an array of tables`},
 	} {
 		r := &RuntimeConfigProviders{}

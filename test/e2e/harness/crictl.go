@@ -146,6 +146,15 @@ type ContainerConfig struct {
 	// SecurityContext is linux.security_context as CRI's JSON spells it
 	// (run_as_user, capabilities, seccomp, no_new_privs, …); nil for none.
 	SecurityContext map[string]any
+	// Mounts are the container's volumes, as kubelet passes them.
+	Mounts []CRIMount
+}
+
+// CRIMount is a volume of a container: a host file or directory at a path
+// in the container.
+type CRIMount struct {
+	HostPath, ContainerPath string
+	ReadOnly                bool
 }
 
 // WriteFile writes the configuration as JSON under dir and returns its path.
@@ -171,6 +180,10 @@ func (c ContainerConfig) WriteFile(t T, dir string) string {
 	if c.SecurityContext != nil {
 		linux["security_context"] = c.SecurityContext
 	}
+	mounts := []map[string]any{}
+	for _, m := range c.Mounts {
+		mounts = append(mounts, map[string]any{"host_path": m.HostPath, "container_path": m.ContainerPath, "readonly": m.ReadOnly})
+	}
 	return writeJSON(t, filepath.Join(dir, fmt.Sprintf("ctr-%s-%d.json", c.Name, c.Attempt)), map[string]any{
 		"metadata": map[string]any{"name": c.Name, "attempt": c.Attempt},
 		"image":    map[string]any{"image": c.Image},
@@ -178,6 +191,7 @@ func (c ContainerConfig) WriteFile(t T, dir string) string {
 		"envs":     envs,
 		"log_path": c.LogPath,
 		"linux":    linux,
+		"mounts":   mounts,
 	})
 }
 

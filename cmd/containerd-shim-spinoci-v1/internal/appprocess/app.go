@@ -14,6 +14,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
+	"github.com/spinoci/spinoci/engine/runtimeconfig"
 	"github.com/spinoci/spinoci/engine/trigger/runner"
 	"github.com/spinoci/spinoci/shim/appproto"
 )
@@ -95,6 +96,15 @@ func Run(args []string) int {
 		StateDir:           opts.StateDir,
 		MaxRequestBodySize: bodyLimit,
 		RuntimeConfigFile:  opts.RuntimeConfigPath,
+		RuntimeConfigName:  opts.RuntimeConfigName,
+		CompileOnly:        opts.CompileOnly,
+	}
+	for _, v := range opts.Volumes {
+		vol, err := runtimeconfig.ParseVolume(v)
+		if err != nil {
+			return fail(err)
+		}
+		cfg.RuntimeConfigVolumes = append(cfg.RuntimeConfigVolumes, vol)
 	}
 	if err := frontConfig(os.Getenv, &cfg); err != nil {
 		return fail(err)

@@ -23,10 +23,12 @@ func newInspectCmd(e *env) *cobra.Command {
 		Short: "Show what is inside a Spin application",
 		Long: `Inspect summarises a Spin application: its layout (A, B or Wasm package), and
 for each component its routes and executors, wasm source and size, files,
-variables, key-value stores and allowed hosts.
+variables, key-value stores, SQLite databases, allowed hosts and the host
+APIs its wasm imports (key-value, sqlite, redis, postgres, mysql, mqtt, llm,
+variables, outbound-http, sockets, wasi:keyvalue, wasi:config).
 
-REF is read from the registry without downloading its layers (only the
-manifest, config and lock). DIR is a directory with a spin.toml (or the
+REF is read from the registry without downloading its file layers (only the
+manifest, config, lock and the components' wasm, for their imports). DIR is a directory with a spin.toml (or the
 manifest itself), or an app directory with a spin.lock. An argument written
 as a path, or that exists on disk, is a DIR; anything else must be a fully
 qualified REF.
@@ -81,6 +83,7 @@ func (e *env) inspect(ctx context.Context, arg string, reg registryFlags) (*Summ
 			return nil, err
 		}
 		s := summarize(app, origin, nil)
+		s.readHostAPIs(ctx, app, openLocalWasm)
 		if abs, err := filepath.Abs(t.path); err == nil {
 			s.Path = abs
 		}
@@ -99,6 +102,7 @@ func (e *env) inspect(ctx context.Context, arg string, reg registryFlags) (*Summ
 		return nil, fmt.Errorf("reading %s: %w", t.ref, repo.explain(err))
 	}
 	s := summarize(art.App, OriginRegistry, art)
+	s.readHostAPIs(ctx, art.App, registryWasm(art, registry.BlobReader{Fetcher: repo}))
 	s.Reference = t.ref.String()
 	return s, nil
 }

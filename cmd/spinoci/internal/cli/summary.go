@@ -102,6 +102,13 @@ type Component struct {
 	AllowedHTTPHosts     []string          `json:"allowed_http_hosts,omitempty"`
 	Environment          map[string]string `json:"environment,omitempty"`
 	Config               map[string]string `json:"config,omitempty"`
+	// HostAPIs are the host APIs the wasm imports (key-value, sqlite,
+	// outbound-http, …) and Imports its imports by name (a core module's
+	// import modules, a component's interfaces); both null when the wasm
+	// could not be read, which ImportsError then says.
+	HostAPIs     []string `json:"host_apis"`
+	Imports      []string `json:"imports"`
+	ImportsError string   `json:"imports_error,omitempty"`
 }
 
 // Trigger is an HTTP route (or another trigger type) of a component.

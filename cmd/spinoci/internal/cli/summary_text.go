@@ -94,6 +94,14 @@ func (c *Component) writeText(row func(k, v string)) {
 			row("", fmt.Sprintf("%s (%s)", f.Path, note))
 		}
 	}
+	switch {
+	case c.ImportsError != "":
+		row("  Host APIs", "unknown ("+c.ImportsError+")")
+	case c.Imports != nil && len(c.HostAPIs) == 0:
+		row("  Host APIs", "none")
+	default:
+		row("  Host APIs", strings.Join(c.HostAPIs, ", "))
+	}
 	row("  Key-value stores", strings.Join(c.KeyValueStores, ", "))
 	row("  SQLite databases", strings.Join(c.SQLiteDatabases, ", "))
 	row("  Allowed outbound hosts", strings.Join(c.AllowedOutboundHosts, ", "))

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -32,7 +33,7 @@ source = "apps/hello.wasm"
 		t.Fatalf("inspect: exit %d\n%s", code, stderr)
 	}
 	want := `Warning: trigger "tick-cron-trigger" of component "tick" has type "cron", which spinoci does not run (supported: http, redis, mqtt, command)`
-	if !strings.Contains(stderr, want) || !strings.Contains(stdout, "Trigger  cron tick-cron-trigger") {
+	if !strings.Contains(stderr, want) || !regexp.MustCompile(`Trigger +cron tick-cron-trigger`).MatchString(stdout) {
 		t.Errorf("stderr %q lacks %q, or stdout lacks the trigger:\n%s", stderr, want, stdout)
 	}
 }
