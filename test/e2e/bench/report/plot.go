@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -29,7 +30,7 @@ func WriteStartPlot(path string, series []StartSeries) error {
 	p.Title.Text = "Start time: ctr run -d → first HTTP 200 (box: cached starts; ×: first start)"
 	p.Y.Label.Text = "milliseconds (log scale)"
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = oneTwoFiveTicks{}
 	var names []string
 	var firsts plotter.XYs
 	for i, s := range series {
@@ -120,4 +121,22 @@ func WriteDensityPlot(path string, points []DensityPoint, targetBytes float64) e
 		return fmt.Errorf("density plot: %w", err)
 	}
 	return nil
+}
+
+// oneTwoFiveTicks labels 1, 2, 5, 10, 20, 50, … within the axis range: a
+// log axis spanning less than a few decades gets readable ticks.
+type oneTwoFiveTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (oneTwoFiveTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for decade := 1e-3; decade <= hi; decade *= 10 {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * decade
+			if v >= lo && v <= hi {
+				ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+			}
+		}
+	}
+	return ticks
 }

@@ -40,6 +40,11 @@ func TestMillisAndFormat(t *testing.T) {
 	if got := FormatMB(8.34e6); got != "8.3 MB" {
 		t.Errorf("FormatMB = %q", got)
 	}
+	for in, want := range map[int64]string{367: "367 B", 12_500: "12.5 kB", 12_203_458: "12.2 MB"} {
+		if got := FormatSize(in); got != want {
+			t.Errorf("FormatSize(%d) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 const smapsSample = `55b37c390000-7ffc4f9c4000 ---p 00000000 00:00 0                          [rollup]
@@ -146,5 +151,15 @@ func TestWritePlots(t *testing.T) {
 	}
 	if err := WriteDensityPlot(filepath.Join(dir, "y.svg"), nil, 0); err == nil {
 		t.Error("a density plot without points was drawn")
+	}
+}
+
+func TestOneTwoFiveTicks(t *testing.T) {
+	var got []string
+	for _, tk := range (oneTwoFiveTicks{}).Ticks(80, 1100) {
+		got = append(got, tk.Label)
+	}
+	if strings.Join(got, ",") != "100,200,500,1000" {
+		t.Errorf("ticks for 80..1100: %v", got)
 	}
 }

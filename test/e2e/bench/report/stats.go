@@ -64,3 +64,14 @@ func FormatMillis(ms float64) string {
 
 // FormatMB renders bytes in MB (10^6 bytes) with one decimal.
 func FormatMB(bytes float64) string { return fmt.Sprintf("%.1f MB", bytes/1e6) }
+
+// FormatSize renders a file size: bytes, kB or MB (powers of ten).
+func FormatSize(bytes int64) string {
+	switch {
+	case bytes < 1000:
+		return fmt.Sprintf("%d B", bytes)
+	case bytes < 1000*1000:
+		return fmt.Sprintf("%.1f kB", float64(bytes)/1e3)
+	}
+	return FormatMB(float64(bytes))
+}
