@@ -18,10 +18,15 @@ type results struct {
 	wrks    []wrkResult   // spinoci hello, native
 	disk    replicaDisk
 	density []densityStep
+	runcRef densityStep // runc containers of the native server, for comparison
 	pods    []podMemory
 	elapsed time.Duration
 	version string // containerd
 }
+
+// runcReferenceContainers is how many runc containers of the native server
+// are measured as the reference of the memory per app.
+const runcReferenceContainers = 10
 
 // replicaDisk is the disk used under the daemon's root and state with no,
 // one and two replicas of the static-files app running.
@@ -68,6 +73,8 @@ func bench(t harness.T, o options) {
 
 	t.Logf("\n== P4 density: idle PSS per app, up to %d apps", o.apps)
 	r.density = measureDensity(t, d, r.ws.hello, work, o.apps)
+	t.Logf("   for comparison, %d runc containers of the native Go server:", runcReferenceContainers)
+	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers})[0]
 	d.Stop()
 
 	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)

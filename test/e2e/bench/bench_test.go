@@ -153,6 +153,7 @@ func TestRowsAndRender(t *testing.T) {
 		wrks:    []wrkResult{{name: "spin", rps: 60000}, {name: "native", rps: 80000}},
 		disk:    replicaDisk{none: 300e6, one: 320e6, two: 320.5e6},
 		density: []densityStep{{apps: 10, total: groupMemory{shim: report.Memory{PSS: 30e6}, children: report.Memory{PSS: 20e6}}}},
+		runcRef: densityStep{apps: 10, total: groupMemory{shim: report.Memory{PSS: 40e6}, children: report.Memory{PSS: 30e6}}},
 		pods:    []podMemory{{shim: report.Memory{PSS: 5e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}}},
 	}
 	got := rows(r)
@@ -182,7 +183,9 @@ func TestRowsAndRender(t *testing.T) {
 	}
 	md := render(r)
 	for _, want := range []string{"## Targets", "## Machine", "## Start-up", "## Throughput", "## Memory", "## Static files",
-		"(" + startPlotFile + ")", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |"} {
+		"(" + startPlotFile + ")", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |",
+		"10 runc containers of the native Go hello server, measured the same way: 7.0 MB per container",
+		"(containerd-shim-runc-v2 4.0 MB, the server 3.0 MB;"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -48,16 +48,21 @@ const idleSettle = 2 * time.Second
 // every shim and its app process while they are idle. It stops them all
 // at the end.
 func measureDensity(t harness.T, d *harness.Containerd, w workload, work string, most int) []densityStep {
+	return measureDensityAt(t, d, w, work, densitySteps(most))
+}
+
+// measureDensityAt is measureDensity at the given counts (ascending).
+func measureDensityAt(t harness.T, d *harness.Containerd, w workload, work string, counts []int) []densityStep {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Minute)
 	defer cancel()
 	var ids []string
 	defer func() { stopAll(t, d, ids) }()
 	var steps []densityStep
 	began := time.Now()
-	for _, target := range densitySteps(most) {
+	for _, target := range counts {
 		var last time.Duration
 		for len(ids) < target {
-			id := fmt.Sprintf("density-%d", len(ids))
+			id := fmt.Sprintf("density-%s-%d", w.key, len(ids))
 			start := time.Now()
 			runDetached(ctx, t, d, w, work, id)
 			last = time.Since(start)

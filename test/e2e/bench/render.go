@@ -135,7 +135,7 @@ func render(r results) string {
 	p("")
 	b.WriteString(report.Table(rows(r)))
 	p("")
-	p("P2's module is the 2.6 MB Go (wasip1) test app `spin-go`: the test apps include no Rust module. The JS component is")
+	p("P2's module is the Go (wasip1) test app `spin-go`: the test apps include no Rust module. The JS component is")
 	p("`%s`, the Spin 3 http-js template built from source by `make testapps`.", jsApp)
 	p("")
 	p("## Machine")
@@ -213,6 +213,12 @@ func renderMemory(p func(string, ...any), r results) {
 	p("")
 	p("![PSS per app against the number of apps running](%s)", densityPlotFile)
 	p("")
+	if r.runcRef.apps > 0 {
+		total, shim, server := r.runcRef.perApp()
+		p("For comparison, %d runc containers of the native Go hello server, measured the same way: %s per container", r.runcRef.apps, mb(total.PSS))
+		p("(containerd-shim-runc-v2 %s, the server %s; anonymous %s).", mb(shim.PSS), mb(server.PSS), mb(total.PSSAnon))
+		p("")
+	}
 	p("Under CRI (`crictl runp` of a host-network pod, then one hello container in it; containerd's CRI plugin, one shim")
 	p("server per pod): PSS of the pod's shim server, its pause process and the app process.")
 	p("")

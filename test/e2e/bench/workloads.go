@@ -99,13 +99,13 @@ func pushWorkloads(t harness.T, paths harness.Paths, registry, work string, file
 	return ws
 }
 
-// writeStaticFiles writes staticFiles files of mb MB of pseudo-random
+// writeStaticFiles writes staticFiles files of mb MB (10^6 bytes) of pseudo-random
 // bytes (so no layer is shared or compressible) and returns their total size.
 func writeStaticFiles(t harness.T, dir string, mb int) int64 {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("%v", err)
 	}
-	buf := make([]byte, mb<<20)
+	buf := make([]byte, mb*1_000_000)
 	for i := range staticFiles {
 		rng := rand.NewChaCha8([32]byte{byte(i), byte(mb)})
 		_, _ = rng.Read(buf)
