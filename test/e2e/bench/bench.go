@@ -15,6 +15,7 @@ type results struct {
 	o       options
 	ws      workloads
 	starts  []startResult // hello, spin-go, js, files, runc
+	phases  []phaseResult // hello, runc
 	wrks    []wrkResult   // spinoci hello, native
 	disk    replicaDisk
 	density []densityStep
@@ -63,6 +64,8 @@ func bench(t harness.T, o options) {
 
 	t.Logf("\n== P1, P2, P5, P6 start: ctr run -d → first HTTP 200 (first start, then %d interleaved rounds)", o.runs)
 	r.starts = measureStarts(t, d, all, o.runs, work)
+	t.Logf("\n== P1 where the start time goes: ctr container create, ctr task start -d, first HTTP 200")
+	r.phases = measurePhases(t, d, []workload{r.ws.hello, r.ws.runc}, o.runs, work)
 
 	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, o.duration)
 	r.wrks = append(r.wrks, wrkContainer(t, d, r.ws.hello, work, o.duration, "Spin hello via spinoci"))

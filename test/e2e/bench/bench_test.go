@@ -150,6 +150,7 @@ func TestRowsAndRender(t *testing.T) {
 			{w: w("files", harness.RuntimeType, 367), first: 70 * time.Millisecond, cached: ms(55, 65, 60)},
 			{w: w("runc", "io.containerd.runc.v2", 5.8e6), first: 130 * time.Millisecond, cached: ms(100, 100, 100)},
 		},
+		phases:  []phaseResult{{w: w("hello", harness.RuntimeType, 367), create: ms(20, 30, 25), start: ms(40, 50, 45), listen: ms(5, 15, 10)}},
 		wrks:    []wrkResult{{name: "spin", rps: 60000}, {name: "native", rps: 80000}},
 		disk:    replicaDisk{none: 300e6, one: 320e6, two: 320.5e6},
 		density: []densityStep{{apps: 10, total: groupMemory{shim: report.Memory{PSS: 30e6}, children: report.Memory{PSS: 20e6}}}},
@@ -183,7 +184,7 @@ func TestRowsAndRender(t *testing.T) {
 	}
 	md := render(r)
 	for _, want := range []string{"## Targets", "## Machine", "## Start-up", "## Throughput", "## Memory", "## Static files",
-		"(" + startPlotFile + ")", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |",
+		"(" + startPlotFile + ")", "| hello (`hello`) | 25 ms | 45 ms | 10 ms | 80 ms |", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |",
 		"10 runc containers of the native Go hello server, measured the same way: 7.0 MB per container",
 		"(containerd-shim-runc-v2 4.0 MB, the server 3.0 MB;"} {
 		if !strings.Contains(md, want) {

@@ -173,6 +173,18 @@ func renderStarts(p func(string, ...any), r results) {
 	p("")
 	p("![Start time per workload: box of the cached starts, cross at the first start](%s)", startPlotFile)
 	p("")
+	if len(r.phases) > 0 {
+		p("Where the time goes: the same start in three steps, each timed (medians of %d, cached code): `ctr container", r.o.runs)
+		p("create …`, `ctr task start -d …` (the shim starts, Create and Start), then from its return to the first 200.")
+		p("")
+		p("| Workload | container create | task start | to the first 200 | sum |")
+		p("|---|---:|---:|---:|---:|")
+		for _, ph := range r.phases {
+			c, s, l := median(ph.create), median(ph.start), median(ph.listen)
+			p("| %s (`%s`) | %s | %s | %s | %s |", ph.w.name, ph.w.key, ms(c), ms(s), ms(l), ms(c+s+l))
+		}
+		p("")
+	}
 }
 
 func renderThroughput(p func(string, ...any), r results) {
