@@ -4,7 +4,8 @@
 //
 //   - P1: start of the Spin hello app with its compiled code cached
 //     (`ctr run -d` → first HTTP 200) against a static native Go hello
-//     server in a runc container;
+//     server in a runc container, and where that time goes (container
+//     create, task start, first request);
 //   - P2: first start ever (compilation included) of a 2.6 MB Go module and
 //     of the 12 MB Spin 3 http-js component;
 //   - P3: hello requests/s (`wrk -t2 -c50`) against the native Go server;

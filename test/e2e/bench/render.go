@@ -83,10 +83,16 @@ func rows(r results) []report.Row {
 			Unit: " s", Goal: report.AtMost, Target: targetJSFirstSec, Value: js.first.Seconds(),
 			Measured: ms(float64(js.first) / 1e6)},
 	}
-	if len(r.wrks) == 2 && r.wrks[1].rps > 0 {
-		out = append(out, report.Row{ID: "P3", Measure: fmt.Sprintf("hello req/s (wrk %s %s)", wrkThreads, wrkConnections),
-			Unit: "×", Goal: report.AtLeast, Target: targetRPSVsNative, Value: r.wrks[0].rps / r.wrks[1].rps,
-			Measured: fmt.Sprintf("%.0f vs native Go %.0f", r.wrks[0].rps, r.wrks[1].rps)})
+	if len(r.wrks) == 2 {
+		row := report.Row{ID: "P3", Measure: fmt.Sprintf("hello req/s (wrk %s %s)", wrkThreads, wrkConnections),
+			Unit: "×", Goal: report.AtLeast, Target: targetRPSVsNative,
+			Measured: fmt.Sprintf("%.0f vs native Go %.0f", r.wrks[0].rps, r.wrks[1].rps)}
+		if r.wrks[0].rps > 0 && r.wrks[1].rps > 0 {
+			row.Value = r.wrks[0].rps / r.wrks[1].rps
+		} else {
+			row.Missing = "wrk reported no requests/s (see [Throughput](#throughput))"
+		}
+		out = append(out, row)
 	}
 	if len(r.density) > 0 {
 		last := r.density[len(r.density)-1]
