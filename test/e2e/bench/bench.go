@@ -14,7 +14,7 @@ import (
 type results struct {
 	o       options
 	ws      workloads
-	starts  []startResult // hello, spin-go, js, files, runc
+	starts  []startResult // hello, spin-go, js, js2, files, runc
 	phases  []phaseResult // hello, runc
 	wrks    []wrkResult   // spinoci hello, native
 	disk    replicaDisk
@@ -52,7 +52,7 @@ func bench(t harness.T, o options) {
 	t.Logf("== pushing the workloads")
 	r := results{o: o}
 	r.ws = pushWorkloads(t, paths, reg.Host, work, o.fileMB)
-	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.js, r.ws.files, r.ws.runc}
+	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc}
 
 	// A module cache of this run's own: the first starts compile.
 	moduleCache := filepath.Join(work, "module-cache")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spinoci/spinoci/artifact"
@@ -16,17 +17,21 @@ import (
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
-// The JS component measured for P2 and P6: the Spin 3 http-js template.
-const jsApp = "js-hello.wasm"
+// The JS component measured for P2 and P6: the Spin 3 http-js template;
+// and a second one, for an app of two components.
+const (
+	jsApp       = "js-hello.wasm"
+	jsSecondApp = "js-spin.wasm"
+)
 
 // staticFiles is how many static files (data layers) the P5 app has.
 const staticFiles = 20
 
 // workloads are the pushed apps and the native image.
 type workloads struct {
-	hello, spinGo, js, files, runc workload
-	nativeBin                      string // the native server, for wrk on the host
-	filesBytes                     int64  // total size of the P5 app's static files
+	hello, spinGo, js, js2, files, runc workload
+	nativeBin                           string // the native server, for wrk on the host
+	filesBytes                          int64  // total size of the P5 app's static files
 }
 
 // buildNative builds the static native Go hello server into dir.
@@ -74,16 +79,20 @@ func pushWorkloads(t harness.T, paths harness.Paths, registry, work string, file
 	withFiles.Components[0].Files = filesDir
 	ws.files = spin("files", fmt.Sprintf("Spin hello + %d × %d MB static files", staticFiles, fileMB), harness.AppHello, withFiles)
 
-	js, err := jsLock(paths.App(jsApp))
-	if err != nil {
-		t.Fatalf("%v", err)
+	jsWorkload := func(key, name string, components []jsComponent) workload {
+		app, size, err := jsLock(paths, components)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		repo := "bench/" + key + ":v1"
+		if _, err := harness.Push(ctx, registry, repo, app, artifact.PackOptions{}); err != nil {
+			t.Fatalf("%v", err)
+		}
+		return workload{key: key, name: name, ref: harness.Ref(registry, repo), runtime: harness.RuntimeType,
+			env: "SPIN_HTTP_LISTEN_ADDR", path: "/", size: size}
 	}
-	if _, err := harness.Push(ctx, registry, "bench/js:v1", js, artifact.PackOptions{}); err != nil {
-		t.Fatalf("%v", err)
-	}
-	st, _ := os.Stat(paths.App(jsApp))
-	ws.js = workload{key: "js", name: "js-hello (Spin 3 http-js component)", ref: harness.Ref(registry, "bench/js:v1"),
-		runtime: harness.RuntimeType, env: "SPIN_HTTP_LISTEN_ADDR", path: "/", size: st.Size()}
+	ws.js = jsWorkload("js", "js-hello (Spin 3 http-js component)", []jsComponent{{jsApp, "/..."}})
+	ws.js2 = jsWorkload("js2", "js-hello + js-spin (two JS components)", []jsComponent{{jsApp, "/..."}, {jsSecondApp, "/kv/..."}})
 
 	ws.nativeBin = buildNative(t, work)
 	bin, err := os.ReadFile(ws.nativeBin)
@@ -116,18 +125,30 @@ func writeStaticFiles(t harness.T, dir string, mb int) int64 {
 	return int64(staticFiles) * int64(len(buf))
 }
 
-// jsLock is the local lock of an app of one JS component on "/...".
-func jsLock(wasm string) (*lock.LockedApp, error) {
-	if _, err := os.Stat(wasm); err != nil {
-		return nil, fmt.Errorf("%w (run `make testapps`)", err)
-	}
+// jsComponent is a JS test app on a route.
+type jsComponent struct{ wasm, route string }
+
+// jsLock is the local lock of an app of JS components, and their total
+// size.
+func jsLock(paths harness.Paths, components []jsComponent) (*lock.LockedApp, int64, error) {
 	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
-	return &lock.LockedApp{
-		Metadata: map[string]json.RawMessage{"name": raw("bench-js"), "trigger": raw(map[string]string{"type": "http", "base": "/"})},
-		Components: []lock.Component{{ID: "js", Source: lock.ComponentSource{
-			ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(wasm)},
-		}, Metadata: map[string]json.RawMessage{"key_value_stores": raw([]string{"default"})}}},
-		Triggers: []lock.Trigger{{ID: "t-js", TriggerType: "http",
-			TriggerConfig: raw(map[string]any{"component": "js", "route": "/..."})}},
-	}, nil
+	app := &lock.LockedApp{Metadata: map[string]json.RawMessage{
+		"name": raw("bench-js"), "trigger": raw(map[string]string{"type": "http", "base": "/"}),
+	}}
+	var size int64
+	for _, c := range components {
+		path := paths.App(c.wasm)
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w (run `make testapps`)", err)
+		}
+		size += st.Size()
+		id := strings.TrimSuffix(c.wasm, ".wasm")
+		app.Components = append(app.Components, lock.Component{ID: id, Source: lock.ComponentSource{
+			ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(path)},
+		}, Metadata: map[string]json.RawMessage{"key_value_stores": raw([]string{"default"})}})
+		app.Triggers = append(app.Triggers, lock.Trigger{ID: "t-" + id, TriggerType: "http",
+			TriggerConfig: raw(map[string]any{"component": id, "route": c.route})})
+	}
+	return app, size, nil
 }
