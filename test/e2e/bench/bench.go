@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
@@ -110,6 +111,7 @@ func measureReplicaDisk(t harness.T, d *harness.Containerd, w workload, work str
 	r.two = usage()
 	stop(t, d, "replica-1")
 	stop(t, d, "replica-2")
-	t.Logf("   du of root+state: %d MB with none, %d MB with one replica, %d MB with two", r.none>>20, r.one>>20, r.two>>20)
+	t.Logf("   du of root+state: %s with none, %s with one replica, %s with two",
+		report.FormatMB(float64(r.none)), report.FormatMB(float64(r.one)), report.FormatMB(float64(r.two)))
 	return r
 }
