@@ -35,7 +35,8 @@ func machine(containerdVersion string) [][2]string {
 	add("wrk", firstLine(cmdOut("wrk", "-v")))
 	add("wasmtime-go", firstMatch(filepath.Join(harness.RepoRoot(), "go.mod"), regexp.MustCompile(`wasmtime-go/v\d+ (v\S+)`)))
 	if rev := strings.TrimSpace(cmdOut("git", "-C", harness.RepoRoot(), "rev-parse", "--short", "HEAD")); rev != "" {
-		if strings.TrimSpace(cmdOut("git", "-C", harness.RepoRoot(), "status", "--porcelain", "--untracked-files=no")) != "" {
+		// docs/ holds this benchmark's own output.
+		if strings.TrimSpace(cmdOut("git", "-C", harness.RepoRoot(), "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs")) != "" {
 			rev += " (with uncommitted changes)"
 		}
 		add("spinoci commit", rev)
