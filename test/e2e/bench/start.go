@@ -101,6 +101,7 @@ func remove(d *harness.Containerd, id string) {
 		d.CtrQuiet(ctx, "container", "rm", id)
 	}
 }
+
 // phaseResult is where one workload's start time goes, start by start:
 // `ctr container create`, `ctr task start -d`, and from its return to the
 // first 200.
