@@ -49,6 +49,12 @@ CONTAINERD_BINS += $(CONTAINERD17_DIR)/containerd $(CONTAINERD17_DIR)/ctr
 E2E_TIMEOUT ?= 30m
 E2E_FLAGS ?=
 
+# make bench: the most apps running at once in the density run (empty: the
+# benchmark's default, 200), and extra flags of test/e2e/bench (-quick: a
+# short run for development).
+BENCH_APPS ?=
+BENCH_FLAGS ?=
+
 # Fuzz targets (package:FuzzName), each run for FUZZTIME by `make fuzz`.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./lock:FuzzParse ./lock:FuzzCheckFilePath ./lock:FuzzDecodeInline \
@@ -62,7 +68,7 @@ E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$
 SPINOCI_CLI := $(BIN_DIR)/spinoci
 E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 
-.PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-components clean fuzz soak
+.PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench clean fuzz soak
 
 help: ## Show this list of targets
 	@echo "Targets:"
@@ -70,6 +76,7 @@ help: ## Show this list of targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-17s %s\n", $$1, $$2}'
 	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX)"
 	@echo "           FUZZTIME=$(FUZZTIME) (fuzz: time per target)"
+	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick)"
 
 build: ## Build the shim and the spinoci CLI into bin/ (version and commit stamped)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
@@ -150,12 +157,9 @@ lint: ## gofmt check, go mod tidy check, go vet and staticcheck
 demo: deps build tools testapps ## Run the example Spin app through a private containerd + registry and print its responses
 	$(E2E_ENV) $(GO) run ./test/e2e/demo
 
-bench: build tools testapps $(RUNC_SHIM_BIN) ## Measure start-up time and requests/s against runc + native Go; writes docs/benchmarks.md
+bench: build tools testapps $(RUNC_SHIM_BIN) ## Measure the performance targets (start, req/s, idle memory, static files) against runc + native Go; writes docs/benchmarks.md and its plots
 	DEPS_EXTRA="runc wrk" test/deps.sh
-	$(E2E_ENV) $(GO) run ./test/e2e/bench -out $(CURDIR)/docs/benchmarks.md
-
-bench-components: build tools testapps ## Measure first vs cached start of the JS component apps through ctr run; writes the Components section of docs/benchmarks.md
-	$(E2E_ENV) $(GO) run ./test/e2e/bench/components -out $(CURDIR)/docs/benchmarks.md
+	$(E2E_ENV) $(GO) run ./test/e2e/bench -out $(CURDIR)/docs/benchmarks.md $(if $(BENCH_APPS),-apps $(BENCH_APPS)) $(BENCH_FLAGS)
 
 clean: ## Remove bin/, build/ and dist/ (keeps the .cache/tools)
 	rm -rf $(BIN_DIR) $(CURDIR)/build $(CURDIR)/dist

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// results is everything one run measured.
+type results struct {
+	o       options
+	ws      workloads
+	starts  []startResult // hello, spin-go, js, js2, files, runc
+	phases  []phaseResult // hello, runc
+	wrks    []wrkResult   // spinoci hello, native
+	disk    replicaDisk
+	density []densityStep
+	runcRef densityStep // runc containers of the native server, for comparison
+	pods    []podMemory
+	elapsed time.Duration
+	version string // containerd
+}
+
+// runcReferenceContainers is how many runc containers of the native server
+// are measured as the reference of the memory per app.
+const runcReferenceContainers = 10
+
+// replicaDisk is the disk used under the daemon's root and state with no,
+// one and two replicas of the static-files app running.
+type replicaDisk struct {
+	none, one, two int64
+}
+
+func bench(t harness.T, o options) {
+	began := time.Now()
+	paths := harness.Require(t, harness.ContainerdLatest)
+	daemonBin, _ := paths.Containerd(harness.ContainerdLatest)
+	if _, err := os.Stat(filepath.Join(filepath.Dir(daemonBin), "containerd-shim-runc-v2")); err != nil {
+		t.Fatalf("%v: run `make bench` (it builds containerd-shim-runc-v2)", err)
+	}
+	for _, tool := range []string{"runc", "wrk"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s not found: apt-get install runc wrk", tool)
+		}
+	}
+	work := harness.TempDir(t, "bench")
+	reg := harness.StartRegistry(t)
+	t.Logf("== pushing the workloads")
+	r := results{o: o}
+	r.ws = pushWorkloads(t, paths, reg.Host, work, o.fileMB)
+	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc}
+
+	// A module cache of this run's own: the first starts compile.
+	moduleCache := filepath.Join(work, "module-cache")
+	d := harness.StartContainerdWith(t, harness.ContainerdLatest, harness.ContainerdOptions{ModuleCacheDir: moduleCache})
+	r.version = d.Version
+	for _, w := range all {
+		d.Pull(w.ref)
+	}
+
+	t.Logf("\n== P1, P2, P5, P6 start: ctr run -d → first HTTP 200 (first start, then %d interleaved rounds)", o.runs)
+	r.starts = measureStarts(t, d, all, o.runs, work)
+	t.Logf("\n== P1 where the start time goes: ctr container create, ctr task start -d, first HTTP 200")
+	r.phases = measurePhases(t, d, []workload{r.ws.hello, r.ws.runc}, o.runs, work)
+
+	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, o.duration)
+	r.wrks = append(r.wrks, wrkContainer(t, d, r.ws.hello, work, o.duration, "Spin hello via spinoci"))
+	r.wrks = append(r.wrks, wrkNative(t, r.ws.nativeBin, o.duration))
+
+	t.Logf("\n== P5 disk per replica of the static-files app")
+	r.disk = measureReplicaDisk(t, d, r.ws.files, work)
+
+	t.Logf("\n== P4 density: idle PSS per app, up to %d apps", o.apps)
+	r.density = measureDensity(t, d, r.ws.hello, work, o.apps)
+	t.Logf("   for comparison, %d runc containers of the native Go server:", runcReferenceContainers)
+	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers})[0]
+	d.Stop()
+
+	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)
+	r.pods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods)
+
+	r.elapsed = time.Since(began)
+	if err := writeReport(o.out, r); err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Logf("\n== wrote %s and its plots in %v", o.out, r.elapsed.Round(time.Second))
+}
+
+// measureReplicaDisk reads the disk used under the daemon's root and state
+// before the app runs, with one replica running and with two.
+func measureReplicaDisk(t harness.T, d *harness.Containerd, w workload, work string) replicaDisk {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	usage := func() int64 {
+		n, err := diskUsage(d.Root, d.State)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		return n
+	}
+	var r replicaDisk
+	r.none = usage()
+	runDetached(ctx, t, d, w, work, "replica-1")
+	r.one = usage()
+	runDetached(ctx, t, d, w, work, "replica-2")
+	r.two = usage()
+	stop(t, d, "replica-1")
+	stop(t, d, "replica-2")
+	t.Logf("   du of root+state: %s with none, %s with one replica, %s with two",
+		report.FormatMB(float64(r.none)), report.FormatMB(float64(r.one)), report.FormatMB(float64(r.two)))
+	return r
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+func TestDensitySteps(t *testing.T) {
+	for most, want := range map[int][]int{
+		1:   {1},
+		10:  {1, 5, 10},
+		40:  {1, 5, 10, 25, 40},
+		200: {1, 5, 10, 25, 50, 100, 150, 200},
+	} {
+		if got := densitySteps(most); !slices.Equal(got, want) {
+			t.Errorf("densitySteps(%d) = %v, want %v", most, got, want)
+		}
+	}
+}
+
+func TestFlagValue(t *testing.T) {
+	argv := []string{"shim", "-namespace", "ns", "-id", "abc", "--address=/run/c.sock", "start"}
+	for name, want := range map[string]string{"id": "abc", "namespace": "ns", "address": "/run/c.sock", "bundle": ""} {
+		if got := flagValue(argv, name); got != want {
+			t.Errorf("flagValue(%s) = %q, want %q", name, got, want)
+		}
+	}
+	if got := flagValue([]string{"x", "-id"}, "id"); got != "" {
+		t.Errorf("a trailing -id gave %q", got)
+	}
+}
+
+func TestProcessTree(t *testing.T) {
+	if ppid, ok := parentFromStat([]byte("42 (a (b) c) S 7 42 42 0 -1")); !ok || ppid != 7 {
+		t.Errorf("parentFromStat = %d, %v; want 7", ppid, ok)
+	}
+	if _, ok := parentFromStat([]byte("garbage")); ok {
+		t.Error("parsed a stat without a command")
+	}
+	parents := map[int]int{10: 1, 11: 10, 12: 10, 13: 11, 20: 1}
+	got := descendants(parents, 10)
+	slices.Sort(got)
+	if !slices.Equal(got, []int{11, 12, 13}) {
+		t.Errorf("descendants of 10 = %v", got)
+	}
+	own, err := readParents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if own[os.Getpid()] != os.Getppid() {
+		t.Errorf("readParents: parent of %d is %d, want %d", os.Getpid(), own[os.Getpid()], os.Getppid())
+	}
+}
+
+func TestDiskUsageCountsHardLinksOnce(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := os.MkdirAll(a, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(a, "data"), make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	one, err := diskUsage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one < 1<<20 {
+		t.Fatalf("usage %d bytes with a 1 MiB file", one)
+	}
+	if err := os.Link(filepath.Join(a, "data"), filepath.Join(b, "link")); err != nil {
+		t.Fatal(err)
+	}
+	linked, err := diskUsage(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if linked >= one+(1<<19) {
+		t.Errorf("a hard link added %d bytes", linked-one)
+	}
+	if err := os.WriteFile(filepath.Join(b, "copy"), make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	copied, _ := diskUsage(dir)
+	if copied < linked+(1<<20) {
+		t.Errorf("a 1 MiB copy added %d bytes", copied-linked)
+	}
+	if _, err := diskUsage(filepath.Join(dir, "missing")); err == nil {
+		t.Error("no error for a missing root")
+	}
+}
+
+const wrkSample = `Running 2s test @ http://127.0.0.1:8080/
+  2 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     3.91ms    5.02ms  60.00ms   88.00%
+    Req/Sec     9.45k     1.20k   12.00k    70.00%
+  Latency Distribution
+     50%    2.22ms
+     75%    4.00ms
+     90%    9.00ms
+     99%   28.39ms
+  37691 requests in 2.01s, 3.00MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:  18796.12
+Transfer/sec:      1.50MB
+`
+
+func TestParseWrk(t *testing.T) {
+	r := parseWrk(wrkSample)
+	if r.rps != 18796.12 || r.avg != "3.91ms" || r.p50 != "2.22ms" || r.p99 != "28.39ms" || r.requests != "37691" {
+		t.Errorf("parsed %+v", r)
+	}
+	if r.errs != "Non-2xx or 3xx responses: 3" {
+		t.Errorf("errors %q", r.errs)
+	}
+	if r := parseWrk("nothing"); r.rps != 0 || r.avg != "?" {
+		t.Errorf("parsed garbage as %+v", r)
+	}
+}
+
+func TestRowsAndRender(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range v {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	w := func(key, runtime string, size int64) workload {
+		return workload{key: key, name: key, runtime: runtime, size: size}
+	}
+	r := results{
+		o:  options{runs: 3, duration: time.Second, fileMB: 10},
+		ws: workloads{filesBytes: 200e6},
+		starts: []startResult{
+			{w: w("hello", harness.RuntimeType, 367), first: 150 * time.Millisecond, cached: ms(40, 50, 60)},
+			{w: w("spin-go", harness.RuntimeType, 2.6e6), first: 120 * time.Millisecond, cached: ms(90, 100, 110)},
+			{w: w("js", harness.RuntimeType, 12e6), first: 6 * time.Second, cached: ms(300, 290, 310)},
+			{w: w("files", harness.RuntimeType, 367), first: 70 * time.Millisecond, cached: ms(55, 65, 60)},
+			{w: w("runc", "io.containerd.runc.v2", 5.8e6), first: 130 * time.Millisecond, cached: ms(100, 100, 100)},
+		},
+		phases:  []phaseResult{{w: w("hello", harness.RuntimeType, 367), create: ms(20, 30, 25), start: ms(40, 50, 45), listen: ms(5, 15, 10)}},
+		wrks:    []wrkResult{{name: "spin", rps: 60000}, {name: "native", rps: 80000}},
+		disk:    replicaDisk{none: 300e6, one: 320e6, two: 320.5e6},
+		density: []densityStep{{apps: 10, total: groupMemory{shim: report.Memory{PSS: 30e6}, children: report.Memory{PSS: 20e6}}}},
+		runcRef: densityStep{apps: 10, total: groupMemory{shim: report.Memory{PSS: 40e6}, children: report.Memory{PSS: 30e6}}},
+		pods:    []podMemory{{shim: report.Memory{PSS: 5e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}}},
+	}
+	got := rows(r)
+	want := []struct {
+		id    string
+		value float64
+		met   bool
+	}{
+		{"P1", 0.5, true},  // 50 / 100 ms
+		{"P2", 1.2, true},  // spin-go's first start 120 / runc 100 ms
+		{"P2", 6, false},   // JS first start, seconds
+		{"P3", 0.75, true}, // 60k / 80k
+		{"P4", 5, true},    // 50 MB / 10 apps
+		{"P4", 9, false},   // per pod: no target
+		{"P5", 10, true},   // 60 - 50 ms
+		{"P5", 0.5, true},  // MB per extra replica
+		{"P6", 300, false}, // ms
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		row := got[i]
+		if d := row.Value - w.value; row.ID != w.id || d > 1e-9 || d < -1e-9 || row.Met() != w.met {
+			t.Errorf("row %d: %s value %v met %v, want %s %v %v", i, row.ID, row.Value, row.Met(), w.id, w.value, w.met)
+		}
+	}
+	md := render(r)
+	for _, want := range []string{"## Targets", "## Machine", "## Start-up", "## Throughput", "## Memory", "## Static files",
+		"(" + startPlotFile + ")", "| hello (`hello`) | 25 ms | 45 ms | 10 ms | 80 ms |", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |",
+		"10 runc containers of the native Go hello server, measured the same way: 7.0 MB per container",
+		"(containerd-shim-runc-v2 4.0 MB, the server 3.0 MB;"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}

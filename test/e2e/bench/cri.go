@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// podMemory is the idle memory of one CRI pod running the hello app.
+type podMemory struct {
+	shim, pause, app report.Memory
+}
+
+func (p podMemory) total() report.Memory { return p.shim.Add(p.pause).Add(p.app) }
+
+// measurePods starts a containerd with CRI (sharing the compiled-module
+// cache, so the app loads cached code), runs pods host-network pods of one
+// hello container each, and reads the PSS of each pod's shim, pause
+// process and app process while they are idle.
+func measurePods(t harness.T, registry string, hello workload, moduleCache string, pods int) []podMemory {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	sandboxRef := harness.Ref(registry, "bench/pause:v1")
+	// The shim starts its own pause process: the sandbox image is never run.
+	if _, err := harness.PushLinuxImage(ctx, registry, "bench/pause:v1",
+		[]harness.TarFile{{Name: "pause", Mode: 0o755, Data: []byte("#!/bin/sh\nexit 1\n")}}, []string{"/pause"}); err != nil {
+		t.Fatalf("push the sandbox image: %v", err)
+	}
+	daemon := harness.StartContainerdWith(t, harness.ContainerdLatest, harness.ContainerdOptions{
+		CRI: &harness.CRIOptions{SandboxImage: sandboxRef}, ModuleCacheDir: moduleCache,
+	})
+	defer daemon.Stop()
+	d := daemon.InNamespace(harness.CRINamespace)
+	d.Pull(sandboxRef)
+	d.Pull(hello.ref)
+	cri := d.Crictl()
+	waitImages(t, cri, 2)
+	dir := harness.TempDir(t, "bench-cri")
+
+	type pod struct{ id, config, container string }
+	var running []pod
+	defer func() {
+		for _, p := range running {
+			cri.Quiet("stopp", p.id)
+			cri.Quiet("rmp", "-f", p.id)
+		}
+	}()
+	for i := range pods {
+		name := fmt.Sprintf("bench-%d", i)
+		logDir := filepath.Join(dir, "logs", name)
+		if err := os.MkdirAll(logDir, 0o755); err != nil {
+			t.Fatalf("%v", err)
+		}
+		p := pod{config: harness.PodConfig{Name: name, UID: "uid-" + name, LogDir: logDir, HostNetwork: true}.WriteFile(t, dir)}
+		p.id = strings.TrimSpace(cri.Must("runp", "--runtime", harness.RuntimeHandler, p.config))
+		running = append(running, p)
+		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+		cfg := harness.ContainerConfig{Name: "hello", Image: hello.ref, LogPath: "hello.log",
+			Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}}
+		p.container = strings.TrimSpace(cri.Must("create", p.id, cfg.WriteFile(t, filepath.Join(dir, "logs", name)), p.config))
+		cri.Must("start", p.container)
+		running[len(running)-1] = p
+		if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/", time.Minute); err != nil {
+			t.Fatalf("pod %s: %v", name, err)
+		}
+	}
+	time.Sleep(idleSettle)
+	groups, err := shimGroups(d.Address)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	var out []podMemory
+	for _, p := range running {
+		g, ok := groups[p.id]
+		if !ok {
+			t.Fatalf("no shim server found for pod %s", p.id)
+		}
+		ps, err := cri.InspectPod(p.id)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		var m podMemory
+		pauseSeen := false
+		if m.shim, err = report.ReadMemory(g.shim); err != nil {
+			t.Fatalf("%v", err)
+		}
+		for _, pid := range g.children {
+			c, err := report.ReadMemory(pid)
+			if err != nil {
+				t.Fatalf("%v", err)
+			}
+			if pid == ps.Info.Pid {
+				m.pause, pauseSeen = c, true
+			} else {
+				m.app = m.app.Add(c)
+			}
+		}
+		if !pauseSeen && ps.Info.Pid > 0 {
+			// Not under the shim: counted all the same.
+			if m.pause, err = report.ReadMemory(ps.Info.Pid); err != nil {
+				t.Fatalf("%v", err)
+			}
+		}
+		t.Logf("   pod %s: PSS %s (shim %s, pause %s, app %s)", p.id[:12], report.FormatMB(float64(m.total().PSS)),
+			report.FormatMB(float64(m.shim.PSS)), report.FormatMB(float64(m.pause.PSS)), report.FormatMB(float64(m.app.PSS)))
+		out = append(out, m)
+	}
+	return out
+}
+
+// waitImages waits until CRI lists n images (it learns about images pulled
+// outside it from containerd's events).
+func waitImages(t harness.T, cri *harness.Crictl, n int) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, _ := cri.Quiet("images", "-q")
+		if strings.Count(out, "sha256:") >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CRI does not list the pulled images: %s", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// densityStep is the memory of the apps running at one count.
+type densityStep struct {
+	apps         int
+	total        groupMemory // summed over the apps
+	lastStart    time.Duration
+	elapsedTotal time.Duration // time taken to start the apps so far
+}
+
+// perApp is the memory per app: shim + app process, and each part.
+func (s densityStep) perApp() (total, shim, app report.Memory) {
+	n := int64(s.apps)
+	div := func(m report.Memory) report.Memory {
+		return report.Memory{RSS: m.RSS / n, PSS: m.PSS / n, PSSAnon: m.PSSAnon / n, PSSFile: m.PSSFile / n, PSSShmem: m.PSSShmem / n}
+	}
+	return div(s.total.total()), div(s.total.shim), div(s.total.children)
+}
+
+// densitySteps are the app counts measured on the way to most: a roughly
+// logarithmic series, always ending at most.
+func densitySteps(most int) []int {
+	var steps []int
+	for _, n := range []int{1, 5, 10, 25, 50, 100, 150, 200, 300, 500, 1000} {
+		if n < most {
+			steps = append(steps, n)
+		}
+	}
+	return append(steps, most)
+}
+
+// idleSettle is how long the apps sit idle before their memory is read.
+const idleSettle = 2 * time.Second
+
+// measureDensity starts w again and again with `ctr run -d` (each answers
+// its first request) and, at each of densitySteps(most), reads the PSS of
+// every shim and its app process while they are idle. It stops them all
+// at the end.
+func measureDensity(t harness.T, d *harness.Containerd, w workload, work string, most int) []densityStep {
+	return measureDensityAt(t, d, w, work, densitySteps(most))
+}
+
+// measureDensityAt is measureDensity at the given counts (ascending).
+func measureDensityAt(t harness.T, d *harness.Containerd, w workload, work string, counts []int) []densityStep {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Minute)
+	defer cancel()
+	var ids []string
+	defer func() { stopAll(t, d, ids) }()
+	var steps []densityStep
+	began := time.Now()
+	for _, target := range counts {
+		var last time.Duration
+		for len(ids) < target {
+			id := fmt.Sprintf("density-%s-%d", w.key, len(ids))
+			start := time.Now()
+			runDetached(ctx, t, d, w, work, id)
+			last = time.Since(start)
+			ids = append(ids, id)
+		}
+		elapsed := time.Since(began)
+		time.Sleep(idleSettle)
+		groups, err := shimGroups(d.Address)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		step := densityStep{apps: target, lastStart: last, elapsedTotal: elapsed}
+		for _, id := range ids {
+			g, ok := groups[id]
+			if !ok {
+				t.Fatalf("density: no shim server found for %s", id)
+			}
+			m, err := measureGroup(g)
+			if err != nil {
+				t.Fatalf("density: %s: %v", id, err)
+			}
+			step.total.shim = step.total.shim.Add(m.shim)
+			step.total.children = step.total.children.Add(m.children)
+		}
+		total, shim, app := step.perApp()
+		t.Logf("   %4d apps: PSS per app %s (shim %s, app %s; anonymous %s); start of the last %v",
+			target, report.FormatMB(float64(total.PSS)), report.FormatMB(float64(shim.PSS)),
+			report.FormatMB(float64(app.PSS)), report.FormatMB(float64(total.PSSAnon)), last.Round(time.Millisecond))
+		steps = append(steps, step)
+	}
+	return steps
+}
+
+// stopAll stops and removes the containers, a few at a time.
+func stopAll(t harness.T, d *harness.Containerd, ids []string) {
+	ids = slices.Clone(ids)
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for range 4 {
+		wg.Go(func() {
+			for id := range work {
+				stop(t, d, id)
+			}
+		})
+	}
+	for _, id := range ids {
+		work <- id
+	}
+	close(work)
+	wg.Wait()
+}

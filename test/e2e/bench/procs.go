@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// shimGroup is a shim server and the processes under it (app processes, a
+// pod's pause process).
+type shimGroup struct {
+	id       string // the -id the shim was started with
+	shim     int
+	children []int
+}
+
+// groupMemory is the memory of a shim group, split into the shim server
+// and the processes under it.
+type groupMemory struct {
+	shim, children report.Memory
+}
+
+func (g groupMemory) total() report.Memory { return g.shim.Add(g.children) }
+
+// shimGroups finds the shim servers of the daemon at address (processes
+// started with "-id <id>" that name the address, whose parent is not one)
+// and the processes under each, by container (or pod sandbox) id.
+func shimGroups(address string) (map[string]shimGroup, error) {
+	ids := map[int]string{}
+	for _, p := range harness.FindProcs(func(p harness.Proc) bool { return mentions(p, address) }) {
+		if id := flagValue(p.Cmdline, "id"); id != "" {
+			ids[p.PID] = id
+		}
+	}
+	parents, err := readParents()
+	if err != nil {
+		return nil, err
+	}
+	groups := map[string]shimGroup{}
+	for pid, id := range ids {
+		if _, nested := ids[parents[pid]]; nested {
+			continue
+		}
+		if g, dup := groups[id]; dup {
+			return nil, fmt.Errorf("two shim servers for %s: pids %d and %d", id, g.shim, pid)
+		}
+		groups[id] = shimGroup{id: id, shim: pid, children: descendants(parents, pid)}
+	}
+	return groups, nil
+}
+
+// measureGroup reads the memory of every process of g.
+func measureGroup(g shimGroup) (groupMemory, error) {
+	var m groupMemory
+	var err error
+	if m.shim, err = report.ReadMemory(g.shim); err != nil {
+		return m, err
+	}
+	for _, pid := range g.children {
+		c, err := report.ReadMemory(pid)
+		if err != nil {
+			return m, err
+		}
+		m.children = m.children.Add(c)
+	}
+	return m, nil
+}
+
+func mentions(p harness.Proc, s string) bool {
+	for _, a := range append(p.Cmdline, p.Environ...) {
+		if strings.Contains(a, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// flagValue is the value of -name (or --name) in argv: "-name v" or
+// "-name=v"; "" if absent.
+func flagValue(argv []string, name string) string {
+	for i, a := range argv {
+		for _, dash := range []string{"-", "--"} {
+			if a == dash+name && i+1 < len(argv) {
+				return argv[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, dash+name+"="); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// readParents maps every live process to its parent.
+func readParents() (map[int]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("listing processes: %w", err)
+	}
+	parents := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // gone
+		}
+		if ppid, ok := parentFromStat(stat); ok {
+			parents[pid] = ppid
+		}
+	}
+	return parents, nil
+}
+
+// parentFromStat reads the ppid of /proc/<pid>/stat: "pid (comm) S ppid …",
+// where comm may hold spaces and parentheses.
+func parentFromStat(stat []byte) (int, bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, err == nil
+}
+
+// descendants lists the processes under root (children, grandchildren, …).
+func descendants(parents map[int]int, root int) []int {
+	children := map[int][]int{}
+	for pid, ppid := range parents {
+		children[ppid] = append(children[ppid], pid)
+	}
+	var out []int
+	queue := []int{root}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
+}

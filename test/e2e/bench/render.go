@@ -1,0 +1,267 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// The plots, written next to the markdown file.
+const (
+	startPlotFile   = "benchmarks-start.svg"
+	densityPlotFile = "benchmarks-density.svg"
+)
+
+// The targets.
+const (
+	targetHelloVsRunc   = 0.5   // P1: × runc
+	targetModuleVsRunc  = 1.5   // P2: first start × runc
+	targetJSFirstSec    = 1.5   // P2: seconds
+	targetRPSVsNative   = 0.75  // P3: × native Go
+	targetPSSPerAppMB   = 5     // P4: MB
+	targetFilesDeltaMS  = 20    // P5: ms
+	targetReplicaDiskMB = 1     // P5: MB
+	targetJSCachedMS    = 100.0 // P6: ms
+)
+
+// writeReport draws the plots next to out and writes the markdown.
+func writeReport(out string, r results) error {
+	dir := filepath.Dir(out)
+	var series []report.StartSeries
+	for _, s := range r.starts {
+		name := "spinoci: " + s.w.key
+		if s.w.runtime != harness.RuntimeType {
+			name = s.w.key + ": native Go"
+		}
+		series = append(series, report.StartSeries{Name: name, Cached: report.Millis(s.cached), First: float64(s.first) / 1e6})
+	}
+	if err := report.WriteStartPlot(filepath.Join(dir, startPlotFile), series); err != nil {
+		return err
+	}
+	var points []report.DensityPoint
+	for _, s := range r.density {
+		total, shim, app := s.perApp()
+		points = append(points, report.DensityPoint{Apps: s.apps, PerApp: float64(total.PSS), Shim: float64(shim.PSS), AppProc: float64(app.PSS)})
+	}
+	if err := report.WriteDensityPlot(filepath.Join(dir, densityPlotFile), points, targetPSSPerAppMB*1e6); err != nil {
+		return err
+	}
+	return harness.WriteMarkdownSections(out, render(r))
+}
+
+// startOf finds the start times of the workload with key.
+func (r results) startOf(key string) startResult {
+	for _, s := range r.starts {
+		if s.w.key == key {
+			return s
+		}
+	}
+	return startResult{}
+}
+
+func median(ds []time.Duration) float64 { return report.Summarize(report.Millis(ds)).Median }
+
+// rows compares the measurements with the targets.
+func rows(r results) []report.Row {
+	hello, runc, spinGo := r.startOf("hello"), r.startOf("runc"), r.startOf("spin-go")
+	js, files := r.startOf("js"), r.startOf("files")
+	runcMS := median(runc.cached)
+	ms := report.FormatMillis
+	n := r.o.runs
+	out := []report.Row{
+		{ID: "P1", Measure: "hello start, compiled code cached (median)", Unit: "×", Goal: report.AtMost, Target: targetHelloVsRunc,
+			Value:    median(hello.cached) / runcMS,
+			Measured: fmt.Sprintf("spinoci %s vs runc %s (medians of %d)", ms(median(hello.cached)), ms(runcMS), n)},
+		{ID: "P2", Measure: fmt.Sprintf("first start ever, %.1f MB Go module (compile included)", float64(spinGo.w.size)/1e6),
+			Unit: "× runc", Goal: report.AtMost, Target: targetModuleVsRunc, Value: float64(spinGo.first) / 1e6 / runcMS,
+			Measured: fmt.Sprintf("%s vs runc %s", ms(float64(spinGo.first)/1e6), ms(runcMS))},
+		{ID: "P2", Measure: fmt.Sprintf("first start ever, %.1f MB JS component (compile included)", float64(js.w.size)/1e6),
+			Unit: " s", Goal: report.AtMost, Target: targetJSFirstSec, Value: js.first.Seconds(),
+			Measured: ms(float64(js.first) / 1e6)},
+	}
+	if len(r.wrks) == 2 {
+		row := report.Row{ID: "P3", Measure: fmt.Sprintf("hello req/s (wrk %s %s)", wrkThreads, wrkConnections),
+			Unit: "×", Goal: report.AtLeast, Target: targetRPSVsNative,
+			Measured: fmt.Sprintf("%.0f vs native Go %.0f", r.wrks[0].rps, r.wrks[1].rps)}
+		if r.wrks[0].rps > 0 && r.wrks[1].rps > 0 {
+			row.Value = r.wrks[0].rps / r.wrks[1].rps
+		} else {
+			row.Missing = "wrk reported no requests/s (see [Throughput](#throughput))"
+		}
+		out = append(out, row)
+	}
+	if len(r.density) > 0 {
+		last := r.density[len(r.density)-1]
+		total, shim, app := last.perApp()
+		out = append(out, report.Row{ID: "P4", Measure: fmt.Sprintf("idle PSS per app (shim + app process), %d apps", last.apps),
+			Unit: " MB", Goal: report.AtMost, Target: targetPSSPerAppMB, Value: float64(total.PSS) / 1e6,
+			Measured: fmt.Sprintf("shim %s + app %s", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)))})
+	}
+	if len(r.pods) > 0 {
+		var sum report.Memory
+		for _, p := range r.pods {
+			sum = sum.Add(p.total())
+		}
+		out = append(out, report.Row{ID: "P4", Measure: fmt.Sprintf("idle PSS per CRI pod (shim + pause + app), %d pods", len(r.pods)),
+			Unit: " MB", Goal: report.NoTarget, Value: float64(sum.PSS) / float64(len(r.pods)) / 1e6,
+			Measured: "mean; see [Memory](#memory)"})
+	}
+	mb := float64(r.ws.filesBytes) / 1e6
+	out = append(out,
+		report.Row{ID: "P5", Measure: fmt.Sprintf("start with %.0f MB of static files vs none (medians)", mb),
+			Unit: " ms", Goal: report.AtMost, Target: targetFilesDeltaMS, Value: median(files.cached) - median(hello.cached),
+			Measured: fmt.Sprintf("%s vs %s", ms(median(files.cached)), ms(median(hello.cached)))},
+		report.Row{ID: "P5", Measure: fmt.Sprintf("disk per extra replica (%.0f MB of static files)", mb),
+			Unit: " MB", Goal: report.AtMost, Target: targetReplicaDiskMB, Value: float64(r.disk.two-r.disk.one) / 1e6,
+			Measured: fmt.Sprintf("du of containerd's root + state: %s with one replica, %s with two",
+				report.FormatMB(float64(r.disk.one)), report.FormatMB(float64(r.disk.two)))},
+		report.Row{ID: "P6", Measure: fmt.Sprintf("cached start, %.1f MB JS component (median)", float64(js.w.size)/1e6),
+			Unit: " ms", Goal: report.AtMost, Target: targetJSCachedMS, Value: median(js.cached),
+			Measured: fmt.Sprintf("median of %d", n)},
+	)
+	return out
+}
+
+// render is the markdown of one run.
+func render(r results) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	p("# Benchmarks")
+	p("")
+	p("Written by `make bench` (`go run ./test/e2e/bench`) on %s in %v%s. Everything runs on one machine:",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.elapsed.Round(time.Second), map[bool]string{true: " (**-quick**: a short run for development)"}[r.o.quick])
+	p("containerd, the shims, the servers and the load generator share its cores, and other work on it skews the")
+	p("figures; the numbers that hold the targets are those of a run on a quiet machine.")
+	p("")
+	p("## Targets")
+	p("")
+	b.WriteString(report.Table(rows(r)))
+	p("")
+	p("P2's module is the Go (wasip1) test app `spin-go`: the test apps include no Rust module. The JS component is")
+	p("`%s`, the Spin 3 http-js template built from source by `make testapps`.", jsApp)
+	p("")
+	p("## Machine")
+	p("")
+	p("| | |")
+	p("|---|---|")
+	for _, kv := range machine(r.version) {
+		p("| %s | %s |", kv[0], kv[1])
+	}
+	p("")
+	renderStarts(p, r)
+	renderThroughput(p, r)
+	renderMemory(p, r)
+	renderFiles(p, r)
+	return b.String()
+}
+
+func renderStarts(p func(string, ...any), r results) {
+	ms := report.FormatMillis
+	p("## Start-up")
+	p("")
+	p("Each start: `ctr run -d --net-host --runtime <runtime> --log-uri file://… <ref> <id>`, then GET every 5 ms until a 200;")
+	p("the time is from starting ctr to that 200. Then SIGTERM, `ctr task rm`, `ctr container rm`. The images were pulled")
+	p("before, into a containerd with an empty compiled-module cache of its own: the first start of each Wasm app compiles")
+	p("it (Wasmtime, Cranelift), the later ones load the cached compilation. After the first starts, %d rounds start every", r.o.runs)
+	p("workload once each, so that load on the machine touches them alike. `js2`'s first start compiles `%s` only:", jsSecondApp)
+	p("`%s` was compiled by the first start of `js` just before.", jsApp)
+	p("")
+	p("| Workload | Runtime | Size | First start | Median | P25 | P75 | Min | Max |")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range r.starts {
+		sum := report.Summarize(report.Millis(s.cached))
+		p("| %s (`%s`) | `%s` | %s | %s | %s | %s | %s | %s | %s |", s.w.name, s.w.key, s.w.runtime, report.FormatSize(s.w.size),
+			ms(float64(s.first)/1e6), ms(sum.Median), ms(sum.P25), ms(sum.P75), ms(sum.Min), ms(sum.Max))
+	}
+	p("")
+	p("![Start time per workload: box of the cached starts, cross at the first start](%s)", startPlotFile)
+	p("")
+	if len(r.phases) > 0 {
+		p("Where the time goes: the same start in three steps, each timed (medians of %d, cached code): `ctr container", r.o.runs)
+		p("create …`, `ctr task start -d …` (the shim starts, Create and Start), then from its return to the first 200.")
+		p("")
+		p("| Workload | container create | task start | to the first 200 | sum |")
+		p("|---|---:|---:|---:|---:|")
+		for _, ph := range r.phases {
+			c, s, l := median(ph.create), median(ph.start), median(ph.listen)
+			p("| %s (`%s`) | %s | %s | %s | %s |", ph.w.name, ph.w.key, ms(c), ms(s), ms(l), ms(c+s+l))
+		}
+		p("")
+	}
+}
+
+func renderThroughput(p func(string, ...any), r results) {
+	p("## Throughput")
+	p("")
+	p("`wrk %s %s -d%v --latency` after a 1 s warm-up. The Spin hello app runs under the shim (`ctr run -d`, listening on", wrkThreads, wrkConnections, r.o.duration)
+	p("127.0.0.1; a fresh instance per request); the native server is the static Go binary of the runc workload, run as a")
+	p("host process.")
+	p("")
+	p("| Server | Requests/s | Avg latency | p50 | p99 | Requests | Errors |")
+	p("|---|---:|---:|---:|---:|---:|---|")
+	for _, w := range r.wrks {
+		errs := w.errs
+		if errs == "" {
+			errs = "none"
+		}
+		p("| %s | %.0f | %s | %s | %s | %s | %s |", w.name, w.rps, w.avg, w.p50, w.p99, w.requests, errs)
+	}
+	p("")
+}
+
+func renderMemory(p func(string, ...any), r results) {
+	mb := func(n int64) string { return report.FormatMB(float64(n)) }
+	p("## Memory")
+	p("")
+	p("Idle proportional set size (PSS, from `/proc/<pid>/smaps_rollup`: shared pages are split between the processes")
+	p("mapping them, so the PSS of many apps adds up to what they use together). The hello app is started again and again")
+	p("with `ctr run -d` (each answers its first request); at each count, after %v idle, every shim server and the", idleSettle)
+	p("processes under it (the app process) are read.")
+	p("")
+	p("| Apps running | PSS per app | shim | app process | anonymous | RSS per app | start of the last app |")
+	p("|---:|---:|---:|---:|---:|---:|---:|")
+	for _, s := range r.density {
+		total, shim, app := s.perApp()
+		p("| %d | %s | %s | %s | %s | %s | %s |", s.apps, mb(total.PSS), mb(shim.PSS), mb(app.PSS), mb(total.PSSAnon), mb(total.RSS),
+			report.FormatMillis(float64(s.lastStart)/1e6))
+	}
+	p("")
+	p("![PSS per app against the number of apps running](%s)", densityPlotFile)
+	p("")
+	if r.runcRef.apps > 0 {
+		total, shim, server := r.runcRef.perApp()
+		p("For comparison, %d runc containers of the native Go hello server, measured the same way: %s per container", r.runcRef.apps, mb(total.PSS))
+		p("(containerd-shim-runc-v2 %s, the server %s; anonymous %s).", mb(shim.PSS), mb(server.PSS), mb(total.PSSAnon))
+		p("")
+	}
+	p("Under CRI (`crictl runp` of a host-network pod, then one hello container in it; containerd's CRI plugin, one shim")
+	p("server per pod): PSS of the pod's shim server, its pause process and the app process.")
+	p("")
+	p("| Pod | PSS | shim | pause | app process | anonymous |")
+	p("|---:|---:|---:|---:|---:|---:|")
+	for i, m := range r.pods {
+		p("| %d | %s | %s | %s | %s | %s |", i+1, mb(m.total().PSS), mb(m.shim.PSS), mb(m.pause.PSS), mb(m.app.PSS), mb(m.total().PSSAnon))
+	}
+	p("")
+}
+
+func renderFiles(p func(string, ...any), r results) {
+	mb := func(n int64) string { return report.FormatMB(float64(n)) }
+	p("## Static files")
+	p("")
+	p("The `files` workload is the hello app with %d files of %d MB of pseudo-random bytes (one data layer each, %s in",
+		staticFiles, r.o.fileMB, mb(r.ws.filesBytes))
+	p("all) mounted at `/`, built by the benchmark. Its start time is in [Start-up](#start-up). Disk: the space allocated")
+	p("under containerd's root and state directories (content store, snapshots, the shim's app directories and state;")
+	p("each inode once, as du counts) with the app not running, one replica running, and two.")
+	p("")
+	p("| Replicas | Disk | Added |")
+	p("|---:|---:|---:|")
+	p("| 0 | %s | |", mb(r.disk.none))
+	p("| 1 | %s | %s |", mb(r.disk.one), mb(r.disk.one-r.disk.none))
+	p("| 2 | %s | %s |", mb(r.disk.two), mb(r.disk.two-r.disk.one))
+}

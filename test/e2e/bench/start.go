@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// workload is something started with `ctr run -d` and probed over HTTP.
+type workload struct {
+	key     string // short name: hello, spin-go, js, files, runc
+	name    string // for the tables
+	ref     string
+	runtime string
+	env     string // NAME: the listen address variable
+	path    string // probed path
+	size    int64  // bytes of wasm (or of the native binary)
+}
+
+// startResult is one workload's start times.
+type startResult struct {
+	w      workload
+	first  time.Duration   // the first start (compiles the wasm)
+	cached []time.Duration // the starts after it
+}
+
+// measureStarts starts every workload once (its first start), then runs
+// rounds of one start per workload, so that the load of the machine at any
+// moment touches every workload alike.
+func measureStarts(t harness.T, d *harness.Containerd, ws []workload, runs int, work string) []startResult {
+	results := make([]startResult, len(ws))
+	for i, w := range ws {
+		results[i].w = w
+	}
+	for round := 0; round <= runs; round++ {
+		var line []string
+		for i, w := range ws {
+			dt := startOnce(t, d, w, work, fmt.Sprintf("s-%s-%d", w.key, round))
+			if round == 0 {
+				results[i].first = dt
+			} else {
+				results[i].cached = append(results[i].cached, dt)
+			}
+			line = append(line, fmt.Sprintf("%s %v", w.key, dt.Round(time.Millisecond)))
+		}
+		t.Logf("   round %d: %s", round, strings.Join(line, ", "))
+	}
+	return results
+}
+
+// startOnce runs w detached, times the first 200, then stops and removes it.
+func startOnce(t harness.T, d *harness.Containerd, w workload, work, id string) time.Duration {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	runDetached(ctx, t, d, w, work, id)
+	dt := time.Since(start)
+	stop(t, d, id)
+	return dt
+}
+
+// runDetached runs w as container id with `ctr run -d` on a free loopback
+// port and waits for its first 200; it returns the address. A cleanup
+// removes the container if it is still there.
+func runDetached(ctx context.Context, t harness.T, d *harness.Containerd, w workload, work, id string) string {
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	args := []string{"run", "-d", "--log-uri", "file://" + filepath.Join(work, id+".log"),
+		"--net-host", "--runtime", w.runtime, "--env", w.env + "=" + addr, w.ref, id}
+	t.Cleanup(func() { remove(d, id) })
+	if out, code := d.CtrQuiet(ctx, args...); code != 0 {
+		t.Fatalf("ctr %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	if _, err := harness.WaitHTTP(ctx, "http://"+addr+w.path, 5*time.Minute); err != nil {
+		t.Fatalf("%s (%s): %v", w.name, id, err)
+	}
+	return addr
+}
+
+// stop ends a task with SIGTERM and removes it and its container.
+func stop(t harness.T, d *harness.Containerd, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d.CtrQuiet(ctx, "task", "kill", id)
+	if _, err := d.WaitTaskStatus(id, "STOPPED", 10*time.Second); err != nil {
+		t.Errorf("%v", err)
+	}
+	remove(d, id)
+}
+
+func remove(d *harness.Containerd, id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if d.TaskStatus(id) != "" {
+		d.CtrQuiet(ctx, "task", "rm", "-f", id)
+	}
+	if d.ContainerExists(id) {
+		d.CtrQuiet(ctx, "container", "rm", id)
+	}
+}
+
+// phaseResult is where one workload's start time goes, start by start:
+// `ctr container create`, `ctr task start -d`, and from its return to the
+// first 200.
+type phaseResult struct {
+	w                     workload
+	create, start, listen []time.Duration
+}
+
+// measurePhases starts each workload runs times (interleaved) in three
+// steps instead of one `ctr run -d`, timing each step.
+func measurePhases(t harness.T, d *harness.Containerd, ws []workload, runs int, work string) []phaseResult {
+	out := make([]phaseResult, len(ws))
+	for i, w := range ws {
+		out[i].w = w
+	}
+	for round := range runs {
+		for i, w := range ws {
+			c, s, l := startInPhases(t, d, w, work, fmt.Sprintf("p-%s-%d", w.key, round))
+			out[i].create = append(out[i].create, c)
+			out[i].start = append(out[i].start, s)
+			out[i].listen = append(out[i].listen, l)
+		}
+	}
+	return out
+}
+
+// startInPhases creates, starts and probes w, then stops and removes it.
+func startInPhases(t harness.T, d *harness.Containerd, w workload, work, id string) (create, start, listen time.Duration) {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	t.Cleanup(func() { remove(d, id) })
+	steps := [][]string{
+		{"container", "create", "--net-host", "--runtime", w.runtime, "--env", w.env + "=" + addr, w.ref, id},
+		{"task", "start", "-d", "--log-uri", "file://" + filepath.Join(work, id+".log"), id},
+	}
+	var took [2]time.Duration
+	for i, args := range steps {
+		began := time.Now()
+		if out, code := d.CtrQuiet(ctx, args...); code != 0 {
+			t.Fatalf("ctr %s: exit %d\n%s", strings.Join(args, " "), code, out)
+		}
+		took[i] = time.Since(began)
+	}
+	began := time.Now()
+	if _, err := harness.WaitHTTP(ctx, "http://"+addr+w.path, 5*time.Minute); err != nil {
+		t.Fatalf("%s (%s): %v", w.name, id, err)
+	}
+	listen = time.Since(began)
+	stop(t, d, id)
+	return took[0], took[1], listen
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// The JS component measured for P2 and P6: the Spin 3 http-js template;
+// and a second one, for an app of two components.
+const (
+	jsApp       = "js-hello.wasm"
+	jsSecondApp = "js-spin.wasm"
+)
+
+// staticFiles is how many static files (data layers) the P5 app has.
+const staticFiles = 20
+
+// workloads are the pushed apps and the native image.
+type workloads struct {
+	hello, spinGo, js, js2, files, runc workload
+	nativeBin                           string // the native server, for wrk on the host
+	filesBytes                          int64  // total size of the P5 app's static files
+}
+
+// buildNative builds the static native Go hello server into dir.
+func buildNative(t harness.T, dir string) string {
+	native := filepath.Join(dir, "hello")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", native, "./test/e2e/bench/nativehello")
+	build.Dir = harness.RepoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build nativehello: %v\n%s", err, out)
+	}
+	return native
+}
+
+// pushWorkloads pushes every workload to the registry.
+func pushWorkloads(t harness.T, paths harness.Paths, registry, work string, fileMB int) workloads {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	var ws workloads
+	spin := func(key, name, wasm string, spec harness.AppSpec) workload {
+		app, err := paths.LocalLock(spec)
+		if err != nil {
+			t.Fatalf("%s: %v (run `make testapps`)", key, err)
+		}
+		repo := "bench/" + key + ":v1"
+		if _, err := harness.Push(ctx, registry, repo, app, artifact.PackOptions{}); err != nil {
+			t.Fatalf("%v", err)
+		}
+		st, err := os.Stat(paths.App(wasm))
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		return workload{key: key, name: name, ref: harness.Ref(registry, repo), runtime: harness.RuntimeType,
+			env: "SPIN_HTTP_LISTEN_ADDR", path: "/", size: st.Size()}
+	}
+	ws.hello = spin("hello", "Spin hello (WAT module)", harness.AppHello, harness.HelloApp())
+	ws.spinGo = spin("spin-go", "spin-go (Go wasip1 module)", harness.AppSpinGo, harness.AppSpec{Name: "spin-go",
+		Components: []harness.AppComponent{{ID: "spin-go", Wasm: harness.AppSpinGo, Executor: "spin"}},
+		Routes:     []harness.Route{{Route: "/...", Component: "spin-go"}}})
+
+	filesDir := filepath.Join(work, "static")
+	ws.filesBytes = writeStaticFiles(t, filesDir, fileMB)
+	withFiles := harness.HelloApp()
+	withFiles.Name = "hello-files"
+	withFiles.Components[0].Files = filesDir
+	ws.files = spin("files", fmt.Sprintf("Spin hello + %d × %d MB static files", staticFiles, fileMB), harness.AppHello, withFiles)
+
+	jsWorkload := func(key, name string, components []jsComponent) workload {
+		app, size, err := jsLock(paths, components)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		repo := "bench/" + key + ":v1"
+		if _, err := harness.Push(ctx, registry, repo, app, artifact.PackOptions{}); err != nil {
+			t.Fatalf("%v", err)
+		}
+		return workload{key: key, name: name, ref: harness.Ref(registry, repo), runtime: harness.RuntimeType,
+			env: "SPIN_HTTP_LISTEN_ADDR", path: "/", size: size}
+	}
+	ws.js = jsWorkload("js", "js-hello (Spin 3 http-js component)", []jsComponent{{jsApp, "/..."}})
+	ws.js2 = jsWorkload("js2", "js-hello + js-spin (two JS components)", []jsComponent{{jsApp, "/..."}, {jsSecondApp, "/kv/..."}})
+
+	ws.nativeBin = buildNative(t, work)
+	bin, err := os.ReadFile(ws.nativeBin)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	if _, err := harness.PushLinuxImage(ctx, registry, "bench/native:v1",
+		[]harness.TarFile{{Name: "hello", Mode: 0o755, Data: bin}}, []string{"/hello"}); err != nil {
+		t.Fatalf("%v", err)
+	}
+	ws.runc = workload{key: "runc", name: "native Go hello (static) in runc", ref: harness.Ref(registry, "bench/native:v1"),
+		runtime: "io.containerd.runc.v2", env: "ADDR", path: "/", size: int64(len(bin))}
+	return ws
+}
+
+// writeStaticFiles writes staticFiles files of mb MB (10^6 bytes) of pseudo-random
+// bytes (so no layer is shared or compressible) and returns their total size.
+func writeStaticFiles(t harness.T, dir string, mb int) int64 {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatalf("%v", err)
+	}
+	buf := make([]byte, mb*1_000_000)
+	for i := range staticFiles {
+		rng := rand.NewChaCha8([32]byte{byte(i), byte(mb)})
+		_, _ = rng.Read(buf)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("blob-%02d.bin", i)), buf, 0o644); err != nil {
+			t.Fatalf("writing the static files: %v", err)
+		}
+	}
+	return int64(staticFiles) * int64(len(buf))
+}
+
+// jsComponent is a JS test app on a route.
+type jsComponent struct{ wasm, route string }
+
+// jsLock is the local lock of an app of JS components, and their total
+// size.
+func jsLock(paths harness.Paths, components []jsComponent) (*lock.LockedApp, int64, error) {
+	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	app := &lock.LockedApp{Metadata: map[string]json.RawMessage{
+		"name": raw("bench-js"), "trigger": raw(map[string]string{"type": "http", "base": "/"}),
+	}}
+	var size int64
+	for _, c := range components {
+		path := paths.App(c.wasm)
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%w (run `make testapps`)", err)
+		}
+		size += st.Size()
+		id := strings.TrimSuffix(c.wasm, ".wasm")
+		app.Components = append(app.Components, lock.Component{ID: id, Source: lock.ComponentSource{
+			ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: appdir.FileURI(path)},
+		}, Metadata: map[string]json.RawMessage{"key_value_stores": raw([]string{"default"})}})
+		app.Triggers = append(app.Triggers, lock.Trigger{ID: "t-" + id, TriggerType: "http",
+			TriggerConfig: raw(map[string]any{"component": id, "route": c.route})})
+	}
+	return app, size, nil
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// wrkResult is one wrk run.
+type wrkResult struct {
+	name           string
+	rps            float64
+	avg, p50, p99  string
+	requests, errs string
+}
+
+// wrk's threads and connections.
+const wrkThreads, wrkConnections = "-t2", "-c50"
+
+// wrkContainer runs w with `ctr run -d` and measures it.
+func wrkContainer(t harness.T, d *harness.Containerd, w workload, work string, dur time.Duration, label string) wrkResult {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	id := "wrk-" + w.key
+	addr := runDetached(ctx, t, d, w, work, id)
+	r := runWrk(t, "http://"+addr+w.path, dur, label)
+	stop(t, d, id)
+	return r
+}
+
+// wrkNative runs the native server as a host process and measures it.
+func wrkNative(t harness.T, bin string, dur time.Duration) wrkResult {
+	addr := "127.0.0.1:" + strconv.Itoa(harness.FreePort(t))
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "ADDR="+addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the native server: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	url := "http://" + addr + "/"
+	if _, err := harness.WaitHTTP(t.Context(), url, 30*time.Second); err != nil {
+		t.Fatalf("native server: %v", err)
+	}
+	return runWrk(t, url, dur, "native Go net/http hello (host process)")
+}
+
+// runWrk warms up for a second, then measures.
+func runWrk(t harness.T, url string, dur time.Duration, label string) wrkResult {
+	ctx, cancel := context.WithTimeout(t.Context(), dur+time.Minute)
+	defer cancel()
+	_ = exec.CommandContext(ctx, "wrk", wrkThreads, wrkConnections, "-d1s", url).Run()
+	args := []string{wrkThreads, wrkConnections, "-d" + dur.String(), "--latency", url}
+	out, err := exec.CommandContext(ctx, "wrk", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("wrk %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	r := parseWrk(string(out))
+	r.name = label
+	t.Logf("   %-50s %8.0f req/s  avg %s  p99 %s %s", label, r.rps, r.avg, r.p99, r.errs)
+	return r
+}
+
+var (
+	reRPS      = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	reLatency  = regexp.MustCompile(`(?m)^\s+Latency\s+(\S+)`)
+	reP50      = regexp.MustCompile(`(?m)^\s+50%\s+(\S+)`)
+	reP99      = regexp.MustCompile(`(?m)^\s+99%\s+(\S+)`)
+	reRequests = regexp.MustCompile(`(\d+) requests in`)
+	reErrors   = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)|Socket errors: [^\n]+`)
+)
+
+// parseWrk reads wrk's --latency report.
+func parseWrk(s string) wrkResult {
+	r := wrkResult{avg: find(reLatency, s), p50: find(reP50, s), p99: find(reP99, s), requests: find(reRequests, s)}
+	r.rps, _ = strconv.ParseFloat(find(reRPS, s), 64)
+	if m := reErrors.FindAllString(s, -1); len(m) > 0 {
+		r.errs = strings.Join(m, "; ")
+	}
+	return r
+}
+
+func find(re *regexp.Regexp, s string) string {
+	if m := re.FindStringSubmatch(s); len(m) > 1 {
+		return m[1]
+	}
+	return "?"
+}
