@@ -127,6 +127,7 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 		SQLite:     caps.sqlite,
 		LLM:        caps.llm,
 		Outbound:   caps.allowedHosts,
+		Sockets:    caps.allowedHosts,
 		HTTPClient: a.client.HTTPClient(),
 	}
 	// Imports the host does not implement (Spin 3 interfaces, unversioned

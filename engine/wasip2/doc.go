@@ -1,7 +1,8 @@
 // Package wasip2 is spinoci's WASI 0.2 host for WebAssembly components,
 // written in Go over the dynamic values of package component: wasi:io,
 // wasi:cli, wasi:clocks, wasi:random, wasi:filesystem (read-only mounts),
-// wasi:sockets (denied), wasi:http/types and wasi:http/outgoing-handler,
+// wasi:sockets (outgoing TCP to allowed destinations; name lookup of
+// allowed names; bind, listen and UDP denied), wasi:http/types and wasi:http/outgoing-handler,
 // the fermyon:spin@2.0.0 interfaces (variables, key-value, sqlite and llm
 // through small provider interfaces; the others link and fail naming the
 // function), wasi:keyvalue@0.2.0-draft2 and wasi:config/store on the same

@@ -46,6 +46,9 @@ const (
 	tySQLiteConnection
 	tyKVBucket
 	tyKVCas
+	tyNetwork
+	tyResolveAddressStream
+	tyTCPSocket
 	// tyFirstStub is the first id given to resources only linked.
 	tyFirstStub
 )
@@ -99,6 +102,9 @@ type Config struct {
 	// SQLite and LLM may be nil too (every database, every model denied).
 	SQLite SQLite
 	LLM    LLM
+	// Sockets decides which wasi:sockets connections are allowed; nil
+	// denies every one.
+	Sockets SocketPolicy
 	// HTTPClient sends allowed outbound requests; nil means a default one.
 	HTTPClient *http.Client
 	// GuestTimeLimit bounds how long one request's guest code may run
@@ -236,7 +242,7 @@ func (h *Host) interfaces() []*iface {
 		wasiKVStore(), wasiKVAtomics(), wasiKVBatch(),
 	}
 	out = append(out, cliTerminal()...)
-	return append(out, socketsDenied()...)
+	return append(out, socketsNetwork()...)
 }
 
 // State is the host state of one Store: its resource table and, while
@@ -254,6 +260,7 @@ type State struct {
 	kv1    kv1Stores
 	// sqlOpen counts open SQLite connections.
 	sqlOpen int
+	sockets socketState
 	// roots are the mounts opened for this store, closed with it.
 	roots []*os.Root
 	// hostTime is the time spent in host calls: not guest time.
