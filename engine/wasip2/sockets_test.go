@@ -148,3 +148,35 @@ func TestSocketsLimit(t *testing.T) {
 		t.Errorf("socket %d: %v, want new-socket-limit", maxTCPSockets+1, last)
 	}
 }
+
+// The WASI release candidates' sockets stay denied: their creation and
+// lookup functions answer access-denied, whatever the allow-list.
+func TestSocketsReleaseCandidatesDenied(t *testing.T) {
+	h := NewHost(Config{Sockets: allowList(t, "insecure:allow-all")})
+	base := map[string]*iface{}
+	for _, i := range h.interfaces() {
+		base[i.name] = i
+	}
+	st := h.NewState(context.Background())
+	defer st.closeAll()
+	checked := 0
+	for _, i := range rcInterfaces(base) {
+		for _, f := range []string{"create-tcp-socket", "create-udp-socket", "resolve-addresses"} {
+			call := i.funcs[f]
+			if call == nil {
+				continue
+			}
+			checked++
+			out, err := call(st, nil)
+			if err != nil || len(out) != 1 || out[0] != capi.Result(capi.Err(capi.Enum("access-denied"))) {
+				t.Errorf("%s#%s = %v, %v; want access-denied", i.name, f, out, err)
+			}
+		}
+		if len(i.funcs) > 1 && i.name[:13] == "wasi:sockets/" {
+			t.Errorf("%s defines %d functions, want only its denial", i.name, len(i.funcs))
+		}
+	}
+	if checked != 6 {
+		t.Errorf("checked %d release-candidate functions, want 6", checked)
+	}
+}
