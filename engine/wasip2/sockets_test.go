@@ -3,36 +3,13 @@ package wasip2
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/test/servers"
 )
-
-// echoServer accepts connections on 127.0.0.1 and echoes what they send.
-func echoServer(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // closedPort is a loopback port nothing listens on.
 func closedPort(t *testing.T) int {
@@ -64,7 +41,7 @@ const (
 )
 
 func TestSocketsConnect(t *testing.T) {
-	echo, refused, other := echoServer(t), closedPort(t), echoServer(t)
+	echo, refused, other := servers.Echo(t), closedPort(t), servers.Echo(t)
 	policy := allowList(t, fmt.Sprintf("tcp://127.0.0.1:%d", echo), fmt.Sprintf("*://127.0.0.1:%d", refused))
 	for _, tc := range []struct {
 		name   string
@@ -92,7 +69,7 @@ func TestSocketsConnect(t *testing.T) {
 }
 
 func TestSocketsNameLookup(t *testing.T) {
-	echo := echoServer(t)
+	echo := servers.Echo(t)
 	f := newFixture(t, "sockets", Config{Sockets: allowList(t, fmt.Sprintf("tcp://localhost:%d", echo))})
 	out, _, err := f.call(t, "lookup", 1, capi.String("localhost"))
 	if err != nil {

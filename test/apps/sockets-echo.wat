@@ -2,7 +2,7 @@
 ;; connects to 127.0.0.1:<port>, writes "ping" and reads it back (the
 ;; connect and echo code of engine/wasip2/testdata/sockets.wat), and answers
 ;; 200 "echoed: ping", 403 "denied" (start-connect answered access-denied)
-;; or 502 "failed".
+;; or 502 "failed"; a path not ending in a port answers 200 "ready".
 (component $C
   (import "wasi:io/poll@0.2.0" (instance $poll
     (export "pollable" (type $p (sub resource)))
@@ -200,6 +200,7 @@
     (data (i32.const 1040) "echoed: ping")
     (data (i32.const 1056) "denied")
     (data (i32.const 1072) "failed")
+    (data (i32.const 1088) "ready")
     ;; Return areas at 2048 (create, connect, finish, write, read, lookup);
     ;; the first IPv4 address a lookup found at 3000.
 
@@ -277,10 +278,12 @@
                 (else (local.set $port (i32.const 0))))
               (local.set $p (i32.add (local.get $p) (i32.const 1)))
               (br $digit)))))
-      (local.set $code (call $connect (i32.const 127) (i32.const 0) (i32.const 0) (i32.const 1) (local.get $port)))
       (local.set $status (i32.const 502))
       (local.set $msg (i32.const 1072))
       (local.set $len (i32.const 6))
+      (if (i32.eqz (local.get $port))
+        (then (local.set $code (i32.const 1)) (local.set $status (i32.const 200)) (local.set $msg (i32.const 1088)) (local.set $len (i32.const 5)))
+        (else (local.set $code (call $connect (i32.const 127) (i32.const 0) (i32.const 0) (i32.const 1) (local.get $port)))))
       (if (i32.eqz (local.get $code))
         (then (local.set $status (i32.const 200)) (local.set $msg (i32.const 1040)) (local.set $len (i32.const 12))))
       (if (i32.eq (local.get $code) (i32.const 2001))
