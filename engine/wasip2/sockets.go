@@ -78,11 +78,12 @@ func socketsNetwork() []*iface {
 // resolveStream is a wasi:sockets/ip-name-lookup.resolve-address-stream:
 // the lookup runs in the background; done is closed when it ended.
 type resolveStream struct {
-	done  chan struct{}
-	addrs []netip.Addr
-	code  string // error-code of a failed lookup
-	name  string // the name looked up, "" for an address literal
-	next  int
+	done   chan struct{}
+	cancel context.CancelFunc // stops the lookup when the stream is dropped
+	addrs  []netip.Addr
+	code   string // error-code of a failed lookup
+	name   string // the name looked up, "" for an address literal
+	next   int
 }
 
 func ipNameLookup() *iface {
@@ -104,8 +105,9 @@ func ipNameLookup() *iface {
 		if p := st.host.cfg.Sockets; p == nil || !p.AllowsHostLookup("tcp", name) {
 			return sockErr("permanent-resolver-failure")
 		}
-		s := &resolveStream{done: make(chan struct{}), name: strings.ToLower(strings.TrimSuffix(name, "."))}
-		go s.lookup(st.ctx)
+		ctx, cancel := context.WithCancel(st.ctx)
+		s := &resolveStream{done: make(chan struct{}), cancel: cancel, name: strings.ToLower(strings.TrimSuffix(name, "."))}
+		go s.lookup(ctx)
 		return one(capi.Ok(st.own(tyResolveAddressStream, s)))
 	})
 	i.funcs["[method]resolve-address-stream.resolve-next-address"] = fn1(borrowed[*resolveStream], func(st *State, s *resolveStream) (results, error) {
@@ -134,6 +136,12 @@ func ipNameLookup() *iface {
 		return one(st.own(tyPollable, &pollable{ready: s.done}))
 	})
 	return i
+}
+
+func (s *resolveStream) close() {
+	if s.cancel != nil {
+		s.cancel()
+	}
 }
 
 func (s *resolveStream) lookup(ctx context.Context) {
