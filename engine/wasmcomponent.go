@@ -131,6 +131,7 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 		Outbound:   caps.allowedHosts,
 		Redis:      redis.NewAccess(caps.allowedHosts),
 		MQTT:       mqtt.NewAccess(caps.allowedHosts),
+		Sockets:    caps.allowedHosts,
 		HTTPClient: a.client.HTTPClient(),
 	}
 	// Imports the host does not implement (Spin 3 interfaces, unversioned

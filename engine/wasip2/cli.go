@@ -151,17 +151,3 @@ func randomSeed() *iface {
 	})
 	return i
 }
-
-// socketsDenied answers every socket creation with access-denied.
-func socketsDenied() []*iface {
-	denied := ignoreArgs(func(*State) (results, error) {
-		return one(capi.Err(capi.Enum("access-denied")))
-	})
-	tcp := newIface("wasi:sockets/tcp-create-socket" + wasiVersion)
-	tcp.funcs["create-tcp-socket"] = denied
-	udp := newIface("wasi:sockets/udp-create-socket" + wasiVersion)
-	udp.funcs["create-udp-socket"] = denied
-	lookup := newIface("wasi:sockets/ip-name-lookup" + wasiVersion)
-	lookup.funcs["resolve-addresses"] = denied
-	return []*iface{tcp, udp, lookup}
-}

@@ -50,6 +50,9 @@ const (
 	tyKVCas
 	tyRedisConnection
 	tyMQTTConnection
+	tyNetwork
+	tyResolveAddressStream
+	tyTCPSocket
 	// tyFirstStub is the first id given to resources only linked.
 	tyFirstStub
 )
@@ -106,6 +109,9 @@ type Config struct {
 	// Redis and MQTT may be nil too (every address denied).
 	Redis Redis
 	MQTT  MQTT
+	// Sockets decides which wasi:sockets connections are allowed; nil
+	// denies every one.
+	Sockets SocketPolicy
 	// HTTPClient sends allowed outbound requests; nil means a default one.
 	HTTPClient *http.Client
 	// GuestTimeLimit bounds how long one request's guest code may run
@@ -244,7 +250,7 @@ func (h *Host) interfaces() []*iface {
 		wasiKVStore(), wasiKVAtomics(), wasiKVBatch(),
 	}
 	out = append(out, cliTerminal()...)
-	return append(out, socketsDenied()...)
+	return append(out, socketsNetwork()...)
 }
 
 // State is the host state of one Store: its resource table and, while
@@ -263,8 +269,9 @@ type State struct {
 	// sqlOpen counts open SQLite connections.
 	sqlOpen int
 	// redis and mqtt are the outbound connections, made on first use.
-	redis *redis.Connections
-	mqtt  *mqtt.Connections
+	redis   *redis.Connections
+	mqtt    *mqtt.Connections
+	sockets socketState
 	// roots are the mounts opened for this store, closed with it.
 	roots []*os.Root
 	// hostTime is the time spent in host calls: not guest time.

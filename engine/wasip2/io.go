@@ -96,6 +96,12 @@ func (st *State) poll(ps []*pollable) ([]uint32, error) {
 	}
 }
 
+// pollableReader is a reader whose Read does not block: it returns 0, nil
+// until subscribe's pollable is ready.
+type pollableReader interface {
+	subscribe() *pollable
+}
+
 // inputStream reads from r; each read blocks until some data or EOF.
 type inputStream struct {
 	r      io.Reader
@@ -169,12 +175,32 @@ func ioStreams() *iface {
 			return one(capi.Ok(b))
 		})
 	}
+	// blocking waits, for a stream that can say when it is ready, until
+	// it is, then reads.
+	blocking := func(f fn) fn {
+		return func(st *State, args []capi.Val) (results, error) {
+			if len(args) > 0 {
+				if s, err := borrowed[*inputStream](st, args[0]); err == nil {
+					if p, ok := s.r.(pollableReader); ok {
+						if _, err := st.poll([]*pollable{p.subscribe()}); err != nil {
+							return nil, err
+						}
+					}
+				}
+			}
+			return f(st, args)
+		}
+	}
 	i.funcs["[method]input-stream.read"] = read(false)
-	i.funcs["[method]input-stream.blocking-read"] = read(false)
+	i.funcs["[method]input-stream.blocking-read"] = blocking(read(false))
 	i.funcs["[method]input-stream.skip"] = read(true)
-	i.funcs["[method]input-stream.blocking-skip"] = read(true)
-	// Streams are always ready: reads and writes block in the call.
-	i.funcs["[method]input-stream.subscribe"] = fn1(borrowed[*inputStream], func(st *State, _ *inputStream) (results, error) {
+	i.funcs["[method]input-stream.blocking-skip"] = blocking(read(true))
+	// Streams are always ready (reads and writes block in the call) but
+	// those that can say when they are (sockets).
+	i.funcs["[method]input-stream.subscribe"] = fn1(borrowed[*inputStream], func(st *State, s *inputStream) (results, error) {
+		if p, ok := s.r.(pollableReader); ok {
+			return one(st.own(tyPollable, p.subscribe()))
+		}
 		return one(st.own(tyPollable, &pollable{}))
 	})
 	i.funcs["[method]output-stream.subscribe"] = fn1(borrowed[*outputStream], func(st *State, _ *outputStream) (results, error) {

@@ -29,6 +29,9 @@ func rcInterfaces(base map[string]*iface) []*iface {
 			maps.Copy(i.types, b.types)
 			maps.Copy(i.drops, b.drops)
 		}
+		if base := name[:at]; strings.HasPrefix(base, "wasi:sockets/") {
+			socketsDeniedRC(i, base)
+		}
 		switch name[at:] {
 		case rcOct2023:
 			adaptOct2023(i, base)

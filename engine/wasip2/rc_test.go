@@ -20,6 +20,8 @@ import (
 func TestTinyGoShapedHandler(t *testing.T) {
 	for _, tc := range []struct{ fixture, export string }{
 		{"tinygo-status", "wasi:http/incoming-handler@0.2.0"},
+		{"tinygo-sdk-2024-05", "wasi:http/incoming-handler@0.2.0"},
+		{"tinygo-sdk-current", "wasi:http/incoming-handler@0.2.0"},
 		{"rc-2023-11-10", "wasi:http/incoming-handler@0.2.0-rc-2023-11-10"},
 	} {
 		f := newFixture(t, tc.fixture, Config{})

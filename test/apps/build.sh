@@ -2,7 +2,7 @@
 # build.sh OUTDIR: builds every test app into OUTDIR
 # (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm, resource-go.wasm,
 # rc-2023-10-18.wasm, rc-2023-11-10.wasm, tinygo-status.wasm, spin-sdk14.wasm, fault-*.wasm,
-# redis-spin1.wasm, mqtt-handler.wasm, command-go.wasm, outbound-mqtt.wasm).
+# redis-spin1.wasm, mqtt-handler.wasm, command-go.wasm, outbound-mqtt.wasm, sockets-echo.wasm).
 set -eu
 if [ $# -ne 1 ]; then
 	echo "usage: $0 OUTDIR" >&2
@@ -36,6 +36,8 @@ wat "$here/redis-spin1.wat" redis-spin1
 wat "$here/mqtt-handler.wat" mqtt-handler
 # An outbound MQTT publisher (fermyon:spin/mqtt@2.0.0), from the engine's fixture.
 wat engine/testdata/components/outbound-mqtt.wat outbound-mqtt
+# A component connecting over wasi:sockets TCP (test/e2e/sockets_test.go).
+wat "$here/sockets-echo.wat" sockets-echo
 cd "$here"
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-go.wasm" ./spin-go
 GOOS=wasip1 GOARCH=wasm go build -o "$out/wagi-go.wasm" ./wagi-go
