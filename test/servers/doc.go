@@ -1,5 +1,5 @@
-// Package servers starts real third-party servers for tests: redis-server
-// and mosquitto from Debian (test/deps.sh installs them), each on 127.0.0.1
-// at a free port with its own data directory, stopped when the test ends.
+// Package servers starts real third-party servers for tests: redis-server,
+// mosquitto, PostgreSQL and MariaDB from Debian (test/deps.sh installs
+// them), each on 127.0.0.1 at a free port with its own data directory, stopped when the test ends.
 // A test skips when the server's program is not installed.
 package servers
