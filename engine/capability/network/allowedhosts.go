@@ -42,6 +42,14 @@ func defaultPort(scheme string) int {
 		return 80
 	case "https":
 		return 443
+	case "postgres":
+		return 5432
+	case "mysql":
+		return 3306
+	case "redis":
+		return 6379
+	case "mqtt":
+		return 1883
 	}
 	return 0
 }
@@ -193,21 +201,6 @@ func (a *AllowedHosts) AllowedURL(u *url.URL) bool {
 }
 
 func (r hostRule) allowsV2(scheme, host string, u *url.URL) bool {
-	if r.scheme != "*" && r.scheme != scheme {
-		return false
-	}
-	switch {
-	case r.host == "*":
-	case strings.HasPrefix(r.host, "*."):
-		if !strings.HasSuffix(host, r.host[1:]) {
-			return false
-		}
-	case r.host != host:
-		return false
-	}
-	if r.anyPort {
-		return true
-	}
 	port := defaultPort(scheme)
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
@@ -216,7 +209,7 @@ func (r hostRule) allowsV2(scheme, host string, u *url.URL) bool {
 		}
 		port = n
 	}
-	return port >= r.lo && port <= r.hi
+	return r.allows(scheme, host, port)
 }
 
 // AllowsSelf reports whether the component may make requests to the app

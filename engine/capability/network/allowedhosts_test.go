@@ -98,3 +98,39 @@ func TestAllowsSelf(t *testing.T) {
 		t.Error("a nil list allows self")
 	}
 }
+
+func TestAllowedEndpoint(t *testing.T) {
+	v2, err := ParseAllowedOutboundHosts([]string{"postgres://db.example.com", "mysql://127.0.0.1:3300..3310", "*://any.example.com:*", "https://web.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		scheme, host string
+		port         int
+		want         bool
+	}{
+		{"postgres", "db.example.com", 5432, true}, // postgres' default port
+		{"postgres", "DB.example.com", 5432, true},
+		{"postgres", "db.example.com", 5433, false},
+		{"mysql", "db.example.com", 3306, false},
+		{"mysql", "127.0.0.1", 3305, true},
+		{"mysql", "127.0.0.1", 3311, false},
+		{"redis", "any.example.com", 1, true},
+		{"postgres", "web.example.com", 443, false},
+	} {
+		if got := v2.AllowedEndpoint(c.scheme, c.host, c.port); got != c.want {
+			t.Errorf("%s://%s:%d allowed = %v, want %v", c.scheme, c.host, c.port, got, c.want)
+		}
+	}
+	v1, err := ParseAllowedHTTPHosts([]string{"example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v1.AllowedEndpoint("postgres", "db", 5432) || !v1.AllowedEndpoint("mysql", "db", 3306) || v1.AllowedEndpoint("tcp", "db", 1) {
+		t.Error("a Spin 1.x list allows every postgres, mysql and redis destination, nothing else")
+	}
+	var none *AllowedHosts
+	if none.AllowedEndpoint("postgres", "db", 5432) {
+		t.Error("a nil list allowed an endpoint")
+	}
+}
