@@ -1,6 +1,7 @@
 package servers
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // The account and database the SQL servers are set up with.
@@ -62,12 +64,21 @@ func Postgres(t T) *Server {
 	s := startServer(t, &Server{t: t, name: "postgres", Port: port, Dir: dir, attr: attr, stop: syscall.SIGINT,
 		argv: []string{filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(port),
 			"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "fsync=off"}})
-	createdb := exec.Command(filepath.Join(bin, "createdb"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", SQLUser, SQLDatabase)
-	createdb.Env = append(os.Environ(), "PGPASSWORD="+SQLPassword)
-	if out, err := createdb.CombinedOutput(); err != nil {
-		t.Fatalf("postgres: createdb: %v\n%s", err, out)
+	// It listens before it accepts sessions ("the database system is
+	// starting up"): retry until createdb gets through.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		createdb := exec.Command(filepath.Join(bin, "createdb"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", SQLUser, SQLDatabase)
+		createdb.Env = append(os.Environ(), "PGPASSWORD="+SQLPassword)
+		out, err := createdb.CombinedOutput()
+		if err == nil {
+			return s
+		}
+		if !bytes.Contains(out, []byte("starting up")) || time.Now().After(deadline) {
+			t.Fatalf("postgres: createdb: %v\n%s", err, out)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return s
 }
 
 // postgresBinDir is the bin directory of the newest PostgreSQL installed.
