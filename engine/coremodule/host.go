@@ -9,6 +9,7 @@ import (
 	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
+	"github.com/spinoci/spinoci/engine/capability/rdbms"
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/capability/variables"
 	"github.com/spinoci/spinoci/engine/internal/capi"
@@ -96,6 +97,8 @@ type Component struct {
 	AllowedHosts *network.AllowedHosts
 	SQLite       *sqlite.Access
 	LLM          *llm.Engine
+	// Postgres and MySQL are outbound-pg's and outbound-mysql's.
+	Postgres, MySQL *rdbms.Access
 }
 
 // Instantiate instantiates c's module in store.

@@ -146,6 +146,8 @@ func hostImplementation(module, name string) hostFunc {
 		return sqliteImport(name)
 	case "llm":
 		return llmImport(name)
+	case "outbound-pg", "outbound-mysql":
+		return rdbmsImport(module == "outbound-pg", name)
 	case "wasi-outbound-http":
 		if name == "request" {
 			return hostOutboundRequest

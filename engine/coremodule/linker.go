@@ -60,7 +60,8 @@ func spinImports() []hostImport {
 }
 
 // newLinker returns the App's Linker: WASI preview1 plus every Spin 1.x
-// host import: key-value, spin-config, wasi-outbound-http, sqlite and llm
+// host import: key-value, spin-config, wasi-outbound-http, sqlite, llm,
+// outbound-pg and outbound-mysql
 // are implemented, the others are stubs that trap naming the function.
 // Per-request state reaches the imports through the Store's data
 // (instanceState).

@@ -49,13 +49,19 @@ type platformInstance struct {
 
 func newPlatformInstance(t *testing.T, c *Component) *platformInstance {
 	t.Helper()
+	return newWATInstance(t, c, platformWAT)
+}
+
+// newWATInstance instantiates a module written in WAT for component c.
+func newWATInstance(t *testing.T, c *Component, wat string) *platformInstance {
+	t.Helper()
 	engine := wasmtime.NewEngine()
 	h, err := NewHost(Config{Engine: engine})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	wasm, err := wasmtime.Wat2Wasm(platformWAT)
+	wasm, err := wasmtime.Wat2Wasm(wat)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -142,11 +142,11 @@ func (c *conn) Close() error {
 
 // Execute runs statement and returns the number of rows it affected. A
 // parameter that cannot be converted is value-conversion-failed, as in
-// Spin.
+// Spin (an unsigned one bad-parameter).
 func (c *conn) Execute(ctx context.Context, statement string, params []rdbms.Value) (uint64, error) {
 	args, err := toArgs(params)
 	if err != nil {
-		return 0, rdbms.Errorf(rdbms.ValueConversionFailed, "%v", err)
+		return 0, paramError(rdbms.ValueConversionFailed, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, rdbms.StatementTimeout)
 	defer cancel()
@@ -162,7 +162,7 @@ func (c *conn) Execute(ctx context.Context, statement string, params []rdbms.Val
 func (c *conn) Query(ctx context.Context, statement string, params []rdbms.Value) (*rdbms.RowSet, error) {
 	args, err := toArgs(params)
 	if err != nil {
-		return nil, rdbms.Errorf(rdbms.BadParameter, "%v", err)
+		return nil, paramError(rdbms.BadParameter, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, rdbms.StatementTimeout)
 	defer cancel()
@@ -195,6 +195,15 @@ func (c *conn) Query(ctx context.Context, statement string, params []rdbms.Value
 		}
 	}
 	return set, nil
+}
+
+// paramError is the error of a parameter toArgs refused: bad-parameter
+// for an unsigned one (before any conversion, as Spin's), kind otherwise.
+func paramError(kind rdbms.ErrorKind, err error) error {
+	if errors.Is(err, errUnsigned) {
+		kind = rdbms.BadParameter
+	}
+	return rdbms.Errorf(kind, "%v", err)
 }
 
 // queryFailed is the query-failed error of err: the server's message with
