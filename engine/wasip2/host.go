@@ -46,6 +46,9 @@ const (
 	tySQLiteConnection
 	tyKVBucket
 	tyKVCas
+	tyPostgresConnection
+	tyMySQLConnection
+	tyPostgres3Connection
 	// tyFirstStub is the first id given to resources only linked.
 	tyFirstStub
 )
@@ -99,6 +102,8 @@ type Config struct {
 	// SQLite and LLM may be nil too (every database, every model denied).
 	SQLite SQLite
 	LLM    LLM
+	// Postgres and MySQL may be nil too (every address denied).
+	Postgres, MySQL RDBMS
 	// HTTPClient sends allowed outbound requests; nil means a default one.
 	HTTPClient *http.Client
 	// GuestTimeLimit bounds how long one request's guest code may run
@@ -236,6 +241,7 @@ func (h *Host) interfaces() []*iface {
 		wasiKVStore(), wasiKVAtomics(), wasiKVBatch(),
 	}
 	out = append(out, cliTerminal()...)
+	out = append(out, rdbmsInterfaces()...)
 	return append(out, socketsDenied()...)
 }
 
@@ -252,8 +258,9 @@ type State struct {
 	// interface's.
 	kvOpen int
 	kv1    kv1Stores
-	// sqlOpen counts open SQLite connections.
-	sqlOpen int
+	// sqlOpen counts open SQLite connections; rdbmsOpen Postgres and
+	// MySQL ones.
+	sqlOpen, rdbmsOpen int
 	// roots are the mounts opened for this store, closed with it.
 	roots []*os.Root
 	// hostTime is the time spent in host calls: not guest time.

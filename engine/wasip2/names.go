@@ -55,4 +55,8 @@ wasi:keyvalue/atomics@0.2.0-draft2|cas|[static]cas.new [method]cas.current incre
 wasi:keyvalue/batch@0.2.0-draft2||get-many set-many delete-many
 fermyon:spin/config||get-config
 fermyon:spin/key-value||open get set delete exists get-keys close
+spin:postgres/postgres@3.0.0|connection|[static]connection.open [method]connection.query [method]connection.execute
+fermyon:spin/postgres||query execute
+fermyon:spin/mysql||query execute
+fermyon:spin/rdbms-types||
 `
