@@ -3,6 +3,7 @@ package engine
 import (
 	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
+	"github.com/spinoci/spinoci/engine/capability/rdbms/mysql"
 	"github.com/spinoci/spinoci/engine/capability/rdbms/postgres"
 )
 
@@ -10,10 +11,11 @@ import (
 // pools are shared by every component of the App.
 type sqlDrivers struct {
 	postgres *postgres.Driver
+	mysql    *mysql.Driver
 }
 
 func newSQLDrivers() *sqlDrivers {
-	return &sqlDrivers{postgres: postgres.New()}
+	return &sqlDrivers{postgres: postgres.New(), mysql: mysql.New()}
 }
 
 // access returns what a component with the allow-list allowed may open:
@@ -22,12 +24,13 @@ func (d *sqlDrivers) access(allowed *network.AllowedHosts) (pg, mysql *rdbms.Acc
 	if d == nil {
 		return nil, nil
 	}
-	return rdbms.NewAccess(d.postgres, allowed), nil
+	return rdbms.NewAccess(d.postgres, allowed), rdbms.NewAccess(d.mysql, allowed)
 }
 
 // close closes the connection pools.
 func (d *sqlDrivers) close() {
 	if d != nil {
 		d.postgres.Close()
+		d.mysql.Close()
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
+	"github.com/spinoci/spinoci/engine/capability/rdbms/mysql"
 	"github.com/spinoci/spinoci/engine/capability/rdbms/postgres"
 	"github.com/spinoci/spinoci/test/servers"
 )
@@ -214,6 +215,50 @@ func TestOutboundPg(t *testing.T) {
 	} {
 		area := p.sqlCall(c.fn, c.address, c.statement, c.params)
 		if got := p.sqlError(area, c.at); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s: %s, want %s…", c.name, got, c.want)
+		}
+	}
+}
+
+func TestOutboundMySQL(t *testing.T) {
+	srv := servers.MariaDB(t)
+	driver := mysql.New()
+	t.Cleanup(func() { driver.Close() })
+	allowed, err := network.ParseAllowedOutboundHosts([]string{"mysql://" + srv.Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newWATInstance(t, &Component{ID: "mysql", MySQL: rdbms.NewAccess(driver, allowed)}, rdbmsWAT)
+	url := srv.MySQLURL()
+	area := p.sqlCall("outbound-mysql.execute", url, "CREATE TABLE t (i8 TINYINT, u64 BIGINT UNSIGNED, f32 FLOAT, s TEXT, bin BLOB, n INT)", nil)
+	if area[0] != 0 {
+		t.Fatalf("CREATE: %s", p.sqlError(area, 4))
+	}
+	params := []rdbms.Value{
+		{Kind: rdbms.Int8, Int: -5},
+		{Kind: rdbms.Uint64, Uint: math.MaxUint64},
+		{Kind: rdbms.Floating32, Float: 0.5},
+		{Kind: rdbms.Str, Str: "héllo"},
+		{Kind: rdbms.Binary, Bytes: []byte{7}},
+		{Kind: rdbms.Null},
+	}
+	if area := p.sqlCall("outbound-mysql.execute", url, "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", params); area[0] != 0 {
+		t.Fatalf("INSERT: %s", p.sqlError(area, 4))
+	}
+	cols, rows := p.rowSet(p.sqlCall("outbound-mysql.query", url, "SELECT * FROM t", nil))
+	wantCols := []rdbms.Column{{Name: "i8", Type: rdbms.Int8}, {Name: "u64", Type: rdbms.Uint64}, {Name: "f32", Type: rdbms.Floating32},
+		{Name: "s", Type: rdbms.Str}, {Name: "bin", Type: rdbms.Binary}, {Name: "n", Type: rdbms.Int32}}
+	if !reflect.DeepEqual(cols, wantCols) || len(rows) != 1 || !reflect.DeepEqual(rows[0], params) {
+		t.Errorf("SELECT = %+v %+v\nwant %+v [%+v]", cols, rows, wantCols, params)
+	}
+	for _, c := range []struct{ name, fn, address, statement, want string }{
+		{"missing table", "outbound-mysql.query", url, "SELECT * FROM missing", "query-failed: Error 1146 (42S02): Table 'spin.missing' doesn't exist"},
+		{"syntax", "outbound-mysql.execute", url, "SELEC", "query-failed: Error 1064 (42000)"},
+		{"date column", "outbound-mysql.query", url, "SELECT DATE('2024-01-02') AS d", "value-conversion-failed: cannot convert value 2024-01-02 in column d (DATE)"},
+		{"denied", "outbound-mysql.query", "mysql://spin@127.0.0.1:1/spin", "SELECT 1", "connection-failed: address mysql://127.0.0.1:1 is not permitted"},
+		{"wrong password", "outbound-mysql.execute", strings.Replace(url, servers.SQLPassword, "nope", 1), "SELECT 1", "connection-failed: Error 1045 (28000): Access denied"},
+	} {
+		if got := p.sqlError(p.sqlCall(c.fn, c.address, c.statement, nil), 4); !strings.HasPrefix(got, c.want) {
 			t.Errorf("%s: %s, want %s…", c.name, got, c.want)
 		}
 	}

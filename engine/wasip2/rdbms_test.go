@@ -7,6 +7,7 @@ import (
 
 	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
+	"github.com/spinoci/spinoci/engine/capability/rdbms/mysql"
 	"github.com/spinoci/spinoci/engine/capability/rdbms/postgres"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/test/servers"
@@ -149,4 +150,36 @@ func TestRDBMSConnectionBound(t *testing.T) {
 	bare := sqlFixture{t: t, f: newFixture(t, "rdbms", Config{})}
 	bare.wantErr("no database access", bare.run("mysql2", "query", "mysql://127.0.0.1/x", "SELECT 1"), "connection-failed", "is not permitted")
 	bare.wantErr("no database access", bare.run("mysql1", "execute", "mysql://127.0.0.1/x", "SELECT 1"), "connection-failed", "is not permitted")
+}
+
+func TestMySQLBindings(t *testing.T) {
+	srv := servers.MariaDB(t)
+	d := mysql.New()
+	t.Cleanup(func() { d.Close() })
+	allowed, err := network.ParseAllowedOutboundHosts([]string{"mysql://" + srv.Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sqlFixture{t: t, f: newFixture(t, "rdbms", Config{MySQL: rdbms.NewAccess(d, allowed)})}
+	url := srv.MySQLURL()
+	for _, p := range []string{"mysql2", "mysql1"} {
+		table := "t_" + p
+		if r := s.ok("CREATE", s.run(p, "execute", url, "CREATE TABLE "+table+" (b BOOLEAN, u16 SMALLINT UNSIGNED, i64 BIGINT, f64 DOUBLE, s VARCHAR(9), bin VARBINARY(9), n INT)")); r != nil {
+			t.Errorf("%s execute = %#v, want no payload", p, r)
+		}
+		params := []capi.Val{v("boolean", capi.Bool(true)), v("uint16", capi.U16(65535)), v("int64", capi.S64(-1)),
+			v("floating64", capi.F64(0.125)), v("str", capi.String("tëxt")), v("binary", capi.Bytes{1, 2}), v("db-null", nil)}
+		s.ok("INSERT", s.run(p, "execute", url, "INSERT INTO "+table+" VALUES (?, ?, ?, ?, ?, ?, ?)", params...))
+		got := s.ok("SELECT", s.run(p, "query", url, "SELECT * FROM "+table))
+		want := rowSet(columns("b", "int8", "u16", "uint16", "i64", "int64", "f64", "floating64", "s", "str", "bin", "binary", "n", "int32"),
+			capi.List{v("int8", capi.S8(1)), v("uint16", capi.U16(65535)), v("int64", capi.S64(-1)), v("floating64", capi.F64(0.125)),
+				v("str", capi.String("tëxt")), v("binary", capi.Bytes{1, 2}), v("db-null", nil)})
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s SELECT = %#v\nwant %#v", p, got, want)
+		}
+		s.wantErr(p+" missing table", s.run(p, "query", url, "SELECT * FROM missing"), "query-failed", "Table 'spin.missing' doesn't exist")
+		s.wantErr(p+" date column", s.run(p, "query", url, "SELECT CURDATE() AS d"), "value-conversion-failed", "in column d (DATE)")
+		s.wantErr(p+" denied", s.run(p, "execute", "mysql://spin@127.0.0.1:1/spin", "SELECT 1"), "connection-failed", "address mysql://127.0.0.1:1 is not permitted")
+		s.wantErr(p+" bad address", s.run(p, "query", "127.0.0.1:3306", "SELECT 1"), "connection-failed", "invalid MySQL address")
+	}
 }

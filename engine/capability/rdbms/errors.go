@@ -45,3 +45,13 @@ func AsError(err error) *Error {
 	}
 	return &Error{Kind: Other, Message: err.Error()}
 }
+
+// AsConnectionFailed returns err as an Error: an Error it wraps, or
+// connection-failed with err's text.
+func AsConnectionFailed(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Kind: ConnectionFailed, Message: err.Error()}
+}

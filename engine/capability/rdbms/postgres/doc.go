@@ -1,6 +1,6 @@
 // Package postgres is the PostgreSQL backend of the rdbms capability, on
 // pgx. Addresses are libpq connection strings (URLs or key=value pairs).
-// Each App keeps a connection pool per address (at most MaxPools
+// Each App keeps a connection pool per address (at most rdbms.MaxPools
 // addresses, MaxPoolConns connections each, as Spin does); a connection
 // goes back to its pool with its session state reset.
 //

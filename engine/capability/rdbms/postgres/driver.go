@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,11 +12,9 @@ import (
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
 )
 
-// Pool bounds, Spin's.
-const (
-	MaxPools     = 16
-	MaxPoolConns = 64
-)
+// MaxPoolConns bounds the connections of one address's pool (Spin's
+// bound).
+const MaxPoolConns = 64
 
 // sessionReset undoes what a guest may have changed in a session before
 // its connection serves another (what Spin's pool runs on recycling).
@@ -25,18 +22,13 @@ const sessionReset = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; U
 
 // Driver connects to PostgreSQL servers. It is safe for concurrent use.
 type Driver struct {
-	mu    sync.Mutex
-	pools map[string]*pool
-	uses  uint64
-}
-
-type pool struct {
-	*pgxpool.Pool
-	lastUse uint64
+	pools *rdbms.Pools[*pgxpool.Pool]
 }
 
 // New returns a Driver without pools.
-func New() *Driver { return &Driver{pools: map[string]*pool{}} }
+func New() *Driver {
+	return &Driver{pools: rdbms.NewPools(newPool, (*pgxpool.Pool).Close)}
+}
 
 // Scheme is "postgres".
 func (d *Driver) Scheme() string { return "postgres" }
@@ -62,7 +54,7 @@ func (d *Driver) Endpoints(address string) ([]rdbms.Endpoint, error) {
 // Connect takes a connection from address's pool, creating the pool if
 // needed.
 func (d *Driver) Connect(ctx context.Context, address string) (rdbms.Conn, error) {
-	p, err := d.pool(address)
+	p, err := d.pools.Get(address)
 	if err != nil {
 		return nil, rdbms.Errorf(rdbms.ConnectionFailed, "%v", err)
 	}
@@ -73,14 +65,8 @@ func (d *Driver) Connect(ctx context.Context, address string) (rdbms.Conn, error
 	return &conn{c: c}, nil
 }
 
-func (d *Driver) pool(address string) (*pgxpool.Pool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.uses++
-	if p, ok := d.pools[address]; ok {
-		p.lastUse = d.uses
-		return p.Pool, nil
-	}
+// newPool makes the pool of address; it connects on demand.
+func newPool(address string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(address)
 	if err != nil {
 		return nil, err
@@ -94,39 +80,12 @@ func (d *Driver) pool(address string) (*pgxpool.Pool, error) {
 		_, err := c.PgConn().Exec(ctx, sessionReset).ReadAll()
 		return err == nil
 	}
-	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		return nil, err
-	}
-	if len(d.pools) >= MaxPools {
-		d.evictLocked()
-	}
-	d.pools[address] = &pool{Pool: p, lastUse: d.uses}
-	return p, nil
-}
-
-// evictLocked closes the least recently used pool. Close waits for its
-// connections in use to come back, so it runs in the background.
-func (d *Driver) evictLocked() {
-	var oldest string
-	for a, p := range d.pools {
-		if oldest == "" || p.lastUse < d.pools[oldest].lastUse {
-			oldest = a
-		}
-	}
-	go d.pools[oldest].Close()
-	delete(d.pools, oldest)
+	return pgxpool.NewWithConfig(context.Background(), cfg)
 }
 
 // Close closes every pool (waiting for connections in use).
 func (d *Driver) Close() error {
-	d.mu.Lock()
-	pools := d.pools
-	d.pools = map[string]*pool{}
-	d.mu.Unlock()
-	for _, p := range pools {
-		p.Close()
-	}
+	d.pools.Close()
 	return nil
 }
 
