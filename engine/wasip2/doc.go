@@ -2,11 +2,12 @@
 // written in Go over the dynamic values of package component: wasi:io,
 // wasi:cli, wasi:clocks, wasi:random, wasi:filesystem (read-only mounts),
 // wasi:sockets (denied), wasi:http/types and wasi:http/outgoing-handler,
-// the fermyon:spin@2.0.0 interfaces (variables, key-value, sqlite and llm
-// through small provider interfaces; the others link and fail naming the
-// function), wasi:keyvalue@0.2.0-draft2 and wasi:config/store on the same
-// providers, and the unversioned fermyon:spin config and key-value of
-// componentized Spin 1.x modules. The WASI 0.2 release candidates of
+// the fermyon:spin@2.0.0 interfaces (variables, key-value, sqlite, llm,
+// postgres and mysql through small provider interfaces; the others link
+// and fail naming the function), spin:postgres/postgres@3.0.0,
+// wasi:keyvalue@0.2.0-draft2 and wasi:config/store on the same providers,
+// and the unversioned fermyon:spin config, key-value, postgres and mysql
+// of componentized Spin 1.x modules. The WASI 0.2 release candidates of
 // Spin 2.0 (0.2.0-rc-2023-10-18) and Spin 2.1 (0.2.0-rc-2023-11-10) are
 // defined too, bound to the same implementations with the functions whose
 // names or shapes changed adapted (rc.go).

@@ -6,8 +6,9 @@ package wasip2
 // are linked as traps naming the function, so a guest importing them still
 // instantiates. Generated from the WASI 0.2.3 and fermyon:spin@2.0.0 WIT
 // (the WASI versions raised to the 0.2.x this host defines), plus the
-// unversioned fermyon:spin config and key-value of componentized Spin 1.x
-// modules, wasi:config/store@0.2.0-draft-2024-09-27 and
+// unversioned fermyon:spin config, key-value, postgres and mysql of
+// componentized Spin 1.x modules, spin:postgres/postgres@3.0.0,
+// wasi:config/store@0.2.0-draft-2024-09-27 and
 // wasi:keyvalue@0.2.0-draft2. Imports in no line are stubbed per component
 // (capi.Linker.DefineMissing).
 const interfaceTable = `
