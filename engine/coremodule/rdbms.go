@@ -177,7 +177,7 @@ func (c *hostCall) writeRowSet(ret int32, set *rdbms.RowSet) error {
 		if err != nil {
 			return err
 		}
-		typ, _ := abi.Case(abi.LowerType(col.Type)) // Unsupported is "other"
+		typ := abi.TypeCase(col.Type)
 		cols.u32(rdbmsColumnSize*i, ptr)
 		cols.u32(rdbmsColumnSize*i+4, uint32(len(col.Name)))
 		cols.u8(rdbmsColumnSize*i+8, uint8(typ))

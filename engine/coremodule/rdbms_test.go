@@ -96,9 +96,12 @@ func (p *platformInstance) rowSet(area []byte) ([]rdbms.Column, [][]rdbms.Value)
 	var cols []rdbms.Column
 	for i := range p.u32(area, 8) {
 		c := mem[p.u32(area, 4)+12*i:]
-		kind, _ := abi.Kind(int(c[8]))
-		if int(c[8]) == len(abi.Values) { // db-data-type's "other"
-			kind = rdbms.Unsupported
+		kind := rdbms.Unsupported // db-data-type's "other", after Values
+		switch n := int(c[8]); {
+		case n < len(abi.Values):
+			kind = abi.Values[n]
+		case n > len(abi.Values):
+			p.t.Fatalf("column %d: data-type tag %d", i, n)
 		}
 		cols = append(cols, rdbms.Column{Name: p.str(p.u32(c, 0), p.u32(c, 4)), Type: kind})
 	}

@@ -36,6 +36,9 @@ func TestABICasesAndLowering(t *testing.T) {
 	if got := v3.Lower(date); !reflect.DeepEqual(got, date) {
 		t.Errorf("3.0 lowers a date to %+v", got)
 	}
+	if v2.TypeCase(Binary) != 12 || v2.TypeCase(Date) != 13 || v2.TypeCase(Unsupported) != 13 || v3.TypeCase(Timestamp) != 12 || v3.TypeCase(Uint8) != 13 {
+		t.Error("TypeCase: want the db-data-type index, other after the ABI's kinds")
+	}
 	if v2.LowerType(Datetime) != Unsupported || v3.LowerType(Datetime) != Datetime || v2.LowerType(Null) != Unsupported {
 		t.Error("LowerType: want other for types the interface lacks")
 	}

@@ -142,6 +142,17 @@ func (a ABI) Lower(v Value) Value {
 	return v
 }
 
+// TypeCase is the index of column type k among the ABI's db-data-type
+// cases: those of Values, then "other" for any other.
+func (a ABI) TypeCase(k Kind) int {
+	for i, v := range a.Values {
+		if v == k {
+			return i
+		}
+	}
+	return len(a.Values)
+}
+
 // LowerType returns a column type as this ABI carries it: Unsupported
 // ("other") when it lacks it.
 func (a ABI) LowerType(k Kind) Kind {

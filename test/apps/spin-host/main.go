@@ -30,6 +30,13 @@
 //	                   headers x-param-1, x-param-2, …, as text) → the columns joined by
 //	                   "|", then a line of "kind:value" cells per row, or
 //	                   500 "error: <variant>[: <message>]\n"
+//	/pg/query, /mysql/query, /pg/execute, /mysql/execute
+//	                   runs the request body with outbound-pg or outbound-mysql
+//	                   on the database at header x-db-url (parameters: headers
+//	                   x-param-N as str) → execute: "rows=<n>\n" (pg) or "ok\n";
+//	                   query: the columns as "name:<data-type tag>" joined by
+//	                   "|", then a line of "kind:value" cells per row; or 500
+//	                   "error: <variant>: <message>\n"
 //
 // Anything else is 404 "no such operation\n". Each request prints
 // "spin-host <method> <uri>" to stdout.
@@ -159,6 +166,16 @@ func route(req *request, method string) response {
 			params = append(params, req.header(fmt.Sprintf("x-param-%d", i)))
 		}
 		out, err := sqliteQuery(rest, string(req.body), params)
+		if err != nil {
+			return text(500, "error: %v\n", err)
+		}
+		return text(200, "%s", out)
+	case "pg", "mysql":
+		var params []string
+		for i := 1; req.header(fmt.Sprintf("x-param-%d", i)) != ""; i++ {
+			params = append(params, req.header(fmt.Sprintf("x-param-%d", i)))
+		}
+		out, err := rdbmsRun(verb == "pg", rest == "execute", req.header("x-db-url"), string(req.body), params)
 		if err != nil {
 			return text(500, "error: %v\n", err)
 		}
