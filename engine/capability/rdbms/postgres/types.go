@@ -91,7 +91,9 @@ func civil(t time.Time) rdbms.Civil {
 		Hour: uint8(t.Hour()), Minute: uint8(t.Minute()), Second: uint8(t.Second()), Nanosecond: uint32(t.Nanosecond())}
 }
 
-// errUnsigned is the error of an unsigned parameter (Spin's message).
+// errUnsigned is the error of an unsigned parameter.
+//
+//lint:ignore ST1005 Spin's exact wording
 var errUnsigned = errors.New("Postgres does not support unsigned integers")
 
 // toArgs converts parameters to what pgx encodes.
