@@ -186,22 +186,9 @@ func (c *hostCall) writeRowSet(ret int32, set *rdbms.RowSet) error {
 	if err != nil {
 		return err
 	}
-	rows := make(retArea, 8*len(set.Rows))
-	for i, row := range set.Rows {
-		vals := make(retArea, rdbmsValueSize*len(row))
-		for j, v := range row {
-			if err := writeRDBMSValue(g, abi, vals[j*rdbmsValueSize:], v); err != nil {
-				return err
-			}
-		}
-		ptr, err := g.put(vals, 8)
-		if err != nil {
-			return err
-		}
-		rows.u32(8*i, ptr)
-		rows.u32(8*i+4, uint32(len(row)))
-	}
-	rowsPtr, err := g.put(rows, 4)
+	rowsPtr, err := putRows(g, set.Rows, rdbmsValueSize, func(out retArea, v rdbms.Value) error {
+		return writeRDBMSValue(g, abi, out, v)
+	})
 	if err != nil {
 		return err
 	}
@@ -211,6 +198,28 @@ func (c *hostCall) writeRowSet(ret int32, set *rdbms.RowSet) error {
 	area.u32(12, rowsPtr)
 	area.u32(16, uint32(len(set.Rows)))
 	return c.writeRet(ret, area)
+}
+
+// putRows puts a list of rows, each a list of values of size bytes
+// (align 8) that write encodes, into guest memory and returns the list's
+// pointer: the values of each row, then the list of (ptr, len) (align 4).
+func putRows[V any](g *Guest, rows [][]V, size int, write func(out retArea, v V) error) (uint32, error) {
+	list := make(retArea, 8*len(rows))
+	for i, row := range rows {
+		vals := make(retArea, size*len(row))
+		for j, v := range row {
+			if err := write(vals[j*size:], v); err != nil {
+				return 0, err
+			}
+		}
+		ptr, err := g.put(vals, 8)
+		if err != nil {
+			return 0, err
+		}
+		list.u32(8*i, ptr)
+		list.u32(8*i+4, uint32(len(row)))
+	}
+	return g.put(list, 4)
 }
 
 // writeRDBMSValue writes v as a db-value into out (16 bytes), putting

@@ -224,15 +224,18 @@ func civilOf(kind rdbms.Kind, t capi.Tuple) (rdbms.Civil, bool) {
 		return out, true
 	}
 	var c rdbms.Civil
-	switch {
-	case kind == rdbms.Time && len(t) == 4:
+	// clock reads (hour, minute, second, nanosecond).
+	clock := func(t capi.Tuple) bool {
 		hms, ok1 := u8s(t[:3])
 		ns, ok2 := t[3].(capi.U32)
-		if !ok1 || !ok2 {
-			return c, false
+		if ok1 && ok2 {
+			c.Hour, c.Minute, c.Second, c.Nanosecond = hms[0], hms[1], hms[2], uint32(ns)
 		}
-		c.Hour, c.Minute, c.Second, c.Nanosecond = hms[0], hms[1], hms[2], uint32(ns)
-		return c, true
+		return ok1 && ok2
+	}
+	switch {
+	case kind == rdbms.Time && len(t) == 4:
+		return c, clock(t)
 	case kind == rdbms.Date && len(t) == 3, kind == rdbms.Datetime && len(t) == 7:
 		y, ok1 := t[0].(capi.S32)
 		parts, ok2 := u8s(t[1:3])
@@ -243,13 +246,7 @@ func civilOf(kind rdbms.Kind, t capi.Tuple) (rdbms.Civil, bool) {
 		if kind == rdbms.Date {
 			return c, true
 		}
-		hms, ok1 := u8s(t[3:6])
-		ns, ok2 := t[6].(capi.U32)
-		if !ok1 || !ok2 {
-			return c, false
-		}
-		c.Hour, c.Minute, c.Second, c.Nanosecond = hms[0], hms[1], hms[2], uint32(ns)
-		return c, true
+		return c, clock(t[3:])
 	}
 	return c, false
 }

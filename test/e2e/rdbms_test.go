@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/artifact"
-	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 	"github.com/spinoci/spinoci/test/servers"
@@ -31,25 +29,9 @@ func TestPostgresAndMySQL(t *testing.T) {
 	d := harness.StartContainerd(t, harness.ContainerdLatest)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	raw := func(v any) json.RawMessage {
-		b, _ := json.Marshal(v)
-		return b
-	}
-	app := &lock.LockedApp{
-		Metadata: map[string]json.RawMessage{
-			"name":    raw("rdbms"),
-			"trigger": raw(map[string]string{"type": "http", "base": "/"}),
-		},
-		Components: []lock.Component{{
-			ID: "host",
-			Source: lock.ComponentSource{ContentType: "application/wasm",
-				ContentRef: lock.ContentRef{Source: appdir.FileURI(paths.App(harness.AppSpinHost))}},
-			Metadata: map[string]json.RawMessage{
-				lock.MetadataAllowedOutboundHosts: raw([]string{"postgres://" + pg.Addr(), "mysql://" + my.Addr()}),
-			},
-		}},
-		Triggers: []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: raw(map[string]any{"route": "/...", "component": "host"})}},
-	}
+	app := spinHostApp(paths, "rdbms", map[string]any{
+		lock.MetadataAllowedOutboundHosts: []string{"postgres://" + pg.Addr(), "mysql://" + my.Addr()},
+	})
 	ref := harness.Ref(reg.Host, repoRDBMS)
 	if _, err := harness.Push(ctx, reg.Host, repoRDBMS, app, artifact.PackOptions{}); err != nil {
 		t.Fatal(err)

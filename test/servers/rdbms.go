@@ -135,11 +135,24 @@ func MariaDB(t T) *Server {
 		t.Fatalf("mariadb: %v", err)
 	}
 	port := FreePort(t)
-	return startServer(t, &Server{t: t, name: "mariadbd", Port: port, Dir: dir, stop: syscall.SIGTERM,
+	errorLog := filepath.Join(dir, "error.log")
+	s := startServer(t, &Server{t: t, name: "mariadbd", Port: port, Dir: dir, stop: syscall.SIGTERM,
 		argv: []string{daemon, "--no-defaults", "--datadir=" + data, "--socket=" + filepath.Join(dir, "mysqld.sock"),
 			"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1",
 			"--user=" + me.Username, "--init-file=" + initFile, "--skip-name-resolve", "--skip-log-bin",
-			"--innodb-buffer-pool-size=16M", "--log-error=" + filepath.Join(dir, "error.log")}})
+			"--innodb-buffer-pool-size=16M", "--log-error=" + errorLog}})
+	// It listens before it has run the init file and serves sessions.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		log, _ := os.ReadFile(errorLog)
+		if bytes.Contains(log, []byte("ready for connections")) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mariadb did not get ready:\n%s", log)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // MySQLURL is the server's mysql:// URL for SQLUser's database.

@@ -115,7 +115,11 @@ func (s *Server) Stop() {
 	defer s.mu.Unlock()
 	if s.cmd != nil {
 		if s.stop != nil {
+			// A server may not act on the signal yet (MariaDB while it
+			// starts): kill it when it does not stop in time.
 			_ = s.cmd.Process.Signal(s.stop)
+			stopped := time.AfterFunc(15*time.Second, func() { _ = s.cmd.Process.Kill() })
+			defer stopped.Stop()
 		} else {
 			_ = s.cmd.Process.Kill()
 		}
