@@ -117,8 +117,9 @@ func (s *Server) Stop() {
 		if s.stop != nil {
 			// A server may not act on the signal yet (MariaDB while it
 			// starts): kill it when it does not stop in time.
-			_ = s.cmd.Process.Signal(s.stop)
-			stopped := time.AfterFunc(15*time.Second, func() { _ = s.cmd.Process.Kill() })
+			proc := s.cmd.Process
+			_ = proc.Signal(s.stop)
+			stopped := time.AfterFunc(15*time.Second, func() { _ = proc.Kill() })
 			defer stopped.Stop()
 		} else {
 			_ = s.cmd.Process.Kill()
