@@ -115,7 +115,7 @@ func (s *Server) PostgresURL() string {
 // (as root too: --user=root).
 func MariaDB(t T) *Server {
 	t.Helper()
-	install := serverBinary(t, "mariadb-install-db")
+	installer := serverBinary(t, "mariadb-install-db")
 	daemon := serverBinary(t, "mariadbd")
 	me, err := user.Current()
 	if err != nil {
@@ -123,8 +123,16 @@ func MariaDB(t T) *Server {
 	}
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	out, err := exec.Command(install, "--no-defaults", "--datadir="+data, "--user="+me.Username,
-		"--auth-root-authentication-method=normal", "--skip-test-db").CombinedOutput()
+	// Its own temporary directory: servers set up at once in the shared
+	// one remove each other's temporary tables.
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatalf("mariadb: %v", err)
+	}
+	install := exec.Command(installer, "--no-defaults", "--datadir="+data, "--user="+me.Username,
+		"--auth-root-authentication-method=normal", "--skip-test-db", "--tmpdir="+tmp)
+	install.Env = append(os.Environ(), "TMPDIR="+tmp)
+	out, err := install.CombinedOutput()
 	if err != nil {
 		t.Fatalf("mariadb: mariadb-install-db: %v\n%s", err, out)
 	}
@@ -139,7 +147,7 @@ func MariaDB(t T) *Server {
 	s := startServer(t, &Server{t: t, name: "mariadbd", Port: port, Dir: dir, stop: syscall.SIGTERM,
 		argv: []string{daemon, "--no-defaults", "--datadir=" + data, "--socket=" + filepath.Join(dir, "mysqld.sock"),
 			"--pid-file=" + filepath.Join(dir, "mysqld.pid"), "--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1",
-			"--user=" + me.Username, "--init-file=" + initFile, "--skip-name-resolve", "--skip-log-bin",
+			"--user=" + me.Username, "--init-file=" + initFile, "--tmpdir=" + tmp, "--skip-name-resolve", "--skip-log-bin",
 			"--innodb-buffer-pool-size=16M", "--log-error=" + errorLog}})
 	// It listens before it has run the init file and serves sessions.
 	deadline := time.Now().Add(30 * time.Second)
