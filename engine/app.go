@@ -46,6 +46,7 @@ type App struct {
 	stdout, stderr *coremodule.Output
 	kv             *keyvalue.Stores
 	sqlite         *sqlite.Databases
+	sql            *sqlDrivers // outbound Postgres and MySQL
 	client         *outboundhttp.Client
 	// components runs WebAssembly components; nil until the first one.
 	components *componentRuntime
@@ -107,6 +108,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 		dir: app, servesHTTP: len(triggers) > 0,
 		kv:     keyvalue.NewStores(cfg.StateDir),
 		sqlite: sqlite.NewDatabases(cfg.StateDir),
+		sql:    newSQLDrivers(),
 		client: outboundhttp.NewClient(cfg.OutboundTimeout),
 		byID:   map[string]*component{},
 	}
@@ -229,6 +231,7 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm []byte, ne
 	c.Config, c.KeyValue, c.AllowedHosts = caps.config, caps.kv, caps.allowedHosts
 	c.SQLite, c.LLM = caps.sqlite, caps.llm
 	c.Redis = redis.NewAccess(caps.allowedHosts)
+	c.Postgres, c.MySQL = caps.postgres, caps.mysql
 	return nil
 }
 
@@ -275,6 +278,7 @@ func (a *App) Close() {
 	if err := a.sqlite.Close(); err != nil {
 		log.L.WithError(err).Warn("closing the SQLite databases")
 	}
+	a.sql.close()
 	if a.components != nil {
 		a.components.close()
 		a.components = nil

@@ -7,6 +7,7 @@ import (
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
 	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/rdbms"
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/capability/variables"
 	"github.com/spinoci/spinoci/lock"
@@ -30,6 +31,8 @@ type capabilities struct {
 	sqlite       *sqlite.Access
 	llm          *llm.Engine
 	allowedHosts *network.AllowedHosts
+	// postgres and mysql check addresses against allowedHosts.
+	postgres, mysql *rdbms.Access
 }
 
 // capabilities reads from the lock what the component's host interfaces
@@ -74,6 +77,9 @@ func (a *App) capabilities(ctx context.Context, lc *lock.Component) (capabilitie
 			return caps, fmt.Errorf("%s: %w", key, err)
 		}
 	}
-	caps.allowedHosts, err = parse(entries)
-	return caps, err
+	if caps.allowedHosts, err = parse(entries); err != nil {
+		return caps, err
+	}
+	caps.postgres, caps.mysql = a.sql.access(caps.allowedHosts)
+	return caps, nil
 }

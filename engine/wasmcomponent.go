@@ -128,6 +128,8 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 		KeyValue:   caps.kv,
 		SQLite:     caps.sqlite,
 		LLM:        caps.llm,
+		Postgres:   caps.postgres,
+		MySQL:      caps.mysql,
 		Outbound:   caps.allowedHosts,
 		Redis:      redis.NewAccess(caps.allowedHosts),
 		MQTT:       mqtt.NewAccess(caps.allowedHosts),

@@ -15,6 +15,8 @@ declare -A want=(
 	[/usr/lib/cni/bridge]=containernetworking-plugins # CRI tests: pod networks
 	[redis-server]=redis-server               # Redis trigger and key-value tests
 	[/usr/sbin/mosquitto]=mosquitto           # MQTT trigger tests (a daemon: in sbin)
+	[/usr/share/doc/postgresql/copyright]=postgresql # Postgres tests (the metapackage; its programs are in /usr/lib/postgresql/*/bin)
+	[/usr/sbin/mariadbd]=mariadb-server       # MySQL tests
 )
 # Extra commands: "cmd" (from the Debian package of that name) or "cmd=package"
 # (make bench: DEPS_EXTRA="runc wrk").

@@ -10,6 +10,7 @@ import (
 	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
 	"github.com/spinoci/spinoci/engine/capability/redis"
+	"github.com/spinoci/spinoci/engine/capability/rdbms"
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/capability/variables"
 	"github.com/spinoci/spinoci/engine/internal/capi"
@@ -98,6 +99,8 @@ type Component struct {
 	SQLite       *sqlite.Access
 	LLM          *llm.Engine
 	Redis        *redis.Access
+	// Postgres and MySQL are outbound-pg's and outbound-mysql's.
+	Postgres, MySQL *rdbms.Access
 }
 
 // Instantiate instantiates c's module in store.

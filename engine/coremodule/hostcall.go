@@ -152,6 +152,8 @@ func hostImplementation(module, name string) hostFunc {
 		return redisImport(name)
 	case "llm":
 		return llmImport(name)
+	case "outbound-pg", "outbound-mysql":
+		return rdbmsImport(module == "outbound-pg", name)
 	case "wasi-outbound-http":
 		if name == "request" {
 			return hostOutboundRequest

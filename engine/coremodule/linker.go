@@ -60,9 +60,9 @@ func spinImports() []hostImport {
 }
 
 // newLinker returns the App's Linker: WASI preview1 plus every Spin 1.x
-// host import: key-value, spin-config, wasi-outbound-http, sqlite, llm and
-// outbound-redis are implemented, the others are stubs that trap naming
-// the function.
+// host import: key-value, spin-config, wasi-outbound-http, sqlite, llm,
+// outbound-redis, outbound-pg and outbound-mysql are implemented, the
+// others are stubs that trap naming the function.
 // Per-request state reaches the imports through the Store's data
 // (instanceState).
 func newLinker(engine *wasmtime.Engine) (*wasmtime.Linker, error) {

@@ -58,7 +58,7 @@ func TestSpin1OutboundRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newWATInstance(t, redisWAT(), &Component{ID: "c", Redis: redis.NewAccess(allowed)})
+	p := newWATInstance(t, &Component{ID: "c", Redis: redis.NewAccess(allowed)}, redisWAT())
 	addr := srv.RedisURL()
 	// call calls module.name with the address first.
 	call := func(module, name, address string, args ...any) []byte {

@@ -125,22 +125,9 @@ func sqliteExecute(c *hostCall, a []int32) error {
 		if err != nil {
 			return err
 		}
-		rows := make(retArea, 8*len(res.Rows))
-		for i, row := range res.Rows {
-			vals := make(retArea, sqlValueSize*len(row))
-			for j, v := range row {
-				if err := c.writeSQLValue(g, vals[j*sqlValueSize:], v); err != nil {
-					return err
-				}
-			}
-			ptr, err := g.put(vals, 8)
-			if err != nil {
-				return err
-			}
-			rows.u32(8*i, ptr)
-			rows.u32(8*i+4, uint32(len(row)))
-		}
-		rowsPtr, err := g.put(rows, 4)
+		rowsPtr, err := putRows(g, res.Rows, sqlValueSize, func(out retArea, v sqlite.Value) error {
+			return c.writeSQLValue(g, out, v)
+		})
 		if err != nil {
 			return err
 		}

@@ -54,11 +54,11 @@ type platformInstance struct {
 
 func newPlatformInstance(t *testing.T, c *Component) *platformInstance {
 	t.Helper()
-	return newWATInstance(t, platformWAT, c)
+	return newWATInstance(t, c, platformWAT)
 }
 
-// newWATInstance instantiates the module wat for c in a new Host.
-func newWATInstance(t *testing.T, wat string, c *Component) *platformInstance {
+// newWATInstance instantiates a module written in WAT for component c.
+func newWATInstance(t *testing.T, c *Component, wat string) *platformInstance {
 	t.Helper()
 	engine := wasmtime.NewEngine()
 	h, err := NewHost(Config{Engine: engine})

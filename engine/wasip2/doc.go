@@ -4,11 +4,11 @@
 // wasi:sockets (outgoing TCP to allowed destinations; name lookup of
 // allowed names; bind, listen and UDP denied), wasi:http/types and
 // wasi:http/outgoing-handler, the fermyon:spin@2.0.0 interfaces (variables,
-// key-value, sqlite, llm, redis and mqtt through small provider interfaces;
-// the others link and fail naming the function), wasi:keyvalue@0.2.0-draft2
-// and wasi:config/store on the same providers, and the unversioned
-// fermyon:spin config, key-value and redis of componentized Spin 1.x
-// modules. The WASI 0.2 release candidates of
+// key-value, sqlite, llm, redis, mqtt, postgres and mysql through small
+// provider interfaces), spin:postgres/postgres@3.0.0,
+// wasi:keyvalue@0.2.0-draft2 and wasi:config/store on the same providers,
+// and the unversioned fermyon:spin config, key-value, redis, postgres and
+// mysql of componentized Spin 1.x modules. The WASI 0.2 release candidates of
 // Spin 2.0 (0.2.0-rc-2023-10-18) and Spin 2.1 (0.2.0-rc-2023-11-10) are
 // defined too, bound to the same implementations with the functions whose
 // names or shapes changed adapted (rc.go).

@@ -53,6 +53,9 @@ const (
 	tyNetwork
 	tyResolveAddressStream
 	tyTCPSocket
+	tyPostgresConnection
+	tyMySQLConnection
+	tyPostgres3Connection
 	// tyFirstStub is the first id given to resources only linked.
 	tyFirstStub
 )
@@ -112,6 +115,8 @@ type Config struct {
 	// Sockets decides which wasi:sockets connections are allowed; nil
 	// denies every one.
 	Sockets SocketPolicy
+	// Postgres and MySQL may be nil too (every address denied).
+	Postgres, MySQL RDBMS
 	// HTTPClient sends allowed outbound requests; nil means a default one.
 	HTTPClient *http.Client
 	// GuestTimeLimit bounds how long one request's guest code may run
@@ -250,6 +255,7 @@ func (h *Host) interfaces() []*iface {
 		wasiKVStore(), wasiKVAtomics(), wasiKVBatch(),
 	}
 	out = append(out, cliTerminal()...)
+	out = append(out, rdbmsInterfaces()...)
 	return append(out, socketsNetwork()...)
 }
 
@@ -266,8 +272,9 @@ type State struct {
 	// interface's.
 	kvOpen int
 	kv1    kv1Stores
-	// sqlOpen counts open SQLite connections.
-	sqlOpen int
+	// sqlOpen counts open SQLite connections; rdbmsOpen Postgres and
+	// MySQL ones.
+	sqlOpen, rdbmsOpen int
 	// redis and mqtt are the outbound connections, made on first use.
 	redis   *redis.Connections
 	mqtt    *mqtt.Connections

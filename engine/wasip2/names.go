@@ -6,8 +6,9 @@ package wasip2
 // are linked as traps naming the function, so a guest importing them still
 // instantiates. Generated from the WASI 0.2.3 and fermyon:spin@2.0.0 WIT
 // (the WASI versions raised to the 0.2.x this host defines), plus the
-// unversioned fermyon:spin config, key-value and redis of componentized Spin 1.x
-// modules, wasi:config/store@0.2.0-draft-2024-09-27 and
+// unversioned fermyon:spin config, key-value, redis, postgres and mysql of
+// componentized Spin 1.x modules, spin:postgres/postgres@3.0.0,
+// wasi:config/store@0.2.0-draft-2024-09-27 and
 // wasi:keyvalue@0.2.0-draft2. Imports in no line are stubbed per component
 // (capi.Linker.DefineMissing).
 const interfaceTable = `
@@ -56,4 +57,8 @@ wasi:keyvalue/batch@0.2.0-draft2||get-many set-many delete-many
 fermyon:spin/config||get-config
 fermyon:spin/key-value||open get set delete exists get-keys close
 fermyon:spin/redis||publish get set incr del sadd smembers srem execute
+spin:postgres/postgres@3.0.0|connection|[static]connection.open [method]connection.query [method]connection.execute
+fermyon:spin/postgres||query execute
+fermyon:spin/mysql||query execute
+fermyon:spin/rdbms-types||
 `

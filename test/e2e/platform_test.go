@@ -29,23 +29,33 @@ const repoPlatform = "e2e/platform:v1"
 // "cache"] and sqlite_databases ["default", "reports"]: "cache" and
 // "reports" exist only when a runtime config declares them.
 func platformApp(paths harness.Paths) *lock.LockedApp {
+	return spinHostApp(paths, "platform", map[string]any{
+		lock.MetadataKeyValueStores: []string{"default", "cache"},
+		lock.MetadataDatabases:      []string{"default", "reports"},
+	})
+}
+
+// spinHostApp is app name: spin-host at /... with the component metadata
+// given.
+func spinHostApp(paths harness.Paths, name string, metadata map[string]any) *lock.LockedApp {
 	raw := func(v any) json.RawMessage {
 		b, _ := json.Marshal(v)
 		return b
 	}
+	meta := map[string]json.RawMessage{}
+	for k, v := range metadata {
+		meta[k] = raw(v)
+	}
 	return &lock.LockedApp{
 		Metadata: map[string]json.RawMessage{
-			"name":    raw("platform"),
+			"name":    raw(name),
 			"trigger": raw(map[string]string{"type": "http", "base": "/"}),
 		},
 		Components: []lock.Component{{
 			ID: "host",
 			Source: lock.ComponentSource{ContentType: "application/wasm",
 				ContentRef: lock.ContentRef{Source: appdir.FileURI(paths.App(harness.AppSpinHost))}},
-			Metadata: map[string]json.RawMessage{
-				lock.MetadataKeyValueStores: raw([]string{"default", "cache"}),
-				lock.MetadataDatabases:      raw([]string{"default", "reports"}),
-			},
+			Metadata: meta,
 		}},
 		Triggers: []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: raw(map[string]any{"route": "/...", "component": "host"})}},
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -47,6 +48,11 @@ type Server struct {
 	// Dir is its data directory.
 	Dir  string
 	argv []string
+	// attr, when set, is the process's attributes (a user to run as).
+	attr *syscall.SysProcAttr
+	// stop is the signal that stops it (default: kill); the server is
+	// waited for after it.
+	stop os.Signal
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -58,12 +64,17 @@ func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
 
 func start(t T, name string, port int, dir string, argv ...string) *Server {
 	t.Helper()
-	s := &Server{t: t, name: name, Port: port, Dir: dir, argv: argv}
+	return startServer(t, &Server{t: t, name: name, Port: port, Dir: dir, argv: argv})
+}
+
+// startServer starts s and stops it when the test ends.
+func startServer(t T, s *Server) *Server {
+	t.Helper()
 	s.Start()
 	t.Cleanup(func() {
 		s.Stop()
 		if t.Failed() {
-			t.Logf("%s's output:\n%s", name, s.logs.String())
+			t.Logf("%s's output:\n%s", s.name, s.logs.String())
 		}
 	})
 	return s
@@ -77,6 +88,7 @@ func (s *Server) Start() {
 	defer s.mu.Unlock()
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Dir = s.Dir
+	cmd.SysProcAttr = s.attr
 	s.logs = &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
@@ -102,7 +114,16 @@ func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cmd != nil {
-		_ = s.cmd.Process.Kill()
+		if s.stop != nil {
+			// A server may not act on the signal yet (MariaDB while it
+			// starts): kill it when it does not stop in time.
+			proc := s.cmd.Process
+			_ = proc.Signal(s.stop)
+			stopped := time.AfterFunc(15*time.Second, func() { _ = proc.Kill() })
+			defer stopped.Stop()
+		} else {
+			_ = s.cmd.Process.Kill()
+		}
 		_ = s.cmd.Wait()
 		s.cmd = nil
 	}

@@ -36,6 +36,13 @@
 //	                   execute/<command> with the x-param-N values as binary
 //	                   arguments → a "nil", "status:…", "int:…" or "binary:…"
 //	                   line per result; a failure is 500 "error: error 1\n"
+//	/pg/query, /mysql/query, /pg/execute, /mysql/execute
+//	                   runs the request body with outbound-pg or outbound-mysql
+//	                   on the database at header x-db-url (parameters: headers
+//	                   x-param-N as str) → execute: "rows=<n>\n" (pg) or "ok\n";
+//	                   query: the columns as "name:<data-type tag>" joined by
+//	                   "|", then a line of "kind:value" cells per row; or 500
+//	                   "error: <variant>: <message>\n"
 //
 // Anything else is 404 "no such operation\n". Each request prints
 // "spin-host <method> <uri>" to stdout.
@@ -167,6 +174,16 @@ func route(req *request, method string) response {
 		return text(200, "%s", out)
 	case "redis":
 		return redisOp(req, rest, req.params())
+	case "pg", "mysql":
+		var params []string
+		for i := 1; req.header(fmt.Sprintf("x-param-%d", i)) != ""; i++ {
+			params = append(params, req.header(fmt.Sprintf("x-param-%d", i)))
+		}
+		out, err := rdbmsRun(verb == "pg", rest == "execute", req.header("x-db-url"), string(req.body), params)
+		if err != nil {
+			return text(500, "error: %v\n", err)
+		}
+		return text(200, "%s", out)
 	}
 	return text(404, "no such operation\n")
 }
