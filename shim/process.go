@@ -43,7 +43,10 @@ type appLaunch struct {
 	sandbox     *sandbox.Config
 	compile     *sandbox.Config
 	compileOnly bool
+	cacheOnly   bool
 	tempDir     string
+	// phases, when set, times the launch's phases.
+	phases *phaseTimer
 }
 
 // args is the child's command line after the binary.
@@ -56,7 +59,7 @@ func (l appLaunch) args() []string {
 		return appproto.PauseArgs{Hostname: hostname}.Encode()
 	}
 	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: hostname,
-		TempDir: l.tempDir, CompileOnly: l.compileOnly}.Encode()
+		TempDir: l.tempDir, CompileOnly: l.compileOnly, CacheOnly: l.cacheOnly}.Encode()
 }
 
 // childLauncher is the real launcher: it re-executes the shim binary as the
@@ -82,15 +85,9 @@ func (childLauncher) launch(ctx context.Context, l appLaunch) (_ process, retErr
 				}
 			}
 		}()
+		l.phases.done("cgroup")
 	}
-	var err error
-	if l.compile != nil {
-		err = runCompileStage(ctx, l, cg)
-	}
-	var p *appProcess
-	if err == nil {
-		p, err = startChild(ctx, l, cg)
-	}
+	p, err := startApp(ctx, l, cg)
 	if err != nil {
 		if n, _ := cg.oomKillsIfAny(); n > 0 {
 			err = fmt.Errorf("%w: the app was killed for exceeding its memory limit (OOM) while loading", err)
@@ -217,6 +214,9 @@ func (p *appProcess) await(ctx context.Context, state string) error {
 	st, err := p.next(ctx)
 	if err != nil {
 		return err
+	}
+	if st.State == appproto.StateNotCached {
+		return errNotCached
 	}
 	if st.State != state {
 		return fmt.Errorf("app process reported %q, expected %q", st.State, state)

@@ -37,6 +37,9 @@ const (
 	StateListening = "listening"
 	// StateHolding: a pause process holds the pod's namespaces.
 	StateHolding = "holding"
+	// StateNotCached: an app started with CacheOnly found some of its
+	// compiled code missing from the cache; it exits 0 without serving.
+	StateNotCached = "not-cached"
 )
 
 // CommandStart tells a ready child to start serving (or holding).
@@ -107,6 +110,10 @@ type AppArgs struct {
 	// CompileOnly loads the app (filling the compile cache), reports
 	// StateReady and exits 0 without serving.
 	CompileOnly bool
+	// CacheOnly loads compiled code only from the cache, which the app
+	// cannot write: if some is missing the app reports StateNotCached and
+	// exits 0.
+	CacheOnly bool
 }
 
 // Encode returns the command line after the binary's path, AppModeArg first.
@@ -117,6 +124,9 @@ func (a AppArgs) Encode() []string {
 	}
 	if a.CompileOnly {
 		args = append(args, "--compile-only")
+	}
+	if a.CacheOnly {
+		args = append(args, "--cache-only")
 	}
 	return appendHostname(args, a.Hostname)
 }
@@ -131,6 +141,7 @@ func ParseAppArgs(args []string) (AppArgs, error) {
 	fs.StringVar(&a.Hostname, "hostname", "", "hostname to set in the container's new UTS namespace")
 	fs.StringVar(&a.TempDir, "tmp", "", "scratch directory (default: the app's directory)")
 	fs.BoolVar(&a.CompileOnly, "compile-only", false, "load the app into the compile cache and exit")
+	fs.BoolVar(&a.CacheOnly, "cache-only", false, "load compiled code only from the cache; report "+StateNotCached+" if some is missing")
 	if err := parse(fs, args); err != nil {
 		return AppArgs{}, err
 	}
