@@ -112,9 +112,9 @@ var _ process = (*appProcess)(nil)
 // startChild starts the child process in cg and waits until it has loaded
 // the app. On error no process is left running.
 func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess, retErr error) {
-	self, err := os.Executable()
+	self, err := childExecutable(ctx, l.pause)
 	if err != nil {
-		return nil, fmt.Errorf("finding shim executable: %w", err)
+		return nil, err
 	}
 	nsEnv, err := l.ns.env()
 	if err != nil {

@@ -19,6 +19,9 @@ const (
 	AppModeArg = "app"
 	// PauseModeArg starts a pod's sandbox ("pause") process.
 	PauseModeArg = "pause"
+	// AppBinaryName is the app-process-only binary installed next to the
+	// shim; the shim runs it in AppModeArg when present.
+	AppBinaryName = "containerd-shim-spinoci-v1-app"
 )
 
 // The child's ends of its two pipes to the shim (os/exec ExtraFiles 0 and 1).

@@ -1,0 +1,34 @@
+// Command containerd-shim-spinoci-v1-app is the app process of
+// containerd-shim-spinoci-v1 on its own. Installed next to the shim, it is
+// what the shim starts for each container's app (and its compile stage)
+// instead of re-executing itself: it links the engine but neither
+// containerd's client packages nor the shim server, so each app starts
+// faster (fewer pages to fault in, less package initialisation) and holds
+// less memory. Without it the shim runs apps itself, as before.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
+	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
+	"github.com/spinoci/spinoci/engine"
+	"github.com/spinoci/spinoci/shim/appproto"
+	// Joins a pod's namespaces and confines the process (sandbox) before
+	// the Go runtime starts.
+	_ "github.com/spinoci/spinoci/shim/nsenter"
+)
+
+func main() {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg:
+		os.Exit(appprocess.Run(os.Args[2:]))
+	case len(os.Args) > 1 && (os.Args[1] == "-v" || os.Args[1] == "--version"):
+		fmt.Print(buildinfo.Text(appproto.AppBinaryName, engine.WasmtimeVersion, "started by containerd-shim-spinoci-v1"))
+	default:
+		fmt.Fprintf(os.Stderr, "%s runs a Spin app for containerd-shim-spinoci-v1, which starts it (%s %s ...)\n",
+			appproto.AppBinaryName, appproto.AppBinaryName, appproto.AppModeArg)
+		os.Exit(2)
+	}
+}
