@@ -73,7 +73,7 @@ help: ## Show this list of targets
 	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX)"
 	@echo "           FUZZTIME=$(FUZZTIME) (fuzz: time per target)"
 
-build: ## Build the shim and the spinoci CLI into bin/ (version and commit stamped)
+build: ## Build the shim, its app binary (containerd-shim-spinoci-v1-app) and the spinoci CLI into bin/ (version and commit stamped)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(APP_BIN) ./cmd/$(SHIM_NAME)/app
 
