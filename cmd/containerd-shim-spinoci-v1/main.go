@@ -5,7 +5,8 @@
 // One binary plays every part, chosen by its first argument: a container's
 // app process (package appprocess, which links the wasmtime engine), a pod's
 // pause process, the start action, or the shim server (package shim, which
-// does not link the engine).
+// does not link the engine). Apps run in containerd-shim-spinoci-v1-app
+// (./app) instead when it is installed next to the shim.
 package main
 
 import (
