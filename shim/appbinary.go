@@ -15,19 +15,15 @@ import (
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
-// childExecutable is the binary a task's child process runs: for an app
-// (and its compile stage), appproto.AppBinaryName installed next to the
-// shim, if it comes from the same build; else, and for a pause process,
-// the shim itself in the child's mode. The app binary lacks the shim
-// server's code and containerd's client packages: it starts faster and
-// holds less memory.
-func childExecutable(ctx context.Context, pause bool) (string, error) {
+// childExecutable is the binary a task's child process (an app, its
+// compile stage or a pause process) runs: appproto.AppBinaryName installed
+// next to the shim, if it comes from the same build; else the shim itself
+// in the child's mode. The app binary lacks the shim server's code and
+// containerd's client packages: it starts faster and holds less memory.
+func childExecutable(ctx context.Context) (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("finding shim executable: %w", err)
-	}
-	if pause {
-		return self, nil
 	}
 	app := filepath.Join(filepath.Dir(self), appproto.AppBinaryName)
 	if err := sameBuild(app); err != nil {

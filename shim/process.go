@@ -112,7 +112,7 @@ var _ process = (*appProcess)(nil)
 // startChild starts the child process in cg and waits until it has loaded
 // the app. On error no process is left running.
 func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess, retErr error) {
-	self, err := childExecutable(ctx, l.pause)
+	self, err := childExecutable(ctx)
 	if err != nil {
 		return nil, err
 	}

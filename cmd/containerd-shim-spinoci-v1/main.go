@@ -5,8 +5,9 @@
 // One binary plays every part, chosen by its first argument: a container's
 // app process (package appprocess, which links the wasmtime engine), a pod's
 // pause process, the start action, or the shim server (package shim, which
-// does not link the engine). Apps run in containerd-shim-spinoci-v1-app
-// (./app) instead when it is installed next to the shim.
+// does not link the engine). Apps and pause processes run in
+// containerd-shim-spinoci-v1-app (./app) instead when it is installed next
+// to the shim.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/spinoci/spinoci/engine"
 	spinoci "github.com/spinoci/spinoci/shim"
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/shim/pauseprocess"
 	// Joins a pod's namespaces, before the Go runtime starts, in the app and
 	// pause processes this binary is re-executed as.
 	_ "github.com/spinoci/spinoci/shim/nsenter"
@@ -31,7 +33,7 @@ func main() {
 	case len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg:
 		os.Exit(appprocess.Run(os.Args[2:]))
 	case len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg:
-		os.Exit(spinoci.RunPause(os.Args[2:]))
+		os.Exit(pauseprocess.Run(os.Args[2:]))
 	case wantsVersion(os.Args[1:]):
 		// Before pkg/shim parses the flags: its -v prints containerd's
 		// library version, not ours.

@@ -19,8 +19,8 @@ const (
 	AppModeArg = "app"
 	// PauseModeArg starts a pod's sandbox ("pause") process.
 	PauseModeArg = "pause"
-	// AppBinaryName is the app-process-only binary installed next to the
-	// shim; the shim runs it in AppModeArg when present.
+	// AppBinaryName is the binary of the shim's child processes (app and
+	// pause), installed next to the shim, which runs it when present.
 	AppBinaryName = "containerd-shim-spinoci-v1-app"
 )
 

@@ -1,10 +1,11 @@
-// Command containerd-shim-spinoci-v1-app is the app process of
-// containerd-shim-spinoci-v1 on its own. Installed next to the shim, it is
-// what the shim starts for each container's app (and its compile stage)
-// instead of re-executing itself: it links the engine but neither
-// containerd's client packages nor the shim server, so each app starts
-// faster (fewer pages to fault in, less package initialisation) and holds
-// less memory. Without it the shim runs apps itself, as before.
+// Command containerd-shim-spinoci-v1-app is the app process (and a pod's
+// pause process) of containerd-shim-spinoci-v1 on its own. Installed next
+// to the shim, it is what the shim starts for each container's app (and its
+// compile stage) and each pod's sandbox instead of re-executing itself: it
+// links the engine but neither containerd's client packages nor the shim
+// server, so each child starts faster (fewer pages to fault in, less
+// package initialisation) and holds less memory. Without it the shim runs
+// them itself, as before.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/shim/pauseprocess"
 	// Joins a pod's namespaces and confines the process (sandbox) before
 	// the Go runtime starts.
 	_ "github.com/spinoci/spinoci/shim/nsenter"
@@ -24,6 +26,8 @@ func main() {
 	switch {
 	case len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg:
 		os.Exit(appprocess.Run(os.Args[2:]))
+	case len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg:
+		os.Exit(pauseprocess.Run(os.Args[2:]))
 	case len(os.Args) > 1 && (os.Args[1] == "-v" || os.Args[1] == "--version"):
 		fmt.Print(buildinfo.Text(appproto.AppBinaryName, engine.WasmtimeVersion, "started by containerd-shim-spinoci-v1"))
 	default:
