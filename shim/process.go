@@ -62,9 +62,9 @@ func (l appLaunch) args() []string {
 		TempDir: l.tempDir, CompileOnly: l.compileOnly, CacheOnly: l.cacheOnly}.Encode()
 }
 
-// childLauncher is the real launcher: it re-executes the shim binary as the
-// task's app or pause process, in the namespaces and the cgroup the launch
-// names.
+// childLauncher is the real launcher: it runs the app binary next to the
+// shim, or re-executes the shim binary, as the task's app or pause process
+// (childExecutable), in the namespaces and the cgroup the launch names.
 type childLauncher struct{}
 
 // launch creates the task's cgroup, starts the child in it and waits until
