@@ -17,23 +17,17 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/shim"
 
-	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
+	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/child"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/engine"
 	spinoci "github.com/spinoci/spinoci/shim"
-	"github.com/spinoci/spinoci/shim/appproto"
-	"github.com/spinoci/spinoci/shim/pauseprocess"
-	// Joins a pod's namespaces, before the Go runtime starts, in the app and
-	// pause processes this binary is re-executed as.
-	_ "github.com/spinoci/spinoci/shim/nsenter"
 )
 
 func main() {
+	if status, ok := child.Main(os.Args); ok {
+		os.Exit(status)
+	}
 	switch {
-	case len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg:
-		os.Exit(appprocess.Run(os.Args[2:]))
-	case len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg:
-		os.Exit(pauseprocess.Run(os.Args[2:]))
 	case wantsVersion(os.Args[1:]):
 		// Before pkg/shim parses the flags: its -v prints containerd's
 		// library version, not ours.

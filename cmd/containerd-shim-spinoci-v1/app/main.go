@@ -12,27 +12,21 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
+	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/child"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/shim/appproto"
-	"github.com/spinoci/spinoci/shim/pauseprocess"
-	// Joins a pod's namespaces and confines the process (sandbox) before
-	// the Go runtime starts.
-	_ "github.com/spinoci/spinoci/shim/nsenter"
 )
 
 func main() {
-	switch {
-	case len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg:
-		os.Exit(appprocess.Run(os.Args[2:]))
-	case len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg:
-		os.Exit(pauseprocess.Run(os.Args[2:]))
-	case len(os.Args) > 1 && (os.Args[1] == "-v" || os.Args[1] == "--version"):
-		fmt.Print(buildinfo.Text(appproto.AppBinaryName, engine.WasmtimeVersion, "started by containerd-shim-spinoci-v1"))
-	default:
-		fmt.Fprintf(os.Stderr, "%s runs a Spin app for containerd-shim-spinoci-v1, which starts it (%s %s ...)\n",
-			appproto.AppBinaryName, appproto.AppBinaryName, appproto.AppModeArg)
-		os.Exit(2)
+	if status, ok := child.Main(os.Args); ok {
+		os.Exit(status)
 	}
+	if len(os.Args) > 1 && (os.Args[1] == "-v" || os.Args[1] == "--version") {
+		fmt.Print(buildinfo.Text(appproto.AppBinaryName, engine.WasmtimeVersion, "started by containerd-shim-spinoci-v1"))
+		return
+	}
+	fmt.Fprintf(os.Stderr, "%s runs a Spin app (or a pod's pause process) for containerd-shim-spinoci-v1, which starts it\n",
+		appproto.AppBinaryName)
+	os.Exit(2)
 }
