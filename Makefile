@@ -20,6 +20,8 @@ LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT)
 SHIM_NAME := containerd-shim-spinoci-v1
 BIN_DIR := $(CURDIR)/bin
 SHIM := $(BIN_DIR)/$(SHIM_NAME)
+# The app-process-only binary the shim runs when it sits next to it.
+APP_BIN := $(BIN_DIR)/$(SHIM_NAME)-app
 APPS_DIR := $(CURDIR)/build/apps
 TOOLS_DIR := $(CURDIR)/.cache/tools
 
@@ -78,8 +80,9 @@ help: ## Show this list of targets
 	@echo "           FUZZTIME=$(FUZZTIME) (fuzz: time per target)"
 	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick)"
 
-build: ## Build the shim and the spinoci CLI into bin/ (version and commit stamped)
+build: ## Build the shim, its app binary (containerd-shim-spinoci-v1-app) and the spinoci CLI into bin/ (version and commit stamped)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(APP_BIN) ./cmd/$(SHIM_NAME)/app
 
 build: spinoci
 spinoci: ## Build the spinoci CLI into bin/spinoci (also part of build)
@@ -88,10 +91,11 @@ spinoci: ## Build the spinoci CLI into bin/spinoci (also part of build)
 install: build ## Install the shim and spinoci into PREFIX/bin (default PREFIX=/usr/local)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(SHIM) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)
+	install -m 0755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)-app
 	install -m 0755 $(SPINOCI_CLI) $(DESTDIR)$(PREFIX)/bin/spinoci
 
 uninstall: ## Remove the shim and spinoci from PREFIX/bin (running shims keep running)
-	rm -f $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME) $(DESTDIR)$(PREFIX)/bin/spinoci
+	rm -f $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)-app $(DESTDIR)$(PREFIX)/bin/spinoci
 
 tools: $(CONTAINERD_BINS) $(REGISTRY_BIN) $(CRICTL_BIN) ## Build pinned containerd + ctr (2.4.2, 2.2.9, 1.7.35), registry (3.1.2) and crictl (1.37.0) into .cache/tools (skipped if present)
 

@@ -27,13 +27,15 @@ for arch in amd64 arm64; do
 	stage=$(mktemp -d)
 	trap 'rm -rf "$stage"' EXIT
 	mkdir -p "$stage/$name/bin"
-	for cmd in containerd-shim-spinoci-v1 spinoci; do
-		echo "release: $cmd linux/$arch"
+	for cmd in containerd-shim-spinoci-v1 containerd-shim-spinoci-v1/app spinoci; do
+		bin=$(basename "$cmd")
+		[ "$bin" = app ] && bin=containerd-shim-spinoci-v1-app
+		echo "release: $bin linux/$arch"
 		# netgo and osusergo keep glibc's NSS (dlopen at run time) out of the
 		# static binaries; -static links glibc itself.
 		CGO_ENABLED=1 GOOS=linux GOARCH=$arch CC=${cc[$arch]} go build -trimpath -tags netgo,osusergo \
 			-ldflags "-s -w -X $buildinfo.version=$version -X $buildinfo.commit=$commit -linkmode external -extldflags -static" \
-			-o "$stage/$name/bin/$cmd" "./cmd/$cmd"
+			-o "$stage/$name/bin/$bin" "./cmd/$cmd"
 	done
 	cp LICENSE README.md CHANGELOG.md "$stage/$name/"
 	cp -r deploy "$stage/$name/deploy"

@@ -114,6 +114,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	}
 	a.client.SetDispatcher(dispatcher{a})
 	a.compiler = newCompiler(engine, cfg.CacheDir)
+	a.compiler.cacheOnly = cfg.CacheOnly
 	defer func() {
 		if err != nil {
 			a.Close()

@@ -20,12 +20,18 @@ func newEngine(ctx context.Context) (*wasmtime.Engine, int) {
 	return engine, slots
 }
 
+// ErrNotCached is Load's error, with Config.CacheOnly, when some compiled
+// code is not in the cache (missing or unusable).
+var ErrNotCached = capi.ErrNotCached
+
 // compiler compiles each distinct wasm binary once per App, through the
 // optional on-disk cache.
 type compiler struct {
 	engine   *wasmtime.Engine
 	cacheDir string
-	modules  map[string]*wasmtime.Module // by wasm sha256 (hex)
+	// cacheOnly loads from the cache and never compiles (Config.CacheOnly).
+	cacheOnly bool
+	modules   map[string]*wasmtime.Module // by wasm sha256 (hex)
 }
 
 func newCompiler(engine *wasmtime.Engine, cacheDir string) *compiler {
@@ -39,7 +45,11 @@ func (c *compiler) module(ctx context.Context, wasm []byte) (*wasmtime.Module, e
 	if m, ok := c.modules[digest]; ok {
 		return m, nil
 	}
-	m, err := capi.CompileModule(ctx, c.engine, wasm, c.cacheDir)
+	compile := capi.CompileModule
+	if c.cacheOnly {
+		compile = capi.LoadCachedModule
+	}
+	m, err := compile(ctx, c.engine, wasm, c.cacheDir)
 	if err != nil {
 		return nil, err
 	}

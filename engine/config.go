@@ -23,6 +23,10 @@ type Config struct {
 	// CacheDir, when set, holds serialized compiled modules keyed by the
 	// wasm's sha256 and the engine configuration. Created if missing.
 	CacheDir string
+	// CacheOnly, with CacheDir, only loads compiled code from the cache:
+	// Load fails with an error matching ErrNotCached where it would compile
+	// (a process that must not write the cache; see capi.LoadCachedModule).
+	CacheOnly bool
 	// MaxRequestBodySize bounds request bodies; larger ones get 413.
 	// Zero means DefaultMaxRequestBodySize.
 	MaxRequestBodySize int64

@@ -109,7 +109,11 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}
-	comp, err := capi.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
+	compile := capi.CompileComponent
+	if a.cfg.CacheOnly {
+		compile = capi.LoadCachedComponent
+	}
+	comp, err := compile(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}

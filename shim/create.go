@@ -24,6 +24,7 @@ import (
 // the namespaces and the cgroup the spec names. Nothing is left behind on
 // error.
 func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out *stdio, appDir string) (*shimTask, error) {
+	phases := newPhaseTimer()
 	spec, err := readSpec(r.Bundle)
 	if err != nil {
 		return nil, err
@@ -49,7 +50,8 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		return nil, err
 	}
 
-	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan}
+	phases.done("spec")
+	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan, phases: phases}
 	if !sandbox {
 		if err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).fileStoreDir()); err != nil {
 			if !errors.Is(err, artifact.ErrNotSpinApp) || len(r.Rootfs) == 0 {
@@ -60,6 +62,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 				return nil, invalidArgument(fmt.Errorf("%w; %w", err, rerr))
 			}
 		}
+		phases.done("materialize")
 		launch.lockPath = filepath.Join(appDir, "spin.lock")
 		launch.cacheDir = stateRootFor(r.Bundle).cacheDir()
 		launch.stateDir = appStateDir(spec, appDir)
@@ -74,6 +77,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	if err := planSandbox(spec, &launch, r.Bundle); err != nil {
 		return nil, invalidArgument(err)
 	}
+	phases.done("sandbox_plan")
 	if cgroupPath != "" {
 		launch.cgroupPath = cgroupPath
 		launch.resources = spec.Linux.Resources
@@ -97,7 +101,9 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	if !sandbox {
 		boundCompileCacheLater(ctx, launch.cacheDir)
 		collectFileStore(ctx, stateRootFor(r.Bundle).fileStoreDir())
+		phases.done("cache_bound")
 	}
+	phases.log(ctx, r.ID, "task created")
 	return &shimTask{
 		id:         r.ID,
 		bundle:     r.Bundle,

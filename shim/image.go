@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	contentapi "github.com/containerd/containerd/api/services/content/v1"
@@ -29,23 +28,17 @@ import (
 // containerd has pulled everything into its content store.
 type containerdStore struct {
 	address string
-
-	mu   sync.Mutex
-	conn *grpc.ClientConn
 }
 
 func newContainerdStore(address string) *containerdStore {
 	return &containerdStore{address: address}
 }
 
-// connection dials once per shim process and reuses the connection for
-// every container of the group.
-func (s *containerdStore) connection() (*grpc.ClientConn, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn != nil {
-		return s.conn, nil
-	}
+// connect dials containerd. Each Create has a connection of its own,
+// closed when the app is materialised: an idle shim keeps no gRPC
+// connection (its goroutines and buffers cost more memory than a dial on a
+// unix socket costs time).
+func (s *containerdStore) connect() (*grpc.ClientConn, error) {
 	if s.address == "" {
 		return nil, errors.New("containerd address is unknown (no -address flag)")
 	}
@@ -56,29 +49,12 @@ func (s *containerdStore) connection() (*grpc.ClientConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to containerd at %s: %w", s.address, err)
 	}
-	s.conn = conn
 	return conn, nil
-}
-
-// Close drops the connection.
-func (s *containerdStore) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conn == nil {
-		return nil
-	}
-	err := s.conn.Close()
-	s.conn = nil
-	return err
 }
 
 // imageOf returns the image the container was created from. ctx must carry
 // the namespace.
-func (s *containerdStore) imageOf(ctx context.Context, containerID string) (string, ocispec.Descriptor, error) {
-	conn, err := s.connection()
-	if err != nil {
-		return "", ocispec.Descriptor{}, err
-	}
+func imageOf(ctx context.Context, conn *grpc.ClientConn, containerID string) (string, ocispec.Descriptor, error) {
 	c, err := containersapi.NewContainersClient(conn).Get(ctx, &containersapi.GetContainerRequest{ID: containerID})
 	if err != nil {
 		return "", ocispec.Descriptor{}, fmt.Errorf("looking up container %q: %w", containerID, errgrpc.ToNative(err))
@@ -103,11 +79,12 @@ func (s *containerdStore) imageOf(ctx context.Context, containerID string) (stri
 // linked to the node's file store in storeDir, and describes it. Nothing is
 // left at dir on failure.
 func (s *containerdStore) materialize(ctx context.Context, containerID, dir, storeDir string) (*appdir.App, error) {
-	name, target, err := s.imageOf(ctx, containerID)
+	conn, err := s.connect()
 	if err != nil {
 		return nil, err
 	}
-	conn, err := s.connection()
+	defer conn.Close()
+	name, target, err := imageOf(ctx, conn, containerID)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
+
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 // groupAnnotations put several containers into one shim server: CRI sets
@@ -207,15 +209,16 @@ func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 	return status, nil
 }
 
-// isOurProcess tells whether pid still runs this shim binary (an app child),
-// so that the delete action never signals a recycled pid.
+// isOurProcess tells whether pid still runs this shim binary or the app
+// binary next to it (an app child), so that the delete action never
+// signals a recycled pid.
 func isOurProcess(pid int) bool {
 	self, err := os.Executable()
 	if err != nil {
 		return false
 	}
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-	return err == nil && exe == self
+	return err == nil && (exe == self || exe == filepath.Join(filepath.Dir(self), appproto.AppBinaryName))
 }
 
 // taskRecord is what the server persists in the bundle about a task so that

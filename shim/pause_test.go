@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/shim/pauseprocess"
 )
 
 // TestMain lets childLauncher re-execute the test binary as a pause
@@ -21,7 +22,7 @@ import (
 // handler does in the shim, so that appProcess.wait returns.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg {
-		os.Exit(RunPause(os.Args[2:]))
+		os.Exit(pauseprocess.Run(os.Args[2:]))
 	}
 	sigchld := make(chan os.Signal, 32)
 	signal.Notify(sigchld, syscall.SIGCHLD)

@@ -29,12 +29,7 @@ func RegisterPlugin() {
 			}
 			sd := ss.(shutdown.Service)
 			store := newContainerdStore(ic.Properties[plugins.PropertyGRPCAddress])
-			s, err := newService(ic.Context, pp.(shim.Publisher), sd, containerdImages{store}, childLauncher{})
-			if err != nil {
-				return nil, err
-			}
-			sd.RegisterCallback(func(context.Context) error { return store.Close() })
-			return s, nil
+			return newService(ic.Context, pp.(shim.Publisher), sd, containerdImages{store}, childLauncher{})
 		},
 	})
 }

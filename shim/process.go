@@ -43,10 +43,13 @@ type appLaunch struct {
 	sandbox     *sandbox.Config
 	compile     *sandbox.Config
 	compileOnly bool
+	cacheOnly   bool
 	tempDir     string
 	// runtimeConfig is the container's /runtime-config.toml and the
 	// volumes its paths are on (runtimeconfig.go).
 	runtimeConfig runtimeConfigPlan
+	// phases, when set, times the launch's phases.
+	phases *phaseTimer
 }
 
 // args is the child's command line after the binary.
@@ -60,12 +63,13 @@ func (l appLaunch) args() []string {
 	}
 	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: hostname,
 		TempDir: l.tempDir, CompileOnly: l.compileOnly, RuntimeConfigPath: l.runtimeConfig.hostPath,
-		RuntimeConfigName: l.runtimeConfig.name, Volumes: l.runtimeConfig.volumeArgs()}.Encode()
+		RuntimeConfigName: l.runtimeConfig.name, Volumes: l.runtimeConfig.volumeArgs(),
+		CacheOnly: l.cacheOnly}.Encode()
 }
 
-// childLauncher is the real launcher: it re-executes the shim binary as the
-// task's app or pause process, in the namespaces and the cgroup the launch
-// names.
+// childLauncher is the real launcher: it runs the app binary next to the
+// shim, or re-executes the shim binary, as the task's app or pause process
+// (childExecutable), in the namespaces and the cgroup the launch names.
 type childLauncher struct{}
 
 // launch creates the task's cgroup, starts the child in it and waits until
@@ -86,15 +90,9 @@ func (childLauncher) launch(ctx context.Context, l appLaunch) (_ process, retErr
 				}
 			}
 		}()
+		l.phases.done("cgroup")
 	}
-	var err error
-	if l.compile != nil {
-		err = runCompileStage(ctx, l, cg)
-	}
-	var p *appProcess
-	if err == nil {
-		p, err = startChild(ctx, l, cg)
-	}
+	p, err := startApp(ctx, l, cg)
 	if err != nil {
 		if n, _ := cg.oomKillsIfAny(); n > 0 {
 			err = fmt.Errorf("%w: the app was killed for exceeding its memory limit (OOM) while loading", err)
@@ -119,9 +117,9 @@ var _ process = (*appProcess)(nil)
 // startChild starts the child process in cg and waits until it has loaded
 // the app. On error no process is left running.
 func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess, retErr error) {
-	self, err := os.Executable()
+	self, err := childExecutable(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("finding shim executable: %w", err)
+		return nil, err
 	}
 	nsEnv, err := l.ns.env()
 	if err != nil {
@@ -221,6 +219,9 @@ func (p *appProcess) await(ctx context.Context, state string) error {
 	st, err := p.next(ctx)
 	if err != nil {
 		return err
+	}
+	if st.State == appproto.StateNotCached {
+		return errNotCached
 	}
 	if st.State != state {
 		return fmt.Errorf("app process reported %q, expected %q", st.State, state)

@@ -5,7 +5,9 @@
 // One binary plays every part, chosen by its first argument: a container's
 // app process (package appprocess, which links the wasmtime engine), a pod's
 // pause process, the start action, or the shim server (package shim, which
-// does not link the engine).
+// does not link the engine). Apps and pause processes run in
+// containerd-shim-spinoci-v1-app (./app) instead when it is installed next
+// to the shim.
 package main
 
 import (
@@ -15,22 +17,17 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/shim"
 
-	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
+	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/child"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	"github.com/spinoci/spinoci/engine"
 	spinoci "github.com/spinoci/spinoci/shim"
-	"github.com/spinoci/spinoci/shim/appproto"
-	// Joins a pod's namespaces, before the Go runtime starts, in the app and
-	// pause processes this binary is re-executed as.
-	_ "github.com/spinoci/spinoci/shim/nsenter"
 )
 
 func main() {
+	if status, ok := child.Main(os.Args); ok {
+		os.Exit(status)
+	}
 	switch {
-	case len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg:
-		os.Exit(appprocess.Run(os.Args[2:]))
-	case len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg:
-		os.Exit(spinoci.RunPause(os.Args[2:]))
 	case wantsVersion(os.Args[1:]):
 		// Before pkg/shim parses the flags: its -v prints containerd's
 		// library version, not ours.

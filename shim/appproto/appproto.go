@@ -19,6 +19,9 @@ const (
 	AppModeArg = "app"
 	// PauseModeArg starts a pod's sandbox ("pause") process.
 	PauseModeArg = "pause"
+	// AppBinaryName is the binary of the shim's child processes (app and
+	// pause), installed next to the shim, which runs it when present.
+	AppBinaryName = "containerd-shim-spinoci-v1-app"
 )
 
 // The child's ends of its two pipes to the shim (os/exec ExtraFiles 0 and 1).
@@ -37,6 +40,9 @@ const (
 	StateListening = "listening"
 	// StateHolding: a pause process holds the pod's namespaces.
 	StateHolding = "holding"
+	// StateNotCached: an app started with CacheOnly found some of its
+	// compiled code missing from the cache; it exits 0 without serving.
+	StateNotCached = "not-cached"
 )
 
 // CommandStart tells a ready child to start serving (or holding).
@@ -116,6 +122,10 @@ type AppArgs struct {
 	// Volumes are the container's volumes that the runtime config's paths
 	// are on, as "DEST=SOURCE" (path in the container = host path).
 	Volumes []string
+	// CacheOnly loads compiled code only from the cache, which the app
+	// cannot write: if some is missing the app reports StateNotCached and
+	// exits 0.
+	CacheOnly bool
 }
 
 // Encode returns the command line after the binary's path, AppModeArg first.
@@ -136,6 +146,9 @@ func (a AppArgs) Encode() []string {
 	for _, v := range a.Volumes {
 		args = append(args, "--volume", v)
 	}
+	if a.CacheOnly {
+		args = append(args, "--cache-only")
+	}
 	return appendHostname(args, a.Hostname)
 }
 
@@ -155,6 +168,7 @@ func ParseAppArgs(args []string) (AppArgs, error) {
 		a.Volumes = append(a.Volumes, v)
 		return nil
 	})
+	fs.BoolVar(&a.CacheOnly, "cache-only", false, "load compiled code only from the cache; report "+StateNotCached+" if some is missing")
 	if err := parse(fs, args); err != nil {
 		return AppArgs{}, err
 	}

@@ -20,11 +20,11 @@ func testCRIHostNetwork(t *testing.T, f *criFixture) {
 	slice := "spinocie2e-hostnet" + strings.ReplaceAll(f.version, ".", "") + ".slice"
 	p := runPod(t, f, harness.PodConfig{Name: "hostnet", HostNetwork: true, CgroupParent: slice})
 
-	// The sandbox is a real process of the shim binary, in the host's
-	// network namespace and in a new IPC namespace.
+	// The sandbox is a real process of the shim's app binary (or the shim
+	// binary), in the host's network namespace and in a new IPC namespace.
 	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.pid))
-	if args := strings.Split(string(cmdline), "\x00"); len(args) < 2 || filepath.Base(args[0]) != harness.ShimBinary || args[1] != "pause" {
-		t.Errorf("sandbox pid %d runs %q, want %s pause", p.pid, cmdline, harness.ShimBinary)
+	if args := strings.Split(string(cmdline), "\x00"); len(args) < 2 || !strings.HasPrefix(filepath.Base(args[0]), harness.ShimBinary) || args[1] != "pause" {
+		t.Errorf("sandbox pid %d runs %q, want %s(-app) pause", p.pid, cmdline, harness.ShimBinary)
 	}
 	self := os.Getpid()
 	if nsOf(t, p.pid, "net") != nsOf(t, self, "net") {

@@ -85,6 +85,10 @@ func usePooling(cfg *wasmtime.Config) {
 	C.wasmtime_pooling_allocation_config_total_core_instances_set(p, poolSlots)
 	C.wasmtime_pooling_allocation_config_total_memories_set(p, poolSlots)
 	C.wasmtime_pooling_allocation_config_total_tables_set(p, poolSlots)
+	// The engine runs no async code, yet the pool would reserve wasmtime's
+	// default 1000 async stacks, each with a guard page: 1000 mprotect calls
+	// and 2000 memory mappings at every app start, half its CPU time.
+	C.wasmtime_pooling_allocation_config_total_stacks_set(p, 0)
 	C.wasmtime_pooling_allocation_config_max_memory_size_set(p, poolMaxMemory)
 	C.wasmtime_pooling_allocation_config_table_elements_set(p, poolTableElements)
 	C.wasmtime_pooling_allocation_config_max_core_instance_size_set(p, poolMaxInstanceSize)

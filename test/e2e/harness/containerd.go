@@ -123,6 +123,11 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 		t.Logf("no shim binary (%v): containerd starts without it", err)
 	} else if err := copyExecutable(paths.Shim, filepath.Join(shimDir, ShimBinary)); err != nil {
 		t.Fatalf("copy the shim: %v", err)
+	} else if app := paths.Shim + "-app"; fileExists(app) {
+		// The app-process binary the shim runs when it sits next to it.
+		if err := copyExecutable(app, filepath.Join(shimDir, ShimBinary+"-app")); err != nil {
+			t.Fatalf("copy the app binary: %v", err)
+		}
 	}
 	path := shimDir + ":" + filepath.Dir(bin) + ":" + os.Getenv("PATH")
 	env := envWith("PATH=" + path)
@@ -142,6 +147,11 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 	}
 	t.Logf("containerd %s on %s (root %s)", version, d.Address, d.Root)
 	return d
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func copyExecutable(src, dst string) error {

@@ -2,6 +2,7 @@ package appprocess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -71,6 +72,15 @@ func Run(args []string) int {
 		report(appproto.Status{Error: err.Error()})
 		return 1
 	}
+	// With CacheOnly, missing compiled code is no failure: the shim runs
+	// the compile stage and starts the app again.
+	failOrNotCached := func(err error) int {
+		if errors.Is(err, engine.ErrNotCached) {
+			report(appproto.Status{State: appproto.StateNotCached})
+			return 0
+		}
+		return fail(err)
+	}
 
 	if err := appproto.SetHostname(opts.Hostname); err != nil {
 		return fail(err)
@@ -95,6 +105,7 @@ func Run(args []string) int {
 		Env:                os.Environ(),
 		StateDir:           opts.StateDir,
 		MaxRequestBodySize: bodyLimit,
+		CacheOnly:          opts.CacheOnly && opts.CacheDir != "",
 		RuntimeConfigFile:  opts.RuntimeConfigPath,
 		RuntimeConfigName:  opts.RuntimeConfigName,
 		CompileOnly:        opts.CompileOnly,
@@ -111,12 +122,12 @@ func Run(args []string) int {
 	}
 	eng, err := engine.Load(ctx, app, cfg)
 	if err != nil {
-		return fail(err)
+		return failOrNotCached(err)
 	}
 	defer eng.Close()
 	trig, err := runner.Load(ctx, eng, app.Lock())
 	if err != nil {
-		return fail(err)
+		return failOrNotCached(err)
 	}
 	report(appproto.Status{State: appproto.StateReady})
 	if opts.CompileOnly {

@@ -54,6 +54,44 @@ func TestRunReportsLoadErrors(t *testing.T) {
 	}
 }
 
+// TestRunCacheOnly: an app process started cache-only reports
+// StateNotCached and exits 0 while its compiled code is not in the cache
+// (writing nothing there), and loads once the compile stage has filled it.
+func TestRunCacheOnly(t *testing.T) {
+	args := appproto.AppArgs{LockPath: writeLoopApp(t), CacheDir: filepath.Join(t.TempDir(), "cache"), StateDir: t.TempDir()}
+	firstStatus := func(a appproto.AppArgs) (appproto.Status, error) {
+		t.Helper()
+		cmd, control, status, _ := startAppWith(t, a)
+		line, err := bufio.NewReader(status).ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("reading the status line: %v", err)
+		}
+		st, err := appproto.ParseStatus(line)
+		if err != nil {
+			t.Fatalf("status line %q: %v", line, err)
+		}
+		control.(io.Closer).Close() // a ready app then exits without serving
+		return st, cmd.Wait()
+	}
+
+	cacheOnly := args
+	cacheOnly.CacheOnly = true
+	if st, err := firstStatus(cacheOnly); st.State != appproto.StateNotCached || err != nil {
+		t.Fatalf("cache-only start with an empty cache: state %q, exit %v; want %q, exit 0", st.State, err, appproto.StateNotCached)
+	}
+	if entries, _ := os.ReadDir(args.CacheDir); len(entries) != 0 {
+		t.Fatalf("the cache-only app wrote %d cache entries", len(entries))
+	}
+	compile := args
+	compile.CompileOnly = true
+	if st, err := firstStatus(compile); st.State != appproto.StateReady || err != nil {
+		t.Fatalf("compile stage: state %q, exit %v", st.State, err)
+	}
+	if st, err := firstStatus(cacheOnly); st.State != appproto.StateReady || err != nil {
+		t.Fatalf("cache-only start after the compile stage: state %q, exit %v; want %q", st.State, err, appproto.StateReady)
+	}
+}
+
 func TestFrontConfig(t *testing.T) {
 	env := map[string]string{
 		shutdownTimeoutEnv: "20s", idleTimeoutEnv: "5s", readTimeoutEnv: "1m", maxConnectionsEnv: "100",
@@ -85,6 +123,12 @@ func TestFrontConfig(t *testing.T) {
 // its stdout.
 func startApp(t *testing.T, lockPath string) (cmd *exec.Cmd, control io.Writer, status io.Reader, stdout io.Reader) {
 	t.Helper()
+	return startAppWith(t, appproto.AppArgs{LockPath: lockPath, CacheDir: t.TempDir(), StateDir: t.TempDir()})
+}
+
+// startAppWith is startApp with the whole command line.
+func startAppWith(t *testing.T, a appproto.AppArgs) (cmd *exec.Cmd, control io.Writer, status io.Reader, stdout io.Reader) {
+	t.Helper()
 	controlR, controlW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +139,7 @@ func startApp(t *testing.T, lockPath string) (cmd *exec.Cmd, control io.Writer, 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { statusR.Close() })
-	args := appproto.AppArgs{LockPath: lockPath, CacheDir: t.TempDir(), StateDir: t.TempDir()}.Encode()
-	cmd = exec.Command(os.Args[0], args...)
+	cmd = exec.Command(os.Args[0], a.Encode()...)
 	cmd.ExtraFiles = []*os.File{controlR, statusW} // appproto.ControlFD, appproto.StatusFD
 	out, err := cmd.StdoutPipe()
 	if err != nil {

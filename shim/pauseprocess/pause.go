@@ -1,4 +1,4 @@
-package shim
+package pauseprocess
 
 import (
 	"context"
@@ -10,13 +10,13 @@ import (
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
-// RunPause is a pod's sandbox process: it holds the pod's namespaces (it
+// Run is a pod's sandbox process: it holds the pod's namespaces (it
 // was created in them, or joined them through package nsenter, before this
 // runs), so that CRI can point the pod's app containers at
 // /proc/<its pid>/ns/*. It speaks the app process's control protocol (ready,
 // start, holding) and then sleeps until SIGTERM or SIGINT (exit 0) or
 // SIGKILL. No pause image is needed. args follow appproto.PauseModeArg.
-func RunPause(args []string) int {
+func Run(args []string) int {
 	opts, err := appproto.ParsePauseArgs(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "spinoci pause: %v\n", err)

@@ -1,0 +1,28 @@
+// Package child runs the shim's child processes, which both the shim binary
+// and the app binary can be: a container's app process or a pod's pause
+// process, chosen by the first argument.
+package child
+
+import (
+	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
+	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/shim/pauseprocess"
+	// Joins a pod's namespaces and confines the process (sandbox) before
+	// the Go runtime starts, in every binary that runs children.
+	_ "github.com/spinoci/spinoci/shim/nsenter"
+)
+
+// Main runs the child process args (a whole command line) asks for and
+// returns its exit status, or ok false when args name no child mode.
+func Main(args []string) (status int, ok bool) {
+	if len(args) < 2 {
+		return 0, false
+	}
+	switch args[1] {
+	case appproto.AppModeArg:
+		return appprocess.Run(args[2:]), true
+	case appproto.PauseModeArg:
+		return pauseprocess.Run(args[2:]), true
+	}
+	return 0, false
+}
