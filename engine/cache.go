@@ -39,7 +39,7 @@ func (c *compiler) module(ctx context.Context, wasm []byte) (*wasmtime.Module, e
 	if m, ok := c.modules[digest]; ok {
 		return m, nil
 	}
-	m, err := capi.CompileModule(ctx, c.engine, wasm, c.cacheDir)
+	m, _, err := capi.CompileModule(ctx, c.engine, wasm, c.cacheDir)
 	if err != nil {
 		return nil, err
 	}

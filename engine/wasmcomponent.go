@@ -107,7 +107,7 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}
-	comp, err := capi.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
+	comp, _, err := capi.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}

@@ -37,6 +37,10 @@ typedef struct wasmtime_context wasmtime_context_t;
 typedef struct wasi_config_t wasi_config_t;
 typedef struct wasmtime_pooling_allocation_config_t wasmtime_pooling_allocation_config_t;
 
+typedef uint8_t wasmtime_opt_level_t;
+#define WASMTIME_OPT_LEVEL_NONE 0
+#define WASMTIME_OPT_LEVEL_SPEED 1
+
 typedef uint8_t wasmtime_update_deadline_kind_t;
 #define WASMTIME_UPDATE_DEADLINE_CONTINUE 0
 
@@ -248,6 +252,9 @@ typedef wasmtime_error_t *(*wasmtime_component_resource_destructor_t)(void *, wa
 // Engines, errors, byte vectors, text.
 extern wasm_config_t *wasm_config_new(void);
 extern void wasmtime_config_epoch_interruption_set(wasm_config_t *, bool);
+extern void wasmtime_config_cranelift_opt_level_set(wasm_config_t *, wasmtime_opt_level_t);
+extern void wasmtime_config_parallel_compilation_set(wasm_config_t *, bool);
+extern void wasmtime_config_cranelift_flag_set(wasm_config_t *, const char *key, const char *value);
 extern wasm_engine_t *wasm_engine_new_with_config(wasm_config_t *);
 extern void wasm_engine_delete(wasm_engine_t *);
 extern void wasmtime_engine_increment_epoch(wasm_engine_t *);
