@@ -2,6 +2,7 @@ package coremodule
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -92,11 +93,22 @@ type Component struct {
 	Config       *variables.Config
 	KeyValue     *keyvalue.Access
 	AllowedHosts *network.AllowedHosts
+	// upgraded replaces Module for new instances (see Upgrade).
+	upgraded atomic.Pointer[wasmtime.Module]
 }
+
+// Upgrade makes later instances of c use m, the same module compiled again
+// (optimised code in place of the fast code it was loaded with). Instances
+// made before keep theirs, which must stay loaded while they live.
+func (c *Component) Upgrade(m *wasmtime.Module) { c.upgraded.Store(m) }
 
 // Instantiate instantiates c's module in store.
 func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, error) {
-	inst, err := h.linker.Instantiate(store, c.Module)
+	m := c.upgraded.Load()
+	if m == nil {
+		m = c.Module
+	}
+	inst, err := h.linker.Instantiate(store, m)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}

@@ -15,6 +15,7 @@ func TestAppArgsRoundTrip(t *testing.T) {
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/apps/c1/state"},
 		{LockPath: "/apps/c 1/spin.lock", CacheDir: "/cache", StateDir: "/kv", Hostname: "pod-host"},
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", TempDir: "/apps/c1/tmp", CompileOnly: true},
+		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", CompileOnly: true, CompileTier: TierOptimized},
 		{},
 	} {
 		args := want.Encode()

@@ -77,6 +77,12 @@ func Run(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("reading app lock: %w", err))
 	}
+	if opts.CompileOnly {
+		if err := compileStage(ctx, opts, app, report); err != nil {
+			return fail(err)
+		}
+		return 0 // the shim's compile stage: the cache is filled
+	}
 	bodyLimit, err := maxRequestBodySize(os.Getenv(maxRequestBodyEnv))
 	if err != nil {
 		return fail(err)
@@ -107,9 +113,6 @@ func Run(args []string) int {
 		return fail(err)
 	}
 	report(appproto.Status{State: appproto.StateReady})
-	if opts.CompileOnly {
-		return 0 // the shim's compile stage: the cache is filled
-	}
 
 	if !appproto.AwaitStart(ctx, control) {
 		return 0 // stopped (or the shim went away) before Start

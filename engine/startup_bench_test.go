@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// builtAppB is builtApp for benchmarks.
+func builtAppB(b *testing.B, name string) string {
+	b.Helper()
+	dir := os.Getenv("SPINOCI_APPS_DIR")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		dir = filepath.Join(filepath.Dir(file), "..", "build", "apps")
+	}
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		b.Skipf("%s not built (make testapps)", name)
+	}
+	return p
+}
+
+// oneComponentLock is an app of the one component wasm at /... .
+func oneComponentLock(wasm string) *lock.LockedApp {
+	return &lock.LockedApp{
+		Metadata:   map[string]json.RawMessage{"name": json.RawMessage(`"bench"`)},
+		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
+		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: appdir.FileURI(wasm)}}}},
+	}
+}
+
+// startAndServe loads app with cfg and serves its first request, as a
+// start of the app process does.
+func startAndServe(b *testing.B, app *lock.LockedApp, cfg Config) {
+	b.Helper()
+	a, err := loadLock(b, b.Context(), app, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	a.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	if w.Code != http.StatusOK {
+		b.Fatalf("GET / = %d %q", w.Code, w.Body)
+	}
+	a.Close()
+}
+
+// BenchmarkCachedStartJS is a start of the JS component (Spin 3 http-js,
+// 12 MB) whose compiled code is cached: Load and the first request.
+func BenchmarkCachedStartJS(b *testing.B) {
+	app := oneComponentLock(builtAppB(b, "js-hello.wasm"))
+	cfg := Config{CacheDir: b.TempDir()}
+	startAndServe(b, app, cfg) // fills the cache
+	b.ResetTimer()
+	for b.Loop() {
+		startAndServe(b, app, cfg)
+	}
+}
+
+// BenchmarkFirstStartJS is a start of the JS component with an empty
+// cache: compile, Load and the first request (run with -benchtime=1x).
+func BenchmarkFirstStartJS(b *testing.B) {
+	app := oneComponentLock(builtAppB(b, "js-hello.wasm"))
+	for b.Loop() {
+		startAndServe(b, app, Config{CacheDir: b.TempDir()})
+	}
+}
