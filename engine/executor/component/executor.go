@@ -21,7 +21,7 @@ type Runtime struct {
 
 // Executor serves one component's requests, each in a fresh Store.
 type Executor struct {
-	id      string
+	id   string
 	host *wasip2.Host
 	// handler is swapped by Upgrade while requests are served.
 	handler atomic.Pointer[wasip2.Handler]
