@@ -43,6 +43,7 @@ type appLaunch struct {
 	sandbox     *sandbox.Config
 	compile     *sandbox.Config
 	compileOnly bool
+	compileTier string // of a compile stage: appproto.TierFast ("") or TierOptimized
 	tempDir     string
 }
 
@@ -56,7 +57,7 @@ func (l appLaunch) args() []string {
 		return appproto.PauseArgs{Hostname: hostname}.Encode()
 	}
 	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: hostname,
-		TempDir: l.tempDir, CompileOnly: l.compileOnly}.Encode()
+		TempDir: l.tempDir, CompileOnly: l.compileOnly, CompileTier: l.compileTier}.Encode()
 }
 
 // childLauncher is the real launcher: it re-executes the shim binary as the
@@ -108,6 +109,7 @@ type appProcess struct {
 	status  *bufio.Reader
 	statusF *os.File
 	cgroup  *taskCgroup // nil: the shim's own cgroup
+	ready   appproto.Status // the StateReady line
 }
 
 var _ process = (*appProcess)(nil)
@@ -220,6 +222,9 @@ func (p *appProcess) await(ctx context.Context, state string) error {
 	}
 	if st.State != state {
 		return fmt.Errorf("app process reported %q, expected %q", st.State, state)
+	}
+	if state == appproto.StateReady {
+		p.ready = st
 	}
 	return nil
 }

@@ -188,7 +188,11 @@ func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) error {
 		return fmt.Errorf("compiling the app: the compile stage exited with status %d", status)
 	}
 	log.G(ctx).WithField("duration", time.Since(start)).Debug("compile stage done")
-	return shareCache(l.cacheDir)
+	if err := shareCache(l.cacheDir); err != nil {
+		return err
+	}
+	optimizeAfter(ctx, stage, p)
+	return nil
 }
 
 // shareCache makes the compile cache readable to every user (its entries
