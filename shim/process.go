@@ -44,6 +44,9 @@ type appLaunch struct {
 	compile     *sandbox.Config
 	compileOnly bool
 	compileTier string // of a compile stage: appproto.TierFast ("") or TierOptimized
+	// deathSignal is sent to the child when the thread that started it
+	// exits (0: none).
+	deathSignal syscall.Signal
 	tempDir     string
 }
 
@@ -108,7 +111,7 @@ type appProcess struct {
 	control *os.File
 	status  *bufio.Reader
 	statusF *os.File
-	cgroup  *taskCgroup // nil: the shim's own cgroup
+	cgroup  *taskCgroup     // nil: the shim's own cgroup
 	ready   appproto.Status // the StateReady line
 }
 
@@ -164,7 +167,7 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 	}
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: l.ns.cloneFlags}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: l.ns.cloneFlags, Pdeathsig: l.deathSignal}
 	if cgroupDir != nil {
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())

@@ -2,6 +2,8 @@ package shim
 
 import (
 	"context"
+	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/containerd/log"
@@ -16,14 +18,20 @@ import (
 // first, runs at the lowest CPU priority while the app serves, and is not
 // waited for: the cache entry it writes is atomic, and a stage cut short
 // leaves the fast code in use. It runs in the shim's cgroup rather than the
-// task's, which must be empty to be removed when the task is deleted.
+// task's, which must be empty to be removed when the task is deleted, and
+// is killed when the shim exits: it outlives no shim.
 func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess) {
 	if p.ready.Tier != appproto.TierFast {
 		return
 	}
 	stage.compileTier = appproto.TierOptimized
+	stage.deathSignal = syscall.SIGKILL
 	ctx = context.WithoutCancel(ctx)
 	go func() {
+		// The death signal fires when the starting thread exits: this
+		// goroutine keeps it until the stage has exited.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		start := time.Now()
 		logger := log.G(ctx).WithField("tier", appproto.TierOptimized)
 		p, err := startChild(ctx, stage, nil)

@@ -95,6 +95,15 @@ type Component struct {
 	AllowedHosts *network.AllowedHosts
 	// upgraded replaces Module for new instances (see Upgrade).
 	upgraded atomic.Pointer[wasmtime.Module]
+	// pre is the module in use with its imports resolved, made by the
+	// first Instantiate (when the Host's linker is complete).
+	pre atomic.Pointer[resolvedModule]
+}
+
+// resolvedModule is a module and its InstancePre.
+type resolvedModule struct {
+	module *wasmtime.Module
+	pre    *capi.InstancePre
 }
 
 // Upgrade makes later instances of c use m, the same module compiled again
@@ -108,6 +117,25 @@ func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, erro
 	if m == nil {
 		m = c.Module
 	}
+	r := c.pre.Load()
+	if r == nil || r.module != m {
+		pre, err := capi.NewInstancePre(h.linker, m)
+		if err != nil {
+			// Linker.Instantiate reports what cannot be linked.
+			return h.instantiateLinked(store, m)
+		}
+		r = &resolvedModule{module: m, pre: pre}
+		c.pre.Store(r)
+	}
+	inst, err := r.pre.Instantiate(store)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
+	}
+	return inst, nil
+}
+
+// instantiateLinked instantiates m in store through the linker.
+func (h *Host) instantiateLinked(store *Store, m *wasmtime.Module) (*wasmtime.Instance, error) {
 	inst, err := h.linker.Instantiate(store, m)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))

@@ -35,6 +35,9 @@ typedef struct wasmtime_error wasmtime_error_t;
 typedef struct wasmtime_store wasmtime_store_t;
 typedef struct wasmtime_context wasmtime_context_t;
 typedef struct wasi_config_t wasi_config_t;
+typedef struct wasmtime_linker wasmtime_linker_t;
+typedef struct wasmtime_module wasmtime_module_t;
+typedef struct wasmtime_instance_pre wasmtime_instance_pre_t;
 typedef struct wasmtime_pooling_allocation_config_t wasmtime_pooling_allocation_config_t;
 
 typedef uint8_t wasmtime_opt_level_t;
@@ -306,6 +309,15 @@ extern wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *store, const was
 extern wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *store, const wasmtime_func_t *func,
                                                       wasmtime_val_raw_t *args_and_results,
                                                       size_t args_and_results_len, wasm_trap_t **trap);
+
+// Core instantiation with imports resolved once.
+extern wasmtime_error_t *wasmtime_linker_instantiate_pre(const wasmtime_linker_t *linker,
+                                                         const wasmtime_module_t *module,
+                                                         wasmtime_instance_pre_t **instance_pre);
+extern wasmtime_error_t *wasmtime_instance_pre_instantiate(const wasmtime_instance_pre_t *instance_pre,
+                                                           wasmtime_context_t *store, wasmtime_instance_t *instance,
+                                                           wasm_trap_t **trap_ptr);
+extern void wasmtime_instance_pre_delete(wasmtime_instance_pre_t *instance_pre);
 
 // Stores.
 extern wasmtime_store_t *wasmtime_store_new(wasm_engine_t *engine, void *data, void (*finalizer)(void *));
