@@ -60,9 +60,11 @@ func BenchmarkCachedStartJS(b *testing.B) {
 	cfg := Config{CacheDir: b.TempDir()}
 	startAndServe(b, app, cfg) // fills the cache
 	b.ResetTimer()
+	cpu0 := processCPU(b)
 	for b.Loop() {
 		startAndServe(b, app, cfg)
 	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkFirstStartJS is a first start of the JS component, as the shim
@@ -70,6 +72,8 @@ func BenchmarkCachedStartJS(b *testing.B) {
 // cache), then Load and the first request (run with -benchtime=1x).
 func BenchmarkFirstStartJS(b *testing.B) {
 	app := oneComponentLock(builtAppB(b, "js-hello.wasm"))
+	cpu0 := processCPU(b)
+	defer func() { b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op") }()
 	for b.Loop() {
 		cfg := Config{CacheDir: b.TempDir()}
 		local, err := appdir.FromLocal(app)
