@@ -21,7 +21,7 @@ const backgroundNice = 19
 // compileStage is the shim's compile stage (--compile-only): it compiles
 // the app's code into the cache at opts.CompileTier without loading the
 // app, then reports StateReady, with Tier TierFast when it cached fast code
-// (an optimising stage should follow). It returns the exit status.
+// (an optimising stage should follow).
 func compileStage(ctx context.Context, opts appproto.AppArgs, app *appdir.App, report func(appproto.Status)) error {
 	tier := engine.TierFast
 	switch opts.CompileTier {
