@@ -33,37 +33,53 @@ func (t CompileTier) capi() capi.Tier {
 
 func (t CompileTier) String() string { return t.capi().String() }
 
+// Precompiled says what Precompile did.
+type Precompiled struct {
+	// Compiled counts the wasm binaries it compiled.
+	Compiled int
+	// Fast counts those whose best code in the cache is now of the fast
+	// tier: an optimising compile is still to come.
+	Fast int
+}
+
 // Precompile writes the compiled code of every component app deploys (env
 // may narrow them: ComponentsToRetainEnv) into the compile cache in
 // cacheDir at tier, skipping those whose code of that tier or better is
 // there already. It loads nothing and runs no guest code: the shim's
 // compile stages run it, with write access to the cache the app process
-// only reads. It returns how many it compiled.
-func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir string, tier CompileTier) (int, error) {
+// only reads.
+func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir string, tier CompileTier) (Precompiled, error) {
+	var res Precompiled
 	if cacheDir == "" {
-		return 0, fmt.Errorf("engine: precompile: no compile cache directory")
+		return res, fmt.Errorf("engine: precompile: no compile cache directory")
 	}
 	lk, err := deployedApp(app.Lock(), env)
 	if err != nil {
-		return 0, fmt.Errorf("engine: %w", err)
+		return res, fmt.Errorf("engine: %w", err)
 	}
 	p := precompiler{dir: cacheDir, tier: tier.capi(), done: map[string]bool{}}
 	defer p.close()
-	compiled := 0
 	for _, lc := range lk.Components {
 		ac, ok := app.Component(lc.ID)
 		if !ok {
-			return compiled, fmt.Errorf("engine: component %q: no such component", lc.ID)
+			return res, fmt.Errorf("engine: component %q: no such component", lc.ID)
 		}
-		did, err := p.compile(ctx, ac.WasmPath)
+		if p.done[ac.WasmPath] {
+			continue
+		}
+		p.done[ac.WasmPath] = true
+		did, best, err := p.compile(ctx, ac.WasmPath)
 		if err != nil {
-			return compiled, fmt.Errorf("engine: component %q: %w", lc.ID, err)
+			return res, fmt.Errorf("engine: component %q: %w", lc.ID, err)
 		}
 		if did {
-			compiled++
+			res.Compiled++
+		}
+		if best == capi.Fast {
+			res.Fast++
 		}
 	}
-	return compiled, nil
+	return res, nil
 }
 
 // precompiler holds the engines a Precompile compiles with, made on first
@@ -71,37 +87,31 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 type precompiler struct {
 	dir        string
 	tier       capi.Tier
-	done       map[string]bool // wasm paths seen
+	done       map[string]bool // wasm paths done
 	components *capi.Engine
 	modules    *wasmtime.Engine
 }
 
-// compile compiles the wasm at path into the cache unless it is there.
-func (p *precompiler) compile(ctx context.Context, path string) (bool, error) {
-	if p.done[path] {
-		return false, nil
-	}
-	p.done[path] = true
+// compile compiles the wasm at path into the cache unless it is there; it
+// returns whether it did and the best tier cached.
+func (p *precompiler) compile(ctx context.Context, path string) (bool, capi.Tier, error) {
 	wasm, err := os.ReadFile(path)
 	if err != nil {
-		return false, fmt.Errorf("read wasm: %w", err)
+		return false, p.tier, fmt.Errorf("read wasm: %w", err)
 	}
-	var did bool
 	if isComponent(wasm) {
 		if p.components == nil {
 			p.components = capi.NewEngineAt(p.tier)
 		}
-		did, err = capi.PrecompileComponent(ctx, p.components, wasm, p.dir)
-	} else {
-		if err := checkHeader(wasm); err != nil {
-			return false, err
-		}
-		if p.modules == nil {
-			p.modules = capi.NewModuleCompileEngine(p.tier)
-		}
-		did, err = capi.PrecompileModule(ctx, p.modules, wasm, p.dir, p.tier)
+		return capi.PrecompileComponent(ctx, p.components, wasm, p.dir)
 	}
-	return did, err
+	if err := checkHeader(wasm); err != nil {
+		return false, p.tier, err
+	}
+	if p.modules == nil {
+		p.modules = capi.NewModuleCompileEngine(p.tier)
+	}
+	return capi.PrecompileModule(ctx, p.modules, wasm, p.dir, p.tier)
 }
 
 func (p *precompiler) close() {

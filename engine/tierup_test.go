@@ -15,17 +15,17 @@ import (
 )
 
 // precompile runs Precompile on the local lock app.
-func precompile(t *testing.T, app *lock.LockedApp, cache string, tier CompileTier) int {
+func precompile(t *testing.T, app *lock.LockedApp, cache string, tier CompileTier) Precompiled {
 	t.Helper()
 	local, err := appdir.FromLocal(app)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := Precompile(context.Background(), local, nil, cache, tier)
+	res, err := Precompile(context.Background(), local, nil, cache, tier)
 	if err != nil {
 		t.Fatalf("Precompile(%s): %v", tier, err)
 	}
-	return n
+	return res
 }
 
 // waitForLog waits until buf holds want.
@@ -46,11 +46,12 @@ func waitForLog(t *testing.T, buf *syncBuffer, want string) {
 func TestModuleTierUp(t *testing.T) {
 	app := newLock(t, nil, []testComponent{{id: "c", wasm: appPath("hello.wasm")}}, []testTrigger{{component: "c", route: "/..."}})
 	cache := t.TempDir()
-	if n := precompile(t, app, cache, TierFast); n != 1 {
-		t.Fatalf("fast stage compiled %d, want 1", n)
+	if res := precompile(t, app, cache, TierFast); res != (Precompiled{Compiled: 1, Fast: 1}) {
+		t.Fatalf("fast stage: %+v", res)
 	}
-	if n := precompile(t, app, cache, TierFast); n != 0 {
-		t.Fatalf("second fast stage compiled %d, want 0", n)
+	// The optimised code is still missing: the next stage says so again.
+	if res := precompile(t, app, cache, TierFast); res != (Precompiled{Fast: 1}) {
+		t.Fatalf("second fast stage: %+v", res)
 	}
 	var logs syncBuffer
 	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, Stdout: io.Discard, Stderr: io.Discard})
@@ -62,15 +63,15 @@ func TestModuleTierUp(t *testing.T) {
 	if !strings.Contains(logs.String(), "tier=fast") {
 		t.Fatalf("the app did not load the fast code:\n%s", &logs)
 	}
-	if n := precompile(t, app, cache, TierOptimized); n != 1 {
-		t.Fatalf("optimising stage compiled %d, want 1", n)
+	if res := precompile(t, app, cache, TierOptimized); res != (Precompiled{Compiled: 1}) {
+		t.Fatalf("optimising stage: %+v", res)
 	}
 	waitForLog(t, &logs, "serving the optimised code")
 	for range 3 {
 		expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello from spinoci\n")
 	}
-	if n := precompile(t, app, cache, TierFast); n != 0 {
-		t.Fatalf("fast stage with optimised code cached compiled %d, want 0", n)
+	if res := precompile(t, app, cache, TierFast); res != (Precompiled{}) {
+		t.Fatalf("fast stage with optimised code cached: %+v", res)
 	}
 }
 
@@ -80,8 +81,8 @@ func TestComponentTierUp(t *testing.T) {
 	wasm := builtApp(t, "js-hello.wasm")
 	app := newLock(t, nil, []testComponent{{id: "c", wasm: wasm}}, []testTrigger{{component: "c", route: "/..."}})
 	cache := t.TempDir()
-	if n := precompile(t, app, cache, TierFast); n != 1 {
-		t.Fatalf("fast stage compiled %d, want 1", n)
+	if res := precompile(t, app, cache, TierFast); res.Compiled != 1 {
+		t.Fatalf("fast stage: %+v", res)
 	}
 	var logs syncBuffer
 	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache})

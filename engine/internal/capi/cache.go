@@ -115,14 +115,15 @@ func CachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, 
 
 // PrecompileModule writes the code of wasm, a core module, compiled at tier
 // t by engine (NewModuleCompileEngine), to the cache in cacheDir unless an
-// entry of tier t or better is there. It reports whether it compiled.
-func PrecompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, cacheDir string, t Tier) (bool, error) {
+// entry of tier t or better is there. It reports whether it compiled and
+// the best tier cached now.
+func PrecompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, cacheDir string, t Tier) (bool, Tier, error) {
 	return precompile(ctx, cacheDir, wasm, moduleCodec(engine, t))
 }
 
 // PrecompileComponent is PrecompileModule for components, compiled by e at
 // its tier.
-func PrecompileComponent(ctx context.Context, e *Engine, wasm []byte, cacheDir string) (bool, error) {
+func PrecompileComponent(ctx context.Context, e *Engine, wasm []byte, cacheDir string) (bool, Tier, error) {
 	return precompile(ctx, cacheDir, wasm, componentCodec(e))
 }
 
@@ -207,24 +208,25 @@ func loadCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byt
 
 // precompile compiles wasm at c.tier into an entry of dir, unless dir has
 // an entry of that tier or better (not verified here: loading verifies).
-func precompile[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (bool, error) {
+// It returns whether it compiled and the best tier in dir afterwards.
+func precompile[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (bool, Tier, error) {
 	wasmSum := sha256.Sum256(wasm)
 	for t := Optimized; t <= c.tier; t++ {
 		if entryPresent(entryFiles(dir, wasmSum, tierConfigID(c.configID, t))) {
-			return false, nil
+			return false, t, nil
 		}
 	}
 	v, err := c.compile(wasm)
 	if err != nil {
-		return false, err
+		return false, c.tier, err
 	}
 	defer c.close(v)
 	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
 	if err := c.store(dir, code, sum, v); err != nil {
-		return false, fmt.Errorf("write %s cache entry: %w", c.kind, err)
+		return false, c.tier, fmt.Errorf("write %s cache entry: %w", c.kind, err)
 	}
 	log.G(ctx).WithField("cache", code).WithField("tier", c.tier).Debugf("compiled %s into the cache", c.kind)
-	return true, nil
+	return true, c.tier, nil
 }
 
 // store serializes v into the entry (code, sum) of dir.

@@ -20,11 +20,11 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 	}
 	fast := NewEngineAt(Fast)
 	defer fast.Close()
-	if compiled, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || !compiled {
-		t.Fatalf("precompile fast: %v, %v", compiled, err)
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || !compiled || best != Fast {
+		t.Fatalf("precompile fast: %v, %v, %v", compiled, best, err)
 	}
-	if compiled, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || compiled {
-		t.Fatalf("precompile fast again: compiled=%v, %v; want a no-op", compiled, err)
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || compiled || best != Fast {
+		t.Fatalf("precompile fast again: compiled=%v, best %v, %v; want a no-op", compiled, best, err)
 	}
 
 	e := NewEngine()
@@ -41,11 +41,11 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 		t.Fatalf("fast code: run(20) = %v, want 41", got)
 	}
 
-	if compiled, err := PrecompileComponent(ctx, e, wasm, dir); err != nil || !compiled {
-		t.Fatalf("precompile optimised over fast: %v, %v", compiled, err)
+	if compiled, best, err := PrecompileComponent(ctx, e, wasm, dir); err != nil || !compiled || best != Optimized {
+		t.Fatalf("precompile optimised over fast: %v, %v, %v", compiled, best, err)
 	}
-	if compiled, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || compiled {
-		t.Fatalf("precompile fast over optimised: compiled=%v, %v; want a no-op", compiled, err)
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || compiled || best != Optimized {
+		t.Fatalf("precompile fast over optimised: compiled=%v, best %v, %v; want a no-op", compiled, best, err)
 	}
 	opt, ok := CachedComponent(ctx, e, sha256.Sum256(wasm), dir, Optimized)
 	if !ok {
@@ -92,7 +92,7 @@ func TestFastModuleRunsInPoolingEngine(t *testing.T) {
 	}
 	fast := NewModuleCompileEngine(Fast)
 	defer fast.Close()
-	if compiled, err := PrecompileModule(ctx, fast, wasm, dir, Fast); err != nil || !compiled {
+	if compiled, _, err := PrecompileModule(ctx, fast, wasm, dir, Fast); err != nil || !compiled {
 		t.Fatalf("precompile fast: %v, %v", compiled, err)
 	}
 	engine, _ := NewModuleEngine()

@@ -20,8 +20,9 @@ const backgroundNice = 19
 
 // compileStage is the shim's compile stage (--compile-only): it compiles
 // the app's code into the cache at opts.CompileTier without loading the
-// app, then reports StateReady, with Tier TierFast when it cached fast code
-// (an optimising stage should follow).
+// app, then reports StateReady, with Tier TierFast when the cache holds only
+// fast code for some binary (an optimising stage should follow: the one
+// after a first start may have been cut short).
 func compileStage(ctx context.Context, opts appproto.AppArgs, app *appdir.App, report func(appproto.Status)) error {
 	tier := engine.TierFast
 	switch opts.CompileTier {
@@ -38,12 +39,12 @@ func compileStage(ctx context.Context, opts appproto.AppArgs, app *appdir.App, r
 	default:
 		return fmt.Errorf("--compile-tier %q: want %s or %s", opts.CompileTier, appproto.TierFast, appproto.TierOptimized)
 	}
-	compiled, err := engine.Precompile(ctx, app, os.Environ(), opts.CacheDir, tier)
+	res, err := engine.Precompile(ctx, app, os.Environ(), opts.CacheDir, tier)
 	if err != nil {
 		return err
 	}
 	st := appproto.Status{State: appproto.StateReady}
-	if compiled > 0 && tier == engine.TierFast {
+	if res.Fast > 0 {
 		st.Tier = appproto.TierFast
 	}
 	report(st)

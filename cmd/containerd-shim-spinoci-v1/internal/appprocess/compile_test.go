@@ -45,8 +45,8 @@ func runCompileStage(t *testing.T, lockPath, cache, tier string) (appproto.Statu
 }
 
 // TestCompileStageTiers: the first compile stage caches fast code and says
-// so; the optimising stage caches the optimised code; a stage with every
-// tier cached compiles nothing.
+// so, as do later ones until the optimising stage has cached the optimised
+// code; then stages compile nothing.
 func TestCompileStageTiers(t *testing.T) {
 	lockPath, cache := writeLoopApp(t), t.TempDir()
 	entries := func() []string {
@@ -59,6 +59,12 @@ func TestCompileStageTiers(t *testing.T) {
 	}
 	if n := len(entries()); n != 1 {
 		t.Fatalf("%d cache entries after the fast stage, want 1", n)
+	}
+	// Without optimised code (its stage was cut short) the next stage
+	// asks for it again.
+	st, err, exit = runCompileStage(t, lockPath, cache, "")
+	if err != nil || exit != nil || st.Tier != appproto.TierFast || len(entries()) != 1 {
+		t.Fatalf("second fast stage: %+v, %v, exit %v, %d entries", st, err, exit, len(entries()))
 	}
 	st, err, exit = runCompileStage(t, lockPath, cache, appproto.TierOptimized)
 	if err != nil || exit != nil || st.State != appproto.StateReady || st.Tier != "" {
