@@ -4,29 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
-
-// builtAppB is builtApp for benchmarks.
-func builtAppB(b *testing.B, name string) string {
-	b.Helper()
-	dir := os.Getenv("SPINOCI_APPS_DIR")
-	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		dir = filepath.Join(filepath.Dir(file), "..", "build", "apps")
-	}
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		b.Skipf("%s not built (make testapps)", name)
-	}
-	return p
-}
 
 // oneComponentLock is an app of the one component wasm at /... .
 func oneComponentLock(wasm string) *lock.LockedApp {
@@ -56,7 +38,7 @@ func startAndServe(b *testing.B, app *lock.LockedApp, cfg Config) {
 // BenchmarkCachedStartJS is a start of the JS component (Spin 3 http-js,
 // 12 MB) whose compiled code is cached: Load and the first request.
 func BenchmarkCachedStartJS(b *testing.B) {
-	app := oneComponentLock(builtAppB(b, "js-hello.wasm"))
+	app := oneComponentLock(builtApp(b, "js-hello.wasm"))
 	cfg := Config{CacheDir: b.TempDir()}
 	startAndServe(b, app, cfg) // fills the cache
 	b.ResetTimer()
@@ -71,7 +53,7 @@ func BenchmarkCachedStartJS(b *testing.B) {
 // makes it: the compile stage (Precompile at TierFast into an empty
 // cache), then Load and the first request (run with -benchtime=1x).
 func BenchmarkFirstStartJS(b *testing.B) {
-	app := oneComponentLock(builtAppB(b, "js-hello.wasm"))
+	app := oneComponentLock(builtApp(b, "js-hello.wasm"))
 	cpu0 := processCPU(b)
 	defer func() { b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op") }()
 	for b.Loop() {
