@@ -2,6 +2,8 @@ package coremodule
 
 import (
 	"fmt"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -98,6 +100,23 @@ type Component struct {
 	// pre is the module in use with its imports resolved, made by the
 	// first Instantiate (when the Host's linker is complete).
 	pre atomic.Pointer[resolvedModule]
+	// wasi caches importsWASI.
+	wasi     sync.Once
+	usesWASI bool
+}
+
+// importsWASI reports whether c's module imports any WASI function
+// (wasi_snapshot_preview1, wasi_unstable).
+func (c *Component) importsWASI() bool {
+	c.wasi.Do(func() {
+		for _, imp := range c.Module.Imports() {
+			if strings.HasPrefix(imp.Module(), "wasi_") {
+				c.usesWASI = true
+				return
+			}
+		}
+	})
+	return c.usesWASI
 }
 
 // resolvedModule is a module and its InstancePre.
