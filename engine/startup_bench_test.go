@@ -49,6 +49,26 @@ func BenchmarkCachedStartJS(b *testing.B) {
 	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkCachedStartJSFast is BenchmarkCachedStartJS with only the fast
+// code cached (an optimising compile stage has not finished yet).
+func BenchmarkCachedStartJSFast(b *testing.B) {
+	app := oneComponentLock(builtApp(b, "js-hello.wasm"))
+	cfg := Config{CacheDir: b.TempDir()}
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Precompile(b.Context(), local, nil, cfg.CacheDir, TierFast); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	for b.Loop() {
+		startAndServe(b, app, cfg)
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkFirstStartJS is a first start of the JS component, as the shim
 // makes it: the compile stage (Precompile at TierFast into an empty
 // cache), then Load and the first request (run with -benchtime=1x).
