@@ -52,6 +52,9 @@ type App struct {
 	components *componentRuntime
 	limits     guestLimits
 	ticker     *epochTicker
+	// tierUp moves components from fast to optimised code; nil: all run
+	// optimised code.
+	tierUp *tierUp
 
 	// dir is the app's files, for loading the other triggers' components.
 	dir *appdir.App
@@ -162,6 +165,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 		}
 	}
 	a.ticker = startEpochTicker(a.advanceEpochs)
+	a.startTierUp(ctx)
 	return a, nil
 }
 
@@ -213,13 +217,16 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm []byte, ne
 	if err := checkHeader(wasm); err != nil {
 		return err
 	}
-	m, err := a.compiler.module(ctx, wasm)
+	m, fast, err := a.compiler.module(ctx, wasm)
 	if err != nil {
 		return err
 	}
 	c := &coremodule.Component{ID: lc.ID, Module: m}
 	if err := newExec(c); err != nil {
 		return err
+	}
+	if fast {
+		a.watchModule(wasm, c)
 	}
 	c.Env = componentEnv(lc)
 	if c.Preopens, err = coremodule.Preopens(ac.Mounts, a.stage); err != nil {
@@ -271,6 +278,8 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
+	a.tierUp.close()
+	a.tierUp = nil
 	a.ticker.close()
 	a.ticker = nil
 	if err := a.kv.Close(); err != nil {

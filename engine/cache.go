@@ -31,36 +31,42 @@ type compiler struct {
 	cacheDir string
 	// cacheOnly loads from the cache and never compiles (Config.CacheOnly).
 	cacheOnly bool
-	modules   map[string]*wasmtime.Module // by wasm sha256 (hex)
+	modules   map[string]compiledModule // by wasm sha256 (hex)
+}
+
+// compiledModule is a module's code and its tier.
+type compiledModule struct {
+	module *wasmtime.Module
+	tier   capi.Tier
 }
 
 func newCompiler(engine *wasmtime.Engine, cacheDir string) *compiler {
-	return &compiler{engine: engine, cacheDir: cacheDir, modules: map[string]*wasmtime.Module{}}
+	return &compiler{engine: engine, cacheDir: cacheDir, modules: map[string]compiledModule{}}
 }
 
-// module returns the compiled module for wasm, compiling it (or loading it
-// from the cache) at most once.
-func (c *compiler) module(ctx context.Context, wasm []byte) (*wasmtime.Module, error) {
+// module returns the compiled module for wasm and whether it is the fast
+// tier's code, compiling it (or loading it from the cache) at most once.
+func (c *compiler) module(ctx context.Context, wasm []byte) (_ *wasmtime.Module, fast bool, _ error) {
 	digest := sha256Hex(wasm)
 	if m, ok := c.modules[digest]; ok {
-		return m, nil
+		return m.module, m.tier == capi.Fast, nil
 	}
 	compile := capi.CompileModule
 	if c.cacheOnly {
 		compile = capi.LoadCachedModule
 	}
-	m, err := compile(ctx, c.engine, wasm, c.cacheDir)
+	m, tier, err := compile(ctx, c.engine, wasm, c.cacheDir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	c.modules[digest] = m
-	return m, nil
+	c.modules[digest] = compiledModule{module: m, tier: tier}
+	return m, tier == capi.Fast, nil
 }
 
 // close releases all compiled modules.
 func (c *compiler) close() {
 	for k, m := range c.modules {
-		m.Close()
+		m.module.Close()
 		delete(c.modules, k)
 	}
 }

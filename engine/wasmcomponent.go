@@ -23,6 +23,8 @@ type componentRuntime struct {
 	engine     *capi.Engine
 	linker     *capi.Linker
 	components []*capi.Component
+	// fast marks components running the fast tier's code.
+	fast map[*capi.Component]bool
 }
 
 // epochTick is how often the engines' epochs advance (the App's
@@ -50,7 +52,7 @@ func newComponentRuntime() (*componentRuntime, error) {
 		e.Close()
 		return nil, fmt.Errorf("define WASI 0.2 host: %w", err)
 	}
-	return &componentRuntime{engine: e, linker: l}, nil
+	return &componentRuntime{engine: e, linker: l, fast: map[*capi.Component]bool{}}, nil
 }
 
 func (r *componentRuntime) close() {
@@ -91,7 +93,14 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 	if err != nil {
 		return nil, err
 	}
-	return componentexec.New(ac.Lock.ID, rt, comp, cfg)
+	exec, err := componentexec.New(ac.Lock.ID, rt, comp, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if a.components.fast[comp] {
+		a.watchComponent(ac.Lock.ID, wasm, exec)
+	}
+	return exec, nil
 }
 
 // prepareWasmComponent compiles a component and links the imports the host
@@ -113,11 +122,14 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	if a.cfg.CacheOnly {
 		compile = capi.LoadCachedComponent
 	}
-	comp, err := compile(ctx, a.components.engine, wasm, a.cfg.CacheDir)
+	comp, tier, err := compile(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}
 	a.components.components = append(a.components.components, comp)
+	if tier == capi.Fast {
+		a.components.fast[comp] = true
+	}
 	var wm []wasip2.Mount
 	for _, m := range ac.Mounts {
 		wm = append(wm, wasip2.Mount{HostPath: m.HostPath, GuestPath: m.GuestPath})

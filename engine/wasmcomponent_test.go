@@ -13,7 +13,7 @@ import (
 
 // builtApp returns the path of a test app built by `make testapps`,
 // skipping when it is not there.
-func builtApp(t *testing.T, name string) string {
+func builtApp(t testing.TB, name string) string {
 	t.Helper()
 	dir := os.Getenv("SPINOCI_APPS_DIR")
 	if dir == "" {

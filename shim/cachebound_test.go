@@ -19,7 +19,7 @@ func writeOldAndNewEntries(t *testing.T, cache string) {
 	}
 	for i, key := range []string{"old", "new"} {
 		when := time.Now().Add(-time.Duration(2-i) * time.Hour)
-		for _, name := range []string{key + ".cwasm", key + ".sha256"} {
+		for _, name := range []string{key + ".cwasm", key + ".sum"} {
 			p := filepath.Join(cache, name)
 			if err := os.WriteFile(p, make([]byte, 500), 0o600); err != nil {
 				t.Fatal(err)

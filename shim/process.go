@@ -44,6 +44,10 @@ type appLaunch struct {
 	compile     *sandbox.Config
 	compileOnly bool
 	cacheOnly   bool
+	compileTier string // of a compile stage: appproto.TierFast ("") or TierOptimized
+	// deathSignal is sent to the child when the thread that started it
+	// exits (0: none).
+	deathSignal syscall.Signal
 	tempDir     string
 	// runtimeConfig is the container's /runtime-config.toml and the
 	// volumes its paths are on (runtimeconfig.go).
@@ -64,7 +68,7 @@ func (l appLaunch) args() []string {
 	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: hostname,
 		TempDir: l.tempDir, CompileOnly: l.compileOnly, RuntimeConfigPath: l.runtimeConfig.hostPath,
 		RuntimeConfigName: l.runtimeConfig.name, Volumes: l.runtimeConfig.volumeArgs(),
-		CacheOnly: l.cacheOnly}.Encode()
+		CacheOnly: l.cacheOnly, CompileTier: l.compileTier}.Encode()
 }
 
 // childLauncher is the real launcher: it runs the app binary next to the
@@ -109,7 +113,8 @@ type appProcess struct {
 	control *os.File
 	status  *bufio.Reader
 	statusF *os.File
-	cgroup  *taskCgroup // nil: the shim's own cgroup
+	cgroup  *taskCgroup     // nil: the shim's own cgroup
+	ready   appproto.Status // the StateReady line
 }
 
 var _ process = (*appProcess)(nil)
@@ -164,7 +169,7 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 	}
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: l.ns.cloneFlags}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: l.ns.cloneFlags, Pdeathsig: l.deathSignal}
 	if cgroupDir != nil {
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
@@ -225,6 +230,9 @@ func (p *appProcess) await(ctx context.Context, state string) error {
 	}
 	if st.State != state {
 		return fmt.Errorf("app process reported %q, expected %q", st.State, state)
+	}
+	if state == appproto.StateReady {
+		p.ready = st
 	}
 	return nil
 }

@@ -178,11 +178,7 @@ func sandboxFile(cfg *sandbox.Config, fd int) (*os.File, string, error) {
 // runCompileStage runs the app's compile stage (see planSandbox) in cg and
 // then lets the app's user read the cache.
 func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) error {
-	stage := l
-	stage.sandbox, stage.compile = l.compile, nil
-	stage.compileOnly = true
-	stage.stateDir = compileStateDir
-	stage.ns = namespacePlan{}
+	stage := compileStage(l)
 	start := time.Now()
 	p, err := startChild(ctx, stage, cg)
 	if err != nil {
@@ -194,7 +190,22 @@ func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) error {
 		return fmt.Errorf("compiling the app: the compile stage exited with status %d", status)
 	}
 	log.G(ctx).WithField("duration", time.Since(start)).Debug("compile stage done")
-	return shareCache(l.cacheDir)
+	if err := shareCache(l.cacheDir); err != nil {
+		return err
+	}
+	optimizeAfter(ctx, stage, p)
+	return nil
+}
+
+// compileStage is the launch of l's compile stage.
+func compileStage(l appLaunch) appLaunch {
+	stage := l
+	stage.sandbox, stage.compile = l.compile, nil
+	stage.compileOnly = true
+	stage.cacheOnly = false
+	stage.stateDir = compileStateDir
+	stage.ns = namespacePlan{}
+	return stage
 }
 
 // shareCache makes the compile cache readable to every user (its entries

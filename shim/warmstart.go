@@ -27,6 +27,11 @@ func startApp(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProcess, er
 	p, err := startChild(ctx, cached, cg)
 	if !errors.Is(err, errNotCached) {
 		l.phases.done("app_ready")
+		if err == nil {
+			// Only fast code was cached (an optimising stage was cut
+			// short): this start runs one.
+			optimizeAfter(ctx, compileStage(l), p)
+		}
 		return p, err
 	}
 	l.phases.done("cache_miss")

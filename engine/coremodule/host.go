@@ -2,6 +2,9 @@ package coremodule
 
 import (
 	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -9,8 +12,8 @@ import (
 	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/network"
 	"github.com/spinoci/spinoci/engine/capability/outboundhttp"
-	"github.com/spinoci/spinoci/engine/capability/redis"
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
+	"github.com/spinoci/spinoci/engine/capability/redis"
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/capability/variables"
 	"github.com/spinoci/spinoci/engine/internal/capi"
@@ -101,11 +104,67 @@ type Component struct {
 	Redis        *redis.Access
 	// Postgres and MySQL are outbound-pg's and outbound-mysql's.
 	Postgres, MySQL *rdbms.Access
+	// upgraded replaces Module for new instances (see Upgrade).
+	upgraded atomic.Pointer[wasmtime.Module]
+	// pre is the module in use with its imports resolved, made by the
+	// first Instantiate (when the Host's linker is complete).
+	pre atomic.Pointer[resolvedModule]
+	// wasi caches importsWASI.
+	wasi     sync.Once
+	usesWASI bool
 }
+
+// importsWASI reports whether c's module imports any WASI function
+// (wasi_snapshot_preview1, wasi_unstable).
+func (c *Component) importsWASI() bool {
+	c.wasi.Do(func() {
+		for _, imp := range c.Module.Imports() {
+			if strings.HasPrefix(imp.Module(), "wasi_") {
+				c.usesWASI = true
+				return
+			}
+		}
+	})
+	return c.usesWASI
+}
+
+// resolvedModule is a module and its InstancePre.
+type resolvedModule struct {
+	module *wasmtime.Module
+	pre    *capi.InstancePre
+}
+
+// Upgrade makes later instances of c use m, the same module compiled again
+// (optimised code in place of the fast code it was loaded with). Instances
+// made before keep theirs, which must stay loaded while they live.
+func (c *Component) Upgrade(m *wasmtime.Module) { c.upgraded.Store(m) }
 
 // Instantiate instantiates c's module in store.
 func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, error) {
-	inst, err := h.linker.Instantiate(store, c.Module)
+	m := c.upgraded.Load()
+	if m == nil {
+		m = c.Module
+	}
+	r := c.pre.Load()
+	if r == nil || r.module != m {
+		pre, err := capi.NewInstancePre(h.linker, m)
+		if err != nil {
+			// Linker.Instantiate reports what cannot be linked.
+			return h.instantiateLinked(store, m)
+		}
+		r = &resolvedModule{module: m, pre: pre}
+		c.pre.Store(r)
+	}
+	inst, err := r.pre.Instantiate(store)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
+	}
+	return inst, nil
+}
+
+// instantiateLinked instantiates m in store through the linker.
+func (h *Host) instantiateLinked(store *Store, m *wasmtime.Module) (*wasmtime.Instance, error) {
+	inst, err := h.linker.Instantiate(store, m)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}

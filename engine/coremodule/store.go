@@ -61,7 +61,9 @@ type StoreOptions struct {
 }
 
 // NewStore returns a Store for one request to c: its data is the request's
-// instanceState (for host imports), and WASI is configured with the
+// instanceState (for host imports), and WASI (for a module that imports
+// any: setting up a WASI context is a good part of a small request) is
+// configured with the
 // component's environment (or opts.Env), argv, the read-only preopens,
 // guest stdout and stderr to the App's outputs unless opts.HasStdoutFD,
 // and stdin from opts.Stdin. The guest is interrupted at the next epoch
@@ -76,6 +78,23 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (_
 			release()
 		}
 	}()
+	state := &instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}
+	store := wasmtime.NewStoreWithData(h.engine, state)
+	if c.importsWASI() {
+		if err := h.setWASI(store, c, opts); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	if h.maxMemory > 0 {
+		store.Limiter(h.maxMemory, -1, -1, -1, -1)
+	}
+	unwatch := capi.WatchDeadline(store, state)
+	return &Store{Store: store, release: func() { unwatch(); state.closeRedis(); release() }}, nil
+}
+
+// setWASI gives store the WASI context NewStore describes.
+func (h *Host) setWASI(store *wasmtime.Store, c *Component, opts StoreOptions) error {
 	wasi := wasmtime.NewWasiConfig()
 	env := opts.Env
 	if env == nil {
@@ -94,7 +113,7 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (_
 	for _, p := range c.Preopens {
 		if err := wasi.PreopenDir(p.HostDir, p.GuestPath, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
 			wasi.Close()
-			return nil, fmt.Errorf("preopen %s at %s: %w", p.HostDir, p.GuestPath, err)
+			return fmt.Errorf("preopen %s at %s: %w", p.HostDir, p.GuestPath, err)
 		}
 	}
 	capi.SetStdinBytes(wasi, opts.Stdin)
@@ -107,12 +126,6 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (_
 	if h.stderr != nil {
 		capi.SetStderrFD(wasi, h.stderr.fd())
 	}
-	state := &instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}
-	store := wasmtime.NewStoreWithData(h.engine, state)
 	store.SetWasi(wasi)
-	if h.maxMemory > 0 {
-		store.Limiter(h.maxMemory, -1, -1, -1, -1)
-	}
-	unwatch := capi.WatchDeadline(store, state)
-	return &Store{Store: store, release: func() { unwatch(); state.closeRedis(); release() }}, nil
+	return nil
 }

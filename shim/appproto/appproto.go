@@ -53,7 +53,19 @@ type Status struct {
 	State string `json:"state,omitempty"`
 	Addr  string `json:"addr,omitempty"`
 	Error string `json:"error,omitempty"`
+	// Tier, in a compile stage's StateReady, is TierFast when it cached
+	// code of the fast tier: a stage at TierOptimized should follow.
+	Tier string `json:"tier,omitempty"`
 }
+
+// Compile tiers (AppArgs.CompileTier, Status.Tier).
+const (
+	// TierFast is code quick to compile and slower to run, for a first
+	// start; the default of a compile stage.
+	TierFast = "fast"
+	// TierOptimized is the code to keep, compiled in the background.
+	TierOptimized = "optimized"
+)
 
 // WriteStatus writes st as one status line.
 func WriteStatus(w io.Writer, st Status) error {
@@ -110,7 +122,7 @@ type AppArgs struct {
 	// TempDir is where the app writes scratch files ("": the app's
 	// directory).
 	TempDir string
-	// CompileOnly loads the app (filling the compile cache), reports
+	// CompileOnly compiles the app into the compile cache, reports
 	// StateReady and exits 0 without serving.
 	CompileOnly bool
 	// RuntimeConfigPath is the host path of the container's
@@ -126,6 +138,8 @@ type AppArgs struct {
 	// cannot write: if some is missing the app reports StateNotCached and
 	// exits 0.
 	CacheOnly bool
+	// CompileTier is the tier a compile stage compiles at ("": TierFast).
+	CompileTier string
 }
 
 // Encode returns the command line after the binary's path, AppModeArg first.
@@ -149,6 +163,9 @@ func (a AppArgs) Encode() []string {
 	if a.CacheOnly {
 		args = append(args, "--cache-only")
 	}
+	if a.CompileTier != "" {
+		args = append(args, "--compile-tier", a.CompileTier)
+	}
 	return appendHostname(args, a.Hostname)
 }
 
@@ -169,6 +186,7 @@ func ParseAppArgs(args []string) (AppArgs, error) {
 		return nil
 	})
 	fs.BoolVar(&a.CacheOnly, "cache-only", false, "load compiled code only from the cache; report "+StateNotCached+" if some is missing")
+	fs.StringVar(&a.CompileTier, "compile-tier", "", "with --compile-only: "+TierFast+" (default) or "+TierOptimized)
 	if err := parse(fs, args); err != nil {
 		return AppArgs{}, err
 	}

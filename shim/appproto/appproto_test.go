@@ -19,6 +19,7 @@ func TestAppArgsRoundTrip(t *testing.T) {
 		{LockPath: "/a/spin.lock", CacheDir: "/c", StateDir: "/s", RuntimeConfigPath: "/h/rc.toml",
 			RuntimeConfigName: "/runtime-config.toml", Volumes: []string{"/data=/h/data", "/x y=/h/x=y"}},
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", TempDir: "/apps/c1/tmp", CacheOnly: true},
+		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", CompileOnly: true, CompileTier: TierOptimized},
 		{},
 	} {
 		args := want.Encode()

@@ -25,7 +25,7 @@ const DefaultMaxSize = 2 << 30
 
 const (
 	codeSuffix = ".cwasm"
-	sumSuffix  = ".sha256"
+	sumSuffix  = ".sum"
 	tempPrefix = ".tmp-"
 	// staleTemp is how old a temporary file must be before it counts as
 	// left over by a writer that died (writes take seconds at most).

@@ -1,6 +1,6 @@
 // Package compilecache bounds the node's compiled-code cache: the directory
 // where app processes keep serialized compiled wasm, one entry per binary and
-// engine configuration (KEY.cwasm, the code, and KEY.sha256, its checksum).
+// engine configuration (KEY.cwasm, the code, and KEY.sum, its checksum).
 //
 // Bound removes least recently used entries until the cache fits its cap.
 // An entry's last use is its checksum file's modification time, which an app

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/engine/inbound"
@@ -20,9 +21,10 @@ type Runtime struct {
 
 // Executor serves one component's requests, each in a fresh Store.
 type Executor struct {
-	id      string
-	host    *wasip2.Host
-	handler *wasip2.Handler
+	id   string
+	host *wasip2.Host
+	// handler is swapped by Upgrade while requests are served.
+	handler atomic.Pointer[wasip2.Handler]
 	// inboundHTTP: the component exports fermyon:spin/inbound-http rather
 	// than wasi:http/incoming-handler.
 	inboundHTTP bool
@@ -37,12 +39,23 @@ func New(id string, rt Runtime, c *capi.Component, cfg wasip2.Config) (*Executor
 	if !ok && !inboundHTTP {
 		return nil, fmt.Errorf("component exports no wasi:http/incoming-handler@0.2.x interface, nor %s", wasip2.InboundHTTPExport)
 	}
-	return &Executor{
+	e := &Executor{
 		id:          id,
 		host:        wasip2.NewHost(cfg),
-		handler:     &wasip2.Handler{Engine: rt.Engine, Linker: rt.Linker, Component: c, Export: export},
 		inboundHTTP: inboundHTTP,
-	}, nil
+	}
+	e.handler.Store(&wasip2.Handler{Engine: rt.Engine, Linker: rt.Linker, Component: c, Export: export})
+	return e, nil
+}
+
+// Upgrade makes later requests instantiate c, the same component compiled
+// again (optimised code in place of the fast code it was loaded with).
+// Requests in flight finish with the code they started with, which must
+// stay loaded until the Executor is no longer used.
+func (e *Executor) Upgrade(c *capi.Component) {
+	h := *e.handler.Load()
+	h.Component = c
+	e.handler.Store(&h)
 }
 
 // StreamsBody reports whether the guest reads the request body itself
@@ -59,7 +72,7 @@ func (e *Executor) Serve(ctx context.Context, w http.ResponseWriter, req *inboun
 	for _, h := range req.SpinHeaders() {
 		extra = append(extra, [2]string{h.Header, h.Value})
 	}
-	sent, err := e.host.Serve(ctx, e.handler, w, req.HTTP, extra)
+	sent, err := e.host.Serve(ctx, e.handler.Load(), w, req.HTTP, extra)
 	if err == nil {
 		return
 	}

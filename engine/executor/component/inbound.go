@@ -17,7 +17,7 @@ func (e *Executor) serveInbound(ctx context.Context, w http.ResponseWriter, req 
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	resp, err := e.host.CallInbound(ctx, e.handler, wasip2.InboundRequest{
+	resp, err := e.host.CallInbound(ctx, e.handler.Load(), wasip2.InboundRequest{
 		Method:  strings.ToLower(req.HTTP.Method),
 		URI:     req.URI(),
 		Headers: req.Headers(),

@@ -6,45 +6,48 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
 )
 
 // The compile cache is a directory of serialized compiled code, one entry
-// per (wasm sha256, engine config id): KEY.cwasm, the serialized code, and
-// KEY.sha256, its checksum. Wasmtime does not validate what it
-// deserializes, so an entry is only used when its code matches the checksum
-// this package wrote after it (both written atomically): a partial, corrupt
-// or foreign file is recompiled and rewritten instead. Loading an entry
-// touches KEY.sha256 (its last use) and holds a shared flock on KEY.cwasm
-// while the compiled code lives; the shim evicts least recently used,
-// unlocked entries (cacheuse.go).
+// per (wasm sha256, engine config id, tier): KEY.cwasm, the serialized code,
+// and KEY.sum, its size and CRC-32C (entry.go). Wasmtime does not validate
+// what it deserializes, so an entry is only used when its code matches the
+// checksum this package wrote after it (both written atomically): a
+// partial, corrupt or foreign file is recompiled and rewritten instead.
+// Loading an entry touches KEY.sum (its last use) and holds a shared flock
+// on KEY.cwasm while the compiled code lives; the shim evicts least
+// recently used, unlocked entries (cacheuse.go).
 const (
 	cacheCodeSuffix = ".cwasm"
-	cacheSumSuffix  = ".sha256"
+	cacheSumSuffix  = ".sum"
 )
 
 // CacheFiles returns the files of the cache entry in dir for wasm compiled
-// by an engine whose compiled-code format is configID: the serialized code
-// and its checksum.
+// by an engine whose compiled-code format is configID, at the Optimized
+// tier: the serialized code and its checksum.
 func CacheFiles(dir string, wasm []byte, configID string) (code, sum string) {
-	wasmSum := sha256.Sum256(wasm)
+	return entryFiles(dir, sha256.Sum256(wasm), tierConfigID(configID, Optimized))
+}
+
+// entryFiles is CacheFiles for the wasm whose sha256 is wasmSum and the
+// config id of a tier.
+func entryFiles(dir string, wasmSum [sha256.Size]byte, configID string) (code, sum string) {
 	cfg := sha256.Sum256([]byte(configID))
 	base := filepath.Join(dir, hex.EncodeToString(wasmSum[:])+"-"+hex.EncodeToString(cfg[:8]))
 	return base + cacheCodeSuffix, base + cacheSumSuffix
 }
 
-// CompileModule compiles a core module for engine, which NewModuleEngine
-// made, through the compile cache in cacheDir ("" for none).
-func CompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, cacheDir string) (*wasmtime.Module, error) {
-	return compileCached(ctx, cacheDir, wasm, codec[*wasmtime.Module]{
+// moduleCodec is how core modules are compiled by engine at tier t.
+func moduleCodec(engine *wasmtime.Engine, t Tier) codec[*wasmtime.Module] {
+	return codec[*wasmtime.Module]{
 		kind:     "module",
 		configID: ModuleConfigID,
+		tier:     t,
 		compile: func(wasm []byte) (*wasmtime.Module, error) {
 			m, err := wasmtime.NewModule(engine, wasm)
 			if err != nil {
@@ -63,32 +66,80 @@ func CompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, ca
 			return wasmtime.NewModuleDeserializeFile(engine, path)
 		},
 		retain: retainModule,
-	})
+		close:  (*wasmtime.Module).Close,
+	}
 }
 
-// CompileComponent compiles a component for e through the compile cache in
-// cacheDir ("" for none).
-func CompileComponent(ctx context.Context, e *Engine, wasm []byte, cacheDir string) (*Component, error) {
-	return compileCached(ctx, cacheDir, wasm, codec[*Component]{
+// componentCodec is how components are compiled by e.
+func componentCodec(e *Engine) codec[*Component] {
+	return codec[*Component]{
 		kind:            "component",
 		configID:        ComponentConfigID,
+		tier:            e.tier,
 		compile:         e.Compile,
 		serialize:       (*Component).Serialize,
 		deserializeFile: e.DeserializeFile,
 		retain:          retainComponent,
-	})
+		close:           (*Component).Close,
+	}
+}
+
+// CompileModule compiles a core module for engine, which NewModuleEngine
+// made, through the compile cache in cacheDir ("" for none): the best tier
+// cached, else optimised code, compiled now and cached. It returns the
+// tier of the code.
+func CompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, cacheDir string) (*wasmtime.Module, Tier, error) {
+	return compileCached(ctx, cacheDir, wasm, moduleCodec(engine, Optimized))
+}
+
+// CompileComponent compiles a component for e through the compile cache in
+// cacheDir ("" for none): the best tier cached, else code of e's tier,
+// compiled now and cached. It returns the tier of the code.
+func CompileComponent(ctx context.Context, e *Engine, wasm []byte, cacheDir string) (*Component, Tier, error) {
+	return compileCached(ctx, cacheDir, wasm, componentCodec(e))
+}
+
+// CachedModule loads the module code of tier t for wasm (whose sha256 is
+// wasmSum) from cacheDir, without compiling; ok is false when there is no
+// usable entry.
+func CachedModule(ctx context.Context, engine *wasmtime.Engine, wasmSum [sha256.Size]byte, cacheDir string, t Tier) (m *wasmtime.Module, ok bool) {
+	return loadCached(ctx, cacheDir, wasmSum, moduleCodec(engine, t))
+}
+
+// CachedComponent is CachedModule for components, loaded into e.
+func CachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, cacheDir string, t Tier) (c *Component, ok bool) {
+	cc := componentCodec(e)
+	cc.tier = t
+	return loadCached(ctx, cacheDir, wasmSum, cc)
+}
+
+// PrecompileModule writes the code of wasm, a core module, compiled at tier
+// t by engine (NewModuleCompileEngine), to the cache in cacheDir unless an
+// entry of tier t or better is there. It reports whether it compiled and
+// the best tier cached now.
+func PrecompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, cacheDir string, t Tier) (bool, Tier, error) {
+	return precompile(ctx, cacheDir, wasm, moduleCodec(engine, t))
+}
+
+// PrecompileComponent is PrecompileModule for components, compiled by e at
+// its tier.
+func PrecompileComponent(ctx context.Context, e *Engine, wasm []byte, cacheDir string) (bool, Tier, error) {
+	return precompile(ctx, cacheDir, wasm, componentCodec(e))
 }
 
 // codec is how one kind of compiled code is made, serialized and loaded.
 type codec[T any] struct {
-	kind            string // in log messages: "module", "component"
-	configID        string
-	compile         func(wasm []byte) (T, error)
+	kind     string // in log messages: "module", "component"
+	configID string // of the engine; each tier's entries have their own (tierConfigID)
+	tier     Tier   // what compile produces
+	compile  func(wasm []byte) (T, error)
+	// serialize and deserializeFile are the code's form in the cache.
 	serialize       func(T) ([]byte, error)
 	deserializeFile func(path string) (T, error)
 	// retain keeps a shared lock on the entry's code file open while the
 	// compiled code is in use (see openEntryShared); nil releases it at once.
 	retain func(T, *os.File)
+	close  func(T)
 }
 
 // hold hands lock to c.retain, or releases it.
@@ -100,114 +151,85 @@ func (c codec[T]) hold(v T, lock *os.File) {
 	c.retain(v, lock)
 }
 
-// compileCached returns wasm compiled by c: deserialized from dir when an
-// entry written by this package is there, else compiled and written there.
-// Cache trouble is logged, never returned: it costs a compilation.
-func compileCached[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (T, error) {
+// compileCached returns wasm compiled by c and its tier: deserialized from
+// dir when an entry written by this package is there (the best tier
+// first), else compiled at c.tier and written there. Cache trouble is
+// logged, never returned: it costs a compilation.
+func compileCached[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (T, Tier, error) {
 	if dir == "" {
-		return c.compile(wasm)
+		v, err := c.compile(wasm)
+		return v, c.tier, err
 	}
-	code, sum := CacheFiles(dir, wasm, c.configID)
-	logger := log.G(ctx).WithField("cache", code)
-	v, lock, err := loadEntry(code, sum, c.deserializeFile)
-	if err == nil {
-		c.hold(v, lock)
-		logger.Debugf("loaded compiled %s from cache", c.kind)
-		return v, nil
+	wasmSum := sha256.Sum256(wasm)
+	if v, t, ok := bestCached(ctx, dir, wasmSum, c); ok {
+		return v, t, nil
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		logger.WithError(err).Warnf("ignoring unusable %s cache entry", c.kind)
-	}
-	v, err = c.compile(wasm)
+	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
+	v, err := c.compile(wasm)
 	if err != nil {
-		return v, err
+		return v, c.tier, err
 	}
-	data, err := c.serialize(v)
-	if err == nil {
-		err = storeEntry(dir, code, sum, data)
-	}
-	if err != nil {
-		logger.WithError(err).Warnf("cannot write %s cache entry", c.kind)
-		return v, nil
+	if err := c.store(dir, code, sum, v); err != nil {
+		log.G(ctx).WithField("cache", code).WithError(err).Warnf("cannot write %s cache entry", c.kind)
+		return v, c.tier, nil
 	}
 	// The entry just written is in use too: the shim's eviction after this
 	// app started must keep it.
 	if lock, err := openEntryShared(code); err == nil {
 		c.hold(v, lock)
 	}
-	return v, nil
+	return v, c.tier, nil
 }
 
-// loadEntry deserializes code after checking it against sum. Bytes that do
-// not match are never handed to wasmtime. It returns the code file, holding
-// a shared lock on it, and records the use.
-func loadEntry[T any](code, sum string, deserializeFile func(string) (T, error)) (_ T, lock *os.File, err error) {
+// loadCached deserializes the entry of c.tier for the wasm whose sha256 is
+// wasmSum, if dir holds a usable one.
+func loadCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byte, c codec[T]) (T, bool) {
 	var zero T
-	want, err := os.ReadFile(sum)
-	if err != nil {
-		return zero, nil, err
+	if dir == "" {
+		return zero, false
 	}
-	f, err := openEntryShared(code)
+	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
+	logger := log.G(ctx).WithField("cache", code)
+	v, lock, err := loadEntry(code, sum, c.deserializeFile)
 	if err != nil {
-		return zero, nil, err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
+		if !errors.Is(err, os.ErrNotExist) {
+			logger.WithError(err).Warnf("ignoring unusable %s cache entry", c.kind)
 		}
-	}()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return zero, nil, fmt.Errorf("read cache entry: %w", err)
+		return zero, false
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != strings.TrimSpace(string(want)) {
-		return zero, nil, fmt.Errorf("cache entry checksum mismatch (got %s)", got)
-	}
-	v, err := deserializeFile(code)
-	if err != nil {
-		return zero, nil, fmt.Errorf("deserialize cache entry: %w", err)
-	}
-	touchEntry(sum)
-	return v, f, nil
+	c.hold(v, lock)
+	logger.WithField("tier", c.tier).Debugf("loaded compiled %s from cache", c.kind)
+	return v, true
 }
 
-// storeEntry writes data to code and then its checksum to sum, each
-// atomically, creating dir if needed.
-func storeEntry(dir, code, sum string, data []byte) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create cache dir: %w", err)
+// precompile compiles wasm at c.tier into an entry of dir, unless dir has
+// an entry of that tier or better (not verified here: loading verifies).
+// It returns whether it compiled and the best tier in dir afterwards.
+func precompile[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (bool, Tier, error) {
+	wasmSum := sha256.Sum256(wasm)
+	for t := Optimized; t <= c.tier; t++ {
+		if entryPresent(entryFiles(dir, wasmSum, tierConfigID(c.configID, t))) {
+			return false, t, nil
+		}
 	}
-	digest := sha256.Sum256(data)
-	if err := writeFileAtomic(code, data); err != nil {
+	v, err := c.compile(wasm)
+	if err != nil {
+		return false, c.tier, err
+	}
+	defer c.close(v)
+	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
+	if err := c.store(dir, code, sum, v); err != nil {
+		return false, c.tier, fmt.Errorf("write %s cache entry: %w", c.kind, err)
+	}
+	log.G(ctx).WithField("cache", code).WithField("tier", c.tier).Debugf("compiled %s into the cache", c.kind)
+	return true, c.tier, nil
+}
+
+// store serializes v into the entry (code, sum) of dir.
+func (c codec[T]) store(dir, code, sum string, v T) error {
+	data, err := c.serialize(v)
+	if err != nil {
 		return err
 	}
-	return writeFileAtomic(sum, []byte(hex.EncodeToString(digest[:])+"\n"))
-}
-
-// writeFileAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("rename %s: %w", path, err)
-	}
-	return nil
+	return storeEntry(dir, code, sum, data)
 }

@@ -3,9 +3,9 @@ package capi
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +34,7 @@ func (f *fakeCodec) codec(configID string) codec[string] {
 			return strings.ToUpper(string(wasm)), nil
 		},
 		serialize: func(s string) ([]byte, error) { return []byte(s), nil },
+		close:     func(string) {},
 		deserializeFile: func(path string) (string, error) {
 			b, err := os.ReadFile(path)
 			f.deserialized = append(f.deserialized, string(b))
@@ -48,7 +49,7 @@ func TestCompileCache(t *testing.T) {
 	f := &fakeCodec{}
 	get := func(wasm, configID string) string {
 		t.Helper()
-		v, err := compileCached(ctx, dir, []byte(wasm), f.codec(configID))
+		v, _, err := compileCached(ctx, dir, []byte(wasm), f.codec(configID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +97,7 @@ func TestCompileCache(t *testing.T) {
 	}
 
 	// Compile errors are returned and leave no entry.
-	if _, err := compileCached(ctx, dir, nil, f.codec("cfg1")); err == nil {
+	if _, _, err := compileCached(ctx, dir, nil, f.codec("cfg1")); err == nil {
 		t.Fatal("compile error not returned")
 	}
 	// Two entries of two files, no temporary files.
@@ -109,7 +110,7 @@ func TestCompileCache(t *testing.T) {
 func TestCompileCacheDisabled(t *testing.T) {
 	f := &fakeCodec{}
 	for range 2 {
-		if _, err := compileCached(context.Background(), "", []byte("abc"), f.codec("cfg")); err != nil {
+		if _, _, err := compileCached(context.Background(), "", []byte("abc"), f.codec("cfg")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -126,7 +127,7 @@ func TestCompileCacheUnwritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fakeCodec{}
-	if v, err := compileCached(context.Background(), filepath.Join(file, "cache"), []byte("abc"), f.codec("cfg")); err != nil || v != "ABC" {
+	if v, _, err := compileCached(context.Background(), filepath.Join(file, "cache"), []byte("abc"), f.codec("cfg")); err != nil || v != "ABC" {
 		t.Fatalf("compile with an unwritable cache: %q, %v", v, err)
 	}
 }
@@ -146,13 +147,13 @@ func TestCompileModuleAndComponentCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		m, err := CompileModule(ctx, engine, module, dir)
+		m, _, err := CompileModule(ctx, engine, module, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		m.Close()
 	}
-	if _, err := CompileModule(ctx, engine, []byte("\x00asm\x01\x00\x00\x00\xff"), dir); err == nil || !strings.HasPrefix(err.Error(), "compile:") {
+	if _, _, err := CompileModule(ctx, engine, []byte("\x00asm\x01\x00\x00\x00\xff"), dir); err == nil || !strings.HasPrefix(err.Error(), "compile:") {
 		t.Fatalf("invalid module: %v", err)
 	}
 
@@ -163,7 +164,7 @@ func TestCompileModuleAndComponentCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		c, err := CompileComponent(ctx, e, component, dir)
+		c, _, err := CompileComponent(ctx, e, component, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +184,7 @@ func TestCompileModuleAndComponentCached(t *testing.T) {
 			t.Fatalf("%s entry: %v", entry.configID, err)
 		}
 		want, err := os.ReadFile(sum)
-		if got := sha256.Sum256(data); err != nil || string(want) != hex.EncodeToString(got[:])+"\n" {
+		if got := fmt.Sprintf("crc32c=%08x size=%d\n", crc32.Checksum(data, crc32.MakeTable(crc32.Castagnoli)), len(data)); err != nil || string(want) != got {
 			t.Fatalf("%s checksum %q (%v), want the code's", entry.configID, want, err)
 		}
 	}

@@ -2,48 +2,53 @@ package capi
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
-	"github.com/containerd/log"
 )
 
-// ErrNotCached is returned by the Load* functions when the compile cache
-// has no usable entry for the wasm: missing, partial or corrupt.
+// ErrNotCached is returned by the LoadCached* functions when the compile
+// cache has no usable entry for the wasm, of any tier: missing, partial or
+// corrupt.
 var ErrNotCached = errors.New("compiled code is not in the compile cache")
 
-// LoadCachedModule loads a core module's compiled code from the cache in
-// dir, never compiling it: an app process that must not write the cache
-// learns this way that its compile stage has to run first.
-func LoadCachedModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, dir string) (*wasmtime.Module, error) {
-	return loadCached(ctx, dir, wasm, "module", ModuleConfigID, func(path string) (*wasmtime.Module, error) {
-		return wasmtime.NewModuleDeserializeFile(engine, path)
-	}, retainModule)
+// LoadCachedModule loads a core module's compiled code, the best tier
+// cached, from the cache in dir, never compiling it: an app process that
+// must not write the cache learns this way that its compile stage has to
+// run first.
+func LoadCachedModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, dir string) (*wasmtime.Module, Tier, error) {
+	return loadBestCached(ctx, dir, wasm, moduleCodec(engine, Optimized))
 }
 
 // LoadCachedComponent is LoadCachedModule for a component.
-func LoadCachedComponent(ctx context.Context, e *Engine, wasm []byte, dir string) (*Component, error) {
-	return loadCached(ctx, dir, wasm, "component", ComponentConfigID, e.DeserializeFile, retainComponent)
+func LoadCachedComponent(ctx context.Context, e *Engine, wasm []byte, dir string) (*Component, Tier, error) {
+	return loadBestCached(ctx, dir, wasm, componentCodec(e))
 }
 
-// loadCached loads wasm's entry from dir after checking it (loadEntry); it
-// holds the entry's lock through retain for as long as the code lives.
-func loadCached[T any](ctx context.Context, dir string, wasm []byte, kind, configID string, deserializeFile func(string) (T, error), retain func(T, *os.File)) (T, error) {
-	var zero T
-	if dir == "" {
-		return zero, ErrNotCached
-	}
-	code, sum := CacheFiles(dir, wasm, configID)
-	v, lock, err := loadEntry(code, sum, deserializeFile)
-	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			log.G(ctx).WithField("cache", code).WithError(err).Warnf("unusable %s cache entry: it will be compiled again", kind)
+// loadBestCached returns the best tier of wasm's code that dir holds, or
+// ErrNotCached.
+func loadBestCached[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (T, Tier, error) {
+	if dir != "" {
+		if v, t, ok := bestCached(ctx, dir, sha256.Sum256(wasm), c); ok {
+			return v, t, nil
 		}
-		return zero, fmt.Errorf("%s %s: %w", kind, code, ErrNotCached)
 	}
-	retain(v, lock)
-	log.G(ctx).WithField("cache", code).Debugf("loaded compiled %s from cache", kind)
-	return v, nil
+	var zero T
+	return zero, c.tier, fmt.Errorf("%s: %w", c.kind, ErrNotCached)
+}
+
+// bestCached loads the best tier of the code dir holds for the wasm whose
+// sha256 is wasmSum, optimised first.
+func bestCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, bool) {
+	for t := Optimized; t <= Fast; t++ {
+		lc := c
+		lc.tier = t
+		if v, ok := loadCached(ctx, dir, wasmSum, lc); ok {
+			return v, t, true
+		}
+	}
+	var zero T
+	return zero, c.tier, false
 }

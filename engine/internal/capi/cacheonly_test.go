@@ -22,22 +22,25 @@ func TestLoadCachedModule(t *testing.T) {
 	engine := wasmtime.NewEngine()
 	dir := filepath.Join(t.TempDir(), "cache")
 
-	if _, err := LoadCachedModule(ctx, engine, wasm, dir); !errors.Is(err, ErrNotCached) {
+	if _, _, err := LoadCachedModule(ctx, engine, wasm, dir); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("empty cache: %v, want ErrNotCached", err)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the cache-only load wrote to the cache: %v", err)
 	}
-	if _, err := LoadCachedModule(ctx, engine, wasm, ""); !errors.Is(err, ErrNotCached) {
+	if _, _, err := LoadCachedModule(ctx, engine, wasm, ""); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("no cache: %v, want ErrNotCached", err)
 	}
 
-	if _, err := CompileModule(ctx, engine, wasm, dir); err != nil {
+	if _, _, err := CompileModule(ctx, engine, wasm, dir); err != nil {
 		t.Fatal(err)
 	}
-	m, err := LoadCachedModule(ctx, engine, wasm, dir)
+	m, tier, err := LoadCachedModule(ctx, engine, wasm, dir)
 	if err != nil {
 		t.Fatalf("after CompileModule: %v", err)
+	}
+	if tier != Optimized {
+		t.Fatalf("loaded tier %v, want the optimised code CompileModule cached", tier)
 	}
 	if len(m.Exports()) != 1 {
 		t.Fatalf("loaded module exports %d items, want 1", len(m.Exports()))
@@ -52,7 +55,7 @@ func TestLoadCachedModule(t *testing.T) {
 	if err := os.WriteFile(code, []byte("not compiled code"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadCachedModule(ctx, engine, wasm, dir); !errors.Is(err, ErrNotCached) {
+	if _, _, err := LoadCachedModule(ctx, engine, wasm, dir); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("corrupt entry: %v, want ErrNotCached", err)
 	}
 }

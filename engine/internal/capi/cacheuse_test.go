@@ -43,7 +43,7 @@ func TestCachedModuleHoldsItsEntryAndRecordsUse(t *testing.T) {
 	code, sum := CacheFiles(dir, wasm, ModuleConfigID)
 
 	func() { // compiled is unreachable after this
-		compiled, err := CompileModule(ctx, engine, wasm, dir)
+		compiled, _, err := CompileModule(ctx, engine, wasm, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +58,7 @@ func TestCachedModuleHoldsItsEntryAndRecordsUse(t *testing.T) {
 	if err := os.Chtimes(sum, old, old); err != nil {
 		t.Fatal(err)
 	}
-	loaded, err := CompileModule(ctx, engine, wasm, dir)
+	loaded, _, err := CompileModule(ctx, engine, wasm, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,14 @@ typedef struct wasmtime_error wasmtime_error_t;
 typedef struct wasmtime_store wasmtime_store_t;
 typedef struct wasmtime_context wasmtime_context_t;
 typedef struct wasi_config_t wasi_config_t;
+typedef struct wasmtime_linker wasmtime_linker_t;
+typedef struct wasmtime_module wasmtime_module_t;
+typedef struct wasmtime_instance_pre wasmtime_instance_pre_t;
 typedef struct wasmtime_pooling_allocation_config_t wasmtime_pooling_allocation_config_t;
+
+typedef uint8_t wasmtime_opt_level_t;
+#define WASMTIME_OPT_LEVEL_NONE 0
+#define WASMTIME_OPT_LEVEL_SPEED 1
 
 typedef uint8_t wasmtime_update_deadline_kind_t;
 #define WASMTIME_UPDATE_DEADLINE_CONTINUE 0
@@ -248,6 +255,9 @@ typedef wasmtime_error_t *(*wasmtime_component_resource_destructor_t)(void *, wa
 // Engines, errors, byte vectors, text.
 extern wasm_config_t *wasm_config_new(void);
 extern void wasmtime_config_epoch_interruption_set(wasm_config_t *, bool);
+extern void wasmtime_config_cranelift_opt_level_set(wasm_config_t *, wasmtime_opt_level_t);
+extern void wasmtime_config_parallel_compilation_set(wasm_config_t *, bool);
+extern void wasmtime_config_cranelift_flag_set(wasm_config_t *, const char *key, const char *value);
 extern wasm_engine_t *wasm_engine_new_with_config(wasm_config_t *);
 extern void wasm_engine_delete(wasm_engine_t *);
 extern void wasmtime_engine_increment_epoch(wasm_engine_t *);
@@ -300,6 +310,15 @@ extern wasmtime_error_t *wasmtime_func_call(wasmtime_context_t *store, const was
 extern wasmtime_error_t *wasmtime_func_call_unchecked(wasmtime_context_t *store, const wasmtime_func_t *func,
                                                       wasmtime_val_raw_t *args_and_results,
                                                       size_t args_and_results_len, wasm_trap_t **trap);
+
+// Core instantiation with imports resolved once.
+extern wasmtime_error_t *wasmtime_linker_instantiate_pre(const wasmtime_linker_t *linker,
+                                                         const wasmtime_module_t *module,
+                                                         wasmtime_instance_pre_t **instance_pre);
+extern wasmtime_error_t *wasmtime_instance_pre_instantiate(const wasmtime_instance_pre_t *instance_pre,
+                                                           wasmtime_context_t *store, wasmtime_instance_t *instance,
+                                                           wasm_trap_t **trap_ptr);
+extern void wasmtime_instance_pre_delete(wasmtime_instance_pre_t *instance_pre);
 
 // Stores.
 extern wasmtime_store_t *wasmtime_store_new(wasm_engine_t *engine, void *data, void (*finalizer)(void *));

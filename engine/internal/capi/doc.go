@@ -24,10 +24,13 @@
 //   - Errors and traps without the host's native stack trace (TrimNative),
 //     which Wasmtime appends when Rust backtraces are on.
 //   - The compile cache for both (CompileModule, CompileComponent): compiled
-//     code serialized to a directory, keyed by the wasm's sha256 and the
-//     engine's config id, and only deserialized when it matches the
-//     checksum written with it. Compiled code in use holds a shared lock on
-//     its entry, which the shim's least-recently-used eviction respects.
+//     code serialized to a directory, keyed by the wasm's sha256, the
+//     engine's config id and the code's Tier (Optimized, or Fast: quicker
+//     to compile, slower to run; engines of either tier load both), and only
+//     deserialized when it matches the checksum written with it.
+//     PrecompileModule and PrecompileComponent fill it without loading
+//     (the shim's compile stages). Compiled code in use holds a shared lock
+//     on its entry, which the shim's least-recently-used eviction respects.
 //
 // cgo cannot include wasmtime-go's headers, so capi.h declares the
 // prototypes, types and constants used here. The layout test compares them,

@@ -29,14 +29,20 @@ const ComponentConfigID = "wasmtime-c-api/" + WasmtimeGoVersion + ";component;en
 // interruption so that a runaway guest can be stopped (see Store.SetDeadline
 // and Engine.IncrementEpoch).
 type Engine struct {
-	ptr *C.wasm_engine_t
+	ptr  *C.wasm_engine_t
+	tier Tier // what Compile produces
 }
 
-// NewEngine creates an Engine.
-func NewEngine() *Engine {
+// NewEngine creates an Engine that compiles optimised code.
+func NewEngine() *Engine { return NewEngineAt(Optimized) }
+
+// NewEngineAt creates an Engine that compiles code of tier t. Engines of
+// either tier load code of both (see Fast).
+func NewEngineAt(t Tier) *Engine {
 	cfg := C.wasm_config_new()
 	C.wasmtime_config_epoch_interruption_set(cfg, true)
-	return &Engine{ptr: C.wasm_engine_new_with_config(cfg)}
+	setTier(cfg, t)
+	return &Engine{ptr: C.wasm_engine_new_with_config(cfg), tier: t}
 }
 
 // IncrementEpoch advances the engine's epoch; stores past their deadline trap.

@@ -247,6 +247,7 @@ func TestWasmtimeGoStructsWeCast(t *testing.T) {
 		{"type Func", "struct{val C.wasmtime_func_t}"},
 		{"type Memory", "struct{val C.wasmtime_memory_t}"},
 		{"type Config", "struct{_ptr *C.wasm_config_t}"},
+		{"type Module", "struct{_ptr *C.wasmtime_module_t}"},
 		{"type WasiConfig", "struct{_ptr *C.wasi_config_t}"},
 		{"func (*Store) Context", "func() *C.wasmtime_context_t"},
 		{"func (*Caller) Context", "func() *C.wasmtime_context_t"},
@@ -254,9 +255,13 @@ func TestWasmtimeGoStructsWeCast(t *testing.T) {
 	for _, d := range compareCasts(decls, casts) {
 		t.Error(d)
 	}
-	// Store's first field is what storePtr reads.
+	// Store's and Linker's first fields are what storePtr and linkerPtr
+	// read.
 	if got := decls["type Store"]; !strings.HasPrefix(got, "struct{_ptr*C.wasmtime_store_t") {
 		t.Errorf("wasmtime-go's Store is %q, want its first field to be _ptr *C.wasmtime_store_t", got)
+	}
+	if got := decls["type Linker"]; !strings.HasPrefix(got, "struct{_ptr*C.wasmtime_linker_t") {
+		t.Errorf("wasmtime-go's Linker is %q, want its first field to be _ptr *C.wasmtime_linker_t", got)
 	}
 	wrong := []struct{ decl, want string }{{"type Func", "struct{val C.wasmtime_func_t; extra int}"}}
 	if diffs := compareCasts(decls, wrong); len(diffs) != 1 {

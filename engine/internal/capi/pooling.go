@@ -45,6 +45,16 @@ func NewModuleEngine() (engine *wasmtime.Engine, slots int) {
 	return wasmtime.NewEngineWithConfig(cfg), poolSlots
 }
 
+// NewModuleCompileEngine returns an engine that compiles core modules at
+// tier t for the compile cache, whose code NewModuleEngine's engines load.
+// It instantiates nothing, so it reserves no instance pool.
+func NewModuleCompileEngine(t Tier) *wasmtime.Engine {
+	cfg := wasmtime.NewConfig()
+	cfg.SetEpochInterruption(true)
+	setModuleTier(cfg, t)
+	return wasmtime.NewEngineWithConfig(cfg)
+}
+
 // The pooling allocator keeps a fixed set of instance slots (memory, table,
 // instance) reserved and reuses them, so a request's Store costs no mmap and
 // munmap of a 4 GiB memory reservation (with its page-table and TLB work,

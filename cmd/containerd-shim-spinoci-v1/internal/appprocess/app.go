@@ -89,6 +89,12 @@ func Run(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("reading app lock: %w", err))
 	}
+	if opts.CompileOnly {
+		if err := compileStage(ctx, opts, app, report); err != nil {
+			return fail(err)
+		}
+		return 0 // the shim's compile stage: the cache is filled
+	}
 	bodyLimit, err := maxRequestBodySize(os.Getenv(maxRequestBodyEnv))
 	if err != nil {
 		return fail(err)
@@ -129,10 +135,11 @@ func Run(args []string) int {
 	if err != nil {
 		return failOrNotCached(err)
 	}
-	report(appproto.Status{State: appproto.StateReady})
-	if opts.CompileOnly {
-		return 0 // the shim's compile stage: the cache is filled
+	ready := appproto.Status{State: appproto.StateReady}
+	if eng.RunsFastCode() {
+		ready.Tier = appproto.TierFast // the shim starts an optimising compile stage
 	}
+	report(ready)
 
 	if !appproto.AwaitStart(ctx, control) {
 		return 0 // stopped (or the shim went away) before Start

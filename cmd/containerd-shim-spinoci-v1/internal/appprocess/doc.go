@@ -6,6 +6,9 @@
 // listens nowhere), speaking the shim's side of package appproto over its
 // pipes. It exits on SIGTERM or SIGINT (status 0) or, when the app's only
 // triggers are commands, once they are done, with their exit status.
+// With --compile-only it is one of the shim's compile stages instead: it
+// compiles the app's code into the cache (engine.Precompile, at the tier
+// --compile-tier names) without loading the app, and exits.
 //
 // It lives beside the binary's main, not in package shim, so that the shim's
 // task service does not link wasmtime. It reads these variables of the

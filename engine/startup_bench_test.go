@@ -1,0 +1,90 @@
+package engine
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// oneComponentLock is an app of the one component wasm at /... .
+func oneComponentLock(wasm string) *lock.LockedApp {
+	return &lock.LockedApp{
+		Metadata:   map[string]json.RawMessage{"name": json.RawMessage(`"bench"`)},
+		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
+		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: appdir.FileURI(wasm)}}}},
+	}
+}
+
+// startAndServe loads app with cfg and serves its first request, as a
+// start of the app process does.
+func startAndServe(b *testing.B, app *lock.LockedApp, cfg Config) {
+	b.Helper()
+	a, err := loadLock(b, b.Context(), app, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	a.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	if w.Code != http.StatusOK {
+		b.Fatalf("GET / = %d %q", w.Code, w.Body)
+	}
+	a.Close()
+}
+
+// BenchmarkCachedStartJS is a start of the JS component (Spin 3 http-js,
+// 12 MB) whose compiled code is cached: Load and the first request.
+func BenchmarkCachedStartJS(b *testing.B) {
+	app := oneComponentLock(builtApp(b, "js-hello.wasm"))
+	cfg := Config{CacheDir: b.TempDir()}
+	startAndServe(b, app, cfg) // fills the cache
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	for b.Loop() {
+		startAndServe(b, app, cfg)
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkCachedStartJSFast is BenchmarkCachedStartJS with only the fast
+// code cached (an optimising compile stage has not finished yet).
+func BenchmarkCachedStartJSFast(b *testing.B) {
+	app := oneComponentLock(builtApp(b, "js-hello.wasm"))
+	cfg := Config{CacheDir: b.TempDir()}
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Precompile(b.Context(), local, nil, cfg.CacheDir, TierFast); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	for b.Loop() {
+		startAndServe(b, app, cfg)
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkFirstStartJS is a first start of the JS component, as the shim
+// makes it: the compile stage (Precompile at TierFast into an empty
+// cache), then Load and the first request (run with -benchtime=1x).
+func BenchmarkFirstStartJS(b *testing.B) {
+	app := oneComponentLock(builtApp(b, "js-hello.wasm"))
+	cpu0 := processCPU(b)
+	defer func() { b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op") }()
+	for b.Loop() {
+		cfg := Config{CacheDir: b.TempDir()}
+		local, err := appdir.FromLocal(app)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Precompile(b.Context(), local, nil, cfg.CacheDir, TierFast); err != nil {
+			b.Fatal(err)
+		}
+		startAndServe(b, app, cfg)
+	}
+}

@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/coremodule"
+	componentexec "github.com/spinoci/spinoci/engine/executor/component"
+	"github.com/spinoci/spinoci/engine/internal/capi"
+)
+
+// After a first start the app runs the fast code its compile stage cached
+// (TierFast) while the shim's optimising compile stage caches the
+// optimised code. tierUp moves the App's components to it once it is there:
+// new requests instantiate the optimised code (each has a fresh instance),
+// requests in flight finish on the fast code, which stays loaded until the
+// App closes.
+type tierUp struct {
+	cacheDir string
+	pending  []upgrade
+	// loaded is the optimised code swapped in, released at close.
+	loaded []func()
+	stop   chan struct{}
+	done   chan struct{}
+}
+
+// upgrade is one component waiting for its optimised code.
+type upgrade struct {
+	id string
+	// swap loads the optimised code from the cache and swaps it in; it
+	// returns its release, or false while it is not cached.
+	swap func(ctx context.Context) (release func(), ok bool)
+}
+
+// Polling the cache (a failed open of a checksum file per pending
+// component) stops after tierUpWait: an optimising stage that has not
+// finished by then is not coming.
+const (
+	tierUpPoll = 500 * time.Millisecond
+	tierUpWait = 30 * time.Minute
+)
+
+// watchComponent upgrades exec, running the fast code of wasm, when the
+// optimised code is cached.
+func (a *App) watchComponent(id string, wasm []byte, exec *componentexec.Executor) {
+	sum := sha256.Sum256(wasm)
+	engine, dir := a.components.engine, a.cfg.CacheDir
+	a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
+		c, ok := capi.CachedComponent(ctx, engine, sum, dir, capi.Optimized)
+		if !ok {
+			return nil, false
+		}
+		exec.Upgrade(c)
+		return c.Close, true
+	}})
+}
+
+// watchModule upgrades c, running the fast code of wasm, when the
+// optimised code is cached.
+func (a *App) watchModule(wasm []byte, c *coremodule.Component) {
+	sum := sha256.Sum256(wasm)
+	engine, dir := a.engine, a.cfg.CacheDir
+	a.addUpgrade(upgrade{id: c.ID, swap: func(ctx context.Context) (func(), bool) {
+		m, ok := capi.CachedModule(ctx, engine, sum, dir, capi.Optimized)
+		if !ok {
+			return nil, false
+		}
+		c.Upgrade(m)
+		return func() { closeModule(m) }, true
+	}})
+}
+
+func closeModule(m *wasmtime.Module) { m.Close() }
+
+// addUpgrade adds u to the upgrades started by startTierUp. Components
+// loaded after (those of other triggers) keep their fast code.
+func (a *App) addUpgrade(u upgrade) {
+	if a.cfg.CacheDir == "" || (a.tierUp != nil && a.tierUp.stop != nil) {
+		return
+	}
+	if a.tierUp == nil {
+		a.tierUp = &tierUp{cacheDir: a.cfg.CacheDir}
+	}
+	a.tierUp.pending = append(a.tierUp.pending, u)
+}
+
+// startTierUp starts polling for the optimised code of the components
+// added with watchComponent and watchModule.
+func (a *App) startTierUp(ctx context.Context) {
+	t := a.tierUp
+	if t == nil {
+		return
+	}
+	t.stop, t.done = make(chan struct{}), make(chan struct{})
+	ctx = context.WithoutCancel(ctx)
+	go t.run(ctx)
+}
+
+func (t *tierUp) run(ctx context.Context) {
+	defer close(t.done)
+	tick := time.NewTicker(tierUpPoll)
+	defer tick.Stop()
+	deadline := time.After(tierUpWait)
+	for len(t.pending) > 0 {
+		select {
+		case <-t.stop:
+			return
+		case <-deadline:
+			log.G(ctx).WithField("components", len(t.pending)).Info("optimised code did not appear in the compile cache: keeping the fast code")
+			return
+		case <-tick.C:
+		}
+		left := t.pending[:0]
+		for _, u := range t.pending {
+			release, ok := u.swap(ctx)
+			if !ok {
+				left = append(left, u)
+				continue
+			}
+			t.loaded = append(t.loaded, release)
+			log.G(ctx).WithField("component", u.id).Info("serving the optimised code")
+		}
+		t.pending = left
+	}
+}
+
+// close stops polling and releases the optimised code (after the requests
+// that use it: Close is called after Serve returned).
+func (t *tierUp) close() {
+	if t == nil {
+		return
+	}
+	if t.stop != nil {
+		close(t.stop)
+		<-t.done
+		t.stop = nil
+	}
+	for _, release := range t.loaded {
+		release()
+	}
+	t.loaded = nil
+}
+
+// RunsFastCode reports whether some component runs fast-tier code and
+// waits for its optimised code: the app's compile cache needs an
+// optimising compile stage.
+func (a *App) RunsFastCode() bool {
+	return a.tierUp != nil // made by addUpgrade only, during Load
+}

@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// precompile runs Precompile on the local lock app.
+func precompile(t *testing.T, app *lock.LockedApp, cache string, tier CompileTier) Precompiled {
+	t.Helper()
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Precompile(context.Background(), local, nil, cache, tier)
+	if err != nil {
+		t.Fatalf("Precompile(%s): %v", tier, err)
+	}
+	return res
+}
+
+// waitForLog waits until buf holds want.
+func waitForLog(t *testing.T, buf *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(buf.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the log:\n%s", want, buf)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestModuleTierUp: an app started on the fast code its compile stage
+// cached serves with it, and moves to the optimised code once an
+// optimising stage has cached it.
+func TestModuleTierUp(t *testing.T) {
+	app := newLock(t, nil, []testComponent{{id: "c", wasm: appPath("hello.wasm")}}, []testTrigger{{component: "c", route: "/..."}})
+	cache := t.TempDir()
+	if res := precompile(t, app, cache, TierFast); res != (Precompiled{Compiled: 1, Fast: 1}) {
+		t.Fatalf("fast stage: %+v", res)
+	}
+	// The optimised code is still missing: the next stage says so again.
+	if res := precompile(t, app, cache, TierFast); res != (Precompiled{Fast: 1}) {
+		t.Fatalf("second fast stage: %+v", res)
+	}
+	var logs syncBuffer
+	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello from spinoci\n")
+	if !strings.Contains(logs.String(), "tier=fast") {
+		t.Fatalf("the app did not load the fast code:\n%s", &logs)
+	}
+	if res := precompile(t, app, cache, TierOptimized); res != (Precompiled{Compiled: 1}) {
+		t.Fatalf("optimising stage: %+v", res)
+	}
+	waitForLog(t, &logs, "serving the optimised code")
+	for range 3 {
+		expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello from spinoci\n")
+	}
+	if res := precompile(t, app, cache, TierFast); res != (Precompiled{}) {
+		t.Fatalf("fast stage with optimised code cached: %+v", res)
+	}
+}
+
+// TestComponentTierUp is TestModuleTierUp for the JS component. The
+// optimised code comes from the shared cache (compiled once across tests).
+func TestComponentTierUp(t *testing.T) {
+	wasm := builtApp(t, "js-hello.wasm")
+	app := newLock(t, nil, []testComponent{{id: "c", wasm: wasm}}, []testTrigger{{component: "c", route: "/..."}})
+	cache := t.TempDir()
+	if res := precompile(t, app, cache, TierFast); res.Compiled != 1 {
+		t.Fatalf("fast stage: %+v", res)
+	}
+	var logs syncBuffer
+	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe")
+	if !strings.Contains(logs.String(), "tier=fast") {
+		t.Fatalf("the app did not load the fast code:\n%s", &logs)
+	}
+	shared := sharedComponentCache()
+	precompile(t, app, shared, TierOptimized)
+	optimized, err := filepath.Glob(filepath.Join(shared, sha256Hex(mustRead(t, wasm))+"-*"))
+	if err != nil || len(optimized) == 0 {
+		t.Fatalf("optimised entry in %s: %v, %v", shared, optimized, err)
+	}
+	for _, f := range optimized {
+		copyFile(t, f, filepath.Join(cache, filepath.Base(f)))
+	}
+	waitForLog(t, &logs, "serving the optimised code")
+	for range 3 {
+		expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe")
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// copyFile copies src to dst atomically (as the compile stage writes).
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, mustRead(t, src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		t.Fatal(err)
+	}
+}
