@@ -14,14 +14,13 @@ import (
 
 const repoSockets = "e2e/sockets:v1"
 
-// TestSocketsOutbound runs, through ctr run on the newest pinned
-// containerd, a component that connects over wasi:sockets TCP to the port
+// TestSocketsOutbound runs, through ctr run on each pinned containerd, a
+// component that connects over wasi:sockets TCP to the port
 // its request path names, writes "ping" and reads it back: allowed for the
 // echo server allowed_outbound_hosts lists (tcp://127.0.0.1:<port>), denied
 // (access-denied) for another one on the same host.
 func TestSocketsOutbound(t *testing.T) {
-	paths := harness.Require(t, harness.ContainerdLatest)
-	reg, d := harness.StartRegistry(t), harness.StartContainerd(t, harness.ContainerdLatest).For(t)
+	paths := harness.Require(t, harness.ContainerdVersions()...)
 	allowed, other := servers.Echo(t), servers.Echo(t)
 	app, err := paths.LocalLock(harness.AppSpec{
 		Name:       "e2e-sockets",
@@ -35,18 +34,23 @@ func TestSocketsOutbound(t *testing.T) {
 		app.Components[0].Metadata = map[string]json.RawMessage{}
 	}
 	app.Components[0].Metadata["allowed_outbound_hosts"] = json.RawMessage(fmt.Sprintf(`["tcp://127.0.0.1:%d"]`, allowed))
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if _, err := harness.Push(ctx, reg.Host, repoSockets, app, artifact.PackOptions{}); err != nil {
-		t.Fatalf("push: %v", err)
-	}
-	ref := harness.Ref(reg.Host, repoSockets)
-	d.Pull(ref)
+	for _, v := range harness.ContainerdVersions() {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			reg, d := harness.StartRegistry(t), harness.StartContainerd(t, v).For(t)
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			if _, err := harness.Push(ctx, reg.Host, repoSockets, app, artifact.PackOptions{}); err != nil {
+				t.Fatalf("push: %v", err)
+			}
+			ref := harness.Ref(reg.Host, repoSockets)
+			d.Pull(ref)
 
-	addr := runDetached(t, d, ref, "sockets")
-	expect(t, addr,
-		request{path: "/", status: 200, want: "ready"},
-		request{path: fmt.Sprintf("/echo/%d", allowed), status: 200, want: "echoed: ping"},
-		request{path: fmt.Sprintf("/echo/%d", other), status: 403, want: "denied"},
-	)
+			addr := runDetached(t, d, ref, "sockets")
+			expect(t, addr,
+				request{path: "/", status: 200, want: "ready"},
+				request{path: fmt.Sprintf("/echo/%d", allowed), status: 200, want: "echoed: ping"},
+				request{path: fmt.Sprintf("/echo/%d", other), status: 403, want: "denied"},
+			)
+		})
+	}
 }
