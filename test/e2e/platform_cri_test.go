@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 	"github.com/spinoci/spinoci/test/servers"
 )
@@ -22,7 +23,9 @@ import (
 // Redis key-value store is a real redis-server on loopback (a
 // host-network pod); its SQLite database is at /data/reports.db, on a
 // volume at /data, and outlives the containers. A database path on no
-// volume fails the container's start, saying what to mount.
+// volume fails the container's start, saying what to mount. From the pod
+// the app also reaches real Redis, PostgreSQL and MySQL servers through the
+// outbound APIs its allowed_outbound_hosts allow.
 func TestPlatformCRI(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	if _, err := os.Stat(paths.Crictl()); err != nil {
@@ -31,12 +34,20 @@ func TestPlatformCRI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	f := startCRIApps(ctx, t, "pfcri")
-	if _, err := harness.Push(ctx, f.reg.Host, repoPlatform, platformApp(paths), artifact.PackOptions{}); err != nil {
+	rdb, pg, my := servers.Redis(t), servers.Postgres(t), servers.MariaDB(t)
+	redisURL := rdb.RedisURL()
+	// The platform app, also allowed to reach the servers through the
+	// outbound APIs.
+	app := spinHostApp(paths, "platform", map[string]any{
+		lock.MetadataKeyValueStores:       []string{"default", "cache"},
+		lock.MetadataDatabases:            []string{"default", "reports"},
+		lock.MetadataAllowedOutboundHosts: []string{"redis://" + rdb.Addr(), "postgres://" + pg.Addr(), "mysql://" + my.Addr()},
+	})
+	if _, err := harness.Push(ctx, f.reg.Host, repoPlatform, app, artifact.PackOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	pullForCRI(t, f, criRepoSandbox, repoPlatform)
 	cri := f.d.Crictl()
-	redisURL := servers.Redis(t).RedisURL()
 
 	dataDir := filepath.Join(f.dir, "data")
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
@@ -70,6 +81,11 @@ func TestPlatformCRI(t *testing.T) {
 		exchange{method: http.MethodPut, path: "/kv/set/pod", send: "through CRI", header: cache, status: 200, want: "ok\n"},
 		exchange{path: "/kv/get/pod", header: cache, status: 200, want: "through CRI"},
 		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "CREATE TABLE r (v TEXT); INSERT INTO r VALUES ('from the file config')", status: 200, want: "\n"},
+		// The outbound APIs from the pod: Redis, PostgreSQL, MySQL.
+		exchange{method: http.MethodPut, path: "/redis/set/outbound-pod", send: "outbound", header: http.Header{"X-Redis-Address": {redisURL}}, status: 200, want: "ok\n"},
+		exchange{path: "/redis/get/outbound-pod", header: http.Header{"X-Redis-Address": {redisURL}}, status: 200, want: "outbound"},
+		exchange{method: http.MethodPost, path: "/pg/execute", send: "CREATE TABLE cri_pods (v int8)", header: http.Header{"X-Db-Url": {pg.PostgresURL()}}, status: 200, want: "rows=0\n"},
+		exchange{method: http.MethodPost, path: "/mysql/execute", send: "CREATE TABLE cri_pods (v BIGINT)", header: http.Header{"X-Db-Url": {my.MySQLURL()}}, status: 200, want: "ok\n"},
 	)
 	if _, err := os.Stat(filepath.Join(dataDir, "reports.db")); err != nil {
 		t.Errorf("the database is not on the /data volume: %v", err)
