@@ -25,7 +25,9 @@ import (
 // volume at /data, and outlives the containers. A database path on no
 // volume fails the container's start, saying what to mount. From the pod
 // the app also reaches real Redis, PostgreSQL and MySQL servers through the
-// outbound APIs its allowed_outbound_hosts allow.
+// outbound APIs its allowed_outbound_hosts allow, and two component apps in
+// the same pod publish to mosquitto (fermyon:spin/mqtt@2.0.0) and talk to
+// a TCP echo server (wasi:sockets).
 func TestPlatformCRI(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	if _, err := os.Stat(paths.Crictl()); err != nil {
@@ -46,7 +48,18 @@ func TestPlatformCRI(t *testing.T) {
 	if _, err := harness.Push(ctx, f.reg.Host, repoPlatform, app, artifact.PackOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	pullForCRI(t, f, criRepoSandbox, repoPlatform)
+	// Two more apps for the outbound APIs of components: MQTT and sockets.
+	broker, echo := servers.Mosquitto(t, "u", "p"), servers.Echo(t)
+	const repoMQTT, repoSocketsCRI = "e2e/platform-mqtt:v1", "e2e/platform-sockets:v1"
+	for repo, a := range map[string]*lock.LockedApp{
+		repoMQTT:       outboundApp(t, paths.App("outbound-mqtt.wasm"), fmt.Sprintf("mqtt://127.0.0.1:%d", broker.Port)),
+		repoSocketsCRI: socketsApp(t, paths, echo),
+	} {
+		if _, err := harness.Push(ctx, f.reg.Host, repo, a, artifact.PackOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pullForCRI(t, f, criRepoSandbox, repoPlatform, repoMQTT, repoSocketsCRI)
 	cri := f.d.Crictl()
 
 	dataDir := filepath.Join(f.dir, "data")
@@ -61,11 +74,11 @@ func TestPlatformCRI(t *testing.T) {
 
 	p := runPod(t, f, harness.PodConfig{Name: "platform", HostNetwork: true})
 	var ids []string
-	start := func(name string, mounts ...harness.CRIMount) string {
+	start := func(name, repo string, mounts ...harness.CRIMount) string {
 		t.Helper()
 		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 		id := startContainer(t, f, p, harness.ContainerConfig{
-			Name: name, Image: f.ref(repoPlatform), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}, Mounts: mounts,
+			Name: name, Image: f.ref(repo), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}, Mounts: mounts,
 		})
 		ids = append(ids, id)
 		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/.well-known/spin/health", 60*time.Second); err != nil {
@@ -76,7 +89,7 @@ func TestPlatformCRI(t *testing.T) {
 	}
 	cache := http.Header{"X-Kv-Store": {"cache"}}
 
-	addr := start("file", harness.CRIMount{HostPath: rcFile, ContainerPath: "/runtime-config.toml", ReadOnly: true}, data)
+	addr := start("file", repoPlatform, harness.CRIMount{HostPath: rcFile, ContainerPath: "/runtime-config.toml", ReadOnly: true}, data)
 	check(t, addr,
 		exchange{method: http.MethodPut, path: "/kv/set/pod", send: "through CRI", header: cache, status: 200, want: "ok\n"},
 		exchange{path: "/kv/get/pod", header: cache, status: 200, want: "through CRI"},
@@ -91,10 +104,24 @@ func TestPlatformCRI(t *testing.T) {
 		t.Errorf("the database is not on the /data volume: %v", err)
 	}
 
-	addr = start("secret", harness.CRIMount{HostPath: secretDir, ContainerPath: "/runtime-config.toml", ReadOnly: true}, data)
+	addr = start("secret", repoPlatform, harness.CRIMount{HostPath: secretDir, ContainerPath: "/runtime-config.toml", ReadOnly: true}, data)
 	check(t, addr,
 		exchange{path: "/kv/get/pod", header: cache, status: 200, want: "through CRI"},
 		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "SELECT v FROM r", status: 200, want: "v\ntext:from the file config\n"},
+	)
+
+	// The component apps, with the same runtime config and volume.
+	rc := harness.CRIMount{HostPath: rcFile, ContainerPath: "/runtime-config.toml", ReadOnly: true}
+	addr = start("mqtt", repoMQTT, rc, data)
+	denied := fmt.Sprintf("mqtt://localhost:%d?client_id=cri", broker.Port)
+	check(t, addr,
+		exchange{method: http.MethodPost, path: "/hello", send: broker.MQTTURL() + "?client_id=cri", status: 200},
+		exchange{method: http.MethodPost, path: "/", send: denied, status: 452, want: "address " + denied + " is not permitted"},
+	)
+	addr = start("sockets", repoSocketsCRI, rc, data)
+	check(t, addr,
+		exchange{path: fmt.Sprintf("/echo/%d", echo), status: 200, want: "echoed: ping"},
+		exchange{path: fmt.Sprintf("/echo/%d", harness.FreePort(t)), status: 403, want: "denied"},
 	)
 
 	// Without the /data volume the database is on none: no start.

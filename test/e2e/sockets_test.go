@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 	"github.com/spinoci/spinoci/test/servers"
 )
@@ -22,18 +23,7 @@ const repoSockets = "e2e/sockets:v1"
 func TestSocketsOutbound(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdVersions()...)
 	allowed, other := servers.Echo(t), servers.Echo(t)
-	app, err := paths.LocalLock(harness.AppSpec{
-		Name:       "e2e-sockets",
-		Components: []harness.AppComponent{{ID: "sock", Wasm: "sockets-echo.wasm", Executor: "spin"}},
-		Routes:     []harness.Route{{Route: "/...", Component: "sock"}},
-	})
-	if err != nil {
-		t.Fatalf("local lock: %v (run `make testapps`)", err)
-	}
-	if app.Components[0].Metadata == nil {
-		app.Components[0].Metadata = map[string]json.RawMessage{}
-	}
-	app.Components[0].Metadata["allowed_outbound_hosts"] = json.RawMessage(fmt.Sprintf(`["tcp://127.0.0.1:%d"]`, allowed))
+	app := socketsApp(t, paths, allowed)
 	for _, v := range harness.ContainerdVersions() {
 		t.Run("containerd-"+v, func(t *testing.T) {
 			reg, d := harness.StartRegistry(t), harness.StartContainerd(t, v).For(t)
@@ -53,4 +43,23 @@ func TestSocketsOutbound(t *testing.T) {
 			)
 		})
 	}
+}
+
+// socketsApp is the sockets-echo component at /... with
+// allowed_outbound_hosts tcp://127.0.0.1:<allowed>.
+func socketsApp(t *testing.T, paths harness.Paths, allowed int) *lock.LockedApp {
+	t.Helper()
+	app, err := paths.LocalLock(harness.AppSpec{
+		Name:       "e2e-sockets",
+		Components: []harness.AppComponent{{ID: "sock", Wasm: "sockets-echo.wasm", Executor: "spin"}},
+		Routes:     []harness.Route{{Route: "/...", Component: "sock"}},
+	})
+	if err != nil {
+		t.Fatalf("local lock: %v (run `make testapps`)", err)
+	}
+	if app.Components[0].Metadata == nil {
+		app.Components[0].Metadata = map[string]json.RawMessage{}
+	}
+	app.Components[0].Metadata["allowed_outbound_hosts"] = json.RawMessage(fmt.Sprintf(`["tcp://127.0.0.1:%d"]`, allowed))
+	return app
 }
