@@ -1,21 +1,15 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 	"github.com/spinoci/spinoci/test/servers"
 )
-
-const repoRDBMS = "e2e/rdbms:v1"
 
 // TestPostgresAndMySQL runs spin-host (a Spin 1.x module) through ctr run
 // on each pinned containerd against a real PostgreSQL and a real MariaDB
@@ -26,38 +20,20 @@ func TestPostgresAndMySQL(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdVersions()...)
 	pg := servers.Postgres(t)
 	my := servers.MariaDB(t)
-	reg := harness.StartRegistry(t)
 	app := spinHostApp(paths, "rdbms", map[string]any{
 		lock.MetadataAllowedOutboundHosts: []string{"postgres://" + pg.Addr(), "mysql://" + my.Addr()},
 	})
-	ref := harness.Ref(reg.Host, repoRDBMS)
-	if _, err := harness.Push(t.Context(), reg.Host, repoRDBMS, app, artifact.PackOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	for _, v := range harness.ContainerdVersions() {
 		t.Run("containerd-"+v, func(t *testing.T) {
+			d, id, addr := runOutbound(t, v, app)
 			// Each daemon gets its own tables.
-			table := "greetings_" + strings.ReplaceAll(v, ".", "_")
-			testPostgresAndMySQL(t, harness.StartContainerd(t, v), ref, pg, my, table)
+			testPostgresAndMySQL(t, addr, pg, my, "greetings_"+strings.ReplaceAll(v, ".", "_"))
+			stopSpin1(t, d, id)
 		})
 	}
 }
 
-func testPostgresAndMySQL(t *testing.T, d *harness.Containerd, ref string, pg, my *servers.Server, table string) {
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	d.Pull(ref)
-	id := "rdbms"
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	logPath := filepath.Join(t.TempDir(), "app.log")
-	args := append([]string{"run", "-d", "--log-uri", "file://" + logPath}, runArgs(addr)...)
-	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/.well-known/spin/health", 90*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-	}
+func testPostgresAndMySQL(t *testing.T, addr string, pg, my *servers.Server, table string) {
 	db := func(url string, params ...string) http.Header {
 		h := http.Header{"X-Db-Url": {url}}
 		for i, p := range params {
@@ -86,5 +62,4 @@ func testPostgresAndMySQL(t *testing.T, d *harness.Containerd, ref string, pg, m
 		exchange{method: post, path: "/mysql/query", send: "SELECT 1", header: db("mysql://spin@127.0.0.1:1/spin"), status: 500,
 			want: "error: connection-failed: address mysql://127.0.0.1:1 is not permitted\n"},
 	)
-	stopSpin1(t, d, id)
 }
