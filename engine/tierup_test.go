@@ -63,6 +63,18 @@ func TestModuleTierUp(t *testing.T) {
 	if !strings.Contains(logs.String(), "tier=fast") {
 		t.Fatalf("the app did not load the fast code:\n%s", &logs)
 	}
+	if !a.RunsFastCode() {
+		t.Error("RunsFastCode = false for an app on fast code: no optimising stage would follow")
+	}
+	// A cache-only load (a warm start) finds the fast code too and says so.
+	warm, err := loadLock(t, logTo(io.Discard), app, Config{CacheDir: cache, CacheOnly: true, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatalf("cache-only load of fast code: %v", err)
+	}
+	if !warm.RunsFastCode() {
+		t.Error("RunsFastCode = false for a cache-only load of fast code")
+	}
+	warm.Close()
 	if res := precompile(t, app, cache, TierOptimized); res != (Precompiled{Compiled: 1}) {
 		t.Fatalf("optimising stage: %+v", res)
 	}
@@ -72,6 +84,14 @@ func TestModuleTierUp(t *testing.T) {
 	}
 	if res := precompile(t, app, cache, TierFast); res != (Precompiled{}) {
 		t.Fatalf("fast stage with optimised code cached: %+v", res)
+	}
+	warm, err = loadLock(t, logTo(io.Discard), app, Config{CacheDir: cache, CacheOnly: true, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatalf("cache-only load of optimised code: %v", err)
+	}
+	defer warm.Close()
+	if warm.RunsFastCode() {
+		t.Error("RunsFastCode = true with the optimised code cached")
 	}
 }
 
