@@ -3,6 +3,7 @@ package manifest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -188,6 +189,71 @@ func (l *loader) executor(key string, m map[string]any, v2 bool) (any, error) {
 }
 
 // lockFiles turns collected files into local lock entries.
+// newLockedApp starts the lock both manifest versions write: metadata name,
+// version and origin, and description and authors when the manifest gives
+// them.
+func (l *loader) newLockedApp(name, version, description string, authors []string) *lock.LockedApp {
+	app := &lock.LockedApp{
+		Metadata: map[string]json.RawMessage{
+			"name":    rawJSON(name),
+			"version": rawJSON(version),
+			"origin":  rawJSON(appdir.FileURI(l.abs)),
+		},
+		Triggers:   []lock.Trigger{},
+		Components: []lock.Component{},
+	}
+	if description != "" {
+		app.Metadata["description"] = rawJSON(description)
+	}
+	if len(authors) > 0 {
+		app.Metadata["authors"] = rawJSON(authors)
+	}
+	return app
+}
+
+// componentFields are the component keys both manifest versions share.
+// configKey names the config table: "config" in v1, "variables" in v2.
+type componentFields struct {
+	description  string
+	source       any
+	env          map[string]string
+	files        []any
+	excludeFiles []string
+	configKey    string
+	config       map[string]string
+}
+
+// component loads the source, files and config of the component at key and
+// builds its lock entry with metadata meta (plus description when set).
+func (l *loader) component(key, id string, f componentFields, meta map[string]json.RawMessage) (*lock.Component, error) {
+	wasm, err := l.source(key+".source", f.source)
+	if err != nil {
+		return nil, err
+	}
+	files, err := l.files(key+".files", f.files, key+".exclude_files", f.excludeFiles)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := l.config(key+"."+f.configKey, f.config)
+	if err != nil {
+		return nil, err
+	}
+	if f.description != "" {
+		meta["description"] = rawJSON(f.description)
+	}
+	comp := &lock.Component{
+		ID:       id,
+		Metadata: meta,
+		Source:   componentSource(wasm),
+		Files:    lockFiles(files),
+		Config:   cfg,
+	}
+	if len(f.env) > 0 {
+		comp.Env = f.env
+	}
+	return comp, nil
+}
+
 func lockFiles(files []file) []lock.ContentPath {
 	var out []lock.ContentPath
 	for _, f := range files {
