@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -31,7 +32,7 @@ func (l *loader) variables(vars map[string]variable) (map[string]lock.Variable, 
 		return nil, nil
 	}
 	out := make(map[string]lock.Variable, len(vars))
-	for _, name := range sortedKeys(vars) {
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
 		v := vars[name]
 		key := "variables." + name
 		switch {
@@ -49,7 +50,7 @@ func (l *loader) variables(vars map[string]variable) (map[string]lock.Variable, 
 
 // config checks a component's config (v1) or variables (v2) table.
 func (l *loader) config(key string, cfg map[string]string) (map[string]string, error) {
-	for _, name := range sortedKeys(cfg) {
+	for _, name := range slices.Sorted(maps.Keys(cfg)) {
 		if !validName(name) {
 			return nil, l.errAt(key+"."+name, "invalid name: use lowercase letters, digits and '_', starting with a letter")
 		}
@@ -180,7 +181,7 @@ func (l *loader) executor(key string, m map[string]any, v2 bool) (any, error) {
 		}
 		return nil, l.errAt(key+".type", "unknown executor %q: want %s", typ, want)
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !allowed[k] {
 			return nil, l.errAt(key+"."+k, "unknown key in a %s executor", typ)
 		}
@@ -273,15 +274,6 @@ func stringList(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // checkRoute validates an HTTP route string.

@@ -3,6 +3,8 @@ package manifest
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -83,7 +85,7 @@ func (l *loader) loadV2(ctx context.Context, data []byte) (*lock.LockedApp, erro
 	}
 	app.Variables = vars
 
-	for _, id := range sortedKeys(m.Components) {
+	for _, id := range slices.Sorted(maps.Keys(m.Components)) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -102,7 +104,7 @@ func (l *loader) loadV2(ctx context.Context, data []byte) (*lock.LockedApp, erro
 	}
 	ids := map[string]bool{}
 	inline := 0
-	for _, typ := range sortedKeys(m.Triggers) {
+	for _, typ := range slices.Sorted(maps.Keys(m.Triggers)) {
 		for i, t := range m.Triggers[typ] {
 			key := "trigger." + typ + "." + strconv.Itoa(i)
 			tr, comp, err := l.triggerV2(key, typ, t, m.Components, &inline)
@@ -186,7 +188,7 @@ func (l *loader) triggerV2(key, typ string, t map[string]any, comps map[string]c
 	case lock.TriggerTypeMQTT:
 		allowed["topic"], allowed["qos"] = true, true
 	}
-	for _, k := range sortedKeys(t) {
+	for _, k := range slices.Sorted(maps.Keys(t)) {
 		if !allowed[k] {
 			return lock.Trigger{}, nil, l.errAt(key+"."+k, "unknown key in a %s trigger", typ)
 		}
