@@ -3,11 +3,13 @@ package manifest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -30,7 +32,7 @@ func (l *loader) variables(vars map[string]variable) (map[string]lock.Variable, 
 		return nil, nil
 	}
 	out := make(map[string]lock.Variable, len(vars))
-	for _, name := range sortedKeys(vars) {
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
 		v := vars[name]
 		key := "variables." + name
 		switch {
@@ -48,7 +50,7 @@ func (l *loader) variables(vars map[string]variable) (map[string]lock.Variable, 
 
 // config checks a component's config (v1) or variables (v2) table.
 func (l *loader) config(key string, cfg map[string]string) (map[string]string, error) {
-	for _, name := range sortedKeys(cfg) {
+	for _, name := range slices.Sorted(maps.Keys(cfg)) {
 		if !validName(name) {
 			return nil, l.errAt(key+"."+name, "invalid name: use lowercase letters, digits and '_', starting with a letter")
 		}
@@ -179,7 +181,7 @@ func (l *loader) executor(key string, m map[string]any, v2 bool) (any, error) {
 		}
 		return nil, l.errAt(key+".type", "unknown executor %q: want %s", typ, want)
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !allowed[k] {
 			return nil, l.errAt(key+"."+k, "unknown key in a %s executor", typ)
 		}
@@ -188,6 +190,71 @@ func (l *loader) executor(key string, m map[string]any, v2 bool) (any, error) {
 }
 
 // lockFiles turns collected files into local lock entries.
+// newLockedApp starts the lock both manifest versions write: metadata name,
+// version and origin, and description and authors when the manifest gives
+// them.
+func (l *loader) newLockedApp(name, version, description string, authors []string) *lock.LockedApp {
+	app := &lock.LockedApp{
+		Metadata: map[string]json.RawMessage{
+			"name":    rawJSON(name),
+			"version": rawJSON(version),
+			"origin":  rawJSON(appdir.FileURI(l.abs)),
+		},
+		Triggers:   []lock.Trigger{},
+		Components: []lock.Component{},
+	}
+	if description != "" {
+		app.Metadata["description"] = rawJSON(description)
+	}
+	if len(authors) > 0 {
+		app.Metadata["authors"] = rawJSON(authors)
+	}
+	return app
+}
+
+// componentFields are the component keys both manifest versions share.
+// configKey names the config table: "config" in v1, "variables" in v2.
+type componentFields struct {
+	description  string
+	source       any
+	env          map[string]string
+	files        []any
+	excludeFiles []string
+	configKey    string
+	config       map[string]string
+}
+
+// component loads the source, files and config of the component at key and
+// builds its lock entry with metadata meta (plus description when set).
+func (l *loader) component(key, id string, f componentFields, meta map[string]json.RawMessage) (*lock.Component, error) {
+	wasm, err := l.source(key+".source", f.source)
+	if err != nil {
+		return nil, err
+	}
+	files, err := l.files(key+".files", f.files, key+".exclude_files", f.excludeFiles)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := l.config(key+"."+f.configKey, f.config)
+	if err != nil {
+		return nil, err
+	}
+	if f.description != "" {
+		meta["description"] = rawJSON(f.description)
+	}
+	comp := &lock.Component{
+		ID:       id,
+		Metadata: meta,
+		Source:   componentSource(wasm),
+		Files:    lockFiles(files),
+		Config:   cfg,
+	}
+	if len(f.env) > 0 {
+		comp.Env = f.env
+	}
+	return comp, nil
+}
+
 func lockFiles(files []file) []lock.ContentPath {
 	var out []lock.ContentPath
 	for _, f := range files {
@@ -207,15 +274,6 @@ func stringList(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // checkRoute validates an HTTP route string.

@@ -2,9 +2,11 @@ package manifest
 
 import (
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,7 +124,7 @@ func (l *loader) pattern(key, pat string) ([]file, error) {
 
 // placement expands `{ source = "dir-or-file", destination = "/guest/path" }`.
 func (l *loader) placement(key string, m map[string]any) ([]file, error) {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k != "source" && k != "destination" {
 			return nil, l.errAt(key+"."+k, "unknown key: a files placement has source and destination")
 		}

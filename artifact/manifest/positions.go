@@ -62,15 +62,7 @@ func indexPositions(data []byte) positions {
 		}
 	}
 	keyValue = func(prefix []string, kv *unstable.Node) {
-		var parts []string
-		var first *unstable.Node
-		it := kv.Key()
-		for it.Next() {
-			if first == nil {
-				first = it.Node()
-			}
-			parts = append(parts, string(it.Node().Data))
-		}
+		parts, first := keyParts(kv.Key())
 		path := append(append([]string{}, prefix...), parts...)
 		l := line(first)
 		pos[strings.Join(path, ".")] = l
@@ -80,15 +72,7 @@ func indexPositions(data []byte) positions {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
-			var parts []string
-			var first *unstable.Node
-			it := e.Key()
-			for it.Next() {
-				if first == nil {
-					first = it.Node()
-				}
-				parts = append(parts, string(it.Node().Data))
-			}
+			parts, first := keyParts(e.Key())
 			if e.Kind == unstable.Table {
 				table = resolve(nil, parts)
 			} else {
@@ -104,6 +88,17 @@ func indexPositions(data []byte) positions {
 		}
 	}
 	return pos
+}
+
+// keyParts returns the parts of a dotted key and its first node.
+func keyParts(it unstable.Iterator) (parts []string, first *unstable.Node) {
+	for it.Next() {
+		if first == nil {
+			first = it.Node()
+		}
+		parts = append(parts, string(it.Node().Data))
+	}
+	return parts, first
 }
 
 // line returns the line of path, or of its nearest ancestor that has one.

@@ -3,10 +3,8 @@ package manifest
 import (
 	"context"
 	"encoding/json"
-
 	"strconv"
 
-	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -85,22 +83,8 @@ func (l *loader) loadV1(ctx context.Context, data []byte) (*lock.LockedApp, erro
 	default:
 		return nil, l.errAt("trigger.type", "unknown trigger type %q: want \"http\" or \"redis\"", m.Trigger.Type)
 	}
-	app := &lock.LockedApp{
-		Metadata: map[string]json.RawMessage{
-			"name":    rawJSON(m.Name),
-			"version": rawJSON(m.Version),
-			"trigger": rawJSON(trig),
-			"origin":  rawJSON(appdir.FileURI(l.abs)),
-		},
-		Triggers:   []lock.Trigger{},
-		Components: []lock.Component{},
-	}
-	if m.Description != "" {
-		app.Metadata["description"] = rawJSON(m.Description)
-	}
-	if len(m.Authors) > 0 {
-		app.Metadata["authors"] = rawJSON(m.Authors)
-	}
+	app := l.newLockedApp(m.Name, m.Version, m.Description, m.Authors)
+	app.Metadata["trigger"] = rawJSON(trig)
 	vars, err := l.variables(m.Variables)
 	if err != nil {
 		return nil, err
@@ -142,24 +126,9 @@ func (l *loader) loadV1(ctx context.Context, data []byte) (*lock.LockedApp, erro
 }
 
 func (l *loader) componentV1(key string, c *componentV1) (*lock.Component, error) {
-	wasm, err := l.source(key+".source", c.Source)
-	if err != nil {
-		return nil, err
-	}
-	files, err := l.files(key+".files", c.Files, key+".exclude_files", c.ExcludeFiles)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := l.config(key+".config", c.Config)
-	if err != nil {
-		return nil, err
-	}
 	meta := map[string]json.RawMessage{
 		"allowed_http_hosts": rawJSON(stringList(c.AllowedHTTPHosts)),
 		"key_value_stores":   rawJSON(stringList(c.KeyValueStores)),
-	}
-	if c.Description != "" {
-		meta["description"] = rawJSON(c.Description)
 	}
 	if len(c.SqliteDatabases) > 0 {
 		meta["databases"] = rawJSON(c.SqliteDatabases)
@@ -167,17 +136,15 @@ func (l *loader) componentV1(key string, c *componentV1) (*lock.Component, error
 	if len(c.AIModels) > 0 {
 		meta["ai_models"] = rawJSON(c.AIModels)
 	}
-	comp := &lock.Component{
-		ID:       c.ID,
-		Metadata: meta,
-		Source:   componentSource(wasm),
-		Files:    lockFiles(files),
-		Config:   cfg,
-	}
-	if len(c.Environment) > 0 {
-		comp.Env = c.Environment
-	}
-	return comp, nil
+	return l.component(key, c.ID, componentFields{
+		description:  c.Description,
+		source:       c.Source,
+		env:          c.Environment,
+		files:        c.Files,
+		excludeFiles: c.ExcludeFiles,
+		configKey:    "config",
+		config:       c.Config,
+	}, meta)
 }
 
 func (l *loader) triggerConfigV1(key, triggerType string, c *componentV1) (map[string]any, error) {

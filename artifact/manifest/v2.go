@@ -3,12 +3,13 @@ package manifest
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	toml "github.com/pelletier/go-toml/v2"
 
-	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -64,21 +65,7 @@ func (l *loader) loadV2(ctx context.Context, data []byte) (*lock.LockedApp, erro
 	if a.Name == "" {
 		return nil, l.errAt("application.name", "missing: the application needs a name")
 	}
-	app := &lock.LockedApp{
-		Metadata: map[string]json.RawMessage{
-			"name":    rawJSON(a.Name),
-			"version": rawJSON(a.Version),
-			"origin":  rawJSON(appdir.FileURI(l.abs)),
-		},
-		Triggers:   []lock.Trigger{},
-		Components: []lock.Component{},
-	}
-	if a.Description != "" {
-		app.Metadata["description"] = rawJSON(a.Description)
-	}
-	if len(a.Authors) > 0 {
-		app.Metadata["authors"] = rawJSON(a.Authors)
-	}
+	app := l.newLockedApp(a.Name, a.Version, a.Description, a.Authors)
 	if len(a.Trigger) > 0 {
 		if http, ok := a.Trigger[lock.TriggerTypeHTTP]; ok {
 			if _, ok := http["base"]; ok {
@@ -98,7 +85,7 @@ func (l *loader) loadV2(ctx context.Context, data []byte) (*lock.LockedApp, erro
 	}
 	app.Variables = vars
 
-	for _, id := range sortedKeys(m.Components) {
+	for _, id := range slices.Sorted(maps.Keys(m.Components)) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
@@ -117,7 +104,7 @@ func (l *loader) loadV2(ctx context.Context, data []byte) (*lock.LockedApp, erro
 	}
 	ids := map[string]bool{}
 	inline := 0
-	for _, typ := range sortedKeys(m.Triggers) {
+	for _, typ := range slices.Sorted(maps.Keys(m.Triggers)) {
 		for i, t := range m.Triggers[typ] {
 			key := "trigger." + typ + "." + strconv.Itoa(i)
 			tr, comp, err := l.triggerV2(key, typ, t, m.Components, &inline)
@@ -147,18 +134,6 @@ func (l *loader) componentV2(key, id string, c *componentV2) (*lock.Component, e
 	if len(c.Dependencies) > 0 {
 		return nil, l.errAt(key+".dependencies", "component dependencies are not supported by spinoci")
 	}
-	wasm, err := l.source(key+".source", c.Source)
-	if err != nil {
-		return nil, err
-	}
-	files, err := l.files(key+".files", c.Files, key+".exclude_files", c.ExcludeFiles)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := l.config(key+".variables", c.Variables)
-	if err != nil {
-		return nil, err
-	}
 	hosts := c.AllowedOutboundHosts
 	if len(c.AllowedHTTPHosts) > 0 {
 		hosts = append(append([]string{}, hosts...), convertHTTPHosts(c.AllowedHTTPHosts, c.AllowedOutboundHosts == nil)...)
@@ -169,20 +144,15 @@ func (l *loader) componentV2(key, id string, c *componentV2) (*lock.Component, e
 		"databases":              rawJSON(stringList(c.SqliteDatabases)),
 		"ai_models":              rawJSON(stringList(c.AIModels)),
 	}
-	if c.Description != "" {
-		meta["description"] = rawJSON(c.Description)
-	}
-	comp := &lock.Component{
-		ID:       id,
-		Metadata: meta,
-		Source:   componentSource(wasm),
-		Files:    lockFiles(files),
-		Config:   cfg,
-	}
-	if len(c.Environment) > 0 {
-		comp.Env = c.Environment
-	}
-	return comp, nil
+	return l.component(key, id, componentFields{
+		description:  c.Description,
+		source:       c.Source,
+		env:          c.Environment,
+		files:        c.Files,
+		excludeFiles: c.ExcludeFiles,
+		configKey:    "variables",
+		config:       c.Variables,
+	}, meta)
 }
 
 // convertHTTPHosts turns deprecated allowed_http_hosts into
@@ -218,7 +188,7 @@ func (l *loader) triggerV2(key, typ string, t map[string]any, comps map[string]c
 	case lock.TriggerTypeMQTT:
 		allowed["topic"], allowed["qos"] = true, true
 	}
-	for _, k := range sortedKeys(t) {
+	for _, k := range slices.Sorted(maps.Keys(t)) {
 		if !allowed[k] {
 			return lock.Trigger{}, nil, l.errAt(key+"."+k, "unknown key in a %s trigger", typ)
 		}

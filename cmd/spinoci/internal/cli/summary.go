@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -155,7 +157,7 @@ func summarize(app *lock.LockedApp, origin string, art *artifact.Artifact) *Summ
 	}
 	s.Name, s.Version, s.Description = str("name"), str("version"), str("description")
 	_ = json.Unmarshal(app.Metadata["authors"], &s.Authors)
-	for _, name := range sortedKeys(app.Variables) {
+	for _, name := range slices.Sorted(maps.Keys(app.Variables)) {
 		v := app.Variables[name]
 		def := v.Default
 		if v.Secret {
@@ -299,13 +301,4 @@ func (s *Summary) describeArtifact(art *artifact.Artifact) {
 			Annotations: l.Annotations,
 		})
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

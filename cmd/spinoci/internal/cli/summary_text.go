@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -41,7 +43,7 @@ func (s *Summary) writeText(out io.Writer) {
 			counts[l.Kind]++
 		}
 		var parts []string
-		for _, k := range sortedKeys(counts) {
+		for _, k := range slices.Sorted(maps.Keys(counts)) {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}
 		row("Layers", fmt.Sprintf("%d (%s)", len(s.Layers), strings.Join(parts, ", ")))
@@ -106,10 +108,10 @@ func (c *Component) writeText(row func(k, v string)) {
 	row("  SQLite databases", strings.Join(c.SQLiteDatabases, ", "))
 	row("  Allowed outbound hosts", strings.Join(c.AllowedOutboundHosts, ", "))
 	row("  Allowed HTTP hosts", strings.Join(c.AllowedHTTPHosts, ", "))
-	for _, k := range sortedKeys(c.Environment) {
+	for _, k := range slices.Sorted(maps.Keys(c.Environment)) {
 		row("  Environment", k+"="+c.Environment[k])
 	}
-	for _, k := range sortedKeys(c.Config) {
+	for _, k := range slices.Sorted(maps.Keys(c.Config)) {
 		row("  Config", k+" = "+c.Config[k])
 	}
 }
