@@ -20,6 +20,9 @@ const rdbmsValueSize = 16
 // rdbmsColumnSize is the size of a column record: name at 0, data-type at 8.
 const rdbmsColumnSize = 12
 
+// rdbmsABI is the kinds of rdbms-types, built once for every call.
+var rdbmsABI = rdbms.RDBMSTypes()
+
 // rdbmsImport returns the implementation of outbound-pg.<name> (pg) or
 // outbound-mysql.<name>.
 func rdbmsImport(pg bool, name string) hostFunc {
@@ -91,7 +94,7 @@ func (c *hostCall) openRDBMS(access *rdbms.Access, a []int32) (rdbms.Conn, []rdb
 		return nil, nil, "", err
 	}
 	params := make([]rdbms.Value, a[5])
-	abi := rdbms.RDBMSTypes()
+	abi := rdbmsABI
 	for i := range params {
 		b := raw[i*rdbmsValueSize:]
 		kind, ok := abi.Kind(int(b[0]))
@@ -170,7 +173,7 @@ func (c *hostCall) writeRowSet(ret int32, set *rdbms.RowSet) error {
 	if err != nil {
 		return err
 	}
-	abi := rdbms.RDBMSTypes()
+	abi := rdbmsABI
 	cols := make(retArea, rdbmsColumnSize*len(set.Columns))
 	for i, col := range set.Columns {
 		ptr, err := g.put([]byte(col.Name), 1)

@@ -76,9 +76,7 @@ func (p *platformInstance) sqlCall(fn, address, statement string, params []rdbms
 			if v.Kind == rdbms.Str {
 				b = []byte(v.Str)
 			}
-			ptr, n := p.put(b)
-			binary.LittleEndian.PutUint32(e[8:], uint32(ptr))
-			binary.LittleEndian.PutUint32(e[12:], uint32(n))
+			p.putRef(e[8:], b)
 		}
 	}
 	pp, _ := p.put(buf)

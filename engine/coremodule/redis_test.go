@@ -44,9 +44,7 @@ func redisWAT() string {
 func (p *platformInstance) strs(ss ...string) (int32, int32) {
 	buf := make([]byte, 8*len(ss))
 	for i, s := range ss {
-		ptr, n := p.put([]byte(s))
-		binary.LittleEndian.PutUint32(buf[8*i:], uint32(ptr))
-		binary.LittleEndian.PutUint32(buf[8*i+4:], uint32(n))
+		p.putRef(buf[8*i:], []byte(s))
 	}
 	ptr, _ := p.put(buf)
 	return ptr, int32(len(ss))
@@ -136,9 +134,7 @@ func TestSpin1OutboundRedis(t *testing.T) {
 				binary.LittleEndian.PutUint64(e[8:], uint64(x.Int64))
 				continue
 			}
-			ptr, n := p.put(x.Binary)
-			binary.LittleEndian.PutUint32(e[8:], uint32(ptr))
-			binary.LittleEndian.PutUint32(e[12:], uint32(n))
+			p.putRef(e[8:], x.Binary)
 		}
 		ptr, _ := p.put(buf)
 		return []any{ptr, int32(len(ps))}

@@ -98,6 +98,14 @@ func (p *platformInstance) put(b []byte) (int32, int32) {
 	return int32(ptr), int32(len(b))
 }
 
+// putRef puts b in the guest's memory and writes its pointer and length,
+// two little-endian u32s, at the start of ref.
+func (p *platformInstance) putRef(ref, b []byte) {
+	ptr, n := p.put(b)
+	binary.LittleEndian.PutUint32(ref, uint32(ptr))
+	binary.LittleEndian.PutUint32(ref[4:], uint32(n))
+}
+
 func (p *platformInstance) call(name string, args ...any) []byte {
 	p.t.Helper()
 	out, err := p.inst.GetFunc(p.store, name).Call(p.store, args...)
@@ -131,9 +139,7 @@ func (p *platformInstance) values(vs []sqlite.Value) (int32, int32) {
 			if v.Kind == sqlite.Text {
 				b = []byte(v.Text)
 			}
-			ptr, n := p.put(b)
-			binary.LittleEndian.PutUint32(e[8:], uint32(ptr))
-			binary.LittleEndian.PutUint32(e[12:], uint32(n))
+			p.putRef(e[8:], b)
 		}
 	}
 	ptr, _ := p.put(buf)

@@ -92,38 +92,29 @@ func rdbmsRun(pg, execute bool, address, statement string, params []string) (str
 		names[i] = fmt.Sprintf("%s:%d", guestabi.Str(c[0], c[1]), c[2]&0xff)
 	}
 	b.WriteString(strings.Join(names, "|") + "\n")
-	rows := unsafe.Slice((*[2]uint32)(guestabi.Ptr(ret32[3])), ret32[4])
-	for _, r := range rows {
-		raw := unsafe.Slice((*byte)(guestabi.Ptr(r[0])), 16*r[1])
-		cells := make([]string, r[1])
-		for i := range cells {
-			v := raw[16*i:]
-			payload := binary.LittleEndian.Uint64(v[8:])
-			ptr, n := binary.LittleEndian.Uint32(v[8:]), binary.LittleEndian.Uint32(v[12:])
-			switch tag := v[0]; {
-			case tag == 0:
-				cells[i] = fmt.Sprintf("bool:%v", v[8] != 0)
-			case tag >= 1 && tag <= 4:
-				shift := 64 - 8<<(tag-1) // sign-extend the low bytes
-				cells[i] = fmt.Sprintf("int:%d", int64(payload<<shift)>>shift)
-			case tag >= 5 && tag <= 8:
-				shift := 64 - 8<<(tag-5)
-				cells[i] = fmt.Sprintf("uint:%d", payload<<shift>>shift)
-			case tag == 9:
-				cells[i] = fmt.Sprintf("float:%g", math.Float32frombits(uint32(payload)))
-			case tag == 10:
-				cells[i] = fmt.Sprintf("float:%g", math.Float64frombits(payload))
-			case tag == 11:
-				cells[i] = "str:" + guestabi.Str(ptr, n)
-			case tag == 12:
-				cells[i] = fmt.Sprintf("binary:%x", guestabi.Take(ptr, n))
-			case tag == 13:
-				cells[i] = "null"
-			default:
-				cells[i] = "unsupported"
-			}
+	writeRows(&b, ret32[3], ret32[4], func(tag byte, payload uint64, ptr, n uint32) string {
+		switch {
+		case tag == 0:
+			return fmt.Sprintf("bool:%v", uint8(payload) != 0)
+		case tag >= 1 && tag <= 4:
+			shift := 64 - 8<<(tag-1) // sign-extend the low bytes
+			return fmt.Sprintf("int:%d", int64(payload<<shift)>>shift)
+		case tag >= 5 && tag <= 8:
+			shift := 64 - 8<<(tag-5)
+			return fmt.Sprintf("uint:%d", payload<<shift>>shift)
+		case tag == 9:
+			return fmt.Sprintf("float:%g", math.Float32frombits(uint32(payload)))
+		case tag == 10:
+			return fmt.Sprintf("float:%g", math.Float64frombits(payload))
+		case tag == 11:
+			return "str:" + guestabi.Str(ptr, n)
+		case tag == 12:
+			return fmt.Sprintf("binary:%x", guestabi.Take(ptr, n))
+		case tag == 13:
+			return "null"
+		default:
+			return "unsupported"
 		}
-		b.WriteString(strings.Join(cells, "|") + "\n")
-	}
+	})
 	return b.String(), nil
 }

@@ -75,28 +75,36 @@ func sqliteQuery(database, statement string, params []string) (string, error) {
 		names[i] = guestabi.Str(c[0], c[1])
 	}
 	b.WriteString(strings.Join(names, "|") + "\n")
-	rows := unsafe.Slice((*[2]uint32)(guestabi.Ptr(sqliteRet[3])), sqliteRet[4])
+	writeRows(&b, sqliteRet[3], sqliteRet[4], func(tag byte, payload uint64, ptr, n uint32) string {
+		switch tag {
+		case 0:
+			return fmt.Sprintf("int:%d", int64(payload))
+		case 1:
+			return fmt.Sprintf("real:%g", math.Float64frombits(payload))
+		case 2:
+			return "text:" + guestabi.Str(ptr, n)
+		case 3:
+			return fmt.Sprintf("blob:%x", guestabi.Take(ptr, n))
+		default:
+			return "null"
+		}
+	})
+	return b.String(), nil
+}
+
+// writeRows writes the rows of a row-set, rowsLen (pointer, length) pairs
+// at rowsPtr, each a list of 16-byte values: a tag byte, then at 8 the
+// payload (a number, or the pointer and length of a string or bytes). A
+// row is one line of its cells as cell formats them, joined by "|".
+func writeRows(b *strings.Builder, rowsPtr, rowsLen uint32, cell func(tag byte, payload uint64, ptr, n uint32) string) {
+	rows := unsafe.Slice((*[2]uint32)(guestabi.Ptr(rowsPtr)), rowsLen)
 	for _, r := range rows {
 		raw := unsafe.Slice((*byte)(guestabi.Ptr(r[0])), 16*r[1])
 		cells := make([]string, r[1])
 		for i := range cells {
 			v := raw[16*i:]
-			payload := binary.LittleEndian.Uint64(v[8:])
-			ptr, n := binary.LittleEndian.Uint32(v[8:]), binary.LittleEndian.Uint32(v[12:])
-			switch v[0] {
-			case 0:
-				cells[i] = fmt.Sprintf("int:%d", int64(payload))
-			case 1:
-				cells[i] = fmt.Sprintf("real:%g", math.Float64frombits(payload))
-			case 2:
-				cells[i] = "text:" + guestabi.Str(ptr, n)
-			case 3:
-				cells[i] = fmt.Sprintf("blob:%x", guestabi.Take(ptr, n))
-			default:
-				cells[i] = "null"
-			}
+			cells[i] = cell(v[0], binary.LittleEndian.Uint64(v[8:]), binary.LittleEndian.Uint32(v[8:]), binary.LittleEndian.Uint32(v[12:]))
 		}
 		b.WriteString(strings.Join(cells, "|") + "\n")
 	}
-	return b.String(), nil
 }

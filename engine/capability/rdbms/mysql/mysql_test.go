@@ -24,6 +24,16 @@ func open(t *testing.T) (*rdbms.Access, *servers.Server) {
 	return rdbms.NewAccess(d, allowed), srv
 }
 
+// connect opens a connection to srv through access; the caller closes it.
+func connect(t *testing.T, access *rdbms.Access, srv *servers.Server) rdbms.Conn {
+	t.Helper()
+	c, err := access.Open(context.Background(), srv.MySQLURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func wantError(t *testing.T, what string, err error, kind rdbms.ErrorKind, text string) {
 	t.Helper()
 	e, ok := err.(*rdbms.Error)
@@ -35,10 +45,7 @@ func wantError(t *testing.T, what string, err error, kind rdbms.ErrorKind, text 
 func TestEveryTypeRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	access, srv := open(t)
-	c, err := access.Open(ctx, srv.MySQLURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := connect(t, access, srv)
 	defer c.Close()
 	if _, err := c.Execute(ctx, `CREATE TABLE t (b BOOLEAN, i8 TINYINT, i16 SMALLINT, i32 INT, i64 BIGINT,
 		u8 TINYINT UNSIGNED, u16 SMALLINT UNSIGNED, u32 INT UNSIGNED, u64 BIGINT UNSIGNED,
@@ -120,12 +127,9 @@ func TestEveryTypeRoundTrips(t *testing.T) {
 func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	access, srv := open(t)
-	c, err := access.Open(ctx, srv.MySQLURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := connect(t, access, srv)
 	defer c.Close()
-	_, err = c.Query(ctx, "SELECT * FROM missing", nil)
+	_, err := c.Query(ctx, "SELECT * FROM missing", nil)
 	wantError(t, "missing table", err, rdbms.QueryFailed, "Error 1146 (42S02): Table 'spin.missing' doesn't exist")
 	_, err = c.Execute(ctx, "SELEC 1", nil)
 	wantError(t, "syntax", err, rdbms.QueryFailed, "You have an error in your SQL syntax")
@@ -145,18 +149,12 @@ func TestErrors(t *testing.T) {
 func TestSessionsAreNotShared(t *testing.T) {
 	ctx := context.Background()
 	access, srv := open(t)
-	c, err := access.Open(ctx, srv.MySQLURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := connect(t, access, srv)
 	if _, err := c.Execute(ctx, "SET @leak = 'yes'", nil); err != nil {
 		t.Fatal(err)
 	}
 	c.Close()
-	c, err = access.Open(ctx, srv.MySQLURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	c = connect(t, access, srv)
 	defer c.Close()
 	set, err := c.Query(ctx, "SELECT @leak", nil)
 	if err != nil {
