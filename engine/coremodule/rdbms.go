@@ -20,9 +20,6 @@ const rdbmsValueSize = 16
 // rdbmsColumnSize is the size of a column record: name at 0, data-type at 8.
 const rdbmsColumnSize = 12
 
-// rdbmsABI is the kinds of rdbms-types, built once for every call.
-var rdbmsABI = rdbms.RDBMSTypes()
-
 // rdbmsImport returns the implementation of outbound-pg.<name> (pg) or
 // outbound-mysql.<name>.
 func rdbmsImport(pg bool, name string) hostFunc {
@@ -32,10 +29,11 @@ func rdbmsImport(pg bool, name string) hostFunc {
 		}
 		return c.state.comp.MySQL
 	}
+	abi := rdbms.RDBMSTypes() // once per import, not per call
 	switch name {
 	case "query":
 		return func(c *hostCall, a []int32) error {
-			conn, params, stmt, err := c.openRDBMS(access(c), a)
+			conn, params, stmt, err := c.openRDBMS(access(c), abi, a)
 			var set *rdbms.RowSet
 			if err == nil {
 				defer conn.Close()
@@ -44,11 +42,11 @@ func rdbmsImport(pg bool, name string) hostFunc {
 			if err != nil {
 				return c.writeRDBMSError(a[6], 4, err)
 			}
-			return c.writeRowSet(a[6], set)
+			return c.writeRowSet(a[6], abi, set)
 		}
 	case "execute":
 		return func(c *hostCall, a []int32) error {
-			conn, params, stmt, err := c.openRDBMS(access(c), a)
+			conn, params, stmt, err := c.openRDBMS(access(c), abi, a)
 			var n uint64
 			if err == nil {
 				defer conn.Close()
@@ -77,7 +75,7 @@ func rdbmsImport(pg bool, name string) hostFunc {
 // openRDBMS reads (address, statement, params) and opens a connection.
 // A malformed parameter list traps (a guest bug); database errors are
 // returned as *rdbms.Error.
-func (c *hostCall) openRDBMS(access *rdbms.Access, a []int32) (rdbms.Conn, []rdbms.Value, string, error) {
+func (c *hostCall) openRDBMS(access *rdbms.Access, abi rdbms.ABI, a []int32) (rdbms.Conn, []rdbms.Value, string, error) {
 	addr, err := c.readString(a[0], a[1])
 	if err != nil {
 		return nil, nil, "", err
@@ -94,7 +92,6 @@ func (c *hostCall) openRDBMS(access *rdbms.Access, a []int32) (rdbms.Conn, []rdb
 		return nil, nil, "", err
 	}
 	params := make([]rdbms.Value, a[5])
-	abi := rdbmsABI
 	for i := range params {
 		b := raw[i*rdbmsValueSize:]
 		kind, ok := abi.Kind(int(b[0]))
@@ -168,12 +165,11 @@ func (c *hostCall) writeRDBMSError(ret int32, at int, err error) error {
 
 // writeRowSet writes expected's ok case with a row-set at 4: columns
 // (ptr, len) then rows (ptr, len).
-func (c *hostCall) writeRowSet(ret int32, set *rdbms.RowSet) error {
+func (c *hostCall) writeRowSet(ret int32, abi rdbms.ABI, set *rdbms.RowSet) error {
 	g, err := c.guest()
 	if err != nil {
 		return err
 	}
-	abi := rdbmsABI
 	cols := make(retArea, rdbmsColumnSize*len(set.Columns))
 	for i, col := range set.Columns {
 		ptr, err := g.put([]byte(col.Name), 1)
