@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -217,7 +218,8 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm []byte, ne
 	if err := checkHeader(wasm); err != nil {
 		return err
 	}
-	m, fast, err := a.compiler.module(ctx, wasm)
+	sum := sha256.Sum256(wasm)
+	m, fast, err := a.compiler.module(ctx, wasm, sum)
 	if err != nil {
 		return err
 	}
@@ -226,7 +228,7 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm []byte, ne
 		return err
 	}
 	if fast {
-		a.watchModule(wasm, c)
+		a.watchModule(sum, c)
 	}
 	c.Env = componentEnv(lc)
 	if c.Preopens, err = coremodule.Preopens(ac.Mounts, a.stage); err != nil {

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
@@ -31,7 +30,7 @@ type compiler struct {
 	cacheDir string
 	// cacheOnly loads from the cache and never compiles (Config.CacheOnly).
 	cacheOnly bool
-	modules   map[string]compiledModule // by wasm sha256 (hex)
+	modules   map[[sha256.Size]byte]compiledModule // by wasm sha256
 }
 
 // compiledModule is a module's code and its tier.
@@ -41,25 +40,30 @@ type compiledModule struct {
 }
 
 func newCompiler(engine *wasmtime.Engine, cacheDir string) *compiler {
-	return &compiler{engine: engine, cacheDir: cacheDir, modules: map[string]compiledModule{}}
+	return &compiler{engine: engine, cacheDir: cacheDir, modules: map[[sha256.Size]byte]compiledModule{}}
 }
 
-// module returns the compiled module for wasm and whether it is the fast
-// tier's code, compiling it (or loading it from the cache) at most once.
-func (c *compiler) module(ctx context.Context, wasm []byte) (_ *wasmtime.Module, fast bool, _ error) {
-	digest := sha256Hex(wasm)
-	if m, ok := c.modules[digest]; ok {
+// module returns the compiled module for wasm (whose sha256 is sum) and
+// whether it is the fast tier's code, compiling it (or loading it from the
+// cache) at most once.
+func (c *compiler) module(ctx context.Context, wasm []byte, sum [sha256.Size]byte) (_ *wasmtime.Module, fast bool, _ error) {
+	if m, ok := c.modules[sum]; ok {
 		return m.module, m.tier == capi.Fast, nil
 	}
-	compile := capi.CompileModule
+	var (
+		m    *wasmtime.Module
+		tier capi.Tier
+		err  error
+	)
 	if c.cacheOnly {
-		compile = capi.LoadCachedModule
+		m, tier, err = capi.LoadCachedModule(ctx, c.engine, sum, c.cacheDir)
+	} else {
+		m, tier, err = capi.CompileModule(ctx, c.engine, wasm, c.cacheDir)
 	}
-	m, tier, err := compile(ctx, c.engine, wasm, c.cacheDir)
 	if err != nil {
 		return nil, false, err
 	}
-	c.modules[digest] = compiledModule{module: m, tier: tier}
+	c.modules[sum] = compiledModule{module: m, tier: tier}
 	return m, tier == capi.Fast, nil
 }
 
@@ -69,9 +73,4 @@ func (c *compiler) close() {
 		m.module.Close()
 		delete(c.modules, k)
 	}
-}
-
-func sha256Hex(b []byte) string {
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
 }

@@ -43,10 +43,9 @@ const (
 	tierUpWait = 30 * time.Minute
 )
 
-// watchComponent upgrades exec, running the fast code of wasm, when the
-// optimised code is cached.
-func (a *App) watchComponent(id string, wasm []byte, exec *componentexec.Executor) {
-	sum := sha256.Sum256(wasm)
+// watchComponent upgrades exec, running the fast code of the wasm whose
+// sha256 is sum, when the optimised code is cached.
+func (a *App) watchComponent(id string, sum [sha256.Size]byte, exec *componentexec.Executor) {
 	engine, dir := a.components.engine, a.cfg.CacheDir
 	a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
 		c, ok := capi.CachedComponent(ctx, engine, sum, dir, capi.Optimized)
@@ -58,10 +57,9 @@ func (a *App) watchComponent(id string, wasm []byte, exec *componentexec.Executo
 	}})
 }
 
-// watchModule upgrades c, running the fast code of wasm, when the
-// optimised code is cached.
-func (a *App) watchModule(wasm []byte, c *coremodule.Component) {
-	sum := sha256.Sum256(wasm)
+// watchModule upgrades c, running the fast code of the wasm whose sha256
+// is sum, when the optimised code is cached.
+func (a *App) watchModule(sum [sha256.Size]byte, c *coremodule.Component) {
 	engine, dir := a.engine, a.cfg.CacheDir
 	a.addUpgrade(upgrade{id: c.ID, swap: func(ctx context.Context) (func(), bool) {
 		m, ok := capi.CachedModule(ctx, engine, sum, dir, capi.Optimized)

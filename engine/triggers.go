@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"time"
@@ -78,7 +79,7 @@ func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm []
 			return nil, nil, err
 		}
 	}
-	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, limit)
+	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sha256.Sum256(wasm), limit)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"strings"
@@ -89,7 +90,8 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 	if err != nil {
 		return nil, err
 	}
-	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, limit)
+	sum := sha256.Sum256(wasm)
+	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -98,14 +100,14 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 		return nil, err
 	}
 	if a.components.fast[comp] {
-		a.watchComponent(ac.Lock.ID, wasm, exec)
+		a.watchComponent(ac.Lock.ID, sum, exec)
 	}
 	return exec, nil
 }
 
 // prepareWasmComponent compiles a component and links the imports the host
 // lacks; cfg is what its guests see, with guest time limited to limit.
-func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm []byte, limit time.Duration) (componentexec.Runtime, *capi.Component, wasip2.Config, error) {
+func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm []byte, sum [sha256.Size]byte, limit time.Duration) (componentexec.Runtime, *capi.Component, wasip2.Config, error) {
 	lc := ac.Lock
 	if a.components == nil {
 		rt, err := newComponentRuntime()
@@ -118,11 +120,15 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}
-	compile := capi.CompileComponent
+	var (
+		comp *capi.Component
+		tier capi.Tier
+	)
 	if a.cfg.CacheOnly {
-		compile = capi.LoadCachedComponent
+		comp, tier, err = capi.LoadCachedComponent(ctx, a.components.engine, sum, a.cfg.CacheDir)
+	} else {
+		comp, tier, err = capi.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	}
-	comp, tier, err := compile(ctx, a.components.engine, wasm, a.cfg.CacheDir)
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}

@@ -100,8 +100,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}
 	if !sandbox {
 		boundCompileCacheLater(ctx, launch.cacheDir)
-		collectFileStore(ctx, stateRootFor(r.Bundle).fileStoreDir())
-		phases.done("cache_bound")
+		collectFileStoreLater(ctx, stateRootFor(r.Bundle).fileStoreDir())
 	}
 	phases.log(ctx, r.ID, "task created")
 	return &shimTask{

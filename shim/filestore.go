@@ -21,6 +21,15 @@ const fileStoreGraceEnv = "SPINOCI_FILE_STORE_GRACE"
 // update, so that its next start copies nothing.
 const defaultFileStoreGrace = 15 * time.Minute
 
+// collectFileStoreLater runs collectFileStore in the background, as a
+// Create does once its app has started (and so links every file it uses):
+// the walk of the whole store stays off the start path. Collect is safe
+// beside other processes' Materialize.
+func collectFileStoreLater(ctx context.Context, dir string) {
+	ctx = context.WithoutCancel(ctx)
+	go collectFileStore(ctx, dir)
+}
+
 // collectFileStore removes the file store's entries that no app directory
 // has linked to for the grace period; it runs when an app directory has
 // been made or removed. Trouble is logged: it never fails a task.

@@ -17,21 +17,22 @@ var ErrNotCached = errors.New("compiled code is not in the compile cache")
 // LoadCachedModule loads a core module's compiled code, the best tier
 // cached, from the cache in dir, never compiling it: an app process that
 // must not write the cache learns this way that its compile stage has to
-// run first.
-func LoadCachedModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, dir string) (*wasmtime.Module, Tier, error) {
-	return loadBestCached(ctx, dir, wasm, moduleCodec(engine, Optimized))
+// run first. The wasm is named by its sha256 (wasmSum), which the caller
+// computes once per start for its other uses too.
+func LoadCachedModule(ctx context.Context, engine *wasmtime.Engine, wasmSum [sha256.Size]byte, dir string) (*wasmtime.Module, Tier, error) {
+	return loadBestCached(ctx, dir, wasmSum, moduleCodec(engine, Optimized))
 }
 
 // LoadCachedComponent is LoadCachedModule for a component.
-func LoadCachedComponent(ctx context.Context, e *Engine, wasm []byte, dir string) (*Component, Tier, error) {
-	return loadBestCached(ctx, dir, wasm, componentCodec(e))
+func LoadCachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, dir string) (*Component, Tier, error) {
+	return loadBestCached(ctx, dir, wasmSum, componentCodec(e))
 }
 
-// loadBestCached returns the best tier of wasm's code that dir holds, or
-// ErrNotCached.
-func loadBestCached[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (T, Tier, error) {
+// loadBestCached returns the best tier of the code that dir holds for the
+// wasm whose sha256 is wasmSum, or ErrNotCached.
+func loadBestCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, error) {
 	if dir != "" {
-		if v, t, ok := bestCached(ctx, dir, sha256.Sum256(wasm), c); ok {
+		if v, t, ok := bestCached(ctx, dir, wasmSum, c); ok {
 			return v, t, nil
 		}
 	}

@@ -114,7 +114,6 @@ func Run(args []string) int {
 		CacheOnly:          opts.CacheOnly && opts.CacheDir != "",
 		RuntimeConfigFile:  opts.RuntimeConfigPath,
 		RuntimeConfigName:  opts.RuntimeConfigName,
-		CompileOnly:        opts.CompileOnly,
 	}
 	for _, v := range opts.Volumes {
 		vol, err := runtimeconfig.ParseVolume(v)
