@@ -90,7 +90,10 @@ func testCRIHostNetwork(t *testing.T, f *criFixture) {
 	if st.Status.State != "CONTAINER_EXITED" || st.Status.ExitCode != 0 {
 		t.Errorf("after crictl stop: %s exit %d, want CONTAINER_EXITED 0", st.Status.State, st.Status.ExitCode)
 	}
-	if took > 5*time.Second {
+	// Well under the 10 s grace period: the app exited on SIGTERM by
+	// itself (exit 0), it was not killed when the period ran out. The
+	// margin is for a loaded machine.
+	if took > 8*time.Second {
 		t.Errorf("graceful stop took %v", took)
 	}
 	cri.Must("rm", id)
