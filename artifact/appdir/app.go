@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -27,6 +29,11 @@ type Component struct {
 	WasmPath string
 	// Mounts are the component's files entries, in lock order.
 	Mounts []Mount
+	// WasmDigest is the sha256 digest of the wasm at WasmPath when the App
+	// is an application directory built by Materialize, which checked the
+	// bytes against it (so a start can name its compiled code without
+	// reading and hashing the wasm); "" otherwise.
+	WasmDigest digest.Digest
 }
 
 // Lock returns the App's local lock. The App refers to it rather than
@@ -79,9 +86,22 @@ func fromLocal(app *lock.LockedApp, dir string) (*App, error) {
 		if err != nil {
 			return nil, err
 		}
-		out.components = append(out.components, Component{Lock: c, WasmPath: wasm, Mounts: mounts})
+		out.components = append(out.components, Component{Lock: c, WasmPath: wasm, Mounts: mounts, WasmDigest: materializedDigest(c, dir)})
 	}
 	return out, nil
+}
+
+// materializedDigest is the digest Materialize recorded for c's wasm in
+// the application directory dir (see Component.WasmDigest).
+func materializedDigest(c *lock.Component, dir string) digest.Digest {
+	if dir == "" {
+		return ""
+	}
+	d, err := digest.Parse(c.Source.Digest)
+	if err != nil || d.Algorithm() != digest.SHA256 {
+		return ""
+	}
+	return d
 }
 
 // Open describes the application directory dir built by Materialize, from

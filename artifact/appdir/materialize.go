@@ -253,7 +253,9 @@ func (b *builder) wasmSource(ctx context.Context, src lock.ComponentSource) (loc
 		p = filepath.Join(b.final, filepath.FromSlash(rel))
 		b.wasm[d] = p
 	}
-	return lock.ComponentSource{ContentType: src.ContentType, ContentRef: lock.ContentRef{Source: FileURI(p)}}, nil
+	// The digest stays, checked: an App opened from this directory names
+	// the wasm's compiled code by it (Component.WasmDigest).
+	return lock.ComponentSource{ContentType: src.ContentType, ContentRef: lock.ContentRef{Source: FileURI(p), Digest: d.String()}}, nil
 }
 
 // file writes one files entry under the component's mount directory.

@@ -227,7 +227,7 @@ func testMaterialize(t *testing.T, store *Store) {
 	// The local lock.
 	wantHello := lock.Component{
 		ID:     "hello",
-		Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: "file://" + wasmPath}},
+		Source: lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Source: "file://" + wasmPath, Digest: dg(wasm)}},
 		Env:    map[string]string{"K": "V"},
 		Files:  []lock.ContentPath{{ContentRef: lock.ContentRef{Source: "file://" + filepath.Join(dir, "files", "hello")}, Path: "/"}},
 	}
@@ -316,7 +316,7 @@ func TestMaterializeDependencies(t *testing.T) {
 	}
 	local := materialized.Lock()
 	depPath := filepath.Join(dir, "wasm", digest.FromString(dep).Encoded()+".wasm")
-	want := `{"export":null,"source":{"content_type":"application/wasm","source":"file://` + depPath + `"}}`
+	want := `{"export":null,"source":{"content_type":"application/wasm","source":"file://` + depPath + `","digest":"` + dg(dep) + `"}}`
 	if got := string(local.Components[0].Dependencies["a:b/c"]); got != want {
 		t.Errorf("dependency = %s, want %s", got, want)
 	}
@@ -576,3 +576,32 @@ func testMaterializeError(t *testing.T, tt materializeErrorCase, linked bool) {
 }
 
 func ptr(s string) *string { return &s }
+
+// An application directory records each wasm's checked digest: Materialize
+// and Open give it as WasmDigest; FromLocal, whose lock nobody checked,
+// never does, even when the lock names one.
+func TestWasmDigestOfMaterializedApps(t *testing.T) {
+	const wasm = "\x00asm\x01\x00\x00\x00"
+	app := &lock.LockedApp{Components: []lock.Component{{ID: "c", Source: wasmRef(dg(wasm))}}}
+	dir := filepath.Join(t.TempDir(), "app")
+	materialized, err := Materialize(context.Background(), app, Content{Blobs: MapBlobs{digest.FromString(wasm): []byte(wasm)}}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, a := range map[string]*App{"Materialize": materialized, "Open": opened} {
+		if c, _ := a.Component("c"); c.WasmDigest.String() != dg(wasm) {
+			t.Errorf("%s: WasmDigest = %q, want %s", name, c.WasmDigest, dg(wasm))
+		}
+	}
+	local, err := FromLocal(opened.Lock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := local.Component("c"); c.WasmDigest != "" {
+		t.Errorf("FromLocal: WasmDigest = %q, want none", c.WasmDigest)
+	}
+}
