@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -175,12 +174,12 @@ func (a *App) loadComponent(ctx context.Context, app *appdir.App, t lock.HTTPTri
 	if !ok {
 		return nil, fmt.Errorf("no such component")
 	}
-	wasm, err := os.ReadFile(ac.WasmPath)
+	wasm, err := openWasm(ac)
 	if err != nil {
-		return nil, fmt.Errorf("read wasm: %w", err)
+		return nil, err
 	}
 	var exec Executor
-	if isComponent(wasm) {
+	if wasm.isComponent() {
 		if t.Executor.Type == lock.ExecutorWagi {
 			return nil, errors.New("the WAGI executor needs a core wasm module, not a component")
 		}
@@ -195,7 +194,7 @@ func (a *App) loadComponent(ctx context.Context, app *appdir.App, t lock.HTTPTri
 }
 
 // loadCoreModule compiles a core module for the Spin or the WAGI executor.
-func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.Executor, wasm []byte) (Executor, error) {
+func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.Executor, wasm *wasmSource) (Executor, error) {
 	var exec Executor
 	err := a.loadCore(ctx, ac, wasm, func(c *coremodule.Component) (err error) {
 		switch ex.Type {
@@ -213,12 +212,15 @@ func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.E
 // checks the module's exports before the lock's data for it is read and
 // its key-value stores opened), then fills in the component's environment,
 // files and capabilities.
-func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm []byte, newExec func(*coremodule.Component) error) error {
+func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSource, newExec func(*coremodule.Component) error) error {
 	lc := ac.Lock
-	if err := checkHeader(wasm); err != nil {
+	if err := checkHeader(wasm.header); err != nil {
 		return err
 	}
-	sum := sha256.Sum256(wasm)
+	sum, err := wasm.Sum()
+	if err != nil {
+		return err
+	}
 	m, fast, err := a.compiler.module(ctx, wasm, sum)
 	if err != nil {
 		return err

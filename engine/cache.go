@@ -46,7 +46,7 @@ func newCompiler(engine *wasmtime.Engine, cacheDir string) *compiler {
 // module returns the compiled module for wasm (whose sha256 is sum) and
 // whether it is the fast tier's code, compiling it (or loading it from the
 // cache) at most once.
-func (c *compiler) module(ctx context.Context, wasm []byte, sum [sha256.Size]byte) (_ *wasmtime.Module, fast bool, _ error) {
+func (c *compiler) module(ctx context.Context, wasm *wasmSource, sum [sha256.Size]byte) (_ *wasmtime.Module, fast bool, _ error) {
 	if m, ok := c.modules[sum]; ok {
 		return m.module, m.tier == capi.Fast, nil
 	}
@@ -58,7 +58,10 @@ func (c *compiler) module(ctx context.Context, wasm []byte, sum [sha256.Size]byt
 	if c.cacheOnly {
 		m, tier, err = capi.LoadCachedModule(ctx, c.engine, sum, c.cacheDir)
 	} else {
-		m, tier, err = capi.CompileModule(ctx, c.engine, wasm, c.cacheDir)
+		var b []byte
+		if b, err = wasm.Bytes(); err == nil {
+			m, tier, err = capi.CompileModule(ctx, c.engine, b, c.cacheDir)
+		}
 	}
 	if err != nil {
 		return nil, false, err

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/artifact/appdir"
@@ -68,7 +67,7 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 			continue
 		}
 		p.done[ac.WasmPath] = true
-		did, best, err := p.compile(ctx, ac.WasmPath)
+		did, best, err := p.compile(ctx, ac)
 		if err != nil {
 			return res, fmt.Errorf("engine: component %q: %w", lc.ID, err)
 		}
@@ -92,12 +91,18 @@ type precompiler struct {
 	modules    *wasmtime.Engine
 }
 
-// compile compiles the wasm at path into the cache unless it is there; it
-// returns whether it did and the best tier cached.
-func (p *precompiler) compile(ctx context.Context, path string) (bool, capi.Tier, error) {
-	wasm, err := os.ReadFile(path)
+// compile compiles component ac's wasm into the cache unless it is there;
+// it returns whether it did and the best tier cached. The wasm is checked
+// against the digest its application directory recorded, under which the
+// app then looks its code up.
+func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, capi.Tier, error) {
+	src, err := openWasm(ac)
 	if err != nil {
-		return false, p.tier, fmt.Errorf("read wasm: %w", err)
+		return false, p.tier, err
+	}
+	wasm, err := src.Bytes()
+	if err != nil {
+		return false, p.tier, err
 	}
 	if isComponent(wasm) {
 		if p.components == nil {

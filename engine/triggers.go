@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
@@ -58,20 +56,20 @@ func (c *Command) Run(ctx context.Context) (int, error) {
 }
 
 // readComponent returns component id's files and wasm.
-func (a *App) readComponent(id string) (appdir.Component, []byte, error) {
+func (a *App) readComponent(id string) (appdir.Component, *wasmSource, error) {
 	ac, ok := a.dir.Component(id)
 	if !ok {
 		return appdir.Component{}, nil, fmt.Errorf("engine: no component %q", id)
 	}
-	wasm, err := os.ReadFile(ac.WasmPath)
+	wasm, err := openWasm(ac)
 	if err != nil {
-		return appdir.Component{}, nil, fmt.Errorf("engine: component %q: read wasm: %w", id, err)
+		return appdir.Component{}, nil, fmt.Errorf("engine: component %q: %w", id, err)
 	}
 	return ac, wasm, nil
 }
 
 // componentHandler compiles a WebAssembly component for a trigger.
-func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm []byte, limited bool) (*wasip2.Host, *wasip2.Handler, error) {
+func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm *wasmSource, limited bool) (*wasip2.Host, *wasip2.Handler, error) {
 	var limit time.Duration
 	if limited {
 		var err error
@@ -79,7 +77,11 @@ func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm []
 			return nil, nil, err
 		}
 	}
-	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sha256.Sum256(wasm), limit)
+	sum, err := wasm.Sum()
+	if err != nil {
+		return nil, nil, err
+	}
+	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,7 +97,7 @@ func (a *App) RedisHandler(ctx context.Context, id string) (*MessageHandler, err
 		return nil, err
 	}
 	h := &MessageHandler{id: id}
-	if isComponent(wasm) {
+	if wasm.isComponent() {
 		host, hd, err := a.componentHandler(ctx, ac, wasm, true)
 		if err != nil {
 			return nil, fmt.Errorf("engine: component %q: %w", id, err)
@@ -128,7 +130,7 @@ func (a *App) MQTTHandler(ctx context.Context, id string) (*MessageHandler, erro
 	if err != nil {
 		return nil, err
 	}
-	if !isComponent(wasm) {
+	if !wasm.isComponent() {
 		return nil, fmt.Errorf("engine: component %q: the MQTT trigger runs WebAssembly components, and this is a core module", id)
 	}
 	host, hd, err := a.componentHandler(ctx, ac, wasm, true)
@@ -152,7 +154,7 @@ func (a *App) Command(ctx context.Context, id string) (*Command, error) {
 	if err != nil {
 		return nil, err
 	}
-	if isComponent(wasm) {
+	if wasm.isComponent() {
 		host, hd, err := a.componentHandler(ctx, ac, wasm, false)
 		if err != nil {
 			return nil, fmt.Errorf("engine: component %q: %w", id, err)

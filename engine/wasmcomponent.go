@@ -85,12 +85,15 @@ func guestTimeLimit(env []string) (time.Duration, error) {
 
 // loadWasmComponent prepares a WebAssembly component (wasi:http or
 // fermyon:spin/inbound-http).
-func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm []byte) (Executor, error) {
+func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *wasmSource) (Executor, error) {
 	limit, err := guestTimeLimit(a.cfg.Env)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(wasm)
+	sum, err := wasm.Sum()
+	if err != nil {
+		return nil, err
+	}
 	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
 	if err != nil {
 		return nil, err
@@ -107,7 +110,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm [
 
 // prepareWasmComponent compiles a component and links the imports the host
 // lacks; cfg is what its guests see, with guest time limited to limit.
-func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm []byte, sum [sha256.Size]byte, limit time.Duration) (componentexec.Runtime, *capi.Component, wasip2.Config, error) {
+func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm *wasmSource, sum [sha256.Size]byte, limit time.Duration) (componentexec.Runtime, *capi.Component, wasip2.Config, error) {
 	lc := ac.Lock
 	if a.components == nil {
 		rt, err := newComponentRuntime()
@@ -127,7 +130,10 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	if a.cfg.CacheOnly {
 		comp, tier, err = capi.LoadCachedComponent(ctx, a.components.engine, sum, a.cfg.CacheDir)
 	} else {
-		comp, tier, err = capi.CompileComponent(ctx, a.components.engine, wasm, a.cfg.CacheDir)
+		var b []byte
+		if b, err = wasm.Bytes(); err == nil {
+			comp, tier, err = capi.CompileComponent(ctx, a.components.engine, b, a.cfg.CacheDir)
+		}
 	}
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
