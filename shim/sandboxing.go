@@ -39,6 +39,19 @@ func sandboxDevices() []sandbox.Mount {
 	return mounts
 }
 
+// bootIDPath holds the id the kernel draws at each boot.
+const bootIDPath = "/proc/sys/kernel/random/boot_id"
+
+// bootIDMount shows the boot id to the processes that read and write the
+// compile cache: an entry written in this boot is known whole and is not
+// checksummed again at every start. Without it they check every entry.
+func bootIDMount() []sandbox.Mount {
+	if _, err := os.Stat(bootIDPath); err != nil {
+		return nil
+	}
+	return []sandbox.Mount{{Kind: sandbox.Bind, ReadOnly: true, Source: bootIDPath, Dest: bootIDPath}}
+}
+
 // sandboxEtcFiles are the name-resolution and TLS files the app reads
 // (outbound HTTP): the spec's own mounts of them (CRI's per-pod hosts and
 // resolv.conf), else the host's. All read-only.
@@ -135,6 +148,7 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 			return fmt.Errorf("creating the compile cache directory: %w", err)
 		}
 		base.Mounts = append(base.Mounts, sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: l.cacheDir, Dest: l.cacheDir})
+		base.Mounts = append(base.Mounts, bootIDMount()...)
 		compile := base
 		compile.User = sandbox.User{}
 		compile.Caps = sandbox.Caps{LastCap: base.Caps.LastCap}
@@ -148,6 +162,7 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 			sandbox.Mount{Kind: sandbox.Tmpfs, Dest: l.tempDir},
 			sandbox.Mount{Kind: sandbox.Bind, Source: l.cacheDir, Dest: l.cacheDir},
 			sandbox.Mount{Kind: sandbox.Tmpfs, Dest: compileStateDir})
+		compile.Mounts = append(compile.Mounts, bootIDMount()...)
 		l.compile = &compile
 	}
 	base.Mounts = append(base.Mounts, sandboxEtcFiles(spec)...)

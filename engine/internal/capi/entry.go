@@ -1,6 +1,7 @@
 package capi
 
 import (
+	"bytes"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -16,7 +17,9 @@ import (
 // file put in its place). Both files are writable by root only, so it is
 // not a signature; CRC-32C is what catches those cases at memory speed
 // (hardware-accelerated: a few ms for a 50 MB component, where SHA-256
-// took ~30 ms of every start).
+// took ~30 ms of every start), and only when the code file may not be the
+// one written (see writeStamp).
+
 // sumLine is the content of a checksum file for code.
 func sumLine(code []byte) string {
 	return fmt.Sprintf("crc32c=%08x size=%d\n", crc32.Checksum(code, crc32.MakeTable(crc32.Castagnoli)), len(code))
@@ -40,12 +43,15 @@ func loadEntry[T any](code, sum string, deserializeFile func(string) (T, error))
 			f.Close()
 		}
 	}()
-	got, err := fileSumLine(f)
-	if err != nil {
-		return zero, nil, fmt.Errorf("read cache entry: %w", err)
-	}
-	if got != string(want) {
-		return zero, nil, fmt.Errorf("cache entry checksum mismatch (got %q, want %q)", strings.TrimSpace(got), strings.TrimSpace(string(want)))
+	check, stamp, _ := strings.Cut(strings.TrimSpace(string(want)), " written=")
+	if stamp == "" || stamp != writeStamp(f) {
+		got, err := fileSumLine(f)
+		if err != nil {
+			return zero, nil, fmt.Errorf("read cache entry: %w", err)
+		}
+		if strings.TrimSpace(got) != check {
+			return zero, nil, fmt.Errorf("cache entry checksum mismatch (got %q, want %q)", strings.TrimSpace(got), check)
+		}
 	}
 	v, err := deserializeFile(code)
 	if err != nil {
@@ -91,7 +97,36 @@ func storeEntry(dir, code, sum string, data []byte) error {
 	if err := writeFileAtomic(code, data); err != nil {
 		return err
 	}
-	return writeFileAtomic(sum, []byte(sumLine(data)))
+	line := sumLine(data)
+	if f, err := os.Open(code); err == nil {
+		if stamp := writeStamp(f); stamp != "" {
+			line = strings.TrimSuffix(line, "\n") + " written=" + stamp + "\n"
+		}
+		f.Close()
+	}
+	return writeFileAtomic(sum, []byte(line))
+}
+
+// bootIDPath holds an id the kernel draws at each boot.
+const bootIDPath = "/proc/sys/kernel/random/boot_id"
+
+// writeStamp identifies code file f as written: the boot, its inode, size
+// and modification time; "" when the boot is unknown (a process that
+// cannot read bootIDPath). A checksum file records its code's stamp: while
+// the file still has it, it is the file this package wrote whole in this
+// boot (a write cut short needs a crash, so a reboot; another file put in
+// its place has another inode), and its CRC need not be computed again at
+// every start — some ms for a large component.
+func writeStamp(f *os.File) string {
+	boot, err := os.ReadFile(bootIDPath)
+	if err != nil || len(bytes.TrimSpace(boot)) == 0 {
+		return ""
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s/%d/%d/%d.%09d", bytes.TrimSpace(boot), st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
 }
 
 // writeFileAtomic writes data to a temporary file next to path and renames
