@@ -15,7 +15,7 @@ import (
 type results struct {
 	o       options
 	ws      workloads
-	starts  []startResult // hello, spin-go, js, js2, files, runc
+	starts  []startResult // hello, spin-go, js, js2, files, runc, floor
 	phases  []phaseResult // hello, runc
 	wrks    []wrkResult   // spinoci hello, native
 	disk    replicaDisk
@@ -53,11 +53,13 @@ func bench(t harness.T, o options) {
 	t.Logf("== pushing the workloads")
 	r := results{o: o}
 	r.ws = pushWorkloads(t, paths, reg.Host, work, o.fileMB)
-	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc}
+	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc, r.ws.floor}
+	floorDir := filepath.Join(work, "floor-bin")
+	buildFloorShim(t, floorDir)
 
 	// A module cache of this run's own: the first starts compile.
 	moduleCache := filepath.Join(work, "module-cache")
-	d := harness.StartContainerdWith(t, harness.ContainerdLatest, harness.ContainerdOptions{ModuleCacheDir: moduleCache})
+	d := harness.StartContainerdWith(t, harness.ContainerdLatest, harness.ContainerdOptions{ModuleCacheDir: moduleCache, ShimDirs: []string{floorDir}})
 	r.version = d.Version
 	for _, w := range all {
 		d.Pull(w.ref)

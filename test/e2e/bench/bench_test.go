@@ -149,6 +149,7 @@ func TestRowsAndRender(t *testing.T) {
 			{w: w("js", harness.RuntimeType, 12e6), first: 6 * time.Second, cached: ms(300, 290, 310)},
 			{w: w("files", harness.RuntimeType, 367), first: 70 * time.Millisecond, cached: ms(55, 65, 60)},
 			{w: w("runc", "io.containerd.runc.v2", 5.8e6), first: 130 * time.Millisecond, cached: ms(100, 100, 100)},
+			{w: w("floor", floorRuntime, 0), first: 45 * time.Millisecond, cached: ms(35, 40, 45)},
 		},
 		phases:  []phaseResult{{w: w("hello", harness.RuntimeType, 367), create: ms(20, 30, 25), start: ms(40, 50, 45), listen: ms(5, 15, 10)}},
 		wrks:    []wrkResult{{name: "spin", rps: 60000}, {name: "native", rps: 80000}},
@@ -164,6 +165,7 @@ func TestRowsAndRender(t *testing.T) {
 		met   bool
 	}{
 		{"P1", 0.5, true},  // 50 / 100 ms
+		{"P1", 0.4, false}, // the floor: 40 / 100 ms, no target
 		{"P2", 1.2, true},  // spin-go's first start 120 / runc 100 ms
 		{"P2", 6, false},   // JS first start, seconds
 		{"P3", 0.75, true}, // 60k / 80k

@@ -30,8 +30,24 @@ const staticFiles = 20
 // workloads are the pushed apps and the native image.
 type workloads struct {
 	hello, spinGo, js, js2, files, runc workload
-	nativeBin                           string // the native server, for wrk on the host
-	filesBytes                          int64  // total size of the P5 app's static files
+	// floor is the start floor (package startfloor): spinoci's start
+	// action and shim server answering 200 themselves.
+	floor      workload
+	nativeBin  string // the native server, for wrk on the host
+	filesBytes int64  // total size of the P5 app's static files
+}
+
+// floorRuntime is the runtime type of the start floor shim.
+const floorRuntime = "io.containerd.startfloor.v1"
+
+// buildFloorShim builds the start floor shim (package startfloor) into
+// dir as the binary containerd runs for floorRuntime.
+func buildFloorShim(t harness.T, dir string) {
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "containerd-shim-startfloor-v1"), "./test/e2e/bench/startfloor")
+	build.Dir = harness.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build startfloor: %v\n%s", err, out)
+	}
 }
 
 // buildNative builds the static native Go hello server into dir.
@@ -93,6 +109,9 @@ func pushWorkloads(t harness.T, paths harness.Paths, registry, work string, file
 	}
 	ws.js = jsWorkload("js", "js-hello (Spin 3 http-js component)", []jsComponent{{jsApp, "/..."}})
 	ws.js2 = jsWorkload("js2", "js-hello + js-spin (two JS components)", []jsComponent{{jsApp, "/..."}, {jsSecondApp, "/kv/..."}})
+
+	ws.floor = workload{key: "floor", name: "start floor: spinoci's start action and shim server answering 200 themselves",
+		ref: ws.hello.ref, runtime: floorRuntime, env: "SPIN_HTTP_LISTEN_ADDR", path: "/"}
 
 	ws.nativeBin = buildNative(t, work)
 	bin, err := os.ReadFile(ws.nativeBin)

@@ -65,6 +65,9 @@ type ContainerdOptions struct {
 	// Env is added to the daemon's environment, which shims inherit
 	// ("NAME=value", e.g. SPINOCI_CACHE_MAX_SIZE=1).
 	Env []string
+	// ShimDirs are put on the daemon's PATH after the shim's own
+	// directory: more shim binaries (containerd-shim-<name>-v1) it finds.
+	ShimDirs []string
 }
 
 // SharedModuleCacheDir is a compiled-module cache directory for every test
@@ -129,7 +132,7 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 			t.Fatalf("copy the app binary: %v", err)
 		}
 	}
-	path := shimDir + ":" + filepath.Dir(bin) + ":" + os.Getenv("PATH")
+	path := strings.Join(append(append([]string{shimDir}, opts.ShimDirs...), filepath.Dir(bin), os.Getenv("PATH")), ":")
 	env := envWith("PATH=" + path)
 	if opts.ModuleCacheDir != "" {
 		env = envWith("PATH="+path, "SPINOCI_CACHE_DIR="+opts.ModuleCacheDir)
