@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
@@ -45,6 +49,47 @@ func BenchmarkCachedStartJS(b *testing.B) {
 	cpu0 := processCPU(b)
 	for b.Loop() {
 		startAndServe(b, app, cfg)
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkCachedStartJSAppDir is BenchmarkCachedStartJS as the app
+// process makes it: from an application directory built by Materialize
+// (which records the wasm's digest) and only loading cached code.
+func BenchmarkCachedStartJSAppDir(b *testing.B) {
+	wasm, err := os.ReadFile(builtApp(b, "js-hello.wasm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := digest.FromBytes(wasm)
+	app := oneComponentLock("")
+	app.Components[0].Source = lock.ComponentSource{ContentType: "application/wasm", ContentRef: lock.ContentRef{Digest: d.String()}}
+	dir, err := appdir.Materialize(b.Context(), app, appdir.Content{Blobs: appdir.MapBlobs{d: wasm}}, filepath.Join(b.TempDir(), "app"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := Config{CacheDir: b.TempDir()}
+	if _, err := Precompile(b.Context(), dir, nil, cfg.CacheDir, TierOptimized); err != nil {
+		b.Fatal(err)
+	}
+	cfg.CacheOnly = true
+	serve := func() {
+		a, err := Load(b.Context(), dir, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := httptest.NewRecorder()
+		a.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+		if w.Code != http.StatusOK {
+			b.Fatalf("GET / = %d %q", w.Code, w.Body)
+		}
+		a.Close()
+	}
+	serve()
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	for b.Loop() {
+		serve()
 	}
 	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }
