@@ -173,6 +173,11 @@ func renderStarts(p func(string, ...any), r results) {
 	p("workload once each, so that load on the machine touches them alike. `js2`'s first start compiles `%s` only:", jsSecondApp)
 	p("`%s` was compiled by the first start of `js` just before.", jsApp)
 	p("")
+	p("`floor` is the start floor: `containerd-shim-startfloor-v1` (test/e2e/bench/startfloor) is spinoci's own start")
+	p("action and shim server process, which on Start serves the 200 itself: no image read, no app directory, no")
+	p("process, no sandbox. Its start is what containerd, ctr and the shim protocol (the start action, the server's exec,")
+	p("ttrpc) cost whatever a shim does; P1's target is below it when the floor's median exceeds half of runc's.")
+	p("")
 	p("| Workload | Runtime | Size | First start | Median | P25 | P75 | Min | Max |")
 	p("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, s := range r.starts {
