@@ -10,7 +10,6 @@ import (
 	containersapi "github.com/containerd/containerd/api/services/containers/v1"
 	contentapi "github.com/containerd/containerd/api/services/content/v1"
 	imagesapi "github.com/containerd/containerd/api/services/images/v1"
-	"github.com/containerd/containerd/v2/core/content/proxy"
 	"github.com/containerd/containerd/v2/pkg/dialer"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
@@ -88,8 +87,7 @@ func (s *containerdStore) materialize(ctx context.Context, containerID, dir, sto
 	if err != nil {
 		return nil, err
 	}
-	store := proxy.NewContentStore(contentapi.NewContentClient(conn))
-	art, err := artifact.Load(ctx, contentBlobs{store}, target)
+	art, err := artifact.Load(ctx, contentBlobs{contentapi.NewContentClient(conn)}, target)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", name, err)
 	}
