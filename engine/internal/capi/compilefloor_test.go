@@ -116,41 +116,34 @@ func BenchmarkStoreFastEntry(b *testing.B) {
 	for _, app := range floorApps {
 		wasm := builtWasm(b, app)
 		b.Run(app, func(b *testing.B) {
-			e := NewEngineAt(Fast)
-			defer e.Close()
-			var serialize func() ([]byte, error)
 			if isComponentBinary(wasm) {
-				c, err := e.Compile(wasm)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer c.Close()
-				serialize = c.Serialize
-			} else {
-				engine := NewModuleCompileEngine(Fast)
-				defer engine.Close()
-				m, err := moduleCodec(engine, Fast).compile(wasm)
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer m.Close()
-				serialize = m.Serialize
+				e := NewEngineAt(Fast)
+				defer e.Close()
+				benchmarkStore(b, wasm, componentCodec(e))
+				return
 			}
-			dir := b.TempDir()
-			code, sum := entryFiles(dir, sha256.Sum256(wasm), "bench")
-			cpu0 := processCPU(b)
-			for b.Loop() {
-				data, err := serialize()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := storeEntry(dir, code, sum, data); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+			engine := NewModuleCompileEngine(Fast)
+			defer engine.Close()
+			benchmarkStore(b, wasm, moduleCodec(engine, Fast))
 		})
 	}
+}
+
+func benchmarkStore[T any](b *testing.B, wasm []byte, c codec[T]) {
+	v, err := c.compile(wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.close(v)
+	dir := b.TempDir()
+	code, sum := entryFiles(dir, sha256.Sum256(wasm), "bench")
+	cpu0 := processCPU(b)
+	for b.Loop() {
+		if err := c.store(dir, code, sum, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // TestSelectWinch checks that the layout selectWinch relies on is the
