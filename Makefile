@@ -70,7 +70,7 @@ E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$
 SPINOCI_CLI := $(BIN_DIR)/spinoci
 E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 
-.PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench clean fuzz soak
+.PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-compile clean fuzz soak
 
 help: ## Show this list of targets
 	@echo "Targets:"
@@ -164,6 +164,9 @@ demo: deps build tools testapps ## Run the example Spin app through a private co
 bench: build tools testapps $(RUNC_SHIM_BIN) ## Measure the performance targets (start, req/s, idle memory, static files) against runc + native Go; writes docs/benchmarks.md and its plots
 	DEPS_EXTRA="runc wrk" test/deps.sh
 	$(E2E_ENV) $(GO) run ./test/e2e/bench -out $(CURDIR)/docs/benchmarks.md $(if $(BENCH_APPS),-apps $(BENCH_APPS)) $(BENCH_FLAGS)
+
+bench-compile: testapps ## Measure the compile floor of a first start: each first-start app compiled with each compiler setting (wall and CPU time)
+	$(GO) test -run '^$$' -bench 'BenchmarkCompile|BenchmarkStoreFastEntry' -benchtime 1x ./engine/internal/capi/
 
 clean: ## Remove bin/, build/ and dist/ (keeps the .cache/tools)
 	rm -rf $(BIN_DIR) $(CURDIR)/build $(CURDIR)/dist

@@ -191,25 +191,26 @@ func sandboxFile(cfg *sandbox.Config, fd int) (*os.File, string, error) {
 }
 
 // runCompileStage runs the app's compile stage (see planSandbox) in cg and
-// then lets the app's user read the cache.
-func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) error {
+// then lets the app's user read the cache. It returns the stage's process,
+// whose ready status says whether an optimising stage should follow
+// (optimizeAfter).
+func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProcess, error) {
 	stage := compileStage(l)
 	start := time.Now()
 	p, err := startChild(ctx, stage, cg)
 	if err != nil {
-		return fmt.Errorf("compiling the app: %w", err)
+		return nil, fmt.Errorf("compiling the app: %w", err)
 	}
 	status := p.wait()
 	p.closePipes()
 	if status != 0 {
-		return fmt.Errorf("compiling the app: the compile stage exited with status %d", status)
+		return nil, fmt.Errorf("compiling the app: the compile stage exited with status %d", status)
 	}
 	log.G(ctx).WithField("duration", time.Since(start)).Debug("compile stage done")
 	if err := shareCache(l.cacheDir); err != nil {
-		return err
+		return nil, err
 	}
-	optimizeAfter(ctx, stage, p)
-	return nil
+	return p, nil
 }
 
 // compileStage is the launch of l's compile stage.

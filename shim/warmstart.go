@@ -35,11 +35,17 @@ func startApp(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProcess, er
 		return p, err
 	}
 	l.phases.done("cache_miss")
-	if err := runCompileStage(ctx, l, cg); err != nil {
+	stage, err := runCompileStage(ctx, l, cg)
+	if err != nil {
 		return nil, err
 	}
 	l.phases.done("compile_stage")
 	p, err = startChild(ctx, l, cg)
 	l.phases.done("app_ready")
+	if err == nil {
+		// Not before: the optimising stage, in the shim's cgroup, would
+		// take CPU from the app's start, which its first request waits for.
+		optimizeAfter(ctx, compileStage(l), stage)
+	}
 	return p, err
 }

@@ -55,13 +55,7 @@ func moduleCodec(engine *wasmtime.Engine, t Tier) codec[*wasmtime.Module] {
 			}
 			return m, nil
 		},
-		serialize: func(m *wasmtime.Module) ([]byte, error) {
-			data, err := m.Serialize()
-			if err != nil {
-				return nil, fmt.Errorf("serialize module: %w", err)
-			}
-			return data, nil
-		},
+		serialize: serializeModule,
 		deserializeFile: func(path string) (*wasmtime.Module, error) {
 			return wasmtime.NewModuleDeserializeFile(engine, path)
 		},
@@ -77,7 +71,7 @@ func componentCodec(e *Engine) codec[*Component] {
 		configID:        ComponentConfigID,
 		tier:            e.tier,
 		compile:         e.Compile,
-		serialize:       (*Component).Serialize,
+		serialize:       serializeComponent,
 		deserializeFile: e.DeserializeFile,
 		retain:          retainComponent,
 		close:           (*Component).Close,
@@ -134,7 +128,7 @@ type codec[T any] struct {
 	tier     Tier   // what compile produces
 	compile  func(wasm []byte) (T, error)
 	// serialize and deserializeFile are the code's form in the cache.
-	serialize       func(T) ([]byte, error)
+	serialize       func(T) (data []byte, release func(), err error)
 	deserializeFile func(path string) (T, error)
 	// retain keeps a shared lock on the entry's code file open while the
 	// compiled code is in use (see openEntryShared); nil releases it at once.
@@ -227,9 +221,10 @@ func precompile[T any](ctx context.Context, dir string, wasm []byte, c codec[T])
 
 // store serializes v into the entry (code, sum) of dir.
 func (c codec[T]) store(dir, code, sum string, v T) error {
-	data, err := c.serialize(v)
+	data, release, err := c.serialize(v)
 	if err != nil {
 		return err
 	}
+	defer release()
 	return storeEntry(dir, code, sum, data)
 }

@@ -33,7 +33,7 @@ func (f *fakeCodec) codec(configID string) codec[string] {
 			f.compiled = append(f.compiled, string(wasm))
 			return strings.ToUpper(string(wasm)), nil
 		},
-		serialize: func(s string) ([]byte, error) { return []byte(s), nil },
+		serialize: func(s string) ([]byte, func(), error) { return []byte(s), func() {}, nil },
 		close:     func(string) {},
 		deserializeFile: func(path string) (string, error) {
 			b, err := os.ReadFile(path)

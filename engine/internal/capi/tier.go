@@ -14,7 +14,8 @@ import (
 
 // Tier is how hard the compiler optimises: what a start waits for versus
 // how fast the code then runs. The pinned C API cannot select Wasmtime's
-// baseline compiler (Winch), so both tiers are Cranelift's.
+// baseline compiler (Winch; its strategy setter always selects Cranelift,
+// see compilefloor.go), so both tiers are Cranelift's.
 type Tier uint8
 
 const (

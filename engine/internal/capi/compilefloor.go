@@ -1,0 +1,108 @@
+package capi
+
+/*
+#include "capi.h"
+#include <stdlib.h>
+*/
+import "C"
+
+import (
+	"errors"
+	"unsafe"
+)
+
+// compileSettings are the compiler settings the C API offers on top of a
+// tier. BenchmarkCompile measures what each costs: the floor of a first
+// start's compilation on a machine.
+type compileSettings struct {
+	tier     Tier
+	serial   bool              // no parallel compilation
+	noUnwind bool              // no native unwind info
+	flags    map[string]string // more Cranelift flags
+	// winch selects Wasmtime's baseline compiler, which the pinned library
+	// contains but its C API does not select (see selectWinch).
+	winch bool
+}
+
+// newConfig is a config for s, as the engines of this package make them
+// (epoch interruption on).
+func (s compileSettings) newConfig() (*C.wasm_config_t, error) {
+	cfg := C.wasm_config_new()
+	C.wasmtime_config_epoch_interruption_set(cfg, true)
+	setTier(cfg, s.tier)
+	if s.serial {
+		C.wasmtime_config_parallel_compilation_set(cfg, false)
+	}
+	if s.noUnwind {
+		C.wasmtime_config_native_unwind_info_set(cfg, false)
+	}
+	for k, v := range s.flags {
+		key, value := C.CString(k), C.CString(v)
+		C.wasmtime_config_cranelift_flag_set(cfg, key, value)
+		C.free(unsafe.Pointer(key))
+		C.free(unsafe.Pointer(value))
+	}
+	if s.winch {
+		if err := selectWinch(cfg); err != nil {
+			C.wasm_config_delete(cfg)
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// newEngineWith is an Engine compiling with s.
+func newEngineWith(s compileSettings) (*Engine, error) {
+	cfg, err := s.newConfig()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{ptr: C.wasm_engine_new_with_config(cfg), tier: s.tier}, nil
+}
+
+// compileModuleSize compiles a core module with e, as NewModuleCompileEngine's
+// engines do, and returns the size of its serialized code.
+func (e *Engine) compileModuleSize(wasm []byte) (int, error) {
+	if len(wasm) == 0 {
+		return 0, errors.New("compile module: empty binary")
+	}
+	var m *C.wasmtime_module_t
+	if err := C.wasmtime_module_new(e.ptr, (*C.uint8_t)(unsafe.Pointer(&wasm[0])), C.size_t(len(wasm)), &m); err != nil {
+		return 0, takeError(err)
+	}
+	defer C.wasmtime_module_delete(m)
+	var vec C.wasm_byte_vec_t
+	if err := C.wasmtime_module_serialize(m, &vec); err != nil {
+		return 0, takeError(err)
+	}
+	defer C.wasm_byte_vec_delete(&vec)
+	return int(vec.size), nil
+}
+
+// The pinned C API's wasmtime_config_strategy_set ignores its argument: its
+// whole body stores Some(Strategy::Cranelift) (1) into the strategy byte of
+// the Rust Config at this offset, so Winch, compiled into the library, is
+// unreachable through it. Some(Strategy::Winch) is 2.
+const (
+	strategyOffset    = 0x179
+	strategyCranelift = 1
+	strategyWinch     = 2
+)
+
+// selectWinch writes Some(Strategy::Winch) into cfg's strategy byte, after
+// checking that the byte is the one wasmtime_config_strategy_set writes (in
+// another config): a library whose layout differs gets an error, never a
+// stray write. For measurements only: Winch's code is loadable only by
+// engines configured the same way, which the C API cannot make either.
+func selectWinch(cfg *C.wasm_config_t) error {
+	probe := C.wasm_config_new()
+	defer C.wasm_config_delete(probe)
+	at := func(c *C.wasm_config_t) *uint8 { return (*uint8)(unsafe.Add(unsafe.Pointer(c), strategyOffset)) }
+	*at(probe) = strategyWinch
+	C.wasmtime_config_strategy_set(probe, 0)
+	if *at(probe) != strategyCranelift || *at(cfg) != strategyCranelift {
+		return errors.New("select Winch: the wasmtime library's config layout is not the one measured")
+	}
+	*at(cfg) = strategyWinch
+	return nil
+}
