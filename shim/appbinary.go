@@ -1,38 +1,68 @@
 package shim
 
 import (
-	"context"
 	"debug/buildinfo"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 
-	"github.com/containerd/log"
+	"github.com/containerd/errdefs"
 
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 // childExecutable is the binary a task's child process (an app, its
-// compile stage or a pause process) runs: appproto.AppBinaryName installed
-// next to the shim, if it comes from the same build; else the shim itself
-// in the child's mode. The app binary lacks the shim server's code and
-// containerd's client packages: it starts faster and holds less memory.
-func childExecutable(ctx context.Context) (string, error) {
+// compile stage or a pause process) runs: appproto.AppBinaryName, installed
+// next to the shim from the same build. The shim binary does not link the
+// engine, so that its two processes per start (the start action and the
+// server) start fast and the server holds little memory.
+func childExecutable() (string, error) {
+	app, err := appBinary()
+	if err != nil {
+		return "", err
+	}
+	if err := sameBuild(app); err != nil {
+		return "", fmt.Errorf("%w: %w: install %s next to the shim, from the same release (make install and the release tarballs have both)",
+			errdefs.ErrFailedPrecondition, err, appproto.AppBinaryName)
+	}
+	return app, nil
+}
+
+// appBinary is the path of the app binary next to the shim.
+func appBinary() (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("finding shim executable: %w", err)
 	}
-	app := filepath.Join(filepath.Dir(self), appproto.AppBinaryName)
-	if err := sameBuild(app); err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			log.G(ctx).WithError(err).Warnf("running the app in the shim binary instead of %s", app)
-		}
-		return self, nil
+	return filepath.Join(filepath.Dir(self), appproto.AppBinaryName), nil
+}
+
+// EngineVersion is the wasmtime version of the app binary next to the shim
+// (from its build information), for the shim's -v; what is wrong instead
+// when it cannot be read.
+func EngineVersion() string {
+	app, err := appBinary()
+	if err != nil {
+		return err.Error()
 	}
-	return app, nil
+	bi, err := buildinfo.ReadFile(app)
+	if err != nil {
+		return fmt.Sprintf("unknown (%s: %v)", appproto.AppBinaryName, err)
+	}
+	return engineVersionOf(bi)
+}
+
+// engineVersionOf is the wasmtime version a binary built as bi links.
+func engineVersionOf(bi *debug.BuildInfo) string {
+	for _, dep := range bi.Deps {
+		if strings.HasPrefix(dep.Path, "github.com/bytecodealliance/wasmtime-go/") {
+			return strings.TrimPrefix(dep.Version, "v")
+		}
+	}
+	return fmt.Sprintf("unknown (%s links no wasmtime-go)", appproto.AppBinaryName)
 }
 
 // sameBuild checks that the executable at path was built with the same

@@ -5,7 +5,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"testing"
+
+	"github.com/containerd/errdefs"
+
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 // TestSameBuild: the shim runs an app binary only if it is an executable
@@ -43,5 +49,29 @@ func TestSameBuild(t *testing.T) {
 	}
 	if err := sameBuild(script); err == nil {
 		t.Error("a file that is not a Go binary was accepted")
+	}
+}
+
+// The shim's -v names the wasmtime of the app binary; a missing app binary
+// is a failed precondition naming what to install.
+func TestAppBinaryVersionAndAbsence(t *testing.T) {
+	bi := &debug.BuildInfo{Deps: []*debug.Module{
+		{Path: "github.com/containerd/ttrpc", Version: "v1.2.7"},
+		{Path: "github.com/bytecodealliance/wasmtime-go/v39", Version: "v39.0.1"},
+	}}
+	if got := engineVersionOf(bi); got != "39.0.1" {
+		t.Errorf("engineVersionOf = %q, want 39.0.1", got)
+	}
+	if got := engineVersionOf(&debug.BuildInfo{}); !strings.HasPrefix(got, "unknown") {
+		t.Errorf("engineVersionOf without wasmtime-go = %q", got)
+	}
+	// The test binary has no app binary next to it.
+	if got := EngineVersion(); !strings.Contains(got, appproto.AppBinaryName) {
+		t.Errorf("EngineVersion without the app binary = %q, want it named", got)
+	}
+	_, err := childExecutable()
+	if !errors.Is(err, errdefs.ErrFailedPrecondition) || !errors.Is(err, fs.ErrNotExist) ||
+		!strings.Contains(err.Error(), "install "+appproto.AppBinaryName+" next to the shim") {
+		t.Errorf("childExecutable without the app binary: %v", err)
 	}
 }

@@ -24,7 +24,7 @@
 // The task service reaches the outside world through three small
 // interfaces: an imageSource materialises a container's app (containerd's
 // content store), a launcher starts a task's child process in its
-// namespaces and cgroup (the shim binary re-executed), and a process is
+// namespaces and cgroup (the app binary next to the shim), and a process is
 // that child (start, signals, exit status, its cgroup's OOM kills and
 // metrics). Tests drive the task API in-process through fakes of them.
 //

@@ -72,8 +72,8 @@ func (l appLaunch) args() []string {
 }
 
 // childLauncher is the real launcher: it runs the app binary next to the
-// shim, or re-executes the shim binary, as the task's app or pause process
-// (childExecutable), in the namespaces and the cgroup the launch names.
+// shim as the task's app or pause process (childExecutable), in the
+// namespaces and the cgroup the launch names.
 type childLauncher struct{}
 
 // launch creates the task's cgroup, starts the child in it and waits until
@@ -122,7 +122,7 @@ var _ process = (*appProcess)(nil)
 // startChild starts the child process in cg and waits until it has loaded
 // the app. On error no process is left running.
 func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess, retErr error) {
-	self, err := childExecutable(ctx)
+	self, err := childExecutable()
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,11 @@
 // io.containerd.spinoci.v1 runtime type: it runs Spin applications
 // distributed as OCI artifacts.
 //
-// One binary plays every part, chosen by its first argument: a container's
-// app process (package appprocess, which links the wasmtime engine), a pod's
-// pause process, the start action, or the shim server (package shim, which
-// does not link the engine). Apps and pause processes run in
-// containerd-shim-spinoci-v1-app (./app) instead when it is installed next
-// to the shim.
+// It is the start action and the shim server (package shim), chosen by its
+// arguments. Containers' app processes and pods' pause processes run in
+// containerd-shim-spinoci-v1-app (./app), installed next to it: this binary
+// does not link the wasmtime engine, so that the two processes each start
+// runs of it start fast and the server holds little memory.
 package main
 
 import (
@@ -17,21 +16,16 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/shim"
 
-	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/child"
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
-	"github.com/spinoci/spinoci/engine"
 	spinoci "github.com/spinoci/spinoci/shim"
 )
 
 func main() {
-	if status, ok := child.Main(os.Args); ok {
-		os.Exit(status)
-	}
 	switch {
 	case wantsVersion(os.Args[1:]):
 		// Before pkg/shim parses the flags: its -v prints containerd's
 		// library version, not ours.
-		fmt.Print(buildinfo.Text("containerd-shim-spinoci-v1", engine.WasmtimeVersion, "task API: v2, v3"))
+		fmt.Print(buildinfo.Text("containerd-shim-spinoci-v1", spinoci.EngineVersion(), "task API: v2, v3"))
 	case spinoci.IsStartAction(os.Args):
 		if err := spinoci.RunStartAction(context.Background(), os.Args, os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", spinoci.RuntimeName, err)

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
-	"github.com/spinoci/spinoci/engine"
 )
 
 // runAsShimEnv makes the test binary run main, so the tests exercise the
@@ -39,7 +38,8 @@ func TestVersionFlags(t *testing.T) {
 			for _, want := range []string{
 				"containerd-shim-spinoci-v1 " + buildinfo.Version() + "\n",
 				"commit: ",
-				"wasmtime: " + engine.WasmtimeVersion + "\n",
+				// No app binary sits next to the test binary.
+				"wasmtime: unknown (containerd-shim-spinoci-v1-app: ",
 				"task API: v2, v3\n",
 			} {
 				if !strings.Contains(text, want) {

@@ -1,11 +1,11 @@
 // Command containerd-shim-spinoci-v1-app is the app process (and a pod's
-// pause process) of containerd-shim-spinoci-v1 on its own. Installed next
-// to the shim, it is what the shim starts for each container's app (and its
-// compile stage) and each pod's sandbox instead of re-executing itself: it
-// links the engine but neither containerd's client packages nor the shim
-// server, so each child starts faster (fewer pages to fault in, less
-// package initialisation) and holds less memory. Without it the shim runs
-// them itself, as before.
+// pause process) of containerd-shim-spinoci-v1, installed next to it: what
+// the shim starts for each container's app (and its compile stage) and each
+// pod's sandbox. It links the engine but neither containerd's client
+// packages nor the shim server, which in turn does not link the engine: each
+// process starts faster (fewer pages to fault in, less package
+// initialisation) and holds less memory. The shim refuses to start tasks
+// without it.
 package main
 
 import (

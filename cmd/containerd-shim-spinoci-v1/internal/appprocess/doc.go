@@ -1,5 +1,5 @@
-// Package appprocess is a container's app process: the shim binary
-// re-executed with appproto.AppModeArg, in the container's namespaces and
+// Package appprocess is a container's app process: the app binary
+// (containerd-shim-spinoci-v1-app) run with appproto.AppModeArg, in the container's namespaces and
 // cgroup, with the container's environment and stdio. It reads the app the
 // shim materialised, loads it into package engine (wasmtime) and runs every
 // trigger it has (HTTP, Redis, MQTT, command; an app without HTTP triggers
