@@ -22,6 +22,7 @@ type results struct {
 	density []densityStep
 	runcRef densityStep // runc containers of the native server, for comparison
 	pods    []podMemory
+	compile []compileFloor // P2's floor: pure compilation of the first-start apps
 	elapsed time.Duration
 	version string // containerd
 }
@@ -82,6 +83,9 @@ func bench(t harness.T, o options) {
 	t.Logf("   for comparison, %d runc containers of the native Go server:", runcReferenceContainers)
 	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers})[0]
 	d.Stop()
+
+	t.Logf("\n== P2 compile floor: the first-start apps compiled alone (fast tier, and Winch)")
+	r.compile = measureCompileFloor(t)
 
 	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)
 	r.pods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods)

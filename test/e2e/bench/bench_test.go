@@ -194,3 +194,26 @@ func TestRowsAndRender(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCompileFloor(t *testing.T) {
+	out := []byte(`goos: linux
+BenchmarkCompile/spin-go.wasm/fast-2         	       1	 797478166 ns/op	  14494136 code-bytes	 860551000 cpu-ns/op
+BenchmarkCompile/js-hello.wasm/winch-2       	       1	1156111249 ns/op	  68040640 code-bytes	1158448000 cpu-ns/op
+PASS
+`)
+	got := parseCompileFloor(out)
+	want := []compileFloor{
+		{app: "spin-go", setting: "fast", wall: 797478166, cpu: 860551000},
+		{app: "js-hello", setting: "winch", wall: 1156111249, cpu: 1158448000},
+	}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("parsed %+v, want %+v", got, want)
+	}
+	r := results{compile: got}
+	if f, ok := r.floorOf("js-hello", "winch"); !ok || f.wall != 1156111249 {
+		t.Errorf("floorOf(js-hello, winch) = %+v, %v", f, ok)
+	}
+	if _, ok := r.floorOf("js-hello", "fast"); ok {
+		t.Error("floorOf found a setting not measured")
+	}
+}

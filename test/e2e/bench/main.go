@@ -5,9 +5,11 @@
 //   - P1: start of the Spin hello app with its compiled code cached
 //     (`ctr run -d` → first HTTP 200) against a static native Go hello
 //     server in a runc container, and where that time goes (container
-//     create, task start, first request);
+//     create, task start, first request) and the start floor (package
+//     startfloor: what containerd, ctr and the shim protocol cost);
 //   - P2: first start ever (compilation included) of a 2.6 MB Go module and
-//     of the 12 MB Spin 3 http-js component;
+//     of the 12 MB Spin 3 http-js component, and their compile floor (the
+//     compilation alone, engine/internal/capi's BenchmarkCompile);
 //   - P3: hello requests/s (`wrk -t2 -c50`) against the native Go server;
 //   - P4: idle PSS per app (shim + app process) at several app counts up to
 //     -apps, and per pod under CRI (shim + pause + app);

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// compileFloor is the pure compilation of one first-start app with one
+// compiler setting (engine/internal/capi's BenchmarkCompile): no process,
+// no cache, no containerd.
+type compileFloor struct {
+	app, setting string
+	wall, cpu    time.Duration
+}
+
+// measureCompileFloor runs BenchmarkCompile for the fast tier (what a
+// first start compiles) and Winch (Wasmtime's baseline compiler, which the
+// C API cannot select) of the first-start apps.
+func measureCompileFloor(t harness.T) []compileFloor {
+	cmd := exec.CommandContext(t.Context(), "go", "test", "-run", "^$", "-bench", "BenchmarkCompile//^(fast|winch)$",
+		"-benchtime", "1x", "./engine/internal/capi/")
+	cmd.Dir = harness.RepoRoot()
+	cmd.Env = os.Environ()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("compile floor: %v\n%s", err, out)
+	}
+	floors := parseCompileFloor(out)
+	for _, f := range floors {
+		t.Logf("   %-14s %-6s wall %v, CPU %v", f.app, f.setting, f.wall.Round(time.Millisecond), f.cpu.Round(time.Millisecond))
+	}
+	return floors
+}
+
+// parseCompileFloor reads BenchmarkCompile's result lines:
+//
+//	BenchmarkCompile/spin-go.wasm/fast-2  1  797478166 ns/op  14494136 code-bytes  860551000 cpu-ns/op
+func parseCompileFloor(out []byte) []compileFloor {
+	var floors []compileFloor
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkCompile/") {
+			continue
+		}
+		parts := strings.Split(f[0], "/")
+		if len(parts) != 3 {
+			continue
+		}
+		setting := parts[2]
+		if i := strings.LastIndex(setting, "-"); i > 0 {
+			setting = setting[:i] // the GOMAXPROCS suffix
+		}
+		cf := compileFloor{app: strings.TrimSuffix(parts[1], ".wasm"), setting: setting}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			switch f[i+1] {
+			case "ns/op":
+				cf.wall = time.Duration(v)
+			case "cpu-ns/op":
+				cf.cpu = time.Duration(v)
+			}
+		}
+		if cf.wall > 0 {
+			floors = append(floors, cf)
+		}
+	}
+	return floors
+}
+
+// floorOf is the measurement of app and setting, if made.
+func (r results) floorOf(app, setting string) (compileFloor, bool) {
+	for _, f := range r.compile {
+		if f.app == app && f.setting == setting {
+			return f, true
+		}
+	}
+	return compileFloor{}, false
+}
