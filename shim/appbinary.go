@@ -24,11 +24,16 @@ func childExecutable() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return app, checkAppBinary(app)
+}
+
+// checkAppBinary checks that app is an app binary the shim can run.
+func checkAppBinary(app string) error {
 	if err := sameBuild(app); err != nil {
-		return "", fmt.Errorf("%w: %w: install %s next to the shim, from the same release (make install and the release tarballs have both)",
+		return fmt.Errorf("%w: %w: install %s next to the shim, from the same release (make install and the release tarballs have both)",
 			errdefs.ErrFailedPrecondition, err, appproto.AppBinaryName)
 	}
-	return app, nil
+	return nil
 }
 
 // appBinary is the path of the app binary next to the shim.

@@ -31,7 +31,14 @@ func TestMain(m *testing.M) {
 			_ = reaper.Reap()
 		}
 	}()
-	os.Exit(m.Run())
+	remove, err := installTestAppBinary()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "installing the test app binary:", err)
+		os.Exit(1)
+	}
+	status := m.Run()
+	remove()
+	os.Exit(status)
 }
 
 // waitExit is proc.wait bounded by a timeout.
