@@ -6,10 +6,12 @@ import (
 	"testing"
 )
 
-// TestShimDoesNotLinkTheEngine keeps the layering: the shim server must not
-// link wasmtime, the engine or SQLite (only the app process does).
+// TestShimDoesNotLinkTheEngine keeps the layering: the shim server and its
+// binary must not link wasmtime, the engine or SQLite (only the app process
+// does).
 func TestShimDoesNotLinkTheEngine(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/spinoci/spinoci/shim/...").CombinedOutput()
+	out, err := exec.Command("go", "list", "-deps", "github.com/spinoci/spinoci/shim/...",
+		"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
