@@ -36,6 +36,20 @@ func (h *Host) Guest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bo
 	return g, nil
 }
 
+// GuestOf returns the guest of an instance in s with memory mem and the
+// allocator realloc and free (exports looked up with LookupExports; free
+// may be nil when the guest frees nothing the host returns, and DeallocAll
+// is then not called); typed: see Component.Typed.
+func (s *Store) GuestOf(mem *wasmtime.Memory, realloc, free *wasmtime.Func, typed bool) *Guest {
+	return &Guest{store: s.Store, ctx: s.cx, mem: mem, realloc: realloc, free: free, typed: typed}
+}
+
+// LookupExports looks up names in inst, an instance in s, into out, in one
+// go.
+func (s *Store) LookupExports(inst *wasmtime.Instance, names *capi.ExportNames, out *capi.Exports) {
+	capi.LookupExports(s.cx, inst, names, out)
+}
+
 // callerGuest is the guest calling a host import: its memory and allocator,
 // for reading arguments and returning strings and lists.
 func (h *Host) callerGuest(c *wasmtime.Caller, typed bool) (*Guest, error) {
@@ -64,6 +78,12 @@ func (g *Guest) Memory() []byte {
 // args; with the guest's typed, wasmtime skips its type check.
 func (g *Guest) CallI32(f *wasmtime.Func, args ...int32) (int32, error) {
 	return capi.CallI32(g.ctx, f, g.typed, args...)
+}
+
+// Call calls f, one of the guest's functions that returns nothing, with
+// args; wasmtime checks f's type.
+func (g *Guest) Call(f *wasmtime.Func, args ...int32) error {
+	return capi.CallEach(g.ctx, f, false, len(args), args, nil)
 }
 
 // write copies b into guest memory at ptr.
@@ -132,24 +152,33 @@ func (a *Arg) size() int {
 // that order, and the bytes written afterwards: a realloc may grow (move)
 // the memory, the pointers stay valid.
 func (g *Guest) PutArgs(args []Arg) ([]uint32, error) {
-	var reqs []int32 // realloc arguments, 4 per call
+	calls := 0
 	for _, a := range args {
 		if a.isPairs {
 			if uint64(len(a.pairs))*16 > 1<<31-1 {
 				return nil, fmt.Errorf("list too long for the guest: %d", len(a.pairs))
 			}
+			calls += 2*len(a.pairs) + 1
+			continue
+		}
+		if uint64(a.size()) > 1<<31-1 {
+			return nil, fmt.Errorf("value too long for the guest: %d bytes", a.size())
+		}
+		calls++
+	}
+	// One allocation holds the realloc arguments (4 per call) and results.
+	buf := make([]int32, 5*calls)
+	reqs, ptrs := buf[:0:4*calls], buf[4*calls:]
+	for _, a := range args {
+		if a.isPairs {
 			for _, p := range a.pairs {
 				reqs = append(reqs, 0, 0, 1, int32(len(p[0])), 0, 0, 1, int32(len(p[1])))
 			}
 			reqs = append(reqs, 0, 0, 4, int32(16*len(a.pairs)))
 			continue
 		}
-		if uint64(a.size()) > 1<<31-1 {
-			return nil, fmt.Errorf("value too long for the guest: %d bytes", a.size())
-		}
 		reqs = append(reqs, 0, 0, int32(a.align), int32(a.size()))
 	}
-	ptrs := make([]int32, len(reqs)/4)
 	if err := capi.CallEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
 		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
 	}

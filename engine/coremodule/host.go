@@ -155,8 +155,8 @@ func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, erro
 		r = &resolvedModule{module: m, pre: pre}
 		c.pre.Store(r)
 	}
-	inst, err := r.pre.Instantiate(store)
-	if err != nil {
+	inst := new(wasmtime.Instance)
+	if err := r.pre.InstantiateIn(store.cx, inst); err != nil {
 		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}
 	return inst, nil

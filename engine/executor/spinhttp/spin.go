@@ -26,6 +26,33 @@ type Executor struct {
 	comp *coremodule.Component
 	// cabi: the module speaks wit-bindgen 0.8's ABI (abi08.go).
 	cabi bool
+	// exports are what a request looks up in its instance: the memory and
+	// the functions at the exportX indexes.
+	exports *capi.ExportNames
+}
+
+// Indexes of the functions in Executor.exports.
+const (
+	exportInitIndex = iota
+	exportHandleIndex
+	exportReallocIndex
+	// exportFreeIndex is canonical_abi_free, or for wit-bindgen 0.8 the
+	// handler's post-return.
+	exportFreeIndex
+)
+
+// lookUpExports sets e.exports for its ABI.
+func (e *Executor) lookUpExports() (*Executor, error) {
+	var err error
+	if e.cabi {
+		e.exports, err = capi.NewExportNames(coremodule.ExportMemory, exportInit, exportHandle08, coremodule.ExportCABIRealloc, exportPostReturn08)
+	} else {
+		e.exports, err = capi.NewExportNames(coremodule.ExportMemory, exportInit, exportHandle, coremodule.ExportRealloc, coremodule.ExportFree)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // New returns the Spin executor of comp, whose module must speak the Spin
@@ -39,7 +66,7 @@ func New(host *coremodule.Host, comp *coremodule.Component) (*Executor, error) {
 		return nil, err
 	}
 	comp.Typed = checkedSignatures(comp.Module)
-	return &Executor{host: host, comp: comp}, nil
+	return (&Executor{host: host, comp: comp}).lookUpExports()
 }
 
 // StreamsBody is false: the guest gets the whole body.
@@ -77,20 +104,22 @@ func (e *Executor) call(ctx context.Context, method int32, req *inbound.Request)
 	if err != nil {
 		return nil, err
 	}
-	if init := e.host.LookupFunc(store, inst, exportInit); init != nil {
+	ex := new(capi.Exports)
+	store.LookupExports(inst, e.exports, ex)
+	if init := ex.Func(exportInitIndex); init != nil {
 		if _, err := init.Call(store); err != nil {
 			return nil, fmt.Errorf("%s: %w", exportInit, capi.TrimNative(err))
 		}
 	}
-	g, err := e.guest(store, inst)
+	g, err := e.guest(store, ex)
 	if err != nil {
 		return nil, err
 	}
-	name := e.handleExport()
-	handle := e.host.LookupFunc(store, inst, name)
+	handle := ex.Func(exportHandleIndex)
 	if handle == nil {
-		return nil, fmt.Errorf("%s is not exported", name)
+		return nil, fmt.Errorf("%s is not exported", e.handleExport())
 	}
+	name := e.handleExport()
 
 	uri := req.URI()
 	headers := req.Headers()
@@ -112,7 +141,7 @@ func (e *Executor) call(ctx context.Context, method int32, req *inbound.Request)
 	if err != nil || !e.cabi {
 		return resp, err
 	}
-	return resp, e.postReturn(store, inst, ret)
+	return resp, e.postReturn(g, ex, ret)
 }
 
 // readResponse copies the response out of the return area at ret and then,

@@ -437,6 +437,9 @@ size_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func,
                          wasm_trap_t **trap, wasmtime_valkind_t *bad_kind);
 void spinoci_set_output_fd(wasi_config_t *config, bool to_stderr, int fd);
 void spinoci_core_store_on_deadline(wasmtime_store_t *store, uintptr_t handle);
+uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *names,
+                              const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory, wasmtime_func_t *funcs);
+wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t handle, int64_t max_memory);
 void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t len);
 
 // Go functions the C helpers call back (//export in linker.go, store.go).

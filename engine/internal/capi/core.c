@@ -123,3 +123,42 @@ void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t 
   wasm_byte_vec_new(&vec, len, (const wasm_byte_t *)data);
   wasi_config_set_stdin_bytes(config, &vec);
 }
+
+// spinoci_core_exports looks up instance's memory export and nfuncs
+// function exports by name: names holds the names back to back, the
+// memory's first, name i ending at ends[i]. It fills *memory and funcs[i]
+// for those found with the right kind and returns them as a bitmask: bit
+// 0 for the memory, bit i+1 for funcs[i].
+uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *names,
+                              const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory, wasmtime_func_t *funcs) {
+  uint64_t found = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= nfuncs && i < 64; i++) {
+    const char *name = names + start;
+    size_t len = ends[i] - start;
+    start = ends[i];
+    if (i == 0) {
+      if (spinoci_export(store, instance, name, len, WASMTIME_EXTERN_MEMORY, memory)) {
+        found |= 1;
+      }
+    } else if (spinoci_export(store, instance, name, len, WASMTIME_EXTERN_FUNC, &funcs[i - 1])) {
+      found |= (uint64_t)1 << i;
+    }
+  }
+  return found;
+}
+
+// spinoci_core_store_setup makes the Go DeadlineHandler whose cgo.Handle is
+// handle decide at the store's epoch deadlines, sets the first deadline one
+// tick ahead, caps each linear memory at max_memory bytes when it is
+// positive, and returns the store's context: one call where a request made
+// four.
+wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t handle, int64_t max_memory) {
+  spinoci_core_store_on_deadline(store, handle);
+  if (max_memory > 0) {
+    wasmtime_store_limiter(store, max_memory, -1, -1, -1, -1);
+  }
+  wasmtime_context_t *cx = wasmtime_store_context(store);
+  wasmtime_context_set_epoch_deadline(cx, 1);
+  return cx;
+}
