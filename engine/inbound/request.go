@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/spinoci/spinoci/engine/internal/httpheader"
@@ -143,7 +144,12 @@ func appendIncoming(out [][2]string, r *http.Request) [][2]string {
 // Headers is what the Spin executor passes: the incoming headers followed
 // by Spin's headers.
 func (req *Request) Headers() [][2]string {
-	out := make([][2]string, 0, len(req.HTTP.Header)+1+spinHeaderCount+len(req.Route.Params))
+	return req.AppendHeaders(nil)
+}
+
+// AppendHeaders appends Headers to out.
+func (req *Request) AppendHeaders(out [][2]string) [][2]string {
+	out = slices.Grow(out, len(req.HTTP.Header)+1+spinHeaderCount+len(req.Route.Params))
 	out = appendIncoming(out, req.HTTP)
 	req.eachSpinHeader(func(name, _, value string) {
 		out = append(out, [2]string{name, value})

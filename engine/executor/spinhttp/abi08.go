@@ -53,20 +53,23 @@ func (e *Executor) handleExport() string {
 	return exportHandle
 }
 
-// guest returns the instance's memory and allocator for the module's ABI.
-func (e *Executor) guest(store *coremodule.Store, ex *capi.Exports) (*coremodule.Guest, error) {
+// initGuest makes g the instance's memory and allocator for the module's
+// ABI.
+func (e *Executor) initGuest(g *coremodule.Guest, store *coremodule.Store, ex *capi.Exports) error {
 	mem, realloc := ex.Memory(), ex.Func(exportReallocIndex)
 	if e.cabi {
 		if mem == nil || realloc == nil {
-			return nil, errors.New("a module of Spin SDK 1.4/1.5 must export \"memory\" and \"cabi_realloc\"")
+			return errors.New("a module of Spin SDK 1.4/1.5 must export \"memory\" and \"cabi_realloc\"")
 		}
-		return store.GuestOf(mem, realloc, nil, false), nil
+		store.InitGuest(g, mem, realloc, nil, false)
+		return nil
 	}
 	free := ex.Func(exportFreeIndex)
 	if mem == nil || realloc == nil || free == nil {
-		return nil, errors.New(coremodule.SpinIncompatible)
+		return errors.New(coremodule.SpinIncompatible)
 	}
-	return store.GuestOf(mem, realloc, free, e.comp.Typed), nil
+	store.InitGuest(g, mem, realloc, free, e.comp.Typed)
+	return nil
 }
 
 // postReturn calls the module's post-return export on the return area, as
