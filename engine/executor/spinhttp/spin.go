@@ -88,13 +88,22 @@ const (
 	exportFreeIndex
 )
 
-// lookUpExports sets e.exports for its ABI.
+// lookUpExports sets e.exports for its ABI. The optional exports the
+// module does not have are not looked up per request.
 func (e *Executor) lookUpExports() (*Executor, error) {
+	init, post := exportInit, exportPostReturn08
+	kinds := coremodule.ExportKinds(e.comp.Module)
+	if _, ok := kinds[init]; !ok {
+		init = ""
+	}
+	if _, ok := kinds[post]; !ok {
+		post = ""
+	}
 	var err error
 	if e.cabi {
-		e.exports, err = capi.NewExportNames(coremodule.ExportMemory, exportInit, exportHandle08, coremodule.ExportCABIRealloc, exportPostReturn08)
+		e.exports, err = capi.NewExportNames(coremodule.ExportMemory, init, exportHandle08, coremodule.ExportCABIRealloc, post)
 	} else {
-		e.exports, err = capi.NewExportNames(coremodule.ExportMemory, exportInit, exportHandle, coremodule.ExportRealloc, coremodule.ExportFree)
+		e.exports, err = capi.NewExportNames(coremodule.ExportMemory, init, exportHandle, coremodule.ExportRealloc, coremodule.ExportFree)
 	}
 	if err != nil {
 		return nil, err

@@ -128,7 +128,7 @@ void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t 
 // function exports by name: names holds the names back to back, the
 // memory's first, name i ending at ends[i]. It fills *memory and funcs[i]
 // for those found with the right kind and returns them as a bitmask: bit
-// 0 for the memory, bit i+1 for funcs[i].
+// 0 for the memory, bit i+1 for funcs[i]. Empty names are skipped.
 uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *names,
                               const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory, wasmtime_func_t *funcs) {
   uint64_t found = 0;
@@ -137,6 +137,9 @@ uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance
     const char *name = names + start;
     size_t len = ends[i] - start;
     start = ends[i];
+    if (len == 0) {
+      continue; // not exported: nothing to look up
+    }
     if (i == 0) {
       if (spinoci_export(store, instance, name, len, WASMTIME_EXTERN_MEMORY, memory)) {
         found |= 1;

@@ -52,7 +52,8 @@ type ExportNames struct {
 }
 
 // NewExportNames returns the memory export memory and the function exports
-// funcs (at most MaxExportFuncs) to look up.
+// funcs (at most MaxExportFuncs) to look up; an empty name is not looked up
+// (for an export the module is known not to have).
 func NewExportNames(memory string, funcs ...string) (*ExportNames, error) {
 	if len(funcs) > MaxExportFuncs {
 		return nil, fmt.Errorf("%d function exports to look up at once: at most %d", len(funcs), MaxExportFuncs)
