@@ -37,7 +37,8 @@ func ValidValue(s string) bool {
 // AppendPairs appends h's headers to out with lowercase names, sorted by
 // name, one pair per value.
 func AppendPairs(out [][2]string, h http.Header) [][2]string {
-	names := make([]string, 0, len(h))
+	var buf [16]string // most requests have fewer headers: no allocation
+	names := buf[:0]
 	for name := range h {
 		names = append(names, name)
 	}
