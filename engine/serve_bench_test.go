@@ -17,19 +17,7 @@ import (
 // that keeps nothing, so that what it measures (ns/op, allocs/op) is the
 // engine's, not the test's.
 func BenchmarkHelloRequest(b *testing.B) {
-	if _, err := os.Stat(appPath("hello.wasm")); err != nil {
-		b.Fatal(err)
-	}
-	app := &lock.LockedApp{
-		Metadata:   map[string]json.RawMessage{"name": json.RawMessage(`"bench"`)},
-		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
-		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: appdir.FileURI(appPath("hello.wasm"))}}}},
-	}
-	a, err := loadLock(b, b.Context(), app, Config{CacheDir: moduleCache})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
+	a := loadHelloBench(b, Config{CacheDir: moduleCache})
 	h := a.Handler()
 	r := httptest.NewRequest("GET", "/bench", nil)
 	r.Header.Set("User-Agent", "bench")
@@ -43,6 +31,25 @@ func BenchmarkHelloRequest(b *testing.B) {
 			b.Fatalf("status %d, %d body bytes", w.status, w.n)
 		}
 	}
+}
+
+// loadHelloBench loads build/apps/hello.wasm on the route "/..." for a
+// benchmark; it is closed when the benchmark ends.
+func loadHelloBench(b *testing.B, cfg Config) *App {
+	if _, err := os.Stat(appPath("hello.wasm")); err != nil {
+		b.Fatal(err)
+	}
+	app := &lock.LockedApp{
+		Metadata:   map[string]json.RawMessage{"name": json.RawMessage(`"bench"`)},
+		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
+		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: appdir.FileURI(appPath("hello.wasm"))}}}},
+	}
+	a, err := loadLock(b, b.Context(), app, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.Close)
+	return a
 }
 
 // discardWriter is a ResponseWriter that only counts.
