@@ -52,6 +52,19 @@ func (s *Store) InitGuest(g *Guest, mem *wasmtime.Memory, realloc, free *wasmtim
 		scratch: g.scratch, ptrs: g.ptrs}
 }
 
+// Reset forgets the instance g was the guest of, keeping its scratch space
+// for reuse unless it grew past maxBytes.
+func (g *Guest) Reset(maxBytes int) {
+	scratch, ptrs := g.scratch, g.ptrs
+	if 4*cap(scratch) > maxBytes {
+		scratch = nil
+	}
+	if 4*cap(ptrs) > maxBytes {
+		ptrs = nil
+	}
+	*g = Guest{scratch: scratch[:0], ptrs: ptrs[:0]}
+}
+
 // Scratch returns n int32s of g's scratch space (see Guest.scratch): valid
 // until g's next call or Scratch.
 func (g *Guest) Scratch(n int) []int32 {

@@ -61,17 +61,19 @@ func (e *Executor) getFrame() *frame {
 	return &frame{refs: new(instanceRefs)}
 }
 
-// maxFrameBody is the largest response body buffer a frame keeps.
-const maxFrameBody = 64 << 10
+// maxFrameBuffer is the largest buffer (response body, guest scratch) a
+// frame keeps for the next request.
+const maxFrameBuffer = 64 << 10
 
 // putFrame keeps f for another request, without the request's data.
 func (e *Executor) putFrame(f *frame) {
 	clear(f.headers)
 	f.headers = f.headers[:0]
 	f.args = [4]coremodule.Arg{}
+	f.guest.Reset(maxFrameBuffer)
 	clear(f.resp.Headers)
 	body := f.resp.Body[:0]
-	if cap(body) > maxFrameBody {
+	if cap(body) > maxFrameBuffer {
 		body = nil
 	}
 	f.resp = inbound.Response{Headers: f.resp.Headers[:0], Body: body}
