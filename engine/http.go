@@ -93,6 +93,9 @@ var errBodyTooLarge = errors.New("request body too large")
 
 // readBody reads at most limit bytes of the request body.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil // no body: nothing to read or allocate
+	}
 	if r.ContentLength > limit {
 		return nil, errBodyTooLarge
 	}

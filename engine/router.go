@@ -63,18 +63,27 @@ func (p routePattern) String() string {
 // segment, a wildcard pattern takes any further segments. It returns the
 // parameters captured, in route order.
 func (p routePattern) match(path string) (params [][2]string, ok bool) {
-	segs := splitPath(strings.TrimSuffix(path, "/"))
-	if len(segs) < len(p.segs) || (!p.wildcard && len(segs) != len(p.segs)) {
+	// The path's segments as splitPath gives them, walked without
+	// allocating them.
+	rest := strings.TrimSuffix(path, "/")
+	count := 0
+	if rest != "" {
+		rest = strings.TrimPrefix(rest, "/")
+		count = strings.Count(rest, "/") + 1
+	}
+	if count < len(p.segs) || (!p.wildcard && count != len(p.segs)) {
 		return nil, false
 	}
-	for i, s := range p.segs {
+	for _, s := range p.segs {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, "/")
 		switch {
 		case isParam(s):
-			if segs[i] == "" {
+			if seg == "" {
 				return nil, false
 			}
-			params = append(params, [2]string{s[1:], segs[i]})
-		case s != segs[i]:
+			params = append(params, [2]string{s[1:], seg})
+		case s != seg:
 			return nil, false
 		}
 	}

@@ -1,20 +1,15 @@
 package engine
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/lock"
 )
 
 func TestHello(t *testing.T) {
@@ -222,19 +217,7 @@ func BenchmarkHelloStdio(b *testing.B) {
 }
 
 func benchmarkHello(b *testing.B, cfg Config) {
-	if _, err := os.Stat(appPath("hello.wasm")); err != nil {
-		b.Fatal(err)
-	}
-	app := &lock.LockedApp{
-		Metadata:   map[string]json.RawMessage{"name": json.RawMessage(`"bench"`)},
-		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
-		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: appdir.FileURI(appPath("hello.wasm"))}}}},
-	}
-	a, err := loadLock(b, b.Context(), app, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
+	a := loadHelloBench(b, cfg)
 	h := a.Handler()
 	b.ReportAllocs()
 	// CPU time per request, which other load on the machine skews less than

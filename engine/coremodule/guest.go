@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/internal/capi"
@@ -18,6 +19,11 @@ type Guest struct {
 	realloc *wasmtime.Func
 	free    *wasmtime.Func
 	typed   bool // the module's exports have the Spin signatures (Component.Typed)
+	// scratch holds the arguments and results of calls into the guest
+	// (which go to C, so Go would otherwise allocate them each time); a
+	// Guest reused for many requests (InitGuest) keeps it.
+	scratch []int32
+	ptrs    []uint32 // PutArgs's results, likewise
 }
 
 // Guest returns inst's memory and allocator; typed: see Component.Typed.
@@ -34,6 +40,44 @@ func (h *Host) Guest(store wasmtime.Storelike, inst *wasmtime.Instance, typed bo
 		return nil, errors.New(SpinIncompatible)
 	}
 	return g, nil
+}
+
+// InitGuest makes g the guest of an instance in s with memory mem and the
+// allocator realloc and free (exports looked up with LookupExports; free
+// may be nil when the guest frees nothing the host returns, and DeallocAll
+// is then not called); typed: see Component.Typed. g may have served
+// another request before: its scratch space is kept.
+func (s *Store) InitGuest(g *Guest, mem *wasmtime.Memory, realloc, free *wasmtime.Func, typed bool) {
+	*g = Guest{store: s.Store, ctx: s.cx, mem: mem, realloc: realloc, free: free, typed: typed,
+		scratch: g.scratch, ptrs: g.ptrs}
+}
+
+// Reset forgets the instance g was the guest of, keeping its scratch space
+// for reuse unless it grew past maxBytes.
+func (g *Guest) Reset(maxBytes int) {
+	scratch, ptrs := g.scratch, g.ptrs
+	if 4*cap(scratch) > maxBytes {
+		scratch = nil
+	}
+	if 4*cap(ptrs) > maxBytes {
+		ptrs = nil
+	}
+	*g = Guest{scratch: scratch[:0], ptrs: ptrs[:0]}
+}
+
+// Scratch returns n int32s of g's scratch space (see Guest.scratch): valid
+// until g's next call or Scratch.
+func (g *Guest) Scratch(n int) []int32 {
+	if cap(g.scratch) < n {
+		g.scratch = make([]int32, n, max(n, 2*cap(g.scratch)))
+	}
+	return g.scratch[:n]
+}
+
+// LookupExports looks up names in inst, an instance in s, into out, in one
+// go.
+func (s *Store) LookupExports(inst *wasmtime.Instance, names *capi.ExportNames, out *capi.Exports) {
+	capi.LookupExports(s.cx, inst, names, out)
 }
 
 // callerGuest is the guest calling a host import: its memory and allocator,
@@ -63,7 +107,18 @@ func (g *Guest) Memory() []byte {
 // CallI32 calls f, one of the guest's functions that returns an i32, with
 // args; with the guest's typed, wasmtime skips its type check.
 func (g *Guest) CallI32(f *wasmtime.Func, args ...int32) (int32, error) {
-	return capi.CallI32(g.ctx, f, g.typed, args...)
+	buf := g.Scratch(len(args) + 1)
+	copy(buf, args)
+	if err := capi.CallEach(g.ctx, f, g.typed, len(args), buf[:len(args)], buf[len(args):]); err != nil {
+		return 0, err
+	}
+	return buf[len(args)], nil
+}
+
+// Call calls f, one of the guest's functions that returns nothing, with
+// args; wasmtime checks f's type.
+func (g *Guest) Call(f *wasmtime.Func, args ...int32) error {
+	return capi.CallEach(g.ctx, f, false, len(args), args, nil)
 }
 
 // write copies b into guest memory at ptr.
@@ -124,7 +179,7 @@ func (a *Arg) size() int {
 }
 
 // PutArgs allocates and writes args in guest memory and returns a pointer
-// for each. Every string and list gets its own
+// for each (valid until g's next PutArgs). Every string and list gets its own
 // canonical_abi_realloc(0, 0, align, size) (align 1 for bytes, 4 for the
 // 16-byte tuple array, whose strings are allocated first, in order), since
 // the guest may free each one; realloc is called even for size 0 so that
@@ -132,29 +187,41 @@ func (a *Arg) size() int {
 // that order, and the bytes written afterwards: a realloc may grow (move)
 // the memory, the pointers stay valid.
 func (g *Guest) PutArgs(args []Arg) ([]uint32, error) {
-	var reqs []int32 // realloc arguments, 4 per call
+	calls := 0
 	for _, a := range args {
 		if a.isPairs {
 			if uint64(len(a.pairs))*16 > 1<<31-1 {
 				return nil, fmt.Errorf("list too long for the guest: %d", len(a.pairs))
 			}
+			calls += 2*len(a.pairs) + 1
+			continue
+		}
+		if uint64(a.size()) > 1<<31-1 {
+			return nil, fmt.Errorf("value too long for the guest: %d bytes", a.size())
+		}
+		calls++
+	}
+	// The realloc arguments (4 per call) and results.
+	buf := g.Scratch(5 * calls)
+	reqs, ptrs := buf[:0:4*calls], buf[4*calls:]
+	for _, a := range args {
+		if a.isPairs {
 			for _, p := range a.pairs {
 				reqs = append(reqs, 0, 0, 1, int32(len(p[0])), 0, 0, 1, int32(len(p[1])))
 			}
 			reqs = append(reqs, 0, 0, 4, int32(16*len(a.pairs)))
 			continue
 		}
-		if uint64(a.size()) > 1<<31-1 {
-			return nil, fmt.Errorf("value too long for the guest: %d bytes", a.size())
-		}
 		reqs = append(reqs, 0, 0, int32(a.align), int32(a.size()))
 	}
-	ptrs := make([]int32, len(reqs)/4)
 	if err := capi.CallEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
 		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
 	}
 	mem := g.Memory()
-	out := make([]uint32, len(args))
+	if cap(g.ptrs) < len(args) {
+		g.ptrs = make([]uint32, len(args))
+	}
+	out := g.ptrs[:len(args)]
 	next := 0
 	put := func(s string, b []byte) (uint32, error) {
 		ptr := uint32(ptrs[next])
@@ -225,6 +292,12 @@ func (g *Guest) readPairs(ptr, count uint32) ([][2]string, error) {
 
 // ReadPairs reads count 16-byte tuples at ptr in mem as strings.
 func ReadPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
+	return AppendPairs(nil, mem, ptr, count)
+}
+
+// AppendPairs appends the count 16-byte tuples at ptr in mem, as strings,
+// to out.
+func AppendPairs(out [][2]string, mem []byte, ptr, count uint32) ([][2]string, error) {
 	if uint64(count)*16 > 1<<32-1 {
 		return nil, fmt.Errorf("guest list too long: %d", count)
 	}
@@ -232,8 +305,9 @@ func ReadPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([][2]string, count)
-	for i := range out {
+	start := len(out)
+	out = slices.Grow(out, int(count))[:start+int(count)]
+	for i := range out[start:] {
 		for j := 0; j < 2; j++ {
 			p := binary.LittleEndian.Uint32(tuples[16*i+8*j:])
 			n := binary.LittleEndian.Uint32(tuples[16*i+8*j+4:])
@@ -241,7 +315,7 @@ func ReadPairs(mem []byte, ptr, count uint32) ([][2]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			out[i][j] = string(s)
+			out[start+i][j] = commonString(s)
 		}
 	}
 	return out, nil
@@ -254,4 +328,20 @@ func (g *Guest) DeallocAll(frees []int32) error {
 		return fmt.Errorf("canonical_abi_free: %w", err)
 	}
 	return nil
+}
+
+// commonString is string(b), without allocating for the header names
+// guests return most.
+func commonString(b []byte) string {
+	switch string(b) {
+	case "content-type":
+		return "content-type"
+	case "Content-Type":
+		return "Content-Type"
+	case "content-length":
+		return "content-length"
+	case "cache-control":
+		return "cache-control"
+	}
+	return string(b)
 }

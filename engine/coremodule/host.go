@@ -141,6 +141,15 @@ func (c *Component) Upgrade(m *wasmtime.Module) { c.upgraded.Store(m) }
 
 // Instantiate instantiates c's module in store.
 func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, error) {
+	inst := new(wasmtime.Instance)
+	if err := h.InstantiateInto(store, c, inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// InstantiateInto instantiates c's module in store into inst.
+func (h *Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance) error {
 	m := c.upgraded.Load()
 	if m == nil {
 		m = c.Module
@@ -150,16 +159,20 @@ func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, erro
 		pre, err := capi.NewInstancePre(h.linker, m)
 		if err != nil {
 			// Linker.Instantiate reports what cannot be linked.
-			return h.instantiateLinked(store, m)
+			linked, err := h.instantiateLinked(store, m)
+			if err != nil {
+				return err
+			}
+			*inst = *linked
+			return nil
 		}
 		r = &resolvedModule{module: m, pre: pre}
 		c.pre.Store(r)
 	}
-	inst, err := r.pre.Instantiate(store)
-	if err != nil {
-		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
+	if err := r.pre.InstantiateIn(store.cx, inst); err != nil {
+		return fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}
-	return inst, nil
+	return nil
 }
 
 // instantiateLinked instantiates m in store through the linker.

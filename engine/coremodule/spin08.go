@@ -1,12 +1,10 @@
 package coremodule
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
-	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // ExportCABIRealloc is the allocator of wit-bindgen 0.8 modules (Rust
@@ -88,20 +86,4 @@ func (h *Host) DefineUnsupported08Imports(m *wasmtime.Module) error {
 		}
 	}
 	return nil
-}
-
-// GuestCABI returns the memory and allocator (cabi_realloc) of an instance
-// of a wit-bindgen 0.8 module. It has no free: the module's post-return
-// export frees what it returned.
-func (h *Host) GuestCABI(store wasmtime.Storelike, inst *wasmtime.Instance) (*Guest, error) {
-	g := &Guest{
-		store:   store,
-		ctx:     capi.ContextOf(store),
-		mem:     capi.LookupMemory(store, inst, ExportMemory),
-		realloc: capi.LookupFunc(store, inst, ExportCABIRealloc),
-	}
-	if g.mem == nil || g.realloc == nil {
-		return nil, errors.New("a module of Spin SDK 1.4/1.5 must export \"memory\" and \"cabi_realloc\"")
-	}
-	return g, nil
 }

@@ -12,36 +12,49 @@ import (
 // Store is the Store of one request. Close releases its instance slot too.
 type Store struct {
 	*wasmtime.Store
-	release func()
+	// cx is the Store's context, got once (wasmtime-go asks C each time).
+	cx capi.StoreContext
+	// state is the request's instanceState, the Store's data.
+	state instanceState
+	watch capi.DeadlineWatch
+	host  *Host // whose instance slot the Store holds, until Close
 }
 
 // Close closes the Store and gives its instance slot back; closing it
 // again does nothing.
 func (s *Store) Close() {
 	s.Store.Close()
-	if s.release != nil {
-		s.release()
-		s.release = nil
+	if s.host != nil {
+		s.watch.Release()
+		s.state.closeRedis()
+		s.host.releaseSlot()
+		s.host = nil
 	}
 }
 
 // acquireSlot waits for a free instance slot when the engine's instance
-// pool is bounded, and returns the function that frees it.
-func (h *Host) acquireSlot(ctx context.Context) (func(), error) {
+// pool is bounded (releaseSlot frees it).
+func (h *Host) acquireSlot(ctx context.Context) error {
 	if h.slots == nil {
-		return func() {}, nil
+		return nil
 	}
-	release := func() { <-h.slots }
 	select {
 	case h.slots <- struct{}{}: // a free slot, even if ctx has ended
-		return release, nil
+		return nil
 	default:
 	}
 	select {
 	case h.slots <- struct{}{}:
-		return release, nil
+		return nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for a free instance slot: %w", ctx.Err())
+		return fmt.Errorf("waiting for a free instance slot: %w", ctx.Err())
+	}
+}
+
+// releaseSlot frees a slot acquireSlot took.
+func (h *Host) releaseSlot() {
+	if h.slots != nil {
+		<-h.slots
 	}
 }
 
@@ -68,29 +81,22 @@ type StoreOptions struct {
 // guest stdout and stderr to the App's outputs unless opts.HasStdoutFD,
 // and stdin from opts.Stdin. The guest is interrupted at the next epoch
 // tick once ctx is done or its time is over the Host's limit.
-func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (_ *Store, err error) {
-	release, err := h.acquireSlot(ctx)
-	if err != nil {
+func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*Store, error) {
+	if err := h.acquireSlot(ctx); err != nil {
 		return nil, err
 	}
-	defer func() {
-		if err != nil {
-			release()
-		}
-	}()
-	state := &instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}
-	store := wasmtime.NewStoreWithData(h.engine, state)
+	s := &Store{state: instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}}
+	store := wasmtime.NewStoreWithData(h.engine, &s.state)
 	if c.importsWASI() {
 		if err := h.setWASI(store, c, opts); err != nil {
 			store.Close()
+			h.releaseSlot()
 			return nil, err
 		}
 	}
-	if h.maxMemory > 0 {
-		store.Limiter(h.maxMemory, -1, -1, -1, -1)
-	}
-	unwatch := capi.WatchDeadline(store, state)
-	return &Store{Store: store, release: func() { unwatch(); state.closeRedis(); release() }}, nil
+	s.Store, s.host = store, h
+	s.cx, s.watch = capi.SetupStore(store, &s.state, h.maxMemory)
+	return s, nil
 }
 
 // setWASI gives store the WASI context NewStore describes.

@@ -10,19 +10,20 @@ import (
 // for one and gives up when its context ends.
 func TestInstanceSlotsQueue(t *testing.T) {
 	h := &Host{slots: make(chan struct{}, 1)}
-	release, err := h.acquireSlot(t.Context())
-	if err != nil {
+	if err := h.acquireSlot(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := h.acquireSlot(ctx); !errors.Is(err, context.Canceled) {
+	if err := h.acquireSlot(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("acquire with all slots taken and a cancelled context: %v", err)
 	}
-	release()
-	release2, err := h.acquireSlot(ctx) // a free slot is taken even then
-	if err != nil {
+	h.releaseSlot()
+	if err := h.acquireSlot(ctx); err != nil { // a free slot is taken even then
 		t.Fatalf("acquire after release: %v", err)
 	}
-	release2()
+	h.releaseSlot()
+	if n := h.InstancesInUse(); n != 0 {
+		t.Errorf("%d slots in use after every release", n)
+	}
 }

@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/spinoci/spinoci/engine/internal/httpheader"
@@ -72,18 +73,31 @@ type SpinHeader struct {
 
 // SpinHeaders computes Spin's default headers for req.
 func (req *Request) SpinHeaders() []SpinHeader {
+	headers := make([]SpinHeader, 0, spinHeaderCount+len(req.Route.Params))
+	req.eachSpinHeader(func(name, env, value string) {
+		headers = append(headers, SpinHeader{name, env, value})
+	})
+	return headers
+}
+
+// spinHeaderCount is how many headers eachSpinHeader gives every request.
+const spinHeaderCount = 7
+
+// eachSpinHeader calls f with the name, WAGI name and value of each of
+// Spin's default headers for req, in order.
+func (req *Request) eachSpinHeader(f func(name, env, value string)) {
 	r := req.HTTP
-	scheme := "http"
+	scheme := "http://"
 	if r.TLS != nil {
-		scheme = "https"
+		scheme = "https://"
 	}
 	host := r.Host
 	if host == "" {
 		host = "localhost"
 	}
 	raw := req.Route.Raw
-	headers := []SpinHeader{
-		{"spin-full-url", "X_FULL_URL", scheme + "://" + host + req.URI()},
+	headers := [spinHeaderCount]SpinHeader{
+		{"spin-full-url", "X_FULL_URL", concatURL(scheme, host, req.Path, req.Query)},
 		{"spin-path-info", "PATH_INFO", req.PathInfo()},
 		{"spin-matched-route", "X_MATCHED_ROUTE", req.Route.Matched},
 		{"spin-base-path", "X_BASE_PATH", req.Base},
@@ -91,17 +105,36 @@ func (req *Request) SpinHeaders() []SpinHeader {
 		{"spin-component-route", "X_COMPONENT_ROUTE", strings.TrimSuffix(raw, "/...")},
 		{"spin-client-addr", "X_CLIENT_ADDR", r.RemoteAddr},
 	}
-	for _, p := range req.Route.Params {
-		headers = append(headers, SpinHeader{
-			"spin-path-match-" + strings.ToLower(p[0]), "X_PATH_MATCH_" + strings.ToUpper(p[0]), p[1]})
+	for _, h := range headers {
+		f(h.Header, h.Env, h.Value)
 	}
-	return headers
+	for _, p := range req.Route.Params {
+		f("spin-path-match-"+strings.ToLower(p[0]), "X_PATH_MATCH_"+strings.ToUpper(p[0]), p[1])
+	}
+}
+
+// concatURL is scheme+host+path(+"?"+query) in one allocation.
+func concatURL(scheme, host, path, query string) string {
+	var b strings.Builder
+	b.Grow(len(scheme) + len(host) + len(path) + 1 + len(query))
+	b.WriteString(scheme)
+	b.WriteString(host)
+	b.WriteString(path)
+	if query != "" {
+		b.WriteByte('?')
+		b.WriteString(query)
+	}
+	return b.String()
 }
 
 // IncomingHeaders lists the request's headers with lowercase names (Host
 // included, which net/http keeps apart), sorted by name, one pair per value.
 func IncomingHeaders(r *http.Request) [][2]string {
-	out := make([][2]string, 0, len(r.Header)+8)
+	return appendIncoming(make([][2]string, 0, len(r.Header)+1), r)
+}
+
+// appendIncoming appends IncomingHeaders(r) to out.
+func appendIncoming(out [][2]string, r *http.Request) [][2]string {
 	if r.Host != "" && r.Header.Get("Host") == "" {
 		out = append(out, [2]string{"host", r.Host})
 	}
@@ -111,10 +144,16 @@ func IncomingHeaders(r *http.Request) [][2]string {
 // Headers is what the Spin executor passes: the incoming headers followed
 // by Spin's headers.
 func (req *Request) Headers() [][2]string {
-	out := IncomingHeaders(req.HTTP)
-	for _, h := range req.SpinHeaders() {
-		out = append(out, [2]string{h.Header, h.Value})
-	}
+	return req.AppendHeaders(nil)
+}
+
+// AppendHeaders appends Headers to out.
+func (req *Request) AppendHeaders(out [][2]string) [][2]string {
+	out = slices.Grow(out, len(req.HTTP.Header)+1+spinHeaderCount+len(req.Route.Params))
+	out = appendIncoming(out, req.HTTP)
+	req.eachSpinHeader(func(name, _, value string) {
+		out = append(out, [2]string{name, value})
+	})
 	return out
 }
 

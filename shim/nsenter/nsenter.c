@@ -147,6 +147,23 @@ static void loopback_up(void) {
 	close(s);
 }
 
+// hide_env removes name from the initial environment by making its entry
+// empty, which the Go runtime reads as deleted, without moving the array's
+// end: glibc's unsetenv shifts the later entries down, and the Go runtime,
+// which finds the auxiliary vector right after the environment's NULL,
+// then saw an empty one: no vDSO, so every clock read (several per HTTP
+// request) became a system call, and no AT_RANDOM or hardware capabilities.
+static void hide_env(const char *name) {
+	static char empty[] = "";
+	size_t len = strlen(name);
+	char **ep;
+
+	for (ep = environ; *ep != NULL; ep++) {
+		if (strncmp(*ep, name, len) == 0 && (*ep)[len] == '=')
+			*ep = empty;
+	}
+}
+
 __attribute__((constructor)) static void spinoci_nsenter(void) {
 	const char *join = getenv(env_join);
 	const char *lo = getenv(env_loopback);
@@ -159,10 +176,10 @@ __attribute__((constructor)) static void spinoci_nsenter(void) {
 	// Last: the namespaces are joined as root, then the process is confined.
 	if (sandbox != NULL && *sandbox != '\0')
 		spinoci_sandbox(atoi(sandbox));
-	// The container's environment must not see these. glibc edits the
-	// initial environment array in place, which is what Go reads.
-	unsetenv(env_join);
-	unsetenv(env_loopback);
-	unsetenv(env_errfd);
-	unsetenv(env_sandbox);
+	// The container's environment must not see these. The initial
+	// environment array is what Go reads.
+	hide_env(env_join);
+	hide_env(env_loopback);
+	hide_env(env_errfd);
+	hide_env(env_sandbox);
 }

@@ -10,11 +10,16 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // helperEnv makes the test binary act as the child: the constructor has run
 // by then, so it reports what it sees and exits.
 const helperEnv = "SPINOCI_NSENTER_TEST_HELPER"
+
+// atSysinfoEHDR is AT_SYSINFO_EHDR (<elf.h>): the vDSO's address.
+const atSysinfoEHDR = 33
 
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) == "1" {
@@ -25,7 +30,22 @@ func TestMain(m *testing.M) {
 			lo = "up"
 		}
 		leaked := os.Getenv(EnvJoin) + os.Getenv(EnvLoopbackUp) + os.Getenv(EnvErrorFD)
-		os.Stdout.WriteString("net=" + netns + " uts=" + uts + " lo=" + lo + " leaked=" + leaked + "\n")
+		for _, kv := range os.Environ() {
+			if strings.HasPrefix(kv, "_SPINOCI_") {
+				leaked += kv
+			}
+		}
+		// The runtime must have found the auxiliary vector after the
+		// environment: with it the vDSO (clock reads without system calls).
+		vdso := "no"
+		if auxv, err := unix.Auxv(); err == nil {
+			for _, kv := range auxv {
+				if kv[0] == atSysinfoEHDR && kv[1] != 0 {
+					vdso = "yes"
+				}
+			}
+		}
+		os.Stdout.WriteString("vdso=" + vdso + " net=" + netns + " uts=" + uts + " lo=" + lo + " leaked=" + leaked + "\n")
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -59,6 +79,31 @@ func runHelper(t *testing.T, env []string, sys *syscall.SysProcAttr, extra ...*o
 	cmd.ExtraFiles = extra
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// TestHiddenVariablesKeepAuxv: the constructor hides its variables from
+// the child's environment without breaking what the Go runtime reads after
+// it, the auxiliary vector (vDSO, AT_RANDOM), as unsetenv did. The runtime
+// falls back to /proc/self/auxv, which a sandboxed app process does not
+// have: the child runs with an empty /proc, as there.
+func TestHiddenVariablesKeepAuxv(t *testing.T) {
+	requireRoot(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare (util-linux) not found")
+	}
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
+		`mount -t tmpfs none /proc && exec "$0" -test.run='^$'`, os.Args[0])
+	cmd.Env = append(os.Environ(), helperEnv+"=1", EnvLoopbackUp+"=0", EnvErrorFD+"=9")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "leaked=\n") {
+		t.Errorf("the variables leaked into the child's environment: %s", out)
+	}
+	if !strings.HasPrefix(string(out), "vdso=yes ") {
+		t.Errorf("the child's runtime lost the auxiliary vector (no vDSO): %s", out)
+	}
 }
 
 func TestJoinNetAndUTS(t *testing.T) {

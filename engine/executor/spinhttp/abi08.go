@@ -6,6 +6,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/coremodule"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // The exports of Spin SDK 1.4/1.5 modules (wit-bindgen 0.8): the same
@@ -41,7 +42,7 @@ func newCABI(host *coremodule.Host, comp *coremodule.Component) (*Executor, erro
 	if err := host.DefineUnsupported08Imports(comp.Module); err != nil {
 		return nil, err
 	}
-	return &Executor{host: host, comp: comp, cabi: true}, nil
+	return (&Executor{host: host, comp: comp, cabi: true}).lookUpExports()
 }
 
 // handleExport is the name of the module's HTTP handler export.
@@ -52,22 +53,33 @@ func (e *Executor) handleExport() string {
 	return exportHandle
 }
 
-// guest returns the instance's memory and allocator for the module's ABI.
-func (e *Executor) guest(store wasmtime.Storelike, inst *wasmtime.Instance) (*coremodule.Guest, error) {
+// initGuest makes g the instance's memory and allocator for the module's
+// ABI.
+func (e *Executor) initGuest(g *coremodule.Guest, store *coremodule.Store, ex *capi.Exports) error {
+	mem, realloc := ex.Memory(), ex.Func(exportReallocIndex)
 	if e.cabi {
-		return e.host.GuestCABI(store, inst)
+		if mem == nil || realloc == nil {
+			return errors.New("a module of Spin SDK 1.4/1.5 must export \"memory\" and \"cabi_realloc\"")
+		}
+		store.InitGuest(g, mem, realloc, nil, false)
+		return nil
 	}
-	return e.host.Guest(store, inst, e.comp.Typed)
+	free := ex.Func(exportFreeIndex)
+	if mem == nil || realloc == nil || free == nil {
+		return errors.New(coremodule.SpinIncompatible)
+	}
+	store.InitGuest(g, mem, realloc, free, e.comp.Typed)
+	return nil
 }
 
 // postReturn calls the module's post-return export on the return area, as
 // the canonical ABI does once the caller has read the results.
-func (e *Executor) postReturn(store wasmtime.Storelike, inst *wasmtime.Instance, ret int32) error {
-	post := e.host.LookupFunc(store, inst, exportPostReturn08)
+func (e *Executor) postReturn(g *coremodule.Guest, ex *capi.Exports, ret int32) error {
+	post := ex.Func(exportFreeIndex)
 	if post == nil {
 		return nil
 	}
-	if _, err := post.Call(store, ret); err != nil {
+	if err := g.Call(post, ret); err != nil {
 		return fmt.Errorf("%s: %w", exportPostReturn08, err)
 	}
 	return nil

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/http"
+	"sync"
 
+	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/coremodule"
 	"github.com/spinoci/spinoci/engine/inbound"
 	"github.com/spinoci/spinoci/engine/internal/capi"
@@ -26,6 +28,89 @@ type Executor struct {
 	comp *coremodule.Component
 	// cabi: the module speaks wit-bindgen 0.8's ABI (abi08.go).
 	cabi bool
+	// exports are what a request looks up in its instance: the memory and
+	// the functions at the exportX indexes.
+	exports *capi.ExportNames
+	// frames are requests' frames, reused.
+	frames sync.Pool
+}
+
+// frame is what one request needs besides its Store, kept for the next
+// request so that a request allocates little (less GC work per request).
+type frame struct {
+	// refs holds no Go pointers, as what cgo is given a pointer into must
+	// not.
+	refs    *instanceRefs
+	guest   coremodule.Guest
+	args    [4]coremodule.Arg
+	headers [][2]string
+	resp    inbound.Response
+}
+
+// instanceRefs are a request's instance and its exports.
+type instanceRefs struct {
+	inst    wasmtime.Instance
+	exports capi.Exports
+}
+
+// getFrame returns a frame for a request; putFrame gives it back.
+func (e *Executor) getFrame() *frame {
+	if f, ok := e.frames.Get().(*frame); ok {
+		return f
+	}
+	return &frame{refs: new(instanceRefs)}
+}
+
+// maxFrameBuffer is the largest buffer (response body, guest scratch) a
+// frame keeps for the next request.
+const maxFrameBuffer = 64 << 10
+
+// putFrame keeps f for another request, without the request's data.
+func (e *Executor) putFrame(f *frame) {
+	clear(f.headers)
+	f.headers = f.headers[:0]
+	f.args = [4]coremodule.Arg{}
+	f.guest.Reset(maxFrameBuffer)
+	clear(f.resp.Headers)
+	body := f.resp.Body[:0]
+	if cap(body) > maxFrameBuffer {
+		body = nil
+	}
+	f.resp = inbound.Response{Headers: f.resp.Headers[:0], Body: body}
+	e.frames.Put(f)
+}
+
+// Indexes of the functions in Executor.exports.
+const (
+	exportInitIndex = iota
+	exportHandleIndex
+	exportReallocIndex
+	// exportFreeIndex is canonical_abi_free, or for wit-bindgen 0.8 the
+	// handler's post-return.
+	exportFreeIndex
+)
+
+// lookUpExports sets e.exports for its ABI. The optional exports the
+// module does not have are not looked up per request.
+func (e *Executor) lookUpExports() (*Executor, error) {
+	init, post := exportInit, exportPostReturn08
+	kinds := coremodule.ExportKinds(e.comp.Module)
+	if _, ok := kinds[init]; !ok {
+		init = ""
+	}
+	if _, ok := kinds[post]; !ok {
+		post = ""
+	}
+	var err error
+	if e.cabi {
+		e.exports, err = capi.NewExportNames(coremodule.ExportMemory, init, exportHandle08, coremodule.ExportCABIRealloc, post)
+	} else {
+		e.exports, err = capi.NewExportNames(coremodule.ExportMemory, init, exportHandle, coremodule.ExportRealloc, coremodule.ExportFree)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // New returns the Spin executor of comp, whose module must speak the Spin
@@ -39,7 +124,7 @@ func New(host *coremodule.Host, comp *coremodule.Component) (*Executor, error) {
 		return nil, err
 	}
 	comp.Typed = checkedSignatures(comp.Module)
-	return &Executor{host: host, comp: comp}, nil
+	return (&Executor{host: host, comp: comp}).lookUpExports()
 }
 
 // StreamsBody is false: the guest gets the whole body.
@@ -57,86 +142,89 @@ func (e *Executor) Serve(ctx context.Context, w http.ResponseWriter, req *inboun
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	resp, err := e.call(ctx, method, req)
-	if err != nil {
+	f := e.getFrame()
+	defer e.putFrame(f)
+	if err := e.call(ctx, f, method, req); err != nil {
 		inbound.Fail(ctx, w, e.comp.ID, err)
 		return
 	}
-	inbound.WriteResponse(ctx, w, e.comp.ID, resp)
+	inbound.WriteResponse(ctx, w, e.comp.ID, &f.resp)
 }
 
-// call instantiates the module in a fresh Store and calls
-// handle-http-request.
-func (e *Executor) call(ctx context.Context, method int32, req *inbound.Request) (*inbound.Response, error) {
+// call instantiates the module in a fresh Store, calls
+// handle-http-request and leaves the response in f.resp.
+func (e *Executor) call(ctx context.Context, f *frame, method int32, req *inbound.Request) error {
 	store, err := e.host.NewStore(ctx, e.comp, coremodule.StoreOptions{})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer store.Close()
-	inst, err := e.host.Instantiate(store, e.comp)
-	if err != nil {
-		return nil, err
+	if err := e.host.InstantiateInto(store, e.comp, &f.refs.inst); err != nil {
+		return err
 	}
-	if init := e.host.LookupFunc(store, inst, exportInit); init != nil {
+	ex := &f.refs.exports
+	store.LookupExports(&f.refs.inst, e.exports, ex)
+	if init := ex.Func(exportInitIndex); init != nil {
 		if _, err := init.Call(store); err != nil {
-			return nil, fmt.Errorf("%s: %w", exportInit, capi.TrimNative(err))
+			return fmt.Errorf("%s: %w", exportInit, capi.TrimNative(err))
 		}
 	}
-	g, err := e.guest(store, inst)
-	if err != nil {
-		return nil, err
+	g := &f.guest
+	if err := e.initGuest(g, store, ex); err != nil {
+		return err
+	}
+	handle := ex.Func(exportHandleIndex)
+	if handle == nil {
+		return fmt.Errorf("%s is not exported", e.handleExport())
 	}
 	name := e.handleExport()
-	handle := e.host.LookupFunc(store, inst, name)
-	if handle == nil {
-		return nil, fmt.Errorf("%s is not exported", name)
-	}
 
 	uri := req.URI()
-	headers := req.Headers()
+	f.headers = req.AppendHeaders(f.headers[:0])
+	headers := f.headers
 	// params is always empty; body is always some.
-	ptrs, err := g.PutArgs([]coremodule.Arg{
+	f.args = [4]coremodule.Arg{
 		coremodule.StringArg(uri), coremodule.PairsArg(headers), coremodule.PairsArg(nil), coremodule.BytesArg(req.Body),
-	})
+	}
+	ptrs, err := g.PutArgs(f.args[:])
 	if err != nil {
-		return nil, err
+		return err
 	}
 	uriPtr, hdrPtr, paramsPtr, bodyPtr := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
 	ret, err := g.CallI32(handle, method, int32(uriPtr), int32(len(uri)),
 		int32(hdrPtr), int32(len(headers)), int32(paramsPtr), int32(0),
 		int32(1), int32(bodyPtr), int32(len(req.Body)))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	resp, err := readResponse(g, uint32(ret), !e.cabi)
-	if err != nil || !e.cabi {
-		return resp, err
+	if err := readResponse(&f.resp, g, uint32(ret), !e.cabi); err != nil || !e.cabi {
+		return err
 	}
-	return resp, e.postReturn(store, inst, ret)
+	return e.postReturn(g, ex, ret)
 }
 
-// readResponse copies the response out of the return area at ret and then,
-// with dealloc, frees what the guest returned, as the Spin adapter's
-// post-return does.
-func readResponse(g *coremodule.Guest, ret uint32, dealloc bool) (*inbound.Response, error) {
+// readResponse copies the response out of the return area at ret into
+// resp (reusing its buffers) and then, with dealloc, frees what the guest
+// returned, as the Spin adapter's post-return does.
+func readResponse(resp *inbound.Response, g *coremodule.Guest, ret uint32, dealloc bool) error {
 	mem := g.Memory() // valid until the frees below
 	area, err := coremodule.MemRange(mem, ret, retAreaSize)
 	if err != nil {
-		return nil, fmt.Errorf("return area: %w", err)
+		return fmt.Errorf("return area: %w", err)
 	}
 	le := binary.LittleEndian
-	resp := &inbound.Response{Status: int(le.Uint16(area[0:]))}
+	*resp = inbound.Response{Status: int(le.Uint16(area[0:])), Headers: resp.Headers[:0], Body: resp.Body[:0]}
 	hasHeaders, hdrPtr, hdrCount := area[4] != 0, le.Uint32(area[8:]), le.Uint32(area[12:])
 	hasBody, bodyPtr, bodyLen := area[16] != 0, le.Uint32(area[20:]), le.Uint32(area[24:])
 
 	// canonical_abi_free(ptr, size, align) arguments, in the adapter's order.
 	var frees []int32
 	if hasHeaders {
-		if resp.Headers, err = coremodule.ReadPairs(mem, hdrPtr, hdrCount); err != nil {
-			return nil, fmt.Errorf("response headers: %w", err)
+		if resp.Headers, err = coremodule.AppendPairs(resp.Headers, mem, hdrPtr, hdrCount); err != nil {
+			return fmt.Errorf("response headers: %w", err)
 		}
-		tuples, _ := coremodule.MemRange(mem, hdrPtr, hdrCount*16) // bounds checked by ReadPairs
-		frees = make([]int32, 0, 6*hdrCount+6)
+		tuples, _ := coremodule.MemRange(mem, hdrPtr, hdrCount*16) // bounds checked by AppendPairs
+		frees = g.Scratch(6*int(hdrCount) + 6)[:0]
 		for i := uint32(0); i < hdrCount; i++ {
 			t := tuples[16*i:]
 			frees = append(frees, int32(le.Uint32(t[0:])), int32(le.Uint32(t[4:])), 1,
@@ -147,16 +235,13 @@ func readResponse(g *coremodule.Guest, ret uint32, dealloc bool) (*inbound.Respo
 	if hasBody {
 		body, err := coremodule.MemRange(mem, bodyPtr, bodyLen)
 		if err != nil {
-			return nil, fmt.Errorf("response body: %w", err)
+			return fmt.Errorf("response body: %w", err)
 		}
-		resp.Body = append([]byte(nil), body...)
+		resp.Body = append(resp.Body, body...)
 		frees = append(frees, int32(bodyPtr), int32(bodyLen), 1)
 	}
 	if !dealloc {
-		return resp, nil
+		return nil
 	}
-	if err := g.DeallocAll(frees); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return g.DeallocAll(frees)
 }

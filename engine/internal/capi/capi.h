@@ -437,12 +437,26 @@ void spinoci_list_to_bytes(const wasmtime_component_val_t *list, uint8_t *out);
 
 bool spinoci_export(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *name, size_t len,
                     wasmtime_extern_kind_t kind, void *out);
-void spinoci_memory(const wasmtime_context_t *store, const wasmtime_memory_t *memory, uint8_t **data, size_t *size);
-size_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args, size_t nargs,
-                         size_t rows, int32_t *results, size_t nresults, bool unchecked, wasmtime_error_t **err,
-                         wasm_trap_t **trap, wasmtime_valkind_t *bad_kind);
+// spinoci_bytes_t and spinoci_call_result_t are returned by value: out
+// parameters would make Go allocate the variables they point to.
+typedef struct spinoci_bytes {
+  uint8_t *data;
+  size_t size;
+} spinoci_bytes_t;
+spinoci_bytes_t spinoci_memory(const wasmtime_context_t *store, const wasmtime_memory_t *memory);
+typedef struct spinoci_call_result {
+  size_t done;
+  wasmtime_error_t *err;
+  wasm_trap_t *trap;
+  wasmtime_valkind_t bad_kind;
+} spinoci_call_result_t;
+spinoci_call_result_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args,
+                                        size_t nargs, size_t rows, int32_t *results, size_t nresults, bool unchecked);
 void spinoci_set_output_fd(wasi_config_t *config, bool to_stderr, int fd);
 void spinoci_core_store_on_deadline(wasmtime_store_t *store, uintptr_t handle);
+uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *names,
+                              const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory, wasmtime_func_t *funcs);
+wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t handle, int64_t max_memory);
 void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t len);
 
 // Go functions the C helpers call back (//export in linker.go, store.go).

@@ -25,32 +25,33 @@ bool spinoci_export(wasmtime_context_t *store, const wasmtime_instance_t *instan
   return true;
 }
 
-void spinoci_memory(const wasmtime_context_t *store, const wasmtime_memory_t *memory, uint8_t **data, size_t *size) {
-  *data = wasmtime_memory_data(store, memory);
-  *size = wasmtime_memory_data_size(store, memory);
+spinoci_bytes_t spinoci_memory(const wasmtime_context_t *store, const wasmtime_memory_t *memory) {
+  spinoci_bytes_t out = {wasmtime_memory_data(store, memory), wasmtime_memory_data_size(store, memory)};
+  return out;
 }
 
 // spinoci_call_each calls func once per row of nargs i32 arguments, in
-// order, and stops at the first failure. With nresults 1 it stores each
-// row's i32 result in results; a result of another kind stops it too,
-// with its kind in *bad_kind. It returns how many rows succeeded. With
-// unchecked, the caller has verified that func's type is nargs i32 params
-// and nresults i32 results, and wasmtime does not check it again.
-size_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args, size_t nargs,
-                         size_t rows, int32_t *results, size_t nresults, bool unchecked, wasmtime_error_t **err,
-                         wasm_trap_t **trap, wasmtime_valkind_t *bad_kind) {
+// order, and stops at the first failure (its err or trap in the result).
+// With nresults 1 it stores each row's i32 result in results; a result of
+// another kind stops it too, with its kind in bad_kind. done is how many
+// rows succeeded. With unchecked, the caller has verified that func's type
+// is nargs i32 params and nresults i32 results, and wasmtime does not check
+// it again.
+spinoci_call_result_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args,
+                                        size_t nargs, size_t rows, int32_t *results, size_t nresults, bool unchecked) {
+  spinoci_call_result_t out = {0};
   wasmtime_val_t vals[16];
   wasmtime_val_raw_t raw[16];
-  for (size_t row = 0; row < rows; row++) {
+  for (size_t row = 0; row < rows; row++, out.done = row) {
     if (unchecked) {
       for (size_t i = 0; i < nargs; i++) {
         raw[i].i64 = 0;
         raw[i].i32 = args[row * nargs + i];
       }
       size_t len = nargs > nresults ? nargs : nresults;
-      *err = wasmtime_func_call_unchecked(store, func, raw, len > 0 ? len : 1, trap);
-      if (*err != NULL || *trap != NULL) {
-        return row;
+      out.err = wasmtime_func_call_unchecked(store, func, raw, len > 0 ? len : 1, &out.trap);
+      if (out.err != NULL || out.trap != NULL) {
+        return out;
       }
       if (nresults == 1) {
         results[row] = raw[0].i32;
@@ -64,19 +65,20 @@ size_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func,
     }
     // wasmtime reads the results' kinds before writing them.
     wasmtime_val_t res = {.kind = WASMTIME_I32};
-    *err = wasmtime_func_call(store, func, vals, nargs, &res, nresults, trap);
-    if (*err != NULL || *trap != NULL) {
-      return row;
+    out.err = wasmtime_func_call(store, func, vals, nargs, &res, nresults, &out.trap);
+    if (out.err != NULL || out.trap != NULL) {
+      return out;
     }
     if (nresults == 1) {
       if (res.kind != WASMTIME_I32) {
-        *bad_kind = res.kind;
-        return row;
+        out.bad_kind = res.kind;
+        return out;
       }
       results[row] = res.of.i32;
     }
   }
-  return rows;
+  out.done = rows;
+  return out;
 }
 
 // spinoci_write_fd writes all of buf to the file descriptor in data. It
@@ -122,4 +124,46 @@ void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t 
   wasm_byte_vec_t vec;
   wasm_byte_vec_new(&vec, len, (const wasm_byte_t *)data);
   wasi_config_set_stdin_bytes(config, &vec);
+}
+
+// spinoci_core_exports looks up instance's memory export and nfuncs
+// function exports by name: names holds the names back to back, the
+// memory's first, name i ending at ends[i]. It fills *memory and funcs[i]
+// for those found with the right kind and returns them as a bitmask: bit
+// 0 for the memory, bit i+1 for funcs[i]. Empty names are skipped.
+uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *names,
+                              const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory, wasmtime_func_t *funcs) {
+  uint64_t found = 0;
+  size_t start = 0;
+  for (size_t i = 0; i <= nfuncs && i < 64; i++) {
+    const char *name = names + start;
+    size_t len = ends[i] - start;
+    start = ends[i];
+    if (len == 0) {
+      continue; // not exported: nothing to look up
+    }
+    if (i == 0) {
+      if (spinoci_export(store, instance, name, len, WASMTIME_EXTERN_MEMORY, memory)) {
+        found |= 1;
+      }
+    } else if (spinoci_export(store, instance, name, len, WASMTIME_EXTERN_FUNC, &funcs[i - 1])) {
+      found |= (uint64_t)1 << i;
+    }
+  }
+  return found;
+}
+
+// spinoci_core_store_setup makes the Go DeadlineHandler whose cgo.Handle is
+// handle decide at the store's epoch deadlines, sets the first deadline one
+// tick ahead, caps each linear memory at max_memory bytes when it is
+// positive, and returns the store's context: one call where a request made
+// four.
+wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t handle, int64_t max_memory) {
+  spinoci_core_store_on_deadline(store, handle);
+  if (max_memory > 0) {
+    wasmtime_store_limiter(store, max_memory, -1, -1, -1, -1);
+  }
+  wasmtime_context_t *cx = wasmtime_store_context(store);
+  wasmtime_context_set_epoch_deadline(cx, 1);
+  return cx;
 }

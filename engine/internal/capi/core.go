@@ -78,13 +78,11 @@ func lookupExport(store wasmtime.Storelike, inst *wasmtime.Instance, name string
 // call into the guest (which may grow the memory) and while the Store
 // lives.
 func MemoryData(cx StoreContext, m *wasmtime.Memory) []byte {
-	var data *C.uint8_t
-	var size C.size_t
-	C.spinoci_memory(cx.ptr, (*C.wasmtime_memory_t)(unsafe.Pointer(m)), &data, &size)
-	if size == 0 {
+	b := C.spinoci_memory(cx.ptr, (*C.wasmtime_memory_t)(unsafe.Pointer(m)))
+	if b.size == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(data)), int(size))
+	return unsafe.Slice((*byte)(unsafe.Pointer(b.data)), int(b.size))
 }
 
 // MaxCallArgs bounds CallEach's arguments per call (the C side's array).
@@ -112,25 +110,22 @@ func CallEach(cx StoreContext, f *wasmtime.Func, typed bool, nargs int, args []i
 		}
 		resPtr, nresults = (*C.int32_t)(unsafe.Pointer(&results[0])), 1
 	}
-	var cerr *C.wasmtime_error_t
-	var trap *C.wasm_trap_t
-	var badKind C.wasmtime_valkind_t
-	done := C.spinoci_call_each(cx.ptr, (*C.wasmtime_func_t)(unsafe.Pointer(f)),
+	r := C.spinoci_call_each(cx.ptr, (*C.wasmtime_func_t)(unsafe.Pointer(f)),
 		(*C.int32_t)(unsafe.Pointer(&args[0])), C.size_t(nargs), C.size_t(rows), resPtr, C.size_t(nresults),
-		C.bool(typed), &cerr, &trap, &badKind)
+		C.bool(typed))
 	runtime.KeepAlive(f)
 	runtime.KeepAlive(args)
 	runtime.KeepAlive(results)
 	switch {
-	case trap != nil:
-		if cerr != nil {
-			C.wasmtime_error_delete(cerr)
+	case r.trap != nil:
+		if r.err != nil {
+			C.wasmtime_error_delete(r.err)
 		}
-		return trapError(trap)
-	case cerr != nil:
-		return takeError(cerr)
-	case int(done) < rows:
-		return fmt.Errorf("result is not an i32 (wasmtime value kind %d)", badKind)
+		return trapError(r.trap)
+	case r.err != nil:
+		return takeError(r.err)
+	case int(r.done) < rows:
+		return fmt.Errorf("result is not an i32 (wasmtime value kind %d)", r.bad_kind)
 	}
 	return nil
 }

@@ -14,11 +14,13 @@
 //     exactly the declared WIT shape.
 //   - Fast paths for core modules run by wasmtime-go: export lookup,
 //     memory access and calls with i32 arguments (LookupFunc, MemoryData,
-//     CallEach) without wasmtime-go's per-call Go overhead.
+//     CallEach) without wasmtime-go's per-call Go overhead, and a request's
+//     per-Store and per-instance setup in one cgo call each (SetupStore,
+//     LookupExports).
 //   - The pooling instance allocator (NewModuleEngine, with epoch
 //     interruption on), guest output written straight to a file descriptor
 //     (SetStdoutFD), stdin from memory (SetStdinBytes) and an epoch deadline
-//     callback for wasmtime-go Stores (WatchDeadline), which wasmtime-go's
+//     callback for wasmtime-go Stores (SetupStore), which wasmtime-go's
 //     Config, WasiConfig and Store do not offer; a memory cap for component
 //     Stores (Store.LimitMemory).
 //   - Errors and traps without the host's native stack trace (TrimNative),

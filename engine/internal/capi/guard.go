@@ -20,18 +20,6 @@ func storePtr(s *wasmtime.Store) *C.wasmtime_store_t {
 	return *(**C.wasmtime_store_t)(unsafe.Pointer(s))
 }
 
-// WatchDeadline makes h decide, at each of store's epoch deadlines, whether
-// its guest may go on (see DeadlineHandler), and sets the first deadline
-// one tick ahead. store must come from an engine with epoch interruption
-// (NewModuleEngine). Call the returned release after the store is closed.
-func WatchDeadline(store *wasmtime.Store, h DeadlineHandler) (release func()) {
-	handle := cgo.NewHandle(h)
-	C.spinoci_core_store_on_deadline(storePtr(store), C.uintptr_t(handle))
-	store.SetEpochDeadline(1)
-	runtime.KeepAlive(store)
-	return handle.Delete
-}
-
 //export spinociCoreEpochDeadline
 func spinociCoreEpochDeadline(handle C.uintptr_t, delta *C.uint64_t) (cerr *C.wasmtime_error_t) {
 	defer func() {

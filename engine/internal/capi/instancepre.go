@@ -49,18 +49,10 @@ func NewInstancePre(l *wasmtime.Linker, m *wasmtime.Module) (*InstancePre, error
 // Instantiate instantiates the module in store.
 func (p *InstancePre) Instantiate(store wasmtime.Storelike) (*wasmtime.Instance, error) {
 	inst := new(wasmtime.Instance)
-	var trap *C.wasm_trap_t
-	err := C.wasmtime_instance_pre_instantiate(p.ptr, ContextOf(store).ptr, (*C.wasmtime_instance_t)(unsafe.Pointer(inst)), &trap)
+	err := p.InstantiateIn(ContextOf(store), inst)
 	runtime.KeepAlive(store)
-	runtime.KeepAlive(p)
-	switch {
-	case trap != nil:
-		if err != nil {
-			C.wasmtime_error_delete(err)
-		}
-		return nil, trapError(trap)
-	case err != nil:
-		return nil, takeError(err)
+	if err != nil {
+		return nil, err
 	}
 	return inst, nil
 }

@@ -36,7 +36,7 @@ const ModuleConfigID = "wasmtime-go/" + WasmtimeGoVersion + ";engine=default+epo
 // ModuleConfigID.
 func NewModuleEngine() (engine *wasmtime.Engine, slots int) {
 	cfg := wasmtime.NewConfig()
-	// Epoch interruption lets a runaway guest be stopped (WatchDeadline).
+	// Epoch interruption lets a runaway guest be stopped (SetupStore).
 	cfg.SetEpochInterruption(true)
 	if !poolingFits() {
 		return wasmtime.NewEngineWithConfig(cfg), 0

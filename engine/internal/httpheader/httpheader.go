@@ -2,7 +2,7 @@ package httpheader
 
 import (
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -37,16 +37,39 @@ func ValidValue(s string) bool {
 // AppendPairs appends h's headers to out with lowercase names, sorted by
 // name, one pair per value.
 func AppendPairs(out [][2]string, h http.Header) [][2]string {
-	names := make([]string, 0, len(h))
+	var buf [16]string // most requests have fewer headers: no allocation
+	names := buf[:0]
 	for name := range h {
 		names = append(names, name)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	for _, name := range names {
-		lower := strings.ToLower(name)
+		lower := lowerName(name)
 		for _, v := range h[name] {
 			out = append(out, [2]string{lower, v})
 		}
 	}
 	return out
+}
+
+// lowerName is strings.ToLower(name), without allocating for the header
+// names most requests carry.
+func lowerName(name string) string {
+	switch name {
+	case "Accept":
+		return "accept"
+	case "Accept-Encoding":
+		return "accept-encoding"
+	case "Accept-Language":
+		return "accept-language"
+	case "Connection":
+		return "connection"
+	case "Content-Length":
+		return "content-length"
+	case "Content-Type":
+		return "content-type"
+	case "User-Agent":
+		return "user-agent"
+	}
+	return strings.ToLower(name)
 }

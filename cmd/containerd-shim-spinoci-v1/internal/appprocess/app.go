@@ -158,5 +158,6 @@ func Run(args []string) int {
 		report(appproto.Status{State: appproto.StateListening})
 	}
 	status.Close()
+	tuneGCForServing(os.Getenv)
 	return trig.Serve(ctx, eng, ln)
 }

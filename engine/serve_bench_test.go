@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/lock"
+)
+
+// BenchmarkHelloRequest is the engine's own cost of one hello request (a
+// fresh instance of build/apps/hello.wasm, the bench's P3 app): one
+// request at a time, through the App's handler, with a ResponseWriter
+// that keeps nothing, so that what it measures (ns/op, allocs/op) is the
+// engine's, not the test's.
+func BenchmarkHelloRequest(b *testing.B) {
+	a := loadHelloBench(b, Config{CacheDir: moduleCache})
+	h := a.Handler()
+	r := httptest.NewRequest("GET", "/bench", nil)
+	r.Header.Set("User-Agent", "bench")
+	w := &discardWriter{header: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.header)
+		w.status, w.n = 0, 0
+		h.ServeHTTP(w, r)
+		if w.status != 200 || w.n != len("hello from spinoci\n") {
+			b.Fatalf("status %d, %d body bytes", w.status, w.n)
+		}
+	}
+}
+
+// loadHelloBench loads build/apps/hello.wasm on the route "/..." for a
+// benchmark; it is closed when the benchmark ends.
+func loadHelloBench(b *testing.B, cfg Config) *App {
+	if _, err := os.Stat(appPath("hello.wasm")); err != nil {
+		b.Fatal(err)
+	}
+	app := &lock.LockedApp{
+		Metadata:   map[string]json.RawMessage{"name": json.RawMessage(`"bench"`)},
+		Triggers:   []lock.Trigger{{ID: "t", TriggerType: "http", TriggerConfig: json.RawMessage(`{"component":"c","route":"/..."}`)}},
+		Components: []lock.Component{{ID: "c", Source: lock.ComponentSource{ContentRef: lock.ContentRef{Source: appdir.FileURI(appPath("hello.wasm"))}}}},
+	}
+	a, err := loadLock(b, b.Context(), app, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.Close)
+	return a
+}
+
+// discardWriter is a ResponseWriter that only counts.
+type discardWriter struct {
+	header http.Header
+	status int
+	n      int
+}
+
+func (w *discardWriter) Header() http.Header { return w.header }
+
+func (w *discardWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *discardWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.n += len(p)
+	return len(p), nil
+}
