@@ -2,11 +2,13 @@ package shim
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/containerd/log"
+	"github.com/sirupsen/logrus"
 )
 
 // preparedAppFile, in a task's bundle, names the app directory the start
@@ -27,15 +29,17 @@ func prepareApp(ctx context.Context, bundle, namespace, id, address string) {
 	if err != nil || isSandbox(spec) {
 		return
 	}
+	// containerd reads the start action's stderr with its reply (combined
+	// output): nothing may be logged. Create logs whatever goes wrong.
+	quiet := logrus.New()
+	quiet.SetOutput(io.Discard)
+	ctx = log.WithLogger(ctx, logrus.NewEntry(quiet))
 	root := stateRootFor(bundle)
 	dir := root.appDir(namespace, id)
 	if _, err := newContainerdStore(address).materialize(ctx, id, dir, root.fileStoreDir()); err != nil {
-		log.G(ctx).WithError(err).Debug("start action: app not materialised; Create will")
 		return
 	}
-	if err := os.WriteFile(filepath.Join(bundle, preparedAppFile), []byte(dir), 0o600); err != nil {
-		log.G(ctx).WithError(err).Debug("start action: recording the materialised app")
-	}
+	_ = os.WriteFile(filepath.Join(bundle, preparedAppFile), []byte(dir), 0o600)
 }
 
 // takePreparedApp reports whether the start action materialised dir for the

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // prepare writes what prepareApp leaves after a successful start action:
@@ -87,5 +89,27 @@ func TestUnclaimedPreparedApp(t *testing.T) {
 		if got := unclaimedPreparedApp(bundle); got != "" {
 			t.Errorf("record %q: %q, want none", bad, got)
 		}
+	}
+}
+
+// TestPrepareAppLeavesFailuresToCreate: when the start action cannot
+// materialise (here: no containerd address), it records nothing, so
+// that Create materialises and reports; a sandbox is never materialised.
+func TestPrepareAppLeavesFailuresToCreate(t *testing.T) {
+	h := newTaskHarness(t)
+	for name, spec := range map[string]*specs.Spec{
+		"app":     nil,
+		"sandbox": {Annotations: map[string]string{annotationContainerType: containerTypeSandbox}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bundle := h.bundle(spec)
+			prepareApp(h.ctx, bundle, testNamespace, "web", "")
+			if _, err := os.Stat(filepath.Join(bundle, preparedAppFile)); !os.IsNotExist(err) {
+				t.Errorf("a prepared-app record was written (%v)", err)
+			}
+			if _, err := os.Stat(h.appDir("web")); !os.IsNotExist(err) {
+				t.Errorf("an app directory was left (%v)", err)
+			}
+		})
 	}
 }
