@@ -9,6 +9,7 @@ import (
 
 	"github.com/containerd/log"
 	"github.com/sirupsen/logrus"
+	"google.golang.org/grpc/grpclog"
 )
 
 // preparedAppFile, in a task's bundle, names the app directory the start
@@ -30,10 +31,12 @@ func prepareApp(ctx context.Context, bundle, namespace, id, address string) {
 		return
 	}
 	// containerd reads the start action's stderr with its reply (combined
-	// output): nothing may be logged. Create logs whatever goes wrong.
+	// output): nothing may be logged, by us or gRPC (whose logger is set
+	// before its first use in this process). Create logs whatever goes wrong.
 	quiet := logrus.New()
 	quiet.SetOutput(io.Discard)
 	ctx = log.WithLogger(ctx, logrus.NewEntry(quiet))
+	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 	root := stateRootFor(bundle)
 	dir := root.appDir(namespace, id)
 	if _, err := newContainerdStore(address).materialize(ctx, id, dir, root.fileStoreDir()); err != nil {
