@@ -58,6 +58,10 @@ func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout 
 	if err != nil {
 		return err
 	}
+	if bundle, err := os.Getwd(); err == nil {
+		ns, _ := namespaces.Namespace(ctx)
+		prepareApp(ctx, bundle, ns, params.GetInstanceID(), params.GetContainerdGrpcAddress())
+	}
 	reply, err := json.Marshal(struct {
 		Version  int    `json:"version"`
 		Address  string `json:"address"`

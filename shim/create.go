@@ -53,13 +53,16 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	phases.done("spec")
 	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan, phases: phases}
 	if !sandbox {
-		if err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).fileStoreDir()); err != nil {
-			if !errors.Is(err, artifact.ErrNotSpinApp) || len(r.Rootfs) == 0 {
-				return nil, invalidArgument(err)
-			}
-			// An ordinary image: the app is in its root filesystem.
-			if rerr := appFromRootfs(ctx, r.Rootfs, filepath.Join(r.Bundle, "rootfs"), appDir); rerr != nil {
-				return nil, invalidArgument(fmt.Errorf("%w; %w", err, rerr))
+		// The start action materialised the app unless it could not (prepare.go).
+		if !takePreparedApp(r.Bundle, appDir) {
+			if err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).fileStoreDir()); err != nil {
+				if !errors.Is(err, artifact.ErrNotSpinApp) || len(r.Rootfs) == 0 {
+					return nil, invalidArgument(err)
+				}
+				// An ordinary image: the app is in its root filesystem.
+				if rerr := appFromRootfs(ctx, r.Rootfs, filepath.Join(r.Bundle, "rootfs"), appDir); rerr != nil {
+					return nil, invalidArgument(fmt.Errorf("%w; %w", err, rerr))
+				}
 			}
 		}
 		phases.done("materialize")

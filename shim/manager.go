@@ -193,6 +193,9 @@ func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 			log.G(ctx).WithError(err).WithField("pid", rec.Pid).Warn("killing orphaned app process")
 		}
 	}
+	if rec.AppDir == "" {
+		rec.AppDir = unclaimedPreparedApp(bundle)
+	}
 	if rec.AppDir != "" {
 		if err := os.RemoveAll(rec.AppDir); err != nil {
 			log.G(ctx).WithError(err).Warn("removing app directory")

@@ -12,18 +12,11 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/sys/reaper"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/spinoci/spinoci/shim/appproto"
-	"github.com/spinoci/spinoci/shim/pauseprocess"
 )
 
-// TestMain lets childLauncher re-execute the test binary as a pause
-// process, and reaps children through pkg/sys/reaper as pkg/shim's SIGCHLD
+// TestMain reaps children through pkg/sys/reaper as pkg/shim's SIGCHLD
 // handler does in the shim, so that appProcess.wait returns.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == appproto.PauseModeArg {
-		os.Exit(pauseprocess.Run(os.Args[2:]))
-	}
 	sigchld := make(chan os.Signal, 32)
 	signal.Notify(sigchld, syscall.SIGCHLD)
 	go func() {

@@ -205,7 +205,8 @@ func (a PauseArgs) Encode() []string {
 	return appendHostname([]string{PauseModeArg}, a.Hostname)
 }
 
-// ParsePauseArgs parses the arguments that follow PauseModeArg.
+// ParsePauseArgs parses the arguments that follow PauseModeArg. The pause
+// process itself parses them in C (package nsenter), accepting the same forms.
 func ParsePauseArgs(args []string) (PauseArgs, error) {
 	var a PauseArgs
 	fs := newFlagSet(PauseModeArg)

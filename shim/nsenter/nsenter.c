@@ -23,21 +23,17 @@ static const char env_join[] = "_SPINOCI_NSENTER";
 static const char env_loopback[] = "_SPINOCI_LOOPBACK_UP";
 static const char env_errfd[] = "_SPINOCI_NSENTER_ERRFD";
 static const char env_sandbox[] = "_SPINOCI_SANDBOX_FD";
+// appproto.PauseModeArg.
+static const char spinoci_pause_arg[] = "pause";
 
-// report_and_exit writes msg to stderr and, when the parent gave a status
-// descriptor, as a JSON status line {"error": msg} that it reads as the
-// reason the child failed. Then the process exits with status 1.
-void report_and_exit(const char *msg) {
-	char line[1024];
+// spinoci_error_line formats msg as a JSON status line {"error": msg}
+// into line (at most size bytes, NUL-terminated).
+void spinoci_error_line(char *line, size_t size, const char *msg) {
 	size_t n = 0;
 	const char *p;
-	const char *fd_env = getenv(env_errfd);
 
-	dprintf(2, "spinoci: %s\n", msg);
-	if (fd_env == NULL || *fd_env == '\0')
-		_exit(1);
-	n += snprintf(line, sizeof(line), "{\"error\":\"");
-	for (p = msg; *p != '\0' && n < sizeof(line) - 8; p++) {
+	n += snprintf(line, size, "{\"error\":\"");
+	for (p = msg; *p != '\0' && n < size - 8; p++) {
 		if (*p == '"' || *p == '\\') {
 			line[n++] = '\\';
 			line[n++] = *p;
@@ -47,8 +43,21 @@ void report_and_exit(const char *msg) {
 			line[n++] = *p;
 		}
 	}
-	n += snprintf(line + n, sizeof(line) - n, "\"}\n");
-	if (write(atoi(fd_env), line, n) < 0) {
+	snprintf(line + n, size - n, "\"}\n");
+}
+
+// report_and_exit writes msg to stderr and, when the parent gave a status
+// descriptor, as a JSON status line {"error": msg} that it reads as the
+// reason the child failed. Then the process exits with status 1.
+void report_and_exit(const char *msg) {
+	char line[1024];
+	const char *fd_env = getenv(env_errfd);
+
+	dprintf(2, "spinoci: %s\n", msg);
+	if (fd_env == NULL || *fd_env == '\0')
+		_exit(1);
+	spinoci_error_line(line, sizeof(line), msg);
+	if (write(atoi(fd_env), line, strlen(line)) < 0) {
 		// Nothing more can be done: stderr has the message.
 	}
 	_exit(1);
@@ -164,7 +173,9 @@ static void hide_env(const char *name) {
 	}
 }
 
-__attribute__((constructor)) static void spinoci_nsenter(void) {
+// glibc passes constructors the command line: a pod's pause process
+// ("<binary> pause …") is run here, in C.
+__attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) {
 	const char *join = getenv(env_join);
 	const char *lo = getenv(env_loopback);
 	const char *sandbox = getenv(env_sandbox);
@@ -182,4 +193,6 @@ __attribute__((constructor)) static void spinoci_nsenter(void) {
 	hide_env(env_loopback);
 	hide_env(env_errfd);
 	hide_env(env_sandbox);
+	if (argc > 1 && strcmp(argv[1], spinoci_pause_arg) == 0)
+		spinoci_pause(argc, argv);
 }

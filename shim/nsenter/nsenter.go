@@ -15,6 +15,11 @@
 // seccomp): all of these belong to a thread, so they must be set while the
 // process has only one.
 //
+// Last, a process started as a pod's pause process ("<binary> pause
+// [--hostname name]", appproto.PauseModeArg) runs as one there, in C
+// (pause.c), and never reaches the Go runtime: holding the pod's namespaces
+// needs nothing more, and a Go runtime would cost a few MB per pod.
+//
 // Import it (for its constants or blank) from the binary that is re-executed
 // into namespaces. PID namespaces cannot be joined this way (setns on a PID
 // namespace only affects children), nor can mount namespaces (the process

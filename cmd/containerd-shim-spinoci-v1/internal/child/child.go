@@ -6,9 +6,9 @@ package child
 import (
 	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
 	"github.com/spinoci/spinoci/shim/appproto"
-	"github.com/spinoci/spinoci/shim/pauseprocess"
 	// Joins a pod's namespaces and confines the process (sandbox) before
-	// the Go runtime starts, in every binary that runs children.
+	// the Go runtime starts, in every binary that runs children; runs a
+	// pod's pause process (appproto.PauseModeArg) there too, in C.
 	_ "github.com/spinoci/spinoci/shim/nsenter"
 )
 
@@ -21,8 +21,6 @@ func Main(args []string) (status int, ok bool) {
 	switch args[1] {
 	case appproto.AppModeArg:
 		return appprocess.Run(args[2:]), true
-	case appproto.PauseModeArg:
-		return pauseprocess.Run(args[2:]), true
 	}
 	return 0, false
 }

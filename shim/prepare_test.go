@@ -1,0 +1,115 @@
+package shim
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// prepare writes what prepareApp leaves after a successful start action:
+// the app directory (with its spin.lock) and the bundle's record of it.
+func (h *taskHarness) prepare(id, bundle string) string {
+	h.t.Helper()
+	dir := h.appDir(id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "spin.lock"), []byte("{}"), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bundle, preparedAppFile), []byte(dir), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	return dir
+}
+
+// TestCreateUsesPreparedApp: an app the start action materialised is
+// launched as is, without reading the image again, and the record is
+// consumed.
+func TestCreateUsesPreparedApp(t *testing.T) {
+	h := newTaskHarness(t)
+	bundle := h.bundle(nil)
+	dir := h.prepare("web", bundle)
+	if _, err := h.create("web", bundle); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if got := h.images.materialized(); len(got) != 0 {
+		t.Errorf("Create materialised %v again", got)
+	}
+	launches := h.launcher.launched()
+	if len(launches) != 1 || launches[0].lockPath != filepath.Join(dir, "spin.lock") {
+		t.Fatalf("launches %+v, want one of %s", launches, dir)
+	}
+	if _, err := os.Stat(filepath.Join(bundle, preparedAppFile)); !os.IsNotExist(err) {
+		t.Errorf("the prepared-app record is still there (%v)", err)
+	}
+}
+
+// TestCreateIgnoresUnusablePreparedApp: a record naming another directory,
+// or a directory without its lock, is not trusted: Create materialises.
+func TestCreateIgnoresUnusablePreparedApp(t *testing.T) {
+	for name, spoil := range map[string]func(bundle, dir string){
+		"other directory": func(bundle, _ string) {
+			_ = os.WriteFile(filepath.Join(bundle, preparedAppFile), []byte("/elsewhere"), 0o600)
+		},
+		"no lock": func(_, dir string) { _ = os.Remove(filepath.Join(dir, "spin.lock")) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newTaskHarness(t)
+			bundle := h.bundle(nil)
+			spoil(bundle, h.prepare("web", bundle))
+			if _, err := h.create("web", bundle); err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			if got := h.images.materialized(); len(got) != 1 || got[0] != "web" {
+				t.Errorf("materialised %v, want [web]", got)
+			}
+		})
+	}
+}
+
+// TestUnclaimedPreparedApp: the delete action finds the directory of a task
+// whose Create never came, only under the state root's apps/.
+func TestUnclaimedPreparedApp(t *testing.T) {
+	h := newTaskHarness(t)
+	bundle := h.bundle(nil)
+	if got := unclaimedPreparedApp(bundle); got != "" {
+		t.Errorf("no record: %q, want none", got)
+	}
+	dir := h.prepare("web", bundle)
+	if got := unclaimedPreparedApp(bundle); got != dir {
+		t.Errorf("unclaimedPreparedApp = %q, want %s", got, dir)
+	}
+	for _, bad := range []string{"/etc", filepath.Join(h.stateRoot, "apps"), filepath.Join(h.stateRoot, "apps", "..", "cache")} {
+		if err := os.WriteFile(filepath.Join(bundle, preparedAppFile), []byte(bad), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := unclaimedPreparedApp(bundle); got != "" {
+			t.Errorf("record %q: %q, want none", bad, got)
+		}
+	}
+}
+
+// TestPrepareAppLeavesFailuresToCreate: when the start action cannot
+// materialise (here: no containerd address), it records nothing, so
+// that Create materialises and reports; a sandbox is never materialised.
+func TestPrepareAppLeavesFailuresToCreate(t *testing.T) {
+	h := newTaskHarness(t)
+	for name, spec := range map[string]*specs.Spec{
+		"app":     nil,
+		"sandbox": {Annotations: map[string]string{annotationContainerType: containerTypeSandbox}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			bundle := h.bundle(spec)
+			prepareApp(h.ctx, bundle, testNamespace, "web", "")
+			if _, err := os.Stat(filepath.Join(bundle, preparedAppFile)); !os.IsNotExist(err) {
+				t.Errorf("a prepared-app record was written (%v)", err)
+			}
+			if _, err := os.Stat(h.appDir("web")); !os.IsNotExist(err) {
+				t.Errorf("an app directory was left (%v)", err)
+			}
+		})
+	}
+}
