@@ -32,7 +32,20 @@ func IsStartAction(args []string) bool {
 // containerd 1.7 refuses any version above 2, and 1.7 cannot be told apart
 // from 2.0-2.2 at start, so every legacy daemon gets v2 (2.x relays it to
 // the same service).
+//
+// Once the server runs, the start action materialises the container's app
+// for Create (prepareApp), while the server starts.
 func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	return runStartAction(ctx, args, stdin, stdout, true)
+}
+
+// RunStartProtocol is RunStartAction without the app: only the protocol,
+// for the benchmark's start floor, which runs no app.
+func RunStartProtocol(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	return runStartAction(ctx, args, stdin, stdout, false)
+}
+
+func runStartAction(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, withApp bool) error {
 	fs := flag.NewFlagSet("start", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -58,7 +71,7 @@ func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout 
 	if err != nil {
 		return err
 	}
-	if bundle, err := os.Getwd(); err == nil {
+	if bundle, err := os.Getwd(); err == nil && withApp {
 		ns, _ := namespaces.Namespace(ctx)
 		prepareApp(ctx, bundle, ns, params.GetInstanceID(), params.GetContainerdGrpcAddress())
 	}

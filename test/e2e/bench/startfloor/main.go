@@ -1,6 +1,6 @@
 // Command containerd-shim-startfloor-v1 is the benchmark's floor of a start
-// (runtime type io.containerd.startfloor.v1): spinoci's own start action and
-// shim server process, serving HTTP 200 from the shim server itself on the
+// (runtime type io.containerd.startfloor.v1): spinoci's own start action
+// (its protocol, without materialising an app) and shim server process, serving HTTP 200 from the shim server itself on the
 // container's SPIN_HTTP_LISTEN_ADDR as soon as the task starts. It reads no
 // image and runs no process, so `ctr run -d` → first 200 with it is what
 // containerd, ctr and the shim protocol cost a start whatever a shim does:
@@ -37,7 +37,7 @@ import (
 
 func main() {
 	if spinoci.IsStartAction(os.Args) {
-		if err := spinoci.RunStartAction(context.Background(), os.Args, os.Stdin, os.Stdout); err != nil {
+		if err := spinoci.RunStartProtocol(context.Background(), os.Args, os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintf(os.Stderr, "startfloor: %v\n", err)
 			os.Exit(1)
 		}
