@@ -72,8 +72,7 @@ func bench(t harness.T, o options) {
 	r.phases = measurePhases(t, d, []workload{r.ws.hello, r.ws.runc}, o.runs, work)
 
 	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, o.duration)
-	r.wrks = append(r.wrks, wrkContainer(t, d, r.ws.hello, work, o.duration, "Spin hello via spinoci"))
-	r.wrks = append(r.wrks, wrkNative(t, r.ws.nativeBin, o.duration))
+	r.wrks = measureThroughput(t, d, r.ws.hello, r.ws.nativeBin, work, o.duration)
 
 	t.Logf("\n== P5 disk per replica of the static-files app")
 	r.disk = measureReplicaDisk(t, d, r.ws.files, work)

@@ -217,3 +217,13 @@ PASS
 		t.Error("floorOf found a setting not measured")
 	}
 }
+
+func TestMedianRun(t *testing.T) {
+	runs := []wrkResult{{name: "a", rps: 300}, {name: "b", rps: 100}, {name: "c", rps: 200}}
+	if got := medianRun(runs); got.name != "c" {
+		t.Errorf("medianRun = %+v, want the 200 req/s run", got)
+	}
+	if runs[0].name != "a" {
+		t.Error("medianRun reordered its argument")
+	}
+}

@@ -227,7 +227,7 @@ func renderThroughput(p func(string, ...any), r results) {
 	p("")
 	p("`wrk %s %s -d%v --latency` after a 1 s warm-up. The Spin hello app runs under the shim (`ctr run -d`, listening on", wrkThreads, wrkConnections, r.o.duration)
 	p("127.0.0.1; a fresh instance per request); the native server is the static Go binary of the runc workload, run as a")
-	p("host process.")
+	p("host process. Both run side by side and are measured %d times each, in turn; the table shows each one's median run.", wrkRounds)
 	p("")
 	p("| Server | Requests/s | Avg latency | p50 | p99 | Requests | Errors |")
 	p("|---|---:|---:|---:|---:|---:|---|")

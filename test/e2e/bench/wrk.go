@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,19 +25,40 @@ type wrkResult struct {
 // wrk's threads and connections.
 const wrkThreads, wrkConnections = "-t2", "-c50"
 
-// wrkContainer runs w with `ctr run -d` and measures it.
-func wrkContainer(t harness.T, d *harness.Containerd, w workload, work string, dur time.Duration, label string) wrkResult {
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+// wrkRounds is how many times each server is measured, alternating, so
+// that other load on the machine touches both alike.
+const wrkRounds = 3
+
+// measureThroughput runs the Spin app w under the shim (`ctr run -d`) and
+// the native server as a host process side by side, measures each
+// wrkRounds times in turn, and returns each one's median run: spinoci's,
+// then native's.
+func measureThroughput(t harness.T, d *harness.Containerd, w workload, nativeBin, work string, dur time.Duration) []wrkResult {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	id := "wrk-" + w.key
-	addr := runDetached(ctx, t, d, w, work, id)
-	r := runWrk(t, "http://"+addr+w.path, dur, label)
-	stop(t, d, id)
-	return r
+	spinURL := "http://" + runDetached(ctx, t, d, w, work, id) + w.path
+	defer stop(t, d, id)
+	nativeURL, stopNative := startNative(t, nativeBin)
+	defer stopNative()
+	var spin, native []wrkResult
+	for range wrkRounds {
+		spin = append(spin, runWrk(t, spinURL, dur, "Spin hello via spinoci"))
+		native = append(native, runWrk(t, nativeURL, dur, "native Go net/http hello (host process)"))
+	}
+	return []wrkResult{medianRun(spin), medianRun(native)}
 }
 
-// wrkNative runs the native server as a host process and measures it.
-func wrkNative(t harness.T, bin string, dur time.Duration) wrkResult {
+// medianRun is the run of median requests/s.
+func medianRun(runs []wrkResult) wrkResult {
+	sorted := slices.Clone(runs)
+	slices.SortFunc(sorted, func(a, b wrkResult) int { return cmp.Compare(a.rps, b.rps) })
+	return sorted[len(sorted)/2]
+}
+
+// startNative starts the native server as a host process; it returns its
+// URL and what stops it.
+func startNative(t harness.T, bin string) (string, func()) {
 	addr := "127.0.0.1:" + strconv.Itoa(harness.FreePort(t))
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "ADDR="+addr)
@@ -44,7 +67,7 @@ func wrkNative(t harness.T, bin string, dur time.Duration) wrkResult {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	defer func() {
+	stop := func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
 		case <-done:
@@ -52,12 +75,13 @@ func wrkNative(t harness.T, bin string, dur time.Duration) wrkResult {
 			_ = cmd.Process.Kill()
 			<-done
 		}
-	}()
+	}
 	url := "http://" + addr + "/"
 	if _, err := harness.WaitHTTP(t.Context(), url, 30*time.Second); err != nil {
+		stop()
 		t.Fatalf("native server: %v", err)
 	}
-	return runWrk(t, url, dur, "native Go net/http hello (host process)")
+	return url, stop
 }
 
 // runWrk warms up for a second, then measures.
