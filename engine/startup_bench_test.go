@@ -27,7 +27,17 @@ func oneComponentLock(wasm string) *lock.LockedApp {
 // start of the app process does.
 func startAndServe(b *testing.B, app *lock.LockedApp, cfg Config) {
 	b.Helper()
-	a, err := loadLock(b, b.Context(), app, cfg)
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		b.Fatal(err)
+	}
+	startAndServeApp(b, local, cfg)
+}
+
+// startAndServeApp is startAndServe for an App.
+func startAndServeApp(b *testing.B, app *appdir.App, cfg Config) {
+	b.Helper()
+	a, err := Load(b.Context(), app, cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,23 +83,11 @@ func BenchmarkCachedStartJSAppDir(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg.CacheOnly = true
-	serve := func() {
-		a, err := Load(b.Context(), dir, cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		w := httptest.NewRecorder()
-		a.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-		if w.Code != http.StatusOK {
-			b.Fatalf("GET / = %d %q", w.Code, w.Body)
-		}
-		a.Close()
-	}
-	serve()
+	startAndServeApp(b, dir, cfg)
 	b.ResetTimer()
 	cpu0 := processCPU(b)
 	for b.Loop() {
-		serve()
+		startAndServeApp(b, dir, cfg)
 	}
 	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
 }
