@@ -49,18 +49,25 @@ func startAndServeApp(b *testing.B, app *appdir.App, cfg Config) {
 	a.Close()
 }
 
+// timeStarts times start, once per iteration, reporting its CPU time (all
+// threads) per op too.
+func timeStarts(b *testing.B, start func()) {
+	b.Helper()
+	b.ResetTimer()
+	cpu0 := processCPU(b)
+	for b.Loop() {
+		start()
+	}
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkCachedStartJS is a start of the JS component (Spin 3 http-js,
 // 12 MB) whose compiled code is cached: Load and the first request.
 func BenchmarkCachedStartJS(b *testing.B) {
 	app := oneComponentLock(builtApp(b, "js-hello.wasm"))
 	cfg := Config{CacheDir: b.TempDir()}
 	startAndServe(b, app, cfg) // fills the cache
-	b.ResetTimer()
-	cpu0 := processCPU(b)
-	for b.Loop() {
-		startAndServe(b, app, cfg)
-	}
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	timeStarts(b, func() { startAndServe(b, app, cfg) })
 }
 
 // BenchmarkCachedStartJSAppDir is BenchmarkCachedStartJS as the app
@@ -84,12 +91,7 @@ func BenchmarkCachedStartJSAppDir(b *testing.B) {
 	}
 	cfg.CacheOnly = true
 	startAndServeApp(b, dir, cfg)
-	b.ResetTimer()
-	cpu0 := processCPU(b)
-	for b.Loop() {
-		startAndServeApp(b, dir, cfg)
-	}
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	timeStarts(b, func() { startAndServeApp(b, dir, cfg) })
 }
 
 // BenchmarkCachedStartJSFast is BenchmarkCachedStartJS with only the fast
@@ -104,12 +106,7 @@ func BenchmarkCachedStartJSFast(b *testing.B) {
 	if _, err := Precompile(b.Context(), local, nil, cfg.CacheDir, TierFast); err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	cpu0 := processCPU(b)
-	for b.Loop() {
-		startAndServe(b, app, cfg)
-	}
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	timeStarts(b, func() { startAndServe(b, app, cfg) })
 }
 
 // BenchmarkFirstStartJS is a first start of the JS component, as the shim
