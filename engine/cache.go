@@ -60,7 +60,7 @@ func (c *compiler) module(ctx context.Context, wasm *wasmSource, sum [sha256.Siz
 	} else {
 		var b []byte
 		if b, err = wasm.Bytes(); err == nil {
-			m, tier, err = capi.CompileModule(ctx, c.engine, b, c.cacheDir)
+			m, tier, err = capi.CompileModule(ctx, c.engine, b, sum, c.cacheDir)
 		}
 	}
 	if err != nil {

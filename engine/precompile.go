@@ -104,11 +104,15 @@ func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, c
 	if err != nil {
 		return false, p.tier, err
 	}
+	sum, err := src.Sum() // hashed by Bytes: not again
+	if err != nil {
+		return false, p.tier, err
+	}
 	if isComponent(wasm) {
 		if p.components == nil {
 			p.components = capi.NewEngineAt(p.tier)
 		}
-		return capi.PrecompileComponent(ctx, p.components, wasm, p.dir)
+		return capi.PrecompileComponent(ctx, p.components, wasm, sum, p.dir)
 	}
 	if err := checkHeader(wasm); err != nil {
 		return false, p.tier, err
@@ -116,7 +120,7 @@ func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, c
 	if p.modules == nil {
 		p.modules = capi.NewModuleCompileEngine(p.tier)
 	}
-	return capi.PrecompileModule(ctx, p.modules, wasm, p.dir, p.tier)
+	return capi.PrecompileModule(ctx, p.modules, wasm, sum, p.dir, p.tier)
 }
 
 func (p *precompiler) close() {

@@ -132,7 +132,7 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	} else {
 		var b []byte
 		if b, err = wasm.Bytes(); err == nil {
-			comp, tier, err = capi.CompileComponent(ctx, a.components.engine, b, a.cfg.CacheDir)
+			comp, tier, err = capi.CompileComponent(ctx, a.components.engine, b, sum, a.cfg.CacheDir)
 		}
 	}
 	if err != nil {

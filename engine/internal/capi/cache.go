@@ -81,16 +81,17 @@ func componentCodec(e *Engine) codec[*Component] {
 // CompileModule compiles a core module for engine, which NewModuleEngine
 // made, through the compile cache in cacheDir ("" for none): the best tier
 // cached, else optimised code, compiled now and cached. It returns the
-// tier of the code.
-func CompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, cacheDir string) (*wasmtime.Module, Tier, error) {
-	return compileCached(ctx, cacheDir, wasm, moduleCodec(engine, Optimized))
+// tier of the code. wasmSum is wasm's sha256, which names the entry: the
+// caller has it (computed once per load, or from the app directory).
+func CompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, wasmSum [sha256.Size]byte, cacheDir string) (*wasmtime.Module, Tier, error) {
+	return compileCached(ctx, cacheDir, wasm, wasmSum, moduleCodec(engine, Optimized))
 }
 
 // CompileComponent compiles a component for e through the compile cache in
 // cacheDir ("" for none): the best tier cached, else code of e's tier,
 // compiled now and cached. It returns the tier of the code.
-func CompileComponent(ctx context.Context, e *Engine, wasm []byte, cacheDir string) (*Component, Tier, error) {
-	return compileCached(ctx, cacheDir, wasm, componentCodec(e))
+func CompileComponent(ctx context.Context, e *Engine, wasm []byte, wasmSum [sha256.Size]byte, cacheDir string) (*Component, Tier, error) {
+	return compileCached(ctx, cacheDir, wasm, wasmSum, componentCodec(e))
 }
 
 // CachedModule loads the module code of tier t for wasm (whose sha256 is
@@ -111,14 +112,14 @@ func CachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, 
 // t by engine (NewModuleCompileEngine), to the cache in cacheDir unless an
 // entry of tier t or better is there. It reports whether it compiled and
 // the best tier cached now.
-func PrecompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, cacheDir string, t Tier) (bool, Tier, error) {
-	return precompile(ctx, cacheDir, wasm, moduleCodec(engine, t))
+func PrecompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, wasmSum [sha256.Size]byte, cacheDir string, t Tier) (bool, Tier, error) {
+	return precompile(ctx, cacheDir, wasm, wasmSum, moduleCodec(engine, t))
 }
 
 // PrecompileComponent is PrecompileModule for components, compiled by e at
 // its tier.
-func PrecompileComponent(ctx context.Context, e *Engine, wasm []byte, cacheDir string) (bool, Tier, error) {
-	return precompile(ctx, cacheDir, wasm, componentCodec(e))
+func PrecompileComponent(ctx context.Context, e *Engine, wasm []byte, wasmSum [sha256.Size]byte, cacheDir string) (bool, Tier, error) {
+	return precompile(ctx, cacheDir, wasm, wasmSum, componentCodec(e))
 }
 
 // codec is how one kind of compiled code is made, serialized and loaded.
@@ -149,12 +150,11 @@ func (c codec[T]) hold(v T, lock *os.File) {
 // dir when an entry written by this package is there (the best tier
 // first), else compiled at c.tier and written there. Cache trouble is
 // logged, never returned: it costs a compilation.
-func compileCached[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (T, Tier, error) {
+func compileCached[T any](ctx context.Context, dir string, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, error) {
 	if dir == "" {
 		v, err := c.compile(wasm)
 		return v, c.tier, err
 	}
-	wasmSum := sha256.Sum256(wasm)
 	if v, t, ok := bestCached(ctx, dir, wasmSum, c); ok {
 		return v, t, nil
 	}
@@ -199,8 +199,7 @@ func loadCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byt
 // precompile compiles wasm at c.tier into an entry of dir, unless dir has
 // an entry of that tier or better (not verified here: loading verifies).
 // It returns whether it compiled and the best tier in dir afterwards.
-func precompile[T any](ctx context.Context, dir string, wasm []byte, c codec[T]) (bool, Tier, error) {
-	wasmSum := sha256.Sum256(wasm)
+func precompile[T any](ctx context.Context, dir string, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (bool, Tier, error) {
 	for t := Optimized; t <= c.tier; t++ {
 		if entryPresent(entryFiles(dir, wasmSum, tierConfigID(c.configID, t))) {
 			return false, t, nil

@@ -3,6 +3,7 @@ package capi
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -49,7 +50,7 @@ func TestCompileCache(t *testing.T) {
 	f := &fakeCodec{}
 	get := func(wasm, configID string) string {
 		t.Helper()
-		v, _, err := compileCached(ctx, dir, []byte(wasm), f.codec(configID))
+		v, _, err := compileCached(ctx, dir, []byte(wasm), sha256.Sum256([]byte(wasm)), f.codec(configID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,7 @@ func TestCompileCache(t *testing.T) {
 	}
 
 	// Compile errors are returned and leave no entry.
-	if _, _, err := compileCached(ctx, dir, nil, f.codec("cfg1")); err == nil {
+	if _, _, err := compileCached(ctx, dir, nil, sha256.Sum256(nil), f.codec("cfg1")); err == nil {
 		t.Fatal("compile error not returned")
 	}
 	// Two entries of two files, no temporary files.
@@ -134,7 +135,7 @@ func TestCompileCache(t *testing.T) {
 func TestCompileCacheDisabled(t *testing.T) {
 	f := &fakeCodec{}
 	for range 2 {
-		if _, _, err := compileCached(context.Background(), "", []byte("abc"), f.codec("cfg")); err != nil {
+		if _, _, err := compileCached(context.Background(), "", []byte("abc"), sha256.Sum256([]byte("abc")), f.codec("cfg")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -151,7 +152,7 @@ func TestCompileCacheUnwritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fakeCodec{}
-	if v, _, err := compileCached(context.Background(), filepath.Join(file, "cache"), []byte("abc"), f.codec("cfg")); err != nil || v != "ABC" {
+	if v, _, err := compileCached(context.Background(), filepath.Join(file, "cache"), []byte("abc"), sha256.Sum256([]byte("abc")), f.codec("cfg")); err != nil || v != "ABC" {
 		t.Fatalf("compile with an unwritable cache: %q, %v", v, err)
 	}
 }
@@ -171,13 +172,13 @@ func TestCompileModuleAndComponentCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		m, _, err := CompileModule(ctx, engine, module, dir)
+		m, _, err := CompileModule(ctx, engine, module, sha256.Sum256(module), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		m.Close()
 	}
-	if _, _, err := CompileModule(ctx, engine, []byte("\x00asm\x01\x00\x00\x00\xff"), dir); err == nil || !strings.HasPrefix(err.Error(), "compile:") {
+	if _, _, err := CompileModule(ctx, engine, []byte("\x00asm\x01\x00\x00\x00\xff"), sha256.Sum256([]byte("\x00asm\x01\x00\x00\x00\xff")), dir); err == nil || !strings.HasPrefix(err.Error(), "compile:") {
 		t.Fatalf("invalid module: %v", err)
 	}
 
@@ -188,7 +189,7 @@ func TestCompileModuleAndComponentCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		c, _, err := CompileComponent(ctx, e, component, dir)
+		c, _, err := CompileComponent(ctx, e, component, sha256.Sum256(component), dir)
 		if err != nil {
 			t.Fatal(err)
 		}

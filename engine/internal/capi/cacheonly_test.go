@@ -33,7 +33,7 @@ func TestLoadCachedModule(t *testing.T) {
 		t.Fatalf("no cache: %v, want ErrNotCached", err)
 	}
 
-	if _, _, err := CompileModule(ctx, engine, wasm, dir); err != nil {
+	if _, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), dir); err != nil {
 		t.Fatal(err)
 	}
 	m, tier, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), dir)

@@ -2,6 +2,7 @@ package capi
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"os"
 	"runtime"
@@ -43,7 +44,7 @@ func TestCachedModuleHoldsItsEntryAndRecordsUse(t *testing.T) {
 	code, sum := CacheFiles(dir, wasm, ModuleConfigID)
 
 	func() { // compiled is unreachable after this
-		compiled, _, err := CompileModule(ctx, engine, wasm, dir)
+		compiled, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +59,7 @@ func TestCachedModuleHoldsItsEntryAndRecordsUse(t *testing.T) {
 	if err := os.Chtimes(sum, old, old); err != nil {
 		t.Fatal(err)
 	}
-	loaded, _, err := CompileModule(ctx, engine, wasm, dir)
+	loaded, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

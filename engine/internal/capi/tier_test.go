@@ -20,10 +20,10 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 	}
 	fast := NewEngineAt(Fast)
 	defer fast.Close()
-	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || !compiled || best != Fast {
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), dir); err != nil || !compiled || best != Fast {
 		t.Fatalf("precompile fast: %v, %v, %v", compiled, best, err)
 	}
-	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || compiled || best != Fast {
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), dir); err != nil || compiled || best != Fast {
 		t.Fatalf("precompile fast again: compiled=%v, best %v, %v; want a no-op", compiled, best, err)
 	}
 
@@ -32,7 +32,7 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 	if _, ok := CachedComponent(ctx, e, sha256.Sum256(wasm), dir, Optimized); ok {
 		t.Fatal("optimised code found before it was compiled")
 	}
-	c, tier, err := CompileComponent(ctx, e, wasm, dir)
+	c, tier, err := CompileComponent(ctx, e, wasm, sha256.Sum256(wasm), dir)
 	if err != nil || tier != Fast {
 		t.Fatalf("CompileComponent: tier %v, %v; want the cached fast code", tier, err)
 	}
@@ -41,10 +41,10 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 		t.Fatalf("fast code: run(20) = %v, want 41", got)
 	}
 
-	if compiled, best, err := PrecompileComponent(ctx, e, wasm, dir); err != nil || !compiled || best != Optimized {
+	if compiled, best, err := PrecompileComponent(ctx, e, wasm, sha256.Sum256(wasm), dir); err != nil || !compiled || best != Optimized {
 		t.Fatalf("precompile optimised over fast: %v, %v, %v", compiled, best, err)
 	}
-	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, dir); err != nil || compiled || best != Optimized {
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), dir); err != nil || compiled || best != Optimized {
 		t.Fatalf("precompile fast over optimised: compiled=%v, best %v, %v; want a no-op", compiled, best, err)
 	}
 	opt, ok := CachedComponent(ctx, e, sha256.Sum256(wasm), dir, Optimized)
@@ -55,7 +55,7 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 	if got := runAdder(t, e, opt, 1); got != U32(3) {
 		t.Fatalf("optimised code: run(1) = %v, want 3", got)
 	}
-	c2, tier, err := CompileComponent(ctx, e, wasm, dir)
+	c2, tier, err := CompileComponent(ctx, e, wasm, sha256.Sum256(wasm), dir)
 	if err != nil || tier != Optimized {
 		t.Fatalf("CompileComponent with both cached: tier %v, %v; want optimised", tier, err)
 	}
@@ -92,12 +92,12 @@ func TestFastModuleRunsInPoolingEngine(t *testing.T) {
 	}
 	fast := NewModuleCompileEngine(Fast)
 	defer fast.Close()
-	if compiled, _, err := PrecompileModule(ctx, fast, wasm, dir, Fast); err != nil || !compiled {
+	if compiled, _, err := PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), dir, Fast); err != nil || !compiled {
 		t.Fatalf("precompile fast: %v, %v", compiled, err)
 	}
 	engine, _ := NewModuleEngine()
 	defer engine.Close()
-	m, tier, err := CompileModule(ctx, engine, wasm, dir)
+	m, tier, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), dir)
 	if err != nil || tier != Fast {
 		t.Fatalf("CompileModule: tier %v, %v; want the cached fast code", tier, err)
 	}
