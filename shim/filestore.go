@@ -24,11 +24,36 @@ const defaultFileStoreGrace = 15 * time.Minute
 // collectFileStoreLater runs collectFileStore in the background, as a
 // Create does once its app has started (and so links every file it uses):
 // the walk of the whole store stays off the start path. Collect is safe
-// beside other processes' Materialize.
+// beside other processes' Materialize. A Create makes no garbage, so it
+// collects only what outlived its grace since a Delete, and at most once
+// per collectAfterCreateEvery on the node: a burst of starts does not walk
+// the store once each.
 func collectFileStoreLater(ctx context.Context, dir string) {
+	if !dueAfterCreate(dir) {
+		return
+	}
 	ctx = context.WithoutCancel(ctx)
-	go collectFileStore(ctx, dir)
+	go func() {
+		collectFileStore(ctx, dir)
+		if f, err := os.Create(filepath.Join(dir, collectedStamp)); err == nil {
+			f.Close()
+		}
+	}()
 }
+
+// dueAfterCreate reports whether no Create has collected the store in dir
+// for collectAfterCreateEvery.
+func dueAfterCreate(dir string) bool {
+	info, err := os.Stat(filepath.Join(dir, collectedStamp))
+	return err != nil || time.Since(info.ModTime()) >= collectAfterCreateEvery
+}
+
+// collectedStamp, in the store, was last written by a collection after a
+// Create (Collect ignores it: it is no directory).
+const collectedStamp = ".collected"
+
+// collectAfterCreateEvery is how often Creates collect the file store.
+const collectAfterCreateEvery = time.Minute
 
 // collectFileStore removes the file store's entries that no app directory
 // has linked to for the grace period; it runs when an app directory has

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+	"time"
 
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 	"github.com/opencontainers/go-digest"
@@ -152,5 +153,28 @@ func TestRemoveUnfinishedAppDirs(t *testing.T) {
 	}
 	if want := []string{"c1", "c10.tmp-1", "c2.tmp-1"}; !slices.Equal(left, want) {
 		t.Errorf("left %v, want %v", left, want)
+	}
+}
+
+// Creates collect the store at most once a minute between them; a store
+// never collected, or not for a minute, is due.
+func TestCollectAfterCreateIsThrottled(t *testing.T) {
+	dir := t.TempDir()
+	if !dueAfterCreate(dir) {
+		t.Error("a store never collected is not due")
+	}
+	stamp := filepath.Join(dir, collectedStamp)
+	if err := os.WriteFile(stamp, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if dueAfterCreate(dir) {
+		t.Error("a store collected just now is due again")
+	}
+	old := time.Now().Add(-collectAfterCreateEvery - time.Second)
+	if err := os.Chtimes(stamp, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if !dueAfterCreate(dir) {
+		t.Error("a store collected over a minute ago is not due")
 	}
 }
