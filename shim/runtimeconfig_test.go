@@ -183,4 +183,11 @@ func TestPlanSandboxBindsRuntimeConfig(t *testing.T) {
 			t.Errorf("compile stage: %s is %+v, want it read-only", src, m)
 		}
 	}
+	// Both read the compile cache, whose entries written in this boot need
+	// no checksum: they see the boot id, read-only.
+	for name, mounts := range map[string][]sandbox.Mount{"app": launch.sandbox.Mounts, "compile stage": launch.compile.Mounts} {
+		if _, m := index(mounts, bootIDPath); !m.ReadOnly || m.Dest != bootIDPath {
+			t.Errorf("%s: the boot id is %+v, want it bound read-only", name, m)
+		}
+	}
 }
