@@ -48,13 +48,13 @@ func (a *App) capabilities(ctx context.Context, lc *lock.Component) (capabilitie
 	if err != nil {
 		return caps, err
 	}
-	if caps.kv, err = a.openStores(ctx, labels); err != nil {
+	if caps.kv, err = a.kv.Access(ctx, labels); err != nil {
 		return caps, err
 	}
 	if labels, err = lc.SQLiteDatabases(); err != nil {
 		return caps, err
 	}
-	if caps.sqlite, err = a.openDatabases(ctx, labels); err != nil {
+	if caps.sqlite, err = a.sqlite.Access(ctx, labels); err != nil {
 		return caps, err
 	}
 	models, err := lc.MetadataStrings(lock.MetadataAIModels)

@@ -68,10 +68,6 @@ type Config struct {
 	// the host's.
 	RuntimeConfigName    string
 	RuntimeConfigVolumes []runtimeconfig.Volume
-	// CompileOnly loads the app to compile it, checking but not opening
-	// its key-value stores and SQLite databases (the shim's compile stage,
-	// which must not create or reach them).
-	CompileOnly bool
 }
 
 func (c Config) withDefaults() Config {

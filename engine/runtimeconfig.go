@@ -1,11 +1,7 @@
 package engine
 
 import (
-	"context"
-
-	"github.com/spinoci/spinoci/engine/capability/keyvalue"
 	"github.com/spinoci/spinoci/engine/capability/llm"
-	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/engine/capability/variables"
 	"github.com/spinoci/spinoci/engine/runtimeconfig"
 )
@@ -29,22 +25,4 @@ func (a *App) readRuntimeConfig() ([]variables.Provider, error) {
 		return nil, err
 	}
 	return vp.Providers, nil
-}
-
-// openStores opens the key-value stores labels name for a component; in
-// CompileOnly mode it only checks that they exist (nil Access: the
-// component runs nothing).
-func (a *App) openStores(ctx context.Context, labels []string) (*keyvalue.Access, error) {
-	if a.cfg.CompileOnly {
-		return nil, a.kv.Check(labels)
-	}
-	return a.kv.Access(ctx, labels)
-}
-
-// openDatabases is openStores for SQLite databases.
-func (a *App) openDatabases(ctx context.Context, labels []string) (*sqlite.Access, error) {
-	if a.cfg.CompileOnly {
-		return nil, a.sqlite.Check(labels)
-	}
-	return a.sqlite.Access(ctx, labels)
 }

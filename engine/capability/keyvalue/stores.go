@@ -81,17 +81,6 @@ func (s *Stores) Access(ctx context.Context, labels []string) (*Access, error) {
 	return a, nil
 }
 
-// Check returns Access's error for the first of labels without a store,
-// opening none.
-func (s *Stores) Check(labels []string) error {
-	for _, label := range labels {
-		if _, ok := s.providers[label]; !ok {
-			return undefinedStore(label)
-		}
-	}
-	return nil
-}
-
 func undefinedStore(label string) error {
 	return fmt.Errorf("key-value store %q is not defined: only %q exists unless the runtime config declares [key_value_store.%s]", label, DefaultLabel, label)
 }

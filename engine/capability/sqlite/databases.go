@@ -92,17 +92,6 @@ func (d *Databases) Access(ctx context.Context, labels []string) (*Access, error
 	return a, nil
 }
 
-// Check returns Access's error for the first of labels without a
-// database, opening none.
-func (d *Databases) Check(labels []string) error {
-	for _, label := range labels {
-		if !d.Defined(label) {
-			return undefinedDatabase(label)
-		}
-	}
-	return nil
-}
-
 func undefinedDatabase(label string) error {
 	return fmt.Errorf("sqlite database %q is not defined: only %q exists unless the runtime config declares [sqlite_database.%s]", label, DefaultLabel, label)
 }
