@@ -44,7 +44,7 @@ func ParseMaxSize(value string) (int64, error) {
 	return n, nil
 }
 
-// Result says what Bound did.
+// Result says what an eviction (BoundWhenIdle) did.
 type Result struct {
 	// Size is the cache's size afterwards, in bytes.
 	Size int64
@@ -62,15 +62,10 @@ type entry struct {
 	lastUsed time.Time
 }
 
-// Bound removes least recently used entries of dir, and temporary files
-// left by dead writers, until dir holds at most maxSize bytes (0: no cap).
-// Entries in use are kept even if the cache stays over the cap. A missing
-// dir is an empty cache.
-func Bound(dir string, maxSize int64) (Result, error) {
-	return bound(context.Background(), dir, maxSize)
-}
-
-// bound is Bound, stopping early when ctx ends.
+// bound removes least recently used entries of dir, and temporary files
+// left by dead writers, until dir holds at most maxSize bytes (0: no cap),
+// stopping early when ctx ends. Entries in use are kept even if the cache
+// stays over the cap. A missing dir is an empty cache.
 func bound(ctx context.Context, dir string, maxSize int64) (Result, error) {
 	entries, size, err := scan(dir)
 	if err != nil {

@@ -1,6 +1,7 @@
 package compilecache
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -62,7 +63,7 @@ func TestBoundEvictsOldestUnusedEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := Bound(dir, 2*(kb+65)+1)
+	res, err := bound(context.Background(), dir, 2*(kb+65)+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestBoundKeepsEntriesInUseOverTheCap(t *testing.T) {
 	writeEntry(t, dir, "b", 500, 2*time.Hour)
 	holdShared(t, dir, "a")
 	holdShared(t, dir, "b")
-	res, err := Bound(dir, 1)
+	res, err := bound(context.Background(), dir, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,11 +102,11 @@ func TestBoundUnderCapOrUncappedRemovesNothing(t *testing.T) {
 	dir := t.TempDir()
 	writeEntry(t, dir, "a", 500, time.Hour)
 	for _, max := range []int64{0, 10_000} {
-		if res, err := Bound(dir, max); err != nil || len(res.Removed) != 0 || res.Size != 565 {
+		if res, err := bound(context.Background(), dir, max); err != nil || len(res.Removed) != 0 || res.Size != 565 {
 			t.Errorf("cap %d: %+v, %v", max, res, err)
 		}
 	}
-	if res, err := Bound(filepath.Join(dir, "missing"), 1); err != nil || res.Size != 0 {
+	if res, err := bound(context.Background(), filepath.Join(dir, "missing"), 1); err != nil || res.Size != 0 {
 		t.Errorf("missing dir: %+v, %v", res, err)
 	}
 }
@@ -129,7 +130,7 @@ func TestBoundRemovesHalfWrittenAndStaleTemporaryFiles(t *testing.T) {
 	}
 	_ = os.Chtimes(stale, old, old)
 
-	res, err := Bound(dir, 200)
+	res, err := bound(context.Background(), dir, 200)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 // where app processes keep serialized compiled wasm, one entry per binary and
 // engine configuration (KEY.cwasm, the code, and KEY.sum, its checksum).
 //
-// Bound removes least recently used entries until the cache fits its cap.
+// BoundWhenIdle removes least recently used entries until the cache fits its cap.
 // An entry's last use is its checksum file's modification time, which an app
 // process touches when it loads the entry. An entry in use is never removed:
 // app processes hold a shared flock on the code file for as long as they

@@ -18,7 +18,7 @@ import (
 // cache's start lock file until its app has loaded, and eviction runs only
 // under the exclusive lock, when no start is in progress.
 
-// startLockName is the lock file in the cache directory; Bound ignores it
+// startLockName is the lock file in the cache directory; eviction ignores it
 // (it is neither an entry nor a temporary file).
 const startLockName = ".start.lock"
 
@@ -44,7 +44,7 @@ func HoldForStart(dir string) (release func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-// BoundWhenIdle is Bound run under the exclusive start lock: it waits until
+// BoundWhenIdle is bound run under the exclusive start lock: it waits until
 // no app is starting, retrying until ctx ends (then ErrStartsInProgress),
 // and stops evicting when ctx ends.
 func BoundWhenIdle(ctx context.Context, dir string, maxSize int64) (Result, error) {

@@ -95,8 +95,8 @@ func TestHoldForStartWaitsForEviction(t *testing.T) {
 		t.Fatal("the start still waits after the eviction")
 	}
 	// The start lock is not an entry: bounding leaves it alone.
-	if res, err := Bound(dir, 1); err != nil || len(res.Removed) != 0 {
-		t.Errorf("Bound on a cache holding only its lock file: %+v, %v", res, err)
+	if res, err := bound(context.Background(), dir, 1); err != nil || len(res.Removed) != 0 {
+		t.Errorf("bound on a cache holding only its lock file: %+v, %v", res, err)
 	}
 }
 
