@@ -35,7 +35,7 @@ func collectFileStoreLater(ctx context.Context, dir string) {
 	ctx = context.WithoutCancel(ctx)
 	go func() {
 		collectFileStore(ctx, dir)
-		if f, err := os.Create(filepath.Join(dir, collectedStamp)); err == nil {
+		if f, err := os.Create(collectedStamp(dir)); err == nil {
 			f.Close()
 		}
 	}()
@@ -44,13 +44,13 @@ func collectFileStoreLater(ctx context.Context, dir string) {
 // dueAfterCreate reports whether no Create has collected the store in dir
 // for collectAfterCreateEvery.
 func dueAfterCreate(dir string) bool {
-	info, err := os.Stat(filepath.Join(dir, collectedStamp))
+	info, err := os.Stat(collectedStamp(dir))
 	return err != nil || time.Since(info.ModTime()) >= collectAfterCreateEvery
 }
 
-// collectedStamp, in the store, was last written by a collection after a
-// Create (Collect ignores it: it is no directory).
-const collectedStamp = ".collected"
+// collectedStamp, beside the store in dir, was last written by a
+// collection after a Create.
+func collectedStamp(dir string) string { return dir + ".collected" }
 
 // collectAfterCreateEvery is how often Creates collect the file store.
 const collectAfterCreateEvery = time.Minute

@@ -159,11 +159,11 @@ func TestRemoveUnfinishedAppDirs(t *testing.T) {
 // Creates collect the store at most once a minute between them; a store
 // never collected, or not for a minute, is due.
 func TestCollectAfterCreateIsThrottled(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "store")
 	if !dueAfterCreate(dir) {
 		t.Error("a store never collected is not due")
 	}
-	stamp := filepath.Join(dir, collectedStamp)
+	stamp := collectedStamp(dir)
 	if err := os.WriteFile(stamp, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
