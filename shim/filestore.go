@@ -41,9 +41,12 @@ func collectFileStoreLater(ctx context.Context, dir string) {
 	}()
 }
 
-// dueAfterCreate reports whether no Create has collected the store in dir
-// for collectAfterCreateEvery.
+// dueAfterCreate reports whether the store in dir exists and no Create has
+// collected it for collectAfterCreateEvery.
 func dueAfterCreate(dir string) bool {
+	if _, err := os.Stat(dir); err != nil {
+		return false // no store: nothing to collect
+	}
 	info, err := os.Stat(collectedStamp(dir))
 	return err != nil || time.Since(info.ModTime()) >= collectAfterCreateEvery
 }

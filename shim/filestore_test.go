@@ -157,9 +157,15 @@ func TestRemoveUnfinishedAppDirs(t *testing.T) {
 }
 
 // Creates collect the store at most once a minute between them; a store
-// never collected, or not for a minute, is due.
+// never collected, or not for a minute, is due; a missing one never is.
 func TestCollectAfterCreateIsThrottled(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "store")
+	if dueAfterCreate(dir) {
+		t.Error("a missing store is due")
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if !dueAfterCreate(dir) {
 		t.Error("a store never collected is not due")
 	}
