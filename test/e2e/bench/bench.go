@@ -21,6 +21,7 @@ type results struct {
 	disk    replicaDisk
 	density []densityStep
 	runcRef densityStep // runc containers of the native server, for comparison
+	shared  densityStep // apps sharing one shim server (the group annotation)
 	pods    []podMemory
 	compile []compileFloor // P2's floor: pure compilation of the first-start apps
 	elapsed time.Duration
@@ -81,6 +82,8 @@ func bench(t harness.T, o options) {
 	r.density = measureDensity(t, d, r.ws.hello, work, o.apps)
 	t.Logf("   for comparison, %d runc containers of the native Go server:", runcReferenceContainers)
 	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers})[0]
+	t.Logf("   %d apps sharing one shim server (%s):", o.apps, sharedServerAnnotation)
+	r.shared = measureSharedServer(t, d, r.ws.hello, work, o.apps)
 	d.Stop()
 
 	t.Logf("\n== P2 compile floor: the first-start apps compiled alone (fast tier, and Winch)")

@@ -114,3 +114,51 @@ func stopAll(t harness.T, d *harness.Containerd, ids []string) {
 	close(work)
 	wg.Wait()
 }
+
+// sharedServerAnnotation puts containers into one shim server (the
+// annotation value names the group).
+const sharedServerAnnotation = "io.containerd.spinoci.v1.group"
+
+// measureSharedServer starts n apps of w that share one shim server (the
+// group annotation) and reads their memory as measureDensity does: the
+// server, once, and every app process under it.
+func measureSharedServer(t harness.T, d *harness.Containerd, w workload, work string, n int) densityStep {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	w.key += "-shared"
+	w.annotations = append(slices.Clone(w.annotations), sharedServerAnnotation+"=bench")
+	var ids []string
+	defer func() { stopAll(t, d, ids) }()
+	step := densityStep{apps: n}
+	began := time.Now()
+	for len(ids) < n {
+		id := fmt.Sprintf("density-%s-%d", w.key, len(ids))
+		start := time.Now()
+		runDetached(ctx, t, d, w, work, id)
+		step.lastStart = time.Since(start)
+		ids = append(ids, id)
+	}
+	step.elapsedTotal = time.Since(began)
+	time.Sleep(idleSettle)
+	groups, err := shimGroups(d.Address)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	g, ok := groups[ids[0]]
+	if !ok {
+		t.Fatalf("shared server: no shim server started by %s", ids[0])
+	}
+	if len(g.children) < n {
+		t.Fatalf("shared server: %d processes under the shim server of %s, want the %d apps'", len(g.children), ids[0], n)
+	}
+	m, err := measureGroup(g)
+	if err != nil {
+		t.Fatalf("shared server: %v", err)
+	}
+	step.total = m
+	total, shim, app := step.perApp()
+	t.Logf("   %4d apps, one shim server: PSS per app %s (shim %s, app %s; anonymous %s)", n,
+		report.FormatMB(float64(total.PSS)), report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)),
+		report.FormatMB(float64(total.PSSAnon)))
+	return step
+}

@@ -12,7 +12,8 @@
 //     compilation alone, engine/internal/capi's BenchmarkCompile);
 //   - P3: hello requests/s (`wrk -t2 -c50`) against the native Go server;
 //   - P4: idle PSS per app (shim + app process) at several app counts up to
-//     -apps, and per pod under CRI (shim + pause + app);
+//     -apps, the same with one shim server shared by -apps apps (the group
+//     annotation), and per pod under CRI (shim + pause + app);
 //   - P5: an app with 20 × 10 MB static files against none: start time and
 //     disk per extra replica;
 //   - P6: cached start of the 12 MB JS component.

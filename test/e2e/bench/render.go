@@ -116,6 +116,12 @@ func rows(r results) []report.Row {
 			Unit: " MB", Goal: report.AtMost, Target: targetPSSPerAppMB, Value: float64(total.PSS) / 1e6,
 			Measured: fmt.Sprintf("shim %s + app %s", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)))})
 	}
+	if r.shared.apps > 0 {
+		total, shim, app := r.shared.perApp()
+		out = append(out, report.Row{ID: "P4", Measure: fmt.Sprintf("idle PSS per app, %d apps sharing one shim server (group annotation; see [Memory](#memory))", r.shared.apps),
+			Unit: " MB", Goal: report.NoTarget, Value: float64(total.PSS) / 1e6,
+			Measured: fmt.Sprintf("shim %s + app %s", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)))})
+	}
 	if len(r.pods) > 0 {
 		var sum report.Memory
 		for _, p := range r.pods {
@@ -264,6 +270,13 @@ func renderMemory(p func(string, ...any), r results) {
 		total, shim, server := r.runcRef.perApp()
 		p("For comparison, %d runc containers of the native Go hello server, measured the same way: %s per container", r.runcRef.apps, mb(total.PSS))
 		p("(containerd-shim-runc-v2 %s, the server %s; anonymous %s).", mb(shim.PSS), mb(server.PSS), mb(total.PSSAnon))
+		p("")
+	}
+	if r.shared.apps > 0 {
+		total, shim, app := r.shared.perApp()
+		p("With one shim server for all of them (`--annotation %s=<name>`: containers with the same value share a", sharedServerAnnotation)
+		p("server; each keeps its own app process, cgroup, pid and exit status), %d hello apps take %s per app", r.shared.apps, mb(total.PSS))
+		p("(the server %s, the app process %s; anonymous %s).", mb(shim.PSS), mb(app.PSS), mb(total.PSSAnon))
 		p("")
 	}
 	p("Under CRI (`crictl runp` of a host-network pod, then one hello container in it; containerd's CRI plugin, one shim")

@@ -19,6 +19,8 @@ type workload struct {
 	env     string // NAME: the listen address variable
 	path    string // probed path
 	size    int64  // bytes of wasm (or of the native binary)
+	// annotations are OCI annotations (key=value) ctr run adds.
+	annotations []string
 }
 
 // startResult is one workload's start times.
@@ -69,7 +71,11 @@ func startOnce(t harness.T, d *harness.Containerd, w workload, work, id string) 
 func runDetached(ctx context.Context, t harness.T, d *harness.Containerd, w workload, work, id string) string {
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	args := []string{"run", "-d", "--log-uri", "file://" + filepath.Join(work, id+".log"),
-		"--net-host", "--runtime", w.runtime, "--env", w.env + "=" + addr, w.ref, id}
+		"--net-host", "--runtime", w.runtime, "--env", w.env + "=" + addr}
+	for _, a := range w.annotations {
+		args = append(args, "--annotation", a)
+	}
+	args = append(args, w.ref, id)
 	t.Cleanup(func() { remove(d, id) })
 	if out, code := d.CtrQuiet(ctx, args...); code != 0 {
 		t.Fatalf("ctr %s: exit %d\n%s", strings.Join(args, " "), code, out)

@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// groupAnnotation puts containers that carry the same value into one shim
+// server.
+const groupAnnotation = "io.containerd.spinoci.v1.group"
+
+// TestSharedShimServer runs containers with the group annotation: they share
+// one shim server, each keeps its own app process and exit status, the
+// server outlives the container that started it, later containers join it,
+// and it exits with the group's last container.
+func TestSharedShimServer(t *testing.T) {
+	paths := harness.Require(t, harness.ContainerdVersions()...)
+	reg := harness.StartRegistry(t)
+	app, err := paths.LocalLock(harness.HelloApp())
+	if err != nil {
+		t.Fatalf("local lock: %v", err)
+	}
+	if _, err := harness.Push(t.Context(), reg.Host, "group/hello:v1", app, artifact.PackOptions{}); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	ref := harness.Ref(reg.Host, "group/hello:v1")
+	for _, v := range harness.ContainerdVersions() {
+		t.Run("containerd-"+v, func(t *testing.T) {
+			d := harness.StartContainerd(t, v).For(t)
+			d.Pull(ref)
+			testSharedShimServer(t, d, ref)
+		})
+	}
+}
+
+func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
+	addrs := map[string]string{}
+	run := func(id string, annotations ...string) {
+		t.Helper()
+		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+		t.Cleanup(func() { cleanupContainer(t, d, id) })
+		args := append([]string{"run", "-d"}, runArgs(addr)...)
+		for _, a := range annotations {
+			args = append(args, "--annotation", a)
+		}
+		if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
+			t.Fatalf("ctr run -d %s: exit %d\n%s", id, code, out)
+		}
+		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", time.Minute); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		addrs[id] = addr
+	}
+	serves := func(id string) bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		res, err := harness.Get(ctx, "http://"+addrs[id]+"/")
+		return err == nil && res.Status == 200
+	}
+	web := groupAnnotation + "=web"
+	run("web-a", web)
+	run("web-b", web)
+	run("alone")
+
+	servers := shimServers(d)
+	if got := slices.Sorted(maps.Keys(servers)); !slices.Equal(got, []string{"alone", "web-a"}) {
+		t.Fatalf("shim servers by -id: %v, want one for the group (started by web-a) and one for alone", got)
+	}
+	pids := taskPIDs(t, d)
+	if pids["web-a"] == pids["web-b"] || pids["web-a"] == 0 || pids["web-b"] == 0 {
+		t.Fatalf("ctr task ls pids: %v, want a process of its own for each container", pids)
+	}
+	for _, id := range []string{"web-a", "web-b"} {
+		if parent := parentPID(pids[id]); parent != servers["web-a"] {
+			t.Errorf("%s's process %d has parent %d, want the group's shim server %d", id, pids[id], parent, servers["web-a"])
+		}
+	}
+
+	// The container that started the server goes first: its own exit
+	// status, the others keep serving.
+	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", "web-a"); code != 0 {
+		t.Fatalf("ctr task kill -s SIGKILL web-a: exit %d\n%s", code, out)
+	}
+	if _, err := d.WaitTaskStatus("web-a", "STOPPED", 5*time.Second); err != nil {
+		t.Fatalf("after SIGKILL: %v", err)
+	}
+	if st := d.TaskStatus("web-b"); st != "RUNNING" || !serves("web-b") {
+		t.Fatalf("web-b is %q (serving: %v) after web-a was killed, want RUNNING and serving", st, serves("web-b"))
+	}
+	if out, _ := d.Ctr("task", "rm", "web-a"); !strings.Contains(out, "exit code 137") {
+		t.Errorf("ctr task rm web-a after SIGKILL does not report exit code 137:\n%s", out)
+	}
+	if out, code := d.Ctr("container", "rm", "web-a"); code != 0 {
+		t.Fatalf("ctr container rm web-a: exit %d\n%s", code, out)
+	}
+
+	// A later container joins the running server.
+	run("web-c", web)
+	if !serves("web-b") {
+		t.Errorf("web-b stopped serving when web-c joined")
+	}
+	if got := shimServers(d); len(got) != 2 || got["web-a"] != servers["web-a"] {
+		t.Errorf("shim servers after web-c joined: %v, want the group's (pid %d) and alone's", got, servers["web-a"])
+	}
+
+	for _, id := range []string{"web-b", "web-c"} {
+		if out, code := d.Ctr("task", "kill", id); code != 0 {
+			t.Fatalf("ctr task kill %s: exit %d\n%s", id, code, out)
+		}
+		if _, err := d.WaitTaskStatus(id, "STOPPED", 10*time.Second); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if out, code := d.Ctr("task", "rm", id); code != 0 || strings.Contains(out, "exit code") {
+			t.Errorf("ctr task rm %s after SIGTERM: exit %d\n%s", id, code, out)
+		}
+		if out, code := d.Ctr("container", "rm", id); code != 0 {
+			t.Errorf("ctr container rm %s: exit %d\n%s", id, code, out)
+		}
+	}
+	if err := waitFor(10*time.Second, func() bool { return !processAlive(servers["web-a"]) }); err != nil {
+		t.Errorf("the group's shim server (pid %d) still runs after its last container was deleted", servers["web-a"])
+	}
+	if !serves("alone") {
+		t.Errorf("alone stopped serving")
+	}
+	for _, id := range []string{"web-a", "web-b", "web-c"} {
+		assertNoLeftovers(t, d, id)
+	}
+}
+
+// shimServers maps the -id of each shim server of d to its pid.
+func shimServers(d *harness.Containerd) map[string]int {
+	servers := map[string]int{}
+	for _, p := range d.Procs() {
+		if len(p.Cmdline) == 0 || filepath.Base(p.Cmdline[0]) != "containerd-shim-spinoci-v1" {
+			continue
+		}
+		if i := slices.Index(p.Cmdline, "-id"); i > 0 && i+1 < len(p.Cmdline) && !slices.Contains(p.Cmdline, "start") {
+			servers[p.Cmdline[i+1]] = p.PID
+		}
+	}
+	return servers
+}
+
+// taskPIDs maps each task of d to its process, as `ctr task ls` shows them.
+func taskPIDs(t *testing.T, d *harness.Containerd) map[string]int {
+	out, code := d.Ctr("task", "ls")
+	if code != 0 {
+		t.Fatalf("ctr task ls: exit %d\n%s", code, out)
+	}
+	pids := map[string]int{}
+	for _, line := range strings.Split(out, "\n")[1:] {
+		var id string
+		var pid int
+		if n, _ := fmt.Sscan(line, &id, &pid); n == 2 {
+			pids[id] = pid
+		}
+	}
+	return pids
+}
+
+// parentPID is the parent of pid (0 if it is gone).
+func parentPID(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	_, rest, _ := strings.Cut(string(b), ") ")
+	var state string
+	var ppid int
+	if _, err := fmt.Sscan(rest, &state, &ppid); err != nil {
+		return 0
+	}
+	return ppid
+}
