@@ -13,19 +13,20 @@ import (
 
 // results is everything one run measured.
 type results struct {
-	o       options
-	ws      workloads
-	starts  []startResult // hello, spin-go, js, js2, files, runc, floor
-	phases  []phaseResult // hello, runc
-	wrks    []wrkResult   // spinoci hello, native
-	disk    replicaDisk
-	density []densityStep
-	runcRef densityStep // runc containers of the native server, for comparison
-	shared  densityStep // apps sharing one shim server (the group annotation)
-	pods    []podMemory
-	compile []compileFloor // P2's floor: pure compilation of the first-start apps
-	elapsed time.Duration
-	version string // containerd
+	o        options
+	ws       workloads
+	starts   []startResult // hello, spin-go, js, js2, files, runc, floor
+	phases   []phaseResult // hello, runc
+	wrks     []wrkResult   // spinoci hello, native
+	disk     replicaDisk
+	density  []densityStep
+	runcRef  densityStep // runc containers of the native server, for comparison
+	shared   densityStep // apps sharing one shim server (the group annotation)
+	floorRef densityStep // start floor shims (no app process): a Go shim server's own memory
+	pods     []podMemory
+	compile  []compileFloor // P2's floor: pure compilation of the first-start apps
+	elapsed  time.Duration
+	version  string // containerd
 }
 
 // runcReferenceContainers is how many runc containers of the native server
@@ -82,6 +83,8 @@ func bench(t harness.T, o options) {
 	r.density = measureDensity(t, d, r.ws.hello, work, o.apps)
 	t.Logf("   for comparison, %d runc containers of the native Go server:", runcReferenceContainers)
 	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers})[0]
+	t.Logf("   the start floor's shim servers alone (no app process), %d:", runcReferenceContainers)
+	r.floorRef = measureDensityAt(t, d, r.ws.floor, work, []int{runcReferenceContainers})[0]
 	t.Logf("   %d apps sharing one shim server (%s):", o.apps, sharedServerAnnotation)
 	r.shared = measureSharedServer(t, d, r.ws.hello, work, o.apps)
 	d.Stop()

@@ -272,6 +272,13 @@ func renderMemory(p func(string, ...any), r results) {
 		p("(containerd-shim-runc-v2 %s, the server %s; anonymous %s).", mb(shim.PSS), mb(server.PSS), mb(total.PSSAnon))
 		p("")
 	}
+	if r.floorRef.apps > 0 {
+		total, _, _ := r.floorRef.perApp()
+		p("%d start floor shims (`containerd-shim-startfloor-v1`: spinoci's start action and a shim server on containerd's", r.floorRef.apps)
+		p("shim library, with no app process), measured the same way: %s per shim server (anonymous %s): the part of P4's", mb(total.PSS), mb(total.PSSAnon))
+		p("measure a Go shim server holds whatever it does, beside the app process's own floor (the Go runtime and Wasmtime).")
+		p("")
+	}
 	if r.shared.apps > 0 {
 		total, shim, app := r.shared.perApp()
 		p("With one shim server for all of them (`--annotation %s=<name>`: containers with the same value share a", sharedServerAnnotation)
