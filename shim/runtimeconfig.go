@@ -36,6 +36,9 @@ type runtimeConfigPlan struct {
 type volume struct {
 	dest, source string
 	readOnly     bool
+	// file: the source is a file, not a directory (a Kubernetes subPath
+	// mount of one file, `ctr run --mount` of a file).
+	file bool
 }
 
 // args are the app's arguments for the volumes ("DEST=SOURCE").
@@ -90,6 +93,9 @@ func planRuntimeConfig(spec *specs.Spec) (runtimeConfigPlan, error) {
 		if !ok {
 			return p, fmt.Errorf("runtime config %s: %s = %q is %s in the container, which is on no volume: %s",
 				p.name, ref.key, ref.value, path.Clean(in), whatToMount(path.Clean(in)))
+		}
+		if fi, err := os.Stat(v.source); err == nil && !fi.IsDir() {
+			v.file = true
 		}
 		if !slices.Contains(p.volumes, v) {
 			p.volumes = append(p.volumes, v)
@@ -164,6 +170,13 @@ func filePaths(v any, key string) []pathRef {
 // root at their host paths: read-only for the compile stage (compile),
 // which reads the file but opens no store or database, and as the spec
 // says for the app. Sources the app already has (skip) are left out.
+//
+// A writable volume of one file (a SQLite database mounted on its own)
+// gets an empty tmpfs at its directory in the app's root, which is
+// otherwise read-only: SQLite creates its journal and WAL files beside the
+// database. In a runc container they go to the container's own directory,
+// and are as short-lived and as private to the container as they are
+// here. Directories that are volumes or under one keep what they hold.
 func (p runtimeConfigPlan) sandboxMounts(compile bool, skip ...string) []sandbox.Mount {
 	if p.hostPath == "" {
 		return nil
@@ -171,12 +184,32 @@ func (p runtimeConfigPlan) sandboxMounts(compile bool, skip ...string) []sandbox
 	vols := slices.Clone(p.volumes)
 	// Parents before what they hold, should two sources nest.
 	slices.SortFunc(vols, func(a, b volume) int { return len(a.source) - len(b.source) })
-	var mounts []sandbox.Mount
+	var mounts, binds []sandbox.Mount
 	for _, v := range vols {
 		if slices.Contains(skip, v.source) || v.source == p.mount.Source {
 			continue
 		}
-		mounts = append(mounts, sandbox.Mount{Kind: sandbox.Bind, ReadOnly: compile || v.readOnly, Source: v.source, Dest: v.source})
+		// The tmpfs mounts first: binds, anywhere, go over them.
+		scratch := sandbox.Mount{Kind: sandbox.Tmpfs, Dest: filepath.Dir(v.source)}
+		if v.file && !compile && !v.readOnly && !slices.Contains(mounts, scratch) && !p.underVolume(scratch.Dest) {
+			mounts = append(mounts, scratch)
+		}
+		binds = append(binds, sandbox.Mount{Kind: sandbox.Bind, ReadOnly: compile || v.readOnly, Source: v.source, Dest: v.source})
 	}
-	return append(mounts, p.mount)
+	slices.SortFunc(mounts, func(a, b sandbox.Mount) int { return len(a.Dest) - len(b.Dest) })
+	return append(append(mounts, binds...), p.mount)
+}
+
+// underVolume tells whether dir is the root, or a directory volume's source
+// or under one.
+func (p runtimeConfigPlan) underVolume(dir string) bool {
+	if dir == "/" {
+		return true
+	}
+	for _, v := range p.volumes {
+		if !v.file && (dir == v.source || strings.HasPrefix(dir, v.source+"/")) {
+			return true
+		}
+	}
+	return false
 }

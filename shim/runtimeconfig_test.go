@@ -81,7 +81,7 @@ dotenv_path = "/data/more.env"
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []volume{{"/data", "/host/data", false}, {"/data/reports", "/host/reports", true}, {"/env", "/host/env", false}}
+	want := []volume{{"/data", "/host/data", false, false}, {"/data/reports", "/host/reports", true, false}, {"/env", "/host/env", false, false}}
 	if !reflect.DeepEqual(p.volumes, want) {
 		t.Errorf("volumes %+v, want %+v", p.volumes, want)
 	}
@@ -188,6 +188,74 @@ func TestPlanSandboxBindsRuntimeConfig(t *testing.T) {
 	for name, mounts := range map[string][]sandbox.Mount{"app": launch.sandbox.Mounts, "compile stage": launch.compile.Mounts} {
 		if _, m := index(mounts, bootIDPath); !m.ReadOnly || m.Dest != bootIDPath {
 			t.Errorf("%s: the boot id is %+v, want it bound read-only", name, m)
+		}
+	}
+}
+
+// A writable volume of one file gets a tmpfs at its directory in the app's
+// root (SQLite writes its journal there), before every bind and parents
+// first; a read-only one, the compile stage's, and one in a directory
+// volume the app has get none.
+func TestSandboxMountsGiveFileVolumesAScratchDirectory(t *testing.T) {
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "rc.toml")
+	touch := func(name string) string {
+		t.Helper()
+		f := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	long, nested, ro := touch("a/a-long-database-name.db"), touch("a/b/r.db"), touch("ro/r.db")
+	inDir := touch("vol/v.db")
+	if err := os.WriteFile(rc, []byte(`
+[sqlite_database.long]
+type = "spin"
+path = "/long.db"
+[sqlite_database.nested]
+type = "spin"
+path = "/nested.db"
+[sqlite_database.ro]
+type = "spin"
+path = "/ro.db"
+[sqlite_database.in_dir]
+type = "spin"
+path = "/vol/v.db"
+[sqlite_database.dir]
+type = "spin"
+path = "/vol/other.db"
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := &specs.Spec{Mounts: []specs.Mount{
+		bindMount(rc, "/runtime-config.toml", "ro"),
+		bindMount(long, "/long.db"), bindMount(nested, "/nested.db"), bindMount(ro, "/ro.db", "ro"),
+		bindMount(filepath.Join(dir, "vol"), "/vol"), bindMount(inDir, "/vol/v.db"),
+	}}
+	p, err := planRuntimeConfig(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []sandbox.Mount{
+		{Kind: sandbox.Tmpfs, Dest: filepath.Join(dir, "a")},
+		{Kind: sandbox.Tmpfs, Dest: filepath.Join(dir, "a", "b")},
+	}
+	got := p.sandboxMounts(false)
+	if !reflect.DeepEqual(got[:len(want)], want) {
+		t.Errorf("app mounts start %+v, want %+v", got, want)
+	}
+	for _, m := range got[len(want):] {
+		if m.Kind != sandbox.Bind {
+			t.Errorf("app mount %+v after the binds began, want only binds", m)
+		}
+	}
+	for _, m := range p.sandboxMounts(true) {
+		if m.Kind != sandbox.Bind || !m.ReadOnly {
+			t.Errorf("compile stage mount %+v, want read-only binds only", m)
 		}
 	}
 }

@@ -223,4 +223,14 @@ func testPlatformRuntimeConfig(t *testing.T, version, ref, redisURL string) {
 		exchange{method: http.MethodPost, path: "/sqlite/default", send: "SELECT v FROM d", status: 200, want: "v\ntext:kept\n"},
 	)
 	stopSpin1(t, d, id)
+
+	// The database file alone as the volume (a Kubernetes subPath mount):
+	// SQLite writes its journal beside it, in the container's directory.
+	dataMount = "type=bind,src=" + reports + ",dst=/data/reports.db,options=rbind:rw"
+	run()
+	check(t, addr,
+		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "INSERT INTO r VALUES ('second', 2, 0, x'', NULL)", status: 200, want: "\n"},
+		exchange{method: http.MethodPost, path: "/sqlite/reports", send: "SELECT name FROM r ORDER BY n", status: 200, want: "name\ntext:second\ntext:first\n"},
+	)
+	stopSpin1(t, d, id)
 }
