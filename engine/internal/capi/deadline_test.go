@@ -27,6 +27,12 @@ func (d *countingDeadline) EpochDeadline() (uint64, error) {
 func TestEpochDeadlineInterruptsEndlessLoop(t *testing.T) {
 	e := NewEngine()
 	defer e.Close()
+	checkEpochDeadline(t, e)
+}
+
+// checkEpochDeadline checks that e's code stops at epoch deadlines.
+func checkEpochDeadline(t *testing.T, e *Engine) {
+	t.Helper()
 	c := compileWAT(t, e, loopWAT)
 	l := e.NewLinker()
 	defer l.Close()
