@@ -90,6 +90,7 @@ func (a *App) winchModuleEngine(ctx context.Context) (*wasmtime.Engine, error) {
 	}
 	a.winch = &winchModules{engine: engine, host: host}
 	a.epochs.add(engine)
+	log.G(ctx).Info("running core modules' Winch code until their optimised code is cached")
 	return engine, nil
 }
 
@@ -131,7 +132,7 @@ func (c *compiler) loadWinchModule(ctx context.Context, sum [sha256.Size]byte) (
 func (a *App) componentCode(ctx context.Context, wasm *wasmSource, sum [sha256.Size]byte) (*capi.Component, capi.Tier, componentBackend, error) {
 	r, dir := a.components, a.cfg.CacheDir
 	if onlyWinchCached(dir, sum, capi.ComponentCachedAt) {
-		b, err := a.winchComponents()
+		b, err := a.winchComponents(ctx)
 		if err == nil {
 			if c, ok := capi.CachedComponent(ctx, b.engine, sum, dir, capi.Winch); ok {
 				return c, capi.Winch, b, nil
@@ -164,7 +165,7 @@ func (a *App) componentCode(ctx context.Context, wasm *wasmSource, sum [sha256.S
 
 // winchComponents is the App's Winch backend for components, made on first
 // use.
-func (a *App) winchComponents() (componentBackend, error) {
+func (a *App) winchComponents(ctx context.Context) (componentBackend, error) {
 	r := a.components
 	if r.winch == nil {
 		e, err := capi.NewWinchEngine()
@@ -178,6 +179,7 @@ func (a *App) winchComponents() (componentBackend, error) {
 		}
 		r.winch = &componentBackend{engine: e, linker: l}
 		a.epochs.add(e)
+		log.G(ctx).Info("running components' Winch code until their optimised code is cached")
 	}
 	return *r.winch, nil
 }
