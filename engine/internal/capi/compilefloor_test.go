@@ -62,7 +62,8 @@ func floorSettings() []struct {
 
 // BenchmarkCompile is the pure compilation of each first-start app (no
 // cache, no process start) with each compile setting the C API offers,
-// plus Winch, which it does not offer: wall time per op and CPU time
+// plus Winch, which it does not offer (selectWinch; the fast tier's
+// compiler where usable): wall time per op and CPU time
 // (cpu-ns/op, all threads). Run it with -benchtime=1x (the JS component's
 // optimised compile takes seconds of CPU):
 //
