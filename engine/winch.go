@@ -16,10 +16,10 @@ import (
 // Winch code loads only into engines configured for Winch, so an App makes
 // such engines when it loads Winch code, and only then: a start that finds
 // optimised code, every start but a first, makes the one Cranelift engine
-// of each kind as before. Components move to the optimised code, in the
-// App's Cranelift component engine, once it is cached (tierup.go); core
-// modules keep their Winch code until the app's next start, which loads
-// the optimised code (see winchModules).
+// of each kind as before. Once the optimised code is cached, new requests
+// move to the App's Cranelift engines (tierup.go); requests in flight
+// finish on the Winch code, which stays loaded, with its engines, until
+// the App closes.
 
 // epochEngines are the engines made after Load's own, whose epochs the
 // App's ticker advances too: made while it ticks (tier-up, triggers
@@ -44,13 +44,8 @@ func (e *epochEngines) advance() {
 }
 
 // winchModules is the Winch engine of an App's core modules and the Host
-// over it, made for the first module that has only Winch code cached. Its
-// modules keep that code while the App runs: their executors hold the Host
-// that made their Stores and linked their imports (with the per-module
-// definitions of abi08.go), and the optimising compile stage that follows
-// a first start caches the optimised code that the next start loads, in
-// about a third of a second for a Go module compiled with Winch, against
-// Cranelift's fast tier's 0.4 s that a first start waited for before.
+// over it (its own instance pool, linker and guards, as the Cranelift
+// Host's), made for the first module that has only Winch code cached.
 type winchModules struct {
 	engine *wasmtime.Engine
 	host   *coremodule.Host
