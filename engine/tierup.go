@@ -32,7 +32,8 @@ type tierUp struct {
 type upgrade struct {
 	id string
 	// swap loads the optimised code from the cache and swaps it in; it
-	// returns its release, or false while it is not cached.
+	// returns its release, or false while it is not cached (a nil release
+	// with true: it gave up).
 	swap func(ctx context.Context) (release func(), ok bool)
 }
 
@@ -83,7 +84,7 @@ func upgradeFromWinch(ctx context.Context, engine *capi.Engine, dir string, sum 
 		// Not again: the same code would fail the same way.
 		log.G(ctx).WithError(err).Warn("cannot link the optimised code: keeping the Winch code")
 		c.Close()
-		return func() {}, true
+		return nil, true
 	}
 	exec.UpgradeTo(componentexec.Runtime{Engine: engine, Linker: l}, c)
 	return func() { c.Close(); l.Close() }, true
@@ -178,6 +179,9 @@ func (t *tierUp) run(ctx context.Context) {
 			release, ok := u.swap(ctx)
 			if !ok {
 				left = append(left, u)
+				continue
+			}
+			if release == nil { // gave up (logged)
 				continue
 			}
 			t.loaded = append(t.loaded, release)
