@@ -83,7 +83,7 @@ func bench(t harness.T, o options) {
 	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers})[0]
 	d.Stop()
 
-	t.Logf("\n== P2 compile floor: the first-start apps compiled alone (fast tier, and Winch)")
+	t.Logf("\n== P2 compile floor: the first-start apps compiled alone (Winch, and Cranelift's fast tier)")
 	r.compile = measureCompileFloor(t)
 
 	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)
