@@ -50,12 +50,13 @@ func floorSettings() []struct {
 		s    compileSettings
 	}{
 		{"optimized", compileSettings{tier: Optimized}},
-		{"fast", compileSettings{tier: Fast}}, // what a first start compiles
+		{"fast", compileSettings{tier: Fast}}, // Cranelift's fast tier, where Winch is not usable
 		{"fast-serial", compileSettings{tier: Fast, serial: true}},
 		{"fast-no-unwind-info", compileSettings{tier: Fast, noUnwind: true}},
 		{"none-backtracking", compileSettings{tier: Fast, flags: map[string]string{regallocFlag: "backtracking"}}},
 		{"speed-single-pass", compileSettings{tier: Optimized, flags: map[string]string{regallocFlag: regallocSinglePass}}},
-		{"winch", compileSettings{tier: Fast, winch: true}},
+		{"winch", compileSettings{tier: Fast, winch: true}}, // what a first start compiles
+		{"winch-optimized-trampolines", compileSettings{tier: Optimized, winch: true}},
 		{"winch-serial", compileSettings{tier: Fast, winch: true, serial: true}},
 	}
 }

@@ -79,11 +79,17 @@ func FastTier() (Tier, error) {
 	return Winch, nil
 }
 
+// Winch compiles the wasm functions; the trampolines between host and
+// wasm (many in a component) are still Cranelift's, compiled here with the
+// fast tier's settings, which take less CPU (BenchmarkCompile's winch
+// rows). Wasmtime does not compare these settings on load.
+
 // NewWinchEngine creates an Engine that compiles and loads Winch code only,
 // with epoch interruption on like NewEngine's.
 func NewWinchEngine() (*Engine, error) {
 	cfg := C.wasm_config_new()
 	C.wasmtime_config_epoch_interruption_set(cfg, true)
+	setTier(cfg, Fast)
 	if err := selectWinch(cfg); err != nil {
 		C.wasm_config_delete(cfg)
 		return nil, err
@@ -101,6 +107,7 @@ func configPtr(cfg *wasmtime.Config) *C.wasm_config_t {
 func NewWinchModuleCompileEngine() (*wasmtime.Engine, error) {
 	cfg := wasmtime.NewConfig()
 	cfg.SetEpochInterruption(true)
+	setModuleTier(cfg, Fast)
 	err := selectWinch(configPtr(cfg))
 	runtime.KeepAlive(cfg)
 	if err != nil {
@@ -115,6 +122,7 @@ func NewWinchModuleCompileEngine() (*wasmtime.Engine, error) {
 func NewWinchModuleEngine() (engine *wasmtime.Engine, slots int, err error) {
 	cfg := wasmtime.NewConfig()
 	cfg.SetEpochInterruption(true)
+	setModuleTier(cfg, Fast)
 	err = selectWinch(configPtr(cfg))
 	runtime.KeepAlive(cfg)
 	if err != nil {
