@@ -112,21 +112,27 @@ func compileSize(e *Engine, wasm []byte) (int, error) {
 func isComponentBinary(wasm []byte) bool { return len(wasm) >= 8 && wasm[6] == 1 }
 
 // BenchmarkStoreFastEntry is what a first start's compile stage does after
-// compiling: serialize the fast code and write its cache entry (code and
-// checksum).
+// compiling: serialize the fast code (Winch's) and write its cache entry
+// (code and checksum).
 func BenchmarkStoreFastEntry(b *testing.B) {
 	for _, app := range floorApps {
 		wasm := builtWasm(b, app)
 		b.Run(app, func(b *testing.B) {
 			if isComponentBinary(wasm) {
-				e := NewEngineAt(Fast)
+				e, err := NewWinchEngine()
+				if err != nil {
+					b.Fatal(err)
+				}
 				defer e.Close()
 				benchmarkStore(b, wasm, componentCodec(e))
 				return
 			}
-			engine := NewModuleCompileEngine(Fast)
+			engine, err := NewWinchModuleCompileEngine()
+			if err != nil {
+				b.Fatal(err)
+			}
 			defer engine.Close()
-			benchmarkStore(b, wasm, moduleCodec(engine, Fast))
+			benchmarkStore(b, wasm, moduleCodec(engine, Winch))
 		})
 	}
 }
