@@ -15,10 +15,9 @@ import (
 )
 
 // TestCompileTiers: the first start of an app serves with fast code
-// (Winch's); the
-// optimising compile stage then caches the optimised code in the
-// background, and the running app keeps serving. A later start finds both
-// and compiles nothing.
+// (Winch's); the optimising compile stage then caches the optimised code
+// in the background, and the running app keeps serving. A later start
+// finds both and compiles nothing.
 func TestCompileTiers(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	reg := harness.StartRegistry(t)
