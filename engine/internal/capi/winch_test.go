@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
@@ -118,17 +117,7 @@ func TestWinchModuleTier(t *testing.T) {
 		t.Fatal("the Winch engine did not load the Winch code")
 	}
 	defer m.Close()
-	store := wasmtime.NewStore(engine)
-	defer store.Close()
-	store.SetEpochDeadline(1)
-	inst, err := wasmtime.NewInstance(store, m, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := CallI32(ContextOf(store), LookupFunc(store, inst, "f"), false, 14)
-	if err != nil || got != 42 {
-		t.Fatalf("f(14) = %d, %v; want 42", got, err)
-	}
+	checkTimesThree(t, engine, m)
 }
 
 // The guards hold on Winch code: epoch deadlines stop it, memory caps
@@ -162,18 +151,7 @@ func TestWinchModuleDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(10 * time.Millisecond):
-				engine.IncrementEpoch()
-			}
-		}
-	}()
+	defer tickEpochs(engine.IncrementEpoch)()
 	store := wasmtime.NewStore(engine)
 	defer store.Close()
 	d := &countingDeadline{allow: 2}
