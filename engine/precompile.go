@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -103,6 +104,9 @@ type precompiler struct {
 	done       map[string]bool // wasm paths done
 	components *capi.Engine
 	modules    *wasmtime.Engine
+	// fallback compiles Cranelift's fast tier for the wasm Winch cannot
+	// compile (tail calls, for one); made on first use.
+	fallback *precompiler
 }
 
 // compile compiles component ac's wasm into the cache unless it is there;
@@ -122,6 +126,20 @@ func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, c
 	if err != nil {
 		return false, p.tier, err
 	}
+	did, best, err := p.compileWasm(ctx, wasm, sum)
+	if err != nil && p.tier == capi.Winch {
+		log.G(ctx).WithField("component", ac.Lock.ID).WithError(err).Warn("Winch cannot compile the wasm: compiling the fast tier with Cranelift")
+		if p.fallback == nil {
+			p.fallback = &precompiler{dir: p.dir, tier: capi.Fast}
+		}
+		return p.fallback.compileWasm(ctx, wasm, sum)
+	}
+	return did, best, err
+}
+
+// compileWasm is compile for wasm, whose sha256 is sum.
+func (p *precompiler) compileWasm(ctx context.Context, wasm []byte, sum [sha256.Size]byte) (bool, capi.Tier, error) {
+	var err error
 	if isComponent(wasm) {
 		if p.components == nil {
 			if p.components, err = p.componentEngine(); err != nil {
@@ -163,5 +181,8 @@ func (p *precompiler) close() {
 	}
 	if p.modules != nil {
 		p.modules.Close()
+	}
+	if p.fallback != nil {
+		p.fallback.close()
 	}
 }

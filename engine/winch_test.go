@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/lock"
 )
@@ -89,4 +90,38 @@ func TestModuleTierUpFromCraneliftFast(t *testing.T) {
 	precompile(t, app, cache, TierOptimized)
 	waitForLog(t, &logs, "serving the optimised code")
 	expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello from spinoci\n")
+}
+
+// TestWinchCannotCompileFallsBack: a module Winch cannot compile (tail
+// calls) gets Cranelift's fast tier instead, with a log line, and its
+// first start runs that in the Cranelift engine.
+func TestWinchCannotCompileFallsBack(t *testing.T) {
+	wat := strings.Replace(spinWAT(`
+    (if (i32.eqz (local.get $method)) ;; GET: once more, as a tail call
+      (then (return_call $h (i32.const 1) (local.get $uri) (local.get $uri_len) (local.get $hdr) (local.get $hdr_len)
+        (i32.const 0) (i32.const 0) (i32.const 0) (local.get $body) (local.get $body_len))))
+    `+echoHandler(200)), `(func (export "handle-http-request")`, `(func $h (export "handle-http-request")`, 1)
+	app := newLock(t, nil, []testComponent{{id: "c", wasm: watFile(t, wat)}}, []testTrigger{{component: "c", route: "/..."}})
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	var logs syncBuffer
+	res, err := Precompile(logTo(&logs), local, nil, cache, TierFast)
+	if err != nil || res != (Precompiled{Compiled: 1, Fast: 1}) {
+		t.Fatalf("fast stage: %+v, %v", res, err)
+	}
+	if !strings.Contains(logs.String(), "Winch cannot compile the wasm: compiling the fast tier with Cranelift") {
+		t.Errorf("the fallback is not logged:\n%s", &logs)
+	}
+	a, err := loadLock(t, logTo(io.Discard), app, Config{CacheDir: cache, CacheOnly: true, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.winch != nil || !a.RunsFastCode() {
+		t.Errorf("Winch engine %v, RunsFastCode %v: want Cranelift's fast code", a.winch != nil, a.RunsFastCode())
+	}
+	expect(t, do(t, a.Handler(), http.MethodGet, "/", "hi"), 200, "hi")
 }
