@@ -144,11 +144,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	if a.stderr, err = coremodule.NewOutput(cfg.Stderr); err != nil {
 		return nil, fmt.Errorf("engine: stderr: %w", err)
 	}
-	a.core, err = coremodule.NewHost(coremodule.Config{
-		Engine: engine, InstanceLimit: slots,
-		Stdout: a.stdout, Stderr: a.stderr, Outbound: a.client,
-		GuestTimeLimit: limits.time, MaxInstanceMemory: limits.memory,
-	})
+	a.core, err = coremodule.NewHost(a.coreHostConfig(engine, slots))
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}

@@ -74,11 +74,7 @@ func (a *App) winchModuleEngine(ctx context.Context) (*wasmtime.Engine, error) {
 	if slots == 0 {
 		log.G(ctx).Warn("cannot reserve address space for the Winch engine's instance pool: instantiating on demand (slower)")
 	}
-	host, err := coremodule.NewHost(coremodule.Config{
-		Engine: engine, InstanceLimit: slots,
-		Stdout: a.stdout, Stderr: a.stderr, Outbound: a.client,
-		GuestTimeLimit: a.limits.time, MaxInstanceMemory: a.limits.memory,
-	})
+	host, err := coremodule.NewHost(a.coreHostConfig(engine, slots))
 	if err != nil {
 		engine.Close()
 		return nil, err
@@ -87,6 +83,17 @@ func (a *App) winchModuleEngine(ctx context.Context) (*wasmtime.Engine, error) {
 	a.epochs.add(engine)
 	log.G(ctx).Info("running core modules' Winch code until their optimised code is cached")
 	return engine, nil
+}
+
+// coreHostConfig is the configuration of a Host of the App's core modules
+// over engine, which holds slots instances at once: the same guards and
+// outputs for the Cranelift and the Winch Host.
+func (a *App) coreHostConfig(engine *wasmtime.Engine, slots int) coremodule.Config {
+	return coremodule.Config{
+		Engine: engine, InstanceLimit: slots,
+		Stdout: a.stdout, Stderr: a.stderr, Outbound: a.client,
+		GuestTimeLimit: a.limits.time, MaxInstanceMemory: a.limits.memory,
+	}
 }
 
 // coreHost is the Host of a core module whose code is of tier t.
