@@ -21,6 +21,7 @@ import (
 	"github.com/spinoci/spinoci/engine/executor/spinhttp"
 	"github.com/spinoci/spinoci/engine/executor/wagi"
 	"github.com/spinoci/spinoci/engine/inbound"
+	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -55,6 +56,12 @@ type App struct {
 	// tierUp moves components from fast to optimised code; nil: all run
 	// optimised code.
 	tierUp *tierUp
+	// winch runs the core modules loaded from Winch code (winch.go); nil
+	// until one is.
+	winchMu sync.Mutex
+	winch   *winchModules
+	// epochs are the engines made after Load's own that the ticker advances.
+	epochs epochEngines
 
 	// dir is the app's files, for loading the other triggers' components.
 	dir *appdir.App
@@ -118,6 +125,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	a.client.SetDispatcher(dispatcher{a})
 	a.compiler = newCompiler(engine, cfg.CacheDir)
 	a.compiler.cacheOnly = cfg.CacheOnly
+	a.compiler.winchEngine = a.winchModuleEngine
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -136,11 +144,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	if a.stderr, err = coremodule.NewOutput(cfg.Stderr); err != nil {
 		return nil, fmt.Errorf("engine: stderr: %w", err)
 	}
-	a.core, err = coremodule.NewHost(coremodule.Config{
-		Engine: engine, InstanceLimit: slots,
-		Stdout: a.stdout, Stderr: a.stderr, Outbound: a.client,
-		GuestTimeLimit: limits.time, MaxInstanceMemory: limits.memory,
-	})
+	a.core, err = coremodule.NewHost(a.coreHostConfig(engine, slots))
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
@@ -196,23 +200,24 @@ func (a *App) loadComponent(ctx context.Context, app *appdir.App, t lock.HTTPTri
 // loadCoreModule compiles a core module for the Spin or the WAGI executor.
 func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.Executor, wasm *wasmSource) (Executor, error) {
 	var exec Executor
-	err := a.loadCore(ctx, ac, wasm, func(c *coremodule.Component) (err error) {
+	err := a.loadCore(ctx, ac, wasm, func(host *coremodule.Host, c *coremodule.Component) (err error) {
 		switch ex.Type {
 		case lock.ExecutorWagi:
-			exec, err = wagi.New(a.core, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, MaxOutput: a.limits.wagiMaxOutput})
+			exec, err = wagi.New(host, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, MaxOutput: a.limits.wagiMaxOutput})
 		default:
-			exec, err = spinhttp.New(a.core, c)
+			exec, err = spinhttp.New(host, c)
 		}
 		return err
 	})
 	return exec, err
 }
 
-// loadCore compiles a core module, lets newExec build its executor (which
+// loadCore compiles a core module, lets newExec build its executor on the
+// Host of the module's code (which
 // checks the module's exports before the lock's data for it is read and
 // its key-value stores opened), then fills in the component's environment,
 // files and capabilities.
-func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSource, newExec func(*coremodule.Component) error) error {
+func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSource, newExec func(*coremodule.Host, *coremodule.Component) error) error {
 	lc := ac.Lock
 	if err := checkHeader(wasm.header); err != nil {
 		return err
@@ -221,16 +226,22 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSourc
 	if err != nil {
 		return err
 	}
-	m, fast, err := a.compiler.module(ctx, wasm, sum)
+	m, tier, err := a.compiler.module(ctx, wasm, sum)
 	if err != nil {
 		return err
 	}
 	c := &coremodule.Component{ID: lc.ID, Module: m}
-	if err := newExec(c); err != nil {
+	host := a.coreHost(tier)
+	if err := newExec(host, c); err != nil {
 		return err
 	}
-	if fast {
+	switch tier {
+	case capi.Fast:
 		a.watchModule(sum, c)
+	case capi.Winch:
+		if err := a.watchWinchModule(host, sum, c); err != nil {
+			return err
+		}
 	}
 	c.Env = componentEnv(lc)
 	if c.Preopens, err = coremodule.Preopens(ac.Mounts, a.stage); err != nil {
@@ -250,9 +261,7 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSourc
 // advanceEpochs advances the epoch of the App's engines (see epochTicker).
 func (a *App) advanceEpochs() {
 	a.engine.IncrementEpoch()
-	if a.components != nil {
-		a.components.engine.IncrementEpoch()
-	}
+	a.epochs.advance()
 }
 
 // componentEnv is the component's environment, sorted by name.
@@ -304,6 +313,8 @@ func (a *App) Close() {
 		a.core.Close()
 		a.core = nil
 	}
+	a.winch.close()
+	a.winch = nil
 	a.stdout.Close()
 	a.stderr.Close()
 	a.stdout, a.stderr = nil, nil

@@ -30,7 +30,10 @@ type compiler struct {
 	cacheDir string
 	// cacheOnly loads from the cache and never compiles (Config.CacheOnly).
 	cacheOnly bool
-	modules   map[[sha256.Size]byte]compiledModule // by wasm sha256
+	// winchEngine returns the App's Winch engine, made on first use: for
+	// modules whose cache holds only Winch code.
+	winchEngine func(context.Context) (*wasmtime.Engine, error)
+	modules     map[[sha256.Size]byte]compiledModule // by wasm sha256
 }
 
 // compiledModule is a module's code and its tier.
@@ -44,30 +47,39 @@ func newCompiler(engine *wasmtime.Engine, cacheDir string) *compiler {
 }
 
 // module returns the compiled module for wasm (whose sha256 is sum) and
-// whether it is the fast tier's code, compiling it (or loading it from the
-// cache) at most once.
-func (c *compiler) module(ctx context.Context, wasm *wasmSource, sum [sha256.Size]byte) (_ *wasmtime.Module, fast bool, _ error) {
+// its tier, compiling it (or loading it from the cache) at most once.
+// Code of tier capi.Winch belongs to the App's Winch engine.
+func (c *compiler) module(ctx context.Context, wasm *wasmSource, sum [sha256.Size]byte) (*wasmtime.Module, capi.Tier, error) {
 	if m, ok := c.modules[sum]; ok {
-		return m.module, m.tier == capi.Fast, nil
+		return m.module, m.tier, nil
 	}
 	var (
 		m    *wasmtime.Module
 		tier capi.Tier
 		err  error
 	)
-	if c.cacheOnly {
+	if c.winchEngine != nil && onlyWinchCached(c.cacheDir, sum, capi.ModuleCachedAt) {
+		m, tier, err = c.loadWinchModule(ctx, sum)
+		if err != nil && !c.cacheOnly {
+			log.G(ctx).WithError(err).Warn("compiling the module instead of loading its Winch code")
+			m, err = nil, nil
+		}
+	}
+	switch {
+	case m != nil || err != nil:
+	case c.cacheOnly:
 		m, tier, err = capi.LoadCachedModule(ctx, c.engine, sum, c.cacheDir)
-	} else {
+	default:
 		var b []byte
 		if b, err = wasm.Bytes(); err == nil {
 			m, tier, err = capi.CompileModule(ctx, c.engine, b, sum, c.cacheDir)
 		}
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, tier, err
 	}
 	c.modules[sum] = compiledModule{module: m, tier: tier}
-	return m, tier == capi.Fast, nil
+	return m, tier, nil
 }
 
 // close releases all compiled modules.

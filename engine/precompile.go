@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
@@ -13,24 +15,37 @@ import (
 type CompileTier int
 
 const (
-	// TierFast compiles in about half the time of TierOptimized, for
-	// slower code: what a first start waits for. Loading prefers optimised
-	// code when both are cached, and a running App moves its components to
-	// it once it is cached (see Load).
+	// TierFast compiles with Winch, Wasmtime's baseline compiler (or,
+	// where Winch is not usable, Cranelift without optimisations): a
+	// fraction of TierOptimized's compile time, for slower code, what a
+	// first start waits for. Loading prefers optimised code when both are
+	// cached, and a running App moves its components to it once it is
+	// cached (see Load).
 	TierFast CompileTier = iota
 	// TierOptimized is the code to keep, compiled in the background after
 	// a first start.
 	TierOptimized
 )
 
-func (t CompileTier) capi() capi.Tier {
+func (t CompileTier) String() string {
 	if t == TierFast {
-		return capi.Fast
+		return "fast"
 	}
-	return capi.Optimized
+	return "optimized"
 }
 
-func (t CompileTier) String() string { return t.capi().String() }
+// capiTier is the capi tier that t compiles: for TierFast, Winch unless
+// it is not usable with this wasmtime library (logged).
+func (t CompileTier) capiTier(ctx context.Context) capi.Tier {
+	if t != TierFast {
+		return capi.Optimized
+	}
+	tier, err := capi.FastTier()
+	if err != nil {
+		log.G(ctx).WithError(err).Warn("compiling the fast tier with Cranelift instead of Winch")
+	}
+	return tier
+}
 
 // Precompiled says what Precompile did.
 type Precompiled struct {
@@ -56,7 +71,7 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 	if err != nil {
 		return res, fmt.Errorf("engine: %w", err)
 	}
-	p := precompiler{dir: cacheDir, tier: tier.capi(), done: map[string]bool{}}
+	p := precompiler{dir: cacheDir, tier: tier.capiTier(ctx), done: map[string]bool{}}
 	defer p.close()
 	for _, lc := range lk.Components {
 		ac, ok := app.Component(lc.ID)
@@ -74,7 +89,7 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 		if did {
 			res.Compiled++
 		}
-		if best == capi.Fast {
+		if best != capi.Optimized {
 			res.Fast++
 		}
 	}
@@ -89,6 +104,9 @@ type precompiler struct {
 	done       map[string]bool // wasm paths done
 	components *capi.Engine
 	modules    *wasmtime.Engine
+	// fallback compiles Cranelift's fast tier for the wasm Winch cannot
+	// compile (tail calls, for one); made on first use.
+	fallback *precompiler
 }
 
 // compile compiles component ac's wasm into the cache unless it is there;
@@ -108,9 +126,25 @@ func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, c
 	if err != nil {
 		return false, p.tier, err
 	}
+	did, best, err := p.compileWasm(ctx, wasm, sum)
+	if err != nil && p.tier == capi.Winch {
+		log.G(ctx).WithField("component", ac.Lock.ID).WithError(err).Warn("Winch cannot compile the wasm: compiling the fast tier with Cranelift")
+		if p.fallback == nil {
+			p.fallback = &precompiler{dir: p.dir, tier: capi.Fast}
+		}
+		return p.fallback.compileWasm(ctx, wasm, sum)
+	}
+	return did, best, err
+}
+
+// compileWasm is compile for wasm, whose sha256 is sum.
+func (p *precompiler) compileWasm(ctx context.Context, wasm []byte, sum [sha256.Size]byte) (bool, capi.Tier, error) {
+	var err error
 	if isComponent(wasm) {
 		if p.components == nil {
-			p.components = capi.NewEngineAt(p.tier)
+			if p.components, err = p.componentEngine(); err != nil {
+				return false, p.tier, err
+			}
 		}
 		return capi.PrecompileComponent(ctx, p.components, wasm, sum, p.dir)
 	}
@@ -118,9 +152,27 @@ func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, c
 		return false, p.tier, err
 	}
 	if p.modules == nil {
-		p.modules = capi.NewModuleCompileEngine(p.tier)
+		if p.modules, err = p.moduleEngine(); err != nil {
+			return false, p.tier, err
+		}
 	}
 	return capi.PrecompileModule(ctx, p.modules, wasm, sum, p.dir, p.tier)
+}
+
+// componentEngine is the engine compiling components at p's tier.
+func (p *precompiler) componentEngine() (*capi.Engine, error) {
+	if p.tier == capi.Winch {
+		return capi.NewWinchEngine()
+	}
+	return capi.NewEngineAt(p.tier), nil
+}
+
+// moduleEngine is the engine compiling core modules at p's tier.
+func (p *precompiler) moduleEngine() (*wasmtime.Engine, error) {
+	if p.tier == capi.Winch {
+		return capi.NewWinchModuleCompileEngine()
+	}
+	return capi.NewModuleCompileEngine(p.tier), nil
 }
 
 func (p *precompiler) close() {
@@ -129,5 +181,8 @@ func (p *precompiler) close() {
 	}
 	if p.modules != nil {
 		p.modules.Close()
+	}
+	if p.fallback != nil {
+		p.fallback.close()
 	}
 }

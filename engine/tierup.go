@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -31,7 +32,8 @@ type tierUp struct {
 type upgrade struct {
 	id string
 	// swap loads the optimised code from the cache and swaps it in; it
-	// returns its release, or false while it is not cached.
+	// returns its release, or false while it is not cached (a nil release
+	// with true: it gave up).
 	swap func(ctx context.Context) (release func(), ok bool)
 }
 
@@ -43,10 +45,16 @@ const (
 	tierUpWait = 30 * time.Minute
 )
 
-// watchComponent upgrades exec, running the fast code of the wasm whose
-// sha256 is sum, when the optimised code is cached.
-func (a *App) watchComponent(id string, sum [sha256.Size]byte, exec *componentexec.Executor) {
+// watchComponent upgrades exec, running the fast code (of tier) of the
+// wasm whose sha256 is sum, when the optimised code is cached.
+func (a *App) watchComponent(id string, sum [sha256.Size]byte, exec *componentexec.Executor, tier capi.Tier) {
 	engine, dir := a.components.engine, a.cfg.CacheDir
+	if tier == capi.Winch {
+		a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
+			return upgradeFromWinch(ctx, engine, dir, sum, exec)
+		}})
+		return
+	}
 	a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
 		c, ok := capi.CachedComponent(ctx, engine, sum, dir, capi.Optimized)
 		if !ok {
@@ -55,6 +63,31 @@ func (a *App) watchComponent(id string, sum [sha256.Size]byte, exec *componentex
 		exec.Upgrade(c)
 		return c.Close, true
 	}})
+}
+
+// upgradeFromWinch moves exec from its Winch code to the optimised code of
+// the wasm whose sha256 is sum once dir holds it: loaded into engine, the
+// App's Cranelift engine, with a linker of its own (the WASI host and the
+// component's unsupported imports), so that no linker in use is changed.
+func upgradeFromWinch(ctx context.Context, engine *capi.Engine, dir string, sum [sha256.Size]byte, exec *componentexec.Executor) (func(), bool) {
+	c, ok := capi.CachedComponent(ctx, engine, sum, dir, capi.Optimized)
+	if !ok {
+		return nil, false
+	}
+	l, err := newComponentLinker(engine)
+	if err == nil {
+		if err = l.DefineMissing(c, unsupportedImport); err != nil {
+			l.Close()
+		}
+	}
+	if err != nil {
+		// Not again: the same code would fail the same way.
+		log.G(ctx).WithError(err).Warn("cannot link the optimised code: keeping the Winch code")
+		c.Close()
+		return nil, true
+	}
+	exec.UpgradeTo(componentexec.Runtime{Engine: engine, Linker: l}, c)
+	return func() { c.Close(); l.Close() }, true
 }
 
 // watchModule upgrades c, running the fast code of the wasm whose sha256
@@ -71,12 +104,42 @@ func (a *App) watchModule(sum [sha256.Size]byte, c *coremodule.Component) {
 	}})
 }
 
+// watchWinchModule upgrades c, running the Winch code (on host) of the
+// wasm whose sha256 is sum, to the optimised code when it is cached:
+// loaded into the App's Cranelift engine, whose Host then makes c's
+// Stores. It returns an error when that Host cannot be made ready for c.
+func (a *App) watchWinchModule(host *coremodule.Host, sum [sha256.Size]byte, c *coremodule.Component) error {
+	if !a.canUpgrade() {
+		return nil
+	}
+	// Now, before the App serves: the Cranelift Host's linker is in use
+	// once it does.
+	if err := a.core.PrepareUpgrade(host, c); err != nil {
+		return fmt.Errorf("prepare the move to optimised code: %w", err)
+	}
+	engine, core, dir := a.engine, a.core, a.cfg.CacheDir
+	a.addUpgrade(upgrade{id: c.ID, swap: func(ctx context.Context) (func(), bool) {
+		m, ok := capi.CachedModule(ctx, engine, sum, dir, capi.Optimized)
+		if !ok {
+			return nil, false
+		}
+		c.UpgradeTo(core, m)
+		return func() { closeModule(m) }, true
+	}})
+	return nil
+}
+
 func closeModule(m *wasmtime.Module) { m.Close() }
+
+// canUpgrade reports whether addUpgrade would take an upgrade now.
+func (a *App) canUpgrade() bool {
+	return a.cfg.CacheDir != "" && (a.tierUp == nil || a.tierUp.stop == nil)
+}
 
 // addUpgrade adds u to the upgrades started by startTierUp. Components
 // loaded after (those of other triggers) keep their fast code.
 func (a *App) addUpgrade(u upgrade) {
-	if a.cfg.CacheDir == "" || (a.tierUp != nil && a.tierUp.stop != nil) {
+	if !a.canUpgrade() {
 		return
 	}
 	if a.tierUp == nil {
@@ -118,6 +181,9 @@ func (t *tierUp) run(ctx context.Context) {
 				left = append(left, u)
 				continue
 			}
+			if release == nil { // gave up (logged)
+				continue
+			}
 			t.loaded = append(t.loaded, release)
 			log.G(ctx).WithField("component", u.id).Info("serving the optimised code")
 		}
@@ -142,9 +208,11 @@ func (t *tierUp) close() {
 	t.loaded = nil
 }
 
-// RunsFastCode reports whether some component runs fast-tier code and
-// waits for its optimised code: the app's compile cache needs an
-// optimising compile stage.
+// RunsFastCode reports whether some component runs fast-tier code (and
+// waits for its optimised code) or Winch code: the app's compile cache
+// needs an optimising compile stage.
 func (a *App) RunsFastCode() bool {
-	return a.tierUp != nil // made by addUpgrade only, during Load
+	a.winchMu.Lock()
+	defer a.winchMu.Unlock()
+	return a.tierUp != nil || a.winch != nil // tierUp: made by addUpgrade only, during Load
 }

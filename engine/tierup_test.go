@@ -42,9 +42,10 @@ func waitForLog(t *testing.T, buf *syncBuffer, want string) {
 	}
 }
 
-// TestModuleTierUp: an app started on the fast code its compile stage
-// cached serves with it, and moves to the optimised code once an
-// optimising stage has cached it.
+// TestModuleTierUp: an app started on the fast code (Winch's) its compile
+// stage cached serves with it, and moves to the optimised code once an
+// optimising stage has cached it; a start that finds the optimised code
+// makes no Winch engine.
 func TestModuleTierUp(t *testing.T) {
 	app := newLock(t, nil, []testComponent{{id: "c", wasm: appPath("hello.wasm")}}, []testTrigger{{component: "c", route: "/..."}})
 	cache := t.TempDir()
@@ -62,8 +63,8 @@ func TestModuleTierUp(t *testing.T) {
 	}
 	defer a.Close()
 	expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello from spinoci\n")
-	if !strings.Contains(logs.String(), "tier=fast") {
-		t.Fatalf("the app did not load the fast code:\n%s", &logs)
+	if !strings.Contains(logs.String(), "tier=winch") || a.winch == nil {
+		t.Fatalf("the app did not load the Winch code into a Winch engine:\n%s", &logs)
 	}
 	if !a.RunsFastCode() {
 		t.Error("RunsFastCode = false for an app on fast code: no optimising stage would follow")
@@ -95,6 +96,9 @@ func TestModuleTierUp(t *testing.T) {
 	if warm.RunsFastCode() {
 		t.Error("RunsFastCode = true with the optimised code cached")
 	}
+	if warm.winch != nil {
+		t.Error("a start with the optimised code cached made a Winch engine")
+	}
 }
 
 // TestComponentTierUp is TestModuleTierUp for the JS component. The
@@ -113,8 +117,8 @@ func TestComponentTierUp(t *testing.T) {
 	}
 	defer a.Close()
 	expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe")
-	if !strings.Contains(logs.String(), "tier=fast") {
-		t.Fatalf("the app did not load the fast code:\n%s", &logs)
+	if !strings.Contains(logs.String(), "tier=winch") || a.components.winch == nil {
+		t.Fatalf("the app did not load the Winch code into a Winch engine:\n%s", &logs)
 	}
 	shared := sharedComponentCache()
 	precompile(t, app, shared, TierOptimized)
@@ -128,6 +132,14 @@ func TestComponentTierUp(t *testing.T) {
 	waitForLog(t, &logs, "serving the optimised code")
 	for range 3 {
 		expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe")
+	}
+	warm, err := loadLock(t, logTo(io.Discard), app, Config{CacheDir: cache, CacheOnly: true})
+	if err != nil {
+		t.Fatalf("cache-only load of optimised code: %v", err)
+	}
+	defer warm.Close()
+	if warm.RunsFastCode() || warm.components.winch != nil {
+		t.Errorf("a start with the optimised code cached: RunsFastCode %v, Winch engine %v", warm.RunsFastCode(), warm.components.winch != nil)
 	}
 }
 

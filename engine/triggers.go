@@ -112,8 +112,8 @@ func (a *App) RedisHandler(ctx context.Context, id string) (*MessageHandler, err
 		return h, nil
 	}
 	var exec *spinredis.Executor
-	err = a.loadCore(ctx, ac, wasm, func(c *coremodule.Component) (err error) {
-		exec, err = spinredis.New(a.core, c)
+	err = a.loadCore(ctx, ac, wasm, func(host *coremodule.Host, c *coremodule.Component) (err error) {
+		exec, err = spinredis.New(host, c)
 		return err
 	})
 	if err != nil {
@@ -167,8 +167,8 @@ func (a *App) Command(ctx context.Context, id string) (*Command, error) {
 		return &Command{id: id, run: func(ctx context.Context) (int, error) { return host.Run(ctx, hd) }}, nil
 	}
 	var exec *command.Executor
-	err = a.loadCore(ctx, ac, wasm, func(c *coremodule.Component) (err error) {
-		exec, err = command.New(a.core, c)
+	err = a.loadCore(ctx, ac, wasm, func(host *coremodule.Host, c *coremodule.Component) (err error) {
+		exec, err = command.New(host, c)
 		return err
 	})
 	if err != nil {

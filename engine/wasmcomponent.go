@@ -17,15 +17,27 @@ import (
 	"github.com/spinoci/spinoci/engine/wasip2"
 )
 
-// componentRuntime is what an App's WebAssembly components share: one
-// component engine and one linker holding the Go WASI 0.2 host (whose
-// functions find their per-component configuration in the Store's state).
+// componentRuntime is what an App's WebAssembly components share: a
+// component engine and a linker holding the Go WASI 0.2 host (whose
+// functions find their per-component configuration in the Store's state),
+// for Cranelift's code, and, when some component has only Winch code
+// cached (a first start), a Winch engine and linker for it (winch.go).
 type componentRuntime struct {
-	engine     *capi.Engine
+	engine *capi.Engine
+	// linker is engine's, made for the first component of Cranelift code:
+	// a first start on Winch code makes none until its tier-up.
 	linker     *capi.Linker
+	winch      *componentBackend
 	components []*capi.Component
-	// fast marks components running the fast tier's code.
-	fast map[*capi.Component]bool
+	// fast marks components running the fast tier's code (Cranelift's or
+	// Winch's), with its tier.
+	fast map[*capi.Component]capi.Tier
+}
+
+// componentBackend is an engine and its linker, holding the WASI 0.2 host.
+type componentBackend struct {
+	engine *capi.Engine
+	linker *capi.Linker
 }
 
 // epochTick is how often the engines' epochs advance (the App's
@@ -42,26 +54,48 @@ const GuestTimeLimitEnv = coremodule.GuestTimeLimitEnv
 // DefaultGuestTimeLimit applies when GuestTimeLimitEnv is not set.
 const DefaultGuestTimeLimit = time.Minute
 
-func newComponentRuntime() (*componentRuntime, error) {
+func newComponentRuntime() *componentRuntime {
 	// Every wasmtime error captures a backtrace when this is set, which
 	// makes each trap slow (docs/design/components.md).
 	os.Unsetenv("RUST_BACKTRACE")
-	e := capi.NewEngine()
+	return &componentRuntime{engine: capi.NewEngine(), fast: map[*capi.Component]capi.Tier{}}
+}
+
+// newComponentLinker is a linker of e with the WASI 0.2 host defined.
+func newComponentLinker(e *capi.Engine) (*capi.Linker, error) {
 	l := e.NewLinker()
 	if err := wasip2.NewHost(wasip2.Config{}).Define(l); err != nil {
 		l.Close()
-		e.Close()
 		return nil, fmt.Errorf("define WASI 0.2 host: %w", err)
 	}
-	return &componentRuntime{engine: e, linker: l, fast: map[*capi.Component]bool{}}, nil
+	return l, nil
+}
+
+// cranelift is the backend of Cranelift's code, its linker made on first
+// use.
+func (r *componentRuntime) cranelift() (componentBackend, error) {
+	if r.linker == nil {
+		l, err := newComponentLinker(r.engine)
+		if err != nil {
+			return componentBackend{}, err
+		}
+		r.linker = l
+	}
+	return componentBackend{engine: r.engine, linker: r.linker}, nil
 }
 
 func (r *componentRuntime) close() {
 	for _, c := range r.components {
 		c.Close()
 	}
-	r.linker.Close()
+	if r.linker != nil {
+		r.linker.Close()
+	}
 	r.engine.Close()
+	if r.winch != nil {
+		r.winch.linker.Close()
+		r.winch.engine.Close()
+	}
 }
 
 // guestTimeLimit reads GuestTimeLimitEnv from the container environment.
@@ -102,8 +136,8 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 	if err != nil {
 		return nil, err
 	}
-	if a.components.fast[comp] {
-		a.watchComponent(ac.Lock.ID, sum, exec)
+	if tier, ok := a.components.fast[comp]; ok {
+		a.watchComponent(ac.Lock.ID, sum, exec, tier)
 	}
 	return exec, nil
 }
@@ -113,40 +147,26 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm *wasmSource, sum [sha256.Size]byte, limit time.Duration) (componentexec.Runtime, *capi.Component, wasip2.Config, error) {
 	lc := ac.Lock
 	if a.components == nil {
-		rt, err := newComponentRuntime()
-		if err != nil {
-			return componentexec.Runtime{}, nil, wasip2.Config{}, err
-		}
-		a.components = rt
+		a.components = newComponentRuntime()
+		a.epochs.add(a.components.engine)
 	}
 	caps, err := a.capabilities(ctx, lc)
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}
-	var (
-		comp *capi.Component
-		tier capi.Tier
-	)
-	if a.cfg.CacheOnly {
-		comp, tier, err = capi.LoadCachedComponent(ctx, a.components.engine, sum, a.cfg.CacheDir)
-	} else {
-		var b []byte
-		if b, err = wasm.Bytes(); err == nil {
-			comp, tier, err = capi.CompileComponent(ctx, a.components.engine, b, sum, a.cfg.CacheDir)
-		}
-	}
+	comp, tier, backend, err := a.componentCode(ctx, wasm, sum)
 	if err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, err
 	}
 	a.components.components = append(a.components.components, comp)
-	if tier == capi.Fast {
-		a.components.fast[comp] = true
+	if tier != capi.Optimized {
+		a.components.fast[comp] = tier
 	}
 	var wm []wasip2.Mount
 	for _, m := range ac.Mounts {
 		wm = append(wm, wasip2.Mount{HostPath: m.HostPath, GuestPath: m.GuestPath})
 	}
-	rt := componentexec.Runtime{Engine: a.components.engine, Linker: a.components.linker}
+	rt := componentexec.Runtime{Engine: backend.engine, Linker: backend.linker}
 	cfg := wasip2.Config{
 		GuestTimeLimit:    a.limits.time,
 		MaxInstanceMemory: a.limits.memory,
@@ -166,7 +186,7 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	}
 	// Imports the host does not implement (Spin 3 interfaces, unversioned
 	// fermyon:spin ones, …) link as traps, so the component instantiates.
-	if err := a.components.linker.DefineMissing(comp, unsupportedImport); err != nil {
+	if err := backend.linker.DefineMissing(comp, unsupportedImport); err != nil {
 		return componentexec.Runtime{}, nil, wasip2.Config{}, fmt.Errorf("link the component's unsupported imports: %w", err)
 	}
 	return rt, comp, cfg, nil

@@ -49,6 +49,9 @@ type Host struct {
 	outbound       *outboundhttp.Client
 	guestTimeLimit time.Duration
 	maxMemory      int64
+	// defined08 are the modules whose unsupported Spin 0.8 imports the
+	// linker defines (DefineUnsupported08Imports), for PrepareUpgrade.
+	defined08 map[*wasmtime.Module]bool
 }
 
 // NewHost returns the Host of an App's core modules; Close releases its
@@ -104,8 +107,8 @@ type Component struct {
 	Redis        *redis.Access
 	// Postgres and MySQL are outbound-pg's and outbound-mysql's.
 	Postgres, MySQL *rdbms.Access
-	// upgraded replaces Module for new instances (see Upgrade).
-	upgraded atomic.Pointer[wasmtime.Module]
+	// upgraded replaces Module for new instances (see Upgrade, UpgradeTo).
+	upgraded atomic.Pointer[upgradedCode]
 	// pre is the module in use with its imports resolved, made by the
 	// first Instantiate (when the Host's linker is complete).
 	pre atomic.Pointer[resolvedModule]
@@ -134,10 +137,47 @@ type resolvedModule struct {
 	pre    *capi.InstancePre
 }
 
+// upgradedCode is a module compiled again and, when it belongs to another
+// engine than Module's, the Host of that engine.
+type upgradedCode struct {
+	module *wasmtime.Module
+	host   *Host
+}
+
 // Upgrade makes later instances of c use m, the same module compiled again
 // (optimised code in place of the fast code it was loaded with). Instances
 // made before keep theirs, which must stay loaded while they live.
-func (c *Component) Upgrade(m *wasmtime.Module) { c.upgraded.Store(m) }
+func (c *Component) Upgrade(m *wasmtime.Module) { c.upgraded.Store(&upgradedCode{module: m}) }
+
+// UpgradeTo is Upgrade for m compiled for host's engine (optimised code in
+// place of Winch's): later Stores for c are host's, whatever Host their
+// executor asks; host must link what c's Host links for it (PrepareUpgrade).
+func (c *Component) UpgradeTo(host *Host, m *wasmtime.Module) {
+	c.upgraded.Store(&upgradedCode{module: m, host: host})
+}
+
+// PrepareUpgrade makes h link c's module as from does, for a later
+// UpgradeTo(h, …): the unsupported Spin 0.8 imports from defined for it.
+// Call it before h serves.
+func (h *Host) PrepareUpgrade(from *Host, c *Component) error {
+	if !from.defined08[c.Module] {
+		return nil
+	}
+	return h.DefineUnsupported08Imports(c.Module)
+}
+
+// code is the module that a new instance of c runs and the Host whose
+// engine it belongs to: h unless c was upgraded to another.
+func (c *Component) code(h *Host) (*wasmtime.Module, *Host) {
+	u := c.upgraded.Load()
+	if u == nil {
+		return c.Module, h
+	}
+	if u.host != nil {
+		h = u.host
+	}
+	return u.module, h
+}
 
 // Instantiate instantiates c's module in store.
 func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, error) {
@@ -148,12 +188,10 @@ func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, erro
 	return inst, nil
 }
 
-// InstantiateInto instantiates c's module in store into inst.
-func (h *Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance) error {
-	m := c.upgraded.Load()
-	if m == nil {
-		m = c.Module
-	}
+// InstantiateInto instantiates c's module in store into inst: the module
+// store was made for, through the linker of store's Host (see UpgradeTo).
+func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance) error {
+	m, h := store.module, store.host
 	r := c.pre.Load()
 	if r == nil || r.module != m {
 		pre, err := capi.NewInstancePre(h.linker, m)

@@ -66,6 +66,10 @@ func (h *Host) DefineUnsupported08Imports(m *wasmtime.Module) error {
 	for _, imp := range spin08Imports() {
 		known[imp.module+"#"+imp.name] = true
 	}
+	if h.defined08 == nil {
+		h.defined08 = map[*wasmtime.Module]bool{}
+	}
+	h.defined08[m] = true
 	h.linker.AllowShadowing(true)
 	defer h.linker.AllowShadowing(false)
 	for _, imp := range m.Imports() {

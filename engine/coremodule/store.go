@@ -18,6 +18,8 @@ type Store struct {
 	state instanceState
 	watch capi.DeadlineWatch
 	host  *Host // whose instance slot the Store holds, until Close
+	// module is the code the Store is for (see Component.code).
+	module *wasmtime.Module
 }
 
 // Close closes the Store and gives its instance slot back; closing it
@@ -80,12 +82,14 @@ type StoreOptions struct {
 // component's environment (or opts.Env), argv, the read-only preopens,
 // guest stdout and stderr to the App's outputs unless opts.HasStdoutFD,
 // and stdin from opts.Stdin. The guest is interrupted at the next epoch
-// tick once ctx is done or its time is over the Host's limit.
+// tick once ctx is done or its time is over the Host's limit. The Store
+// belongs to the Host of c's current code (see Component.UpgradeTo).
 func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*Store, error) {
+	m, h := c.code(h)
 	if err := h.acquireSlot(ctx); err != nil {
 		return nil, err
 	}
-	s := &Store{state: instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}}
+	s := &Store{state: instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}, module: m}
 	store := wasmtime.NewStoreWithData(h.engine, &s.state)
 	if c.importsWASI() {
 		if err := h.setWASI(store, c, opts); err != nil {

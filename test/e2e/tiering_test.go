@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,10 +14,10 @@ import (
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
-// TestCompileTiers: the first start of an app serves with fast code; the
-// optimising compile stage then caches the optimised code in the
-// background, and the running app keeps serving. A later start finds both
-// and compiles nothing.
+// TestCompileTiers: the first start of an app serves with fast code
+// (Winch's); the optimising compile stage then caches the optimised code
+// in the background, and the running app keeps serving. A later start
+// finds both and compiles nothing.
 func TestCompileTiers(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	reg := harness.StartRegistry(t)
@@ -47,7 +49,20 @@ func TestCompileTiers(t *testing.T) {
 		return names
 	}
 
-	addr := runDetached(t, d, ref, "tiers-1")
+	// The first start runs the fast tier's code: Winch's, in the app's
+	// Winch engine (its log says so before the app serves).
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	t.Cleanup(func() { cleanupContainer(t, d, "tiers-1") })
+	out, code := d.Ctr(append(append([]string{"run", "-d"}, runArgs(addr)...), ref, "tiers-1")...)
+	if code != 0 {
+		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "running core modules' Winch code") {
+		t.Errorf("the first start does not say it runs Winch code:\n%s", out)
+	}
+	if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/", 60*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	expect(t, addr, request{path: "/go/first", status: 200})
 	// Fast code first (one entry), then the optimised code beside it.
 	deadline := time.Now().Add(90 * time.Second)

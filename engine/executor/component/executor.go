@@ -58,6 +58,14 @@ func (e *Executor) Upgrade(c *capi.Component) {
 	e.handler.Store(&h)
 }
 
+// UpgradeTo is Upgrade for code of another engine (optimised code in
+// place of Winch's): later requests use rt's engine and linker.
+func (e *Executor) UpgradeTo(rt Runtime, c *capi.Component) {
+	h := *e.handler.Load()
+	h.Engine, h.Linker, h.Component = rt.Engine, rt.Linker, c
+	e.handler.Store(&h)
+}
+
 // StreamsBody reports whether the guest reads the request body itself
 // (wasi:http), rather than getting it whole (inbound-http).
 func (e *Executor) StreamsBody() bool { return !e.inboundHTTP }

@@ -53,3 +53,16 @@ func bestCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byt
 	var zero T
 	return zero, c.tier, false
 }
+
+// ModuleCachedAt reports whether dir has an entry of tier t for the core
+// module whose sha256 is wasmSum (present, not verified: loading
+// verifies). An app process asks before it makes an engine: Winch code
+// needs a Winch engine.
+func ModuleCachedAt(dir string, wasmSum [sha256.Size]byte, t Tier) bool {
+	return dir != "" && entryPresent(entryFiles(dir, wasmSum, tierConfigID(ModuleConfigID, t)))
+}
+
+// ComponentCachedAt is ModuleCachedAt for a component.
+func ComponentCachedAt(dir string, wasmSum [sha256.Size]byte, t Tier) bool {
+	return dir != "" && entryPresent(entryFiles(dir, wasmSum, tierConfigID(ComponentConfigID, t)))
+}

@@ -19,8 +19,7 @@ type compileSettings struct {
 	serial   bool              // no parallel compilation
 	noUnwind bool              // no native unwind info
 	flags    map[string]string // more Cranelift flags
-	// winch selects Wasmtime's baseline compiler, which the pinned library
-	// contains but its C API does not select (see selectWinch).
+	// winch selects Wasmtime's baseline compiler (see selectWinch).
 	winch bool
 }
 
@@ -57,7 +56,11 @@ func newEngineWith(s compileSettings) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{ptr: C.wasm_engine_new_with_config(cfg), tier: s.tier}, nil
+	t := s.tier
+	if s.winch {
+		t = Winch
+	}
+	return &Engine{ptr: C.wasm_engine_new_with_config(cfg), tier: t}, nil
 }
 
 // compileModuleSize compiles a core module with e, as NewModuleCompileEngine's
@@ -77,32 +80,4 @@ func (e *Engine) compileModuleSize(wasm []byte) (int, error) {
 	}
 	defer C.wasm_byte_vec_delete(&vec)
 	return int(vec.size), nil
-}
-
-// The pinned C API's wasmtime_config_strategy_set ignores its argument: its
-// whole body stores Some(Strategy::Cranelift) (1) into the strategy byte of
-// the Rust Config at this offset, so Winch, compiled into the library, is
-// unreachable through it. Some(Strategy::Winch) is 2.
-const (
-	strategyOffset    = 0x179
-	strategyCranelift = 1
-	strategyWinch     = 2
-)
-
-// selectWinch writes Some(Strategy::Winch) into cfg's strategy byte, after
-// checking that the byte is the one wasmtime_config_strategy_set writes (in
-// another config): a library whose layout differs gets an error, never a
-// stray write. For measurements only: Winch's code is loadable only by
-// engines configured the same way, which the C API cannot make either.
-func selectWinch(cfg *C.wasm_config_t) error {
-	probe := C.wasm_config_new()
-	defer C.wasm_config_delete(probe)
-	at := func(c *C.wasm_config_t) *uint8 { return (*uint8)(unsafe.Add(unsafe.Pointer(c), strategyOffset)) }
-	*at(probe) = strategyWinch
-	C.wasmtime_config_strategy_set(probe, 0)
-	if *at(probe) != strategyCranelift || *at(cfg) != strategyCranelift {
-		return errors.New("select Winch: the wasmtime library's config layout is not the one measured")
-	}
-	*at(cfg) = strategyWinch
-	return nil
 }

@@ -27,21 +27,16 @@ func (d *countingDeadline) EpochDeadline() (uint64, error) {
 func TestEpochDeadlineInterruptsEndlessLoop(t *testing.T) {
 	e := NewEngine()
 	defer e.Close()
+	checkEpochDeadline(t, e)
+}
+
+// checkEpochDeadline checks that e's code stops at epoch deadlines.
+func checkEpochDeadline(t *testing.T, e *Engine) {
+	t.Helper()
 	c := compileWAT(t, e, loopWAT)
 	l := e.NewLinker()
 	defer l.Close()
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(10 * time.Millisecond):
-				e.IncrementEpoch()
-			}
-		}
-	}()
+	defer tickEpochs(e.IncrementEpoch)()
 	d := &countingDeadline{allow: 3}
 	s := e.NewStore(d)
 	defer s.Close()
@@ -60,4 +55,20 @@ func TestEpochDeadlineInterruptsEndlessLoop(t *testing.T) {
 	if d.seen != 4 {
 		t.Errorf("deadline handler called %d times, want 4 (3 extensions, then the trap)", d.seen)
 	}
+}
+
+// tickEpochs calls increment every 10 ms until the returned stop is called.
+func tickEpochs(increment func()) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+				increment()
+			}
+		}
+	}()
+	return func() { close(done) }
 }

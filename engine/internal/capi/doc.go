@@ -27,9 +27,10 @@
 //     which Wasmtime appends when Rust backtraces are on.
 //   - The compile cache for both (CompileModule, CompileComponent): compiled
 //     code serialized to a directory, keyed by the wasm's sha256, the
-//     engine's config id and the code's Tier (Optimized, or Fast: quicker
-//     to compile, slower to run; engines of either tier load both), and only
-//     deserialized when it matches the checksum written with it.
+//     engine's config id and the code's Tier (Optimized; Fast, Cranelift's
+//     quicker compile: Cranelift engines of either tier load both; Winch,
+//     the baseline compiler's, which only Winch engines load: winch.go),
+//     and only deserialized when it matches the checksum written with it.
 //     PrecompileModule and PrecompileComponent fill it without loading
 //     (the shim's compile stages). Compiled code in use holds a shared lock
 //     on its entry, which the shim's least-recently-used eviction respects.

@@ -13,6 +13,12 @@ const growWAT = `(component
 func TestStoreLimitMemory(t *testing.T) {
 	e := NewEngine()
 	defer e.Close()
+	checkMemoryLimit(t, e)
+}
+
+// checkMemoryLimit checks that a Store of e caps its memory at its limit.
+func checkMemoryLimit(t *testing.T, e *Engine) {
+	t.Helper()
 	c := compileWAT(t, e, growWAT)
 	l := e.NewLinker()
 	defer l.Close()

@@ -90,7 +90,7 @@ const (
 
 // usePooling configures cfg, which must be fresh, for the pooling allocator.
 func usePooling(cfg *wasmtime.Config) {
-	ptr := *(**C.wasm_config_t)(unsafe.Pointer(cfg))
+	ptr := configPtr(cfg)
 	p := C.wasmtime_pooling_allocation_config_new()
 	C.wasmtime_pooling_allocation_config_total_core_instances_set(p, poolSlots)
 	C.wasmtime_pooling_allocation_config_total_memories_set(p, poolSlots)

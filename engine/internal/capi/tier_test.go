@@ -102,6 +102,13 @@ func TestFastModuleRunsInPoolingEngine(t *testing.T) {
 		t.Fatalf("CompileModule: tier %v, %v; want the cached fast code", tier, err)
 	}
 	defer m.Close()
+	checkTimesThree(t, engine, m)
+}
+
+// checkTimesThree checks that m's f, instantiated in engine, returns three
+// times its argument.
+func checkTimesThree(t *testing.T, engine *wasmtime.Engine, m *wasmtime.Module) {
+	t.Helper()
 	store := wasmtime.NewStore(engine)
 	defer store.Close()
 	store.SetEpochDeadline(1)

@@ -89,7 +89,7 @@ func bench(t harness.T, o options) {
 	r.shared = measureSharedServer(t, d, r.ws.hello, work, o.apps)
 	d.Stop()
 
-	t.Logf("\n== P2 compile floor: the first-start apps compiled alone (fast tier, and Winch)")
+	t.Logf("\n== P2 compile floor: the first-start apps compiled alone (Winch, and Cranelift's fast tier)")
 	r.compile = measureCompileFloor(t)
 
 	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)

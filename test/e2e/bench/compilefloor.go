@@ -20,9 +20,9 @@ type compileFloor struct {
 	wall, cpu    time.Duration
 }
 
-// measureCompileFloor runs BenchmarkCompile for the fast tier (what a
-// first start compiles) and Winch (Wasmtime's baseline compiler, which the
-// C API cannot select) of the first-start apps.
+// measureCompileFloor runs BenchmarkCompile for Winch (the fast tier: what
+// a first start compiles) and Cranelift's fast tier (the fallback where
+// Winch cannot be selected) of the first-start apps.
 func measureCompileFloor(t harness.T) []compileFloor {
 	cmd := exec.CommandContext(t.Context(), "go", "test", "-run", "^$", "-bench", "BenchmarkCompile//^(fast|winch)$",
 		"-benchtime", "1x", "./engine/internal/capi/")

@@ -1,0 +1,84 @@
+package coremodule
+
+import (
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/internal/capi"
+)
+
+// constModule compiles, for engine, a module whose f returns v.
+func constModule(t *testing.T, engine *wasmtime.Engine, v string) *wasmtime.Module {
+	t.Helper()
+	wasm, err := wasmtime.Wat2Wasm(`(module (func (export "f") (result i32) (i32.const ` + v + `)))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := wasmtime.NewModule(engine, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
+}
+
+// TestUpgradeToAnotherEngine: after UpgradeTo, Stores for the component
+// are the new Host's and instantiate the new code, whichever Host the
+// executor asks; a Store made before keeps the old code and Host (a
+// request in flight finishes on it).
+func TestUpgradeToAnotherEngine(t *testing.T) {
+	winchEngine, _, err := capi.NewWinchModuleEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer winchEngine.Close()
+	craneliftEngine, _ := capi.NewModuleEngine()
+	defer craneliftEngine.Close()
+	hosts := map[string]*Host{}
+	for name, e := range map[string]*wasmtime.Engine{"winch": winchEngine, "cranelift": craneliftEngine} {
+		h, err := NewHost(Config{Engine: e, InstanceLimit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		hosts[name] = h
+	}
+	winch, cranelift := hosts["winch"], hosts["cranelift"]
+	c := &Component{ID: "c", Module: constModule(t, winchEngine, "1")}
+
+	call := func(s *Store) int32 {
+		t.Helper()
+		inst, err := winch.Instantiate(s, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := capi.LookupFunc(s, inst, "f").Call(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.(int32)
+	}
+	inFlight, err := winch.NewStore(t.Context(), c, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inFlight.Close()
+	if err := cranelift.PrepareUpgrade(winch, c); err != nil {
+		t.Fatal(err)
+	}
+	c.UpgradeTo(cranelift, constModule(t, craneliftEngine, "2"))
+	next, err := winch.NewStore(t.Context(), c, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Close()
+	if winch.InstancesInUse() != 1 || cranelift.InstancesInUse() != 1 {
+		t.Errorf("instance slots in use: Winch %d, Cranelift %d; want one each", winch.InstancesInUse(), cranelift.InstancesInUse())
+	}
+	if got := call(next); got != 2 {
+		t.Errorf("a Store made after the upgrade runs f = %d, want the new code's 2", got)
+	}
+	if got := call(inFlight); got != 1 {
+		t.Errorf("a Store made before the upgrade runs f = %d, want the old code's 1", got)
+	}
+}
