@@ -55,6 +55,31 @@ func shimGroups(address string) (map[string]shimGroup, error) {
 	return groups, nil
 }
 
+// shimChildren counts the processes the shim server of container id (of
+// the daemon at address) has started that still run: its app process, and
+// a compile stage while one runs.
+func shimChildren(address, id string) (int, error) {
+	groups, err := shimGroups(address)
+	if err != nil {
+		return 0, err
+	}
+	g, ok := groups[id]
+	if !ok {
+		return 0, fmt.Errorf("no shim server found for %s", id)
+	}
+	parents, err := readParents()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, pid := range g.children {
+		if parents[pid] == g.shim {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // measureGroup reads the memory of every process of g.
 func measureGroup(g shimGroup) (groupMemory, error) {
 	var m groupMemory
