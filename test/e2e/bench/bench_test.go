@@ -227,3 +227,29 @@ func TestMedianRun(t *testing.T) {
 		t.Error("medianRun reordered its argument")
 	}
 }
+
+func TestProcessCPU(t *testing.T) {
+	if _, err := processCPU(-1); err == nil {
+		t.Error("processCPU(-1) did not fail")
+	}
+	before, err := processCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn CPU until the kernel's tick-granular count moves.
+	deadline := time.Now().Add(5 * time.Second)
+	x := 0
+	for time.Now().Before(deadline) {
+		for i := range 1 << 20 {
+			x += i
+		}
+		after, err := processCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after > before {
+			return
+		}
+	}
+	t.Errorf("processCPU did not grow after 5 s of work (%d)", x)
+}

@@ -225,18 +225,20 @@ func renderStarts(p func(string, ...any), r results) {
 func renderThroughput(p func(string, ...any), r results) {
 	p("## Throughput")
 	p("")
-	p("`wrk %s %s -d%v --latency` after a 1 s warm-up. The Spin hello app runs under the shim (`ctr run -d`, listening on", wrkThreads, wrkConnections, r.o.duration)
-	p("127.0.0.1; a fresh instance per request); the native server is the static Go binary of the runc workload, run as a")
-	p("host process. Both run side by side and are measured %d times each, in turn; the table shows each one's median run.", wrkRounds)
+	p("`wrk %s %s -d%v --latency` after a 1 s warm-up. The Spin hello app runs under the shim (a fresh instance per", wrkThreads, wrkConnections, r.o.duration)
+	p("request), the native server (the static Go binary of the runc workload) under runc: both `ctr run -d --net-host`,")
+	p("listening on 127.0.0.1, each in a cgroup of its own, so that both get the same share of the CPU that wrk also uses.")
+	p("Both run side by side and are measured %d times each, in turn; the table shows each one's median run. Server CPU is", wrkRounds)
+	p("the user + system time of the server's processes (the app process; runc's container process) per request of that run.")
 	p("")
-	p("| Server | Requests/s | Avg latency | p50 | p99 | Requests | Errors |")
-	p("|---|---:|---:|---:|---:|---:|---|")
+	p("| Server | Requests/s | Server CPU per request | Avg latency | p50 | p99 | Requests | Errors |")
+	p("|---|---:|---:|---:|---:|---:|---:|---|")
 	for _, w := range r.wrks {
 		errs := w.errs
 		if errs == "" {
 			errs = "none"
 		}
-		p("| %s | %.0f | %s | %s | %s | %s | %s |", w.name, w.rps, w.avg, w.p50, w.p99, w.requests, errs)
+		p("| %s | %.0f | %s | %s | %s | %s | %s | %s |", w.name, w.rps, cpuText(w.cpuPerRequest), w.avg, w.p50, w.p99, w.requests, errs)
 	}
 	p("")
 }
