@@ -18,6 +18,7 @@ type results struct {
 	starts  []startResult // hello, spin-go, js, js2, files, runc, floor
 	phases  []phaseResult // hello, runc
 	wrks    []wrkResult   // spinoci hello, native
+	ratio   float64       // P3: the median of the rounds' ratios of requests/s
 	disk    replicaDisk
 	density []densityStep
 	runcRef densityStep // runc containers of the native server, for comparison
@@ -76,7 +77,7 @@ func bench(t harness.T, o options) {
 	r.phases = measurePhases(t, d, []workload{r.ws.hello, r.ws.runc}, o.runs, work)
 
 	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, o.duration)
-	r.wrks = measureThroughput(t, d, r.ws.hello, r.ws.runc, work, o.duration)
+	r.wrks, r.ratio = measureThroughput(t, d, r.ws.hello, r.ws.runc, work, o.duration)
 
 	t.Logf("\n== P5 disk per replica of the static-files app")
 	r.disk = measureReplicaDisk(t, d, r.ws.files, work)
@@ -131,10 +132,8 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 	d.Pull(ws.hello.ref)
 	d.Pull(ws.runc.ref)
 	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, dur)
-	wrks := measureThroughput(t, d, ws.hello, ws.runc, work, dur)
-	if wrks[0].rps > 0 && wrks[1].rps > 0 {
-		t.Logf("   P3: %.0f vs %.0f req/s = %.2f×; server CPU per request %s vs %s",
-			wrks[0].rps, wrks[1].rps, wrks[0].rps/wrks[1].rps, cpuText(wrks[0].cpuPerRequest), cpuText(wrks[1].cpuPerRequest))
-	}
+	wrks, ratio := measureThroughput(t, d, ws.hello, ws.runc, work, dur)
+	t.Logf("   P3: %.2f× (medians %.0f vs %.0f req/s); server CPU per request %s vs %s",
+		ratio, wrks[0].rps, wrks[1].rps, cpuText(wrks[0].cpuPerRequest), cpuText(wrks[1].cpuPerRequest))
 	d.Stop()
 }

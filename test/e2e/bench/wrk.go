@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
@@ -32,18 +33,21 @@ const wrkThreads, wrkConnections = "-t2", "-c50"
 
 // wrkRounds is how many times each server is measured, alternating, so
 // that other load on the machine touches both alike.
-const wrkRounds = 3
+const wrkRounds = 5
 
 // measureThroughput runs the Spin app w under the shim and the native
 // server (the runc workload) side by side, each `ctr run -d --net-host`,
 // measures each wrkRounds times in turn, and returns each one's median
-// run: spinoci's, then native's. Both servers run alike as containers: each
+// run (spinoci's, then native's) and the median of the rounds' ratios of
+// requests/s: each round measures both back to back, so that a change of
+// the machine's other load between rounds skews a round's two runs alike
+// (with other work on the 2 cores, runs of one server varied up to 2×). Both servers run alike as containers: each
 // in a cgroup of its own under the daemon's, on the host network. (A
 // native server run as a host process instead shares the root CPU cgroup
 // with wrk thread by thread, while a container's cgroup weighs as one
 // thread there: with the 2 cores contended, the same native server served
 // ~30% fewer requests/s from a cgroup of its own than as a host process.)
-func measureThroughput(t harness.T, d *harness.Containerd, w, native workload, work string, dur time.Duration) []wrkResult {
+func measureThroughput(t harness.T, d *harness.Containerd, w, native workload, work string, dur time.Duration) ([]wrkResult, float64) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	spinID, nativeID := "wrk-"+w.key, "wrk-"+native.key
@@ -52,11 +56,26 @@ func measureThroughput(t harness.T, d *harness.Containerd, w, native workload, w
 	nativeURL := "http://" + runDetached(ctx, t, d, native, work, nativeID) + native.path
 	defer stop(t, d, nativeID)
 	var spin, nat []wrkResult
+	var ratios []float64
 	for range wrkRounds {
-		spin = append(spin, runWrk(t, spinURL, dur, "Spin hello via spinoci", serverCPU(t, d, spinID)))
-		nat = append(nat, runWrk(t, nativeURL, dur, "native Go net/http hello (runc container)", serverCPU(t, d, nativeID)))
+		s := runWrk(t, spinURL, dur, "Spin hello via spinoci", serverCPU(t, d, spinID))
+		n := runWrk(t, nativeURL, dur, "native Go net/http hello (runc container)", serverCPU(t, d, nativeID))
+		spin, nat = append(spin, s), append(nat, n)
+		if s.rps > 0 && n.rps > 0 {
+			ratios = append(ratios, s.rps/n.rps)
+		}
 	}
-	return []wrkResult{medianRun(spin), medianRun(nat)}
+	t.Logf("   rounds' ratios: %s", formatRatios(ratios))
+	return []wrkResult{medianRun(spin), medianRun(nat)}, report.Summarize(ratios).Median
+}
+
+// formatRatios is "0.81× 0.77× …".
+func formatRatios(rs []float64) string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = fmt.Sprintf("%.2f×", r)
+	}
+	return strings.Join(out, " ")
 }
 
 // medianRun is the run of median requests/s.
