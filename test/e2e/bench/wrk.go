@@ -37,16 +37,18 @@ const wrkRounds = 5
 
 // measureThroughput runs the Spin app w under the shim and the native
 // server (the runc workload) side by side, each `ctr run -d --net-host`,
-// measures each wrkRounds times in turn, and returns each one's median
-// run (spinoci's, then native's) and the median of the rounds' ratios of
+// measures each wrkRounds times in turn, and returns each one's median run
+// (spinoci's, then native's) and the median of the rounds' ratios of
 // requests/s: each round measures both back to back, so that a change of
 // the machine's other load between rounds skews a round's two runs alike
-// (with other work on the 2 cores, runs of one server varied up to 2×). Both servers run alike as containers: each
-// in a cgroup of its own under the daemon's, on the host network. (A
-// native server run as a host process instead shares the root CPU cgroup
-// with wrk thread by thread, while a container's cgroup weighs as one
-// thread there: with the 2 cores contended, the same native server served
-// ~30% fewer requests/s from a cgroup of its own than as a host process.)
+// (with other work on the 2 cores, runs of one server varied up to 2×).
+//
+// Both servers run alike as containers, each in a cgroup of its own under
+// the daemon's, on the host network. A native server run as a host process
+// instead shares the root CPU cgroup with wrk thread by thread, while a
+// container's cgroup weighs as one thread there: with the 2 cores
+// contended, the same native server served 10–35% fewer requests/s from a
+// cgroup of its own than as a host process.
 func measureThroughput(t harness.T, d *harness.Containerd, w, native workload, work string, dur time.Duration) ([]wrkResult, float64) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
