@@ -97,7 +97,7 @@ func (e *Exports) Func(i int) *wasmtime.Func {
 
 // LookupExports looks up names in inst, in one cgo call, into out.
 func LookupExports(cx StoreContext, inst *wasmtime.Instance, names *ExportNames, out *Exports) {
-	out.found = coreExports(cx, unsafe.Pointer(inst), unsafe.Pointer(&names.names[0]), unsafe.Pointer(&names.ends[0]),
+	out.found = coreExports(cx, unsafe.Pointer(inst), &names.names[0], &names.ends[0],
 		len(names.ends)-1, unsafe.Pointer(&out.memory), unsafe.Pointer(&out.funcs[0]))
 	runtime.KeepAlive(inst)
 	runtime.KeepAlive(names)
