@@ -175,3 +175,61 @@ func TestSetOutputFD(t *testing.T) {
 		}
 	}
 }
+
+// growStack recurses depth times with a frame of ~1 KiB, so that the
+// goroutine's stack grows (is copied) several times.
+func growStack(depth int32) int32 {
+	var pad [1024]byte
+	pad[depth%1024] = byte(depth)
+	if depth == 0 {
+		return int32(pad[0])
+	}
+	return growStack(depth-1) + 1 + int32(pad[depth%1024]) - int32(byte(depth))
+}
+
+// TestCallEachStackMove: a host function called back during CallEach may
+// grow, and so move, the calling goroutine's stack; the results still reach
+// the caller's variables (what C writes through must not be on the stack).
+func TestCallEachStackMove(t *testing.T) {
+	engine := wasmtime.NewEngine()
+	t.Cleanup(engine.Close)
+	wasm, err := wasmtime.Wat2Wasm(`(module
+  (import "host" "grow" (func $grow (param i32) (result i32)))
+  (func (export "call") (param i32 i32) (result i32) (i32.add (call $grow (local.get 0)) (local.get 1))))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := wasmtime.NewModule(engine, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	store := wasmtime.NewStore(engine)
+	t.Cleanup(store.Close)
+	linker := wasmtime.NewLinker(engine)
+	t.Cleanup(linker.Close)
+	if err := linker.FuncWrap("host", "grow", growStack); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := linker.Instantiate(store, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cx := ContextOf(store)
+	call := LookupFunc(store, inst, "call")
+	for _, typed := range []bool{false, true} {
+		done := make(chan struct{})
+		go func() { // a fresh goroutine: a small stack, that the callback grows
+			defer close(done)
+			if got, err := CallI32(cx, call, typed, 2000, 5); err != nil || got != 2005 {
+				t.Errorf("typed %v: call(2000, 5) = %d, %v", typed, got, err)
+			}
+			var results [2]int32
+			fn := *call
+			if err := CallEach(cx, &fn, typed, 2, []int32{3000, 1, 4000, 2}, results[:]); err != nil || results != [2]int32{3001, 4002} {
+				t.Errorf("typed %v: two calls = %v, %v", typed, results, err)
+			}
+		}()
+		<-done
+	}
+}
