@@ -20,6 +20,13 @@ const coreWAT = `(module
 // instantiate returns a store and an instance of wat.
 func instantiate(t *testing.T, wat string, wasi *wasmtime.WasiConfig) (*wasmtime.Store, *wasmtime.Instance) {
 	t.Helper()
+	return instantiateWith(t, wat, wasi, nil)
+}
+
+// instantiateWith is instantiate with host functions: define, if not nil,
+// defines them in the linker.
+func instantiateWith(t *testing.T, wat string, wasi *wasmtime.WasiConfig, define func(*wasmtime.Linker) error) (*wasmtime.Store, *wasmtime.Instance) {
+	t.Helper()
 	engine := wasmtime.NewEngine()
 	t.Cleanup(engine.Close)
 	wasm, err := wasmtime.Wat2Wasm(wat)
@@ -38,6 +45,11 @@ func instantiate(t *testing.T, wat string, wasi *wasmtime.WasiConfig) (*wasmtime
 	if wasi != nil {
 		store.SetWasi(wasi)
 		if err := linker.DefineWasi(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if define != nil {
+		if err := define(linker); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -191,30 +203,10 @@ func growStack(depth int32) int32 {
 // grow, and so move, the calling goroutine's stack; the results still reach
 // the caller's variables (what C writes through must not be on the stack).
 func TestCallEachStackMove(t *testing.T) {
-	engine := wasmtime.NewEngine()
-	t.Cleanup(engine.Close)
-	wasm, err := wasmtime.Wat2Wasm(`(module
+	store, inst := instantiateWith(t, `(module
   (import "host" "grow" (func $grow (param i32) (result i32)))
-  (func (export "call") (param i32 i32) (result i32) (i32.add (call $grow (local.get 0)) (local.get 1))))`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wasmtime.NewModule(engine, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
-	store := wasmtime.NewStore(engine)
-	t.Cleanup(store.Close)
-	linker := wasmtime.NewLinker(engine)
-	t.Cleanup(linker.Close)
-	if err := linker.FuncWrap("host", "grow", growStack); err != nil {
-		t.Fatal(err)
-	}
-	inst, err := linker.Instantiate(store, m)
-	if err != nil {
-		t.Fatal(err)
-	}
+  (func (export "call") (param i32 i32) (result i32) (i32.add (call $grow (local.get 0)) (local.get 1))))`, nil,
+		func(l *wasmtime.Linker) error { return l.FuncWrap("host", "grow", growStack) })
 	cx := ContextOf(store)
 	call := LookupFunc(store, inst, "call")
 	for _, typed := range []bool{false, true} {
