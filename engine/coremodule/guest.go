@@ -188,7 +188,8 @@ func (a *Arg) size() int {
 // the memory, the pointers stay valid.
 func (g *Guest) PutArgs(args []Arg) ([]uint32, error) {
 	calls := 0
-	for _, a := range args {
+	for i := range args {
+		a := &args[i]
 		if a.isPairs {
 			if uint64(len(a.pairs))*16 > 1<<31-1 {
 				return nil, fmt.Errorf("list too long for the guest: %d", len(a.pairs))
@@ -201,18 +202,29 @@ func (g *Guest) PutArgs(args []Arg) ([]uint32, error) {
 		}
 		calls++
 	}
-	// The realloc arguments (4 per call) and results.
+	// The realloc arguments (4 per call) and results. A request passes a
+	// few dozen strings: the loops below index instead of appending or
+	// calling a closure per string, which halved their instructions.
 	buf := g.Scratch(5 * calls)
-	reqs, ptrs := buf[:0:4*calls], buf[4*calls:]
-	for _, a := range args {
+	reqs, ptrs := buf[:4*calls], buf[4*calls:]
+	k := 0
+	for i := range args {
+		a := &args[i]
 		if a.isPairs {
-			for _, p := range a.pairs {
-				reqs = append(reqs, 0, 0, 1, int32(len(p[0])), 0, 0, 1, int32(len(p[1])))
+			for j := range a.pairs {
+				r := reqs[k : k+8 : k+8]
+				r[0], r[1], r[2], r[3] = 0, 0, 1, int32(len(a.pairs[j][0]))
+				r[4], r[5], r[6], r[7] = 0, 0, 1, int32(len(a.pairs[j][1]))
+				k += 8
 			}
-			reqs = append(reqs, 0, 0, 4, int32(16*len(a.pairs)))
+			r := reqs[k : k+4 : k+4]
+			r[0], r[1], r[2], r[3] = 0, 0, 4, int32(16*len(a.pairs))
+			k += 4
 			continue
 		}
-		reqs = append(reqs, 0, 0, int32(a.align), int32(a.size()))
+		r := reqs[k : k+4 : k+4]
+		r[0], r[1], r[2], r[3] = 0, 0, int32(a.align), int32(a.size())
+		k += 4
 	}
 	if err := capi.CallEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
 		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
@@ -223,44 +235,42 @@ func (g *Guest) PutArgs(args []Arg) ([]uint32, error) {
 	}
 	out := g.ptrs[:len(args)]
 	next := 0
-	put := func(s string, b []byte) (uint32, error) {
-		ptr := uint32(ptrs[next])
-		next++
-		dst, err := MemRange(mem, ptr, uint32(len(s)+len(b)))
-		if err != nil {
-			return 0, fmt.Errorf("canonical_abi_realloc result: %w", err)
-		}
-		copy(dst[copy(dst, s):], b)
-		return ptr, nil
-	}
-	for i, a := range args {
+	for i := range args {
+		a := &args[i]
 		if !a.isPairs {
-			ptr, err := put(a.str, a.data)
+			ptr := uint32(ptrs[next])
+			next++
+			dst, err := MemRange(mem, ptr, uint32(len(a.str)+len(a.data)))
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("canonical_abi_realloc result: %w", err)
 			}
+			copy(dst[copy(dst, a.str):], a.data)
 			out[i] = ptr
 			continue
 		}
 		strs := ptrs[next : next+2*len(a.pairs)]
-		for _, p := range a.pairs {
-			for _, s := range p {
-				if _, err := put(s, nil); err != nil {
-					return nil, err
-				}
+		for j := range strs {
+			s := a.pairs[j/2][j%2]
+			ptr := uint32(strs[j])
+			if uint64(ptr)+uint64(len(s)) > uint64(len(mem)) {
+				return nil, fmt.Errorf("canonical_abi_realloc result: guest pointer out of bounds: %#x+%d > %d", ptr, len(s), len(mem))
 			}
+			copy(mem[ptr:], s)
 		}
+		next += len(strs)
 		out[i] = uint32(ptrs[next])
 		tuples, err := MemRange(mem, out[i], uint32(16*len(a.pairs)))
 		if err != nil {
 			return nil, fmt.Errorf("canonical_abi_realloc result: %w", err)
 		}
 		next++
-		for j, p := range a.pairs {
-			for k, s := range p {
-				binary.LittleEndian.PutUint32(tuples[16*j+8*k:], uint32(strs[2*j+k]))
-				binary.LittleEndian.PutUint32(tuples[16*j+8*k+4:], uint32(len(s)))
-			}
+		le := binary.LittleEndian
+		for j := range a.pairs {
+			t := tuples[16*j : 16*j+16 : 16*j+16]
+			le.PutUint32(t[0:], uint32(strs[2*j]))
+			le.PutUint32(t[4:], uint32(len(a.pairs[j][0])))
+			le.PutUint32(t[8:], uint32(strs[2*j+1]))
+			le.PutUint32(t[12:], uint32(len(a.pairs[j][1])))
 		}
 	}
 	return out, nil

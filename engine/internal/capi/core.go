@@ -78,11 +78,12 @@ func lookupExport(store wasmtime.Storelike, inst *wasmtime.Instance, name string
 // call into the guest (which may grow the memory) and while the Store
 // lives.
 func MemoryData(cx StoreContext, m *wasmtime.Memory) []byte {
-	b := C.spinoci_memory(cx.ptr, (*C.wasmtime_memory_t)(unsafe.Pointer(m)))
-	if b.size == 0 {
+	data, size := memoryBytes(cx, unsafe.Pointer(m))
+	runtime.KeepAlive(m)
+	if size == 0 {
 		return nil
 	}
-	return unsafe.Slice((*byte)(unsafe.Pointer(b.data)), int(b.size))
+	return unsafe.Slice((*byte)(data), size)
 }
 
 // MaxCallArgs bounds CallEach's arguments per call (the C side's array).
@@ -102,17 +103,15 @@ func CallEach(cx StoreContext, f *wasmtime.Func, typed bool, nargs int, args []i
 	if rows == 0 {
 		return nil
 	}
-	var resPtr *C.int32_t
+	var resPtr unsafe.Pointer
 	nresults := 0
 	if results != nil {
 		if len(results) < rows {
 			return fmt.Errorf("call: %d results for %d calls", len(results), rows)
 		}
-		resPtr, nresults = (*C.int32_t)(unsafe.Pointer(&results[0])), 1
+		resPtr, nresults = unsafe.Pointer(&results[0]), 1
 	}
-	r := C.spinoci_call_each(cx.ptr, (*C.wasmtime_func_t)(unsafe.Pointer(f)),
-		(*C.int32_t)(unsafe.Pointer(&args[0])), C.size_t(nargs), C.size_t(rows), resPtr, C.size_t(nresults),
-		C.bool(typed))
+	r := callEach(cx, unsafe.Pointer(f), unsafe.Pointer(&args[0]), resPtr, nargs, rows, nresults, typed)
 	runtime.KeepAlive(f)
 	runtime.KeepAlive(args)
 	runtime.KeepAlive(results)

@@ -20,6 +20,13 @@ const coreWAT = `(module
 // instantiate returns a store and an instance of wat.
 func instantiate(t *testing.T, wat string, wasi *wasmtime.WasiConfig) (*wasmtime.Store, *wasmtime.Instance) {
 	t.Helper()
+	return instantiateWith(t, wat, wasi, nil)
+}
+
+// instantiateWith is instantiate with host functions: define, if not nil,
+// defines them in the linker.
+func instantiateWith(t *testing.T, wat string, wasi *wasmtime.WasiConfig, define func(*wasmtime.Linker) error) (*wasmtime.Store, *wasmtime.Instance) {
+	t.Helper()
 	engine := wasmtime.NewEngine()
 	t.Cleanup(engine.Close)
 	wasm, err := wasmtime.Wat2Wasm(wat)
@@ -38,6 +45,11 @@ func instantiate(t *testing.T, wat string, wasi *wasmtime.WasiConfig) (*wasmtime
 	if wasi != nil {
 		store.SetWasi(wasi)
 		if err := linker.DefineWasi(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if define != nil {
+		if err := define(linker); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -173,5 +185,43 @@ func TestSetOutputFD(t *testing.T) {
 		if err != nil || string(got) != want {
 			t.Errorf("stream %d: %q, %v; want %q", i+1, got, err, want)
 		}
+	}
+}
+
+// growStack recurses depth times with a frame of ~1 KiB, so that the
+// goroutine's stack grows (is copied) several times.
+func growStack(depth int32) int32 {
+	var pad [1024]byte
+	pad[depth%1024] = byte(depth)
+	if depth == 0 {
+		return int32(pad[0])
+	}
+	return growStack(depth-1) + 1 + int32(pad[depth%1024]) - int32(byte(depth))
+}
+
+// TestCallEachStackMove: a host function called back during CallEach may
+// grow, and so move, the calling goroutine's stack; the results still reach
+// the caller's variables (what C writes through must not be on the stack).
+func TestCallEachStackMove(t *testing.T) {
+	store, inst := instantiateWith(t, `(module
+  (import "host" "grow" (func $grow (param i32) (result i32)))
+  (func (export "call") (param i32 i32) (result i32) (i32.add (call $grow (local.get 0)) (local.get 1))))`, nil,
+		func(l *wasmtime.Linker) error { return l.FuncWrap("host", "grow", growStack) })
+	cx := ContextOf(store)
+	call := LookupFunc(store, inst, "call")
+	for _, typed := range []bool{false, true} {
+		done := make(chan struct{})
+		go func() { // a fresh goroutine: a small stack, that the callback grows
+			defer close(done)
+			if got, err := CallI32(cx, call, typed, 2000, 5); err != nil || got != 2005 {
+				t.Errorf("typed %v: call(2000, 5) = %d, %v", typed, got, err)
+			}
+			var results [2]int32
+			fn := *call
+			if err := CallEach(cx, &fn, typed, 2, []int32{3000, 1, 4000, 2}, results[:]); err != nil || results != [2]int32{3001, 4002} {
+				t.Errorf("typed %v: two calls = %v, %v", typed, results, err)
+			}
+		}()
+		<-done
 	}
 }

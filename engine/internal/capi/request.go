@@ -97,19 +97,20 @@ func (e *Exports) Func(i int) *wasmtime.Func {
 
 // LookupExports looks up names in inst, in one cgo call, into out.
 func LookupExports(cx StoreContext, inst *wasmtime.Instance, names *ExportNames, out *Exports) {
-	out.found = uint64(C.spinoci_core_exports(cx.ptr, (*C.wasmtime_instance_t)(unsafe.Pointer(inst)),
-		(*C.char)(unsafe.Pointer(&names.names[0])), &names.ends[0], C.size_t(len(names.ends)-1),
-		(*C.wasmtime_memory_t)(unsafe.Pointer(&out.memory)), (*C.wasmtime_func_t)(unsafe.Pointer(&out.funcs[0]))))
+	out.found = coreExports(cx, unsafe.Pointer(inst), &names.names[0], &names.ends[0],
+		len(names.ends)-1, unsafe.Pointer(&out.memory), unsafe.Pointer(&out.funcs[0]))
 	runtime.KeepAlive(inst)
 	runtime.KeepAlive(names)
+	runtime.KeepAlive(out)
 }
 
 // InstantiateIn instantiates the module in the store whose context is cx
 // into inst.
 func (p *InstancePre) InstantiateIn(cx StoreContext, inst *wasmtime.Instance) error {
 	var trap *C.wasm_trap_t
-	err := C.wasmtime_instance_pre_instantiate(p.ptr, cx.ptr, (*C.wasmtime_instance_t)(unsafe.Pointer(inst)), &trap)
+	err := preInstantiate(p, cx, unsafe.Pointer(inst), &trap)
 	runtime.KeepAlive(p)
+	runtime.KeepAlive(inst)
 	switch {
 	case trap != nil:
 		if err != nil {

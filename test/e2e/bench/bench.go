@@ -18,6 +18,7 @@ type results struct {
 	starts   []startResult // hello, spin-go, js, js2, files, runc, floor
 	phases   []phaseResult // hello, runc
 	wrks     []wrkResult   // spinoci hello, native
+	ratio    float64       // P3: the median of the rounds' ratios of requests/s
 	disk     replicaDisk
 	density  []densityStep
 	runcRef  densityStep // runc containers of the native server, for comparison
@@ -64,6 +65,10 @@ func bench(t harness.T, o options) {
 	moduleCache := filepath.Join(work, "module-cache")
 	d := harness.StartContainerdWith(t, harness.ContainerdLatest, harness.ContainerdOptions{ModuleCacheDir: moduleCache, ShimDirs: []string{floorDir}})
 	r.version = d.Version
+	if o.throughputOnly {
+		throughputOnly(t, d, r.ws, work, o.duration)
+		return
+	}
 	for _, w := range all {
 		d.Pull(w.ref)
 	}
@@ -74,7 +79,7 @@ func bench(t harness.T, o options) {
 	r.phases = measurePhases(t, d, []workload{r.ws.hello, r.ws.runc}, o.runs, work)
 
 	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, o.duration)
-	r.wrks = measureThroughput(t, d, r.ws.hello, r.ws.nativeBin, work, o.duration)
+	r.wrks, r.ratio = measureThroughput(t, d, r.ws.hello, r.ws.runc, work, o.duration)
 
 	t.Logf("\n== P5 disk per replica of the static-files app")
 	r.disk = measureReplicaDisk(t, d, r.ws.files, work)
@@ -125,4 +130,16 @@ func measureReplicaDisk(t harness.T, d *harness.Containerd, w workload, work str
 	t.Logf("   du of root+state: %s with none, %s with one replica, %s with two",
 		report.FormatMB(float64(r.none)), report.FormatMB(float64(r.one)), report.FormatMB(float64(r.two)))
 	return r
+}
+
+// throughputOnly measures P3 alone (-throughput-only), for development:
+// its first start compiles, and nothing else runs meanwhile.
+func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work string, dur time.Duration) {
+	d.Pull(ws.hello.ref)
+	d.Pull(ws.runc.ref)
+	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, dur)
+	wrks, ratio := measureThroughput(t, d, ws.hello, ws.runc, work, dur)
+	t.Logf("   P3: %.2f× (medians %.0f vs %.0f req/s); server CPU per request %s vs %s",
+		ratio, wrks[0].rps, wrks[1].rps, cpuText(wrks[0].cpuPerRequest), cpuText(wrks[1].cpuPerRequest))
+	d.Stop()
 }

@@ -227,3 +227,44 @@ func TestMedianRun(t *testing.T) {
 		t.Error("medianRun reordered its argument")
 	}
 }
+
+func TestProcessCPU(t *testing.T) {
+	if _, err := processCPU(-1); err == nil {
+		t.Error("processCPU(-1) did not fail")
+	}
+	before, err := processCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn CPU until the kernel's tick-granular count moves.
+	deadline := time.Now().Add(5 * time.Second)
+	x := 0
+	for time.Now().Before(deadline) {
+		for i := range 1 << 20 {
+			x += i
+		}
+		after, err := processCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after > before {
+			return
+		}
+	}
+	t.Errorf("processCPU did not grow after 5 s of work (%d)", x)
+}
+
+// TestP3Ratio: P3 is the median of the rounds' ratios when measured, else
+// the ratio of the median runs.
+func TestP3Ratio(t *testing.T) {
+	wrks := []wrkResult{{name: "spin", rps: 60000}, {name: "native", rps: 80000}}
+	for _, c := range []struct {
+		ratio, want float64
+	}{{0.8, 0.8}, {0, 0.75}} {
+		for _, row := range rows(results{wrks: wrks, ratio: c.ratio}) {
+			if row.ID == "P3" && row.Value != c.want {
+				t.Errorf("ratio %v: P3 = %v, want %v", c.ratio, row.Value, c.want)
+			}
+		}
+	}
+}

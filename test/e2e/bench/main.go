@@ -10,7 +10,8 @@
 //   - P2: first start ever (compilation included) of a 2.6 MB Go module and
 //     of the 12 MB Spin 3 http-js component, and their compile floor (the
 //     compilation alone, engine/internal/capi's BenchmarkCompile);
-//   - P3: hello requests/s (`wrk -t2 -c50`) against the native Go server;
+//   - P3: hello requests/s (`wrk -t2 -c50`) against the native Go server,
+//     both in containers, and each server's CPU time per request;
 //   - P4: idle PSS per app (shim + app process) at several app counts up to
 //     -apps, the same with one shim server shared by -apps apps (the group
 //     annotation), and per pod under CRI (shim + pause + app);
@@ -42,6 +43,8 @@ type options struct {
 	pods     int           // CRI pods measured
 	fileMB   int           // size of each of the 20 static files
 	quick    bool
+	// throughputOnly measures P3 alone and writes no report.
+	throughputOnly bool
 }
 
 func main() {
@@ -54,6 +57,7 @@ func main() {
 	flag.IntVar(&o.fileMB, "file-mb", 10, "size in MB of each of the 20 static files of the P5 app")
 	flag.BoolVar(&o.quick, "quick", os.Getenv("SPINOCI_BENCH_QUICK") == "1",
 		"short run for development: 3 runs, wrk 2s, 10 apps, 1 pod, 1 MB files (unless set explicitly)")
+	flag.BoolVar(&o.throughputOnly, "throughput-only", false, "measure P3 (wrk) alone, log it and write no report")
 	flag.Parse()
 	if o.quick {
 		set := map[string]bool{}

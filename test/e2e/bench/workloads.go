@@ -33,7 +33,7 @@ type workloads struct {
 	// floor is the start floor (package startfloor): spinoci's start
 	// action and shim server answering 200 themselves.
 	floor      workload
-	nativeBin  string // the native server, for wrk on the host
+	nativeBin  string // the native server's binary (the runc workload's image)
 	filesBytes int64  // total size of the P5 app's static files
 }
 
