@@ -69,9 +69,6 @@ func bench(t harness.T, o options) {
 		throughputOnly(t, d, r.ws, work, o.duration)
 		return
 	}
-	for _, w := range all {
-		d.Pull(w.ref)
-	}
 
 	t.Logf("\n== P1, P2, P5, P6 start: ctr run -d → first HTTP 200 (first start, then %d interleaved rounds)", o.runs)
 	r.starts = measureStarts(t, d, all, o.runs, work)
