@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -221,7 +220,7 @@ func removePod(t *testing.T, f *criFixture, p *pod, containers ...string) {
 	cri := f.d.For(t).Crictl()
 	cri.Must("stopp", p.id)
 	cri.Must("rmp", p.id)
-	if err := waitFor(5*time.Second, func() bool { return !processAlive(p.pid) }); err != nil {
+	if err := waitFor(5*time.Second, func() bool { return !harness.ProcessAlive(p.pid) }); err != nil {
 		t.Errorf("pause process %d still alive after rmp", p.pid)
 	}
 	for _, id := range append([]string{p.id}, containers...) {
@@ -236,15 +235,6 @@ func removePod(t *testing.T, f *criFixture, p *pod, containers ...string) {
 		entries, _ := os.ReadDir(f.d.SocketDir)
 		t.Errorf("shim sockets left in %s after rmp: %v", f.d.SocketDir, entries)
 	}
-}
-
-func processAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
 
 // nsOf returns the namespace identity (e.g. "net:[4026531840]") of pid.

@@ -178,23 +178,11 @@ func testFaultSIGTERM(t *testing.T, f *harness.Containerd, ref string) {
 // app process: ctr task ls's PID).
 func taskCPU(t *testing.T, d *harness.Containerd, id string) time.Duration {
 	t.Helper()
-	pid := taskPid(t, d, id)
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	cpu, err := harness.ProcessCPU(taskPid(t, d, id))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// After the command (in parentheses), utime and stime are the 12th and
-	// 13th fields.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	var ticks int64
-	for _, i := range []int{11, 12} {
-		n, err := strconv.ParseInt(fields[i], 10, 64)
-		if err != nil {
-			t.Fatalf("/proc/%d/stat: %v", pid, err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ
+	return cpu
 }
 
 // peakRSS is VmHWM of /proc/<pid>/status, in bytes.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -81,7 +80,7 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 		t.Fatalf("ctr task ls pids: %v, want a process of its own for each container", pids)
 	}
 	for _, id := range []string{"web-a", "web-b"} {
-		if parent := parentPID(pids[id]); parent != servers["web-a"] {
+		if parent, _ := harness.ParentPID(pids[id]); parent != servers["web-a"] {
 			t.Errorf("%s's process %d has parent %d, want the group's shim server %d", id, pids[id], parent, servers["web-a"])
 		}
 	}
@@ -127,7 +126,7 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 			t.Errorf("ctr container rm %s: exit %d\n%s", id, code, out)
 		}
 	}
-	if err := waitFor(10*time.Second, func() bool { return !processAlive(servers["web-a"]) }); err != nil {
+	if err := waitFor(10*time.Second, func() bool { return !harness.ProcessAlive(servers["web-a"]) }); err != nil {
 		t.Errorf("the group's shim server (pid %d) still runs after its last container was deleted", servers["web-a"])
 	}
 	if !serves("alone") {
@@ -167,19 +166,4 @@ func taskPIDs(t *testing.T, d *harness.Containerd) map[string]int {
 		}
 	}
 	return pids
-}
-
-// parentPID is the parent of pid (0 if it is gone).
-func parentPID(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	_, rest, _ := strings.Cut(string(b), ") ")
-	var state string
-	var ppid int
-	if _, err := fmt.Sscan(rest, &state, &ppid); err != nil {
-		return 0
-	}
-	return ppid
 }

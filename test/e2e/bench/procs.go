@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -134,30 +132,11 @@ func readParents() (map[int]int, error) {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue // gone
-		}
-		if ppid, ok := parentFromStat(stat); ok {
+		if ppid, err := harness.ParentPID(pid); err == nil { // else gone
 			parents[pid] = ppid
 		}
 	}
 	return parents, nil
-}
-
-// parentFromStat reads the ppid of /proc/<pid>/stat: "pid (comm) S ppid …",
-// where comm may hold spaces and parentheses.
-func parentFromStat(stat []byte) (int, bool) {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(f[1])
-	return ppid, err == nil
 }
 
 // descendants lists the processes under root (children, grandchildren, …).

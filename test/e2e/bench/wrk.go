@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -99,7 +97,7 @@ func serverCPU(t harness.T, d *harness.Containerd, id string) func() time.Durati
 		}
 		var total time.Duration
 		for _, pid := range groups[id].children {
-			cpu, err := processCPU(pid)
+			cpu, err := harness.ProcessCPU(pid)
 			if err != nil {
 				t.Logf("   server CPU of %s: %v", id, err)
 				return 0
@@ -108,33 +106,6 @@ func serverCPU(t harness.T, d *harness.Containerd, id string) func() time.Durati
 		}
 		return total
 	}
-}
-
-// clockTicks is the unit of /proc/<pid>/stat's times (USER_HZ).
-const clockTicks = 100
-
-// processCPU reads the user and system time of process pid (all its
-// threads) from /proc/<pid>/stat: "pid (comm) state …", utime and stime
-// being fields 14 and 15.
-func processCPU(pid int) (time.Duration, error) {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, fmt.Errorf("reading CPU time: %w", err)
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("reading CPU time: unexpected /proc/%d/stat", pid)
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("reading CPU time: unexpected /proc/%d/stat", pid)
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("reading CPU time: unexpected /proc/%d/stat", pid)
-	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }
 
 // runWrk warms up for a second, then measures; cpu reads the server's CPU

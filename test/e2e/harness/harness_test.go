@@ -128,3 +128,50 @@ func TestRegistryContainerdPull(t *testing.T) {
 		})
 	}
 }
+
+func TestStatFields(t *testing.T) {
+	stat := []byte("42 (a (b) c) S 7 42 42 0 -1 4194304 10 0 0 0 250 31 0 0 20 0 1 0")
+	f, ok := statFields(stat)
+	if !ok || f[0] != "S" || f[1] != "7" || f[11] != "250" || f[12] != "31" {
+		t.Errorf("statFields = %q, %v; want state S, ppid 7, utime 250, stime 31", f, ok)
+	}
+	if _, ok := statFields([]byte("garbage")); ok {
+		t.Error("parsed a stat without a command")
+	}
+	if _, ok := statFields([]byte("42 (x) S 7 42")); ok {
+		t.Error("parsed a stat without the time fields")
+	}
+	self := os.Getpid()
+	if ppid, err := ParentPID(self); err != nil || ppid != os.Getppid() {
+		t.Errorf("ParentPID(self) = %d, %v; want %d", ppid, err, os.Getppid())
+	}
+	if !ProcessAlive(self) {
+		t.Error("ProcessAlive(self) = false")
+	}
+}
+
+func TestProcessCPU(t *testing.T) {
+	if _, err := ProcessCPU(-1); err == nil {
+		t.Error("ProcessCPU(-1) did not fail")
+	}
+	before, err := ProcessCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Burn CPU until the kernel's tick-granular count moves.
+	deadline := time.Now().Add(5 * time.Second)
+	x := 0
+	for time.Now().Before(deadline) {
+		for i := range 1 << 20 {
+			x += i
+		}
+		after, err := ProcessCPU(os.Getpid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after > before {
+			return
+		}
+	}
+	t.Errorf("ProcessCPU did not grow after 5 s of work (%d)", x)
+}

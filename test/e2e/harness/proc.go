@@ -149,11 +149,8 @@ func FindProcs(match func(Proc) bool) []Proc {
 			continue
 		}
 		dir := filepath.Join("/proc", e.Name())
-		if stat, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
-			// pid (comm) S ...: the state follows the last ')'.
-			if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-				continue
-			}
+		if f, err := procStat(pid); err == nil && f[0] == "Z" {
+			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
 		if err != nil || len(cmdline) == 0 {
@@ -183,19 +180,10 @@ func killProcs(procs []Proc) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for _, p := range procs {
-		for time.Now().Before(deadline) && syscall.Kill(p.PID, 0) == nil && !isZombie(p.PID) {
+		for time.Now().Before(deadline) && ProcessAlive(p.PID) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-}
-
-func isZombie(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i >= 0 && i+2 < len(stat) && stat[i+2] == 'Z'
 }
 
 // TempDir makes a directory with a short path under /tmp (unix socket paths
