@@ -89,6 +89,10 @@ func installTestAppBinary() (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	// A binary left by a killed run would make the link fail.
+	if err := os.Remove(app); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
 	if err := os.Link(self, app); err != nil {
 		return nil, err
 	}

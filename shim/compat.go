@@ -33,8 +33,8 @@ func IsStartAction(args []string) bool {
 // from 2.0-2.2 at start, so every legacy daemon gets v2 (2.x relays it to
 // the same service).
 //
-// Once the server runs, the start action materialises the container's app
-// for Create (prepareApp), while the server starts.
+// Once it has started the server process, the start action materialises
+// the container's app for Create (prepareApp) while that process starts up.
 func RunStartAction(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	return runStartAction(ctx, args, stdin, stdout, true)
 }

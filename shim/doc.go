@@ -9,9 +9,10 @@
 // log reaches containerd's) and returned as one-line errors.
 //
 // Under CRI one server holds a whole pod. The pod's sandbox task is a pause
-// process (written in C, run by package nsenter's constructor in the app
-// binary before any Go runtime starts, so that it holds little memory) that holds the pod's namespaces; app processes join the
-// namespaces their spec names (package nsenter does it before the child's Go runtime starts) and
+// process that holds the pod's namespaces: C, run by package nsenter's
+// constructor in the app binary before any Go runtime starts, so that it
+// holds little memory. App processes join the namespaces their spec names
+// (package nsenter does it before the child's Go runtime starts) and
 // run in the cgroup the spec names, with its memory, CPU and pids limits,
 // its metrics for Stats and /tasks/oom events when the kernel's OOM killer
 // strikes.

@@ -2,6 +2,7 @@ package shim
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,13 +33,23 @@ func collectFileStoreLater(ctx context.Context, dir string) {
 	if !dueAfterCreate(dir) {
 		return
 	}
+	// Stamped before the walk, not after it: the Creates that follow while
+	// it runs do not start walks of their own.
+	if err := stampCollected(dir); err != nil {
+		log.G(ctx).WithError(err).Warn("file store: not collecting after this start")
+		return
+	}
 	ctx = context.WithoutCancel(ctx)
-	go func() {
-		collectFileStore(ctx, dir)
-		if f, err := os.Create(collectedStamp(dir)); err == nil {
-			f.Close()
-		}
-	}()
+	go collectFileStore(ctx, dir)
+}
+
+// stampCollected records a collection after a Create beside the store in dir.
+func stampCollected(dir string) error {
+	f, err := os.Create(collectedStamp(dir))
+	if err != nil {
+		return fmt.Errorf("stamping the file store's collection: %w", err)
+	}
+	return f.Close()
 }
 
 // dueAfterCreate reports whether the store in dir exists and no Create has

@@ -183,4 +183,10 @@ func TestCollectAfterCreateIsThrottled(t *testing.T) {
 	if !dueAfterCreate(dir) {
 		t.Error("a store collected over a minute ago is not due")
 	}
+	// A Create's collection claims the round before it walks: the next
+	// Create, while the walk may still run, is not due.
+	collectFileStoreLater(context.Background(), dir)
+	if dueAfterCreate(dir) {
+		t.Error("a store is due again right after a Create started collecting it")
+	}
 }

@@ -212,9 +212,9 @@ func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 	return status, nil
 }
 
-// isOurProcess tells whether pid still runs this shim binary or the app
-// binary next to it (an app child), so that the delete action never
-// signals a recycled pid.
+// isOurProcess tells whether pid still runs the app binary next to this
+// shim (a child: the app or pause process), or this binary, so that the
+// delete action never signals a recycled pid.
 func isOurProcess(pid int) bool {
 	self, err := os.Executable()
 	if err != nil {

@@ -20,8 +20,9 @@ const preparedAppFile = "spinoci-prepared-app"
 // prepareApp runs in the start action, a short-lived process: it
 // materialises the container's app (reading the image through containerd's
 // gRPC content API) before containerd sends Create, so that the long-lived
-// shim server never dials gRPC nor grows its heap with the materialisation
-// and stays smaller while the app idles. The work only moves: containerd
+// shim server neither dials gRPC nor grows its heap with the
+// materialisation when this succeeds, and stays smaller while the app
+// idles. The work only moves: containerd
 // sends Create once the start action returns. Any failure (an ordinary
 // image, a missing blob, …) is left to Create, which materialises again and
 // reports it as before. A pod's sandbox has no app.

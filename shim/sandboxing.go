@@ -148,7 +148,8 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 			return fmt.Errorf("creating the compile cache directory: %w", err)
 		}
 		base.Mounts = append(base.Mounts, sandbox.Mount{Kind: sandbox.Bind, ReadOnly: true, Source: l.cacheDir, Dest: l.cacheDir})
-		base.Mounts = append(base.Mounts, bootIDMount()...)
+		bootID := bootIDMount()
+		base.Mounts = append(base.Mounts, bootID...)
 		compile := base
 		compile.User = sandbox.User{}
 		compile.Caps = sandbox.Caps{LastCap: base.Caps.LastCap}
@@ -162,7 +163,7 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 			sandbox.Mount{Kind: sandbox.Tmpfs, Dest: l.tempDir},
 			sandbox.Mount{Kind: sandbox.Bind, Source: l.cacheDir, Dest: l.cacheDir},
 			sandbox.Mount{Kind: sandbox.Tmpfs, Dest: compileStateDir})
-		compile.Mounts = append(compile.Mounts, bootIDMount()...)
+		compile.Mounts = append(compile.Mounts, bootID...)
 		l.compile = &compile
 	}
 	base.Mounts = append(base.Mounts, sandboxEtcFiles(spec)...)

@@ -12,15 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The first argument with which the shim binary re-executes itself as a
-// child process.
+// The first argument of the app binary, which the shim runs as each child
+// process.
 const (
 	// AppModeArg starts a container's app process.
 	AppModeArg = "app"
 	// PauseModeArg starts a pod's sandbox ("pause") process.
 	PauseModeArg = "pause"
 	// AppBinaryName is the binary of the shim's child processes (app and
-	// pause), installed next to the shim, which runs it when present.
+	// pause), installed next to the shim, which needs it.
 	AppBinaryName = "containerd-shim-spinoci-v1-app"
 )
 
@@ -203,18 +203,6 @@ type PauseArgs struct {
 // first.
 func (a PauseArgs) Encode() []string {
 	return appendHostname([]string{PauseModeArg}, a.Hostname)
-}
-
-// ParsePauseArgs parses the arguments that follow PauseModeArg. The pause
-// process itself parses them in C (package nsenter), accepting the same forms.
-func ParsePauseArgs(args []string) (PauseArgs, error) {
-	var a PauseArgs
-	fs := newFlagSet(PauseModeArg)
-	fs.StringVar(&a.Hostname, "hostname", "", "hostname to set in the pod's new UTS namespace")
-	if err := parse(fs, args); err != nil {
-		return PauseArgs{}, err
-	}
-	return a, nil
 }
 
 func appendHostname(args []string, hostname string) []string {

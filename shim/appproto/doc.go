@@ -1,5 +1,5 @@
 // Package appproto is the protocol between the shim and the child processes
-// it starts by re-executing its own binary: a container's app process
+// it starts from the app binary (AppBinaryName): a container's app process
 // (AppModeArg) and a pod's pause process (PauseModeArg).
 //
 // The parent encodes the child's command line (AppArgs, PauseArgs) and the

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 // pauseChild is the test binary started as a pod's pause process, with the
@@ -32,7 +34,7 @@ func startPauseChild(t *testing.T, sys *syscall.SysProcAttr, args ...string) *pa
 		t.Fatal(err)
 	}
 	p := &pauseChild{control: controlW, status: bufio.NewReader(statusR), stderr: new(bytes.Buffer)}
-	p.cmd = exec.Command(os.Args[0], append([]string{"pause"}, args...)...)
+	p.cmd = exec.Command(os.Args[0], append([]string{appproto.PauseModeArg}, args...)...)
 	p.cmd.ExtraFiles = []*os.File{controlR, statusW}
 	p.cmd.SysProcAttr = sys
 	p.cmd.Stderr = p.stderr
@@ -78,7 +80,7 @@ func (p *pauseChild) exit(t *testing.T) int {
 // started), and SIGTERM ends it with status 0.
 func TestPauseRunsWithoutGoRuntime(t *testing.T) {
 	requireRoot(t)
-	p := startPauseChild(t, &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUTS}, "--hostname", "pod-host")
+	p := startPauseChild(t, &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUTS}, appproto.PauseArgs{Hostname: "pod-host"}.Encode()[1:]...)
 	if got := p.line(t); got != `{"state":"ready"}`+"\n" {
 		t.Fatalf("first status line %q, want ready", got)
 	}

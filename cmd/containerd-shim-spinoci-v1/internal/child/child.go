@@ -1,6 +1,6 @@
-// Package child runs the shim's child processes, which both the shim binary
-// and the app binary can be: a container's app process or a pod's pause
-// process, chosen by the first argument.
+// Package child runs a container's app process in the app binary. A pod's
+// pause process never reaches Go: package nsenter's constructor runs it in
+// C when the first argument asks for it.
 package child
 
 import (
