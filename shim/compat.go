@@ -72,8 +72,8 @@ func runStartAction(ctx context.Context, args []string, stdin io.Reader, stdout 
 		return err
 	}
 	if bundle, err := os.Getwd(); err == nil && withApp {
-		ns, _ := namespaces.Namespace(ctx)
-		prepareApp(ctx, bundle, ns, params.GetInstanceID(), params.GetContainerdGrpcAddress())
+		images := containerdImages{store: newContainerdStore(params.GetContainerdGrpcAddress())}
+		prepareApp(ctx, images, bundle, params.GetNamespace(), params.GetInstanceID())
 	}
 	reply, err := json.Marshal(struct {
 		Version  int    `json:"version"`

@@ -26,7 +26,7 @@ const preparedAppFile = "spinoci-prepared-app"
 // sends Create once the start action returns. Any failure (an ordinary
 // image, a missing blob, …) is left to Create, which materialises again and
 // reports it as before. A pod's sandbox has no app.
-func prepareApp(ctx context.Context, bundle, namespace, id, address string) {
+func prepareApp(ctx context.Context, images imageSource, bundle, namespace, id string) {
 	spec, err := readSpec(bundle)
 	if err != nil || isSandbox(spec) {
 		return
@@ -40,7 +40,7 @@ func prepareApp(ctx context.Context, bundle, namespace, id, address string) {
 	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 	root := stateRootFor(bundle)
 	dir := root.appDir(namespace, id)
-	if _, err := newContainerdStore(address).materialize(ctx, id, dir, root.fileStoreDir()); err != nil {
+	if err := images.materializeApp(ctx, id, dir, root.fileStoreDir()); err != nil {
 		return
 	}
 	_ = os.WriteFile(filepath.Join(bundle, preparedAppFile), []byte(dir), 0o600)

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -92,23 +93,41 @@ func TestUnclaimedPreparedApp(t *testing.T) {
 	}
 }
 
-// TestPrepareAppLeavesFailuresToCreate: when the start action cannot
-// materialise (here: no containerd address), it records nothing, so
-// that Create materialises and reports; a sandbox is never materialised.
-func TestPrepareAppLeavesFailuresToCreate(t *testing.T) {
-	h := newTaskHarness(t)
-	for name, spec := range map[string]*specs.Spec{
-		"app":     nil,
-		"sandbox": {Annotations: map[string]string{annotationContainerType: containerTypeSandbox}},
+// TestPrepareApp: the start action materialises an app and records it for
+// Create; when it cannot, it records nothing, so that Create materialises
+// and reports; a sandbox is never materialised.
+func TestPrepareApp(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		spec   *specs.Spec
+		err    error
+		record bool
+	}{
+		{name: "app", record: true},
+		{name: "failure", err: errors.New("no such blob")},
+		{name: "sandbox", spec: &specs.Spec{Annotations: map[string]string{annotationContainerType: containerTypeSandbox}}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			bundle := h.bundle(spec)
-			prepareApp(h.ctx, bundle, testNamespace, "web", "")
-			if _, err := os.Stat(filepath.Join(bundle, preparedAppFile)); !os.IsNotExist(err) {
-				t.Errorf("a prepared-app record was written (%v)", err)
+		t.Run(tc.name, func(t *testing.T) {
+			h := newTaskHarness(t)
+			images := &fakeImages{err: tc.err}
+			bundle := h.bundle(tc.spec)
+			prepareApp(h.ctx, images, bundle, testNamespace, "web")
+			wantMaterialized := 1
+			if tc.spec != nil {
+				wantMaterialized = 0
 			}
-			if _, err := os.Stat(h.appDir("web")); !os.IsNotExist(err) {
-				t.Errorf("an app directory was left (%v)", err)
+			if got := images.materialized(); len(got) != wantMaterialized {
+				t.Errorf("materialised %q, want %d app(s)", got, wantMaterialized)
+			}
+			got, err := os.ReadFile(filepath.Join(bundle, preparedAppFile))
+			if tc.record && (err != nil || string(got) != h.appDir("web")) {
+				t.Errorf("prepared-app record %q, %v; want %s", got, err, h.appDir("web"))
+			}
+			if !tc.record && !os.IsNotExist(err) {
+				t.Errorf("a prepared-app record was written (%q, %v)", got, err)
+			}
+			if tc.record && !takePreparedApp(bundle, h.appDir("web")) {
+				t.Error("Create does not take the prepared app")
 			}
 		})
 	}
