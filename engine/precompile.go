@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -127,7 +128,7 @@ func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, c
 		return false, p.tier, err
 	}
 	did, best, err := p.compileWasm(ctx, wasm, sum)
-	if err != nil && p.tier == capi.Winch {
+	if errors.Is(err, capi.ErrCompile) && p.tier == capi.Winch {
 		log.G(ctx).WithField("component", ac.Lock.ID).WithError(err).Warn("Winch cannot compile the wasm: compiling the fast tier with Cranelift")
 		if p.fallback == nil {
 			p.fallback = &precompiler{dir: p.dir, tier: capi.Fast}

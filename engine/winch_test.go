@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -124,4 +126,26 @@ func TestWinchCannotCompileFallsBack(t *testing.T) {
 		t.Errorf("Winch engine %v, RunsFastCode %v: want Cranelift's fast code", a.winch != nil, a.RunsFastCode())
 	}
 	expect(t, do(t, a.Handler(), http.MethodGet, "/", "hi"), 200, "hi")
+}
+
+// A failure around Winch's compilation (here: the cache cannot be written)
+// is the stage's error: it is not taken for wasm Winch cannot compile, so
+// Cranelift does not compile the wasm again only to fail the same way.
+func TestWinchFallbackOnlyForCompileErrors(t *testing.T) {
+	app := newLock(t, nil, []testComponent{{id: "c", wasm: watFile(t, spinWAT(echoHandler(200)))}}, []testTrigger{{component: "c", route: "/..."}})
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notADir := filepath.Join(t.TempDir(), "cache")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	if _, err := Precompile(logTo(&logs), local, nil, notADir, TierFast); err == nil {
+		t.Fatal("a compile stage whose cache is a file succeeded")
+	}
+	if strings.Contains(logs.String(), "Winch cannot compile") {
+		t.Errorf("a cache failure was taken for wasm Winch cannot compile:\n%s", &logs)
+	}
 }

@@ -207,7 +207,7 @@ func precompile[T any](ctx context.Context, dir string, wasm []byte, wasmSum [sh
 	}
 	v, err := c.compile(wasm)
 	if err != nil {
-		return false, c.tier, err
+		return false, c.tier, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
 	defer c.close(v)
 	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))

@@ -9,6 +9,10 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
 
+// ErrCompile: the compiler refused the wasm (as opposed to the cache or the
+// engine failing around it).
+var ErrCompile = errors.New("compiling")
+
 // ErrNotCached is returned by the LoadCached* functions when the compile
 // cache has no usable entry for the wasm, of any tier: missing, partial or
 // corrupt.
