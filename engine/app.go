@@ -57,9 +57,11 @@ type App struct {
 	// optimised code.
 	tierUp *tierUp
 	// winch runs the core modules loaded from Winch code (winch.go); nil
-	// until one is.
-	winchMu sync.Mutex
-	winch   *winchModules
+	// until one is. Load (triggers included) makes it, in one goroutine.
+	winch *winchModules
+	// runsFast: some wasm was loaded from code of a fast tier (Cranelift's
+	// or Winch's), set by Load: the cache needs an optimising stage.
+	runsFast bool
 	// epochs are the engines made after Load's own that the ticker advances.
 	epochs epochEngines
 
@@ -230,6 +232,7 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSourc
 	if err != nil {
 		return err
 	}
+	a.runsFast = a.runsFast || tier != capi.Optimized
 	c := &coremodule.Component{ID: lc.ID, Module: m}
 	host := a.coreHost(tier)
 	if err := newExec(host, c); err != nil {

@@ -208,11 +208,7 @@ func (t *tierUp) close() {
 	t.loaded = nil
 }
 
-// RunsFastCode reports whether some component runs fast-tier code (and
-// waits for its optimised code) or Winch code: the app's compile cache
+// RunsFastCode reports whether Load (triggers included) loaded some wasm
+// from fast-tier code (Cranelift's or Winch's): the app's compile cache
 // needs an optimising compile stage.
-func (a *App) RunsFastCode() bool {
-	a.winchMu.Lock()
-	defer a.winchMu.Unlock()
-	return a.tierUp != nil || a.winch != nil // tierUp: made by addUpgrade only, during Load
-}
+func (a *App) RunsFastCode() bool { return a.runsFast }

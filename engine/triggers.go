@@ -81,7 +81,7 @@ func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm *w
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
+	rt, comp, _, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,9 +29,6 @@ type componentRuntime struct {
 	linker     *capi.Linker
 	winch      *componentBackend
 	components []*capi.Component
-	// fast marks components running the fast tier's code (Cranelift's or
-	// Winch's), with its tier.
-	fast map[*capi.Component]capi.Tier
 }
 
 // componentBackend is an engine and its linker, holding the WASI 0.2 host.
@@ -58,7 +55,7 @@ func newComponentRuntime() *componentRuntime {
 	// Every wasmtime error captures a backtrace when this is set, which
 	// makes each trap slow (docs/design/components.md).
 	os.Unsetenv("RUST_BACKTRACE")
-	return &componentRuntime{engine: capi.NewEngine(), fast: map[*capi.Component]capi.Tier{}}
+	return &componentRuntime{engine: capi.NewEngine()}
 }
 
 // newComponentLinker is a linker of e with the WASI 0.2 host defined.
@@ -128,7 +125,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 	if err != nil {
 		return nil, err
 	}
-	rt, comp, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
+	rt, comp, tier, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +133,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 	if err != nil {
 		return nil, err
 	}
-	if tier, ok := a.components.fast[comp]; ok {
+	if tier != capi.Optimized {
 		a.watchComponent(ac.Lock.ID, sum, exec, tier)
 	}
 	return exec, nil
@@ -144,7 +141,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 
 // prepareWasmComponent compiles a component and links the imports the host
 // lacks; cfg is what its guests see, with guest time limited to limit.
-func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm *wasmSource, sum [sha256.Size]byte, limit time.Duration) (componentexec.Runtime, *capi.Component, wasip2.Config, error) {
+func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm *wasmSource, sum [sha256.Size]byte, limit time.Duration) (componentexec.Runtime, *capi.Component, capi.Tier, wasip2.Config, error) {
 	lc := ac.Lock
 	if a.components == nil {
 		a.components = newComponentRuntime()
@@ -152,16 +149,14 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	}
 	caps, err := a.capabilities(ctx, lc)
 	if err != nil {
-		return componentexec.Runtime{}, nil, wasip2.Config{}, err
+		return componentexec.Runtime{}, nil, 0, wasip2.Config{}, err
 	}
 	comp, tier, backend, err := a.componentCode(ctx, wasm, sum)
 	if err != nil {
-		return componentexec.Runtime{}, nil, wasip2.Config{}, err
+		return componentexec.Runtime{}, nil, 0, wasip2.Config{}, err
 	}
 	a.components.components = append(a.components.components, comp)
-	if tier != capi.Optimized {
-		a.components.fast[comp] = tier
-	}
+	a.runsFast = a.runsFast || tier != capi.Optimized
 	var wm []wasip2.Mount
 	for _, m := range ac.Mounts {
 		wm = append(wm, wasip2.Mount{HostPath: m.HostPath, GuestPath: m.GuestPath})
@@ -187,9 +182,9 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	// Imports the host does not implement (Spin 3 interfaces, unversioned
 	// fermyon:spin ones, …) link as traps, so the component instantiates.
 	if err := backend.linker.DefineMissing(comp, unsupportedImport); err != nil {
-		return componentexec.Runtime{}, nil, wasip2.Config{}, fmt.Errorf("link the component's unsupported imports: %w", err)
+		return componentexec.Runtime{}, nil, 0, wasip2.Config{}, fmt.Errorf("link the component's unsupported imports: %w", err)
 	}
-	return rt, comp, cfg, nil
+	return rt, comp, tier, cfg, nil
 }
 
 // unsupportedImport is the trap of a component import the host lacks.

@@ -62,8 +62,6 @@ func (w *winchModules) close() {
 // winchModuleEngine returns the App's Winch engine for core modules,
 // making it (and its Host) on first use.
 func (a *App) winchModuleEngine(ctx context.Context) (*wasmtime.Engine, error) {
-	a.winchMu.Lock()
-	defer a.winchMu.Unlock()
 	if a.winch != nil {
 		return a.winch.engine, nil
 	}
@@ -99,8 +97,6 @@ func (a *App) coreHostConfig(engine *wasmtime.Engine, slots int) coremodule.Conf
 // coreHost is the Host of a core module whose code is of tier t.
 func (a *App) coreHost(t capi.Tier) *coremodule.Host {
 	if t == capi.Winch {
-		a.winchMu.Lock()
-		defer a.winchMu.Unlock()
 		return a.winch.host
 	}
 	return a.core
