@@ -67,13 +67,21 @@ func runStartAction(ctx context.Context, args []string, stdin io.Reader, stdout 
 	}
 	params, fromDaemon := bootstrapParams(input, *namespace, *id, *address, *debug)
 	ctx = namespaces.WithNamespace(ctx, params.GetNamespace())
-	result, err := NewManager().Start(ctx, params)
+	bundle, err := os.Getwd()
+	if err != nil {
+		return fmt.Errorf("getting bundle directory: %w", err)
+	}
+	spec, err := readSpec(bundle) // once, for the group and the app
 	if err != nil {
 		return err
 	}
-	if bundle, err := os.Getwd(); err == nil && withApp {
+	result, err := NewManager().start(ctx, params, spec)
+	if err != nil {
+		return err
+	}
+	if withApp {
 		images := containerdImages{store: newContainerdStore(params.GetContainerdGrpcAddress())}
-		prepareApp(ctx, images, bundle, params.GetNamespace(), params.GetInstanceID())
+		prepareApp(ctx, images, bundle, spec, params.GetNamespace(), params.GetInstanceID())
 	}
 	reply, err := json.Marshal(struct {
 		Version  int    `json:"version"`

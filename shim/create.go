@@ -53,17 +53,8 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	phases.done("spec")
 	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan, phases: phases}
 	if !sandbox {
-		// The start action materialised the app unless it could not (prepare.go).
-		if !takePreparedApp(r.Bundle, appDir) {
-			if err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).fileStoreDir()); err != nil {
-				if !errors.Is(err, artifact.ErrNotSpinApp) || len(r.Rootfs) == 0 {
-					return nil, invalidArgument(err)
-				}
-				// An ordinary image: the app is in its root filesystem.
-				if rerr := appFromRootfs(ctx, r.Rootfs, filepath.Join(r.Bundle, "rootfs"), appDir); rerr != nil {
-					return nil, invalidArgument(fmt.Errorf("%w; %w", err, rerr))
-				}
-			}
+		if err := s.materializeForCreate(ctx, r, appDir); err != nil {
+			return nil, err
 		}
 		phases.done("materialize")
 		launch.lockPath = filepath.Join(appDir, "spin.lock")
@@ -121,6 +112,35 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		exited:     make(chan struct{}),
 		state:      stateCreated,
 	}, nil
+}
+
+// materializeForCreate makes appDir hold the task's app: the one the start
+// action materialised (prepare.go), else the image's, else, for an
+// ordinary image, the app in its root filesystem.
+func (s *service) materializeForCreate(ctx context.Context, r *taskAPI.CreateTaskRequest, appDir string) error {
+	rootfs := filepath.Join(r.Bundle, "rootfs")
+	switch takePreparedApp(r.Bundle, appDir) {
+	case preparedSpinApp:
+		return nil
+	case preparedOrdinaryImage:
+		// The start action read the image already: not again, unless
+		// the root filesystem fails too (below, to say why in full).
+		if len(r.Rootfs) > 0 && appFromRootfs(ctx, r.Rootfs, rootfs, appDir) == nil {
+			return nil
+		}
+	}
+	err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).fileStoreDir())
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, artifact.ErrNotSpinApp) || len(r.Rootfs) == 0 {
+		return invalidArgument(err)
+	}
+	// An ordinary image: the app is in its root filesystem.
+	if rerr := appFromRootfs(ctx, r.Rootfs, rootfs, appDir); rerr != nil {
+		return invalidArgument(fmt.Errorf("%w; %w", err, rerr))
+	}
+	return nil
 }
 
 // watchOOM publishes /tasks/oom when the kernel's OOM killer strikes in the

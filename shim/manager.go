@@ -19,6 +19,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/spinoci/spinoci/shim/appproto"
 )
@@ -51,12 +52,22 @@ func (*Manager) Info(context.Context, io.Reader) (*types.RuntimeInfo, error) {
 // Start implements shim.Shim: it finds or starts the server process for the
 // container's group and returns its address. The working directory is the
 // bundle.
-func (*Manager) Start(ctx context.Context, params *bootapi.BootstrapParams) (_ *bootapi.BootstrapResult, retErr error) {
-	result := &bootapi.BootstrapResult{Version: 3, Protocol: "ttrpc"}
-	grouping, err := groupingKey(params.GetInstanceID())
+func (m *Manager) Start(ctx context.Context, params *bootapi.BootstrapParams) (*bootapi.BootstrapResult, error) {
+	bundle, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("getting bundle directory: %w", err)
+	}
+	spec, err := readSpec(bundle)
 	if err != nil {
 		return nil, err
 	}
+	return m.start(ctx, params, spec)
+}
+
+// start is Start for the container whose bundle's spec is spec.
+func (*Manager) start(ctx context.Context, params *bootapi.BootstrapParams, spec *specs.Spec) (_ *bootapi.BootstrapResult, retErr error) {
+	result := &bootapi.BootstrapResult{Version: 3, Protocol: "ttrpc"}
+	grouping := groupingKey(spec, params.GetInstanceID())
 	socketDir := params.GetSocketDir()
 	if socketDir == "" {
 		socketDir = filepath.Join(defaults.DefaultStateDir, "s")
@@ -149,25 +160,15 @@ func serverCommand(ctx context.Context, params *bootapi.BootstrapParams, addr st
 	return cmd, nil
 }
 
-// groupingKey reads the bundle's config.json (in the working directory) for
-// a group annotation.
-func groupingKey(id string) (string, error) {
-	data, err := os.ReadFile("config.json")
-	if err != nil {
-		return "", fmt.Errorf("reading bundle config.json: %w", err)
-	}
-	var spec struct {
-		Annotations map[string]string `json:"annotations"`
-	}
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return "", fmt.Errorf("parsing bundle config.json: %w", err)
-	}
+// groupingKey is the group the container id of spec belongs to: the value
+// of its group annotation, else its own id.
+func groupingKey(spec *specs.Spec, id string) string {
 	for _, key := range groupAnnotations() {
 		if group := spec.Annotations[key]; group != "" {
-			return group, nil
+			return group
 		}
 	}
-	return id, nil
+	return id
 }
 
 // Stop implements shim.Shim for the delete action: it runs in a new process

@@ -2,14 +2,18 @@ package shim
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/containerd/log"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"google.golang.org/grpc/grpclog"
+
+	"github.com/spinoci/spinoci/artifact"
 )
 
 // preparedAppFile, in a task's bundle, names the app directory the start
@@ -26,9 +30,8 @@ const preparedAppFile = "spinoci-prepared-app"
 // sends Create once the start action returns. Any failure (an ordinary
 // image, a missing blob, …) is left to Create, which materialises again and
 // reports it as before. A pod's sandbox has no app.
-func prepareApp(ctx context.Context, images imageSource, bundle, namespace, id string) {
-	spec, err := readSpec(bundle)
-	if err != nil || isSandbox(spec) {
+func prepareApp(ctx context.Context, images imageSource, bundle string, spec *specs.Spec, namespace, id string) {
+	if isSandbox(spec) {
 		return
 	}
 	// containerd reads the start action's stderr with its reply (combined
@@ -40,27 +43,49 @@ func prepareApp(ctx context.Context, images imageSource, bundle, namespace, id s
 	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 	root := stateRootFor(bundle)
 	dir := root.appDir(namespace, id)
+	record := filepath.Join(bundle, preparedAppFile)
 	if err := images.materializeApp(ctx, id, dir, root.fileStoreDir()); err != nil {
+		if errors.Is(err, artifact.ErrNotSpinApp) {
+			_ = os.WriteFile(record, []byte(ordinaryImageRecord), 0o600)
+		}
 		return
 	}
-	_ = os.WriteFile(filepath.Join(bundle, preparedAppFile), []byte(dir), 0o600)
+	_ = os.WriteFile(record, []byte(dir), 0o600)
 }
 
-// takePreparedApp reports whether the start action materialised dir for the
-// task of bundle, and forgets it: a second Create of the task (after a
-// failed one) materialises afresh.
-func takePreparedApp(bundle, dir string) bool {
+// ordinaryImageRecord, as the prepared-app record, says that the start
+// action found an ordinary image, not a Spin app: Create looks for the app
+// in the root filesystem without reading the image again.
+const ordinaryImageRecord = "ordinary image"
+
+// preparedApp is what the start action left for Create.
+type preparedApp int
+
+const (
+	preparedNothing       preparedApp = iota
+	preparedSpinApp                   // the app directory, materialised
+	preparedOrdinaryImage             // the image is not a Spin app
+)
+
+// takePreparedApp says what the start action left for the task of bundle
+// whose app directory is dir, and forgets it: a second Create of the task
+// (after a failed one) materialises afresh.
+func takePreparedApp(bundle, dir string) preparedApp {
 	record := filepath.Join(bundle, preparedAppFile)
 	got, err := os.ReadFile(record)
 	if err != nil {
-		return false
+		return preparedNothing
 	}
 	_ = os.Remove(record)
-	if string(got) != dir {
-		return false
+	switch string(got) {
+	case ordinaryImageRecord:
+		return preparedOrdinaryImage
+	case dir:
+		if fi, err := os.Stat(filepath.Join(dir, "spin.lock")); err == nil && fi.Mode().IsRegular() {
+			return preparedSpinApp
+		}
 	}
-	fi, err := os.Stat(filepath.Join(dir, "spin.lock"))
-	return err == nil && fi.Mode().IsRegular()
+	return preparedNothing
 }
 
 // unclaimedPreparedApp is the app directory the start action materialised

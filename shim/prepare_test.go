@@ -2,11 +2,15 @@ package shim
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	"github.com/containerd/containerd/api/types"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/spinoci/spinoci/artifact"
 )
 
 // prepare writes what prepareApp leaves after a successful start action:
@@ -102,16 +106,22 @@ func TestPrepareApp(t *testing.T) {
 		spec   *specs.Spec
 		err    error
 		record bool
+		want   preparedApp // what Create takes
 	}{
-		{name: "app", record: true},
+		{name: "app", record: true, want: preparedSpinApp},
 		{name: "failure", err: errors.New("no such blob")},
+		{name: "ordinary image", err: fmt.Errorf("artifact: %w: config media type x", artifact.ErrNotSpinApp), want: preparedOrdinaryImage},
 		{name: "sandbox", spec: &specs.Spec{Annotations: map[string]string{annotationContainerType: containerTypeSandbox}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newTaskHarness(t)
 			images := &fakeImages{err: tc.err}
 			bundle := h.bundle(tc.spec)
-			prepareApp(h.ctx, images, bundle, testNamespace, "web")
+			spec, err := readSpec(bundle)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prepareApp(h.ctx, images, bundle, spec, testNamespace, "web")
 			wantMaterialized := 1
 			if tc.spec != nil {
 				wantMaterialized = 0
@@ -123,12 +133,39 @@ func TestPrepareApp(t *testing.T) {
 			if tc.record && (err != nil || string(got) != h.appDir("web")) {
 				t.Errorf("prepared-app record %q, %v; want %s", got, err, h.appDir("web"))
 			}
-			if !tc.record && !os.IsNotExist(err) {
+			if !tc.record && tc.want == preparedNothing && !os.IsNotExist(err) {
 				t.Errorf("a prepared-app record was written (%q, %v)", got, err)
 			}
-			if tc.record && !takePreparedApp(bundle, h.appDir("web")) {
-				t.Error("Create does not take the prepared app")
+			if took := takePreparedApp(bundle, h.appDir("web")); took != tc.want {
+				t.Errorf("Create takes %v, want %v", took, tc.want)
 			}
 		})
+	}
+}
+
+// TestCreateTakesOrdinaryImageFromRootfs: when the start action found an
+// ordinary image, Create takes the app from the root filesystem without
+// reading the image again.
+func TestCreateTakesOrdinaryImageFromRootfs(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("mounting the rootfs needs root")
+	}
+	h := newTaskHarness(t)
+	h.images.err = fmt.Errorf("artifact: %w", artifact.ErrNotSpinApp)
+	bundle := h.bundle(nil)
+	if err := os.WriteFile(filepath.Join(bundle, preparedAppFile), []byte(ordinaryImageRecord), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rootfs := writeRootfs(t, rootfsManifest, map[string]string{"static/a": "a"})
+	req := &taskAPI.CreateTaskRequest{ID: "web", Bundle: bundle,
+		Rootfs: []*types.Mount{{Type: "bind", Source: rootfs, Options: []string{"rbind", "ro"}}}}
+	if _, err := h.svc.Create(h.ctx, req); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if got := h.images.materialized(); len(got) != 0 {
+		t.Errorf("Create read the image again: %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(h.appDir("web"), "spin.lock")); err != nil {
+		t.Errorf("no app from the rootfs: %v", err)
 	}
 }

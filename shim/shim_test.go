@@ -3,7 +3,6 @@ package shim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -97,27 +96,29 @@ func TestIsStartAction(t *testing.T) {
 }
 
 func TestGroupingKey(t *testing.T) {
-	dir := t.TempDir()
-	t.Chdir(dir)
-	write := func(annotations map[string]string) {
-		data, _ := json.Marshal(map[string]any{"annotations": annotations})
-		if err := os.WriteFile("config.json", data, 0o600); err != nil {
-			t.Fatal(err)
+	for _, tc := range []struct {
+		name        string
+		annotations map[string]string
+		want        string
+	}{
+		{"ungrouped container", nil, "c1"},
+		{"CRI container", map[string]string{"io.kubernetes.cri.sandbox-id": "pod1"}, "pod1"},
+		{"group annotation", map[string]string{"io.containerd.spinoci.v1.group": "web"}, "web"},
+		{"empty group annotation", map[string]string{"io.containerd.spinoci.v1.group": ""}, "c1"},
+	} {
+		if got := groupingKey(&specs.Spec{Annotations: tc.annotations}, "c1"); got != tc.want {
+			t.Errorf("%s: grouping key %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	write(nil)
-	if got, _ := groupingKey("c1"); got != "c1" {
-		t.Errorf("ungrouped container: got %q", got)
-	}
-	write(map[string]string{"io.kubernetes.cri.sandbox-id": "pod1"})
-	if got, _ := groupingKey("c1"); got != "pod1" {
-		t.Errorf("CRI container: got %q", got)
-	}
+}
+
+func TestStartNamesABadSpec(t *testing.T) {
+	t.Chdir(t.TempDir())
 	if err := os.WriteFile("config.json", []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := groupingKey("c1"); err == nil || !strings.Contains(err.Error(), "config.json") {
-		t.Errorf("bad config.json: got %v", err)
+	if _, err := NewManager().Start(t.Context(), &bootapi.BootstrapParams{InstanceID: "c1"}); err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Errorf("Start with a bad config.json: got %v", err)
 	}
 }
 
