@@ -46,7 +46,8 @@ func HoldForStart(dir string) (release func(), err error) {
 
 // BoundWhenIdle is bound run under the exclusive start lock: it waits until
 // no app is starting, retrying until ctx ends (then ErrStartsInProgress),
-// and stops evicting when ctx ends.
+// and stops evicting when ctx ends. A cache under its cap is only measured:
+// no lock, no wait.
 func BoundWhenIdle(ctx context.Context, dir string, maxSize int64) (Result, error) {
 	if maxSize == 0 {
 		return Result{}, nil
@@ -61,6 +62,12 @@ func BoundWhenIdle(ctx context.Context, dir string, maxSize int64) (Result, erro
 		return Result{}, fmt.Errorf("opening the compile cache's start lock: %w", err)
 	}
 	defer f.Close()
+	// Most rounds find the cache under its cap: they tell without the
+	// lock, which would hold up every start on the node while they scan;
+	// what a start adds meanwhile is for the next round.
+	if _, size, err := scan(dir); err == nil && size <= maxSize {
+		return Result{Size: size}, nil
+	}
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {

@@ -117,3 +117,25 @@ func TestBoundWhenIdleCreatesNothing(t *testing.T) {
 		t.Errorf("missing cache: %+v, %v", res, err)
 	}
 }
+
+// TestBoundWhenIdleUnderCapHoldsUpNoStart: a round that finds the cache
+// under its cap returns at once, even while an app starts, without taking
+// the lock that would hold up the next start.
+func TestBoundWhenIdleUnderCapHoldsUpNoStart(t *testing.T) {
+	dir := t.TempDir()
+	writeEntry(t, dir, "old", 1000, time.Hour)
+	release, err := HoldForStart(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := BoundWhenIdle(ctx, dir, 1<<20)
+	if err != nil || len(res.Removed) != 0 {
+		t.Fatalf("under the cap during a start: %+v, %v; want nothing removed, no error", res, err)
+	}
+	if res.Size < 1000 {
+		t.Errorf("size %d, want the entry's", res.Size)
+	}
+}
