@@ -158,6 +158,7 @@ pub unsafe extern "C" fn handle_http_request(
     }
     let tuples = std::mem::ManuallyDrop::new(tuples.into_boxed_slice());
     let (bp, bl) = give_string(String::from_utf8_unchecked(resp.body));
-    RET_AREA.0 = [resp.status as u32, 1, tuples.as_ptr() as u32, count as u32, 1, bp, bl];
-    RET_AREA.0.as_ptr() as i32
+    let ret = std::ptr::addr_of_mut!(RET_AREA.0);
+    *ret = [resp.status as u32, 1, tuples.as_ptr() as u32, count as u32, 1, bp, bl];
+    ret as i32
 }
