@@ -45,13 +45,7 @@ func TestSpinRust(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	logPath := filepath.Join(t.TempDir(), "app.log")
 	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	args := append([]string{"run", "-d", "--log-uri", "file://" + logPath}, runArgs(addr)...)
-	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-	}
+	runSpin1(t, d, ref, id, addr, harness.TempDir(t, "state"), logPath) // the state dir at /.spin is unused
 	// Winch compiles rustc's output: the app's log says so before it serves.
 	if log := readFile(logPath); !strings.Contains(log, "running core modules' Winch code") {
 		t.Errorf("the first start does not say it runs Winch code:\n%s", log)
