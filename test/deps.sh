@@ -17,6 +17,9 @@ declare -A want=(
 	[/usr/sbin/mosquitto]=mosquitto           # MQTT trigger tests (a daemon: in sbin)
 	[/usr/share/doc/postgresql/copyright]=postgresql # Postgres tests (the metapackage; its programs are in /usr/lib/postgresql/*/bin)
 	[/usr/sbin/mariadbd]=mariadb-server       # MySQL tests
+	[/usr/bin/rustc]=rustc                    # the Rust test app (test/apps/spin-rust), with
+	[/usr/lib/rustlib/wasm32-wasi]=libstd-rust-dev-wasm32 # its wasm32-wasi std
+	[/usr/bin/lld-14]=lld-14                  # and rustc's wasm linker (rust-lld)
 )
 # Extra commands: "cmd" (from the Debian package of that name) or "cmd=package"
 # (make bench: DEPS_EXTRA="runc wrk").

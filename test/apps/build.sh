@@ -2,7 +2,8 @@
 # build.sh OUTDIR: builds every test app into OUTDIR
 # (hello.wasm, spin-go.wasm, wagi-go.wasm, spin-host.wasm, resource-go.wasm,
 # rc-2023-10-18.wasm, rc-2023-11-10.wasm, tinygo-status.wasm, spin-sdk14.wasm, fault-*.wasm,
-# redis-spin1.wasm, mqtt-handler.wasm, command-go.wasm, outbound-mqtt.wasm, sockets-echo.wasm).
+# redis-spin1.wasm, mqtt-handler.wasm, command-go.wasm, outbound-mqtt.wasm, sockets-echo.wasm,
+# spin-rust.wasm).
 set -eu
 if [ $# -ne 1 ]; then
 	echo "usage: $0 OUTDIR" >&2
@@ -44,3 +45,5 @@ GOOS=wasip1 GOARCH=wasm go build -o "$out/wagi-go.wasm" ./wagi-go
 GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "$out/spin-host.wasm" ./spin-host
 GOOS=wasip1 GOARCH=wasm go build -o "$out/resource-go.wasm" ./resource-go
 GOOS=wasip1 GOARCH=wasm go build -o "$out/command-go.wasm" ./command-go
+
+"$here/spin-rust/build.sh" "$out/spin-rust.wasm"

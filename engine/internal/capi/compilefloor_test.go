@@ -36,9 +36,9 @@ func builtWasm(tb testing.TB, name string) []byte {
 	return wasm
 }
 
-// floorApps are the apps of a first start's target: a Go wasip1 module and
-// a Spin 3 http-js component.
-var floorApps = []string{"spin-go.wasm", "js-hello.wasm"}
+// floorApps are the apps of a first start's target: a Rust and a Go
+// wasip1 module and a Spin 3 http-js component.
+var floorApps = []string{"spin-rust.wasm", "spin-go.wasm", "js-hello.wasm"}
 
 // floorSettings are the compile settings BenchmarkCompile compares.
 func floorSettings() []struct {

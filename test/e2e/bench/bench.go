@@ -15,7 +15,7 @@ import (
 type results struct {
 	o        options
 	ws       workloads
-	starts   []startResult // hello, spin-go, js, js2, files, runc, floor
+	starts   []startResult // hello, spin-go, spin-rust, js, js2, files, runc, floor
 	phases   []phaseResult // hello, runc
 	wrks     []wrkResult   // spinoci hello, native
 	ratio    float64       // P3: the median of the rounds' ratios of requests/s
@@ -57,7 +57,7 @@ func bench(t harness.T, o options) {
 	t.Logf("== pushing the workloads")
 	r := results{o: o}
 	r.ws = pushWorkloads(t, paths, reg.Host, work, o.fileMB)
-	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc, r.ws.floor}
+	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.spinRust, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc, r.ws.floor}
 	floorDir := filepath.Join(work, "floor-bin")
 	buildFloorShim(t, floorDir)
 

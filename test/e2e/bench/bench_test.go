@@ -139,7 +139,8 @@ func TestRowsAndRender(t *testing.T) {
 		ws: workloads{filesBytes: 200e6},
 		starts: []startResult{
 			{w: w("hello", harness.RuntimeType, 367), first: 150 * time.Millisecond, cached: ms(40, 50, 60)},
-			{w: w("spin-go", harness.RuntimeType, 2.6e6), first: 120 * time.Millisecond, cached: ms(90, 100, 110)},
+			{w: w("spin-go", harness.RuntimeType, 2.6e6), first: 180 * time.Millisecond, cached: ms(90, 100, 110)},
+			{w: w("spin-rust", harness.RuntimeType, 5.9e6), first: 120 * time.Millisecond, cached: ms(90, 100, 110)},
 			{w: w("js", harness.RuntimeType, 12e6), first: 6 * time.Second, cached: ms(300, 290, 310)},
 			{w: w("files", harness.RuntimeType, 367), first: 70 * time.Millisecond, cached: ms(55, 65, 60)},
 			{w: w("runc", "io.containerd.runc.v2", 5.8e6), first: 130 * time.Millisecond, cached: ms(100, 100, 100)},
@@ -160,7 +161,8 @@ func TestRowsAndRender(t *testing.T) {
 	}{
 		{"P1", 0.5, true},  // 50 / 100 ms
 		{"P1", 0.4, false}, // the floor: 40 / 100 ms, no target
-		{"P2", 1.2, true},  // spin-go's first start 120 / runc 100 ms
+		{"P2", 1.2, true},  // spin-rust's first start 120 / runc 100 ms
+		{"P2", 1.8, false}, // spin-go's first start 180 / runc 100 ms: no target
 		{"P2", 6, false},   // JS first start, seconds
 		{"P3", 0.75, true}, // 60k / 80k
 		{"P4", 5, true},    // 50 MB / 10 apps
@@ -181,6 +183,7 @@ func TestRowsAndRender(t *testing.T) {
 	md := render(r)
 	for _, want := range []string{"## Targets", "## Machine", "## Start-up", "## Throughput", "## Memory", "## Static files",
 		"(" + startPlotFile + ")", "| hello (`hello`) | 25 ms | 45 ms | 10 ms | 80 ms |", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |",
+		"| P2 | first start ever, 5.9 MB Rust module (compile included) |", "| P2 | first start ever, 2.6 MB Go module (compile included; the issue's target names the Rust module) |",
 		"10 runc containers of the native Go hello server, measured the same way: 7.0 MB per container",
 		"(containerd-shim-runc-v2 4.0 MB, the server 3.0 MB;"} {
 		if !strings.Contains(md, want) {

@@ -12,7 +12,7 @@ import (
 
 // workload is something started with `ctr run -d` and probed over HTTP.
 type workload struct {
-	key     string // short name: hello, spin-go, js, files, runc
+	key     string // short name: hello, spin-go, spin-rust, js, files, runc
 	name    string // for the tables
 	ref     string
 	runtime string

@@ -29,7 +29,7 @@ const staticFiles = 20
 
 // workloads are the pushed apps and the native image.
 type workloads struct {
-	hello, spinGo, js, js2, files, runc workload
+	hello, spinGo, spinRust, js, js2, files, runc workload
 	// floor is the start floor (package startfloor): spinoci's start
 	// action and shim server answering 200 themselves.
 	floor      workload
@@ -87,6 +87,9 @@ func pushWorkloads(t harness.T, paths harness.Paths, registry, work string, file
 	ws.spinGo = spin("spin-go", "spin-go (Go wasip1 module)", harness.AppSpinGo, harness.AppSpec{Name: "spin-go",
 		Components: []harness.AppComponent{{ID: "spin-go", Wasm: harness.AppSpinGo, Executor: "spin"}},
 		Routes:     []harness.Route{{Route: "/...", Component: "spin-go"}}})
+	ws.spinRust = spin("spin-rust", "spin-rust (Rust wasm32-wasi module)", harness.AppSpinRust, harness.AppSpec{Name: "spin-rust",
+		Components: []harness.AppComponent{{ID: "spin-rust", Wasm: harness.AppSpinRust, Executor: "spin"}},
+		Routes:     []harness.Route{{Route: "/...", Component: "spin-rust"}}})
 
 	filesDir := filepath.Join(work, "static")
 	ws.filesBytes = writeStaticFiles(t, filesDir, fileMB)

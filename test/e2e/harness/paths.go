@@ -31,6 +31,8 @@ const (
 	AppHello  = "hello.wasm"
 	AppSpinGo = "spin-go.wasm"
 	AppWagiGo = "wagi-go.wasm"
+	// AppSpinRust is a Spin 1.x module in plain Rust std (test/apps/spin-rust).
+	AppSpinRust = "spin-rust.wasm"
 )
 
 // Paths locates what the harness runs.
