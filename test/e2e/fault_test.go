@@ -437,26 +437,24 @@ func testDrain(t *testing.T, d *harness.Containerd, ref string, n int) {
 // checkRSS fails when the app process of id holds more than maxAppRSS.
 func checkRSS(t *testing.T, d *harness.Containerd, id string) {
 	t.Helper()
-	out, _ := d.Ctr("task", "ls")
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || f[0] != id {
-			continue
-		}
-		status, err := os.ReadFile("/proc/" + f[1] + "/status")
-		if err != nil {
-			t.Fatalf("app process %s: %v", f[1], err)
-		}
-		for _, l := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				t.Logf("app process %s: VmRSS %d MiB", f[1], kb>>10)
-				if kb<<10 > maxAppRSS {
-					t.Errorf("app resident memory %d MiB, want ≤ %d MiB", kb>>10, maxAppRSS>>20)
-				}
-				return
+	task, ok := d.Task(id)
+	if !ok {
+		t.Errorf("no app process of %s in ctr task ls", id)
+		return
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", task.PID))
+	if err != nil {
+		t.Fatalf("app process %d: %v", task.PID, err)
+	}
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			t.Logf("app process %d: VmRSS %d MiB", task.PID, kb>>10)
+			if kb<<10 > maxAppRSS {
+				t.Errorf("app resident memory %d MiB, want ≤ %d MiB", kb>>10, maxAppRSS>>20)
 			}
+			return
 		}
 	}
-	t.Errorf("no app process of %s in ctr task ls:\n%s", id, out)
+	t.Errorf("app process %d of %s: no VmRSS in /proc/%d/status", task.PID, id, task.PID)
 }

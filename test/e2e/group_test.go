@@ -153,17 +153,13 @@ func shimServers(d *harness.Containerd) map[string]int {
 
 // taskPIDs maps each task of d to its process, as `ctr task ls` shows them.
 func taskPIDs(t *testing.T, d *harness.Containerd) map[string]int {
-	out, code := d.Ctr("task", "ls")
-	if code != 0 {
-		t.Fatalf("ctr task ls: exit %d\n%s", code, out)
+	tasks, err := d.Tasks()
+	if err != nil {
+		t.Fatal(err)
 	}
 	pids := map[string]int{}
-	for _, line := range strings.Split(out, "\n")[1:] {
-		var id string
-		var pid int
-		if n, _ := fmt.Sscan(line, &id, &pid); n == 2 {
-			pids[id] = pid
-		}
+	for _, task := range tasks {
+		pids[task.ID] = task.PID
 	}
 	return pids
 }

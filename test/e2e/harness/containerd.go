@@ -424,16 +424,8 @@ func (d *Containerd) ContainerExists(id string) bool {
 // TaskStatus returns the STATUS column of `ctr task ls` for id, or "" when
 // there is no such task.
 func (d *Containerd) TaskStatus(id string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, _ := d.CtrQuiet(ctx, "task", "ls")
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 3 && f[0] == id {
-			return f[2]
-		}
-	}
-	return ""
+	task, _ := d.Task(id)
+	return task.Status
 }
 
 // WaitTaskStatus polls `ctr task ls` until id has the status (e.g. "STOPPED";
