@@ -79,7 +79,7 @@ func TestFault(t *testing.T) {
 	// One app takes the hostile traffic, then outlives a containerd
 	// restart, then loses its shim.
 	id := "fault-multi"
-	addr := runDetached(t, d.For(t), harness.Ref(reg.Host, repoFaultMulti), id)
+	addr, _ := d.For(t).RunDetached(t.Context(), harness.Ref(reg.Host, repoFaultMulti), id, harness.RunOptions{})
 	t.Run("traps under load: every trap is a 500, every other request a 200", func(t *testing.T) {
 		testTrapsUnderLoad(t, addr, scaled(2000, 10000))
 	})
@@ -129,8 +129,8 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 		matches, _ := filepath.Glob(filepath.Join(cache, entryOf(app)+"-*.cwasm"))
 		return len(matches) > 0
 	}
-	resourceAddr := runDetached(t, d, resourceRef, "cache-resource")
-	multiAddr := runDetached(t, d, multiRef, "cache-multi-1")
+	resourceAddr, _ := d.RunDetached(t.Context(), resourceRef, "cache-resource", harness.RunOptions{})
+	multiAddr, _ := d.RunDetached(t.Context(), multiRef, "cache-multi-1", harness.RunOptions{})
 	for _, app := range []string{harness.AppResourceGo, harness.AppSpinGo, harness.AppWagiGo} {
 		if !has(app) {
 			t.Errorf("%s: the entry of a running app was evicted", app)
@@ -147,7 +147,7 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 		t.Fatal(err)
 	}
 	cleanupContainer(t, d, "cache-resource")
-	runDetached(t, d, multiRef, "cache-multi-2")
+	d.RunDetached(t.Context(), multiRef, "cache-multi-2", harness.RunOptions{})
 	if err := waitFor(10*time.Second, func() bool { return !has(harness.AppResourceGo) }); err != nil {
 		t.Errorf("the entry of a stopped app is still there over the bound: %v", err)
 	}
@@ -163,20 +163,6 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 		names = append(names, e.Name())
 	}
 	t.Logf("cache after eviction: %s", strings.Join(names, " "))
-}
-
-// runDetached runs ref as id with `ctr run -d` and waits for it to serve.
-func runDetached(t *testing.T, d *harness.Containerd, ref, id string) string {
-	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	if out, code := d.Ctr(append(append([]string{"run", "-d"}, runArgs(addr)...), ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
 
 func testTrapsUnderLoad(t *testing.T, addr string, n int) {
