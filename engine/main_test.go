@@ -19,6 +19,7 @@ import (
 	"github.com/containerd/log"
 	"github.com/sirupsen/logrus"
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -92,11 +93,7 @@ func appPath(name string) string { return filepath.Join(appsDir, name) }
 // watFile compiles WAT text to a wasm file in a test temp dir.
 func watFile(t *testing.T, wat string) string {
 	t.Helper()
-	wasm, err := wasmtime.Wat2Wasm(wat)
-	if err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, wat)
-	}
-	return bytesFile(t, wasm)
+	return bytesFile(t, testwasm.Assemble(t, wat))
 }
 
 func bytesFile(t *testing.T, b []byte) string {

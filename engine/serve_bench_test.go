@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/internal/cpubench"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -23,7 +24,7 @@ func BenchmarkHelloRequest(b *testing.B) {
 	r.Header.Set("User-Agent", "bench")
 	w := &discardWriter{header: http.Header{}}
 	b.ReportAllocs()
-	cpu := processCPU(b)
+	report := cpubench.Start(b)
 	for b.Loop() {
 		clear(w.header)
 		w.status, w.n = 0, 0
@@ -34,7 +35,7 @@ func BenchmarkHelloRequest(b *testing.B) {
 	}
 	// CPU time is what other load on the machine skews least (ns/op counts
 	// time the benchmark waited for a core).
-	b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+	report()
 }
 
 // loadHelloBench loads build/apps/hello.wasm on the route "/..." for a

@@ -7,9 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/spinoci/spinoci/internal/cpubench"
 )
 
 func TestHello(t *testing.T) {
@@ -222,7 +222,7 @@ func benchmarkHello(b *testing.B, cfg Config) {
 	b.ReportAllocs()
 	// CPU time per request, which other load on the machine skews less than
 	// the wall time per request.
-	cpu0 := processCPU(b)
+	report := cpubench.Start(b)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			r := httptest.NewRequest("GET", "/bench", nil)
@@ -233,14 +233,5 @@ func benchmarkHello(b *testing.B, cfg Config) {
 			}
 		}
 	})
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
-}
-
-// processCPU is the user+system CPU time the test process has used.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	report()
 }

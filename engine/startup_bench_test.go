@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/internal/cpubench"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -54,11 +55,11 @@ func startAndServeApp(b *testing.B, app *appdir.App, cfg Config) {
 func timeStarts(b *testing.B, start func()) {
 	b.Helper()
 	b.ResetTimer()
-	cpu0 := processCPU(b)
+	report := cpubench.Start(b)
 	for b.Loop() {
 		start()
 	}
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	report()
 }
 
 // BenchmarkCachedStartJS is a start of the JS component (Spin 3 http-js,
@@ -114,8 +115,7 @@ func BenchmarkCachedStartJSFast(b *testing.B) {
 // cache), then Load and the first request (run with -benchtime=1x).
 func BenchmarkFirstStartJS(b *testing.B) {
 	app := oneComponentLock(builtApp(b, "js-hello.wasm"))
-	cpu0 := processCPU(b)
-	defer func() { b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op") }()
+	defer cpubench.Start(b)()
 	for b.Loop() {
 		cfg := Config{CacheDir: b.TempDir()}
 		local, err := appdir.FromLocal(app)

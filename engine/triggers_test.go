@@ -3,14 +3,13 @@ package engine
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/executor/spinredis"
-	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 // triggerApp loads an app whose only trigger is one of type triggerType on
@@ -145,15 +144,7 @@ func TestCommandModule(t *testing.T) {
 // assembled.
 func mqttHandler(t *testing.T) string {
 	t.Helper()
-	wat, err := os.ReadFile("../test/apps/mqtt-handler.wat")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := capi.Wat2Wasm(string(wat))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytesFile(t, wasm)
+	return bytesFile(t, testwasm.AssembleFile(t, "../test/apps/mqtt-handler.wat"))
 }
 
 // cliRunComponent is a wasi:cli/run@0.2.0 component whose run either
@@ -172,11 +163,7 @@ func cliRunComponent(t *testing.T, body string) string {
   (func $run (result (result)) (canon lift (core func $i "run")))
   (instance $r (export "run" (func $run)))
   (export "wasi:cli/run@0.2.0" (instance $r)))`
-	wasm, err := capi.Wat2Wasm(wat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bytesFile(t, wasm)
+	return bytesFile(t, testwasm.Assemble(t, wat))
 }
 
 // TestCommandComponent: a wasi:cli/run component's status is 0 when run

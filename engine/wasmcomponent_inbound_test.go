@@ -8,26 +8,15 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/lock"
 )
 
 // watComponent converts testdata/components/name.wat to a wasm file.
 func watComponent(t *testing.T, name string) string {
 	t.Helper()
-	wat, err := os.ReadFile(filepath.Join("testdata", "components", name+".wat"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := capi.Wat2Wasm(string(wat))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(t.TempDir(), name+".wasm")
-	if err := os.WriteFile(p, wasm, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testwasm.Write(t, filepath.Join(t.TempDir(), name+".wasm"),
+		testwasm.AssembleFile(t, filepath.Join("testdata", "components", name+".wat")))
 }
 
 // inboundLock is an app of the inbound-http fixture on /inbound/... with a

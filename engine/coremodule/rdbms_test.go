@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
 	"github.com/spinoci/spinoci/engine/capability/rdbms/mysql"
 	"github.com/spinoci/spinoci/engine/capability/rdbms/postgres"
@@ -160,10 +160,7 @@ func TestOutboundPg(t *testing.T) {
 	srv := servers.Postgres(t)
 	driver := postgres.New()
 	t.Cleanup(func() { driver.Close() })
-	allowed, err := network.ParseAllowedOutboundHosts([]string{"postgres://" + srv.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allowed := networktest.AllowList(t, "postgres://"+srv.Addr())
 	p := newWATInstance(t, &Component{ID: "pg", Postgres: rdbms.NewAccess(driver, allowed)}, rdbmsWAT)
 	url := srv.PostgresURL()
 
@@ -225,10 +222,7 @@ func TestOutboundMySQL(t *testing.T) {
 	srv := servers.MariaDB(t)
 	driver := mysql.New()
 	t.Cleanup(func() { driver.Close() })
-	allowed, err := network.ParseAllowedOutboundHosts([]string{"mysql://" + srv.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allowed := networktest.AllowList(t, "mysql://"+srv.Addr())
 	p := newWATInstance(t, &Component{ID: "mysql", MySQL: rdbms.NewAccess(driver, allowed)}, rdbmsWAT)
 	url := srv.MySQLURL()
 	area := p.sqlCall("outbound-mysql.execute", url, "CREATE TABLE t (i8 TINYINT, u64 BIGINT UNSIGNED, f32 FLOAT, s TEXT, bin BLOB, n INT)", nil)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/capability/redis"
 	"github.com/spinoci/spinoci/test/servers"
 )
@@ -52,10 +52,7 @@ func (p *platformInstance) strs(ss ...string) (int32, int32) {
 
 func TestSpin1OutboundRedis(t *testing.T) {
 	srv := servers.Redis(t)
-	allowed, err := network.ParseAllowedOutboundHosts([]string{fmt.Sprintf("redis://127.0.0.1:%d", srv.Port)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allowed := networktest.AllowList(t, fmt.Sprintf("redis://127.0.0.1:%d", srv.Port))
 	p := newWATInstance(t, &Component{ID: "c", Redis: redis.NewAccess(allowed)}, redisWAT())
 	addr := srv.RedisURL()
 	// call calls module.name with the address first.

@@ -10,6 +10,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 // platformWAT calls Spin 1.x's sqlite and llm imports with the arguments
@@ -66,13 +67,7 @@ func newWATInstance(t *testing.T, c *Component, wat string) *platformInstance {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	wasm, err := wasmtime.Wat2Wasm(wat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Module, err = wasmtime.NewModule(engine, wasm); err != nil {
-		t.Fatal(err)
-	}
+	c.Module = testwasm.Module(t, engine, wat)
 	store, err := h.NewStore(context.Background(), c, StoreOptions{})
 	if err != nil {
 		t.Fatal(err)

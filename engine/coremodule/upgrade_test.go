@@ -5,21 +5,13 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 // constModule compiles, for engine, a module whose f returns v.
 func constModule(t *testing.T, engine *wasmtime.Engine, v string) *wasmtime.Module {
 	t.Helper()
-	wasm, err := wasmtime.Wat2Wasm(`(module (func (export "f") (result i32) (i32.const ` + v + `)))`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wasmtime.NewModule(engine, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
-	return m
+	return testwasm.Module(t, engine, `(module (func (export "f") (result i32) (i32.const `+v+`)))`)
 }
 
 // TestUpgradeToAnotherEngine: after UpgradeTo, Stores for the component

@@ -4,11 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 // fixture is a component compiled from testdata/<name>.wat (component text
@@ -20,14 +20,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, name string, cfg Config) *fixture {
 	t.Helper()
-	wat, err := os.ReadFile(filepath.Join("testdata", name+".wat"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := capi.Wat2Wasm(string(wat))
-	if err != nil {
-		t.Fatalf("%s.wat: %v", name, err)
-	}
+	wasm := testwasm.AssembleFile(t, filepath.Join("testdata", name+".wat"))
 	e := capi.NewEngine()
 	t.Cleanup(e.Close)
 	c, err := e.Compile(wasm)

@@ -11,7 +11,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/spinoci/spinoci/engine/capability/mqtt"
-	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/capability/redis"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/test/servers"
@@ -61,15 +61,6 @@ func (in *instance) call(name string, args ...capi.Val) capi.Val {
 	return out[0]
 }
 
-func allowed(t *testing.T, entries ...string) *network.AllowedHosts {
-	t.Helper()
-	a, err := network.ParseAllowedOutboundHosts(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
 func errCase(v capi.Val) string {
 	r := v.(capi.Result)
 	if r.Ok {
@@ -86,7 +77,7 @@ func errCase(v capi.Val) string {
 
 func TestRedisBinding(t *testing.T) {
 	srv := servers.Redis(t)
-	f := newFixture(t, "outbound", Config{Redis: redis.NewAccess(allowed(t, fmt.Sprintf("redis://127.0.0.1:%d", srv.Port)))})
+	f := newFixture(t, "outbound", Config{Redis: redis.NewAccess(networktest.AllowList(t, fmt.Sprintf("redis://127.0.0.1:%d", srv.Port)))})
 	in := f.instantiate(t)
 	s := func(v string) capi.Val { return capi.String(v) }
 	strs := func(vs ...string) capi.List {
@@ -192,7 +183,7 @@ func TestMQTTBinding(t *testing.T) {
 	if tok := sub.Subscribe("spin/#", 2, func(_ paho.Client, m paho.Message) { got <- m }); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 		t.Fatalf("subscribe: %v", tok.Error())
 	}
-	f := newFixture(t, "outbound", Config{MQTT: mqtt.NewAccess(allowed(t, fmt.Sprintf("mqtt://127.0.0.1:%d", srv.Port)))})
+	f := newFixture(t, "outbound", Config{MQTT: mqtt.NewAccess(networktest.AllowList(t, fmt.Sprintf("mqtt://127.0.0.1:%d", srv.Port)))})
 	in := f.instantiate(t)
 	s := func(v string) capi.Val { return capi.String(v) }
 	addr := srv.MQTTURL() + "?client_id=guest"

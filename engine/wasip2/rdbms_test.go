@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
 	"github.com/spinoci/spinoci/engine/capability/rdbms/mysql"
 	"github.com/spinoci/spinoci/engine/capability/rdbms/postgres"
@@ -75,10 +75,7 @@ func postgresFixture(t *testing.T) (sqlFixture, *servers.Server) {
 	srv := servers.Postgres(t)
 	d := postgres.New()
 	t.Cleanup(func() { d.Close() })
-	allowed, err := network.ParseAllowedOutboundHosts([]string{"postgres://" + srv.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allowed := networktest.AllowList(t, "postgres://"+srv.Addr())
 	return sqlFixture{t: t, f: newFixture(t, "rdbms", Config{Postgres: rdbms.NewAccess(d, allowed)})}, srv
 }
 
@@ -156,10 +153,7 @@ func TestMySQLBindings(t *testing.T) {
 	srv := servers.MariaDB(t)
 	d := mysql.New()
 	t.Cleanup(func() { d.Close() })
-	allowed, err := network.ParseAllowedOutboundHosts([]string{"mysql://" + srv.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allowed := networktest.AllowList(t, "mysql://"+srv.Addr())
 	s := sqlFixture{t: t, f: newFixture(t, "rdbms", Config{MySQL: rdbms.NewAccess(d, allowed)})}
 	url := srv.MySQLURL()
 	for _, p := range []string{"mysql2", "mysql1"} {

@@ -6,7 +6,7 @@ import (
 	"net"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/test/servers"
 )
@@ -23,15 +23,6 @@ func closedPort(t *testing.T) int {
 	return port
 }
 
-func allowList(t *testing.T, entries ...string) *network.AllowedHosts {
-	t.Helper()
-	a, err := network.ParseAllowedOutboundHosts(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
 // Codes of testdata/sockets.wat: 1000+error-code of create-tcp-socket or
 // resolve-addresses, 2000+ of start-connect, 3000+ of finish-connect.
 const (
@@ -42,7 +33,7 @@ const (
 
 func TestSocketsConnect(t *testing.T) {
 	echo, refused, other := servers.Echo(t), closedPort(t), servers.Echo(t)
-	policy := allowList(t, fmt.Sprintf("tcp://127.0.0.1:%d", echo), fmt.Sprintf("*://127.0.0.1:%d", refused))
+	policy := networktest.AllowList(t, fmt.Sprintf("tcp://127.0.0.1:%d", echo), fmt.Sprintf("*://127.0.0.1:%d", refused))
 	for _, tc := range []struct {
 		name   string
 		policy SocketPolicy
@@ -52,7 +43,7 @@ func TestSocketsConnect(t *testing.T) {
 		{"allowed", policy, echo, 0},
 		{"port not allowed", policy, other, 2000 + codeAccessDenied},
 		{"connection refused", policy, refused, 3000 + codeConnectionRefused},
-		{"no outbound hosts", allowList(t), echo, 2000 + codeAccessDenied},
+		{"no outbound hosts", networktest.AllowList(t), echo, 2000 + codeAccessDenied},
 		{"no socket policy", nil, echo, 1000 + codeAccessDenied},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,7 +61,7 @@ func TestSocketsConnect(t *testing.T) {
 
 func TestSocketsNameLookup(t *testing.T) {
 	echo := servers.Echo(t)
-	f := newFixture(t, "sockets", Config{Sockets: allowList(t, fmt.Sprintf("tcp://localhost:%d", echo))})
+	f := newFixture(t, "sockets", Config{Sockets: networktest.AllowList(t, fmt.Sprintf("tcp://localhost:%d", echo))})
 	out, _, err := f.call(t, "lookup", 1, capi.String("localhost"))
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +100,7 @@ func TestSocketsNameLookup(t *testing.T) {
 }
 
 func TestSocketsLimit(t *testing.T) {
-	h := NewHost(Config{Sockets: allowList(t, "tcp://127.0.0.1:1")})
+	h := NewHost(Config{Sockets: networktest.AllowList(t, "tcp://127.0.0.1:1")})
 	st := h.NewState(context.Background())
 	defer st.closeAll()
 	create := tcpCreateSocket().funcs["create-tcp-socket"]
@@ -129,7 +120,7 @@ func TestSocketsLimit(t *testing.T) {
 // The WASI release candidates' sockets stay denied: their creation and
 // lookup functions answer access-denied, whatever the allow-list.
 func TestSocketsReleaseCandidatesDenied(t *testing.T) {
-	h := NewHost(Config{Sockets: allowList(t, "insecure:allow-all")})
+	h := NewHost(Config{Sockets: networktest.AllowList(t, "insecure:allow-all")})
 	base := map[string]*iface{}
 	for _, i := range h.interfaces() {
 		base[i.name] = i

@@ -93,16 +93,7 @@ func TestCLIRoundTrip(t *testing.T) {
 			}
 
 			id := "cli-" + app.name
-			addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-			t.Cleanup(func() { cleanupContainer(t, d, id) })
-			args := append([]string{"run", "-d"}, runArgs(addr)...)
-			args = append(args, "--env", "SPIN_VARIABLE_TOKEN=secret", ref, id)
-			if out, code := d.Ctr(args...); code != 0 {
-				t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-			}
-			if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/", time.Minute); err != nil {
-				t.Fatal(err)
-			}
+			addr, _ := d.RunDetached(t.Context(), ref, id, harness.RunOptions{Flags: []string{"--env", "SPIN_VARIABLE_TOKEN=secret"}})
 			expect(t, addr, app.reqs...)
 			viaShim := responses(t, addr, app.reqs)
 			d.Ctr("task", "kill", id)

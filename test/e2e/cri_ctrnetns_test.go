@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -88,17 +87,11 @@ func TestCtrOwnNetworkNamespace(t *testing.T) {
 // taskPid reads the PID column of `ctr task ls` for id.
 func taskPid(t *testing.T, d *harness.Containerd, id string) int {
 	t.Helper()
-	out, _ := d.Ctr("task", "ls")
-	for _, line := range strings.Split(out, "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == id {
-			pid, err := strconv.Atoi(f[1])
-			if err == nil {
-				return pid
-			}
-		}
+	task, ok := d.Task(id)
+	if !ok {
+		t.Fatalf("no task %s in ctr task ls", id)
 	}
-	t.Fatalf("no task %s in ctr task ls", id)
-	return 0
+	return task.PID
 }
 
 // dialInNetns opens a connection from inside pid's network namespace: the

@@ -258,12 +258,7 @@ func (fg *foreground) waitServing(t *testing.T, url string) {
 // cleanupContainer removes whatever is left of a container after a test,
 // quietly when there is nothing.
 func cleanupContainer(t *testing.T, d *harness.Containerd, id string) {
-	if d.TaskStatus(id) != "" {
-		d.For(t).Ctr("task", "rm", "-f", id)
-	}
-	if d.ContainerExists(id) {
-		d.For(t).Ctr("container", "rm", id)
-	}
+	d.For(t).RemoveContainer(id)
 }
 
 func assertNoLeftovers(t *testing.T, d *harness.Containerd, id string) {

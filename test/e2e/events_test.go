@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -19,8 +18,6 @@ import (
 func testEventOrder(t *testing.T, f *fixture) {
 	d := f.d.For(t)
 	id := "events"
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -63,12 +60,7 @@ func testEventOrder(t *testing.T, f *fixture) {
 	}()
 	time.Sleep(300 * time.Millisecond) // let ctr events subscribe
 
-	if out, code := d.Ctr(append(append([]string{"run", "-d"}, runArgs(addr)...), f.ref(repoMulti), id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	d.RunDetached(t.Context(), f.ref(repoMulti), id, harness.RunOptions{})
 	if out, code := d.Ctr("task", "kill", id); code != 0 {
 		t.Fatalf("ctr task kill: exit %d\n%s", code, out)
 	}

@@ -79,7 +79,7 @@ func TestFault(t *testing.T) {
 	// One app takes the hostile traffic, then outlives a containerd
 	// restart, then loses its shim.
 	id := "fault-multi"
-	addr := runDetached(t, d.For(t), harness.Ref(reg.Host, repoFaultMulti), id)
+	addr, _ := d.For(t).RunDetached(t.Context(), harness.Ref(reg.Host, repoFaultMulti), id, harness.RunOptions{})
 	t.Run("traps under load: every trap is a 500, every other request a 200", func(t *testing.T) {
 		testTrapsUnderLoad(t, addr, scaled(2000, 10000))
 	})
@@ -129,8 +129,8 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 		matches, _ := filepath.Glob(filepath.Join(cache, entryOf(app)+"-*.cwasm"))
 		return len(matches) > 0
 	}
-	resourceAddr := runDetached(t, d, resourceRef, "cache-resource")
-	multiAddr := runDetached(t, d, multiRef, "cache-multi-1")
+	resourceAddr, _ := d.RunDetached(t.Context(), resourceRef, "cache-resource", harness.RunOptions{})
+	multiAddr, _ := d.RunDetached(t.Context(), multiRef, "cache-multi-1", harness.RunOptions{})
 	for _, app := range []string{harness.AppResourceGo, harness.AppSpinGo, harness.AppWagiGo} {
 		if !has(app) {
 			t.Errorf("%s: the entry of a running app was evicted", app)
@@ -147,7 +147,7 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 		t.Fatal(err)
 	}
 	cleanupContainer(t, d, "cache-resource")
-	runDetached(t, d, multiRef, "cache-multi-2")
+	d.RunDetached(t.Context(), multiRef, "cache-multi-2", harness.RunOptions{})
 	if err := waitFor(10*time.Second, func() bool { return !has(harness.AppResourceGo) }); err != nil {
 		t.Errorf("the entry of a stopped app is still there over the bound: %v", err)
 	}
@@ -163,20 +163,6 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 		names = append(names, e.Name())
 	}
 	t.Logf("cache after eviction: %s", strings.Join(names, " "))
-}
-
-// runDetached runs ref as id with `ctr run -d` and waits for it to serve.
-func runDetached(t *testing.T, d *harness.Containerd, ref, id string) string {
-	t.Helper()
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	if out, code := d.Ctr(append(append([]string{"run", "-d"}, runArgs(addr)...), ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
 
 func testTrapsUnderLoad(t *testing.T, addr string, n int) {
@@ -437,26 +423,24 @@ func testDrain(t *testing.T, d *harness.Containerd, ref string, n int) {
 // checkRSS fails when the app process of id holds more than maxAppRSS.
 func checkRSS(t *testing.T, d *harness.Containerd, id string) {
 	t.Helper()
-	out, _ := d.Ctr("task", "ls")
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || f[0] != id {
-			continue
-		}
-		status, err := os.ReadFile("/proc/" + f[1] + "/status")
-		if err != nil {
-			t.Fatalf("app process %s: %v", f[1], err)
-		}
-		for _, l := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				t.Logf("app process %s: VmRSS %d MiB", f[1], kb>>10)
-				if kb<<10 > maxAppRSS {
-					t.Errorf("app resident memory %d MiB, want ≤ %d MiB", kb>>10, maxAppRSS>>20)
-				}
-				return
+	task, ok := d.Task(id)
+	if !ok {
+		t.Errorf("no app process of %s in ctr task ls", id)
+		return
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", task.PID))
+	if err != nil {
+		t.Fatalf("app process %d: %v", task.PID, err)
+	}
+	for _, l := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			t.Logf("app process %d: VmRSS %d MiB", task.PID, kb>>10)
+			if kb<<10 > maxAppRSS {
+				t.Errorf("app resident memory %d MiB, want ≤ %d MiB", kb>>10, maxAppRSS>>20)
 			}
+			return
 		}
 	}
-	t.Errorf("no app process of %s in ctr task ls:\n%s", id, out)
+	t.Errorf("app process %d of %s: no VmRSS in /proc/%d/status", task.PID, id, task.PID)
 }

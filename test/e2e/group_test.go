@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -46,19 +45,11 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 	addrs := map[string]string{}
 	run := func(id string, annotations ...string) {
 		t.Helper()
-		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-		t.Cleanup(func() { cleanupContainer(t, d, id) })
-		args := append([]string{"run", "-d"}, runArgs(addr)...)
+		var flags []string
 		for _, a := range annotations {
-			args = append(args, "--annotation", a)
+			flags = append(flags, "--annotation", a)
 		}
-		if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-			t.Fatalf("ctr run -d %s: exit %d\n%s", id, code, out)
-		}
-		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", time.Minute); err != nil {
-			t.Fatalf("%s: %v", id, err)
-		}
-		addrs[id] = addr
+		addrs[id], _ = d.RunDetached(t.Context(), ref, id, harness.RunOptions{Flags: flags})
 	}
 	serves := func(id string) bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -153,17 +144,13 @@ func shimServers(d *harness.Containerd) map[string]int {
 
 // taskPIDs maps each task of d to its process, as `ctr task ls` shows them.
 func taskPIDs(t *testing.T, d *harness.Containerd) map[string]int {
-	out, code := d.Ctr("task", "ls")
-	if code != 0 {
-		t.Fatalf("ctr task ls: exit %d\n%s", code, out)
+	tasks, err := d.Tasks()
+	if err != nil {
+		t.Fatal(err)
 	}
 	pids := map[string]int{}
-	for _, line := range strings.Split(out, "\n")[1:] {
-		var id string
-		var pid int
-		if n, _ := fmt.Sscan(line, &id, &pid); n == 2 {
-			pids[id] = pid
-		}
+	for _, task := range tasks {
+		pids[task.ID] = task.PID
 	}
 	return pids
 }

@@ -58,16 +58,9 @@ func runOutbound(t *testing.T, v string, app *lock.LockedApp) (*harness.Containe
 	}
 	d.Pull(ref)
 	id := "outbound"
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	logPath := filepath.Join(t.TempDir(), "app.log")
-	args := append([]string{"run", "-d", "--log-uri", "file://" + logPath}, runArgs(addr)...)
-	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/.well-known/spin/health", 90*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-	}
+	addr, _ := d.RunDetached(ctx, ref, id, harness.RunOptions{
+		LogPath: filepath.Join(t.TempDir(), "app.log"), Probe: "/.well-known/spin/health", Timeout: 90 * time.Second,
+	})
 	return d, id, addr
 }
 

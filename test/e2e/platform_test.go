@@ -167,13 +167,10 @@ func testPlatformRuntimeConfig(t *testing.T, version, ref, redisURL string) {
 
 	run := func() {
 		t.Helper()
-		args := append([]string{"run", "-d", "--log-uri", "file://" + logPath, "--mount", stateMount, "--mount", rcMount, "--mount", dataMount}, runArgs(addr)...)
-		if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-			t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-		}
-		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/.well-known/spin/health", 90*time.Second); err != nil {
-			t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-		}
+		d.RunDetached(t.Context(), ref, id, harness.RunOptions{
+			Addr: addr, LogPath: logPath, Flags: []string{"--mount", stateMount, "--mount", rcMount, "--mount", dataMount},
+			Probe: "/.well-known/spin/health", Timeout: 90 * time.Second,
+		})
 	}
 	cache := http.Header{"X-Kv-Store": {"cache"}}
 	param := func(vs ...string) http.Header {

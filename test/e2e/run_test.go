@@ -41,17 +41,8 @@ func routeChecks() []request {
 func testDetached(t *testing.T, f *fixture) {
 	d := f.d.For(t)
 	id := "detached"
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	logPath := filepath.Join(t.TempDir(), "app.log")
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-
-	args := append([]string{"run", "-d", "--log-uri", "file://" + logPath}, runArgs(addr)...)
-	if out, code := d.Ctr(append(args, f.ref(repoMulti), id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-	}
+	addr, _ := d.RunDetached(t.Context(), f.ref(repoMulti), id, harness.RunOptions{LogPath: logPath})
 	if st := d.TaskStatus(id); st != "RUNNING" {
 		t.Errorf("ctr task ls: %s is %q, want RUNNING", id, st)
 	}
@@ -95,14 +86,7 @@ func testDetached(t *testing.T, f *fixture) {
 func testSIGKILL(t *testing.T, f *fixture) {
 	d := f.d.For(t)
 	id := "detached-kill"
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	if out, code := d.Ctr(append(append([]string{"run", "-d"}, runArgs(addr)...), f.ref(repoMulti), id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatalf("%v", err)
-	}
+	addr, _ := d.RunDetached(t.Context(), f.ref(repoMulti), id, harness.RunOptions{})
 	var reqs []request
 	for i := 0; i < 20; i++ {
 		reqs = append(reqs, request{path: fmt.Sprintf("/go/print-%d", i), status: 200})

@@ -89,26 +89,6 @@ func TestSandboxCtr(t *testing.T) {
 	}
 }
 
-// runSpin1With starts the conformance app detached, as runSpin1 does, with
-// extra ctr run flags.
-func runSpin1With(t *testing.T, d *harness.Containerd, flags []string, ref, id, addr, stateDir, logPath string, env ...string) {
-	t.Helper()
-	args := append([]string{"run", "-d", "--log-uri", "file://" + logPath,
-		"--mount", "type=bind,src=" + stateDir + ",dst=/.spin,options=rbind:rw"}, flags...)
-	args = append(args, runArgs(addr)...)
-	for _, e := range env {
-		args = append(args, "--env", e)
-	}
-	start := time.Now()
-	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d %s: exit %d\n%s", strings.Join(flags, " "), code, out)
-	}
-	if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/.well-known/spin/health", 90*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-	}
-	t.Logf("ctr run -d %s to serving: %v", strings.Join(flags, " "), time.Since(start).Round(time.Millisecond))
-}
-
 // assertSandboxedFiles checks that pid has a mount namespace of its own and
 // that its root holds its app (read-only) and a minimal /dev, not the
 // host's files; its open-file limit is the spec's.

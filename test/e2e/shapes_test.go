@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -58,16 +57,7 @@ func TestAppShapes(t *testing.T) {
 	d.Pull(ref)
 
 	id := "shapes"
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	logPath := filepath.Join(t.TempDir(), "app.log")
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	args := append([]string{"run", "-d", "--log-uri", "file://" + logPath}, runArgs(addr)...)
-	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-	}
+	addr, _ := d.RunDetached(ctx, ref, id, harness.RunOptions{LogPath: filepath.Join(t.TempDir(), "app.log")})
 	expect(t, addr,
 		request{path: "/spin20/x?y=1", status: 418, want: "rc:/spin20/x?y=1"},
 		request{path: "/spin21", status: 400, want: "bad request"},

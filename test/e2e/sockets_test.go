@@ -35,7 +35,7 @@ func TestSocketsOutbound(t *testing.T) {
 			ref := harness.Ref(reg.Host, repoSockets)
 			d.Pull(ref)
 
-			addr := runDetached(t, d, ref, "sockets")
+			addr, _ := d.RunDetached(ctx, ref, "sockets", harness.RunOptions{})
 			expect(t, addr,
 				request{path: "/", status: 200, want: "ready"},
 				request{path: fmt.Sprintf("/echo/%d", allowed), status: 200, want: "echoed: ping"},

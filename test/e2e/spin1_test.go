@@ -146,17 +146,23 @@ func check(t *testing.T, addr string, xs ...exchange) {
 // bind-mounted at /.spin and waits until it serves; env adds --env values.
 func runSpin1(t *testing.T, d *harness.Containerd, ref, id, addr, stateDir, logPath string, env ...string) {
 	t.Helper()
-	args := []string{"run", "-d", "--log-uri", "file://" + logPath,
-		"--mount", "type=bind,src=" + stateDir + ",dst=/.spin,options=rbind:rw"}
-	args = append(args, runArgs(addr)...)
+	runSpin1With(t, d, nil, ref, id, addr, stateDir, logPath, env...)
+}
+
+// runSpin1With is runSpin1 with extra ctr run flags; it logs how long the
+// start with them took.
+func runSpin1With(t *testing.T, d *harness.Containerd, extra []string, ref, id, addr, stateDir, logPath string, env ...string) {
+	t.Helper()
+	flags := append([]string{"--mount", "type=bind,src=" + stateDir + ",dst=/.spin,options=rbind:rw"}, extra...)
 	for _, e := range env {
-		args = append(args, "--env", e)
+		flags = append(flags, "--env", e)
 	}
-	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/.well-known/spin/health", 90*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
+	start := time.Now()
+	d.For(t).RunDetached(t.Context(), ref, id, harness.RunOptions{
+		Addr: addr, LogPath: logPath, Flags: flags, Probe: "/.well-known/spin/health", Timeout: 90 * time.Second,
+	})
+	if len(extra) > 0 {
+		t.Logf("ctr run -d %s to serving: %v", strings.Join(extra, " "), time.Since(start).Round(time.Millisecond))
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,17 +50,9 @@ func TestCompileTiers(t *testing.T) {
 
 	// The first start runs the fast tier's code: Winch's, in the app's
 	// Winch engine (its log says so before the app serves).
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	t.Cleanup(func() { cleanupContainer(t, d, "tiers-1") })
-	out, code := d.Ctr(append(append([]string{"run", "-d"}, runArgs(addr)...), ref, "tiers-1")...)
-	if code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
+	addr, out := d.RunDetached(ctx, ref, "tiers-1", harness.RunOptions{})
 	if !strings.Contains(out, "running core modules' Winch code") {
 		t.Errorf("the first start does not say it runs Winch code:\n%s", out)
-	}
-	if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatal(err)
 	}
 	expect(t, addr, request{path: "/go/first", status: 200})
 	// Fast code first (one entry), then the optimised code beside it.
@@ -75,7 +66,7 @@ func TestCompileTiers(t *testing.T) {
 	expect(t, addr, request{path: "/go/after", status: 200})
 	cleanupContainer(t, d, "tiers-1")
 
-	addr = runDetached(t, d, ref, "tiers-2")
+	addr, _ = d.RunDetached(ctx, ref, "tiers-2", harness.RunOptions{})
 	expect(t, addr, request{path: "/go/second-start", status: 200})
 	if n := len(entries()); n != 2 {
 		t.Errorf("%d cache entries after the second start, want the same 2", n)

@@ -373,16 +373,7 @@ func testCommandTrigger(t *testing.T, d *harness.Containerd, ref string) {
 func testDockerBuiltImage(t *testing.T, d *harness.Containerd, ref string) {
 	d = d.For(t)
 	id := "docker-built"
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	logPath := filepath.Join(t.TempDir(), "app.log")
-	t.Cleanup(func() { cleanupContainer(t, d, id) })
-	args := append([]string{"run", "-d", "--log-uri", "file://" + logPath}, runArgs(addr)...)
-	if out, code := d.Ctr(append(args, ref, id)...); code != 0 {
-		t.Fatalf("ctr run -d: exit %d\n%s", code, out)
-	}
-	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
-		t.Fatalf("%v\napp log:\n%s", err, readFile(logPath))
-	}
+	addr, _ := d.RunDetached(t.Context(), ref, id, harness.RunOptions{LogPath: filepath.Join(t.TempDir(), "app.log")})
 	expect(t, addr, request{path: "/", status: 200, want: helloBody})
 	stopDetached(t, d, id)
 }

@@ -9,18 +9,9 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
-	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/test/servers"
 )
-
-func allowList(t *testing.T, entries ...string) *network.AllowedHosts {
-	t.Helper()
-	a, err := network.ParseAllowedOutboundHosts(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
 
 // subscribe subscribes to topic on the broker and returns the messages.
 func subscribe(t *testing.T, srv *servers.Server, topic string) <-chan paho.Message {
@@ -42,7 +33,7 @@ func TestPublish(t *testing.T) {
 	ctx := context.Background()
 	srv := servers.Mosquitto(t, "u", "p")
 	got := subscribe(t, srv, "spin/#")
-	cs := NewAccess(allowList(t, fmt.Sprintf("mqtt://127.0.0.1:%d", srv.Port))).Connections()
+	cs := NewAccess(networktest.AllowList(t, fmt.Sprintf("mqtt://127.0.0.1:%d", srv.Port))).Connections()
 	defer cs.Close()
 	c, err := cs.Open(srv.MQTTURL()+"?client_id=spin-test", "u", "p", 30*time.Second)
 	if err != nil {
@@ -74,7 +65,7 @@ func TestOpenAndConnectErrors(t *testing.T) {
 	ctx := context.Background()
 	srv := servers.Mosquitto(t, "u", "p")
 	free := servers.FreePort(t)
-	cs := NewAccess(allowList(t, "mqtt://127.0.0.1:*")).Connections()
+	cs := NewAccess(networktest.AllowList(t, "mqtt://127.0.0.1:*")).Connections()
 	defer cs.Close()
 	for _, addr := range []string{
 		"127.0.0.1:1883", "http://127.0.0.1:1883?client_id=x", "mqtt://?client_id=x", "mqtt://127.0.0.1:99999?client_id=x",
@@ -109,7 +100,7 @@ func TestOpenAndConnectErrors(t *testing.T) {
 }
 
 func TestConnectionLimit(t *testing.T) {
-	cs := NewAccess(allowList(t, "mqtt://127.0.0.1:*")).Connections()
+	cs := NewAccess(networktest.AllowList(t, "mqtt://127.0.0.1:*")).Connections()
 	var conns []*Conn
 	for range MaxConnections {
 		c, err := cs.Open("mqtt://127.0.0.1:1883?client_id=x", "", "", 0)

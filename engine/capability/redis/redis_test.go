@@ -10,23 +10,14 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/test/servers"
 )
-
-// allowAll is a Spin 2 allow-list of every redis destination.
-func allowList(t *testing.T, entries ...string) *network.AllowedHosts {
-	t.Helper()
-	a, err := network.ParseAllowedOutboundHosts(entries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
 
 func TestOperations(t *testing.T) {
 	ctx := context.Background()
 	srv := servers.Redis(t)
-	cs := NewAccess(allowList(t, fmt.Sprintf("redis://127.0.0.1:%d", srv.Port))).Connections()
+	cs := NewAccess(networktest.AllowList(t, fmt.Sprintf("redis://127.0.0.1:%d", srv.Port))).Connections()
 	defer cs.Close()
 	c, err := cs.Open(ctx, srv.RedisURL())
 	if err != nil {
@@ -75,7 +66,7 @@ func TestOperations(t *testing.T) {
 func TestExecute(t *testing.T) {
 	ctx := context.Background()
 	srv := servers.Redis(t)
-	cs := NewAccess(allowList(t, "redis://127.0.0.1:*")).Connections()
+	cs := NewAccess(networktest.AllowList(t, "redis://127.0.0.1:*")).Connections()
 	defer cs.Close()
 	c, err := cs.Open(ctx, srv.RedisURL())
 	if err != nil {
@@ -120,7 +111,7 @@ func TestExecute(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	srv := servers.Redis(t)
-	cs := NewAccess(allowList(t, fmt.Sprintf("redis://127.0.0.1:%d", srv.Port), "redis://localhost:1")).Connections()
+	cs := NewAccess(networktest.AllowList(t, fmt.Sprintf("redis://127.0.0.1:%d", srv.Port), "redis://localhost:1")).Connections()
 	defer cs.Close()
 	for _, addr := range []string{
 		"127.0.0.1:6379", "http://127.0.0.1/", "redis://", "redis://127.0.0.1:99999", "redis://%zz",
@@ -151,7 +142,7 @@ func TestOpenErrors(t *testing.T) {
 func TestConnectionLimitAndReuse(t *testing.T) {
 	ctx := context.Background()
 	srv := servers.Redis(t)
-	cs := NewAccess(allowList(t, "redis://127.0.0.1:*")).Connections()
+	cs := NewAccess(networktest.AllowList(t, "redis://127.0.0.1:*")).Connections()
 	var conns []*Conn
 	for range MaxConnections {
 		c, err := cs.Open(ctx, srv.RedisURL())

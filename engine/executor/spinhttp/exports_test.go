@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 // spinExportsWAT is a module with the Spin 1.x HTTP exports the host
@@ -15,20 +16,6 @@ const spinExportsWAT = `(module
   (func (export "canonical_abi_free") (param i32 i32 i32))
   (func (export "handle-http-request")
     (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32) (i32.const 0)))`
-
-func compile(t *testing.T, engine *wasmtime.Engine, wat string) *wasmtime.Module {
-	t.Helper()
-	wasm, err := wasmtime.Wat2Wasm(wat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wasmtime.NewModule(engine, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
-	return m
-}
 
 func TestCheckedSignatures(t *testing.T) {
 	engine := wasmtime.NewEngine()
@@ -49,7 +36,7 @@ func TestCheckedSignatures(t *testing.T) {
 			if tc.from != "" && wat == spinExportsWAT {
 				t.Fatal("fixture changed: nothing replaced")
 			}
-			if got := checkedSignatures(compile(t, engine, wat)); got != tc.want {
+			if got := checkedSignatures(testwasm.Module(t, engine, wat)); got != tc.want {
 				t.Errorf("checkedSignatures = %v, want %v", got, tc.want)
 			}
 		})
@@ -59,11 +46,11 @@ func TestCheckedSignatures(t *testing.T) {
 func TestCheckExports(t *testing.T) {
 	engine := wasmtime.NewEngine()
 	defer engine.Close()
-	if err := checkExports(compile(t, engine, spinExportsWAT)); err != nil {
+	if err := checkExports(testwasm.Module(t, engine, spinExportsWAT)); err != nil {
 		t.Errorf("Spin module: %v", err)
 	}
 	noMemory := strings.Replace(spinExportsWAT, `(memory (export "memory") 1)`, `(memory 1)`, 1)
-	if err := checkExports(compile(t, engine, noMemory)); err == nil || err.Error() != "component is not compatible with Spin executor - should this use the Wagi executor?" {
+	if err := checkExports(testwasm.Module(t, engine, noMemory)); err == nil || err.Error() != "component is not compatible with Spin executor - should this use the Wagi executor?" {
 		t.Errorf("module without memory: %v", err)
 	}
 }

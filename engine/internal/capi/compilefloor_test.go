@@ -5,20 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
-)
 
-// processCPU is the CPU time (user + system) of this process so far.
-func processCPU(tb testing.TB) time.Duration {
-	tb.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/spinoci/spinoci/internal/cpubench"
+)
 
 // builtWasm reads a test app that make testapps built (skipping when it is
 // not there).
@@ -80,14 +70,14 @@ func BenchmarkCompile(b *testing.B) {
 				}
 				defer e.Close()
 				var size int
-				cpu0 := processCPU(b)
+				report := cpubench.Start(b)
 				for b.Loop() {
 					size, err = compileSize(e, wasm)
 					if err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+				report()
 				b.ReportMetric(float64(size), "code-bytes")
 			})
 		}
@@ -145,13 +135,13 @@ func benchmarkStore[T any](b *testing.B, wasm []byte, c codec[T]) {
 	defer c.close(v)
 	dir := b.TempDir()
 	code, sum := entryFiles(dir, sha256.Sum256(wasm), "bench")
-	cpu0 := processCPU(b)
+	report := cpubench.Start(b)
 	for b.Loop() {
 		if err := c.store(dir, code, sum, v); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(b.N), "cpu-ns/op")
+	report()
 }
 
 // TestSelectWinch checks that the layout selectWinch relies on is the

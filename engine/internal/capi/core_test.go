@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 const coreWAT = `(module
@@ -29,15 +30,7 @@ func instantiateWith(t *testing.T, wat string, wasi *wasmtime.WasiConfig, define
 	t.Helper()
 	engine := wasmtime.NewEngine()
 	t.Cleanup(engine.Close)
-	wasm, err := wasmtime.Wat2Wasm(wat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wasmtime.NewModule(engine, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
+	m := testwasm.Module(t, engine, wat)
 	store := wasmtime.NewStore(engine)
 	t.Cleanup(store.Close)
 	linker := wasmtime.NewLinker(engine)

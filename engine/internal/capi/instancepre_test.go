@@ -6,21 +6,15 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 func TestInstancePre(t *testing.T) {
 	engine := wasmtime.NewEngine()
 	defer engine.Close()
-	wasm, err := wasmtime.Wat2Wasm(`(module
+	m := testwasm.Module(t, engine, `(module
 	  (import "host" "double" (func $double (param i32) (result i32)))
 	  (func (export "f") (param i32) (result i32) (call $double (local.get 0))))`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wasmtime.NewModule(engine, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
 	l := wasmtime.NewLinker(engine)
 	if _, err := NewInstancePre(l, m); err == nil || !strings.Contains(err.Error(), "host") {
 		t.Fatalf("unresolved import: %v", err)
@@ -43,14 +37,7 @@ func TestInstancePre(t *testing.T) {
 		}
 		store.Close()
 	}
-	trapping, err := wasmtime.Wat2Wasm(`(module (func $s unreachable) (start $s))`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tm, err := wasmtime.NewModule(engine, trapping)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tm := testwasm.Module(t, engine, `(module (func $s unreachable) (start $s))`)
 	tpre, err := NewInstancePre(l, tm)
 	if err != nil {
 		t.Fatal(err)
@@ -75,15 +62,7 @@ func importsModule(b *testing.B, engine *wasmtime.Engine, n int) (*wasmtime.Link
 			b.Fatal(err)
 		}
 	}
-	wasm, err := wasmtime.Wat2Wasm(wat + ` (memory (export "memory") 17))`)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := wasmtime.NewModule(engine, wasm)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return l, m
+	return l, testwasm.Module(b, engine, wat+` (memory (export "memory") 17))`)
 }
 
 // BenchmarkInstantiate compares a Store plus an instance of a module with

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 // trapChildEnv marks the child process of TestTrapsWithoutNativeBacktrace.
@@ -36,16 +37,8 @@ func TestTrapsWithoutNativeBacktrace(t *testing.T) {
 func trapChild(t *testing.T) {
 	e, _ := NewModuleEngine()
 	defer e.Close()
-	wasm, err := Wat2Wasm(`(module (import "h" "f" (func $f)) (func $inner (call $f))
+	m := testwasm.Module(t, e, `(module (import "h" "f" (func $f)) (func $inner (call $f))
 	  (func (export "run") (param i32) (call $inner)))`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wasmtime.NewModule(e, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	s := wasmtime.NewStore(e)
 	defer s.Close()
 	s.SetEpochDeadline(1 << 30)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/internal/testwasm"
 )
 
 func winchEngine(t *testing.T) *Engine {
@@ -142,15 +143,7 @@ func TestWinchModuleDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer engine.Close()
-	wasm, err := wasmtime.Wat2Wasm(`(module (func (export "spin") (loop $l (br $l))))`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := wasmtime.NewModule(engine, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := testwasm.Module(t, engine, `(module (func (export "spin") (loop $l (br $l))))`)
 	defer tickEpochs(engine.IncrementEpoch)()
 	store := wasmtime.NewStore(engine)
 	defer store.Close()

@@ -52,15 +52,7 @@ func TestTriggerDelivers(t *testing.T) {
 	publish("sensors/kitchen/humidity", "40")
 	temps.ExpectNone(t, 200*time.Millisecond)
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	triggertest.Stop(t, cancel, done)
 }
 
 // TestTriggerWrongPassword: a refused connection is logged and retried,

@@ -64,15 +64,7 @@ func TestTriggerDeliversAndReconnects(t *testing.T) {
 	a.Expect(t, "messages:three")
 	b.Expect(t, "messages:three")
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
+	triggertest.Stop(t, cancel, done)
 }
 
 // TestTriggerStopWaitsForHandlers: a stop lets the message being handled

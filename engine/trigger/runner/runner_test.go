@@ -4,14 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
-
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
+	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -20,18 +18,8 @@ import (
 func TestCommandApp(t *testing.T) {
 	dir := t.TempDir()
 	// A WASI command that writes "ran\n" and exits with 3.
-	wat, err := os.ReadFile(filepath.Join("..", "..", "..", "test", "apps", "command-exit.wat"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := wasmtime.Wat2Wasm(string(wat))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasmPath := filepath.Join(dir, "exit.wasm")
-	if err := os.WriteFile(wasmPath, wasm, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	wasmPath := testwasm.Write(t, filepath.Join(dir, "exit.wasm"),
+		testwasm.AssembleFile(t, filepath.Join("..", "..", "..", "test", "apps", "command-exit.wat")))
 	raw, err := json.Marshal(map[string]any{
 		"spin_lock_version": 1,
 		"metadata":          map[string]any{"name": "job"},

@@ -119,20 +119,14 @@ func startOnce(t harness.T, d *harness.Containerd, w workload, work, id string) 
 // port and waits for its first 200; it returns the address. A cleanup
 // removes the container if it is still there.
 func runDetached(ctx context.Context, t harness.T, d *harness.Containerd, w workload, work, id string) string {
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	args := []string{"run", "-d", "--log-uri", "file://" + filepath.Join(work, id+".log"),
-		"--net-host", "--runtime", w.runtime, "--env", w.env + "=" + addr}
+	var flags []string
 	for _, a := range w.annotations {
-		args = append(args, "--annotation", a)
+		flags = append(flags, "--annotation", a)
 	}
-	args = append(args, w.ref, id)
-	t.Cleanup(func() { remove(d, id) })
-	if out, code := d.CtrQuiet(ctx, args...); code != 0 {
-		t.Fatalf("ctr %s: exit %d\n%s", strings.Join(args, " "), code, out)
-	}
-	if _, err := harness.WaitHTTP(ctx, "http://"+addr+w.path, 5*time.Minute); err != nil {
-		t.Fatalf("%s (%s): %v", w.name, id, err)
-	}
+	addr, _ := d.For(t).Quiet().RunDetached(ctx, w.ref, id, harness.RunOptions{
+		Runtime: w.runtime, ListenEnv: w.env, LogPath: filepath.Join(work, id+".log"),
+		Flags: flags, Probe: w.path, Timeout: 5 * time.Minute,
+	})
 	return addr
 }
 
@@ -144,18 +138,7 @@ func stop(t harness.T, d *harness.Containerd, id string) {
 	if _, err := d.WaitTaskStatus(id, "STOPPED", 10*time.Second); err != nil {
 		t.Errorf("%v", err)
 	}
-	remove(d, id)
-}
-
-func remove(d *harness.Containerd, id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if d.TaskStatus(id) != "" {
-		d.CtrQuiet(ctx, "task", "rm", "-f", id)
-	}
-	if d.ContainerExists(id) {
-		d.CtrQuiet(ctx, "container", "rm", id)
-	}
+	d.Quiet().RemoveContainer(id)
 }
 
 // phaseResult is where one workload's start time goes, start by start:
@@ -189,7 +172,7 @@ func startInPhases(t harness.T, d *harness.Containerd, w workload, work, id stri
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	t.Cleanup(func() { remove(d, id) })
+	t.Cleanup(func() { d.Quiet().RemoveContainer(id) })
 	steps := [][]string{
 		{"container", "create", "--net-host", "--runtime", w.runtime, "--env", w.env + "=" + addr, w.ref, id},
 		{"task", "start", "-d", "--log-uri", "file://" + filepath.Join(work, id+".log"), id},

@@ -56,18 +56,10 @@ func demo(t harness.T) {
 	t.Logf("\n== pulling and running it")
 	d.Pull(ref)
 	id := "spin-example"
-	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	logPath := filepath.Join(harness.TempDir(t, "demo"), "app.log")
-	// Registered before the run, so that Ctrl-C or an error removes it.
-	t.Cleanup(func() { remove(d, id) })
 	start := time.Now()
-	if out, code := d.Ctr("run", "-d", "--net-host", "--runtime", harness.RuntimeType,
-		"--log-uri", "file://"+logPath, "--env", "SPIN_HTTP_LISTEN_ADDR="+addr, ref, id); code != 0 {
-		t.Fatalf("ctr run failed (exit %d): %s", code, out)
-	}
-	if _, err := harness.WaitHTTP(t.Context(), "http://"+addr+"/", time.Minute); err != nil {
-		t.Fatalf("%v", err)
-	}
+	// RunDetached's cleanup removes the container after Ctrl-C or an error.
+	addr, _ := d.RunDetached(t.Context(), ref, id, harness.RunOptions{LogPath: logPath})
 	t.Logf("   serving on http://%s (first 200 %v after ctr run started; the first start compiles the modules)", addr, time.Since(start).Round(time.Millisecond))
 	d.Ctr("task", "ls")
 
@@ -111,17 +103,6 @@ func demo(t harness.T) {
 	d.Ctr("task", "rm", id)
 	d.Ctr("container", "rm", id)
 	t.Logf("\n== done; the registry and containerd are stopped and their directories removed")
-}
-
-// remove deletes whatever is left of the container (after Ctrl-C or an
-// error); it is quiet when there is nothing.
-func remove(d *harness.Containerd, id string) {
-	if d.TaskStatus(id) != "" {
-		d.Ctr("task", "rm", "-f", id)
-	}
-	if d.ContainerExists(id) {
-		d.Ctr("container", "rm", id)
-	}
 }
 
 // demoManifest is the example app as a Spin 2 manifest (spin.toml) over

@@ -34,8 +34,9 @@ type Containerd struct {
 	// Namespace is the namespace Ctr uses (DefaultNamespace unless changed).
 	Namespace string
 
-	t        T // where commands log; see For
-	owner    T // the T that started the daemon and is failed by a leak
+	t        T    // where commands log; see For
+	quiet    bool // commands do not log; see Quiet
+	owner    T    // the T that started the daemon and is failed by a leak
 	ctr      string
 	proc     *process
 	stopOnce *sync.Once
@@ -352,6 +353,9 @@ func (d *Containerd) Ctr(args ...string) (string, int) {
 // CtrContext is Ctr with a caller-supplied context.
 func (d *Containerd) CtrContext(ctx context.Context, args ...string) (string, int) {
 	d.t.Helper()
+	if d.quiet {
+		return d.CtrQuiet(ctx, args...)
+	}
 	d.t.Logf("$ ctr %s", strings.Join(args, " "))
 	out, code := d.CtrQuiet(ctx, args...)
 	if s := strings.TrimRight(withoutNoise(out), "\n"); s != "" {
@@ -424,16 +428,8 @@ func (d *Containerd) ContainerExists(id string) bool {
 // TaskStatus returns the STATUS column of `ctr task ls` for id, or "" when
 // there is no such task.
 func (d *Containerd) TaskStatus(id string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, _ := d.CtrQuiet(ctx, "task", "ls")
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 3 && f[0] == id {
-			return f[2]
-		}
-	}
-	return ""
+	task, _ := d.Task(id)
+	return task.Status
 }
 
 // WaitTaskStatus polls `ctr task ls` until id has the status (e.g. "STOPPED";

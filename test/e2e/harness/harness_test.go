@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,4 +175,15 @@ func TestProcessCPU(t *testing.T) {
 		}
 	}
 	t.Errorf("ProcessCPU did not grow after 5 s of work (%d)", x)
+}
+
+func TestParseTaskList(t *testing.T) {
+	out := "TASK        PID      STATUS    \nweb-a       4242     RUNNING\nweb-b       0        CREATED\n\nweb-c       4300     STOPPED\nnot a row\n"
+	want := []Task{{ID: "web-a", PID: 4242, Status: "RUNNING"}, {ID: "web-b", PID: 0, Status: "CREATED"}, {ID: "web-c", PID: 4300, Status: "STOPPED"}}
+	if got := ParseTaskList(out); !slices.Equal(got, want) {
+		t.Errorf("ParseTaskList:\n got %v\nwant %v", got, want)
+	}
+	if got := ParseTaskList("TASK    PID    STATUS\n"); len(got) != 0 {
+		t.Errorf("ParseTaskList of the header alone = %v, want no tasks", got)
+	}
 }

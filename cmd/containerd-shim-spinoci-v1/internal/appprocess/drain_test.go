@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
@@ -33,14 +33,7 @@ const loopWAT = `(module
 func writeLoopApp(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	wasm, err := wasmtime.Wat2Wasm(loopWAT)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasmPath := filepath.Join(dir, "loop.wasm")
-	if err := os.WriteFile(wasmPath, wasm, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	wasmPath := testwasm.Write(t, filepath.Join(dir, "loop.wasm"), testwasm.Assemble(t, loopWAT))
 	lockJSON := `{"spin_lock_version": 0,
   "metadata": {"name": "loop", "trigger": {"type": "http", "base": "/"}},
   "triggers": [{"id": "t", "trigger_type": "http", "trigger_config": {"component": "loop", "route": "/...", "executor": {"type": "spin"}}}],

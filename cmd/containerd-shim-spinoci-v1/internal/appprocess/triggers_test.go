@@ -9,9 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
-
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
@@ -24,18 +23,7 @@ var commandModule = filepath.Join("..", "..", "..", "..", "test", "apps", "comma
 // with its output on the process's stdout, and exits with its status.
 func TestRunCommandApp(t *testing.T) {
 	dir := t.TempDir()
-	wat, err := os.ReadFile(commandModule)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm, err := wasmtime.Wat2Wasm(string(wat))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasmPath := filepath.Join(dir, "cmd.wasm")
-	if err := os.WriteFile(wasmPath, wasm, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	wasmPath := testwasm.Write(t, filepath.Join(dir, "cmd.wasm"), testwasm.AssembleFile(t, commandModule))
 	lk, err := json.Marshal(map[string]any{
 		"spin_lock_version": 1,
 		"metadata":          map[string]any{"name": "job", "trigger": map[string]any{"type": "command"}},

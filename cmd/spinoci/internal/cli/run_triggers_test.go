@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/test/servers"
 )
 
@@ -31,13 +31,7 @@ func testApp(t *testing.T, name string) string {
 func triggerAppDir(t *testing.T, manifest, wat string) string {
 	t.Helper()
 	dir := t.TempDir()
-	wasm, err := wasmtime.Wat2Wasm(wat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "app.wasm"), wasm, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testwasm.Write(t, filepath.Join(dir, "app.wasm"), testwasm.Assemble(t, wat))
 	if err := os.WriteFile(filepath.Join(dir, "spin.toml"), []byte(manifest), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
+	"github.com/spinoci/spinoci/engine/capability/rdbms/rdbmstest"
 	"github.com/spinoci/spinoci/test/servers"
 )
 
@@ -17,10 +18,7 @@ func open(t *testing.T) (*rdbms.Access, *servers.Server) {
 	srv := servers.MariaDB(t)
 	d := New()
 	t.Cleanup(func() { d.Close() })
-	allowed, err := network.ParseAllowedOutboundHosts([]string{"mysql://" + srv.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allowed := networktest.AllowList(t, "mysql://"+srv.Addr())
 	return rdbms.NewAccess(d, allowed), srv
 }
 
@@ -32,14 +30,6 @@ func connect(t *testing.T, access *rdbms.Access, srv *servers.Server) rdbms.Conn
 		t.Fatal(err)
 	}
 	return c
-}
-
-func wantError(t *testing.T, what string, err error, kind rdbms.ErrorKind, text string) {
-	t.Helper()
-	e, ok := err.(*rdbms.Error)
-	if !ok || e.Kind != kind || !strings.Contains(e.Message, text) {
-		t.Errorf("%s: error %v, want %s containing %q", what, err, kind.Name(), text)
-	}
 }
 
 func TestEveryTypeRoundTrips(t *testing.T) {
@@ -121,7 +111,7 @@ func TestEveryTypeRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Query(ctx, "SELECT d FROM t", nil)
-	wantError(t, "date column", err, rdbms.ValueConversionFailed, "cannot convert value 2024-01-02 in column d (DATE)")
+	rdbmstest.WantError(t, "date column", err, rdbms.ValueConversionFailed, "cannot convert value 2024-01-02 in column d (DATE)")
 }
 
 func TestErrors(t *testing.T) {
@@ -130,20 +120,20 @@ func TestErrors(t *testing.T) {
 	c := connect(t, access, srv)
 	defer c.Close()
 	_, err := c.Query(ctx, "SELECT * FROM missing", nil)
-	wantError(t, "missing table", err, rdbms.QueryFailed, "Error 1146 (42S02): Table 'spin.missing' doesn't exist")
+	rdbmstest.WantError(t, "missing table", err, rdbms.QueryFailed, "Error 1146 (42S02): Table 'spin.missing' doesn't exist")
 	_, err = c.Execute(ctx, "SELEC 1", nil)
-	wantError(t, "syntax", err, rdbms.QueryFailed, "You have an error in your SQL syntax")
+	rdbmstest.WantError(t, "syntax", err, rdbms.QueryFailed, "You have an error in your SQL syntax")
 	_, err = c.Query(ctx, "SELECT ?", []rdbms.Value{{Kind: rdbms.Date}})
-	wantError(t, "date parameter", err, rdbms.BadParameter, "MySQL does not support date parameters")
+	rdbmstest.WantError(t, "date parameter", err, rdbms.BadParameter, "MySQL does not support date parameters")
 
 	_, err = access.Open(ctx, strings.Replace(srv.MySQLURL(), servers.SQLPassword, "wrong", 1))
-	wantError(t, "wrong password", err, rdbms.ConnectionFailed, "Access denied for user 'spin'")
+	rdbmstest.WantError(t, "wrong password", err, rdbms.ConnectionFailed, "Access denied for user 'spin'")
 	_, err = access.Open(ctx, "mysql://spin@127.0.0.2/spin")
-	wantError(t, "other host", err, rdbms.ConnectionFailed, "address mysql://127.0.0.2:3306 is not permitted")
+	rdbmstest.WantError(t, "other host", err, rdbms.ConnectionFailed, "address mysql://127.0.0.2:3306 is not permitted")
 	_, err = access.Open(ctx, "spin:pw@tcp(127.0.0.1)/spin")
-	wantError(t, "DSN instead of URL", err, rdbms.ConnectionFailed, "invalid MySQL address")
+	rdbmstest.WantError(t, "DSN instead of URL", err, rdbms.ConnectionFailed, "invalid MySQL address")
 	_, err = access.Open(ctx, srv.MySQLURL()+"?ssl-mode=sometimes")
-	wantError(t, "bad ssl-mode", err, rdbms.ConnectionFailed, `unknown ssl-mode "sometimes"`)
+	rdbmstest.WantError(t, "bad ssl-mode", err, rdbms.ConnectionFailed, `unknown ssl-mode "sometimes"`)
 }
 
 func TestSessionsAreNotShared(t *testing.T) {

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/engine/capability/network"
+	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/capability/rdbms"
+	"github.com/spinoci/spinoci/engine/capability/rdbms/rdbmstest"
 	"github.com/spinoci/spinoci/test/servers"
 )
 
@@ -18,24 +19,13 @@ func open(t *testing.T) (rdbms.Conn, *servers.Server) {
 	srv := servers.Postgres(t)
 	d := New()
 	t.Cleanup(func() { d.Close() })
-	allowed, err := network.ParseAllowedOutboundHosts([]string{"postgres://" + srv.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allowed := networktest.AllowList(t, "postgres://"+srv.Addr())
 	c, err := rdbms.NewAccess(d, allowed).Open(context.Background(), srv.PostgresURL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c, srv
-}
-
-func wantError(t *testing.T, what string, err error, kind rdbms.ErrorKind, text string) {
-	t.Helper()
-	e, ok := err.(*rdbms.Error)
-	if !ok || e.Kind != kind || !strings.Contains(e.Message, text) {
-		t.Errorf("%s: error %v, want %s containing %q", what, err, kind.Name(), text)
-	}
 }
 
 func TestEveryTypeRoundTrips(t *testing.T) {
@@ -130,34 +120,31 @@ func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	c, srv := open(t)
 	_, err := c.Query(ctx, "SELECT * FROM missing", nil)
-	wantError(t, "missing table", err, rdbms.QueryFailed, `relation "missing" does not exist (SQLSTATE 42P01)`)
+	rdbmstest.WantError(t, "missing table", err, rdbms.QueryFailed, `relation "missing" does not exist (SQLSTATE 42P01)`)
 	_, err = c.Execute(ctx, "SELEC 1", nil)
-	wantError(t, "syntax error", err, rdbms.QueryFailed, "syntax error")
+	rdbmstest.WantError(t, "syntax error", err, rdbms.QueryFailed, "syntax error")
 	_, err = c.Query(ctx, "SELECT $1::int4", []rdbms.Value{{Kind: rdbms.Uint32, Uint: 1}})
-	wantError(t, "unsigned query parameter", err, rdbms.BadParameter, "Postgres does not support unsigned integers")
+	rdbmstest.WantError(t, "unsigned query parameter", err, rdbms.BadParameter, "Postgres does not support unsigned integers")
 	_, err = c.Execute(ctx, "SELECT $1::date", []rdbms.Value{{Kind: rdbms.Date, Civil: rdbms.Civil{Year: 2023, Month: 2, Day: 30}}})
-	wantError(t, "invalid date in execute", err, rdbms.ValueConversionFailed, "invalid date 2023-2-30")
+	rdbmstest.WantError(t, "invalid date in execute", err, rdbms.ValueConversionFailed, "invalid date 2023-2-30")
 	_, err = c.Query(ctx, "SELECT 'infinity'::date", nil)
-	wantError(t, "infinite date", err, rdbms.QueryFailed, `column "date"`)
+	rdbmstest.WantError(t, "infinite date", err, rdbms.QueryFailed, `column "date"`)
 
 	d := New()
 	defer d.Close()
-	allowed, err := network.ParseAllowedOutboundHosts([]string{"postgres://" + srv.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allowed := networktest.AllowList(t, "postgres://"+srv.Addr())
 	access := rdbms.NewAccess(d, allowed)
 	_, err = access.Open(ctx, strings.Replace(srv.PostgresURL(), servers.SQLPassword, "wrong", 1))
-	wantError(t, "wrong password", err, rdbms.ConnectionFailed, "password authentication failed")
+	rdbmstest.WantError(t, "wrong password", err, rdbms.ConnectionFailed, "password authentication failed")
 	_, err = access.Open(ctx, "postgres://spin@127.0.0.2:5432/spin")
-	wantError(t, "other host", err, rdbms.ConnectionFailed, "address postgres://127.0.0.2:5432 is not permitted")
+	rdbmstest.WantError(t, "other host", err, rdbms.ConnectionFailed, "address postgres://127.0.0.2:5432 is not permitted")
 	_, err = access.Open(ctx, "host=/var/run/postgresql user=spin")
-	wantError(t, "unix socket", err, rdbms.ConnectionFailed, "Unix sockets are not supported")
+	rdbmstest.WantError(t, "unix socket", err, rdbms.ConnectionFailed, "Unix sockets are not supported")
 	_, err = access.Open(ctx, "postgres://%zz")
-	wantError(t, "bad address", err, rdbms.ConnectionFailed, "")
+	rdbmstest.WantError(t, "bad address", err, rdbms.ConnectionFailed, "")
 	var denied *rdbms.Access
 	_, err = denied.Open(ctx, srv.PostgresURL())
-	wantError(t, "no access", err, rdbms.ConnectionFailed, "is not permitted")
+	rdbmstest.WantError(t, "no access", err, rdbms.ConnectionFailed, "is not permitted")
 }
 
 func TestSessionStateDoesNotLeakThroughThePool(t *testing.T) {

@@ -1,5 +1,5 @@
 // Package triggertest has what the trigger packages' tests share: a
-// message handler that records what it gets.
+// message handler that records what it gets, and Stop, which ends a Run.
 package triggertest
 
 import (
