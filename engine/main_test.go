@@ -19,8 +19,8 @@ import (
 	"github.com/containerd/log"
 	"github.com/sirupsen/logrus"
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // appsDir holds the built test apps (hello.wasm, spin-go.wasm, wagi-go.wasm,

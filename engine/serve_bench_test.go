@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/internal/cpubench"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/cpubench"
 )
 
 // BenchmarkHelloRequest is the engine's own cost of one hello request (a

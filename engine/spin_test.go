@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/spinoci/spinoci/internal/cpubench"
+	"github.com/spinoci/spinoci/test/cpubench"
 )
 
 func TestHello(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/internal/cpubench"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/cpubench"
 )
 
 // oneComponentLock is an app of the one component wasm at /... .

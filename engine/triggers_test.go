@@ -9,7 +9,7 @@ import (
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/executor/spinredis"
 	"github.com/spinoci/spinoci/engine/wasip2"
-	"github.com/spinoci/spinoci/internal/testwasm"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // triggerApp loads an app whose only trigger is one of type triggerType on

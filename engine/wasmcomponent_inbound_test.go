@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // watComponent converts testdata/components/name.wat to a wasm file.

@@ -10,7 +10,7 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
-	"github.com/spinoci/spinoci/internal/testwasm"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // platformWAT calls Spin 1.x's sqlite and llm imports with the arguments

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/internal/capi"
-	"github.com/spinoci/spinoci/internal/testwasm"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // fixture is a component compiled from testdata/<name>.wat (component text

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
-	"github.com/spinoci/spinoci/internal/testwasm"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // spinExportsWAT is a module with the Spin 1.x HTTP exports the host

@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/spinoci/spinoci/internal/cpubench"
+	"github.com/spinoci/spinoci/test/cpubench"
 )
 
 // builtWasm reads a test app that make testapps built (skipping when it is

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
-	"github.com/spinoci/spinoci/internal/testwasm"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // trapChildEnv marks the child process of TestTrapsWithoutNativeBacktrace.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
-	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // TestCommandApp: an app whose only trigger is a command needs no HTTP

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // loopWAT is a Spin 1.x HTTP module whose handler never returns.

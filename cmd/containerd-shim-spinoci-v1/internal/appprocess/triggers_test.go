@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
-	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // commandModule is test/apps/command-exit.wat: a WASI command that writes

@@ -12,8 +12,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/spinoci/spinoci/internal/testwasm"
 	"github.com/spinoci/spinoci/test/servers"
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // testApp is the source of a WAT test app in test/apps.
