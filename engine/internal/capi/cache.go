@@ -151,18 +151,18 @@ func (c codec[T]) hold(v T, lock *os.File) {
 // first), else compiled at c.tier and written there. Cache trouble is
 // logged, never returned: it costs a compilation.
 func compileCached[T any](ctx context.Context, dir string, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, error) {
-	if dir == "" {
-		v, err := c.compile(wasm)
+	src := CodeSource{Dir: dir, Sum: wasmSum, Wasm: func() ([]byte, error) { return wasm, nil }}
+	return pickCode(ctx, src, c, nil)
+}
+
+// compileNow compiles wasm with c and writes its code to dir ("" for no
+// cache); cache trouble is logged.
+func compileNow[T any](ctx context.Context, dir string, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, error) {
+	v, err := c.compile(wasm)
+	if err != nil || dir == "" {
 		return v, c.tier, err
-	}
-	if v, t, ok := bestCached(ctx, dir, wasmSum, c); ok {
-		return v, t, nil
 	}
 	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
-	v, err := c.compile(wasm)
-	if err != nil {
-		return v, c.tier, err
-	}
 	if err := c.store(dir, code, sum, v); err != nil {
 		log.G(ctx).WithField("cache", code).WithError(err).Warnf("cannot write %s cache entry", c.kind)
 		return v, c.tier, nil
@@ -178,22 +178,31 @@ func compileCached[T any](ctx context.Context, dir string, wasm []byte, wasmSum 
 // loadCached deserializes the entry of c.tier for the wasm whose sha256 is
 // wasmSum, if dir holds a usable one.
 func loadCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byte, c codec[T]) (T, bool) {
-	var zero T
 	if dir == "" {
+		var zero T
 		return zero, false
 	}
+	v, _, ok := lookup(ctx, dir, wasmSum, c)
+	return v, ok
+}
+
+// lookup is loadCached for a dir: found says the entry is there (both
+// files), usable (ok) or not (logged).
+func lookup[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byte, c codec[T]) (_ T, found, ok bool) {
+	var zero T
 	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
 	logger := log.G(ctx).WithField("cache", code)
 	v, lock, err := loadEntry(code, sum, c.deserializeFile)
 	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			logger.WithError(err).Warnf("ignoring unusable %s cache entry", c.kind)
+		if errors.Is(err, os.ErrNotExist) {
+			return zero, false, false
 		}
-		return zero, false
+		logger.WithError(err).Warnf("ignoring unusable %s cache entry", c.kind)
+		return zero, true, false
 	}
 	c.hold(v, lock)
 	logger.WithField("tier", c.tier).Debugf("loaded compiled %s from cache", c.kind)
-	return v, true
+	return v, true, true
 }
 
 // precompile compiles wasm at c.tier into an entry of dir, unless dir has
