@@ -143,7 +143,7 @@ func (p *precompiler) compileWasm(ctx context.Context, wasm []byte, sum [sha256.
 	var err error
 	if isComponent(wasm) {
 		if p.components == nil {
-			if p.components, err = p.componentEngine(); err != nil {
+			if p.components, err = capi.NewEngineAt(p.tier); err != nil {
 				return false, p.tier, err
 			}
 		}
@@ -153,27 +153,11 @@ func (p *precompiler) compileWasm(ctx context.Context, wasm []byte, sum [sha256.
 		return false, p.tier, err
 	}
 	if p.modules == nil {
-		if p.modules, err = p.moduleEngine(); err != nil {
+		if p.modules, err = capi.NewModuleCompileEngine(p.tier); err != nil {
 			return false, p.tier, err
 		}
 	}
 	return capi.PrecompileModule(ctx, p.modules, wasm, sum, p.dir, p.tier)
-}
-
-// componentEngine is the engine compiling components at p's tier.
-func (p *precompiler) componentEngine() (*capi.Engine, error) {
-	if p.tier == capi.Winch {
-		return capi.NewWinchEngine()
-	}
-	return capi.NewEngineAt(p.tier), nil
-}
-
-// moduleEngine is the engine compiling core modules at p's tier.
-func (p *precompiler) moduleEngine() (*wasmtime.Engine, error) {
-	if p.tier == capi.Winch {
-		return capi.NewWinchModuleCompileEngine()
-	}
-	return capi.NewModuleCompileEngine(p.tier), nil
 }
 
 func (p *precompiler) close() {

@@ -64,7 +64,7 @@ func (a *App) winchModuleEngine(ctx context.Context) (*wasmtime.Engine, error) {
 	if a.winch != nil {
 		return a.winch.engine, nil
 	}
-	engine, slots, err := capi.NewWinchModuleEngine()
+	engine, slots, err := capi.NewModuleEngineAt(capi.Winch)
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +133,7 @@ func (a *App) componentCode(ctx context.Context, wasm *wasmSource, sum [sha256.S
 func (a *App) winchComponents(ctx context.Context) (componentBackend, error) {
 	r := a.components
 	if r.winch == nil {
-		e, err := capi.NewWinchEngine()
+		e, err := capi.NewEngineAt(capi.Winch)
 		if err != nil {
 			return componentBackend{}, err
 		}

@@ -119,7 +119,7 @@ func BenchmarkStoreFastEntry(b *testing.B) {
 		wasm := builtWasm(b, app)
 		b.Run(app, func(b *testing.B) {
 			if isComponentBinary(wasm) {
-				e, err := NewWinchEngine()
+				e, err := NewEngineAt(Winch)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -127,7 +127,7 @@ func BenchmarkStoreFastEntry(b *testing.B) {
 				benchmarkStore(b, wasm, componentCodec(e))
 				return
 			}
-			engine, err := NewWinchModuleCompileEngine()
+			engine, err := NewModuleCompileEngine(Winch)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -18,7 +18,10 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast := NewEngineAt(Fast)
+	fast, err := NewEngineAt(Fast)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer fast.Close()
 	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), dir); err != nil || !compiled || best != Fast {
 		t.Fatalf("precompile fast: %v, %v, %v", compiled, best, err)
@@ -90,7 +93,10 @@ func TestFastModuleRunsInPoolingEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast := NewModuleCompileEngine(Fast)
+	fast, err := NewModuleCompileEngine(Fast)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer fast.Close()
 	if compiled, _, err := PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), dir, Fast); err != nil || !compiled {
 		t.Fatalf("precompile fast: %v, %v", compiled, err)

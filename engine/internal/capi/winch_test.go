@@ -12,7 +12,7 @@ import (
 
 func winchEngine(t *testing.T) *Engine {
 	t.Helper()
-	e, err := NewWinchEngine()
+	e, err := NewEngineAt(Winch)
 	if err != nil {
 		t.Fatalf("Winch on the pinned library: %v", err)
 	}
@@ -86,7 +86,7 @@ func TestWinchModuleTier(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(wasm)
-	compiler, err := NewWinchModuleCompileEngine()
+	compiler, err := NewModuleCompileEngine(Winch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestWinchModuleTier(t *testing.T) {
 		t.Fatal("a Cranelift engine loaded Winch code")
 	}
 
-	engine, _, err := NewWinchModuleEngine()
+	engine, _, err := NewModuleEngineAt(Winch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestWinchMemoryLimit(t *testing.T) {
 // TestWinchModuleDeadline: a core module's endless loop compiled by Winch
 // stops at the deadline SetupStore's handler sets, in the pooling engine.
 func TestWinchModuleDeadline(t *testing.T) {
-	engine, _, err := NewWinchModuleEngine()
+	engine, _, err := NewModuleEngineAt(Winch)
 	if err != nil {
 		t.Fatal(err)
 	}
