@@ -11,13 +11,20 @@ import (
 	"github.com/spinoci/spinoci/engine/executor/spinredis"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
+	"github.com/spinoci/spinoci/lock"
 )
 
 // triggerApp loads an app whose only trigger is one of type triggerType on
 // a component of wasm with env.
 func triggerApp(t *testing.T, triggerType, wasm string, env map[string]string, cfg Config) *App {
 	t.Helper()
-	lk := writeLock(t, map[string]any{
+	return load(t, triggerLock(t, triggerType, wasm, env), cfg)
+}
+
+// triggerLock is the lock of triggerApp.
+func triggerLock(t *testing.T, triggerType, wasm string, env map[string]string) *lock.LockedApp {
+	t.Helper()
+	return writeLock(t, map[string]any{
 		"spin_lock_version": 1,
 		"metadata":          map[string]any{"name": "triggers", "triggers": map[string]any{"redis": map[string]any{"address": "redis://127.0.0.1:1"}}},
 		"triggers": []any{map[string]any{"id": "t", "trigger_type": triggerType,
@@ -27,7 +34,6 @@ func triggerApp(t *testing.T, triggerType, wasm string, env map[string]string, c
 			"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(wasm)},
 		}},
 	})
-	return load(t, lk, cfg)
 }
 
 // TestRedisHandlerSpin1: a Spin 1.x module's handle-redis-message gets the
