@@ -26,8 +26,9 @@ var ErrNotCached = capi.ErrNotCached
 // compiler compiles each distinct wasm binary once per App, through the
 // optional on-disk cache.
 type compiler struct {
-	engine   *wasmtime.Engine
-	cacheDir string
+	engine *wasmtime.Engine
+	// cache is the App's compile cache (nil for none), also for tier-up.
+	cache *capi.Cache
 	// cacheOnly loads from the cache and never compiles (Config.CacheOnly).
 	cacheOnly bool
 	// winchEngine returns the App's Winch engine, made on first use: for
@@ -42,8 +43,8 @@ type compiledModule struct {
 	tier   capi.Tier
 }
 
-func newCompiler(engine *wasmtime.Engine, cacheDir string) *compiler {
-	return &compiler{engine: engine, cacheDir: cacheDir, modules: map[[sha256.Size]byte]compiledModule{}}
+func newCompiler(engine *wasmtime.Engine, cache *capi.Cache) *compiler {
+	return &compiler{engine: engine, cache: cache, modules: map[[sha256.Size]byte]compiledModule{}}
 }
 
 // module returns the compiled module for wasm (whose sha256 is sum) and
@@ -53,7 +54,7 @@ func (c *compiler) module(ctx context.Context, wasm *wasmSource, sum [sha256.Siz
 	if m, ok := c.modules[sum]; ok {
 		return m.module, m.tier, nil
 	}
-	m, tier, err := capi.ModuleCode(ctx, c.engine, c.winch(ctx), codeSource(c.cacheDir, c.cacheOnly, wasm, sum))
+	m, tier, err := capi.ModuleCode(ctx, c.engine, c.winch(ctx), codeSource(c.cache, c.cacheOnly, wasm, sum))
 	if err != nil {
 		return nil, tier, err
 	}
@@ -62,9 +63,9 @@ func (c *compiler) module(ctx context.Context, wasm *wasmSource, sum [sha256.Siz
 }
 
 // codeSource is where a start finds the code of wasm, whose sha256 is
-// sum: the cache in dir, and the wasm itself unless cacheOnly.
-func codeSource(dir string, cacheOnly bool, wasm *wasmSource, sum [sha256.Size]byte) capi.CodeSource {
-	src := capi.CodeSource{Dir: dir, Sum: sum}
+// sum: cache, and the wasm itself unless cacheOnly.
+func codeSource(cache *capi.Cache, cacheOnly bool, wasm *wasmSource, sum [sha256.Size]byte) capi.CodeSource {
+	src := capi.CodeSource{Cache: cache, Sum: sum}
 	if !cacheOnly {
 		src.Wasm = wasm.Bytes
 	}

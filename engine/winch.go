@@ -111,7 +111,7 @@ func (a *App) componentCode(ctx context.Context, wasm *wasmSource, sum [sha256.S
 		b, err := a.winchComponents(ctx)
 		return b.engine, err
 	}
-	c, tier, err := capi.ComponentCode(ctx, r.engine, winch, codeSource(a.cfg.CacheDir, a.cfg.CacheOnly, wasm, sum))
+	c, tier, err := capi.ComponentCode(ctx, r.engine, winch, codeSource(a.compiler.cache, a.cfg.CacheOnly, wasm, sum))
 	if err != nil {
 		return nil, tier, componentBackend{}, err
 	}

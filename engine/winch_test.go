@@ -79,7 +79,7 @@ func TestModuleTierUpFromCraneliftFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fast.Close()
-	if _, _, err := capi.PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), cache, capi.Fast); err != nil {
+	if _, _, err := capi.PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), capi.NewCache(cache), capi.Fast); err != nil {
 		t.Fatal(err)
 	}
 	var logs syncBuffer

@@ -18,29 +18,29 @@ var ErrCompile = errors.New("compiling")
 var ErrNotCached = errors.New("compiled code is not in the compile cache")
 
 // LoadCachedModule loads a core module's compiled code, the best tier
-// of Cranelift's cached, from the cache in dir, never compiling it: an app
+// of Cranelift's cached, from cache, never compiling it: an app
 // process that must not write the cache learns this way that its compile
 // stage has to run first. The wasm is named by its sha256 (wasmSum), which
 // the caller computes once per start for its other uses too. ModuleCode
 // also looks for Winch code.
-func LoadCachedModule(ctx context.Context, engine *wasmtime.Engine, wasmSum [sha256.Size]byte, dir string) (*wasmtime.Module, Tier, error) {
-	return ModuleCode(ctx, engine, nil, CodeSource{Dir: dir, Sum: wasmSum})
+func LoadCachedModule(ctx context.Context, engine *wasmtime.Engine, wasmSum [sha256.Size]byte, cache *Cache) (*wasmtime.Module, Tier, error) {
+	return ModuleCode(ctx, engine, nil, CodeSource{Cache: cache, Sum: wasmSum})
 }
 
 // LoadCachedComponent is LoadCachedModule for a component.
-func LoadCachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, dir string) (*Component, Tier, error) {
-	return ComponentCode(ctx, e, nil, CodeSource{Dir: dir, Sum: wasmSum})
+func LoadCachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, cache *Cache) (*Component, Tier, error) {
+	return ComponentCode(ctx, e, nil, CodeSource{Cache: cache, Sum: wasmSum})
 }
 
-// ModuleCachedAt reports whether dir has an entry of tier t for the core
+// ModuleCachedAt reports whether cache has an entry of tier t for the core
 // module whose sha256 is wasmSum (present, not verified: loading
 // verifies): what pickCode asks about the Winch code before it makes a
 // Winch engine for it.
-func ModuleCachedAt(dir string, wasmSum [sha256.Size]byte, t Tier) bool {
-	return dir != "" && entryPresent(entryFiles(dir, wasmSum, tierConfigID(ModuleConfigID, t)))
+func ModuleCachedAt(cache *Cache, wasmSum [sha256.Size]byte, t Tier) bool {
+	return cache != nil && entryPresent(cache.entry(wasmSum, tierConfigID(ModuleConfigID, t)))
 }
 
 // ComponentCachedAt is ModuleCachedAt for a component.
-func ComponentCachedAt(dir string, wasmSum [sha256.Size]byte, t Tier) bool {
-	return dir != "" && entryPresent(entryFiles(dir, wasmSum, tierConfigID(ComponentConfigID, t)))
+func ComponentCachedAt(cache *Cache, wasmSum [sha256.Size]byte, t Tier) bool {
+	return cache != nil && entryPresent(cache.entry(wasmSum, tierConfigID(ComponentConfigID, t)))
 }

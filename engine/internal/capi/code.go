@@ -11,8 +11,8 @@ import (
 
 // CodeSource is where a start finds the code of one wasm binary.
 type CodeSource struct {
-	// Dir is the compile cache ("" for none).
-	Dir string
+	// Cache is the compile cache (nil for none).
+	Cache *Cache
 	// Sum is the wasm's sha256, which names its entries.
 	Sum [sha256.Size]byte
 	// Wasm returns the wasm to compile when the cache has no usable code;
@@ -75,34 +75,34 @@ func pickCode[T any](ctx context.Context, src CodeSource, c codec[T], winch func
 		var zero T
 		return zero, c.tier, err
 	}
-	return compileNow(ctx, src.Dir, wasm, src.Sum, c)
+	return compileNow(ctx, src.Cache, wasm, src.Sum, c)
 }
 
 // loadBest is pickCode's look-up in the cache; triedWinch says that the
 // Winch code was the code to load, and did not load when err is not nil.
 func loadBest[T any](ctx context.Context, src CodeSource, c codec[T], winch func() (codec[T], error)) (_ T, _ Tier, triedWinch bool, _ error) {
 	var zero T
-	if src.Dir == "" {
+	if src.Cache == nil {
 		return zero, c.tier, false, fmt.Errorf("%s: %w", c.kind, ErrNotCached)
 	}
 	cranelift := false // some Cranelift entry is there, usable or not
 	for t := Optimized; t <= Fast; t++ {
 		lc := c
 		lc.tier = t
-		v, found, ok := lookup(ctx, src.Dir, src.Sum, lc)
+		v, found, ok := lookup(ctx, src.Cache, src.Sum, lc)
 		if ok {
 			return v, t, false, nil
 		}
 		cranelift = cranelift || found
 	}
-	if winch == nil || cranelift || !entryPresent(entryFiles(src.Dir, src.Sum, tierConfigID(c.configID, Winch))) {
+	if winch == nil || cranelift || !entryPresent(src.Cache.entry(src.Sum, tierConfigID(c.configID, Winch))) {
 		return zero, c.tier, false, fmt.Errorf("%s: %w", c.kind, ErrNotCached)
 	}
 	wc, err := winch()
 	if err != nil {
 		return zero, Winch, true, fmt.Errorf("%s: the Winch engine for its cached Winch code: %w", c.kind, err)
 	}
-	if v, _, ok := lookup(ctx, src.Dir, src.Sum, wc); ok {
+	if v, _, ok := lookup(ctx, src.Cache, src.Sum, wc); ok {
 		return v, Winch, true, nil
 	}
 	return zero, Winch, true, fmt.Errorf("%s: Winch code: %w", c.kind, ErrNotCached)

@@ -34,7 +34,7 @@ func newPickCase(t *testing.T) *pickCase {
 func (p *pickCase) put(t Tier, code string, corrupt bool) {
 	p.t.Helper()
 	codeFile, sumFile := entryFiles(p.dir, sha256.Sum256(pickWasm), tierConfigID("cfg", t))
-	if err := storeEntry(p.dir, codeFile, sumFile, []byte(code)); err != nil {
+	if err := storeEntry(p.dir, codeFile, sumFile, readBootID(), []byte(code)); err != nil {
 		p.t.Fatal(err)
 	}
 	if corrupt {
@@ -50,7 +50,7 @@ func (p *pickCase) pick(compile bool) (string, Tier, error) {
 	logger := logrus.New()
 	logger.SetOutput(&logs)
 	ctx := log.WithLogger(context.Background(), logrus.NewEntry(logger))
-	src := CodeSource{Dir: p.dir, Sum: sha256.Sum256(pickWasm)}
+	src := CodeSource{Cache: NewCache(p.dir), Sum: sha256.Sum256(pickWasm)}
 	if compile {
 		src.Wasm = func() ([]byte, error) { return pickWasm, nil }
 	}

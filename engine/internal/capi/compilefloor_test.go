@@ -143,11 +143,11 @@ func benchmarkStore[T any](b *testing.B, wasm []byte, c codec[T]) {
 		b.Fatal(err)
 	}
 	defer c.close(v)
-	dir := b.TempDir()
-	code, sum := entryFiles(dir, sha256.Sum256(wasm), "bench")
+	cache := NewCache(b.TempDir())
+	code, sum := cache.entry(sha256.Sum256(wasm), "bench")
 	cpu0 := processCPU(b)
 	for b.Loop() {
-		if err := c.store(dir, code, sum, v); err != nil {
+		if err := c.store(cache, code, sum, v); err != nil {
 			b.Fatal(err)
 		}
 	}
