@@ -7,11 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/executor/spinredis"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
-	"github.com/spinoci/spinoci/lock"
 )
 
 // triggerApp loads an app whose only trigger is one of type triggerType on
@@ -19,21 +17,6 @@ import (
 func triggerApp(t *testing.T, triggerType, wasm string, env map[string]string, cfg Config) *App {
 	t.Helper()
 	return load(t, triggerLock(t, triggerType, wasm, env), cfg)
-}
-
-// triggerLock is the lock of triggerApp.
-func triggerLock(t *testing.T, triggerType, wasm string, env map[string]string) *lock.LockedApp {
-	t.Helper()
-	return writeLock(t, map[string]any{
-		"spin_lock_version": 1,
-		"metadata":          map[string]any{"name": "triggers", "triggers": map[string]any{"redis": map[string]any{"address": "redis://127.0.0.1:1"}}},
-		"triggers": []any{map[string]any{"id": "t", "trigger_type": triggerType,
-			"trigger_config": map[string]any{"component": "c", "channel": "ch", "topic": "tp"}}},
-		"components": []any{map[string]any{
-			"id": "c", "env": env,
-			"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(wasm)},
-		}},
-	})
 }
 
 // TestRedisHandlerSpin1: a Spin 1.x module's handle-redis-message gets the

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
 )
 
@@ -217,4 +218,19 @@ func loadCacheOnly(t *testing.T, app *lock.LockedApp, cache string) *App {
 // components).
 func loadedWinch(a *App) bool {
 	return a.winch != nil || (a.components != nil && a.components.winch != nil)
+}
+
+// triggerLock is the lock of triggerApp.
+func triggerLock(t *testing.T, triggerType, wasm string, env map[string]string) *lock.LockedApp {
+	t.Helper()
+	return writeLock(t, map[string]any{
+		"spin_lock_version": 1,
+		"metadata":          map[string]any{"name": "triggers", "triggers": map[string]any{"redis": map[string]any{"address": "redis://127.0.0.1:1"}}},
+		"triggers": []any{map[string]any{"id": "t", "trigger_type": triggerType,
+			"trigger_config": map[string]any{"component": "c", "channel": "ch", "topic": "tp"}}},
+		"components": []any{map[string]any{
+			"id": "c", "env": env,
+			"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(wasm)},
+		}},
+	})
 }
