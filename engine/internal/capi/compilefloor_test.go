@@ -143,8 +143,9 @@ func benchmarkStore[T any](b *testing.B, wasm []byte, c codec[T]) {
 		b.Fatal(err)
 	}
 	defer c.close(v)
-	cache := NewCache(b.TempDir())
-	code, sum := cache.entry(sha256.Sum256(wasm), "bench")
+	dir := b.TempDir()
+	cache := NewCache(dir)
+	code, sum := entryFiles(dir, sha256.Sum256(wasm), "bench")
 	cpu0 := processCPU(b)
 	for b.Loop() {
 		if err := c.store(cache, code, sum, v); err != nil {
