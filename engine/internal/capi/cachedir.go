@@ -23,14 +23,6 @@ func NewCache(dir string) *Cache {
 	return &Cache{dir: dir, boot: sync.OnceValue(readBootID)}
 }
 
-// Dir is the cache's directory, "" for no cache.
-func (c *Cache) Dir() string {
-	if c == nil {
-		return ""
-	}
-	return c.dir
-}
-
 // entry is entryFiles in c.
 func (c *Cache) entry(wasmSum [sha256.Size]byte, configID string) (code, sum string) {
 	return entryFiles(c.dir, wasmSum, configID)

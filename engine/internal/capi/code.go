@@ -25,33 +25,29 @@ type CodeSource struct {
 // nil, returns its Winch engine (NewModuleEngineAt(Winch)), called only
 // when the Winch code is the code to load.
 func ModuleCode(ctx context.Context, engine *wasmtime.Engine, winch func() (*wasmtime.Engine, error), src CodeSource) (*wasmtime.Module, Tier, error) {
-	var winchCodec func() (codec[*wasmtime.Module], error)
-	if winch != nil {
-		winchCodec = func() (codec[*wasmtime.Module], error) {
-			w, err := winch()
-			if err != nil {
-				return codec[*wasmtime.Module]{}, err
-			}
-			return moduleCodec(w, Winch), nil
-		}
-	}
-	return pickCode(ctx, src, moduleCodec(engine, Optimized), winchCodec)
+	return pickCode(ctx, src, moduleCodec(engine, Optimized), winchCodec(winch, func(w *wasmtime.Engine) codec[*wasmtime.Module] {
+		return moduleCodec(w, Winch)
+	}))
 }
 
 // ComponentCode is ModuleCode for a component: e is a Cranelift Engine,
 // winch returns a Winch one (NewEngineAt(Winch)).
 func ComponentCode(ctx context.Context, e *Engine, winch func() (*Engine, error), src CodeSource) (*Component, Tier, error) {
-	var winchCodec func() (codec[*Component], error)
-	if winch != nil {
-		winchCodec = func() (codec[*Component], error) {
-			w, err := winch()
-			if err != nil {
-				return codec[*Component]{}, err
-			}
-			return componentCodec(w), nil
-		}
+	return pickCode(ctx, src, componentCodec(e), winchCodec(winch, componentCodec))
+}
+
+// winchCodec is the codec of the engine winch makes (nil: none).
+func winchCodec[E, T any](winch func() (E, error), codecOf func(E) codec[T]) func() (codec[T], error) {
+	if winch == nil {
+		return nil
 	}
-	return pickCode(ctx, src, componentCodec(e), winchCodec)
+	return func() (codec[T], error) {
+		w, err := winch()
+		if err != nil {
+			return codec[T]{}, err
+		}
+		return codecOf(w), nil
+	}
 }
 
 // pickCode is the one decision of which code a start runs, for modules and
