@@ -125,7 +125,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 		byID:   map[string]*component{},
 	}
 	a.client.SetDispatcher(dispatcher{a})
-	a.compiler = newCompiler(engine, cfg.CacheDir)
+	a.compiler = newCompiler(engine, capi.NewCache(cfg.CacheDir))
 	a.compiler.cacheOnly = cfg.CacheOnly
 	a.compiler.winchEngine = a.winchModuleEngine
 	defer func() {

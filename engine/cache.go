@@ -26,8 +26,9 @@ var ErrNotCached = capi.ErrNotCached
 // compiler compiles each distinct wasm binary once per App, through the
 // optional on-disk cache.
 type compiler struct {
-	engine   *wasmtime.Engine
-	cacheDir string
+	engine *wasmtime.Engine
+	// cache is the App's compile cache (nil for none), also for tier-up.
+	cache *capi.Cache
 	// cacheOnly loads from the cache and never compiles (Config.CacheOnly).
 	cacheOnly bool
 	// winchEngine returns the App's Winch engine, made on first use: for
@@ -42,8 +43,8 @@ type compiledModule struct {
 	tier   capi.Tier
 }
 
-func newCompiler(engine *wasmtime.Engine, cacheDir string) *compiler {
-	return &compiler{engine: engine, cacheDir: cacheDir, modules: map[[sha256.Size]byte]compiledModule{}}
+func newCompiler(engine *wasmtime.Engine, cache *capi.Cache) *compiler {
+	return &compiler{engine: engine, cache: cache, modules: map[[sha256.Size]byte]compiledModule{}}
 }
 
 // module returns the compiled module for wasm (whose sha256 is sum) and
@@ -53,33 +54,30 @@ func (c *compiler) module(ctx context.Context, wasm *wasmSource, sum [sha256.Siz
 	if m, ok := c.modules[sum]; ok {
 		return m.module, m.tier, nil
 	}
-	var (
-		m    *wasmtime.Module
-		tier capi.Tier
-		err  error
-	)
-	if c.winchEngine != nil && onlyWinchCached(c.cacheDir, sum, capi.ModuleCachedAt) {
-		m, tier, err = c.loadWinchModule(ctx, sum)
-		if err != nil && !c.cacheOnly {
-			log.G(ctx).WithError(err).Warn("compiling the module instead of loading its Winch code")
-			m, err = nil, nil
-		}
-	}
-	switch {
-	case m != nil || err != nil:
-	case c.cacheOnly:
-		m, tier, err = capi.LoadCachedModule(ctx, c.engine, sum, c.cacheDir)
-	default:
-		var b []byte
-		if b, err = wasm.Bytes(); err == nil {
-			m, tier, err = capi.CompileModule(ctx, c.engine, b, sum, c.cacheDir)
-		}
-	}
+	m, tier, err := capi.ModuleCode(ctx, c.engine, c.winch(ctx), codeSource(c.cache, c.cacheOnly, wasm, sum))
 	if err != nil {
 		return nil, tier, err
 	}
 	c.modules[sum] = compiledModule{module: m, tier: tier}
 	return m, tier, nil
+}
+
+// codeSource is where a start finds the code of wasm, whose sha256 is
+// sum: cache, and the wasm itself unless cacheOnly.
+func codeSource(cache *capi.Cache, cacheOnly bool, wasm *wasmSource, sum [sha256.Size]byte) capi.CodeSource {
+	src := capi.CodeSource{Cache: cache, Sum: sum}
+	if !cacheOnly {
+		src.Wasm = wasm.Bytes
+	}
+	return src
+}
+
+// winch is c.winchEngine for capi.ModuleCode.
+func (c *compiler) winch(ctx context.Context) func() (*wasmtime.Engine, error) {
+	if c.winchEngine == nil {
+		return nil
+	}
+	return func() (*wasmtime.Engine, error) { return c.winchEngine(ctx) }
 }
 
 // close releases all compiled modules.

@@ -72,7 +72,7 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 	if err != nil {
 		return res, fmt.Errorf("engine: %w", err)
 	}
-	p := precompiler{dir: cacheDir, tier: tier.capiTier(ctx), done: map[string]bool{}}
+	p := precompiler{cache: capi.NewCache(cacheDir), tier: tier.capiTier(ctx), done: map[string]bool{}}
 	defer p.close()
 	for _, lc := range lk.Components {
 		ac, ok := app.Component(lc.ID)
@@ -100,7 +100,7 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 // precompiler holds the engines a Precompile compiles with, made on first
 // use.
 type precompiler struct {
-	dir        string
+	cache      *capi.Cache
 	tier       capi.Tier
 	done       map[string]bool // wasm paths done
 	components *capi.Engine
@@ -131,7 +131,7 @@ func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, c
 	if errors.Is(err, capi.ErrCompile) && p.tier == capi.Winch {
 		log.G(ctx).WithField("component", ac.Lock.ID).WithError(err).Warn("Winch cannot compile the wasm: compiling the fast tier with Cranelift")
 		if p.fallback == nil {
-			p.fallback = &precompiler{dir: p.dir, tier: capi.Fast}
+			p.fallback = &precompiler{cache: p.cache, tier: capi.Fast}
 		}
 		return p.fallback.compileWasm(ctx, wasm, sum)
 	}
@@ -143,37 +143,21 @@ func (p *precompiler) compileWasm(ctx context.Context, wasm []byte, sum [sha256.
 	var err error
 	if isComponent(wasm) {
 		if p.components == nil {
-			if p.components, err = p.componentEngine(); err != nil {
+			if p.components, err = capi.NewEngineAt(p.tier); err != nil {
 				return false, p.tier, err
 			}
 		}
-		return capi.PrecompileComponent(ctx, p.components, wasm, sum, p.dir)
+		return capi.PrecompileComponent(ctx, p.components, wasm, sum, p.cache)
 	}
 	if err := checkHeader(wasm); err != nil {
 		return false, p.tier, err
 	}
 	if p.modules == nil {
-		if p.modules, err = p.moduleEngine(); err != nil {
+		if p.modules, err = capi.NewModuleCompileEngine(p.tier); err != nil {
 			return false, p.tier, err
 		}
 	}
-	return capi.PrecompileModule(ctx, p.modules, wasm, sum, p.dir, p.tier)
-}
-
-// componentEngine is the engine compiling components at p's tier.
-func (p *precompiler) componentEngine() (*capi.Engine, error) {
-	if p.tier == capi.Winch {
-		return capi.NewWinchEngine()
-	}
-	return capi.NewEngineAt(p.tier), nil
-}
-
-// moduleEngine is the engine compiling core modules at p's tier.
-func (p *precompiler) moduleEngine() (*wasmtime.Engine, error) {
-	if p.tier == capi.Winch {
-		return capi.NewWinchModuleCompileEngine()
-	}
-	return capi.NewModuleCompileEngine(p.tier), nil
+	return capi.PrecompileModule(ctx, p.modules, wasm, sum, p.cache, p.tier)
 }
 
 func (p *precompiler) close() {

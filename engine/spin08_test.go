@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/lock"
 )
 
 // A Spin SDK 1.4/1.5 module (wit-bindgen 0.8: fermyon:spin/inbound-http,
@@ -15,23 +16,7 @@ import (
 // response headers and body, and its fermyon:spin/config and key-value
 // imports.
 func TestSpinSDK14Module(t *testing.T) {
-	wat, err := os.ReadFile(filepath.Join("testdata", "spin-sdk14.wat"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := writeLock(t, map[string]any{
-		"spin_lock_version": 0,
-		"metadata":          map[string]any{"name": "sdk14", "trigger": map[string]any{"base": "/", "type": "http"}},
-		"triggers": []any{map[string]any{"id": "t", "trigger_type": "http",
-			"trigger_config": map[string]any{"component": "sdk14", "route": "/sdk14/...", "executor": nil}}},
-		"components": []any{map[string]any{
-			"id":       "sdk14",
-			"source":   map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(watFile(t, string(wat)))},
-			"metadata": map[string]any{"key_value_stores": []string{"default"}},
-			"config":   map[string]string{"greeting": "hello 1.4"},
-		}},
-	})
-	a := load(t, app, Config{StateDir: t.TempDir()})
+	a := load(t, sdk14Lock(t, sdk14WAT(t)), Config{StateDir: t.TempDir()})
 	w := do(t, a.Handler(), http.MethodPost, "/sdk14/x?q=1", "the body", func(r *http.Request) { r.Header.Set("X-Test", "yes") })
 	expect(t, w, http.StatusCreated, "hello 1.4|/sdk14/x?q=1|the body")
 	if got := w.Header().Get("X-Test"); got != "yes" {
@@ -41,6 +26,34 @@ func TestSpinSDK14Module(t *testing.T) {
 		t.Errorf("echoed header spin-path-info = %q, want /x", got)
 	}
 	expect(t, do(t, a.Handler(), http.MethodGet, "/sdk14/", ""), http.StatusOK, "hello 1.4|/sdk14/|")
+}
+
+// sdk14WAT is the Spin SDK 1.4 module's text.
+func sdk14WAT(t *testing.T) string {
+	t.Helper()
+	wat, err := os.ReadFile(filepath.Join("testdata", "spin-sdk14.wat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(wat)
+}
+
+// sdk14Lock is a Spin 1.x lock (version 0) serving the module of wat on
+// /sdk14/..., with a key-value store and the config key "greeting".
+func sdk14Lock(t *testing.T, wat string) *lock.LockedApp {
+	t.Helper()
+	return writeLock(t, map[string]any{
+		"spin_lock_version": 0,
+		"metadata":          map[string]any{"name": "sdk14", "trigger": map[string]any{"base": "/", "type": "http"}},
+		"triggers": []any{map[string]any{"id": "t", "trigger_type": "http",
+			"trigger_config": map[string]any{"component": "sdk14", "route": "/sdk14/...", "executor": nil}}},
+		"components": []any{map[string]any{
+			"id":       "sdk14",
+			"source":   map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(watFile(t, wat))},
+			"metadata": map[string]any{"key_value_stores": []string{"default"}},
+			"config":   map[string]string{"greeting": "hello 1.4"},
+		}},
+	})
 }
 
 // Its fermyon:spin imports this host does not implement link and trap

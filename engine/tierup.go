@@ -20,8 +20,7 @@ import (
 // requests in flight finish on the fast code, which stays loaded until the
 // App closes.
 type tierUp struct {
-	cacheDir string
-	pending  []upgrade
+	pending []upgrade
 	// loaded is the optimised code swapped in, released at close.
 	loaded []func()
 	stop   chan struct{}
@@ -48,15 +47,15 @@ const (
 // watchComponent upgrades exec, running the fast code (of tier) of the
 // wasm whose sha256 is sum, when the optimised code is cached.
 func (a *App) watchComponent(id string, sum [sha256.Size]byte, exec *componentexec.Executor, tier capi.Tier) {
-	engine, dir := a.components.engine, a.cfg.CacheDir
+	engine, cache := a.components.engine, a.compiler.cache
 	if tier == capi.Winch {
 		a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
-			return upgradeFromWinch(ctx, engine, dir, sum, exec)
+			return upgradeFromWinch(ctx, engine, cache, sum, exec)
 		}})
 		return
 	}
 	a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
-		c, ok := capi.CachedComponent(ctx, engine, sum, dir, capi.Optimized)
+		c, ok := capi.CachedComponent(ctx, engine, sum, cache, capi.Optimized)
 		if !ok {
 			return nil, false
 		}
@@ -66,11 +65,11 @@ func (a *App) watchComponent(id string, sum [sha256.Size]byte, exec *componentex
 }
 
 // upgradeFromWinch moves exec from its Winch code to the optimised code of
-// the wasm whose sha256 is sum once dir holds it: loaded into engine, the
+// the wasm whose sha256 is sum once cache holds it: loaded into engine, the
 // App's Cranelift engine, with a linker of its own (the WASI host and the
 // component's unsupported imports), so that no linker in use is changed.
-func upgradeFromWinch(ctx context.Context, engine *capi.Engine, dir string, sum [sha256.Size]byte, exec *componentexec.Executor) (func(), bool) {
-	c, ok := capi.CachedComponent(ctx, engine, sum, dir, capi.Optimized)
+func upgradeFromWinch(ctx context.Context, engine *capi.Engine, cache *capi.Cache, sum [sha256.Size]byte, exec *componentexec.Executor) (func(), bool) {
+	c, ok := capi.CachedComponent(ctx, engine, sum, cache, capi.Optimized)
 	if !ok {
 		return nil, false
 	}
@@ -93,9 +92,9 @@ func upgradeFromWinch(ctx context.Context, engine *capi.Engine, dir string, sum 
 // watchModule upgrades c, running the fast code of the wasm whose sha256
 // is sum, when the optimised code is cached.
 func (a *App) watchModule(sum [sha256.Size]byte, c *coremodule.Component) {
-	engine, dir := a.engine, a.cfg.CacheDir
+	engine, cache := a.engine, a.compiler.cache
 	a.addUpgrade(upgrade{id: c.ID, swap: func(ctx context.Context) (func(), bool) {
-		m, ok := capi.CachedModule(ctx, engine, sum, dir, capi.Optimized)
+		m, ok := capi.CachedModule(ctx, engine, sum, cache, capi.Optimized)
 		if !ok {
 			return nil, false
 		}
@@ -117,9 +116,9 @@ func (a *App) watchWinchModule(host *coremodule.Host, sum [sha256.Size]byte, c *
 	if err := a.core.PrepareUpgrade(host, c); err != nil {
 		return fmt.Errorf("prepare the move to optimised code: %w", err)
 	}
-	engine, core, dir := a.engine, a.core, a.cfg.CacheDir
+	engine, core, cache := a.engine, a.core, a.compiler.cache
 	a.addUpgrade(upgrade{id: c.ID, swap: func(ctx context.Context) (func(), bool) {
-		m, ok := capi.CachedModule(ctx, engine, sum, dir, capi.Optimized)
+		m, ok := capi.CachedModule(ctx, engine, sum, cache, capi.Optimized)
 		if !ok {
 			return nil, false
 		}
@@ -143,7 +142,7 @@ func (a *App) addUpgrade(u upgrade) {
 		return
 	}
 	if a.tierUp == nil {
-		a.tierUp = &tierUp{cacheDir: a.cfg.CacheDir}
+		a.tierUp = &tierUp{}
 	}
 	a.tierUp.pending = append(a.tierUp.pending, u)
 }

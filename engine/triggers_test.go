@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/executor/spinredis"
 	"github.com/spinoci/spinoci/engine/wasip2"
 	"github.com/spinoci/spinoci/test/testwasm"
@@ -16,17 +15,7 @@ import (
 // a component of wasm with env.
 func triggerApp(t *testing.T, triggerType, wasm string, env map[string]string, cfg Config) *App {
 	t.Helper()
-	lk := writeLock(t, map[string]any{
-		"spin_lock_version": 1,
-		"metadata":          map[string]any{"name": "triggers", "triggers": map[string]any{"redis": map[string]any{"address": "redis://127.0.0.1:1"}}},
-		"triggers": []any{map[string]any{"id": "t", "trigger_type": triggerType,
-			"trigger_config": map[string]any{"component": "c", "channel": "ch", "topic": "tp"}}},
-		"components": []any{map[string]any{
-			"id": "c", "env": env,
-			"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(wasm)},
-		}},
-	})
-	return load(t, lk, cfg)
+	return load(t, triggerLock(t, triggerType, wasm, env), cfg)
 }
 
 // TestRedisHandlerSpin1: a Spin 1.x module's handle-redis-message gets the

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"sync"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -65,7 +64,7 @@ func (a *App) winchModuleEngine(ctx context.Context) (*wasmtime.Engine, error) {
 	if a.winch != nil {
 		return a.winch.engine, nil
 	}
-	engine, slots, err := capi.NewWinchModuleEngine()
+	engine, slots, err := capi.NewModuleEngineAt(capi.Winch)
 	if err != nil {
 		return nil, err
 	}
@@ -102,63 +101,31 @@ func (a *App) coreHost(t capi.Tier) *coremodule.Host {
 	return a.core
 }
 
-// onlyWinchCached reports whether the cache in dir holds Winch code for
-// the wasm whose sha256 is sum and no Cranelift code: the code to load,
-// with a Winch engine.
-func onlyWinchCached(dir string, sum [sha256.Size]byte, cached func(string, [sha256.Size]byte, capi.Tier) bool) bool {
-	return cached(dir, sum, capi.Winch) && !cached(dir, sum, capi.Optimized) && !cached(dir, sum, capi.Fast)
-}
-
-// loadWinchModule loads the cached Winch code of the module whose sha256
-// is sum into the App's Winch engine.
-func (c *compiler) loadWinchModule(ctx context.Context, sum [sha256.Size]byte) (*wasmtime.Module, capi.Tier, error) {
-	engine, err := c.winchEngine(ctx)
-	if err != nil {
-		return nil, capi.Winch, fmt.Errorf("module: the Winch engine for its cached Winch code: %w", err)
-	}
-	m, ok := capi.CachedModule(ctx, engine, sum, c.cacheDir, capi.Winch)
-	if !ok {
-		return nil, capi.Winch, fmt.Errorf("module: %w", capi.ErrNotCached)
-	}
-	return m, capi.Winch, nil
-}
-
-// componentCode loads or compiles a component's code: its Winch code into
-// the Winch backend (made on first use) when that is all the cache holds,
-// else the best Cranelift code cached (or compiled now, unless cache-only)
-// into the Cranelift backend. It returns the code's tier and backend.
+// componentCode loads or compiles a component's code (capi.ComponentCode
+// decides which): Winch code into the Winch backend, made on first use,
+// Cranelift's into the Cranelift backend. It returns the code's tier and
+// backend.
 func (a *App) componentCode(ctx context.Context, wasm *wasmSource, sum [sha256.Size]byte) (*capi.Component, capi.Tier, componentBackend, error) {
-	r, dir := a.components, a.cfg.CacheDir
-	if onlyWinchCached(dir, sum, capi.ComponentCachedAt) {
+	r := a.components
+	winch := func() (*capi.Engine, error) {
 		b, err := a.winchComponents(ctx)
-		if err == nil {
-			if c, ok := capi.CachedComponent(ctx, b.engine, sum, dir, capi.Winch); ok {
-				return c, capi.Winch, b, nil
-			}
-			err = capi.ErrNotCached
-		}
-		if a.cfg.CacheOnly {
-			return nil, capi.Winch, componentBackend{}, fmt.Errorf("component: Winch code: %w", err)
-		}
-		log.G(ctx).WithError(err).Warn("compiling the component instead of loading its Winch code")
+		return b.engine, err
 	}
+	c, tier, err := capi.ComponentCode(ctx, r.engine, winch, codeSource(a.compiler.cache, a.cfg.CacheOnly, wasm, sum))
+	if err != nil {
+		return nil, tier, componentBackend{}, err
+	}
+	if tier == capi.Winch {
+		return c, tier, *r.winch, nil
+	}
+	// Made now, not before: a start on Winch code needs no Cranelift
+	// linker until its tier-up.
 	b, err := r.cranelift()
 	if err != nil {
-		return nil, capi.Optimized, b, err
+		c.Close()
+		return nil, tier, b, err
 	}
-	var (
-		c    *capi.Component
-		tier capi.Tier
-	)
-	if a.cfg.CacheOnly {
-		c, tier, err = capi.LoadCachedComponent(ctx, b.engine, sum, dir)
-	} else {
-		var bytes []byte
-		if bytes, err = wasm.Bytes(); err == nil {
-			c, tier, err = capi.CompileComponent(ctx, b.engine, bytes, sum, dir)
-		}
-	}
-	return c, tier, b, err
+	return c, tier, b, nil
 }
 
 // winchComponents is the App's Winch backend for components, made on first
@@ -166,7 +133,7 @@ func (a *App) componentCode(ctx context.Context, wasm *wasmSource, sum [sha256.S
 func (a *App) winchComponents(ctx context.Context) (componentBackend, error) {
 	r := a.components
 	if r.winch == nil {
-		e, err := capi.NewWinchEngine()
+		e, err := capi.NewEngineAt(capi.Winch)
 		if err != nil {
 			return componentBackend{}, err
 		}

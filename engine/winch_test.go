@@ -74,9 +74,12 @@ func TestModuleTierUpFromCraneliftFast(t *testing.T) {
 	app := newLock(t, nil, []testComponent{{id: "c", wasm: appPath("hello.wasm")}}, []testTrigger{{component: "c", route: "/..."}})
 	cache := t.TempDir()
 	wasm := mustRead(t, appPath("hello.wasm"))
-	fast := capi.NewModuleCompileEngine(capi.Fast)
+	fast, err := capi.NewModuleCompileEngine(capi.Fast)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer fast.Close()
-	if _, _, err := capi.PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), cache, capi.Fast); err != nil {
+	if _, _, err := capi.PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), capi.NewCache(cache), capi.Fast); err != nil {
 		t.Fatal(err)
 	}
 	var logs syncBuffer

@@ -81,6 +81,12 @@ func (h *Host) DefineUnsupported08Imports(m *wasmtime.Module) error {
 		if known[name] || ft == nil {
 			continue
 		}
+		// A type made here, not the import's: that belongs to m's engine,
+		// which is not h's when h links m for the move from its Winch
+		// code (PrepareUpgrade), and wasmtime aborts the process on a
+		// type of another engine. Spin 1.x imports take and return
+		// numbers only, which a type of kinds rebuilds whole.
+		ft = wasmtime.NewFuncType(ft.Params(), ft.Results())
 		msg := fmt.Sprintf("%s is not supported by %s", name, RuntimeName)
 		err := h.linker.FuncNew(imp.Module(), *imp.Name(), ft, func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
 			return nil, wasmtime.NewTrap(msg)

@@ -19,7 +19,7 @@ func constModule(t *testing.T, engine *wasmtime.Engine, v string) *wasmtime.Modu
 // executor asks; a Store made before keeps the old code and Host (a
 // request in flight finishes on it).
 func TestUpgradeToAnotherEngine(t *testing.T) {
-	winchEngine, _, err := capi.NewWinchModuleEngine()
+	winchEngine, _, err := capi.NewModuleEngineAt(capi.Winch)
 	if err != nil {
 		t.Fatal(err)
 	}

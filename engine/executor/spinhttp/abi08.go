@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spinoci/spinoci/engine/coremodule"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
@@ -20,17 +19,17 @@ const (
 	exportPostReturn08 = "cabi_post_fermyon:spin/inbound-http#handle-request"
 )
 
-// isCABI reports whether m is a wit-bindgen 0.8 Spin HTTP module.
-func isCABI(m *wasmtime.Module) bool {
-	_, ok := coremodule.ExportKinds(m)[exportHandle08]
+// isCABI reports whether a module of exports is a wit-bindgen 0.8 Spin
+// HTTP module.
+func isCABI(exports map[string]coremodule.ExternKind) bool {
+	_, ok := exports[exportHandle08]
 	return ok
 }
 
-// newCABI returns the executor of a wit-bindgen 0.8 module: it checks the
-// exports and links the module's unsupported fermyon:spin imports as traps
-// naming them.
-func newCABI(host *coremodule.Host, comp *coremodule.Component) (*Executor, error) {
-	exports := coremodule.ExportKinds(comp.Module)
+// newCABI returns the executor of a wit-bindgen 0.8 module with exports:
+// it checks them and links the module's unsupported fermyon:spin imports
+// as traps naming them.
+func newCABI(host *coremodule.Host, comp *coremodule.Component, exports map[string]coremodule.ExternKind) (*Executor, error) {
 	for _, name := range []string{exportHandle08, coremodule.ExportCABIRealloc} {
 		if exports[name] != coremodule.KindFunc {
 			return nil, fmt.Errorf("module of Spin SDK 1.4/1.5 (exports %q) does not export the function %q", exportHandle08, name)
@@ -42,7 +41,7 @@ func newCABI(host *coremodule.Host, comp *coremodule.Component) (*Executor, erro
 	if err := host.DefineUnsupported08Imports(comp.Module); err != nil {
 		return nil, err
 	}
-	return (&Executor{host: host, comp: comp, cabi: true}).lookUpExports()
+	return (&Executor{host: host, comp: comp, cabi: true}).lookUpExports(exports)
 }
 
 // handleExport is the name of the module's HTTP handler export.

@@ -9,10 +9,9 @@ import (
 	"github.com/spinoci/spinoci/engine/coremodule"
 )
 
-// checkExports verifies that m speaks the Spin 1.x HTTP ABI and names the
-// ABI variant when it clearly speaks another one.
-func checkExports(m *wasmtime.Module) error {
-	exports := coremodule.ExportKinds(m)
+// checkExports verifies that a module of exports speaks the Spin 1.x HTTP
+// ABI and names the ABI variant when it clearly speaks another one.
+func checkExports(exports map[string]coremodule.ExternKind) error {
 	for name := range exports {
 		switch {
 		case strings.HasPrefix(name, "wasi:http/incoming-handler") && strings.HasSuffix(name, "#handle"):

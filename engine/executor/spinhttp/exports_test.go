@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spinoci/spinoci/engine/coremodule"
 	"github.com/spinoci/spinoci/test/testwasm"
 )
 
@@ -46,11 +47,11 @@ func TestCheckedSignatures(t *testing.T) {
 func TestCheckExports(t *testing.T) {
 	engine := wasmtime.NewEngine()
 	defer engine.Close()
-	if err := checkExports(testwasm.Module(t, engine, spinExportsWAT)); err != nil {
+	if err := checkExports(coremodule.ExportKinds(testwasm.Module(t, engine, spinExportsWAT))); err != nil {
 		t.Errorf("Spin module: %v", err)
 	}
 	noMemory := strings.Replace(spinExportsWAT, `(memory (export "memory") 1)`, `(memory 1)`, 1)
-	if err := checkExports(testwasm.Module(t, engine, noMemory)); err == nil || err.Error() != "component is not compatible with Spin executor - should this use the Wagi executor?" {
+	if err := checkExports(coremodule.ExportKinds(testwasm.Module(t, engine, noMemory))); err == nil || err.Error() != "component is not compatible with Spin executor - should this use the Wagi executor?" {
 		t.Errorf("module without memory: %v", err)
 	}
 }

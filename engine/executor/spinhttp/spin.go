@@ -90,11 +90,11 @@ const (
 	exportFreeIndex
 )
 
-// lookUpExports sets e.exports for its ABI. The optional exports the
-// module does not have are not looked up per request.
-func (e *Executor) lookUpExports() (*Executor, error) {
+// lookUpExports sets e.exports for its ABI, from the module's export
+// kinds. The optional exports the module does not have are not looked up
+// per request.
+func (e *Executor) lookUpExports(kinds map[string]coremodule.ExternKind) (*Executor, error) {
 	init, post := exportInit, exportPostReturn08
-	kinds := coremodule.ExportKinds(e.comp.Module)
 	if _, ok := kinds[init]; !ok {
 		init = ""
 	}
@@ -117,14 +117,15 @@ func (e *Executor) lookUpExports() (*Executor, error) {
 // 1.x HTTP ABI. It sets comp.Typed when the module's exports have exactly
 // the types the host calls them with.
 func New(host *coremodule.Host, comp *coremodule.Component) (*Executor, error) {
-	if isCABI(comp.Module) {
-		return newCABI(host, comp)
+	exports := coremodule.ExportKinds(comp.Module) // once: each call walks the module's exports through cgo
+	if isCABI(exports) {
+		return newCABI(host, comp, exports)
 	}
-	if err := checkExports(comp.Module); err != nil {
+	if err := checkExports(exports); err != nil {
 		return nil, err
 	}
 	comp.Typed = checkedSignatures(comp.Module)
-	return (&Executor{host: host, comp: comp}).lookUpExports()
+	return (&Executor{host: host, comp: comp}).lookUpExports(exports)
 }
 
 // StreamsBody is false: the guest gets the whole body.

@@ -79,47 +79,47 @@ func componentCodec(e *Engine) codec[*Component] {
 }
 
 // CompileModule compiles a core module for engine, which NewModuleEngine
-// made, through the compile cache in cacheDir ("" for none): the best tier
+// made, through the compile cache (nil for none): the best tier
 // cached, else optimised code, compiled now and cached. It returns the
 // tier of the code. wasmSum is wasm's sha256, which names the entry: the
 // caller has it (computed once per load, or from the app directory).
-func CompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, wasmSum [sha256.Size]byte, cacheDir string) (*wasmtime.Module, Tier, error) {
-	return compileCached(ctx, cacheDir, wasm, wasmSum, moduleCodec(engine, Optimized))
+func CompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, wasmSum [sha256.Size]byte, cache *Cache) (*wasmtime.Module, Tier, error) {
+	return compileCached(ctx, cache, wasm, wasmSum, moduleCodec(engine, Optimized))
 }
 
 // CompileComponent compiles a component for e through the compile cache in
-// cacheDir ("" for none): the best tier cached, else code of e's tier,
+// cache (nil for none): the best tier cached, else code of e's tier,
 // compiled now and cached. It returns the tier of the code.
-func CompileComponent(ctx context.Context, e *Engine, wasm []byte, wasmSum [sha256.Size]byte, cacheDir string) (*Component, Tier, error) {
-	return compileCached(ctx, cacheDir, wasm, wasmSum, componentCodec(e))
+func CompileComponent(ctx context.Context, e *Engine, wasm []byte, wasmSum [sha256.Size]byte, cache *Cache) (*Component, Tier, error) {
+	return compileCached(ctx, cache, wasm, wasmSum, componentCodec(e))
 }
 
 // CachedModule loads the module code of tier t for wasm (whose sha256 is
-// wasmSum) from cacheDir, without compiling; ok is false when there is no
+// wasmSum) from cache, without compiling; ok is false when there is no
 // usable entry.
-func CachedModule(ctx context.Context, engine *wasmtime.Engine, wasmSum [sha256.Size]byte, cacheDir string, t Tier) (m *wasmtime.Module, ok bool) {
-	return loadCached(ctx, cacheDir, wasmSum, moduleCodec(engine, t))
+func CachedModule(ctx context.Context, engine *wasmtime.Engine, wasmSum [sha256.Size]byte, cache *Cache, t Tier) (m *wasmtime.Module, ok bool) {
+	return loadCached(ctx, cache, wasmSum, moduleCodec(engine, t))
 }
 
 // CachedComponent is CachedModule for components, loaded into e.
-func CachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, cacheDir string, t Tier) (c *Component, ok bool) {
+func CachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, cache *Cache, t Tier) (c *Component, ok bool) {
 	cc := componentCodec(e)
 	cc.tier = t
-	return loadCached(ctx, cacheDir, wasmSum, cc)
+	return loadCached(ctx, cache, wasmSum, cc)
 }
 
 // PrecompileModule writes the code of wasm, a core module, compiled at tier
-// t by engine (NewModuleCompileEngine), to the cache in cacheDir unless an
+// t by engine (NewModuleCompileEngine), to cache unless an
 // entry of tier t or better is there. It reports whether it compiled and
 // the best tier cached now.
-func PrecompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, wasmSum [sha256.Size]byte, cacheDir string, t Tier) (bool, Tier, error) {
-	return precompile(ctx, cacheDir, wasm, wasmSum, moduleCodec(engine, t))
+func PrecompileModule(ctx context.Context, engine *wasmtime.Engine, wasm []byte, wasmSum [sha256.Size]byte, cache *Cache, t Tier) (bool, Tier, error) {
+	return precompile(ctx, cache, wasm, wasmSum, moduleCodec(engine, t))
 }
 
 // PrecompileComponent is PrecompileModule for components, compiled by e at
 // its tier.
-func PrecompileComponent(ctx context.Context, e *Engine, wasm []byte, wasmSum [sha256.Size]byte, cacheDir string) (bool, Tier, error) {
-	return precompile(ctx, cacheDir, wasm, wasmSum, componentCodec(e))
+func PrecompileComponent(ctx context.Context, e *Engine, wasm []byte, wasmSum [sha256.Size]byte, cache *Cache) (bool, Tier, error) {
+	return precompile(ctx, cache, wasm, wasmSum, componentCodec(e))
 }
 
 // codec is how one kind of compiled code is made, serialized and loaded.
@@ -147,23 +147,23 @@ func (c codec[T]) hold(v T, lock *os.File) {
 }
 
 // compileCached returns wasm compiled by c and its tier: deserialized from
-// dir when an entry written by this package is there (the best tier
+// cache when an entry written by this package is there (the best tier
 // first), else compiled at c.tier and written there. Cache trouble is
 // logged, never returned: it costs a compilation.
-func compileCached[T any](ctx context.Context, dir string, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, error) {
-	if dir == "" {
-		v, err := c.compile(wasm)
-		return v, c.tier, err
-	}
-	if v, t, ok := bestCached(ctx, dir, wasmSum, c); ok {
-		return v, t, nil
-	}
-	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
+func compileCached[T any](ctx context.Context, cache *Cache, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, error) {
+	src := CodeSource{Cache: cache, Sum: wasmSum, Wasm: func() ([]byte, error) { return wasm, nil }}
+	return pickCode(ctx, src, c, nil)
+}
+
+// compileNow compiles wasm with c and writes its code to cache (nil for
+// none); cache trouble is logged.
+func compileNow[T any](ctx context.Context, cache *Cache, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, error) {
 	v, err := c.compile(wasm)
-	if err != nil {
+	if err != nil || cache == nil {
 		return v, c.tier, err
 	}
-	if err := c.store(dir, code, sum, v); err != nil {
+	code, sum := cache.entry(wasmSum, tierConfigID(c.configID, c.tier))
+	if err := c.store(cache, code, sum, v); err != nil {
 		log.G(ctx).WithField("cache", code).WithError(err).Warnf("cannot write %s cache entry", c.kind)
 		return v, c.tier, nil
 	}
@@ -176,32 +176,44 @@ func compileCached[T any](ctx context.Context, dir string, wasm []byte, wasmSum 
 }
 
 // loadCached deserializes the entry of c.tier for the wasm whose sha256 is
-// wasmSum, if dir holds a usable one.
-func loadCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byte, c codec[T]) (T, bool) {
-	var zero T
-	if dir == "" {
+// wasmSum, if cache holds a usable one.
+func loadCached[T any](ctx context.Context, cache *Cache, wasmSum [sha256.Size]byte, c codec[T]) (T, bool) {
+	if cache == nil {
+		var zero T
 		return zero, false
 	}
-	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
+	v, _, ok := lookup(ctx, cache, wasmSum, c)
+	return v, ok
+}
+
+// lookup is loadCached for a cache: found says the entry is there (both
+// files), usable (ok) or not (logged).
+func lookup[T any](ctx context.Context, cache *Cache, wasmSum [sha256.Size]byte, c codec[T]) (_ T, found, ok bool) {
+	var zero T
+	code, sum := cache.entry(wasmSum, tierConfigID(c.configID, c.tier))
 	logger := log.G(ctx).WithField("cache", code)
-	v, lock, err := loadEntry(code, sum, c.deserializeFile)
+	v, lock, err := loadEntry(code, sum, cache.boot(), c.deserializeFile)
 	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			logger.WithError(err).Warnf("ignoring unusable %s cache entry", c.kind)
+		if errors.Is(err, os.ErrNotExist) {
+			return zero, false, false
 		}
-		return zero, false
+		logger.WithError(err).Warnf("ignoring unusable %s cache entry", c.kind)
+		return zero, true, false
 	}
 	c.hold(v, lock)
 	logger.WithField("tier", c.tier).Debugf("loaded compiled %s from cache", c.kind)
-	return v, true
+	return v, true, true
 }
 
-// precompile compiles wasm at c.tier into an entry of dir, unless dir has
+// precompile compiles wasm at c.tier into an entry of cache, unless it has
 // an entry of that tier or better (not verified here: loading verifies).
-// It returns whether it compiled and the best tier in dir afterwards.
-func precompile[T any](ctx context.Context, dir string, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (bool, Tier, error) {
+// It returns whether it compiled and the best tier cached afterwards.
+func precompile[T any](ctx context.Context, cache *Cache, wasm []byte, wasmSum [sha256.Size]byte, c codec[T]) (bool, Tier, error) {
+	if cache == nil {
+		return false, c.tier, errors.New("precompile: no compile cache")
+	}
 	for t := Optimized; t <= c.tier; t++ {
-		if entryPresent(entryFiles(dir, wasmSum, tierConfigID(c.configID, t))) {
+		if entryPresent(cache.entry(wasmSum, tierConfigID(c.configID, t))) {
 			return false, t, nil
 		}
 	}
@@ -210,20 +222,20 @@ func precompile[T any](ctx context.Context, dir string, wasm []byte, wasmSum [sh
 		return false, c.tier, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
 	defer c.close(v)
-	code, sum := entryFiles(dir, wasmSum, tierConfigID(c.configID, c.tier))
-	if err := c.store(dir, code, sum, v); err != nil {
+	code, sum := cache.entry(wasmSum, tierConfigID(c.configID, c.tier))
+	if err := c.store(cache, code, sum, v); err != nil {
 		return false, c.tier, fmt.Errorf("write %s cache entry: %w", c.kind, err)
 	}
 	log.G(ctx).WithField("cache", code).WithField("tier", c.tier).Debugf("compiled %s into the cache", c.kind)
 	return true, c.tier, nil
 }
 
-// store serializes v into the entry (code, sum) of dir.
-func (c codec[T]) store(dir, code, sum string, v T) error {
+// store serializes v into the entry (code, sum) of cache.
+func (c codec[T]) store(cache *Cache, code, sum string, v T) error {
 	data, release, err := c.serialize(v)
 	if err != nil {
 		return err
 	}
 	defer release()
-	return storeEntry(dir, code, sum, data)
+	return storeEntry(cache.dir, code, sum, cache.boot(), data)
 }

@@ -47,10 +47,11 @@ func (f *fakeCodec) codec(configID string) codec[string] {
 func TestCompileCache(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "cache")
+	cache := NewCache(dir)
 	f := &fakeCodec{}
 	get := func(wasm, configID string) string {
 		t.Helper()
-		v, _, err := compileCached(ctx, dir, []byte(wasm), sha256.Sum256([]byte(wasm)), f.codec(configID))
+		v, _, err := compileCached(ctx, cache, []byte(wasm), sha256.Sum256([]byte(wasm)), f.codec(configID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +123,7 @@ func TestCompileCache(t *testing.T) {
 	}
 
 	// Compile errors are returned and leave no entry.
-	if _, _, err := compileCached(ctx, dir, nil, sha256.Sum256(nil), f.codec("cfg1")); err == nil {
+	if _, _, err := compileCached(ctx, cache, nil, sha256.Sum256(nil), f.codec("cfg1")); err == nil {
 		t.Fatal("compile error not returned")
 	}
 	// Two entries of two files, no temporary files.
@@ -135,7 +136,7 @@ func TestCompileCache(t *testing.T) {
 func TestCompileCacheDisabled(t *testing.T) {
 	f := &fakeCodec{}
 	for range 2 {
-		if _, _, err := compileCached(context.Background(), "", []byte("abc"), sha256.Sum256([]byte("abc")), f.codec("cfg")); err != nil {
+		if _, _, err := compileCached(context.Background(), nil, []byte("abc"), sha256.Sum256([]byte("abc")), f.codec("cfg")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -152,7 +153,7 @@ func TestCompileCacheUnwritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &fakeCodec{}
-	if v, _, err := compileCached(context.Background(), filepath.Join(file, "cache"), []byte("abc"), sha256.Sum256([]byte("abc")), f.codec("cfg")); err != nil || v != "ABC" {
+	if v, _, err := compileCached(context.Background(), NewCache(filepath.Join(file, "cache")), []byte("abc"), sha256.Sum256([]byte("abc")), f.codec("cfg")); err != nil || v != "ABC" {
 		t.Fatalf("compile with an unwritable cache: %q, %v", v, err)
 	}
 }
@@ -164,6 +165,7 @@ func TestCompileModuleAndComponentCached(t *testing.T) {
 	logger.SetLevel(logrus.DebugLevel)
 	ctx := log.WithLogger(context.Background(), logrus.NewEntry(logger))
 	dir := t.TempDir()
+	cache := NewCache(dir)
 
 	engine := wasmtime.NewEngine()
 	defer engine.Close()
@@ -172,13 +174,13 @@ func TestCompileModuleAndComponentCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		m, _, err := CompileModule(ctx, engine, module, sha256.Sum256(module), dir)
+		m, _, err := CompileModule(ctx, engine, module, sha256.Sum256(module), cache)
 		if err != nil {
 			t.Fatal(err)
 		}
 		m.Close()
 	}
-	if _, _, err := CompileModule(ctx, engine, []byte("\x00asm\x01\x00\x00\x00\xff"), sha256.Sum256([]byte("\x00asm\x01\x00\x00\x00\xff")), dir); err == nil || !strings.HasPrefix(err.Error(), "compile:") {
+	if _, _, err := CompileModule(ctx, engine, []byte("\x00asm\x01\x00\x00\x00\xff"), sha256.Sum256([]byte("\x00asm\x01\x00\x00\x00\xff")), cache); err == nil || !strings.HasPrefix(err.Error(), "compile:") {
 		t.Fatalf("invalid module: %v", err)
 	}
 
@@ -189,7 +191,7 @@ func TestCompileModuleAndComponentCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		c, _, err := CompileComponent(ctx, e, component, sha256.Sum256(component), dir)
+		c, _, err := CompileComponent(ctx, e, component, sha256.Sum256(component), cache)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
@@ -19,54 +18,29 @@ var ErrCompile = errors.New("compiling")
 var ErrNotCached = errors.New("compiled code is not in the compile cache")
 
 // LoadCachedModule loads a core module's compiled code, the best tier
-// cached, from the cache in dir, never compiling it: an app process that
-// must not write the cache learns this way that its compile stage has to
-// run first. The wasm is named by its sha256 (wasmSum), which the caller
-// computes once per start for its other uses too.
-func LoadCachedModule(ctx context.Context, engine *wasmtime.Engine, wasmSum [sha256.Size]byte, dir string) (*wasmtime.Module, Tier, error) {
-	return loadBestCached(ctx, dir, wasmSum, moduleCodec(engine, Optimized))
+// of Cranelift's cached, from cache, never compiling it: an app
+// process that must not write the cache learns this way that its compile
+// stage has to run first. The wasm is named by its sha256 (wasmSum), which
+// the caller computes once per start for its other uses too. ModuleCode
+// also looks for Winch code.
+func LoadCachedModule(ctx context.Context, engine *wasmtime.Engine, wasmSum [sha256.Size]byte, cache *Cache) (*wasmtime.Module, Tier, error) {
+	return ModuleCode(ctx, engine, nil, CodeSource{Cache: cache, Sum: wasmSum})
 }
 
 // LoadCachedComponent is LoadCachedModule for a component.
-func LoadCachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, dir string) (*Component, Tier, error) {
-	return loadBestCached(ctx, dir, wasmSum, componentCodec(e))
+func LoadCachedComponent(ctx context.Context, e *Engine, wasmSum [sha256.Size]byte, cache *Cache) (*Component, Tier, error) {
+	return ComponentCode(ctx, e, nil, CodeSource{Cache: cache, Sum: wasmSum})
 }
 
-// loadBestCached returns the best tier of the code that dir holds for the
-// wasm whose sha256 is wasmSum, or ErrNotCached.
-func loadBestCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, error) {
-	if dir != "" {
-		if v, t, ok := bestCached(ctx, dir, wasmSum, c); ok {
-			return v, t, nil
-		}
-	}
-	var zero T
-	return zero, c.tier, fmt.Errorf("%s: %w", c.kind, ErrNotCached)
-}
-
-// bestCached loads the best tier of the code dir holds for the wasm whose
-// sha256 is wasmSum, optimised first.
-func bestCached[T any](ctx context.Context, dir string, wasmSum [sha256.Size]byte, c codec[T]) (T, Tier, bool) {
-	for t := Optimized; t <= Fast; t++ {
-		lc := c
-		lc.tier = t
-		if v, ok := loadCached(ctx, dir, wasmSum, lc); ok {
-			return v, t, true
-		}
-	}
-	var zero T
-	return zero, c.tier, false
-}
-
-// ModuleCachedAt reports whether dir has an entry of tier t for the core
+// ModuleCachedAt reports whether cache has an entry of tier t for the core
 // module whose sha256 is wasmSum (present, not verified: loading
-// verifies). An app process asks before it makes an engine: Winch code
-// needs a Winch engine.
-func ModuleCachedAt(dir string, wasmSum [sha256.Size]byte, t Tier) bool {
-	return dir != "" && entryPresent(entryFiles(dir, wasmSum, tierConfigID(ModuleConfigID, t)))
+// verifies): what pickCode asks about the Winch code before it makes a
+// Winch engine for it.
+func ModuleCachedAt(cache *Cache, wasmSum [sha256.Size]byte, t Tier) bool {
+	return cache != nil && entryPresent(cache.entry(wasmSum, tierConfigID(ModuleConfigID, t)))
 }
 
 // ComponentCachedAt is ModuleCachedAt for a component.
-func ComponentCachedAt(dir string, wasmSum [sha256.Size]byte, t Tier) bool {
-	return dir != "" && entryPresent(entryFiles(dir, wasmSum, tierConfigID(ComponentConfigID, t)))
+func ComponentCachedAt(cache *Cache, wasmSum [sha256.Size]byte, t Tier) bool {
+	return cache != nil && entryPresent(cache.entry(wasmSum, tierConfigID(ComponentConfigID, t)))
 }

@@ -22,21 +22,22 @@ func TestLoadCachedModule(t *testing.T) {
 	}
 	engine := wasmtime.NewEngine()
 	dir := filepath.Join(t.TempDir(), "cache")
+	cache := NewCache(dir)
 
-	if _, _, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), dir); !errors.Is(err, ErrNotCached) {
+	if _, _, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), cache); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("empty cache: %v, want ErrNotCached", err)
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the cache-only load wrote to the cache: %v", err)
 	}
-	if _, _, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), ""); !errors.Is(err, ErrNotCached) {
+	if _, _, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), nil); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("no cache: %v, want ErrNotCached", err)
 	}
 
-	if _, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), dir); err != nil {
+	if _, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), cache); err != nil {
 		t.Fatal(err)
 	}
-	m, tier, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), dir)
+	m, tier, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), cache)
 	if err != nil {
 		t.Fatalf("after CompileModule: %v", err)
 	}
@@ -56,7 +57,7 @@ func TestLoadCachedModule(t *testing.T) {
 	if err := os.WriteFile(code, []byte("not compiled code"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), dir); !errors.Is(err, ErrNotCached) {
+	if _, _, err := LoadCachedModule(ctx, engine, sha256.Sum256(wasm), cache); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("corrupt entry: %v, want ErrNotCached", err)
 	}
 }

@@ -35,6 +35,7 @@ func lockedShared(t *testing.T, path string) bool {
 func TestCachedModuleHoldsItsEntryAndRecordsUse(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	cache := NewCache(dir)
 	engine := wasmtime.NewEngine()
 	defer engine.Close()
 	wasm, err := wasmtime.Wat2Wasm(`(module (func (export "f")))`)
@@ -44,7 +45,7 @@ func TestCachedModuleHoldsItsEntryAndRecordsUse(t *testing.T) {
 	code, sum := CacheFiles(dir, wasm, ModuleConfigID)
 
 	func() { // compiled is unreachable after this
-		compiled, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), dir)
+		compiled, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), cache)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +60,7 @@ func TestCachedModuleHoldsItsEntryAndRecordsUse(t *testing.T) {
 	if err := os.Chtimes(sum, old, old); err != nil {
 		t.Fatal(err)
 	}
-	loaded, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), dir)
+	loaded, _, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), cache)
 	if err != nil {
 		t.Fatal(err)
 	}

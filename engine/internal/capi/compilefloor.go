@@ -28,7 +28,10 @@ type compileSettings struct {
 func (s compileSettings) newConfig() (*C.wasm_config_t, error) {
 	cfg := C.wasm_config_new()
 	C.wasmtime_config_epoch_interruption_set(cfg, true)
-	setTier(cfg, s.tier)
+	if err := setTier(cfg, s.tier); err != nil {
+		C.wasm_config_delete(cfg)
+		return nil, err
+	}
 	if s.serial {
 		C.wasmtime_config_parallel_compilation_set(cfg, false)
 	}

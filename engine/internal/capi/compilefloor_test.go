@@ -109,7 +109,7 @@ func BenchmarkStoreFastEntry(b *testing.B) {
 		wasm := builtWasm(b, app)
 		b.Run(app, func(b *testing.B) {
 			if isComponentBinary(wasm) {
-				e, err := NewWinchEngine()
+				e, err := NewEngineAt(Winch)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -117,7 +117,7 @@ func BenchmarkStoreFastEntry(b *testing.B) {
 				benchmarkStore(b, wasm, componentCodec(e))
 				return
 			}
-			engine, err := NewWinchModuleCompileEngine()
+			engine, err := NewModuleCompileEngine(Winch)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -134,10 +134,11 @@ func benchmarkStore[T any](b *testing.B, wasm []byte, c codec[T]) {
 	}
 	defer c.close(v)
 	dir := b.TempDir()
+	cache := NewCache(dir)
 	code, sum := entryFiles(dir, sha256.Sum256(wasm), "bench")
 	report := cpubench.Start(b)
 	for b.Loop() {
-		if err := c.store(dir, code, sum, v); err != nil {
+		if err := c.store(cache, code, sum, v); err != nil {
 			b.Fatal(err)
 		}
 	}

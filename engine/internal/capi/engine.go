@@ -34,15 +34,22 @@ type Engine struct {
 }
 
 // NewEngine creates an Engine that compiles optimised code.
-func NewEngine() *Engine { return NewEngineAt(Optimized) }
+func NewEngine() *Engine {
+	e, _ := NewEngineAt(Optimized) // only Winch's can fail
+	return e
+}
 
-// NewEngineAt creates an Engine that compiles code of tier t. Engines of
-// either tier load code of both (see Fast).
-func NewEngineAt(t Tier) *Engine {
+// NewEngineAt creates an Engine that compiles code of tier t. Cranelift's
+// engines (Optimized, Fast) load code of both tiers (see Fast), a Winch
+// engine only Winch code; only a Winch engine can fail (WinchUsable).
+func NewEngineAt(t Tier) (*Engine, error) {
 	cfg := C.wasm_config_new()
 	C.wasmtime_config_epoch_interruption_set(cfg, true)
-	setTier(cfg, t)
-	return &Engine{ptr: C.wasm_engine_new_with_config(cfg), tier: t}
+	if err := setTier(cfg, t); err != nil {
+		C.wasm_config_delete(cfg)
+		return nil, err
+	}
+	return &Engine{ptr: C.wasm_engine_new_with_config(cfg), tier: t}, nil
 }
 
 // IncrementEpoch advances the engine's epoch; stores past their deadline trap.

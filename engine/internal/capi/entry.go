@@ -1,7 +1,6 @@
 package capi
 
 import (
-	"bytes"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -27,8 +26,8 @@ func sumLine(code []byte) string {
 
 // loadEntry deserializes code after checking it against sum. Bytes that do
 // not match are never handed to wasmtime. It returns the code file, holding
-// a shared lock on it, and records the use.
-func loadEntry[T any](code, sum string, deserializeFile func(string) (T, error)) (_ T, lock *os.File, err error) {
+// a shared lock on it, and records the use. boot: see writeStamp.
+func loadEntry[T any](code, sum, boot string, deserializeFile func(string) (T, error)) (_ T, lock *os.File, err error) {
 	var zero T
 	want, err := os.ReadFile(sum)
 	if err != nil {
@@ -44,7 +43,7 @@ func loadEntry[T any](code, sum string, deserializeFile func(string) (T, error))
 		}
 	}()
 	check, stamp, _ := strings.Cut(strings.TrimSpace(string(want)), " written=")
-	if stamp == "" || stamp != writeStamp(f) {
+	if stamp == "" || stamp != writeStamp(f, boot) {
 		got, err := fileSumLine(f)
 		if err != nil {
 			return zero, nil, fmt.Errorf("read cache entry: %w", err)
@@ -89,8 +88,8 @@ func entryPresent(code, sum string) bool {
 }
 
 // storeEntry writes data to code and then its checksum to sum, each
-// atomically, creating dir if needed.
-func storeEntry(dir, code, sum string, data []byte) error {
+// atomically, creating dir if needed. boot: see writeStamp.
+func storeEntry(dir, code, sum, boot string, data []byte) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create cache dir: %w", err)
 	}
@@ -99,7 +98,7 @@ func storeEntry(dir, code, sum string, data []byte) error {
 	}
 	line := sumLine(data)
 	if f, err := os.Open(code); err == nil {
-		if stamp := writeStamp(f); stamp != "" {
+		if stamp := writeStamp(f, boot); stamp != "" {
 			line = strings.TrimSuffix(line, "\n") + " written=" + stamp + "\n"
 		}
 		f.Close()
@@ -107,26 +106,23 @@ func storeEntry(dir, code, sum string, data []byte) error {
 	return writeFileAtomic(sum, []byte(line))
 }
 
-// bootIDPath holds an id the kernel draws at each boot.
-const bootIDPath = "/proc/sys/kernel/random/boot_id"
-
-// writeStamp identifies code file f as written: the boot, its inode, size
-// and modification time; "" when the boot is unknown (a process that
-// cannot read bootIDPath). A checksum file records its code's stamp: while
-// the file still has it, it is the file this package wrote whole in this
-// boot (a write cut short needs a crash, so a reboot; another file put in
-// its place has another inode), and its CRC need not be computed again at
-// every start — some ms for a large component.
-func writeStamp(f *os.File) string {
-	boot, err := os.ReadFile(bootIDPath)
-	if err != nil || len(bytes.TrimSpace(boot)) == 0 {
+// writeStamp identifies code file f as written: the boot (boot, its id,
+// read once per Cache), its inode, size and modification time; "" when
+// the boot is unknown (a process that cannot read bootIDPath). A checksum
+// file records its code's stamp: while the file still has it, it is the
+// file this package wrote whole in this boot (a write cut short needs a
+// crash, so a reboot; another file put in its place has another inode),
+// and its CRC need not be computed again at every start — some ms for a
+// large component.
+func writeStamp(f *os.File, boot string) string {
+	if boot == "" {
 		return ""
 	}
 	var st syscall.Stat_t
 	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
 		return ""
 	}
-	return fmt.Sprintf("%s/%d/%d/%d.%09d", bytes.TrimSpace(boot), st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
+	return fmt.Sprintf("%s/%d/%d/%d.%09d", boot, st.Ino, st.Size, st.Mtim.Sec, st.Mtim.Nsec)
 }
 
 // writeFileAtomic writes data to a temporary file next to path and renames

@@ -35,24 +35,48 @@ const ModuleConfigID = "wasmtime-go/" + WasmtimeGoVersion + ";engine=default+epo
 // and slots is 0 (no limit). Any setting changed here must be reflected in
 // ModuleConfigID.
 func NewModuleEngine() (engine *wasmtime.Engine, slots int) {
-	cfg := wasmtime.NewConfig()
-	// Epoch interruption lets a runaway guest be stopped (SetupStore).
-	cfg.SetEpochInterruption(true)
+	engine, slots, _ = NewModuleEngineAt(Optimized) // only Winch's can fail
+	return engine, slots
+}
+
+// NewModuleEngineAt is NewModuleEngine compiling at tier t: the same
+// settings (epoch interruption, the pooling allocator when it fits) for
+// each tier, so the same guards hold on any code. A Winch engine loads
+// Winch code, Cranelift's (Optimized, Fast) load code of both their tiers;
+// only a Winch engine can fail (WinchUsable).
+func NewModuleEngineAt(t Tier) (engine *wasmtime.Engine, slots int, err error) {
+	cfg, err := newModuleConfig(t)
+	if err != nil {
+		return nil, 0, err
+	}
 	if !poolingFits() {
-		return wasmtime.NewEngineWithConfig(cfg), 0
+		return wasmtime.NewEngineWithConfig(cfg), 0, nil
 	}
 	usePooling(cfg)
-	return wasmtime.NewEngineWithConfig(cfg), poolSlots
+	return wasmtime.NewEngineWithConfig(cfg), poolSlots, nil
 }
 
 // NewModuleCompileEngine returns an engine that compiles core modules at
-// tier t for the compile cache, whose code NewModuleEngine's engines load.
-// It instantiates nothing, so it reserves no instance pool.
-func NewModuleCompileEngine(t Tier) *wasmtime.Engine {
+// tier t for the compile cache, whose code NewModuleEngineAt(t)'s engines
+// load. It instantiates nothing, so it reserves no instance pool.
+func NewModuleCompileEngine(t Tier) (*wasmtime.Engine, error) {
+	cfg, err := newModuleConfig(t)
+	if err != nil {
+		return nil, err
+	}
+	return wasmtime.NewEngineWithConfig(cfg), nil
+}
+
+// newModuleConfig is the config of this package's module engines
+// compiling at tier t.
+func newModuleConfig(t Tier) (*wasmtime.Config, error) {
 	cfg := wasmtime.NewConfig()
+	// Epoch interruption lets a runaway guest be stopped (SetupStore).
 	cfg.SetEpochInterruption(true)
-	setModuleTier(cfg, t)
-	return wasmtime.NewEngineWithConfig(cfg)
+	if err := setModuleTier(cfg, t); err != nil {
+		return nil, err // cfg's finalizer frees it
+	}
+	return cfg, nil
 }
 
 // The pooling allocator keeps a fixed set of instance slots (memory, table,

@@ -7,6 +7,7 @@ package capi
 import "C"
 
 import (
+	"runtime"
 	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -30,8 +31,8 @@ const (
 	// 3–4× faster to compile than Fast (a 12 MB JS component: ~1 s against
 	// ~2.7 s; a 2.6 MB Go module: 0.13 s against 0.40 s), for code slower
 	// than Fast's. Wasmtime compares the compiler when it deserializes,
-	// so Winch code loads only into Winch engines (NewWinchEngine,
-	// NewWinchModuleEngine) and Cranelift engines refuse it: moving to the
+	// so Winch code loads only into Winch engines (NewEngineAt(Winch),
+	// NewModuleEngineAt(Winch)) and Cranelift engines refuse it: moving to the
 	// optimised code means moving to another engine.
 	Winch
 )
@@ -66,24 +67,38 @@ const (
 	regallocSinglePass = "single_pass"
 )
 
-// setTier configures cfg, a fresh config, to compile at tier t (Optimized
-// or Fast; Winch is selectWinch's).
-func setTier(cfg *C.wasm_config_t, t Tier) {
-	if t != Fast {
-		return
+// setTier configures cfg, a fresh config, to compile at tier t. Winch
+// compiles the wasm functions; the trampolines between host and wasm (many
+// in a component) are still Cranelift's, compiled with the fast tier's
+// settings, which take less CPU (BenchmarkCompile's winch rows). Wasmtime
+// does not compare these settings on load. Only Winch can fail: see
+// selectWinch.
+func setTier(cfg *C.wasm_config_t, t Tier) error {
+	if t == Optimized {
+		return nil
 	}
 	C.wasmtime_config_cranelift_opt_level_set(cfg, C.WASMTIME_OPT_LEVEL_NONE)
 	key, value := C.CString(regallocFlag), C.CString(regallocSinglePass)
 	defer C.free(unsafe.Pointer(key))
 	defer C.free(unsafe.Pointer(value))
 	C.wasmtime_config_cranelift_flag_set(cfg, key, value)
+	if t == Winch {
+		return selectWinch(cfg)
+	}
+	return nil
 }
 
 // setModuleTier is setTier for a wasmtime-go Config.
-func setModuleTier(cfg *wasmtime.Config, t Tier) {
-	if t != Fast {
-		return
+func setModuleTier(cfg *wasmtime.Config, t Tier) error {
+	if t == Optimized {
+		return nil
 	}
 	cfg.SetCraneliftOptLevel(wasmtime.OptLevelNone)
 	cfg.SetCraneliftFlag(regallocFlag, regallocSinglePass)
+	if t != Winch {
+		return nil
+	}
+	err := selectWinch(configPtr(cfg))
+	runtime.KeepAlive(cfg)
+	return err
 }

@@ -14,25 +14,29 @@ import (
 func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	cache := NewCache(dir)
 	wasm, err := Wat2Wasm(adderWAT)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast := NewEngineAt(Fast)
+	fast, err := NewEngineAt(Fast)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer fast.Close()
-	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), dir); err != nil || !compiled || best != Fast {
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), cache); err != nil || !compiled || best != Fast {
 		t.Fatalf("precompile fast: %v, %v, %v", compiled, best, err)
 	}
-	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), dir); err != nil || compiled || best != Fast {
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), cache); err != nil || compiled || best != Fast {
 		t.Fatalf("precompile fast again: compiled=%v, best %v, %v; want a no-op", compiled, best, err)
 	}
 
 	e := NewEngine()
 	defer e.Close()
-	if _, ok := CachedComponent(ctx, e, sha256.Sum256(wasm), dir, Optimized); ok {
+	if _, ok := CachedComponent(ctx, e, sha256.Sum256(wasm), cache, Optimized); ok {
 		t.Fatal("optimised code found before it was compiled")
 	}
-	c, tier, err := CompileComponent(ctx, e, wasm, sha256.Sum256(wasm), dir)
+	c, tier, err := CompileComponent(ctx, e, wasm, sha256.Sum256(wasm), cache)
 	if err != nil || tier != Fast {
 		t.Fatalf("CompileComponent: tier %v, %v; want the cached fast code", tier, err)
 	}
@@ -41,13 +45,13 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 		t.Fatalf("fast code: run(20) = %v, want 41", got)
 	}
 
-	if compiled, best, err := PrecompileComponent(ctx, e, wasm, sha256.Sum256(wasm), dir); err != nil || !compiled || best != Optimized {
+	if compiled, best, err := PrecompileComponent(ctx, e, wasm, sha256.Sum256(wasm), cache); err != nil || !compiled || best != Optimized {
 		t.Fatalf("precompile optimised over fast: %v, %v, %v", compiled, best, err)
 	}
-	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), dir); err != nil || compiled || best != Optimized {
+	if compiled, best, err := PrecompileComponent(ctx, fast, wasm, sha256.Sum256(wasm), cache); err != nil || compiled || best != Optimized {
 		t.Fatalf("precompile fast over optimised: compiled=%v, best %v, %v; want a no-op", compiled, best, err)
 	}
-	opt, ok := CachedComponent(ctx, e, sha256.Sum256(wasm), dir, Optimized)
+	opt, ok := CachedComponent(ctx, e, sha256.Sum256(wasm), cache, Optimized)
 	if !ok {
 		t.Fatal("optimised code not loaded")
 	}
@@ -55,7 +59,7 @@ func TestFastComponentRunsInOptimizedEngine(t *testing.T) {
 	if got := runAdder(t, e, opt, 1); got != U32(3) {
 		t.Fatalf("optimised code: run(1) = %v, want 3", got)
 	}
-	c2, tier, err := CompileComponent(ctx, e, wasm, sha256.Sum256(wasm), dir)
+	c2, tier, err := CompileComponent(ctx, e, wasm, sha256.Sum256(wasm), cache)
 	if err != nil || tier != Optimized {
 		t.Fatalf("CompileComponent with both cached: tier %v, %v; want optimised", tier, err)
 	}
@@ -86,18 +90,22 @@ func runAdder(t *testing.T, e *Engine, c *Component, x uint32) Val {
 func TestFastModuleRunsInPoolingEngine(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	cache := NewCache(dir)
 	wasm, err := wasmtime.Wat2Wasm(`(module (func (export "f") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3))))`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast := NewModuleCompileEngine(Fast)
+	fast, err := NewModuleCompileEngine(Fast)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer fast.Close()
-	if compiled, _, err := PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), dir, Fast); err != nil || !compiled {
+	if compiled, _, err := PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), cache, Fast); err != nil || !compiled {
 		t.Fatalf("precompile fast: %v, %v", compiled, err)
 	}
 	engine, _ := NewModuleEngine()
 	defer engine.Close()
-	m, tier, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), dir)
+	m, tier, err := CompileModule(ctx, engine, wasm, sha256.Sum256(wasm), cache)
 	if err != nil || tier != Fast {
 		t.Fatalf("CompileModule: tier %v, %v; want the cached fast code", tier, err)
 	}

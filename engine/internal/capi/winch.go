@@ -79,58 +79,8 @@ func FastTier() (Tier, error) {
 	return Winch, nil
 }
 
-// Winch compiles the wasm functions; the trampolines between host and
-// wasm (many in a component) are still Cranelift's, compiled here with the
-// fast tier's settings, which take less CPU (BenchmarkCompile's winch
-// rows). Wasmtime does not compare these settings on load.
-
-// NewWinchEngine creates an Engine that compiles and loads Winch code only,
-// with epoch interruption on like NewEngine's.
-func NewWinchEngine() (*Engine, error) {
-	cfg := C.wasm_config_new()
-	C.wasmtime_config_epoch_interruption_set(cfg, true)
-	setTier(cfg, Fast)
-	if err := selectWinch(cfg); err != nil {
-		C.wasm_config_delete(cfg)
-		return nil, err
-	}
-	return &Engine{ptr: C.wasm_engine_new_with_config(cfg), tier: Winch}, nil
-}
-
 // configPtr is the wasm_config_t of a wasmtime-go Config (its only field,
 // see pooling.go).
 func configPtr(cfg *wasmtime.Config) *C.wasm_config_t {
 	return *(**C.wasm_config_t)(unsafe.Pointer(cfg))
-}
-
-// NewWinchModuleCompileEngine is NewModuleCompileEngine for Winch code.
-func NewWinchModuleCompileEngine() (*wasmtime.Engine, error) {
-	cfg := wasmtime.NewConfig()
-	cfg.SetEpochInterruption(true)
-	setModuleTier(cfg, Fast)
-	err := selectWinch(configPtr(cfg))
-	runtime.KeepAlive(cfg)
-	if err != nil {
-		return nil, err // cfg's finalizer frees it
-	}
-	return wasmtime.NewEngineWithConfig(cfg), nil
-}
-
-// NewWinchModuleEngine is NewModuleEngine for Winch code: the same
-// settings (epoch interruption, the pooling allocator when it fits), so
-// the same guards hold on either code.
-func NewWinchModuleEngine() (engine *wasmtime.Engine, slots int, err error) {
-	cfg := wasmtime.NewConfig()
-	cfg.SetEpochInterruption(true)
-	setModuleTier(cfg, Fast)
-	err = selectWinch(configPtr(cfg))
-	runtime.KeepAlive(cfg)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !poolingFits() {
-		return wasmtime.NewEngineWithConfig(cfg), 0, nil
-	}
-	usePooling(cfg)
-	return wasmtime.NewEngineWithConfig(cfg), poolSlots, nil
 }

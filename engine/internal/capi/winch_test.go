@@ -13,7 +13,7 @@ import (
 
 func winchEngine(t *testing.T) *Engine {
 	t.Helper()
-	e, err := NewWinchEngine()
+	e, err := NewEngineAt(Winch)
 	if err != nil {
 		t.Fatalf("Winch on the pinned library: %v", err)
 	}
@@ -29,6 +29,7 @@ func TestWinchComponentTier(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
+	cache := NewCache(dir)
 	wasm, err := Wat2Wasm(adderWAT)
 	if err != nil {
 		t.Fatal(err)
@@ -36,17 +37,17 @@ func TestWinchComponentTier(t *testing.T) {
 	sum := sha256.Sum256(wasm)
 	w := winchEngine(t)
 	defer w.Close()
-	if compiled, best, err := PrecompileComponent(ctx, w, wasm, sum, dir); err != nil || !compiled || best != Winch {
+	if compiled, best, err := PrecompileComponent(ctx, w, wasm, sum, cache); err != nil || !compiled || best != Winch {
 		t.Fatalf("precompile with Winch: %v, %v, %v", compiled, best, err)
 	}
-	if !ComponentCachedAt(dir, sum, Winch) || ComponentCachedAt(dir, sum, Fast) || ComponentCachedAt(dir, sum, Optimized) {
+	if !ComponentCachedAt(cache, sum, Winch) || ComponentCachedAt(cache, sum, Fast) || ComponentCachedAt(cache, sum, Optimized) {
 		t.Fatal("Winch code is not (only) under the Winch tier's key")
 	}
-	if compiled, best, err := PrecompileComponent(ctx, w, wasm, sum, dir); err != nil || compiled || best != Winch {
+	if compiled, best, err := PrecompileComponent(ctx, w, wasm, sum, cache); err != nil || compiled || best != Winch {
 		t.Fatalf("precompile with Winch again: compiled=%v, best %v, %v; want a no-op", compiled, best, err)
 	}
 
-	c, ok := CachedComponent(ctx, w, sum, dir, Winch)
+	c, ok := CachedComponent(ctx, w, sum, cache, Winch)
 	if !ok {
 		t.Fatal("the Winch engine did not load the Winch code")
 	}
@@ -57,14 +58,14 @@ func TestWinchComponentTier(t *testing.T) {
 
 	e := NewEngine()
 	defer e.Close()
-	if _, _, err := LoadCachedComponent(ctx, e, sum, dir); !errors.Is(err, ErrNotCached) {
+	if _, _, err := LoadCachedComponent(ctx, e, sum, cache); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("a Cranelift engine's cache-only load with only Winch code: %v, want ErrNotCached", err)
 	}
-	if c, ok := CachedComponent(ctx, e, sum, dir, Winch); ok {
+	if c, ok := CachedComponent(ctx, e, sum, cache, Winch); ok {
 		c.Close()
 		t.Fatal("a Cranelift engine loaded Winch code")
 	}
-	opt, tier, err := CompileComponent(ctx, e, wasm, sum, dir)
+	opt, tier, err := CompileComponent(ctx, e, wasm, sum, cache)
 	if err != nil || tier != Optimized {
 		t.Fatalf("CompileComponent beside Winch code: tier %v, %v; want optimised code", tier, err)
 	}
@@ -72,7 +73,7 @@ func TestWinchComponentTier(t *testing.T) {
 	if got := runAdder(t, e, opt, 1); got != U32(3) {
 		t.Fatalf("optimised code: run(1) = %v, want 3", got)
 	}
-	if compiled, best, err := PrecompileComponent(ctx, w, wasm, sum, dir); err != nil || compiled || best != Optimized {
+	if compiled, best, err := PrecompileComponent(ctx, w, wasm, sum, cache); err != nil || compiled || best != Optimized {
 		t.Fatalf("precompile with Winch over optimised: compiled=%v, best %v, %v; want a no-op", compiled, best, err)
 	}
 }
@@ -82,38 +83,39 @@ func TestWinchComponentTier(t *testing.T) {
 func TestWinchModuleTier(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	cache := NewCache(dir)
 	wasm, err := wasmtime.Wat2Wasm(`(module (func (export "f") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3))))`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(wasm)
-	compiler, err := NewWinchModuleCompileEngine()
+	compiler, err := NewModuleCompileEngine(Winch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer compiler.Close()
-	if compiled, best, err := PrecompileModule(ctx, compiler, wasm, sum, dir, Winch); err != nil || !compiled || best != Winch {
+	if compiled, best, err := PrecompileModule(ctx, compiler, wasm, sum, cache, Winch); err != nil || !compiled || best != Winch {
 		t.Fatalf("precompile with Winch: %v, %v, %v", compiled, best, err)
 	}
-	if !ModuleCachedAt(dir, sum, Winch) || ModuleCachedAt(dir, sum, Optimized) {
+	if !ModuleCachedAt(cache, sum, Winch) || ModuleCachedAt(cache, sum, Optimized) {
 		t.Fatal("Winch code is not (only) under the Winch tier's key")
 	}
 	cranelift, _ := NewModuleEngine()
 	defer cranelift.Close()
-	if _, _, err := LoadCachedModule(ctx, cranelift, sum, dir); !errors.Is(err, ErrNotCached) {
+	if _, _, err := LoadCachedModule(ctx, cranelift, sum, cache); !errors.Is(err, ErrNotCached) {
 		t.Fatalf("a Cranelift engine's cache-only load with only Winch code: %v, want ErrNotCached", err)
 	}
-	if m, ok := CachedModule(ctx, cranelift, sum, dir, Winch); ok {
+	if m, ok := CachedModule(ctx, cranelift, sum, cache, Winch); ok {
 		m.Close()
 		t.Fatal("a Cranelift engine loaded Winch code")
 	}
 
-	engine, _, err := NewWinchModuleEngine()
+	engine, _, err := NewModuleEngineAt(Winch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer engine.Close()
-	m, ok := CachedModule(ctx, engine, sum, dir, Winch)
+	m, ok := CachedModule(ctx, engine, sum, cache, Winch)
 	if !ok {
 		t.Fatal("the Winch engine did not load the Winch code")
 	}
@@ -138,7 +140,7 @@ func TestWinchMemoryLimit(t *testing.T) {
 // TestWinchModuleDeadline: a core module's endless loop compiled by Winch
 // stops at the deadline SetupStore's handler sets, in the pooling engine.
 func TestWinchModuleDeadline(t *testing.T) {
-	engine, _, err := NewWinchModuleEngine()
+	engine, _, err := NewModuleEngineAt(Winch)
 	if err != nil {
 		t.Fatal(err)
 	}
