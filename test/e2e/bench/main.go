@@ -7,9 +7,10 @@
 //     server in a runc container, and where that time goes (container
 //     create, task start, first request) and the start floor (package
 //     startfloor: what containerd, ctr and the shim protocol cost);
-//   - P2: first start ever (compilation included) of a 2.6 MB Go module and
-//     of the 12 MB Spin 3 http-js component, and their compile floor (the
-//     compilation alone, engine/internal/capi's BenchmarkCompile);
+//   - P2: first start ever (compilation included; the median of 3) of a
+//     Rust module, a Go module and the 12 MB Spin 3 http-js component, and
+//     their compile floor (the compilation alone, engine/internal/capi's
+//     BenchmarkCompile);
 //   - P3: hello requests/s (`wrk -t2 -c50`) against the native Go server,
 //     both in containers, and each server's CPU time per request;
 //   - P4: idle PSS per app (shim + app process) at several app counts up to
