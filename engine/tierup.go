@@ -201,6 +201,9 @@ func (t *tierUp) run(ctx context.Context, stop <-chan struct{}) {
 	for {
 		select {
 		case <-stop:
+			t.mu.Lock()
+			t.polling = false
+			t.mu.Unlock()
 			return
 		case <-tick.C:
 		}

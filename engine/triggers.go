@@ -23,6 +23,9 @@ func (a *App) ServesHTTP() bool { return a.servesHTTP }
 type MessageHandler struct {
 	id   string
 	call func(ctx context.Context, topic string, payload []byte) error
+	// code is a component's code, which its tier-up swaps (nil for a
+	// Spin 1.x module, whose executor's module is swapped).
+	code *wasip2.HandlerSwap
 }
 
 // Component is the id of the component the handler runs.
@@ -122,8 +125,9 @@ func (a *App) RedisHandler(ctx context.Context, id string) (*MessageHandler, err
 		if err != nil {
 			return nil, fmt.Errorf("engine: component %q: %w", id, err)
 		}
+		h.code = code
 		h.call = func(ctx context.Context, _ string, payload []byte) error {
-			return host.CallResult(ctx, code.Load(), []string{export, "handle-message"}, capi.Bytes(payload))
+			return host.CallResult(ctx, h.code.Load(), []string{export, "handle-message"}, capi.Bytes(payload))
 		}
 		return h, nil
 	}
@@ -158,7 +162,7 @@ func (a *App) MQTTHandler(ctx context.Context, id string) (*MessageHandler, erro
 	if err != nil {
 		return nil, fmt.Errorf("engine: component %q: %w", id, err)
 	}
-	return &MessageHandler{id: id, call: func(ctx context.Context, topic string, payload []byte) error {
+	return &MessageHandler{id: id, code: code, call: func(ctx context.Context, topic string, payload []byte) error {
 		meta := capi.Record{{Name: "topic", Val: capi.String(topic)}}
 		return host.CallResult(ctx, code.Load(), []string{wasip2.MQTTHandlerExport}, capi.Bytes(payload), meta)
 	}}, nil
