@@ -2,11 +2,15 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
 // TestTriggerTierUp: the components of Redis, MQTT and command triggers,
@@ -168,5 +172,50 @@ func TestTierUpAddsAfterLoad(t *testing.T) {
 	}
 	if swapped["mqtt"] != 0 || swapped["late"] != 0 {
 		t.Errorf("swapped %v", swapped)
+	}
+}
+
+// TestTriggerTierUpFromCraneliftFast: a trigger's component loaded from
+// Cranelift's fast code (where Winch is unusable) moves to the optimised
+// code within the same engine.
+func TestTriggerTierUpFromCraneliftFast(t *testing.T) {
+	ctx := context.Background()
+	wasm := watComponent(t, "inbound-redis")
+	app := triggerLock(t, "redis", wasm, nil)
+	cache := t.TempDir()
+	fast, err := capi.NewEngineAt(capi.Fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	b := mustRead(t, wasm)
+	if _, _, err := capi.PrecompileComponent(ctx, fast, b, sha256.Sum256(b), capi.NewCache(cache)); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	lctx := logTo(&logs)
+	a, err := loadLock(t, lctx, app, Config{CacheDir: cache, CacheOnly: true, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	h, err := a.RedisHandler(lctx, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.HandleMessage(ctx, "ch", []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	fastCode := h.code.Load()
+	if !strings.Contains(logs.String(), "tier=fast") || loadedWinch(a) || fastCode.Engine != a.components.engine {
+		t.Fatalf("the component was not loaded from Cranelift's fast code into the Cranelift engine (Winch engine %v):\n%s", loadedWinch(a), &logs)
+	}
+	precompile(t, app, cache, TierOptimized)
+	waitForLog(t, &logs, `msg="serving the optimised code" component=c`)
+	if err := h.HandleMessage(ctx, "ch", []byte("ping")); err != nil {
+		t.Fatalf("on the optimised code: %v", err)
+	}
+	if now := h.code.Load(); now.Component == fastCode.Component || now.Engine != a.components.engine {
+		t.Error("after the move, new messages do not run the optimised code in the Cranelift engine")
 	}
 }
