@@ -127,7 +127,7 @@ func (a *App) RedisHandler(ctx context.Context, id string) (*MessageHandler, err
 		}
 		h.code = code
 		h.call = func(ctx context.Context, _ string, payload []byte) error {
-			return host.CallResult(ctx, h.code.Load(), []string{export, "handle-message"}, capi.Bytes(payload))
+			return host.CallResult(ctx, code.Load(), []string{export, "handle-message"}, capi.Bytes(payload))
 		}
 		return h, nil
 	}
