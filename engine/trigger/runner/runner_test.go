@@ -1,9 +1,9 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"path/filepath"
 	"testing"
 
@@ -39,8 +39,7 @@ func TestCommandApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	var out bytes.Buffer
-	eng, err := engine.Load(ctx, app, engine.Config{Stdout: &out, Stderr: &out, TempDir: t.TempDir(), StateDir: t.TempDir()})
+	eng, err := engine.Load(ctx, app, engine.Config{Stdout: io.Discard, Stderr: io.Discard, TempDir: t.TempDir(), StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
