@@ -1,12 +1,8 @@
 package runner
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,9 +12,8 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
-	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/engine/trigger/internal/triggertest"
 	"github.com/spinoci/spinoci/test/servers"
-	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 // TestRedisAppTierUp runs a Redis-triggered app as the app process of a
@@ -28,10 +23,8 @@ import (
 // optimised code, moves to it while it serves, and goes on handling them.
 func TestRedisAppTierUp(t *testing.T) {
 	srv := servers.Redis(t)
-	dir := t.TempDir()
-	wasmPath := testwasm.Write(t, filepath.Join(dir, "redis.wasm"),
-		testwasm.AssembleFile(t, filepath.Join("..", "..", "..", "test", "apps", "redis-spin1.wat")))
-	raw, err := json.Marshal(map[string]any{
+	wasmPath := testApp(t, "redis-spin1")
+	app := localApp(t, map[string]any{
 		"spin_lock_version": 1,
 		"metadata":          map[string]any{"name": "sub"},
 		"triggers": []any{map[string]any{"id": "t", "trigger_type": "redis",
@@ -39,36 +32,17 @@ func TestRedisAppTierUp(t *testing.T) {
 		"components": []any{map[string]any{"id": "sub",
 			"source": map[string]any{"content_type": "application/wasm", "source": appdir.FileURI(wasmPath)}}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lk, err := lock.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := appdir.FromLocal(lk)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cache := t.TempDir()
 	if _, err := engine.Precompile(context.Background(), app, nil, cache, engine.TierFast); err != nil {
 		t.Fatal(err)
 	}
 
-	var logs, out lockedBuffer
+	var logs, out triggertest.Buffer
 	l := logrus.New()
 	l.SetOutput(&logs)
 	ctx, cancel := context.WithCancel(log.WithLogger(context.Background(), logrus.NewEntry(l)))
 	defer cancel()
-	eng, err := engine.Load(ctx, app, engine.Config{CacheDir: cache, CacheOnly: true, Stdout: &out, TempDir: t.TempDir(), StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	trig, err := Load(ctx, eng, app.Lock())
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng, trig := loadApp(ctx, t, app, engine.Config{CacheDir: cache, CacheOnly: true, Stdout: &out})
 	if !eng.RunsFastCode() {
 		t.Fatal("RunsFastCode = false: the app did not load the Winch code")
 	}
@@ -117,22 +91,4 @@ func TestRedisAppTierUp(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after cancel")
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
