@@ -53,9 +53,8 @@ type App struct {
 	components *componentRuntime
 	limits     guestLimits
 	ticker     *epochTicker
-	// tierUp moves components from fast to optimised code; nil: all run
-	// optimised code.
-	tierUp *tierUp
+	// tierUp moves components from fast to optimised code.
+	tierUp tierUp
 	// winch runs the core modules loaded from Winch code (winch.go); nil
 	// until one is. Load (triggers included) makes it, in one goroutine.
 	winch *winchModules
@@ -295,7 +294,6 @@ func (a *App) stage() (string, error) {
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
 	a.tierUp.close()
-	a.tierUp = nil
 	a.ticker.close()
 	a.ticker = nil
 	if err := a.kv.Close(); err != nil {

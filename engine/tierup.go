@@ -4,27 +4,38 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/engine/coremodule"
-	componentexec "github.com/spinoci/spinoci/engine/executor/component"
 	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/engine/wasip2"
 )
 
 // After a first start the app runs the fast code its compile stage cached
 // (TierFast) while the shim's optimising compile stage caches the
 // optimised code. tierUp moves the App's components to it once it is there:
-// new requests instantiate the optimised code (each has a fresh instance),
-// requests in flight finish on the fast code, which stays loaded until the
-// App closes.
+// new requests and messages instantiate the optimised code (each has a
+// fresh instance), those in flight finish on the fast code, which stays
+// loaded until the App closes. Components of every trigger move: those
+// Load loads (HTTP) and those loaded after it (Redis, MQTT, command), so
+// upgrades are added at any time until Close.
 type tierUp struct {
+	mu sync.Mutex
+	// ctx is Load's, without its cancel, for the poller's log.
+	ctx context.Context
+	// started: Load is done (startTierUp), the poller may run.
+	started bool
+	// polling: a poller runs; it ends when nothing is pending.
+	polling bool
+	closed  bool
 	pending []upgrade
 	// loaded is the optimised code swapped in, released at close.
 	loaded []func()
-	stop   chan struct{}
-	done   chan struct{}
+	stop   chan struct{} // closed by close
+	done   sync.WaitGroup
 }
 
 // upgrade is one component waiting for its optimised code.
@@ -34,6 +45,8 @@ type upgrade struct {
 	// returns its release, or false while it is not cached (a nil release
 	// with true: it gave up).
 	swap func(ctx context.Context) (release func(), ok bool)
+	// until is when polling for it ends.
+	until time.Time
 }
 
 // Polling the cache (a failed open of a checksum file per pending
@@ -44,13 +57,13 @@ const (
 	tierUpWait = 30 * time.Minute
 )
 
-// watchComponent upgrades exec, running the fast code (of tier) of the
-// wasm whose sha256 is sum, when the optimised code is cached.
-func (a *App) watchComponent(id string, sum [sha256.Size]byte, exec *componentexec.Executor, tier capi.Tier) {
+// watchComponent upgrades code, the fast code (of tier) of the wasm whose
+// sha256 is sum, when the optimised code is cached.
+func (a *App) watchComponent(id string, sum [sha256.Size]byte, code *wasip2.HandlerSwap, tier capi.Tier) {
 	engine, cache := a.components.engine, a.compiler.cache
 	if tier == capi.Winch {
 		a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
-			return upgradeFromWinch(ctx, engine, cache, sum, exec)
+			return upgradeFromWinch(ctx, engine, cache, sum, code)
 		}})
 		return
 	}
@@ -59,16 +72,16 @@ func (a *App) watchComponent(id string, sum [sha256.Size]byte, exec *componentex
 		if !ok {
 			return nil, false
 		}
-		exec.Upgrade(c)
+		code.Upgrade(c)
 		return c.Close, true
 	}})
 }
 
-// upgradeFromWinch moves exec from its Winch code to the optimised code of
-// the wasm whose sha256 is sum once cache holds it: loaded into engine, the
+// upgradeFromWinch moves code, Winch's, to the optimised code of the wasm
+// whose sha256 is sum once cache holds it: loaded into engine, the
 // App's Cranelift engine, with a linker of its own (the WASI host and the
 // component's unsupported imports), so that no linker in use is changed.
-func upgradeFromWinch(ctx context.Context, engine *capi.Engine, cache *capi.Cache, sum [sha256.Size]byte, exec *componentexec.Executor) (func(), bool) {
+func upgradeFromWinch(ctx context.Context, engine *capi.Engine, cache *capi.Cache, sum [sha256.Size]byte, code *wasip2.HandlerSwap) (func(), bool) {
 	c, ok := capi.CachedComponent(ctx, engine, sum, cache, capi.Optimized)
 	if !ok {
 		return nil, false
@@ -85,7 +98,7 @@ func upgradeFromWinch(ctx context.Context, engine *capi.Engine, cache *capi.Cach
 		c.Close()
 		return nil, true
 	}
-	exec.UpgradeTo(componentexec.Runtime{Engine: engine, Linker: l}, c)
+	code.UpgradeTo(engine, l, c)
 	return func() { c.Close(); l.Close() }, true
 }
 
@@ -111,8 +124,10 @@ func (a *App) watchWinchModule(host *coremodule.Host, sum [sha256.Size]byte, c *
 	if !a.canUpgrade() {
 		return nil
 	}
-	// Now, before the App serves: the Cranelift Host's linker is in use
-	// once it does.
+	// Now, before c's executor serves, so that the optimised code links
+	// when it is swapped in. For a trigger's module this runs after Load,
+	// when the Cranelift Host's linker may be in use: the Host orders its
+	// definitions and uses (only Spin 0.8 HTTP modules need any).
 	if err := a.core.PrepareUpgrade(host, c); err != nil {
 		return fmt.Errorf("prepare the move to optimised code: %w", err)
 	}
@@ -132,79 +147,134 @@ func closeModule(m *wasmtime.Module) { m.Close() }
 
 // canUpgrade reports whether addUpgrade would take an upgrade now.
 func (a *App) canUpgrade() bool {
-	return a.cfg.CacheDir != "" && (a.tierUp == nil || a.tierUp.stop == nil)
+	return a.cfg.CacheDir != "" && !a.tierUp.isClosed()
 }
 
-// addUpgrade adds u to the upgrades started by startTierUp. Components
-// loaded after (those of other triggers) keep their fast code.
+// addUpgrade adds u to the upgrades polled for: at once when Load is done
+// (startTierUp), else from then on.
 func (a *App) addUpgrade(u upgrade) {
-	if !a.canUpgrade() {
+	if a.cfg.CacheDir == "" {
 		return
 	}
-	if a.tierUp == nil {
-		a.tierUp = &tierUp{}
+	t := &a.tierUp
+	u.until = time.Now().Add(tierUpWait)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
 	}
-	a.tierUp.pending = append(a.tierUp.pending, u)
+	t.pending = append(t.pending, u)
+	t.pollLocked()
 }
 
 // startTierUp starts polling for the optimised code of the components
-// added with watchComponent and watchModule.
+// added with watchComponent, watchModule and watchWinchModule, during
+// Load or after it (other triggers' components).
 func (a *App) startTierUp(ctx context.Context) {
-	t := a.tierUp
-	if t == nil {
-		return
-	}
-	t.stop, t.done = make(chan struct{}), make(chan struct{})
-	ctx = context.WithoutCancel(ctx)
-	go t.run(ctx)
+	t := &a.tierUp
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ctx, t.started = context.WithoutCancel(ctx), true
+	t.pollLocked()
 }
 
-func (t *tierUp) run(ctx context.Context) {
-	defer close(t.done)
+// pollLocked starts the poller unless it runs, or nothing is pending,
+// or it may not yet (Load is not done) or no more (closed). t.mu is held.
+func (t *tierUp) pollLocked() {
+	if !t.started || t.closed || t.polling || len(t.pending) == 0 {
+		return
+	}
+	if t.stop == nil {
+		t.stop = make(chan struct{})
+	}
+	t.polling = true
+	t.done.Add(1)
+	go t.run(t.ctx, t.stop)
+}
+
+// run polls until nothing is pending or close stops it. The swaps run
+// without t.mu, so that upgrades are added meanwhile.
+func (t *tierUp) run(ctx context.Context, stop <-chan struct{}) {
+	defer t.done.Done()
 	tick := time.NewTicker(tierUpPoll)
 	defer tick.Stop()
-	deadline := time.After(tierUpWait)
-	for len(t.pending) > 0 {
+	for {
 		select {
-		case <-t.stop:
-			return
-		case <-deadline:
-			log.G(ctx).WithField("components", len(t.pending)).Info("optimised code did not appear in the compile cache: keeping the fast code")
+		case <-stop:
+			t.mu.Lock()
+			t.polling = false
+			t.mu.Unlock()
 			return
 		case <-tick.C:
 		}
-		left := t.pending[:0]
-		for _, u := range t.pending {
-			release, ok := u.swap(ctx)
-			if !ok {
-				left = append(left, u)
-				continue
-			}
-			if release == nil { // gave up (logged)
-				continue
-			}
-			t.loaded = append(t.loaded, release)
-			log.G(ctx).WithField("component", u.id).Info("serving the optimised code")
+		t.mu.Lock()
+		batch := t.pending
+		t.pending = nil
+		t.mu.Unlock()
+		left, loaded := trySwaps(ctx, batch)
+		t.mu.Lock()
+		t.loaded = append(t.loaded, loaded...)
+		t.pending = append(left, t.pending...)
+		idle := len(t.pending) == 0
+		if idle {
+			t.polling = false
 		}
-		t.pending = left
+		t.mu.Unlock()
+		if idle {
+			return
+		}
 	}
 }
 
-// close stops polling and releases the optimised code (after the requests
-// that use it: Close is called after Serve returned).
+// trySwaps swaps in the optimised code of those of batch that have it
+// cached: it returns those still waiting and the releases of the code
+// swapped in. Those waited for long enough are dropped.
+func trySwaps(ctx context.Context, batch []upgrade) (left []upgrade, loaded []func()) {
+	now := time.Now()
+	for _, u := range batch {
+		release, ok := u.swap(ctx)
+		switch {
+		case !ok && now.After(u.until):
+			log.G(ctx).WithField("component", u.id).Info("optimised code did not appear in the compile cache: keeping the fast code")
+		case !ok:
+			left = append(left, u)
+		case release == nil: // gave up (logged)
+		default:
+			loaded = append(loaded, release)
+			log.G(ctx).WithField("component", u.id).Info("serving the optimised code")
+		}
+	}
+	return left, loaded
+}
+
+func (t *tierUp) isClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
+
+// close stops polling, takes no more upgrades and releases the optimised
+// code (after the requests and messages that use it: Close is called
+// after Serve returned).
 func (t *tierUp) close() {
-	if t == nil {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
 		return
 	}
+	t.closed = true
 	if t.stop != nil {
 		close(t.stop)
-		<-t.done
-		t.stop = nil
 	}
-	for _, release := range t.loaded {
+	t.mu.Unlock()
+	t.done.Wait()
+	t.mu.Lock()
+	loaded := t.loaded
+	t.loaded, t.pending = nil, nil
+	t.mu.Unlock()
+	for _, release := range loaded {
 		release()
 	}
-	t.loaded = nil
 }
 
 // RunsFastCode reports whether Load (triggers included) loaded some wasm

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -22,6 +23,9 @@ func (a *App) ServesHTTP() bool { return a.servesHTTP }
 type MessageHandler struct {
 	id   string
 	call func(ctx context.Context, topic string, payload []byte) error
+	// code is a component's code, which its tier-up swaps (nil for a
+	// Spin 1.x module, whose executor's module is swapped).
+	code *wasip2.HandlerSwap
 }
 
 // Component is the id of the component the handler runs.
@@ -68,8 +72,11 @@ func (a *App) readComponent(id string) (appdir.Component, *wasmSource, error) {
 	return ac, wasm, nil
 }
 
-// componentHandler compiles a WebAssembly component for a trigger.
-func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm *wasmSource, limited bool) (*wasip2.Host, *wasip2.Handler, error) {
+// componentHandler compiles a WebAssembly component for a trigger; check
+// refuses one that does not fit the trigger and may set the Handler's
+// Export. The Handler's code moves to the optimised code while the trigger
+// serves (tierUp), when it was loaded from fast code.
+func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm *wasmSource, limited bool, check func(*wasip2.Handler) error) (*wasip2.Host, *wasip2.HandlerSwap, error) {
 	var limit time.Duration
 	if limited {
 		var err error
@@ -81,11 +88,20 @@ func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm *w
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, comp, _, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
+	rt, comp, tier, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
 	if err != nil {
 		return nil, nil, err
 	}
-	return wasip2.NewHost(cfg), &wasip2.Handler{Engine: rt.Engine, Linker: rt.Linker, Component: comp}, nil
+	hd := &wasip2.Handler{Engine: rt.Engine, Linker: rt.Linker, Component: comp}
+	if err := check(hd); err != nil {
+		return nil, nil, err
+	}
+	code := new(wasip2.HandlerSwap)
+	code.Store(hd)
+	if tier != capi.Optimized {
+		a.watchComponent(ac.Lock.ID, sum, code, tier)
+	}
+	return wasip2.NewHost(cfg), code, nil
 }
 
 // RedisHandler loads component id for the Redis trigger: a component
@@ -98,16 +114,20 @@ func (a *App) RedisHandler(ctx context.Context, id string) (*MessageHandler, err
 	}
 	h := &MessageHandler{id: id}
 	if wasm.isComponent() {
-		host, hd, err := a.componentHandler(ctx, ac, wasm, true)
+		var export string
+		host, code, err := a.componentHandler(ctx, ac, wasm, true, func(hd *wasip2.Handler) error {
+			var ok bool
+			if export, ok = wasip2.Exported(hd.Component, "handle-message", wasip2.InboundRedisExport, wasip2.InboundRedisExportV1); !ok {
+				return fmt.Errorf("exports no %s interface: not a Redis handler", wasip2.InboundRedisExport)
+			}
+			return nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("engine: component %q: %w", id, err)
 		}
-		export, ok := wasip2.Exported(hd.Component, "handle-message", wasip2.InboundRedisExport, wasip2.InboundRedisExportV1)
-		if !ok {
-			return nil, fmt.Errorf("engine: component %q exports no %s interface: not a Redis handler", id, wasip2.InboundRedisExport)
-		}
+		h.code = code
 		h.call = func(ctx context.Context, _ string, payload []byte) error {
-			return host.CallResult(ctx, hd, []string{export, "handle-message"}, capi.Bytes(payload))
+			return host.CallResult(ctx, code.Load(), []string{export, "handle-message"}, capi.Bytes(payload))
 		}
 		return h, nil
 	}
@@ -133,16 +153,18 @@ func (a *App) MQTTHandler(ctx context.Context, id string) (*MessageHandler, erro
 	if !wasm.isComponent() {
 		return nil, fmt.Errorf("engine: component %q: the MQTT trigger runs WebAssembly components, and this is a core module", id)
 	}
-	host, hd, err := a.componentHandler(ctx, ac, wasm, true)
+	host, code, err := a.componentHandler(ctx, ac, wasm, true, func(hd *wasip2.Handler) error {
+		if !hd.Component.HasExport(wasip2.MQTTHandlerExport) {
+			return fmt.Errorf("exports no %q function: not an MQTT handler", wasip2.MQTTHandlerExport)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("engine: component %q: %w", id, err)
 	}
-	if !hd.Component.HasExport(wasip2.MQTTHandlerExport) {
-		return nil, fmt.Errorf("engine: component %q exports no %q function: not an MQTT handler", id, wasip2.MQTTHandlerExport)
-	}
-	return &MessageHandler{id: id, call: func(ctx context.Context, topic string, payload []byte) error {
+	return &MessageHandler{id: id, code: code, call: func(ctx context.Context, topic string, payload []byte) error {
 		meta := capi.Record{{Name: "topic", Val: capi.String(topic)}}
-		return host.CallResult(ctx, hd, []string{wasip2.MQTTHandlerExport}, capi.Bytes(payload), meta)
+		return host.CallResult(ctx, code.Load(), []string{wasip2.MQTTHandlerExport}, capi.Bytes(payload), meta)
 	}}, nil
 }
 
@@ -155,16 +177,18 @@ func (a *App) Command(ctx context.Context, id string) (*Command, error) {
 		return nil, err
 	}
 	if wasm.isComponent() {
-		host, hd, err := a.componentHandler(ctx, ac, wasm, false)
+		host, code, err := a.componentHandler(ctx, ac, wasm, false, func(hd *wasip2.Handler) error {
+			export, ok := wasip2.CLIRunExport(hd.Component)
+			if !ok {
+				return errors.New("exports no wasi:cli/run@0.2.x interface: not a command")
+			}
+			hd.Export = export
+			return nil
+		})
 		if err != nil {
 			return nil, fmt.Errorf("engine: component %q: %w", id, err)
 		}
-		export, ok := wasip2.CLIRunExport(hd.Component)
-		if !ok {
-			return nil, fmt.Errorf("engine: component %q exports no wasi:cli/run@0.2.x interface: not a command", id)
-		}
-		hd.Export = export
-		return &Command{id: id, run: func(ctx context.Context) (int, error) { return host.Run(ctx, hd) }}, nil
+		return &Command{id: id, run: func(ctx context.Context) (int, error) { return host.Run(ctx, code.Load()) }}, nil
 	}
 	var exec *command.Executor
 	err = a.loadCore(ctx, ac, wasm, func(host *coremodule.Host, c *coremodule.Component) (err error) {

@@ -134,7 +134,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 		return nil, err
 	}
 	if tier != capi.Optimized {
-		a.watchComponent(ac.Lock.ID, sum, exec, tier)
+		a.watchComponent(ac.Lock.ID, sum, exec.Code(), tier)
 	}
 	return exec, nil
 }

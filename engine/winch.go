@@ -16,9 +16,9 @@ import (
 // such engines when it loads Winch code, and only then: a start that finds
 // optimised code, every start but a first, makes the one Cranelift engine
 // of each kind as before. Once the optimised code is cached, new requests
-// move to the App's Cranelift engines (tierup.go); requests in flight
-// finish on the Winch code, which stays loaded, with its engines, until
-// the App closes.
+// (and trigger messages) move to the App's Cranelift engines (tierup.go);
+// those in flight finish on the Winch code, which stays loaded, with its
+// engines, until the App closes.
 
 // epochEngines are the engines made after Load's own, whose epochs the
 // App's ticker advances too: made while it ticks (tier-up, triggers

@@ -52,6 +52,10 @@ type Host struct {
 	// defined08 are the modules whose unsupported Spin 0.8 imports the
 	// linker defines (DefineUnsupported08Imports), for PrepareUpgrade.
 	defined08 map[*wasmtime.Module]bool
+	// linkMu orders definitions into the linker (write) and its uses
+	// (read): PrepareUpgrade may run for a trigger's module loaded after
+	// the App's Load, while the Host's other modules may be instantiated.
+	linkMu sync.RWMutex
 }
 
 // NewHost returns the Host of an App's core modules; Close releases its
@@ -158,9 +162,12 @@ func (c *Component) UpgradeTo(host *Host, m *wasmtime.Module) {
 
 // PrepareUpgrade makes h link c's module as from does, for a later
 // UpgradeTo(h, …): the unsupported Spin 0.8 imports from defined for it.
-// Call it before h serves.
+// It may be called while h serves (a trigger's module loaded after Load).
 func (h *Host) PrepareUpgrade(from *Host, c *Component) error {
-	if !from.defined08[c.Module] {
+	from.linkMu.RLock()
+	defined := from.defined08[c.Module]
+	from.linkMu.RUnlock()
+	if !defined {
 		return nil
 	}
 	return h.DefineUnsupported08Imports(c.Module)
@@ -194,7 +201,9 @@ func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance
 	m, h := store.module, store.host
 	r := c.pre.Load()
 	if r == nil || r.module != m {
+		h.linkMu.RLock()
 		pre, err := capi.NewInstancePre(h.linker, m)
+		h.linkMu.RUnlock()
 		if err != nil {
 			// Linker.Instantiate reports what cannot be linked.
 			linked, err := h.instantiateLinked(store, m)
@@ -215,7 +224,9 @@ func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance
 
 // instantiateLinked instantiates m in store through the linker.
 func (h *Host) instantiateLinked(store *Store, m *wasmtime.Module) (*wasmtime.Instance, error) {
+	h.linkMu.RLock()
 	inst, err := h.linker.Instantiate(store, m)
+	h.linkMu.RUnlock()
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}

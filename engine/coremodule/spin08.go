@@ -60,8 +60,10 @@ func spin08Implementation(module, name string) hostFunc {
 // DefineUnsupported08Imports links every fermyon:spin import of m that this
 // host does not implement (postgres, mysql, sqlite, llm, …) as a
 // function of the import's own type that traps naming it, so that m
-// instantiates. Call it before the Host serves.
+// instantiates. It may be called while the Host serves (linkMu).
 func (h *Host) DefineUnsupported08Imports(m *wasmtime.Module) error {
+	h.linkMu.Lock()
+	defer h.linkMu.Unlock()
 	known := map[string]bool{}
 	for _, imp := range spin08Imports() {
 		known[imp.module+"#"+imp.name] = true

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync/atomic"
 
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/engine/inbound"
@@ -23,8 +22,8 @@ type Runtime struct {
 type Executor struct {
 	id   string
 	host *wasip2.Host
-	// handler is swapped by Upgrade while requests are served.
-	handler atomic.Pointer[wasip2.Handler]
+	// handler is swapped by the App's tier-up while requests are served.
+	handler wasip2.HandlerSwap
 	// inboundHTTP: the component exports fermyon:spin/inbound-http rather
 	// than wasi:http/incoming-handler.
 	inboundHTTP bool
@@ -48,23 +47,10 @@ func New(id string, rt Runtime, c *capi.Component, cfg wasip2.Config) (*Executor
 	return e, nil
 }
 
-// Upgrade makes later requests instantiate c, the same component compiled
-// again (optimised code in place of the fast code it was loaded with).
-// Requests in flight finish with the code they started with, which must
-// stay loaded until the Executor is no longer used.
-func (e *Executor) Upgrade(c *capi.Component) {
-	h := *e.handler.Load()
-	h.Component = c
-	e.handler.Store(&h)
-}
-
-// UpgradeTo is Upgrade for code of another engine (optimised code in
-// place of Winch's): later requests use rt's engine and linker.
-func (e *Executor) UpgradeTo(rt Runtime, c *capi.Component) {
-	h := *e.handler.Load()
-	h.Engine, h.Linker, h.Component = rt.Engine, rt.Linker, c
-	e.handler.Store(&h)
-}
+// Code is the component's code that later requests instantiate, which
+// the App's tier-up replaces (requests in flight finish with the code they
+// started with).
+func (e *Executor) Code() *wasip2.HandlerSwap { return &e.handler }
 
 // StreamsBody reports whether the guest reads the request body itself
 // (wasi:http), rather than getting it whole (inbound-http).
