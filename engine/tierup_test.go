@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,4 +169,66 @@ func copyFile(t *testing.T, src, dst string) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// TestTierUpInFlight: a request in flight when the optimised code is
+// swapped in finishes on the Winch code it started on (kept loaded, in
+// its Winch engine), while requests that come after it run the optimised
+// code; both answer.
+func TestTierUpInFlight(t *testing.T) {
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			entered <- struct{}{}
+			<-release
+		}
+		fmt.Fprintf(w, "done %s", r.URL.Path)
+	}))
+	defer target.Close()
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	app := hostLock(t, hostApp{metadata: map[string]any{"allowed_outbound_hosts": []string{target.URL}}})
+	cache := t.TempDir()
+	if res := precompile(t, app, cache, TierFast); res != (Precompiled{Compiled: 1, Fast: 1}) {
+		t.Fatalf("fast stage: %+v", res)
+	}
+	var logs syncBuffer
+	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, Stdout: io.Discard, Stderr: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.winch == nil {
+		t.Fatalf("the app did not load the Winch code:\n%s", &logs)
+	}
+	inFlight := make(chan *httptest.ResponseRecorder, 1)
+	go func() { inFlight <- do(t, a.Handler(), "GET", "/host/outbound", "", outboundReq(target.URL+"/hold")) }()
+	select {
+	case <-entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first request never reached the outbound target")
+	}
+	if res := precompile(t, app, cache, TierOptimized); res != (Precompiled{Compiled: 1}) {
+		t.Fatalf("optimising stage: %+v", res)
+	}
+	waitForLog(t, &logs, "serving the optimised code")
+	answered := func(w *httptest.ResponseRecorder, path string) {
+		t.Helper()
+		if w.Code != 200 || !strings.HasPrefix(w.Body.String(), "status=200\n") || !strings.HasSuffix(w.Body.String(), "done "+path) {
+			t.Fatalf("request for %s: got %d %q", path, w.Code, w.Body)
+		}
+	}
+	answered(do(t, a.Handler(), "GET", "/host/outbound", "", outboundReq(target.URL+"/after")), "/after")
+	close(release)
+	released = true
+	select {
+	case w := <-inFlight:
+		answered(w, "/hold")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request in flight during the move never finished")
+	}
 }
