@@ -17,6 +17,7 @@ type results struct {
 	ws       workloads
 	starts   []startResult // hello, spin-go, spin-rust, js, js2, files, runc, floor
 	phases   []phaseResult // hello, runc
+	execs    []execCost    // the binaries a start runs
 	wrks     []wrkResult   // spinoci hello, native
 	ratio    float64       // P3: the median of the rounds' ratios of requests/s
 	disk     replicaDisk
@@ -44,7 +45,8 @@ func bench(t harness.T, o options) {
 	began := time.Now()
 	paths := harness.Require(t, harness.ContainerdLatest)
 	daemonBin, _ := paths.Containerd(harness.ContainerdLatest)
-	if _, err := os.Stat(filepath.Join(filepath.Dir(daemonBin), "containerd-shim-runc-v2")); err != nil {
+	runcShim := filepath.Join(filepath.Dir(daemonBin), "containerd-shim-runc-v2")
+	if _, err := os.Stat(runcShim); err != nil {
 		t.Fatalf("%v: run `make bench` (it builds containerd-shim-runc-v2)", err)
 	}
 	for _, tool := range []string{"runc", "wrk"} {
@@ -74,6 +76,8 @@ func bench(t harness.T, o options) {
 	r.starts = measureStarts(t, d, all, o.runs, work, func() { forgetApps(t, d, moduleCache) })
 	t.Logf("\n== P1 where the start time goes: ctr container create, ctr task start -d, first HTTP 200")
 	r.phases = measurePhases(t, d, []workload{r.ws.hello, r.ws.runc}, o.runs, work)
+	t.Logf("\n== P1 what each exec of a binary a start runs costs")
+	r.execs = measureExecCosts(t, paths, runcShim, r.ws.nativeBin)
 
 	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, o.duration)
 	r.wrks, r.ratio = measureThroughput(t, d, r.ws.hello, r.ws.runc, work, o.duration)

@@ -147,6 +147,7 @@ func TestRowsAndRender(t *testing.T) {
 			{w: w("floor", floorRuntime, 0), first: 45 * time.Millisecond, cached: ms(35, 40, 45)},
 		},
 		phases:  []phaseResult{{w: w("hello", harness.RuntimeType, 367), create: ms(20, 30, 25), start: ms(40, 50, 45), listen: ms(5, 15, 10)}},
+		execs:   []execCost{{name: "shim", size: 23e6, perStart: "2", runs: ms(7, 5, 6)}},
 		wrks:    []wrkResult{{name: "spin", rps: 60000}, {name: "native", rps: 80000}},
 		disk:    replicaDisk{none: 300e6, one: 320e6, two: 320.5e6},
 		density: []densityStep{{apps: 10, total: groupMemory{shim: report.Memory{PSS: 30e6}, children: report.Memory{PSS: 20e6}}}},
@@ -185,7 +186,7 @@ func TestRowsAndRender(t *testing.T) {
 		"(" + startPlotFile + ")", "| hello (`hello`) | 25 ms | 45 ms | 10 ms | 80 ms |", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |",
 		"| P2 | first start ever, 5.9 MB Rust module (compile included) |", "| P2 | first start ever, 2.6 MB Go module (compile included; the issue's target names the Rust module) |",
 		"10 runc containers of the native Go hello server, measured the same way: 7.0 MB per container",
-		"(containerd-shim-runc-v2 4.0 MB, the server 3.0 MB;"} {
+		"(containerd-shim-runc-v2 4.0 MB, the server 3.0 MB;", "| shim | 23.0 MB | 2 | 6.0 ms |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
 		}

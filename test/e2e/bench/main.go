@@ -5,8 +5,9 @@
 //   - P1: start of the Spin hello app with its compiled code cached
 //     (`ctr run -d` → first HTTP 200) against a static native Go hello
 //     server in a runc container, and where that time goes (container
-//     create, task start, first request) and the start floor (package
-//     startfloor: what containerd, ctr and the shim protocol cost);
+//     create, task start, first request), the start floor (package
+//     startfloor: what containerd, ctr and the shim protocol cost) and what
+//     one exec of each binary a start runs costs before any work;
 //   - P2: first start ever (compilation included; the median of 3) of a
 //     Rust module, a Go module and the 12 MB Spin 3 http-js component, and
 //     their compile floor (the compilation alone, engine/internal/capi's

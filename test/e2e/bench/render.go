@@ -248,6 +248,7 @@ func renderStarts(p func(string, ...any), r results) {
 		}
 		p("")
 	}
+	renderExecCosts(p, r.execs)
 }
 
 func renderThroughput(p func(string, ...any), r results) {
