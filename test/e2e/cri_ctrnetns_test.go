@@ -14,7 +14,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
@@ -28,15 +27,7 @@ func TestCtrOwnNetworkNamespace(t *testing.T) {
 	d := harness.StartContainerd(t, harness.ContainerdLatest)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	app, err := paths.LocalLock(harness.HelloApp())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref := harness.Ref(reg.Host, "netns/hello:v1")
-	if _, err := harness.Push(ctx, reg.Host, "netns/hello:v1", app, artifact.PackOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	d.Pull(ref)
+	ref := pushLocal(ctx, t, paths, reg, d, "netns/hello:v1", harness.HelloApp())
 
 	id := "own-netns"
 	port := harness.FreePort(t)

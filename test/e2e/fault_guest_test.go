@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
@@ -56,17 +55,9 @@ func TestFaultGuests(t *testing.T) {
 		}
 	}
 	reg, d := harness.StartRegistry(t), harness.StartContainerd(t, harness.ContainerdLatest)
-	lk, err := paths.LocalLock(faultApp())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	if _, err := harness.Push(ctx, reg.Host, repoFault, lk, artifact.PackOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	ref := harness.Ref(reg.Host, repoFault)
-	d.Pull(ref)
+	ref := pushLocal(ctx, t, paths, reg, d, repoFault, faultApp())
 
 	t.Run("loops answer 500 at the time limit and stop using CPU; output is cut", func(t *testing.T) {
 		testFaultLimits(t, d, ref)

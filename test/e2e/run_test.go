@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
@@ -200,4 +201,20 @@ func waitFor(timeout time.Duration, cond func() bool) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return nil
+}
+
+// pushLocal pushes the app spec describes (its wasm built by `make
+// testapps`) to reg as repo, pulls it into d and returns its reference.
+func pushLocal(ctx context.Context, t *testing.T, paths harness.Paths, reg *harness.Registry, d *harness.Containerd, repo string, spec harness.AppSpec) string {
+	t.Helper()
+	app, err := paths.LocalLock(spec)
+	if err != nil {
+		t.Fatalf("%v (run `make testapps`)", err)
+	}
+	if _, err := harness.Push(ctx, reg.Host, repo, app, artifact.PackOptions{}); err != nil {
+		t.Fatalf("push %s: %v", repo, err)
+	}
+	ref := harness.Ref(reg.Host, repo)
+	d.Pull(ref)
+	return ref
 }

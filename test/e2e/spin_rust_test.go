@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
@@ -24,7 +23,7 @@ func TestSpinRust(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	const repo = "rust/spin:v1"
-	app, err := paths.LocalLock(harness.AppSpec{
+	ref := pushLocal(ctx, t, paths, reg, d, repo, harness.AppSpec{
 		Name: "spin-rust",
 		Components: []harness.AppComponent{
 			{ID: "hello", Wasm: harness.AppHello, Executor: "spin"},
@@ -32,14 +31,6 @@ func TestSpinRust(t *testing.T) {
 		},
 		Routes: []harness.Route{{Route: "/...", Component: "hello"}, {Route: "/rust/...", Component: "rust"}},
 	})
-	if err != nil {
-		t.Fatalf("%v (make testapps builds %s)", err, harness.AppSpinRust)
-	}
-	if _, err := harness.Push(ctx, reg.Host, repo, app, artifact.PackOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	ref := harness.Ref(reg.Host, repo)
-	d.Pull(ref)
 
 	const id = "spin-rust"
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))

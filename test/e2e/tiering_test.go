@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
@@ -24,19 +23,11 @@ func TestCompileTiers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	const repo = "tiers/go:v1"
-	app, err := paths.LocalLock(harness.AppSpec{
+	ref := pushLocal(ctx, t, paths, reg, d, repo, harness.AppSpec{
 		Name:       "tiers",
 		Components: []harness.AppComponent{{ID: "go", Wasm: harness.AppSpinGo, Executor: "spin"}},
 		Routes:     []harness.Route{{Route: "/...", Component: "go"}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := harness.Push(ctx, reg.Host, repo, app, artifact.PackOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	ref := harness.Ref(reg.Host, repo)
-	d.Pull(ref)
 	cache := filepath.Join(d.Root, harness.RuntimeType, "cache")
 	wasm, err := paths.ReadApp(harness.AppSpinGo)
 	if err != nil {
