@@ -20,13 +20,7 @@ const unsupported08WAT = `(module
 // another engine), so that the optimised code instantiates there and its
 // calls trap naming the import.
 func TestPrepareUpgradeSpin08(t *testing.T) {
-	winchEngine, _, err := capi.NewModuleEngineAt(capi.Winch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer winchEngine.Close()
-	craneliftEngine, _ := capi.NewModuleEngine()
-	defer craneliftEngine.Close()
+	winchEngine, craneliftEngine := winchAndCranelift(t)
 	wasm, err := wasmtime.Wat2Wasm(unsupported08WAT)
 	if err != nil {
 		t.Fatal(err)

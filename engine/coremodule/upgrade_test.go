@@ -19,13 +19,7 @@ func constModule(t *testing.T, engine *wasmtime.Engine, v string) *wasmtime.Modu
 // executor asks; a Store made before keeps the old code and Host (a
 // request in flight finishes on it).
 func TestUpgradeToAnotherEngine(t *testing.T) {
-	winchEngine, _, err := capi.NewModuleEngineAt(capi.Winch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer winchEngine.Close()
-	craneliftEngine, _ := capi.NewModuleEngine()
-	defer craneliftEngine.Close()
+	winchEngine, craneliftEngine := winchAndCranelift(t)
 	hosts := map[string]*Host{}
 	for name, e := range map[string]*wasmtime.Engine{"winch": winchEngine, "cranelift": craneliftEngine} {
 		h, err := NewHost(Config{Engine: e, InstanceLimit: 2})
@@ -73,4 +67,18 @@ func TestUpgradeToAnotherEngine(t *testing.T) {
 	if got := call(inFlight); got != 1 {
 		t.Errorf("a Store made before the upgrade runs f = %d, want the old code's 1", got)
 	}
+}
+
+// winchAndCranelift are a Winch and a Cranelift module engine, closed when
+// t ends.
+func winchAndCranelift(t *testing.T) (winch, cranelift *wasmtime.Engine) {
+	t.Helper()
+	winch, _, err := capi.NewModuleEngineAt(capi.Winch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(winch.Close)
+	cranelift, _ = capi.NewModuleEngine()
+	t.Cleanup(cranelift.Close)
+	return winch, cranelift
 }
