@@ -191,8 +191,9 @@ func sandboxFile(cfg *sandbox.Config, fd int) (*os.File, string, error) {
 	return f, fmt.Sprintf("%s=%d", nsenter.EnvSandboxFD, fd), nil
 }
 
-// runCompileStage runs the app's compile stage (see planSandbox) in cg and
-// then lets the app's user read the cache. It returns the stage's process,
+// runCompileStage runs the app's compile stage (see planSandbox) in cg; the
+// cache entries it writes are readable by every user, so that the app's
+// user, whoever it is, loads them. It returns the stage's process,
 // whose ready status says whether an optimising stage should follow
 // (optimizeAfter).
 func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProcess, error) {
@@ -208,9 +209,6 @@ func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProc
 		return nil, fmt.Errorf("compiling the app: the compile stage exited with status %d", status)
 	}
 	log.G(ctx).WithField("duration", time.Since(start)).Debug("compile stage done")
-	if err := shareCache(l.cacheDir); err != nil {
-		return nil, err
-	}
 	return p, nil
 }
 
@@ -223,16 +221,6 @@ func compileStage(l appLaunch) appLaunch {
 	stage.stateDir = compileStateDir
 	stage.ns = namespacePlan{}
 	return stage
-}
-
-// shareCache makes the compile cache readable to every user (its entries
-// are written by root, mode 0600), so that an app running as another user
-// can load them; nobody but root can write them.
-func shareCache(dir string) error {
-	if err := shareTree(dir); err != nil {
-		return fmt.Errorf("making the compile cache readable: %w", err)
-	}
-	return nil
 }
 
 // shareTree makes dir's files and directories readable (and directories

@@ -45,10 +45,6 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess) {
 			logger.WithField("status", status).Warn("optimising compile stage failed: the app keeps its fast code")
 			return
 		}
-		if err := shareCache(stage.cacheDir); err != nil {
-			logger.WithError(err).Warn("optimising compile stage")
-			return
-		}
 		logger.WithField("duration", time.Since(start)).Debug("optimising compile stage done")
 	}()
 }

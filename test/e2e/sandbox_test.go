@@ -204,6 +204,11 @@ func testSandboxCRI(t *testing.T, f *criFixture) {
 		"seccomp":      map[string]any{"profile_type": 0}, // RuntimeDefault
 		"no_new_privs": true,                              // allowPrivilegeEscalation: false
 	})
+	// Its compile stage ran as root: the app, as user 1000 without
+	// CAP_DAC_OVERRIDE, loads the code it cached rather than compiling.
+	if out, _ := cri.Run("logs", userID); strings.Contains(out, "compiling the module") || strings.Contains(out, "unusable module cache entry") {
+		t.Errorf("the app running as user 1000 did not load its cached code:\n%s", out)
+	}
 	rootPid, rootID := run("as-root", map[string]any{
 		"capabilities": map[string]any{"drop_capabilities": []string{"NET_RAW"}},
 		"seccomp":      map[string]any{"profile_type": 0},

@@ -65,8 +65,16 @@ func TestCompileCache(t *testing.T) {
 	if b, err := os.ReadFile(code); err != nil || string(b) != "ABC" {
 		t.Fatalf("entry code %q, %v", b, err)
 	}
-	if _, err := os.Stat(sum); err != nil {
-		t.Fatalf("entry checksum: %v", err)
+	// App processes of other users than the compile stage's load the
+	// entry: its files are readable by all, writable by the writer only.
+	for _, f := range []string{code, sum} {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatalf("entry: %v", err)
+		}
+		if st.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, want -rw-r--r--", filepath.Base(f), st.Mode().Perm())
+		}
 	}
 	if got := get("abc", "cfg1"); got != "ABC" || len(f.compiled) != 1 || len(f.deserialized) != 1 {
 		t.Fatalf("second compile: %q, compiled %q, deserialized %q", got, f.compiled, f.deserialized)

@@ -87,6 +87,9 @@ func entryPresent(code, sum string) bool {
 	return err1 == nil && err2 == nil
 }
 
+// entryMode is the mode of cache entries' files: readable by all.
+const entryMode = 0o644
+
 // storeEntry writes data to code and then its checksum to sum, each
 // atomically, creating dir if needed. boot: see writeStamp.
 func storeEntry(dir, code, sum, boot string, data []byte) error {
@@ -126,7 +129,9 @@ func writeStamp(f *os.File, boot string) string {
 }
 
 // writeFileAtomic writes data to a temporary file next to path and renames
-// it over path. It does not sync: see the checksum above.
+// it over path, readable by every user: app processes running as other
+// users than the compile stage that wrote it load it (only the writer may
+// change it). It does not sync: see the checksum above.
 func writeFileAtomic(path string, data []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
 	if err != nil {
@@ -139,6 +144,9 @@ func writeFileAtomic(path string, data []byte) (err error) {
 		}
 	}()
 	if _, err = f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Chmod(entryMode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Close(); err != nil {
