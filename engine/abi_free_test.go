@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // TestSpinFreesResponse checks that, after reading the response, the host
@@ -28,7 +30,7 @@ func TestSpinFreesResponse(t *testing.T) {
     (i32.store (i32.const 48) (i32.const 32))
     (i32.store (i32.const 52) (i32.const 12))
     (drop (call $fd_write (i32.const 1) (i32.const 48) (i32.const 1) (i32.const 56))))`, 1)
-	stdout := &syncBuffer{}
+	stdout := &testio.Buffer{}
 	a := singleApp(t, watFile(t, wat), "/...", nil, Config{Stdout: stdout})
 	w := do(t, a.Handler(), "POST", "/", "body!", func(r *http.Request) { r.Header.Set("X-One", "1") })
 	if w.Code != 200 || w.Body.String() != "body!" {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // loopForever is a handler body that never ends.
@@ -47,7 +49,7 @@ func TestGuestTimeLimitCoreModules(t *testing.T) {
 			if a.core.InstanceLimit() == 0 {
 				t.Skip("no instance pool on this machine")
 			}
-			logs := &syncBuffer{}
+			logs := &testio.Buffer{}
 			start := time.Now()
 			w := do(t, a.Handler(), "GET", "/", "", withLog(logs))
 			if took := time.Since(start); w.Code != 500 || took > 5*time.Second {
@@ -99,7 +101,7 @@ func TestMaxInstanceMemory(t *testing.T) {
     (if (i32.eq (memory.grow (i32.const 2048)) (i32.const -1)) (then unreachable)) ;; +128 MiB
     `+echoHandler(200)))
 	capped := singleApp(t, hog, "/...", nil, Config{Env: []string{MaxInstanceMemoryEnv + "=16MiB"}})
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	if w := do(t, capped.Handler(), "GET", "/", "", withLog(logs)); w.Code != 500 {
 		t.Errorf("capped: status %d, want 500", w.Code)
 	}
@@ -144,7 +146,7 @@ func wagiWriterWAT(chunks int) string {
 func TestWagiOutputCut(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	a := singleApp(t, watFile(t, wagiWriterWAT(16384)), "/...", wagiExec("", ""),
 		Config{TempDir: tmp, Env: []string{MaxWagiOutputEnv + "=8MiB"}})
 	srv := httptest.NewUnstartedServer(a.Handler())

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 func TestLoadRejects(t *testing.T) {
@@ -59,7 +60,7 @@ func TestModuleCache(t *testing.T) {
 
 	loadLogged := func() string {
 		t.Helper()
-		logs := &syncBuffer{}
+		logs := &testio.Buffer{}
 		a, err := loadLock(t, logTo(logs), app, Config{CacheDir: dir})
 		if err != nil {
 			t.Fatal(err)

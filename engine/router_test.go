@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 func TestRoutePattern(t *testing.T) {
@@ -127,7 +129,7 @@ func TestRouterParamPrecedence(t *testing.T) {
 }
 
 func TestRouterDuplicateLaterWins(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	ctx := logTo(logs)
 	var rt router
 	rt.add(ctx, route{pattern: newRoutePattern("/", "/a/..."), handler: &component{id: "first"}})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // A Spin SDK 1.4/1.5 module (wit-bindgen 0.8: fermyon:spin/inbound-http,
@@ -69,7 +70,7 @@ func TestSpinSDK14Unsupported(t *testing.T) {
 	publish = strings.Replace(publish, "(call $get-config (i32.const 1024) (i32.const 8) (i32.const 256))",
 		"(call $redis-publish (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 256))", 1)
 	a := singleApp(t, watFile(t, publish), "/...", nil, Config{StateDir: t.TempDir()})
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	expect(t, do(t, a.Handler(), http.MethodGet, "/", "", withLog(logs)), http.StatusInternalServerError, "")
 	if !strings.Contains(logs.String(), "fermyon:spin/mqtt#publish is not supported by containerd-shim-spinoci-v1") {
 		t.Errorf("trap message not logged: %s", logs)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // TestSpinRust serves the Rust Spin 1.x module (plain std, wit-bindgen 0.2
@@ -11,7 +13,7 @@ import (
 // come back, its stdout is forwarded, and a trap is a 500 after which the
 // next request is served again.
 func TestSpinRust(t *testing.T) {
-	stdout := &syncBuffer{}
+	stdout := &testio.Buffer{}
 	a := singleApp(t, builtApp(t, "spin-rust.wasm"), "/rust/...", nil, Config{Stdout: stdout, CacheDir: t.TempDir()})
 	h := a.Handler()
 	w := do(t, h, "GET", "/rust/a/b?x=1", "")
@@ -30,7 +32,7 @@ func TestSpinRust(t *testing.T) {
 	expect(t, do(t, h, "POST", "/rust/post", strings.Repeat("body ", 1000), many), 200,
 		"spin-rust: route=/rust path-info=/post method=POST\n")
 
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	expect(t, do(t, h, "GET", "/rust/x/trap", "", withLog(logs)), 500, "")
 	if !strings.Contains(logs.String(), `component=c`) {
 		t.Errorf("trap not logged with the component id: %s", logs)

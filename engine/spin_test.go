@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/test/cpubench"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 func TestHello(t *testing.T) {
@@ -26,14 +27,14 @@ func TestHello(t *testing.T) {
 }
 
 func TestSpinGo(t *testing.T) {
-	stdout := &syncBuffer{}
+	stdout := &testio.Buffer{}
 	a := singleApp(t, appPath("spin-go.wasm"), "/go/...", nil, Config{Stdout: stdout, CacheDir: moduleCache})
 	h := a.Handler()
 	expect(t, do(t, h, "GET", "/go/a/b?x=1", ""), 200, "spin-go: route=/go path-info=/a/b method=GET\n")
 	expect(t, do(t, h, "PUT", "/go", ""), 200, "spin-go: route=/go path-info= method=PUT\n")
 
 	// A trap is a 500 and the next request is served again.
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	expect(t, do(t, h, "GET", "/go/x/trap", "", withLog(logs)), 500, "")
 	if !strings.Contains(logs.String(), `component=c`) {
 		t.Errorf("trap not logged with the component id: %s", logs)
@@ -161,7 +162,7 @@ func TestHostImportsLinkAndTrap(t *testing.T) {
 	// the handler goes on.
 	call := `(call $pg_query (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 64))` + echoHandler(200)
 	a = singleApp(t, watFile(t, spinWAT(call)), "/...", nil, Config{})
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	expect(t, do(t, a.Handler(), "GET", "/", "", withLog(logs)), 200, "")
 	if strings.Contains(logs.String(), "is not supported by containerd-shim-spinoci-v1") {
 		t.Errorf("outbound-pg.query trapped as unsupported: %s", logs)

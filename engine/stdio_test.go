@@ -3,6 +3,8 @@ package engine
 import (
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // TestGuestOutputLarge: guest output larger than a pipe's buffer reaches
@@ -26,7 +28,7 @@ func TestGuestOutputLarge(t *testing.T) {
 	if !strings.Contains(wat, "$fd_write (param") {
 		t.Fatal("fixture changed: fd_write not renamed")
 	}
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &testio.Buffer{}, &testio.Buffer{}
 	a := singleApp(t, watFile(t, wat), "/...", nil, Config{Stdout: stdout, Stderr: stderr})
 	for i := 0; i < 2; i++ {
 		expect(t, do(t, a.Handler(), "GET", "/", ""), 200, "")

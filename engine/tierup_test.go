@@ -16,6 +16,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // precompile runs Precompile on the local lock app.
@@ -33,7 +34,7 @@ func precompile(t *testing.T, app *lock.LockedApp, cache string, tier CompileTie
 }
 
 // waitForLog waits until buf holds want.
-func waitForLog(t *testing.T, buf *syncBuffer, want string) {
+func waitForLog(t *testing.T, buf *testio.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(buf.String(), want) {
@@ -58,7 +59,7 @@ func TestModuleTierUp(t *testing.T) {
 	if res := precompile(t, app, cache, TierFast); res != (Precompiled{Fast: 1}) {
 		t.Fatalf("second fast stage: %+v", res)
 	}
-	var logs syncBuffer
+	var logs testio.Buffer
 	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, Stdout: io.Discard, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func TestComponentTierUp(t *testing.T) {
 	if res := precompile(t, app, cache, TierFast); res.Compiled != 1 {
 		t.Fatalf("fast stage: %+v", res)
 	}
-	var logs syncBuffer
+	var logs testio.Buffer
 	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +197,7 @@ func TestTierUpInFlight(t *testing.T) {
 	if res := precompile(t, app, cache, TierFast); res != (Precompiled{Compiled: 1, Fast: 1}) {
 		t.Fatalf("fast stage: %+v", res)
 	}
-	var logs syncBuffer
+	var logs testio.Buffer
 	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, Stdout: io.Discard, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)

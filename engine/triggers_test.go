@@ -8,6 +8,7 @@ import (
 
 	"github.com/spinoci/spinoci/engine/executor/spinredis"
 	"github.com/spinoci/spinoci/engine/wasip2"
+	"github.com/spinoci/spinoci/test/testio"
 	"github.com/spinoci/spinoci/test/testwasm"
 )
 
@@ -22,7 +23,7 @@ func triggerApp(t *testing.T, triggerType, wasm string, env map[string]string, c
 // payload (it prints it), each message in a fresh instance; its error case
 // is an error wrapping spinredis.ErrGuestFailed. The app serves no HTTP.
 func TestRedisHandlerSpin1(t *testing.T) {
-	var out syncBuffer
+	var out testio.Buffer
 	a := triggerApp(t, "redis", appPath("redis-spin1.wasm"), nil, Config{Stdout: &out})
 	if a.ServesHTTP() {
 		t.Error("ServesHTTP: an app with only a Redis trigger serves no HTTP")
@@ -110,7 +111,7 @@ func TestTriggerHandlersRejectWrongShapes(t *testing.T) {
 // streams, its environment is the component's, its exit status comes back.
 func TestCommandModule(t *testing.T) {
 	for _, status := range []string{"0", "3"} {
-		var out, errOut syncBuffer
+		var out, errOut testio.Buffer
 		a := triggerApp(t, "command", appPath("command-go.wasm"),
 			map[string]string{"GREETING": "hi", "EXIT_STATUS": status}, Config{Stdout: &out, Stderr: &errOut})
 		c, err := a.Command(context.Background(), "c")

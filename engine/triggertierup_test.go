@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // TestTriggerTierUp: the components of Redis, MQTT and command triggers,
@@ -55,7 +56,7 @@ func TestTriggerTierUp(t *testing.T) {
 			app := triggerLock(t, tc.trigger, tc.wasm, nil)
 			cache := t.TempDir()
 			precompile(t, app, cache, TierFast)
-			var logs syncBuffer
+			var logs testio.Buffer
 			a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, CacheOnly: true, Stdout: io.Discard, Stderr: io.Discard})
 			if err != nil {
 				t.Fatal(err)
@@ -192,7 +193,7 @@ func TestTriggerTierUpFromCraneliftFast(t *testing.T) {
 	if _, _, err := capi.PrecompileComponent(ctx, fast, b, sha256.Sum256(b), capi.NewCache(cache)); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testio.Buffer
 	lctx := logTo(&logs)
 	a, err := loadLock(t, lctx, app, Config{CacheDir: cache, CacheOnly: true, Stdout: io.Discard, Stderr: io.Discard})
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 func wagiExec(entry, argv string) map[string]any {
@@ -20,7 +22,7 @@ func wagiExec(entry, argv string) map[string]any {
 }
 
 func TestWagiGo(t *testing.T) {
-	stderr := &syncBuffer{}
+	stderr := &testio.Buffer{}
 	a := singleApp(t, appPath("wagi-go.wasm"), "/wagi/...", wagiExec("", ""), Config{Stderr: stderr, CacheDir: moduleCache})
 	h := a.Handler()
 
@@ -100,7 +102,7 @@ func TestWagiResponses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := singleApp(t, watFile(t, wagiWAT("_start", tc.out, tc.tail)), "/...", wagiExec("", ""), Config{})
-			logs := &syncBuffer{}
+			logs := &testio.Buffer{}
 			w := do(t, a.Handler(), "GET", "/", "", withLog(logs))
 			expect(t, w, tc.status, tc.body)
 			if got := w.Header().Get("Location"); got != tc.location {

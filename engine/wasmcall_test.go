@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/executor/spinhttp"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // Variants of spinWAT's exports with other types than the Spin ABI's.
@@ -34,7 +35,7 @@ func TestSpinWrongSignaturesFail(t *testing.T) {
 				t.Fatal("fixture changed: nothing replaced")
 			}
 			a := singleApp(t, watFile(t, wat), "/...", nil, Config{})
-			logs := &syncBuffer{}
+			logs := &testio.Buffer{}
 			expect(t, do(t, a.Handler(), "GET", "/", "", withLog(logs)), 500, "")
 			if !strings.Contains(logs.String(), tc.log) {
 				t.Errorf("log does not name the problem (%q): %s", tc.log, logs)
@@ -59,7 +60,7 @@ func TestSpinAllocatorTrapFails(t *testing.T) {
 	if !a.router.routes[0].handler.exec.(*spinhttp.Executor).Typed() {
 		t.Fatal("fixture does not have the Spin signatures")
 	}
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	expect(t, do(t, a.Handler(), "POST", "/", "trap me", withLog(logs)), 500, "")
 	if !strings.Contains(logs.String(), "canonical_abi_realloc") || !strings.Contains(logs.String(), "unreachable") {
 		t.Errorf("trap not logged: %s", logs)

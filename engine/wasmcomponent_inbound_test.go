@@ -9,6 +9,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testio"
 	"github.com/spinoci/spinoci/test/testwasm"
 )
 
@@ -84,7 +85,7 @@ func TestInboundHTTPComponent(t *testing.T) {
 	for method, want := range map[string]string{
 		http.MethodDelete: "spin:key-value/key-value@3.0.0#[static]store.open is not supported by containerd-shim-spinoci-v1",
 	} {
-		var logs syncBuffer
+		var logs testio.Buffer
 		w := do(t, a.Handler(), method, "/inbound/x", "", withLog(&logs))
 		if w.Code != 500 || !strings.Contains(logs.String(), want) {
 			t.Errorf("%s = %d, log %q; want 500 and a log naming %q", method, w.Code, logs.String(), want)
@@ -114,7 +115,7 @@ func TestWasiHTTPComponentWithSpin3Import(t *testing.T) {
 	if w := do(t, a.Handler(), http.MethodGet, "/", ""); w.Code != http.StatusCreated {
 		t.Fatalf("GET = %d %q, want the guest's 201", w.Code, w.Body.String())
 	}
-	var logs syncBuffer
+	var logs testio.Buffer
 	w := do(t, a.Handler(), http.MethodDelete, "/", "", withLog(&logs))
 	want := "spin:key-value/key-value@3.0.0#[static]store.open is not supported by containerd-shim-spinoci-v1"
 	if w.Code != 500 || !strings.Contains(logs.String(), want) {

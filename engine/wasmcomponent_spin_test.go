@@ -15,6 +15,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // jsSpinLock is the local lock of test/apps/js-spin on "/...": the
@@ -160,7 +161,7 @@ func TestJSSpinStreaming(t *testing.T) {
 }
 
 func TestJSSpinTrapThenNextRequest(t *testing.T) {
-	var stderr syncBuffer
+	var stderr testio.Buffer
 	a := load(t, jsSpinLock(t, nil), Config{CacheDir: sharedComponentCache(), Stderr: &stderr})
 	// llm.infer of a model the component does not list in ai_models
 	// answers Spin's invalid-input error (no trap); the JS handler lets it
@@ -205,7 +206,7 @@ func TestJSSpinGuestTimeLimit(t *testing.T) {
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
 	// An endless loop is stopped after about the limit; the log says why.
-	var logs syncBuffer
+	var logs testio.Buffer
 	start := time.Now()
 	w := do(t, a.Handler(), "GET", "/loop", "", withLog(&logs))
 	took := time.Since(start)

@@ -14,6 +14,7 @@ import (
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // loadWinch precompiles app's fast tier (Winch's) into a new cache and
@@ -40,7 +41,7 @@ func TestWinchCoreGuards(t *testing.T) {
 	loop := newLock(t, nil, []testComponent{{id: "c", wasm: watFile(t, spinWAT(loopForever+"\n(i32.const 0)"))}},
 		[]testTrigger{{component: "c", route: "/..."}})
 	a := loadWinch(t, loop, []string{GuestTimeLimitEnv + "=300ms"})
-	logs := &syncBuffer{}
+	logs := &testio.Buffer{}
 	start := time.Now()
 	w := do(t, a.Handler(), "GET", "/", "", withLog(logs))
 	if took := time.Since(start); w.Code != 500 || took > 5*time.Second {
@@ -82,7 +83,7 @@ func TestModuleTierUpFromCraneliftFast(t *testing.T) {
 	if _, _, err := capi.PrecompileModule(ctx, fast, wasm, sha256.Sum256(wasm), capi.NewCache(cache), capi.Fast); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testio.Buffer
 	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, CacheOnly: true, Stdout: io.Discard, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func TestWinchCannotCompileFallsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	cache := t.TempDir()
-	var logs syncBuffer
+	var logs testio.Buffer
 	res, err := Precompile(logTo(&logs), local, nil, cache, TierFast)
 	if err != nil || res != (Precompiled{Compiled: 1, Fast: 1}) {
 		t.Fatalf("fast stage: %+v, %v", res, err)
@@ -144,7 +145,7 @@ func TestWinchFallbackOnlyForCompileErrors(t *testing.T) {
 	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testio.Buffer
 	if _, err := Precompile(logTo(&logs), local, nil, notADir, TierFast); err == nil {
 		t.Fatal("a compile stage whose cache is a file succeeded")
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // TestSpin08ModuleTierUp: a Spin SDK 1.4/1.5 module (wit-bindgen 0.8, Spin
@@ -30,7 +31,7 @@ func TestSpin08ModuleTierUp(t *testing.T) {
 	if res := precompile(t, app, cache, TierFast); res != (Precompiled{Compiled: 1, Fast: 1}) {
 		t.Fatalf("fast stage: %+v", res)
 	}
-	var logs syncBuffer
+	var logs testio.Buffer
 	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, CacheOnly: true, StateDir: t.TempDir(), Stdout: io.Discard, Stderr: io.Discard})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +113,7 @@ func TestCorruptWinchEntry(t *testing.T) {
 					}
 					t.Fatalf("cache-only load: %v, want ErrNotCached naming the Winch code", err)
 				}
-				var logs syncBuffer
+				var logs testio.Buffer
 				cfg.CacheOnly = false
 				a, err := loadLock(t, logTo(&logs), app, cfg)
 				if err != nil {

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // Repositories pushed for each daemon.
@@ -148,28 +148,10 @@ func runArgs(addr string) []string {
 	return []string{"--net-host", "--runtime", harness.RuntimeType, "--env", "SPIN_HTTP_LISTEN_ADDR=" + addr}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // foreground is a `ctr run --rm` (without -d) running in the background.
 type foreground struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testio.Buffer
 	done chan struct{}
 	code int
 }
@@ -181,7 +163,7 @@ func startForeground(t *testing.T, d *harness.Containerd, ref, id, addr string) 
 	args := append(append([]string{"run", "--rm"}, runArgs(addr)...), ref, id)
 	t.Logf("$ ctr %s &", strings.Join(args, " "))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	fg := &foreground{cmd: d.CtrCommand(ctx, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	fg := &foreground{cmd: d.CtrCommand(ctx, args...), out: &testio.Buffer{}, done: make(chan struct{})}
 	fg.cmd.Stdout = fg.out
 	fg.cmd.Stderr = fg.out
 	if err := fg.cmd.Start(); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // TestPlatformRedisInNetns: a container's Redis key-value store on the
@@ -52,7 +53,7 @@ func TestPlatformRedisInNetns(t *testing.T) {
 		t.Fatalf("ip link set lo up: %v\n%s", err, out)
 	}
 	redisDir := t.TempDir()
-	var redisLog syncBuffer
+	var redisLog testio.Buffer
 	srv := exec.Command("ip", "netns", "exec", netns, redisBin, "--bind", "127.0.0.1", "--port", "6379",
 		"--dir", redisDir, "--save", "", "--appendonly", "no")
 	srv.Stdout, srv.Stderr = &redisLog, &redisLog

@@ -21,6 +21,7 @@ import (
 	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 	"github.com/spinoci/spinoci/test/servers"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 const repoPlatform = "e2e/platform:v1"
@@ -94,7 +95,7 @@ func testPlatformCLI(t *testing.T, paths harness.Paths, ref, redisURL string) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	cmd := exec.Command(paths.CLI(), "run", ref, "--plain-http", "--cache-dir", t.TempDir(), "--runtime-config-file", rcPath, "--listen", addr)
-	var output syncBuffer
+	var output testio.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("spinoci run: %v (run make build)", err)

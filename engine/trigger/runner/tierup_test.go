@@ -12,8 +12,8 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
-	"github.com/spinoci/spinoci/engine/trigger/internal/triggertest"
 	"github.com/spinoci/spinoci/test/servers"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // TestRedisAppTierUp runs a Redis-triggered app as the app process of a
@@ -37,7 +37,7 @@ func TestRedisAppTierUp(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var logs, out triggertest.Buffer
+	var logs, out testio.Buffer
 	l := logrus.New()
 	l.SetOutput(&logs)
 	ctx, cancel := context.WithCancel(log.WithLogger(context.Background(), logrus.NewEntry(l)))

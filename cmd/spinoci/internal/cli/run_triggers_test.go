@@ -1,18 +1,17 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/spinoci/spinoci/test/servers"
+	"github.com/spinoci/spinoci/test/testio"
 	"github.com/spinoci/spinoci/test/testwasm"
 )
 
@@ -51,7 +50,7 @@ source = "app.wasm"
 `, testApp(t, "command-exit.wat"))
 	// The guest's output is copied into stdout by another goroutine:
 	// buffers safe for that.
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testio.Buffer
 	code := Main(context.Background(), []string{"--cache-dir", t.TempDir(), "run", "--listen", "127.0.0.1:1", dir},
 		strings.NewReader(""), &stdout, &stderr)
 	if code != 3 {
@@ -68,24 +67,6 @@ source = "app.wasm"
 	if strings.Contains(stderr.String(), "Serving http://") {
 		t.Errorf("a command app listened:\n%s", stderr.String())
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestRunRedisTrigger: `spinoci run` subscribes an app's Redis trigger
@@ -106,7 +87,7 @@ source = "app.wasm"
 `, testApp(t, "redis-spin1.wat"))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testio.Buffer
 	done := make(chan int)
 	go func() {
 		done <- Main(ctx, []string{"--cache-dir", t.TempDir(), "run", "--listen", "127.0.0.1:1", dir}, strings.NewReader(""), &stdout, &stderr)

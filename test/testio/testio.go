@@ -1,4 +1,5 @@
-package triggertest
+// Package testio holds I/O helpers shared by tests across packages.
+package testio
 
 import (
 	"bytes"
@@ -6,7 +7,7 @@ import (
 )
 
 // Buffer is a bytes.Buffer safe for concurrent use: the output or log of
-// an app that the test reads while the app writes it.
+// an app or process that a test reads while it is written.
 type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
