@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,6 +58,7 @@ func TestSandboxCtr(t *testing.T) {
 				}
 			}
 			assertSandboxedFiles(t, pid, d.AppDir(id))
+			assertListenBacklog(t, addr)
 			check(t, addr,
 				exchange{path: "/", status: 200, want: helloBody},
 				exchange{path: "/host/kv/incr/visits", status: 200, want: "1\n"},
@@ -242,4 +244,29 @@ func testSandboxCRI(t *testing.T, f *criFixture) {
 		cri.Must("rm", id)
 	}
 	removePod(t, f, p, userID, rootID)
+}
+
+// assertListenBacklog checks that the app at addr listens with the accept
+// queue a native server gets, net.core.somaxconn, although its sandbox has
+// no /proc/sys to read it from (Go then asks for 128).
+func assertListenBacklog(t *testing.T, addr string) {
+	t.Helper()
+	data, err := os.ReadFile("/proc/sys/net/core/somaxconn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSpace(string(data))
+	_, port, _ := strings.Cut(addr, ":")
+	out, err := exec.Command("ss", "-Hltn", "sport = :"+port).Output()
+	if err != nil {
+		t.Fatalf("ss: %v", err)
+	}
+	// State, Recv-Q, Send-Q (a listening socket's backlog), local, peer.
+	fields := strings.Fields(string(out))
+	if len(fields) < 3 {
+		t.Fatalf("ss shows no socket listening on %s: %q", addr, out)
+	}
+	if fields[2] != want {
+		t.Errorf("the app listens on %s with a backlog of %s, want net.core.somaxconn = %s", addr, fields[2], want)
+	}
 }

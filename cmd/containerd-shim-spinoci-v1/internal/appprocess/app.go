@@ -149,7 +149,7 @@ func Run(args []string) int {
 		if addr == "" {
 			addr = defaultListenAddr
 		}
-		if ln, err = net.Listen("tcp", addr); err != nil {
+		if ln, err = listen(addr); err != nil {
 			return fail(fmt.Errorf("listening on %s (set %s to change it): %w", addr, listenAddrEnv, err))
 		}
 		report(appproto.Status{State: appproto.StateListening, Addr: ln.Addr().String()})
