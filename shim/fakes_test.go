@@ -252,6 +252,9 @@ type taskHarness struct {
 	launcher *fakeLauncher
 	pub      *fakePublisher
 	shutdown shutdown.Service
+	// background is the server's work that may outlast its tasks: idle
+	// unless a test makes it busy.
+	background *fakeBackground
 	// stateRoot holds the app directories.
 	stateRoot string
 }
@@ -261,18 +264,19 @@ const testNamespace = "testns"
 func newTaskHarness(t *testing.T) *taskHarness {
 	t.Helper()
 	h := &taskHarness{
-		t:         t,
-		ctx:       namespaces.WithNamespace(context.Background(), testNamespace),
-		images:    &fakeImages{},
-		launcher:  &fakeLauncher{},
-		pub:       &fakePublisher{closed: make(chan struct{})},
-		stateRoot: t.TempDir(),
+		t:          t,
+		ctx:        namespaces.WithNamespace(context.Background(), testNamespace),
+		images:     &fakeImages{},
+		launcher:   &fakeLauncher{},
+		pub:        &fakePublisher{closed: make(chan struct{})},
+		background: &fakeBackground{finished: make(chan struct{})},
+		stateRoot:  t.TempDir(),
 	}
 	t.Setenv(stateRootEnv, h.stateRoot)
 	t.Setenv(cacheDirEnv, "")
 	t.Setenv(socketAddressEnv, "")
 	_, h.shutdown = shutdown.WithShutdown(h.ctx)
-	svc, err := newService(h.ctx, h.pub, h.shutdown, h.images, h.launcher)
+	svc, err := newService(h.ctx, h.pub, h.shutdown, h.images, h.launcher, h.background)
 	if err != nil {
 		t.Fatal(err)
 	}

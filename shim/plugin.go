@@ -29,7 +29,8 @@ func RegisterPlugin() {
 			}
 			sd := ss.(shutdown.Service)
 			store := newContainerdStore(ic.Properties[plugins.PropertyGRPCAddress])
-			return newService(ic.Context, pp.(shim.Publisher), sd, containerdImages{store}, childLauncher{})
+			running := &optimizers{}
+			return newService(ic.Context, pp.(shim.Publisher), sd, containerdImages{store}, childLauncher{optimizing: running}, running)
 		},
 	})
 }

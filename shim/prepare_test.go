@@ -10,6 +10,7 @@ import (
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 	"github.com/containerd/containerd/api/types"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/spinoci/spinoci/artifact"
 )
 

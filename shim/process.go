@@ -73,14 +73,15 @@ func (l appLaunch) args() []string {
 
 // childLauncher is the real launcher: it runs the app binary next to the
 // shim as the task's app or pause process (childExecutable), in the
-// namespaces and the cgroup the launch names.
-type childLauncher struct{}
+// namespaces and the cgroup the launch names. optimizing counts the
+// optimising compile stages it starts (nil: none counted).
+type childLauncher struct{ optimizing *optimizers }
 
 // launch creates the task's cgroup, starts the child in it and waits until
 // the child has loaded the app. Errors caused by the app (it failed to load,
 // or was killed for exceeding its memory limit while loading) are marked
 // InvalidArgument. On error no process or cgroup is left behind.
-func (childLauncher) launch(ctx context.Context, l appLaunch) (_ process, retErr error) {
+func (c childLauncher) launch(ctx context.Context, l appLaunch) (_ process, retErr error) {
 	var cg *taskCgroup
 	if l.cgroupPath != "" {
 		var err error
@@ -96,7 +97,7 @@ func (childLauncher) launch(ctx context.Context, l appLaunch) (_ process, retErr
 		}()
 		l.phases.done("cgroup")
 	}
-	p, err := startApp(ctx, l, cg)
+	p, err := startApp(ctx, l, cg, c.optimizing)
 	if err != nil {
 		if n, _ := cg.oomKillsIfAny(); n > 0 {
 			err = fmt.Errorf("%w: the app was killed for exceeding its memory limit (OOM) while loading", err)

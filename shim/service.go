@@ -51,29 +51,40 @@ type service struct {
 	// eventsDone is closed once it has.
 	stopEvents, eventsDone chan struct{}
 
+	// background is the work that may outlast the tasks (see linger.go);
+	// removeSocket unlinks the server's socket (nil: not ours to remove).
+	background   backgroundWork
+	lingerLimit  time.Duration
+	removeSocket func()
+
 	mu    sync.Mutex
 	tasks map[string]*shimTask
 	// creating holds the ids whose Create is under way.
 	creating map[string]bool
+	// closing is set once Shutdown has found no task left.
+	closing bool
 }
 
 var _ taskAPI.TTRPCTaskService = (*service)(nil)
 
 // newService returns the task service of a shim server. ctx carries the
-// namespace; publisher receives the task events, in order.
-func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Service, images imageSource, launch launcher) (*service, error) {
+// namespace; publisher receives the task events, in order; background is
+// what the server lets finish after its last task (nil: nothing).
+func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Service, images imageSource, launch launcher, background backgroundWork) (*service, error) {
 	ns, err := namespaces.NamespaceRequired(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("shim namespace: %w", err)
 	}
 	s := &service{
-		ctx:       ctx,
-		namespace: ns,
-		publisher: publisher,
-		shutdown:  sd,
-		images:    images,
-		launcher:  launch,
-		events:    make(chan any, 128),
+		ctx:         ctx,
+		namespace:   ns,
+		publisher:   publisher,
+		shutdown:    sd,
+		images:      images,
+		launcher:    launch,
+		background:  background,
+		lingerLimit: defaultLingerLimit,
+		events:      make(chan any, 128),
 		// The shim exits once shutdown's callbacks have run: the last
 		// events (a task's delete) must be published by then.
 		stopEvents: make(chan struct{}),
@@ -92,7 +103,11 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 		}
 	})
 	if addr := os.Getenv(socketAddressEnv); addr != "" {
-		sd.RegisterCallback(func(context.Context) error { return shim.RemoveSocket(addr) })
+		s.removeSocket = socketRemover(ctx, addr)
+		sd.RegisterCallback(func(context.Context) error {
+			s.removeSocket()
+			return nil
+		})
 	}
 	return s, nil
 }
@@ -157,6 +172,10 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	// of the same id fails instead of sharing (and then removing) its app
 	// directory.
 	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil, toAPI(fmt.Errorf("task %q: the shim server is shutting down: %w", r.ID, errdefs.ErrUnavailable))
+	}
 	if _, exists := s.tasks[r.ID]; exists || s.creating[r.ID] {
 		s.mu.Unlock()
 		return nil, toAPI(fmt.Errorf("task %q: %w", r.ID, errdefs.ErrAlreadyExists))
@@ -395,15 +414,18 @@ func (s *service) Connect(ctx context.Context, r *taskAPI.ConnectRequest) (*task
 }
 
 // Shutdown stops the server once it holds no more tasks; containerd sends
-// it after every Delete.
+// it after every Delete. Background work still running (an optimising
+// compile stage) is let finish first (linger).
 func (s *service) Shutdown(ctx context.Context, r *taskAPI.ShutdownRequest) (*ptypes.Empty, error) {
 	s.mu.Lock()
-	remaining := len(s.tasks)
-	s.mu.Unlock()
-	if remaining > 0 {
-		return &ptypes.Empty{}, nil
+	last := len(s.tasks) == 0 && len(s.creating) == 0 && !s.closing
+	if last {
+		s.closing = true
 	}
-	s.shutdown.Shutdown()
+	s.mu.Unlock()
+	if last {
+		s.linger()
+	}
 	return &ptypes.Empty{}, nil
 }
 

@@ -1,8 +1,13 @@
 package shim
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"io"
+	"os"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,33 +23,107 @@ import (
 // first, runs at the lowest CPU priority while the app serves, and is not
 // waited for: the cache entry it writes is atomic, and a stage cut short
 // leaves the fast code in use. It runs in the shim's cgroup rather than the
-// task's, which must be empty to be removed when the task is deleted, and
-// is killed when the shim exits: it outlives no shim.
-func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess) {
+// task's, which must be empty to be removed when the task is deleted.
+// running counts it, so that the shim lets it finish after the task is gone
+// (service.Shutdown): a container that ends first still leaves the
+// optimised code for its next start. Its output goes to the shim's log, not
+// to the container's streams, which it may outlive (a new container may
+// reuse a log file's path). It is killed when the shim exits: it outlives
+// no shim.
+func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running *optimizers) {
 	if p.ready.Tier != appproto.TierFast {
 		return
 	}
+	ctx = context.WithoutCancel(ctx)
+	logger := log.G(ctx).WithField("tier", appproto.TierOptimized)
 	stage.compileTier = appproto.TierOptimized
 	stage.deathSignal = syscall.SIGKILL
-	ctx = context.WithoutCancel(ctx)
+	done := running.begin()
 	go func() {
+		defer done()
 		// The death signal fires when the starting thread exits: this
 		// goroutine keeps it until the stage has exited.
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		start := time.Now()
-		logger := log.G(ctx).WithField("tier", appproto.TierOptimized)
-		p, err := startChild(ctx, stage, nil)
-		if err != nil {
+		status, err := runLogged(ctx, stage, logger)
+		switch {
+		case err != nil:
 			logger.WithError(err).Warn("optimising compile stage failed: the app keeps its fast code")
-			return
-		}
-		status := p.wait()
-		p.closePipes()
-		if status != 0 {
+		case status != 0:
 			logger.WithField("status", status).Warn("optimising compile stage failed: the app keeps its fast code")
-			return
+		default:
+			logger.WithField("duration", time.Since(start)).Debug("optimising compile stage done")
 		}
-		logger.WithField("duration", time.Since(start)).Debug("optimising compile stage done")
 	}()
+}
+
+// runLogged runs stage with its output in the shim's log, waits for it and
+// returns its exit status.
+func runLogged(ctx context.Context, stage appLaunch, logger *log.Entry) (int, error) {
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return 0, fmt.Errorf("opening %s: %w", os.DevNull, err)
+	}
+	defer devNull.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return 0, fmt.Errorf("creating the stage's output pipe: %w", err)
+	}
+	stage.stdout, stage.stderr = devNull, outW
+	logged := make(chan struct{})
+	go func() {
+		defer close(logged)
+		defer outR.Close()
+		lines := bufio.NewScanner(outR)
+		for lines.Scan() {
+			logger.WithField("stage", "output").Warn(lines.Text())
+		}
+		// A line too long to scan: the rest is dropped, not left to fill
+		// the pipe and block the stage.
+		_, _ = io.Copy(io.Discard, outR)
+	}()
+	p, err := startChild(ctx, stage, nil)
+	outW.Close() // the stage holds its own copy
+	if err != nil {
+		<-logged
+		return 0, err
+	}
+	status := p.wait()
+	p.closePipes()
+	<-logged
+	return status, nil
+}
+
+// optimizers counts the optimising compile stages a shim server runs. A nil
+// *optimizers counts nothing.
+type optimizers struct{ running atomic.Int32 }
+
+// begin counts a stage that starts; the returned func ends it.
+func (o *optimizers) begin() (end func()) {
+	if o == nil {
+		return func() {}
+	}
+	o.running.Add(1)
+	return func() { o.running.Add(-1) }
+}
+
+// busy reports whether a stage runs.
+func (o *optimizers) busy() bool { return o != nil && o.running.Load() > 0 }
+
+// optimizersPoll is how often wait looks whether the stages have ended.
+const optimizersPoll = 100 * time.Millisecond
+
+// wait returns true once no stage runs, false if ctx ends first.
+func (o *optimizers) wait(ctx context.Context) bool {
+	tick := time.NewTicker(optimizersPoll)
+	defer tick.Stop()
+	for o.busy() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+	return true
 }

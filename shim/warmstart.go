@@ -23,8 +23,9 @@ var errNotCached = errors.New("the app's compiled code is not all in the compile
 // runs. Otherwise it exits saying so; the compile stage fills the cache
 // and the app is started again. An app the node has never compiled skips
 // that attempt. Either way the process that runs guest code never writes
-// the cache.
-func startApp(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProcess, error) {
+// the cache. running counts the optimising stages that follow
+// (optimizeAfter).
+func startApp(ctx context.Context, l appLaunch, cg *taskCgroup, running *optimizers) (*appProcess, error) {
 	if l.compile == nil {
 		p, err := startChild(ctx, l, cg)
 		l.phases.done("app_ready")
@@ -39,7 +40,7 @@ func startApp(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProcess, er
 			if err == nil {
 				// Only fast code was cached (an optimising stage was cut
 				// short): this start runs one.
-				optimizeAfter(ctx, compileStage(l), p)
+				optimizeAfter(ctx, compileStage(l), p, running)
 			}
 			return p, err
 		}
@@ -57,7 +58,7 @@ func startApp(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProcess, er
 	if err == nil {
 		// Not before: the optimising stage, in the shim's cgroup, would
 		// take CPU from the app's start, which its first request waits for.
-		optimizeAfter(ctx, compileStage(l), stage)
+		optimizeAfter(ctx, compileStage(l), stage, running)
 	}
 	return p, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,4 +63,77 @@ func TestCompileTiers(t *testing.T) {
 	if n := len(entries()); n != 2 {
 		t.Errorf("%d cache entries after the second start, want the same 2", n)
 	}
+}
+
+// TestOptimisedAfterTheContainerEnds: a container that ends while its
+// optimising compile stage runs does not wait for it (an attached `ctr run`
+// returns as soon as the app is gone: the stage does not hold the
+// container's output), and the stage still caches the optimised code, its
+// shim exiting once it is done. Meanwhile the same container id runs again
+// (a server of its own), and a later start loads the optimised code.
+func TestOptimisedAfterTheContainerEnds(t *testing.T) {
+	paths := harness.Require(t, harness.ContainerdLatest)
+	reg := harness.StartRegistry(t)
+	d := harness.StartContainerd(t, harness.ContainerdLatest)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	// The 12 MB JS component: its optimising compile takes seconds.
+	ref := pushLocal(ctx, t, paths, reg, d, "tiers/js:v1", harness.AppSpec{
+		Name:       "tiers-js",
+		Components: []harness.AppComponent{{ID: "js", Wasm: appJSHello, Executor: "spin"}},
+		Routes:     []harness.Route{{Route: "/...", Component: "js"}},
+	})
+	wasm, err := paths.ReadApp(appJSHello)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(d.Root, harness.RuntimeType, "cache")
+	sum := sha256.Sum256(wasm)
+	entries := func() int {
+		names, _ := filepath.Glob(filepath.Join(cache, hex.EncodeToString(sum[:])+"-*.cwasm"))
+		return len(names)
+	}
+
+	const id = "short-lived"
+	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	fg := startForeground(t, d, ref, id, addr)
+	fg.waitServing(t, "http://"+addr+"/")
+	if n := entries(); n != 1 {
+		t.Fatalf("%d cache entries when the first start serves, want its fast code alone", n)
+	}
+	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", id); code != 0 {
+		t.Fatalf("ctr task kill: %s", out)
+	}
+	fg.wait(t, 20*time.Second)
+	if n := entries(); n != 1 {
+		t.Errorf("ctr run returned only once the optimising compile stage had cached its code (%d entries): it waited for the stage", n)
+	}
+
+	// The id is free again at once: its new container gets a server of
+	// its own, not the one finishing the first container's stage.
+	addr, _ = d.RunDetached(ctx, ref, id, harness.RunOptions{})
+	expect(t, addr, request{path: "/", status: 200})
+	cleanupContainer(t, d, id)
+
+	deadline := time.Now().Add(2 * time.Minute)
+	for entries() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no optimised code cached 2 min after the containers ended (%d entries)", entries())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for procs := d.Procs(); len(procs) > 0; procs = d.Procs() {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes left 30 s after the optimised code was cached: %v", procs)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+
+	addr, out := d.RunDetached(ctx, ref, "after", harness.RunOptions{})
+	expect(t, addr, request{path: "/", status: 200})
+	if strings.Contains(out, "Winch code") {
+		t.Errorf("a start after the optimised code was cached runs Winch code:\n%s", out)
+	}
+	cleanupContainer(t, d, "after")
 }
