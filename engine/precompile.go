@@ -72,20 +72,37 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 	if err != nil {
 		return res, fmt.Errorf("engine: %w", err)
 	}
-	p := precompiler{cache: capi.NewCache(cacheDir), tier: tier.capiTier(ctx), done: map[string]bool{}}
-	defer p.close()
+	var todo []wasmToCompile
+	seen := map[string]bool{}
 	for _, lc := range lk.Components {
 		ac, ok := app.Component(lc.ID)
 		if !ok {
 			return res, fmt.Errorf("engine: component %q: no such component", lc.ID)
 		}
-		if p.done[ac.WasmPath] {
+		if seen[ac.WasmPath] {
 			continue
 		}
-		p.done[ac.WasmPath] = true
-		did, best, err := p.compile(ctx, ac)
-		if err != nil {
+		seen[ac.WasmPath] = true
+		w := wasmToCompile{id: lc.ID}
+		if w.src, err = openWasm(ac); err != nil {
 			return res, fmt.Errorf("engine: component %q: %w", lc.ID, err)
+		}
+		// The optimising compile may outlive the container whose app
+		// directory holds the wasm (the shim lets it finish): it reads
+		// every binary before it compiles the first.
+		if tier == TierOptimized {
+			if _, err := w.src.Bytes(); err != nil {
+				return res, fmt.Errorf("engine: component %q: %w", lc.ID, err)
+			}
+		}
+		todo = append(todo, w)
+	}
+	p := precompiler{cache: capi.NewCache(cacheDir), tier: tier.capiTier(ctx)}
+	defer p.close()
+	for _, w := range todo {
+		did, best, err := p.compile(ctx, w.id, w.src)
+		if err != nil {
+			return res, fmt.Errorf("engine: component %q: %w", w.id, err)
 		}
 		if did {
 			res.Compiled++
@@ -97,12 +114,18 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 	return res, nil
 }
 
+// wasmToCompile is a wasm binary Precompile compiles, for the first
+// component (id) that uses it.
+type wasmToCompile struct {
+	id  string
+	src *wasmSource
+}
+
 // precompiler holds the engines a Precompile compiles with, made on first
 // use.
 type precompiler struct {
 	cache      *capi.Cache
 	tier       capi.Tier
-	done       map[string]bool // wasm paths done
 	components *capi.Engine
 	modules    *wasmtime.Engine
 	// fallback compiles Cranelift's fast tier for the wasm Winch cannot
@@ -110,15 +133,11 @@ type precompiler struct {
 	fallback *precompiler
 }
 
-// compile compiles component ac's wasm into the cache unless it is there;
-// it returns whether it did and the best tier cached. The wasm is checked
-// against the digest its application directory recorded, under which the
-// app then looks its code up.
-func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, capi.Tier, error) {
-	src, err := openWasm(ac)
-	if err != nil {
-		return false, p.tier, err
-	}
+// compile compiles component id's wasm, src, into the cache unless it is
+// there; it returns whether it did and the best tier cached. The wasm is
+// checked against the digest its application directory recorded, under
+// which the app then looks its code up.
+func (p *precompiler) compile(ctx context.Context, id string, src *wasmSource) (bool, capi.Tier, error) {
 	wasm, err := src.Bytes()
 	if err != nil {
 		return false, p.tier, err
@@ -129,7 +148,7 @@ func (p *precompiler) compile(ctx context.Context, ac appdir.Component) (bool, c
 	}
 	did, best, err := p.compileWasm(ctx, wasm, sum)
 	if errors.Is(err, capi.ErrCompile) && p.tier == capi.Winch {
-		log.G(ctx).WithField("component", ac.Lock.ID).WithError(err).Warn("Winch cannot compile the wasm: compiling the fast tier with Cranelift")
+		log.G(ctx).WithField("component", id).WithError(err).Warn("Winch cannot compile the wasm: compiling the fast tier with Cranelift")
 		if p.fallback == nil {
 			p.fallback = &precompiler{cache: p.cache, tier: capi.Fast}
 		}

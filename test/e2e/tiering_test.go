@@ -59,37 +59,43 @@ func TestCompileTiers(t *testing.T) {
 // TestOptimisedAfterTheContainerEnds: a container that ends while its
 // optimising compile stage runs does not wait for it (an attached `ctr run`
 // returns as soon as the app is gone: the stage does not hold the
-// container's output), and the stage still caches the optimised code, its
-// shim exiting once it is done. Meanwhile the same container id runs again
-// (a server of its own), and a later start loads the optimised code.
+// container's output), and the stage still caches the optimised code of
+// every component, the app directory being gone meanwhile, its shim exiting
+// once it is done. Meanwhile the same container id runs again (a server of
+// its own), and a later start loads the optimised code.
 func TestOptimisedAfterTheContainerEnds(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	reg := harness.StartRegistry(t)
 	d := harness.StartContainerd(t, harness.ContainerdLatest)
 	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
 	defer cancel()
-	// The 12 MB JS component: its optimising compile takes seconds.
+	// Two 12 MB JS components: their optimising compile takes seconds
+	// each, the second wasm read long after the container is gone.
 	ref := pushLocal(ctx, t, paths, reg, d, "tiers/js:v1", harness.AppSpec{
-		Name:       "tiers-js",
-		Components: []harness.AppComponent{{ID: "js", Wasm: appJSHello, Executor: "spin"}},
-		Routes:     []harness.Route{{Route: "/...", Component: "js"}},
+		Name: "tiers-js",
+		Components: []harness.AppComponent{
+			{ID: "js", Wasm: appJSHello, Executor: "spin"},
+			{ID: "js-spin", Wasm: appJSSpin, Executor: "spin"},
+		},
+		Routes: []harness.Route{{Route: "/...", Component: "js"}, {Route: "/spin/...", Component: "js-spin"}},
 	})
-	jsEntries := cacheEntries(t, paths, d, appJSHello)
-	entries := func() int { return len(jsEntries()) }
+	helloEntries := cacheEntries(t, paths, d, appJSHello)
+	spinEntries := cacheEntries(t, paths, d, appJSSpin)
+	optimised := func() bool { return len(helloEntries()) == 2 && len(spinEntries()) == 2 }
 
 	const id = "short-lived"
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	fg := startForeground(t, d, ref, id, addr)
 	fg.waitServing(t, "http://"+addr+"/")
-	if n := entries(); n != 1 {
-		t.Fatalf("%d cache entries when the first start serves, want its fast code alone", n)
+	if len(helloEntries()) != 1 || len(spinEntries()) != 1 {
+		t.Fatalf("cache entries when the first start serves: %v, %v; want each component's fast code alone", helloEntries(), spinEntries())
 	}
 	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", id); code != 0 {
 		t.Fatalf("ctr task kill: %s", out)
 	}
 	fg.wait(t, 20*time.Second)
-	if n := entries(); n != 1 {
-		t.Errorf("ctr run returned only once the optimising compile stage had cached its code (%d entries): it waited for the stage", n)
+	if optimised() {
+		t.Errorf("ctr run returned only once the optimising compile stage had cached its code: it waited for the stage")
 	}
 
 	// The id is free again at once: its new container gets a server of
@@ -100,9 +106,9 @@ func TestOptimisedAfterTheContainerEnds(t *testing.T) {
 
 	// The stage runs at nice 19: on a busy machine it takes a while.
 	deadline := time.Now().Add(4 * time.Minute)
-	for entries() < 2 {
+	for !optimised() {
 		if time.Now().After(deadline) {
-			t.Fatalf("no optimised code cached 4 min after the containers ended (%d entries)", entries())
+			t.Fatalf("the optimised code of both components is not cached 4 min after the containers ended: %v, %v", helloEntries(), spinEntries())
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
