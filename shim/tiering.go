@@ -77,7 +77,7 @@ func runLogged(ctx context.Context, stage appLaunch, logger *log.Entry) (int, er
 		defer outR.Close()
 		lines := bufio.NewScanner(outR)
 		for lines.Scan() {
-			logger.WithField("stage", "output").Warn(lines.Text())
+			logger.WithField("stage", "output").Info(lines.Text())
 		}
 		// A line too long to scan: the rest is dropped, not left to fill
 		// the pipe and block the stage.
