@@ -151,6 +151,11 @@ func testCacheBound(t *testing.T, paths harness.Paths, multiRef, resourceRef str
 		t.Fatal(err)
 	}
 	cleanupContainer(t, d, "cache-resource")
+	// Its shim first finishes the app's optimising compile stage, which
+	// adds the optimised entry.
+	if left := d.Leftovers("cache-resource"); len(left) > 0 {
+		t.Fatalf("cache-resource left behind: %v", left)
+	}
 	d.RunDetached(t.Context(), multiRef, "cache-multi-2", harness.RunOptions{})
 	if err := waitFor(10*time.Second, func() bool { return !has(harness.AppResourceGo) }); err != nil {
 		t.Errorf("the entry of a stopped app is still there over the bound: %v", err)
