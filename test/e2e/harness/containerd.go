@@ -412,75 +412,6 @@ func (d *Containerd) Pull(ref string) {
 	d.t.Logf("$ ctr image pull --plain-http %s  (ok, %v)", ref, time.Since(start).Round(time.Millisecond))
 }
 
-// ContainerExists reports (quietly) whether `ctr container ls` lists id.
-func (d *Containerd) ContainerExists(id string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, _ := d.CtrQuiet(ctx, "container", "ls", "-q")
-	for _, l := range strings.Fields(out) {
-		if l == id {
-			return true
-		}
-	}
-	return false
-}
-
-// TaskStatus returns the STATUS column of `ctr task ls` for id, or "" when
-// there is no such task.
-func (d *Containerd) TaskStatus(id string) string {
-	task, _ := d.Task(id)
-	return task.Status
-}
-
-// WaitTaskStatus polls `ctr task ls` until id has the status (e.g. "STOPPED";
-// "" for no task) and returns how long that took.
-func (d *Containerd) WaitTaskStatus(id, status string, timeout time.Duration) (time.Duration, error) {
-	start := time.Now()
-	last := ""
-	for {
-		last = d.TaskStatus(id)
-		if last == status {
-			return time.Since(start), nil
-		}
-		if time.Since(start) > timeout {
-			return time.Since(start), fmt.Errorf("task %s: status %q, want %q after %v", id, last, status, timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// Leftovers reports what container id left behind: a task, a process (shim
-// or app), an app directory, a bundle, and nil when nothing is left. It
-// waits for them to go (shims exit asynchronously): up to 5 s for the task
-// and its directories, up to lingeringShimWait for its processes.
-func (d *Containerd) Leftovers(id string) []string {
-	start := time.Now()
-	for {
-		var left []string
-		if st := d.TaskStatus(id); st != "" {
-			left = append(left, fmt.Sprintf("task %s (%s)", id, st))
-		}
-		others := len(left)
-		for _, p := range d.TaskProcs(id) {
-			left = append(left, "process "+p.String())
-		}
-		for _, dir := range []string{d.AppDir(id), d.Bundle(id)} {
-			if _, err := os.Stat(dir); err == nil {
-				left = append(left, "directory "+dir)
-				others++
-			}
-		}
-		// A shim whose last task is gone may still finish the app's
-		// optimising compile stage before it exits: processes alone get
-		// longer.
-		waited := time.Since(start)
-		if len(left) == 0 || waited > lingeringShimWait || (others > 0 && waited > 5*time.Second) {
-			return left
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // withoutNoise drops the warning every ctr command prints on cgroup v1 hosts.
 func withoutNoise(out string) string {
 	lines := strings.SplitAfter(out, "\n")
@@ -501,8 +432,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + fmt.Sprintf("... (%d more bytes)", len(s)-n)
 }
-
-// lingeringShimWait bounds how long Leftovers waits for the processes of a
-// removed container: its shim lets an optimising compile stage (seconds for
-// the test apps) finish before it exits.
-const lingeringShimWait = 2 * time.Minute
