@@ -115,3 +115,28 @@ func TestOptimizersWait(t *testing.T) {
 	}
 	none.begin()()
 }
+
+// TestShutdownWaitsForCreate: a Shutdown that arrives while a Create is
+// under way does not stop the server under it.
+func TestShutdownWaitsForCreate(t *testing.T) {
+	h := newTaskHarness(t)
+	h.launcher.entered = make(chan struct{})
+	h.launcher.gate = make(chan struct{})
+	created := make(chan error, 1)
+	bundle := h.bundle(nil)
+	go func() {
+		_, err := h.create("c1", bundle)
+		created <- err
+	}()
+	<-h.launcher.entered
+	if _, err := h.svc.Shutdown(h.ctx, &taskAPI.ShutdownRequest{ID: "c0"}); err != nil {
+		t.Fatal(err)
+	}
+	close(h.launcher.gate)
+	if err := <-created; err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if h.shutDownWithin(200 * time.Millisecond) {
+		t.Fatal("the server shut down while a Create was under way")
+	}
+}
