@@ -142,10 +142,7 @@ e2e-test: build tools testapps ## End-to-end tests only (needs root)
 	$(E2E_ENV) $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) $(E2E_FLAGS) ./test/e2e/...
 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s; e.g. make fuzz FUZZTIME=10m)
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "=== $${t%%:*} $${t##*:} ($(FUZZTIME))"; \
-		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
-	done
+	GO=$(GO) test/fuzz.sh $(FUZZTIME) $(FUZZ_TARGETS)
 
 soak: build tools testapps ## The fault suite at full scale (more requests, longer holds; needs root)
 	SPINOCI_SOAK=1 $(E2E_ENV) $(GO) test -count=1 -v -timeout 60m -run 'TestFault' $(E2E_FLAGS) ./test/e2e/...
