@@ -243,8 +243,9 @@ func (d *Containerd) waitReady(timeout time.Duration) error {
 }
 
 // Stop stops the daemon (SIGTERM, then SIGKILL after 10 s), then waits up to
-// 5 s for every shim (and app process) it started to be gone: one still alive
-// then is a leak, which fails t and is killed. It is idempotent and runs as a
+// 5 s for every shim (and app process) it started to be gone, or up to
+// lingeringShimWait more when what is left are shims finishing an optimising
+// compile stage: one still alive then is a leak, which fails t and is killed. It is idempotent and runs as a
 // cleanup of StartContainerd's t.
 func (d *Containerd) Stop() {
 	t := d.owner
@@ -254,14 +255,19 @@ func (d *Containerd) Stop() {
 		} else if killed := d.proc.stop(10 * time.Second); killed {
 			t.Errorf("containerd %s did not stop within 10s of SIGTERM; killed", d.Version)
 		}
-		left := d.waitProcsGone(5*time.Second, d.Procs)
+		wait := 5 * time.Second
+		left := d.waitProcsGone(wait, d.Procs)
+		if onlyLingering(left) {
+			wait += lingeringShimWait
+			left = d.waitProcsGone(lingeringShimWait, d.Procs)
+		}
 		if len(left) > 0 {
 			var lines []string
 			for _, p := range left {
 				lines = append(lines, "  "+p.String())
 			}
-			t.Errorf("containerd %s: processes outlived the daemon stop by more than 5s (killed now):\n%s",
-				d.Version, strings.Join(lines, "\n"))
+			t.Errorf("containerd %s: processes outlived the daemon stop by more than %v (killed now):\n%s",
+				d.Version, wait, strings.Join(lines, "\n"))
 			killProcs(left)
 		}
 		if t.Failed() {

@@ -187,3 +187,25 @@ func TestParseTaskList(t *testing.T) {
 		t.Errorf("ParseTaskList of the header alone = %v, want no tasks", got)
 	}
 }
+
+func TestOnlyLingering(t *testing.T) {
+	shim := Proc{PID: 1, Cmdline: []string{"/x/bin/" + ShimBinary, "-namespace", "n", "-id", "a"}}
+	stage := Proc{PID: 2, Cmdline: []string{"/x/bin/" + ShimBinary + "-app", "app", "--lock", "l", "--compile-only", "--compile-tier", "optimized"}}
+	app := Proc{PID: 3, Cmdline: []string{"/x/bin/" + ShimBinary + "-app", "app", "--lock", "l"}}
+	ctr := Proc{PID: 4, Cmdline: []string{"/x/bin/ctr", "run"}}
+	for _, c := range []struct {
+		name  string
+		procs []Proc
+		want  bool
+	}{
+		{"a shim and its compile stage", []Proc{shim, stage}, true},
+		{"nothing left", nil, false},
+		{"a shim alone", []Proc{shim}, false},
+		{"a serving app beside a stage", []Proc{shim, stage, app}, false},
+		{"a ctr client beside a stage", []Proc{stage, ctr}, false},
+	} {
+		if got := onlyLingering(c.procs); got != c.want {
+			t.Errorf("%s: onlyLingering = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,3 +133,20 @@ func (d *Containerd) Leftovers(id string) []string {
 // removed container: its shim lets an optimising compile stage (seconds for
 // the test apps) finish before it exits.
 const lingeringShimWait = 2 * time.Minute
+
+// onlyLingering reports whether ps are shims whose containers are gone that
+// wait for their optimising compile stages: at least one compile stage, and
+// nothing but compile stages and shim servers.
+func onlyLingering(ps []Proc) bool {
+	stages := 0
+	for _, p := range ps {
+		switch {
+		case slices.Contains(p.Cmdline, "--compile-only"):
+			stages++
+		case len(p.Cmdline) > 0 && filepath.Base(p.Cmdline[0]) == ShimBinary:
+		default:
+			return false
+		}
+	}
+	return stages > 0
+}
