@@ -53,7 +53,8 @@ E2E_FLAGS ?=
 
 # make bench: the most apps running at once in the density run (empty: the
 # benchmark's default, 200), and extra flags of test/e2e/bench (-quick: a
-# short run for development; -throughput-only: requests/s alone, no report).
+# short run for development; -throughput-only: requests/s alone, -density-only:
+# idle memory per app alone, no report).
 BENCH_APPS ?=
 BENCH_FLAGS ?=
 
@@ -78,7 +79,7 @@ help: ## Show this list of targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-17s %s\n", $$1, $$2}'
 	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX)"
 	@echo "           FUZZTIME=$(FUZZTIME) (fuzz: time per target)"
-	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick, -throughput-only)"
+	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick, -throughput-only, -density-only)"
 
 build: ## Build the shim, its app binary (containerd-shim-spinoci-v1-app) and the spinoci CLI into bin/ (version and commit stamped)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)

@@ -71,6 +71,13 @@ func bench(t harness.T, o options) {
 		throughputOnly(t, d, r.ws, work, o.duration)
 		return
 	}
+	if o.densityOnly {
+		d.Pull(r.ws.hello.ref)
+		t.Logf("\n== P4 density: idle PSS per app, up to %d apps", o.apps)
+		measureDensity(t, d, r.ws.hello, work, o.apps)
+		d.Stop()
+		return
+	}
 
 	t.Logf("\n== P1, P2, P5, P6 start: ctr run -d → first HTTP 200 (%d first starts, then %d interleaved rounds)", firstStartRounds, o.runs)
 	r.starts = measureStarts(t, d, all, o.runs, work, func() { forgetApps(t, d, moduleCache) })

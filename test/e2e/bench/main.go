@@ -47,6 +47,8 @@ type options struct {
 	quick    bool
 	// throughputOnly measures P3 alone and writes no report.
 	throughputOnly bool
+	// densityOnly measures P4's density run alone and writes no report.
+	densityOnly bool
 }
 
 func main() {
@@ -60,6 +62,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", os.Getenv("SPINOCI_BENCH_QUICK") == "1",
 		"short run for development: 3 runs, wrk 2s, 10 apps, 1 pod, 1 MB files (unless set explicitly)")
 	flag.BoolVar(&o.throughputOnly, "throughput-only", false, "measure P3 (wrk) alone, log it and write no report")
+	flag.BoolVar(&o.densityOnly, "density-only", false, "measure P4's idle PSS per app (up to -apps) alone, log it and write no report")
 	flag.Parse()
 	if o.quick {
 		set := map[string]bool{}
