@@ -245,8 +245,8 @@ func (d *Containerd) waitReady(timeout time.Duration) error {
 // Stop stops the daemon (SIGTERM, then SIGKILL after 10 s), then waits up to
 // 5 s for every shim (and app process) it started to be gone, or up to
 // lingeringShimWait more when what is left are shims finishing an optimising
-// compile stage: one still alive then is a leak, which fails t and is killed. It is idempotent and runs as a
-// cleanup of StartContainerd's t.
+// compile stage: one still alive then is a leak, which fails t and is killed.
+// It is idempotent and runs as a cleanup of StartContainerd's t.
 func (d *Containerd) Stop() {
 	t := d.owner
 	d.stopOnce.Do(func() {
