@@ -48,7 +48,7 @@ CONTAINERD17_VERSION := 1.7.35
 CONTAINERD17_DIR := $(TOOLS_DIR)/containerd-v$(CONTAINERD17_VERSION)
 CONTAINERD_BINS += $(CONTAINERD17_DIR)/containerd $(CONTAINERD17_DIR)/ctr
 
-E2E_TIMEOUT ?= 30m
+E2E_TIMEOUT ?= 50m
 E2E_FLAGS ?=
 
 # make bench: the most apps running at once in the density run (empty: the
