@@ -77,7 +77,7 @@ help: ## Show this list of targets
 	@echo "Targets:"
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-17s %s\n", $$1, $$2}'
-	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX)"
+	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX), E2E_TIMEOUT=$(E2E_TIMEOUT)"
 	@echo "           FUZZTIME=$(FUZZTIME) (fuzz: time per target)"
 	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick, -throughput-only, -density-only)"
 
