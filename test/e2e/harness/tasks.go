@@ -102,8 +102,9 @@ func (d *Containerd) WaitTaskStatus(id, status string, timeout time.Duration) (t
 // waits up to 5 s for them to go (shims exit asynchronously). A shim whose
 // container is gone and that finishes the app's optimising compile stage
 // before it exits is not a leftover (onlyLingering): waiting for the stage
-// took minutes of a run on a busy machine, and the daemon's Stop still
-// catches a shim that never exits.
+// took minutes of a run on a busy machine. The daemon's Stop kills such
+// shims, and still fails on a shim server that is alone (its stage done)
+// or on any other process.
 func (d *Containerd) Leftovers(id string) []string {
 	start := time.Now()
 	for {
