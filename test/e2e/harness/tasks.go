@@ -112,8 +112,10 @@ func (d *Containerd) Leftovers(id string) []string {
 		if st := d.TaskStatus(id); st != "" {
 			left = append(left, fmt.Sprintf("task %s (%s)", id, st))
 		}
+		// The stage runs the app binary, which names neither the id nor
+		// the bundle: it is one of the daemon's compile stages.
 		procs := d.TaskProcs(id)
-		if len(left) == 0 && onlyLingering(procs) {
+		if len(left) == 0 && len(procs) > 0 && onlyLingering(append(slices.Clone(procs), d.compileStages()...)) {
 			procs = nil
 		}
 		for _, p := range procs {
@@ -146,4 +148,15 @@ func onlyLingering(ps []Proc) bool {
 		}
 	}
 	return stages > 0
+}
+
+// compileStages lists the daemon's running optimising compile stages.
+func (d *Containerd) compileStages() []Proc {
+	var stages []Proc
+	for _, p := range d.Procs() {
+		if slices.Contains(p.Cmdline, "--compile-only") {
+			stages = append(stages, p)
+		}
+	}
+	return stages
 }
