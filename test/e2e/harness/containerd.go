@@ -243,11 +243,9 @@ func (d *Containerd) waitReady(timeout time.Duration) error {
 }
 
 // Stop stops the daemon (SIGTERM, then SIGKILL after 10 s), then waits up to
-// 5 s for every shim (and app process) it started to be gone: one still
-// alive then is a leak, which fails t and is killed. Shims whose containers
-// are gone and that still finish an optimising compile stage
-// (onlyLingering) are killed without failing t: they would exit by
-// themselves once the stage is done, which on a busy machine takes minutes.
+// 5 s for every shim (and app process) it started to be gone, or up to
+// lingeringShimWait more when what is left are shims finishing an optimising
+// compile stage: one still alive then is a leak, which fails t and is killed.
 // It is idempotent and runs as a cleanup of StartContainerd's t.
 func (d *Containerd) Stop() {
 	t := d.owner
@@ -260,9 +258,8 @@ func (d *Containerd) Stop() {
 		wait := 5 * time.Second
 		left := d.waitProcsGone(wait, d.Procs)
 		if onlyLingering(left) {
-			t.Logf("containerd %s: killing %d shim processes that still finish an optimising compile stage", d.Version, len(left))
-			killProcs(left)
-			left = nil
+			wait += lingeringShimWait
+			left = d.waitProcsGone(lingeringShimWait, d.Procs)
 		}
 		if len(left) > 0 {
 			var lines []string

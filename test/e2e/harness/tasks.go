@@ -99,12 +99,8 @@ func (d *Containerd) WaitTaskStatus(id, status string, timeout time.Duration) (t
 
 // Leftovers reports what container id left behind: a task, a process (shim
 // or app), an app directory, a bundle, and nil when nothing is left. It
-// waits up to 5 s for them to go (shims exit asynchronously). A shim whose
-// container is gone and that finishes the app's optimising compile stage
-// before it exits is not a leftover (onlyLingering): waiting for the stage
-// took minutes of a run on a busy machine. The daemon's Stop kills such
-// shims, and still fails on a shim server that is alone (its stage done)
-// or on any other process.
+// waits for them to go (shims exit asynchronously): up to 5 s for the task
+// and its directories, up to lingeringShimWait for its processes.
 func (d *Containerd) Leftovers(id string) []string {
 	start := time.Now()
 	for {
@@ -112,26 +108,31 @@ func (d *Containerd) Leftovers(id string) []string {
 		if st := d.TaskStatus(id); st != "" {
 			left = append(left, fmt.Sprintf("task %s (%s)", id, st))
 		}
-		// The stage runs the app binary, which names neither the id nor
-		// the bundle: it is one of the daemon's compile stages.
-		procs := d.TaskProcs(id)
-		if len(left) == 0 && len(procs) > 0 && onlyLingering(append(slices.Clone(procs), d.compileStages()...)) {
-			procs = nil
-		}
-		for _, p := range procs {
+		others := len(left)
+		for _, p := range d.TaskProcs(id) {
 			left = append(left, "process "+p.String())
 		}
 		for _, dir := range []string{d.AppDir(id), d.Bundle(id)} {
 			if _, err := os.Stat(dir); err == nil {
 				left = append(left, "directory "+dir)
+				others++
 			}
 		}
-		if len(left) == 0 || time.Since(start) > 5*time.Second {
+		// A shim whose last task is gone may still finish the app's
+		// optimising compile stage before it exits: processes alone get
+		// longer.
+		waited := time.Since(start)
+		if len(left) == 0 || waited > lingeringShimWait || (others > 0 && waited > 5*time.Second) {
 			return left
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// lingeringShimWait bounds how long Leftovers waits for the processes of a
+// removed container: its shim lets an optimising compile stage (seconds for
+// the test apps) finish before it exits.
+const lingeringShimWait = 2 * time.Minute
 
 // onlyLingering reports whether ps are shims whose containers are gone that
 // wait for their optimising compile stages: at least one compile stage, and
@@ -148,15 +149,4 @@ func onlyLingering(ps []Proc) bool {
 		}
 	}
 	return stages > 0
-}
-
-// compileStages lists the daemon's running optimising compile stages.
-func (d *Containerd) compileStages() []Proc {
-	var stages []Proc
-	for _, p := range d.Procs() {
-		if slices.Contains(p.Cmdline, "--compile-only") {
-			stages = append(stages, p)
-		}
-	}
-	return stages
 }
