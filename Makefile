@@ -20,7 +20,10 @@ LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT)
 SHIM_NAME := containerd-shim-spinoci-v1
 BIN_DIR := $(CURDIR)/bin
 SHIM := $(BIN_DIR)/$(SHIM_NAME)
-# The app-process-only binary the shim runs when it sits next to it.
+# The shim binary is the start action alone (static, no cgo: it runs on
+# every start); the shim server and the app process run from these two,
+# installed next to it.
+SERVER_BIN := $(BIN_DIR)/$(SHIM_NAME)-server
 APP_BIN := $(BIN_DIR)/$(SHIM_NAME)-app
 APPS_DIR := $(CURDIR)/build/apps
 TOOLS_DIR := $(CURDIR)/.cache/tools
@@ -79,10 +82,11 @@ help: ## Show this list of targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-17s %s\n", $$1, $$2}'
 	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX), E2E_TIMEOUT=$(E2E_TIMEOUT)"
 	@echo "           FUZZTIME=$(FUZZTIME) (fuzz: time per target)"
-	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick, -throughput-only, -density-only)"
+	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick, -start-only, -throughput-only, -density-only)"
 
-build: ## Build the shim, its app binary (containerd-shim-spinoci-v1-app) and the spinoci CLI into bin/ (version and commit stamped)
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
+build: ## Build the shim, its server and app binaries (containerd-shim-spinoci-v1-server, -app) and the spinoci CLI into bin/ (version and commit stamped)
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(SERVER_BIN) ./cmd/$(SHIM_NAME)/server
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(APP_BIN) ./cmd/$(SHIM_NAME)/app
 
 build: spinoci
@@ -92,11 +96,12 @@ spinoci: ## Build the spinoci CLI into bin/spinoci (also part of build)
 install: build ## Install the shim and spinoci into PREFIX/bin (default PREFIX=/usr/local)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(SHIM) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)
+	install -m 0755 $(SERVER_BIN) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)-server
 	install -m 0755 $(APP_BIN) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)-app
 	install -m 0755 $(SPINOCI_CLI) $(DESTDIR)$(PREFIX)/bin/spinoci
 
 uninstall: ## Remove the shim and spinoci from PREFIX/bin (running shims keep running)
-	rm -f $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)-app $(DESTDIR)$(PREFIX)/bin/spinoci
+	rm -f $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME) $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)-server $(DESTDIR)$(PREFIX)/bin/$(SHIM_NAME)-app $(DESTDIR)$(PREFIX)/bin/spinoci
 
 tools: $(CONTAINERD_BINS) $(REGISTRY_BIN) $(CRICTL_BIN) ## Build pinned containerd + ctr (2.4.2, 2.2.9, 1.7.35), registry (3.1.2) and crictl (1.37.0) into .cache/tools (skipped if present)
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # release.sh VERSION COMMIT OUTDIR: builds static, stripped, -trimpath
-# binaries of containerd-shim-spinoci-v1 and spinoci for linux/amd64 and
-# linux/arm64 (cgo: wasmtime-go ships libwasmtime.a for both; arm64 is
-# cross-compiled with Debian's aarch64-linux-gnu-gcc), packs each platform as
+# binaries of containerd-shim-spinoci-v1 (and its -server and -app) and
+# spinoci for linux/amd64 and linux/arm64 (cgo: wasmtime-go ships
+# libwasmtime.a for both; arm64 is cross-compiled with Debian's
+# aarch64-linux-gnu-gcc; the shim binary itself is pure Go), packs each platform as
 # OUTDIR/spinoci-VERSION-linux-ARCH.tar.gz (the binaries, LICENSE, README.md,
 # CHANGELOG.md, deploy/) and writes OUTDIR/SHA256SUMS.
 set -euo pipefail
@@ -27,10 +28,16 @@ for arch in amd64 arm64; do
 	stage=$(mktemp -d)
 	trap 'rm -rf "$stage"' EXIT
 	mkdir -p "$stage/$name/bin"
-	for cmd in containerd-shim-spinoci-v1 containerd-shim-spinoci-v1/app spinoci; do
+	for cmd in containerd-shim-spinoci-v1 containerd-shim-spinoci-v1/server containerd-shim-spinoci-v1/app spinoci; do
 		bin=$(basename "$cmd")
-		[ "$bin" = app ] && bin=containerd-shim-spinoci-v1-app
+		case $bin in server | app) bin=containerd-shim-spinoci-v1-$bin ;; esac
 		echo "release: $bin linux/$arch"
+		if [ "$bin" = containerd-shim-spinoci-v1 ]; then
+			CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath \
+				-ldflags "-s -w -X $buildinfo.version=$version -X $buildinfo.commit=$commit" \
+				-o "$stage/$name/bin/$bin" "./cmd/$cmd"
+			continue
+		fi
 		# netgo and osusergo keep glibc's NSS (dlopen at run time) out of the
 		# static binaries; -static links glibc itself.
 		CGO_ENABLED=1 GOOS=linux GOARCH=$arch CC=${cc[$arch]} go build -trimpath -tags netgo,osusergo \

@@ -114,16 +114,19 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}, nil
 }
 
-// materializeForCreate makes appDir hold the task's app: the one the start
-// action materialised (prepare.go), else the image's, else, for an
-// ordinary image, the app in its root filesystem.
+// materializeForCreate makes appDir hold the task's app: the one the server
+// prepared (prepare.go), else the image's, else, for an ordinary image, the
+// app in its root filesystem.
 func (s *service) materializeForCreate(ctx context.Context, r *taskAPI.CreateTaskRequest, appDir string) error {
 	rootfs := filepath.Join(r.Bundle, "rootfs")
+	if err := s.awaitPreparation(ctx, r.ID); err != nil {
+		return err
+	}
 	switch takePreparedApp(r.Bundle, appDir) {
 	case preparedSpinApp:
 		return nil
 	case preparedOrdinaryImage:
-		// The start action read the image already: not again, unless
+		// The preparation read the image already: not again, unless
 		// the root filesystem fails too (below, to say why in full).
 		if len(r.Rootfs) > 0 && appFromRootfs(ctx, r.Rootfs, rootfs, appDir) == nil {
 			return nil

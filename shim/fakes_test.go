@@ -16,6 +16,8 @@ import (
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 // fakeImages is an image source that writes an empty lock, or fails with
@@ -274,7 +276,7 @@ func newTaskHarness(t *testing.T) *taskHarness {
 	}
 	t.Setenv(stateRootEnv, h.stateRoot)
 	t.Setenv(cacheDirEnv, "")
-	t.Setenv(socketAddressEnv, "")
+	t.Setenv(startaction.SocketAddressEnv, "")
 	_, h.shutdown = shutdown.WithShutdown(h.ctx)
 	svc, err := newService(h.ctx, h.pub, h.shutdown, h.images, h.launcher, h.background)
 	if err != nil {

@@ -7,35 +7,21 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"time"
 
 	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
 	"github.com/containerd/containerd/api/types"
-	"github.com/containerd/containerd/v2/defaults"
-	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
-	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/shim/startaction"
 )
 
-// groupAnnotations put several containers into one shim server: CRI sets
-// the sandbox id on the pod's sandbox and on every container of the pod.
-func groupAnnotations() []string {
-	return []string{"io.kubernetes.cri.sandbox-id", "io.containerd.spinoci.v1.group"}
-}
-
-// socketAddressEnv carries the server's socket address from the start action
-// to the server, which must remove it itself: pkg/shim only cleans up
-// sockets it created, and grouped shims are not named after the task id.
-const socketAddressEnv = "SPINOCI_SHIM_SOCKET"
-
-// Manager starts and stops shim server processes (pkg/shim's Shim).
+// Manager is pkg/shim's Shim for the server binary: its delete action.
 type Manager struct{}
 
 // NewManager returns the shim manager for RuntimeName.
@@ -49,126 +35,11 @@ func (*Manager) Info(context.Context, io.Reader) (*types.RuntimeInfo, error) {
 	return &types.RuntimeInfo{Name: RuntimeName, Version: &types.RuntimeVersion{Version: Version}}, nil
 }
 
-// Start implements shim.Shim: it finds or starts the server process for the
-// container's group and returns its address. The working directory is the
-// bundle.
-func (m *Manager) Start(ctx context.Context, params *bootapi.BootstrapParams) (*bootapi.BootstrapResult, error) {
-	bundle, err := os.Getwd()
-	if err != nil {
-		return nil, fmt.Errorf("getting bundle directory: %w", err)
-	}
-	spec, err := readSpec(bundle)
-	if err != nil {
-		return nil, err
-	}
-	return m.start(ctx, params, spec)
-}
-
-// start is Start for the container whose bundle's spec is spec.
-func (*Manager) start(ctx context.Context, params *bootapi.BootstrapParams, spec *specs.Spec) (_ *bootapi.BootstrapResult, retErr error) {
-	result := &bootapi.BootstrapResult{Version: 3, Protocol: "ttrpc"}
-	grouping := groupingKey(spec, params.GetInstanceID())
-	socketDir := params.GetSocketDir()
-	if socketDir == "" {
-		socketDir = filepath.Join(defaults.DefaultStateDir, "s")
-	}
-	addr, err := shim.CreateSocketAddress(ctx, socketDir, params.GetContainerdGrpcAddress(), grouping, false)
-	if err != nil {
-		return nil, fmt.Errorf("computing shim socket address: %w", err)
-	}
-	listener, err := shim.NewSocket(addr)
-	if err != nil {
-		if !shim.SocketEaddrinuse(err) {
-			return nil, fmt.Errorf("creating shim socket %s: %w", addr, err)
-		}
-		if shim.CanConnect(addr) {
-			// The group's server is already running: the new container joins it.
-			result.Address = addr
-			return result, nil
-		}
-		if err := shim.RemoveSocket(addr); err != nil {
-			return nil, fmt.Errorf("removing stale shim socket %s: %w", addr, err)
-		}
-		if listener, err = shim.NewSocket(addr); err != nil {
-			return nil, fmt.Errorf("creating shim socket %s: %w", addr, err)
-		}
-	}
-	socketFile, err := listener.File()
-	// The server serves on the duplicated descriptor; closing our listener
-	// must not unlink the socket path it listens on.
-	listener.SetUnlinkOnClose(false)
-	listener.Close()
-	if err != nil {
-		_ = shim.RemoveSocket(addr)
-		return nil, fmt.Errorf("getting shim socket file: %w", err)
-	}
-	defer socketFile.Close()
-	defer func() {
-		if retErr != nil {
-			_ = shim.RemoveSocket(addr)
-		}
-	}()
-
-	cmd, err := serverCommand(ctx, params, addr)
-	if err != nil {
-		return nil, err
-	}
-	cmd.ExtraFiles = []*os.File{socketFile} // pkg/shim serves on fd 3
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting shim server: %w", err)
-	}
-	defer func() {
-		if retErr != nil {
-			_ = cmd.Process.Kill()
-		}
-	}()
-	go func() { _ = cmd.Wait() }()
-	if err := shim.AdjustOOMScore(cmd.Process.Pid); err != nil {
-		return nil, fmt.Errorf("adjusting shim OOM score: %w", err)
-	}
-	result.Address = addr
-	return result, nil
-}
-
-// serverCommand re-executes this binary as the long-running server. It gets
-// no stdout/stderr: containerd reads the start action's output until every
-// holder of it has exited.
-func serverCommand(ctx context.Context, params *bootapi.BootstrapParams, addr string) (*exec.Cmd, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("finding shim executable: %w", err)
-	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		return nil, fmt.Errorf("getting bundle directory: %w", err)
-	}
-	ns := params.GetNamespace()
-	if ns == "" {
-		ns, _ = namespaces.Namespace(ctx)
-	}
-	args := []string{"-namespace", ns, "-id", params.GetInstanceID(), "-address", params.GetContainerdGrpcAddress()}
-	if params.GetLogLevel() <= bootapi.LogLevel_LOG_LEVEL_DEBUG {
-		args = append(args, "-debug")
-	}
-	cmd := exec.Command(self, args...)
-	cmd.Dir = cwd
-	cmd.Env = append(os.Environ(),
-		"TTRPC_ADDRESS="+params.GetContainerdTtrpcAddress(),
-		socketAddressEnv+"="+addr,
-	)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	return cmd, nil
-}
-
-// groupingKey is the group the container id of spec belongs to: the value
-// of its group annotation, else its own id.
-func groupingKey(spec *specs.Spec, id string) string {
-	for _, key := range groupAnnotations() {
-		if group := spec.Annotations[key]; group != "" {
-			return group
-		}
-	}
-	return id
+// Start implements shim.Shim. The start action is the shim binary's
+// (package startaction), which starts this server binary: containerd never
+// asks the server binary for it.
+func (*Manager) Start(context.Context, *bootapi.BootstrapParams) (*bootapi.BootstrapResult, error) {
+	return nil, fmt.Errorf("the start action is %s's, not its server's: %w", startaction.ShimBinaryName, errdefs.ErrNotImplemented)
 }
 
 // Stop implements shim.Shim for the delete action: it runs in a new process

@@ -3,12 +3,15 @@ package shim
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/containerd/v2/plugins"
 	"github.com/containerd/plugin"
 	"github.com/containerd/plugin/registry"
+
+	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 // RegisterPlugin registers the task service with pkg/shim's plugin
@@ -30,7 +33,14 @@ func RegisterPlugin() {
 			sd := ss.(shutdown.Service)
 			store := newContainerdStore(ic.Properties[plugins.PropertyGRPCAddress])
 			running := &optimizers{}
-			return newService(ic.Context, pp.(shim.Publisher), sd, containerdImages{store}, childLauncher{optimizing: running}, running)
+			s, err := newService(ic.Context, pp.(shim.Publisher), sd, containerdImages{store}, childLauncher{optimizing: running}, running)
+			if err != nil {
+				return nil, err
+			}
+			if id := os.Getenv(startaction.FirstTaskEnv); id != "" {
+				s.prepareFirstTask(id)
+			}
+			return s, nil
 		},
 	})
 }

@@ -3,15 +3,12 @@ package shim
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/containerd/log"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sirupsen/logrus"
-	"google.golang.org/grpc/grpclog"
 
 	"github.com/spinoci/spinoci/artifact"
 )
@@ -21,26 +18,17 @@ import (
 // so the record cannot outlive it and vouch for a stale directory.
 const preparedAppFile = "spinoci-prepared-app"
 
-// prepareApp runs in the start action, a short-lived process: it
-// materialises the container's app (reading the image through containerd's
-// gRPC content API) before containerd sends Create, so that the long-lived
-// shim server neither dials gRPC nor grows its heap with the
-// materialisation when this succeeds, and stays smaller while the app
-// idles. The work only moves: containerd
-// sends Create once the start action returns. Any failure (an ordinary
-// image, a missing blob, …) is left to Create, which materialises again and
-// reports it as before. A pod's sandbox has no app.
+// prepareApp materialises the container's app (reading the image through
+// containerd's gRPC content API) and records it in the bundle for Create.
+// The server runs it for the container whose start started it, as soon as
+// it runs, so that the work overlaps containerd's handling of the start
+// reply and its Create request. Any failure (an ordinary image, a missing
+// blob, …) is left to Create, which materialises again and reports it. A
+// pod's sandbox has no app.
 func prepareApp(ctx context.Context, images imageSource, bundle string, spec *specs.Spec, namespace, id string) {
 	if isSandbox(spec) {
 		return
 	}
-	// containerd reads the start action's stderr with its reply (combined
-	// output): nothing may be logged, by us or gRPC (whose logger is set
-	// before its first use in this process). Create logs whatever goes wrong.
-	quiet := logrus.New()
-	quiet.SetOutput(io.Discard)
-	ctx = log.WithLogger(ctx, logrus.NewEntry(quiet))
-	grpclog.SetLoggerV2(grpclog.NewLoggerV2(io.Discard, io.Discard, io.Discard))
 	root := stateRootFor(bundle)
 	dir := root.appDir(namespace, id)
 	record := filepath.Join(bundle, preparedAppFile)
@@ -53,8 +41,58 @@ func prepareApp(ctx context.Context, images imageSource, bundle string, spec *sp
 	_ = os.WriteFile(record, []byte(dir), 0o600)
 }
 
-// ordinaryImageRecord, as the prepared-app record, says that the start
-// action found an ordinary image, not a Spin app: Create looks for the app
+// firstTaskPreparation is the server's preparation of the app of the
+// container whose start started it (prepareApp).
+type firstTaskPreparation struct {
+	id   string
+	done chan struct{}
+}
+
+// prepareFirstTask starts preparing the app of task id, whose bundle is
+// the working directory; Create of id waits for it (awaitPreparation).
+func (s *service) prepareFirstTask(id string) {
+	bundle, err := os.Getwd()
+	if err != nil {
+		return // Create materialises and reports
+	}
+	spec, err := readSpec(bundle)
+	if err != nil {
+		return
+	}
+	p := &firstTaskPreparation{id: id, done: make(chan struct{})}
+	s.firstTask = p
+	go func() {
+		defer close(p.done)
+		prepareApp(s.ctx, s.images, bundle, spec, s.namespace, id)
+	}()
+	// A server told to stop before that Create came lets the preparation
+	// finish, so that its record is in the bundle for the delete action to
+	// remove the app directory it names.
+	s.shutdown.RegisterCallback(func(ctx context.Context) error {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+		}
+		return nil
+	})
+}
+
+// awaitPreparation waits until the preparation of task id, if the server
+// made one, has ended.
+func (s *service) awaitPreparation(ctx context.Context, id string) error {
+	if s.firstTask == nil || s.firstTask.id != id {
+		return nil
+	}
+	select {
+	case <-s.firstTask.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the app of %s to be read: %w", id, ctx.Err())
+	}
+}
+
+// ordinaryImageRecord, as the prepared-app record, says that the
+// preparation found an ordinary image, not a Spin app: Create looks for the app
 // in the root filesystem without reading the image again.
 const ordinaryImageRecord = "ordinary image"
 

@@ -21,6 +21,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
 	"github.com/containerd/ttrpc"
+
+	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 // imageSource materialises the app of a container, from the image it was
@@ -56,6 +58,9 @@ type service struct {
 	background   backgroundWork
 	lingerLimit  time.Duration
 	removeSocket func()
+	// firstTask is the app preparation the server started for the
+	// container whose start started it (nil: none).
+	firstTask *firstTaskPreparation
 
 	mu    sync.Mutex
 	tasks map[string]*shimTask
@@ -102,7 +107,7 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 			return fmt.Errorf("publishing the last events: %w", ctx.Err())
 		}
 	})
-	if addr := os.Getenv(socketAddressEnv); addr != "" {
+	if addr := os.Getenv(startaction.SocketAddressEnv); addr != "" {
 		s.removeSocket = socketRemover(ctx, addr)
 		sd.RegisterCallback(func(context.Context) error {
 			s.removeSocket()

@@ -11,116 +11,12 @@ import (
 	"testing"
 	"time"
 
-	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/containerd/fifo"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"google.golang.org/protobuf/proto"
 )
-
-func TestBootstrapParamsFromNewDaemon(t *testing.T) {
-	sent := &bootapi.BootstrapParams{
-		InstanceID:             "c1",
-		Namespace:              "default",
-		ContainerdGrpcAddress:  "/run/x.sock",
-		ContainerdTtrpcAddress: "/run/x.sock.ttrpc",
-		SocketDir:              proto.String("/tmp/s"),
-		LogLevel:               bootapi.LogLevel_LOG_LEVEL_INFO,
-	}
-	input, err := proto.Marshal(sent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, fromDaemon := bootstrapParams(input, "default", "c1", "/ignored", true)
-	if !fromDaemon {
-		t.Error("protobuf parameters not recognised as the daemon's")
-	}
-	if got.GetSocketDir() != "/tmp/s" || got.GetContainerdTtrpcAddress() != "/run/x.sock.ttrpc" {
-		t.Errorf("protobuf parameters not used: %v", got)
-	}
-	if got.GetLogLevel() != bootapi.LogLevel_LOG_LEVEL_DEBUG {
-		t.Errorf("-debug did not raise the log level: %v", got.GetLogLevel())
-	}
-}
-
-func TestBootstrapParamsFromLegacyDaemon(t *testing.T) {
-	t.Setenv("TTRPC_ADDRESS", "/run/legacy.sock.ttrpc")
-	for name, input := range map[string][]byte{
-		"empty stdin":         nil,
-		"runtime options":     []byte("\x1a\x16SystemdCgroup = false\n"),
-		"other task's params": mustMarshal(t, &bootapi.BootstrapParams{InstanceID: "other", Namespace: "default"}),
-	} {
-		t.Run(name, func(t *testing.T) {
-			got, fromDaemon := bootstrapParams(input, "default", "c1", "/run/legacy.sock", false)
-			if fromDaemon {
-				t.Error("legacy input taken for the daemon's parameters")
-			}
-			if got.GetInstanceID() != "c1" || got.GetNamespace() != "default" ||
-				got.GetContainerdGrpcAddress() != "/run/legacy.sock" ||
-				got.GetContainerdTtrpcAddress() != "/run/legacy.sock.ttrpc" || got.GetSocketDir() != "" {
-				t.Errorf("unexpected legacy parameters: %v", got)
-			}
-		})
-	}
-}
-
-func TestReplyVersion(t *testing.T) {
-	// containerd 1.7 refuses any version above 2 and cannot be told apart
-	// from 2.0-2.2, which accept v2 as well.
-	if got := replyVersion(3, false); got != 2 {
-		t.Errorf("legacy daemon told to speak task API v%d, want v2", got)
-	}
-	if got := replyVersion(3, true); got != 3 {
-		t.Errorf("2.3+ daemon told to speak task API v%d, want v3", got)
-	}
-}
-
-func mustMarshal(t *testing.T, m proto.Message) []byte {
-	t.Helper()
-	b, err := proto.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func TestIsStartAction(t *testing.T) {
-	if !IsStartAction([]string{"shim", "-namespace", "n", "-id", "x", "start"}) {
-		t.Error("start not recognised")
-	}
-	if IsStartAction([]string{"shim", "-namespace", "n", "-id", "x", "delete"}) || IsStartAction([]string{"shim"}) {
-		t.Error("non-start recognised as start")
-	}
-}
-
-func TestGroupingKey(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		annotations map[string]string
-		want        string
-	}{
-		{"ungrouped container", nil, "c1"},
-		{"CRI container", map[string]string{"io.kubernetes.cri.sandbox-id": "pod1"}, "pod1"},
-		{"group annotation", map[string]string{"io.containerd.spinoci.v1.group": "web"}, "web"},
-		{"empty group annotation", map[string]string{"io.containerd.spinoci.v1.group": ""}, "c1"},
-	} {
-		if got := groupingKey(&specs.Spec{Annotations: tc.annotations}, "c1"); got != tc.want {
-			t.Errorf("%s: grouping key %q, want %q", tc.name, got, tc.want)
-		}
-	}
-}
-
-func TestStartNamesABadSpec(t *testing.T) {
-	t.Chdir(t.TempDir())
-	if err := os.WriteFile("config.json", []byte("{"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NewManager().Start(t.Context(), &bootapi.BootstrapParams{InstanceID: "c1"}); err == nil || !strings.Contains(err.Error(), "config.json") {
-		t.Errorf("Start with a bad config.json: got %v", err)
-	}
-}
 
 func TestStateRootFollowsContainerdRoot(t *testing.T) {
 	t.Setenv(stateRootEnv, "")

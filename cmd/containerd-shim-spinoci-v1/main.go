@@ -2,48 +2,38 @@
 // io.containerd.spinoci.v1 runtime type: it runs Spin applications
 // distributed as OCI artifacts.
 //
-// It is the start action and the shim server (package shim), chosen by its
-// arguments. Containers' app processes and pods' pause processes run in
-// containerd-shim-spinoci-v1-app (./app), installed next to it: this binary
-// does not link the wasmtime engine, so that the two processes each start
-// runs of it start fast and the server holds little memory.
+// containerd runs it for every container it creates (the start action,
+// package startaction), which starts or joins the shim server, and runs it
+// again only if a server has died (the delete action). So this binary is
+// the start action alone, kept small (it links neither containerd's
+// libraries nor cgo) because an exec costs in proportion to what the binary
+// links; everything else it hands to containerd-shim-spinoci-v1-server,
+// installed next to it, by executing that binary in its place. Apps run in
+// containerd-shim-spinoci-v1-app, installed there too.
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
+	"syscall"
 
-	"github.com/containerd/containerd/v2/pkg/shim"
-
-	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
-	spinoci "github.com/spinoci/spinoci/shim"
+	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 func main() {
-	switch {
-	case wantsVersion(os.Args[1:]):
-		// Before pkg/shim parses the flags: its -v prints containerd's
-		// library version, not ours.
-		fmt.Print(buildinfo.Text("containerd-shim-spinoci-v1", spinoci.EngineVersion(), "task API: v2, v3"))
-	case spinoci.IsStartAction(os.Args):
-		if err := spinoci.RunStartAction(context.Background(), os.Args, os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", spinoci.RuntimeName, err)
+	if startaction.IsStartAction(os.Args) {
+		if err := startaction.Run(os.Args, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", startaction.ShimBinaryName, err)
 			os.Exit(1)
 		}
-	default:
-		spinoci.RegisterPlugin()
-		shim.RunShim(context.Background(), spinoci.NewManager())
+		return
 	}
-}
-
-// wantsVersion tells whether the command line asks for the version.
-func wantsVersion(args []string) bool {
-	for _, a := range args {
-		switch a {
-		case "-v", "-version", "--version":
-			return true
-		}
+	// The delete action, -v and anything else: the server binary's.
+	server, err := startaction.ServerBinary()
+	if err == nil {
+		err = syscall.Exec(server, append([]string{server}, os.Args[1:]...), os.Environ())
 	}
-	return false
+	fmt.Fprintf(os.Stderr, "%s: running %s: %v (install it next to the shim, from the same release)\n",
+		startaction.ShimBinaryName, startaction.ServerBinaryName, err)
+	os.Exit(1)
 }

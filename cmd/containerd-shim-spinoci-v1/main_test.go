@@ -1,12 +1,12 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 )
 
 // runAsShimEnv makes the test binary run main, so the tests exercise the
@@ -21,34 +21,85 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestVersionFlags(t *testing.T) {
+// shimCopy copies the test binary to dir as the shim binary.
+func shimCopy(t *testing.T, dir string) string {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, flag := range []string{"-v", "-version", "--version"} {
-		t.Run(flag, func(t *testing.T) {
-			cmd := exec.Command(self, flag)
-			cmd.Env = append(os.Environ(), runAsShimEnv+"=1")
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s: %v\n%s", flag, err, out)
+	src, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	shim := filepath.Join(dir, "containerd-shim-spinoci-v1")
+	dst, err := os.OpenFile(shim, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return shim
+}
+
+// TestOtherActionsRunTheServer: everything but the start action (the
+// delete action, -v) is handed to the server binary next to the shim, with
+// the same arguments, environment and working directory.
+func TestOtherActionsRunTheServer(t *testing.T) {
+	dir := t.TempDir()
+	shim := shimCopy(t, dir)
+	server := "#!/bin/sh\necho \"server: $* in $(pwd) with $SPINOCI_TEST_MARK\"\n"
+	if err := os.WriteFile(shim+"-server", []byte(server), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	for _, args := range [][]string{{"-namespace", "default", "-id", "c1", "delete"}, {"-v"}} {
+		cmd := exec.Command(shim, args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), runAsShimEnv+"=1", "SPINOCI_TEST_MARK=kept")
+		out, err := cmd.CombinedOutput()
+		want := "server: " + strings.Join(args, " ") + " in " + work + " with kept\n"
+		if err != nil || string(out) != want {
+			t.Errorf("%v: %q, %v; want %q", args, out, err, want)
+		}
+	}
+}
+
+func TestAMissingServerIsNamed(t *testing.T) {
+	shim := shimCopy(t, t.TempDir())
+	cmd := exec.Command(shim, "-namespace", "default", "-id", "c1", "delete")
+	cmd.Env = append(os.Environ(), runAsShimEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "containerd-shim-spinoci-v1-server") || !strings.Contains(string(out), "install it next to the shim") {
+		t.Errorf("without a server binary: %q, %v", out, err)
+	}
+}
+
+// TestShimBinaryStaysSmall: the start action runs on every start, and an
+// exec costs in proportion to what the binary links, so the shim binary
+// builds without cgo and links neither containerd's libraries, gRPC,
+// protobuf's runtime nor the shim server.
+func TestShimBinaryStaysSmall(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps with CGO_ENABLED=0: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, banned := range []string{"github.com/containerd/", "google.golang.org/grpc", "google.golang.org/protobuf/proto",
+			"google.golang.org/protobuf/reflect", "github.com/opencontainers/", "github.com/sirupsen/"} {
+			if strings.HasPrefix(dep, banned) {
+				t.Errorf("the shim binary links %s", dep)
 			}
-			text := string(out)
-			for _, want := range []string{
-				"containerd-shim-spinoci-v1 " + buildinfo.Version() + "\n",
-				"commit: ",
-				// No app binary sits next to the test binary.
-				"wasmtime: unknown (containerd-shim-spinoci-v1-app: ",
-				"task API: v2, v3\n",
-			} {
-				if !strings.Contains(text, want) {
-					t.Errorf("%s output lacks %q:\n%s", flag, want, text)
-				}
-			}
-			if strings.Contains(text, "+unknown") {
-				t.Errorf("%s prints containerd's library version:\n%s", flag, text)
-			}
-		})
+		}
+		if dep == "github.com/spinoci/spinoci/shim" {
+			t.Error("the shim binary links the shim server (package shim)")
+		}
 	}
 }

@@ -207,7 +207,7 @@ func testCRITwoContainers(t *testing.T, f *criFixture) {
 func countShimServers(procs []harness.Proc) int {
 	n := 0
 	for _, p := range procs {
-		if len(p.Cmdline) > 1 && filepath.Base(p.Cmdline[0]) == harness.ShimBinary && p.Cmdline[1] == "-namespace" {
+		if len(p.Cmdline) > 1 && filepath.Base(p.Cmdline[0]) == harness.ServerBinary && p.Cmdline[1] == "-namespace" {
 			n++
 		}
 	}

@@ -349,7 +349,7 @@ func testShimKilled(t *testing.T, d *harness.Containerd, id string) {
 	}
 	var shimPID int
 	for _, p := range d.TaskProcs(id) {
-		if len(p.Cmdline) > 1 && strings.HasSuffix(p.Cmdline[0], harness.ShimBinary) && p.Cmdline[1] == "-namespace" {
+		if len(p.Cmdline) > 1 && strings.HasSuffix(p.Cmdline[0], harness.ServerBinary) && p.Cmdline[1] == "-namespace" {
 			shimPID = p.PID
 		}
 	}

@@ -132,7 +132,7 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 func shimServers(d *harness.Containerd) map[string]int {
 	servers := map[string]int{}
 	for _, p := range d.Procs() {
-		if len(p.Cmdline) == 0 || filepath.Base(p.Cmdline[0]) != "containerd-shim-spinoci-v1" {
+		if len(p.Cmdline) == 0 || filepath.Base(p.Cmdline[0]) != harness.ServerBinary {
 			continue
 		}
 		if i := slices.Index(p.Cmdline, "-id"); i > 0 && i+1 < len(p.Cmdline) && !slices.Contains(p.Cmdline, "start") {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spinoci/spinoci/test/e2e/bench/report"
@@ -69,6 +70,10 @@ func bench(t harness.T, o options) {
 	r.version = d.Version
 	if o.throughputOnly {
 		throughputOnly(t, d, r.ws, work, o.duration)
+		return
+	}
+	if o.startOnly {
+		startOnly(t, d, r.ws, work, o.runs, func() { forgetApps(t, d, moduleCache) })
 		return
 	}
 	if o.densityOnly {
@@ -160,5 +165,30 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 	wrks, ratio := measureThroughput(t, d, ws.hello, ws.runc, work, dur)
 	t.Logf("   P3: %.2f× (medians %.0f vs %.0f req/s); server CPU per request %s vs %s",
 		ratio, wrks[0].rps, wrks[1].rps, cpuText(wrks[0].cpuPerRequest), cpuText(wrks[1].cpuPerRequest))
+	d.Stop()
+}
+
+// startOnly measures P1 alone, for development: the cached starts of hello,
+// runc and the start floor, the hello start's three steps, and the phases of
+// Create the shim logged (containerd's debug log).
+func startOnly(t harness.T, d *harness.Containerd, ws workloads, work string, runs int, forget func()) {
+	starts := measureStarts(t, d, []workload{ws.hello, ws.runc, ws.floor}, runs, work, forget)
+	runcMS := median(starts[1].cached)
+	for _, s := range starts {
+		t.Logf("   %s: median %.1f ms (%.2f× runc)", s.w.key, median(s.cached), median(s.cached)/runcMS)
+	}
+	for _, p := range measurePhases(t, d, []workload{ws.hello, ws.runc}, runs, work) {
+		t.Logf("   %s: container create %.1f ms, task start %.1f ms, to the first 200 %.1f ms",
+			p.w.key, median(p.create), median(p.start), median(p.listen))
+	}
+	log, err := os.ReadFile(d.Log)
+	if err != nil {
+		t.Fatalf("reading containerd's log: %v", err)
+	}
+	for line := range strings.Lines(string(log)) {
+		if strings.Contains(line, `msg="task created"`) {
+			t.Logf("   %s", strings.TrimSpace(line))
+		}
+	}
 	d.Stop()
 }

@@ -49,6 +49,7 @@ type options struct {
 	throughputOnly bool
 	// densityOnly measures P4's density run alone and writes no report.
 	densityOnly bool
+	startOnly   bool
 }
 
 func main() {
@@ -62,6 +63,7 @@ func main() {
 	flag.BoolVar(&o.quick, "quick", os.Getenv("SPINOCI_BENCH_QUICK") == "1",
 		"short run for development: 3 runs, wrk 2s, 10 apps, 1 pod, 1 MB files (unless set explicitly)")
 	flag.BoolVar(&o.throughputOnly, "throughput-only", false, "measure P3 (wrk) alone, log it and write no report")
+	flag.BoolVar(&o.startOnly, "start-only", false, "measure P1 (hello, runc and the start floor; the hello start's phases, with the shim's own) alone, log it and write no report")
 	flag.BoolVar(&o.densityOnly, "density-only", false, "measure P4's idle PSS per app (up to -apps) alone, log it and write no report")
 	flag.Parse()
 	if o.quick {

@@ -40,13 +40,21 @@ type workloads struct {
 // floorRuntime is the runtime type of the start floor shim.
 const floorRuntime = "io.containerd.startfloor.v1"
 
-// buildFloorShim builds the start floor shim (package startfloor) into
-// dir as the binary containerd runs for floorRuntime.
+// buildFloorShim builds the start floor's shim into dir: spinoci's own shim
+// binary (the start action) as containerd-shim-startfloor-v1, which runs the
+// floor's server (./startfloor) from containerd-shim-startfloor-v1-server,
+// as spinoci's runs its server.
 func buildFloorShim(t harness.T, dir string) {
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "containerd-shim-startfloor-v1"), "./test/e2e/bench/startfloor")
-	build.Dir = harness.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build startfloor: %v\n%s", err, out)
+	for _, b := range []struct{ out, pkg, cgo string }{
+		{"containerd-shim-startfloor-v1", "./cmd/containerd-shim-spinoci-v1", "0"}, // as make build
+		{"containerd-shim-startfloor-v1-server", "./test/e2e/bench/startfloor", "1"},
+	} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
+		build.Dir = harness.RepoRoot()
+		build.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", b.pkg, err, out)
+		}
 	}
 }
 

@@ -127,10 +127,14 @@ func StartContainerdWith(t T, version string, opts ContainerdOptions) *Container
 		t.Logf("no shim binary (%v): containerd starts without it", err)
 	} else if err := copyExecutable(paths.Shim, filepath.Join(shimDir, ShimBinary)); err != nil {
 		t.Fatalf("copy the shim: %v", err)
-	} else if app := paths.Shim + "-app"; fileExists(app) {
-		// The app-process binary the shim runs when it sits next to it.
-		if err := copyExecutable(app, filepath.Join(shimDir, ShimBinary+"-app")); err != nil {
-			t.Fatalf("copy the app binary: %v", err)
+	} else {
+		// The server and app binaries the shim runs, which sit next to it.
+		for _, suffix := range []string{"-server", "-app"} {
+			if bin := paths.Shim + suffix; fileExists(bin) {
+				if err := copyExecutable(bin, filepath.Join(shimDir, ShimBinary+suffix)); err != nil {
+					t.Fatalf("copy the shim's %s binary: %v", suffix, err)
+				}
+			}
 		}
 	}
 	path := strings.Join(append(append([]string{shimDir}, opts.ShimDirs...), filepath.Dir(bin), os.Getenv("PATH")), ":")

@@ -189,7 +189,7 @@ func TestParseTaskList(t *testing.T) {
 }
 
 func TestOnlyLingering(t *testing.T) {
-	shim := Proc{PID: 1, Cmdline: []string{"/x/bin/" + ShimBinary, "-namespace", "n", "-id", "a"}}
+	shim := Proc{PID: 1, Cmdline: []string{"/x/bin/" + ServerBinary, "-namespace", "n", "-id", "a"}}
 	stage := Proc{PID: 2, Cmdline: []string{"/x/bin/" + ShimBinary + "-app", "app", "--lock", "l", "--compile-only", "--compile-tier", "optimized"}}
 	app := Proc{PID: 3, Cmdline: []string{"/x/bin/" + ShimBinary + "-app", "app", "--lock", "l"}}
 	ctr := Proc{PID: 4, Cmdline: []string{"/x/bin/ctr", "run"}}

@@ -26,6 +26,10 @@ const RuntimeType = "io.containerd.spinoci.v1"
 // ShimBinary is the binary name containerd derives from RuntimeType.
 const ShimBinary = "containerd-shim-spinoci-v1"
 
+// ServerBinary is the binary the shim's start action runs as the shim
+// server, from next to the shim.
+const ServerBinary = ShimBinary + "-server"
+
 // Test app binaries built by test/apps/build.sh.
 const (
 	AppHello  = "hello.wasm"

@@ -143,7 +143,7 @@ func onlyLingering(ps []Proc) bool {
 		switch {
 		case slices.Contains(p.Cmdline, "--compile-only"):
 			stages++
-		case len(p.Cmdline) > 0 && filepath.Base(p.Cmdline[0]) == ShimBinary:
+		case len(p.Cmdline) > 0 && filepath.Base(p.Cmdline[0]) == ServerBinary:
 		default:
 			return false
 		}

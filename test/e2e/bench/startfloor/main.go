@@ -1,11 +1,12 @@
-// Command containerd-shim-startfloor-v1 is the benchmark's floor of a start
-// (runtime type io.containerd.startfloor.v1): spinoci's own start action
-// (its protocol, without materialising an app) and shim server process, serving HTTP 200 from the shim server itself on the
-// container's SPIN_HTTP_LISTEN_ADDR as soon as the task starts. It reads no
-// image and runs no process, so `ctr run -d` → first 200 with it is what
-// containerd, ctr and the shim protocol cost a start whatever a shim does:
-// the part of spinoci's start time no shim can remove. Only `make bench`
-// uses it; it is not a runtime for apps.
+// Command containerd-shim-startfloor-v1-server is the server of the
+// benchmark's floor of a start (runtime type io.containerd.startfloor.v1):
+// spinoci's own shim binary, installed as containerd-shim-startfloor-v1, is
+// its start action and runs it as the shim server, which serves HTTP 200
+// itself on the container's SPIN_HTTP_LISTEN_ADDR as soon as the task
+// starts. It reads no image and runs no process, so `ctr run -d` → first
+// 200 with it is what containerd, ctr and the shim protocol cost a start
+// whatever a shim does: the part of spinoci's start time no shim can
+// remove. Only `make bench` uses it; it is not a runtime for apps.
 package main
 
 import (
@@ -36,13 +37,6 @@ import (
 )
 
 func main() {
-	if spinoci.IsStartAction(os.Args) {
-		if err := spinoci.RunStartProtocol(context.Background(), os.Args, os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintf(os.Stderr, "startfloor: %v\n", err)
-			os.Exit(1)
-		}
-		return
-	}
 	registry.Register(&plugin.Registration{
 		Type:     plugins.TTRPCPlugin,
 		ID:       "task",

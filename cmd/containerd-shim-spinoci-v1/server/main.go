@@ -1,0 +1,44 @@
+// Command containerd-shim-spinoci-v1-server is the shim server of the
+// io.containerd.spinoci.v1 runtime type (package shim), installed next to
+// containerd-shim-spinoci-v1: that binary's start action runs it, and it
+// runs the server's delete action and -v for it.
+//
+// Containers' app processes and pods' pause processes run in
+// containerd-shim-spinoci-v1-app, installed next to it too: this binary
+// does not link the wasmtime engine, so that it starts fast and the server
+// holds little memory.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/containerd/containerd/v2/pkg/shim"
+
+	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
+	spinoci "github.com/spinoci/spinoci/shim"
+	"github.com/spinoci/spinoci/shim/startaction"
+)
+
+func main() {
+	if wantsVersion(os.Args[1:]) {
+		// Before pkg/shim parses the flags: its -v prints containerd's
+		// library version, not ours.
+		fmt.Print(buildinfo.Text(startaction.ShimBinaryName, spinoci.EngineVersion(), "task API: v2, v3"))
+		return
+	}
+	spinoci.RegisterPlugin()
+	shim.RunShim(context.Background(), spinoci.NewManager())
+}
+
+// wantsVersion tells whether the command line asks for the version.
+func wantsVersion(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-v", "-version", "--version":
+			return true
+		}
+	}
+	return false
+}

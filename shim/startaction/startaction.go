@@ -1,0 +1,235 @@
+package startaction
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+)
+
+// Environment the start action gives the shim server.
+const (
+	// SocketAddressEnv carries the server's socket address: the server
+	// must remove the socket itself, since containerd's shim library only
+	// cleans up sockets it created and grouped servers are not named after
+	// a task.
+	SocketAddressEnv = "SPINOCI_SHIM_SOCKET"
+	// FirstTaskEnv names the container whose start started the server (its
+	// bundle is the server's working directory): the server reads its app
+	// while containerd gets the reply and sends Create.
+	FirstTaskEnv = "SPINOCI_SHIM_FIRST_TASK"
+)
+
+// Names of the binaries: containerd runs ShimBinaryName, whose start
+// action runs the server from ServerBinaryName next to it. The server
+// binary's name is the shim binary's with ServerSuffix.
+const (
+	ShimBinaryName   = "containerd-shim-spinoci-v1"
+	ServerSuffix     = "-server"
+	ServerBinaryName = ShimBinaryName + ServerSuffix
+)
+
+// maxBootstrapInput bounds what the start action reads from stdin.
+const maxBootstrapInput = 10 << 20
+
+// legacyTaskAPIVersion is the task API version a daemon that predates the
+// bootstrap protocol (containerd 1.7 to 2.2) is told to speak; newer ones
+// are told taskAPIVersion.
+const (
+	legacyTaskAPIVersion = 2
+	taskAPIVersion       = 3
+)
+
+// groupAnnotations put several containers into one shim server: CRI sets
+// the sandbox id on the pod's sandbox and on every container of the pod.
+func groupAnnotations() []string {
+	return []string{"io.kubernetes.cri.sandbox-id", "io.containerd.spinoci.v1.group"}
+}
+
+// IsStartAction tells whether the process was invoked for the shim's start
+// action (containerd puts the action last on the command line).
+func IsStartAction(args []string) bool {
+	return len(args) > 1 && args[len(args)-1] == "start"
+}
+
+// ServerBinary is the shim server binary next to the running one.
+func ServerBinary() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding the shim executable: %w", err)
+	}
+	return self + ServerSuffix, nil
+}
+
+// Run is the start action for the command line args (args[0] is the
+// program): it reads containerd's bootstrap parameters from stdin and
+// writes the reply to stdout. The working directory is the bundle.
+func Run(args []string, stdin io.Reader, stdout io.Writer) error {
+	server, err := ServerBinary()
+	if err != nil {
+		return err
+	}
+	return run(args, stdin, stdout, server)
+}
+
+// run is Run with the server binary server.
+func run(args []string, stdin io.Reader, stdout io.Writer, server string) error {
+	fs := flag.NewFlagSet("start", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		namespace = fs.String("namespace", "", "")
+		id        = fs.String("id", "", "")
+		address   = fs.String("address", "", "")
+		debug     = fs.Bool("debug", false, "")
+	)
+	fs.String("publish-binary", "", "")
+	fs.String("bundle", "", "")
+	fs.String("socket", "", "")
+	fs.String("debug-socket", "", "")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("parsing start flags: %w", err)
+	}
+	input, err := io.ReadAll(io.LimitReader(stdin, maxBootstrapInput))
+	if err != nil {
+		return fmt.Errorf("reading bootstrap parameters: %w", err)
+	}
+	p, fromDaemon := bootstrapParams(input, *namespace, *id, *address, *debug)
+	addr, err := start(p, server)
+	if err != nil {
+		return err
+	}
+	version := legacyTaskAPIVersion
+	if fromDaemon {
+		version = taskAPIVersion
+	}
+	reply, err := json.Marshal(struct {
+		Version  int    `json:"version"`
+		Address  string `json:"address"`
+		Protocol string `json:"protocol"`
+	}{version, addr, "ttrpc"})
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(reply)
+	return err
+}
+
+// start finds or starts the server process of the container's group and
+// returns its address.
+func start(p params, server string) (_ string, retErr error) {
+	bundle, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("getting bundle directory: %w", err)
+	}
+	annotations, err := readAnnotations(bundle)
+	if err != nil {
+		return "", err
+	}
+	addr, err := socketAddress(p.socketDir, p.grpcAddress, p.namespace, groupingKey(annotations, p.instanceID))
+	if err != nil {
+		return "", fmt.Errorf("computing shim socket address: %w", err)
+	}
+	path, err := socketPath(addr)
+	if err != nil {
+		return "", err
+	}
+	listener, err := listen(path)
+	if err != nil {
+		if !inUse(err) {
+			return "", fmt.Errorf("creating shim socket %s: %w", path, err)
+		}
+		if accepting(path) {
+			// The group's server is already running: the new container joins it.
+			return addr, nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("removing stale shim socket %s: %w", path, err)
+		}
+		if listener, err = listen(path); err != nil {
+			return "", fmt.Errorf("creating shim socket %s: %w", path, err)
+		}
+	}
+	socketFile, err := listener.File()
+	// The server serves on the duplicated descriptor; closing our listener
+	// must not unlink the socket path it listens on.
+	listener.SetUnlinkOnClose(false)
+	listener.Close()
+	if err != nil {
+		_ = os.Remove(path)
+		return "", fmt.Errorf("getting shim socket file: %w", err)
+	}
+	defer socketFile.Close()
+	defer func() {
+		if retErr != nil {
+			_ = os.Remove(path)
+		}
+	}()
+
+	cmd := serverCommand(p, server, bundle, addr)
+	cmd.ExtraFiles = []*os.File{socketFile} // the server serves on fd 3
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("starting shim server %s: %w (install it next to the shim, from the same release)", server, err)
+	}
+	defer func() {
+		if retErr != nil {
+			_ = cmd.Process.Kill()
+		}
+	}()
+	go func() { _ = cmd.Wait() }()
+	if err := adjustOOMScore(cmd.Process.Pid); err != nil {
+		return "", err
+	}
+	return addr, nil
+}
+
+// serverCommand runs the server binary. It gets no stdout/stderr:
+// containerd reads the start action's output until every holder of it has
+// exited.
+func serverCommand(p params, server, bundle, addr string) *exec.Cmd {
+	args := []string{"-namespace", p.namespace, "-id", p.instanceID, "-address", p.grpcAddress}
+	if p.logLevel <= logLevelDebug {
+		args = append(args, "-debug")
+	}
+	cmd := exec.Command(server, args...)
+	cmd.Dir = bundle
+	cmd.Env = append(os.Environ(),
+		"TTRPC_ADDRESS="+p.ttrpcAddress,
+		SocketAddressEnv+"="+addr,
+		FirstTaskEnv+"="+p.instanceID,
+	)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// readAnnotations reads the annotations of the OCI spec in bundle: all the
+// start action needs of it.
+func readAnnotations(bundle string) (map[string]string, error) {
+	path := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading OCI spec: %w", err)
+	}
+	var spec struct {
+		Annotations map[string]string `json:"annotations"`
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, fmt.Errorf("parsing OCI spec %s: %w", path, err)
+	}
+	return spec.Annotations, nil
+}
+
+// groupingKey is the group the container id belongs to: the value of its
+// group annotation, else its own id.
+func groupingKey(annotations map[string]string, id string) string {
+	for _, key := range groupAnnotations() {
+		if group := annotations[key]; group != "" {
+			return group
+		}
+	}
+	return id
+}
