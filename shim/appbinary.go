@@ -16,9 +16,8 @@ import (
 
 // childExecutable is the binary a task's child process (an app, its
 // compile stage or a pause process) runs: appproto.AppBinaryName, installed
-// next to the shim from the same build. The shim binary does not link the
-// engine, so that its two processes per start (the start action and the
-// server) start fast and the server holds little memory.
+// next to the shim from the same build. The server binary does not link
+// the engine, so that it starts fast and the server holds little memory.
 func childExecutable() (string, error) {
 	app, err := appBinary()
 	if err != nil {

@@ -1,8 +1,11 @@
-// Package shim is the containerd shim v2 side of spinoci: it starts and stops
-// the shim server (the start and delete actions, including the JSON start
-// reply that containerd < 2.3 needs), serves the task API v3 over ttrpc (and
-// v2, relayed to it, for containerd 1.7: the start reply names v2 to daemons
-// older than 2.3), keeps each task's lifecycle, publishes task events in
+// Package shim is the containerd shim v2 server of spinoci, run from
+// containerd-shim-spinoci-v1-server, which the shim binary's start action
+// (package startaction) starts: it serves the task API v3 over ttrpc (and
+// v2, relayed to it, for containerd 1.7: the start reply names v2 to
+// daemons older than 2.3) and runs the delete action. It reads the app of
+// the container whose start started it as soon as it runs, while containerd
+// handles the start reply and sends Create (prepare.go). It keeps each
+// task's lifecycle, publishes task events in
 // order, wires the container's stdio, fetches the Spin application from
 // containerd's content store, and runs each container's app in a child
 // process of its own. Create and start failures are logged once (the shim's
@@ -37,7 +40,7 @@
 // <state root>/store); after each create and app directory removal, files
 // no app has linked to for SPINOCI_FILE_STORE_GRACE are removed from it.
 //
-// It knows nothing of wasmtime: the app process is the binary's own package
+// It knows nothing of wasmtime: the app process is the app binary's package
 // (cmd/containerd-shim-spinoci-v1/internal/appprocess), which hands the
 // materialised app to package engine; the two sides share only package
 // appproto, the command line and pipe protocol between them.

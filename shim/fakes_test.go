@@ -26,9 +26,14 @@ type fakeImages struct {
 	mu  sync.Mutex
 	ids []string
 	err error
+	// gate, when set, holds each materialisation until it is closed.
+	gate chan struct{}
 }
 
 func (i *fakeImages) materializeApp(_ context.Context, containerID, dir, _ string) error {
+	if i.gate != nil {
+		<-i.gate
+	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.ids = append(i.ids, containerID)

@@ -13,8 +13,8 @@ import (
 	"github.com/spinoci/spinoci/artifact"
 )
 
-// preparedAppFile, in a task's bundle, names the app directory the start
-// action materialised for that task. The bundle lives as long as the task,
+// preparedAppFile, in a task's bundle, names the app directory the
+// server's preparation (prepareApp) materialised for that task. The bundle lives as long as the task,
 // so the record cannot outlive it and vouch for a stale directory.
 const preparedAppFile = "spinoci-prepared-app"
 
@@ -96,7 +96,7 @@ func (s *service) awaitPreparation(ctx context.Context, id string) error {
 // in the root filesystem without reading the image again.
 const ordinaryImageRecord = "ordinary image"
 
-// preparedApp is what the start action left for Create.
+// preparedApp is what the preparation left for Create.
 type preparedApp int
 
 const (
@@ -105,7 +105,7 @@ const (
 	preparedOrdinaryImage             // the image is not a Spin app
 )
 
-// takePreparedApp says what the start action left for the task of bundle
+// takePreparedApp says what the preparation left for the task of bundle
 // whose app directory is dir, and forgets it: a second Create of the task
 // (after a failed one) materialises afresh.
 func takePreparedApp(bundle, dir string) preparedApp {
@@ -126,7 +126,7 @@ func takePreparedApp(bundle, dir string) preparedApp {
 	return preparedNothing
 }
 
-// unclaimedPreparedApp is the app directory the start action materialised
+// unclaimedPreparedApp is the app directory the preparation materialised
 // for a task whose Create never came (the delete action removes it), or "".
 func unclaimedPreparedApp(bundle string) string {
 	got, err := os.ReadFile(filepath.Join(bundle, preparedAppFile))

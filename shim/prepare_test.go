@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 	"github.com/containerd/containerd/api/types"
@@ -14,7 +15,7 @@ import (
 	"github.com/spinoci/spinoci/artifact"
 )
 
-// prepare writes what prepareApp leaves after a successful start action:
+// prepare writes what prepareApp leaves after a successful preparation:
 // the app directory (with its spin.lock) and the bundle's record of it.
 func (h *taskHarness) prepare(id, bundle string) string {
 	h.t.Helper()
@@ -31,7 +32,7 @@ func (h *taskHarness) prepare(id, bundle string) string {
 	return dir
 }
 
-// TestCreateUsesPreparedApp: an app the start action materialised is
+// TestCreateUsesPreparedApp: an app the preparation materialised is
 // launched as is, without reading the image again, and the record is
 // consumed.
 func TestCreateUsesPreparedApp(t *testing.T) {
@@ -98,7 +99,7 @@ func TestUnclaimedPreparedApp(t *testing.T) {
 	}
 }
 
-// TestPrepareApp: the start action materialises an app and records it for
+// TestPrepareApp: the preparation materialises an app and records it for
 // Create; when it cannot, it records nothing, so that Create materialises
 // and reports; a sandbox is never materialised.
 func TestPrepareApp(t *testing.T) {
@@ -144,7 +145,7 @@ func TestPrepareApp(t *testing.T) {
 	}
 }
 
-// TestCreateTakesOrdinaryImageFromRootfs: when the start action found an
+// TestCreateTakesOrdinaryImageFromRootfs: when the preparation found an
 // ordinary image, Create takes the app from the root filesystem without
 // reading the image again.
 func TestCreateTakesOrdinaryImageFromRootfs(t *testing.T) {
@@ -168,5 +169,43 @@ func TestCreateTakesOrdinaryImageFromRootfs(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(h.appDir("web"), "spin.lock")); err != nil {
 		t.Errorf("no app from the rootfs: %v", err)
+	}
+}
+
+// TestCreateWaitsForTheFirstTaskPreparation: the server prepares the app of
+// the container whose start started it; that container's Create waits for
+// the preparation and launches its app without reading the image again,
+// while another container's Create does not wait for it.
+func TestCreateWaitsForTheFirstTaskPreparation(t *testing.T) {
+	h := newTaskHarness(t)
+	h.images.gate = make(chan struct{})
+	bundle := h.bundle(nil)
+	t.Chdir(bundle) // the server's working directory is its first task's bundle
+	h.svc.prepareFirstTask("web")
+
+	created := make(chan error, 1)
+	go func() {
+		_, err := h.create("web", bundle)
+		created <- err
+	}()
+	select {
+	case err := <-created:
+		t.Fatalf("Create returned before the preparation ended: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(h.images.gate)
+	select {
+	case err := <-created:
+		if err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Create still waits after the preparation ended")
+	}
+	if got := h.images.materialized(); len(got) != 1 || got[0] != "web" {
+		t.Errorf("materialised %v, want [web] once (by the preparation)", got)
+	}
+	if launches := h.launcher.launched(); len(launches) != 1 || launches[0].lockPath != filepath.Join(h.appDir("web"), "spin.lock") {
+		t.Errorf("launches %+v, want the prepared app", launches)
 	}
 }
