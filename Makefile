@@ -10,7 +10,7 @@ SHELL := /bin/bash
 GO ?= go
 PREFIX ?= /usr/local
 
-# Stamped into both binaries (--version, the CLI's user agent): the release
+# Stamped into every binary (--version, the CLI's user agent): the release
 # from the newest v* tag (git describe), else 0.1.0-dev; the commit from git.
 VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null | sed 's/^v//' | grep . || echo 0.1.0-dev)
 COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
