@@ -195,14 +195,15 @@ func TestStartReplacesAStaleSocket(t *testing.T) {
 
 // TestRunStartsTheServer runs the start action with a server binary that
 // records how it was started, and checks the reply and the server's
-// command line, environment, working directory, socket (fd 3) and OOM
-// score adjustment.
+// command line, environment (the socket's address, containerd's ttrpc
+// address, its first task), working directory, socket (fd 3) and OOM score
+// adjustment.
 func TestRunStartsTheServer(t *testing.T) {
 	dir := bundle(t, nil)
 	record := filepath.Join(t.TempDir(), "server.txt")
 	server := filepath.Join(t.TempDir(), "shim-server")
 	script := "#!/bin/sh\n{ echo \"$@\"; pwd; echo \"$" + SocketAddressEnv + "\"; echo \"$TTRPC_ADDRESS\"; " +
-		"readlink /proc/self/fd/3; cat /proc/self/oom_score_adj; } > " + record + ".tmp && mv " + record + ".tmp " + record + "\n"
+		"readlink /proc/self/fd/3; cat /proc/self/oom_score_adj; echo \"$" + FirstTaskEnv + "\"; } > " + record + ".tmp && mv " + record + ".tmp " + record + "\n"
 	if err := os.WriteFile(server, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -228,8 +229,11 @@ func TestRunStartsTheServer(t *testing.T) {
 	}
 	got := waitForFile(t, record)
 	lines := strings.Split(strings.TrimSpace(got), "\n")
-	if len(lines) < 6 {
+	if len(lines) != 7 {
 		t.Fatalf("server record %q", got)
+	}
+	if lines[6] != "c1" {
+		t.Errorf("the server was told its first task is %q, want c1", lines[6])
 	}
 	path, _ := socketPath(wantAddr)
 	for i, want := range []string{"-namespace default -id c1 -address /run/c.sock -debug", dir, wantAddr, "/run/c.sock.ttrpc"} {
