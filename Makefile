@@ -25,13 +25,6 @@ SHIM := $(BIN_DIR)/$(SHIM_NAME)
 # installed next to it.
 SERVER_BIN := $(BIN_DIR)/$(SHIM_NAME)-server
 APP_BIN := $(BIN_DIR)/$(SHIM_NAME)-app
-# The server and app binaries link glibc statically, as the release does: an
-# exec then skips the dynamic loader (~5 ms of the server's exec on a 2-core
-# VM). netgo and osusergo keep glibc's NSS (dlopen at run time) out; the
-# linker still warns that wasmtime's unused getaddrinfo, getpwuid_r and dlopen
-# would need glibc's shared libraries. Both get the same flags: the server runs
-# only an app binary of its own build (same -ldflags).
-STATIC_BUILD := -tags netgo,osusergo -ldflags "$(LDFLAGS) -linkmode external -extldflags -static"
 APPS_DIR := $(CURDIR)/build/apps
 TOOLS_DIR := $(CURDIR)/.cache/tools
 
@@ -93,8 +86,8 @@ help: ## Show this list of targets
 
 build: ## Build the shim, its server and app binaries (containerd-shim-spinoci-v1-server, -app) and the spinoci CLI into bin/ (version and commit stamped)
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
-	$(GO) build $(STATIC_BUILD) -o $(SERVER_BIN) ./cmd/$(SHIM_NAME)/server
-	$(GO) build $(STATIC_BUILD) -o $(APP_BIN) ./cmd/$(SHIM_NAME)/app
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(SERVER_BIN) ./cmd/$(SHIM_NAME)/server
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(APP_BIN) ./cmd/$(SHIM_NAME)/app
 
 build: spinoci
 spinoci: ## Build the spinoci CLI into bin/spinoci (also part of build)

@@ -45,17 +45,11 @@ const floorRuntime = "io.containerd.startfloor.v1"
 // floor's server (./startfloor) from containerd-shim-startfloor-v1-server,
 // as spinoci's runs its server.
 func buildFloorShim(t harness.T, dir string) {
-	for _, b := range []struct {
-		out, pkg, cgo string
-		flags         []string
-	}{
-		// Built as make build builds spinoci's shim and server binaries.
-		{"containerd-shim-startfloor-v1", "./cmd/containerd-shim-spinoci-v1", "0", nil},
-		{"containerd-shim-startfloor-v1-server", "./test/e2e/bench/startfloor", "1",
-			[]string{"-tags", "netgo,osusergo", "-ldflags", "-linkmode external -extldflags -static"}},
+	for _, b := range []struct{ out, pkg, cgo string }{
+		{"containerd-shim-startfloor-v1", "./cmd/containerd-shim-spinoci-v1", "0"}, // as make build
+		{"containerd-shim-startfloor-v1-server", "./test/e2e/bench/startfloor", "1"},
 	} {
-		args := append(append([]string{"build"}, b.flags...), "-o", filepath.Join(dir, b.out), b.pkg)
-		build := exec.Command("go", args...)
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
 		build.Dir = harness.RepoRoot()
 		build.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
 		if out, err := build.CombinedOutput(); err != nil {
