@@ -57,13 +57,29 @@ type Precompiled struct {
 	Fast int
 }
 
+// PrecompileOption changes what Precompile does besides compiling.
+type PrecompileOption func(*precompileOptions)
+
+type precompileOptions struct{ inputsRead func() }
+
+// OnInputsRead has Precompile at TierOptimized call f once it has read
+// every wasm binary of the app, before it compiles the first: from then on
+// it needs nothing of the app's directory.
+func OnInputsRead(f func()) PrecompileOption {
+	return func(o *precompileOptions) { o.inputsRead = f }
+}
+
 // Precompile writes the compiled code of every component app deploys (env
 // may narrow them: ComponentsToRetainEnv) into the compile cache in
 // cacheDir at tier, skipping those whose code of that tier or better is
 // there already. It loads nothing and runs no guest code: the shim's
 // compile stages run it, with write access to the cache the app process
 // only reads.
-func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir string, tier CompileTier) (Precompiled, error) {
+func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir string, tier CompileTier, opts ...PrecompileOption) (Precompiled, error) {
+	var o precompileOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var res Precompiled
 	if cacheDir == "" {
 		return res, fmt.Errorf("engine: precompile: no compile cache directory")
@@ -96,6 +112,9 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 			}
 		}
 		todo = append(todo, w)
+	}
+	if tier == TierOptimized && o.inputsRead != nil {
+		o.inputsRead()
 	}
 	p := precompiler{cache: capi.NewCache(cacheDir), tier: tier.capiTier(ctx)}
 	defer p.close()

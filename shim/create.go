@@ -51,7 +51,8 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}
 
 	phases.done("spec")
-	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan, phases: phases}
+	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan, phases: phases,
+		appDirUsers: &appDirUsers{}}
 	if !sandbox {
 		if err := s.materializeForCreate(ctx, r, appDir); err != nil {
 			return nil, err
@@ -98,19 +99,20 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}
 	phases.log(ctx, r.ID, "task created")
 	return &shimTask{
-		id:         r.ID,
-		bundle:     r.Bundle,
-		stdin:      r.Stdin,
-		stdout:     r.Stdout,
-		stderr:     r.Stderr,
-		appDir:     appDir,
-		sandbox:    sandbox,
-		cgroupPath: cgroupPath,
-		io:         out,
-		proc:       proc,
-		pid:        proc.pid(),
-		exited:     make(chan struct{}),
-		state:      stateCreated,
+		id:          r.ID,
+		bundle:      r.Bundle,
+		stdin:       r.Stdin,
+		stdout:      r.Stdout,
+		stderr:      r.Stderr,
+		appDir:      appDir,
+		appDirUsers: launch.appDirUsers,
+		sandbox:     sandbox,
+		cgroupPath:  cgroupPath,
+		io:          out,
+		proc:        proc,
+		pid:         proc.pid(),
+		exited:      make(chan struct{}),
+		state:       stateCreated,
 	}, nil
 }
 

@@ -54,6 +54,9 @@ type appLaunch struct {
 	runtimeConfig runtimeConfigPlan
 	// phases, when set, times the launch's phases.
 	phases *phaseTimer
+	// appDirUsers counts the optimising stages that have yet to read the
+	// app directory (nil: none are counted).
+	appDirUsers *appDirUsers
 }
 
 // args is the child's command line after the binary.

@@ -376,6 +376,9 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 	status, at := t.exitStatus, t.exitedAt
 	t.mu.Unlock()
 	if t.appDir != "" {
+		if !t.appDirUsers.wait(ctx, appDirUsersLimit) {
+			log.G(ctx).WithField("id", t.id).Warn("removing the app directory while an optimising compile stage may still read it")
+		}
 		if err := os.RemoveAll(t.appDir); err != nil {
 			log.G(ctx).WithError(err).WithField("id", t.id).Warn("removing app directory")
 		}

@@ -101,6 +101,9 @@ type shimTask struct {
 	stdout string
 	stderr string
 	appDir string // "" for a sandbox
+	// appDirUsers are the processes Delete lets read appDir before it
+	// removes it.
+	appDirUsers *appDirUsers
 	// sandbox is a pod's pause process rather than an app.
 	sandbox bool
 	// cgroupPath is the task's cgroup in the hierarchy ("" when the spec

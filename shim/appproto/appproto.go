@@ -43,6 +43,10 @@ const (
 	// StateNotCached: an app started with CacheOnly found some of its
 	// compiled code missing from the cache; it exits 0 without serving.
 	StateNotCached = "not-cached"
+	// StateInputsRead: an optimising compile stage has read every wasm
+	// binary of the app; it needs the app directory no more, which the
+	// shim removes once the task is deleted.
+	StateInputsRead = "inputs-read"
 )
 
 // CommandStart tells a ready child to start serving (or holding).

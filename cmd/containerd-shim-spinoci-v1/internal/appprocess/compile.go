@@ -39,7 +39,10 @@ func compileStage(ctx context.Context, opts appproto.AppArgs, app *appdir.App, r
 	default:
 		return fmt.Errorf("--compile-tier %q: want %s or %s", opts.CompileTier, appproto.TierFast, appproto.TierOptimized)
 	}
-	res, err := engine.Precompile(ctx, app, os.Environ(), opts.CacheDir, tier)
+	// The shim removes a deleted task's app directory only once an
+	// optimising stage, which may outlive the task, has read its inputs.
+	inputsRead := engine.OnInputsRead(func() { report(appproto.Status{State: appproto.StateInputsRead}) })
+	res, err := engine.Precompile(ctx, app, os.Environ(), opts.CacheDir, tier, inputsRead)
 	if err != nil {
 		return err
 	}

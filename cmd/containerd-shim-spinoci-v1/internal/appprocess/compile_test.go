@@ -12,8 +12,10 @@ import (
 )
 
 // runCompileStage runs the test binary as a compile stage of the app at
-// lockPath with cache and returns its status line (an error line as the
-// error) and exit error.
+// lockPath with cache and returns its last status line (an error line as
+// the error) and exit error. A successful optimising stage must have said,
+// before, that it had read the app's wasm (the shim removes a deleted
+// task's app directory only then); no other stage says it.
 func runCompileStage(t *testing.T, lockPath, cache, tier string) (appproto.Status, error, error) {
 	t.Helper()
 	statusR, statusW, err := os.Pipe()
@@ -35,12 +37,29 @@ func runCompileStage(t *testing.T, lockPath, cache, tier string) (appproto.Statu
 	}
 	controlR.Close()
 	statusW.Close()
-	line, readErr := bufio.NewReader(statusR).ReadBytes('\n')
-	waitErr := cmd.Wait()
-	if readErr != nil {
-		t.Fatalf("status line: %v (exit: %v)", readErr, waitErr)
+	status := bufio.NewReader(statusR)
+	var lines [][]byte
+	for {
+		line, err := status.ReadBytes('\n')
+		if err != nil {
+			break
+		}
+		lines = append(lines, line)
 	}
-	st, err := appproto.ParseStatus(line)
+	waitErr := cmd.Wait()
+	if len(lines) == 0 {
+		t.Fatalf("no status line (exit: %v)", waitErr)
+	}
+	st, err := appproto.ParseStatus(lines[len(lines)-1])
+	saidRead := false
+	for _, line := range lines[:len(lines)-1] {
+		if earlier, _ := appproto.ParseStatus(line); earlier.State == appproto.StateInputsRead {
+			saidRead = true
+		}
+	}
+	if wantRead := tier == appproto.TierOptimized && err == nil; saidRead != wantRead {
+		t.Errorf("stage %q said it had read its inputs: %v, want %v (status lines %q)", tier, saidRead, wantRead, lines)
+	}
 	return st, err, waitErr
 }
 
