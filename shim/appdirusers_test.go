@@ -1,13 +1,17 @@
 package shim
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 func TestAppDirUsers(t *testing.T) {
@@ -69,5 +73,23 @@ func TestDeleteWaitsForAppDirUsers(t *testing.T) {
 	}
 	if _, err := os.Stat(h.appDir("c1")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("app directory after delete: %v", err)
+	}
+}
+
+// TestAwaitReportsInputsRead: a stage's inputs-read line, which may come
+// before its ready line, is handed to the launch's hook and skipped.
+func TestAwaitReportsInputsRead(t *testing.T) {
+	lines := `{"state":"inputs-read"}` + "\n" + `{"state":"ready","tier":"fast"}` + "\n"
+	calls := 0
+	p := &appProcess{status: bufio.NewReader(strings.NewReader(lines)), inputsRead: func() { calls++ }}
+	if err := p.await(t.Context(), appproto.StateReady); err != nil {
+		t.Fatalf("await ready after inputs-read: %v", err)
+	}
+	if calls != 1 || p.ready.Tier != appproto.TierFast {
+		t.Errorf("hook called %d times, ready %+v; want once, the ready line", calls, p.ready)
+	}
+	quiet := &appProcess{status: bufio.NewReader(strings.NewReader(lines))}
+	if err := quiet.await(t.Context(), appproto.StateReady); err != nil {
+		t.Errorf("await without a hook: %v", err)
 	}
 }

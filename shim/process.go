@@ -57,6 +57,9 @@ type appLaunch struct {
 	// appDirUsers counts the optimising stages that have yet to read the
 	// app directory (nil: none are counted).
 	appDirUsers *appDirUsers
+	// inputsRead, when set, is called when the child (an optimising stage)
+	// reports it has read the app (appproto.StateInputsRead).
+	inputsRead func()
 }
 
 // args is the child's command line after the binary.
@@ -119,6 +122,8 @@ type appProcess struct {
 	statusF *os.File
 	cgroup  *taskCgroup     // nil: the shim's own cgroup
 	ready   appproto.Status // the StateReady line
+	// inputsRead is called for each StateInputsRead line (nil: ignored).
+	inputsRead func()
 }
 
 var _ process = (*appProcess)(nil)
@@ -186,7 +191,8 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 		statusR.Close()
 		return nil, fmt.Errorf("starting app process: %w", err)
 	}
-	p := &appProcess{cmd: cmd, exits: exits, control: controlW, status: bufio.NewReader(statusR), statusF: statusR, cgroup: cg}
+	p := &appProcess{cmd: cmd, exits: exits, control: controlW, status: bufio.NewReader(statusR), statusF: statusR, cgroup: cg,
+		inputsRead: l.inputsRead}
 	defer func() {
 		if retErr != nil {
 			p.kill(syscall.SIGKILL)
@@ -226,6 +232,12 @@ func (p *appProcess) start(ctx context.Context) (string, error) {
 
 func (p *appProcess) await(ctx context.Context, state string) error {
 	st, err := p.next(ctx)
+	for err == nil && st.State == appproto.StateInputsRead {
+		if p.inputsRead != nil {
+			p.inputsRead()
+		}
+		st, err = p.next(ctx)
+	}
 	if err != nil {
 		return err
 	}

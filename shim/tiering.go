@@ -39,16 +39,16 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running 
 	stage.compileTier = appproto.TierOptimized
 	stage.deathSignal = syscall.SIGKILL
 	done := running.begin()
-	inputsRead := stage.appDirUsers.add()
+	stage.inputsRead = stage.appDirUsers.add()
 	go func() {
 		defer done()
-		defer inputsRead()
+		defer stage.inputsRead() // the stage has ended, however
 		// The death signal fires when the starting thread exits: this
 		// goroutine keeps it until the stage has exited.
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		start := time.Now()
-		status, err := runLogged(ctx, stage, logger, inputsRead)
+		status, err := runLogged(ctx, stage, logger)
 		switch {
 		case err != nil:
 			logger.WithError(err).Warn("optimising compile stage failed: the app keeps its fast code")
@@ -61,9 +61,8 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running 
 }
 
 // runLogged runs stage with its output in the shim's log, waits for it and
-// returns its exit status. It calls inputsRead when the stage reports it
-// has read the app (or has ended).
-func runLogged(ctx context.Context, stage appLaunch, logger *log.Entry, inputsRead func()) (int, error) {
+// returns its exit status.
+func runLogged(ctx context.Context, stage appLaunch, logger *log.Entry) (int, error) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return 0, fmt.Errorf("opening %s: %w", os.DevNull, err)
@@ -92,17 +91,6 @@ func runLogged(ctx context.Context, stage appLaunch, logger *log.Entry, inputsRe
 		<-logged
 		return 0, err
 	}
-	go func() {
-		defer inputsRead()
-		for {
-			// Ends with an error once the stage has exited and its status
-			// pipe is closed.
-			st, err := p.next(ctx)
-			if err != nil || st.State == appproto.StateInputsRead {
-				return
-			}
-		}
-	}()
 	status := p.wait()
 	p.closePipes()
 	<-logged
