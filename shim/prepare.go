@@ -14,8 +14,9 @@ import (
 )
 
 // preparedAppFile, in a task's bundle, names the app directory the
-// server's preparation (prepareApp) materialised for that task. The bundle lives as long as the task,
-// so the record cannot outlive it and vouch for a stale directory.
+// server's preparation (prepareApp) materialised for that task. The bundle
+// lives as long as the task, so the record cannot outlive it and vouch for
+// a stale directory.
 const preparedAppFile = "spinoci-prepared-app"
 
 // prepareApp materialises the container's app (reading the image through
