@@ -86,7 +86,7 @@ help: ## Show this list of targets
 
 build: ## Build the shim, its server and app binaries (containerd-shim-spinoci-v1-server, -app) and the spinoci CLI into bin/ (version and commit stamped)
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(SERVER_BIN) ./cmd/$(SHIM_NAME)/server
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(SERVER_BIN) ./cmd/$(SHIM_NAME)/server
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(APP_BIN) ./cmd/$(SHIM_NAME)/app
 
 build: spinoci

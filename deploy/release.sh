@@ -32,7 +32,9 @@ for arch in amd64 arm64; do
 		bin=$(basename "$cmd")
 		case $bin in server | app) bin=containerd-shim-spinoci-v1-$bin ;; esac
 		echo "release: $bin linux/$arch"
-		if [ "$bin" = containerd-shim-spinoci-v1 ]; then
+		# The start action and the server are pure Go; only the app binary
+		# and spinoci link C (wasmtime, the sandbox's constructor).
+		if [ "$bin" = containerd-shim-spinoci-v1 ] || [ "$bin" = containerd-shim-spinoci-v1-server ]; then
 			CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath \
 				-ldflags "-s -w -X $buildinfo.version=$version -X $buildinfo.commit=$commit" \
 				-o "$stage/$name/bin/$bin" "./cmd/$cmd"

@@ -12,6 +12,10 @@ import (
 	"github.com/containerd/errdefs"
 
 	"github.com/spinoci/spinoci/shim/appproto"
+	// The test binary stands in for the app binary (installTestAppBinary):
+	// it needs the C constructor that confines children and runs a pod's
+	// pause process, which the shim server itself does not link.
+	_ "github.com/spinoci/spinoci/shim/nsenter"
 )
 
 // TestSameBuild: the shim runs an app binary only if it is an executable

@@ -7,7 +7,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/spinoci/spinoci/shim/appproto"
-	"github.com/spinoci/spinoci/shim/nsenter"
 )
 
 // CRI annotations that say what a task is.
@@ -26,7 +25,7 @@ func isSandbox(spec *specs.Spec) bool {
 // before its Go runtime starts), an empty path means a new namespace
 // (clone flags), as runc does.
 type namespacePlan struct {
-	joins      []nsenter.Join
+	joins      []appproto.NamespaceJoin
 	cloneFlags uintptr
 	// loopbackUp brings up "lo" in a new network namespace.
 	loopbackUp bool
@@ -74,7 +73,7 @@ func planNamespaces(spec *specs.Spec, sandbox bool) (namespacePlan, error) {
 			continue
 		}
 		if ns.Path != "" {
-			plan.joins = append(plan.joins, nsenter.Join{Type: nsType, Path: ns.Path})
+			plan.joins = append(plan.joins, appproto.NamespaceJoin{Type: nsType, Path: ns.Path})
 			continue
 		}
 		plan.cloneFlags |= flag
@@ -91,7 +90,7 @@ func planNamespaces(spec *specs.Spec, sandbox bool) (namespacePlan, error) {
 // env returns the variables that make package nsenter act in the child.
 func (p namespacePlan) env() ([]string, error) {
 	var env []string
-	join, err := nsenter.Env(p.joins)
+	join, err := appproto.JoinEnv(p.joins)
 	if err != nil {
 		return nil, err
 	}
@@ -99,10 +98,10 @@ func (p namespacePlan) env() ([]string, error) {
 		env = append(env, join)
 	}
 	if p.loopbackUp {
-		env = append(env, nsenter.EnvLoopbackUp+"=1")
+		env = append(env, appproto.EnvLoopbackUp+"=1")
 	}
 	if len(env) > 0 {
-		env = append(env, fmt.Sprintf("%s=%d", nsenter.EnvErrorFD, appproto.StatusFD))
+		env = append(env, fmt.Sprintf("%s=%d", appproto.EnvErrorFD, appproto.StatusFD))
 	}
 	return env, nil
 }

@@ -7,7 +7,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/spinoci/spinoci/shim/nsenter"
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 func TestCgroupfsPath(t *testing.T) {
@@ -71,7 +71,7 @@ func TestPlanNamespaces(t *testing.T) {
 	if want := uintptr(syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS); plan.cloneFlags != want {
 		t.Errorf("sandbox clone flags %#x, want %#x", plan.cloneFlags, want)
 	}
-	if len(plan.joins) != 1 || plan.joins[0] != (nsenter.Join{Type: "net", Path: "/var/run/netns/cni-1"}) || plan.loopbackUp {
+	if len(plan.joins) != 1 || plan.joins[0] != (appproto.NamespaceJoin{Type: "net", Path: "/var/run/netns/cni-1"}) || plan.loopbackUp {
 		t.Errorf("sandbox joins %+v loopback %v", plan.joins, plan.loopbackUp)
 	}
 	if plan.hostname != "pod-host" {
@@ -94,7 +94,7 @@ func TestPlanNamespaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{nsenter.EnvJoin + "=ipc=/proc/42/ns/ipc,uts=/proc/42/ns/uts,net=/proc/42/ns/net", nsenter.EnvErrorFD + "=4"}
+	want := []string{appproto.EnvJoin + "=ipc=/proc/42/ns/ipc,uts=/proc/42/ns/uts,net=/proc/42/ns/net", appproto.EnvErrorFD + "=4"}
 	if strings.Join(env, " ") != strings.Join(want, " ") {
 		t.Errorf("env %q, want %q", env, want)
 	}
@@ -109,7 +109,7 @@ func TestPlanNamespaces(t *testing.T) {
 	if want := uintptr(syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET); plan.cloneFlags != want || !plan.loopbackUp {
 		t.Errorf("ctr app: clone flags %#x loopback %v", plan.cloneFlags, plan.loopbackUp)
 	}
-	if env, _ := plan.env(); strings.Join(env, " ") != nsenter.EnvLoopbackUp+"=1 "+nsenter.EnvErrorFD+"=4" {
+	if env, _ := plan.env(); strings.Join(env, " ") != appproto.EnvLoopbackUp+"=1 "+appproto.EnvErrorFD+"=4" {
 		t.Errorf("ctr app env %q", env)
 	}
 

@@ -17,7 +17,6 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spinoci/spinoci/shim/appproto"
-	"github.com/spinoci/spinoci/shim/nsenter"
 	"github.com/spinoci/spinoci/shim/sandbox"
 )
 
@@ -174,7 +173,7 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 		}
 		defer record.Close()
 		cmd.ExtraFiles = append(cmd.ExtraFiles, record)
-		cmd.Env = append(cmd.Env, env, fmt.Sprintf("%s=%d", nsenter.EnvErrorFD, appproto.StatusFD))
+		cmd.Env = append(cmd.Env, env, fmt.Sprintf("%s=%d", appproto.EnvErrorFD, appproto.StatusFD))
 	}
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.

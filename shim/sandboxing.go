@@ -14,7 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/spinoci/spinoci/shim/nsenter"
+	"github.com/spinoci/spinoci/shim/appproto"
 	"github.com/spinoci/spinoci/shim/sandbox"
 )
 
@@ -188,7 +188,7 @@ func sandboxFile(cfg *sandbox.Config, fd int) (*os.File, string, error) {
 		f.Close()
 		return nil, "", fmt.Errorf("writing the sandbox record: %w", err)
 	}
-	return f, fmt.Sprintf("%s=%d", nsenter.EnvSandboxFD, fd), nil
+	return f, fmt.Sprintf("%s=%d", appproto.EnvSandboxFD, fd), nil
 }
 
 // runCompileStage runs the app's compile stage (see planSandbox) in cg; the

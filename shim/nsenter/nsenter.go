@@ -20,8 +20,10 @@
 // (pause.c), and never reaches the Go runtime: holding the pod's namespaces
 // needs nothing more, and a Go runtime would cost a few MB per pod.
 //
-// Import it (for its constants or blank) from the binary that is re-executed
-// into namespaces. PID namespaces cannot be joined this way (setns on a PID
+// The binary that is re-executed into namespaces refers to Constructor,
+// which only a cgo build defines; the environment variables and their
+// encoding are in package appproto, so that the shim server, which starts
+// such processes, builds without cgo. PID namespaces cannot be joined this way (setns on a PID
 // namespace only affects children), nor can mount namespaces (the process
 // gets a private one of its own instead); only net, ipc and uts are
 // supported.
@@ -30,54 +32,7 @@ package nsenter
 // #cgo CFLAGS: -Wall
 import "C"
 
-import (
-	"fmt"
-	"strings"
-)
-
-// Environment variables read by the constructor. Keep in step with nsenter.c.
-const (
-	// EnvJoin lists the namespaces to join: "net=/proc/1/ns/net,ipc=…".
-	EnvJoin = "_SPINOCI_NSENTER"
-	// EnvLoopbackUp set to "1" brings up the loopback interface.
-	EnvLoopbackUp = "_SPINOCI_LOOPBACK_UP"
-	// EnvErrorFD names the descriptor on which a failure is reported as a
-	// JSON status line.
-	EnvErrorFD = "_SPINOCI_NSENTER_ERRFD"
-	// EnvSandboxFD names the descriptor holding a sandbox record.
-	EnvSandboxFD = "_SPINOCI_SANDBOX_FD"
-)
-
-// Join is one namespace to join.
-type Join struct {
-	Type string // "net", "ipc" or "uts"
-	Path string // e.g. /proc/<pid>/ns/net or /var/run/netns/cni-…
-}
-
-// Supported tells whether a namespace type can be joined.
-func Supported(nsType string) bool {
-	switch nsType {
-	case "net", "ipc", "uts":
-		return true
-	}
-	return false
-}
-
-// Env returns the EnvJoin entry for joins, or "" when there is nothing to
-// join. Paths may not contain ',' (the separator).
-func Env(joins []Join) (string, error) {
-	if len(joins) == 0 {
-		return "", nil
-	}
-	parts := make([]string, 0, len(joins))
-	for _, j := range joins {
-		if !Supported(j.Type) {
-			return "", fmt.Errorf("joining a %q namespace is not supported", j.Type)
-		}
-		if j.Path == "" || strings.Contains(j.Path, ",") {
-			return "", fmt.Errorf("namespace path %q cannot be passed to the child process", j.Path)
-		}
-		parts = append(parts, j.Type+"="+j.Path)
-	}
-	return EnvJoin + "=" + strings.Join(parts, ","), nil
-}
+// Constructor is defined only where the C constructor is linked (cgo): the
+// binary that runs children refers to it, so that a build without the
+// constructor fails instead of running them unconfined.
+const Constructor = true

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 // helperEnv makes the test binary act as the child: the constructor has run
@@ -29,7 +31,7 @@ func TestMain(m *testing.M) {
 		if ifc, err := net.InterfaceByName("lo"); err == nil && ifc.Flags&net.FlagUp != 0 {
 			lo = "up"
 		}
-		leaked := os.Getenv(EnvJoin) + os.Getenv(EnvLoopbackUp) + os.Getenv(EnvErrorFD)
+		leaked := os.Getenv(appproto.EnvJoin) + os.Getenv(appproto.EnvLoopbackUp) + os.Getenv(appproto.EnvErrorFD)
 		for _, kv := range os.Environ() {
 			if strings.HasPrefix(kv, "_SPINOCI_") {
 				leaked += kv
@@ -93,7 +95,7 @@ func TestHiddenVariablesKeepAuxv(t *testing.T) {
 	}
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c",
 		`mount -t tmpfs none /proc && exec "$0" -test.run='^$'`, os.Args[0])
-	cmd.Env = append(os.Environ(), helperEnv+"=1", EnvLoopbackUp+"=0", EnvErrorFD+"=9")
+	cmd.Env = append(os.Environ(), helperEnv+"=1", appproto.EnvLoopbackUp+"=0", appproto.EnvErrorFD+"=9")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("helper: %v\n%s", err, out)
@@ -111,7 +113,7 @@ func TestJoinNetAndUTS(t *testing.T) {
 	pid := holder(t)
 	wantNet, _ := os.Readlink("/proc/" + itoa(pid) + "/ns/net")
 	wantUTS, _ := os.Readlink("/proc/" + itoa(pid) + "/ns/uts")
-	env, err := Env([]Join{{Type: "net", Path: "/proc/" + itoa(pid) + "/ns/net"}, {Type: "uts", Path: "/proc/" + itoa(pid) + "/ns/uts"}})
+	env, err := appproto.JoinEnv([]appproto.NamespaceJoin{{Type: "net", Path: "/proc/" + itoa(pid) + "/ns/net"}, {Type: "uts", Path: "/proc/" + itoa(pid) + "/ns/uts"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,11 +134,11 @@ func TestLoopbackUpInNewNetns(t *testing.T) {
 	sys := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
 	out, err := runHelper(t, nil, sys)
 	if err != nil || !strings.Contains(out, "lo=down") {
-		t.Fatalf("without %s a new netns should have lo down: %v %s", EnvLoopbackUp, err, out)
+		t.Fatalf("without %s a new netns should have lo down: %v %s", appproto.EnvLoopbackUp, err, out)
 	}
-	out, err = runHelper(t, []string{EnvLoopbackUp + "=1"}, sys)
+	out, err = runHelper(t, []string{appproto.EnvLoopbackUp + "=1"}, sys)
 	if err != nil || !strings.Contains(out, "lo=up") {
-		t.Fatalf("with %s=1: %v %s", EnvLoopbackUp, err, out)
+		t.Fatalf("with %s=1: %v %s", appproto.EnvLoopbackUp, err, out)
 	}
 }
 
@@ -146,7 +148,7 @@ func TestJoinFailureIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	out, err := runHelper(t, []string{EnvJoin + "=net=/nonexistent/ns/net", EnvErrorFD + "=3"}, nil, w)
+	out, err := runHelper(t, []string{appproto.EnvJoin + "=net=/nonexistent/ns/net", appproto.EnvErrorFD + "=3"}, nil, w)
 	w.Close()
 	if err == nil {
 		t.Fatalf("helper succeeded with a missing namespace: %s", out)
@@ -162,22 +164,6 @@ func TestJoinFailureIsReported(t *testing.T) {
 	var st struct{ Error string }
 	if err := json.Unmarshal(line, &st); err != nil || st.Error != want {
 		t.Errorf("status line %q: error %q (%v), want %q", line, st.Error, err, want)
-	}
-}
-
-func TestEnv(t *testing.T) {
-	got, err := Env([]Join{{Type: "net", Path: "/proc/1/ns/net"}, {Type: "ipc", Path: "/proc/1/ns/ipc"}})
-	if err != nil || got != EnvJoin+"=net=/proc/1/ns/net,ipc=/proc/1/ns/ipc" {
-		t.Errorf("Env = %q, %v", got, err)
-	}
-	if got, err := Env(nil); got != "" || err != nil {
-		t.Errorf("Env(nil) = %q, %v", got, err)
-	}
-	if _, err := Env([]Join{{Type: "pid", Path: "/proc/1/ns/pid"}}); err == nil {
-		t.Error("a pid namespace was accepted")
-	}
-	if _, err := Env([]Join{{Type: "net", Path: "/a,b"}}); err == nil {
-		t.Error("a path with a comma was accepted")
 	}
 }
 

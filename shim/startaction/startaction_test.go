@@ -203,7 +203,7 @@ func TestRunStartsTheServer(t *testing.T) {
 	record := filepath.Join(t.TempDir(), "server.txt")
 	server := filepath.Join(t.TempDir(), "shim-server")
 	script := "#!/bin/sh\n{ echo \"$@\"; pwd; echo \"$" + SocketAddressEnv + "\"; echo \"$TTRPC_ADDRESS\"; " +
-		"readlink /proc/self/fd/3; cat /proc/self/oom_score_adj; echo \"$" + FirstTaskEnv + "\"; } > " + record + ".tmp && mv " + record + ".tmp " + record + "\n"
+		"readlink /proc/self/fd/3; cat /proc/self/oom_score_adj; echo \"$" + FirstTaskEnv + "\"; echo \"$GOMAXPROCS\"; } > " + record + ".tmp && mv " + record + ".tmp " + record + "\n"
 	if err := os.WriteFile(server, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -229,11 +229,14 @@ func TestRunStartsTheServer(t *testing.T) {
 	}
 	got := waitForFile(t, record)
 	lines := strings.Split(strings.TrimSpace(got), "\n")
-	if len(lines) != 7 {
+	if len(lines) != 8 {
 		t.Fatalf("server record %q", got)
 	}
 	if lines[6] != "c1" {
 		t.Errorf("the server was told its first task is %q, want c1", lines[6])
+	}
+	if lines[7] != serverMaxProcs {
+		t.Errorf("the server runs with GOMAXPROCS %q, want %s", lines[7], serverMaxProcs)
 	}
 	path, _ := socketPath(wantAddr)
 	for i, want := range []string{"-namespace default -id c1 -address /run/c.sock -debug", dir, wantAddr, "/run/c.sock.ttrpc"} {

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,5 +51,16 @@ func TestVersionFlags(t *testing.T) {
 				t.Errorf("%s prints containerd's library version:\n%s", flag, text)
 			}
 		})
+	}
+}
+
+// TestServerBuildsWithoutCgo: the server binary is pure Go (a static
+// binary, no dynamic loader at each start); only the app binary links the
+// C constructor of package nsenter and wasmtime.
+func TestServerBuildsWithoutCgo(t *testing.T) {
+	cmd := exec.Command("go", "build", "-o", filepath.Join(t.TempDir(), "server"), ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build with CGO_ENABLED=0: %v\n%s", err, out)
 	}
 }

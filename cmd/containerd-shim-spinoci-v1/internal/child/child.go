@@ -6,11 +6,14 @@ package child
 import (
 	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
 	"github.com/spinoci/spinoci/shim/appproto"
-	// Joins a pod's namespaces and confines the process (sandbox) before
-	// the Go runtime starts, in every binary that runs children; runs a
-	// pod's pause process (appproto.PauseModeArg) there too, in C.
-	_ "github.com/spinoci/spinoci/shim/nsenter"
+	"github.com/spinoci/spinoci/shim/nsenter"
 )
+
+// Package nsenter's constructor joins a pod's namespaces and confines the
+// process (sandbox) before the Go runtime starts; it runs a pod's pause
+// process (appproto.PauseModeArg) there too, in C. Referring to it makes a
+// build without it (no cgo) fail instead of running children unconfined.
+const _ = nsenter.Constructor
 
 // Main runs the child process args (a whole command line) asks for and
 // returns its exit status, or ok false when args name no child mode.
