@@ -5,7 +5,7 @@ import "testing"
 func TestJoinEnv(t *testing.T) {
 	got, err := JoinEnv([]NamespaceJoin{{Type: "net", Path: "/proc/1/ns/net"}, {Type: "ipc", Path: "/proc/1/ns/ipc"}})
 	if err != nil || got != EnvJoin+"=net=/proc/1/ns/net,ipc=/proc/1/ns/ipc" {
-		t.Errorf("Env = %q, %v", got, err)
+		t.Errorf("JoinEnv = %q, %v", got, err)
 	}
 	if got, err := JoinEnv(nil); got != "" || err != nil {
 		t.Errorf("JoinEnv(nil) = %q, %v", got, err)

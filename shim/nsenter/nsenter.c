@@ -18,7 +18,7 @@
 
 #define SPINOCI_MAX_NS 8
 
-// Keep in step with the constants in nsenter.go.
+// Keep in step with the constants in package appproto (namespaces.go).
 static const char env_join[] = "_SPINOCI_NSENTER";
 static const char env_loopback[] = "_SPINOCI_LOOPBACK_UP";
 static const char env_errfd[] = "_SPINOCI_NSENTER_ERRFD";

@@ -23,10 +23,10 @@
 // The binary that is re-executed into namespaces refers to Constructor,
 // which only a cgo build defines; the environment variables and their
 // encoding are in package appproto, so that the shim server, which starts
-// such processes, builds without cgo. PID namespaces cannot be joined this way (setns on a PID
-// namespace only affects children), nor can mount namespaces (the process
-// gets a private one of its own instead); only net, ipc and uts are
-// supported.
+// such processes, builds without cgo. PID namespaces cannot be joined this
+// way (setns on a PID namespace only affects children), nor can mount
+// namespaces (the process gets a private one of its own instead); only net,
+// ipc and uts are supported.
 package nsenter
 
 // #cgo CFLAGS: -Wall
