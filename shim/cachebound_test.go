@@ -34,13 +34,19 @@ func writeOldAndNewEntries(t *testing.T, cache string) {
 // waitGone waits up to 10 s for path to disappear.
 func waitGone(t *testing.T, path string) {
 	t.Helper()
+	waitFor(t, path+" gone", func() bool {
+		_, err := os.Stat(path)
+		return errors.Is(err, os.ErrNotExist)
+	})
+}
+
+// waitFor polls cond for up to 10 s; what names the awaited condition.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s is still there", path)
+			t.Fatalf("no %s within 10s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -4,6 +4,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
 )
 
 // TestIdleMemoryReleasesOnceAfterABurst: starts in quick succession release
@@ -19,22 +21,29 @@ func TestIdleMemoryReleasesOnceAfterABurst(t *testing.T) {
 	if n := releases.Load(); n != 0 {
 		t.Fatalf("released %d times during the burst", n)
 	}
-	waitFor(t, func() bool { return releases.Load() == 1 })
+	waitFor(t, "one release after the burst", func() bool { return releases.Load() == 1 })
 	time.Sleep(1500 * time.Millisecond)
 	if n := releases.Load(); n != 1 {
 		t.Fatalf("released %d times after one burst, want 1", n)
 	}
 	m.started()
-	waitFor(t, func() bool { return releases.Load() == 2 })
+	waitFor(t, "a release after a later start", func() bool { return releases.Load() == 2 })
 }
 
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(10 * time.Millisecond)
+// TestStartReleasesIdleMemory: a task's Start arms the release.
+func TestStartReleasesIdleMemory(t *testing.T) {
+	h := newTaskHarness(t)
+	var releases atomic.Int32
+	h.svc.idleMemory = &idleMemory{delay: 10 * time.Millisecond, release: func() { releases.Add(1) }}
+	if _, err := h.create("c1", h.bundle(nil)); err != nil {
+		t.Fatalf("Create: %v", err)
 	}
+	time.Sleep(50 * time.Millisecond)
+	if n := releases.Load(); n != 0 {
+		t.Fatalf("Create released memory (%d times): only a start does", n)
+	}
+	if _, err := h.svc.Start(h.ctx, &taskAPI.StartRequest{ID: "c1"}); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	waitFor(t, "a release after Start", func() bool { return releases.Load() == 1 })
 }

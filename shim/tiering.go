@@ -27,10 +27,10 @@ import (
 // running counts it, so that the shim lets it finish after the task is gone
 // (service.Shutdown): a container that ends first still leaves the
 // optimised code for its next start, and the task's Delete removes the app
-// directory only once the stage has read the app (appDirUsers). Its output goes to the shim's log, not
-// to the container's streams, which it may outlive (a new container may
-// reuse a log file's path). It is killed when the shim exits: it outlives
-// no shim.
+// directory only once the stage has read the app (appDirUsers). Its output
+// goes to the shim's log, not to the container's streams, which it may
+// outlive (a new container may reuse a log file's path). It is killed when
+// the shim exits: it outlives no shim.
 func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running *optimizers) {
 	if p.ready.Tier != appproto.TierFast {
 		return
