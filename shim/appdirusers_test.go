@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
 
 	"github.com/spinoci/spinoci/shim/appproto"
 )

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
 	"github.com/opencontainers/go-digest"
 
 	"github.com/spinoci/spinoci/artifact/appdir"

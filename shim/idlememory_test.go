@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
 )
 
 // TestIdleMemoryReleasesOnceAfterABurst: starts in quick succession release

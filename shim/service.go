@@ -9,8 +9,7 @@ import (
 	"time"
 
 	eventstypes "github.com/containerd/containerd/api/events"
-	taskv2 "github.com/containerd/containerd/api/runtime/task/v2"
-	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
 	"github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/v2/core/runtime"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
@@ -20,7 +19,6 @@ import (
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
-	"github.com/containerd/ttrpc"
 
 	"github.com/spinoci/spinoci/shim/startaction"
 )
@@ -118,14 +116,6 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 		})
 	}
 	return s, nil
-}
-
-// RegisterTTRPC implements shim.TTRPCService: task API v3 for containerd
-// 2.x and v2 (the same calls, relayed) for containerd 1.7.
-func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
-	taskAPI.RegisterTTRPCTaskService(server, s)
-	taskv2.RegisterTTRPCTaskService(server, taskV2{s})
-	return nil
 }
 
 // forwardEvents publishes events one at a time, in the order they were
