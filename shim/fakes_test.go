@@ -11,7 +11,6 @@ import (
 	"time"
 
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
-	"github.com/containerd/containerd/v2/core/events"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -226,7 +225,7 @@ func (p *fakeProcess) state() (started bool, signals []syscall.Signal, pipesClos
 // published is one event as the publisher received it.
 type published struct {
 	topic string
-	event events.Event
+	event any
 }
 
 // fakePublisher records events; Close (called once the service has shut
@@ -237,7 +236,7 @@ type fakePublisher struct {
 	closed chan struct{}
 }
 
-func (p *fakePublisher) Publish(_ context.Context, topic string, event events.Event) error {
+func (p *fakePublisher) Publish(_ context.Context, topic string, event any) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.events = append(p.events, published{topic, event})

@@ -7,8 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/log"
+
+	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 // backgroundWork is what a shim server does for its tasks that may outlast
@@ -54,7 +55,7 @@ func socketRemover(ctx context.Context, addr string) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			if err := shim.RemoveSocket(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := startaction.RemoveSocket(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
 				log.G(ctx).WithError(err).WithField("socket", addr).Warn("removing the shim socket")
 			}
 		})

@@ -11,15 +11,15 @@ import (
 	eventstypes "github.com/containerd/containerd/api/events"
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
 	"github.com/containerd/containerd/api/types/task"
-	"github.com/containerd/containerd/v2/core/runtime"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/protobuf"
 	ptypes "github.com/containerd/containerd/v2/pkg/protobuf/types"
-	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
+	"github.com/containerd/ttrpc"
 
+	"github.com/spinoci/spinoci/shim/shimserver"
 	"github.com/spinoci/spinoci/shim/startaction"
 )
 
@@ -42,7 +42,7 @@ type launcher interface {
 type service struct {
 	ctx       context.Context // carries the namespace, for events
 	namespace string
-	publisher shim.Publisher
+	publisher eventPublisher
 	shutdown  shutdown.Service
 	images    imageSource
 	launcher  launcher
@@ -75,7 +75,7 @@ var _ taskAPI.TTRPCTaskService = (*service)(nil)
 // newService returns the task service of a shim server. ctx carries the
 // namespace; publisher receives the task events, in order; background is
 // what the server lets finish after its last task (nil: nothing).
-func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Service, images imageSource, launch launcher, background backgroundWork) (*service, error) {
+func newService(ctx context.Context, publisher eventPublisher, sd shutdown.Service, images imageSource, launch launcher, background backgroundWork) (*service, error) {
 	ns, err := namespaces.NamespaceRequired(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("shim namespace: %w", err)
@@ -118,6 +118,13 @@ func newService(ctx context.Context, publisher shim.Publisher, sd shutdown.Servi
 	return s, nil
 }
 
+// RegisterTTRPC implements shimserver.TaskService: task API v3 for
+// containerd 2.x and v2 for containerd 1.7.
+func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
+	shimserver.RegisterTaskAPI(server, s)
+	return nil
+}
+
 // forwardEvents publishes events one at a time, in the order they were
 // queued, so that create, start, exit and delete reach containerd in order.
 func (s *service) forwardEvents() {
@@ -125,7 +132,7 @@ func (s *service) forwardEvents() {
 	defer close(s.eventsDone)
 	defer s.publisher.Close()
 	publish := func(e any) {
-		if err := s.publisher.Publish(ctx, runtime.GetTopic(e), e); err != nil {
+		if err := s.publisher.Publish(ctx, topicOf(e), e); err != nil {
 			log.G(ctx).WithError(err).Error("publishing event")
 		}
 	}

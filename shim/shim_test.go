@@ -89,7 +89,7 @@ func TestStopReportsRecordedExitAndRemovesAppDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(bundle)
-	status, err := NewManager().Stop(context.Background(), "c1")
+	status, err := DeleteAction(context.Background(), "c1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,11 +100,11 @@ func TestStopReportsRecordedExitAndRemovesAppDir(t *testing.T) {
 		t.Errorf("app dir still there: %v", err)
 	}
 	// Idempotent: a second delete, and one without any record, succeed.
-	if _, err := NewManager().Stop(context.Background(), "c1"); err != nil {
+	if _, err := DeleteAction(context.Background(), "c1"); err != nil {
 		t.Errorf("second stop: %v", err)
 	}
 	t.Chdir(t.TempDir())
-	if status, err := NewManager().Stop(context.Background(), "c2"); err != nil || status.ExitStatus != 137 {
+	if status, err := DeleteAction(context.Background(), "c2"); err != nil || status.ExitStatus != 137 {
 		t.Errorf("stop without record: %+v, %v", status, err)
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/log"
+
+	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 // bootstrapFile is where containerd records, in the bundle, the address the
@@ -29,10 +30,10 @@ func removeDeadServerSocket(ctx context.Context, bundle string) {
 		}
 		return
 	}
-	if shim.CanConnect(addr) {
+	if startaction.Serving(addr) {
 		return
 	}
-	if err := shim.RemoveSocket(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := startaction.RemoveSocket(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
 		log.G(ctx).WithError(err).WithField("socket", addr).Warn("removing stale shim socket")
 	}
 }

@@ -35,14 +35,14 @@ func TestStopRemovesDeadServerSocket(t *testing.T) {
 		t.Fatalf("socket file should exist before delete: %v", err)
 	}
 	t.Chdir(bundle)
-	if _, err := NewManager().Stop(context.Background(), "c1"); err != nil {
+	if _, err := DeleteAction(context.Background(), "c1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket file left after delete: %v", err)
 	}
 	// A second delete finds nothing to remove and still succeeds.
-	if _, err := NewManager().Stop(context.Background(), "c1"); err != nil {
+	if _, err := DeleteAction(context.Background(), "c1"); err != nil {
 		t.Errorf("second stop: %v", err)
 	}
 }
@@ -61,7 +61,7 @@ func TestStopKeepsLiveServerSocket(t *testing.T) {
 		}
 	}()
 	t.Chdir(bundle)
-	if _, err := NewManager().Stop(context.Background(), "c1"); err != nil {
+	if _, err := DeleteAction(context.Background(), "c1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(path); err != nil {

@@ -144,3 +144,8 @@ func (t *shimTask) snapshot() (taskState, int, time.Time) {
 	defer t.mu.Unlock()
 	return t.state, t.exitStatus, t.exitedAt
 }
+
+// errNoTask is returned for requests about tasks this shim does not hold.
+func errNoTask(id string) error {
+	return fmt.Errorf("task %q: %w", id, errdefs.ErrNotFound)
+}

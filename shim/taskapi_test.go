@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/spinoci/spinoci/shim/shimserver"
 )
 
 // TestTaskAPIOverTTRPC drives a task through create, start, kill, wait and
@@ -25,7 +27,7 @@ import (
 // task API v2 as containerd 1.7 speaks it, and v3, in v3's own message
 // types, as containerd 2.x does.
 func TestTaskAPIOverTTRPC(t *testing.T) {
-	for _, service := range []string{taskServiceV2, taskServiceV3} {
+	for _, service := range []string{shimserver.TaskServiceV2, shimserver.TaskServiceV3} {
 		t.Run(service, func(t *testing.T) {
 			h := newTaskHarness(t)
 			api := taskAPIClient{t: t, client: serveTaskAPI(t, h), service: service}
@@ -118,7 +120,7 @@ func (c taskAPIClient) call(ctx context.Context, method string, req, resp proto.
 // for messages of no task API (google.protobuf.Empty).
 func (c taskAPIClient) twin(m proto.Message) proto.Message {
 	name := string(m.ProtoReflect().Descriptor().FullName())
-	if c.service == taskServiceV2 || !strings.HasPrefix(name, "containerd.task.v2.") {
+	if c.service == shimserver.TaskServiceV2 || !strings.HasPrefix(name, "containerd.task.v2.") {
 		return m
 	}
 	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(strings.Replace(name, ".v2.", ".v3.", 1)))

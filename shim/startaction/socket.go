@@ -109,3 +109,20 @@ func inUserNamespace() bool {
 	fields := strings.Fields(string(data))
 	return !(len(fields) == 3 && fields[0] == "0" && fields[1] == "0" && fields[2] == "4294967295")
 }
+
+// RemoveSocket removes the socket file of the unix:// address of a
+// server's socket.
+func RemoveSocket(address string) error {
+	path, err := socketPath(address)
+	if err != nil {
+		return err
+	}
+	return os.Remove(path)
+}
+
+// Serving tells whether a server accepts connections at the unix://
+// address.
+func Serving(address string) bool {
+	path, err := socketPath(address)
+	return err == nil && accepting(path)
+}

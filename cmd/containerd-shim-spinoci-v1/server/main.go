@@ -14,22 +14,27 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/containerd/containerd/v2/pkg/shim"
-
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	spinoci "github.com/spinoci/spinoci/shim"
+	"github.com/spinoci/spinoci/shim/shimserver"
 	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 func main() {
 	if wantsVersion(os.Args[1:]) {
-		// Before pkg/shim parses the flags: its -v prints containerd's
-		// library version, not ours.
 		fmt.Print(buildinfo.Text(startaction.ShimBinaryName, spinoci.EngineVersion(), "task API: v2, v3"))
 		return
 	}
-	spinoci.RegisterPlugin()
-	shim.RunShim(context.Background(), spinoci.NewManager())
+	err := shimserver.Run(context.Background(), shimserver.Config{
+		RuntimeName:    spinoci.RuntimeName,
+		Info:           spinoci.RuntimeInfo(),
+		NewTaskService: spinoci.NewTaskService,
+		Delete:         spinoci.DeleteAction,
+	}, os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %s", spinoci.RuntimeName, err)
+		os.Exit(1)
+	}
 }
 
 // wantsVersion tells whether the command line asks for the version.

@@ -1,7 +1,8 @@
 // Command containerd-shim-startfloor-v1-server is the server of the
 // benchmark's floor of a start (runtime type io.containerd.startfloor.v1):
 // spinoci's own shim binary, installed as containerd-shim-startfloor-v1, is
-// its start action and runs it as the shim server, which serves HTTP 200
+// its start action and runs it as the shim server, on spinoci's server
+// runtime (package shimserver), which serves HTTP 200
 // itself on the container's SPIN_HTTP_LISTEN_ADDR as soon as the task
 // starts. It reads no image and runs no process, so `ctr run -d` → first
 // 200 with it is what containerd, ctr and the shim protocol cost a start
@@ -21,35 +22,32 @@ import (
 	"sync"
 	"time"
 
-	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
-	"github.com/containerd/containerd/v2/pkg/shim"
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
+	"github.com/containerd/containerd/api/types"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
-	"github.com/containerd/containerd/v2/plugins"
 	"github.com/containerd/errdefs"
-	"github.com/containerd/plugin"
-	"github.com/containerd/plugin/registry"
 	"github.com/containerd/ttrpc"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	spinoci "github.com/spinoci/spinoci/shim"
+	"github.com/spinoci/spinoci/shim/shimserver"
 )
 
 func main() {
-	registry.Register(&plugin.Registration{
-		Type:     plugins.TTRPCPlugin,
-		ID:       "task",
-		Requires: []plugin.Type{plugins.InternalPlugin},
-		InitFn: func(ic *plugin.InitContext) (any, error) {
-			sd, err := ic.GetByID(plugins.InternalPlugin, "shutdown")
-			if err != nil {
-				return nil, err
-			}
-			return &floor{shutdown: sd.(shutdown.Service), tasks: map[string]*task{}}, nil
+	err := shimserver.Run(context.Background(), shimserver.Config{
+		RuntimeName: "io.containerd.startfloor.v1",
+		Info:        &types.RuntimeInfo{Name: "io.containerd.startfloor.v1"},
+		NewTaskService: func(_ context.Context, env shimserver.Env) (shimserver.TaskService, error) {
+			return &floor{shutdown: env.Shutdown, tasks: map[string]*task{}}, nil
 		},
-	})
-	shim.RunShim(context.Background(), spinoci.NewManager())
+		Delete: spinoci.DeleteAction,
+	}, os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }
 
 // task is one container: its listen address, its server once started and
@@ -68,7 +66,7 @@ type floor struct {
 }
 
 func (f *floor) RegisterTTRPC(s *ttrpc.Server) error {
-	taskAPI.RegisterTTRPCTaskService(s, f)
+	shimserver.RegisterTaskAPI(s, f)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package shim
+package shimserver
 
 import (
 	"context"
@@ -14,17 +14,17 @@ import (
 // serves both; the v3 Go package is not linked because it carries gRPC's
 // client and server code.
 const (
-	taskServiceV2 = "containerd.task.v2.Task"
-	taskServiceV3 = "containerd.task.v3.Task"
+	TaskServiceV2 = "containerd.task.v2.Task"
+	TaskServiceV3 = "containerd.task.v3.Task"
 )
 
-// RegisterTTRPC registers the task service under both versions' names.
-func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
-	methods := taskMethods(s)
-	for _, name := range []string{taskServiceV2, taskServiceV3} {
+// RegisterTaskAPI registers svc on server as both versions of the task
+// API.
+func RegisterTaskAPI(server *ttrpc.Server, svc taskAPI.TTRPCTaskService) {
+	methods := taskMethods(svc)
+	for _, name := range []string{TaskServiceV2, TaskServiceV3} {
 		server.RegisterService(name, &ttrpc.ServiceDesc{Methods: methods})
 	}
-	return nil
 }
 
 // taskMethods is the ttrpc method table of the task API.

@@ -5,57 +5,38 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
 
-	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
 	"github.com/containerd/containerd/api/types"
-	"github.com/containerd/containerd/v2/pkg/shim"
-	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
 
 	"github.com/spinoci/spinoci/shim/appproto"
-	"github.com/spinoci/spinoci/shim/startaction"
+	"github.com/spinoci/spinoci/shim/shimserver"
 )
 
-// Manager is pkg/shim's Shim for the server binary: its delete action.
-type Manager struct{}
-
-// NewManager returns the shim manager for RuntimeName.
-func NewManager() *Manager { return &Manager{} }
-
-// Name implements shim.Shim.
-func (*Manager) Name() string { return RuntimeName }
-
-// Info implements shim.Shim.
-func (*Manager) Info(context.Context, io.Reader) (*types.RuntimeInfo, error) {
-	return &types.RuntimeInfo{Name: RuntimeName, Version: &types.RuntimeVersion{Version: Version}}, nil
+// RuntimeInfo describes the runtime for the server binary's -info.
+func RuntimeInfo() *types.RuntimeInfo {
+	return &types.RuntimeInfo{Name: RuntimeName, Version: &types.RuntimeVersion{Version: Version}}
 }
 
-// Start implements shim.Shim. The start action is the shim binary's
-// (package startaction), which starts this server binary: containerd never
-// asks the server binary for it.
-func (*Manager) Start(context.Context, *bootapi.BootstrapParams) (*bootapi.BootstrapResult, error) {
-	return nil, fmt.Errorf("the start action is %s's, not its server's: %w", startaction.ShimBinaryName, errdefs.ErrNotImplemented)
-}
-
-// Stop implements shim.Shim for the delete action: it runs in a new process
-// (working directory = bundle) after the server is gone or done with the
-// task, kills the app if the server could not, removes the app directory,
-// the cgroup and a dead server's socket, and reports the recorded exit status.
-func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
+// DeleteAction is the server binary's delete action: it runs in a new
+// process (working directory = bundle) after the server is gone or done
+// with the task, kills the app if the server could not, removes the app
+// directory, the cgroup and a dead server's socket, and reports the
+// recorded exit status.
+func DeleteAction(ctx context.Context, _ string) (shimserver.ExitStatus, error) {
 	bundle, err := os.Getwd()
 	if err != nil {
-		return shim.StopStatus{}, fmt.Errorf("getting bundle directory: %w", err)
+		return shimserver.ExitStatus{}, fmt.Errorf("getting bundle directory: %w", err)
 	}
 	rec, err := readTaskRecord(bundle)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		log.G(ctx).WithError(err).Warn("reading task record")
 	}
-	status := shim.StopStatus{Pid: rec.Pid, ExitStatus: 128 + int(syscall.SIGKILL), ExitedAt: time.Now()}
+	status := shimserver.ExitStatus{Pid: rec.Pid, ExitStatus: 128 + int(syscall.SIGKILL), ExitedAt: time.Now()}
 	if rec.Exited {
 		status.ExitStatus = rec.ExitStatus
 		status.ExitedAt = rec.ExitedAt
@@ -80,7 +61,6 @@ func (*Manager) Stop(ctx context.Context, id string) (shim.StopStatus, error) {
 		}
 	}
 	removeDeadServerSocket(ctx, bundle)
-	_ = id
 	return status, nil
 }
 
@@ -132,9 +112,4 @@ func writeTaskRecord(bundle string, rec taskRecord) error {
 		return fmt.Errorf("writing task record: %w", err)
 	}
 	return nil
-}
-
-// errNoTask is returned for requests about tasks this shim does not hold.
-func errNoTask(id string) error {
-	return fmt.Errorf("task %q: %w", id, errdefs.ErrNotFound)
 }

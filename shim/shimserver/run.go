@@ -1,0 +1,150 @@
+// Package shimserver runs a shim server binary the way containerd runs a
+// shim's binary: it takes the flags containerd passes, runs the delete and
+// -info actions, and serves a task service on the socket the start action
+// opened (fd 3), with task events sent to containerd over ttrpc, the log
+// going to the bundle's log FIFO, children reaped and a shutdown that lets
+// the last events out. It stands in for containerd's shim library, which
+// links gRPC, a plugin registry and containerd's API clients: a server per
+// container starts sooner and holds less memory without them.
+package shimserver
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
+	"github.com/containerd/containerd/api/types"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/containerd/containerd/v2/pkg/shutdown"
+	"github.com/containerd/log"
+	"github.com/containerd/ttrpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// TaskService is what a shim server serves: the task API, registered on
+// the server's ttrpc server.
+type TaskService interface {
+	RegisterTTRPC(*ttrpc.Server) error
+}
+
+// Env is what a task service gets from the server it runs in.
+type Env struct {
+	// Publisher sends task events to containerd.
+	Publisher *Publisher
+	// Shutdown ends the server once its callbacks have run.
+	Shutdown shutdown.Service
+	// Address is containerd's gRPC address (the -address flag).
+	Address string
+}
+
+// ExitStatus is what the delete action reports of the task's process.
+type ExitStatus struct {
+	Pid        int
+	ExitStatus int
+	ExitedAt   time.Time
+}
+
+// Config is one shim server binary.
+type Config struct {
+	// RuntimeName names the runtime in the server's log lines.
+	RuntimeName string
+	// Info describes the runtime for -info.
+	Info *types.RuntimeInfo
+	// NewTaskService builds the task service; ctx carries the namespace
+	// and the logger and ends when the server shuts down.
+	NewTaskService func(ctx context.Context, env Env) (TaskService, error)
+	// Delete runs the delete action, in the bundle directory, after the
+	// server is gone or done with task id.
+	Delete func(ctx context.Context, id string) (ExitStatus, error)
+}
+
+// flags are the command line containerd gives a shim binary.
+type flags struct {
+	namespace, id, address, socket, bundle string
+	debug, info                            bool
+	action                                 string
+}
+
+func parseFlags(args []string) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.BoolVar(&f.debug, "debug", false, "")
+	fs.BoolVar(&f.info, "info", false, "")
+	fs.StringVar(&f.namespace, "namespace", "", "")
+	fs.StringVar(&f.id, "id", "", "")
+	fs.StringVar(&f.socket, "socket", "", "")
+	fs.StringVar(&f.bundle, "bundle", "", "")
+	fs.StringVar(&f.address, "address", "", "")
+	// Passed by containerd 1.7; events go to TTRPC_ADDRESS instead.
+	fs.String("publish-binary", "", "")
+	fs.String("debug-socket", "", "")
+	if err := fs.Parse(args); err != nil {
+		return f, fmt.Errorf("parsing the shim's flags: %w", err)
+	}
+	f.action = fs.Arg(0)
+	return f, nil
+}
+
+// Run runs the server binary with the command line args (without the
+// program name) and returns once its action is done or it has shut down.
+func Run(ctx context.Context, cfg Config, args []string) error {
+	return run(ctx, cfg, args, os.Stdout)
+}
+
+// run is Run with the actions' replies written to stdout.
+func run(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
+	f, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	if f.info {
+		return writeProto(stdout, cfg.Info)
+	}
+	if f.namespace == "" {
+		return errors.New("shim namespace cannot be empty (no -namespace flag)")
+	}
+	ctx = namespaces.WithNamespace(ctx, f.namespace)
+	ctx = log.WithLogger(ctx, log.G(ctx).WithField("runtime", cfg.RuntimeName))
+	switch f.action {
+	case "":
+		return serve(ctx, cfg, f)
+	case "delete":
+		return deleteAction(ctx, cfg, f, stdout)
+	default:
+		return fmt.Errorf("shim action %q is not this binary's", f.action)
+	}
+}
+
+// deleteAction runs cfg.Delete and writes its result for containerd.
+func deleteAction(ctx context.Context, cfg Config, f flags, stdout io.Writer) error {
+	if f.debug {
+		log.G(ctx).Logger.SetLevel(log.DebugLevel)
+	}
+	status, err := cfg.Delete(ctx, f.id)
+	if err != nil {
+		return err
+	}
+	return writeProto(stdout, &taskAPI.DeleteResponse{
+		Pid:        uint32(status.Pid),
+		ExitStatus: uint32(status.ExitStatus),
+		ExitedAt:   timestamppb.New(status.ExitedAt),
+	})
+}
+
+func writeProto(w io.Writer, m proto.Message) error {
+	data, err := proto.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encoding %T: %w", m, err)
+	}
+	if _, err := w.Write(data); err != nil {
+		return fmt.Errorf("writing %T: %w", m, err)
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package shimserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/containerd/containerd/v2/pkg/shutdown"
+	"github.com/containerd/containerd/v2/pkg/sys/reaper"
+	"github.com/containerd/fifo"
+	"github.com/containerd/log"
+	"github.com/containerd/ttrpc"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	// ttrpcAddressEnv is where containerd puts the address of its ttrpc
+	// service, which receives the shim's events.
+	ttrpcAddressEnv = "TTRPC_ADDRESS"
+	// listenerFD is the server socket the start action hands over.
+	listenerFD = 3
+	// gcPercent keeps an idle server's heap small: it allocates little
+	// and rarely, so collecting often costs nothing that matters.
+	gcPercent = 40
+	// shutdownGrace bounds the wait for the shutdown callbacks (the last
+	// events) once the server stops serving.
+	shutdownGrace = 5 * time.Second
+)
+
+// serve runs the server until it shuts down: on the task service's
+// request (containerd's Shutdown call) or SIGTERM/SIGINT.
+func serve(ctx context.Context, cfg Config, f flags) error {
+	debug.SetGCPercent(gcPercent)
+	signals := make(chan os.Signal, 32)
+	signal.Notify(signals, unix.SIGTERM, unix.SIGINT, unix.SIGPIPE, unix.SIGCHLD, unix.SIGUSR1)
+	// Orphans of the app process (its own children) are reaped here, not
+	// by init, so that the app's exit is observed however it forks.
+	if err := reaper.SetSubreaper(1); err != nil {
+		return fmt.Errorf("becoming the subreaper of the shim's children: %w", err)
+	}
+	if err := logToFIFO(ctx, f.debug); err != nil {
+		return err
+	}
+	ctx, sd := shutdown.WithShutdown(ctx)
+	defer sd.Shutdown()
+
+	publisher := NewPublisher(os.Getenv(ttrpcAddressEnv))
+	svc, err := cfg.NewTaskService(ctx, Env{Publisher: publisher, Shutdown: sd, Address: f.address})
+	if err != nil {
+		return fmt.Errorf("creating the task service: %w", err)
+	}
+	server, err := ttrpc.NewServer(ttrpc.WithServerHandshaker(ttrpc.UnixSocketRequireSameUser()))
+	if err != nil {
+		return fmt.Errorf("creating the ttrpc server: %w", err)
+	}
+	if err := svc.RegisterTTRPC(server); err != nil {
+		return fmt.Errorf("registering the task service: %w", err)
+	}
+	l, err := listener(f.socket)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(ctx, l) }()
+
+	logger := log.G(ctx)
+	for {
+		select {
+		case s := <-signals:
+			switch s {
+			case unix.SIGCHLD:
+				if err := reaper.Reap(); err != nil {
+					logger.WithError(err).Error("reaping exited children")
+				}
+			case unix.SIGTERM, unix.SIGINT:
+				logger.WithField("signal", s).Debug("shutting down on signal")
+				sd.Shutdown()
+			case unix.SIGUSR1:
+				dumpStacks(logger)
+			}
+		case err := <-served:
+			if err != nil && !errors.Is(err, ttrpc.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("serving the task API: %w", err)
+			}
+		case <-ctx.Done():
+			select {
+			case <-sd.Done():
+				return nil
+			case <-time.After(shutdownGrace):
+				return errors.New("shim shutdown timed out")
+			}
+		}
+	}
+}
+
+// listener is the server socket: the one the start action opened (fd 3),
+// or a new one at path (-socket).
+func listener(path string) (net.Listener, error) {
+	if path == "" {
+		l, err := net.FileListener(os.NewFile(listenerFD, "socket"))
+		if err != nil {
+			return nil, fmt.Errorf("using the inherited shim socket (fd %d): %w", listenerFD, err)
+		}
+		return l, nil
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listening on the shim socket: %w", err)
+	}
+	return l, nil
+}
+
+// logToFIFO sends the log, and anything written to stderr (a panic), to
+// the bundle's "log" FIFO, which containerd copies into its own log.
+func logToFIFO(ctx context.Context, debugLevel bool) error {
+	_ = log.SetFormat(log.TextFormat)
+	if debugLevel {
+		_ = log.SetLevel(log.DebugLevel.String())
+	}
+	f, err := fifo.OpenFifoDup2(ctx, "log", unix.O_WRONLY, 0o700, int(os.Stderr.Fd()))
+	if err != nil {
+		return fmt.Errorf("opening the shim's log FIFO: %w", err)
+	}
+	log.L.Logger.SetOutput(f)
+	return nil
+}
+
+// dumpStacks logs every goroutine's stack (SIGUSR1), for an operator
+// looking at a stuck server.
+func dumpStacks(logger *log.Entry) {
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+	logger.Infof("goroutine stacks (SIGUSR1):\n%s", b.String())
+}
