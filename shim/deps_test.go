@@ -6,16 +6,21 @@ import (
 	"testing"
 )
 
+// deps lists the packages pkgs link.
+func deps(t *testing.T, pkgs ...string) []string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	return strings.Fields(string(out))
+}
+
 // TestShimDoesNotLinkTheEngine keeps the layering: the shim server and its
 // binary must not link wasmtime, the engine or SQLite (only the app process
 // does).
 func TestShimDoesNotLinkTheEngine(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/spinoci/spinoci/shim/...",
-		"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, out)
-	}
-	for _, dep := range strings.Fields(string(out)) {
+	for _, dep := range deps(t, "github.com/spinoci/spinoci/shim/...", "github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1") {
 		for _, banned := range []string{"wasmtime", "github.com/spinoci/spinoci/engine", "sqlite"} {
 			if strings.Contains(dep, banned) {
 				t.Errorf("shim depends on %s (%q is the app process's business)", dep, banned)
@@ -29,15 +34,14 @@ func TestShimDoesNotLinkTheEngine(t *testing.T) {
 // containerd's shim library (their initialisation and memory are a
 // container's start time and idle footprint).
 func TestServerDoesNotLinkGRPC(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/server").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, out)
+	banned := map[string]bool{
+		"google.golang.org/grpc":                               true,
+		"github.com/containerd/containerd/v2/pkg/shim":         true,
+		"github.com/containerd/containerd/api/runtime/task/v3": true,
 	}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, banned := range []string{"google.golang.org/grpc", "github.com/containerd/containerd/v2/pkg/shim", "github.com/containerd/containerd/api/runtime/task/v3"} {
-			if dep == banned {
-				t.Errorf("the server binary links %s", dep)
-			}
+	for _, dep := range deps(t, "github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/server") {
+		if banned[dep] {
+			t.Errorf("the server binary links %s", dep)
 		}
 	}
 }
