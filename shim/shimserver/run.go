@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v2"
@@ -71,20 +72,20 @@ type flags struct {
 	action                                 string
 }
 
-func parseFlags(args []string) (flags, error) {
+func parseFlags(args []string, usage io.Writer) (flags, error) {
 	var f flags
-	fs := flag.NewFlagSet("shim", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.BoolVar(&f.debug, "debug", false, "")
-	fs.BoolVar(&f.info, "info", false, "")
-	fs.StringVar(&f.namespace, "namespace", "", "")
-	fs.StringVar(&f.id, "id", "", "")
-	fs.StringVar(&f.socket, "socket", "", "")
-	fs.StringVar(&f.bundle, "bundle", "", "")
-	fs.StringVar(&f.address, "address", "", "")
+	fs := flag.NewFlagSet(filepath.Base(os.Args[0]), flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.BoolVar(&f.debug, "debug", false, "log at debug level")
+	fs.BoolVar(&f.info, "info", false, "print the runtime's info (protobuf) to stdout and exit")
+	fs.StringVar(&f.namespace, "namespace", "", "containerd namespace of the tasks")
+	fs.StringVar(&f.id, "id", "", "id of the task")
+	fs.StringVar(&f.socket, "socket", "", "socket path to serve (default: the socket inherited on fd 3)")
+	fs.StringVar(&f.bundle, "bundle", "", "bundle path (the delete action runs in it)")
+	fs.StringVar(&f.address, "address", "", "containerd's gRPC address")
 	// Passed by containerd 1.7; events go to TTRPC_ADDRESS instead.
-	fs.String("publish-binary", "", "")
-	fs.String("debug-socket", "", "")
+	fs.String("publish-binary", "", "ignored: events go to $"+ttrpcAddressEnv)
+	fs.String("debug-socket", "", "ignored")
 	if err := fs.Parse(args); err != nil {
 		return f, fmt.Errorf("parsing the shim's flags: %w", err)
 	}
@@ -93,14 +94,19 @@ func parseFlags(args []string) (flags, error) {
 }
 
 // Run runs the server binary with the command line args (without the
-// program name) and returns once its action is done or it has shut down.
+// program name) and returns once its action is done or it has shut down;
+// -h prints the flags and returns nil.
 func Run(ctx context.Context, cfg Config, args []string) error {
-	return run(ctx, cfg, args, os.Stdout)
+	return run(ctx, cfg, args, os.Stdout, os.Stderr)
 }
 
-// run is Run with the actions' replies written to stdout.
-func run(ctx context.Context, cfg Config, args []string, stdout io.Writer) error {
-	f, err := parseFlags(args)
+// run is Run with the actions' replies written to stdout and the usage to
+// stderr.
+func run(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestDeleteAction(t *testing.T) {
 	})
 	var out bytes.Buffer
 	args := []string{"-namespace", "k8s.io", "-address", "/run/c.sock", "-publish-binary", "/usr/bin/containerd", "-id", "c1", "-bundle", "/b", "delete"}
-	if err := run(context.Background(), cfg, args, &out); err != nil {
+	if err := run(context.Background(), cfg, args, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if gotID != "c1" || gotNS != "k8s.io" {
@@ -55,7 +56,7 @@ func TestDeleteAction(t *testing.T) {
 func TestDeleteActionFailure(t *testing.T) {
 	cfg := testConfig(func(context.Context, string) (ExitStatus, error) { return ExitStatus{}, errors.New("no bundle") })
 	var out bytes.Buffer
-	if err := run(context.Background(), cfg, []string{"-namespace", "n", "-id", "c1", "delete"}, &out); err == nil || !strings.Contains(err.Error(), "no bundle") {
+	if err := run(context.Background(), cfg, []string{"-namespace", "n", "-id", "c1", "delete"}, &out, io.Discard); err == nil || !strings.Contains(err.Error(), "no bundle") {
 		t.Errorf("got %v, want the action's error", err)
 	}
 	if out.Len() != 0 {
@@ -65,7 +66,7 @@ func TestDeleteActionFailure(t *testing.T) {
 
 func TestInfo(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), testConfig(nil), []string{"-info"}, &out); err != nil {
+	if err := run(context.Background(), testConfig(nil), []string{"-info"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var info types.RuntimeInfo
@@ -87,10 +88,27 @@ func TestRunRefuses(t *testing.T) {
 		"unknown action": {[]string{"-namespace", "n", "start"}, `"start"`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := run(context.Background(), testConfig(nil), tc.args, &bytes.Buffer{})
+			err := run(context.Background(), testConfig(nil), tc.args, &bytes.Buffer{}, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got %v, want an error naming %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestHelp: -h prints the flags containerd passes and succeeds, as a shim
+// binary's usage does.
+func TestHelp(t *testing.T) {
+	var out, usage bytes.Buffer
+	if err := run(context.Background(), testConfig(nil), []string{"-h"}, &out, &usage); err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, flag := range []string{"-namespace", "-address", "-id", "-bundle", "-socket", "-publish-binary"} {
+		if !strings.Contains(usage.String(), flag) {
+			t.Errorf("usage lacks %s:\n%s", flag, usage.String())
+		}
+	}
+	if out.Len() != 0 {
+		t.Errorf("-h wrote to stdout: %q", out.String())
 	}
 }

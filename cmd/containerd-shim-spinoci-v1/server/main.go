@@ -32,7 +32,7 @@ func main() {
 		Delete:         spinoci.DeleteAction,
 	}, os.Args[1:])
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %s", spinoci.RuntimeName, err)
+		fmt.Fprintf(os.Stderr, "%s: %s\n", spinoci.RuntimeName, err)
 		os.Exit(1)
 	}
 }
