@@ -67,7 +67,7 @@ type Config struct {
 
 // flags are the command line containerd gives a shim binary.
 type flags struct {
-	namespace, id, address, socket, bundle string
+	namespace, id, address, socket string
 	debug, info                            bool
 	action                                 string
 }
@@ -81,11 +81,12 @@ func parseFlags(args []string, usage io.Writer) (flags, error) {
 	fs.StringVar(&f.namespace, "namespace", "", "containerd namespace of the tasks")
 	fs.StringVar(&f.id, "id", "", "id of the task")
 	fs.StringVar(&f.socket, "socket", "", "socket path to serve (default: the socket inherited on fd 3)")
-	fs.StringVar(&f.bundle, "bundle", "", "bundle path (the delete action runs in it)")
 	fs.StringVar(&f.address, "address", "", "containerd's gRPC address")
 	// Passed by containerd 1.7; events go to TTRPC_ADDRESS instead.
 	fs.String("publish-binary", "", "ignored: events go to $"+ttrpcAddressEnv)
 	fs.String("debug-socket", "", "ignored")
+	// containerd runs the delete action in the bundle directory too.
+	fs.String("bundle", "", "ignored: the delete action works in its working directory, the bundle")
 	if err := fs.Parse(args); err != nil {
 		return f, fmt.Errorf("parsing the shim's flags: %w", err)
 	}
