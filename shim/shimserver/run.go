@@ -68,8 +68,8 @@ type Config struct {
 // flags are the command line containerd gives a shim binary.
 type flags struct {
 	namespace, id, address, socket string
-	debug, info                            bool
-	action                                 string
+	debug, info                    bool
+	action                         string
 }
 
 func parseFlags(args []string, usage io.Writer) (flags, error) {
