@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/containerd/cgroups/v3"
@@ -279,12 +278,22 @@ func (c *taskCgroup) watchOOM(ctx context.Context, onEvent func()) error {
 		unix.Close(int(efd))
 		return err
 	}
+	// Read through Go's poller, not a blocking read: a blocked read holds
+	// an OS thread for as long as the task lives (one per task of a shared
+	// server), where a parked goroutine holds none.
+	if err := unix.SetNonblock(int(efd), true); err != nil {
+		unix.Close(int(efd))
+		return fmt.Errorf("watching cgroup %s for OOM: %w", c.path, err)
+	}
+	events := os.NewFile(efd, "oom eventfd")
+	stop := context.AfterFunc(ctx, func() { events.Close() })
 	go func() {
-		defer unix.Close(int(efd))
+		defer stop()
+		defer events.Close()
 		buf := make([]byte, 8)
 		for {
 			// The kernel also signals the eventfd when the cgroup is removed.
-			if _, err := unix.Read(int(efd), buf); err != nil && !errors.Is(err, syscall.EINTR) {
+			if _, err := events.Read(buf); err != nil {
 				return
 			}
 			if ctx.Err() != nil {

@@ -1,10 +1,12 @@
 package shim
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,4 +86,92 @@ func TestTaskCgroup(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("%s still exists after delete: %v", dir, err)
 	}
+}
+
+// TestTaskCgroupOOMWatch: the OOM watch reports a process of the cgroup
+// killed for exceeding its memory limit, holds no OS thread per watch
+// (a shared server watches one cgroup per task) and ends with its
+// context (needs root).
+func TestTaskCgroupOOMWatch(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating cgroups needs root")
+	}
+	path := fmt.Sprintf("/spinoci-unit-oom-%d/task", os.Getpid())
+	limit := int64(32 << 20)
+	cg, err := newTaskCgroup(path, &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit, Swap: &limit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = removeCgroup(path)
+		_ = removeCgroup(filepath.Dir(path))
+	})
+
+	goroutines, threads := runtime.NumGoroutine(), osThreads(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	const watches = 8
+	events := make(chan struct{}, watches)
+	for range watches {
+		// The kernel may signal more than once per kill: never block.
+		notify := func() {
+			select {
+			case events <- struct{}{}:
+			default:
+			}
+		}
+		if err := cg.watchOOM(ctx, notify); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let every watch block in its read
+	if grown := osThreads(t) - threads; grown >= watches/2 {
+		t.Errorf("%d OOM watches added %d OS threads, want fewer than %d", watches, grown, watches/2)
+	}
+
+	// The shell buffers 200 MB of command output in its own memory: the
+	// kernel kills it at the cgroup's 32 MB.
+	cmd := exec.Command("sh", "-c", `read go; x=$(head -c 200000000 /dev/zero | tr '\0' a)`)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cg.addProcess(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = stdin.Write([]byte("go\n"))
+	err = cmd.Wait()
+	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGKILL {
+		t.Fatalf("the shell ended with %v, want a SIGKILL by the OOM killer", err)
+	}
+	select {
+	case <-events:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no OOM event within 10s of the OOM kill")
+	}
+	if n, err := cg.oomKills(); err != nil || n < 1 {
+		t.Errorf("oomKills = %d, %v; want at least 1", n, err)
+	}
+
+	cancel()
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > goroutines && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		t.Errorf("%d goroutines after the watches' context ended, %d before they began", n, goroutines)
+	}
+}
+
+// osThreads is the number of OS threads of the test process.
+func osThreads(t *testing.T) int {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(tasks)
 }
