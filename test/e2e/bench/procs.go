@@ -1,10 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/spinoci/spinoci/test/e2e/bench/report"
 	"github.com/spinoci/spinoci/test/e2e/harness"
@@ -156,4 +159,58 @@ func descendants(parents map[int]int, root int) []int {
 		}
 	}
 	return out
+}
+
+// lingerStopTimeout bounds the wait for stopped shim servers to exit.
+const lingerStopTimeout = 30 * time.Second
+
+// stopLingeringServers stops the shim servers of d that outlived their
+// containers. A spinoci server whose containers are all gone keeps running
+// until its optimising compile stage has cached the optimised code (so that
+// the next start of a container that ran briefly loads it); between the
+// first starts of the benchmark, such a stage would take CPU from the next
+// first start (two cores, shared by the compile stages of both) and could
+// write into a module cache the benchmark has just emptied. Stopping them
+// gives each first start the machine to itself, as on a node where nothing
+// else compiles. Call it only while none of d's containers runs.
+func stopLingeringServers(t harness.T, d *harness.Containerd) {
+	groups, err := shimGroups(d.Address)
+	if err != nil {
+		t.Fatalf("finding lingering shim servers: %v", err)
+	}
+	if len(groups) == 0 {
+		return
+	}
+	var pids []int
+	for _, g := range groups {
+		// SIGTERM: the server shuts down; its compile stage, started
+		// with a death signal, dies with it.
+		if err := syscall.Kill(g.shim, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+			t.Fatalf("stopping lingering shim server %d (%s): %v", g.shim, g.id, err)
+		}
+		pids = append(pids, g.shim)
+		pids = append(pids, g.children...)
+	}
+	deadline := time.Now().Add(lingerStopTimeout)
+	for _, pid := range pids {
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("lingering shim server or its compile stage (pid %d) still runs %v after SIGTERM", pid, lingerStopTimeout)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	t.Logf("   stopped %d shim server(s) still compiling optimised code for an earlier start", len(groups))
+}
+
+// alive tells whether process pid exists and is not a zombie.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses, which may
+	// itself hold spaces or parentheses.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }

@@ -58,9 +58,11 @@ func measureStarts(t harness.T, d *harness.Containerd, ws []workload, runs int, 
 	}
 	for f := range firstStartRounds {
 		if f > 0 {
+			stopLingeringServers(t, d)
 			forget()
 		}
 		round(fmt.Sprintf("first start %d", f+1), func(i int, w workload) time.Duration {
+			stopLingeringServers(t, d)
 			if f == 0 {
 				// As on a node: pulled, then run. Pulled all at once
 				// first, the static-files app's 200 MB slowed the JS
@@ -73,6 +75,7 @@ func measureStarts(t harness.T, d *harness.Containerd, ws []workload, runs int, 
 			return dt
 		})
 	}
+	stopLingeringServers(t, d)
 	for i, w := range ws {
 		results[i].first = time.Duration(median(results[i].firsts) * 1e6)
 		results[i].optimised = settleOptimisedCode(t, d, w, work)
