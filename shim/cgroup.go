@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/cgroups/v3"
@@ -33,6 +34,9 @@ type taskCgroup struct {
 	path string // in the hierarchy, e.g. /kubepods/burstable/pod1/c1
 	v1   cgroup1.Cgroup
 	v2   *cgroup2.Manager
+
+	mu     sync.Mutex
+	stages cgroupStages // guarded by mu
 }
 
 // cgroupfsPath maps a spec's cgroupsPath to its place in the cgroupfs

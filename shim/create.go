@@ -53,6 +53,9 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	phases.done("spec")
 	launch := appLaunch{pause: sandbox, dir: r.Bundle, stdout: out.out, stderr: out.errOut, ns: plan, phases: phases,
 		appDirUsers: &appDirUsers{}}
+	if spec.Process != nil {
+		launch.oomScoreAdj = spec.Process.OOMScoreAdj
+	}
 	if !sandbox {
 		if err := s.materializeForCreate(ctx, r, appDir); err != nil {
 			return nil, err

@@ -82,7 +82,9 @@ func TestPauseProcess(t *testing.T) {
 	devNull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	defer devNull.Close()
 
-	proc := startPause(t, appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan, cgroupPath: cgPath})
+	oomScoreAdj := 500 // above the test's own, which needs no CAP_SYS_RESOURCE
+	proc := startPause(t, appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan, cgroupPath: cgPath,
+		oomScoreAdj: &oomScoreAdj})
 	pid := proc.pid()
 	ns := func(pid int, kind string) string {
 		link, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, kind))
@@ -105,6 +107,9 @@ func TestPauseProcess(t *testing.T) {
 	}
 	if own, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid)); !strings.Contains(string(own), cgPath) {
 		t.Errorf("pause process is not in cgroup %s:\n%s", cgPath, own)
+	}
+	if score, _ := os.ReadFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid)); strings.TrimSpace(string(score)) != "500" {
+		t.Errorf("pause process's oom_score_adj is %q, want the spec's 500", score)
 	}
 	// The hostname is set in its own UTS namespace only.
 	if host, _ := os.Hostname(); host == "pod-host" {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"syscall"
 
 	"github.com/containerd/containerd/v2/pkg/sys/reaper"
@@ -47,7 +48,14 @@ type appLaunch struct {
 	// deathSignal is sent to the child when the thread that started it
 	// exits (0: none).
 	deathSignal syscall.Signal
-	tempDir     string
+	// oomScoreAdj is the child's OOM score adjustment (the spec's
+	// process.oomScoreAdj; nil: the shim server's, which it inherits).
+	oomScoreAdj *int
+	// outlivesTask marks an optimising compile stage, which may outlive
+	// the task: its cgroup records it (startStage) so that it can move
+	// out when the task is deleted first.
+	outlivesTask bool
+	tempDir      string
 	// runtimeConfig is the container's /runtime-config.toml and the
 	// volumes its paths are on (runtimeconfig.go).
 	runtimeConfig runtimeConfigPlan
@@ -182,7 +190,19 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 		cmd.SysProcAttr.UseCgroupFD = true
 		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
 	}
-	exits, err := reaper.Default.Start(cmd)
+	var exits chan runc.Exit
+	start := func() (int, error) {
+		var err error
+		if exits, err = reaper.Default.Start(cmd); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	}
+	if l.outlivesTask {
+		err = cg.startStage(start)
+	} else {
+		_, err = start()
+	}
 	controlR.Close()
 	statusW.Close()
 	if err != nil {
@@ -197,12 +217,18 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 			p.kill(syscall.SIGKILL)
 			p.wait()
 			p.closePipes()
+			if l.outlivesTask {
+				cg.forgetStage(p.pid())
+			}
 		}
 	}()
 	// On cgroup v1 the process is moved in right away, before it loads the
 	// app (most of its memory). If it has already exited (a fast load
 	// error), its status line says why.
 	if err := cg.addProcess(p.pid()); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return nil, err
+	}
+	if err := setOOMScoreAdj(ctx, p.pid(), l.oomScoreAdj); err != nil {
 		return nil, err
 	}
 	if err := p.await(ctx, appproto.StateReady); err != nil {
@@ -329,5 +355,33 @@ func (p *appProcess) metrics() (*anypb.Any, error) {
 	return cgroupMetrics(p.pid())
 }
 
-// deleteCgroup removes the process's cgroup, if it has one of its own.
-func (p *appProcess) deleteCgroup() error { return p.cgroup.delete() }
+// deleteCgroup removes the process's cgroup, if it has one of its own,
+// once the optimising compile stages still running in it have moved out.
+func (p *appProcess) deleteCgroup() error {
+	if err := p.cgroup.releaseStages(); err != nil {
+		return err
+	}
+	return p.cgroup.delete()
+}
+
+// setOOMScoreAdj gives pid the OOM score adjustment score (nil: leaves it).
+// Under CRI it ranks the app among the node's containers by QoS class, as
+// runc does for its containers, instead of the shim server's score, which
+// is near containerd's (the OOM killer's last choice). A child that has
+// already exited (a fast load error) is no error: its status says why. A
+// server without CAP_SYS_RESOURCE (rootless, or a capability-bounded root)
+// cannot lower the score: the child keeps the server's, with a warning.
+func setOOMScoreAdj(ctx context.Context, pid int, score *int) error {
+	if score == nil {
+		return nil
+	}
+	err := os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(*score)), 0)
+	switch {
+	case err == nil, errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ESRCH):
+		return nil
+	case errors.Is(err, os.ErrPermission):
+		log.G(ctx).WithError(err).Warnf("cannot set the process's OOM score adjustment to %d (process.oomScoreAdj)", *score)
+		return nil
+	}
+	return fmt.Errorf("setting the process's OOM score adjustment to %d (process.oomScoreAdj): %w", *score, err)
+}

@@ -20,10 +20,14 @@ import (
 // fast code (appproto.TierFast: a first start) with a second stage, in the
 // background, that caches the optimised code: the app moves to it once it
 // is there, and later starts load it. The second stage is confined like the
-// first, runs at the lowest CPU priority while the app serves, and is not
-// waited for: the cache entry it writes is atomic, and a stage cut short
-// leaves the fast code in use. It runs in the shim's cgroup rather than the
-// task's, which must be empty to be removed when the task is deleted.
+// first and is not waited for: the cache entry it writes is atomic, and a
+// stage cut short leaves the fast code in use. It runs in the task's cgroup
+// (p's), at the lowest CPU priority and as the first process the kernel
+// kills when the cgroup's memory runs out: the task's limits bound it, and
+// the app's requests come first (a nice value orders threads only within
+// a cgroup: from the shim's cgroup the stage took as much CPU as the whole
+// task). If the task is deleted first, the stage moves to the shim's cgroup
+// to finish (taskCgroup.releaseStages), and the task's cgroup is removed.
 // running counts it, so that the shim lets it finish after the task is gone
 // (service.Shutdown): a container that ends first still leaves the
 // optimised code for its next start, and the task's Delete removes the app
@@ -39,6 +43,9 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running 
 	logger := log.G(ctx).WithField("tier", appproto.TierOptimized)
 	stage.compileTier = appproto.TierOptimized
 	stage.deathSignal = syscall.SIGKILL
+	stage.outlivesTask = true
+	score := optimizerOOMScoreAdj
+	stage.oomScoreAdj = &score
 	done := running.begin()
 	stage.inputsRead = stage.appDirUsers.add()
 	go func() {
@@ -49,7 +56,7 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running 
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		start := time.Now()
-		status, err := runLogged(ctx, stage, logger)
+		status, err := runLogged(ctx, stage, p.cgroup, logger)
 		switch {
 		case err != nil:
 			logger.WithError(err).Warn("optimising compile stage failed: the app keeps its fast code")
@@ -61,9 +68,14 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running 
 	}()
 }
 
-// runLogged runs stage with its output in the shim's log, waits for it and
-// returns its exit status.
-func runLogged(ctx context.Context, stage appLaunch, logger *log.Entry) (int, error) {
+// optimizerOOMScoreAdj makes an optimising compile stage the first process
+// the kernel kills when the task's cgroup runs out of memory: the app keeps
+// serving its fast code.
+const optimizerOOMScoreAdj = 1000
+
+// runLogged runs stage in cg with its output in the shim's log, waits for
+// it and returns its exit status.
+func runLogged(ctx context.Context, stage appLaunch, cg *taskCgroup, logger *log.Entry) (int, error) {
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return 0, fmt.Errorf("opening %s: %w", os.DevNull, err)
@@ -86,13 +98,14 @@ func runLogged(ctx context.Context, stage appLaunch, logger *log.Entry) (int, er
 		// the pipe and block the stage.
 		_, _ = io.Copy(io.Discard, outR)
 	}()
-	p, err := startChild(ctx, stage, nil)
+	p, err := startChild(ctx, stage, cg)
 	outW.Close() // the stage holds its own copy
 	if err != nil {
 		<-logged
 		return 0, err
 	}
 	status := p.wait()
+	cg.forgetStage(p.pid())
 	p.closePipes()
 	<-logged
 	return status, nil

@@ -56,8 +56,8 @@ func startApp(ctx context.Context, l appLaunch, cg *taskCgroup, running *optimiz
 	p, err := startChild(ctx, l, cg)
 	l.phases.done("app_ready")
 	if err == nil {
-		// Not before: the optimising stage, in the shim's cgroup, would
-		// take CPU from the app's start, which its first request waits for.
+		// Not before: the optimising stage would take CPU from the app's
+		// start, which its first request waits for.
 		optimizeAfter(ctx, compileStage(l), stage, running)
 	}
 	return p, err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,12 +91,33 @@ func TestOptimisedAfterTheContainerEnds(t *testing.T) {
 	if len(helloEntries()) != 1 || len(spinEntries()) != 1 {
 		t.Fatalf("cache entries when the first start serves: %v, %v; want each component's fast code alone", helloEntries(), spinEntries())
 	}
+	// The optimising stage runs in the container's cgroup, under its
+	// limits, as the OOM killer's first choice there.
+	cgroupPath := "/" + harness.DefaultNamespace + "/" + id
+	stage := waitOptimisingStage(t, d, 30*time.Second)
+	if cg := procFile(stage, "cgroup"); !strings.Contains(cg, cgroupPath+"\n") {
+		t.Errorf("the optimising stage is not in the container's cgroup %s:\n%s", cgroupPath, cg)
+	}
+	if adj := strings.TrimSpace(procFile(stage, "oom_score_adj")); adj != "1000" {
+		t.Errorf("the optimising stage's oom_score_adj is %s, want 1000", adj)
+	}
 	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", id); code != 0 {
 		t.Fatalf("ctr task kill: %s", out)
 	}
 	fg.wait(t, 20*time.Second)
 	if optimised() {
 		t.Errorf("ctr run returned only once the optimising compile stage had cached its code: it waited for the stage")
+	}
+	// The container is deleted (ctr run --rm): the stage, still running,
+	// moved out of its cgroup, which is gone.
+	if cg := procFile(stage, "cgroup"); cg != "" && strings.Contains(cg, cgroupPath+"\n") {
+		t.Errorf("the optimising stage is still in the deleted container's cgroup %s", cgroupPath)
+	}
+	for _, hierarchy := range []string{"", "memory", "cpu", "pids"} {
+		dir := filepath.Join("/sys/fs/cgroup", hierarchy, cgroupPath)
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("the deleted container's cgroup %s is still there", dir)
+		}
 	}
 
 	// The id is free again at once: its new container gets a server of
@@ -142,4 +164,28 @@ func cacheEntries(t *testing.T, paths harness.Paths, d *harness.Containerd, app 
 		names, _ := filepath.Glob(pattern)
 		return names
 	}
+}
+
+// waitOptimisingStage returns the pid of the optimising compile stage a
+// shim of d runs, waiting for one to start.
+func waitOptimisingStage(t *testing.T, d *harness.Containerd, timeout time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, p := range d.Procs() {
+			if strings.Contains(strings.Join(p.Cmdline, " "), "--compile-tier optimized") {
+				return p.PID
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no optimising compile stage runs %v after the first start", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// procFile reads /proc/<pid>/<name> ("" once the process is gone).
+func procFile(pid int, name string) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, name))
+	return string(b)
 }

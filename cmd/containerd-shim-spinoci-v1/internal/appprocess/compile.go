@@ -15,7 +15,7 @@ import (
 )
 
 // backgroundNice is the nice value of an optimising compile stage, which
-// runs while the app serves: the app's requests come first.
+// runs while the app serves, in its cgroup: the app's requests come first.
 const backgroundNice = 19
 
 // compileStage is the shim's compile stage (--compile-only): it compiles
