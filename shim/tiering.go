@@ -56,16 +56,27 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running 
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		start := time.Now()
+		oomKillsBefore, _ := p.cgroup.oomKillsIfAny()
 		status, err := runLogged(ctx, stage, p.cgroup, logger)
+		oomKillsAfter, _ := p.cgroup.oomKillsIfAny()
 		switch {
 		case err != nil:
 			logger.WithError(err).Warn("optimising compile stage failed: the app keeps its fast code")
+		case killedByOOM(status, oomKillsBefore, oomKillsAfter):
+			logger.Warn("optimising compile stage killed by the kernel's OOM killer: the container's memory limit " +
+				"leaves too little for it; the app keeps its fast code (a higher limit lets the stage finish)")
 		case status != 0:
 			logger.WithField("status", status).Warn("optimising compile stage failed: the app keeps its fast code")
 		default:
 			logger.WithField("duration", time.Since(start)).Debug("optimising compile stage done")
 		}
 	}()
+}
+
+// killedByOOM tells whether a stage that exited with status was killed by
+// the OOM killer of its cgroup, whose kill count went from before to after.
+func killedByOOM(status int, before, after uint64) bool {
+	return status == 128+int(syscall.SIGKILL) && after > before
 }
 
 // optimizerOOMScoreAdj makes an optimising compile stage the first process
