@@ -24,9 +24,10 @@ import (
 // stage cut short leaves the fast code in use. It runs in the task's cgroup
 // (p's), at the lowest CPU priority and as the first process the kernel
 // kills when the cgroup's memory runs out: the task's limits bound it, and
-// the app's requests come first (a nice value orders threads only within
-// a cgroup: from the shim's cgroup the stage took as much CPU as the whole
-// task). If the task is deleted first, the stage moves to the shim's cgroup
+// the app's requests come first (the scheduler weighs nice values only
+// among threads of one cgroup: from the shim's cgroup the stage got that
+// cgroup's full share against the task's). If the task is deleted first,
+// the stage moves to the shim's cgroup
 // to finish (taskCgroup.releaseStages), and the task's cgroup is removed.
 // running counts it, so that the shim lets it finish after the task is gone
 // (service.Shutdown): a container that ends first still leaves the
@@ -60,11 +61,11 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running 
 		status, err := runLogged(ctx, stage, p.cgroup, logger)
 		oomKillsAfter, _ := p.cgroup.oomKillsIfAny()
 		switch {
+		case killedByOOM(err, status, oomKillsBefore, oomKillsAfter):
+			logger.WithError(err).Warn("optimising compile stage killed by the kernel's OOM killer: the container's " +
+				"memory limit leaves too little for it; the app keeps its fast code (a higher limit lets the stage finish)")
 		case err != nil:
 			logger.WithError(err).Warn("optimising compile stage failed: the app keeps its fast code")
-		case killedByOOM(status, oomKillsBefore, oomKillsAfter):
-			logger.Warn("optimising compile stage killed by the kernel's OOM killer: the container's memory limit " +
-				"leaves too little for it; the app keeps its fast code (a higher limit lets the stage finish)")
 		case status != 0:
 			logger.WithField("status", status).Warn("optimising compile stage failed: the app keeps its fast code")
 		default:
@@ -73,10 +74,12 @@ func optimizeAfter(ctx context.Context, stage appLaunch, p *appProcess, running 
 	}()
 }
 
-// killedByOOM tells whether a stage that exited with status was killed by
-// the OOM killer of its cgroup, whose kill count went from before to after.
-func killedByOOM(status int, before, after uint64) bool {
-	return status == 128+int(syscall.SIGKILL) && after > before
+// killedByOOM tells whether a stage that ended with err (it did not report
+// ready) or status was the OOM killer's victim: it failed while the kill
+// count of its cgroup went from before to after. Its OOM score makes it
+// the first choice there.
+func killedByOOM(err error, status int, before, after uint64) bool {
+	return (err != nil || status != 0) && after > before
 }
 
 // optimizerOOMScoreAdj makes an optimising compile stage the first process
