@@ -35,8 +35,10 @@ type taskCgroup struct {
 	v1   cgroup1.Cgroup
 	v2   *cgroup2.Manager
 
-	mu     sync.Mutex
-	stages cgroupStages // guarded by mu
+	mu sync.Mutex
+	// stages are the optimising compile stages started in the cgroup
+	// (startStage), which may outlive the task; guarded by mu.
+	stages map[int]struct{}
 }
 
 // cgroupfsPath maps a spec's cgroupsPath to its place in the cgroupfs
@@ -155,6 +157,29 @@ func loadTaskCgroup(path string) (*taskCgroup, error) {
 	return c, nil
 }
 
+// pidCgroup is the cgroup pid lives in (on v1, in every hierarchy), for
+// its metrics and to add processes to it; its path names it in messages
+// only.
+func pidCgroup(pid int) (*taskCgroup, error) {
+	c := &taskCgroup{path: fmt.Sprintf("of pid %d", pid)}
+	if unified() {
+		path, err := cgroup2.PidGroupPath(pid)
+		if err != nil {
+			return nil, fmt.Errorf("finding the cgroup of pid %d: %w", pid, err)
+		}
+		if c.v2, err = cgroup2.Load(path); err != nil {
+			return nil, fmt.Errorf("loading cgroup %s: %w", path, err)
+		}
+		c.path = path
+		return c, nil
+	}
+	var err error
+	if c.v1, err = cgroup1.Load(cgroup1.PidPath(pid)); err != nil {
+		return nil, fmt.Errorf("loading the cgroup of pid %d: %w", pid, err)
+	}
+	return c, nil
+}
+
 // dir opens the cgroup v2 directory, for SysProcAttr.CgroupFD: the child
 // starts in the cgroup, so all its memory is charged to it. It returns nil
 // on v1, where the process is added once started (addProcess).
@@ -169,12 +194,18 @@ func (c *taskCgroup) dir() (*os.File, error) {
 	return f, nil
 }
 
-// addProcess moves pid (all its threads) into the cgroup on v1.
+// addProcess moves pid (all its threads) into the cgroup.
 func (c *taskCgroup) addProcess(pid int) error {
-	if c == nil || c.v1 == nil {
+	if c == nil {
 		return nil
 	}
-	if err := c.v1.Add(cgroup1.Process{Pid: pid}); err != nil {
+	var err error
+	if c.v2 != nil {
+		err = c.v2.AddProc(uint64(pid))
+	} else {
+		err = c.v1.Add(cgroup1.Process{Pid: pid})
+	}
+	if err != nil {
 		return fmt.Errorf("adding pid %d to cgroup %s: %w", pid, c.path, err)
 	}
 	return nil

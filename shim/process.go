@@ -225,8 +225,10 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 	// On cgroup v1 the process is moved in right away, before it loads the
 	// app (most of its memory). If it has already exited (a fast load
 	// error), its status line says why.
-	if err := cg.addProcess(p.pid()); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return nil, err
+	if cgroupDir == nil {
+		if err := cg.addProcess(p.pid()); err != nil && !errors.Is(err, syscall.ESRCH) {
+			return nil, err
+		}
 	}
 	if err := setOOMScoreAdj(ctx, p.pid(), l.oomScoreAdj); err != nil {
 		return nil, err
