@@ -193,7 +193,7 @@ func stopLingeringServers(t harness.T, d *harness.Containerd) {
 	}
 	deadline := time.Now().Add(lingerStopTimeout)
 	for _, pid := range pids {
-		for alive(pid) {
+		for harness.ProcessAlive(pid) {
 			if time.Now().After(deadline) {
 				t.Fatalf("lingering shim server or its compile stage (pid %d) still runs %v after SIGTERM", pid, lingerStopTimeout)
 			}
@@ -201,16 +201,4 @@ func stopLingeringServers(t harness.T, d *harness.Containerd) {
 		}
 	}
 	t.Logf("   stopped %d shim server(s) still compiling optimised code for an earlier start", len(groups))
-}
-
-// alive tells whether process pid exists and is not a zombie.
-func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// The state follows the command name in parentheses, which may
-	// itself hold spaces or parentheses.
-	i := strings.LastIndexByte(string(stat), ')')
-	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
 }

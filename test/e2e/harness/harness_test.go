@@ -3,7 +3,9 @@ package harness
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -148,6 +150,38 @@ func TestStatFields(t *testing.T) {
 	}
 	if !ProcessAlive(self) {
 		t.Error("ProcessAlive(self) = false")
+	}
+}
+
+// TestProcessAliveSkipsZombies: a running process is alive; an exited one
+// is not, whether still a zombie (not yet waited for) or gone.
+func TestProcessAliveSkipsZombies(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "read line")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	if !ProcessAlive(pid) {
+		t.Errorf("running process %d: not alive", pid)
+	}
+	stdin.Close() // the shell reads EOF and exits: a zombie until waited for
+	deadline := time.Now().Add(5 * time.Second)
+	for ProcessAlive(pid) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ProcessAlive(pid) {
+		t.Errorf("exited process %d: still alive", pid)
+	}
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err != nil || !strings.Contains(string(stat), ") Z ") {
+		t.Errorf("process %d should be a zombie until waited for: %q, %v", pid, stat, err)
+	}
+	_ = cmd.Wait()
+	if ProcessAlive(pid) {
+		t.Errorf("reaped process %d: alive", pid)
 	}
 }
 
