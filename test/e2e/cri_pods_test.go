@@ -35,8 +35,11 @@ func testCRIHostNetwork(t *testing.T, f *criFixture) {
 	}
 
 	addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	// A BestEffort container's OOM score, as kubelet sets it.
+	const oomScoreAdj = 1000
 	id := startContainer(t, f, p, harness.ContainerConfig{
 		Name: "app", Image: f.ref(criRepoMultiB), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr},
+		OOMScoreAdj: oomScoreAdj,
 	})
 	if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
 		out, _ := cri.Run("logs", id)
@@ -64,6 +67,10 @@ func testCRIHostNetwork(t *testing.T, f *criFixture) {
 	wantCgroup := fmt.Sprintf("/spinocie2e.slice/%s/cri-containerd-%s.scope", slice, id)
 	if cg := cgroupOf(st.Info.Pid); !strings.Contains(cg, wantCgroup) {
 		t.Errorf("app cgroups do not include %s:\n%s", wantCgroup, cg)
+	}
+	// ... and the OOM score adjustment CRI put in the spec.
+	if score, _ := os.ReadFile(fmt.Sprintf("/proc/%d/oom_score_adj", st.Info.Pid)); strings.TrimSpace(string(score)) != fmt.Sprint(oomScoreAdj) {
+		t.Errorf("app pid %d has oom_score_adj %q, want the spec's %d", st.Info.Pid, score, oomScoreAdj)
 	}
 
 	if err := waitFor(10*time.Second, func() bool {

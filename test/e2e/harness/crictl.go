@@ -143,6 +143,9 @@ type ContainerConfig struct {
 	MemoryLimit int64  // bytes; 0 for none
 	CPUQuota    int64  // microseconds per CPUPeriod; 0 for none
 	CPUPeriod   int64  // microseconds
+	// OOMScoreAdj is linux.resources.oom_score_adj, which kubelet sets by
+	// the pod's QoS class; 0 for none.
+	OOMScoreAdj int
 	// SecurityContext is linux.security_context as CRI's JSON spells it
 	// (run_as_user, capabilities, seccomp, no_new_privs, …); nil for none.
 	SecurityContext map[string]any
@@ -168,6 +171,9 @@ func (c ContainerConfig) WriteFile(t T, dir string) string {
 	resources := map[string]any{}
 	if c.MemoryLimit > 0 {
 		resources["memory_limit_in_bytes"] = c.MemoryLimit
+	}
+	if c.OOMScoreAdj != 0 {
+		resources["oom_score_adj"] = c.OOMScoreAdj
 	}
 	if c.CPUQuota > 0 {
 		resources["cpu_quota"] = c.CPUQuota
