@@ -181,7 +181,7 @@ func (p *precompiler) compileWasm(ctx context.Context, wasm []byte, sum [sha256.
 	var err error
 	if isComponent(wasm) {
 		if p.components == nil {
-			if p.components, err = capi.NewEngineAt(p.tier); err != nil {
+			if p.components, err = capi.NewCompileEngineAt(p.tier); err != nil {
 				return false, p.tier, err
 			}
 		}

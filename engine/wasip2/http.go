@@ -251,7 +251,7 @@ func (h *Host) Serve(ctx context.Context, hd *Handler, w http.ResponseWriter, r 
 		store.Close()
 		st.closeAll()
 	}()
-	inst, err := hd.Linker.Instantiate(store, hd.Component)
+	inst, err := hd.Linker.Instantiate(ctx, store, hd.Component)
 	if err != nil {
 		return false, err
 	}

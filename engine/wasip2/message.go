@@ -86,7 +86,7 @@ func (h *Host) exportFunc(ctx context.Context, hd *Handler, path ...string) (st 
 		store.Close()
 		st.closeAll()
 	}
-	inst, err := hd.Linker.Instantiate(store, hd.Component)
+	inst, err := hd.Linker.Instantiate(ctx, store, hd.Component)
 	if err == nil {
 		if f, err = inst.Func(path...); err != nil {
 			err = fmt.Errorf("export %v: %w", path, err)

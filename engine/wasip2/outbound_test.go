@@ -10,6 +10,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/spinoci/spinoci/engine/capability/mqtt"
 	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/capability/redis"
@@ -33,7 +34,7 @@ func (f *fixture) instantiate(t *testing.T) *instance {
 		store.Close()
 		st.closeAll()
 	})
-	inst, err := f.hd.Linker.Instantiate(store, f.hd.Component)
+	inst, err := f.hd.Linker.Instantiate(context.Background(), store, f.hd.Component)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -297,6 +297,18 @@ extern void wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(
     wasmtime_pooling_allocation_config_t *, size_t);
 extern void wasmtime_pooling_allocation_config_table_keep_resident_set(wasmtime_pooling_allocation_config_t *,
                                                                        size_t);
+extern void wasmtime_pooling_allocation_config_max_unused_warm_slots_set(wasmtime_pooling_allocation_config_t *,
+                                                                         uint32_t);
+extern void wasmtime_pooling_allocation_config_total_component_instances_set(wasmtime_pooling_allocation_config_t *,
+                                                                             uint32_t);
+extern void wasmtime_pooling_allocation_config_max_component_instance_size_set(wasmtime_pooling_allocation_config_t *,
+                                                                               size_t);
+extern void wasmtime_pooling_allocation_config_max_core_instances_per_component_set(
+    wasmtime_pooling_allocation_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_max_memories_per_component_set(wasmtime_pooling_allocation_config_t *,
+                                                                              uint32_t);
+extern void wasmtime_pooling_allocation_config_max_tables_per_component_set(wasmtime_pooling_allocation_config_t *,
+                                                                            uint32_t);
 
 // WASI output (wasi.h).
 extern void wasi_config_set_stdout_custom(wasi_config_t *, ptrdiff_t (*callback)(void *, const unsigned char *, size_t),

@@ -1,6 +1,7 @@
 package capi
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -75,7 +76,7 @@ func TestCallThroughHostFunction(t *testing.T) {
 	data := &storeData{}
 	s := e.NewStore(data)
 	defer s.Close()
-	inst, err := l.Instantiate(s, c)
+	inst, err := l.Instantiate(context.Background(), s, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestGuestTrapIsAnError(t *testing.T) {
 	l := adderLinker(t, e)
 	s := e.NewStore(&storeData{})
 	defer s.Close()
-	inst, err := l.Instantiate(s, c)
+	inst, err := l.Instantiate(context.Background(), s, c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +127,7 @@ func TestMissingImportFailsInstantiation(t *testing.T) {
 	defer l.Close()
 	s := e.NewStore(nil)
 	defer s.Close()
-	_, err := l.Instantiate(s, c)
+	_, err := l.Instantiate(context.Background(), s, c)
 	if err == nil || !strings.Contains(err.Error(), "test:adder/host") {
 		t.Fatalf("error = %v, want one naming the missing import", err)
 	}
@@ -152,7 +153,7 @@ func TestSerializeDeserializeFile(t *testing.T) {
 	l := adderLinker(t, e)
 	s := e.NewStore(&storeData{})
 	defer s.Close()
-	inst, err := l.Instantiate(s, c2)
+	inst, err := l.Instantiate(context.Background(), s, c2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package capi
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func checkEpochDeadline(t *testing.T, e *Engine) {
 	d := &countingDeadline{allow: 3}
 	s := e.NewStore(d)
 	defer s.Close()
-	inst, err := l.Instantiate(s, c)
+	inst, err := l.Instantiate(context.Background(), s, c)
 	if err != nil {
 		t.Fatal(err)
 	}

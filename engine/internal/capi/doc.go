@@ -17,8 +17,9 @@
 //     CallEach) without wasmtime-go's per-call Go overhead, and a request's
 //     per-Store and per-instance setup in one cgo call each (SetupStore,
 //     LookupExports).
-//   - The pooling instance allocator (NewModuleEngine, with epoch
-//     interruption on), guest output written straight to a file descriptor
+//   - The pooling instance allocator for core modules (NewModuleEngine,
+//     with epoch interruption on) and components (NewEngineAt, whose
+//     Linker.Instantiate waits for a free slot), guest output written straight to a file descriptor
 //     (SetStdoutFD), stdin from memory (SetStdinBytes) and an epoch deadline
 //     callback for wasmtime-go Stores (SetupStore), which wasmtime-go's
 //     Config, WasiConfig and Store do not offer; a memory cap for component

@@ -31,6 +31,10 @@ const ComponentConfigID = "wasmtime-c-api/" + WasmtimeGoVersion + ";component;en
 type Engine struct {
 	ptr  *C.wasm_engine_t
 	tier Tier // what Compile produces
+	// slots has a token per component instance of its pool that is in use
+	// (Linker.Instantiate takes one, Store.Close gives it back); nil when
+	// the engine instantiates on demand or only compiles.
+	slots chan struct{}
 }
 
 // NewEngine creates an Engine that compiles optimised code.
@@ -39,17 +43,41 @@ func NewEngine() *Engine {
 	return e
 }
 
-// NewEngineAt creates an Engine that compiles code of tier t. Cranelift's
-// engines (Optimized, Fast) load code of both tiers (see Fast), a Winch
-// engine only Winch code; only a Winch engine can fail (WinchUsable).
+// NewEngineAt creates an Engine that compiles code of tier t and
+// instantiates components from a pool of poolSlots instances, reused from
+// one Store to the next (on demand where the pool's address space cannot be
+// reserved). Cranelift's engines (Optimized, Fast) load code of both tiers
+// (see Fast), a Winch engine only Winch code; only a Winch engine can fail
+// (WinchUsable).
 func NewEngineAt(t Tier) (*Engine, error) {
+	slots := 0
+	if poolingFits() {
+		slots = poolSlots
+	}
+	return newEngine(t, slots)
+}
+
+// NewCompileEngineAt creates an Engine that compiles code of tier t for the
+// compile cache, whose code NewEngineAt(t)'s engines load. It instantiates
+// on demand, so it reserves no instance pool.
+func NewCompileEngineAt(t Tier) (*Engine, error) { return newEngine(t, 0) }
+
+// newEngine is NewEngineAt with a pool of slots component instances (0: on
+// demand).
+func newEngine(t Tier, slots int) (*Engine, error) {
 	cfg := C.wasm_config_new()
 	C.wasmtime_config_epoch_interruption_set(cfg, true)
 	if err := setTier(cfg, t); err != nil {
 		C.wasm_config_delete(cfg)
 		return nil, err
 	}
-	return &Engine{ptr: C.wasm_engine_new_with_config(cfg), tier: t}, nil
+	e := &Engine{tier: t}
+	if slots > 0 {
+		useComponentPooling(cfg, slots)
+		e.slots = make(chan struct{}, slots)
+	}
+	e.ptr = C.wasm_engine_new_with_config(cfg)
+	return e, nil
 }
 
 // IncrementEpoch advances the engine's epoch; stores past their deadline trap.

@@ -1,6 +1,9 @@
 package capi
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // growWAT exports grow(), which grows its memory by 256 pages (16 MiB)
 // and returns memory.grow's result (-1 when refused).
@@ -26,7 +29,7 @@ func checkMemoryLimit(t *testing.T, e *Engine) {
 		s := e.NewStore(nil)
 		s.SetDeadline(1 << 30)
 		s.LimitMemory(limit)
-		inst, err := l.Instantiate(s, c)
+		inst, err := l.Instantiate(context.Background(), s, c)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -101,20 +101,43 @@ const (
 	// default is 1; multi-memory and reference types allow more). Like the
 	// instance size, it reserves nothing.
 	poolPerModule = 8
-	// poolKeepResident is how much of a freed memory or table is reset in
-	// place rather than released with madvise, whose TLB shootdowns cost
-	// more than zeroing a few pages in a multi-threaded process (hello
-	// under wrk: ~10k -> ~15k requests/s). What stays resident is bounded
-	// by wasmtime's 100 warm slots: ~13 MiB.
-	poolKeepResident = 64 << 10
+	// poolKeepResident is how much of a freed memory or table the pool
+	// resets in place instead of giving back to the kernel. Wasmtime finds
+	// the pages the guest wrote (the PAGEMAP_SCAN ioctl, Linux 6.7+) and
+	// copies the initial contents back over them, so the next instance
+	// starts on resident, writable pages; what is given back instead must
+	// be faulted in again page by page, each write to a copy-on-write page
+	// of the memory image with a TLB shootdown across the process's
+	// threads. A JS component (StarlingMonkey) writes ~10 MiB of its image
+	// per request and a Go wasip1 module 2-4 MiB: with 64 KiB kept they
+	// served ~160 and ~430 requests/s on 2 cores, with 16 MiB ~1,300 and
+	// ~800. Only written pages stay resident, each slot at most this much:
+	// the memory an app held at its busiest stays with it while idle.
+	// Older kernels reset the first poolKeepResident bytes of each memory.
+	poolKeepResident = 16 << 20
 	// poolSlotReservation over-estimates the address space per slot:
 	// memory (4 GiB + guard pages) and table (8 bytes per element).
 	poolSlotReservation = poolMaxMemory + 256<<20 + 8*poolTableElements
 )
 
-// usePooling configures cfg, which must be fresh, for the pooling allocator.
-func usePooling(cfg *wasmtime.Config) {
-	ptr := configPtr(cfg)
+// A component instance holds several core instances, memories and tables
+// (a JS component: 4 core modules, 1 memory). The component pool has
+// poolSlots component instances, and per component instance on average
+// what these allow; a component beyond them at full concurrency fails to
+// instantiate with Wasmtime's error naming the limit.
+const (
+	poolCoresPerComponent    = 4
+	poolMemoriesPerComponent = 1
+	poolTablesPerComponent   = 4
+	// poolMaxPerComponent bounds one component instance's core
+	// instances, memories and tables (composed components have one
+	// memory per inner component); it reserves nothing.
+	poolMaxPerComponent = 64
+)
+
+// newPoolConfig returns the pool settings that core module and component
+// engines share; the caller deletes it.
+func newPoolConfig() *C.wasmtime_pooling_allocation_config_t {
 	p := C.wasmtime_pooling_allocation_config_new()
 	C.wasmtime_pooling_allocation_config_total_core_instances_set(p, poolSlots)
 	C.wasmtime_pooling_allocation_config_total_memories_set(p, poolSlots)
@@ -130,9 +153,31 @@ func usePooling(cfg *wasmtime.Config) {
 	C.wasmtime_pooling_allocation_config_max_tables_per_module_set(p, poolPerModule)
 	C.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(p, poolKeepResident)
 	C.wasmtime_pooling_allocation_config_table_keep_resident_set(p, poolKeepResident)
-	C.wasmtime_pooling_allocation_strategy_set(ptr, p)
+	return p
+}
+
+// usePooling configures cfg, which must be fresh, for the pooling allocator.
+func usePooling(cfg *wasmtime.Config) {
+	p := newPoolConfig()
+	C.wasmtime_pooling_allocation_strategy_set(configPtr(cfg), p)
 	C.wasmtime_pooling_allocation_config_delete(p)
 	runtime.KeepAlive(cfg)
+}
+
+// useComponentPooling configures cfg for the pooling allocator with room
+// for slots component instances at once.
+func useComponentPooling(cfg *C.wasm_config_t, slots int) {
+	p := newPoolConfig()
+	C.wasmtime_pooling_allocation_config_total_component_instances_set(p, C.uint32_t(slots))
+	C.wasmtime_pooling_allocation_config_total_core_instances_set(p, C.uint32_t(slots*poolCoresPerComponent))
+	C.wasmtime_pooling_allocation_config_total_memories_set(p, C.uint32_t(slots*poolMemoriesPerComponent))
+	C.wasmtime_pooling_allocation_config_total_tables_set(p, C.uint32_t(slots*poolTablesPerComponent))
+	C.wasmtime_pooling_allocation_config_max_component_instance_size_set(p, poolMaxInstanceSize)
+	C.wasmtime_pooling_allocation_config_max_core_instances_per_component_set(p, poolMaxPerComponent)
+	C.wasmtime_pooling_allocation_config_max_memories_per_component_set(p, poolMaxPerComponent)
+	C.wasmtime_pooling_allocation_config_max_tables_per_component_set(p, poolMaxPerComponent)
+	C.wasmtime_pooling_allocation_strategy_set(cfg, p)
+	C.wasmtime_pooling_allocation_config_delete(p)
 }
 
 // poolingFits reports whether the process can reserve the pool's address

@@ -7,6 +7,7 @@ package capi
 import "C"
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"runtime/cgo"
@@ -18,6 +19,10 @@ import (
 type Store struct {
 	ptr    *C.wasmtime_store_t
 	handle cgo.Handle
+	// slots is the engine's instance pool's (nil: unbounded); held is how
+	// many of its tokens the Store's instances hold until Close.
+	slots chan struct{}
+	held  int
 }
 
 // DeadlineHandler is implemented by store data that decides what happens
@@ -33,7 +38,7 @@ type DeadlineHandler interface {
 // asked what to do at each deadline; otherwise the guest traps there.
 func (e *Engine) NewStore(data any) *Store {
 	h := cgo.NewHandle(data)
-	s := &Store{ptr: C.spinoci_store_new(e.ptr, C.uintptr_t(h)), handle: h}
+	s := &Store{ptr: C.spinoci_store_new(e.ptr, C.uintptr_t(h)), handle: h, slots: e.slots}
 	if _, ok := data.(DeadlineHandler); ok {
 		C.spinoci_store_on_deadline(s.ptr)
 	}
@@ -65,13 +70,36 @@ func (s *Store) SetDeadline(ticks uint64) {
 
 func (s *Store) context() *C.wasmtime_context_t { return C.wasmtime_store_context(s.ptr) }
 
-// Close releases the store and everything in it.
+// Close releases the store and everything in it, and gives its instances'
+// pool slots back.
 func (s *Store) Close() {
 	if s.ptr != nil {
 		C.wasmtime_store_delete(s.ptr)
 		s.ptr = nil
 		s.handle.Delete()
+		for ; s.held > 0; s.held-- {
+			<-s.slots
+		}
 	}
+}
+
+// takeSlot waits for a free slot of the engine's instance pool, so that
+// instances beyond the pool queue instead of failing.
+func (s *Store) takeSlot(ctx context.Context) error {
+	if s.slots == nil {
+		return nil
+	}
+	select {
+	case s.slots <- struct{}{}: // a free slot, even if ctx has ended
+	default:
+		select {
+		case s.slots <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for a free instance slot: %w", ctx.Err())
+		}
+	}
+	s.held++
+	return nil
 }
 
 // Context is the store context a host function runs in.
@@ -90,8 +118,12 @@ type Instance struct {
 	inst  C.wasmtime_component_instance_t
 }
 
-// Instantiate instantiates c in s with l's definitions.
-func (l *Linker) Instantiate(s *Store, c *Component) (*Instance, error) {
+// Instantiate instantiates c in s with l's definitions. It waits while the
+// engine's instance pool is full, until ctx is done.
+func (l *Linker) Instantiate(ctx context.Context, s *Store, c *Component) (*Instance, error) {
+	if err := s.takeSlot(ctx); err != nil {
+		return nil, err
+	}
 	inst := &Instance{store: s}
 	if err := C.wasmtime_component_linker_instantiate(l.ptr, s.context(), c.ptr, &inst.inst); err != nil {
 		return nil, fmt.Errorf("instantiate component: %w", takeError(err))

@@ -1,6 +1,7 @@
 package capi
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -97,7 +98,7 @@ func TestDefineMissingStubsOnlyWhatTheHostLacks(t *testing.T) {
 	call := func(name string, nresults int, args ...Val) ([]Val, error) {
 		s := e.NewStore(nil)
 		defer s.Close()
-		inst, err := l.Instantiate(s, c)
+		inst, err := l.Instantiate(context.Background(), s, c)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +149,7 @@ func TestDefineMissingKeepsEarlierStubs(t *testing.T) {
 	}
 	for name, c := range map[string]*Component{"a": one, "b": two} {
 		s := e.NewStore(nil)
-		inst, err := l.Instantiate(s, c)
+		inst, err := l.Instantiate(context.Background(), s, c)
 		if err != nil {
 			s.Close()
 			t.Fatalf("instantiate the component calling %s: %v", name, err)
@@ -227,7 +228,7 @@ func TestDefineMissingReusesHostResource(t *testing.T) {
 	}
 	s := e.NewStore(nil)
 	defer s.Close()
-	inst, err := l.Instantiate(s, c)
+	inst, err := l.Instantiate(context.Background(), s, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func runAdder(t *testing.T, e *Engine, c *Component, x uint32) Val {
 	t.Helper()
 	s := e.NewStore(&storeData{})
 	defer s.Close()
-	inst, err := adderLinker(t, e).Instantiate(s, c)
+	inst, err := adderLinker(t, e).Instantiate(context.Background(), s, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ type results struct {
 	phases   []phaseResult // hello, runc
 	execs    []execCost    // the binaries a start runs
 	wrks     []wrkResult   // spinoci hello, native
+	guests   []wrkResult   // heavier guests: spin-go, js
 	ratio    float64       // P3: the median of the rounds' ratios of requests/s
 	disk     replicaDisk
 	density  []densityStep
@@ -93,6 +94,8 @@ func bench(t harness.T, o options) {
 
 	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, o.duration)
 	r.wrks, r.ratio = measureThroughput(t, d, r.ws.hello, r.ws.runc, work, o.duration)
+	t.Logf("   heavier guests:")
+	r.guests = measureGuests(t, d, []workload{r.ws.spinGo, r.ws.js}, work, o.duration)
 
 	t.Logf("\n== P5 disk per replica of the static-files app")
 	r.disk = measureReplicaDisk(t, d, r.ws.files, work)
@@ -165,6 +168,15 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 	wrks, ratio := measureThroughput(t, d, ws.hello, ws.runc, work, dur)
 	t.Logf("   P3: %.2f× (medians %.0f vs %.0f req/s); server CPU per request %s vs %s",
 		ratio, wrks[0].rps, wrks[1].rps, cpuText(wrks[0].cpuPerRequest), cpuText(wrks[1].cpuPerRequest))
+	guests := []workload{ws.spinGo, ws.js}
+	for _, w := range guests {
+		d.Pull(w.ref)
+		settleOptimisedCode(t, d, w, work)
+	}
+	t.Logf("   heavier guests:")
+	for _, g := range measureGuests(t, d, guests, work, dur) {
+		t.Logf("   %s: median %.0f req/s, server CPU %s/request", g.name, g.rps, cpuText(g.cpuPerRequest))
+	}
 	d.Stop()
 }
 

@@ -13,7 +13,8 @@
 //     their compile floor (the compilation alone, engine/internal/capi's
 //     BenchmarkCompile);
 //   - P3: hello requests/s (`wrk -t2 -c50`) against the native Go server,
-//     both in containers, and each server's CPU time per request;
+//     both in containers, and each server's CPU time per request; the same
+//     for the Go module and the JS component, without a target;
 //   - P4: idle PSS per app (shim + app process) at several app counts up to
 //     -apps, the same with one shim server shared by -apps apps (the group
 //     annotation), and per pod under CRI (shim + pause + app);
@@ -62,7 +63,7 @@ func main() {
 	flag.IntVar(&o.fileMB, "file-mb", 10, "size in MB of each of the 20 static files of the P5 app")
 	flag.BoolVar(&o.quick, "quick", os.Getenv("SPINOCI_BENCH_QUICK") == "1",
 		"short run for development: 3 runs, wrk 2s, 10 apps, 1 pod, 1 MB files (unless set explicitly)")
-	flag.BoolVar(&o.throughputOnly, "throughput-only", false, "measure P3 (wrk) alone, log it and write no report")
+	flag.BoolVar(&o.throughputOnly, "throughput-only", false, "measure P3 (wrk: hello and native, then the Go module and JS component) alone, log it and write no report")
 	flag.BoolVar(&o.startOnly, "start-only", false, "measure P1 (hello, runc and the start floor; the hello start's phases, with the shim's own) alone, log it and write no report")
 	flag.BoolVar(&o.densityOnly, "density-only", false, "measure P4's idle PSS per app (up to -apps) alone, log it and write no report")
 	flag.Parse()

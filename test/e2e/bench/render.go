@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -116,6 +117,11 @@ func rows(r results) []report.Row {
 			row.Missing = "wrk reported no requests/s (see [Throughput](#throughput))"
 		}
 		out = append(out, row)
+	}
+	for _, g := range r.guests {
+		out = append(out, report.Row{ID: "P3", Measure: fmt.Sprintf("%s req/s (wrk %s %s; the issue's target names hello)", g.name, wrkThreads, wrkConnections),
+			Unit: " req/s", Goal: report.NoTarget, Value: g.rps,
+			Measured: "median of " + strconv.Itoa(guestRounds) + "; server CPU " + cpuText(g.cpuPerRequest) + " per request"})
 	}
 	if len(r.density) > 0 {
 		last := r.density[len(r.density)-1]
@@ -264,9 +270,22 @@ func renderThroughput(p func(string, ...any), r results) {
 	p("median of the rounds' ratios (each round runs both back to back; here %.2f×). Server CPU is the user + system time", r.ratio)
 	p("of the server's processes (the app process; runc's container process) per request of that run.")
 	p("")
+	wrkTable(p, r.wrks)
+	if len(r.guests) == 0 {
+		return
+	}
+	p("Guests heavier than hello, each alone under the shim on its optimised code, median of %d runs: most of their", guestRounds)
+	p("cost per request is the guest's own (a Go module starts its runtime, a JS component its engine, in every fresh")
+	p("instance) and the pages of its memory it writes, which the instance pool resets in place for the next instance.")
+	p("")
+	wrkTable(p, r.guests)
+}
+
+// wrkTable writes a table of wrk runs.
+func wrkTable(p func(string, ...any), runs []wrkResult) {
 	p("| Server | Requests/s | Server CPU per request | Avg latency | p50 | p99 | Requests | Errors |")
 	p("|---|---:|---:|---:|---:|---:|---:|---|")
-	for _, w := range r.wrks {
+	for _, w := range runs {
 		errs := w.errs
 		if errs == "" {
 			errs = "none"

@@ -69,6 +69,32 @@ func measureThroughput(t harness.T, d *harness.Containerd, w, native workload, w
 	return []wrkResult{medianRun(spin), medianRun(nat)}, report.Summarize(ratios).Median
 }
 
+// guestRounds is how many times measureGuests runs wrk against each app.
+const guestRounds = 3
+
+// measureGuests runs each app of ws under the shim and returns the median
+// of guestRounds wrk runs against it: guests heavier than hello, whose
+// cost per request is mostly the guest's own (a Go module's runtime start,
+// a JS component's engine), where how instances reuse memory shows.
+// Their optimised code is cached by then (the start rounds ran them), so
+// each serves on it from its first request.
+func measureGuests(t harness.T, d *harness.Containerd, ws []workload, work string, dur time.Duration) []wrkResult {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	var out []wrkResult
+	for _, w := range ws {
+		id := "wrk-" + w.key
+		url := "http://" + runDetached(ctx, t, d, w, work, id) + w.path
+		var runs []wrkResult
+		for range guestRounds {
+			runs = append(runs, runWrk(t, url, dur, w.name, serverCPU(t, d, id)))
+		}
+		stop(t, d, id)
+		out = append(out, medianRun(runs))
+	}
+	return out
+}
+
 // formatRatios is "0.81× 0.77× …".
 func formatRatios(rs []float64) string {
 	out := make([]string, len(rs))

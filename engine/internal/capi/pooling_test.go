@@ -1,0 +1,121 @@
+package capi
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestEngineInstantiatesFromAPool(t *testing.T) {
+	if !poolingFits() {
+		t.Skip("the pool's address space cannot be reserved here")
+	}
+	e := NewEngine()
+	defer e.Close()
+	if cap(e.slots) != poolSlots {
+		t.Errorf("NewEngine's pool has %d slots, want %d", cap(e.slots), poolSlots)
+	}
+	c, err := NewCompileEngineAt(Optimized)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.slots != nil {
+		t.Error("a compile engine reserves an instance pool")
+	}
+}
+
+// TestInstantiateWaitsForAPoolSlot: with the pool's only slot held, a
+// second instantiation waits until its context ends, and succeeds once the
+// first Store is closed.
+func TestInstantiateWaitsForAPoolSlot(t *testing.T) {
+	e, err := newEngine(Optimized, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := newAdder(t, e)
+	l := adderLinker(t, e)
+
+	first := e.NewStore(&storeData{})
+	if _, err := l.Instantiate(context.Background(), first, c); err != nil {
+		t.Fatal(err)
+	}
+	second := e.NewStore(&storeData{})
+	defer second.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := l.Instantiate(ctx, second, c); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("instantiating with the pool full: %v, want a deadline error", err)
+	}
+
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		first.Close()
+	}()
+	inst, err := l.Instantiate(context.Background(), second, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := inst.Func("run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run.Call(1, U32(20)); err != nil || out[0] != U32(41) {
+		t.Errorf("run(20) = %v, %v; want 41", out, err)
+	}
+	second.Close()
+	if n := len(e.slots); n != 0 {
+		t.Errorf("%d slots still taken after every Store closed", n)
+	}
+}
+
+// bumpWAT exports bump(), which increments the byte its data segment sets
+// to 1 and a byte 1 MiB further that starts at 0, and returns both as
+// first*256 + far: an instance that sees memory another one wrote returns
+// more than 2*256 + 1.
+const bumpWAT = `(component
+  (core module $m (memory 32)
+    (data (i32.const 0) "\01")
+    (func (export "bump") (result i32)
+      (i32.store8 (i32.const 0) (i32.add (i32.load8_u (i32.const 0)) (i32.const 1)))
+      (i32.store8 (i32.const 0x100000) (i32.add (i32.load8_u (i32.const 0x100000)) (i32.const 1)))
+      (i32.add
+        (i32.mul (i32.load8_u (i32.const 0)) (i32.const 256))
+        (i32.load8_u (i32.const 0x100000)))))
+  (core instance $i (instantiate $m))
+  (func (export "bump") (result u32) (canon lift (core func $i "bump"))))`
+
+// TestPooledMemoryStartsFresh: instances that reuse a pool slot, whose
+// written pages stay resident, each start from the module's initial memory.
+func TestPooledMemoryStartsFresh(t *testing.T) {
+	e, err := newEngine(Optimized, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := compileWAT(t, e, bumpWAT)
+	l := e.NewLinker()
+	defer l.Close()
+	for i := range 5 {
+		s := e.NewStore(nil)
+		s.SetDeadline(1 << 30)
+		inst, err := l.Instantiate(context.Background(), s, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := inst.Func("bump")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.Call(1)
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0] != U32(2*256+1) {
+			t.Fatalf("instance %d: bump() = %v, want %d", i, res[0], 2*256+1)
+		}
+	}
+}
