@@ -101,20 +101,20 @@ const (
 	// default is 1; multi-memory and reference types allow more). Like the
 	// instance size, it reserves nothing.
 	poolPerModule = 8
-	// poolKeepResident is how much of a freed memory or table the pool
-	// resets in place instead of giving back to the kernel. Wasmtime finds
-	// the pages the guest wrote (the PAGEMAP_SCAN ioctl, Linux 6.7+) and
-	// copies the initial contents back over them, so the next instance
-	// starts on resident, writable pages; what is given back instead must
-	// be faulted in again page by page, each write to a copy-on-write page
-	// of the memory image with a TLB shootdown across the process's
-	// threads. A JS component (StarlingMonkey) writes ~10 MiB of its image
-	// per request and a Go wasip1 module 2-4 MiB: with 64 KiB kept they
-	// served ~160 and ~430 requests/s on 2 cores, with 16 MiB ~1,300 and
-	// ~800. Only written pages stay resident, each slot at most this much:
-	// the memory an app held at its busiest stays with it while idle.
-	// Older kernels reset the first poolKeepResident bytes of each memory.
-	poolKeepResident = 16 << 20
+	// poolKeepResident is how much of each freed memory and table the pool
+	// resets in place (copying the initial contents back, zeroing the
+	// rest) instead of giving it back to the kernel, so that the next
+	// instance in the slot starts on resident, writable pages. Pages given
+	// back are faulted in again by the next instance one by one, and a
+	// write to a copy-on-write page of the memory image also flushes the
+	// TLBs of the process's other threads. On 2 cores (wrk -c50), raising
+	// it from 64 KiB to 8 MiB took the Rust module from ~4,200 to ~9,300
+	// requests/s, the Go wasip1 module from 390 to 775, the JS component
+	// (which writes ~8 MiB of its memory per request) from 179 to 1,371;
+	// 16 MiB gained the JS component nothing more. The cost: each slot an
+	// app has used keeps that much (or its whole memory, if smaller)
+	// resident while idle.
+	poolKeepResident = 8 << 20
 	// poolSlotReservation over-estimates the address space per slot:
 	// memory (4 GiB + guard pages) and table (8 bytes per element).
 	poolSlotReservation = poolMaxMemory + 256<<20 + 8*poolTableElements
