@@ -293,6 +293,11 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
+	if a.components != nil {
+		// Requests' Stores may still be closing (Store.CloseAsync), their
+		// resources holding on to what is closed below.
+		a.components.wait()
+	}
 	a.tierUp.close()
 	a.ticker.close()
 	a.ticker = nil

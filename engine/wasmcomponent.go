@@ -81,6 +81,14 @@ func (r *componentRuntime) cranelift() (componentBackend, error) {
 	return componentBackend{engine: r.engine, linker: r.linker}, nil
 }
 
+// wait waits until the Stores of finished requests are closed.
+func (r *componentRuntime) wait() {
+	r.engine.Wait()
+	if r.winch != nil {
+		r.winch.engine.Wait()
+	}
+}
+
 func (r *componentRuntime) close() {
 	for _, c := range r.components {
 		c.Close()

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/containerd/log"
+
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
@@ -247,10 +249,9 @@ func (h *Host) Serve(ctx context.Context, hd *Handler, w http.ResponseWriter, r 
 	st.exchange = ex
 	store := hd.Engine.NewStore(st)
 	store.LimitMemory(h.cfg.MaxInstanceMemory)
-	defer func() {
-		store.Close()
-		st.closeAll()
-	}()
+	// Closed once the handler has returned, so that the response is
+	// complete before the pool resets the instance's memory.
+	defer store.CloseAsync(func() { st.closeAllLogged(ctx) })
 	inst, err := hd.Linker.Instantiate(ctx, store, hd.Component)
 	if err != nil {
 		return false, err
@@ -279,6 +280,17 @@ func (h *Host) Serve(ctx context.Context, hd *Handler, w http.ResponseWriter, r 
 		return false, ErrNoResponse
 	}
 	return true, nil
+}
+
+// closeAllLogged is closeAll off the request's goroutine, where no HTTP
+// server recovers a panic: it logs one instead.
+func (st *State) closeAllLogged(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			log.G(ctx).WithField("panic", r).Error("releasing a request's resources")
+		}
+	}()
+	st.closeAll()
 }
 
 // closeAll releases what the table still holds (open response bodies of

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"unsafe"
 
 	// The C symbols declared in capi.h are linked from wasmtime-go's
@@ -35,6 +36,8 @@ type Engine struct {
 	// (Linker.Instantiate takes one, Store.Close gives it back); nil when
 	// the engine instantiates on demand or only compiles.
 	slots chan struct{}
+	// closing counts the Stores CloseAsync is closing.
+	closing sync.WaitGroup
 }
 
 // NewEngine creates an Engine that compiles optimised code.
@@ -83,8 +86,13 @@ func newEngine(t Tier, slots int) (*Engine, error) {
 // IncrementEpoch advances the engine's epoch; stores past their deadline trap.
 func (e *Engine) IncrementEpoch() { C.wasmtime_engine_increment_epoch(e.ptr) }
 
-// Close releases the engine. Everything made from it must be closed first.
+// Wait waits until the Stores being closed by CloseAsync are closed.
+func (e *Engine) Wait() { e.closing.Wait() }
+
+// Close releases the engine once Wait returns. Everything made from it
+// must be closed (or being closed by CloseAsync) first.
 func (e *Engine) Close() {
+	e.Wait()
 	if e.ptr != nil {
 		C.wasm_engine_delete(e.ptr)
 		e.ptr = nil

@@ -119,3 +119,30 @@ func TestPooledMemoryStartsFresh(t *testing.T) {
 		}
 	}
 }
+
+// TestCloseAsync: a Store closed in the background gives its slot back
+// and runs what follows its close; Engine.Wait waits for both.
+func TestCloseAsync(t *testing.T) {
+	e, err := newEngine(Optimized, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := newAdder(t, e)
+	l := adderLinker(t, e)
+	for range 3 {
+		s := e.NewStore(&storeData{})
+		if _, err := l.Instantiate(context.Background(), s, c); err != nil {
+			t.Fatal(err)
+		}
+		closed := false
+		s.CloseAsync(func() { closed = s.ptr == nil })
+		e.Wait()
+		if !closed {
+			t.Fatal("CloseAsync ran its follow-up before closing the Store, or not at all")
+		}
+		if n := len(e.slots); n != 0 {
+			t.Fatalf("%d slots taken after Wait", n)
+		}
+	}
+}

@@ -23,6 +23,8 @@ type Store struct {
 	// many of its tokens the Store's instances hold until Close.
 	slots chan struct{}
 	held  int
+	// engine tracks the Store while CloseAsync closes it.
+	engine *Engine
 }
 
 // DeadlineHandler is implemented by store data that decides what happens
@@ -38,7 +40,7 @@ type DeadlineHandler interface {
 // asked what to do at each deadline; otherwise the guest traps there.
 func (e *Engine) NewStore(data any) *Store {
 	h := cgo.NewHandle(data)
-	s := &Store{ptr: C.spinoci_store_new(e.ptr, C.uintptr_t(h)), handle: h, slots: e.slots}
+	s := &Store{ptr: C.spinoci_store_new(e.ptr, C.uintptr_t(h)), handle: h, slots: e.slots, engine: e}
 	if _, ok := data.(DeadlineHandler); ok {
 		C.spinoci_store_on_deadline(s.ptr)
 	}
@@ -81,6 +83,22 @@ func (s *Store) Close() {
 			<-s.slots
 		}
 	}
+}
+
+// CloseAsync closes the Store in the background, then calls then (if not
+// nil). An instance's end is when the pool resets its memory in place,
+// copying up to poolKeepResident bytes (a few milliseconds for a slot's
+// first reset, which makes them resident): closing after the response has
+// gone keeps that off the request's time. Engine.Wait waits for it.
+func (s *Store) CloseAsync(then func()) {
+	s.engine.closing.Add(1)
+	go func() {
+		defer s.engine.closing.Done()
+		s.Close()
+		if then != nil {
+			then()
+		}
+	}()
 }
 
 // takeSlot waits for a free slot of the engine's instance pool, so that
