@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	componentexec "github.com/spinoci/spinoci/engine/executor/component"
 )
 
 // builtApp returns the path of a test app built by `make testapps`,
@@ -77,5 +79,32 @@ func TestComponentUnderWagiRefused(t *testing.T) {
 	_, err := loadLock(t, context.Background(), app, Config{})
 	if err == nil || !strings.Contains(err.Error(), "WAGI executor needs a core wasm module") {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+// TestLargeComponentsReleaseAfterResponse: a component of 1 MiB or more
+// (the JS component, mostly its runtime's memory snapshot) releases each
+// instance after the response; a small one in line. Both serve (the
+// App's cleanup then waits for instances still being released).
+func TestLargeComponentsReleaseAfterResponse(t *testing.T) {
+	for _, tc := range []struct {
+		app  string
+		want bool
+	}{{"js-hello.wasm", true}, {"tinygo-status.wasm", false}} {
+		t.Run(tc.app, func(t *testing.T) {
+			a := singleApp(t, builtApp(t, tc.app), "/...", nil, Config{CacheDir: sharedComponentCache()})
+			exec, ok := a.router.routes[0].handler.exec.(*componentexec.Executor)
+			if !ok {
+				t.Fatalf("executor %T, want a component executor", a.router.routes[0].handler.exec)
+			}
+			if got := exec.Code().Load().ReleaseAfterResponse; got != tc.want {
+				t.Errorf("ReleaseAfterResponse = %v, want %v", got, tc.want)
+			}
+			for range 5 {
+				if w := do(t, a.Handler(), http.MethodGet, "/", ""); w.Code >= 500 {
+					t.Fatalf("GET / = %d %q", w.Code, w.Body)
+				}
+			}
+		})
 	}
 }

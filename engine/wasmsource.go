@@ -24,6 +24,7 @@ type wasmSource struct {
 	path   string
 	header []byte
 	digest digest.Digest // recorded by the application directory, or ""
+	size   int64         // of the file
 	bytes  []byte        // read on first use
 	sum    *[sha256.Size]byte
 }
@@ -40,7 +41,11 @@ func openWasm(ac appdir.Component) (*wasmSource, error) {
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("read wasm: %w", err)
 	}
-	return &wasmSource{path: ac.WasmPath, header: header[:n], digest: ac.WasmDigest}, nil
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read wasm: %w", err)
+	}
+	return &wasmSource{path: ac.WasmPath, header: header[:n], digest: ac.WasmDigest, size: fi.Size()}, nil
 }
 
 // isComponent reports whether the wasm is a component (by its header).

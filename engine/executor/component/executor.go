@@ -47,6 +47,14 @@ func New(id string, rt Runtime, c *capi.Component, cfg wasip2.Config) (*Executor
 	return e, nil
 }
 
+// ReleaseAfterResponse makes each request release its instance after the
+// response has gone (see wasip2.Handler.ReleaseAfterResponse).
+func (e *Executor) ReleaseAfterResponse() {
+	h := *e.handler.Load()
+	h.ReleaseAfterResponse = true
+	e.handler.Store(&h)
+}
+
 // Code is the component's code that later requests instantiate, which
 // the App's tier-up replaces (requests in flight finish with the code they
 // started with).
