@@ -1,7 +1,6 @@
 package capi
 
 import (
-	"context"
 	"testing"
 )
 
@@ -29,21 +28,8 @@ func checkMemoryLimit(t *testing.T, e *Engine) {
 		s := e.NewStore(nil)
 		s.SetDeadline(1 << 30)
 		s.LimitMemory(limit)
-		inst, err := l.Instantiate(context.Background(), s, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := inst.Func("grow")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := f.Call(1)
-		s.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res[0] != want {
-			t.Errorf("limit %d: memory.grow = %v, want %v", limit, res[0], want)
+		if got := callOnce(t, l, s, c, "grow"); got != want {
+			t.Errorf("limit %d: memory.grow = %v, want %v", limit, got, want)
 		}
 	}
 }

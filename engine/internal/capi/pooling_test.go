@@ -30,11 +30,7 @@ func TestEngineInstantiatesFromAPool(t *testing.T) {
 // second instantiation waits until its context ends, and succeeds once the
 // first Store is closed.
 func TestInstantiateWaitsForAPoolSlot(t *testing.T) {
-	e, err := newEngine(Optimized, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := oneSlotEngine(t)
 	c := newAdder(t, e)
 	l := adderLinker(t, e)
 
@@ -90,59 +86,52 @@ const bumpWAT = `(component
 // TestPooledMemoryStartsFresh: instances that reuse a pool slot, whose
 // written pages stay resident, each start from the module's initial memory.
 func TestPooledMemoryStartsFresh(t *testing.T) {
-	e, err := newEngine(Optimized, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := oneSlotEngine(t)
 	c := compileWAT(t, e, bumpWAT)
 	l := e.NewLinker()
 	defer l.Close()
 	for i := range 5 {
 		s := e.NewStore(nil)
 		s.SetDeadline(1 << 30)
-		inst, err := l.Instantiate(context.Background(), s, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := inst.Func("bump")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := f.Call(1)
-		s.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res[0] != U32(2*256+1) {
-			t.Fatalf("instance %d: bump() = %v, want %d", i, res[0], 2*256+1)
+		if got := callOnce(t, l, s, c, "bump"); got != U32(2*256+1) {
+			t.Fatalf("instance %d: bump() = %v, want %d", i, got, 2*256+1)
 		}
 	}
 }
 
-// TestCloseAsync: a Store closed in the background gives its slot back
-// and runs what follows its close; Engine.Wait waits for both.
-func TestCloseAsync(t *testing.T) {
+// oneSlotEngine is an Engine whose pool has one slot, closed with the test.
+func oneSlotEngine(t *testing.T) *Engine {
+	t.Helper()
 	e, err := newEngine(Optimized, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer e.Close()
-	c := newAdder(t, e)
-	l := adderLinker(t, e)
-	for range 3 {
-		s := e.NewStore(&storeData{})
-		if _, err := l.Instantiate(context.Background(), s, c); err != nil {
-			t.Fatal(err)
-		}
-		closed := false
-		s.CloseAsync(func() { closed = s.ptr == nil })
-		e.Wait()
-		if !closed {
-			t.Fatal("CloseAsync ran its follow-up before closing the Store, or not at all")
-		}
-		if n := len(e.slots); n != 0 {
-			t.Fatalf("%d slots taken after Wait", n)
-		}
+	t.Cleanup(e.Close)
+	return e
+}
+
+// callOnce is callFresh of name without arguments, failing the test on an
+// error; it returns the one result.
+func callOnce(t *testing.T, l *Linker, s *Store, c *Component, name string) Val {
+	t.Helper()
+	res, err := callFresh(t, l, s, c, name, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return res[0]
+}
+
+// callFresh instantiates c in s, calls its export name and closes s.
+func callFresh(t *testing.T, l *Linker, s *Store, c *Component, name string, nresults int, args ...Val) ([]Val, error) {
+	t.Helper()
+	defer s.Close()
+	inst, err := l.Instantiate(context.Background(), s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := inst.Func(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Call(nresults, args...)
 }

@@ -96,17 +96,7 @@ func TestDefineMissingStubsOnlyWhatTheHostLacks(t *testing.T) {
 	}
 	// A trap poisons the instance: a fresh one for each call.
 	call := func(name string, nresults int, args ...Val) ([]Val, error) {
-		s := e.NewStore(nil)
-		defer s.Close()
-		inst, err := l.Instantiate(context.Background(), s, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := inst.Func(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f.Call(nresults, args...)
+		return callFresh(t, l, e.NewStore(nil), c, name, nresults, args...)
 	}
 	// The host's @0.2.6 still serves the @0.2.0 import (not shadowed).
 	if out, err := call("run", 1, U32(5)); err != nil || out[0] != U32(15) {
