@@ -206,7 +206,14 @@ func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.E
 		case lock.ExecutorWagi:
 			exec, err = wagi.New(host, c, wagi.Config{Entrypoint: ex.Entrypoint, Argv: ex.Argv, MaxOutput: a.limits.wagiMaxOutput})
 		default:
-			exec, err = spinhttp.New(host, c)
+			spin, err := spinhttp.New(host, c)
+			if err != nil {
+				return err
+			}
+			if wasm.size >= largeImageBytes {
+				spin.ReleaseAfterResponse()
+			}
+			exec = spin
 		}
 		return err
 	})
@@ -293,10 +300,16 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
+	// Requests' Stores may still be closing (Store.CloseAsync), their
+	// resources holding on to what is closed below.
 	if a.components != nil {
-		// Requests' Stores may still be closing (Store.CloseAsync), their
-		// resources holding on to what is closed below.
 		a.components.wait()
+	}
+	if a.core != nil {
+		a.core.Wait()
+	}
+	if a.winch != nil {
+		a.winch.host.Wait()
 	}
 	a.tierUp.close()
 	a.ticker.close()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	componentexec "github.com/spinoci/spinoci/engine/executor/component"
+	"github.com/spinoci/spinoci/engine/executor/spinhttp"
 )
 
 // builtApp returns the path of a test app built by `make testapps`,
@@ -82,23 +83,29 @@ func TestComponentUnderWagiRefused(t *testing.T) {
 	}
 }
 
-// TestLargeComponentsReleaseAfterResponse: a component of 1 MiB or more
-// (the JS component, mostly its runtime's memory snapshot) releases each
-// instance after the response; a small one in line. Both serve (the
-// App's cleanup then waits for instances still being released).
-func TestLargeComponentsReleaseAfterResponse(t *testing.T) {
+// TestLargeAppsReleaseAfterResponse: a component or Spin 1.x module of
+// 1 MiB or more (the JS component, mostly its runtime's memory snapshot;
+// the Go module) releases each instance after the response; a small one
+// in line. All serve (the App's cleanup then waits for instances still
+// being released).
+func TestLargeAppsReleaseAfterResponse(t *testing.T) {
 	for _, tc := range []struct {
 		app  string
 		want bool
-	}{{"js-hello.wasm", true}, {"tinygo-status.wasm", false}} {
+	}{{"js-hello.wasm", true}, {"tinygo-status.wasm", false}, {"spin-go.wasm", true}, {"hello.wasm", false}} {
 		t.Run(tc.app, func(t *testing.T) {
 			a := singleApp(t, builtApp(t, tc.app), "/...", nil, Config{CacheDir: sharedComponentCache()})
-			exec, ok := a.router.routes[0].handler.exec.(*componentexec.Executor)
-			if !ok {
-				t.Fatalf("executor %T, want a component executor", a.router.routes[0].handler.exec)
+			var got bool
+			switch exec := a.router.routes[0].handler.exec.(type) {
+			case *componentexec.Executor:
+				got = exec.Code().Load().ReleaseAfterResponse
+			case *spinhttp.Executor:
+				got = exec.ReleasesAfterResponse()
+			default:
+				t.Fatalf("executor %T", exec)
 			}
-			if got := exec.Code().Load().ReleaseAfterResponse; got != tc.want {
-				t.Errorf("ReleaseAfterResponse = %v, want %v", got, tc.want)
+			if got != tc.want {
+				t.Errorf("releases after the response: %v, want %v", got, tc.want)
 			}
 			for range 5 {
 				if w := do(t, a.Handler(), http.MethodGet, "/", ""); w.Code >= 500 {

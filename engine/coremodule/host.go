@@ -56,6 +56,8 @@ type Host struct {
 	// (read): PrepareUpgrade may run for a trigger's module loaded after
 	// the App's Load, while the Host's other modules may be instantiated.
 	linkMu sync.RWMutex
+	// closing counts the Stores CloseAsync is closing.
+	closing sync.WaitGroup
 }
 
 // NewHost returns the Host of an App's core modules; Close releases its
@@ -78,11 +80,15 @@ func NewHost(cfg Config) (*Host, error) {
 
 // Close releases the Linker.
 func (h *Host) Close() {
+	h.Wait()
 	if h.linker != nil {
 		h.linker.Close()
 		h.linker = nil
 	}
 }
+
+// Wait waits until the Stores being closed by Store.CloseAsync are closed.
+func (h *Host) Wait() { h.closing.Wait() }
 
 // InstancesInUse is how many instance slots requests hold now (always 0
 // without a limit).

@@ -34,6 +34,23 @@ func (s *Store) Close() {
 	}
 }
 
+// CloseAsync is Close in the background: an instance's end is when the
+// pool resets its memory in place (milliseconds for a large memory the
+// first time a slot is used), which then does not delay the response.
+// Host.Wait waits for it.
+func (s *Store) CloseAsync() {
+	h := s.host
+	if h == nil {
+		s.Close()
+		return
+	}
+	h.closing.Add(1)
+	go func() {
+		defer h.closing.Done()
+		s.Close()
+	}()
+}
+
 // acquireSlot waits for a free instance slot when the engine's instance
 // pool is bounded (releaseSlot frees it).
 func (h *Host) acquireSlot(ctx context.Context) error {

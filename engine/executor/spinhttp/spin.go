@@ -33,6 +33,9 @@ type Executor struct {
 	exports *capi.ExportNames
 	// frames are requests' frames, reused.
 	frames sync.Pool
+	// releaseAfterResponse: requests close their Store in the background
+	// (see ReleaseAfterResponse).
+	releaseAfterResponse bool
 }
 
 // frame is what one request needs besides its Store, kept for the next
@@ -135,6 +138,14 @@ func (*Executor) StreamsBody() bool { return false }
 // (see coremodule.Component.Typed).
 func (e *Executor) Typed() bool { return e.comp.Typed }
 
+// ReleaseAfterResponse makes requests release their instance in the
+// background, for modules whose memory takes long to reset; by default
+// they release it in line, which costs less CPU where the reset is short.
+func (e *Executor) ReleaseAfterResponse() { e.releaseAfterResponse = true }
+
+// ReleasesAfterResponse reports whether ReleaseAfterResponse was called.
+func (e *Executor) ReleasesAfterResponse() bool { return e.releaseAfterResponse }
+
 // Serve answers req with the guest's response; methods outside Spin's
 // method enum get 405.
 func (e *Executor) Serve(ctx context.Context, w http.ResponseWriter, req *inbound.Request) {
@@ -159,7 +170,15 @@ func (e *Executor) call(ctx context.Context, f *frame, method int32, req *inboun
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer func() {
+		if e.releaseAfterResponse {
+			// The response is copied out of the guest's memory: the Store
+			// can close while it is written.
+			store.CloseAsync()
+			return
+		}
+		store.Close()
+	}()
 	if err := e.host.InstantiateInto(store, e.comp, &f.refs.inst); err != nil {
 		return err
 	}
