@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 

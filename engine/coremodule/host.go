@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
 	"github.com/spinoci/spinoci/engine/capability/keyvalue"
 	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/network"
@@ -44,7 +45,7 @@ type Config struct {
 type Host struct {
 	engine         *wasmtime.Engine
 	linker         *wasmtime.Linker
-	slots          chan struct{} // one per live instance; nil: no limit
+	slots          capi.Slots // one per live instance; nil: no limit
 	stdout, stderr *Output
 	outbound       *outboundhttp.Client
 	guestTimeLimit time.Duration
@@ -72,9 +73,7 @@ func NewHost(cfg Config) (*Host, error) {
 		stdout: cfg.Stdout, stderr: cfg.Stderr, outbound: cfg.Outbound,
 		guestTimeLimit: cfg.GuestTimeLimit, maxMemory: cfg.MaxInstanceMemory,
 	}
-	if cfg.InstanceLimit > 0 {
-		h.slots = make(chan struct{}, cfg.InstanceLimit)
-	}
+	h.slots = capi.NewSlots(cfg.InstanceLimit)
 	return h, nil
 }
 
@@ -92,10 +91,10 @@ func (h *Host) Wait() { h.closing.Wait() }
 
 // InstancesInUse is how many instance slots requests hold now (always 0
 // without a limit).
-func (h *Host) InstancesInUse() int { return len(h.slots) }
+func (h *Host) InstancesInUse() int { return h.slots.InUse() }
 
 // InstanceLimit is how many instances may exist at once; 0: no limit.
-func (h *Host) InstanceLimit() int { return cap(h.slots) }
+func (h *Host) InstanceLimit() int { return h.slots.Limit() }
 
 // Component is one component's compiled module with what its requests
 // need.

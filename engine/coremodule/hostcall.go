@@ -10,6 +10,7 @@ import (
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
+
 	"github.com/spinoci/spinoci/engine/capability/redis"
 )
 

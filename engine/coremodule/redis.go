@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/containerd/log"
+
 	"github.com/spinoci/spinoci/engine/capability/redis"
 )
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/spinoci/spinoci/engine/capability/network/networktest"
 	"github.com/spinoci/spinoci/engine/capability/redis"
 	"github.com/spinoci/spinoci/test/servers"

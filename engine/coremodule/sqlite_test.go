@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
 	"github.com/spinoci/spinoci/engine/capability/llm"
 	"github.com/spinoci/spinoci/engine/capability/sqlite"
 	"github.com/spinoci/spinoci/test/testwasm"

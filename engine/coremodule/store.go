@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
@@ -29,7 +30,7 @@ func (s *Store) Close() {
 	if s.host != nil {
 		s.watch.Release()
 		s.state.closeRedis()
-		s.host.releaseSlot()
+		s.host.slots.Release()
 		s.host = nil
 	}
 }
@@ -44,37 +45,7 @@ func (s *Store) CloseAsync() {
 		s.Close()
 		return
 	}
-	h.closing.Add(1)
-	go func() {
-		defer h.closing.Done()
-		s.Close()
-	}()
-}
-
-// acquireSlot waits for a free instance slot when the engine's instance
-// pool is bounded (releaseSlot frees it).
-func (h *Host) acquireSlot(ctx context.Context) error {
-	if h.slots == nil {
-		return nil
-	}
-	select {
-	case h.slots <- struct{}{}: // a free slot, even if ctx has ended
-		return nil
-	default:
-	}
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for a free instance slot: %w", ctx.Err())
-	}
-}
-
-// releaseSlot frees a slot acquireSlot took.
-func (h *Host) releaseSlot() {
-	if h.slots != nil {
-		<-h.slots
-	}
+	h.closing.Go(s.Close)
 }
 
 // StoreOptions are the WASI settings of a Store that differ from the
@@ -103,7 +74,7 @@ type StoreOptions struct {
 // belongs to the Host of c's current code (see Component.UpgradeTo).
 func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*Store, error) {
 	m, h := c.code(h)
-	if err := h.acquireSlot(ctx); err != nil {
+	if err := h.slots.Acquire(ctx); err != nil {
 		return nil, err
 	}
 	s := &Store{state: instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}, module: m}
@@ -111,7 +82,7 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*
 	if c.importsWASI() {
 		if err := h.setWASI(store, c, opts); err != nil {
 			store.Close()
-			h.releaseSlot()
+			h.slots.Release()
 			return nil, err
 		}
 	}

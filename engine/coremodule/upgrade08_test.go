@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 

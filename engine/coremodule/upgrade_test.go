@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/test/testwasm"
 )

@@ -32,10 +32,10 @@ const ComponentConfigID = "wasmtime-c-api/" + WasmtimeGoVersion + ";component;en
 type Engine struct {
 	ptr  *C.wasm_engine_t
 	tier Tier // what Compile produces
-	// slots has a token per component instance of its pool that is in use
-	// (Linker.Instantiate takes one, Store.Close gives it back); nil when
-	// the engine instantiates on demand or only compiles.
-	slots chan struct{}
+	// slots are its pool's (Linker.Instantiate takes one, Store.Close
+	// gives it back); nil when the engine instantiates on demand or only
+	// compiles.
+	slots Slots
 	// closing counts the Stores CloseAsync is closing.
 	closing sync.WaitGroup
 }
@@ -77,7 +77,7 @@ func newEngine(t Tier, slots int) (*Engine, error) {
 	e := &Engine{tier: t}
 	if slots > 0 {
 		useComponentPooling(cfg, slots)
-		e.slots = make(chan struct{}, slots)
+		e.slots = NewSlots(slots)
 	}
 	e.ptr = C.wasm_engine_new_with_config(cfg)
 	return e, nil

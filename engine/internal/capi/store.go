@@ -19,12 +19,10 @@ import (
 type Store struct {
 	ptr    *C.wasmtime_store_t
 	handle cgo.Handle
-	// slots is the engine's instance pool's (nil: unbounded); held is how
-	// many of its tokens the Store's instances hold until Close.
-	slots chan struct{}
-	held  int
-	// engine tracks the Store while CloseAsync closes it.
 	engine *Engine
+	// held is how many of the engine's pool slots the Store's instances
+	// hold until Close.
+	held int
 }
 
 // DeadlineHandler is implemented by store data that decides what happens
@@ -40,7 +38,7 @@ type DeadlineHandler interface {
 // asked what to do at each deadline; otherwise the guest traps there.
 func (e *Engine) NewStore(data any) *Store {
 	h := cgo.NewHandle(data)
-	s := &Store{ptr: C.spinoci_store_new(e.ptr, C.uintptr_t(h)), handle: h, slots: e.slots, engine: e}
+	s := &Store{ptr: C.spinoci_store_new(e.ptr, C.uintptr_t(h)), handle: h, engine: e}
 	if _, ok := data.(DeadlineHandler); ok {
 		C.spinoci_store_on_deadline(s.ptr)
 	}
@@ -80,7 +78,7 @@ func (s *Store) Close() {
 		s.ptr = nil
 		s.handle.Delete()
 		for ; s.held > 0; s.held-- {
-			<-s.slots
+			s.engine.slots.Release()
 		}
 	}
 }
@@ -91,33 +89,12 @@ func (s *Store) Close() {
 // first reset, which makes them resident): closing after the response has
 // gone keeps that off the request's time. Engine.Wait waits for it.
 func (s *Store) CloseAsync(then func()) {
-	s.engine.closing.Add(1)
-	go func() {
-		defer s.engine.closing.Done()
+	s.engine.closing.Go(func() {
 		s.Close()
 		if then != nil {
 			then()
 		}
-	}()
-}
-
-// takeSlot waits for a free slot of the engine's instance pool, so that
-// instances beyond the pool queue instead of failing.
-func (s *Store) takeSlot(ctx context.Context) error {
-	if s.slots == nil {
-		return nil
-	}
-	select {
-	case s.slots <- struct{}{}: // a free slot, even if ctx has ended
-	default:
-		select {
-		case s.slots <- struct{}{}:
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for a free instance slot: %w", ctx.Err())
-		}
-	}
-	s.held++
-	return nil
+	})
 }
 
 // Context is the store context a host function runs in.
@@ -139,9 +116,10 @@ type Instance struct {
 // Instantiate instantiates c in s with l's definitions. It waits while the
 // engine's instance pool is full, until ctx is done.
 func (l *Linker) Instantiate(ctx context.Context, s *Store, c *Component) (*Instance, error) {
-	if err := s.takeSlot(ctx); err != nil {
+	if err := s.engine.slots.Acquire(ctx); err != nil {
 		return nil, err
 	}
+	s.held++
 	inst := &Instance{store: s}
 	if err := C.wasmtime_component_linker_instantiate(l.ptr, s.context(), c.ptr, &inst.inst); err != nil {
 		return nil, fmt.Errorf("instantiate component: %w", takeError(err))
