@@ -49,7 +49,7 @@ type App struct {
 	sqlite         *sqlite.Databases
 	sql            *sqlDrivers // outbound Postgres and MySQL
 	client         *outboundhttp.Client
-	// components runs WebAssembly components; nil until the first one.
+	// components runs WebAssembly components.
 	components *componentRuntime
 	limits     guestLimits
 	ticker     *epochTicker
@@ -117,11 +117,12 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	a := &App{
 		cfg: cfg, info: info, engine: engine, limits: limits,
 		dir: app, servesHTTP: len(triggers) > 0,
-		kv:     keyvalue.NewStores(cfg.StateDir),
-		sqlite: sqlite.NewDatabases(cfg.StateDir),
-		sql:    newSQLDrivers(),
-		client: outboundhttp.NewClient(cfg.OutboundTimeout),
-		byID:   map[string]*component{},
+		kv:         keyvalue.NewStores(cfg.StateDir),
+		sqlite:     sqlite.NewDatabases(cfg.StateDir),
+		sql:        newSQLDrivers(),
+		client:     outboundhttp.NewClient(cfg.OutboundTimeout),
+		byID:       map[string]*component{},
+		components: &componentRuntime{},
 	}
 	a.client.SetDispatcher(dispatcher{a})
 	a.compiler = newCompiler(engine, capi.NewCache(cfg.CacheDir))
@@ -169,6 +170,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 			a.router.add(ctx, route{pattern: newRoutePattern(base, t.Route), rawRoute: t.Route, handler: c})
 		}
 	}
+	a.components.renew.ctx = context.WithoutCancel(ctx)
 	a.ticker = startEpochTicker(a.advanceEpochs)
 	a.startTierUp(ctx)
 	return a, nil
@@ -271,6 +273,7 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSourc
 func (a *App) advanceEpochs() {
 	a.engine.IncrementEpoch()
 	a.epochs.advance()
+	a.renewIdlePool()
 }
 
 // componentEnv is the component's environment, sorted by name.
@@ -300,11 +303,12 @@ func (a *App) stage() (string, error) {
 // Close releases the App's compiled code and staging files and flushes
 // guest output. Call it after Serve has returned.
 func (a *App) Close() {
+	// First, so that no pool renewal starts (renew.go).
+	a.ticker.close()
+	a.ticker = nil
 	// Requests' Stores may still be closing (Store.CloseAsync), their
 	// resources holding on to what is closed below.
-	if a.components != nil {
-		a.components.wait()
-	}
+	a.components.wait()
 	if a.core != nil {
 		a.core.Wait()
 	}
@@ -312,8 +316,6 @@ func (a *App) Close() {
 		a.winch.host.Wait()
 	}
 	a.tierUp.close()
-	a.ticker.close()
-	a.ticker = nil
 	if err := a.kv.Close(); err != nil {
 		log.L.WithError(err).Warn("closing the key-value store")
 	}
@@ -321,10 +323,7 @@ func (a *App) Close() {
 		log.L.WithError(err).Warn("closing the SQLite databases")
 	}
 	a.sql.close()
-	if a.components != nil {
-		a.components.close()
-		a.components = nil
-	}
+	a.components.close()
 	if a.compiler != nil {
 		a.compiler.close()
 	}

@@ -12,6 +12,7 @@ const (
 	DefaultMaxRequestBodySize = 10 << 20
 	DefaultShutdownTimeout    = 10 * time.Second
 	DefaultOutboundTimeout    = 30 * time.Second
+	DefaultPoolRenewIdle      = 30 * time.Second
 )
 
 // Config configures an App.
@@ -68,6 +69,10 @@ type Config struct {
 	// the host's.
 	RuntimeConfigName    string
 	RuntimeConfigVolumes []runtimeconfig.Volume
+	// PoolRenewIdle is how long no component may have run before the App
+	// gives back the memory its components' instance pool kept from busier
+	// moments (renew.go). Zero means DefaultPoolRenewIdle; negative never.
+	PoolRenewIdle time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -85,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.OutboundTimeout <= 0 {
 		c.OutboundTimeout = DefaultOutboundTimeout
+	}
+	if c.PoolRenewIdle == 0 {
+		c.PoolRenewIdle = DefaultPoolRenewIdle
 	}
 	return c
 }

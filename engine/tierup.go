@@ -58,22 +58,30 @@ const (
 )
 
 // watchComponent upgrades code, the fast code (of tier) of the wasm whose
-// sha256 is sum, when the optimised code is cached.
+// sha256 is sum, when the optimised code is cached. The optimised code is
+// the component runtime's to release, with its engine (the pool's renewal
+// may replace it before the App closes).
 func (a *App) watchComponent(id string, sum [sha256.Size]byte, code *wasip2.HandlerSwap, tier capi.Tier) {
-	engine, cache := a.components.engine, a.compiler.cache
-	if tier == capi.Winch {
-		a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
-			return upgradeFromWinch(ctx, engine, cache, sum, code)
-		}})
-		return
-	}
+	r, cache := a.components, a.compiler.cache
 	a.addUpgrade(upgrade{id: id, swap: func(ctx context.Context) (func(), bool) {
-		c, ok := capi.CachedComponent(ctx, engine, sum, cache, capi.Optimized)
-		if !ok {
-			return nil, false
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		var release func()
+		var ok bool
+		if tier == capi.Winch {
+			release, ok = upgradeFromWinch(ctx, r.engine, cache, sum, code)
+		} else {
+			var c *capi.Component
+			if c, ok = capi.CachedComponent(ctx, r.engine, sum, cache, capi.Optimized); ok {
+				code.Upgrade(c)
+				release = c.Close
+			}
 		}
-		code.Upgrade(c)
-		return c.Close, true
+		if release == nil {
+			return nil, ok
+		}
+		r.upgraded(code, release)
+		return func() {}, true
 	}})
 }
 

@@ -114,7 +114,7 @@ func TestComponentTierUp(t *testing.T) {
 		t.Fatalf("fast stage: %+v", res)
 	}
 	var logs testio.Buffer
-	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache})
+	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, PoolRenewIdle: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,6 +136,17 @@ func TestComponentTierUp(t *testing.T) {
 	for range 3 {
 		expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe")
 	}
+	// Idle, both engines having been used, the App renews its pool: the
+	// Winch engine goes with it.
+	r := a.components
+	if err := waitUntil(10*time.Second, func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.winch == nil
+	}); err != nil {
+		t.Fatalf("the Winch engine stays once the app is idle: %v", err)
+	}
+	expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe")
 	warm, err := loadLock(t, logTo(io.Discard), app, Config{CacheDir: cache, CacheOnly: true})
 	if err != nil {
 		t.Fatalf("cache-only load of optimised code: %v", err)

@@ -88,6 +88,9 @@ func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm *w
 	if err != nil {
 		return nil, nil, err
 	}
+	r := a.components
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	rt, comp, tier, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
 	if err != nil {
 		return nil, nil, err
@@ -98,6 +101,7 @@ func (a *App) componentHandler(ctx context.Context, ac appdir.Component, wasm *w
 	}
 	code := new(wasip2.HandlerSwap)
 	code.Store(hd)
+	r.addHandler(ac.Lock.ID, sum, code, tier, wasm)
 	if tier != capi.Optimized {
 		a.watchComponent(ac.Lock.ID, sum, code, tier)
 	}
@@ -127,7 +131,9 @@ func (a *App) RedisHandler(ctx context.Context, id string) (*MessageHandler, err
 		}
 		h.code = code
 		h.call = func(ctx context.Context, _ string, payload []byte) error {
-			return host.CallResult(ctx, code.Load(), []string{export, "handle-message"}, capi.Bytes(payload))
+			hd, done := code.Acquire()
+			defer done()
+			return host.CallResult(ctx, hd, []string{export, "handle-message"}, capi.Bytes(payload))
 		}
 		return h, nil
 	}
@@ -164,7 +170,9 @@ func (a *App) MQTTHandler(ctx context.Context, id string) (*MessageHandler, erro
 	}
 	return &MessageHandler{id: id, code: code, call: func(ctx context.Context, topic string, payload []byte) error {
 		meta := capi.Record{{Name: "topic", Val: capi.String(topic)}}
-		return host.CallResult(ctx, code.Load(), []string{wasip2.MQTTHandlerExport}, capi.Bytes(payload), meta)
+		hd, done := code.Acquire()
+		defer done()
+		return host.CallResult(ctx, hd, []string{wasip2.MQTTHandlerExport}, capi.Bytes(payload), meta)
 	}}, nil
 }
 
@@ -188,7 +196,11 @@ func (a *App) Command(ctx context.Context, id string) (*Command, error) {
 		if err != nil {
 			return nil, fmt.Errorf("engine: component %q: %w", id, err)
 		}
-		return &Command{id: id, run: func(ctx context.Context) (int, error) { return host.Run(ctx, code.Load()) }}, nil
+		return &Command{id: id, run: func(ctx context.Context) (int, error) {
+			hd, done := code.Acquire()
+			defer done()
+			return host.Run(ctx, hd)
+		}}, nil
 	}
 	var exec *command.Executor
 	err = a.loadCore(ctx, ac, wasm, func(host *coremodule.Host, c *coremodule.Component) (err error) {

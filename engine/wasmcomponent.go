@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
@@ -22,13 +23,36 @@ import (
 // functions find their per-component configuration in the Store's state),
 // for Cranelift's code, and, when some component has only Winch code
 // cached (a first start), a Winch engine and linker for it (winch.go).
+// Renewing the instance pool replaces them all (renew.go).
 type componentRuntime struct {
+	// mu orders the changes below: a component's loading, its tier-up and
+	// the pool's renewal. Calls do not take it: they Acquire their code.
+	mu sync.Mutex
+	// engine is made with the first component.
 	engine *capi.Engine
 	// linker is engine's, made for the first component of Cranelift code:
 	// a first start on Winch code makes none until its tier-up.
-	linker     *capi.Linker
-	winch      *componentBackend
-	components []*capi.Component
+	linker *capi.Linker
+	winch  *componentBackend
+	// release releases the code loaded into the engines (and the linkers
+	// made for tier-ups), before the engines close.
+	release []func()
+	// handlers are the components' code as calls find it.
+	handlers []*componentHandler
+	// renew is the state of the pool's renewal.
+	renew poolRenewal
+}
+
+// componentHandler is one component's code, which calls Acquire.
+type componentHandler struct {
+	id   string
+	sum  [sha256.Size]byte
+	code *wasip2.HandlerSwap
+	// optimized: the code is the optimised code (loaded so, or tier-up
+	// done); only then can the pool's renewal load it from the cache.
+	optimized bool
+	// large: the wasm is large (largeImageBytes), and so its memory.
+	large bool
 }
 
 // componentBackend is an engine and its linker, holding the WASI 0.2 host.
@@ -51,13 +75,6 @@ const GuestTimeLimitEnv = coremodule.GuestTimeLimitEnv
 // DefaultGuestTimeLimit applies when GuestTimeLimitEnv is not set.
 const DefaultGuestTimeLimit = time.Minute
 
-func newComponentRuntime() *componentRuntime {
-	// Every wasmtime error captures a backtrace when this is set, which
-	// makes each trap slow (docs/design/components.md).
-	os.Unsetenv("RUST_BACKTRACE")
-	return &componentRuntime{engine: capi.NewEngine()}
-}
-
 // newComponentLinker is a linker of e with the WASI 0.2 host defined.
 func newComponentLinker(e *capi.Engine) (*capi.Linker, error) {
 	l := e.NewLinker()
@@ -68,8 +85,21 @@ func newComponentLinker(e *capi.Engine) (*capi.Linker, error) {
 	return l, nil
 }
 
+// start makes the Cranelift engine, whose epochs advance with epochs',
+// unless made. r.mu is held.
+func (r *componentRuntime) start(epochs *epochEngines) {
+	if r.engine != nil {
+		return
+	}
+	// Every wasmtime error captures a backtrace when this is set, which
+	// makes each trap slow (docs/design/components.md).
+	os.Unsetenv("RUST_BACKTRACE")
+	r.engine = capi.NewEngine()
+	epochs.add(r.engine)
+}
+
 // cranelift is the backend of Cranelift's code, its linker made on first
-// use.
+// use. r.mu is held.
 func (r *componentRuntime) cranelift() (componentBackend, error) {
 	if r.linker == nil {
 		l, err := newComponentLinker(r.engine)
@@ -81,25 +111,81 @@ func (r *componentRuntime) cranelift() (componentBackend, error) {
 	return componentBackend{engine: r.engine, linker: r.linker}, nil
 }
 
-// wait waits until the Stores of finished requests are closed.
+// addHandler registers a component's code, of tier, for the pool's
+// renewal. r.mu is held.
+func (r *componentRuntime) addHandler(id string, sum [sha256.Size]byte, code *wasip2.HandlerSwap, tier capi.Tier, wasm *wasmSource) {
+	r.handlers = append(r.handlers, &componentHandler{
+		id: id, sum: sum, code: code,
+		optimized: tier == capi.Optimized, large: wasm.size >= largeImageBytes,
+	})
+}
+
+// upgraded records that code now runs the optimised code, loaded by
+// tier-up; release releases it. r.mu is held.
+func (r *componentRuntime) upgraded(code *wasip2.HandlerSwap, release func()) {
+	r.release = append(r.release, release)
+	for _, h := range r.handlers {
+		if h.code == code {
+			h.optimized = true
+		}
+	}
+}
+
+// wait waits until the Stores of finished calls are closed, and the
+// engines the pool's renewal replaced.
 func (r *componentRuntime) wait() {
-	r.engine.Wait()
+	r.renew.retiring.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.engine != nil {
+		r.engine.Wait()
+	}
 	if r.winch != nil {
 		r.winch.engine.Wait()
 	}
 }
 
 func (r *componentRuntime) close() {
-	for _, c := range r.components {
-		c.Close()
-	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.backends().close()
+	r.engine, r.linker, r.winch, r.release = nil, nil, nil, nil
+}
+
+// backends is what r's code runs on, to be closed together. r.mu is held.
+func (r *componentRuntime) backends() componentBackends {
+	b := componentBackends{release: r.release}
 	if r.linker != nil {
-		r.linker.Close()
+		b.linkers = append(b.linkers, r.linker)
 	}
-	r.engine.Close()
+	if r.engine != nil {
+		b.engines = append(b.engines, r.engine)
+	}
 	if r.winch != nil {
-		r.winch.linker.Close()
-		r.winch.engine.Close()
+		b.linkers = append(b.linkers, r.winch.linker)
+		b.engines = append(b.engines, r.winch.engine)
+	}
+	return b
+}
+
+// componentBackends are engines and everything made from them.
+type componentBackends struct {
+	engines []*capi.Engine
+	linkers []*capi.Linker
+	release []func()
+}
+
+// close releases the code, then the linkers, then the engines (which
+// wait for the Stores being closed).
+func (b componentBackends) close() {
+	for _, release := range b.release {
+		release()
+	}
+	for _, l := range b.linkers {
+		l.Close()
+	}
+	for _, e := range b.engines {
+		e.Close()
 	}
 }
 
@@ -142,6 +228,9 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 	if err != nil {
 		return nil, err
 	}
+	r := a.components
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	rt, comp, tier, cfg, err := a.prepareWasmComponent(ctx, ac, wasm, sum, limit)
 	if err != nil {
 		return nil, err
@@ -153,6 +242,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 	if wasm.size >= largeImageBytes {
 		exec.ReleaseAfterResponse()
 	}
+	r.addHandler(ac.Lock.ID, sum, exec.Code(), tier, wasm)
 	if tier != capi.Optimized {
 		a.watchComponent(ac.Lock.ID, sum, exec.Code(), tier)
 	}
@@ -161,12 +251,10 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 
 // prepareWasmComponent compiles a component and links the imports the host
 // lacks; cfg is what its guests see, with guest time limited to limit.
+// a.components.mu is held.
 func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, wasm *wasmSource, sum [sha256.Size]byte, limit time.Duration) (componentexec.Runtime, *capi.Component, capi.Tier, wasip2.Config, error) {
 	lc := ac.Lock
-	if a.components == nil {
-		a.components = newComponentRuntime()
-		a.epochs.add(a.components.engine)
-	}
+	a.components.start(&a.epochs)
 	caps, err := a.capabilities(ctx, lc)
 	if err != nil {
 		return componentexec.Runtime{}, nil, 0, wasip2.Config{}, err
@@ -175,7 +263,7 @@ func (a *App) prepareWasmComponent(ctx context.Context, ac appdir.Component, was
 	if err != nil {
 		return componentexec.Runtime{}, nil, 0, wasip2.Config{}, err
 	}
-	a.components.components = append(a.components.components, comp)
+	a.components.release = append(a.components.release, comp.Close)
 	a.runsFast = a.runsFast || tier != capi.Optimized
 	var wm []wasip2.Mount
 	for _, m := range ac.Mounts {

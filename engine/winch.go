@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/sha256"
+	"slices"
 	"sync"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -32,6 +33,13 @@ func (e *epochEngines) add(engine interface{ IncrementEpoch() }) {
 	e.mu.Lock()
 	e.engines = append(e.engines, engine)
 	e.mu.Unlock()
+}
+
+// remove stops advancing engine's epoch, before it closes.
+func (e *epochEngines) remove(engine interface{ IncrementEpoch() }) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.engines = slices.DeleteFunc(e.engines, func(x interface{ IncrementEpoch() }) bool { return x == engine })
 }
 
 func (e *epochEngines) advance() {

@@ -7,12 +7,26 @@ import (
 )
 
 // HandlerSwap holds the Handler of a component whose code is replaced
-// while it is called (by the App's tier-up: optimised code in place of
-// the fast code it was loaded with). Each call Loads the Handler once and
-// finishes on it; the code replaced must stay loaded until no call uses
-// it.
+// while it is called: by the App's tier-up (optimised code in place of the
+// fast code it was loaded with) and when the App renews its instance pool
+// (the same code loaded into a fresh engine). Each call Acquires the
+// Handler once and finishes on it; the code replaced must stay loaded until
+// no call uses it, which its engine's Retire tells.
 type HandlerSwap struct {
 	atomic.Pointer[Handler]
+}
+
+// Acquire returns the Handler a call runs and the function that ends the
+// call, once its Store is closed (or being closed by CloseAsync). A call
+// never starts on an engine that is retired: the code was swapped before
+// the engine was retired, so loading it again finds the new engine's.
+func (s *HandlerSwap) Acquire() (*Handler, func()) {
+	for {
+		h := s.Load()
+		if h.Engine.Use() {
+			return h, h.Engine.Done
+		}
+	}
 }
 
 // Upgrade makes later calls instantiate c, the same component compiled

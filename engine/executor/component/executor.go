@@ -74,7 +74,9 @@ func (e *Executor) Serve(ctx context.Context, w http.ResponseWriter, req *inboun
 	for _, h := range req.SpinHeaders() {
 		extra = append(extra, [2]string{h.Header, h.Value})
 	}
-	sent, err := e.host.Serve(ctx, e.handler.Load(), w, req.HTTP, extra)
+	h, done := e.handler.Acquire()
+	defer done()
+	sent, err := e.host.Serve(ctx, h, w, req.HTTP, extra)
 	if err == nil {
 		return
 	}

@@ -17,7 +17,9 @@ func (e *Executor) serveInbound(ctx context.Context, w http.ResponseWriter, req 
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	resp, err := e.host.CallInbound(ctx, e.handler.Load(), wasip2.InboundRequest{
+	h, done := e.handler.Acquire()
+	defer done()
+	resp, err := e.host.CallInbound(ctx, h, wasip2.InboundRequest{
 		Method:  strings.ToLower(req.HTTP.Method),
 		URI:     req.URI(),
 		Headers: req.Headers(),

@@ -38,6 +38,8 @@ type Engine struct {
 	slots Slots
 	// closing counts the Stores CloseAsync is closing.
 	closing sync.WaitGroup
+	// Users counts the calls on its code (HandlerSwap.Acquire).
+	Users
 }
 
 // NewEngine creates an Engine that compiles optimised code.

@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/containerd/log"
+	"github.com/spinoci/spinoci/engine/internal/capi"
+)
+
+// An instance pool keeps the memory of every slot it has used resident
+// (capi's poolKeepResident of each), so an app keeps the memory of its
+// busiest moment: a JS component's app that served 50 requests at once
+// kept ~400 MB when idle. Wasmtime cannot give a slot's memory back, but a
+// pool ends with its engine. So once an App's components have not run for
+// Config.PoolRenewIdle, and their pool was used by more than one call at
+// once, the App loads their optimised code from the compile cache into a
+// fresh engine (a few milliseconds: the code is memory-mapped) and swaps it
+// in; the old engine closes once its last call has ended. Calls never wait
+// for it: one arriving meanwhile runs on the old engine.
+
+// poolRenewal is the state of a componentRuntime's pool renewal.
+type poolRenewal struct {
+	// ctx is Load's, without its cancel, for the log.
+	ctx context.Context
+	// failed: the code could not be loaded again; the pool stays.
+	failed bool
+	// retiring counts the replaced backends not yet closed.
+	retiring sync.WaitGroup
+}
+
+// renewIdlePool renews the components' instance pool when it is idle
+// enough and worth it (the epoch ticker calls it at each tick).
+func (a *App) renewIdlePool() {
+	r := a.components
+	if a.cfg.PoolRenewIdle < 0 || a.cfg.CacheDir == "" || !r.mu.TryLock() {
+		return
+	}
+	defer r.mu.Unlock()
+	if !r.renewable(a.cfg.PoolRenewIdle, time.Now()) {
+		return
+	}
+	ctx := r.renew.ctx
+	old, err := r.renewLocked(ctx, a.compiler.cache)
+	if err != nil {
+		r.renew.failed = true
+		log.G(ctx).WithError(err).Warn("cannot renew the components' instance pool: it keeps the memory of its busiest moment")
+		return
+	}
+	a.epochs.add(r.engine)
+	r.renew.retiring.Go(func() { old.retire(&a.epochs) })
+	log.G(ctx).Debug("renewed the components' idle instance pool")
+}
+
+// renewable reports whether the pool is to be renewed at now: no call for
+// idle, more than one slot used, some component large (a small one keeps
+// little resident), and all on their optimised code, which the cache holds
+// (a tier-up still to come would load its code into the old engine).
+// r.mu is held.
+func (r *componentRuntime) renewable(idle time.Duration, now time.Time) bool {
+	if r.renew.failed || r.engine == nil {
+		return false
+	}
+	large := false
+	for _, h := range r.handlers {
+		if !h.optimized {
+			return false
+		}
+		large = large || h.large
+	}
+	if !large {
+		return false
+	}
+	used := 0
+	for _, e := range r.backends().engines {
+		calls, peak, idleSince := e.Usage()
+		if calls > 0 || now.Sub(idleSince) < idle {
+			return false
+		}
+		used += peak
+	}
+	return used > 1
+}
+
+// renewLocked loads every component's optimised code from cache into a
+// fresh engine and linker and swaps it in. It returns the backends
+// replaced, for retire; on error nothing has changed. r.mu is held.
+func (r *componentRuntime) renewLocked(ctx context.Context, cache *capi.Cache) (componentBackends, error) {
+	e := capi.NewEngine()
+	fresh := componentBackends{engines: []*capi.Engine{e}}
+	l, err := newComponentLinker(e)
+	if err != nil {
+		fresh.close()
+		return componentBackends{}, err
+	}
+	fresh.linkers = append(fresh.linkers, l)
+	code := make([]*capi.Component, len(r.handlers))
+	for i, h := range r.handlers {
+		c, ok := capi.CachedComponent(ctx, e, h.sum, cache, capi.Optimized)
+		if !ok {
+			fresh.close()
+			return componentBackends{}, fmt.Errorf("component %q: its optimised code is no longer in the compile cache", h.id)
+		}
+		code[i] = c
+		fresh.release = append(fresh.release, c.Close)
+		if err := l.DefineMissing(c, unsupportedImport); err != nil {
+			fresh.close()
+			return componentBackends{}, fmt.Errorf("component %q: link its unsupported imports: %w", h.id, err)
+		}
+	}
+	old := r.backends()
+	for i, h := range r.handlers {
+		h.code.UpgradeTo(e, l, code[i])
+	}
+	r.engine, r.linker, r.winch, r.release = e, l, nil, fresh.release
+	return old, nil
+}
+
+// retire closes b once the calls still running on its engines have ended;
+// until then their epochs advance, so that their guests' limits hold.
+func (b componentBackends) retire(epochs *epochEngines) {
+	for _, e := range b.engines {
+		<-e.Retire()
+	}
+	for _, e := range b.engines {
+		epochs.remove(e)
+	}
+	b.close()
+}
