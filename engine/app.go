@@ -61,8 +61,17 @@ type App struct {
 	// runsFast: some wasm was loaded from code of a fast tier (Cranelift's
 	// or Winch's), set by Load: the cache needs an optimising stage.
 	runsFast bool
-	// epochs are the engines made after Load's own that the ticker advances.
+	// epochs are the engines whose epochs the ticker advances.
 	epochs epochEngines
+	// modulesMu orders the changes to the core modules' engines, Hosts
+	// and code (engine, compiler, core, winch and the fields below):
+	// loading a module, its tier-up and the pool's renewal.
+	modulesMu sync.Mutex
+	// modules are the core modules' Components.
+	modules []*moduleHandler
+	// moduleRelease releases the code tier-up loaded into engine.
+	moduleRelease []func()
+	moduleRenew   poolRenewal
 
 	// dir is the app's files, for loading the other triggers' components.
 	dir *appdir.App
@@ -125,6 +134,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 		components: &componentRuntime{},
 	}
 	a.client.SetDispatcher(dispatcher{a})
+	a.epochs.add(engine)
 	a.compiler = newCompiler(engine, capi.NewCache(cfg.CacheDir))
 	a.compiler.cacheOnly = cfg.CacheOnly
 	a.compiler.winchEngine = a.winchModuleEngine
@@ -171,6 +181,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 		}
 	}
 	a.components.renew.ctx = context.WithoutCancel(ctx)
+	a.moduleRenew.ctx = a.components.renew.ctx
 	a.ticker = startEpochTicker(a.advanceEpochs)
 	a.startTierUp(ctx)
 	return a, nil
@@ -228,6 +239,8 @@ func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.E
 // its key-value stores opened), then fills in the component's environment,
 // files and capabilities.
 func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSource, newExec func(*coremodule.Host, *coremodule.Component) error) error {
+	a.modulesMu.Lock()
+	defer a.modulesMu.Unlock()
 	lc := ac.Lock
 	if err := checkHeader(wasm.header); err != nil {
 		return err
@@ -246,6 +259,7 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSourc
 	if err := newExec(host, c); err != nil {
 		return err
 	}
+	a.addModule(c, sum, host, tier, wasm)
 	switch tier {
 	case capi.Fast:
 		a.watchModule(sum, c)
@@ -269,11 +283,12 @@ func (a *App) loadCore(ctx context.Context, ac appdir.Component, wasm *wasmSourc
 	return nil
 }
 
-// advanceEpochs advances the epoch of the App's engines (see epochTicker).
+// advanceEpochs advances the epoch of the App's engines (see epochTicker)
+// and renews their pools when idle.
 func (a *App) advanceEpochs() {
-	a.engine.IncrementEpoch()
 	a.epochs.advance()
-	a.renewIdlePool()
+	a.renewIdleComponents()
+	a.renewIdleModules()
 }
 
 // componentEnv is the component's environment, sorted by name.
@@ -309,6 +324,7 @@ func (a *App) Close() {
 	// Requests' Stores may still be closing (Store.CloseAsync), their
 	// resources holding on to what is closed below.
 	a.components.wait()
+	a.moduleRenew.retiring.Wait()
 	if a.core != nil {
 		a.core.Wait()
 	}
@@ -324,6 +340,10 @@ func (a *App) Close() {
 	}
 	a.sql.close()
 	a.components.close()
+	for _, release := range a.moduleRelease {
+		release()
+	}
+	a.moduleRelease = nil
 	if a.compiler != nil {
 		a.compiler.close()
 	}

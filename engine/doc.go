@@ -22,8 +22,10 @@
 // engine/trigger/{redis,mqtt,command}. The list of trigger types is in
 // package lock (lock.SupportedTriggerTypes).
 //
-// Each App owns one wasmtime Engine; every component's module is compiled
-// once per App (optionally through an on-disk cache of serialized modules
-// written only by this package) and every request runs in a fresh Store
-// and instance.
+// Each App owns its wasmtime engines (one for core modules, one for
+// components, and Winch's for a first start); every component's module is
+// compiled once per App (optionally through an on-disk cache of serialized
+// modules written only by this package) and every request runs in a fresh
+// Store and instance from the engine's pool. An idle App swaps in fresh
+// engines to give back the memory their pools kept (renew.go).
 package engine

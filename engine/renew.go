@@ -31,9 +31,9 @@ type poolRenewal struct {
 	retiring sync.WaitGroup
 }
 
-// renewIdlePool renews the components' instance pool when it is idle
-// enough and worth it (the epoch ticker calls it at each tick).
-func (a *App) renewIdlePool() {
+// renewIdleComponents renews the components' instance pool when it is
+// idle enough and worth it (the epoch ticker calls it at each tick).
+func (a *App) renewIdleComponents() {
 	r := a.components
 	if a.cfg.PoolRenewIdle < 0 || a.cfg.CacheDir == "" || !r.mu.TryLock() {
 		return
@@ -70,18 +70,11 @@ func (r *componentRuntime) renewable(idle time.Duration, now time.Time) bool {
 		}
 		large = large || h.large
 	}
-	if !large {
-		return false
-	}
-	used := 0
+	var engines []usage
 	for _, e := range r.backends().engines {
-		calls, peak, idleSince := e.Usage()
-		if calls > 0 || now.Sub(idleSince) < idle {
-			return false
-		}
-		used += peak
+		engines = append(engines, e)
 	}
-	return used > 1
+	return large && idleAfterUse(idle, now, engines...)
 }
 
 // renewLocked loads every component's optimised code from cache into a

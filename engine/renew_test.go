@@ -1,78 +1,95 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"net/http"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	componentexec "github.com/spinoci/spinoci/engine/executor/component"
 	"github.com/spinoci/spinoci/engine/internal/capi"
 	"github.com/spinoci/spinoci/engine/wasip2"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
-// TestIdlePoolRenewed: after a burst of concurrent requests a JS
-// component's instance pool keeps each slot's memory; once the app has
-// been idle for PoolRenewIdle its code moves to a fresh engine, the old
-// one closes and that memory is given back, and requests go on being
-// served.
+// TestIdlePoolRenewed: after bursts of concurrent requests an app's
+// instance pool keeps each slot's memory; once the app has been idle for
+// PoolRenewIdle its code moves to a fresh engine, the old one closes and
+// that memory is given back, and requests go on being served. For a JS
+// component and for a Go (wasip1) Spin 1.x module.
 func TestIdlePoolRenewed(t *testing.T) {
-	var logs bytes.Buffer
-	app := newLock(t, nil, []testComponent{{id: "c", wasm: builtApp(t, "js-hello.wasm")}}, []testTrigger{{component: "c", route: "/..."}})
-	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: sharedComponentCache(), PoolRenewIdle: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	code := a.router.routes[0].handler.exec.(*componentexec.Executor).Code()
-	old := code.Load().Engine
-	if a.components.linker == nil || old != a.components.engine {
-		t.Fatal("the component does not run the optimised code of the App's engine")
-	}
-	before := anonMemory(t)
-	const burst = 12
-	for _, peak, _ := old.Usage(); peak < burst/2; _, peak, _ = old.Usage() {
-		concurrently(burst, func() { expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe") })
-	}
-	_, peak, _ := old.Usage()
-	busy := anonMemory(t)
-	t.Logf("anonymous memory %d MiB before the bursts, %d MiB after (%d calls at once)", before>>20, busy>>20, peak)
+	for _, tc := range []struct {
+		// wasm answers GET / with a body starting with prefix.
+		wasm, prefix string
+		// engine is the engine the app's code runs on, and how many
+		// calls it ran at once.
+		engine func(a *App) (any, int)
+	}{
+		{"js-hello.wasm", "hello universe", func(a *App) (any, int) {
+			r := a.components
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			_, peak, _ := r.engine.Usage()
+			return r.engine, peak
+		}},
+		{"spin-go.wasm", "spin-go: ", func(a *App) (any, int) {
+			a.modulesMu.Lock()
+			defer a.modulesMu.Unlock()
+			_, peak, _ := a.core.Usage()
+			return a.engine, peak
+		}},
+	} {
+		t.Run(tc.wasm, func(t *testing.T) {
+			var logs bytes.Buffer
+			app := newLock(t, nil, []testComponent{{id: "c", wasm: builtApp(t, tc.wasm)}}, []testTrigger{{component: "c", route: "/..."}})
+			a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: sharedComponentCache(), PoolRenewIdle: 500 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			old, _ := tc.engine(a)
+			before := anonMemory(t)
+			const burst = 12
+			for _, peak := tc.engine(a); peak < burst/2; _, peak = tc.engine(a) {
+				concurrently(burst, func() { getPrefix(t, a, tc.prefix) })
+			}
+			_, peak := tc.engine(a)
+			busy := anonMemory(t)
+			t.Logf("anonymous memory %d MiB before the bursts, %d MiB after (%d calls at once)", before>>20, busy>>20, peak)
 
-	deadline := time.Now().Add(20 * time.Second)
-	for code.Load().Engine == old {
-		if time.Now().After(deadline) {
-			t.Fatalf("the pool was not renewed; log:\n%s", logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	a.components.renew.retiring.Wait()
-	idle := anonMemory(t)
-	t.Logf("anonymous memory %d MiB once renewed", idle>>20)
-	// Each slot used kept at least the component's first few MiB.
-	if freed := busy - idle; freed < int64(peak)<<20 {
-		t.Errorf("renewing the pool freed %d KiB, want at least 1 MiB per slot used (%d)", freed>>10, peak)
-	}
-	if a.components.engine == old || code.Load().Engine != a.components.engine {
-		t.Error("the App's engine is not the component's new one")
-	}
-	for _, e := range a.epochs.engines {
-		if e == old {
-			t.Error("the old engine's epoch still advances")
-		}
-	}
-	expect(t, do(t, a.Handler(), http.MethodGet, "/", ""), 200, "hello universe")
-	if _, peak, _ := a.components.engine.Usage(); peak != 1 {
-		t.Errorf("the new engine ran %d calls at once, want the 1 request since", peak)
+			deadline := time.Now().Add(20 * time.Second)
+			for now, _ := tc.engine(a); now == old; now, _ = tc.engine(a) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the pool was not renewed; log:\n%s", logs.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			a.components.renew.retiring.Wait()
+			a.moduleRenew.retiring.Wait()
+			idle := anonMemory(t)
+			t.Logf("anonymous memory %d MiB once renewed", idle>>20)
+			// Each slot used kept at least the guest's first MiB or so.
+			if freed := busy - idle; freed < int64(peak)<<19 {
+				t.Errorf("renewing the pool freed %d KiB, want at least 512 KiB per slot used (%d)", freed>>10, peak)
+			}
+			a.epochs.mu.Lock()
+			for _, e := range a.epochs.engines {
+				if e == old {
+					t.Error("the old engine's epoch still advances")
+				}
+			}
+			a.epochs.mu.Unlock()
+			getPrefix(t, a, tc.prefix)
+			if _, peak := tc.engine(a); peak != 1 {
+				t.Errorf("the new engine ran %d calls at once, want the 1 request since", peak)
+			}
+		})
 	}
 }
 
 // TestPoolNotRenewed: the pool stays when renewing gains little (one call
-// at a time; a small component) or is turned off.
+// at a time; a small component or module) or is turned off.
 func TestPoolNotRenewed(t *testing.T) {
 	for _, tc := range []struct {
 		name, wasm string
@@ -80,22 +97,36 @@ func TestPoolNotRenewed(t *testing.T) {
 		idle       time.Duration
 	}{
 		{"one call at a time", "js-hello.wasm", 1, 100 * time.Millisecond},
+		{"one call at a time, module", "spin-go.wasm", 1, 100 * time.Millisecond},
 		{"small component", "tinygo-status.wasm", 8, 100 * time.Millisecond},
+		{"small module", "hello.wasm", 8, 100 * time.Millisecond},
 		{"turned off", "js-hello.wasm", 8, -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := singleApp(t, builtApp(t, tc.wasm), "/...", nil, Config{CacheDir: sharedComponentCache(), PoolRenewIdle: tc.idle})
-			code := a.router.routes[0].handler.exec.(*componentexec.Executor).Code()
-			old := code.Load().Engine
+			old := engines(a)
 			for range 3 {
 				concurrently(tc.concurrent, func() { do(t, a.Handler(), http.MethodGet, "/", "") })
+				// A large guest's instance is released after the response:
+				// the next request would take another slot meanwhile.
+				a.components.wait()
+				a.core.Wait()
 			}
 			time.Sleep(time.Second)
-			if code.Load().Engine != old {
+			if engines(a) != old {
 				t.Error("the pool was renewed")
 			}
 		})
 	}
+}
+
+// engines are a's engines of components and of core modules.
+func engines(a *App) [2]any {
+	a.components.mu.Lock()
+	defer a.components.mu.Unlock()
+	a.modulesMu.Lock()
+	defer a.modulesMu.Unlock()
+	return [2]any{a.components.engine, a.engine}
 }
 
 // TestCallsFinishOnARetiredEngine: a call that started before the swap
@@ -133,6 +164,14 @@ func TestCallsFinishOnARetiredEngine(t *testing.T) {
 	}
 }
 
+// getPrefix checks that a answers GET / with a body starting with prefix.
+func getPrefix(t *testing.T, a *App, prefix string) {
+	t.Helper()
+	if w := do(t, a.Handler(), http.MethodGet, "/", ""); w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), prefix) {
+		t.Errorf("GET / = %d %q, want 200 %q…", w.Code, w.Body, prefix)
+	}
+}
+
 // concurrently runs f n times at once.
 func concurrently(n int, f func()) {
 	var wg sync.WaitGroup
@@ -150,21 +189,9 @@ func concurrently(n int, f func()) {
 // anonMemory is the test process's resident anonymous memory, in bytes.
 func anonMemory(t *testing.T) int64 {
 	t.Helper()
-	f, err := os.Open("/proc/self/status")
+	n, err := testio.ProcStatusBytes(0, "RssAnon")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "RssAnon:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no RssAnon in /proc/self/status")
-	return 0
+	return n
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/engine/coremodule"
 	"github.com/spinoci/spinoci/engine/internal/capi"
@@ -113,14 +112,16 @@ func upgradeFromWinch(ctx context.Context, engine *capi.Engine, cache *capi.Cach
 // watchModule upgrades c, running the fast code of the wasm whose sha256
 // is sum, when the optimised code is cached.
 func (a *App) watchModule(sum [sha256.Size]byte, c *coremodule.Component) {
-	engine, cache := a.engine, a.compiler.cache
 	a.addUpgrade(upgrade{id: c.ID, swap: func(ctx context.Context) (func(), bool) {
-		m, ok := capi.CachedModule(ctx, engine, sum, cache, capi.Optimized)
+		a.modulesMu.Lock()
+		defer a.modulesMu.Unlock()
+		m, ok := capi.CachedModule(ctx, a.engine, sum, a.compiler.cache, capi.Optimized)
 		if !ok {
 			return nil, false
 		}
 		c.Upgrade(m)
-		return func() { closeModule(m) }, true
+		a.moduleUpgraded(c, nil, m)
+		return func() {}, true
 	}})
 }
 
@@ -139,19 +140,19 @@ func (a *App) watchWinchModule(host *coremodule.Host, sum [sha256.Size]byte, c *
 	if err := a.core.PrepareUpgrade(host, c); err != nil {
 		return fmt.Errorf("prepare the move to optimised code: %w", err)
 	}
-	engine, core, cache := a.engine, a.core, a.compiler.cache
 	a.addUpgrade(upgrade{id: c.ID, swap: func(ctx context.Context) (func(), bool) {
-		m, ok := capi.CachedModule(ctx, engine, sum, cache, capi.Optimized)
+		a.modulesMu.Lock()
+		defer a.modulesMu.Unlock()
+		m, ok := capi.CachedModule(ctx, a.engine, sum, a.compiler.cache, capi.Optimized)
 		if !ok {
 			return nil, false
 		}
-		c.UpgradeTo(core, m)
-		return func() { closeModule(m) }, true
+		c.UpgradeTo(a.core, m)
+		a.moduleUpgraded(c, a.core, m)
+		return func() {}, true
 	}})
 	return nil
 }
-
-func closeModule(m *wasmtime.Module) { m.Close() }
 
 // canUpgrade reports whether addUpgrade would take an upgrade now.
 func (a *App) canUpgrade() bool {

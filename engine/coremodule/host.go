@@ -50,15 +50,18 @@ type Host struct {
 	outbound       *outboundhttp.Client
 	guestTimeLimit time.Duration
 	maxMemory      int64
-	// defined08 are the modules whose unsupported Spin 0.8 imports the
-	// linker defines (DefineUnsupported08Imports), for PrepareUpgrade.
-	defined08 map[*wasmtime.Module]bool
+	// defined08 are the components whose unsupported Spin 0.8 imports
+	// the linker defines (DefineUnsupported08Imports), for PrepareUpgrade.
+	defined08 map[*Component]bool
 	// linkMu orders definitions into the linker (write) and its uses
 	// (read): PrepareUpgrade may run for a trigger's module loaded after
 	// the App's Load, while the Host's other modules may be instantiated.
 	linkMu sync.RWMutex
 	// closing counts the Stores CloseAsync is closing.
 	closing sync.WaitGroup
+	// Users counts its Stores, from NewStore to Close: the App retires a
+	// Host whose pool it renews.
+	capi.Users
 }
 
 // NewHost returns the Host of an App's core modules; Close releases its
@@ -130,7 +133,7 @@ type Component struct {
 // (wasi_snapshot_preview1, wasi_unstable).
 func (c *Component) importsWASI() bool {
 	c.wasi.Do(func() {
-		for _, imp := range c.Module.Imports() {
+		for _, imp := range c.CurrentModule().Imports() {
 			if strings.HasPrefix(imp.Module(), "wasi_") {
 				c.usesWASI = true
 				return
@@ -170,12 +173,29 @@ func (c *Component) UpgradeTo(host *Host, m *wasmtime.Module) {
 // It may be called while h serves (a trigger's module loaded after Load).
 func (h *Host) PrepareUpgrade(from *Host, c *Component) error {
 	from.linkMu.RLock()
-	defined := from.defined08[c.Module]
+	defined := from.defined08[c]
 	from.linkMu.RUnlock()
 	if !defined {
 		return nil
 	}
-	return h.DefineUnsupported08Imports(c.Module)
+	return h.DefineUnsupported08Imports(c)
+}
+
+// ReleaseResolved releases c's imports resolved for m, code of a Host
+// whose Stores are all closed (a retired Host's): the resolution holds m's
+// engine, and so its instance pool, until released.
+// (Once a Store of c's new code has replaced them, they are garbage.)
+func (c *Component) ReleaseResolved(m *wasmtime.Module) {
+	if r := c.pre.Load(); r != nil && r.module == m && c.pre.CompareAndSwap(r, nil) {
+		r.pre.Close()
+	}
+}
+
+// CurrentModule is the module a new instance of c runs: Module, or the
+// code it was upgraded to (Module may then be closed).
+func (c *Component) CurrentModule() *wasmtime.Module {
+	m, _ := c.code(nil)
+	return m
 }
 
 // code is the module that a new instance of c runs and the Host whose
@@ -204,7 +224,8 @@ func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, erro
 // store was made for, through the linker of store's Host (see UpgradeTo).
 func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance) error {
 	m, h := store.module, store.host
-	r := c.pre.Load()
+	held := c.pre.Load()
+	r := held
 	if r == nil || r.module != m {
 		h.linkMu.RLock()
 		pre, err := capi.NewInstancePre(h.linker, m)
@@ -219,7 +240,12 @@ func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance
 			return nil
 		}
 		r = &resolvedModule{module: m, pre: pre}
-		c.pre.Store(r)
+		if !c.pre.CompareAndSwap(held, r) {
+			// Another Store's resolution came first and is kept: this one
+			// serves this instance only, and is released now rather than
+			// holding m's engine until collected.
+			defer pre.Close()
+		}
 	}
 	if err := r.pre.InstantiateIn(store.cx, inst); err != nil {
 		return fmt.Errorf("instantiate: %w", capi.TrimNative(err))

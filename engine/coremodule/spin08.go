@@ -57,11 +57,11 @@ func spin08Implementation(module, name string) hostFunc {
 	return nil
 }
 
-// DefineUnsupported08Imports links every fermyon:spin import of m that this
-// host does not implement (postgres, mysql, sqlite, llm, …) as a
-// function of the import's own type that traps naming it, so that m
-// instantiates. It may be called while the Host serves (linkMu).
-func (h *Host) DefineUnsupported08Imports(m *wasmtime.Module) error {
+// DefineUnsupported08Imports links every fermyon:spin import of c's
+// module that this host does not implement (postgres, mysql, sqlite, llm,
+// …) as a function of the import's own type that traps naming it, so that
+// the module instantiates. It may be called while the Host serves (linkMu).
+func (h *Host) DefineUnsupported08Imports(c *Component) error {
 	h.linkMu.Lock()
 	defer h.linkMu.Unlock()
 	known := map[string]bool{}
@@ -69,9 +69,10 @@ func (h *Host) DefineUnsupported08Imports(m *wasmtime.Module) error {
 		known[imp.module+"#"+imp.name] = true
 	}
 	if h.defined08 == nil {
-		h.defined08 = map[*wasmtime.Module]bool{}
+		h.defined08 = map[*Component]bool{}
 	}
-	h.defined08[m] = true
+	h.defined08[c] = true
+	m := c.CurrentModule()
 	h.linker.AllowShadowing(true)
 	defer h.linker.AllowShadowing(false)
 	for _, imp := range m.Imports() {

@@ -31,6 +31,7 @@ func (s *Store) Close() {
 		s.watch.Release()
 		s.state.closeRedis()
 		s.host.slots.Release()
+		s.host.Done()
 		s.host = nil
 	}
 }
@@ -73,8 +74,15 @@ type StoreOptions struct {
 // tick once ctx is done or its time is over the Host's limit. The Store
 // belongs to the Host of c's current code (see Component.UpgradeTo).
 func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*Store, error) {
-	m, h := c.code(h)
+	m, ch := c.code(h)
+	// A retired Host's code was replaced before it was retired: the
+	// replacement is there to be found.
+	for !ch.Use() {
+		m, ch = c.code(h)
+	}
+	h = ch
 	if err := h.slots.Acquire(ctx); err != nil {
+		h.Done()
 		return nil, err
 	}
 	s := &Store{state: instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}, module: m}
@@ -83,6 +91,7 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*
 		if err := h.setWASI(store, c, opts); err != nil {
 			store.Close()
 			h.slots.Release()
+			h.Done()
 			return nil, err
 		}
 	}

@@ -47,7 +47,7 @@ func TestPrepareUpgradeSpin08(t *testing.T) {
 	defer cranelift.Close()
 
 	c := &Component{ID: "c", Module: modules[winchEngine]}
-	if err := winch.DefineUnsupported08Imports(c.Module); err != nil {
+	if err := winch.DefineUnsupported08Imports(c); err != nil {
 		t.Fatal(err)
 	}
 	if err := cranelift.PrepareUpgrade(winch, c); err != nil {

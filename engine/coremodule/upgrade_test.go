@@ -2,6 +2,7 @@ package coremodule
 
 import (
 	"testing"
+	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 
@@ -67,6 +68,32 @@ func TestUpgradeToAnotherEngine(t *testing.T) {
 	}
 	if got := call(inFlight); got != 1 {
 		t.Errorf("a Store made before the upgrade runs f = %d, want the old code's 1", got)
+	}
+
+	// Retired (the App renewing its pool), the old Host drains once the
+	// Store in flight is closed; Stores are made on the new one meanwhile.
+	drained := winch.Retire()
+	after, err := winch.NewStore(t.Context(), c, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer after.Close()
+	if got := call(after); got != 2 {
+		t.Errorf("a Store made after the old Host retired runs f = %d, want the new code's 2", got)
+	}
+	select {
+	case <-drained:
+		t.Fatal("the old Host drained while a Store of it is open")
+	default:
+	}
+	inFlight.Close()
+	select {
+	case <-drained:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the old Host did not drain when its last Store closed")
+	}
+	if winch.Use() {
+		t.Error("a retired Host took a Store")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/lock"
 	"github.com/spinoci/spinoci/test/e2e/harness"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 // The JavaScript component test apps (test/apps/js-*), built by
@@ -235,9 +237,10 @@ func testComponentsApp(t *testing.T, f *componentFixture) {
 
 	// A new container with the same directory at /.spin sees the counter.
 	// It has a short guest time limit (2 s): an endless loop is stopped; a
-	// stream slower than that is not (waiting is not guest time).
+	// stream slower than that is not (waiting is not guest time). Its
+	// instance pools are renewed after 3 s idle.
 	logPath = filepath.Join(t.TempDir(), "app.log")
-	runSpin1(t, d, f.ref, id, addr, stateDir, logPath, append(env, engine.GuestTimeLimitEnv+"=2s")...)
+	runSpin1(t, d, f.ref, id, addr, stateDir, logPath, append(env, engine.GuestTimeLimitEnv+"=2s", "SPINOCI_POOL_RENEW_IDLE=3s")...)
 	check(t, addr,
 		exchange{path: "/kv/incr/visits", status: 200, want: "4\n"},
 		exchange{path: "/kv/keys", status: 200, want: "counter\nvisits\n"},
@@ -248,7 +251,36 @@ func testComponentsApp(t *testing.T, f *componentFixture) {
 	if err := waitFor(5*time.Second, func() bool { return strings.Contains(readFile(logPath), "over the limit of 2s") }); err != nil {
 		t.Errorf("the container log does not say why /loop was stopped:\n%s", readFile(logPath))
 	}
+	checkPoolRenewed(t, taskPid(t, d, id), addr)
 	stopSpin1(t, d, id)
+}
+
+// checkPoolRenewed sends bursts of concurrent requests to the app process
+// pid, serving js-hello at addr with SPINOCI_POOL_RENEW_IDLE=3s: the memory
+// its instance pool kept from them is given back once it is idle, and it
+// serves on.
+func checkPoolRenewed(t *testing.T, pid int, addr string) {
+	t.Helper()
+	rssAnon := func() int64 {
+		n, err := testio.ProcStatusBytes(pid, "RssAnon")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 3 {
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() { check(t, addr, exchange{path: "/", status: 200, want: "hello universe"}) })
+		}
+		wg.Wait()
+	}
+	busy := rssAnon()
+	if err := waitFor(30*time.Second, func() bool { return busy-rssAnon() >= 8<<20 }); err != nil {
+		t.Errorf("the app's anonymous memory stays at %d MiB (%d MiB after the bursts): the idle pool was not renewed", rssAnon()>>20, busy>>20)
+	}
+	t.Logf("app's anonymous memory: %d MiB after the bursts, %d MiB idle", busy>>20, rssAnon()>>20)
+	check(t, addr, exchange{path: "/", status: 200, want: "hello universe"})
 }
 
 // checkStreamed downloads url and checks it is size bytes of 'x'.

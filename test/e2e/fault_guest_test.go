@@ -7,12 +7,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spinoci/spinoci/test/e2e/harness"
+	"github.com/spinoci/spinoci/test/testio"
 )
 
 const repoFault = "e2e/fault-guests:v1"
@@ -179,21 +179,11 @@ func taskCPU(t *testing.T, d *harness.Containerd, id string) time.Duration {
 // peakRSS is VmHWM of /proc/<pid>/status, in bytes.
 func peakRSS(t *testing.T, pid int) int64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := testio.ProcStatusBytes(pid, "VmHWM")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatalf("VmHWM %q: %v", v, err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatalf("no VmHWM in /proc/%d/status", pid)
-	return 0
+	return n
 }
 
 // dirSize is the total size of the regular files under dir.

@@ -38,7 +38,7 @@ func newCABI(host *coremodule.Host, comp *coremodule.Component, exports map[stri
 	if exports[coremodule.ExportMemory] != coremodule.KindMemory {
 		return nil, errors.New("module of Spin SDK 1.4/1.5 does not export its memory")
 	}
-	if err := host.DefineUnsupported08Imports(comp.Module); err != nil {
+	if err := host.DefineUnsupported08Imports(comp); err != nil {
 		return nil, err
 	}
 	return (&Executor{host: host, comp: comp, cabi: true}).lookUpExports(exports)

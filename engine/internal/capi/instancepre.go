@@ -27,7 +27,8 @@ const _ = unsafe.Sizeof(wasmtime.Module{}) - unsafe.Sizeof(uintptr(0)) +
 // panic of a host function that a start function calls (Spin modules have
 // none).
 type InstancePre struct {
-	ptr *C.wasmtime_instance_pre_t
+	ptr     *C.wasmtime_instance_pre_t
+	cleanup runtime.Cleanup
 }
 
 // NewInstancePre resolves m's imports in l.
@@ -42,8 +43,18 @@ func NewInstancePre(l *wasmtime.Linker, m *wasmtime.Module) (*InstancePre, error
 		return nil, fmt.Errorf("resolve imports: %w", takeError(err))
 	}
 	// The pre holds its own reference to the module's code.
-	runtime.AddCleanup(p, func(ptr *C.wasmtime_instance_pre_t) { C.wasmtime_instance_pre_delete(ptr) }, p.ptr)
+	p.cleanup = runtime.AddCleanup(p, func(ptr *C.wasmtime_instance_pre_t) { C.wasmtime_instance_pre_delete(ptr) }, p.ptr)
 	return p, nil
+}
+
+// Close releases p now rather than when it is unreachable (its module's
+// engine lives until then). Nothing may instantiate p after.
+func (p *InstancePre) Close() {
+	if p.ptr != nil {
+		p.cleanup.Stop()
+		C.wasmtime_instance_pre_delete(p.ptr)
+		p.ptr = nil
+	}
 }
 
 // Instantiate instantiates the module in store.

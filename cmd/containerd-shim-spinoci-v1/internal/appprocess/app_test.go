@@ -95,16 +95,23 @@ func TestRunCacheOnly(t *testing.T) {
 func TestFrontConfig(t *testing.T) {
 	env := map[string]string{
 		shutdownTimeoutEnv: "20s", idleTimeoutEnv: "5s", readTimeoutEnv: "1m", maxConnectionsEnv: "100",
+		poolRenewIdleEnv: "2m",
 	}
 	var cfg engine.Config
 	if err := frontConfig(func(k string) string { return env[k] }, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ShutdownTimeout != 20*time.Second || cfg.IdleTimeout != 5*time.Second || cfg.ReadTimeout != time.Minute || cfg.MaxConnections != 100 {
+	if cfg.ShutdownTimeout != 20*time.Second || cfg.IdleTimeout != 5*time.Second || cfg.ReadTimeout != time.Minute || cfg.MaxConnections != 100 ||
+		cfg.PoolRenewIdle != 2*time.Minute {
 		t.Errorf("config %+v", cfg)
+	}
+	env[poolRenewIdleEnv] = "0"
+	if err := frontConfig(func(k string) string { return env[k] }, &cfg); err != nil || cfg.PoolRenewIdle >= 0 {
+		t.Errorf("%s=0: renewal after %v (%v), want never", poolRenewIdleEnv, cfg.PoolRenewIdle, err)
 	}
 	for name, bad := range map[string]string{
 		shutdownTimeoutEnv: "26s", idleTimeoutEnv: "soon", readTimeoutEnv: "-1s", maxConnectionsEnv: "0",
+		poolRenewIdleEnv: "-5s",
 	} {
 		err := frontConfig(func(k string) string {
 			if k == name {

@@ -20,13 +20,17 @@ const (
 	readTimeoutEnv = "SPINOCI_READ_TIMEOUT"
 	// maxConnectionsEnv: bound on concurrent connections.
 	maxConnectionsEnv = "SPINOCI_MAX_CONNECTIONS"
+	// poolRenewIdleEnv: how long the app is idle before its instance
+	// pools give back the memory of their busiest moment ("0": never).
+	poolRenewIdleEnv = "SPINOCI_POOL_RENEW_IDLE"
 )
 
 // maxShutdownTimeout keeps a stop within Kubernetes' default grace period
 // (30 s) with room for the interruption and the shim's own work.
 const maxShutdownTimeout = 25 * time.Second
 
-// frontConfig reads the HTTP front's knobs from getenv into cfg.
+// frontConfig reads the HTTP front's knobs (and the pools' renewal) from
+// getenv into cfg.
 func frontConfig(getenv func(string) string, cfg *engine.Config) error {
 	var err error
 	if cfg.ShutdownTimeout, err = envDuration(getenv, shutdownTimeoutEnv); err != nil {
@@ -40,6 +44,11 @@ func frontConfig(getenv func(string) string, cfg *engine.Config) error {
 		return err
 	}
 	if cfg.ReadTimeout, err = envDuration(getenv, readTimeoutEnv); err != nil {
+		return err
+	}
+	if getenv(poolRenewIdleEnv) == "0" {
+		cfg.PoolRenewIdle = -1
+	} else if cfg.PoolRenewIdle, err = envDuration(getenv, poolRenewIdleEnv); err != nil {
 		return err
 	}
 	if v := getenv(maxConnectionsEnv); v != "" {
