@@ -70,55 +70,88 @@ func (r *componentRuntime) renewable(idle time.Duration, now time.Time) bool {
 		}
 		large = large || h.large
 	}
-	var engines []usage
-	for _, e := range r.backends().engines {
-		engines = append(engines, e)
-	}
-	return large && idleAfterUse(idle, now, engines...)
+	return large && idleAfterUse(idle, now, r.code().users)
 }
 
 // renewLocked loads every component's optimised code from cache into a
-// fresh engine and linker and swaps it in. It returns the backends
-// replaced, for retire; on error nothing has changed. r.mu is held.
-func (r *componentRuntime) renewLocked(ctx context.Context, cache *capi.Cache) (componentBackends, error) {
-	e := capi.NewEngine()
-	fresh := componentBackends{engines: []*capi.Engine{e}}
-	l, err := newComponentLinker(e)
+// fresh engine and linker and swaps it in. It returns the code replaced,
+// for retire; on error nothing has changed. r.mu is held.
+func (r *componentRuntime) renewLocked(ctx context.Context, cache *capi.Cache) (replacedCode, error) {
+	fresh := &componentRuntime{engine: capi.NewEngine()}
+	l, err := newComponentLinker(fresh.engine)
 	if err != nil {
-		fresh.close()
-		return componentBackends{}, err
+		fresh.code().close()
+		return replacedCode{}, err
 	}
-	fresh.linkers = append(fresh.linkers, l)
+	fresh.linker = l
 	code := make([]*capi.Component, len(r.handlers))
 	for i, h := range r.handlers {
-		c, ok := capi.CachedComponent(ctx, e, h.sum, cache, capi.Optimized)
+		c, ok := capi.CachedComponent(ctx, fresh.engine, h.sum, cache, capi.Optimized)
 		if !ok {
-			fresh.close()
-			return componentBackends{}, fmt.Errorf("component %q: its optimised code is no longer in the compile cache", h.id)
+			fresh.code().close()
+			return replacedCode{}, fmt.Errorf("component %q: its optimised code is no longer in the compile cache", h.id)
 		}
 		code[i] = c
 		fresh.release = append(fresh.release, c.Close)
 		if err := l.DefineMissing(c, unsupportedImport); err != nil {
-			fresh.close()
-			return componentBackends{}, fmt.Errorf("component %q: link its unsupported imports: %w", h.id, err)
+			fresh.code().close()
+			return replacedCode{}, fmt.Errorf("component %q: link its unsupported imports: %w", h.id, err)
 		}
 	}
-	old := r.backends()
+	old := r.code()
 	for i, h := range r.handlers {
-		h.code.UpgradeTo(e, l, code[i])
+		h.code.UpgradeTo(fresh.engine, l, code[i])
 	}
-	r.engine, r.linker, r.winch, r.release = e, l, nil, fresh.release
+	r.engine, r.linker, r.winch, r.release = fresh.engine, l, nil, fresh.release
 	return old, nil
 }
 
-// retire closes b once the calls still running on its engines have ended;
-// until then their epochs advance, so that their guests' limits hold.
-func (b componentBackends) retire(epochs *epochEngines) {
-	for _, e := range b.engines {
-		<-e.Retire()
+// codeUsers are the engines (or core module Hosts) whose calls a renewal
+// waits for.
+type codeUsers interface {
+	Usage() (calls, peak int, idleSince time.Time)
+	Retire() <-chan struct{}
+}
+
+// replacedCode is what a pool's renewal replaced (or a failed one made):
+// the engines or Hosts whose calls must end before it closes, the engines
+// whose epochs advance until then, and its closing steps, in order.
+type replacedCode struct {
+	users   []codeUsers
+	epochs  []interface{ IncrementEpoch() }
+	closers []func()
+}
+
+// close runs c's closing steps.
+func (c replacedCode) close() {
+	for _, f := range c.closers {
+		f()
 	}
-	for _, e := range b.engines {
+}
+
+// retire closes c once the calls still running on it have ended; until
+// then its epochs advance, so that its guests' limits hold.
+func (c replacedCode) retire(epochs *epochEngines) {
+	for _, u := range c.users {
+		<-u.Retire()
+	}
+	for _, e := range c.epochs {
 		epochs.remove(e)
 	}
-	b.close()
+	c.close()
+}
+
+// idleAfterUse reports whether none of users has had a call for idle
+// before now, and together they ran more than one at once: more than one
+// instance slot of their pools holds memory.
+func idleAfterUse(idle time.Duration, now time.Time, users []codeUsers) bool {
+	used := 0
+	for _, u := range users {
+		calls, peak, idleSince := u.Usage()
+		if calls > 0 || now.Sub(idleSince) < idle {
+			return false
+		}
+		used += peak
+	}
+	return used > 1
 }

@@ -87,52 +87,49 @@ func (a *App) modulesRenewable(now time.Time) bool {
 		}
 		large = large || h.large
 	}
-	hosts := []usage{a.core}
+	hosts := []codeUsers{a.core}
 	if a.winch != nil {
 		hosts = append(hosts, a.winch.host)
 	}
-	return large && idleAfterUse(a.cfg.PoolRenewIdle, now, hosts...)
+	return large && idleAfterUse(a.cfg.PoolRenewIdle, now, hosts)
 }
 
 // renewModulesLocked loads every module's optimised code from the cache
 // into a fresh engine and Host and moves the modules to it. It returns
 // what was replaced, for retire; on error nothing has changed.
 // a.modulesMu is held.
-func (a *App) renewModulesLocked(ctx context.Context) (moduleBackends, error) {
+func (a *App) renewModulesLocked(ctx context.Context) (replacedCode, error) {
 	engine, slots := capi.NewModuleEngine()
-	fresh := moduleBackends{engines: []*wasmtime.Engine{engine}}
+	modules := map[[sha256.Size]byte]compiledModule{}
+	var host *coremodule.Host
+	fail := func(err error) (replacedCode, error) {
+		for _, m := range modules {
+			m.module.Close()
+		}
+		if host != nil {
+			host.Close()
+		}
+		engine.Close()
+		return replacedCode{}, err
+	}
 	host, err := coremodule.NewHost(a.coreHostConfig(engine, slots))
 	if err != nil {
-		fresh.close()
-		return moduleBackends{}, err
+		return fail(err)
 	}
-	fresh.hosts = append(fresh.hosts, host)
-	modules := map[[sha256.Size]byte]compiledModule{}
 	for _, h := range a.modules {
 		if _, ok := modules[h.sum]; !ok {
 			m, ok := capi.CachedModule(ctx, engine, h.sum, a.compiler.cache, capi.Optimized)
 			if !ok {
-				fresh.close()
-				return moduleBackends{}, fmt.Errorf("component %q: its optimised code is no longer in the compile cache", h.comp.ID)
+				return fail(fmt.Errorf("component %q: its optimised code is no longer in the compile cache", h.comp.ID))
 			}
 			modules[h.sum] = compiledModule{module: m, tier: capi.Optimized}
-			fresh.modules = append(fresh.modules, m)
 		}
 		if err := host.PrepareUpgrade(h.host, h.comp); err != nil {
-			fresh.close()
-			return moduleBackends{}, fmt.Errorf("component %q: %w", h.comp.ID, err)
+			return fail(fmt.Errorf("component %q: %w", h.comp.ID, err))
 		}
 	}
-	old := moduleBackends{engines: []*wasmtime.Engine{a.engine}, hosts: []*coremodule.Host{a.core}, release: a.moduleRelease}
-	if a.winch != nil {
-		old.engines = append(old.engines, a.winch.engine)
-		old.hosts = append(old.hosts, a.winch.host)
-	}
-	for _, m := range a.compiler.modules {
-		old.modules = append(old.modules, m.module)
-	}
+	old := a.modulesCode()
 	for _, h := range a.modules {
-		old.resolved = append(old.resolved, resolvedCode{comp: h.comp, module: h.comp.CurrentModule()})
 		h.comp.UpgradeTo(host, modules[h.sum].module)
 		h.host = host
 	}
@@ -141,74 +138,34 @@ func (a *App) renewModulesLocked(ctx context.Context) (moduleBackends, error) {
 	return old, nil
 }
 
-// moduleBackends are core module engines and what was made from them.
-type moduleBackends struct {
-	engines []*wasmtime.Engine
-	hosts   []*coremodule.Host
-	modules []*wasmtime.Module
-	// release releases the code tier-up loaded.
-	release []func()
-	// resolved are the modules' imports resolved for the code replaced.
-	resolved []resolvedCode
-}
-
-// resolvedCode is a Component and the module of its code replaced.
-type resolvedCode struct {
-	comp   *coremodule.Component
-	module *wasmtime.Module
-}
-
-// retire closes b once the Stores still open on its Hosts are closed;
-// until then their epochs advance, so that their guests' limits hold.
-func (b moduleBackends) retire(epochs *epochEngines) {
-	for _, h := range b.hosts {
-		<-h.Retire()
+// modulesCode is what the core modules' code runs on, closed in this
+// order: the Components' resolutions of their code, the code, the Hosts'
+// linkers, the engines. a.modulesMu is held.
+func (a *App) modulesCode() replacedCode {
+	var c replacedCode
+	for _, h := range a.modules {
+		comp, m := h.comp, h.comp.CurrentModule()
+		c.closers = append(c.closers, func() { comp.ReleaseResolved(m) })
 	}
-	for _, e := range b.engines {
-		epochs.remove(e)
+	c.closers = append(c.closers, a.moduleRelease...)
+	for _, m := range a.compiler.modules {
+		c.closers = append(c.closers, m.module.Close)
 	}
-	for _, r := range b.resolved {
-		r.comp.ReleaseResolved(r.module)
+	hosts, engines := []*coremodule.Host{a.core}, []*wasmtime.Engine{a.engine}
+	if a.winch != nil {
+		hosts, engines = append(hosts, a.winch.host), append(engines, a.winch.engine)
 	}
-	b.close()
-	// Wasmtime frees the pool when the last reference to its engine goes,
+	for _, h := range hosts {
+		c.users = append(c.users, h)
+		c.closers = append(c.closers, h.Close)
+	}
+	for _, e := range engines {
+		c.epochs = append(c.epochs, e)
+		c.closers = append(c.closers, e.Close)
+	}
+	// Wasmtime frees a pool when the last reference to its engine goes,
 	// and garbage Go objects of the old code (a resolution a Store of the
 	// new code replaced) hold some until they are collected.
-	runtime.GC()
-}
-
-// close releases b's code, then its Hosts' linkers, then its engines.
-func (b moduleBackends) close() {
-	for _, release := range b.release {
-		release()
-	}
-	for _, m := range b.modules {
-		m.Close()
-	}
-	for _, h := range b.hosts {
-		h.Close()
-	}
-	for _, e := range b.engines {
-		e.Close()
-	}
-}
-
-// usage is what idleAfterUse reads of an engine's or a Host's calls.
-type usage interface {
-	Usage() (calls, peak int, idleSince time.Time)
-}
-
-// idleAfterUse reports whether none of users has had a call for idle
-// before now, and together they ran more than one at once: more than one
-// instance slot of their pools holds memory.
-func idleAfterUse(idle time.Duration, now time.Time, users ...usage) bool {
-	used := 0
-	for _, u := range users {
-		calls, peak, idleSince := u.Usage()
-		if calls > 0 || now.Sub(idleSince) < idle {
-			return false
-		}
-		used += peak
-	}
-	return used > 1
+	c.closers = append(c.closers, runtime.GC)
+	return c
 }

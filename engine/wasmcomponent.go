@@ -148,45 +148,32 @@ func (r *componentRuntime) wait() {
 func (r *componentRuntime) close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.backends().close()
+	r.code().close()
 	r.engine, r.linker, r.winch, r.release = nil, nil, nil, nil
 }
 
-// backends is what r's code runs on, to be closed together. r.mu is held.
-func (r *componentRuntime) backends() componentBackends {
-	b := componentBackends{release: r.release}
-	if r.linker != nil {
-		b.linkers = append(b.linkers, r.linker)
-	}
+// code is what r's code runs on, closed in this order: the code, the
+// linkers, the engines (which wait for the Stores being closed). r.mu is
+// held.
+func (r *componentRuntime) code() replacedCode {
+	c := replacedCode{closers: append([]func(){}, r.release...)}
+	var engines []*capi.Engine
 	if r.engine != nil {
-		b.engines = append(b.engines, r.engine)
+		engines = append(engines, r.engine)
+	}
+	if r.linker != nil {
+		c.closers = append(c.closers, r.linker.Close)
 	}
 	if r.winch != nil {
-		b.linkers = append(b.linkers, r.winch.linker)
-		b.engines = append(b.engines, r.winch.engine)
+		c.closers = append(c.closers, r.winch.linker.Close)
+		engines = append(engines, r.winch.engine)
 	}
-	return b
-}
-
-// componentBackends are engines and everything made from them.
-type componentBackends struct {
-	engines []*capi.Engine
-	linkers []*capi.Linker
-	release []func()
-}
-
-// close releases the code, then the linkers, then the engines (which
-// wait for the Stores being closed).
-func (b componentBackends) close() {
-	for _, release := range b.release {
-		release()
+	for _, e := range engines {
+		c.users = append(c.users, e)
+		c.epochs = append(c.epochs, e)
+		c.closers = append(c.closers, e.Close)
 	}
-	for _, l := range b.linkers {
-		l.Close()
-	}
-	for _, e := range b.engines {
-		e.Close()
-	}
+	return c
 }
 
 // guestTimeLimit reads GuestTimeLimitEnv from the container environment.
