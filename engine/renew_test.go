@@ -2,7 +2,9 @@ package engine
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +89,59 @@ func TestIdlePoolRenewed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestIdlePoolRenewedAfterTierUp: an app started on Winch's code, moved to
+// the optimised code, renews its pool once idle: the Winch engine and the
+// first Cranelift engine are freed (their pools unmapped), leaving the new
+// engine's pool alone.
+func TestIdlePoolRenewedAfterTierUp(t *testing.T) {
+	app := newLock(t, nil, []testComponent{{id: "c", wasm: appPath("spin-go.wasm")}}, []testTrigger{{component: "c", route: "/..."}})
+	cache := t.TempDir()
+	precompile(t, app, cache, TierFast)
+	before := instancePools(t)
+	var logs testio.Buffer
+	a, err := loadLock(t, logTo(&logs), app, Config{CacheDir: cache, PoolRenewIdle: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	concurrently(8, func() { getPrefix(t, a, "spin-go: ") })
+	if n := instancePools(t); n != before+2 {
+		t.Fatalf("%d instance pools with the Winch and the Cranelift engine, want %d", n, before+2)
+	}
+	precompile(t, app, cache, TierOptimized)
+	waitForLog(t, &logs, "serving the optimised code")
+	if err := waitUntil(10*time.Second, func() bool {
+		a.modulesMu.Lock()
+		defer a.modulesMu.Unlock()
+		return a.winch == nil
+	}); err != nil {
+		t.Fatalf("the pool was not renewed once idle: %v", err)
+	}
+	a.moduleRenew.retiring.Wait()
+	if err := waitUntil(5*time.Second, func() bool { return instancePools(t) == before+1 }); err != nil {
+		t.Errorf("%d instance pools once renewed, want %d: an old engine is still referenced", instancePools(t), before+1)
+	}
+	getPrefix(t, a, "spin-go: ")
+}
+
+// instancePools counts the instance pools mapped in the test process: each
+// pooled engine reserves one range of terabytes for its memories.
+func instancePools(t *testing.T) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for line := range strings.SplitSeq(string(b), "\n") {
+		var lo, hi uint64
+		if _, err := fmt.Sscanf(line, "%x-%x", &lo, &hi); err == nil && hi-lo >= 1<<40 {
+			n++
+		}
+	}
+	return n
 }
 
 // TestPoolNotRenewed: the pool stays when renewing gains little (one call

@@ -144,8 +144,8 @@ func (a *App) renewModulesLocked(ctx context.Context) (replacedCode, error) {
 func (a *App) modulesCode() replacedCode {
 	var c replacedCode
 	for _, h := range a.modules {
-		comp, m := h.comp, h.comp.CurrentModule()
-		c.closers = append(c.closers, func() { comp.ReleaseResolved(m) })
+		comp, loaded, current := h.comp, h.comp.Module, h.comp.CurrentModule()
+		c.closers = append(c.closers, func() { comp.ReleaseResolved(loaded, current) })
 	}
 	c.closers = append(c.closers, a.moduleRelease...)
 	for _, m := range a.compiler.modules {

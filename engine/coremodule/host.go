@@ -2,6 +2,7 @@ package coremodule
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -181,12 +182,14 @@ func (h *Host) PrepareUpgrade(from *Host, c *Component) error {
 	return h.DefineUnsupported08Imports(c)
 }
 
-// ReleaseResolved releases c's imports resolved for m, code of a Host
-// whose Stores are all closed (a retired Host's): the resolution holds m's
-// engine, and so its instance pool, until released.
-// (Once a Store of c's new code has replaced them, they are garbage.)
-func (c *Component) ReleaseResolved(m *wasmtime.Module) {
-	if r := c.pre.Load(); r != nil && r.module == m && c.pre.CompareAndSwap(r, nil) {
+// ReleaseResolved releases c's imports resolved for one of ms, code of a
+// Host whose Stores are all closed (a retired Host's: the module c was
+// loaded with, the code a tier-up moved it to): the resolution holds its
+// module's engine, and so its instance pool, until released. (Once a Store
+// of c's new code has replaced it, it is garbage.)
+func (c *Component) ReleaseResolved(ms ...*wasmtime.Module) {
+	r := c.pre.Load()
+	if r != nil && slices.Contains(ms, r.module) && c.pre.CompareAndSwap(r, nil) {
 		r.pre.Close()
 	}
 }

@@ -251,15 +251,15 @@ func testComponentsApp(t *testing.T, f *componentFixture) {
 	if err := waitFor(5*time.Second, func() bool { return strings.Contains(readFile(logPath), "over the limit of 2s") }); err != nil {
 		t.Errorf("the container log does not say why /loop was stopped:\n%s", readFile(logPath))
 	}
-	checkPoolRenewed(t, taskPid(t, d, id), addr)
+	checkPoolRenewed(t, taskPid(t, d, id), addr, exchange{path: "/", status: 200, want: "hello universe"})
 	stopSpin1(t, d, id)
 }
 
-// checkPoolRenewed sends bursts of concurrent requests to the app process
-// pid, serving js-hello at addr with SPINOCI_POOL_RENEW_IDLE=3s: the memory
-// its instance pool kept from them is given back once it is idle, and it
+// checkPoolRenewed sends bursts of concurrent requests x to the app process
+// pid, serving at addr with SPINOCI_POOL_RENEW_IDLE=3s: the memory its
+// instance pool kept from them is given back once it is idle, and it
 // serves on.
-func checkPoolRenewed(t *testing.T, pid int, addr string) {
+func checkPoolRenewed(t *testing.T, pid int, addr string, x exchange) {
 	t.Helper()
 	rssAnon := func() int64 {
 		n, err := testio.ProcStatusBytes(pid, "RssAnon")
@@ -271,7 +271,7 @@ func checkPoolRenewed(t *testing.T, pid int, addr string) {
 	for range 3 {
 		var wg sync.WaitGroup
 		for range 16 {
-			wg.Go(func() { check(t, addr, exchange{path: "/", status: 200, want: "hello universe"}) })
+			wg.Go(func() { check(t, addr, x) })
 		}
 		wg.Wait()
 	}
@@ -280,7 +280,7 @@ func checkPoolRenewed(t *testing.T, pid int, addr string) {
 		t.Errorf("the app's anonymous memory stays at %d MiB (%d MiB after the bursts): the idle pool was not renewed", rssAnon()>>20, busy>>20)
 	}
 	t.Logf("app's anonymous memory: %d MiB after the bursts, %d MiB idle", busy>>20, rssAnon()>>20)
-	check(t, addr, exchange{path: "/", status: 200, want: "hello universe"})
+	check(t, addr, x)
 }
 
 // checkStreamed downloads url and checks it is size bytes of 'x'.

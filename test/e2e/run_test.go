@@ -43,12 +43,15 @@ func testDetached(t *testing.T, f *fixture) {
 	d := f.d.For(t)
 	id := "detached"
 	logPath := filepath.Join(t.TempDir(), "app.log")
-	addr, _ := d.RunDetached(t.Context(), f.ref(repoMulti), id, harness.RunOptions{LogPath: logPath})
+	addr, _ := d.RunDetached(t.Context(), f.ref(repoMulti), id, harness.RunOptions{LogPath: logPath,
+		Flags: []string{"--env", "SPINOCI_POOL_RENEW_IDLE=3s"}})
 	if st := d.TaskStatus(id); st != "RUNNING" {
 		t.Errorf("ctr task ls: %s is %q, want RUNNING", id, st)
 	}
 
 	expect(t, addr, routeChecks()...)
+	// The Go module's instance pool gives back the memory of a burst.
+	checkPoolRenewed(t, taskPid(t, d, id), addr, exchange{path: "/go/x", status: 200, want: "spin-go: route=/go path-info=/x method=GET\n"})
 
 	// The app's stdout reaches the --log-uri file.
 	if err := waitFor(5*time.Second, func() bool {

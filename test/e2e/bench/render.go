@@ -279,6 +279,17 @@ func renderThroughput(p func(string, ...any), r results) {
 	p("instance) and the pages of its memory it writes, which the instance pool resets in place for the next instance.")
 	p("")
 	wrkTable(p, r.guests)
+	p("Each used pool slot keeps its reset memory, so the app process ends the runs with the memory of %s concurrent", strings.TrimPrefix(wrkConnections, "-c"))
+	p("instances; once idle (`SPINOCI_POOL_RENEW_IDLE=%v` here, 30 s by default) its pools are renewed and give it back.", guestPoolRenewIdle)
+	p("PSS of the app process:")
+	p("")
+	p("| Guest | after the runs | %v later |", guestIdle)
+	p("|---|---:|---:|")
+	mb := func(n int64) string { return report.FormatMB(float64(n)) }
+	for _, g := range r.guests {
+		p("| %s | %s | %s |", g.name, mb(g.busy.PSS), mb(g.idle.PSS))
+	}
+	p("")
 }
 
 // wrkTable writes a table of wrk runs.

@@ -139,8 +139,8 @@ func startOnce(t harness.T, d *harness.Containerd, w workload, work, id string) 
 // runDetached runs w as container id with `ctr run -d` on a free loopback
 // port and waits for its first 200; it returns the address. A cleanup
 // removes the container if it is still there.
-func runDetached(ctx context.Context, t harness.T, d *harness.Containerd, w workload, work, id string) string {
-	var flags []string
+func runDetached(ctx context.Context, t harness.T, d *harness.Containerd, w workload, work, id string, extraFlags ...string) string {
+	flags := extraFlags
 	for _, a := range w.annotations {
 		flags = append(flags, "--annotation", a)
 	}

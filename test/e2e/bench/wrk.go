@@ -24,6 +24,9 @@ type wrkResult struct {
 	// cpuPerRequest is the CPU time (user + system) the server's processes
 	// used per request during the run; 0 if unknown.
 	cpuPerRequest time.Duration
+	// busy and idle are a guest's app process right after its runs and
+	// guestIdle later, its instance pools renewed (measureGuests only).
+	busy, idle report.Memory
 }
 
 // wrk's threads and connections.
@@ -78,21 +81,57 @@ const guestRounds = 3
 // a JS component's engine), where how instances reuse memory shows.
 // Their optimised code is cached by then (the start rounds ran them), so
 // each serves on it from its first request.
+// Its app process's memory is read right after the runs and again
+// guestIdle later: its instance pools, renewed after guestPoolRenewIdle
+// idle, have given back what the runs' 50 concurrent instances kept.
 func measureGuests(t harness.T, d *harness.Containerd, ws []workload, work string, dur time.Duration) []wrkResult {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	var out []wrkResult
 	for _, w := range ws {
 		id := "wrk-" + w.key
-		url := "http://" + runDetached(ctx, t, d, w, work, id) + w.path
+		url := "http://" + runDetached(ctx, t, d, w, work, id, "--env", "SPINOCI_POOL_RENEW_IDLE="+guestPoolRenewIdle.String()) + w.path
 		var runs []wrkResult
 		for range guestRounds {
 			runs = append(runs, runWrk(t, url, dur, w.name, serverCPU(t, d, id)))
 		}
+		g := medianRun(runs)
+		g.busy = appMemory(t, d, id)
+		time.Sleep(guestIdle)
+		g.idle = appMemory(t, d, id)
+		t.Logf("   %s: app process PSS %s after the runs, %s idle", w.name, report.FormatMB(float64(g.busy.PSS)), report.FormatMB(float64(g.idle.PSS)))
 		stop(t, d, id)
-		out = append(out, medianRun(runs))
+		out = append(out, g)
 	}
 	return out
+}
+
+// The heavier guests' pools are renewed after guestPoolRenewIdle idle (the
+// default, 30 s, would only make the benchmark longer); their memory is
+// read again guestIdle after the runs.
+const (
+	guestPoolRenewIdle = 2 * time.Second
+	guestIdle          = 5 * time.Second
+)
+
+// appMemory is the memory of the processes under container id's shim
+// server (its app process); zero if it cannot be read.
+func appMemory(t harness.T, d *harness.Containerd, id string) report.Memory {
+	groups, err := shimGroups(d.Address)
+	if err != nil {
+		t.Logf("   memory of %s: %v", id, err)
+		return report.Memory{}
+	}
+	var total report.Memory
+	for _, pid := range groups[id].children {
+		m, err := report.ReadMemory(pid)
+		if err != nil {
+			t.Logf("   memory of %s: %v", id, err)
+			return report.Memory{}
+		}
+		total = total.Add(m)
+	}
+	return total
 }
 
 // formatRatios is "0.81× 0.77× …".
