@@ -18,9 +18,9 @@ import (
 // optimised code. tierUp moves the App's components to it once it is there:
 // new requests and messages instantiate the optimised code (each has a
 // fresh instance), those in flight finish on the fast code, which stays
-// loaded until the App closes. Components of every trigger move: those
-// Load loads (HTTP) and those loaded after it (Redis, MQTT, command), so
-// upgrades are added at any time until Close.
+// loaded until the App closes or renews its pools (renew.go). Components
+// of every trigger move: those Load loads (HTTP) and those loaded after it
+// (Redis, MQTT, command), so upgrades are added at any time until Close.
 type tierUp struct {
 	mu sync.Mutex
 	// ctx is Load's, without its cancel, for the poller's log.

@@ -19,11 +19,11 @@ import (
 // of each kind as before. Once the optimised code is cached, new requests
 // (and trigger messages) move to the App's Cranelift engines (tierup.go);
 // those in flight finish on the Winch code, which stays loaded, with its
-// engines, until the App closes.
+// engines, until the App closes or renews its pools (renew.go).
 
-// epochEngines are the engines made after Load's own, whose epochs the
-// App's ticker advances too: made while it ticks (tier-up, triggers
-// loaded after Load), so behind a lock.
+// epochEngines are the App's engines, whose epochs its ticker advances:
+// added while it ticks (tier-up, triggers loaded after Load, a pool's
+// renewal) and removed before a renewal closes them, so behind a lock.
 type epochEngines struct {
 	mu      sync.Mutex
 	engines []interface{ IncrementEpoch() }
