@@ -223,7 +223,7 @@ func (a *App) loadCoreModule(ctx context.Context, ac appdir.Component, ex lock.E
 			if err != nil {
 				return err
 			}
-			if wasm.size >= largeImageBytes {
+			if wasm.large() {
 				spin.ReleaseAfterResponse()
 			}
 			exec = spin

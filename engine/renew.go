@@ -55,22 +55,45 @@ func (a *App) renewIdleComponents() {
 }
 
 // renewable reports whether the pool is to be renewed at now: no call for
-// idle, more than one slot used, some component large (a small one keeps
-// little resident), and all on their optimised code, which the cache holds
-// (a tier-up still to come would load its code into the old engine).
+// idle, more than one slot used, and worthRenewing (all code optimised,
+// which the cache holds: a tier-up still to come would load its code into
+// the old engine).
 // r.mu is held.
 func (r *componentRuntime) renewable(idle time.Duration, now time.Time) bool {
 	if r.renew.failed || r.engine == nil {
 		return false
 	}
+	return worthRenewing(r.handlers) && idleAfterUse(idle, now, r.code().users)
+}
+
+// codeState is what a renewal asks of a component's or module's code.
+type codeState struct {
+	// optimized: the code is the optimised code (loaded so, or tier-up
+	// done); only then can a renewal load it from the cache.
+	optimized bool
+	// large: the wasm is large (largeImageBytes), and so its memory.
+	large bool
+}
+
+func newCodeState(tier capi.Tier, wasm *wasmSource) codeState {
+	return codeState{optimized: tier == capi.Optimized, large: wasm.large()}
+}
+
+func (s *codeState) state() *codeState { return s }
+
+// worthRenewing reports whether the code of hs can be renewed (all of it
+// optimised) and gains from it (some of it large: a small guest keeps
+// little resident).
+func worthRenewing[H interface{ state() *codeState }](hs []H) bool {
 	large := false
-	for _, h := range r.handlers {
-		if !h.optimized {
+	for _, h := range hs {
+		s := h.state()
+		if !s.optimized {
 			return false
 		}
-		large = large || h.large
+		large = large || s.large
 	}
-	return large && idleAfterUse(idle, now, r.code().users)
+	return large
 }
 
 // renewLocked loads every component's optimised code from cache into a

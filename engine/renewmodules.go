@@ -25,17 +25,13 @@ type moduleHandler struct {
 	comp *coremodule.Component
 	// host is the Host of the code comp runs.
 	host *coremodule.Host
-	// optimized and large: as componentHandler's.
-	optimized, large bool
+	codeState
 }
 
 // addModule registers c, loaded from code of tier onto host, for the
 // pool's renewal. a.modulesMu is held.
 func (a *App) addModule(c *coremodule.Component, sum [sha256.Size]byte, host *coremodule.Host, tier capi.Tier, wasm *wasmSource) {
-	a.modules = append(a.modules, &moduleHandler{
-		sum: sum, comp: c, host: host,
-		optimized: tier == capi.Optimized, large: wasm.size >= largeImageBytes,
-	})
+	a.modules = append(a.modules, &moduleHandler{sum: sum, comp: c, host: host, codeState: newCodeState(tier, wasm)})
 }
 
 // moduleUpgraded records that c runs m, its optimised code loaded by
@@ -80,18 +76,11 @@ func (a *App) modulesRenewable(now time.Time) bool {
 	if len(a.modules) == 0 || a.core.InstanceLimit() == 0 {
 		return false
 	}
-	large := false
-	for _, h := range a.modules {
-		if !h.optimized {
-			return false
-		}
-		large = large || h.large
-	}
 	hosts := []codeUsers{a.core}
 	if a.winch != nil {
 		hosts = append(hosts, a.winch.host)
 	}
-	return large && idleAfterUse(a.cfg.PoolRenewIdle, now, hosts)
+	return worthRenewing(a.modules) && idleAfterUse(a.cfg.PoolRenewIdle, now, hosts)
 }
 
 // renewModulesLocked loads every module's optimised code from the cache

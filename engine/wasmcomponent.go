@@ -48,11 +48,7 @@ type componentHandler struct {
 	id   string
 	sum  [sha256.Size]byte
 	code *wasip2.HandlerSwap
-	// optimized: the code is the optimised code (loaded so, or tier-up
-	// done); only then can the pool's renewal load it from the cache.
-	optimized bool
-	// large: the wasm is large (largeImageBytes), and so its memory.
-	large bool
+	codeState
 }
 
 // componentBackend is an engine and its linker, holding the WASI 0.2 host.
@@ -114,10 +110,7 @@ func (r *componentRuntime) cranelift() (componentBackend, error) {
 // addHandler registers a component's code, of tier, for the pool's
 // renewal. r.mu is held.
 func (r *componentRuntime) addHandler(id string, sum [sha256.Size]byte, code *wasip2.HandlerSwap, tier capi.Tier, wasm *wasmSource) {
-	r.handlers = append(r.handlers, &componentHandler{
-		id: id, sum: sum, code: code,
-		optimized: tier == capi.Optimized, large: wasm.size >= largeImageBytes,
-	})
+	r.handlers = append(r.handlers, &componentHandler{id: id, sum: sum, code: code, codeState: newCodeState(tier, wasm)})
 }
 
 // upgraded records that code now runs the optimised code, loaded by
@@ -204,6 +197,9 @@ func guestTimeLimit(env []string) (time.Duration, error) {
 // request instead of ~51 µs, hello ~10 µs instead of ~21 µs).
 const largeImageBytes = 1 << 20
 
+// large reports whether w is of largeImageBytes or more.
+func (w *wasmSource) large() bool { return w.size >= largeImageBytes }
+
 // loadWasmComponent prepares a WebAssembly component (wasi:http or
 // fermyon:spin/inbound-http).
 func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *wasmSource) (Executor, error) {
@@ -226,7 +222,7 @@ func (a *App) loadWasmComponent(ctx context.Context, ac appdir.Component, wasm *
 	if err != nil {
 		return nil, err
 	}
-	if wasm.size >= largeImageBytes {
+	if wasm.large() {
 		exec.ReleaseAfterResponse()
 	}
 	r.addHandler(ac.Lock.ID, sum, exec.Code(), tier, wasm)

@@ -46,7 +46,6 @@ type Config struct {
 type Host struct {
 	engine         *wasmtime.Engine
 	linker         *wasmtime.Linker
-	slots          capi.Slots // one per live instance; nil: no limit
 	stdout, stderr *Output
 	outbound       *outboundhttp.Client
 	guestTimeLimit time.Duration
@@ -58,11 +57,9 @@ type Host struct {
 	// (read): PrepareUpgrade may run for a trigger's module loaded after
 	// the App's Load, while the Host's other modules may be instantiated.
 	linkMu sync.RWMutex
-	// closing counts the Stores CloseAsync is closing.
-	closing sync.WaitGroup
-	// Users counts its Stores, from NewStore to Close: the App retires a
-	// Host whose pool it renews.
-	capi.Users
+	// Pool is its engine's instance pool (nil Slots: no limit); its Users
+	// are its Stores, from NewStore to Close.
+	capi.Pool
 }
 
 // NewHost returns the Host of an App's core modules; Close releases its
@@ -77,7 +74,7 @@ func NewHost(cfg Config) (*Host, error) {
 		stdout: cfg.Stdout, stderr: cfg.Stderr, outbound: cfg.Outbound,
 		guestTimeLimit: cfg.GuestTimeLimit, maxMemory: cfg.MaxInstanceMemory,
 	}
-	h.slots = capi.NewSlots(cfg.InstanceLimit)
+	h.Slots = capi.NewSlots(cfg.InstanceLimit)
 	return h, nil
 }
 
@@ -90,15 +87,12 @@ func (h *Host) Close() {
 	}
 }
 
-// Wait waits until the Stores being closed by Store.CloseAsync are closed.
-func (h *Host) Wait() { h.closing.Wait() }
-
 // InstancesInUse is how many instance slots requests hold now (always 0
 // without a limit).
-func (h *Host) InstancesInUse() int { return h.slots.InUse() }
+func (h *Host) InstancesInUse() int { return h.Slots.InUse() }
 
 // InstanceLimit is how many instances may exist at once; 0: no limit.
-func (h *Host) InstanceLimit() int { return h.slots.Limit() }
+func (h *Host) InstanceLimit() int { return h.Slots.Limit() }
 
 // Component is one component's compiled module with what its requests
 // need.

@@ -30,15 +30,13 @@ func (s *Store) Close() {
 	if s.host != nil {
 		s.watch.Release()
 		s.state.closeRedis()
-		s.host.slots.Release()
+		s.host.Slots.Release()
 		s.host.Done()
 		s.host = nil
 	}
 }
 
-// CloseAsync is Close in the background: an instance's end is when the
-// pool resets its memory in place (milliseconds for a large memory the
-// first time a slot is used), which then does not delay the response.
+// CloseAsync is Close in the background (capi.Pool.CloseInBackground);
 // Host.Wait waits for it.
 func (s *Store) CloseAsync() {
 	h := s.host
@@ -46,7 +44,7 @@ func (s *Store) CloseAsync() {
 		s.Close()
 		return
 	}
-	h.closing.Go(s.Close)
+	h.CloseInBackground(s.Close)
 }
 
 // StoreOptions are the WASI settings of a Store that differ from the
@@ -81,7 +79,7 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*
 		m, ch = c.code(h)
 	}
 	h = ch
-	if err := h.slots.Acquire(ctx); err != nil {
+	if err := h.Slots.Acquire(ctx); err != nil {
 		h.Done()
 		return nil, err
 	}
@@ -90,7 +88,7 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*
 	if c.importsWASI() {
 		if err := h.setWASI(store, c, opts); err != nil {
 			store.Close()
-			h.slots.Release()
+			h.Slots.Release()
 			h.Done()
 			return nil, err
 		}

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"unsafe"
 
 	// The C symbols declared in capi.h are linked from wasmtime-go's
@@ -32,14 +31,9 @@ const ComponentConfigID = "wasmtime-c-api/" + WasmtimeGoVersion + ";component;en
 type Engine struct {
 	ptr  *C.wasm_engine_t
 	tier Tier // what Compile produces
-	// slots are its pool's (Linker.Instantiate takes one, Store.Close
-	// gives it back); nil when the engine instantiates on demand or only
-	// compiles.
-	slots Slots
-	// closing counts the Stores CloseAsync is closing.
-	closing sync.WaitGroup
-	// Users counts the calls on its code (HandlerSwap.Acquire).
-	Users
+	// Pool's slots are nil when the engine instantiates on demand or only
+	// compiles; its Users are the calls HandlerSwap.Acquire starts.
+	Pool
 }
 
 // NewEngine creates an Engine that compiles optimised code.
@@ -79,7 +73,7 @@ func newEngine(t Tier, slots int) (*Engine, error) {
 	e := &Engine{tier: t}
 	if slots > 0 {
 		useComponentPooling(cfg, slots)
-		e.slots = NewSlots(slots)
+		e.Slots = NewSlots(slots)
 	}
 	e.ptr = C.wasm_engine_new_with_config(cfg)
 	return e, nil
@@ -87,9 +81,6 @@ func newEngine(t Tier, slots int) (*Engine, error) {
 
 // IncrementEpoch advances the engine's epoch; stores past their deadline trap.
 func (e *Engine) IncrementEpoch() { C.wasmtime_engine_increment_epoch(e.ptr) }
-
-// Wait waits until the Stores being closed by CloseAsync are closed.
-func (e *Engine) Wait() { e.closing.Wait() }
 
 // Close releases the engine once Wait returns. Everything made from it
 // must be closed (or being closed by CloseAsync) first.

@@ -13,15 +13,15 @@ func TestEngineInstantiatesFromAPool(t *testing.T) {
 	}
 	e := NewEngine()
 	defer e.Close()
-	if cap(e.slots) != poolSlots {
-		t.Errorf("NewEngine's pool has %d slots, want %d", cap(e.slots), poolSlots)
+	if cap(e.Slots) != poolSlots {
+		t.Errorf("NewEngine's pool has %d slots, want %d", cap(e.Slots), poolSlots)
 	}
 	c, err := NewCompileEngineAt(Optimized)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if c.slots != nil {
+	if c.Slots != nil {
 		t.Error("a compile engine reserves an instance pool")
 	}
 }
@@ -62,7 +62,7 @@ func TestInstantiateWaitsForAPoolSlot(t *testing.T) {
 		t.Errorf("run(20) = %v, %v; want 41", out, err)
 	}
 	second.Close()
-	if n := len(e.slots); n != 0 {
+	if n := len(e.Slots); n != 0 {
 		t.Errorf("%d slots still taken after every Store closed", n)
 	}
 }

@@ -3,7 +3,27 @@ package capi
 import (
 	"context"
 	"fmt"
+	"sync"
 )
+
+// Pool is the bookkeeping of one engine's instance pool that component
+// Engines and core module Hosts share: its slots (Instantiate or NewStore
+// takes one, the Store's Close gives it back; nil when the engine
+// instantiates on demand), the Stores being closed in the background, and
+// the calls on its code, for the App's pool renewal.
+type Pool struct {
+	Slots   Slots
+	closing sync.WaitGroup
+	Users
+}
+
+// CloseInBackground runs closeStore, a Store's Close, in the background:
+// an instance's end is when the pool resets its memory in place, which
+// then does not delay the response. Wait waits for it.
+func (p *Pool) CloseInBackground(closeStore func()) { p.closing.Go(closeStore) }
+
+// Wait waits until the Stores being closed in the background are closed.
+func (p *Pool) Wait() { p.closing.Wait() }
 
 // Slots counts the instances of a bounded instance pool in use, so that
 // instances beyond the pool wait for a free slot instead of failing. A nil

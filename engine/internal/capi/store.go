@@ -78,7 +78,7 @@ func (s *Store) Close() {
 		s.ptr = nil
 		s.handle.Delete()
 		for ; s.held > 0; s.held-- {
-			s.engine.slots.Release()
+			s.engine.Slots.Release()
 		}
 	}
 }
@@ -89,7 +89,7 @@ func (s *Store) Close() {
 // first reset, which makes them resident): closing after the response has
 // gone keeps that off the request's time. Engine.Wait waits for it.
 func (s *Store) CloseAsync(then func()) {
-	s.engine.closing.Go(func() {
+	s.engine.CloseInBackground(func() {
 		s.Close()
 		if then != nil {
 			then()
@@ -116,7 +116,7 @@ type Instance struct {
 // Instantiate instantiates c in s with l's definitions. It waits while the
 // engine's instance pool is full, until ctx is done.
 func (l *Linker) Instantiate(ctx context.Context, s *Store, c *Component) (*Instance, error) {
-	if err := s.engine.slots.Acquire(ctx); err != nil {
+	if err := s.engine.Slots.Acquire(ctx); err != nil {
 		return nil, err
 	}
 	s.held++

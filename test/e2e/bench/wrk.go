@@ -118,20 +118,14 @@ const (
 // server (its app process); zero if it cannot be read.
 func appMemory(t harness.T, d *harness.Containerd, id string) report.Memory {
 	groups, err := shimGroups(d.Address)
-	if err != nil {
-		t.Logf("   memory of %s: %v", id, err)
-		return report.Memory{}
-	}
-	var total report.Memory
-	for _, pid := range groups[id].children {
-		m, err := report.ReadMemory(pid)
-		if err != nil {
-			t.Logf("   memory of %s: %v", id, err)
-			return report.Memory{}
+	if err == nil {
+		var m groupMemory
+		if m, err = measureGroup(groups[id]); err == nil {
+			return m.children
 		}
-		total = total.Add(m)
 	}
-	return total
+	t.Logf("   memory of %s: %v", id, err)
+	return report.Memory{}
 }
 
 // formatRatios is "0.81× 0.77× …".
