@@ -152,8 +152,9 @@ func (c replacedCode) close() {
 	}
 }
 
-// retire closes c once the calls still running on it have ended; until
-// then its epochs advance, so that its guests' limits hold.
+// retire closes c once the calls still running on it have ended (until
+// then its epochs advance, so that its guests' limits hold), and collects
+// the garbage that still holds it (collectFinalized).
 func (c replacedCode) retire(epochs *epochEngines) {
 	for _, u := range c.users {
 		<-u.Retire()
@@ -162,6 +163,7 @@ func (c replacedCode) retire(epochs *epochEngines) {
 		epochs.remove(e)
 	}
 	c.close()
+	collectFinalized()
 }
 
 // idleAfterUse reports whether none of users has had a call for idle

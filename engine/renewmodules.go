@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"runtime"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -152,9 +151,5 @@ func (a *App) modulesCode() replacedCode {
 		c.epochs = append(c.epochs, e)
 		c.closers = append(c.closers, e.Close)
 	}
-	// Wasmtime frees a pool when the last reference to its engine goes,
-	// and garbage Go objects of the old code (a resolution a Store of the
-	// new code replaced) hold some until they are collected.
-	c.closers = append(c.closers, runtime.GC)
 	return c
 }
