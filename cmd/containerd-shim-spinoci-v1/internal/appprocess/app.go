@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/spinoci/spinoci/cmd/internal/frontenv"
+
 	"github.com/containerd/log"
 	units "github.com/docker/go-units"
 
@@ -122,7 +124,7 @@ func Run(args []string) int {
 		}
 		cfg.RuntimeConfigVolumes = append(cfg.RuntimeConfigVolumes, vol)
 	}
-	if err := frontConfig(os.Getenv, &cfg); err != nil {
+	if err := frontenv.Read(os.Getenv, &cfg); err != nil {
 		return fail(err)
 	}
 	eng, err := engine.Load(ctx, app, cfg)

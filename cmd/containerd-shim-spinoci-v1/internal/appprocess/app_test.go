@@ -8,9 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
@@ -89,39 +87,6 @@ func TestRunCacheOnly(t *testing.T) {
 	}
 	if st, err := firstStatus(cacheOnly); st.State != appproto.StateReady || err != nil {
 		t.Fatalf("cache-only start after the compile stage: state %q, exit %v; want %q", st.State, err, appproto.StateReady)
-	}
-}
-
-func TestFrontConfig(t *testing.T) {
-	env := map[string]string{
-		shutdownTimeoutEnv: "20s", idleTimeoutEnv: "5s", readTimeoutEnv: "1m", maxConnectionsEnv: "100",
-		poolRenewIdleEnv: "2m",
-	}
-	var cfg engine.Config
-	if err := frontConfig(func(k string) string { return env[k] }, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	if cfg.ShutdownTimeout != 20*time.Second || cfg.IdleTimeout != 5*time.Second || cfg.ReadTimeout != time.Minute || cfg.MaxConnections != 100 ||
-		cfg.PoolRenewIdle != 2*time.Minute {
-		t.Errorf("config %+v", cfg)
-	}
-	env[poolRenewIdleEnv] = "0"
-	if err := frontConfig(func(k string) string { return env[k] }, &cfg); err != nil || cfg.PoolRenewIdle >= 0 {
-		t.Errorf("%s=0: renewal after %v (%v), want never", poolRenewIdleEnv, cfg.PoolRenewIdle, err)
-	}
-	for name, bad := range map[string]string{
-		shutdownTimeoutEnv: "26s", idleTimeoutEnv: "soon", readTimeoutEnv: "-1s", maxConnectionsEnv: "0",
-		poolRenewIdleEnv: "-5s",
-	} {
-		err := frontConfig(func(k string) string {
-			if k == name {
-				return bad
-			}
-			return ""
-		}, &engine.Config{})
-		if err == nil || !strings.Contains(err.Error(), name) {
-			t.Errorf("%s=%s: got %v, want an error naming it", name, bad, err)
-		}
 	}
 }
 

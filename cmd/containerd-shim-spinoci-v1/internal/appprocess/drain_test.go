@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spinoci/spinoci/cmd/internal/frontenv"
+
 	"github.com/spinoci/spinoci/shim/appproto"
 	"github.com/spinoci/spinoci/test/testwasm"
 )
@@ -61,7 +63,7 @@ func TestSIGTERMDrainIsBounded(t *testing.T) {
 	}
 	defer statusR.Close()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), listenAddrEnv+"=127.0.0.1:0", shutdownTimeoutEnv+"=1s", "SPINOCI_GUEST_TIME_LIMIT=0")
+	cmd.Env = append(os.Environ(), listenAddrEnv+"=127.0.0.1:0", frontenv.ShutdownTimeoutEnv+"=1s", "SPINOCI_GUEST_TIME_LIMIT=0")
 	cmd.ExtraFiles = []*os.File{controlR, statusW} // appproto.ControlFD, appproto.StatusFD
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

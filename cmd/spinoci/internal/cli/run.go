@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/spinoci/spinoci/cmd/internal/frontenv"
+
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
@@ -61,7 +63,10 @@ that exists on disk, is a DIR; anything else must be a fully qualified REF.
 application variable (as SPIN_VARIABLE_<NAME> does). --runtime-config-file
 is Spin's runtime config (key_value_store, sqlite_database,
 variables_provider and llm_compute sections), as the shim reads it from
-/runtime-config.toml in the container. Ctrl-C (SIGINT) or
+/runtime-config.toml in the container. The shim's limits (SPINOCI_GUEST_TIME_LIMIT,
+SPINOCI_READ_TIMEOUT, SPINOCI_SHUTDOWN_TIMEOUT, SPINOCI_POOL_RENEW_IDLE and
+the others of README's Limits table) are read from run's environment, as
+the app process reads them from the container's. Ctrl-C (SIGINT) or
 SIGTERM stops the server after in-flight requests finish.`,
 		Example: `  spinoci run .                                   # the spin.toml in the current directory
   spinoci run localhost:5000/hello:v1 --plain-http --listen 127.0.0.1:8080
@@ -92,6 +97,12 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 	}
 	vars, err := keyValues("variable", f.variables)
 	if err != nil {
+		return err
+	}
+	// The HTTP front's knobs come from run's environment, as the app
+	// process's come from the container's.
+	var cfg engine.Config
+	if err := frontenv.Read(os.Getenv, &cfg); err != nil {
 		return err
 	}
 	cache, err := e.cache()
@@ -127,16 +138,10 @@ func (e *env) run(ctx context.Context, target string, f runFlags) error {
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	eng, err := engine.Load(ctx, app, engine.Config{
-		Stdout:   e.stdout,
-		Stderr:   e.stderr,
-		CacheDir: cache.ModulesDir(),
-		TempDir:  tmp,
-		Env:      procEnv,
-		StateDir: stateDir,
-
-		RuntimeConfigFile: f.runtimeConfig,
-	})
+	cfg.Stdout, cfg.Stderr = e.stdout, e.stderr
+	cfg.CacheDir, cfg.TempDir, cfg.StateDir = cache.ModulesDir(), tmp, stateDir
+	cfg.Env, cfg.RuntimeConfigFile = procEnv, f.runtimeConfig
+	eng, err := engine.Load(ctx, app, cfg)
 	if err != nil {
 		return fmt.Errorf("loading the app: %w", err)
 	}

@@ -1,0 +1,79 @@
+// Package frontenv reads the knobs of an app's HTTP front (timeouts,
+// connections) and of its instance pools' renewal from the environment:
+// the container's for the shim's app process, spinoci's own for
+// `spinoci run`, so that both run an app alike.
+package frontenv
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spinoci/spinoci/engine"
+)
+
+// Environment variables that bound the HTTP front (see README's limits
+// table). Unset: the engine's defaults.
+const (
+	// ShutdownTimeoutEnv: how long SIGTERM waits for in-flight requests
+	// before interrupting them (a Go duration).
+	ShutdownTimeoutEnv = engine.ShutdownTimeoutEnv
+	// IdleTimeoutEnv: keep-alive connections idle that long are closed.
+	IdleTimeoutEnv = "SPINOCI_IDLE_TIMEOUT"
+	// ReadTimeoutEnv: bound on reading a whole request, body included.
+	ReadTimeoutEnv = "SPINOCI_READ_TIMEOUT"
+	// MaxConnectionsEnv: bound on concurrent connections.
+	MaxConnectionsEnv = "SPINOCI_MAX_CONNECTIONS"
+	// PoolRenewIdleEnv: how long the app is idle before its instance
+	// pools give back the memory of their busiest moment ("0": never).
+	PoolRenewIdleEnv = "SPINOCI_POOL_RENEW_IDLE"
+)
+
+// maxShutdownTimeout keeps a stop within Kubernetes' default grace period
+// (30 s) with room for the interruption and the shim's own work.
+const maxShutdownTimeout = 25 * time.Second
+
+// Read reads the HTTP front's knobs (and the pools' renewal) from
+// getenv into cfg.
+func Read(getenv func(string) string, cfg *engine.Config) error {
+	var err error
+	if cfg.ShutdownTimeout, err = envDuration(getenv, ShutdownTimeoutEnv); err != nil {
+		return err
+	}
+	if cfg.ShutdownTimeout > maxShutdownTimeout {
+		return fmt.Errorf("%s=%q: at most %v, so that a stop fits Kubernetes' default grace period of 30s",
+			ShutdownTimeoutEnv, getenv(ShutdownTimeoutEnv), maxShutdownTimeout)
+	}
+	if cfg.IdleTimeout, err = envDuration(getenv, IdleTimeoutEnv); err != nil {
+		return err
+	}
+	if cfg.ReadTimeout, err = envDuration(getenv, ReadTimeoutEnv); err != nil {
+		return err
+	}
+	if getenv(PoolRenewIdleEnv) == "0" {
+		cfg.PoolRenewIdle = -1
+	} else if cfg.PoolRenewIdle, err = envDuration(getenv, PoolRenewIdleEnv); err != nil {
+		return err
+	}
+	if v := getenv(MaxConnectionsEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%s=%q: want a positive number of connections", MaxConnectionsEnv, v)
+		}
+		cfg.MaxConnections = n
+	}
+	return nil
+}
+
+// envDuration parses a positive Go duration; "" is 0 (the default).
+func envDuration(getenv func(string) string, name string) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive duration such as 30s", name, v)
+	}
+	return d, nil
+}

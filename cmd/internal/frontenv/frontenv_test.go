@@ -1,0 +1,44 @@
+package frontenv
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spinoci/spinoci/engine"
+)
+
+// TestRead: each variable sets its knob; bad values are errors that name
+// the variable.
+func TestRead(t *testing.T) {
+	env := map[string]string{
+		ShutdownTimeoutEnv: "20s", IdleTimeoutEnv: "5s", ReadTimeoutEnv: "1m", MaxConnectionsEnv: "100",
+		PoolRenewIdleEnv: "2m",
+	}
+	var cfg engine.Config
+	if err := Read(func(k string) string { return env[k] }, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ShutdownTimeout != 20*time.Second || cfg.IdleTimeout != 5*time.Second || cfg.ReadTimeout != time.Minute || cfg.MaxConnections != 100 ||
+		cfg.PoolRenewIdle != 2*time.Minute {
+		t.Errorf("config %+v", cfg)
+	}
+	env[PoolRenewIdleEnv] = "0"
+	if err := Read(func(k string) string { return env[k] }, &cfg); err != nil || cfg.PoolRenewIdle >= 0 {
+		t.Errorf("%s=0: renewal after %v (%v), want never", PoolRenewIdleEnv, cfg.PoolRenewIdle, err)
+	}
+	for name, bad := range map[string]string{
+		ShutdownTimeoutEnv: "26s", IdleTimeoutEnv: "soon", ReadTimeoutEnv: "-1s", MaxConnectionsEnv: "0",
+		PoolRenewIdleEnv: "-5s",
+	} {
+		err := Read(func(k string) string {
+			if k == name {
+				return bad
+			}
+			return ""
+		}, &engine.Config{})
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: got %v, want an error naming it", name, bad, err)
+		}
+	}
+}
