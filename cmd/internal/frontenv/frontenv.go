@@ -1,5 +1,6 @@
 // Package frontenv reads the knobs of an app's HTTP front (timeouts,
-// connections) and of its instance pools' renewal from the environment:
+// connections, request body size) and of its instance pools' renewal from
+// the environment:
 // the container's for the shim's app process, spinoci's own for
 // `spinoci run`, so that both run an app alike.
 package frontenv
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/docker/go-units"
 
 	"github.com/spinoci/spinoci/engine"
 )
@@ -27,14 +30,17 @@ const (
 	// PoolRenewIdleEnv: how long the app is idle before its instance
 	// pools give back the memory of their busiest moment ("0": never).
 	PoolRenewIdleEnv = "SPINOCI_POOL_RENEW_IDLE"
+	// MaxRequestBodyEnv bounds request bodies (bytes, or with a unit such
+	// as 64MiB); larger ones get 413.
+	MaxRequestBodyEnv = "SPINOCI_MAX_REQUEST_BODY_SIZE"
 )
 
 // maxShutdownTimeout keeps a stop within Kubernetes' default grace period
 // (30 s) with room for the interruption and the shim's own work.
 const maxShutdownTimeout = 25 * time.Second
 
-// Read reads the HTTP front's knobs (and the pools' renewal) from
-// getenv into cfg.
+// Read reads the HTTP front's knobs (timeouts, connections, request body
+// size) and the pools' renewal from getenv into cfg.
 func Read(getenv func(string) string, cfg *engine.Config) error {
 	var err error
 	if cfg.ShutdownTimeout, err = envDuration(getenv, ShutdownTimeoutEnv); err != nil {
@@ -53,6 +59,9 @@ func Read(getenv func(string) string, cfg *engine.Config) error {
 	if getenv(PoolRenewIdleEnv) == "0" {
 		cfg.PoolRenewIdle = -1
 	} else if cfg.PoolRenewIdle, err = envDuration(getenv, PoolRenewIdleEnv); err != nil {
+		return err
+	}
+	if cfg.MaxRequestBodySize, err = maxRequestBodySize(getenv(MaxRequestBodyEnv)); err != nil {
 		return err
 	}
 	if v := getenv(MaxConnectionsEnv); v != "" {
@@ -76,4 +85,17 @@ func envDuration(getenv func(string) string, name string) (time.Duration, error)
 		return 0, fmt.Errorf("%s=%q: want a positive duration such as 30s", name, v)
 	}
 	return d, nil
+}
+
+// maxRequestBodySize parses MaxRequestBodyEnv's value; "" is 0 (the
+// engine's default).
+func maxRequestBodySize(value string) (int64, error) {
+	if value == "" {
+		return 0, nil
+	}
+	n, err := units.RAMInBytes(value)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a positive size such as 10485760 or 64MiB", MaxRequestBodyEnv, value)
+	}
+	return n, nil
 }

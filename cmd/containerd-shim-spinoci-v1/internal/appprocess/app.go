@@ -13,7 +13,6 @@ import (
 	"github.com/spinoci/spinoci/cmd/internal/frontenv"
 
 	"github.com/containerd/log"
-	units "github.com/docker/go-units"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/engine"
@@ -27,23 +26,7 @@ import (
 const (
 	listenAddrEnv     = "SPIN_HTTP_LISTEN_ADDR"
 	defaultListenAddr = "0.0.0.0:80"
-	// maxRequestBodyEnv bounds request bodies (bytes, or with a unit such
-	// as 64MiB); larger ones get 413. Unset: engine.DefaultMaxRequestBodySize.
-	maxRequestBodyEnv = "SPINOCI_MAX_REQUEST_BODY_SIZE"
 )
-
-// maxRequestBodySize parses maxRequestBodyEnv's value; "" means the
-// engine's default (0).
-func maxRequestBodySize(value string) (int64, error) {
-	if value == "" {
-		return 0, nil
-	}
-	n, err := units.RAMInBytes(value)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%s=%q: want a positive size such as 10485760 or 64MiB", maxRequestBodyEnv, value)
-	}
-	return n, nil
-}
 
 // Run is the app process: it loads the materialised app, reports readiness
 // to the shim, serves once told to start, and stops gracefully on SIGTERM or
@@ -97,25 +80,20 @@ func Run(args []string) int {
 		}
 		return 0 // the shim's compile stage: the cache is filled
 	}
-	bodyLimit, err := maxRequestBodySize(os.Getenv(maxRequestBodyEnv))
-	if err != nil {
-		return fail(err)
-	}
 	tempDir := opts.TempDir
 	if tempDir == "" {
 		tempDir = filepath.Dir(opts.LockPath)
 	}
 	cfg := engine.Config{
-		Stdout:             os.Stdout,
-		Stderr:             os.Stderr,
-		CacheDir:           opts.CacheDir,
-		TempDir:            tempDir,
-		Env:                os.Environ(),
-		StateDir:           opts.StateDir,
-		MaxRequestBodySize: bodyLimit,
-		CacheOnly:          opts.CacheOnly && opts.CacheDir != "",
-		RuntimeConfigFile:  opts.RuntimeConfigPath,
-		RuntimeConfigName:  opts.RuntimeConfigName,
+		Stdout:            os.Stdout,
+		Stderr:            os.Stderr,
+		CacheDir:          opts.CacheDir,
+		TempDir:           tempDir,
+		Env:               os.Environ(),
+		StateDir:          opts.StateDir,
+		CacheOnly:         opts.CacheOnly && opts.CacheDir != "",
+		RuntimeConfigFile: opts.RuntimeConfigPath,
+		RuntimeConfigName: opts.RuntimeConfigName,
 	}
 	for _, v := range opts.Volumes {
 		vol, err := runtimeconfig.ParseVolume(v)

@@ -20,19 +20,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func TestMaxRequestBodySize(t *testing.T) {
-	for value, want := range map[string]int64{"": 0, "1048576": 1 << 20, "64MiB": 64 << 20, "2k": 2 << 10} {
-		if got, err := maxRequestBodySize(value); err != nil || got != want {
-			t.Errorf("%q: got %d, %v; want %d", value, got, err, want)
-		}
-	}
-	for _, bad := range []string{"lots", "-5", "0"} {
-		if _, err := maxRequestBodySize(bad); err == nil || !strings.Contains(err.Error(), maxRequestBodyEnv) {
-			t.Errorf("%q: got %v", bad, err)
-		}
-	}
-}
-
 // TestRunReportsLoadErrors: an app process that cannot load its app writes
 // the reason as a status line on appproto.StatusFD and exits 1, the way the
 // shim's Create expects it.

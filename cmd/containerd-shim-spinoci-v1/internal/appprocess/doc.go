@@ -11,8 +11,7 @@
 // --compile-tier names) without loading the app, and exits.
 //
 // It lives beside the binary's main, not in package shim, so that the shim's
-// task service does not link wasmtime. It reads these variables of the
-// container's environment: SPIN_HTTP_LISTEN_ADDR (where the HTTP trigger
-// listens, default 0.0.0.0:80) and SPINOCI_MAX_REQUEST_BODY_SIZE (a byte
-// size such as 64MiB; larger request bodies get 413).
+// task service does not link wasmtime. It reads SPIN_HTTP_LISTEN_ADDR
+// (where the HTTP trigger listens, default 0.0.0.0:80) from the container's
+// environment, and the HTTP front's limits with package frontenv.
 package appprocess

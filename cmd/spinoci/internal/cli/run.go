@@ -63,10 +63,10 @@ that exists on disk, is a DIR; anything else must be a fully qualified REF.
 application variable (as SPIN_VARIABLE_<NAME> does). --runtime-config-file
 is Spin's runtime config (key_value_store, sqlite_database,
 variables_provider and llm_compute sections), as the shim reads it from
-/runtime-config.toml in the container. The shim's limits (SPINOCI_GUEST_TIME_LIMIT,
-SPINOCI_READ_TIMEOUT, SPINOCI_SHUTDOWN_TIMEOUT, SPINOCI_POOL_RENEW_IDLE and
-the others of README's Limits table) are read from run's environment, as
-the app process reads them from the container's. Ctrl-C (SIGINT) or
+/runtime-config.toml in the container. The limits of README's Limits table
+(SPINOCI_GUEST_TIME_LIMIT, SPINOCI_MAX_REQUEST_BODY_SIZE, SPINOCI_READ_TIMEOUT,
+SPINOCI_POOL_RENEW_IDLE…) are read from run's environment, as the app
+process reads them from the container's. Ctrl-C (SIGINT) or
 SIGTERM stops the server after in-flight requests finish.`,
 		Example: `  spinoci run .                                   # the spin.toml in the current directory
   spinoci run localhost:5000/hello:v1 --plain-http --listen 127.0.0.1:8080

@@ -29,9 +29,11 @@ source = "app.wasm"
 // TestRunReadsLimitsFromEnvironment: `spinoci run` takes the shim's limits
 // from its own environment, as the app process takes them from the
 // container's: with SPINOCI_IDLE_TIMEOUT=300ms a keep-alive connection
-// left idle is closed within a second (the default is 30s).
+// left idle is closed within a second (the default is 30s), and with
+// SPINOCI_MAX_REQUEST_BODY_SIZE=2k a 4 KiB body gets 413 (10 MiB).
 func TestRunReadsLimitsFromEnvironment(t *testing.T) {
 	t.Setenv("SPINOCI_IDLE_TIMEOUT", "300ms")
+	t.Setenv("SPINOCI_MAX_REQUEST_BODY_SIZE", "2k")
 	dir := triggerAppDir(t, helloManifest, testApp(t, "hello.wat"))
 	addr := fmt.Sprintf("127.0.0.1:%d", servers.FreePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -69,6 +71,14 @@ func TestRunReadsLimitsFromEnvironment(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || string(body) != "hello from spinoci\n" {
 		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+	big, err := http.Post("http://"+addr+"/", "text/plain", strings.NewReader(strings.Repeat("x", 4<<10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	big.Body.Close()
+	if big.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 4 KiB body with SPINOCI_MAX_REQUEST_BODY_SIZE=2k: %d, want 413", big.StatusCode)
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	start := time.Now()
