@@ -1,8 +1,7 @@
 // Package frontenv reads the knobs of an app's HTTP front (timeouts,
 // connections, request body size) and of its instance pools' renewal from
-// the environment:
-// the container's for the shim's app process, spinoci's own for
-// `spinoci run`, so that both run an app alike.
+// the environment: the container's for the shim's app process, spinoci's
+// own for `spinoci run`, so that both run an app alike.
 package frontenv
 
 import (

@@ -13,14 +13,14 @@ import (
 func TestRead(t *testing.T) {
 	env := map[string]string{
 		ShutdownTimeoutEnv: "20s", IdleTimeoutEnv: "5s", ReadTimeoutEnv: "1m", MaxConnectionsEnv: "100",
-		PoolRenewIdleEnv: "2m",
+		PoolRenewIdleEnv: "2m", MaxRequestBodyEnv: "64MiB",
 	}
 	var cfg engine.Config
 	if err := Read(func(k string) string { return env[k] }, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.ShutdownTimeout != 20*time.Second || cfg.IdleTimeout != 5*time.Second || cfg.ReadTimeout != time.Minute || cfg.MaxConnections != 100 ||
-		cfg.PoolRenewIdle != 2*time.Minute {
+		cfg.PoolRenewIdle != 2*time.Minute || cfg.MaxRequestBodySize != 64<<20 {
 		t.Errorf("config %+v", cfg)
 	}
 	env[PoolRenewIdleEnv] = "0"
@@ -29,7 +29,7 @@ func TestRead(t *testing.T) {
 	}
 	for name, bad := range map[string]string{
 		ShutdownTimeoutEnv: "26s", IdleTimeoutEnv: "soon", ReadTimeoutEnv: "-1s", MaxConnectionsEnv: "0",
-		PoolRenewIdleEnv: "-5s",
+		PoolRenewIdleEnv: "-5s", MaxRequestBodyEnv: "lots",
 	} {
 		err := Read(func(k string) string {
 			if k == name {
@@ -43,6 +43,8 @@ func TestRead(t *testing.T) {
 	}
 }
 
+// TestMaxRequestBodySize: sizes are bytes or take a unit; nothing else,
+// nor zero, is one.
 func TestMaxRequestBodySize(t *testing.T) {
 	for value, want := range map[string]int64{"": 0, "1048576": 1 << 20, "64MiB": 64 << 20, "2k": 2 << 10} {
 		if got, err := maxRequestBodySize(value); err != nil || got != want {

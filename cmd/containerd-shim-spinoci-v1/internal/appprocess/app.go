@@ -10,11 +10,10 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/spinoci/spinoci/cmd/internal/frontenv"
-
 	"github.com/containerd/log"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
+	"github.com/spinoci/spinoci/cmd/internal/frontenv"
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/engine/runtimeconfig"
 	"github.com/spinoci/spinoci/engine/trigger/runner"

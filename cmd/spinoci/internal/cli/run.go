@@ -12,12 +12,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/spinoci/spinoci/cmd/internal/frontenv"
-
 	"github.com/spf13/cobra"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/artifact/manifest"
+	"github.com/spinoci/spinoci/cmd/internal/frontenv"
 	"github.com/spinoci/spinoci/cmd/spinoci/internal/registry"
 	"github.com/spinoci/spinoci/engine"
 	"github.com/spinoci/spinoci/engine/trigger/runner"
