@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spinoci/spinoci/cmd/internal/frontenv"
-
 	"github.com/spinoci/spinoci/shim/appproto"
 	"github.com/spinoci/spinoci/test/testwasm"
 )
