@@ -140,14 +140,7 @@ func TestIdlePoolRenewedAfterTierUp(t *testing.T) {
 }
 
 // virtualSize is the test process's virtual memory size, in bytes.
-func virtualSize(t *testing.T) int64 {
-	t.Helper()
-	n, err := testio.ProcStatusBytes(0, "VmSize")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
+func virtualSize(t *testing.T) int64 { return ownStatusBytes(t, "VmSize") }
 
 // TestPoolNotRenewed: the pool stays when renewing gains little (one call
 // at a time; a small component or module) or is turned off.
@@ -262,9 +255,12 @@ func concurrently(n int, f func()) {
 }
 
 // anonMemory is the test process's resident anonymous memory, in bytes.
-func anonMemory(t *testing.T) int64 {
+func anonMemory(t *testing.T) int64 { return ownStatusBytes(t, "RssAnon") }
+
+// ownStatusBytes is field of the test process's /proc status, in bytes.
+func ownStatusBytes(t *testing.T, field string) int64 {
 	t.Helper()
-	n, err := testio.ProcStatusBytes(0, "RssAnon")
+	n, err := testio.ProcStatusBytes(0, field)
 	if err != nil {
 		t.Fatal(err)
 	}
