@@ -61,6 +61,8 @@ type service struct {
 	firstTask *firstTaskPreparation
 	// idleMemory gives free memory back once starts have settled.
 	idleMemory *idleMemory
+	// serverLog is where the server's own log goes (nil: nowhere to move).
+	serverLog serverLog
 
 	mu    sync.Mutex
 	tasks map[string]*shimTask
@@ -400,7 +402,11 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 		ExitStatus:  uint32(status),
 		ExitedAt:    protobuf.ToTimestamp(at),
 	}
+	heir := s.logHeirLocked(t.bundle)
 	s.mu.Unlock()
+	if heir != "" {
+		s.moveLog(ctx, heir)
+	}
 	return &taskAPI.DeleteResponse{Pid: uint32(t.pid), ExitStatus: uint32(status), ExitedAt: protobuf.ToTimestamp(at)}, nil
 }
 

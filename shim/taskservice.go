@@ -18,6 +18,9 @@ func NewTaskService(ctx context.Context, env shimserver.Env) (shimserver.TaskSer
 	if err != nil {
 		return nil, err
 	}
+	if env.Log != nil {
+		s.serverLog = env.Log
+	}
 	if id := os.Getenv(startaction.FirstTaskEnv); id != "" {
 		s.prepareFirstTask(id)
 	}

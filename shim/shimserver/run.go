@@ -42,6 +42,8 @@ type Env struct {
 	Shutdown shutdown.Service
 	// Address is containerd's gRPC address (the -address flag).
 	Address string
+	// Log is where the server's own log goes.
+	Log *Log
 }
 
 // ExitStatus is what the delete action reports of the task's process.

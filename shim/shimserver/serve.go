@@ -14,7 +14,6 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/containerd/v2/pkg/sys/reaper"
-	"github.com/containerd/fifo"
 	"github.com/containerd/log"
 	"github.com/containerd/ttrpc"
 	"golang.org/x/sys/unix"
@@ -45,14 +44,15 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 	if err := reaper.SetSubreaper(1); err != nil {
 		return fmt.Errorf("becoming the subreaper of the shim's children: %w", err)
 	}
-	if err := logToFIFO(ctx, f.debug); err != nil {
+	logs, err := logToFIFO(ctx, f.debug)
+	if err != nil {
 		return err
 	}
 	ctx, sd := shutdown.WithShutdown(ctx)
 	defer sd.Shutdown()
 
 	publisher := NewPublisher(os.Getenv(ttrpcAddressEnv))
-	svc, err := cfg.NewTaskService(ctx, Env{Publisher: publisher, Shutdown: sd, Address: f.address})
+	svc, err := cfg.NewTaskService(ctx, Env{Publisher: publisher, Shutdown: sd, Address: f.address, Log: logs})
 	if err != nil {
 		return fmt.Errorf("creating the task service: %w", err)
 	}
@@ -118,18 +118,23 @@ func listener(path string) (net.Listener, error) {
 }
 
 // logToFIFO sends the log, and anything written to stderr (a panic), to
-// the bundle's "log" FIFO, which containerd copies into its own log.
-func logToFIFO(ctx context.Context, debugLevel bool) error {
+// the log FIFO of the bundle, the working directory, which containerd
+// copies into its own log.
+func logToFIFO(ctx context.Context, debugLevel bool) (*Log, error) {
 	_ = log.SetFormat(log.TextFormat)
 	if debugLevel {
 		_ = log.SetLevel(log.DebugLevel.String())
 	}
-	f, err := fifo.OpenFifoDup2(ctx, "log", unix.O_WRONLY, 0o700, int(os.Stderr.Fd()))
+	bundle, err := os.Getwd()
 	if err != nil {
-		return fmt.Errorf("opening the shim's log FIFO: %w", err)
+		return nil, fmt.Errorf("finding the bundle directory: %w", err)
 	}
-	log.L.Logger.SetOutput(f)
-	return nil
+	logs, err := openLog(ctx, bundle, int(os.Stderr.Fd()))
+	if err != nil {
+		return nil, err
+	}
+	log.L.Logger.SetOutput(os.Stderr)
+	return logs, nil
 }
 
 // dumpStacks logs every goroutine's stack (SIGUSR1), for an operator

@@ -19,8 +19,9 @@ const groupAnnotation = "io.containerd.spinoci.v1.group"
 
 // TestSharedShimServer runs containers with the group annotation: they share
 // one shim server, each keeps its own app process and exit status, the
-// server outlives the container that started it, later containers join it,
-// and it exits with the group's last container.
+// server outlives the container that started it, its log reaching
+// containerd's after that container is gone, later containers join it, and
+// it exits with the group's last container.
 func TestSharedShimServer(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdVersions()...)
 	reg := harness.StartRegistry(t)
@@ -94,10 +95,15 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 		t.Fatalf("ctr container rm web-a: exit %d\n%s", code, out)
 	}
 
-	// A later container joins the running server.
+	// A later container joins the running server, whose own log now
+	// reaches containerd's through a container still there: web-a's log
+	// FIFO went with its bundle.
 	run("web-c", web)
 	if !serves("web-b") {
 		t.Errorf("web-b stopped serving when web-c joined")
+	}
+	if n := countLogLines(t, d.Log, "id=web-c", "app started"); n != 1 {
+		t.Errorf("containerd's log has the shared server's \"app started\" line for web-c %d times, want once:\n%s", n, grepLines(d.Log, "web-c"))
 	}
 	if got := shimServers(d); len(got) != 2 || got["web-a"] != servers["web-a"] {
 		t.Errorf("shim servers after web-c joined: %v, want the group's (pid %d) and alone's", got, servers["web-a"])
