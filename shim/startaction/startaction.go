@@ -25,6 +25,10 @@ const (
 	FirstTaskEnv = "SPINOCI_SHIM_FIRST_TASK"
 )
 
+// GroupAnnotation puts the containers that carry the same value (within a
+// containerd namespace) into one shim server.
+const GroupAnnotation = "io.containerd.spinoci.v1.group"
+
 // Names of the binaries: containerd runs ShimBinaryName, whose start
 // action runs the server from ServerBinaryName next to it. The server
 // binary's name is the shim binary's with ServerSuffix.
@@ -45,10 +49,14 @@ const (
 	taskAPIVersion       = 3
 )
 
-// groupAnnotations put several containers into one shim server: CRI sets
-// the sandbox id on the pod's sandbox and on every container of the pod.
+// groupAnnotations put several containers into one shim server, the first
+// one a container carries deciding: the group annotation, which under CRI
+// reaches pods whose runtime passes it on (pod_annotations), so that pods
+// can share a server, then the sandbox id CRI sets on the pod's sandbox and
+// on every container of the pod. runc's shim weighs its own group
+// annotation before the sandbox id likewise.
 func groupAnnotations() []string {
-	return []string{"io.kubernetes.cri.sandbox-id", "io.containerd.spinoci.v1.group"}
+	return []string{GroupAnnotation, "io.kubernetes.cri.sandbox-id"}
 }
 
 // IsStartAction tells whether the process was invoked for the shim's start

@@ -106,6 +106,8 @@ func TestGroupingKey(t *testing.T) {
 		{"CRI container", map[string]string{"io.kubernetes.cri.sandbox-id": "pod1"}, "pod1"},
 		{"group annotation", map[string]string{"io.containerd.spinoci.v1.group": "web"}, "web"},
 		{"empty group annotation", map[string]string{"io.containerd.spinoci.v1.group": ""}, "c1"},
+		{"CRI pod with a group annotation", map[string]string{"io.kubernetes.cri.sandbox-id": "pod1", "io.containerd.spinoci.v1.group": "node"}, "node"},
+		{"CRI pod with an empty group annotation", map[string]string{"io.kubernetes.cri.sandbox-id": "pod1", "io.containerd.spinoci.v1.group": ""}, "pod1"},
 	} {
 		if got := groupingKey(tc.annotations, "c1"); got != tc.want {
 			t.Errorf("%s: grouping key %q, want %q", tc.name, got, tc.want)

@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"text/template"
@@ -51,6 +53,10 @@ func renderK3sTemplate(t *testing.T, userTemplate, baseStub string, data any) st
 	return out.String()
 }
 
+// withPodAnnotations names the variant of a deploy config with its optional
+// pod_annotations line in force.
+const withPodAnnotations = " (pod_annotations)"
+
 // TestDeployConfigs checks the deploy/ material: the k3s templates render
 // and, like the containerd snippets (on top of the same base), are accepted
 // by each pinned containerd that reads their configuration version
@@ -77,6 +83,15 @@ func TestDeployConfigs(t *testing.T) {
 		// version 2 plugin names) on load; 1.7 reads only those.
 		"containerd/config-v2.toml": baseV2 + "\n" + read("containerd/config-v2.toml"),
 		"k3s/config.toml.tmpl":      renderK3sTemplate(t, read("k3s/config.toml.tmpl"), k3sBaseStubV2, data),
+	}
+	// Each also with its optional line that lets pods share a shim server.
+	const optionalPodAnnotations = "  # pod_annotations = "
+	for name, config := range maps.Clone(configs) {
+		if !strings.Contains(config, optionalPodAnnotations) {
+			t.Errorf("%s lacks the optional line %q", name, optionalPodAnnotations)
+			continue
+		}
+		configs[name+withPodAnnotations] = strings.Replace(config, optionalPodAnnotations, "  pod_annotations = ", 1)
 	}
 
 	for _, v := range harness.ContainerdVersions() {
@@ -111,8 +126,9 @@ func TestDeployConfigs(t *testing.T) {
 					Plugins map[string]struct {
 						Containerd struct {
 							Runtimes map[string]struct {
-								RuntimeType string `toml:"runtime_type"`
-								RuntimePath string `toml:"runtime_path"`
+								RuntimeType    string   `toml:"runtime_type"`
+								RuntimePath    string   `toml:"runtime_path"`
+								PodAnnotations []string `toml:"pod_annotations"`
 							} `toml:"runtimes"`
 						} `toml:"containerd"`
 					} `toml:"plugins"`
@@ -123,6 +139,13 @@ func TestDeployConfigs(t *testing.T) {
 				rt, ok := dump.Plugins[criPlugin].Containerd.Runtimes[harness.RuntimeHandler]
 				if !ok || rt.RuntimeType != harness.RuntimeType || rt.RuntimePath != "/usr/local/bin/"+harness.ShimBinary {
 					t.Errorf("the dump has runtime %q = %+v (present %v), want type %s", harness.RuntimeHandler, rt, ok, harness.RuntimeType)
+				}
+				wantPodAnnotations := []string(nil)
+				if strings.HasSuffix(name, withPodAnnotations) {
+					wantPodAnnotations = []string{harness.GroupAnnotation}
+				}
+				if !slices.Equal(rt.PodAnnotations, wantPodAnnotations) {
+					t.Errorf("the dump's runtime %q passes pod annotations %q on, want %q", harness.RuntimeHandler, rt.PodAnnotations, wantPodAnnotations)
 				}
 				if _, ok := dump.Plugins[criPlugin].Containerd.Runtimes["runc"]; !ok {
 					t.Errorf("the base configuration's runc runtime is gone from the dump")

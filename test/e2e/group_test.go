@@ -13,10 +13,6 @@ import (
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
-// groupAnnotation puts containers that carry the same value into one shim
-// server.
-const groupAnnotation = "io.containerd.spinoci.v1.group"
-
 // TestSharedShimServer runs containers with the group annotation: they share
 // one shim server, each keeps its own app process and exit status, the
 // server outlives the container that started it, its log reaching
@@ -58,7 +54,7 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 		res, err := harness.Get(ctx, "http://"+addrs[id]+"/")
 		return err == nil && res.Status == 200
 	}
-	web := groupAnnotation + "=web"
+	web := harness.GroupAnnotation + "=web"
 	run("web-a", web)
 	run("web-b", web)
 	run("alone")

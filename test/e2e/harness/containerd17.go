@@ -40,6 +40,7 @@ func (d *Containerd) criSectionsV2(confDir string, binDirs []string) string {
 [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s]
   runtime_type = %q
   runtime_path = %q
+  pod_annotations = [%q]
 `, d.opts.CRI.SandboxImage, binDirs[0], confDir, RuntimeHandler, RuntimeType,
-		filepath.Join(d.Dir, "bin", ShimBinary))
+		filepath.Join(d.Dir, "bin", ShimBinary), GroupAnnotation)
 }

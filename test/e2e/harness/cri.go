@@ -88,12 +88,13 @@ func (d *Containerd) criConfig(base string) string {
 [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.%s]
   runtime_type = %q
   runtime_path = %q
+  pod_annotations = [%q]
 
 [plugins.'io.containerd.grpc.v1.cri']
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
 `, opts.SandboxImage, strings.Join(quoted, ", "), confDir, RuntimeHandler, RuntimeType,
-		filepath.Join(d.Dir, "bin", ShimBinary))
+		filepath.Join(d.Dir, "bin", ShimBinary), GroupAnnotation)
 }
 
 // InNamespace is a view of the daemon whose ctr commands (and AppDir,

@@ -110,6 +110,9 @@ type PodConfig struct {
 	// SecurityContext adds to linux.security_context (CRI's
 	// LinuxSandboxSecurityContext, e.g. run_as_user, seccomp).
 	SecurityContext map[string]any
+	// Annotations are the pod's; CRI passes those the runtime names in
+	// pod_annotations on to the specs of its sandbox and containers.
+	Annotations map[string]string
 }
 
 // WriteFile writes the configuration as JSON under dir and returns its path.
@@ -130,6 +133,7 @@ func (p PodConfig) WriteFile(t T, dir string) string {
 		"hostname":      p.Name,
 		"log_directory": p.LogDir,
 		"linux":         linux,
+		"annotations":   p.Annotations,
 	})
 }
 

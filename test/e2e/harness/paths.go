@@ -23,6 +23,11 @@ func ContainerdVersions() []string {
 // RuntimeType is the containerd runtime name of the shim.
 const RuntimeType = "io.containerd.spinoci.v1"
 
+// GroupAnnotation puts the containers (and, under CRI, the pods) that carry
+// the same value into one shim server; the test daemons' CRI runtime passes
+// it on from pods.
+const GroupAnnotation = "io.containerd.spinoci.v1.group"
+
 // ShimBinary is the binary name containerd derives from RuntimeType.
 const ShimBinary = "containerd-shim-spinoci-v1"
 

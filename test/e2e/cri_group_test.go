@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/spinoci/spinoci/test/e2e/harness"
+)
+
+// testCRIPodsShareServer: pods with the same group annotation, which the
+// runtime passes on from pods (pod_annotations), share one shim server:
+// both pods' pause processes and apps are its children, each pod keeps its
+// own; removing one pod leaves the other serving, and the server exits with
+// the last pod.
+func testCRIPodsShareServer(t *testing.T, f *criFixture) {
+	cri := f.d.For(t).Crictl()
+	type member struct {
+		pod      *pod
+		id, addr string
+		appPID   int
+	}
+	var members []member
+	for _, name := range []string{"shared-a", "shared-b"} {
+		p := runPod(t, f, harness.PodConfig{Name: name, HostNetwork: true, Annotations: map[string]string{harness.GroupAnnotation: "node"}})
+		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+		id := startContainer(t, f, p, harness.ContainerConfig{Name: "app", Image: f.ref(criRepoHello), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}})
+		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
+			out, _ := cri.Run("logs", id)
+			t.Fatalf("%s: %v\nlogs:\n%s", name, err, out)
+		}
+		st, err := cri.Inspect(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, member{pod: p, id: id, addr: addr, appPID: st.Info.Pid})
+	}
+	if n := countShimServers(f.d.Procs()); n != 1 {
+		t.Errorf("%d shim servers for two pods of one group, want 1", n)
+	}
+	server, err := harness.ParentPID(members[0].pod.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		for what, pid := range map[string]int{"pause process": m.pod.pid, "app process": m.appPID} {
+			if parent, _ := harness.ParentPID(pid); parent != server {
+				t.Errorf("pod %s's %s %d has parent %d, want the group's shim server %d", m.pod.id, what, pid, parent, server)
+			}
+		}
+	}
+	if members[0].appPID == members[1].appPID || members[0].pod.pid == members[1].pod.pid {
+		t.Errorf("the pods share processes: %+v", members)
+	}
+
+	// The first pod goes; the second keeps serving on the same server.
+	first := members[0]
+	cri.Must("stopp", first.pod.id)
+	cri.Must("rmp", first.pod.id)
+	if err := waitFor(5*time.Second, func() bool { return !harness.ProcessAlive(first.pod.pid) && !harness.ProcessAlive(first.appPID) }); err != nil {
+		t.Errorf("pod %s's processes still alive after rmp", first.pod.id)
+	}
+	expect(t, members[1].addr, request{path: "/", status: 200, want: helloBody})
+	if !harness.ProcessAlive(server) {
+		t.Fatalf("the group's shim server %d exited with the first pod", server)
+	}
+
+	last := members[1]
+	cri.Must("stop", "--timeout", "10", last.id)
+	cri.Must("rm", last.id)
+	removePod(t, f, last.pod, last.id)
+	if err := waitFor(10*time.Second, func() bool { return !harness.ProcessAlive(server) }); err != nil {
+		t.Errorf("the group's shim server %d still runs after its last pod was removed", server)
+	}
+	// Only now: the server carries the -id of the pod that started it.
+	for _, id := range []string{first.pod.id, first.id} {
+		assertNoLeftovers(t, f.d, id)
+	}
+}
