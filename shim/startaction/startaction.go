@@ -138,7 +138,11 @@ func start(p params, server string) (_ string, retErr error) {
 	if err != nil {
 		return "", err
 	}
-	addr, err := socketAddress(p.socketDir, p.grpcAddress, p.namespace, groupingKey(annotations, p.instanceID))
+	key, err := serverKey(annotations, p.instanceID, server)
+	if err != nil {
+		return "", err
+	}
+	addr, err := socketAddress(p.socketDir, p.grpcAddress, p.namespace, key)
 	if err != nil {
 		return "", fmt.Errorf("computing shim socket address: %w", err)
 	}
@@ -236,6 +240,25 @@ func readAnnotations(bundle string) (map[string]string, error) {
 		return nil, fmt.Errorf("parsing OCI spec %s: %w", path, err)
 	}
 	return spec.Annotations, nil
+}
+
+// serverKey names the server the container id goes to: its grouping key,
+// and for a group annotation's group the server binary's identity too (its
+// file's device, inode, size and modification time), so that a shim
+// installed anew on the node serves the group's next containers from a
+// server of its own while those running keep theirs: a group may have a
+// container at all times. A pod's or a lone container's server ends with
+// it, as runc's does, and later containers of the pod join it.
+func serverKey(annotations map[string]string, id, server string) (string, error) {
+	key := groupingKey(annotations, id)
+	if annotations[GroupAnnotation] == "" {
+		return key, nil
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(server, &st); err != nil {
+		return "", fmt.Errorf("shim server %s: %w (install it next to the shim, from the same release)", server, err)
+	}
+	return fmt.Sprintf("%s@%d:%d:%d:%d", key, st.Dev, st.Ino, st.Size, st.Mtim.Nano()), nil
 }
 
 // groupingKey is the group the container id belongs to: the value of its

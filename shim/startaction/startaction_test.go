@@ -151,12 +151,28 @@ func TestStartNamesABadSpec(t *testing.T) {
 	}
 }
 
+// failingServer is a server binary that fails if started.
+func failingServer(t *testing.T) string {
+	t.Helper()
+	server := filepath.Join(t.TempDir(), "shim-server")
+	if err := os.WriteFile(server, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return server
+}
+
 // TestStartJoinsARunningServer: a container of a group whose server
 // accepts connections gets its address, and no server is started.
 func TestStartJoinsARunningServer(t *testing.T) {
-	bundle(t, map[string]string{"io.containerd.spinoci.v1.group": "web"})
+	annotations := map[string]string{"io.containerd.spinoci.v1.group": "web"}
+	bundle(t, annotations)
+	server := failingServer(t)
 	p := params{instanceID: "c2", namespace: "default", grpcAddress: "/run/c.sock", socketDir: shortTempDir(t)}
-	addr, err := socketAddress(p.socketDir, p.grpcAddress, p.namespace, "web")
+	key, err := serverKey(annotations, p.instanceID, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := socketAddress(p.socketDir, p.grpcAddress, p.namespace, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,9 +182,57 @@ func TestStartJoinsARunningServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	got, err := start(p, "/nonexistent/server") // starting one would fail
+	got, err := start(p, server)
 	if err != nil || got != addr {
 		t.Errorf("joining: %q, %v; want %q", got, err, addr)
+	}
+}
+
+// TestServerKeyOfAGroupFollowsTheServerBinary: a group's containers go to
+// a server of the installed server binary: the same file gives the same
+// key, a file installed anew (or rewritten) another; a pod's or a lone
+// container's key does not depend on the binary; a group whose server
+// binary is missing is an error naming it.
+func TestServerKeyOfAGroupFollowsTheServerBinary(t *testing.T) {
+	group := map[string]string{"io.containerd.spinoci.v1.group": "web"}
+	pod := map[string]string{"io.kubernetes.cri.sandbox-id": "pod1"}
+	server := failingServer(t)
+	key := func(annotations map[string]string) string {
+		t.Helper()
+		k, err := serverKey(annotations, "c1", server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	first, podKey, lone := key(group), key(pod), key(nil)
+	if again := key(group); again != first {
+		t.Errorf("the same server binary gave keys %q and %q", first, again)
+	}
+	if !strings.HasPrefix(first, "web@") || podKey != "pod1" || lone != "c1" {
+		t.Errorf("keys: group %q, pod %q, lone container %q; want web@<binary>, pod1, c1", first, podKey, lone)
+	}
+
+	// An install: a new file renamed over the old one.
+	data, err := os.ReadFile(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(server+".new", data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(server+".new", server); err != nil {
+		t.Fatal(err)
+	}
+	if installed := key(group); installed == first {
+		t.Errorf("a server binary installed anew kept the group's key %q", first)
+	}
+	if key(pod) != podKey || key(nil) != lone {
+		t.Errorf("a pod's or a lone container's key changed with the server binary")
+	}
+
+	if _, err := serverKey(group, "c1", "/nonexistent/server"); err == nil || !strings.Contains(err.Error(), "/nonexistent/server") {
+		t.Errorf("a group with a missing server binary: %v, want an error naming it", err)
 	}
 }
 

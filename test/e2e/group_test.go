@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,7 +18,8 @@ import (
 // one shim server, each keeps its own app process and exit status, the
 // server outlives the container that started it, its log reaching
 // containerd's after that container is gone, later containers join it, and
-// it exits with the group's last container.
+// it exits with the group's last container; a shim installed anew serves
+// the group's later containers from a server of its own.
 func TestSharedShimServer(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdVersions()...)
 	reg := harness.StartRegistry(t)
@@ -105,7 +107,22 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 		t.Errorf("shim servers after web-c joined: %v, want the group's (pid %d) and alone's", got, servers["web-a"])
 	}
 
-	for _, id := range []string{"web-b", "web-c"} {
+	// A shim installed anew on the node: the group's next container gets a
+	// server of the new binary, the running ones keep theirs.
+	reinstall(t, filepath.Join(d.Dir, "bin", harness.ServerBinary))
+	run("web-d", web)
+	upgraded := shimServers(d)
+	if len(upgraded) != 3 || upgraded["web-a"] != servers["web-a"] || upgraded["web-d"] == 0 {
+		t.Errorf("shim servers after the reinstall: %v, want web-a's (pid %d), a new one started by web-d, and alone's", upgraded, servers["web-a"])
+	}
+	if parent, _ := harness.ParentPID(taskPIDs(t, d)["web-d"]); parent != upgraded["web-d"] {
+		t.Errorf("web-d's process has parent %d, want the new server %d", parent, upgraded["web-d"])
+	}
+	if !serves("web-b") || !serves("web-d") {
+		t.Errorf("after the reinstall: web-b serving %v, web-d serving %v", serves("web-b"), serves("web-d"))
+	}
+
+	for _, id := range []string{"web-b", "web-c", "web-d"} {
 		if out, code := d.Ctr("task", "kill", id); code != 0 {
 			t.Fatalf("ctr task kill %s: exit %d\n%s", id, code, out)
 		}
@@ -119,13 +136,15 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 			t.Errorf("ctr container rm %s: exit %d\n%s", id, code, out)
 		}
 	}
-	if err := waitFor(10*time.Second, func() bool { return !harness.ProcessAlive(servers["web-a"]) }); err != nil {
-		t.Errorf("the group's shim server (pid %d) still runs after its last container was deleted", servers["web-a"])
+	for _, started := range []string{"web-a", "web-d"} {
+		if err := waitFor(10*time.Second, func() bool { return !harness.ProcessAlive(upgraded[started]) }); err != nil {
+			t.Errorf("the group's shim server started by %s (pid %d) still runs after its last container was deleted", started, upgraded[started])
+		}
 	}
 	if !serves("alone") {
 		t.Errorf("alone stopped serving")
 	}
-	for _, id := range []string{"web-a", "web-b", "web-c"} {
+	for _, id := range []string{"web-a", "web-b", "web-c", "web-d"} {
 		assertNoLeftovers(t, d, id)
 	}
 }
@@ -155,4 +174,20 @@ func taskPIDs(t *testing.T, d *harness.Containerd) map[string]int {
 		pids[task.ID] = task.PID
 	}
 	return pids
+}
+
+// reinstall installs the file at path anew, as an install does: a copy
+// renamed over it.
+func reinstall(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".new", data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
 }
