@@ -28,9 +28,11 @@ type results struct {
 	shared   densityStep // apps sharing one shim server (the group annotation)
 	floorRef densityStep // start floor shims (no app process): a Go shim server's own memory
 	pods     []podMemory
-	compile  []compileFloor // P2's floor: pure compilation of the first-start apps
-	elapsed  time.Duration
-	version  string // containerd
+	// sharedPods are pods sharing one shim server (the group annotation).
+	sharedPods []podMemory
+	compile    []compileFloor // P2's floor: pure compilation of the first-start apps
+	elapsed    time.Duration
+	version    string // containerd
 }
 
 // runcReferenceContainers is how many runc containers of the native server
@@ -114,7 +116,9 @@ func bench(t harness.T, o options) {
 	r.compile = measureCompileFloor(t)
 
 	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)
-	r.pods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods)
+	r.pods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods, "")
+	t.Logf("   %d pods sharing one shim server (%s):", o.pods, sharedServerAnnotation)
+	r.sharedPods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods, "bench")
 
 	r.elapsed = time.Since(began)
 	if err := writeReport(o.out, r); err != nil {

@@ -153,6 +153,8 @@ func TestRowsAndRender(t *testing.T) {
 		density: []densityStep{{apps: 10, total: groupMemory{shim: report.Memory{PSS: 30e6}, children: report.Memory{PSS: 20e6}}}},
 		runcRef: densityStep{apps: 10, total: groupMemory{shim: report.Memory{PSS: 40e6}, children: report.Memory{PSS: 30e6}}},
 		pods:    []podMemory{{shim: report.Memory{PSS: 5e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}}},
+		sharedPods: []podMemory{{shim: report.Memory{PSS: 1e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}},
+			{shim: report.Memory{PSS: 1e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 2e6}}},
 	}
 	got := rows(r)
 	want := []struct {
@@ -168,6 +170,7 @@ func TestRowsAndRender(t *testing.T) {
 		{"P3", 0.75, true}, // 60k / 80k
 		{"P4", 5, true},    // 50 MB / 10 apps
 		{"P4", 9, false},   // per pod: no target
+		{"P4", 4.5, false}, // per pod sharing a server: (5 + 4) MB / 2 pods
 		{"P5", 10, true},   // 60 - 50 ms
 		{"P5", 0.5, true},  // MB per extra replica
 		{"P6", 300, false}, // ms
@@ -183,7 +186,7 @@ func TestRowsAndRender(t *testing.T) {
 	}
 	md := render(r)
 	for _, want := range []string{"## Targets", "## Machine", "## Start-up", "## Throughput", "## Memory", "## Static files",
-		"(" + startPlotFile + ")", "| hello (`hello`) | 25 ms | 45 ms | 10 ms | 80 ms |", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |",
+		"(" + startPlotFile + ")", "| hello (`hello`) | 25 ms | 45 ms | 10 ms | 80 ms |", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | its own | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |", "| 2 | shared | 4.0 MB | 1.0 MB | 1.0 MB | 2.0 MB |",
 		"| P2 | first start ever, 5.9 MB Rust module (compile included) |", "| P2 | first start ever, 2.6 MB Go module (compile included; the issue's target names the Rust module) |",
 		"10 runc containers of the native Go hello server, measured the same way: 7.0 MB per container",
 		"(containerd-shim-runc-v2 4.0 MB, the server 3.0 MB;", "| shim | 23.0 MB | 2 | 6.0 ms |"} {

@@ -21,9 +21,11 @@ func (p podMemory) total() report.Memory { return p.shim.Add(p.pause).Add(p.app)
 
 // measurePods starts a containerd with CRI (sharing the compiled-module
 // cache, so the app loads cached code), runs pods host-network pods of one
-// hello container each, and reads the PSS of each pod's shim, pause
-// process and app process while they are idle.
-func measurePods(t harness.T, registry string, hello workload, moduleCache string, pods int) []podMemory {
+// hello container each, and reads the PSS of each pod's shim server (its
+// share of it, if pods share one), pause process and app process while
+// they are idle. With group set, the pods carry the group annotation with
+// that value, which the daemon passes on from pods: they share one server.
+func measurePods(t harness.T, registry string, hello workload, moduleCache string, pods int, group string) []podMemory {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 	sandboxRef := harness.Ref(registry, "bench/pause:v1")
@@ -42,6 +44,10 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 	cri := d.Crictl()
 	waitImages(t, cri, 2)
 	dir := harness.TempDir(t, "bench-cri")
+	var annotations map[string]string
+	if group != "" {
+		annotations = map[string]string{harness.GroupAnnotation: group}
+	}
 
 	type pod struct{ id, config, container string }
 	var running []pod
@@ -57,13 +63,14 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 		if err := os.MkdirAll(logDir, 0o755); err != nil {
 			t.Fatalf("%v", err)
 		}
-		p := pod{config: harness.PodConfig{Name: name, UID: "uid-" + name, LogDir: logDir, HostNetwork: true}.WriteFile(t, dir)}
+		cfg := harness.PodConfig{Name: name, UID: "uid-" + name, LogDir: logDir, HostNetwork: true, Annotations: annotations}
+		p := pod{config: cfg.WriteFile(t, dir)}
 		p.id = strings.TrimSpace(cri.Must("runp", "--runtime", harness.RuntimeHandler, p.config))
 		running = append(running, p)
 		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-		cfg := harness.ContainerConfig{Name: "hello", Image: hello.ref, LogPath: "hello.log",
+		ccfg := harness.ContainerConfig{Name: "hello", Image: hello.ref, LogPath: "hello.log",
 			Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}}
-		p.container = strings.TrimSpace(cri.Must("create", p.id, cfg.WriteFile(t, filepath.Join(dir, "logs", name)), p.config))
+		p.container = strings.TrimSpace(cri.Must("create", p.id, ccfg.WriteFile(t, filepath.Join(dir, "logs", name)), p.config))
 		cri.Must("start", p.container)
 		running[len(running)-1] = p
 		if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/", time.Minute); err != nil {
@@ -75,37 +82,47 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	var out []podMemory
-	for _, p := range running {
-		g, ok := groups[p.id]
-		if !ok {
-			t.Fatalf("no shim server found for pod %s", p.id)
+	// The server of each process under one, and how many pods each serves.
+	serverOf := map[int]int{}
+	for _, g := range groups {
+		for _, pid := range g.children {
+			serverOf[pid] = g.shim
 		}
+	}
+	type podPids struct{ shim, pause, app int }
+	pids := make([]podPids, len(running))
+	podsOf := map[int]int64{}
+	for i, p := range running {
 		ps, err := cri.InspectPod(p.id)
 		if err != nil {
 			t.Fatalf("%v", err)
 		}
-		var m podMemory
-		pauseSeen := false
-		if m.shim, err = report.ReadMemory(g.shim); err != nil {
+		cs, err := cri.Inspect(p.container)
+		if err != nil {
 			t.Fatalf("%v", err)
 		}
-		for _, pid := range g.children {
-			c, err := report.ReadMemory(pid)
-			if err != nil {
-				t.Fatalf("%v", err)
-			}
-			if pid == ps.Info.Pid {
-				m.pause, pauseSeen = c, true
-			} else {
-				m.app = m.app.Add(c)
-			}
+		pids[i] = podPids{shim: serverOf[ps.Info.Pid], pause: ps.Info.Pid, app: cs.Info.Pid}
+		if pids[i].shim == 0 || serverOf[cs.Info.Pid] != pids[i].shim {
+			t.Fatalf("pod %s: pause process %d and app process %d are not under one shim server", p.id, ps.Info.Pid, cs.Info.Pid)
 		}
-		if !pauseSeen && ps.Info.Pid > 0 {
-			// Not under the shim: counted all the same.
-			if m.pause, err = report.ReadMemory(ps.Info.Pid); err != nil {
-				t.Fatalf("%v", err)
-			}
+		podsOf[pids[i].shim]++
+	}
+	if group != "" && len(podsOf) != 1 {
+		t.Fatalf("pods of group %q: %d shim servers, want one", group, len(podsOf))
+	}
+	var out []podMemory
+	for i, p := range running {
+		var m podMemory
+		shim, err := report.ReadMemory(pids[i].shim)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		m.shim = shim.Div(podsOf[pids[i].shim])
+		if m.pause, err = report.ReadMemory(pids[i].pause); err != nil {
+			t.Fatalf("%v", err)
+		}
+		if m.app, err = report.ReadMemory(pids[i].app); err != nil {
+			t.Fatalf("%v", err)
 		}
 		t.Logf("   pod %s: PSS %s (shim %s, pause %s, app %s)", p.id[:12], report.FormatMB(float64(m.total().PSS)),
 			report.FormatMB(float64(m.shim.PSS)), report.FormatMB(float64(m.pause.PSS)), report.FormatMB(float64(m.app.PSS)))

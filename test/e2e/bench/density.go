@@ -22,10 +22,7 @@ type densityStep struct {
 // perApp is the memory per app: shim + app process, and each part.
 func (s densityStep) perApp() (total, shim, app report.Memory) {
 	n := int64(s.apps)
-	div := func(m report.Memory) report.Memory {
-		return report.Memory{RSS: m.RSS / n, PSS: m.PSS / n, PSSAnon: m.PSSAnon / n, PSSFile: m.PSSFile / n, PSSShmem: m.PSSShmem / n}
-	}
-	return div(s.total.total()), div(s.total.shim), div(s.total.children)
+	return s.total.total().Div(n), s.total.shim.Div(n), s.total.children.Div(n)
 }
 
 // densitySteps are the app counts measured on the way to most: a roughly

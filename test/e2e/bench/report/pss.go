@@ -23,6 +23,11 @@ func (m Memory) Add(o Memory) Memory {
 		PSSFile: m.PSSFile + o.PSSFile, PSSShmem: m.PSSShmem + o.PSSShmem}
 }
 
+// Div returns m divided by n: the share of each of n.
+func (m Memory) Div(n int64) Memory {
+	return Memory{RSS: m.RSS / n, PSS: m.PSS / n, PSSAnon: m.PSSAnon / n, PSSFile: m.PSSFile / n, PSSShmem: m.PSSShmem / n}
+}
+
 // ReadMemory reads /proc/<pid>/smaps_rollup.
 func ReadMemory(pid int) (Memory, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
