@@ -20,19 +20,29 @@ type serverLog interface {
 // it open, so only a containerd that stopped reading makes it wait.
 const moveLogTimeout = 5 * time.Second
 
-// logHeirLocked is the bundle the server's log moves to when the task of
-// bundle gone is deleted: a task still there, if the log went to gone's
-// FIFO, else "" (it stays). A server shared by a pod or a group outlives
-// the task that started it; without the move its log would be lost with
-// that task's FIFO. s.mu is held.
-func (s *service) logHeirLocked(gone string) string {
-	if s.serverLog == nil || filepath.Clean(s.serverLog.Bundle()) != filepath.Clean(gone) {
+// logHeirLocked is the bundle the server's log is to move to, if the
+// bundle it goes to has no task: containerd reads a task's log FIFO from
+// its Create until its Delete. A server shared by a pod or a group
+// outlives the task that started it, and that task's Create may fail while
+// another's succeeds; without a move, the server's log would be lost with
+// that task's FIFO. The heir is preferred if given, else any task's bundle;
+// "" if the log stays (its bundle has a task, or no task is left). s.mu is
+// held.
+func (s *service) logHeirLocked(preferred string) string {
+	if s.serverLog == nil {
 		return ""
 	}
+	current := filepath.Clean(s.serverLog.Bundle())
+	heir := preferred
 	for _, t := range s.tasks {
-		return t.bundle
+		if filepath.Clean(t.bundle) == current {
+			return ""
+		}
+		if heir == "" {
+			heir = t.bundle
+		}
 	}
-	return ""
+	return heir
 }
 
 // moveLog sends the server's log to bundle's log FIFO.
@@ -40,6 +50,6 @@ func (s *service) moveLog(ctx context.Context, bundle string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), moveLogTimeout)
 	defer cancel()
 	if err := s.serverLog.MoveTo(ctx, bundle); err != nil {
-		log.G(ctx).WithError(err).Warn("the shim server's log stays with a deleted task: containerd's log will not show it")
+		log.G(ctx).WithError(err).Warn("the shim server's log could not move to the log FIFO of a task still there: containerd's log may miss its lines")
 	}
 }

@@ -41,55 +41,58 @@ func (l *fakeServerLog) state() (string, []string) {
 	return l.bundle, slices.Clone(l.moves)
 }
 
-// TestDeleteMovesServerLog: deleting the task whose log FIFO the server
-// logs to moves the log to a task still there; deleting another task, or
-// the last one, leaves it; a move that fails does not fail the Delete.
-func TestDeleteMovesServerLog(t *testing.T) {
+// TestServerLogFollowsTasks: the server's log stays in the bundle of a
+// task while that task exists; deleting it moves the log to a task still
+// there; a task created while the log's bundle has none (its task failed
+// to create, or is gone) gets the log; a move that fails leaves the log
+// where it was and fails nothing.
+func TestServerLogFollowsTasks(t *testing.T) {
 	h := newTaskHarness(t)
 	bundles := map[string]string{}
-	for _, id := range []string{"a", "b", "c"} {
+	for _, id := range []string{"a", "b", "c", "d", "e"} {
 		bundles[id] = h.bundle(nil)
+	}
+	logs := &fakeServerLog{bundle: bundles["a"]}
+	h.svc.serverLog = logs
+	create := func(id string) {
+		t.Helper()
 		if _, err := h.create(id, bundles[id]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	logs := &fakeServerLog{bundle: bundles["a"]}
-	h.svc.serverLog = logs
 	remove := func(id string) {
 		t.Helper()
 		if _, err := h.svc.Delete(h.ctx, &taskAPI.DeleteRequest{ID: id}); err != nil {
 			t.Fatalf("Delete %s: %v", id, err)
 		}
 	}
+	want := func(when, bundle string, moves int) {
+		t.Helper()
+		if got, all := logs.state(); got != bundles[bundle] || len(all) != moves {
+			t.Fatalf("%s: log in %s after moves %v; want it in %s's bundle %s after %d moves", when, got, all, bundle, bundles[bundle], moves)
+		}
+	}
 
+	for _, id := range []string{"a", "b", "c"} {
+		create(id)
+	}
+	want("after creating a, b, c", "a", 0)
 	remove("b")
-	if bundle, moves := logs.state(); bundle != bundles["a"] || len(moves) != 0 {
-		t.Fatalf("after deleting b: log in %s, moves %v; want it left in a's bundle", bundle, moves)
-	}
+	want("after deleting b", "a", 0)
 	remove("a")
-	if bundle, moves := logs.state(); bundle != bundles["c"] || len(moves) != 1 {
-		t.Fatalf("after deleting a: log in %s, moves %v; want it moved once, to c's bundle %s", bundle, moves, bundles["c"])
-	}
+	want("after deleting a", "c", 1)
+	remove("c")
+	want("after deleting the last task", "c", 1)
+	create("d")
+	want("after creating d while the log's task was gone", "d", 2)
+
 	logs.mu.Lock()
 	logs.refuse = true
 	logs.mu.Unlock()
-	remove("c")
-	if _, moves := logs.state(); len(moves) != 1 {
-		t.Errorf("deleting the last task moved the log: %v", moves)
-	}
-
-	// A failed move leaves the log where it was; the Delete succeeds.
-	for _, id := range []string{"d", "e"} {
-		bundles[id] = h.bundle(nil)
-		if _, err := h.create(id, bundles[id]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	logs.mu.Lock()
-	logs.bundle = bundles["d"]
-	logs.mu.Unlock()
+	create("e")
+	want("after creating e", "d", 2)
 	remove("d")
-	if bundle, moves := logs.state(); bundle != bundles["d"] || len(moves) != 2 || moves[1] != bundles["e"] {
-		t.Errorf("after a refused move: log in %s, moves %v; want one attempt at e's bundle, the log left in d's", bundle, moves)
+	if got, all := logs.state(); got != bundles["d"] || len(all) != 3 || all[2] != bundles["e"] {
+		t.Errorf("after a refused move: log in %s, moves %v; want one attempt at e's bundle, the log left in d's", got, all)
 	}
 }

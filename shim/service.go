@@ -225,7 +225,11 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 		IO:          &eventstypes.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal},
 		Pid:         uint32(t.pid),
 	}
+	heir := s.logHeirLocked(t.bundle)
 	s.mu.Unlock()
+	if heir != "" {
+		s.moveLog(ctx, heir)
+	}
 	s.watchOOM(t)
 	go s.watch(t)
 	return &taskAPI.CreateTaskResponse{Pid: uint32(t.pid)}, nil
@@ -402,7 +406,7 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 		ExitStatus:  uint32(status),
 		ExitedAt:    protobuf.ToTimestamp(at),
 	}
-	heir := s.logHeirLocked(t.bundle)
+	heir := s.logHeirLocked("")
 	s.mu.Unlock()
 	if heir != "" {
 		s.moveLog(ctx, heir)
