@@ -78,7 +78,21 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 		}
 	}
 	time.Sleep(idleSettle)
-	groups, err := shimGroups(d.Address)
+	ids := make([]podIDs, len(running))
+	for i, p := range running {
+		ids[i] = podIDs{pod: p.id, container: p.container}
+	}
+	return readPods(t, cri, d.Address, ids, group != "")
+}
+
+// podIDs are a pod's and its one container's ids.
+type podIDs struct{ pod, container string }
+
+// readPods reads the memory of each of pods (of the daemon at address):
+// its share of its shim server, its pause process, its app process. With
+// shared, the pods must all be under one server.
+func readPods(t harness.T, cri *harness.Crictl, address string, pods []podIDs, shared bool) []podMemory {
+	groups, err := shimGroups(address)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -90,10 +104,10 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 		}
 	}
 	type podPids struct{ shim, pause, app int }
-	pids := make([]podPids, len(running))
+	pids := make([]podPids, len(pods))
 	podsOf := map[int]int64{}
-	for i, p := range running {
-		ps, err := cri.InspectPod(p.id)
+	for i, p := range pods {
+		ps, err := cri.InspectPod(p.pod)
 		if err != nil {
 			t.Fatalf("%v", err)
 		}
@@ -103,15 +117,15 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 		}
 		pids[i] = podPids{shim: serverOf[ps.Info.Pid], pause: ps.Info.Pid, app: cs.Info.Pid}
 		if pids[i].shim == 0 || serverOf[cs.Info.Pid] != pids[i].shim {
-			t.Fatalf("pod %s: pause process %d and app process %d are not under one shim server", p.id, ps.Info.Pid, cs.Info.Pid)
+			t.Fatalf("pod %s: pause process %d and app process %d are not under one shim server", p.pod, ps.Info.Pid, cs.Info.Pid)
 		}
 		podsOf[pids[i].shim]++
 	}
-	if group != "" && len(podsOf) != 1 {
-		t.Fatalf("pods of group %q: %d shim servers, want one", group, len(podsOf))
+	if shared && len(podsOf) != 1 {
+		t.Fatalf("pods sharing a shim server: %d servers, want one", len(podsOf))
 	}
 	var out []podMemory
-	for i, p := range running {
+	for i, p := range pods {
 		var m podMemory
 		shim, err := report.ReadMemory(pids[i].shim)
 		if err != nil {
@@ -124,7 +138,7 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 		if m.app, err = report.ReadMemory(pids[i].app); err != nil {
 			t.Fatalf("%v", err)
 		}
-		t.Logf("   pod %s: PSS %s (shim %s, pause %s, app %s)", p.id[:12], report.FormatMB(float64(m.total().PSS)),
+		t.Logf("   pod %s: PSS %s (shim %s, pause %s, app %s)", p.pod[:12], report.FormatMB(float64(m.total().PSS)),
 			report.FormatMB(float64(m.shim.PSS)), report.FormatMB(float64(m.pause.PSS)), report.FormatMB(float64(m.app.PSS)))
 		out = append(out, m)
 	}
