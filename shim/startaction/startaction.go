@@ -123,8 +123,32 @@ func run(args []string, stdin io.Reader, stdout io.Writer, server string) error 
 	if err != nil {
 		return err
 	}
+	if err := writeAddressFile(reply); err != nil {
+		return err
+	}
 	_, err = stdout.Write(reply)
 	return err
+}
+
+// addressFile is where, in the bundle, the start action leaves its reply:
+// containerd 1.7 reconnects to the shim from it when it restarts (it
+// reads the file, not its own record of the reply, and cleans up a task
+// whose bundle lacks it). Later daemons keep their own record; the file is
+// harmless to them.
+const addressFile = "address"
+
+// writeAddressFile writes reply to the bundle's (the working directory's)
+// addressFile, atomically.
+func writeAddressFile(reply []byte) error {
+	tmp := addressFile + ".tmp"
+	if err := os.WriteFile(tmp, reply, 0o600); err != nil {
+		return fmt.Errorf("writing the shim's address into the bundle: %w", err)
+	}
+	if err := os.Rename(tmp, addressFile); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing the shim's address into the bundle: %w", err)
+	}
+	return nil
 }
 
 // start finds or starts the server process of the container's group and

@@ -293,6 +293,10 @@ func TestRunStartsTheServer(t *testing.T) {
 	if reply.Version != taskAPIVersion || reply.Address != wantAddr || reply.Protocol != "ttrpc" {
 		t.Errorf("reply %+v, want v%d at %s over ttrpc", reply, taskAPIVersion, wantAddr)
 	}
+	// containerd 1.7 reconnects after a restart from the bundle's copy.
+	if saved, err := os.ReadFile(filepath.Join(dir, "address")); err != nil || !bytes.Equal(saved, out.Bytes()) {
+		t.Errorf("the bundle's address file holds %q (%v), want the reply %q", saved, err, out.Bytes())
+	}
 	got := waitForFile(t, record)
 	lines := strings.Split(strings.TrimSpace(got), "\n")
 	if len(lines) != 8 {

@@ -17,9 +17,10 @@ import (
 // TestSharedShimServer runs containers with the group annotation: they share
 // one shim server, each keeps its own app process and exit status, the
 // server outlives the container that started it, its log reaching
-// containerd's after that container is gone, later containers join it, and
-// it exits with the group's last container; a shim installed anew serves
-// the group's later containers from a server of its own.
+// containerd's after that container is gone and after a containerd
+// restart, later containers join it, and it exits with the group's last
+// container; a shim installed anew serves the group's later containers from
+// a server of its own.
 func TestSharedShimServer(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdVersions()...)
 	reg := harness.StartRegistry(t)
@@ -33,14 +34,15 @@ func TestSharedShimServer(t *testing.T) {
 	ref := harness.Ref(reg.Host, "group/hello:v1")
 	for _, v := range harness.ContainerdVersions() {
 		t.Run("containerd-"+v, func(t *testing.T) {
-			d := harness.StartContainerd(t, v).For(t)
-			d.Pull(ref)
-			testSharedShimServer(t, d, ref)
+			daemon := harness.StartContainerd(t, v)
+			daemon.For(t).Pull(ref)
+			testSharedShimServer(t, daemon, ref)
 		})
 	}
 }
 
-func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
+func testSharedShimServer(t *testing.T, daemon *harness.Containerd, ref string) {
+	d := daemon.For(t)
 	addrs := map[string]string{}
 	run := func(id string, annotations ...string) {
 		t.Helper()
@@ -107,6 +109,21 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 		t.Errorf("shim servers after web-c joined: %v, want the group's (pid %d) and alone's", got, servers["web-a"])
 	}
 
+	// containerd restarts (as on its upgrade): the group's containers stay
+	// managed, and the server's log, now on a FIFO of web-b's or web-c's,
+	// reaches the new containerd's log.
+	daemon.Restart(t)
+	run("web-e", web)
+	if n := countLogLines(t, d.Log, "id=web-e", "app started"); n != 1 {
+		t.Errorf("after the restart, containerd's log has the shared server's \"app started\" line for web-e %d times, want once:\n%s", n, grepLines(d.Log, "web-e"))
+	}
+	if parent, _ := harness.ParentPID(taskPIDs(t, d)["web-e"]); parent != servers["web-a"] {
+		t.Errorf("web-e's process has parent %d after the restart, want the group's server %d", parent, servers["web-a"])
+	}
+	if st := d.TaskStatus("web-b"); st != "RUNNING" || !serves("web-b") {
+		t.Errorf("web-b is %q (serving: %v) after the restart, want RUNNING and serving", st, serves("web-b"))
+	}
+
 	// A shim installed anew on the node: the group's next container gets a
 	// server of the new binary, the running ones keep theirs.
 	reinstall(t, filepath.Join(d.Dir, "bin", harness.ServerBinary))
@@ -122,7 +139,7 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 		t.Errorf("after the reinstall: web-b serving %v, web-d serving %v", serves("web-b"), serves("web-d"))
 	}
 
-	for _, id := range []string{"web-b", "web-c", "web-d"} {
+	for _, id := range []string{"web-b", "web-c", "web-e", "web-d"} {
 		if out, code := d.Ctr("task", "kill", id); code != 0 {
 			t.Fatalf("ctr task kill %s: exit %d\n%s", id, code, out)
 		}
@@ -144,7 +161,7 @@ func testSharedShimServer(t *testing.T, d *harness.Containerd, ref string) {
 	if !serves("alone") {
 		t.Errorf("alone stopped serving")
 	}
-	for _, id := range []string{"web-a", "web-b", "web-c", "web-d"} {
+	for _, id := range []string{"web-a", "web-b", "web-c", "web-d", "web-e"} {
 		assertNoLeftovers(t, d, id)
 	}
 }
