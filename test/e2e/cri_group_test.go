@@ -12,8 +12,8 @@ import (
 // testCRIPodsShareServer: pods with the same group annotation, which the
 // runtime passes on from pods (pod_annotations), share one shim server:
 // both pods' pause processes and apps are its children, each pod keeps its
-// own; removing one pod leaves the other serving, and the server exits with
-// the last pod.
+// own; both outlive a containerd restart; removing one pod leaves the other
+// serving, and the server exits with the last pod.
 func testCRIPodsShareServer(t *testing.T, f *criFixture) {
 	cri := f.d.For(t).Crictl()
 	type member struct {
@@ -52,6 +52,21 @@ func testCRIPodsShareServer(t *testing.T, f *criFixture) {
 	}
 	if members[0].appPID == members[1].appPID || members[0].pod.pid == members[1].pod.pid {
 		t.Errorf("the pods share processes: %+v", members)
+	}
+
+	// containerd restarts (as on its upgrade): CRI finds the pods and their
+	// containers running on the same server.
+	f.daemon.Restart(t)
+	for _, m := range members {
+		if st, err := cri.WaitState(m.id, "CONTAINER_RUNNING", 30*time.Second); err != nil {
+			t.Fatalf("after the restart: %v", err)
+		} else if st.Info.Pid != m.appPID {
+			t.Errorf("after the restart crictl inspect shows pid %d for %s, want %d", st.Info.Pid, m.id, m.appPID)
+		}
+		expect(t, m.addr, request{path: "/", status: 200, want: helloBody})
+	}
+	if !harness.ProcessAlive(server) {
+		t.Fatalf("the group's shim server %d is gone after the restart", server)
 	}
 
 	// The first pod goes; the second keeps serving on the same server.

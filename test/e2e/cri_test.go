@@ -32,8 +32,11 @@ type criFixture struct {
 	version string
 	reg     *harness.Registry
 	d       *harness.Containerd // a view in harness.CRINamespace
-	net     harness.BridgeNetwork
-	dir     string // pod and container configs, pod logs
+	// daemon is the daemon itself, which Restart needs (a view's process
+	// would go stale).
+	daemon *harness.Containerd
+	net    harness.BridgeNetwork
+	dir    string // pod and container configs, pod logs
 	// ids are the pods and containers made, whose cgroups must be gone at
 	// the end (see assertNoPodCgroups).
 	ids []string
@@ -65,7 +68,7 @@ func TestCRI(t *testing.T) {
 			t.Run("host-network pod: serve, ps, logs, stats, stop, rm, stopp, rmp", func(t *testing.T) { testCRIHostNetwork(t, f) })
 			t.Run("CNI bridge pod: format A app on the pod IP", func(t *testing.T) { testCRIBridge(t, f) })
 			t.Run("two containers in a pod: stop one, the other serves, restart it", func(t *testing.T) { testCRITwoContainers(t, f) })
-			t.Run("pods of one group share a shim server", func(t *testing.T) { testCRIPodsShareServer(t, f) })
+			t.Run("pods of one group share a shim server, also across a containerd restart", func(t *testing.T) { testCRIPodsShareServer(t, f) })
 			t.Run("memory limit: OOM kill reported, exit 137", func(t *testing.T) { testCRIMemoryLimit(t, f) })
 			t.Run("stop with grace period: in-flight request answered; SIGKILL after the grace period", func(t *testing.T) { testCRIGracefulStop(t, f) })
 			t.Run("start-up errors reach crictl logs", func(t *testing.T) { testCRIStartErrors(t, f) })
@@ -98,7 +101,7 @@ func setupCRI(t *testing.T, paths harness.Paths, version string, index int) *cri
 		SandboxImage: f.ref(criRepoSandbox),
 		CNIConfDir:   confDir,
 	}})
-	f.d = d.InNamespace(harness.CRINamespace)
+	f.d, f.daemon = d.InNamespace(harness.CRINamespace), d
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
