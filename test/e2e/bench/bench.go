@@ -108,7 +108,7 @@ func bench(t harness.T, o options) {
 	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers})[0]
 	t.Logf("   the start floor's shim servers alone (no app process), %d:", runcReferenceContainers)
 	r.floorRef = measureDensityAt(t, d, r.ws.floor, work, []int{runcReferenceContainers})[0]
-	t.Logf("   %d apps sharing one shim server (%s):", o.apps, sharedServerAnnotation)
+	t.Logf("   %d apps sharing one shim server (%s):", o.apps, harness.GroupAnnotation)
 	r.shared = measureSharedServer(t, d, r.ws.hello, work, o.apps)
 	d.Stop()
 
@@ -117,7 +117,7 @@ func bench(t harness.T, o options) {
 
 	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)
 	r.pods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods, "")
-	t.Logf("   %d pods sharing one shim server (%s):", o.pods, sharedServerAnnotation)
+	t.Logf("   %d pods sharing one shim server (%s):", o.pods, harness.GroupAnnotation)
 	r.sharedPods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods, "bench")
 
 	r.elapsed = time.Since(began)

@@ -49,12 +49,11 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 		annotations = map[string]string{harness.GroupAnnotation: group}
 	}
 
-	type pod struct{ id, config, container string }
-	var running []pod
+	var running []podIDs
 	defer func() {
 		for _, p := range running {
-			cri.Quiet("stopp", p.id)
-			cri.Quiet("rmp", "-f", p.id)
+			cri.Quiet("stopp", p.pod)
+			cri.Quiet("rmp", "-f", p.pod)
 		}
 	}()
 	for i := range pods {
@@ -64,25 +63,20 @@ func measurePods(t harness.T, registry string, hello workload, moduleCache strin
 			t.Fatalf("%v", err)
 		}
 		cfg := harness.PodConfig{Name: name, UID: "uid-" + name, LogDir: logDir, HostNetwork: true, Annotations: annotations}
-		p := pod{config: cfg.WriteFile(t, dir)}
-		p.id = strings.TrimSpace(cri.Must("runp", "--runtime", harness.RuntimeHandler, p.config))
-		running = append(running, p)
+		config := cfg.WriteFile(t, dir)
+		running = append(running, podIDs{pod: strings.TrimSpace(cri.Must("runp", "--runtime", harness.RuntimeHandler, config))})
+		p := &running[len(running)-1]
 		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 		ccfg := harness.ContainerConfig{Name: "hello", Image: hello.ref, LogPath: "hello.log",
 			Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}}
-		p.container = strings.TrimSpace(cri.Must("create", p.id, ccfg.WriteFile(t, filepath.Join(dir, "logs", name)), p.config))
+		p.container = strings.TrimSpace(cri.Must("create", p.pod, ccfg.WriteFile(t, logDir), config))
 		cri.Must("start", p.container)
-		running[len(running)-1] = p
 		if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/", time.Minute); err != nil {
 			t.Fatalf("pod %s: %v", name, err)
 		}
 	}
 	time.Sleep(idleSettle)
-	ids := make([]podIDs, len(running))
-	for i, p := range running {
-		ids[i] = podIDs{pod: p.id, container: p.container}
-	}
-	return readPods(t, cri, d.Address, ids, group != "")
+	return readPods(t, cri, d.Address, running, group != "")
 }
 
 // podIDs are a pod's and its one container's ids.

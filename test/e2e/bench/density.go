@@ -112,10 +112,6 @@ func stopAll(t harness.T, d *harness.Containerd, ids []string) {
 	wg.Wait()
 }
 
-// sharedServerAnnotation puts containers into one shim server (the
-// annotation value names the group).
-const sharedServerAnnotation = "io.containerd.spinoci.v1.group"
-
 // measureSharedServer starts n apps of w that share one shim server (the
 // group annotation) and reads their memory as measureDensity does: the
 // server, once, and every app process under it.
@@ -123,7 +119,7 @@ func measureSharedServer(t harness.T, d *harness.Containerd, w workload, work st
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 	w.key += "-shared"
-	w.annotations = append(slices.Clone(w.annotations), sharedServerAnnotation+"=bench")
+	w.annotations = append(slices.Clone(w.annotations), harness.GroupAnnotation+"=bench")
 	var ids []string
 	defer func() { stopAll(t, d, ids) }()
 	step := densityStep{apps: n}

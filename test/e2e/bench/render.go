@@ -346,14 +346,14 @@ func renderMemory(p func(string, ...any), r results) {
 	}
 	if r.shared.apps > 0 {
 		total, shim, app := r.shared.perApp()
-		p("With one shim server for all of them (`--annotation %s=<name>`: containers with the same value share a", sharedServerAnnotation)
+		p("With one shim server for all of them (`--annotation %s=<name>`: containers with the same value share a", harness.GroupAnnotation)
 		p("server; each keeps its own app process, cgroup, pid and exit status), %d hello apps take %s per app", r.shared.apps, mb(total.PSS))
 		p("(the server %s, the app process %s; anonymous %s).", mb(shim.PSS), mb(app.PSS), mb(total.PSSAnon))
 		p("")
 	}
 	p("Under CRI (`crictl runp` of a host-network pod, then one hello container in it; containerd's CRI plugin, one shim")
 	p("server per pod): PSS of the pod's shim server, its pause process and the app process. Then as many pods")
-	p("annotated `%s=bench`, which the runtime passes on from pods (`pod_annotations`): they share one", sharedServerAnnotation)
+	p("annotated `%s=bench`, which the runtime passes on from pods (`pod_annotations`): they share one", harness.GroupAnnotation)
 	p("shim server, of which each pod's share is counted.")
 	p("")
 	p("| Pod | Shim server | PSS | shim | pause | app process | anonymous |")
