@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/containerd/containerd/v2/pkg/sys/reaper"
@@ -81,7 +82,33 @@ func (l appLaunch) args() []string {
 	return appproto.AppArgs{LockPath: l.lockPath, CacheDir: l.cacheDir, StateDir: l.stateDir, Hostname: hostname,
 		TempDir: l.tempDir, CompileOnly: l.compileOnly, RuntimeConfigPath: l.runtimeConfig.hostPath,
 		RuntimeConfigName: l.runtimeConfig.name, Volumes: l.runtimeConfig.volumeArgs(),
-		CacheOnly: l.cacheOnly, CompileTier: l.compileTier}.Encode()
+		CacheOnly: l.cacheOnly, CompileTier: l.compileTier, OneProc: l.oneProc()}.Encode()
+}
+
+// oneProc tells whether the child starts on one P (appproto.OneProcEnv):
+// an app unless the container's environment sets the number itself; never
+// a compile stage, which has no idle life to save memory in, nor a pause
+// process, which runs no Go.
+func (l appLaunch) oneProc() bool {
+	if l.pause || l.compileOnly {
+		return false
+	}
+	for _, kv := range l.env {
+		if strings.HasPrefix(kv, appproto.ProcsEnv+"=") {
+			return false
+		}
+	}
+	return true
+}
+
+// childEnv is the child's environment: the container's, then nsEnv and,
+// for a child started on one P, appproto.OneProcEnv.
+func (l appLaunch) childEnv(nsEnv []string) []string {
+	env := append(append([]string{}, l.env...), nsEnv...)
+	if l.oneProc() {
+		env = append(env, appproto.OneProcEnv)
+	}
+	return env
 }
 
 // childLauncher is the real launcher: it runs the app binary next to the
@@ -165,7 +192,7 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 	}
 	cmd := exec.Command(self, l.args()...)
 	cmd.Dir = l.dir
-	cmd.Env = append(append([]string{}, l.env...), nsEnv...)
+	cmd.Env = l.childEnv(nsEnv)
 	cmd.Stdout = l.stdout
 	cmd.Stderr = l.stderr
 	// ExtraFiles start at fd 3: appproto.ControlFD, then appproto.StatusFD.

@@ -144,7 +144,18 @@ type AppArgs struct {
 	CacheOnly bool
 	// CompileTier is the tier a compile stage compiles at ("": TierFast).
 	CompileTier string
+	// OneProc says the shim started the app on one P: it set
+	// OneProcEnv, which the container's environment does not set. The
+	// app moves to Go's default once it serves concurrently.
+	OneProc bool
 }
+
+// ProcsEnv is Go's variable for its number of Ps (the scheduler's
+// processors); OneProcEnv sets one.
+const (
+	ProcsEnv   = "GOMAXPROCS"
+	OneProcEnv = ProcsEnv + "=1"
+)
 
 // Encode returns the command line after the binary's path, AppModeArg first.
 func (a AppArgs) Encode() []string {
@@ -170,6 +181,9 @@ func (a AppArgs) Encode() []string {
 	if a.CompileTier != "" {
 		args = append(args, "--compile-tier", a.CompileTier)
 	}
+	if a.OneProc {
+		args = append(args, "--one-proc")
+	}
 	return appendHostname(args, a.Hostname)
 }
 
@@ -191,6 +205,7 @@ func ParseAppArgs(args []string) (AppArgs, error) {
 	})
 	fs.BoolVar(&a.CacheOnly, "cache-only", false, "load compiled code only from the cache; report "+StateNotCached+" if some is missing")
 	fs.StringVar(&a.CompileTier, "compile-tier", "", "with --compile-only: "+TierFast+" (default) or "+TierOptimized)
+	fs.BoolVar(&a.OneProc, "one-proc", false, "started on one P ("+OneProcEnv+" is the shim's): move to Go's default when serving concurrently")
 	if err := parse(fs, args); err != nil {
 		return AppArgs{}, err
 	}

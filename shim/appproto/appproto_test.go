@@ -20,6 +20,7 @@ func TestAppArgsRoundTrip(t *testing.T) {
 			RuntimeConfigName: "/runtime-config.toml", Volumes: []string{"/data=/h/data", "/x y=/h/x=y"}},
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", TempDir: "/apps/c1/tmp", CacheOnly: true},
 		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", CompileOnly: true, CompileTier: TierOptimized},
+		{LockPath: "/apps/c1/spin.lock", CacheDir: "/cache", StateDir: "/kv", OneProc: true},
 		{},
 	} {
 		args := want.Encode()

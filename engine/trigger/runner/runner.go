@@ -89,6 +89,11 @@ func (t *Triggers) ListensHTTP(eng *engine.App) bool {
 	return eng.ServesHTTP() || (len(t.services) == 0 && len(t.commands) == 0)
 }
 
+// HasNonHTTP tells whether the app has triggers of other types than HTTP.
+func (t *Triggers) HasNonHTTP() bool {
+	return len(t.services) > 0 || len(t.commands) > 0
+}
+
 // Serve runs the app's triggers: HTTP on ln (when not nil), the services
 // until ctx ends, the commands once. It returns the exit status: once ctx
 // ends (0 unless something failed) or, for an app whose only triggers are

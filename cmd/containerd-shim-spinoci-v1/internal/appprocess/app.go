@@ -79,6 +79,7 @@ func Run(args []string) int {
 		}
 		return 0 // the shim's compile stage: the cache is filled
 	}
+	procs := startedOnOneProc(opts.OneProc)
 	tempDir := opts.TempDir
 	if tempDir == "" {
 		tempDir = filepath.Dir(opts.LockPath)
@@ -131,12 +132,16 @@ func Run(args []string) int {
 		if ln, err = listen(addr); err != nil {
 			return fail(fmt.Errorf("listening on %s (set %s to change it): %w", addr, listenAddrEnv, err))
 		}
+		ln = procs.listener(ln)
 		report(appproto.Status{State: appproto.StateListening, Addr: ln.Addr().String()})
 		log.G(ctx).WithField("address", ln.Addr().String()).Info("serving Spin app")
 	} else {
 		report(appproto.Status{State: appproto.StateListening})
 	}
 	status.Close()
+	if ln == nil || trig.HasNonHTTP() {
+		procs.scaleUp() // only an HTTP app's connections tell when to
+	}
 	tuneGCForServing(os.Getenv)
 	return trig.Serve(ctx, eng, ln)
 }
