@@ -181,6 +181,28 @@ func testCRITwoContainers(t *testing.T, f *criFixture) {
 		t.Errorf("want one shim server for the pod, found:\n%v", shims)
 	}
 
+	// containerd restarts (as on its upgrade): the pod's containers run on,
+	// with the same processes, and what follows manages them after it.
+	pids := map[string]int{}
+	for _, id := range []string{a, b} {
+		st, err := cri.Inspect(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids[id] = st.Info.Pid
+	}
+	f.daemon.Restart(t)
+	for _, id := range []string{a, b} {
+		if st, err := cri.WaitState(id, "CONTAINER_RUNNING", 30*time.Second); err != nil {
+			t.Fatalf("after the restart: %v", err)
+		} else if st.Info.Pid != pids[id] {
+			t.Errorf("after the restart crictl inspect shows pid %d for %s, want %d", st.Info.Pid, id, pids[id])
+		}
+	}
+	for _, addr := range []string{addrA, addrB} {
+		expect(t, addr, request{path: "/", status: 200, want: helloBody})
+	}
+
 	cri.Must("stop", "--timeout", "10", a)
 	if _, err := harness.Get(context.Background(), "http://"+addrA+"/"); err == nil {
 		t.Errorf("container a still answers after crictl stop")

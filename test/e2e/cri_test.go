@@ -67,7 +67,7 @@ func TestCRI(t *testing.T) {
 			f := setupCRI(t, paths, v, i)
 			t.Run("host-network pod: serve, ps, logs, stats, stop, rm, stopp, rmp", func(t *testing.T) { testCRIHostNetwork(t, f) })
 			t.Run("CNI bridge pod: format A app on the pod IP", func(t *testing.T) { testCRIBridge(t, f) })
-			t.Run("two containers in a pod: stop one, the other serves, restart it", func(t *testing.T) { testCRITwoContainers(t, f) })
+			t.Run("two containers in a pod: outlive a containerd restart; stop one, the other serves, restart it", func(t *testing.T) { testCRITwoContainers(t, f) })
 			t.Run("pods of one group share a shim server, also across a containerd restart", func(t *testing.T) { testCRIPodsShareServer(t, f) })
 			t.Run("memory limit: OOM kill reported, exit 137", func(t *testing.T) { testCRIMemoryLimit(t, f) })
 			t.Run("stop with grace period: in-flight request answered; SIGKILL after the grace period", func(t *testing.T) { testCRIGracefulStop(t, f) })
