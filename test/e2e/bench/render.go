@@ -339,9 +339,10 @@ func renderMemory(p func(string, ...any), r results) {
 	}
 	if r.floorRef.apps > 0 {
 		total, _, _ := r.floorRef.perApp()
-		p("%d start floor shims (`containerd-shim-startfloor-v1`: spinoci's start action and a shim server on containerd's", r.floorRef.apps)
-		p("shim library, with no app process), measured the same way: %s per shim server (anonymous %s): the part of P4's", mb(total.PSS), mb(total.PSSAnon))
-		p("measure a Go shim server holds whatever it does, beside the app process's own floor (the Go runtime and Wasmtime).")
+		p("%d start floor shims (`containerd-shim-startfloor-v1`: spinoci's start action and a shim server on spinoci's", r.floorRef.apps)
+		p("server runtime that serves the 200 itself, with no app process), measured the same way: %s per shim server", mb(total.PSS))
+		p("(anonymous %s): the part of P4's measure a Go shim server holds whatever it does, beside the app process's own", mb(total.PSSAnon))
+		p("floor (the Go runtime and Wasmtime).")
 		p("")
 	}
 	if r.shared.apps > 0 {
