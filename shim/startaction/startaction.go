@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,7 +108,11 @@ func run(args []string, stdin io.Reader, stdout io.Writer, server string) error 
 		return fmt.Errorf("reading bootstrap parameters: %w", err)
 	}
 	p, fromDaemon := bootstrapParams(input, *namespace, *id, *address, *debug)
-	addr, err := start(p, server)
+	opts, err := runtimeOptions(input, fromDaemon)
+	if err != nil {
+		return err
+	}
+	addr, err := start(p, opts, server)
 	if err != nil {
 		return err
 	}
@@ -152,8 +157,9 @@ func writeAddressFile(reply []byte) error {
 }
 
 // start finds or starts the server process of the container's group and
-// returns its address.
-func start(p params, server string) (_ string, retErr error) {
+// returns its address. The runtime options' group stands for a group
+// annotation the container does not carry.
+func start(p params, opts RuntimeOptions, server string) (_ string, retErr error) {
 	bundle, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("getting bundle directory: %w", err)
@@ -161,6 +167,13 @@ func start(p params, server string) (_ string, retErr error) {
 	annotations, err := readAnnotations(bundle)
 	if err != nil {
 		return "", err
+	}
+	if opts.Group != "" && annotations[GroupAnnotation] == "" {
+		annotations = maps.Clone(annotations)
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[GroupAnnotation] = opts.Group
 	}
 	key, err := serverKey(annotations, p.instanceID, server)
 	if err != nil {

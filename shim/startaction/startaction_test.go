@@ -145,7 +145,7 @@ func TestStartNamesABadSpec(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := start(params{instanceID: "c1", namespace: "default"}, "/nonexistent")
+	_, err := start(params{instanceID: "c1", namespace: "default"}, RuntimeOptions{}, "/nonexistent")
 	if err == nil || !strings.Contains(err.Error(), "config.json") {
 		t.Errorf("start with a bad config.json: %v", err)
 	}
@@ -182,9 +182,44 @@ func TestStartJoinsARunningServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	got, err := start(p, server)
+	got, err := start(p, RuntimeOptions{}, server)
 	if err != nil || got != addr {
 		t.Errorf("joining: %q, %v; want %q", got, err, addr)
+	}
+}
+
+// TestStartTakesTheGroupOfTheRuntimeOptions: a container without a group
+// annotation goes to the server of the runtime options' group; one with
+// its own group annotation to its own group's.
+func TestStartTakesTheGroupOfTheRuntimeOptions(t *testing.T) {
+	server := failingServer(t)
+	p := params{instanceID: "c3", namespace: "default", grpcAddress: "/run/c.sock", socketDir: shortTempDir(t)}
+	groupAddress := func(group string) string {
+		key, err := serverKey(map[string]string{GroupAnnotation: group}, p.instanceID, server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := socketAddress(p.socketDir, p.grpcAddress, p.namespace, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return addr
+	}
+	web := groupAddress("web")
+	path, _ := socketPath(web)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	bundle(t, nil)
+	if got, err := start(p, RuntimeOptions{Group: "web"}, server); err != nil || got != web {
+		t.Errorf("no annotation, options' group web: %q, %v; want %q", got, err, web)
+	}
+	bundle(t, map[string]string{GroupAnnotation: "api"})
+	if got, err := start(p, RuntimeOptions{Group: "web"}, server); err != nil || got != groupAddress("api") {
+		t.Errorf("annotated group api, options' group web: %q, %v; want api's %q", got, err, groupAddress("api"))
 	}
 }
 
@@ -250,7 +285,7 @@ func TestStartReplacesAStaleSocket(t *testing.T) {
 	}
 	stale.SetUnlinkOnClose(false)
 	stale.Close()
-	_, err = start(p, "/nonexistent/server")
+	_, err = start(p, RuntimeOptions{}, "/nonexistent/server")
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/server") {
 		t.Errorf("start with a missing server binary: %v", err)
 	}

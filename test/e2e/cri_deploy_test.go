@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -54,8 +55,16 @@ func renderK3sTemplate(t *testing.T, userTemplate, baseStub string, data any) st
 }
 
 // withPodAnnotations names the variant of a deploy config with its optional
-// pod_annotations line in force.
-const withPodAnnotations = " (pod_annotations)"
+// pod_annotations line in force; withSharedHandler the variant with its
+// optional second handler, whose runtime options name a server group.
+const (
+	withPodAnnotations = " (pod_annotations)"
+	withSharedHandler  = " (shared handler)"
+)
+
+// sharedHandlerLines are the commented-out lines of the optional second
+// handler: its tables and their indented keys.
+var sharedHandlerLines = regexp.MustCompile(`(?m)^# (\[plugins\..*\.spinoci-shared(\.options)?\]|  .*)$`)
 
 // TestDeployConfigs checks the deploy/ material: the k3s templates render
 // and, like the containerd snippets (on top of the same base), are accepted
@@ -92,6 +101,11 @@ func TestDeployConfigs(t *testing.T) {
 			continue
 		}
 		configs[name+withPodAnnotations] = strings.Replace(config, optionalPodAnnotations, "  pod_annotations = ", 1)
+		if len(sharedHandlerLines.FindAllString(config, -1)) != 5 {
+			t.Errorf("%s lacks the optional handler %s (two tables, three keys, commented out)", name, harness.SharedRuntimeHandler)
+			continue
+		}
+		configs[name+withSharedHandler] = sharedHandlerLines.ReplaceAllString(config, "$1")
 	}
 
 	for _, v := range harness.ContainerdVersions() {
@@ -126,9 +140,10 @@ func TestDeployConfigs(t *testing.T) {
 					Plugins map[string]struct {
 						Containerd struct {
 							Runtimes map[string]struct {
-								RuntimeType    string   `toml:"runtime_type"`
-								RuntimePath    string   `toml:"runtime_path"`
-								PodAnnotations []string `toml:"pod_annotations"`
+								RuntimeType    string         `toml:"runtime_type"`
+								RuntimePath    string         `toml:"runtime_path"`
+								PodAnnotations []string       `toml:"pod_annotations"`
+								Options        map[string]any `toml:"options"`
 							} `toml:"runtimes"`
 						} `toml:"containerd"`
 					} `toml:"plugins"`
@@ -147,6 +162,15 @@ func TestDeployConfigs(t *testing.T) {
 				if !slices.Equal(rt.PodAnnotations, wantPodAnnotations) {
 					t.Errorf("the dump's runtime %q passes pod annotations %q on, want %q", harness.RuntimeHandler, rt.PodAnnotations, wantPodAnnotations)
 				}
+				shared, ok := dump.Plugins[criPlugin].Containerd.Runtimes[harness.SharedRuntimeHandler]
+				if strings.HasSuffix(name, withSharedHandler) {
+					if !ok || shared.RuntimeType != harness.RuntimeType || shared.Options["Group"] != harness.SharedRuntimeGroup {
+						t.Errorf("the dump has runtime %q = %+v (present %v), want type %s with options Group = %q",
+							harness.SharedRuntimeHandler, shared, ok, harness.RuntimeType, harness.SharedRuntimeGroup)
+					}
+				} else if ok {
+					t.Errorf("the dump has the optional runtime %q in force", harness.SharedRuntimeHandler)
+				}
 				if _, ok := dump.Plugins[criPlugin].Containerd.Runtimes["runc"]; !ok {
 					t.Errorf("the base configuration's runc runtime is gone from the dump")
 				}
@@ -156,8 +180,10 @@ func TestDeployConfigs(t *testing.T) {
 
 	rc := read("kubernetes/runtimeclass.yaml")
 	app := read("kubernetes/example-app.yaml")
-	if !strings.Contains(rc, "handler: "+harness.RuntimeHandler) {
-		t.Errorf("runtimeclass.yaml does not have handler: %s", harness.RuntimeHandler)
+	for _, want := range []string{"\nhandler: " + harness.RuntimeHandler + "\n", "\n# handler: " + harness.SharedRuntimeHandler + "\n"} {
+		if !strings.Contains(rc, want) {
+			t.Errorf("runtimeclass.yaml lacks %q", want)
+		}
 	}
 	for _, want := range []string{"runtimeClassName: spinoci", `command: ["/"]`, "SPIN_HTTP_LISTEN_ADDR", "kind: Service"} {
 		if !strings.Contains(app, want) {

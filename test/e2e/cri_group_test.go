@@ -93,3 +93,61 @@ func testCRIPodsShareServer(t *testing.T, f *criFixture) {
 		assertNoLeftovers(t, f.d, id)
 	}
 }
+
+// testCRIRuntimeOptionsGroup: pods run with a runtime handler whose options
+// table names a group (Group, in containerd's CRI config) share one shim
+// server without any annotation, each with its own pause and app process;
+// the server exits with the last pod.
+func testCRIRuntimeOptionsGroup(t *testing.T, f *criFixture) {
+	cri := f.d.For(t).Crictl()
+	type member struct {
+		pod    *pod
+		id     string
+		appPID int
+	}
+	var members []member
+	for _, name := range []string{"class-a", "class-b"} {
+		p := runPod(t, f, harness.PodConfig{Name: name, HostNetwork: true, Handler: harness.SharedRuntimeHandler})
+		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+		id := startContainer(t, f, p, harness.ContainerConfig{Name: "app", Image: f.ref(criRepoHello), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}})
+		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
+			out, _ := cri.Run("logs", id)
+			t.Fatalf("%s: %v\nlogs:\n%s", name, err, out)
+		}
+		st, err := cri.Inspect(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, member{pod: p, id: id, appPID: st.Info.Pid})
+	}
+	if n := countShimServers(f.d.Procs()); n != 1 {
+		t.Errorf("%d shim servers for two pods of handler %s, want 1", n, harness.SharedRuntimeHandler)
+	}
+	server, err := harness.ParentPID(members[0].pod.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		for what, pid := range map[string]int{"pause process": m.pod.pid, "app process": m.appPID} {
+			if parent, _ := harness.ParentPID(pid); parent != server {
+				t.Errorf("pod %s's %s %d has parent %d, want the shared shim server %d", m.pod.id, what, pid, parent, server)
+			}
+		}
+	}
+
+	first, last := members[0], members[1]
+	cri.Must("stopp", first.pod.id)
+	cri.Must("rmp", first.pod.id)
+	if !harness.ProcessAlive(server) {
+		t.Fatalf("the shared shim server %d exited with the first pod", server)
+	}
+	cri.Must("stop", "--timeout", "10", last.id)
+	cri.Must("rm", last.id)
+	removePod(t, f, last.pod, last.id)
+	if err := waitFor(10*time.Second, func() bool { return !harness.ProcessAlive(server) }); err != nil {
+		t.Errorf("the shared shim server %d still runs after its last pod was removed", server)
+	}
+	for _, id := range []string{first.pod.id, first.id} {
+		assertNoLeftovers(t, f.d, id)
+	}
+}

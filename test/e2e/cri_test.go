@@ -69,6 +69,7 @@ func TestCRI(t *testing.T) {
 			t.Run("CNI bridge pod: format A app on the pod IP", func(t *testing.T) { testCRIBridge(t, f) })
 			t.Run("two containers in a pod: outlive a containerd restart; stop one, the other serves, restart it", func(t *testing.T) { testCRITwoContainers(t, f) })
 			t.Run("pods of one group share a shim server, also across a containerd restart", func(t *testing.T) { testCRIPodsShareServer(t, f) })
+			t.Run("pods of a runtime handler whose options name a group share a shim server", func(t *testing.T) { testCRIRuntimeOptionsGroup(t, f) })
 			t.Run("memory limit: OOM kill reported, exit 137", func(t *testing.T) { testCRIMemoryLimit(t, f) })
 			t.Run("stop with grace period: in-flight request answered; SIGKILL after the grace period", func(t *testing.T) { testCRIGracefulStop(t, f) })
 			t.Run("start-up errors reach crictl logs", func(t *testing.T) { testCRIStartErrors(t, f) })
@@ -180,7 +181,11 @@ func runPod(t *testing.T, f *criFixture, cfg harness.PodConfig) *pod {
 		t.Fatal(err)
 	}
 	p := &pod{config: cfg.WriteFile(t, f.dir), logDir: cfg.LogDir}
-	p.id = cri.Must("runp", "--runtime", harness.RuntimeHandler, p.config)
+	handler := cfg.Handler
+	if handler == "" {
+		handler = harness.RuntimeHandler
+	}
+	p.id = cri.Must("runp", "--runtime", handler, p.config)
 	f.ids = append(f.ids, p.id)
 	t.Cleanup(func() {
 		if _, code := cri.Quiet("inspectp", p.id); code == 0 {

@@ -41,6 +41,13 @@ func (d *Containerd) criSectionsV2(confDir string, binDirs []string) string {
   runtime_type = %q
   runtime_path = %q
   pod_annotations = [%q]
+
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s]
+  runtime_type = %q
+  runtime_path = %q
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.%s.options]
+    Group = %q
 `, d.opts.CRI.SandboxImage, binDirs[0], confDir, RuntimeHandler, RuntimeType,
-		filepath.Join(d.Dir, "bin", ShimBinary), GroupAnnotation)
+		filepath.Join(d.Dir, "bin", ShimBinary), GroupAnnotation,
+		SharedRuntimeHandler, RuntimeType, filepath.Join(d.Dir, "bin", ShimBinary), SharedRuntimeHandler, SharedRuntimeGroup)
 }

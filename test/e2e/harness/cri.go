@@ -18,6 +18,10 @@ const (
 	// RuntimeHandler is the CRI runtime handler (RuntimeClass handler)
 	// mapped to the shim.
 	RuntimeHandler = "spinoci"
+	// SharedRuntimeHandler is a second handler of the shim whose runtime
+	// options put its pods into the shim server group SharedRuntimeGroup.
+	SharedRuntimeHandler = "spinoci-shared"
+	SharedRuntimeGroup   = "node"
 	// CrictlVersion is the pinned crictl, built by `make tools`.
 	CrictlVersion = "1.37.0"
 	// CNIPluginDir is where Debian's containernetworking-plugins installs
@@ -90,11 +94,18 @@ func (d *Containerd) criConfig(base string) string {
   runtime_path = %q
   pod_annotations = [%q]
 
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.%s]
+  runtime_type = %q
+  runtime_path = %q
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.%s.options]
+    Group = %q
+
 [plugins.'io.containerd.grpc.v1.cri']
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
 `, opts.SandboxImage, strings.Join(quoted, ", "), confDir, RuntimeHandler, RuntimeType,
-		filepath.Join(d.Dir, "bin", ShimBinary), GroupAnnotation)
+		filepath.Join(d.Dir, "bin", ShimBinary), GroupAnnotation,
+		SharedRuntimeHandler, RuntimeType, filepath.Join(d.Dir, "bin", ShimBinary), SharedRuntimeHandler, SharedRuntimeGroup)
 }
 
 // InNamespace is a view of the daemon whose ctr commands (and AppDir,

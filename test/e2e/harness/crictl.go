@@ -113,6 +113,9 @@ type PodConfig struct {
 	// Annotations are the pod's; CRI passes those the runtime names in
 	// pod_annotations on to the specs of its sandbox and containers.
 	Annotations map[string]string
+	// Handler is the runtime handler (`crictl runp --runtime`), not part
+	// of the file; "" means RuntimeHandler.
+	Handler string
 }
 
 // WriteFile writes the configuration as JSON under dir and returns its path.
