@@ -22,7 +22,8 @@ declare -A want=(
 	[/usr/bin/lld-14]=lld-14                  # and rustc's wasm linker (rust-lld)
 )
 # Extra commands: "cmd" (from the Debian package of that name) or "cmd=package"
-# (make bench: DEPS_EXTRA="runc wrk").
+# (make bench: DEPS_EXTRA="runc wrk"); a cmd starting with / is a file the
+# package installs.
 extra=${DEPS_EXTRA:-}
 
 missing=()
@@ -35,7 +36,11 @@ for cmd in "${!want[@]}"; do
 done
 for item in $extra; do
 	cmd=${item%%=*}
-	command -v "$cmd" >/dev/null 2>&1 || missing+=("${item#*=}")
+	if [[ $cmd == /* ]]; then
+		[[ -e $cmd ]] || missing+=("${item#*=}")
+	elif ! command -v "$cmd" >/dev/null 2>&1; then
+		missing+=("${item#*=}")
+	fi
 done
 # libc headers for cgo
 [[ -e /usr/include/stdio.h ]] || missing+=(libc6-dev)
