@@ -9,6 +9,55 @@ import (
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
+// sharedPod is a pod with a hello app, started by startSharedPods.
+type sharedPod struct {
+	pod      *pod
+	id, addr string
+	appPID   int
+}
+
+// startSharedPods runs a pod of each configuration with a hello app in it,
+// waits until each serves, checks that one shim server (what names) is the
+// parent of every pod's pause and app process, each pod with its own, and
+// returns the pods and the server's pid.
+func startSharedPods(t *testing.T, f *criFixture, what string, configs ...harness.PodConfig) ([]sharedPod, int) {
+	t.Helper()
+	cri := f.d.For(t).Crictl()
+	var members []sharedPod
+	for _, cfg := range configs {
+		p := runPod(t, f, cfg)
+		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+		id := startContainer(t, f, p, harness.ContainerConfig{Name: "app", Image: f.ref(criRepoHello), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}})
+		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
+			out, _ := cri.Run("logs", id)
+			t.Fatalf("%s: %v\nlogs:\n%s", cfg.Name, err, out)
+		}
+		st, err := cri.Inspect(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, sharedPod{pod: p, id: id, addr: addr, appPID: st.Info.Pid})
+	}
+	if n := countShimServers(f.d.Procs()); n != 1 {
+		t.Errorf("%d shim servers for %d pods of %s, want 1", n, len(configs), what)
+	}
+	server, err := harness.ParentPID(members[0].pod.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range members {
+		for kind, pid := range map[string]int{"pause process": m.pod.pid, "app process": m.appPID} {
+			if parent, _ := harness.ParentPID(pid); parent != server {
+				t.Errorf("pod %s's %s %d has parent %d, want the shared shim server %d", m.pod.id, kind, pid, parent, server)
+			}
+		}
+	}
+	if members[0].appPID == members[1].appPID || members[0].pod.pid == members[1].pod.pid {
+		t.Errorf("the pods share processes: %+v", members)
+	}
+	return members, server
+}
+
 // testCRIPodsShareServer: pods with the same group annotation, which the
 // runtime passes on from pods (pod_annotations), share one shim server:
 // both pods' pause processes and apps are its children, each pod keeps its
@@ -16,43 +65,10 @@ import (
 // serving, and the server exits with the last pod.
 func testCRIPodsShareServer(t *testing.T, f *criFixture) {
 	cri := f.d.For(t).Crictl()
-	type member struct {
-		pod      *pod
-		id, addr string
-		appPID   int
-	}
-	var members []member
-	for _, name := range []string{"shared-a", "shared-b"} {
-		p := runPod(t, f, harness.PodConfig{Name: name, HostNetwork: true, Annotations: map[string]string{harness.GroupAnnotation: "node"}})
-		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-		id := startContainer(t, f, p, harness.ContainerConfig{Name: "app", Image: f.ref(criRepoHello), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}})
-		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
-			out, _ := cri.Run("logs", id)
-			t.Fatalf("%s: %v\nlogs:\n%s", name, err, out)
-		}
-		st, err := cri.Inspect(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, member{pod: p, id: id, addr: addr, appPID: st.Info.Pid})
-	}
-	if n := countShimServers(f.d.Procs()); n != 1 {
-		t.Errorf("%d shim servers for two pods of one group, want 1", n)
-	}
-	server, err := harness.ParentPID(members[0].pod.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range members {
-		for what, pid := range map[string]int{"pause process": m.pod.pid, "app process": m.appPID} {
-			if parent, _ := harness.ParentPID(pid); parent != server {
-				t.Errorf("pod %s's %s %d has parent %d, want the group's shim server %d", m.pod.id, what, pid, parent, server)
-			}
-		}
-	}
-	if members[0].appPID == members[1].appPID || members[0].pod.pid == members[1].pod.pid {
-		t.Errorf("the pods share processes: %+v", members)
-	}
+	group := map[string]string{harness.GroupAnnotation: "node"}
+	members, server := startSharedPods(t, f, "one group",
+		harness.PodConfig{Name: "shared-a", HostNetwork: true, Annotations: group},
+		harness.PodConfig{Name: "shared-b", HostNetwork: true, Annotations: group})
 
 	// containerd restarts (as on its upgrade): CRI finds the pods and their
 	// containers running on the same server.
@@ -100,40 +116,9 @@ func testCRIPodsShareServer(t *testing.T, f *criFixture) {
 // the server exits with the last pod.
 func testCRIRuntimeOptionsGroup(t *testing.T, f *criFixture) {
 	cri := f.d.For(t).Crictl()
-	type member struct {
-		pod    *pod
-		id     string
-		appPID int
-	}
-	var members []member
-	for _, name := range []string{"class-a", "class-b"} {
-		p := runPod(t, f, harness.PodConfig{Name: name, HostNetwork: true, Handler: harness.SharedRuntimeHandler})
-		addr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-		id := startContainer(t, f, p, harness.ContainerConfig{Name: "app", Image: f.ref(criRepoHello), Env: map[string]string{"SPIN_HTTP_LISTEN_ADDR": addr}})
-		if _, err := harness.WaitHTTP(context.Background(), "http://"+addr+"/", 60*time.Second); err != nil {
-			out, _ := cri.Run("logs", id)
-			t.Fatalf("%s: %v\nlogs:\n%s", name, err, out)
-		}
-		st, err := cri.Inspect(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		members = append(members, member{pod: p, id: id, appPID: st.Info.Pid})
-	}
-	if n := countShimServers(f.d.Procs()); n != 1 {
-		t.Errorf("%d shim servers for two pods of handler %s, want 1", n, harness.SharedRuntimeHandler)
-	}
-	server, err := harness.ParentPID(members[0].pod.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range members {
-		for what, pid := range map[string]int{"pause process": m.pod.pid, "app process": m.appPID} {
-			if parent, _ := harness.ParentPID(pid); parent != server {
-				t.Errorf("pod %s's %s %d has parent %d, want the shared shim server %d", m.pod.id, what, pid, parent, server)
-			}
-		}
-	}
+	members, server := startSharedPods(t, f, "handler "+harness.SharedRuntimeHandler,
+		harness.PodConfig{Name: "class-a", HostNetwork: true, Handler: harness.SharedRuntimeHandler},
+		harness.PodConfig{Name: "class-b", HostNetwork: true, Handler: harness.SharedRuntimeHandler})
 
 	first, last := members[0], members[1]
 	cri.Must("stopp", first.pod.id)

@@ -20,7 +20,8 @@ import (
 // containerd's after that container is gone and after a containerd
 // restart, later containers join it, and it exits with the group's last
 // container; a shim installed anew serves the group's later containers from
-// a server of its own.
+// a server of its own. Then containers whose runtime options (a file
+// `ctr run --runtime-config-path` names) name a group share its server.
 func TestSharedShimServer(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdVersions()...)
 	reg := harness.StartRegistry(t)
@@ -37,6 +38,7 @@ func TestSharedShimServer(t *testing.T) {
 			daemon := harness.StartContainerd(t, v)
 			daemon.For(t).Pull(ref)
 			testSharedShimServer(t, daemon, ref)
+			testRuntimeConfigGroup(t, daemon, ref)
 		})
 	}
 }
@@ -164,6 +166,60 @@ func testSharedShimServer(t *testing.T, daemon *harness.Containerd, ref string) 
 	for _, id := range []string{"web-a", "web-b", "web-c", "web-d", "web-e"} {
 		assertNoLeftovers(t, d, id)
 	}
+}
+
+// testRuntimeConfigGroup: containers run with `ctr run --runtime-config-path`
+// naming a file of spinoci's runtime options whose Group names a group
+// share that group's server; one with a group annotation of its own goes to
+// its own group's; a misspelt option fails the start, naming it.
+func testRuntimeConfigGroup(t *testing.T, daemon *harness.Containerd, ref string) {
+	d := daemon.For(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "spinoci.toml")
+	if err := os.WriteFile(config, []byte("Group = \"cfg\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{"cfg-a", "cfg-b", "cfg-own"}
+	for _, id := range ids {
+		flags := []string{"--runtime-config-path", config}
+		if id == "cfg-own" {
+			flags = append(flags, "--annotation", harness.GroupAnnotation+"=own")
+		}
+		d.RunDetached(t.Context(), ref, id, harness.RunOptions{Flags: flags})
+	}
+	servers := shimServers(d)
+	if _, ok := servers["cfg-b"]; ok || servers["cfg-a"] == 0 || servers["cfg-own"] == 0 {
+		t.Errorf("shim servers by -id: %v, want one started by cfg-a for the options' group, one by cfg-own, none by cfg-b", servers)
+	}
+	pids := taskPIDs(t, d)
+	for id, server := range map[string]int{"cfg-a": servers["cfg-a"], "cfg-b": servers["cfg-a"], "cfg-own": servers["cfg-own"]} {
+		if parent, _ := harness.ParentPID(pids[id]); parent != server {
+			t.Errorf("%s's process %d has parent %d, want shim server %d", id, pids[id], parent, server)
+		}
+	}
+	for _, id := range ids {
+		if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", id); code != 0 {
+			t.Fatalf("ctr task kill %s: exit %d\n%s", id, code, out)
+		}
+		if _, err := d.WaitTaskStatus(id, "STOPPED", 10*time.Second); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		d.Ctr("task", "rm", id)
+		d.Ctr("container", "rm", id)
+	}
+	for _, id := range ids {
+		assertNoLeftovers(t, d, id)
+	}
+
+	if err := os.WriteFile(config, []byte("Grup = \"cfg\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := d.Ctr("run", "-d", "--net-host", "--runtime", harness.RuntimeType, "--runtime-config-path", config, ref, "cfg-bad")
+	if code == 0 || !strings.Contains(out, "unknown option Grup") {
+		t.Errorf("ctr run with a misspelt runtime option: exit %d, want a failure naming it:\n%s", code, out)
+	}
+	d.Ctr("container", "rm", "cfg-bad")
+	assertNoLeftovers(t, d, "cfg-bad")
 }
 
 // shimServers maps the -id of each shim server of d to its pid.

@@ -12,14 +12,14 @@ import (
 
 // An app process started by the shim loads and serves on one P (one of the
 // Go scheduler's processors) until it has two connections open at once, and
-// then moves to Go's default (the container's CPU limit). Each P allocates from spans of
-// its own, one per size class it has used, and keeps them: an idle hello
-// app that loaded and answered its readiness checks on one P holds ~0.35 MB
-// less anonymous memory than on two. Serving one connection at a time needs
-// no second P; under concurrent load the app gets all of them at once. The
-// one P must be set in the environment the process starts with: a runtime
-// that started with more keeps the threads and most of the memory the
-// others took (measured: ~0.05 MB saved instead of ~0.35 MB).
+// then moves to Go's default (the container's CPU limit). Each P allocates
+// from spans of its own, one per size class it has used, and keeps them, and
+// more Ps start more threads: an idle hello app that loaded and answered its
+// readiness checks on one P holds ~0.3 MB less anonymous memory than on two.
+// Serving one connection at a time needs no second P; under concurrent load
+// the app gets all of them at once. The one P must be set in the environment
+// the process starts with: a runtime started with two that drops to one
+// keeps what the second took (measured: no saving).
 
 // procScaler raises the app process's Ps to Go's default once, when
 // concurrency appears. A nil *procScaler does nothing.
