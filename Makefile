@@ -74,14 +74,12 @@ E2E_ENV := SPINOCI_SHIM=$(SHIM) SPINOCI_APPS_DIR=$(APPS_DIR) SPINOCI_TOOLS_DIR=$
 SPINOCI_CLI := $(BIN_DIR)/spinoci
 E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 
-# The C toolchains `make release` links with: the host's gcc and a cross gcc
-# for the other architecture, with that architecture's libc (headers and the
-# static libc.a, which Debian packages apart from the cross compiler).
-ifeq ($(shell $(GO) env GOHOSTARCH),arm64)
-RELEASE_DEPS = x86_64-linux-gnu-gcc=gcc-x86-64-linux-gnu /usr/x86_64-linux-gnu/include/stdio.h=libc6-dev-amd64-cross
-else
-RELEASE_DEPS = x86_64-linux-gnu-gcc=gcc-x86-64-linux-gnu aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu /usr/aarch64-linux-gnu/include/stdio.h=libc6-dev-arm64-cross
-endif
+# The C toolchains `make release` links with, by the host's architecture:
+# its gcc and a cross gcc for the other one, with that architecture's libc
+# (headers and the static libc.a, which Debian packages apart from the cross
+# compiler). The recipe picks one, so that no other target runs `go env`.
+RELEASE_DEPS_amd64 = x86_64-linux-gnu-gcc=gcc-x86-64-linux-gnu aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu /usr/aarch64-linux-gnu/include/stdio.h=libc6-dev-arm64-cross
+RELEASE_DEPS_arm64 = x86_64-linux-gnu-gcc=gcc-x86-64-linux-gnu /usr/x86_64-linux-gnu/include/stdio.h=libc6-dev-amd64-cross
 
 .PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-compile clean fuzz soak
 
@@ -137,7 +135,7 @@ $(REGISTRY_BIN):
 	GOBIN=$(@D) $(GO) install github.com/distribution/distribution/v3/cmd/registry@v$(REGISTRY_VERSION)
 
 release: ## Static, stripped binaries for linux/amd64 and linux/arm64 as tarballs + SHA256SUMS in dist/
-	DEPS_EXTRA="$(RELEASE_DEPS)" test/deps.sh
+	DEPS_EXTRA="$(RELEASE_DEPS_$(shell $(GO) env GOHOSTARCH))" test/deps.sh
 	deploy/release.sh $(VERSION) $(COMMIT) $(CURDIR)/dist
 
 deps: ## Install the Debian packages tests and demo need, when missing (as root; else name them)

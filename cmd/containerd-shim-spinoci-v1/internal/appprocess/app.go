@@ -139,7 +139,7 @@ func Run(args []string) int {
 		report(appproto.Status{State: appproto.StateListening})
 	}
 	status.Close()
-	if ln == nil || trig.HasNonHTTP() {
+	if trig.HasNonHTTP() {
 		procs.scaleUp() // only an HTTP app's connections tell when to
 	}
 	tuneGCForServing(os.Getenv)
