@@ -16,7 +16,7 @@ import (
 type results struct {
 	o        options
 	ws       workloads
-	starts   []startResult // hello, spin-go, spin-rust, js, js2, files, runc, floor
+	starts   []startResult // hello, spin-go, spin-rust, js, js2, files, runc, floor, hello-shared
 	phases   []phaseResult // hello, runc
 	execs    []execCost    // the binaries a start runs
 	wrks     []wrkResult   // spinoci hello, native
@@ -63,7 +63,7 @@ func bench(t harness.T, o options) {
 	t.Logf("== pushing the workloads")
 	r := results{o: o}
 	r.ws = pushWorkloads(t, paths, reg.Host, work, o.fileMB)
-	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.spinRust, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc, r.ws.floor}
+	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.spinRust, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc, r.ws.floor, r.ws.helloShared}
 	floorDir := filepath.Join(work, "floor-bin")
 	buildFloorShim(t, floorDir)
 
@@ -185,10 +185,10 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 }
 
 // startOnly measures P1 alone, for development: the cached starts of hello,
-// runc and the start floor, the hello start's three steps, and the phases of
+// runc, the start floor and hello joining a running server, the hello start's three steps, and the phases of
 // Create the shim logged (containerd's debug log).
 func startOnly(t harness.T, d *harness.Containerd, ws workloads, work string, runs int, forget func()) {
-	starts := measureStarts(t, d, []workload{ws.hello, ws.runc, ws.floor}, runs, work, forget)
+	starts := measureStarts(t, d, []workload{ws.hello, ws.runc, ws.floor, ws.helloShared}, runs, work, forget)
 	runcMS := median(starts[1].cached)
 	for _, s := range starts {
 		t.Logf("   %s: median %.1f ms (%.2f× runc)", s.w.key, median(s.cached), median(s.cached)/runcMS)

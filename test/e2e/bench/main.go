@@ -6,8 +6,9 @@
 //     (`ctr run -d` → first HTTP 200) against a static native Go hello
 //     server in a runc container, and where that time goes (container
 //     create, task start, first request), the start floor (package
-//     startfloor: what containerd, ctr and the shim protocol cost) and what
-//     one exec of each binary a start runs costs before any work;
+//     startfloor: what containerd, ctr and the shim protocol cost), the
+//     same app joining a running shim server (the group annotation), and
+//     what one exec of each binary a start runs costs before any work;
 //   - P2: first start ever (compilation included; the median of 3) of a
 //     Rust module, a Go module and the 12 MB Spin 3 http-js component, and
 //     their compile floor (the compilation alone, engine/internal/capi's

@@ -24,12 +24,18 @@ const (
 	jsSecondApp = "js-spin.wasm"
 )
 
+// startGroup is the server group of the hello-shared workload.
+const startGroup = "bench-start"
+
 // staticFiles is how many static files (data layers) the P5 app has.
 const staticFiles = 20
 
 // workloads are the pushed apps and the native image.
 type workloads struct {
 	hello, spinGo, spinRust, js, js2, files, runc workload
+	// helloShared is hello in a server group: its cached starts join a
+	// shim server that another container of the group keeps running.
+	helloShared workload
 	// floor is the start floor (package startfloor): spinoci's start
 	// action and shim server answering 200 themselves.
 	floor      workload
@@ -92,6 +98,11 @@ func pushWorkloads(t harness.T, paths harness.Paths, registry, work string, file
 			env: "SPIN_HTTP_LISTEN_ADDR", path: "/", size: st.Size()}
 	}
 	ws.hello = spin("hello", "Spin hello (WAT module)", harness.AppHello, harness.HelloApp())
+	ws.helloShared = ws.hello
+	ws.helloShared.key = "hello-shared"
+	ws.helloShared.name = "Spin hello joining a running shim server (group annotation)"
+	ws.helloShared.annotations = []string{harness.GroupAnnotation + "=" + startGroup}
+	ws.helloShared.joinsServer = true
 	ws.spinGo = spin("spin-go", "spin-go (Go wasip1 module)", harness.AppSpinGo, harness.AppSpec{Name: "spin-go",
 		Components: []harness.AppComponent{{ID: "spin-go", Wasm: harness.AppSpinGo, Executor: "spin"}},
 		Routes:     []harness.Route{{Route: "/...", Component: "spin-go"}}})
