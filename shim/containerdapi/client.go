@@ -101,9 +101,14 @@ func (c *Client) call(ctx context.Context, method string, request []byte) (*stre
 type stream struct {
 	resp   *http.Response
 	header [5]byte
+	// buf holds the last message. A blob comes in messages of up to 1 MiB:
+	// a fresh buffer for each would make reading it allocate its size again,
+	// in memory new to the process, whose every page is a fault.
+	buf []byte
 }
 
 // next returns the next message, or io.EOF once the call has ended well.
+// The message is valid until the next call of next.
 func (s *stream) next() ([]byte, error) {
 	if _, err := io.ReadFull(s.resp.Body, s.header[:]); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -130,7 +135,10 @@ func (s *stream) next() ([]byte, error) {
 	if n > maxMessage {
 		return nil, fmt.Errorf("containerd sent a message of %d bytes, more than %d", n, maxMessage)
 	}
-	msg := make([]byte, n)
+	if uint32(cap(s.buf)) < n {
+		s.buf = make([]byte, n)
+	}
+	msg := s.buf[:n]
 	if _, err := io.ReadFull(s.resp.Body, msg); err != nil {
 		return nil, fmt.Errorf("reading containerd's reply: %w", err)
 	}

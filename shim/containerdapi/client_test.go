@@ -3,12 +3,14 @@ package containerdapi
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +28,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // containerd is the part of containerd's gRPC API the client calls, served
@@ -205,5 +208,30 @@ func TestStreamEndsWithTrailerStatus(t *testing.T) {
 	got, err := io.ReadAll(r)
 	if string(got) != "ab" || !errors.Is(err, errdefs.ErrNotFound) || !strings.Contains(err.Error(), "blob gone") {
 		t.Errorf("read %q, %v; want \"ab\" then a not-found error saying \"blob gone\"", got, err)
+	}
+}
+
+// A blob's messages are read into one buffer: reading 16 messages of 256 KiB
+// allocates about one of them, not the blob's size.
+func TestReadContentReusesItsBuffer(t *testing.T) {
+	const messages, size = 16, 256 << 10
+	var body []byte
+	for i := range messages {
+		msg := protowire.AppendTag(nil, readContentResponseData, protowire.BytesType)
+		msg = protowire.AppendBytes(msg, bytes.Repeat([]byte{byte(i)}, size))
+		body = binary.BigEndian.AppendUint32(append(body, 0), uint32(len(msg)))
+		body = append(body, msg...)
+	}
+	resp := &http.Response{Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(body)), Trailer: http.Header{"Grpc-Status": {"0"}}}
+	r := &contentReader{stream: &stream{resp: resp}, cancel: func() {}, digest: digest.FromString("x")}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n, err := io.Copy(io.Discard, r)
+	runtime.ReadMemStats(&after)
+	if err != nil || n != messages*size {
+		t.Fatalf("read %d bytes (%v), want %d", n, err, messages*size)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 2*size {
+		t.Errorf("reading %d messages of %d bytes allocated %d bytes", messages, size, allocated)
 	}
 }
