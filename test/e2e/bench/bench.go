@@ -185,8 +185,9 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 }
 
 // startOnly measures P1 alone, for development: the cached starts of hello,
-// runc, the start floor and hello joining a running server, the hello start's three steps, and the phases of
-// Create the shim logged (containerd's debug log).
+// runc, the start floor and hello joining a running server, the hello
+// start's three steps, and the phases of Create the shim logged
+// (containerd's debug log).
 func startOnly(t harness.T, d *harness.Containerd, ws workloads, work string, runs int, forget func()) {
 	starts := measureStarts(t, d, []workload{ws.hello, ws.runc, ws.floor, ws.helloShared}, runs, work, forget)
 	runcMS := median(starts[1].cached)

@@ -97,6 +97,7 @@ func measureStarts(t harness.T, d *harness.Containerd, ws []workload, runs int, 
 		if w.joinsServer {
 			// An app of its group, running through the rounds.
 			keeper := "keep-" + w.key
+			d.Pull(w.ref) // it made no first start that pulled it
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 			runDetached(ctx, t, d, w, work, keeper)
 			cancel()
