@@ -102,13 +102,44 @@ func (l appLaunch) oneProc() bool {
 }
 
 // childEnv is the child's environment: the container's, then nsEnv and,
-// for a child started on one P, appproto.OneProcEnv.
+// for a child started on one P, appproto.OneProcEnv; a compile stage's has
+// compilerTunables.
 func (l appLaunch) childEnv(nsEnv []string) []string {
 	env := append(append([]string{}, l.env...), nsEnv...)
 	if l.oneProc() {
 		env = append(env, appproto.OneProcEnv)
 	}
+	if l.compileOnly {
+		env = withCompilerTunables(env)
+	}
 	return env
+}
+
+// compilerTunables has glibc's malloc mark its memory for transparent huge
+// pages, which a kernel whose setting is "madvise" (Debian's and Ubuntu's
+// default) then gives it; with "always" or "never" it changes nothing. A
+// compile stage is a fresh process whose compiler allocates what a large
+// component needs (~400 MB for the 12 MB JS one) and touches every page of
+// it once: in 2 MiB pages instead of 4 KiB ones, that component's fast
+// compile stage took 1.8 s instead of 2.2 s, with the same peak memory. App
+// processes keep 4 KiB pages: they stay, and their memory is what an idle
+// app holds.
+const compilerTunables = "glibc.malloc.hugetlb=1"
+
+// withCompilerTunables adds compilerTunables to env's GLIBC_TUNABLES,
+// after any the container sets; env is the caller's to change.
+func withCompilerTunables(env []string) []string {
+	const name = "GLIBC_TUNABLES="
+	for i, kv := range env {
+		if set, ok := strings.CutPrefix(kv, name); ok {
+			if set != "" {
+				set += ":"
+			}
+			env[i] = name + set + compilerTunables
+			return env
+		}
+	}
+	return append(env, name+compilerTunables)
 }
 
 // childLauncher is the real launcher: it runs the app binary next to the
