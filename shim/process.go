@@ -101,16 +101,18 @@ func (l appLaunch) oneProc() bool {
 	return true
 }
 
-// childEnv is the child's environment: the container's, then nsEnv and,
-// for a child started on one P, appproto.OneProcEnv; a compile stage's has
-// compilerTunables.
+// childEnv is the child's environment: the container's, with the variables
+// glibc reads at start-up held back until the child is confined
+// (appproto.ChildEnv), then nsEnv and, for a child started on one P,
+// appproto.OneProcEnv; a compile stage's has compilerTunables.
 func (l appLaunch) childEnv(nsEnv []string) []string {
-	env := append(append([]string{}, l.env...), nsEnv...)
+	env := append(appproto.ChildEnv(l.env), nsEnv...)
 	if l.oneProc() {
 		env = append(env, appproto.OneProcEnv)
 	}
 	if l.compileOnly {
-		env = withCompilerTunables(env)
+		// The container's own tunables are held (above), never the stage's.
+		env = append(env, "GLIBC_TUNABLES="+compilerTunables)
 	}
 	return env
 }
@@ -125,22 +127,6 @@ func (l appLaunch) childEnv(nsEnv []string) []string {
 // processes keep 4 KiB pages: they stay, and their memory is what an idle
 // app holds.
 const compilerTunables = "glibc.malloc.hugetlb=1"
-
-// withCompilerTunables adds compilerTunables to env's GLIBC_TUNABLES,
-// after any the container sets; env is the caller's to change.
-func withCompilerTunables(env []string) []string {
-	const name = "GLIBC_TUNABLES="
-	for i, kv := range env {
-		if set, ok := strings.CutPrefix(kv, name); ok {
-			if set != "" {
-				set += ":"
-			}
-			env[i] = name + set + compilerTunables
-			return env
-		}
-	}
-	return append(env, name+compilerTunables)
-}
 
 // childLauncher is the real launcher: it runs the app binary next to the
 // shim as the task's app or pause process (childExecutable), in the

@@ -9,8 +9,10 @@ import (
 
 // TestChildEnvironment: an app whose container sets no GOMAXPROCS starts on
 // one P and is told so on its command line; an app whose container sets it,
-// a compile stage and a pause process (no Go) get neither. A compile stage's
-// glibc gives its malloc huge pages, after the container's own tunables.
+// a compile stage and a pause process (no Go) get neither. The variables
+// glibc reads at start-up are held back under another name, the container's
+// values of the shim's own variables dropped; a compile stage's glibc gives
+// its malloc huge pages.
 func TestChildEnvironment(t *testing.T) {
 	nsEnv := []string{"_SPINOCI_NS=x"}
 	for _, tc := range []struct {
@@ -25,9 +27,11 @@ func TestChildEnvironment(t *testing.T) {
 		{"compile stage", appLaunch{env: []string{"A=1"}, compileOnly: true},
 			[]string{"A=1", "_SPINOCI_NS=x", "GLIBC_TUNABLES=" + compilerTunables}, false},
 		{"compile stage of a container setting glibc's tunables", appLaunch{env: []string{"GLIBC_TUNABLES=glibc.malloc.arena_max=2", "A=1"}, compileOnly: true},
-			[]string{"GLIBC_TUNABLES=glibc.malloc.arena_max=2:" + compilerTunables, "A=1", "_SPINOCI_NS=x"}, false},
-		{"app of a container setting glibc's tunables", appLaunch{env: []string{"GLIBC_TUNABLES=glibc.malloc.arena_max=2"}},
-			[]string{"GLIBC_TUNABLES=glibc.malloc.arena_max=2", "_SPINOCI_NS=x", appproto.OneProcEnv}, true},
+			[]string{"_SPINOCI_HELD_GLIBC_TUNABLES=glibc.malloc.arena_max=2", "A=1", "_SPINOCI_NS=x", "GLIBC_TUNABLES=" + compilerTunables}, false},
+		{"app of a container setting the loader's variables", appLaunch{env: []string{"LD_PRELOAD=/x.so", "MALLOC_ARENA_MAX=2", "OLD_LD_PATH=y"}},
+			[]string{"_SPINOCI_HELD_LD_PRELOAD=/x.so", "_SPINOCI_HELD_MALLOC_ARENA_MAX=2", "OLD_LD_PATH=y", "_SPINOCI_NS=x", appproto.OneProcEnv}, true},
+		{"app of a container setting the shim's variables", appLaunch{env: []string{appproto.EnvJoin + "=net=/proc/1/ns/net", "A=1", appproto.HeldEnvPrefix + "B=2"}},
+			[]string{"A=1", "_SPINOCI_NS=x", appproto.OneProcEnv}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.launch.childEnv(nsEnv); !slices.Equal(got, tc.want) {

@@ -17,7 +17,38 @@ const (
 	EnvErrorFD = "_SPINOCI_NSENTER_ERRFD"
 	// EnvSandboxFD names the descriptor holding a sandbox record.
 	EnvSandboxFD = "_SPINOCI_SANDBOX_FD"
+	// HeldEnvPrefix renames the container's variables that glibc's loader
+	// and malloc read when the binary starts (ChildEnv); the
+	// constructor gives them their names back once the process is confined.
+	HeldEnvPrefix = "_SPINOCI_HELD_"
 )
+
+// ChildEnv returns a container's environment as an exec of the app binary
+// gets it. Variables named like those the shim passes to the constructor
+// (prefix "_SPINOCI_") are dropped: the container's value of one the shim
+// does not set would reach it. The variables glibc acts on at start-up are
+// renamed with HeldEnvPrefix: the loader's (LD_PRELOAD, LD_LIBRARY_PATH,
+// LD_AUDIT, LD_DEBUG_OUTPUT, …) and malloc's (GLIBC_TUNABLES, MALLOC_*).
+// The binary starts as root, before its sandbox is in place: under their
+// own names they would load a library the container names (say, a file of
+// its own app, at the file store's predictable path) into that process, or
+// have the loader write files on the host. The Go program sees them as the
+// container set them (its variables may have such names), when glibc no
+// longer reads them: the app process runs no other program.
+func ChildEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "_SPINOCI_"):
+			continue
+		case strings.HasPrefix(name, "LD_") || strings.HasPrefix(name, "MALLOC_") || name == "GLIBC_TUNABLES":
+			kv = HeldEnvPrefix + kv
+		}
+		out = append(out, kv)
+	}
+	return out
+}
 
 // NamespaceJoin is one namespace a child process joins.
 type NamespaceJoin struct {

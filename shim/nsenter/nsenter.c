@@ -23,6 +23,10 @@ static const char env_join[] = "_SPINOCI_NSENTER";
 static const char env_loopback[] = "_SPINOCI_LOOPBACK_UP";
 static const char env_errfd[] = "_SPINOCI_NSENTER_ERRFD";
 static const char env_sandbox[] = "_SPINOCI_SANDBOX_FD";
+// The container's variables that glibc reads at start-up come renamed with
+// this prefix (appproto.ChildEnv), so that the loader never acted on
+// them; they get their names back once the process is confined.
+static const char held_prefix[] = "_SPINOCI_HELD_";
 // appproto.PauseModeArg.
 static const char spinoci_pause_arg[] = "pause";
 
@@ -173,6 +177,18 @@ static void hide_env(const char *name) {
 	}
 }
 
+// release_held_env gives the held variables their names back, in the
+// initial environment array, which is what Go reads.
+static void release_held_env(void) {
+	size_t len = strlen(held_prefix);
+	char **ep;
+
+	for (ep = environ; *ep != NULL; ep++) {
+		if (strncmp(*ep, held_prefix, len) == 0)
+			*ep += len;
+	}
+}
+
 // glibc passes constructors the command line: a pod's pause process
 // ("<binary> pause …") is run here, in C.
 __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) {
@@ -193,6 +209,7 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 	hide_env(env_loopback);
 	hide_env(env_errfd);
 	hide_env(env_sandbox);
+	release_held_env();
 	if (argc > 1 && strcmp(argv[1], spinoci_pause_arg) == 0)
 		spinoci_pause(argc, argv);
 }

@@ -20,6 +20,10 @@ import (
 // by then, so it reports what it sees and exits.
 const helperEnv = "SPINOCI_NSENTER_TEST_HELPER"
 
+// heldTestVar is a variable the shim holds back from glibc's loader
+// (appproto.ChildEnv).
+const heldTestVar = "LD_SPINOCI_TEST"
+
 // atSysinfoEHDR is AT_SYSINFO_EHDR (<elf.h>): the vDSO's address.
 const atSysinfoEHDR = 33
 
@@ -47,7 +51,8 @@ func TestMain(m *testing.M) {
 				}
 			}
 		}
-		os.Stdout.WriteString("vdso=" + vdso + " net=" + netns + " uts=" + uts + " lo=" + lo + " leaked=" + leaked + "\n")
+		os.Stdout.WriteString("vdso=" + vdso + " net=" + netns + " uts=" + uts + " lo=" + lo + " held=" + os.Getenv(heldTestVar) +
+			" leaked=" + leaked + "\n")
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -105,6 +110,19 @@ func TestHiddenVariablesKeepAuxv(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(out), "vdso=yes ") {
 		t.Errorf("the child's runtime lost the auxiliary vector (no vDSO): %s", out)
+	}
+}
+
+// TestHeldVariablesAreReleased: a variable the shim renamed so that the
+// loader would not act on it reaches the Go program under its own name, and
+// the held name is gone.
+func TestHeldVariablesAreReleased(t *testing.T) {
+	out, err := runHelper(t, appproto.ChildEnv([]string{heldTestVar + "=kept"}), nil)
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, " held=kept ") || !strings.Contains(out, "leaked=\n") {
+		t.Errorf("want %s=kept and no held name left: %s", heldTestVar, out)
 	}
 }
 
