@@ -24,7 +24,7 @@ import (
 // without them.
 func TestContainerEnvNeverReachesTheLoader(t *testing.T) {
 	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found")
+		t.Fatalf("gcc, which builds the test's library (and the app binary), not found: run test/deps.sh")
 	}
 	paths := harness.Require(t, harness.ContainerdLatest)
 	f := setupSpin1(t, paths, harness.ContainerdLatest)
