@@ -229,10 +229,12 @@ func start(p params, opts RuntimeOptions, server string) (_ string, retErr error
 			_ = cmd.Process.Kill()
 		}
 	}()
-	go func() { _ = cmd.Wait() }()
+	// Until it is waited for, the server's pid stays its own, even if it
+	// has already exited: adjust its OOM score before anything reaps it.
 	if err := adjustOOMScore(cmd.Process.Pid); err != nil {
 		return "", err
 	}
+	go func() { _ = cmd.Wait() }()
 	return addr, nil
 }
 

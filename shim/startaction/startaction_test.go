@@ -223,6 +223,21 @@ func TestStartTakesTheGroupOfTheRuntimeOptions(t *testing.T) {
 	}
 }
 
+// TestStartOutlivesAServerThatExitsAtOnce: the start action sets the OOM
+// score of a server that exits at once (a crash containerd reports when
+// it connects) and still returns its address; it never reaps the server
+// before that, which would fail the start with a missing /proc entry.
+func TestStartOutlivesAServerThatExitsAtOnce(t *testing.T) {
+	bundle(t, nil)
+	server := failingServer(t)
+	for i := range 100 {
+		p := params{instanceID: "c" + strconv.Itoa(i), namespace: "default", grpcAddress: "/run/c.sock", socketDir: shortTempDir(t)}
+		if _, err := start(p, RuntimeOptions{}, server); err != nil {
+			t.Fatalf("start %d: %v", i, err)
+		}
+	}
+}
+
 // TestServerKeyOfAGroupFollowsTheServerBinary: a group's containers go to
 // a server of the installed server binary: the same file gives the same
 // key, a file installed anew (or rewritten) another; a pod's or a lone
