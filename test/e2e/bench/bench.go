@@ -32,7 +32,8 @@ type results struct {
 	sharedPods []podMemory
 	compile    []compileFloor // P2's floor: pure compilation of the first-start apps
 	elapsed    time.Duration
-	version    string // containerd
+	pageFault  time.Duration // pageFaultCost at the start of the run
+	version    string        // containerd
 }
 
 // runcReferenceContainers is how many runc containers of the native server
@@ -59,9 +60,15 @@ func bench(t harness.T, o options) {
 		}
 	}
 	work := harness.TempDir(t, "bench")
+	r := results{o: o}
+	if cost, err := pageFaultCost(); err != nil {
+		t.Logf("   %v", err)
+	} else {
+		r.pageFault = cost
+		t.Logf("== a page fault costs %s here now", micros(cost))
+	}
 	reg := harness.StartRegistry(t)
 	t.Logf("== pushing the workloads")
-	r := results{o: o}
 	r.ws = pushWorkloads(t, paths, reg.Host, work, o.fileMB)
 	all := []workload{r.ws.hello, r.ws.spinGo, r.ws.spinRust, r.ws.js, r.ws.js2, r.ws.files, r.ws.runc, r.ws.floor, r.ws.helloShared}
 	floorDir := filepath.Join(work, "floor-bin")
@@ -171,7 +178,7 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 	t.Logf("\n== P3 throughput: wrk %s %s -d%v", wrkThreads, wrkConnections, dur)
 	wrks, ratio := measureThroughput(t, d, ws.hello, ws.runc, work, dur)
 	t.Logf("   P3: %.2f× (medians %.0f vs %.0f req/s); server CPU per request %s vs %s",
-		ratio, wrks[0].rps, wrks[1].rps, cpuText(wrks[0].cpuPerRequest), cpuText(wrks[1].cpuPerRequest))
+		ratio, wrks[0].rps, wrks[1].rps, micros(wrks[0].cpuPerRequest), micros(wrks[1].cpuPerRequest))
 	guests := []workload{ws.spinGo, ws.js}
 	for _, w := range guests {
 		d.Pull(w.ref)
@@ -179,7 +186,7 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 	}
 	t.Logf("   heavier guests:")
 	for _, g := range measureGuests(t, d, guests, work, dur) {
-		t.Logf("   %s: median %.0f req/s, server CPU %s/request", g.name, g.rps, cpuText(g.cpuPerRequest))
+		t.Logf("   %s: median %.0f req/s, server CPU %s/request", g.name, g.rps, micros(g.cpuPerRequest))
 	}
 	d.Stop()
 }

@@ -128,7 +128,7 @@ func rows(r results) []report.Row {
 	for _, g := range r.guests {
 		out = append(out, report.Row{ID: "P3", Measure: fmt.Sprintf("%s req/s (wrk %s %s; the issue's target names hello)", g.name, wrkThreads, wrkConnections),
 			Unit: " req/s", Goal: report.NoTarget, Value: g.rps,
-			Measured: "median of " + strconv.Itoa(guestRounds) + "; server CPU " + cpuText(g.cpuPerRequest) + " per request"})
+			Measured: "median of " + strconv.Itoa(guestRounds) + "; server CPU " + micros(g.cpuPerRequest) + " per request"})
 	}
 	if len(r.density) > 0 {
 		last := r.density[len(r.density)-1]
@@ -199,7 +199,7 @@ func render(r results) string {
 	p("")
 	p("| | |")
 	p("|---|---|")
-	for _, kv := range machine(r.version) {
+	for _, kv := range append(machine(r.version), pageFaultRow(r.pageFault)...) {
 		p("| %s | %s |", kv[0], kv[1])
 	}
 	p("")
@@ -324,7 +324,7 @@ func wrkTable(p func(string, ...any), runs []wrkResult) {
 		if errs == "" {
 			errs = "none"
 		}
-		p("| %s | %.0f | %s | %s | %s | %s | %s | %s |", w.name, w.rps, cpuText(w.cpuPerRequest), w.avg, w.p50, w.p99, w.requests, errs)
+		p("| %s | %.0f | %s | %s | %s | %s | %s | %s |", w.name, w.rps, micros(w.cpuPerRequest), w.avg, w.p50, w.p99, w.requests, errs)
 	}
 	p("")
 }

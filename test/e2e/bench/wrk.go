@@ -185,12 +185,12 @@ func runWrk(t harness.T, url string, dur time.Duration, label string, cpu func()
 	if n, err := strconv.ParseInt(r.requests, 10, 64); err == nil && n > 0 && cpu0 > 0 && cpu1 > cpu0 {
 		r.cpuPerRequest = (cpu1 - cpu0) / time.Duration(n)
 	}
-	t.Logf("   %-50s %8.0f req/s  avg %s  p99 %s  server CPU %s/request %s", label, r.rps, r.avg, r.p99, cpuText(r.cpuPerRequest), r.errs)
+	t.Logf("   %-50s %8.0f req/s  avg %s  p99 %s  server CPU %s/request %s", label, r.rps, r.avg, r.p99, micros(r.cpuPerRequest), r.errs)
 	return r
 }
 
-// cpuText is a CPU time per request in µs, or "?".
-func cpuText(d time.Duration) string {
+// micros is d in µs ("12.3 µs"), or "?" for an unknown (non-positive) d.
+func micros(d time.Duration) string {
 	if d <= 0 {
 		return "?"
 	}
