@@ -9,8 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// pageFaultProbe is how much fresh memory pageFaultCost touches per round,
-// and in how many rounds.
+// pageFaultCost touches pageFaultProbeBytes of fresh memory per round, in
+// pageFaultProbeRounds rounds.
 const (
 	pageFaultProbeBytes  = 16 << 20
 	pageFaultProbeRounds = 5
