@@ -80,8 +80,11 @@ E2E_ENV += SPINOCI_CLI=$(SPINOCI_CLI)
 # compiler). The recipe picks one, so that no other target runs `go env`.
 RELEASE_DEPS_amd64 = x86_64-linux-gnu-gcc=gcc-x86-64-linux-gnu aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu /usr/aarch64-linux-gnu/include/stdio.h=libc6-dev-arm64-cross
 RELEASE_DEPS_arm64 = x86_64-linux-gnu-gcc=gcc-x86-64-linux-gnu /usr/x86_64-linux-gnu/include/stdio.h=libc6-dev-amd64-cross
+# What `make release-test` runs the other architecture's binaries with.
+RELEASE_TEST_DEPS_amd64 = qemu-aarch64-static=qemu-user-static
+RELEASE_TEST_DEPS_arm64 = qemu-x86_64-static=qemu-user-static
 
-.PHONY: help release deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-compile clean fuzz soak
+.PHONY: help release release-test deps build spinoci install uninstall tools testapps test unit-test e2e-test lint demo bench bench-compile clean fuzz soak
 
 help: ## Show this list of targets
 	@echo "Targets:"
@@ -137,6 +140,10 @@ $(REGISTRY_BIN):
 release: ## Static, stripped binaries for linux/amd64 and linux/arm64 as tarballs + SHA256SUMS in dist/
 	DEPS_EXTRA="$(RELEASE_DEPS_$(shell $(GO) env GOHOSTARCH))" test/deps.sh
 	deploy/release.sh $(VERSION) $(COMMIT) $(CURDIR)/dist
+
+release-test: release tools testapps ## Check dist/: checksums, static binaries, the host's pass end-to-end tests, the other architecture's serve an app under qemu-user (root)
+	DEPS_EXTRA="$(RELEASE_TEST_DEPS_$(shell $(GO) env GOHOSTARCH))" test/deps.sh
+	$(E2E_ENV) test/release.sh $(CURDIR)/dist $(VERSION) $(COMMIT)
 
 deps: ## Install the Debian packages tests and demo need, when missing (as root; else name them)
 	test/deps.sh
