@@ -143,7 +143,7 @@ release: ## Static, stripped binaries for linux/amd64 and linux/arm64 as tarball
 
 release-test: release tools testapps ## Check dist/: checksums, static binaries, the host's pass end-to-end tests, the other architecture's serve an app under qemu-user (root)
 	DEPS_EXTRA="$(RELEASE_TEST_DEPS_$(shell $(GO) env GOHOSTARCH))" test/deps.sh
-	$(E2E_ENV) test/release.sh $(CURDIR)/dist $(VERSION) $(COMMIT)
+	$(E2E_ENV) test/release-check.sh $(CURDIR)/dist $(VERSION) $(COMMIT)
 
 deps: ## Install the Debian packages tests and demo need, when missing (as root; else name them)
 	test/deps.sh

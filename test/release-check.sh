@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# release.sh DIST VERSION COMMIT: checks what `make release` wrote to DIST.
+# release-check.sh DIST VERSION COMMIT: checks what `make release` wrote to DIST.
 #   - SHA256SUMS matches the tarballs;
 #   - each tarball holds the four binaries, static executables of its
 #     architecture, each reporting VERSION and COMMIT;
@@ -15,9 +15,9 @@
 # environment (the Makefile's E2E_ENV) and need root.
 set -euo pipefail
 
-dist=${1:?usage: release.sh DIST VERSION COMMIT}
-version=${2:?usage: release.sh DIST VERSION COMMIT}
-commit=${3:?usage: release.sh DIST VERSION COMMIT}
+dist=${1:?usage: release-check.sh DIST VERSION COMMIT}
+version=${2:?usage: release-check.sh DIST VERSION COMMIT}
+commit=${3:?usage: release-check.sh DIST VERSION COMMIT}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 e2e=${RELEASE_E2E:-^(TestSpinApp|TestSandboxCtr|TestComponents|TestCLIRoundTrip)$}
 binaries=(containerd-shim-spinoci-v1 containerd-shim-spinoci-v1-server containerd-shim-spinoci-v1-app spinoci)
