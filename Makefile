@@ -141,7 +141,7 @@ release: ## Static, stripped binaries for linux/amd64 and linux/arm64 as tarball
 	DEPS_EXTRA="$(RELEASE_DEPS_$(shell $(GO) env GOHOSTARCH))" test/deps.sh
 	deploy/release.sh $(VERSION) $(COMMIT) $(CURDIR)/dist
 
-release-test: release tools testapps ## Check dist/: checksums, static binaries, the host's pass end-to-end tests, the other architecture's serve an app under qemu-user (root)
+release-test: release tools testapps ## Check dist/: checksums, static binaries reporting the release, end-to-end tests of the host's (root); the other architecture's run under qemu-user
 	DEPS_EXTRA="$(RELEASE_TEST_DEPS_$(shell $(GO) env GOHOSTARCH))" test/deps.sh
 	$(E2E_ENV) test/release-check.sh $(CURDIR)/dist $(VERSION) $(COMMIT)
 
