@@ -19,7 +19,7 @@ dist=${1:?usage: release-check.sh DIST VERSION COMMIT}
 version=${2:?usage: release-check.sh DIST VERSION COMMIT}
 commit=${3:?usage: release-check.sh DIST VERSION COMMIT}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-e2e=${RELEASE_E2E:-^(TestSpinApp|TestSandboxCtr|TestComponents|TestCLIRoundTrip)$}
+e2e=${RELEASE_E2E:-^(TestSpinApp|TestSandboxCtr|TestContainerEnvNeverReachesTheLoader|TestComponents|TestCLIRoundTrip)$}
 binaries=(containerd-shim-spinoci-v1 containerd-shim-spinoci-v1-server containerd-shim-spinoci-v1-app spinoci)
 
 fail() {

@@ -11,10 +11,11 @@ import (
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
-// TestContainerEnvNeverReachesTheLoader: the app binary is dynamically
-// linked and starts as root, before its sandbox is in place, with the
-// container's environment; glibc's loader acts on some of it (LD_PRELOAD,
-// LD_DEBUG_OUTPUT, GLIBC_TUNABLES). A container whose environment names a
+// TestContainerEnvNeverReachesTheLoader: the app binary starts as root,
+// before its sandbox is in place, with the container's environment; glibc
+// acts on some of it (the loader of `make build`'s dynamically linked binary
+// on LD_PRELOAD and LD_DEBUG_OUTPUT; malloc, in the release's static one
+// too, on GLIBC_TUNABLES). A container whose environment names a
 // shared library (here one whose constructor writes a file; a tenant could
 // ship one as a static file of its app, at a path the file store makes
 // predictable) must not get it loaded into the compile stage or the app
