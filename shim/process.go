@@ -46,6 +46,9 @@ type appLaunch struct {
 	compileOnly bool
 	cacheOnly   bool
 	compileTier string // of a compile stage: appproto.TierFast ("") or TierOptimized
+	// padCompileHeap has a compile stage's malloc pad its heaps
+	// (compileHeapPad; compileheap.go).
+	padCompileHeap bool
 	// deathSignal is sent to the child when the thread that started it
 	// exits (0: none).
 	deathSignal syscall.Signal
@@ -104,7 +107,8 @@ func (l appLaunch) oneProc() bool {
 // childEnv is the child's environment: the container's, with the variables
 // glibc reads at start-up held back until the child is confined
 // (appproto.ChildEnv), then nsEnv and, for a child started on one P,
-// appproto.OneProcEnv; a compile stage's has compilerTunables.
+// appproto.OneProcEnv; a compile stage's has compilerTunables (and
+// compileHeapPad's when l pads its heap).
 func (l appLaunch) childEnv(nsEnv []string) []string {
 	env := append(appproto.ChildEnv(l.env), nsEnv...)
 	if l.oneProc() {
@@ -112,7 +116,11 @@ func (l appLaunch) childEnv(nsEnv []string) []string {
 	}
 	if l.compileOnly {
 		// The container's own tunables are held (above), never the stage's.
-		env = append(env, "GLIBC_TUNABLES="+compilerTunables)
+		tunables := compilerTunables
+		if l.padCompileHeap {
+			tunables += ":" + compileHeapPadTunable()
+		}
+		env = append(env, "GLIBC_TUNABLES="+tunables)
 	}
 	return env
 }

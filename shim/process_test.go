@@ -12,7 +12,7 @@ import (
 // a compile stage and a pause process (no Go) get neither. The variables
 // glibc reads at start-up are held back under another name, the container's
 // values of the shim's own variables dropped; a compile stage's glibc gives
-// its malloc huge pages.
+// its malloc huge pages, and a top pad when it pads its heap.
 func TestChildEnvironment(t *testing.T) {
 	nsEnv := []string{"_SPINOCI_NS=x"}
 	for _, tc := range []struct {
@@ -26,6 +26,8 @@ func TestChildEnvironment(t *testing.T) {
 		{"app setting GOMAXPROCS", appLaunch{env: []string{"GOMAXPROCS=4"}}, []string{"GOMAXPROCS=4", "_SPINOCI_NS=x"}, false},
 		{"compile stage", appLaunch{env: []string{"A=1"}, compileOnly: true},
 			[]string{"A=1", "_SPINOCI_NS=x", "GLIBC_TUNABLES=" + compilerTunables}, false},
+		{"compile stage padding its heap", appLaunch{env: []string{"A=1"}, compileOnly: true, padCompileHeap: true},
+			[]string{"A=1", "_SPINOCI_NS=x", "GLIBC_TUNABLES=" + compilerTunables + ":glibc.malloc.top_pad=67108864"}, false},
 		{"compile stage of a container setting glibc's tunables", appLaunch{env: []string{"GLIBC_TUNABLES=glibc.malloc.arena_max=2", "A=1"}, compileOnly: true},
 			[]string{"_SPINOCI_HELD_GLIBC_TUNABLES=glibc.malloc.arena_max=2", "A=1", "_SPINOCI_NS=x", "GLIBC_TUNABLES=" + compilerTunables}, false},
 		{"app of a container setting the loader's variables", appLaunch{env: []string{"LD_PRELOAD=/x.so", "MALLOC_ARENA_MAX=2", "OLD_LD_PATH=y"}},

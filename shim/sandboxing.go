@@ -197,7 +197,7 @@ func sandboxFile(cfg *sandbox.Config, fd int) (*os.File, string, error) {
 // whose ready status says whether an optimising stage should follow
 // (optimizeAfter).
 func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProcess, error) {
-	stage := compileStage(l)
+	stage := fastCompileStage(ctx, l)
 	start := time.Now()
 	p, err := startChild(ctx, stage, cg)
 	if err != nil {
@@ -208,8 +208,17 @@ func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProc
 	if status != 0 {
 		return nil, fmt.Errorf("compiling the app: the compile stage exited with status %d", status)
 	}
-	log.G(ctx).WithField("duration", time.Since(start)).Debug("compile stage done")
+	log.G(ctx).WithFields(log.Fields{"duration": time.Since(start), "heap_padded": stage.padCompileHeap}).Debug("compile stage done")
 	return p, nil
+}
+
+// fastCompileStage is the launch of l's compile stage of fast code, the
+// one a first start waits for: its heaps are padded where the container
+// has room (compileheap.go).
+func fastCompileStage(ctx context.Context, l appLaunch) appLaunch {
+	stage := compileStage(l)
+	stage.padCompileHeap = padsCompileHeap(ctx, l)
+	return stage
 }
 
 // compileStage is the launch of l's compile stage.
