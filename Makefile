@@ -38,6 +38,10 @@ CONTAINERD_MODULE := github.com/containerd/containerd/v2
 # native snapshotter only.
 CONTAINERD_TAGS := no_btrfs
 
+# A first start's compile stage's malloc settings (shim.CompileStageTunables,
+# padded), with which make bench-compile compiles too.
+COMPILE_STAGE_TUNABLES := glibc.malloc.hugetlb=1:glibc.malloc.top_pad=67108864
+
 CONTAINERD_BINS := $(foreach v,$(CONTAINERD_VERSIONS),$(TOOLS_DIR)/containerd-v$(v)/containerd $(TOOLS_DIR)/containerd-v$(v)/ctr)
 REGISTRY_BIN := $(TOOLS_DIR)/registry-v$(REGISTRY_VERSION)/registry
 # crictl drives containerd's CRI plugin in the Kubernetes (CRI) end-to-end tests.
@@ -183,7 +187,7 @@ bench: build tools testapps $(RUNC_SHIM_BIN) ## Measure the performance targets 
 	$(E2E_ENV) $(GO) run ./test/e2e/bench -out $(CURDIR)/docs/benchmarks.md $(if $(BENCH_APPS),-apps $(BENCH_APPS)) $(BENCH_FLAGS)
 
 bench-compile: testapps ## Measure the compile floor of a first start: each first-start app compiled with each compiler setting (wall and CPU time)
-	$(GO) test -run '^$$' -bench 'BenchmarkCompile|BenchmarkStoreFastEntry' -benchtime 1x ./engine/internal/capi/
+	GLIBC_TUNABLES=$(COMPILE_STAGE_TUNABLES) $(GO) test -run '^$$' -bench 'BenchmarkCompile|BenchmarkStoreFastEntry' -benchtime 1x ./engine/internal/capi/
 
 clean: ## Remove bin/, build/ and dist/ (keeps the .cache/tools)
 	rm -rf $(BIN_DIR) $(CURDIR)/build $(CURDIR)/dist

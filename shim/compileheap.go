@@ -27,9 +27,15 @@ import (
 // the stage before to OOM-kill it.
 const compileHeapPad = 64 << 20
 
-// compileHeapPadTunable is compileHeapPad as a glibc tunable.
-func compileHeapPadTunable() string {
-	return fmt.Sprintf("glibc.malloc.top_pad=%d", compileHeapPad)
+// CompileStageTunables is a compile stage's GLIBC_TUNABLES: huge pages
+// (compilerTunables) and, padded, compileHeapPad. make bench's compile
+// floor and make bench-compile (COMPILE_STAGE_TUNABLES) compile with the
+// padded ones, as a first start's stage does without a memory limit.
+func CompileStageTunables(padded bool) string {
+	if !padded {
+		return compilerTunables
+	}
+	return fmt.Sprintf("%s:glibc.malloc.top_pad=%d", compilerTunables, compileHeapPad)
 }
 
 // A fast compile stage's peak memory is at most about

@@ -1,6 +1,7 @@
 package shim
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,7 +83,7 @@ func TestLargestWasm(t *testing.T) {
 // stage, made from the same launch (compileStage), and the app never do.
 func TestFastCompileStagePadsItsHeap(t *testing.T) {
 	l := appLaunch{lockPath: materializedApp(t, []byte("\x00asm\x01\x00\x00\x00")), cgroupPath: "/c"}
-	pad := compileHeapPadTunable()
+	pad := "glibc.malloc.top_pad=67108864"
 	hasPad := func(l appLaunch) bool {
 		for _, kv := range l.childEnv(nil) {
 			if strings.HasPrefix(kv, "GLIBC_TUNABLES=") && strings.Contains(kv, pad) {
@@ -101,5 +102,18 @@ func TestFastCompileStagePadsItsHeap(t *testing.T) {
 	l.resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &tight}}
 	if hasPad(fastCompileStage(t.Context(), l)) {
 		t.Errorf("fast compile stage under a 64 MiB limit padded: %q", fastCompileStage(t.Context(), l).childEnv(nil))
+	}
+}
+
+// TestCompileStageTunablesInMakefile: make bench-compile compiles with the
+// tunables of a padded compile stage.
+func TestCompileStageTunablesInMakefile(t *testing.T) {
+	makefile, err := os.ReadFile(filepath.Join("..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "COMPILE_STAGE_TUNABLES := " + CompileStageTunables(true) + "\n"
+	if !strings.Contains(string(makefile), want) {
+		t.Errorf("Makefile lacks the line %q", want)
 	}
 }

@@ -116,11 +116,7 @@ func (l appLaunch) childEnv(nsEnv []string) []string {
 	}
 	if l.compileOnly {
 		// The container's own tunables are held (above), never the stage's.
-		tunables := compilerTunables
-		if l.padCompileHeap {
-			tunables += ":" + compileHeapPadTunable()
-		}
-		env = append(env, "GLIBC_TUNABLES="+tunables)
+		env = append(env, "GLIBC_TUNABLES="+CompileStageTunables(l.padCompileHeap))
 	}
 	return env
 }

@@ -9,12 +9,14 @@ import (
 	"strings"
 	"time"
 
+	spinoci "github.com/spinoci/spinoci/shim"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
 
 // compileFloor is the pure compilation of one first-start app with one
 // compiler setting (engine/internal/capi's BenchmarkCompile): no process,
-// no cache, no containerd.
+// no cache, no containerd; malloc set up as in a first start's compile
+// stage.
 type compileFloor struct {
 	app, setting string
 	wall, cpu    time.Duration
@@ -27,7 +29,8 @@ func measureCompileFloor(t harness.T) []compileFloor {
 	cmd := exec.CommandContext(t.Context(), "go", "test", "-run", "^$", "-bench", "BenchmarkCompile//^(fast|winch)$",
 		"-benchtime", "1x", "./engine/internal/capi/")
 	cmd.Dir = harness.RepoRoot()
-	cmd.Env = os.Environ()
+	// With the malloc settings of a first start's compile stage.
+	cmd.Env = append(os.Environ(), "GLIBC_TUNABLES="+spinoci.CompileStageTunables(true))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("compile floor: %v\n%s", err, out)
