@@ -47,7 +47,7 @@ type appLaunch struct {
 	cacheOnly   bool
 	compileTier string // of a compile stage: appproto.TierFast ("") or TierOptimized
 	// padCompileHeap has a compile stage's malloc pad its heaps
-	// (compileHeapPad; compileheap.go).
+	// (compileHeapPad; compilemalloc.go).
 	padCompileHeap bool
 	// deathSignal is sent to the child when the thread that started it
 	// exits (0: none).
@@ -120,17 +120,6 @@ func (l appLaunch) childEnv(nsEnv []string) []string {
 	}
 	return env
 }
-
-// compilerTunables has glibc's malloc mark its memory for transparent huge
-// pages, which a kernel whose setting is "madvise" (Debian's and Ubuntu's
-// default) then gives it; with "always" or "never" it changes nothing. A
-// compile stage is a fresh process whose compiler allocates what a large
-// component needs (~400 MB for the 12 MB JS one) and touches every page of
-// it once: in 2 MiB pages instead of 4 KiB ones, that component's fast
-// compile stage took 1.8 s instead of 2.2 s, with the same peak memory. App
-// processes keep 4 KiB pages: they stay, and their memory is what an idle
-// app holds.
-const compilerTunables = "glibc.malloc.hugetlb=1"
 
 // childLauncher is the real launcher: it runs the app binary next to the
 // shim as the task's app or pause process (childExecutable), in the

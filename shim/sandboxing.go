@@ -214,7 +214,7 @@ func runCompileStage(ctx context.Context, l appLaunch, cg *taskCgroup) (*appProc
 
 // fastCompileStage is the launch of l's compile stage of fast code, the
 // one a first start waits for: its heaps are padded where the container
-// has room (compileheap.go).
+// has room (compilemalloc.go).
 func fastCompileStage(ctx context.Context, l appLaunch) appLaunch {
 	stage := compileStage(l)
 	stage.padCompileHeap = padsCompileHeap(ctx, l)

@@ -13,6 +13,17 @@ import (
 	"github.com/spinoci/spinoci/artifact/appdir"
 )
 
+// compilerTunables has glibc's malloc mark its memory for transparent huge
+// pages, which a kernel whose setting is "madvise" (Debian's and Ubuntu's
+// default) then gives it; with "always" or "never" it changes nothing. A
+// compile stage is a fresh process whose compiler allocates what a large
+// component needs (~400 MB for the 12 MB JS one) and touches every page of
+// it once: in 2 MiB pages instead of 4 KiB ones, that component's fast
+// compile stage took 1.8 s instead of 2.2 s, with the same peak memory. App
+// processes keep 4 KiB pages: they stay, and their memory is what an idle
+// app holds.
+const compilerTunables = "glibc.malloc.hugetlb=1"
+
 // compileHeapPad is what a fast compile stage's malloc adds to every heap
 // it creates or grows (glibc's top_pad), when its container has room for
 // it (compileHeapFits). A compiler allocates and frees all the time, and a
