@@ -137,7 +137,7 @@ func (s *service) materializeForCreate(ctx context.Context, r *taskAPI.CreateTas
 			return nil
 		}
 	}
-	err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).fileStoreDir())
+	err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).appFiles())
 	if err == nil {
 		return nil
 	}

@@ -29,7 +29,7 @@ type fakeImages struct {
 	gate chan struct{}
 }
 
-func (i *fakeImages) materializeApp(_ context.Context, containerID, dir, _ string) error {
+func (i *fakeImages) materializeApp(_ context.Context, containerID, dir string, _ appFileSources) error {
 	if i.gate != nil {
 		<-i.gate
 	}

@@ -22,7 +22,7 @@ import (
 // its files linked into the store the service names.
 type storeImages struct{ file []byte }
 
-func (i storeImages) materializeApp(ctx context.Context, _ string, dir, storeDir string) error {
+func (i storeImages) materializeApp(ctx context.Context, _ string, dir string, files appFileSources) error {
 	wasm := []byte("\x00asm\x01\x00\x00\x00")
 	app := &lock.LockedApp{Components: []lock.Component{{
 		ID:     "web",
@@ -30,7 +30,7 @@ func (i storeImages) materializeApp(ctx context.Context, _ string, dir, storeDir
 		Files:  []lock.ContentPath{{ContentRef: lock.ContentRef{Digest: digest.FromBytes(i.file).String()}, Path: "big.bin"}},
 	}}}
 	blobs := appdir.MapBlobs{digest.FromBytes(wasm): wasm, digest.FromBytes(i.file): i.file}
-	_, err := appdir.Materialize(ctx, app, appdir.Content{Blobs: blobs, Store: appdir.NewStore(storeDir)}, dir)
+	_, err := appdir.Materialize(ctx, app, appdir.Content{Blobs: blobs, Store: appdir.NewStore(files.storeDir), LinkFrom: files.contentBlobsDir}, dir)
 	return err
 }
 

@@ -55,9 +55,10 @@ func imageOf(ctx context.Context, client *containerdapi.Client, containerID stri
 }
 
 // materialize builds the container's app directory from its image, its files
-// linked to the node's file store in storeDir, and describes it. Nothing is
-// left at dir on failure.
-func (s *containerdStore) materialize(ctx context.Context, containerID, dir, storeDir string) (*appdir.App, error) {
+// linked to the node's file store (whose entries link containerd's blob
+// files where they can), and describes it. Nothing is left at dir on
+// failure.
+func (s *containerdStore) materialize(ctx context.Context, containerID, dir string, files appFileSources) (*appdir.App, error) {
 	client, err := s.connect()
 	if err != nil {
 		return nil, err
@@ -79,7 +80,8 @@ func (s *containerdStore) materialize(ctx context.Context, containerID, dir, sto
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return nil, fmt.Errorf("creating app directory parent: %w", err)
 	}
-	art.Content.Store = appdir.NewStore(storeDir)
+	art.Content.Store = appdir.NewStore(files.storeDir)
+	art.Content.LinkFrom = files.contentBlobsDir
 	app, err := appdir.Materialize(ctx, art.App, art.Content, dir)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", name, err)

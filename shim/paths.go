@@ -25,6 +25,9 @@ const fallbackStateRoot = "/var/lib/spinoci"
 type statePaths struct {
 	// root is the shim's state root, shared by all containers of one containerd.
 	root string
+	// containerdRoot is the root directory of the containerd that started
+	// the shim ("" when the bundle does not tell).
+	containerdRoot string
 }
 
 // stateRootFor finds the shim's state root for a bundle. containerd links
@@ -32,14 +35,19 @@ type statePaths struct {
 // keeping our state beside it ties it to that containerd (a private test
 // daemon gets a private cache) and to its disk rather than to tmpfs.
 func stateRootFor(bundle string) statePaths {
-	if dir := os.Getenv(stateRootEnv); dir != "" {
-		return statePaths{root: dir}
-	}
+	var p statePaths
 	if work, err := os.Readlink(filepath.Join(bundle, "work")); err == nil && filepath.IsAbs(work) {
-		containerdRoot := filepath.Dir(filepath.Dir(filepath.Dir(work)))
-		return statePaths{root: filepath.Join(containerdRoot, RuntimeName)}
+		p.containerdRoot = filepath.Dir(filepath.Dir(filepath.Dir(work)))
 	}
-	return statePaths{root: fallbackStateRoot}
+	switch {
+	case os.Getenv(stateRootEnv) != "":
+		p.root = os.Getenv(stateRootEnv)
+	case p.containerdRoot != "":
+		p.root = filepath.Join(p.containerdRoot, RuntimeName)
+	default:
+		p.root = fallbackStateRoot
+	}
+	return p
 }
 
 // appDir is where a container's app is materialised.
@@ -53,6 +61,32 @@ func (p statePaths) appDir(namespace, id string) string {
 // compile stage may write.
 func (p statePaths) fileStoreDir() string {
 	return filepath.Join(p.root, "store")
+}
+
+// contentBlobsDir is where containerd's local content store keeps each
+// blob as a read-only file, <algorithm>/<encoded digest> (its plugin
+// io.containerd.content.v1.content, under containerd's root): the file
+// store links a blob's file from there rather than copy it through
+// containerd's API, when both are on one filesystem (by default they are:
+// the state root is under containerd's root). "" when containerd's root
+// is unknown.
+func (p statePaths) contentBlobsDir() string {
+	if p.containerdRoot == "" {
+		return ""
+	}
+	return filepath.Join(p.containerdRoot, "io.containerd.content.v1.content", "blobs")
+}
+
+// appFiles says where the files of an app directory are kept.
+func (p statePaths) appFiles() appFileSources {
+	return appFileSources{storeDir: p.fileStoreDir(), contentBlobsDir: p.contentBlobsDir()}
+}
+
+// appFileSources are the node's file store (storeDir) and the directory of
+// containerd's blob files it links from (contentBlobsDir, may be "").
+type appFileSources struct {
+	storeDir        string
+	contentBlobsDir string
 }
 
 // cacheDir holds compiled modules, shared by all apps. SPINOCI_CACHE_DIR

@@ -33,7 +33,7 @@ func prepareApp(ctx context.Context, images imageSource, bundle string, spec *sp
 	root := stateRootFor(bundle)
 	dir := root.appDir(namespace, id)
 	record := filepath.Join(bundle, preparedAppFile)
-	if err := images.materializeApp(ctx, id, dir, root.fileStoreDir()); err != nil {
+	if err := images.materializeApp(ctx, id, dir, root.appFiles()); err != nil {
 		if errors.Is(err, artifact.ErrNotSpinApp) {
 			_ = os.WriteFile(record, []byte(ordinaryImageRecord), 0o600)
 		}

@@ -27,7 +27,7 @@ import (
 // created from, into a directory; nothing is left there on failure. The
 // directory's files are links into the node's file store at storeDir.
 type imageSource interface {
-	materializeApp(ctx context.Context, containerID, dir, storeDir string) error
+	materializeApp(ctx context.Context, containerID, dir string, files appFileSources) error
 }
 
 // launcher starts a task's child process and returns once it is ready to

@@ -37,11 +37,22 @@ func TestStateRootFollowsContainerdRoot(t *testing.T) {
 	if got := p.cacheDir(); got != "/srv/cache" {
 		t.Errorf("cache override ignored: %q", got)
 	}
+	blobs := "/var/lib/containerd-test/io.containerd.content.v1.content/blobs"
+	if got := p.appFiles(); got.contentBlobsDir != blobs || got.storeDir != "/var/lib/containerd-test/io.containerd.spinoci.v1/store" {
+		t.Errorf("appFiles = %+v, want the store under the state root, linking from %s", got, blobs)
+	}
 	t.Setenv(stateRootEnv, "/srv/spinoci")
 	if got := stateRootFor(bundle).appDir("k8s.io", "x"); got != "/srv/spinoci/apps/k8s.io/x" {
 		t.Errorf("override ignored: %q", got)
 	}
-	if got := stateRootFor(t.TempDir()).root; got != fallbackStateRoot && got != "/srv/spinoci" {
+	if got := stateRootFor(bundle).contentBlobsDir(); got != blobs {
+		t.Errorf("with the state root moved, containerd's blobs are still at %s, not %q", blobs, got)
+	}
+	if got := stateRootFor(t.TempDir()); got.contentBlobsDir() != "" {
+		t.Errorf("a bundle without containerd's work link names blobs at %q", got.contentBlobsDir())
+	}
+	t.Setenv(stateRootEnv, "")
+	if got := stateRootFor(t.TempDir()).root; got != fallbackStateRoot {
 		t.Errorf("fallback: %q", got)
 	}
 }

@@ -31,7 +31,7 @@ func NewTaskService(ctx context.Context, env shimserver.Env) (shimserver.TaskSer
 // of the containerd that started it.
 type containerdImages struct{ store *containerdStore }
 
-func (i containerdImages) materializeApp(ctx context.Context, containerID, dir, storeDir string) error {
-	_, err := i.store.materialize(ctx, containerID, dir, storeDir)
+func (i containerdImages) materializeApp(ctx context.Context, containerID, dir string, files appFileSources) error {
+	_, err := i.store.materialize(ctx, containerID, dir, files)
 	return err
 }

@@ -37,6 +37,13 @@ type Content struct {
 	// Store, when set, keeps each file once per node: the app directory's
 	// files are read-only hard links to its entries (see Store).
 	Store *Store
+	// LinkFrom, with Store, is a directory holding blobs as read-only
+	// files named <algorithm>/<encoded digest>, as containerd's local
+	// content store keeps them (its blobs directory): an entry the store
+	// lacks is made a hard link to the file there, once its bytes are
+	// verified, instead of a copy of what Blobs reads. Where that cannot
+	// be (no such file, another filesystem), the entry is copied.
+	LinkFrom string
 }
 
 // DefaultMaxUnpackedSize is the archive unpacking limit used when

@@ -119,11 +119,12 @@ func build(ctx context.Context, app *lock.LockedApp, content Content, tmp, final
 		limit = DefaultMaxUnpackedSize
 	}
 	b := &builder{
-		blobs: content.Blobs,
-		store: content.Store,
-		root:  root,
-		final: final,
-		wasm:  make(map[digest.Digest]string),
+		blobs:    content.Blobs,
+		store:    content.Store,
+		linkFrom: content.LinkFrom,
+		root:     root,
+		final:    final,
+		wasm:     make(map[digest.Digest]string),
 		archives: &archiveIndex{
 			blobs:    content.Blobs,
 			archives: dedupDigests(content.Archives),
@@ -162,6 +163,7 @@ func build(ctx context.Context, app *lock.LockedApp, content Content, tmp, final
 type builder struct {
 	blobs    Blobs
 	store    *Store // nil: copy every file
+	linkFrom string // see Content.LinkFrom
 	root     *os.Root
 	final    string
 	wasm     map[digest.Digest]string // digest → final absolute path, for de-duplication

@@ -64,14 +64,16 @@ var errTooManyLinks = errors.New("the file store entry has too many links")
 // (in another shim) removes the entry it is about to link.
 const maxLinkAttempts = 3
 
-// link creates name in dir as a hard link to the entry for d, writing the
-// entry first (from open, verified) when the store lacks it. name must be a
+// link creates name in dir as a hard link to the entry for d, making the
+// entry first when the store lacks it: a link to d's file in the blob
+// directory from (see Content.LinkFrom), else a copy of what open reads;
+// verified either way. name must be a
 // single path component; dir was opened confined to the app directory, and
 // linkat never follows a symlink at name (an existing name fails with an
 // error wrapping fs.ErrExist), so nothing is created outside it. It returns
 // errCrossDevice when dir is on another filesystem, having created nothing
 // in dir.
-func (s *Store) link(ctx context.Context, d digest.Digest, dir *os.File, name string, open func() (io.ReadCloser, error)) error {
+func (s *Store) link(ctx context.Context, d digest.Digest, dir *os.File, name, from string, open func() (io.ReadCloser, error)) error {
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("digest %q: %w", d, err)
 	}
@@ -110,6 +112,9 @@ func (s *Store) link(ctx context.Context, d digest.Digest, dir *os.File, name st
 		// is linked into dir, so Collect leaves it alone meanwhile.
 		if err := os.MkdirAll(filepath.Dir(entry), 0o700); err != nil {
 			return fmt.Errorf("creating the file store: %w", err)
+		}
+		if tmp == "" {
+			tmp = s.linkTemp(ctx, d, from)
 		}
 		if tmp == "" {
 			if tmp, err = s.writeTemp(ctx, d, open); err != nil {
@@ -180,7 +185,11 @@ func (b *builder) link(ctx context.Context, rel string, d digest.Digest, inline 
 		}
 		return b.open(ctx, d)
 	}
-	err = b.store.link(ctx, d, dir, name, open)
+	from := b.linkFrom
+	if inline != nil {
+		from = ""
+	}
+	err = b.store.link(ctx, d, dir, name, from, open)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s is written twice: %w", rel, lock.ErrInvalid)
 	}

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opencontainers/go-digest"
-
 	"github.com/spinoci/spinoci/artifact"
 	"github.com/spinoci/spinoci/test/e2e/harness"
 )
@@ -26,11 +24,13 @@ const (
 	fileStoreFileSize = 8 << 20
 )
 
-// TestFileStoreReplicas: a second replica of an app with large static files
-// copies none of them: its app directory links to the same inodes in the
-// node's file store as the first one's, so the shim's state grows by far less
+// TestFileStoreReplicas: an app with large static files copies none of
+// them: the node's file store links the files containerd's content store
+// keeps the blobs in, and a second replica's app directory links to the
+// same inodes as the first one's, so the shim's state grows by far less
 // than a megabyte, and both replicas serve the files. Deleting both
-// containers removes the files from the store (with no grace period).
+// containers leaves in the store (with no grace period) only what is
+// containerd's blob files.
 func TestFileStoreReplicas(t *testing.T) {
 	paths := harness.Require(t, harness.ContainerdLatest)
 	reg := harness.StartRegistry(t)
@@ -104,11 +104,18 @@ func TestFileStoreReplicas(t *testing.T) {
 	if before < fileStoreFiles*fileStoreFileSize {
 		t.Errorf("the shim's state holds %d bytes with one replica, less than the app's files", before)
 	}
+	contentBlobs := filepath.Join(d.Root, "io.containerd.content.v1.content", "blobs", "sha256")
 	for name := range sums {
-		entry := filepath.Join(store, "sha256", digest.Digest("sha256:"+fmt.Sprintf("%x", sums[name])).Encoded())
+		encoded := fmt.Sprintf("%x", sums[name])
+		entry := filepath.Join(store, "sha256", encoded)
 		want := statFile(t, entry)
-		if want.Nlink != 3 {
-			t.Errorf("store entry of %s has %d links, want 3 (store and two app directories)", name, want.Nlink)
+		if want.Nlink != 4 {
+			t.Errorf("store entry of %s has %d links, want 4 (containerd's blob, the store, two app directories)", name, want.Nlink)
+		}
+		// The first start copied nothing either: the entry is the file
+		// containerd's content store keeps the blob in.
+		if blob := statFile(t, filepath.Join(contentBlobs, encoded)); blob.Ino != want.Ino || blob.Dev != want.Dev {
+			t.Errorf("store entry of %s is a copy, not a link to containerd's blob file", name)
 		}
 		if mode := fs.FileMode(want.Mode).Perm(); mode != 0o444 {
 			t.Errorf("store entry of %s has mode %v, want 0444", name, mode)
@@ -126,8 +133,15 @@ func TestFileStoreReplicas(t *testing.T) {
 	}
 	serves("replica2", addr2)
 	stopSpin1(t, d, "replica2")
-	if left := storeEntries(t, store); len(left) != 0 {
-		t.Errorf("the store still holds %d entries after both containers were deleted: %v", len(left), left)
+	// What the store keeps once no container uses it costs no disk: only
+	// entries that are containerd's blob files, kept while containerd
+	// keeps the blob (the next collection after that removes them).
+	for _, entry := range storeEntries(t, store) {
+		st := statFile(t, entry)
+		blob, err := os.Lstat(filepath.Join(contentBlobs, filepath.Base(entry)))
+		if err != nil || st.Nlink != 2 || blob.Sys().(*syscall.Stat_t).Ino != st.Ino {
+			t.Errorf("after both containers were deleted the store keeps %s (%d links), which is not containerd's blob file", entry, st.Nlink)
+		}
 	}
 }
 
