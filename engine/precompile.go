@@ -104,12 +104,14 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 			return res, fmt.Errorf("engine: component %q: %w", lc.ID, err)
 		}
 		// The optimising compile may outlive the container whose app
-		// directory holds the wasm (the shim lets it finish): it reads
+		// directory holds the wasm (the shim lets it finish): it maps
 		// every binary before it compiles the first.
 		if tier == TierOptimized {
-			if _, err := w.src.Bytes(); err != nil {
+			var release func()
+			if w.wasm, release, err = w.src.Map(); err != nil {
 				return res, fmt.Errorf("engine: component %q: %w", lc.ID, err)
 			}
+			defer release()
 		}
 		todo = append(todo, w)
 	}
@@ -119,7 +121,7 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 	p := precompiler{cache: capi.NewCache(cacheDir), tier: tier.capiTier(ctx)}
 	defer p.close()
 	for _, w := range todo {
-		did, best, err := p.compile(ctx, w.id, w.src)
+		did, best, err := p.compile(ctx, w)
 		if err != nil {
 			return res, fmt.Errorf("engine: component %q: %w", w.id, err)
 		}
@@ -138,6 +140,8 @@ func Precompile(ctx context.Context, app *appdir.App, env []string, cacheDir str
 type wasmToCompile struct {
 	id  string
 	src *wasmSource
+	// wasm is src's bytes when mapped before the compile (Map).
+	wasm []byte
 }
 
 // precompiler holds the engines a Precompile compiles with, made on first
@@ -152,16 +156,21 @@ type precompiler struct {
 	fallback *precompiler
 }
 
-// compile compiles component id's wasm, src, into the cache unless it is
-// there; it returns whether it did and the best tier cached. The wasm is
-// checked against the digest its application directory recorded, under
-// which the app then looks its code up.
-func (p *precompiler) compile(ctx context.Context, id string, src *wasmSource) (bool, capi.Tier, error) {
-	wasm, err := src.Bytes()
-	if err != nil {
-		return false, p.tier, err
+// compile compiles w's wasm into the cache unless it is there; it returns
+// whether it did and the best tier cached. The wasm is checked against the
+// digest its application directory recorded, under which the app then
+// looks its code up.
+func (p *precompiler) compile(ctx context.Context, w wasmToCompile) (bool, capi.Tier, error) {
+	id, src, wasm := w.id, w.src, w.wasm
+	if wasm == nil {
+		var release func()
+		var err error
+		if wasm, release, err = src.Map(); err != nil {
+			return false, p.tier, err
+		}
+		defer release()
 	}
-	sum, err := src.Sum() // hashed by Bytes: not again
+	sum, err := src.Sum() // hashed by Map: not again
 	if err != nil {
 		return false, p.tier, err
 	}

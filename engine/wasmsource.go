@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sys/unix"
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 )
@@ -61,12 +63,58 @@ func (w *wasmSource) Bytes() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read wasm: %w", err)
 	}
+	if err := w.check(b); err != nil {
+		return nil, err
+	}
+	w.bytes = b
+	return b, nil
+}
+
+// Map is Bytes for a compile stage: the bytes are the file's pages in the
+// page cache, mapped read-only, not a copy in fresh memory (every page of
+// which a new process would fault in: ~3,000 faults for a 12 MB component),
+// and they stay valid until release is called, however the file's name
+// changes meanwhile. They are checked as Bytes checks them.
+func (w *wasmSource) Map() (wasm []byte, release func(), err error) {
+	if w.bytes != nil {
+		return w.bytes, func() {}, nil
+	}
+	f, err := os.Open(w.path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read wasm: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read wasm: %w", err)
+	}
+	if info.Size() == 0 || info.Size() != int64(int(info.Size())) {
+		// Nothing to map (the compile says what is wrong with it).
+		b, err := w.Bytes()
+		return b, func() {}, err
+	}
+	// MAP_POPULATE maps every page at once: the hash reads them all.
+	b, err := unix.Mmap(int(f.Fd()), 0, int(info.Size()), unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_POPULATE)
+	if err != nil {
+		return nil, nil, fmt.Errorf("map wasm %s: %w", w.path, err)
+	}
+	release = sync.OnceFunc(func() { _ = unix.Munmap(b) })
+	if err := w.check(b); err != nil {
+		release()
+		return nil, nil, err
+	}
+	return b, release, nil
+}
+
+// check hashes b, the wasm's bytes, into w.sum; bytes that do not match the
+// recorded digest are an error.
+func (w *wasmSource) check(b []byte) error {
 	sum := sha256.Sum256(b)
 	if w.digest != "" && hex.EncodeToString(sum[:]) != w.digest.Encoded() {
-		return nil, fmt.Errorf("wasm %s does not match its digest %s: the application directory was changed after it was built", w.path, w.digest)
+		return fmt.Errorf("wasm %s does not match its digest %s: the application directory was changed after it was built", w.path, w.digest)
 	}
-	w.bytes, w.sum = b, &sum
-	return b, nil
+	w.sum = &sum
+	return nil
 }
 
 // Sum is the wasm's sha256: the recorded digest's, else that of its bytes.
