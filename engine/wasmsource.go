@@ -88,7 +88,7 @@ func (w *wasmSource) Map() (wasm []byte, release func(), err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read wasm: %w", err)
 	}
-	if info.Size() == 0 || info.Size() != int64(int(info.Size())) {
+	if info.Size() == 0 {
 		// Nothing to map (the compile says what is wrong with it).
 		b, err := w.Bytes()
 		return b, func() {}, err
