@@ -42,7 +42,8 @@ type Content struct {
 	// content store keeps them (its blobs directory): an entry the store
 	// lacks is made a hard link to the file there, once its bytes are
 	// verified, instead of a copy of what Blobs reads. Where that cannot
-	// be (no such file, another filesystem), the entry is copied.
+	// be (no such file, one of another mode, on another filesystem or
+	// with other bytes), the entry is copied.
 	LinkFrom string
 }
 

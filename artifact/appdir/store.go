@@ -20,12 +20,15 @@ import (
 
 // Store is a node-wide, digest-addressed file store: each content is kept
 // once, as DIR/<algorithm>/<encoded digest>, read-only (mode 0444). An entry
-// is written once, to a temporary file that is verified against its digest
-// and synced before it gets its name, so an entry's name is a promise that
+// is made once: a link to the blob's read-only file in containerd's content
+// store where there is one (Content.LinkFrom; see linkTemp), else written
+// to a temporary file; either is verified against the digest (a written one
+// also synced) before it gets its name, so an entry's name is a promise that
 // its bytes match. With Content.Store set, Materialize makes the files of an
 // app directory hard links to entries instead of copies: replicas of an app,
 // and apps sharing files, share one copy on disk, and a repeat start copies
-// nothing. Collect removes the entries no app directory links to any more.
+// nothing. Collect removes the entries nothing links to any more: no app
+// directory, nor containerd's content store.
 //
 // The store must be on the app directories' filesystem (hard links do not
 // cross filesystems); when it is not, Materialize copies, as without a
@@ -66,8 +69,8 @@ const maxLinkAttempts = 3
 
 // link creates name in dir as a hard link to the entry for d, making the
 // entry first when the store lacks it: a link to d's file in the blob
-// directory from (see Content.LinkFrom), else a copy of what open reads;
-// verified either way. name must be a
+// directory named by from (Content.LinkFrom), else a copy of what open
+// reads; verified either way. name must be a
 // single path component; dir was opened confined to the app directory, and
 // linkat never follows a symlink at name (an existing name fails with an
 // error wrapping fs.ErrExist), so nothing is created outside it. It returns

@@ -60,7 +60,7 @@ func (s *Store) linkTemp(ctx context.Context, d digest.Digest, from string) stri
 	}
 	if err := verifyLinked(ctx, tmp, d); err != nil {
 		_ = os.Remove(tmp)
-		logger.WithError(err).Warn("file store: not linking containerd's blob file; copying the blob from containerd instead")
+		logger.WithError(err).Warn("file store: not linking the blob's file, copying the blob instead")
 		return ""
 	}
 	return tmp
