@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,28 +15,36 @@ import (
 )
 
 // compileFloor is the pure compilation of one first-start app with one
-// compiler setting (engine/internal/capi's BenchmarkCompile): no process,
-// no cache, no containerd; malloc set up as in a first start's compile
-// stage.
+// compiler setting (engine/internal/capi's BenchmarkCompile): no cache, no
+// containerd; a fresh process, as a compile stage is, with malloc set up
+// as in a first start's compile stage.
 type compileFloor struct {
 	app, setting string
 	wall, cpu    time.Duration
 }
 
-// measureCompileFloor runs BenchmarkCompile for Winch (the fast tier: what
-// a first start compiles) and Cranelift's fast tier (the fallback where
-// Winch cannot be selected) of the first-start apps.
+// measureCompileFloor runs BenchmarkCompile for each first-start app with
+// Winch (the fast tier: what a first start compiles) and with Cranelift's
+// fast tier (the fallback where Winch cannot be selected), each in a
+// process of its own: in one process, a compile would reuse the heap its
+// predecessors faulted in, which a compile stage, a new process, never
+// finds.
 func measureCompileFloor(t harness.T) []compileFloor {
-	cmd := exec.CommandContext(t.Context(), "go", "test", "-run", "^$", "-bench", "BenchmarkCompile//^(fast|winch)$",
-		"-benchtime", "1x", "./engine/internal/capi/")
-	cmd.Dir = harness.RepoRoot()
-	// With the malloc settings of a first start's compile stage.
-	cmd.Env = append(os.Environ(), "GLIBC_TUNABLES="+spinoci.CompileStageTunables(true))
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("compile floor: %v\n%s", err, out)
+	var floors []compileFloor
+	for _, app := range []string{"spin-rust.wasm", "spin-go.wasm", "js-hello.wasm"} {
+		for _, setting := range []string{"winch", "fast"} {
+			pattern := "BenchmarkCompile/^" + regexp.QuoteMeta(app) + "$/^" + setting + "$"
+			cmd := exec.CommandContext(t.Context(), "go", "test", "-run", "^$", "-bench", pattern,
+				"-benchtime", "1x", "./engine/internal/capi/")
+			cmd.Dir = harness.RepoRoot()
+			cmd.Env = append(os.Environ(), "GLIBC_TUNABLES="+spinoci.CompileStageTunables(true))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("compile floor of %s (%s): %v\n%s", app, setting, err, out)
+			}
+			floors = append(floors, parseCompileFloor(out)...)
+		}
 	}
-	floors := parseCompileFloor(out)
 	for _, f := range floors {
 		t.Logf("   %-14s %-6s wall %v, CPU %v", f.app, f.setting, f.wall.Round(time.Millisecond), f.cpu.Round(time.Millisecond))
 	}
