@@ -343,18 +343,11 @@ func (b *builder) write(ctx context.Context, rel string, d digest.Digest, inline
 		}
 		return err
 	}
-	h := d.Algorithm().Hash()
-	_, err = io.Copy(io.MultiWriter(f, h), ctxReader{ctx: ctx, r: r})
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	err = copyVerified(ctx, f, r, d)
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("copy %s: %w", d, cerr)
 	}
-	if err != nil {
-		return fmt.Errorf("copy %s: %w", d, err)
-	}
-	if got := digest.NewDigest(d.Algorithm(), h); got != d {
-		return fmt.Errorf("%w: expected %s got %s", ErrDigestMismatch, d, got)
-	}
-	return nil
+	return err
 }
 
 // open finds d in the blobs, falling back to the archives.
@@ -402,6 +395,19 @@ func dedupDigests(ds []digest.Digest) []digest.Digest {
 }
 
 // ctxReader stops a long copy when ctx is cancelled.
+// copyVerified copies src to dst (io.Discard to only check it) and fails,
+// wrapping ErrDigestMismatch, unless what it copied hashes to d.
+func copyVerified(ctx context.Context, dst io.Writer, src io.Reader, d digest.Digest) error {
+	h := d.Algorithm().Hash()
+	if _, err := io.Copy(io.MultiWriter(dst, h), ctxReader{ctx: ctx, r: src}); err != nil {
+		return fmt.Errorf("copy %s: %w", d, err)
+	}
+	if got := digest.NewDigest(d.Algorithm(), h); got != d {
+		return fmt.Errorf("%w: expected %s got %s", ErrDigestMismatch, d, got)
+	}
+	return nil
+}
+
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader

@@ -152,12 +152,8 @@ func (s *Store) writeTemp(ctx context.Context, d digest.Digest, open func() (io.
 			_ = os.Remove(f.Name())
 		}
 	}()
-	h := d.Algorithm().Hash()
-	if _, err := io.Copy(io.MultiWriter(f, h), ctxReader{ctx: ctx, r: r}); err != nil {
-		return "", fmt.Errorf("copy %s: %w", d, err)
-	}
-	if got := digest.NewDigest(d.Algorithm(), h); got != d {
-		return "", fmt.Errorf("%w: expected %s got %s", ErrDigestMismatch, d, got)
+	if err := copyVerified(ctx, f, r, d); err != nil {
+		return "", err
 	}
 	// Synced before it is named: after a crash an entry is whole or absent.
 	if err := f.Chmod(0o444); err != nil {

@@ -101,12 +101,5 @@ func verifyLinked(ctx context.Context, path string, d digest.Digest) error {
 	if !linkable(info) {
 		return fmt.Errorf("the file linked is not a read-only regular file (mode %v)", info.Mode())
 	}
-	h := d.Algorithm().Hash()
-	if _, err := io.Copy(h, ctxReader{ctx: ctx, r: f}); err != nil {
-		return fmt.Errorf("reading the file linked: %w", err)
-	}
-	if got := digest.NewDigest(d.Algorithm(), h); got != d {
-		return fmt.Errorf("%w: expected %s got %s", ErrDigestMismatch, d, got)
-	}
-	return nil
+	return copyVerified(ctx, io.Discard, f, d)
 }
