@@ -160,3 +160,35 @@ func TestStoreCopiesUnlinkableBlobFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreCopiesBlobFilesOfAnotherFilesystem: a blob directory on another
+// filesystem than the store cannot be linked from: its files are copied
+// from the blobs, and nothing is left in the store but the entries.
+func TestStoreCopiesBlobFilesOfAnotherFilesystem(t *testing.T) {
+	store := newTestStore(t)
+	blobDir, err := os.MkdirTemp("/dev/shm", "spinoci-blobs-test-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(blobDir) })
+	if statOf(t, blobDir).Dev == statOf(t, filepath.Dir(store.Dir())).Dev {
+		t.Skip("/dev/shm is on the test's temporary directory's filesystem")
+	}
+	const content = "a blob elsewhere"
+	blob := writeBlobFile(t, blobDir, content, 0o444)
+	app, blobs := storeTestApp(content)
+	counted := &countingBlobs{MapBlobs: blobs}
+	a, err := Materialize(t.Context(), app, Content{Blobs: counted, Store: store, LinkFrom: blobDir}, filepath.Join(t.TempDir(), "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := counted.opens.Load(); n != 2 {
+		t.Errorf("opened %d blobs, want 2 (every file copied)", n)
+	}
+	p := filepath.Join(a.Dir(), "files/web/static/0.txt")
+	assertStoreLinked(t, store, p, content)
+	if statOf(t, blob).Nlink != 1 {
+		t.Errorf("the blob file on another filesystem has %d links", statOf(t, blob).Nlink)
+	}
+	assertNoStoreTemp(t, store)
+}
