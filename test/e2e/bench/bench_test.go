@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -216,6 +217,10 @@ PASS
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("parsed %+v, want %+v", got, want)
 	}
+	runs := []compileFloor{{app: "a", wall: 3}, {app: "a", wall: 1}, {app: "a", wall: 2}}
+	if m := medianFloor(runs); m.wall != 2 || runs[0].wall != 3 {
+		t.Errorf("medianFloor = %+v (runs %+v), want the 2 ns run, the runs unchanged", m, runs)
+	}
 	r := results{compile: got}
 	if f, ok := r.floorOf("js-hello", "winch"); !ok || f.wall != 1156111249 {
 		t.Errorf("floorOf(js-hello, winch) = %+v, %v", f, ok)
@@ -259,5 +264,74 @@ func TestPageFaultCost(t *testing.T) {
 	}
 	if cost <= 0 || cost > time.Millisecond {
 		t.Errorf("a page fault costs %v", cost)
+	}
+}
+
+// TestBounds: a target whose bound, summed from costs measured in the run,
+// exceeds it is reported out of reach, with the costs; one whose bound is
+// below it, or that is met, is not.
+func TestBounds(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		var out []time.Duration
+		for _, x := range v {
+			out = append(out, time.Duration(x)*time.Millisecond)
+		}
+		return out
+	}
+	w := func(key, runtime string) workload { return workload{key: key, name: key, runtime: runtime} }
+	anon := func(n int64) report.Memory { return report.Memory{PSS: n, PSSAnon: n} }
+	r := results{
+		starts: []startResult{
+			{w: w("hello", harness.RuntimeType), cached: ms(60)},
+			{w: w("spin-rust", harness.RuntimeType), first: 120 * time.Millisecond},
+			{w: w("js", harness.RuntimeType), first: 6 * time.Second, cached: ms(300)},
+			{w: w("runc", "io.containerd.runc.v2"), cached: ms(100)},
+			{w: w("floor", floorRuntime), cached: ms(40)},
+		},
+		execs: []execCost{
+			{name: "app", runs: ms(30)},
+			{name: "native", runs: ms(15), smallestGo: true},
+		},
+		compile: []compileFloor{
+			{app: "spin-rust", setting: "winch", wall: 23 * time.Millisecond},
+			{app: "js-hello", setting: "winch", wall: 1700 * time.Millisecond},
+		},
+		density:  []densityStep{{apps: 10, total: groupMemory{shim: anon(50e6), children: anon(40e6)}}},
+		runcRef:  densityStep{apps: 10, total: groupMemory{shim: anon(40e6), children: anon(15e6)}},
+		floorRef: densityStep{apps: 10, total: groupMemory{shim: anon(38e6)}},
+	}
+	got := rows(r)
+	for _, c := range []struct {
+		measure    string // what the row's Measure starts with
+		outOfReach bool
+		bound      float64
+	}{
+		{"hello start, compiled code cached", true, 0.55},     // (40 + 15) / 100 ms > 0.5×
+		{"first start ever, 0.0 MB Rust module", false, 0.23}, // 23 / 100 ms, and met
+		{"first start ever, 0.0 MB JS component", true, 1.7},  // the compile floor, s
+		{"idle PSS per app (shim + app process)", true, 5.3},  // 3.8 (the floor's server) + 1.5 MB (the native server)
+		{"cached start, 0.0 MB JS component", false, 55},      // 40 + 15 ms < 100 ms: not met, not out of reach
+	} {
+		i := slices.IndexFunc(got, func(row report.Row) bool { return strings.HasPrefix(row.Measure, c.measure) })
+		if i < 0 {
+			t.Fatalf("no row %q in %+v", c.measure, got)
+		}
+		row := got[i]
+		if row.OutOfReach() != c.outOfReach || math.Abs(row.Bound-c.bound) > 1e-9 {
+			t.Errorf("%s: out of reach %v, bound %v; want %v, %v", c.measure, row.OutOfReach(), row.Bound, c.outOfReach, c.bound)
+		}
+	}
+	md := render(r)
+	for _, want := range []string{
+		"| 0.60× | ≤ 0.50× | 1.20× | out of reach (≥ 0.55×) |",
+		"- P1 (hello start, compiled code cached (median)): at least 0.55×, above the target (≤ 0.50×): the start floor (40 ms",
+		"one exec of a Go binary (15 ms, the smallest measured)",
+		"compiling the app alone takes 1700 ms",
+		"(the start floor's shim server, 3.8 MB) and of a Go process serving HTTP (the native server, 1.5 MB)",
+		"| 300 ms | ≤ 100 ms | 3.00× | not met |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
 	}
 }

@@ -74,22 +74,25 @@ func rows(r results) []report.Row {
 	runcMS := median(runc.cached)
 	ms := report.FormatMillis
 	n := r.o.runs
+	startMS, startWhy := r.startBound()
+	rustMS, rustWhy := r.compileBound("spin-rust")
+	jsMS, jsWhy := r.compileBound("js-hello")
 	out := []report.Row{
-		{ID: "P1", Measure: "hello start, compiled code cached (median)", Unit: "×", Goal: report.AtMost, Target: targetHelloVsRunc,
+		withBound(report.Row{ID: "P1", Measure: "hello start, compiled code cached (median)", Unit: "×", Goal: report.AtMost, Target: targetHelloVsRunc,
 			Value:    median(hello.cached) / runcMS,
-			Measured: fmt.Sprintf("spinoci %s vs runc %s (medians of %d)", ms(median(hello.cached)), ms(runcMS), n)},
+			Measured: fmt.Sprintf("spinoci %s vs runc %s (medians of %d)", ms(median(hello.cached)), ms(runcMS), n)}, startMS/runcMS, startWhy),
 		{ID: "P1", Measure: "start floor: containerd, ctr and the shim protocol alone (median; see [Start-up](#start-up))",
 			Unit: "× runc", Goal: report.NoTarget, Value: median(floor.cached) / runcMS,
 			Measured: fmt.Sprintf("%s vs runc %s", ms(median(floor.cached)), ms(runcMS))},
-		{ID: "P2", Measure: fmt.Sprintf("first start ever, %.1f MB Rust module (compile included)", float64(spinRust.w.size)/1e6),
+		withBound(report.Row{ID: "P2", Measure: fmt.Sprintf("first start ever, %.1f MB Rust module (compile included)", float64(spinRust.w.size)/1e6),
 			Unit: "× runc", Goal: report.AtMost, Target: targetModuleVsRunc, Value: float64(spinRust.first) / 1e6 / runcMS,
-			Measured: fmt.Sprintf("%s (median of %d) vs runc %s", ms(float64(spinRust.first)/1e6), len(spinRust.firsts), ms(runcMS))},
+			Measured: fmt.Sprintf("%s (median of %d) vs runc %s", ms(float64(spinRust.first)/1e6), len(spinRust.firsts), ms(runcMS))}, rustMS/runcMS, rustWhy),
 		{ID: "P2", Measure: fmt.Sprintf("first start ever, %.1f MB Go module (compile included; the issue's target names the Rust module)", float64(spinGo.w.size)/1e6),
 			Unit: "× runc", Goal: report.NoTarget, Value: float64(spinGo.first) / 1e6 / runcMS,
 			Measured: fmt.Sprintf("%s (median of %d) vs runc %s", ms(float64(spinGo.first)/1e6), len(spinGo.firsts), ms(runcMS))},
-		{ID: "P2", Measure: fmt.Sprintf("first start ever, %.1f MB JS component (compile included)", float64(js.w.size)/1e6),
+		withBound(report.Row{ID: "P2", Measure: fmt.Sprintf("first start ever, %.1f MB JS component (compile included)", float64(js.w.size)/1e6),
 			Unit: " s", Goal: report.AtMost, Target: targetJSFirstSec, Value: js.first.Seconds(),
-			Measured: fmt.Sprintf("%s (median of %d)", ms(float64(js.first)/1e6), len(js.firsts))},
+			Measured: fmt.Sprintf("%s (median of %d)", ms(float64(js.first)/1e6), len(js.firsts))}, jsMS/1e3, jsWhy),
 	}
 	if shared := r.startOf("hello-shared"); len(shared.cached) > 0 {
 		out = slices.Insert(out, 2, report.Row{ID: "P1",
@@ -133,9 +136,10 @@ func rows(r results) []report.Row {
 	if len(r.density) > 0 {
 		last := r.density[len(r.density)-1]
 		total, shim, app := last.perApp()
-		out = append(out, report.Row{ID: "P4", Measure: fmt.Sprintf("idle PSS per app (shim + app process), %d apps", last.apps),
+		memMB, memWhy := r.memoryBound()
+		out = append(out, withBound(report.Row{ID: "P4", Measure: fmt.Sprintf("idle PSS per app (shim + app process), %d apps", last.apps),
 			Unit: " MB", Goal: report.AtMost, Target: targetPSSPerAppMB, Value: float64(total.PSS) / 1e6,
-			Measured: fmt.Sprintf("shim %s + app %s", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)))})
+			Measured: fmt.Sprintf("shim %s + app %s", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)))}, memMB, memWhy))
 	}
 	if r.shared.apps > 0 {
 		total, shim, app := r.shared.perApp()
@@ -167,9 +171,9 @@ func rows(r results) []report.Row {
 			Unit: " MB", Goal: report.AtMost, Target: targetReplicaDiskMB, Value: float64(r.disk.two-r.disk.one) / 1e6,
 			Measured: fmt.Sprintf("du of containerd's root + state: %s with one replica, %s with two",
 				report.FormatMB(float64(r.disk.one)), report.FormatMB(float64(r.disk.two)))},
-		report.Row{ID: "P6", Measure: fmt.Sprintf("cached start, %.1f MB JS component (median)", float64(js.w.size)/1e6),
+		withBound(report.Row{ID: "P6", Measure: fmt.Sprintf("cached start, %.1f MB JS component (median)", float64(js.w.size)/1e6),
 			Unit: " ms", Goal: report.AtMost, Target: targetJSCachedMS, Value: median(js.cached),
-			Measured: fmt.Sprintf("median of %d", n)},
+			Measured: fmt.Sprintf("median of %d", n)}, startMS, startWhy),
 	)
 	return out
 }
@@ -187,8 +191,17 @@ func render(r results) string {
 	p("")
 	p("## Targets")
 	p("")
-	b.WriteString(report.Table(rows(r)))
+	targets := rows(r)
+	b.WriteString(report.Table(targets))
 	p("")
+	if bounds := report.Bounds(targets); bounds != "" {
+		p("Out of reach in this run: the least the measure could be, from costs measured in this same run that any shim of")
+		p("this design pays (a shim server and an app process per container, started through containerd's shim protocol;")
+		p("the app compiled by Wasmtime), already exceeds the target:")
+		p("")
+		b.WriteString(bounds)
+		p("")
+	}
 	p("P2's module is the Rust test app `spin-rust`: a Spin 1.x module in plain Rust std (no crates), built for wasm32-wasi")
 	p("by rustc at opt-level 3 and not stripped, as `cargo build --release` leaves it, so most of its size is std's debug")
 	p("info in custom sections, which compiling skips. The Go (wasip1) test app `spin-go` is measured beside it: Go's")
@@ -234,7 +247,8 @@ func renderStarts(p func(string, ...any), r results) {
 	p("`floor` is the start floor: `containerd-shim-startfloor-v1` is spinoci's own shim binary (the start action) and")
 	p("a shim server process (test/e2e/bench/startfloor), which on Start serves the 200 itself: no image read, no app directory, no")
 	p("process, no sandbox. Its start is what containerd, ctr and the shim protocol (the start action, the server's exec,")
-	p("ttrpc) cost whatever a shim does; P1's target is below it when the floor's median exceeds half of runc's.")
+	p("ttrpc) cost whatever a shim does. With one exec of the smallest Go binary after it (the app process, below) it")
+	p("bounds P1 and P6 from below; where that bound exceeds a target, [Targets](#targets) says the target is out of reach.")
 	p("")
 	if len(r.startOf("hello-shared").cached) > 0 {
 		p("`hello-shared` is the hello app in a server group (`%s`), started while another", harness.GroupAnnotation)
@@ -246,7 +260,8 @@ func renderStarts(p func(string, ...any), r results) {
 	if len(r.compile) > 0 {
 		p("A first start compiles the app with the fast tier: Winch, Wasmtime's baseline compiler (the pinned C API")
 		p("cannot select it; the engine sets its strategy itself after checking the library's layout). P2's compile floor")
-		p("rows are that compilation alone, each in a new process as a compile stage is, with the malloc settings of a")
+		p("rows are that compilation alone, each in a new process as a compile stage is (Winch's: the median of %d, as", winchFloorRuns)
+		p("many as first starts), with the malloc settings of a")
 		p("first start's compile stage (README, \"Compiled code\"), beside Cranelift's fast tier (no optimisation,")
 		p("single-pass register allocation),")
 		p("the fallback where Winch cannot be selected (`make bench-compile` compares every setting). The optimised code")

@@ -122,6 +122,37 @@ func TestRows(t *testing.T) {
 	}
 }
 
+// TestBounds: a row not met whose bound exceeds its target is out of reach,
+// in its met column and in Bounds; one whose bound is below the target or
+// above the value itself (no bound, then), or that has none, is only not met.
+func TestBounds(t *testing.T) {
+	rows := []Row{
+		{ID: "P6", Measure: "cached start", Value: 180, Target: 100, Unit: " ms", Goal: AtMost, Bound: 125, BoundText: "the floor"},
+		{ID: "P1", Measure: "start", Value: 0.6, Target: 0.5, Unit: "×", Goal: AtMost, Bound: 0.45, BoundText: "the floor"},
+		{ID: "P2", Measure: "first start", Value: 2, Target: 1.5, Unit: " s", Goal: AtMost},
+		{ID: "P2", Measure: "JS first start", Value: 1.8, Target: 1.5, Unit: " s", Goal: AtMost, Bound: 2.4, BoundText: "the compile"},
+	}
+	for i, want := range []bool{true, false, false, false} {
+		if got := rows[i].OutOfReach(); got != want {
+			t.Errorf("%s %s: OutOfReach = %v, want %v", rows[i].ID, rows[i].Measure, got, want)
+		}
+	}
+	md := Table(rows)
+	for _, want := range []string{
+		"| P6 | cached start |  | 180 ms | ≤ 100 ms | 1.80× | out of reach (≥ 125 ms) |",
+		"| P1 | start |  | 0.60× | ≤ 0.50× | 1.20× | not met |",
+		"| P2 | first start |  | 2.00 s | ≤ 1.50 s | 1.33× | not met |",
+		"| P2 | JS first start |  | 1.80 s | ≤ 1.50 s | 1.20× | not met |",
+	} {
+		if !strings.Contains(md, want+"\n") {
+			t.Errorf("table lacks row %q:\n%s", want, md)
+		}
+	}
+	if got, want := Bounds(rows), "- P6 (cached start): at least 125 ms, above the target (≤ 100 ms): the floor.\n"; got != want {
+		t.Errorf("Bounds = %q, want %q", got, want)
+	}
+}
+
 func TestWritePlots(t *testing.T) {
 	dir := t.TempDir()
 	start := filepath.Join(dir, "start.svg")

@@ -30,6 +30,12 @@ type Row struct {
 	Goal     Goal
 	// Missing is set when the value could not be measured (the reason).
 	Missing string
+	// Bound is, for an AtMost target, the least value any implementation
+	// could reach in this run: the sum of costs measured in the same run
+	// that every such implementation pays (0: none known). BoundText says
+	// what they are (markdown).
+	Bound     float64
+	BoundText string
 }
 
 // Met reports whether the row's value meets its target.
@@ -41,6 +47,14 @@ func (r Row) Met() bool {
 		return r.Missing == "" && r.Value >= r.Target
 	}
 	return false
+}
+
+// OutOfReach reports whether the row's target is below its Bound: not met,
+// and not meetable in this run. A bound above the value itself is not one
+// (its costs were measured at a worse moment of the run than the value),
+// and proves nothing.
+func (r Row) OutOfReach() bool {
+	return r.Goal == AtMost && r.Missing == "" && r.BoundText != "" && r.Target < r.Bound && r.Bound <= r.Value
 }
 
 // TargetText renders the target: "≤ 0.5×", "≥ 0.75×", "—".
@@ -72,8 +86,23 @@ func (r Row) MetText() string {
 		return "not measured"
 	case r.Met():
 		return "**met**"
+	case r.OutOfReach():
+		return "out of reach (≥ " + formatValue(r.Bound) + r.Unit + ")"
 	}
 	return "not met"
+}
+
+// Bounds renders, for each row whose target is out of reach, a list item
+// saying why: its bound and what the bound is made of ("" if none is).
+func Bounds(rows []Row) string {
+	var b strings.Builder
+	for _, r := range rows {
+		if r.OutOfReach() {
+			fmt.Fprintf(&b, "- %s (%s): at least %s%s, above the target (%s): %s.\n", r.ID, r.Measure,
+				formatValue(r.Bound), r.Unit, r.TargetText(), r.BoundText)
+		}
+	}
+	return b.String()
 }
 
 // Table renders rows as a markdown table: id, measure, measured, value,

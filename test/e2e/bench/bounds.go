@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spinoci/spinoci/test/e2e/bench/report"
+)
+
+// Lower bounds of the targets' measures: sums of costs measured in the same
+// run that any shim of spinoci's design pays. Where a bound exceeds its
+// target, the target is out of reach in that run (report.Row.Bound), and
+// the report says so with the measurements.
+
+// startBound is the least a start can take whose app process Create
+// starts, in milliseconds: the start floor (containerd, ctr, a shim's start
+// action, server and protocol), then one exec of a Go binary. "" if either
+// was not measured.
+func (r results) startBound() (float64, string) {
+	floor := r.startOf("floor")
+	exec, ok := goExecFloor(r.execs)
+	if len(floor.cached) == 0 || !ok {
+		return 0, ""
+	}
+	f := median(floor.cached)
+	return f + exec, fmt.Sprintf("the start floor (%s: containerd, ctr, a shim's start action, server and protocol) and, "+
+		"after it, one exec of a Go binary (%s, the smallest measured) for the app process, which Create starts in the "+
+		"container's sandbox", report.FormatMillis(f), report.FormatMillis(exec))
+}
+
+// compileBound is the least a first start of app can take, in
+// milliseconds: it cannot answer before the app is compiled, and the
+// compile floor is that compilation alone with Wasmtime's fastest compiler
+// (Winch) on all cores. "" if it was not measured.
+func (r results) compileBound(app string) (float64, string) {
+	w, ok := r.floorOf(app, "winch")
+	if !ok {
+		return 0, ""
+	}
+	wall := float64(w.wall) / 1e6
+	return wall, fmt.Sprintf("compiling the app alone takes %s (the compile floor: Winch, Wasmtime's fastest compiler, "+
+		"in a new process on all cores), before any start's own costs", report.FormatMillis(wall))
+}
+
+// memoryBound is the least idle PSS, in MB, of an app with a shim server
+// and an app process of its own: the anonymous memory of a Go shim server
+// (the lesser of the start floor's server and containerd-shim-runc-v2) and
+// of a Go process serving HTTP (the native server under runc), which is
+// each process's own whatever the number of apps. "" if the runc reference
+// containers were not measured.
+func (r results) memoryBound() (float64, string) {
+	if r.runcRef.apps == 0 {
+		return 0, ""
+	}
+	_, shim, server := r.runcRef.perApp()
+	shimAnon, which := shim.PSSAnon, "containerd-shim-runc-v2"
+	if r.floorRef.apps > 0 {
+		if _, floor, _ := r.floorRef.perApp(); floor.PSSAnon < shimAnon {
+			shimAnon, which = floor.PSSAnon, "the start floor's shim server"
+		}
+	}
+	mb := func(n int64) string { return report.FormatMB(float64(n)) }
+	return float64(shimAnon+server.PSSAnon) / 1e6, fmt.Sprintf("the anonymous memory of a Go shim server (%s, %s) and of "+
+		"a Go process serving HTTP (the native server, %s), each process's own however many apps run",
+		which, mb(shimAnon), mb(server.PSSAnon))
+}
+
+// withBound returns row with its bound.
+func withBound(row report.Row, bound float64, text string) report.Row {
+	row.Bound, row.BoundText = bound, text
+	return row
+}
