@@ -195,9 +195,9 @@ func render(r results) string {
 	b.WriteString(report.Table(targets))
 	p("")
 	if bounds := report.Bounds(targets); bounds != "" {
-		p("Out of reach in this run: the least the measure could be, from costs measured in this same run that any shim of")
-		p("this design pays (a shim server and an app process per container, started through containerd's shim protocol;")
-		p("the app compiled by Wasmtime), already exceeds the target:")
+		p("Bounds: the least a measure could be, summed from costs measured in this same run that any shim of this design")
+		p("pays (a shim server and an app process per container, started through containerd's shim protocol; the app")
+		p("compiled by Wasmtime). A target below its bound is out of reach in this run.")
 		p("")
 		b.WriteString(bounds)
 		p("")

@@ -148,8 +148,18 @@ func TestBounds(t *testing.T) {
 			t.Errorf("table lacks row %q:\n%s", want, md)
 		}
 	}
-	if got, want := Bounds(rows), "- P6 (cached start): at least 125 ms, above the target (≤ 100 ms): the floor.\n"; got != want {
-		t.Errorf("Bounds = %q, want %q", got, want)
+	want := "- P6 (cached start): at least 125 ms against the target ≤ 100 ms, **out of reach**: the floor.\n" +
+		"- P1 (start): at least 0.45× against the target ≤ 0.50×, within reach: the floor.\n" +
+		"- P2 (JS first start): at least 2.40 s against the target ≤ 1.50 s, no bound (above the value measured: " +
+		"its costs were measured at a slower moment of the run): the compile.\n"
+	if got := Bounds(rows); got != want {
+		t.Errorf("Bounds =\n%s\nwant\n%s", got, want)
+	}
+	// A bound just above the target shows a third decimal rather than
+	// equal it.
+	edge := Row{Value: 0.6, Target: 0.5, Unit: "×", Goal: AtMost, Bound: 0.5041, BoundText: "x"}
+	if got := edge.MetText(); got != "out of reach (≥ 0.504×)" {
+		t.Errorf("MetText = %q", got)
 	}
 }
 

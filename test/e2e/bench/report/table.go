@@ -87,22 +87,41 @@ func (r Row) MetText() string {
 	case r.Met():
 		return "**met**"
 	case r.OutOfReach():
-		return "out of reach (≥ " + formatValue(r.Bound) + r.Unit + ")"
+		return "out of reach (≥ " + r.BoundValueText() + ")"
 	}
 	return "not met"
 }
 
-// Bounds renders, for each row whose target is out of reach, a list item
-// saying why: its bound and what the bound is made of ("" if none is).
+// Bounds renders a list item for each row with a bound: the bound, what
+// it is made of, and whether it puts the target out of reach, leaves it
+// within reach, or is no bound at all (above the value measured).
 func Bounds(rows []Row) string {
 	var b strings.Builder
 	for _, r := range rows {
-		if r.OutOfReach() {
-			fmt.Fprintf(&b, "- %s (%s): at least %s%s, above the target (%s): %s.\n", r.ID, r.Measure,
-				formatValue(r.Bound), r.Unit, r.TargetText(), r.BoundText)
+		if r.Goal != AtMost || r.Missing != "" || r.BoundText == "" {
+			continue
 		}
+		verdict := "within reach"
+		switch {
+		case r.OutOfReach():
+			verdict = "**out of reach**"
+		case r.Bound > r.Value:
+			verdict = "no bound (above the value measured: its costs were measured at a slower moment of the run)"
+		}
+		fmt.Fprintf(&b, "- %s (%s): at least %s against the target %s, %s: %s.\n", r.ID, r.Measure,
+			r.BoundValueText(), r.TargetText(), verdict, r.BoundText)
 	}
 	return b.String()
+}
+
+// BoundValueText renders the bound with its unit, with a third decimal
+// where two would show it equal to the target.
+func (r Row) BoundValueText() string {
+	v := formatValue(r.Bound)
+	if v == formatValue(r.Target) && r.Bound != r.Target && r.Bound < 10 && r.Bound > -10 {
+		v = fmt.Sprintf("%.3f", r.Bound)
+	}
+	return v + r.Unit
 }
 
 // Table renders rows as a markdown table: id, measure, measured, value,
