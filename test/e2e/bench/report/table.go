@@ -93,15 +93,15 @@ func (r Row) MetText() string {
 }
 
 // Bounds renders a list item for each row with a bound: the bound, what
-// it is made of, and whether it puts the target out of reach, leaves it
-// within reach, or is no bound at all (above the value measured).
+// it is made of, and whether it puts the target out of reach, does not
+// rule it out, or is no bound at all (above the value measured).
 func Bounds(rows []Row) string {
 	var b strings.Builder
 	for _, r := range rows {
 		if r.Goal != AtMost || r.Missing != "" || r.BoundText == "" {
 			continue
 		}
-		verdict := "within reach"
+		verdict := "not ruled out by this bound"
 		switch {
 		case r.OutOfReach():
 			verdict = "**out of reach**"
