@@ -124,14 +124,17 @@ func TestParseWrk(t *testing.T) {
 	}
 }
 
-func TestRowsAndRender(t *testing.T) {
-	ms := func(v ...int) []time.Duration {
-		var out []time.Duration
-		for _, x := range v {
-			out = append(out, time.Duration(x)*time.Millisecond)
-		}
-		return out
+// millis is durations of v milliseconds.
+func millis(v ...int) []time.Duration {
+	var out []time.Duration
+	for _, x := range v {
+		out = append(out, time.Duration(x)*time.Millisecond)
 	}
+	return out
+}
+
+func TestRowsAndRender(t *testing.T) {
+	ms := millis
 	w := func(key, runtime string, size int64) workload {
 		return workload{key: key, name: key, runtime: runtime, size: size}
 	}
@@ -271,13 +274,7 @@ func TestPageFaultCost(t *testing.T) {
 // exceeds it is reported out of reach, with the costs; one whose bound is
 // below it, or that is met, is not.
 func TestBounds(t *testing.T) {
-	ms := func(v ...int) []time.Duration {
-		var out []time.Duration
-		for _, x := range v {
-			out = append(out, time.Duration(x)*time.Millisecond)
-		}
-		return out
-	}
+	ms := millis
 	w := func(key, runtime string) workload { return workload{key: key, name: key, runtime: runtime} }
 	anon := func(n int64) report.Memory { return report.Memory{PSS: n, PSSAnon: n} }
 	r := results{
