@@ -394,7 +394,6 @@ func dedupDigests(ds []digest.Digest) []digest.Digest {
 	return out
 }
 
-// ctxReader stops a long copy when ctx is cancelled.
 // copyVerified copies src to dst (io.Discard to only check it) and fails,
 // wrapping ErrDigestMismatch, unless what it copied hashes to d.
 func copyVerified(ctx context.Context, dst io.Writer, src io.Reader, d digest.Digest) error {
@@ -408,6 +407,7 @@ func copyVerified(ctx context.Context, dst io.Writer, src io.Reader, d digest.Di
 	return nil
 }
 
+// ctxReader stops a long copy when ctx is cancelled.
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader

@@ -304,18 +304,27 @@ func TestStoreRelinksCollectedEntry(t *testing.T) {
 	assertStoreLinked(t, store, filepath.Join(b.Dir(), "files/web/static/0.txt"), "again")
 }
 
+// otherFilesystemDir is a new directory in /dev/shm, removed after the
+// test; the test is skipped where that is not another filesystem than
+// store's.
+func otherFilesystemDir(t *testing.T, store *Store) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "spinoci-store-test-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if statOf(t, dir).Dev == statOf(t, filepath.Dir(store.Dir())).Dev {
+		t.Skip("/dev/shm is on the test's temporary directory's filesystem")
+	}
+	return dir
+}
+
 // TestStoreOtherFilesystem: an app directory on another filesystem than the
 // store gets copies (verified as ever), and the store keeps nothing linked.
 func TestStoreOtherFilesystem(t *testing.T) {
 	store := newTestStore(t)
-	other, err := os.MkdirTemp("/dev/shm", "spinoci-store-test-")
-	if err != nil {
-		t.Skipf("no /dev/shm: %v", err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(other) })
-	if statOf(t, other).Dev == statOf(t, filepath.Dir(store.Dir())).Dev {
-		t.Skip("/dev/shm is on the test's temporary directory's filesystem")
-	}
+	other := otherFilesystemDir(t, store)
 	app, blobs := storeTestApp("copied")
 	a, err := Materialize(t.Context(), app, Content{Blobs: blobs, Store: store}, filepath.Join(other, "app"))
 	if err != nil {

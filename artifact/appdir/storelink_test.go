@@ -166,14 +166,7 @@ func TestStoreCopiesUnlinkableBlobFiles(t *testing.T) {
 // from the blobs, and nothing is left in the store but the entries.
 func TestStoreCopiesBlobFilesOfAnotherFilesystem(t *testing.T) {
 	store := newTestStore(t)
-	blobDir, err := os.MkdirTemp("/dev/shm", "spinoci-blobs-test-")
-	if err != nil {
-		t.Skipf("no /dev/shm: %v", err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(blobDir) })
-	if statOf(t, blobDir).Dev == statOf(t, filepath.Dir(store.Dir())).Dev {
-		t.Skip("/dev/shm is on the test's temporary directory's filesystem")
-	}
+	blobDir := otherFilesystemDir(t, store)
 	const content = "a blob elsewhere"
 	blob := writeBlobFile(t, blobDir, content, 0o444)
 	app, blobs := storeTestApp(content)
