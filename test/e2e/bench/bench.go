@@ -120,7 +120,7 @@ func bench(t harness.T, o options) {
 	d.Stop()
 
 	t.Logf("\n== P2 compile floor: the first-start apps compiled alone (Winch, and Cranelift's fast tier)")
-	r.compile = measureCompileFloor(t)
+	r.compile = measureCompileFloor(t, work)
 
 	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)
 	r.pods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods, "")

@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -35,8 +36,16 @@ const winchFloorRuns = firstStartRounds
 // the median kept) and with Cranelift's fast tier (the fallback where
 // Winch cannot be selected; once), each in a process of its own: in one
 // process, a compile would reuse the heap its predecessors faulted in,
-// which a compile stage, a new process, never finds.
-func measureCompileFloor(t harness.T) []compileFloor {
+// which a compile stage, a new process, never finds. The test binary is
+// built once, into work.
+func measureCompileFloor(t harness.T, work string) []compileFloor {
+	const pkg = "engine/internal/capi"
+	bin := filepath.Join(work, "capi.test")
+	build := exec.CommandContext(t.Context(), "go", "test", "-c", "-o", bin, "./"+pkg)
+	build.Dir = harness.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building %s's benchmarks: %v\n%s", pkg, err, out)
+	}
 	var floors []compileFloor
 	for _, app := range []string{"spin-rust.wasm", "spin-go.wasm", "js-hello.wasm"} {
 		for _, setting := range []string{"winch", "fast"} {
@@ -47,9 +56,8 @@ func measureCompileFloor(t harness.T) []compileFloor {
 			var measured []compileFloor
 			for range runs {
 				pattern := "BenchmarkCompile/^" + regexp.QuoteMeta(app) + "$/^" + setting + "$"
-				cmd := exec.CommandContext(t.Context(), "go", "test", "-run", "^$", "-bench", pattern,
-					"-benchtime", "1x", "./engine/internal/capi/")
-				cmd.Dir = harness.RepoRoot()
+				cmd := exec.CommandContext(t.Context(), bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "1x")
+				cmd.Dir = filepath.Join(harness.RepoRoot(), pkg) // where go test runs it
 				cmd.Env = append(os.Environ(), "GLIBC_TUNABLES="+spinoci.CompileStageTunables(true))
 				out, err := cmd.CombinedOutput()
 				if err != nil {
