@@ -59,8 +59,6 @@ type service struct {
 	// firstTask is the app preparation the server started for the
 	// container whose start started it (nil: none).
 	firstTask *firstTaskPreparation
-	// idleMemory gives free memory back once starts have settled.
-	idleMemory *idleMemory
 	// serverLog is where the server's own log goes (nil: nowhere to move).
 	serverLog serverLog
 
@@ -98,7 +96,6 @@ func newService(ctx context.Context, publisher eventPublisher, sd shutdown.Servi
 		eventsDone: make(chan struct{}),
 		tasks:      make(map[string]*shimTask),
 		creating:   make(map[string]bool),
-		idleMemory: newIdleMemory(),
 	}
 	go s.forwardEvents()
 	sd.RegisterCallback(func(ctx context.Context) error {
@@ -294,7 +291,6 @@ func (s *service) Start(ctx context.Context, r *taskAPI.StartRequest) (*taskAPI.
 	}
 	log.G(ctx).WithFields(log.Fields{"id": t.id, "address": addr}).Info("app started")
 	s.events <- &eventstypes.TaskStart{ContainerID: t.id, Pid: uint32(t.pid)}
-	s.idleMemory.started()
 	return &taskAPI.StartResponse{Pid: uint32(t.pid)}, nil
 }
 

@@ -56,7 +56,7 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 	if err != nil {
 		return fmt.Errorf("creating the task service: %w", err)
 	}
-	server, err := ttrpc.NewServer(ttrpc.WithServerHandshaker(ttrpc.UnixSocketRequireSameUser()))
+	server, err := newTTRPCServer(newIdleMemory())
 	if err != nil {
 		return fmt.Errorf("creating the ttrpc server: %w", err)
 	}
