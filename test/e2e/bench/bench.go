@@ -24,9 +24,10 @@ type results struct {
 	ratio    float64       // P3: the median of the rounds' ratios of requests/s
 	disk     replicaDisk
 	density  []densityStep
-	runcRef  densityStep // runc containers of the native server, for comparison
-	shared   densityStep // apps sharing one shim server (the group annotation)
-	floorRef densityStep // start floor shims (no app process): a Go shim server's own memory
+	polled   pollingMemory // a few of the density run's apps after metrics polling
+	runcRef  densityStep   // runc containers of the native server, for comparison
+	shared   densityStep   // apps sharing one shim server (the group annotation)
+	floorRef densityStep   // start floor shims (no app process): a Go shim server's own memory
 	pods     []podMemory
 	// sharedPods are pods sharing one shim server (the group annotation).
 	sharedPods []podMemory
@@ -110,11 +111,11 @@ func bench(t harness.T, o options) {
 	r.disk = measureReplicaDisk(t, d, r.ws.files, work)
 
 	t.Logf("\n== P4 density: idle PSS per app, up to %d apps", o.apps)
-	r.density = measureDensity(t, d, r.ws.hello, work, o.apps)
+	r.density, r.polled = measureDensity(t, d, r.ws.hello, work, o.apps)
 	t.Logf("   for comparison, %d runc containers of the native Go server:", runcReferenceContainers)
-	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers})[0]
+	r.runcRef = measureDensityAt(t, d, r.ws.runc, work, []int{runcReferenceContainers}, nil)[0]
 	t.Logf("   the start floor's shim servers alone (no app process), %d:", runcReferenceContainers)
-	r.floorRef = measureDensityAt(t, d, r.ws.floor, work, []int{runcReferenceContainers})[0]
+	r.floorRef = measureDensityAt(t, d, r.ws.floor, work, []int{runcReferenceContainers}, nil)[0]
 	t.Logf("   %d apps sharing one shim server (%s):", o.apps, harness.GroupAnnotation)
 	r.shared = measureSharedServer(t, d, r.ws.hello, work, o.apps)
 	d.Stop()

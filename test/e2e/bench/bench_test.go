@@ -157,8 +157,10 @@ func TestRowsAndRender(t *testing.T) {
 		disk:      replicaDisk{none: 300e6, one: 320e6, two: 320.5e6},
 		pageFault: 12345 * time.Nanosecond,
 		density:   []densityStep{{apps: 10, total: groupMemory{shim: report.Memory{PSS: 30e6}, children: report.Memory{PSS: 20e6}}}},
-		runcRef:   densityStep{apps: 10, total: groupMemory{shim: report.Memory{PSS: 40e6}, children: report.Memory{PSS: 30e6}}},
-		pods:      []podMemory{{shim: report.Memory{PSS: 5e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}}},
+		polled: pollingMemory{apps: 2, polls: 20, before: groupMemory{shim: report.Memory{PSS: 6e6}, children: report.Memory{PSS: 4e6}},
+			after: groupMemory{shim: report.Memory{PSS: 8e6}, children: report.Memory{PSS: 4e6}}},
+		runcRef: densityStep{apps: 10, total: groupMemory{shim: report.Memory{PSS: 40e6}, children: report.Memory{PSS: 30e6}}},
+		pods:    []podMemory{{shim: report.Memory{PSS: 5e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}}},
 		sharedPods: []podMemory{{shim: report.Memory{PSS: 1e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}},
 			{shim: report.Memory{PSS: 1e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 2e6}}},
 	}
@@ -176,6 +178,7 @@ func TestRowsAndRender(t *testing.T) {
 		{"P2", 6, false},    // JS first start, seconds
 		{"P3", 0.75, true},  // 60k / 80k
 		{"P4", 5, true},     // 50 MB / 10 apps
+		{"P4", 6, false},    // after polling: 12 MB / 2 apps, no target
 		{"P4", 9, false},    // per pod: no target
 		{"P4", 4.5, false},  // per pod sharing a server: (5 + 4) MB / 2 pods
 		{"P5", 10, true},    // 60 - 50 ms
@@ -195,6 +198,8 @@ func TestRowsAndRender(t *testing.T) {
 	for _, want := range []string{"## Targets", "## Machine", "## Start-up", "## Throughput", "## Memory", "## Static files",
 		"(" + startPlotFile + ")", "| hello (`hello`) | 25 ms | 45 ms | 10 ms | 80 ms |", "(" + densityPlotFile + ")", "| 10 | 5.0 MB | 3.0 MB | 2.0 MB |", "| 1 | its own | 9.0 MB | 5.0 MB | 1.0 MB | 3.0 MB |", "| 2 | shared | 4.0 MB | 1.0 MB | 1.0 MB | 2.0 MB |",
 		"| P2 | first start ever, 5.9 MB Rust module (compile included) |", "| P2 | first start ever, 2.6 MB Go module (compile included; the issue's target names the Rust module) |",
+		"| P4 | idle PSS per app after metrics polling: 2 of the 10 apps, 20 × `ctr task metrics` each (the shim's Stats) | shim 4.0 MB + app 2.0 MB; 5.0 MB before |",
+		"poll they take 6.0 MB per app (the shim server 4.0 MB), against 5.0 MB before.",
 		"10 runc containers of the native Go hello server, measured the same way: 7.0 MB per container",
 		"(containerd-shim-runc-v2 4.0 MB, the server 3.0 MB;", "| shim | 23.0 MB | 2 | 6.0 ms |",
 		"| P1 | hello start joining a running shim server (group annotation; median; see [Start-up](#start-up)) | 45 ms vs runc 100 ms |",

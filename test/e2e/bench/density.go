@@ -42,14 +42,20 @@ const idleSettle = 2 * time.Second
 
 // measureDensity starts w again and again with `ctr run -d` (each answers
 // its first request) and, at each of densitySteps(most), reads the PSS of
-// every shim and its app process while they are idle. It stops them all
-// at the end.
-func measureDensity(t harness.T, d *harness.Containerd, w workload, work string, most int) []densityStep {
-	return measureDensityAt(t, d, w, work, densitySteps(most))
+// every shim and its app process while they are idle. Then it polls a few
+// of them for their metrics (measurePolling) and stops them all.
+func measureDensity(t harness.T, d *harness.Containerd, w workload, work string, most int) ([]densityStep, pollingMemory) {
+	var polled pollingMemory
+	steps := measureDensityAt(t, d, w, work, densitySteps(most), func(ids []string) {
+		polled = measurePolling(t, d, ids[:min(polledApps, len(ids))])
+	})
+	return steps, polled
 }
 
-// measureDensityAt is measureDensity at the given counts (ascending).
-func measureDensityAt(t harness.T, d *harness.Containerd, w workload, work string, counts []int) []densityStep {
+// measureDensityAt is measureDensity at the given counts (ascending),
+// calling atLast (unless nil) with the apps' ids once the last count is
+// measured, before it stops them.
+func measureDensityAt(t harness.T, d *harness.Containerd, w workload, work string, counts []int, atLast func(ids []string)) []densityStep {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Minute)
 	defer cancel()
 	var ids []string
@@ -67,28 +73,19 @@ func measureDensityAt(t harness.T, d *harness.Containerd, w workload, work strin
 		}
 		elapsed := time.Since(began)
 		time.Sleep(idleSettle)
-		groups, err := shimGroups(d.Address)
+		sum, err := readGroups(d, ids)
 		if err != nil {
-			t.Fatalf("%v", err)
+			t.Fatalf("density: %v", err)
 		}
-		step := densityStep{apps: target, lastStart: last, elapsedTotal: elapsed}
-		for _, id := range ids {
-			g, ok := groups[id]
-			if !ok {
-				t.Fatalf("density: no shim server found for %s", id)
-			}
-			m, err := measureGroup(g)
-			if err != nil {
-				t.Fatalf("density: %s: %v", id, err)
-			}
-			step.total.shim = step.total.shim.Add(m.shim)
-			step.total.children = step.total.children.Add(m.children)
-		}
+		step := densityStep{apps: target, total: sum, lastStart: last, elapsedTotal: elapsed}
 		total, shim, app := step.perApp()
 		t.Logf("   %4d apps: PSS per app %s (shim %s, app %s; anonymous %s); start of the last %v",
 			target, report.FormatMB(float64(total.PSS)), report.FormatMB(float64(shim.PSS)),
 			report.FormatMB(float64(app.PSS)), report.FormatMB(float64(total.PSSAnon)), last.Round(time.Millisecond))
 		steps = append(steps, step)
+	}
+	if atLast != nil {
+		atLast(ids)
 	}
 	return steps
 }

@@ -17,8 +17,9 @@
 //     both in containers, and each server's CPU time per request; the same
 //     for the Go module and the JS component, without a target;
 //   - P4: idle PSS per app (shim + app process) at several app counts up to
-//     -apps, the same with one shim server shared by -apps apps (the group
-//     annotation), and per pod under CRI (shim + pause + app);
+//     -apps, then of a few of them after metrics polling (`ctr task
+//     metrics`), the same with one shim server shared by -apps apps (the
+//     group annotation), and per pod under CRI (shim + pause + app);
 //   - P5: an app with 20 × 10 MB static files against none: start time and
 //     disk per extra replica;
 //   - P6: cached start of the 12 MB JS component.

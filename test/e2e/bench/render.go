@@ -141,6 +141,15 @@ func rows(r results) []report.Row {
 			Unit: " MB", Goal: report.AtMost, Target: targetPSSPerAppMB, Value: float64(total.PSS) / 1e6,
 			Measured: fmt.Sprintf("shim %s + app %s", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)))}, memMB, memWhy))
 	}
+	if p := r.polled; p.apps > 0 && len(r.density) > 0 {
+		before, _, _ := p.perApp(p.before)
+		total, shim, app := p.perApp(p.after)
+		out = append(out, report.Row{ID: "P4", Measure: fmt.Sprintf("idle PSS per app after metrics polling: %d of the %d apps, %d × `ctr task metrics` each (the shim's Stats)",
+			p.apps, r.density[len(r.density)-1].apps, p.polls),
+			Unit: " MB", Goal: report.NoTarget, Value: float64(total.PSS) / 1e6,
+			Measured: fmt.Sprintf("shim %s + app %s; %s before", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)),
+				report.FormatMB(float64(before.PSS)))})
+	}
 	if r.shared.apps > 0 {
 		total, shim, app := r.shared.perApp()
 		out = append(out, report.Row{ID: "P4", Measure: fmt.Sprintf("idle PSS per app, %d apps sharing one shim server (group annotation; see [Memory](#memory))", r.shared.apps),
@@ -365,6 +374,14 @@ func renderMemory(p func(string, ...any), r results) {
 	p("")
 	p("![PSS per app against the number of apps running](%s)", densityPlotFile)
 	p("")
+	if pm := r.polled; pm.apps > 0 {
+		before, _, _ := pm.perApp(pm.before)
+		after, shim, _ := pm.perApp(pm.after)
+		p("Then %d of them are polled for their metrics as a collector polls them (CRI's container stats, `ctr task", pm.apps)
+		p("metrics`: a Stats request to the shim server, which reads the cgroup), %d times each in turn; %v after the last", pm.polls, idleSettle)
+		p("poll they take %s per app (the shim server %s), against %s before.", mb(after.PSS), mb(shim.PSS), mb(before.PSS))
+		p("")
+	}
 	if r.runcRef.apps > 0 {
 		total, shim, server := r.runcRef.perApp()
 		p("For comparison, %d runc containers of the native Go hello server, measured the same way: %s per container", r.runcRef.apps, mb(total.PSS))
