@@ -339,3 +339,44 @@ func TestBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstStartFloors: the Winch compile is measured before the first
+// starts of the first-start apps only; each app's floor is the median of
+// its runs, beside one compile with Cranelift's fast tier.
+func TestFirstStartFloors(t *testing.T) {
+	var calls []string
+	wall := map[string][]time.Duration{"spin-rust": millis(30, 10, 20), "js-hello": millis(1700, 1500, 1600)}
+	f := &firstStartFloors{
+		measure: func(app, setting string) []compileFloor {
+			calls = append(calls, app+" "+setting)
+			name := strings.TrimSuffix(app, ".wasm")
+			w := time.Second
+			if setting == "winch" {
+				w, wall[name] = wall[name][0], wall[name][1:]
+			}
+			return []compileFloor{{app: name, setting: setting, wall: w}}
+		},
+		apps: map[string]string{"spin-rust": harness.AppSpinRust, "js": jsApp},
+	}
+	for range 3 {
+		for _, key := range []string{"hello", "spin-rust", "js", "runc"} {
+			f.beforeFirstStart(workload{key: key})
+		}
+	}
+	if len(calls) != 6 || calls[0] != "spin-rust.wasm winch" || calls[1] != "js-hello.wasm winch" {
+		t.Fatalf("measured %q before the first starts, want the Rust module's and the JS component's Winch compiles, 3 each", calls)
+	}
+	r := results{compile: measureCompileFloor(t, f)}
+	for _, want := range []compileFloor{
+		{app: "spin-rust", setting: "winch", wall: 20 * time.Millisecond},
+		{app: "js-hello", setting: "winch", wall: 1600 * time.Millisecond},
+		{app: "spin-go", setting: "fast", wall: time.Second},
+	} {
+		if got, ok := r.floorOf(want.app, want.setting); !ok || got.wall != want.wall {
+			t.Errorf("floorOf(%s, %s) = %+v, %v; want wall %v", want.app, want.setting, got, ok, want.wall)
+		}
+	}
+	if _, ok := r.floorOf("spin-go", "winch"); ok {
+		t.Errorf("a Winch floor for the Go module, which made no first start here")
+	}
+}

@@ -38,7 +38,7 @@ func (r results) compileBound(app string) (float64, string) {
 	}
 	wall := float64(w.wall) / 1e6
 	return wall, fmt.Sprintf("compiling the app alone takes %s (the compile floor: Winch, Wasmtime's fastest compiler, "+
-		"in a new process on all cores), before any start's own costs", report.FormatMillis(wall))
+		"in a new process on all cores, right before each first start), before any start's own costs", report.FormatMillis(wall))
 }
 
 // memoryBound is the least idle PSS, in MB, of an app with a shim server

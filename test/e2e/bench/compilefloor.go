@@ -26,54 +26,96 @@ type compileFloor struct {
 	wall, cpu    time.Duration
 }
 
-// winchFloorRuns is how many times each app's Winch compile is measured:
-// its median is a bound of the app's first start (bounds.go), compared
-// with the median of as many first starts.
-const winchFloorRuns = firstStartRounds
-
-// measureCompileFloor runs BenchmarkCompile for each first-start app with
-// Winch (the fast tier: what a first start compiles; winchFloorRuns times,
-// the median kept) and with Cranelift's fast tier (the fallback where
-// Winch cannot be selected; once), each in a process of its own: in one
+// compileFloorBench runs engine/internal/capi's BenchmarkCompile from a
+// test binary built once, each measurement in a process of its own: in one
 // process, a compile would reuse the heap its predecessors faulted in,
-// which a compile stage, a new process, never finds. The test binary is
-// built once, into work.
-func measureCompileFloor(t harness.T, work string) []compileFloor {
-	const pkg = "engine/internal/capi"
-	bin := filepath.Join(work, "capi.test")
-	build := exec.CommandContext(t.Context(), "go", "test", "-c", "-o", bin, "./"+pkg)
+// which a compile stage, a new process, never finds.
+type compileFloorBench struct {
+	bin string
+}
+
+// compileFloorPackage is where BenchmarkCompile is.
+const compileFloorPackage = "engine/internal/capi"
+
+// buildCompileFloor builds the benchmark binary into work.
+func buildCompileFloor(t harness.T, work string) compileFloorBench {
+	b := compileFloorBench{bin: filepath.Join(work, "capi.test")}
+	build := exec.CommandContext(t.Context(), "go", "test", "-c", "-o", b.bin, "./"+compileFloorPackage)
 	build.Dir = harness.RepoRoot()
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building %s's benchmarks: %v\n%s", pkg, err, out)
+		t.Fatalf("building %s's benchmarks: %v\n%s", compileFloorPackage, err, out)
 	}
-	var floors []compileFloor
-	for _, app := range []string{"spin-rust.wasm", "spin-go.wasm", "js-hello.wasm"} {
-		for _, setting := range []string{"winch", "fast"} {
-			runs := 1
-			if setting == "winch" {
-				runs = winchFloorRuns
-			}
-			var measured []compileFloor
-			for range runs {
-				pattern := "BenchmarkCompile/^" + regexp.QuoteMeta(app) + "$/^" + setting + "$"
-				cmd := exec.CommandContext(t.Context(), bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "1x")
-				cmd.Dir = filepath.Join(harness.RepoRoot(), pkg) // where go test runs it
-				cmd.Env = append(os.Environ(), "GLIBC_TUNABLES="+spinoci.CompileStageTunables(true))
-				out, err := cmd.CombinedOutput()
-				if err != nil {
-					t.Fatalf("compile floor of %s (%s): %v\n%s", app, setting, err, out)
-				}
-				measured = append(measured, parseCompileFloor(out)...)
-			}
-			if len(measured) > 0 {
-				floors = append(floors, medianFloor(measured))
+	return b
+}
+
+// measure compiles app once with setting ("winch": Winch, the fast tier a
+// first start compiles with; "fast": Cranelift's fast tier, the fallback
+// where Winch cannot be selected).
+func (b compileFloorBench) measure(t harness.T, app, setting string) []compileFloor {
+	pattern := "BenchmarkCompile/^" + regexp.QuoteMeta(app) + "$/^" + setting + "$"
+	cmd := exec.CommandContext(t.Context(), b.bin, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", "1x")
+	cmd.Dir = filepath.Join(harness.RepoRoot(), compileFloorPackage) // where go test runs it
+	cmd.Env = append(os.Environ(), "GLIBC_TUNABLES="+spinoci.CompileStageTunables(true))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("compile floor of %s (%s): %v\n%s", app, setting, err, out)
+	}
+	return parseCompileFloor(out)
+}
+
+// firstStartFloors are the Winch compile floors measured during the first
+// starts: each first-start app's Winch compile, right before each of its
+// first starts, on the machine as that start finds it (earlier starts'
+// servers and compile stages stopped). Their median bounds the median of
+// the app's first starts (bounds.go) with figures of the same moments: on
+// a machine whose speed drifts over a run, a floor measured minutes later
+// came out above the first starts it was to bound.
+type firstStartFloors struct {
+	// measure compiles an app once with a setting (compileFloorBench's).
+	measure func(app, setting string) []compileFloor
+	apps    map[string]string // the workload's key: its wasm file
+	runs    []compileFloor
+}
+
+// newFirstStartFloors measures the floors of ws's first-start apps (the
+// Rust and Go modules and the JS component) with bench.
+func newFirstStartFloors(t harness.T, bench compileFloorBench, ws workloads) *firstStartFloors {
+	return &firstStartFloors{
+		measure: func(app, setting string) []compileFloor { return bench.measure(t, app, setting) },
+		apps:    map[string]string{ws.spinRust.key: harness.AppSpinRust, ws.spinGo.key: harness.AppSpinGo, ws.js.key: jsApp},
+	}
+}
+
+// beforeFirstStart measures w's app's Winch compile, if it is a
+// first-start app.
+func (f *firstStartFloors) beforeFirstStart(w workload) {
+	if app, ok := f.apps[w.key]; ok {
+		f.runs = append(f.runs, f.measure(app, "winch")...)
+	}
+}
+
+// measureCompileFloor returns each first-start app's compile floors: the
+// median of its Winch compiles measured before its first starts, and one
+// compile with Cranelift's fast tier, measured now.
+func measureCompileFloor(t harness.T, floors *firstStartFloors) []compileFloor {
+	var out []compileFloor
+	for _, app := range []string{harness.AppSpinRust, harness.AppSpinGo, jsApp} {
+		name := strings.TrimSuffix(app, ".wasm")
+		var winch []compileFloor
+		for _, f := range floors.runs {
+			if f.app == name {
+				winch = append(winch, f)
 			}
 		}
+		if len(winch) > 0 {
+			out = append(out, medianFloor(winch))
+		}
+		out = append(out, floors.measure(app, "fast")...)
 	}
-	for _, f := range floors {
+	for _, f := range out {
 		t.Logf("   %-14s %-6s wall %v, CPU %v", f.app, f.setting, f.wall.Round(time.Millisecond), f.cpu.Round(time.Millisecond))
 	}
-	return floors
+	return out
 }
 
 // medianFloor is the run of median wall time among runs of one app and

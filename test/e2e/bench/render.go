@@ -269,8 +269,8 @@ func renderStarts(p func(string, ...any), r results) {
 	if len(r.compile) > 0 {
 		p("A first start compiles the app with the fast tier: Winch, Wasmtime's baseline compiler (the pinned C API")
 		p("cannot select it; the engine sets its strategy itself after checking the library's layout). P2's compile floor")
-		p("rows are that compilation alone, each in a new process as a compile stage is (Winch's: the median of %d, as", winchFloorRuns)
-		p("many as first starts), with the malloc settings of a")
+		p("rows are that compilation alone, each in a new process as a compile stage is (Winch's: the median of %d, one", firstStartRounds)
+		p("right before each first start of the app, on the machine as that start finds it), with the malloc settings of a")
 		p("first start's compile stage (README, \"Compiled code\"), beside Cranelift's fast tier (no optimisation,")
 		p("single-pass register allocation),")
 		p("the fallback where Winch cannot be selected (`make bench-compile` compares every setting). The optimised code")
