@@ -27,20 +27,6 @@ func (r results) startBound() (float64, string) {
 		"container's sandbox", report.FormatMillis(f), report.FormatMillis(exec))
 }
 
-// compileBound is the least a first start of app can take, in
-// milliseconds: it cannot answer before the app is compiled, and the
-// compile floor is that compilation alone with Wasmtime's fastest compiler
-// (Winch) on all cores. "" if it was not measured.
-func (r results) compileBound(app string) (float64, string) {
-	w, ok := r.floorOf(app, "winch")
-	if !ok {
-		return 0, ""
-	}
-	wall := float64(w.wall) / 1e6
-	return wall, fmt.Sprintf("compiling the app alone takes %s (the compile floor: Winch, Wasmtime's fastest compiler, "+
-		"in a new process on all cores, right before each first start), before any start's own costs", report.FormatMillis(wall))
-}
-
 // memoryBound is the least idle PSS, in MB, of an app with a shim server
 // and an app process of its own: the anonymous memory of a Go shim server
 // (the lesser of the start floor's server and containerd-shim-runc-v2) and
