@@ -17,8 +17,8 @@ const idleMemoryDelay = time.Second
 // requests have settled. Requests leave garbage whose pages the Go runtime
 // gives back only gradually: creating a task reads the image and parses
 // the spec; each Stats reads the cgroup's metrics (~55 KB allocated per call
-// on cgroup v1), so a server polled for metrics (`ctr task metrics`, CRI's
-// stats) held ~1 MB more than one left alone, 5.4–5.5 MB instead of 3.9.
+// on cgroup v1), so a hello app's server polled for metrics (`ctr task
+// metrics`, CRI's stats) held 5.2–5.5 MB anonymous instead of 3.9.
 // A burst of requests (a pod's containers starting, a poll's State and
 // Stats) releases once, after the last; a server nobody calls does nothing.
 type idleMemory struct {
