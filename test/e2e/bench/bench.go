@@ -96,8 +96,7 @@ func bench(t harness.T, o options) {
 	}
 
 	t.Logf("\n== P1, P2, P5, P6 start: ctr run -d → first HTTP 200 (%d first starts, then %d interleaved rounds)", firstStartRounds, o.runs)
-	floors := newFirstStartFloors(t, buildCompileFloor(t, work), r.ws)
-	r.starts = measureStarts(t, d, all, o.runs, work, func() { forgetApps(t, d, moduleCache) }, floors.beforeFirstStart)
+	r.starts = measureStarts(t, d, all, o.runs, work, func() { forgetApps(t, d, moduleCache) })
 	t.Logf("\n== P1 where the start time goes: ctr container create, ctr task start -d, first HTTP 200")
 	r.phases = measurePhases(t, d, []workload{r.ws.hello, r.ws.runc}, o.runs, work)
 	t.Logf("\n== P1 what each exec of a binary a start runs costs")
@@ -122,7 +121,8 @@ func bench(t harness.T, o options) {
 	d.Stop()
 
 	t.Logf("\n== P2 compile floor: the first-start apps compiled alone (Winch, and Cranelift's fast tier)")
-	r.compile = measureCompileFloor(t, floors)
+	floor := buildCompileFloor(t, work)
+	r.compile = measureCompileFloor(t, func(app, setting string) []compileFloor { return floor.measure(t, app, setting) })
 
 	t.Logf("\n== P4 per pod under CRI (%d pods)", o.pods)
 	r.pods = measurePods(t, reg.Host, r.ws.hello, moduleCache, o.pods, "")
@@ -198,7 +198,7 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 // start's three steps, and the phases of Create the shim logged
 // (containerd's debug log).
 func startOnly(t harness.T, d *harness.Containerd, ws workloads, work string, runs int, forget func()) {
-	starts := measureStarts(t, d, []workload{ws.hello, ws.runc, ws.floor, ws.helloShared}, runs, work, forget, nil)
+	starts := measureStarts(t, d, []workload{ws.hello, ws.runc, ws.floor, ws.helloShared}, runs, work, forget)
 	runcMS := median(starts[1].cached)
 	for _, s := range starts {
 		t.Logf("   %s: median %.1f ms (%.2f× runc)", s.w.key, median(s.cached), median(s.cached)/runcMS)

@@ -157,8 +157,8 @@ func TestRowsAndRender(t *testing.T) {
 		disk:      replicaDisk{none: 300e6, one: 320e6, two: 320.5e6},
 		pageFault: 12345 * time.Nanosecond,
 		density:   []densityStep{{apps: 10, total: groupMemory{shim: report.Memory{PSS: 30e6}, children: report.Memory{PSS: 20e6}}}},
-		polled: pollingMemory{apps: 2, polls: 20, before: groupMemory{shim: report.Memory{PSS: 6e6}, children: report.Memory{PSS: 4e6}},
-			after: groupMemory{shim: report.Memory{PSS: 8e6}, children: report.Memory{PSS: 4e6}}},
+		polled: pollingMemory{polls: 20, before: densityStep{apps: 2, total: groupMemory{shim: report.Memory{PSS: 6e6}, children: report.Memory{PSS: 4e6}}},
+			after: densityStep{apps: 2, total: groupMemory{shim: report.Memory{PSS: 8e6}, children: report.Memory{PSS: 4e6}}}},
 		runcRef: densityStep{apps: 10, total: groupMemory{shim: report.Memory{PSS: 40e6}, children: report.Memory{PSS: 30e6}}},
 		pods:    []podMemory{{shim: report.Memory{PSS: 5e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}}},
 		sharedPods: []podMemory{{shim: report.Memory{PSS: 1e6}, pause: report.Memory{PSS: 1e6}, app: report.Memory{PSS: 3e6}},
@@ -342,43 +342,33 @@ func TestBounds(t *testing.T) {
 	}
 }
 
-// TestFirstStartFloors: the Winch compile is measured before the first
-// starts of the first-start apps only; each app's floor is the median of
-// its runs, beside one compile with Cranelift's fast tier.
-func TestFirstStartFloors(t *testing.T) {
+// TestMeasureCompileFloor: each first-start app's Winch compile is
+// measured winchFloorRuns times and its median kept, beside one compile
+// with Cranelift's fast tier.
+func TestMeasureCompileFloor(t *testing.T) {
 	var calls []string
-	wall := map[string][]time.Duration{"spin-rust": millis(30, 10, 20), "js-hello": millis(1700, 1500, 1600)}
-	f := &firstStartFloors{
-		measure: func(app, setting string) []compileFloor {
-			calls = append(calls, app+" "+setting)
-			name := strings.TrimSuffix(app, ".wasm")
-			w := time.Second
-			if setting == "winch" {
-				w, wall[name] = wall[name][0], wall[name][1:]
-			}
-			return []compileFloor{{app: name, setting: setting, wall: w}}
-		},
-		apps: map[string]string{"spin-rust": harness.AppSpinRust, "js": jsApp},
-	}
-	for range 3 {
-		for _, key := range []string{"hello", "spin-rust", "js", "runc"} {
-			f.beforeFirstStart(workload{key: key})
+	wall := map[string][]time.Duration{"spin-rust": millis(30, 10, 20), "spin-go": millis(300, 100, 200), "js-hello": millis(1700, 1500, 1600)}
+	measure := func(app, setting string) []compileFloor {
+		calls = append(calls, app+" "+setting)
+		name := strings.TrimSuffix(app, ".wasm")
+		w := time.Second
+		if setting == "winch" {
+			w, wall[name] = wall[name][0], wall[name][1:]
 		}
+		return []compileFloor{{app: name, setting: setting, wall: w}}
 	}
-	if len(calls) != 6 || calls[0] != "spin-rust.wasm winch" || calls[1] != "js-hello.wasm winch" {
-		t.Fatalf("measured %q before the first starts, want the Rust module's and the JS component's Winch compiles, 3 each", calls)
+	r := results{compile: measureCompileFloor(t, measure)}
+	if len(calls) != 3*(winchFloorRuns+1) {
+		t.Fatalf("measured %q, want %d Winch compiles and one fast-tier compile per app", calls, winchFloorRuns)
 	}
-	r := results{compile: measureCompileFloor(t, f)}
 	for _, want := range []compileFloor{
 		{app: "spin-rust", setting: "winch", wall: 20 * time.Millisecond},
+		{app: "spin-go", setting: "winch", wall: 200 * time.Millisecond},
 		{app: "js-hello", setting: "winch", wall: 1600 * time.Millisecond},
-		{app: "spin-go", setting: "fast", wall: time.Second},
+		{app: "js-hello", setting: "fast", wall: time.Second},
 	} {
 		if got, ok := r.floorOf(want.app, want.setting); !ok || got.wall != want.wall {
 			t.Errorf("floorOf(%s, %s) = %+v, %v; want wall %v", want.app, want.setting, got, ok, want.wall)
 		}
-	}
-	if _, ok := r.floorOf("spin-go", "winch"); ok {
-		t.Errorf("a Winch floor for the Go module, which made no first start here")
 	}
 }

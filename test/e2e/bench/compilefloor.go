@@ -63,55 +63,27 @@ func (b compileFloorBench) measure(t harness.T, app, setting string) []compileFl
 	return parseCompileFloor(out)
 }
 
-// firstStartFloors are the Winch compile floors measured during the first
-// starts: each first-start app's Winch compile, right before each of its
-// first starts, on the machine as that start finds it (earlier starts'
-// servers and compile stages stopped), so that the report compares figures
-// of the same moments (on a machine whose speed drifts over a run, a floor
-// measured minutes later differed from its first starts by −7 % to +30 %).
-// It is no bound: measured so, it still came out above those starts'
-// compile stages (1.44–1.53 s against 1.11–1.16 s for the JS component).
-type firstStartFloors struct {
-	// measure compiles an app once with a setting (compileFloorBench's).
-	measure func(app, setting string) []compileFloor
-	apps    map[string]string // the workload's key: its wasm file
-	runs    []compileFloor
-}
+// winchFloorRuns is how many times each app's Winch compile is measured
+// (its median kept), as many as the app's first starts.
+const winchFloorRuns = firstStartRounds
 
-// newFirstStartFloors measures the floors of ws's first-start apps (the
-// Rust and Go modules and the JS component) with bench.
-func newFirstStartFloors(t harness.T, bench compileFloorBench, ws workloads) *firstStartFloors {
-	return &firstStartFloors{
-		measure: func(app, setting string) []compileFloor { return bench.measure(t, app, setting) },
-		apps:    map[string]string{ws.spinRust.key: harness.AppSpinRust, ws.spinGo.key: harness.AppSpinGo, ws.js.key: jsApp},
-	}
-}
-
-// beforeFirstStart measures w's app's Winch compile, if it is a
-// first-start app.
-func (f *firstStartFloors) beforeFirstStart(w workload) {
-	if app, ok := f.apps[w.key]; ok {
-		f.runs = append(f.runs, f.measure(app, "winch")...)
-	}
-}
-
-// measureCompileFloor returns each first-start app's compile floors: the
-// median of its Winch compiles measured before its first starts, and one
-// compile with Cranelift's fast tier, measured now.
-func measureCompileFloor(t harness.T, floors *firstStartFloors) []compileFloor {
+// measureCompileFloor returns each first-start app's compile floors, each
+// compile in a new process (measure: compileFloorBench's): the median of
+// winchFloorRuns compiles with Winch, and one with Cranelift's fast tier.
+// They are information, not a bound of the first starts: measured in a
+// run, the JS component's came out above the compile stages of its first
+// starts (1.44–1.53 s against 1.11–1.16 s in containerd's log).
+func measureCompileFloor(t harness.T, measure func(app, setting string) []compileFloor) []compileFloor {
 	var out []compileFloor
 	for _, app := range []string{harness.AppSpinRust, harness.AppSpinGo, jsApp} {
-		name := strings.TrimSuffix(app, ".wasm")
 		var winch []compileFloor
-		for _, f := range floors.runs {
-			if f.app == name {
-				winch = append(winch, f)
-			}
+		for range winchFloorRuns {
+			winch = append(winch, measure(app, "winch")...)
 		}
 		if len(winch) > 0 {
 			out = append(out, medianFloor(winch))
 		}
-		out = append(out, floors.measure(app, "fast")...)
+		out = append(out, measure(app, "fast")...)
 	}
 	for _, f := range out {
 		t.Logf("   %-14s %-6s wall %v, CPU %v", f.app, f.setting, f.wall.Round(time.Millisecond), f.cpu.Round(time.Millisecond))

@@ -21,14 +21,8 @@ const (
 // pollingMemory is the memory of polled apps before their polling and
 // idleSettle after it.
 type pollingMemory struct {
-	apps, polls   int         // polls: per app
-	before, after groupMemory // summed over the apps
-}
-
-// perApp is m's memory per polled app.
-func (p pollingMemory) perApp(m groupMemory) (total, shim, app report.Memory) {
-	n := int64(p.apps)
-	return m.total().Div(n), m.shim.Div(n), m.children.Div(n)
+	polls         int // per app
+	before, after densityStep
 }
 
 // measurePolling polls the apps ids for their metrics and reads their
@@ -36,9 +30,9 @@ func (p pollingMemory) perApp(m groupMemory) (total, shim, app report.Memory) {
 func measurePolling(t harness.T, d *harness.Containerd, ids []string) pollingMemory {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	p := pollingMemory{apps: len(ids), polls: pollsPerApp}
+	p := pollingMemory{polls: pollsPerApp, before: densityStep{apps: len(ids)}, after: densityStep{apps: len(ids)}}
 	var err error
-	if p.before, err = readGroups(d, ids); err != nil {
+	if p.before.total, err = readGroups(d, ids); err != nil {
 		t.Fatalf("polling: %v", err)
 	}
 	for range pollsPerApp {
@@ -49,13 +43,13 @@ func measurePolling(t harness.T, d *harness.Containerd, ids []string) pollingMem
 		}
 	}
 	time.Sleep(idleSettle)
-	if p.after, err = readGroups(d, ids); err != nil {
+	if p.after.total, err = readGroups(d, ids); err != nil {
 		t.Fatalf("polling: %v", err)
 	}
-	before, _, _ := p.perApp(p.before)
-	after, shim, app := p.perApp(p.after)
+	before, _, _ := p.before.perApp()
+	after, shim, app := p.after.perApp()
 	t.Logf("   %d of them after %d metrics polls each: PSS per app %s (shim %s, app %s), %s before",
-		p.apps, p.polls, report.FormatMB(float64(after.PSS)), report.FormatMB(float64(shim.PSS)),
+		len(ids), p.polls, report.FormatMB(float64(after.PSS)), report.FormatMB(float64(shim.PSS)),
 		report.FormatMB(float64(app.PSS)), report.FormatMB(float64(before.PSS)))
 	return p
 }

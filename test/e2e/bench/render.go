@@ -139,11 +139,11 @@ func rows(r results) []report.Row {
 			Unit: " MB", Goal: report.AtMost, Target: targetPSSPerAppMB, Value: float64(total.PSS) / 1e6,
 			Measured: fmt.Sprintf("shim %s + app %s", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)))}, memMB, memWhy))
 	}
-	if p := r.polled; p.apps > 0 && len(r.density) > 0 {
-		before, _, _ := p.perApp(p.before)
-		total, shim, app := p.perApp(p.after)
+	if p := r.polled; p.after.apps > 0 && len(r.density) > 0 {
+		before, _, _ := p.before.perApp()
+		total, shim, app := p.after.perApp()
 		out = append(out, report.Row{ID: "P4", Measure: fmt.Sprintf("idle PSS per app after metrics polling: %d of the %d apps, %d × `ctr task metrics` each (the shim's Stats)",
-			p.apps, r.density[len(r.density)-1].apps, p.polls),
+			p.after.apps, r.density[len(r.density)-1].apps, p.polls),
 			Unit: " MB", Goal: report.NoTarget, Value: float64(total.PSS) / 1e6,
 			Measured: fmt.Sprintf("shim %s + app %s; %s before", report.FormatMB(float64(shim.PSS)), report.FormatMB(float64(app.PSS)),
 				report.FormatMB(float64(before.PSS)))})
@@ -205,8 +205,8 @@ func render(r results) string {
 		p("Bounds: the least a measure could be, summed from costs measured in this same run that any shim of this design")
 		p("pays (a shim server and an app process per container, started through containerd's shim protocol; the app")
 		p("compiled by Wasmtime). A target below its bound is out of reach in this run. P2 has none: its compile floor")
-		p("(the first-start apps compiled alone, in [Start-up](#start-up)), measured right before each first start, has come")
-		p("out above the compile stages of those very starts (containerd's log, `compile_stage`), so it bounds nothing.")
+		p("(the first-start apps compiled alone, in [Start-up](#start-up)) has come out above the compile stages of first")
+		p("starts, even measured right before them (containerd's log, `compile_stage`), so it bounds nothing.")
 		p("")
 		b.WriteString(bounds)
 		p("")
@@ -269,8 +269,8 @@ func renderStarts(p func(string, ...any), r results) {
 	if len(r.compile) > 0 {
 		p("A first start compiles the app with the fast tier: Winch, Wasmtime's baseline compiler (the pinned C API")
 		p("cannot select it; the engine sets its strategy itself after checking the library's layout). P2's compile floor")
-		p("rows are that compilation alone, each in a new process as a compile stage is (Winch's: the median of %d, one", firstStartRounds)
-		p("right before each first start of the app, on the machine as that start finds it), with the malloc settings of a")
+		p("rows are that compilation alone, each in a new process as a compile stage is (Winch's: the median of %d), with", winchFloorRuns)
+		p("the malloc settings of a")
 		p("first start's compile stage (README, \"Compiled code\"), beside Cranelift's fast tier (no optimisation,")
 		p("single-pass register allocation),")
 		p("the fallback where Winch cannot be selected (`make bench-compile` compares every setting). The optimised code")
@@ -374,10 +374,10 @@ func renderMemory(p func(string, ...any), r results) {
 	p("")
 	p("![PSS per app against the number of apps running](%s)", densityPlotFile)
 	p("")
-	if pm := r.polled; pm.apps > 0 {
-		before, _, _ := pm.perApp(pm.before)
-		after, shim, _ := pm.perApp(pm.after)
-		p("Then %d of them are polled for their metrics as a collector polls them (CRI's container stats, `ctr task", pm.apps)
+	if pm := r.polled; pm.after.apps > 0 {
+		before, _, _ := pm.before.perApp()
+		after, shim, _ := pm.after.perApp()
+		p("Then %d of them are polled for their metrics as a collector polls them (CRI's container stats, `ctr task", pm.after.apps)
 		p("metrics`: a Stats request to the shim server, which reads the cgroup), %d times each in turn; %v after the last", pm.polls, idleSettle)
 		p("poll they take %s per app (the shim server %s), against %s before.", mb(after.PSS), mb(shim.PSS), mb(before.PSS))
 		p("")

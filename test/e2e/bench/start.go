@@ -47,10 +47,8 @@ const firstStartRounds = 3
 // its first start on the node (forget, before each round but the first,
 // removes what earlier starts left for later ones: compiled code, stored
 // files), then runs rounds of one start per workload, so that the load of
-// the machine at any moment touches every workload alike. beforeFirst
-// (unless nil) runs right before each first start, once the servers of
-// earlier starts are stopped.
-func measureStarts(t harness.T, d *harness.Containerd, ws []workload, runs int, work string, forget func(), beforeFirst func(workload)) []startResult {
+// the machine at any moment touches every workload alike.
+func measureStarts(t harness.T, d *harness.Containerd, ws []workload, runs int, work string, forget func()) []startResult {
 	results := make([]startResult, len(ws))
 	for i, w := range ws {
 		results[i].w = w
@@ -82,9 +80,6 @@ func measureStarts(t harness.T, d *harness.Containerd, ws []workload, runs int, 
 				// component's compile stage that followed from 1.2 s to
 				// 2.3 s on the 2-core test machine, even after a sync.
 				d.Pull(w.ref)
-			}
-			if beforeFirst != nil {
-				beforeFirst(w)
 			}
 			dt := startOnce(t, d, w, work, fmt.Sprintf("f-%s-%d", w.key, f))
 			results[i].firsts = append(results[i].firsts, dt)

@@ -106,7 +106,7 @@ func Bounds(rows []Row) string {
 		case r.OutOfReach():
 			verdict = "**out of reach**"
 		case r.Bound > r.Value:
-			verdict = "no bound (above the value measured: its costs were measured at a slower moment of the run)"
+			verdict = "no bound (above the value measured)"
 		}
 		fmt.Fprintf(&b, "- %s (%s): at least %s against the target %s, %s: %s.\n", r.ID, r.Measure,
 			r.BoundValueText(), r.TargetText(), verdict, r.BoundText)
