@@ -16,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/spinoci/spinoci/artifact"
+	"github.com/spinoci/spinoci/shim/appdirs"
 )
 
 // create starts a task's child process: the app, materialised from the
@@ -62,7 +63,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		}
 		phases.done("materialize")
 		launch.lockPath = filepath.Join(appDir, "spin.lock")
-		launch.cacheDir = stateRootFor(r.Bundle).cacheDir()
+		launch.cacheDir = appdirs.StateRootFor(r.Bundle).CacheDir()
 		launch.stateDir = appStateDir(spec, appDir)
 		if launch.runtimeConfig, err = planRuntimeConfig(spec); err != nil {
 			return nil, invalidArgument(err)
@@ -98,7 +99,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}
 	if !sandbox {
 		boundCompileCacheLater(ctx, launch.cacheDir)
-		collectFileStoreLater(ctx, stateRootFor(r.Bundle).fileStoreDir())
+		collectFileStoreLater(ctx, appdirs.StateRootFor(r.Bundle).FileStoreDir())
 	}
 	phases.log(ctx, r.ID, "task created")
 	return &shimTask{
@@ -119,25 +120,23 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}, nil
 }
 
-// materializeForCreate makes appDir hold the task's app: the one the server
-// prepared (prepare.go), else the image's, else, for an ordinary image, the
+// materializeForCreate makes appDir hold the task's app: the one the start
+// action prepared (appdirs.Prepare), else the image's, else, for an ordinary image, the
 // app in its root filesystem.
 func (s *service) materializeForCreate(ctx context.Context, r *taskAPI.CreateTaskRequest, appDir string) error {
 	rootfs := filepath.Join(r.Bundle, "rootfs")
-	if err := s.awaitPreparation(ctx, r.ID); err != nil {
-		return err
-	}
-	switch takePreparedApp(r.Bundle, appDir) {
-	case preparedSpinApp:
+	switch appdirs.TakePrepared(r.Bundle, appDir) {
+	case appdirs.PreparedSpinApp:
+		log.G(ctx).WithField("id", r.ID).Debug("app directory read by the start action")
 		return nil
-	case preparedOrdinaryImage:
+	case appdirs.PreparedOrdinaryImage:
 		// The preparation read the image already: not again, unless
 		// the root filesystem fails too (below, to say why in full).
 		if len(r.Rootfs) > 0 && appFromRootfs(ctx, r.Rootfs, rootfs, appDir) == nil {
 			return nil
 		}
 	}
-	err := s.images.materializeApp(ctx, r.ID, appDir, stateRootFor(r.Bundle).appFiles())
+	err := s.images.MaterializeApp(ctx, r.ID, appDir, appdirs.StateRootFor(r.Bundle).Files())
 	if err == nil {
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/containerd/containerd/api/types"
 	"github.com/containerd/log"
 
+	"github.com/spinoci/spinoci/shim/appdirs"
 	"github.com/spinoci/spinoci/shim/appproto"
 	"github.com/spinoci/spinoci/shim/shimserver"
 )
@@ -47,13 +48,13 @@ func DeleteAction(ctx context.Context, _ string) (shimserver.ExitStatus, error) 
 		}
 	}
 	if rec.AppDir == "" {
-		rec.AppDir = unclaimedPreparedApp(bundle)
+		rec.AppDir = appdirs.Unclaimed(bundle)
 	}
 	if rec.AppDir != "" {
 		if err := os.RemoveAll(rec.AppDir); err != nil {
 			log.G(ctx).WithError(err).Warn("removing app directory")
 		}
-		collectFileStore(ctx, stateRootFor(bundle).fileStoreDir())
+		collectFileStore(ctx, appdirs.StateRootFor(bundle).FileStoreDir())
 	}
 	if rec.Cgroup != "" {
 		if err := removeCgroup(rec.Cgroup); err != nil {

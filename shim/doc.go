@@ -2,12 +2,12 @@
 // containerd-shim-spinoci-v1-server, which the shim binary's start action
 // (package startaction) starts: it serves the task API v3 over ttrpc (and
 // v2, relayed to it, for containerd 1.7: the start reply names v2 to
-// daemons older than 2.3) and runs the delete action. It reads the app of
-// the container whose start started it as soon as it runs, while containerd
-// handles the start reply and sends Create (prepare.go). It keeps each
-// task's lifecycle, publishes task events in
-// order, wires the container's stdio, fetches the Spin application from
-// containerd's content store, and runs each container's app in a child
+// daemons older than 2.3) and runs the delete action. Create takes the app
+// the start action read for the container whose start started the server
+// (package appdirs) and reads the others' itself. It keeps each task's
+// lifecycle, publishes task events in order, wires the container's stdio,
+// fetches the Spin application from containerd's content store, and runs
+// each container's app in a child
 // process of its own. Create and start failures are logged once (the shim's
 // log reaches containerd's) and returned as one-line errors.
 //

@@ -16,6 +16,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/spinoci/spinoci/shim/appdirs"
 	"github.com/spinoci/spinoci/shim/startaction"
 )
 
@@ -25,14 +26,9 @@ type fakeImages struct {
 	mu  sync.Mutex
 	ids []string
 	err error
-	// gate, when set, holds each materialisation until it is closed.
-	gate chan struct{}
 }
 
-func (i *fakeImages) materializeApp(_ context.Context, containerID, dir string, _ appFileSources) error {
-	if i.gate != nil {
-		<-i.gate
-	}
+func (i *fakeImages) MaterializeApp(_ context.Context, containerID, dir string, _ appdirs.FileSources) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.ids = append(i.ids, containerID)
@@ -278,8 +274,8 @@ func newTaskHarness(t *testing.T) *taskHarness {
 		background: &fakeBackground{finished: make(chan struct{})},
 		stateRoot:  t.TempDir(),
 	}
-	t.Setenv(stateRootEnv, h.stateRoot)
-	t.Setenv(cacheDirEnv, "")
+	t.Setenv(appdirs.StateRootEnv, h.stateRoot)
+	t.Setenv(appdirs.CacheDirEnv, "")
 	t.Setenv(startaction.SocketAddressEnv, "")
 	_, h.shutdown = shutdown.WithShutdown(h.ctx)
 	svc, err := newService(h.ctx, h.pub, h.shutdown, h.images, h.launcher, h.background)
@@ -314,7 +310,7 @@ func (h *taskHarness) create(id, bundle string) (*taskAPI.CreateTaskResponse, er
 }
 
 func (h *taskHarness) appDir(id string) string {
-	return stateRootFor("").appDir(testNamespace, id)
+	return appdirs.StateRootFor("").AppDir(testNamespace, id)
 }
 
 // events shuts the service down and returns everything it published.

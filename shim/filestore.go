@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/containerd/log"
@@ -90,26 +88,5 @@ func collectFileStore(ctx context.Context, dir string) {
 	if res.Removed > 0 {
 		logger.WithFields(log.Fields{"removed": res.Removed, "freed": res.Freed, "kept": res.Kept, "size": res.Size}).
 			Info("removed files no app has used for the grace period from the file store")
-	}
-}
-
-// removeUnfinishedAppDirs removes the temporary directories a shim killed
-// while materialising dir left beside it (appdir.Materialize builds in
-// <dir>.tmp-*): their links would keep files in the store for ever. No other
-// Create of the same container id can be running.
-func removeUnfinishedAppDirs(ctx context.Context, dir string) {
-	entries, err := os.ReadDir(filepath.Dir(dir))
-	if err != nil {
-		return // no parent yet: nothing left over
-	}
-	prefix := filepath.Base(dir) + ".tmp-"
-	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
-			continue
-		}
-		p := filepath.Join(filepath.Dir(dir), e.Name())
-		if err := os.RemoveAll(p); err != nil {
-			log.G(ctx).WithError(err).WithField("dir", p).Warn("removing an unfinished app directory")
-		}
 	}
 }

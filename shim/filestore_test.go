@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -16,13 +15,14 @@ import (
 
 	"github.com/spinoci/spinoci/artifact/appdir"
 	"github.com/spinoci/spinoci/lock"
+	"github.com/spinoci/spinoci/shim/appdirs"
 )
 
 // storeImages materialises a one-file app with the real appdir.Materialize,
 // its files linked into the store the service names.
 type storeImages struct{ file []byte }
 
-func (i storeImages) materializeApp(ctx context.Context, _ string, dir string, files appFileSources) error {
+func (i storeImages) MaterializeApp(ctx context.Context, _ string, dir string, files appdirs.FileSources) error {
 	wasm := []byte("\x00asm\x01\x00\x00\x00")
 	app := &lock.LockedApp{Components: []lock.Component{{
 		ID:     "web",
@@ -30,7 +30,7 @@ func (i storeImages) materializeApp(ctx context.Context, _ string, dir string, f
 		Files:  []lock.ContentPath{{ContentRef: lock.ContentRef{Digest: digest.FromBytes(i.file).String()}, Path: "big.bin"}},
 	}}}
 	blobs := appdir.MapBlobs{digest.FromBytes(wasm): wasm, digest.FromBytes(i.file): i.file}
-	_, err := appdir.Materialize(ctx, app, appdir.Content{Blobs: blobs, Store: appdir.NewStore(files.storeDir), LinkFrom: files.contentBlobsDir}, dir)
+	_, err := appdir.Materialize(ctx, app, appdir.Content{Blobs: blobs, Store: appdir.NewStore(files.StoreDir), LinkFrom: files.ContentBlobsDir}, dir)
 	return err
 }
 
@@ -128,31 +128,6 @@ func TestFileStoreGraceKeepsFiles(t *testing.T) {
 				t.Errorf("store entry right after its app was deleted: %v, want it kept", err)
 			}
 		})
-	}
-}
-
-// TestRemoveUnfinishedAppDirs: the temporary directories a killed shim left
-// while materialising an app go (they would pin store entries), and only
-// those of that container.
-func TestRemoveUnfinishedAppDirs(t *testing.T) {
-	parent := t.TempDir()
-	dir := filepath.Join(parent, "c1")
-	for _, name := range []string{"c1.tmp-123", "c1.tmp-456/files", "c10.tmp-1", "c2.tmp-1", "c1"} {
-		if err := os.MkdirAll(filepath.Join(parent, name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	removeUnfinishedAppDirs(t.Context(), dir)
-	var left []string
-	entries, err := os.ReadDir(parent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		left = append(left, e.Name())
-	}
-	if want := []string{"c1", "c10.tmp-1", "c2.tmp-1"}; !slices.Equal(left, want) {
-		t.Errorf("left %v, want %v", left, want)
 	}
 }
 

@@ -6,18 +6,13 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/spinoci/spinoci/shim/appdirs"
 	"github.com/spinoci/spinoci/shim/appproto"
-)
-
-// CRI annotations that say what a task is.
-const (
-	annotationContainerType = "io.kubernetes.cri.container-type"
-	containerTypeSandbox    = "sandbox"
 )
 
 // isSandbox tells whether the spec is a pod's sandbox ("pause") container.
 func isSandbox(spec *specs.Spec) bool {
-	return spec.Annotations[annotationContainerType] == containerTypeSandbox
+	return appdirs.IsSandbox(spec.Annotations)
 }
 
 // namespacePlan says how a task's process is put into the namespaces its

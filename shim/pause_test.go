@@ -12,6 +12,8 @@ import (
 
 	"github.com/containerd/containerd/v2/pkg/sys/reaper"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/spinoci/spinoci/shim/appdirs"
 )
 
 // TestMain reaps children through pkg/sys/reaper as pkg/shim's SIGCHLD
@@ -67,7 +69,7 @@ func TestPauseProcess(t *testing.T) {
 
 	spec := &specs.Spec{
 		Hostname:    "pod-host",
-		Annotations: map[string]string{annotationContainerType: containerTypeSandbox},
+		Annotations: map[string]string{appdirs.ContainerTypeAnnotation: appdirs.ContainerTypeSandbox},
 		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{
 			{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
 			{Type: specs.MountNamespace}, {Type: specs.NetworkNamespace, Path: netns},

@@ -7,6 +7,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/spinoci/spinoci/shim/appdirs"
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
@@ -55,7 +56,7 @@ func TestAppliedResourcesKeepsMemoryCPUPids(t *testing.T) {
 func TestPlanNamespaces(t *testing.T) {
 	crisandbox := &specs.Spec{
 		Hostname:    "pod-host",
-		Annotations: map[string]string{annotationContainerType: containerTypeSandbox},
+		Annotations: map[string]string{appdirs.ContainerTypeAnnotation: appdirs.ContainerTypeSandbox},
 		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{
 			{Type: specs.PIDNamespace}, {Type: specs.IPCNamespace}, {Type: specs.UTSNamespace},
 			{Type: specs.MountNamespace}, {Type: specs.NetworkNamespace, Path: "/var/run/netns/cni-1"},

@@ -11,6 +11,8 @@ import (
 
 	"github.com/containerd/containerd/v2/contrib/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/spinoci/spinoci/shim/appdirs"
 )
 
 // TestSandboxedPauseProcess: a pause process launched from a spec with a
@@ -24,7 +26,7 @@ func TestSandboxedPauseProcess(t *testing.T) {
 	}
 	spec := &specs.Spec{
 		Hostname:    "sandboxed-pod",
-		Annotations: map[string]string{annotationContainerType: containerTypeSandbox},
+		Annotations: map[string]string{appdirs.ContainerTypeAnnotation: appdirs.ContainerTypeSandbox},
 		Process: &specs.Process{
 			User: specs.User{UID: 1000, GID: 1001, AdditionalGids: []uint32{1002}},
 			Capabilities: &specs.LinuxCapabilities{Bounding: []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"},

@@ -19,6 +19,7 @@ import (
 	"github.com/containerd/log"
 	"github.com/containerd/ttrpc"
 
+	"github.com/spinoci/spinoci/shim/appdirs"
 	"github.com/spinoci/spinoci/shim/shimserver"
 	"github.com/spinoci/spinoci/shim/startaction"
 )
@@ -27,7 +28,7 @@ import (
 // created from, into a directory; nothing is left there on failure. The
 // directory's files are links into the node's file store at storeDir.
 type imageSource interface {
-	materializeApp(ctx context.Context, containerID, dir string, files appFileSources) error
+	MaterializeApp(ctx context.Context, containerID, dir string, files appdirs.FileSources) error
 }
 
 // launcher starts a task's child process and returns once it is ready to
@@ -56,9 +57,6 @@ type service struct {
 	background   backgroundWork
 	lingerLimit  time.Duration
 	removeSocket func()
-	// firstTask is the app preparation the server started for the
-	// container whose start started it (nil: none).
-	firstTask *firstTaskPreparation
 	// serverLog is where the server's own log goes (nil: nowhere to move).
 	serverLog serverLog
 
@@ -196,7 +194,7 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	if err != nil {
 		return nil, toAPI(fmt.Errorf("task %q: %w", r.ID, err))
 	}
-	appDir := stateRootFor(r.Bundle).appDir(s.namespace, r.ID)
+	appDir := appdirs.StateRootFor(r.Bundle).AppDir(s.namespace, r.ID)
 	defer func() {
 		if retErr != nil {
 			reportStartFailure(ctx, r.ID, r.Bundle, out, retErr)
@@ -204,7 +202,7 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 			if err := os.RemoveAll(appDir); err != nil {
 				log.G(ctx).WithError(err).Warn("removing app directory after a failed create")
 			}
-			collectFileStore(ctx, stateRootFor(r.Bundle).fileStoreDir())
+			collectFileStore(ctx, appdirs.StateRootFor(r.Bundle).FileStoreDir())
 			retErr = toAPI(retErr)
 		}
 	}()
@@ -385,7 +383,7 @@ func (s *service) Delete(ctx context.Context, r *taskAPI.DeleteRequest) (*taskAP
 		if err := os.RemoveAll(t.appDir); err != nil {
 			log.G(ctx).WithError(err).WithField("id", t.id).Warn("removing app directory")
 		}
-		collectFileStore(ctx, stateRootFor(t.bundle).fileStoreDir())
+		collectFileStore(ctx, appdirs.StateRootFor(t.bundle).FileStoreDir())
 	}
 	if t.stopOOMWatch != nil {
 		t.stopOOMWatch()

@@ -18,6 +18,8 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/spinoci/spinoci/shim/appdirs"
 )
 
 const (
@@ -427,7 +429,7 @@ func criSpec(spec *specs.Spec) *specs.Spec {
 	if spec == nil {
 		spec = &specs.Spec{Process: &specs.Process{Env: []string{"PATH=/"}}}
 	}
-	spec.Annotations = map[string]string{annotationContainerType: "container"}
+	spec.Annotations = map[string]string{appdirs.ContainerTypeAnnotation: "container"}
 	return spec
 }
 
@@ -465,7 +467,7 @@ func TestCreateLaunches(t *testing.T) {
 	if _, err := h.create("c1", appBundle); err != nil {
 		t.Fatal(err)
 	}
-	sandbox := &specs.Spec{Annotations: map[string]string{annotationContainerType: containerTypeSandbox}, Linux: &specs.Linux{CgroupsPath: "/pod1/pause"}}
+	sandbox := &specs.Spec{Annotations: map[string]string{appdirs.ContainerTypeAnnotation: appdirs.ContainerTypeSandbox}, Linux: &specs.Linux{CgroupsPath: "/pod1/pause"}}
 	sandboxBundle := h.bundle(sandbox)
 	if _, err := h.create("pause1", sandboxBundle); err != nil {
 		t.Fatal(err)

@@ -18,45 +18,6 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
-func TestStateRootFollowsContainerdRoot(t *testing.T) {
-	t.Setenv(stateRootEnv, "")
-	t.Setenv(cacheDirEnv, "")
-	bundle := t.TempDir()
-	work := "/var/lib/containerd-test/io.containerd.runtime.v2.task/default/c1"
-	if err := os.Symlink(work, filepath.Join(bundle, "work")); err != nil {
-		t.Fatal(err)
-	}
-	p := stateRootFor(bundle)
-	if want := "/var/lib/containerd-test/io.containerd.spinoci.v1/apps/default/c1"; p.appDir("default", "c1") != want {
-		t.Errorf("appDir = %q, want %q", p.appDir("default", "c1"), want)
-	}
-	if want := "/var/lib/containerd-test/io.containerd.spinoci.v1/cache"; p.cacheDir() != want {
-		t.Errorf("cacheDir = %q, want %q", p.cacheDir(), want)
-	}
-	t.Setenv(cacheDirEnv, "/srv/cache")
-	if got := p.cacheDir(); got != "/srv/cache" {
-		t.Errorf("cache override ignored: %q", got)
-	}
-	blobs := "/var/lib/containerd-test/io.containerd.content.v1.content/blobs"
-	if got := p.appFiles(); got.contentBlobsDir != blobs || got.storeDir != "/var/lib/containerd-test/io.containerd.spinoci.v1/store" {
-		t.Errorf("appFiles = %+v, want the store under the state root, linking from %s", got, blobs)
-	}
-	t.Setenv(stateRootEnv, "/srv/spinoci")
-	if got := stateRootFor(bundle).appDir("k8s.io", "x"); got != "/srv/spinoci/apps/k8s.io/x" {
-		t.Errorf("override ignored: %q", got)
-	}
-	if got := stateRootFor(bundle).contentBlobsDir(); got != blobs {
-		t.Errorf("with the state root moved, containerd's blobs are still at %s, not %q", blobs, got)
-	}
-	if got := stateRootFor(t.TempDir()); got.contentBlobsDir() != "" {
-		t.Errorf("a bundle without containerd's work link names blobs at %q", got.contentBlobsDir())
-	}
-	t.Setenv(stateRootEnv, "")
-	if got := stateRootFor(t.TempDir()).root; got != fallbackStateRoot {
-		t.Errorf("fallback: %q", got)
-	}
-}
-
 func TestTaskTransitions(t *testing.T) {
 	task := &shimTask{id: "c1", state: stateCreated}
 	if err := task.transition(stateDeleted); err == nil || !errdefs.IsFailedPrecondition(err) ||

@@ -7,6 +7,8 @@ import (
 	"github.com/containerd/errdefs/pkg/errgrpc"
 	"github.com/containerd/log"
 	"google.golang.org/grpc/status"
+
+	"github.com/spinoci/spinoci/shim/appdirs"
 )
 
 // toAPI maps an error to the ttrpc status containerd's clients see. Only
@@ -42,7 +44,7 @@ func underCRI(bundle string) bool {
 	if err != nil {
 		return false
 	}
-	_, ok := spec.Annotations[annotationContainerType]
+	_, ok := spec.Annotations[appdirs.ContainerTypeAnnotation]
 	return ok
 }
 

@@ -5,10 +5,11 @@
 // containerd runs it for every container it creates (the start action,
 // package startaction), which starts or joins the shim server, and runs it
 // again only if a server has died (the delete action). So this binary is
-// the start action alone, kept small (it links neither containerd's
-// libraries nor cgo) because an exec costs in proportion to what the binary
-// links; everything else it hands to containerd-shim-spinoci-v1-server,
-// installed next to it, by executing that binary in its place. Apps run in
+// the start action alone (with the read of a new server's first app), kept
+// small (no cgo, no gRPC transport, no containerd client or shim library)
+// because an exec costs in proportion to what the binary links; everything
+// else it hands to containerd-shim-spinoci-v1-server, installed next to it,
+// by executing that binary in its place. Apps run in
 // containerd-shim-spinoci-v1-app, installed there too.
 package main
 

@@ -5,14 +5,21 @@
 //
 // The action runs on every start, before anything else of the container,
 // and a process's exec costs in proportion to the code it links and
-// initialises (a static binary of this package execs in about a third of
-// the time of one linking containerd's shim library and its gRPC and
-// protobuf packages). So this package imports only the standard library and
-// protowire: it decodes containerd's BootstrapParams field by field, reads
-// only the annotations of the bundle's spec, and computes the shim socket
-// address the way containerd's shim library does (tests hold it to that
-// library). The server (package shim) runs from ServerBinaryName, next to
-// the shim binary.
+// initialises. So this package links neither containerd's shim library,
+// grpc-go's transport, nor the server: it decodes containerd's
+// BootstrapParams field by field with protowire, reads only the
+// annotations of the bundle's spec, and computes the shim socket address
+// the way containerd's shim library does (tests hold it to that library).
+// The server (package shim) runs from ServerBinaryName, next to the shim
+// binary.
+//
+// A container whose start starts a server has its app read here, from
+// containerd's content store into its app directory (package appdirs),
+// while the server execs and initialises; the server's Create takes it
+// from the bundle. The server reading it itself would begin only after its
+// own start-up, with containerd's Create already waiting on it. Joining
+// containers (a pod's, a group's) are read by their Create, on a server
+// already running.
 //
 // Both kinds of daemon are served: containerd 2.3 and later send protobuf
 // BootstrapParams on stdin; containerd 1.7 to 2.2 (k3s up to v1.36) pass

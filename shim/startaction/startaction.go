@@ -20,10 +20,6 @@ const (
 	// cleans up sockets it created and grouped servers are not named after
 	// a task.
 	SocketAddressEnv = "SPINOCI_SHIM_SOCKET"
-	// FirstTaskEnv names the container whose start started the server (its
-	// bundle is the server's working directory): the server reads its app
-	// while containerd gets the reply and sends Create.
-	FirstTaskEnv = "SPINOCI_SHIM_FIRST_TASK"
 )
 
 // GroupAnnotation puts the containers that carry the same value (within a
@@ -83,11 +79,11 @@ func Run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return run(args, stdin, stdout, server)
+	return run(args, stdin, stdout, server, containerdApps)
 }
 
-// run is Run with the server binary server.
-func run(args []string, stdin io.Reader, stdout io.Writer, server string) error {
+// run is Run with the server binary server, reading apps from apps.
+func run(args []string, stdin io.Reader, stdout io.Writer, server string, apps appSource) error {
 	fs := flag.NewFlagSet("start", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
@@ -112,7 +108,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer, server string) error 
 	if err != nil {
 		return err
 	}
-	addr, err := start(p, opts, server)
+	addr, err := start(p, opts, server, apps)
 	if err != nil {
 		return err
 	}
@@ -157,9 +153,10 @@ func writeAddressFile(reply []byte) error {
 }
 
 // start finds or starts the server process of the container's group and
-// returns its address. The runtime options' group stands for a group
-// annotation the container does not carry.
-func start(p params, opts RuntimeOptions, server string) (_ string, retErr error) {
+// returns its address; a container that starts a server has its app read
+// from apps meanwhile (prepareApp). The runtime options' group stands for a
+// group annotation the container does not carry.
+func start(p params, opts RuntimeOptions, server string, apps appSource) (_ string, retErr error) {
 	bundle, err := os.Getwd()
 	if err != nil {
 		return "", fmt.Errorf("getting bundle directory: %w", err)
@@ -219,6 +216,10 @@ func start(p params, opts RuntimeOptions, server string) (_ string, retErr error
 		}
 	}()
 
+	// The app is read while the server execs and starts up; the reply
+	// waits for it, since containerd's Create follows the reply.
+	awaitApp := prepareApp(apps(p.grpcAddress), p, bundle, annotations)
+	defer func() { awaitApp(retErr != nil) }()
 	cmd := serverCommand(p, server, bundle, addr)
 	cmd.ExtraFiles = []*os.File{socketFile} // the server serves on fd 3
 	if err := cmd.Start(); err != nil {
@@ -254,7 +255,6 @@ func serverCommand(p params, server, bundle, addr string) *exec.Cmd {
 	cmd.Env = append(os.Environ(),
 		"TTRPC_ADDRESS="+p.ttrpcAddress,
 		SocketAddressEnv+"="+addr,
-		FirstTaskEnv+"="+p.instanceID,
 		// containerd gives shims 2; the server's work is light and mostly
 		// waits, and one P spares each server ~0.4 MB of per-P caches and
 		// heap with no measurable cost to a start.

@@ -145,7 +145,7 @@ func TestStartNamesABadSpec(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := start(params{instanceID: "c1", namespace: "default"}, RuntimeOptions{}, "/nonexistent")
+	_, err := start(params{instanceID: "c1", namespace: "default"}, RuntimeOptions{}, "/nonexistent", newFakeApps(t).source)
 	if err == nil || !strings.Contains(err.Error(), "config.json") {
 		t.Errorf("start with a bad config.json: %v", err)
 	}
@@ -182,9 +182,13 @@ func TestStartJoinsARunningServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	got, err := start(p, RuntimeOptions{}, server)
+	apps := newFakeApps(t)
+	got, err := start(p, RuntimeOptions{}, server, apps.source)
 	if err != nil || got != addr {
 		t.Errorf("joining: %q, %v; want %q", got, err, addr)
+	}
+	if read := apps.materialised(); len(read) != 0 {
+		t.Errorf("joining a running server read apps %v", read)
 	}
 }
 
@@ -214,11 +218,11 @@ func TestStartTakesTheGroupOfTheRuntimeOptions(t *testing.T) {
 	defer l.Close()
 
 	bundle(t, nil)
-	if got, err := start(p, RuntimeOptions{Group: "web"}, server); err != nil || got != web {
+	if got, err := start(p, RuntimeOptions{Group: "web"}, server, newFakeApps(t).source); err != nil || got != web {
 		t.Errorf("no annotation, options' group web: %q, %v; want %q", got, err, web)
 	}
 	bundle(t, map[string]string{GroupAnnotation: "api"})
-	if got, err := start(p, RuntimeOptions{Group: "web"}, server); err != nil || got != groupAddress("api") {
+	if got, err := start(p, RuntimeOptions{Group: "web"}, server, newFakeApps(t).source); err != nil || got != groupAddress("api") {
 		t.Errorf("annotated group api, options' group web: %q, %v; want api's %q", got, err, groupAddress("api"))
 	}
 }
@@ -230,9 +234,10 @@ func TestStartTakesTheGroupOfTheRuntimeOptions(t *testing.T) {
 func TestStartOutlivesAServerThatExitsAtOnce(t *testing.T) {
 	bundle(t, nil)
 	server := failingServer(t)
+	apps := newFakeApps(t)
 	for i := range 100 {
 		p := params{instanceID: "c" + strconv.Itoa(i), namespace: "default", grpcAddress: "/run/c.sock", socketDir: shortTempDir(t)}
-		if _, err := start(p, RuntimeOptions{}, server); err != nil {
+		if _, err := start(p, RuntimeOptions{}, server, apps.source); err != nil {
 			t.Fatalf("start %d: %v", i, err)
 		}
 	}
@@ -300,7 +305,7 @@ func TestStartReplacesAStaleSocket(t *testing.T) {
 	}
 	stale.SetUnlinkOnClose(false)
 	stale.Close()
-	_, err = start(p, RuntimeOptions{}, "/nonexistent/server")
+	_, err = start(p, RuntimeOptions{}, "/nonexistent/server", newFakeApps(t).source)
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/server") {
 		t.Errorf("start with a missing server binary: %v", err)
 	}
@@ -312,14 +317,14 @@ func TestStartReplacesAStaleSocket(t *testing.T) {
 // TestRunStartsTheServer runs the start action with a server binary that
 // records how it was started, and checks the reply and the server's
 // command line, environment (the socket's address, containerd's ttrpc
-// address, its first task), working directory, socket (fd 3) and OOM score
+// address), working directory, socket (fd 3) and OOM score
 // adjustment.
 func TestRunStartsTheServer(t *testing.T) {
 	dir := bundle(t, nil)
 	record := filepath.Join(t.TempDir(), "server.txt")
 	server := filepath.Join(t.TempDir(), "shim-server")
 	script := "#!/bin/sh\n{ echo \"$@\"; pwd; echo \"$" + SocketAddressEnv + "\"; echo \"$TTRPC_ADDRESS\"; " +
-		"readlink /proc/self/fd/3; cat /proc/self/oom_score_adj; echo \"$" + FirstTaskEnv + "\"; echo \"$GOMAXPROCS\"; } > " + record + ".tmp && mv " + record + ".tmp " + record + "\n"
+		"readlink /proc/self/fd/3; cat /proc/self/oom_score_adj; echo \"$GOMAXPROCS\"; } > " + record + ".tmp && mv " + record + ".tmp " + record + "\n"
 	if err := os.WriteFile(server, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +333,8 @@ func TestRunStartsTheServer(t *testing.T) {
 		ContainerdTtrpcAddress: "/run/c.sock.ttrpc", SocketDir: proto.String(socketDir), LogLevel: bootapi.LogLevel_LOG_LEVEL_DEBUG})
 	var out bytes.Buffer
 	args := []string{"shim", "-namespace", "default", "-id", "c1", "-address", "/run/c.sock", "start"}
-	if err := run(args, bytes.NewReader(sent), &out, server); err != nil {
+	apps := newFakeApps(t)
+	if err := run(args, bytes.NewReader(sent), &out, server, apps.source); err != nil {
 		t.Fatal(err)
 	}
 	var reply struct {
@@ -349,14 +355,14 @@ func TestRunStartsTheServer(t *testing.T) {
 	}
 	got := waitForFile(t, record)
 	lines := strings.Split(strings.TrimSpace(got), "\n")
-	if len(lines) != 8 {
+	if len(lines) != 7 {
 		t.Fatalf("server record %q", got)
 	}
-	if lines[6] != "c1" {
-		t.Errorf("the server was told its first task is %q, want c1", lines[6])
+	if lines[6] != serverMaxProcs {
+		t.Errorf("the server runs with GOMAXPROCS %q, want %s", lines[6], serverMaxProcs)
 	}
-	if lines[7] != serverMaxProcs {
-		t.Errorf("the server runs with GOMAXPROCS %q, want %s", lines[7], serverMaxProcs)
+	if read := apps.materialised(); len(read) != 1 || read[0] != "default/c1" {
+		t.Errorf("the start action read apps %v, want default/c1's", read)
 	}
 	path, _ := socketPath(wantAddr)
 	for i, want := range []string{"-namespace default -id c1 -address /run/c.sock -debug", dir, wantAddr, "/run/c.sock.ttrpc"} {

@@ -78,6 +78,13 @@ func testSharedShimServer(t *testing.T, daemon *harness.Containerd, ref string) 
 			t.Errorf("%s's process %d has parent %d, want the group's shim server %d", id, pids[id], parent, servers["web-a"])
 		}
 	}
+	// The start action that started the server read web-a's app while the
+	// server started; web-b's Create, on the running server, read its own.
+	for id, want := range map[string]int{"web-a": 1, "web-b": 0} {
+		if n := countLogLines(t, d.Log, "id="+id, "app directory read by the start action"); n != want {
+			t.Errorf("containerd's log says the start action read %s's app %d times, want %d:\n%s", id, n, want, grepLines(d.Log, id))
+		}
+	}
 
 	// The container that started the server goes first: its own exit
 	// status, the others keep serving.
