@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/containerd/v2/pkg/sys/reaper"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -52,7 +53,8 @@ func TestTaskCgroup(t *testing.T) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(f.Fd())}
 		defer f.Close()
 	}
-	if err := cmd.Start(); err != nil {
+	exits, err := reaper.Default.Start(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cg.addProcess(cmd.Process.Pid); err != nil {
@@ -72,7 +74,7 @@ func TestTaskCgroup(t *testing.T) {
 		t.Error("deleting a cgroup with a live process succeeded")
 	}
 	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	_, _ = reaper.Default.Wait(cmd, exits)
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		if err = cg.delete(); err == nil || time.Now().After(deadline) {
@@ -136,16 +138,18 @@ func TestTaskCgroupOOMWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	// Started and waited for through the reaper, as the shim's children
+	// are: the test binary's reaper (TestMain) reaps every child.
+	exits, err := reaper.Default.Start(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cg.addProcess(cmd.Process.Pid); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = stdin.Write([]byte("go\n"))
-	err = cmd.Wait()
-	if st, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !st.Signaled() || st.Signal() != syscall.SIGKILL {
-		t.Fatalf("the shell ended with %v, want a SIGKILL by the OOM killer", err)
+	if status, err := reaper.Default.Wait(cmd, exits); err != nil || status != 128+int(syscall.SIGKILL) {
+		t.Fatalf("the shell ended with status %d (%v), want a SIGKILL by the OOM killer", status, err)
 	}
 	select {
 	case <-events:

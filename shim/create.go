@@ -121,8 +121,8 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 }
 
 // materializeForCreate makes appDir hold the task's app: the one the start
-// action prepared (appdirs.Prepare), else the image's, else, for an ordinary image, the
-// app in its root filesystem.
+// action prepared (appdirs.Prepare), else the image's, else, for an
+// ordinary image, the app in its root filesystem.
 func (s *service) materializeForCreate(ctx context.Context, r *taskAPI.CreateTaskRequest, appDir string) error {
 	rootfs := filepath.Join(r.Bundle, "rootfs")
 	switch appdirs.TakePrepared(r.Bundle, appDir) {

@@ -20,6 +20,7 @@ const prepareTimeout = 10 * time.Second
 // the content store of the containerd at address (containerdApps).
 type appSource func(address string) appdirs.Source
 
+// containerdApps reads apps from the containerd at address.
 func containerdApps(address string) appdirs.Source { return appdirs.NewContainerdStore(address) }
 
 // prepareApp starts reading the app of the container whose start starts a
