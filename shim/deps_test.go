@@ -45,3 +45,15 @@ func TestServerDoesNotLinkGRPC(t *testing.T) {
 		}
 	}
 }
+
+// TestServerDoesNotLinkTheSeccompCompiler: the start action compiles a
+// container's seccomp profile (package seccompbpf/compiler); the server, one per
+// container or pod, would keep the compiler's syscall tables of every
+// architecture for its life.
+func TestServerDoesNotLinkTheSeccompCompiler(t *testing.T) {
+	for _, dep := range deps(t, "github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/server") {
+		if strings.HasPrefix(dep, "github.com/elastic/go-seccomp-bpf") || dep == "github.com/spinoci/spinoci/shim/seccompbpf/compiler" {
+			t.Errorf("the server binary links %s", dep)
+		}
+	}
+}

@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/spinoci/spinoci/shim/appdirs"
-	"github.com/spinoci/spinoci/shim/startaction"
+	"github.com/spinoci/spinoci/shim/rendezvous"
 )
 
 // fakeImages is an image source that writes an empty lock, or fails with
@@ -276,7 +276,7 @@ func newTaskHarness(t *testing.T) *taskHarness {
 	}
 	t.Setenv(appdirs.StateRootEnv, h.stateRoot)
 	t.Setenv(appdirs.CacheDirEnv, "")
-	t.Setenv(startaction.SocketAddressEnv, "")
+	t.Setenv(rendezvous.AddressEnv, "")
 	_, h.shutdown = shutdown.WithShutdown(h.ctx)
 	svc, err := newService(h.ctx, h.pub, h.shutdown, h.images, h.launcher, h.background)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/containerd/log"
 
-	"github.com/spinoci/spinoci/shim/startaction"
+	"github.com/spinoci/spinoci/shim/rendezvous"
 )
 
 // backgroundWork is what a shim server does for its tasks that may outlast
@@ -55,7 +55,7 @@ func socketRemover(ctx context.Context, addr string) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			if err := startaction.RemoveSocket(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := rendezvous.Remove(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
 				log.G(ctx).WithError(err).WithField("socket", addr).Warn("removing the shim socket")
 			}
 		})

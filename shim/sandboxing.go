@@ -1,21 +1,28 @@
 package shim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/containerd/containerd/v2/pkg/sys/reaper"
 	"github.com/containerd/log"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/shim/rendezvous"
 	"github.com/spinoci/spinoci/shim/sandbox"
+	"github.com/spinoci/spinoci/shim/seccompbpf"
 )
 
 // sandboxRootDir is the empty directory in a task's bundle over which its
@@ -103,6 +110,11 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 	base, err := sandbox.FromSpec(spec)
 	if err != nil {
 		return err
+	}
+	if spec.Linux != nil && spec.Linux.Seccomp != nil {
+		if base.Seccomp, err = seccompFilter(bundle, l.compileSeccomp); err != nil {
+			return err
+		}
 	}
 	base.Root = sandboxRootDir(bundle)
 	if err := os.MkdirAll(base.Root, 0o700); err != nil {
@@ -257,6 +269,54 @@ func shareTree(dir string) error {
 	})
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("making %s readable: %w", dir, err)
+	}
+	return nil
+}
+
+// seccompFilter reads the compiled filter of the spec's seccomp profile from
+// bundle, where the start action left it (package seccompbpf). A container
+// whose start ran no start action has none (containerd's CRI may create a
+// pod's containers in the pod's server directly, as containerd 2.4 does):
+// compile then writes it first, by default with the shim binary's
+// rendezvous.CompileSeccompAction, since the server links no seccomp
+// compiler.
+func seccompFilter(bundle string, compile func(bundle string) error) ([]bpf.RawInstruction, error) {
+	prog, err := seccompbpf.ReadFilter(bundle)
+	if !errors.Is(err, os.ErrNotExist) {
+		return prog, err
+	}
+	if compile == nil {
+		compile = compileSeccompWithShim
+	}
+	if err := compile(bundle); err != nil {
+		return nil, err
+	}
+	return seccompbpf.ReadFilter(bundle)
+}
+
+// compileSeccompWithShim runs the shim binary (next to the server, whose
+// name is the shim binary's with rendezvous.ServerSuffix) to compile the
+// seccomp profile of the spec in bundle into it.
+func compileSeccompWithShim(bundle string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding the shim executable: %w", err)
+	}
+	shimBinary, ok := strings.CutSuffix(self, rendezvous.ServerSuffix)
+	if !ok {
+		return fmt.Errorf("compiling the seccomp profile: the server %s is not named after a shim binary (%s…%s)", self, rendezvous.ShimBinaryName, rendezvous.ServerSuffix)
+	}
+	// Started and waited for through the reaper, as every child of the
+	// server: its SIGCHLD handler reaps them all.
+	var out bytes.Buffer
+	cmd := exec.Command(shimBinary, rendezvous.CompileSeccompAction, bundle)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	exits, err := reaper.Default.Start(cmd)
+	if err != nil {
+		return fmt.Errorf("compiling the seccomp profile with %s: %w", shimBinary, err)
+	}
+	if status, err := reaper.Default.Wait(cmd, exits); err != nil || status != 0 {
+		return fmt.Errorf("compiling the seccomp profile with %s (exit status %d, %v): %s", shimBinary, status, err, bytes.TrimSpace(out.Bytes()))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/spinoci/spinoci/shim/appdirs"
+	"github.com/spinoci/spinoci/shim/rendezvous"
+	"github.com/spinoci/spinoci/shim/seccompbpf/compiler"
 )
 
 // TestSandboxedPauseProcess: a pause process launched from a spec with a
@@ -44,7 +47,11 @@ func TestSandboxedPauseProcess(t *testing.T) {
 	devNull, _ := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	defer devNull.Close()
 	launch := appLaunch{pause: true, dir: t.TempDir(), stdout: devNull, stderr: devNull, ns: plan}
-	if err := planSandbox(spec, &launch, t.TempDir()); err != nil {
+	bundle := t.TempDir()
+	if err := compiler.WriteFilter(bundle, spec.Linux.Seccomp); err != nil { // the start action's part
+		t.Fatal(err)
+	}
+	if err := planSandbox(spec, &launch, bundle); err != nil {
 		t.Fatal(err)
 	}
 	proc := startPause(t, launch)
@@ -119,4 +126,36 @@ func startPause(t *testing.T, launch appLaunch) process {
 		t.Fatal(err)
 	}
 	return proc
+}
+
+// TestSeccompFilterWithoutAStartAction: a container whose start ran no start
+// action (a pod's container that containerd created in the pod's server)
+// has its spec's seccomp profile compiled into its bundle first; one whose
+// start action compiled it is not compiled again; outside a server binary
+// named after the shim, the default compile fails naming the binary.
+func TestSeccompFilterWithoutAStartAction(t *testing.T) {
+	profile := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}}
+	want, err := compiler.Compile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := t.TempDir()
+	compiled := 0
+	compile := func(b string) error {
+		compiled++
+		return compiler.WriteFilter(b, profile)
+	}
+	for range 2 {
+		prog, err := seccompFilter(bundle, compile)
+		if err != nil || !slices.Equal(prog, want) {
+			t.Fatalf("filter of %d instructions (%v), want the profile's %d", len(prog), err, len(want))
+		}
+	}
+	if compiled != 1 {
+		t.Errorf("compiled %d times, want once (the second read finds the filter)", compiled)
+	}
+	if _, err := seccompFilter(t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), rendezvous.ServerSuffix) {
+		t.Errorf("the default compile in a binary not named like the server: %v, want an error naming the suffix", err)
+	}
 }

@@ -20,8 +20,8 @@ import (
 	"github.com/containerd/ttrpc"
 
 	"github.com/spinoci/spinoci/shim/appdirs"
+	"github.com/spinoci/spinoci/shim/rendezvous"
 	"github.com/spinoci/spinoci/shim/shimserver"
-	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 // imageSource materialises the app of a container, from the image it was
@@ -105,7 +105,7 @@ func newService(ctx context.Context, publisher eventPublisher, sd shutdown.Servi
 			return fmt.Errorf("publishing the last events: %w", ctx.Err())
 		}
 	})
-	if addr := os.Getenv(startaction.SocketAddressEnv); addr != "" {
+	if addr := os.Getenv(rendezvous.AddressEnv); addr != "" {
 		s.removeSocket = socketRemover(ctx, addr)
 		sd.RegisterCallback(func(context.Context) error {
 			s.removeSocket()

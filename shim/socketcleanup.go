@@ -10,7 +10,7 @@ import (
 
 	"github.com/containerd/log"
 
-	"github.com/spinoci/spinoci/shim/startaction"
+	"github.com/spinoci/spinoci/shim/rendezvous"
 )
 
 // bootstrapFile is where containerd records, in the bundle, the address the
@@ -30,10 +30,10 @@ func removeDeadServerSocket(ctx context.Context, bundle string) {
 		}
 		return
 	}
-	if startaction.Serving(addr) {
+	if rendezvous.Serving(addr) {
 		return
 	}
-	if err := startaction.RemoveSocket(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := rendezvous.Remove(addr); err != nil && !errors.Is(err, os.ErrNotExist) {
 		log.G(ctx).WithError(err).WithField("socket", addr).Warn("removing stale shim socket")
 	}
 }

@@ -18,13 +18,21 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/spinoci/spinoci/shim/rendezvous"
 	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 func main() {
 	if startaction.IsStartAction(os.Args) {
 		if err := startaction.Run(os.Args, os.Stdin, os.Stdout); err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n", startaction.ShimBinaryName, err)
+			fmt.Fprintf(os.Stderr, "%s: %v\n", rendezvous.ShimBinaryName, err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == rendezvous.CompileSeccompAction {
+		if err := startaction.CompileSeccomp(os.Args[2]); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", rendezvous.ShimBinaryName, err)
 			os.Exit(1)
 		}
 		return
@@ -35,6 +43,6 @@ func main() {
 		err = syscall.Exec(server, append([]string{server}, os.Args[1:]...), os.Environ())
 	}
 	fmt.Fprintf(os.Stderr, "%s: running %s: %v (install it next to the shim, from the same release)\n",
-		startaction.ShimBinaryName, startaction.ServerBinaryName, err)
+		rendezvous.ShimBinaryName, rendezvous.ServerBinaryName, err)
 	os.Exit(1)
 }

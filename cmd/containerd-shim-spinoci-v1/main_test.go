@@ -8,6 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spinoci/spinoci/shim/rendezvous"
+	"github.com/spinoci/spinoci/shim/seccompbpf"
 )
 
 // runAsShimEnv makes the test binary run main, so the tests exercise the
@@ -100,5 +103,34 @@ func TestShimBinaryStaysSmall(t *testing.T) {
 			strings.Contains(dep, "wasmtime") || strings.HasPrefix(dep, "github.com/spinoci/spinoci/engine") {
 			t.Errorf("the shim binary links %s", dep)
 		}
+	}
+}
+
+// TestCompileSeccompAction: `compile-seccomp BUNDLE` compiles the bundle's
+// seccomp profile into it, for the server of a container that had no start
+// action; a profile that does not compile fails, naming it.
+func TestCompileSeccompAction(t *testing.T) {
+	shim := shimCopy(t, t.TempDir())
+	for _, tc := range []struct {
+		name, action string
+		ok           bool
+	}{{"allowed calls", "SCMP_ACT_ALLOW", true}, {"a notify action", "SCMP_ACT_NOTIFY", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			bundle := t.TempDir()
+			spec := `{"ociVersion":"1.1.0","linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"` + tc.action + `"}]}}}`
+			if err := os.WriteFile(filepath.Join(bundle, "config.json"), []byte(spec), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(shim, rendezvous.CompileSeccompAction, bundle)
+			cmd.Env = append(os.Environ(), runAsShimEnv+"=1")
+			out, err := cmd.CombinedOutput()
+			prog, rerr := seccompbpf.ReadFilter(bundle)
+			if tc.ok && (err != nil || rerr != nil || len(prog) == 0) {
+				t.Errorf("compile-seccomp: %v (%s); the filter: %d instructions, %v", err, out, len(prog), rerr)
+			}
+			if !tc.ok && (err == nil || !strings.Contains(string(out), "seccomp profile") || rerr == nil) {
+				t.Errorf("compile-seccomp of a bad profile: %v (%s), a filter read: %v; want a failure naming the profile and no filter", err, out, rerr)
+			}
+		})
 	}
 }

@@ -6,7 +6,6 @@
 // The result is a Config, encoded into a binary record that package nsenter's
 // C constructor applies in the child before the Go runtime starts (so that
 // every thread is confined). Capability names are resolved with
-// github.com/moby/sys/capability (runc's), and seccomp profiles are compiled
-// to BPF by github.com/elastic/go-seccomp-bpf (pure Go, so the shim stays
-// statically linkable without libseccomp).
+// github.com/moby/sys/capability (runc's); the seccomp filter comes
+// compiled (package seccompbpf).
 package sandbox

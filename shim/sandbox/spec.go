@@ -10,8 +10,9 @@ import (
 )
 
 // FromSpec reads the process parts of a container's spec: user, groups,
-// capabilities, no_new_privs, rlimits and the seccomp profile. The caller
-// adds the hostname and the root.
+// capabilities, no_new_privs and rlimits. The caller adds the hostname,
+// the root and the seccomp filter (compiled from the spec's profile by the
+// start action: package seccompbpf).
 //
 // Capabilities are the spec's sets, for every user, as runc applies them
 // before it executes the container's program: it keeps the permitted set
@@ -42,11 +43,6 @@ func FromSpec(spec *specs.Spec) (Config, error) {
 			return c, fmt.Errorf("OCI spec: unknown rlimit %q", r.Type)
 		}
 		c.Rlimits = append(c.Rlimits, Rlimit{Resource: res, Soft: r.Soft, Hard: r.Hard})
-	}
-	if spec.Linux != nil && spec.Linux.Seccomp != nil {
-		if c.Seccomp, err = compileSeccomp(spec.Linux.Seccomp); err != nil {
-			return c, fmt.Errorf("OCI spec: seccomp profile: %w", err)
-		}
 	}
 	return c, nil
 }

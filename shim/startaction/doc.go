@@ -8,9 +8,11 @@
 // initialises. So this package links neither containerd's shim library,
 // grpc-go's transport, nor the server: it decodes containerd's
 // BootstrapParams field by field with protowire, reads only the
-// annotations of the bundle's spec, and computes the shim socket address
-// the way containerd's shim library does (tests hold it to that library).
-// The server (package shim) runs from ServerBinaryName, next to the shim
+// annotations and the seccomp profile of the bundle's spec, and computes
+// the shim socket address the way containerd's shim library does (tests
+// hold it to that library). It compiles the seccomp profile into the
+// bundle for the server (package seccompbpf), which so links no compiler.
+// The server (package shim) runs from rendezvous.ServerBinaryName, next to the shim
 // binary.
 //
 // A container whose start starts a server has its app read here, from

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // defaultSocketDir is where containerd's shim sockets go when the daemon
@@ -32,15 +31,6 @@ func socketAddress(socketDir, grpcAddress, namespace, group string) (string, err
 	return fmt.Sprintf("unix://%s/%x", socketDir, d), nil
 }
 
-// socketPath is the file system path of a unix:// address.
-func socketPath(address string) (string, error) {
-	path, ok := strings.CutPrefix(address, "unix://")
-	if !ok {
-		return "", fmt.Errorf("shim socket address %q is not unix://", address)
-	}
-	return path, nil
-}
-
 // listen creates the socket at path, readable and writable by its owner
 // only, in a directory only its owner can enter.
 func listen(path string) (*net.UnixListener, error) {
@@ -60,16 +50,6 @@ func listen(path string) (*net.UnixListener, error) {
 
 // inUse tells whether listening failed because the path exists.
 func inUse(err error) bool { return errors.Is(err, syscall.EADDRINUSE) }
-
-// accepting tells whether a server accepts connections at path.
-func accepting(path string) bool {
-	conn, err := net.DialTimeout("unix", path, 100*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	conn.Close()
-	return true
-}
 
 // OOM score adjustments the kernel accepts.
 const (
@@ -108,21 +88,4 @@ func inUserNamespace() bool {
 	}
 	fields := strings.Fields(string(data))
 	return !(len(fields) == 3 && fields[0] == "0" && fields[1] == "0" && fields[2] == "4294967295")
-}
-
-// RemoveSocket removes the socket file of the unix:// address of a
-// server's socket.
-func RemoveSocket(address string) error {
-	path, err := socketPath(address)
-	if err != nil {
-		return err
-	}
-	return os.Remove(path)
-}
-
-// Serving tells whether a server accepts connections at the unix://
-// address.
-func Serving(address string) bool {
-	path, err := socketPath(address)
-	return err == nil && accepting(path)
 }

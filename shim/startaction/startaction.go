@@ -11,29 +11,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
-)
 
-// Environment the start action gives the shim server.
-const (
-	// SocketAddressEnv carries the server's socket address: the server
-	// must remove the socket itself, since containerd's shim library only
-	// cleans up sockets it created and grouped servers are not named after
-	// a task.
-	SocketAddressEnv = "SPINOCI_SHIM_SOCKET"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/spinoci/spinoci/shim/rendezvous"
+	"github.com/spinoci/spinoci/shim/seccompbpf/compiler"
 )
 
 // GroupAnnotation puts the containers that carry the same value (within a
 // containerd namespace) into one shim server.
 const GroupAnnotation = "io.containerd.spinoci.v1.group"
-
-// Names of the binaries: containerd runs ShimBinaryName, whose start
-// action runs the server from ServerBinaryName next to it. The server
-// binary's name is the shim binary's with ServerSuffix.
-const (
-	ShimBinaryName   = "containerd-shim-spinoci-v1"
-	ServerSuffix     = "-server"
-	ServerBinaryName = ShimBinaryName + ServerSuffix
-)
 
 // maxBootstrapInput bounds what the start action reads from stdin.
 const maxBootstrapInput = 10 << 20
@@ -68,7 +55,7 @@ func ServerBinary() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("finding the shim executable: %w", err)
 	}
-	return self + ServerSuffix, nil
+	return self + rendezvous.ServerSuffix, nil
 }
 
 // Run is the start action for the command line args (args[0] is the
@@ -161,8 +148,13 @@ func start(p params, opts RuntimeOptions, server string, apps appSource) (_ stri
 	if err != nil {
 		return "", fmt.Errorf("getting bundle directory: %w", err)
 	}
-	annotations, err := readAnnotations(bundle)
+	annotations, seccompProfile, err := readSpecParts(bundle)
 	if err != nil {
+		return "", err
+	}
+	// The server reads the compiled filter from the bundle, so that it
+	// links no seccomp compiler (package seccompbpf says why).
+	if err := compiler.WriteFilter(bundle, seccompProfile); err != nil {
 		return "", err
 	}
 	if opts.Group != "" && annotations[GroupAnnotation] == "" {
@@ -180,7 +172,7 @@ func start(p params, opts RuntimeOptions, server string, apps appSource) (_ stri
 	if err != nil {
 		return "", fmt.Errorf("computing shim socket address: %w", err)
 	}
-	path, err := socketPath(addr)
+	path, err := rendezvous.Path(addr)
 	if err != nil {
 		return "", err
 	}
@@ -189,7 +181,7 @@ func start(p params, opts RuntimeOptions, server string, apps appSource) (_ stri
 		if !inUse(err) {
 			return "", fmt.Errorf("creating shim socket %s: %w", path, err)
 		}
-		if accepting(path) {
+		if rendezvous.Accepting(path) {
 			// The group's server is already running: the new container joins it.
 			return addr, nil
 		}
@@ -254,7 +246,7 @@ func serverCommand(p params, server, bundle, addr string) *exec.Cmd {
 	cmd.Dir = bundle
 	cmd.Env = append(os.Environ(),
 		"TTRPC_ADDRESS="+p.ttrpcAddress,
-		SocketAddressEnv+"="+addr,
+		rendezvous.AddressEnv+"="+addr,
 		// containerd gives shims 2; the server's work is light and mostly
 		// waits, and one P spares each server ~0.4 MB of per-P caches and
 		// heap with no measurable cost to a start.
@@ -264,21 +256,27 @@ func serverCommand(p params, server, bundle, addr string) *exec.Cmd {
 	return cmd
 }
 
-// readAnnotations reads the annotations of the OCI spec in bundle: all the
-// start action needs of it.
-func readAnnotations(bundle string) (map[string]string, error) {
+// readSpecParts reads the annotations and the seccomp profile (nil: none)
+// of the OCI spec in bundle: all the start action needs of it.
+func readSpecParts(bundle string) (map[string]string, *specs.LinuxSeccomp, error) {
 	path := filepath.Join(bundle, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading OCI spec: %w", err)
+		return nil, nil, fmt.Errorf("reading OCI spec: %w", err)
 	}
 	var spec struct {
 		Annotations map[string]string `json:"annotations"`
+		Linux       *struct {
+			Seccomp *specs.LinuxSeccomp `json:"seccomp"`
+		} `json:"linux"`
 	}
 	if err := json.Unmarshal(data, &spec); err != nil {
-		return nil, fmt.Errorf("parsing OCI spec %s: %w", path, err)
+		return nil, nil, fmt.Errorf("parsing OCI spec %s: %w", path, err)
 	}
-	return spec.Annotations, nil
+	if spec.Linux == nil {
+		return spec.Annotations, nil, nil
+	}
+	return spec.Annotations, spec.Linux.Seccomp, nil
 }
 
 // serverKey names the server the container id goes to: its grouping key,
@@ -309,4 +307,15 @@ func groupingKey(annotations map[string]string, id string) string {
 		}
 	}
 	return id
+}
+
+// CompileSeccomp is the shim binary's rendezvous.CompileSeccompAction: it
+// compiles the seccomp profile of the spec in bundle into the bundle, as a
+// start action does.
+func CompileSeccomp(bundle string) error {
+	_, profile, err := readSpecParts(bundle)
+	if err != nil {
+		return err
+	}
+	return compiler.WriteFilter(bundle, profile)
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,7 +15,12 @@ import (
 	bootapi "github.com/containerd/containerd/api/runtime/bootstrap/v1"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/shim"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/spinoci/spinoci/shim/rendezvous"
+	"github.com/spinoci/spinoci/shim/seccompbpf"
+	"github.com/spinoci/spinoci/shim/seccompbpf/compiler"
 )
 
 func mustMarshal(t *testing.T, m proto.Message) []byte {
@@ -176,7 +182,7 @@ func TestStartJoinsARunningServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path, _ := socketPath(addr)
+	path, _ := rendezvous.Path(addr)
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +216,7 @@ func TestStartTakesTheGroupOfTheRuntimeOptions(t *testing.T) {
 		return addr
 	}
 	web := groupAddress("web")
-	path, _ := socketPath(web)
+	path, _ := rendezvous.Path(web)
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +304,7 @@ func TestStartReplacesAStaleSocket(t *testing.T) {
 	bundle(t, nil)
 	p := params{instanceID: "c1", namespace: "default", grpcAddress: "/run/c.sock", socketDir: shortTempDir(t)}
 	addr, _ := socketAddress(p.socketDir, p.grpcAddress, p.namespace, "c1")
-	path, _ := socketPath(addr)
+	path, _ := rendezvous.Path(addr)
 	stale, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +329,7 @@ func TestRunStartsTheServer(t *testing.T) {
 	dir := bundle(t, nil)
 	record := filepath.Join(t.TempDir(), "server.txt")
 	server := filepath.Join(t.TempDir(), "shim-server")
-	script := "#!/bin/sh\n{ echo \"$@\"; pwd; echo \"$" + SocketAddressEnv + "\"; echo \"$TTRPC_ADDRESS\"; " +
+	script := "#!/bin/sh\n{ echo \"$@\"; pwd; echo \"$" + rendezvous.AddressEnv + "\"; echo \"$TTRPC_ADDRESS\"; " +
 		"readlink /proc/self/fd/3; cat /proc/self/oom_score_adj; echo \"$GOMAXPROCS\"; } > " + record + ".tmp && mv " + record + ".tmp " + record + "\n"
 	if err := os.WriteFile(server, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
@@ -364,7 +370,7 @@ func TestRunStartsTheServer(t *testing.T) {
 	if read := apps.materialised(); len(read) != 1 || read[0] != "default/c1" {
 		t.Errorf("the start action read apps %v, want default/c1's", read)
 	}
-	path, _ := socketPath(wantAddr)
+	path, _ := rendezvous.Path(wantAddr)
 	for i, want := range []string{"-namespace default -id c1 -address /run/c.sock -debug", dir, wantAddr, "/run/c.sock.ttrpc"} {
 		if lines[i] != want {
 			t.Errorf("server record line %d: %q, want %q", i, lines[i], want)
@@ -413,5 +419,47 @@ func waitForFile(t *testing.T, path string) string {
 			t.Fatalf("%s not written: %v", path, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestStartCompilesTheSeccompProfile: the start action leaves the compiled
+// filter of the spec's seccomp profile in the bundle, where the server reads
+// it (written before the start action looks for a server, so for joining
+// containers too); a profile that
+// does not compile fails the start, naming it, before any server starts.
+func TestStartCompilesTheSeccompProfile(t *testing.T) {
+	writeSpec := func(t *testing.T, seccomp *specs.LinuxSeccomp) string {
+		t.Helper()
+		dir := bundle(t, nil)
+		data, err := json.Marshal(&specs.Spec{Version: "1.1.0", Linux: &specs.Linux{Seccomp: seccomp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	profile := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "write"}, Action: specs.ActAllow}}}
+	want, err := compiler.Compile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeSpec(t, profile)
+	p := params{instanceID: "c1", namespace: "default", grpcAddress: "/run/c.sock", socketDir: shortTempDir(t)}
+	if _, err := start(p, RuntimeOptions{}, failingServer(t), newFakeApps(t).source); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := seccompbpf.ReadFilter(dir); err != nil || !slices.Equal(got, want) {
+		t.Errorf("the bundle's filter: %d instructions (%v), want the profile's %d", len(got), err, len(want))
+	}
+
+	writeSpec(t, &specs.LinuxSeccomp{DefaultAction: specs.ActNotify})
+	p.instanceID, p.socketDir = "c2", shortTempDir(t)
+	server := filepath.Join(t.TempDir(), "never-started")
+	_, err = start(p, RuntimeOptions{}, server, newFakeApps(t).source)
+	if err == nil || !strings.Contains(err.Error(), "seccomp profile") {
+		t.Errorf("a profile that does not compile: %v, want an error naming the seccomp profile", err)
 	}
 }

@@ -16,13 +16,13 @@ import (
 
 	"github.com/spinoci/spinoci/cmd/internal/buildinfo"
 	spinoci "github.com/spinoci/spinoci/shim"
+	"github.com/spinoci/spinoci/shim/rendezvous"
 	"github.com/spinoci/spinoci/shim/shimserver"
-	"github.com/spinoci/spinoci/shim/startaction"
 )
 
 func main() {
 	if wantsVersion(os.Args[1:]) {
-		fmt.Print(buildinfo.Text(startaction.ShimBinaryName, spinoci.EngineVersion(), "task API: v2, v3"))
+		fmt.Print(buildinfo.Text(rendezvous.ShimBinaryName, spinoci.EngineVersion(), "task API: v2, v3"))
 		return
 	}
 	err := shimserver.Run(context.Background(), shimserver.Config{

@@ -1,4 +1,4 @@
-package sandbox
+package compiler
 
 import (
 	"fmt"
@@ -9,16 +9,15 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/spinoci/spinoci/shim/seccompbpf"
 )
 
-// maxFilterLen is the kernel's limit on a filter's length (BPF_MAXINSNS).
-const maxFilterLen = 4096
-
-// compileSeccomp compiles an OCI seccomp profile to a BPF program for the
+// Compile compiles an OCI seccomp profile to a BPF program for the
 // machine's architecture. Calls from other ABIs (x32, i386 on x86_64) get the
 // default action (x32: ENOSYS), which is stricter than a profile listing
 // them. Syscalls this architecture does not have are skipped, as runc does.
-func compileSeccomp(p *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
+func Compile(p *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
 	if p.ListenerPath != "" {
 		return nil, fmt.Errorf("seccomp notify (listenerPath %q) is not supported", p.ListenerPath)
 	}
@@ -82,8 +81,8 @@ func compileSeccomp(p *specs.LinuxSeccomp) ([]bpf.RawInstruction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("assembling the filter: %w", err)
 	}
-	if len(raw) > maxFilterLen {
-		return nil, fmt.Errorf("the profile compiles to %d BPF instructions, more than the kernel's limit of %d", len(raw), maxFilterLen)
+	if len(raw) > seccompbpf.MaxFilterLen {
+		return nil, fmt.Errorf("the profile compiles to %d BPF instructions, more than the kernel's limit of %d", len(raw), seccompbpf.MaxFilterLen)
 	}
 	return raw, nil
 }
@@ -182,4 +181,18 @@ func condition(a specs.LinuxSeccompArg) (seccomp.Condition, error) {
 		return c, fmt.Errorf("unsupported operator %q", a.Op)
 	}
 	return c, nil
+}
+
+// WriteFilter compiles the profile p of the container whose bundle is
+// bundle and leaves the program there for the server
+// (seccompbpf.WriteProgram). A nil profile writes nothing.
+func WriteFilter(bundle string, p *specs.LinuxSeccomp) error {
+	if p == nil {
+		return nil
+	}
+	prog, err := Compile(p)
+	if err != nil {
+		return fmt.Errorf("OCI spec: seccomp profile: %w", err)
+	}
+	return seccompbpf.WriteProgram(bundle, prog)
 }
