@@ -41,15 +41,11 @@ type appLaunch struct {
 	// sandbox confines the process (nil: it runs as the shim does);
 	// compile, when set, confines the app's compile stage, run first
 	// (sandboxing.go).
-	sandbox *sandbox.Config
-	compile *sandbox.Config
-	// compileSeccomp writes the compiled filter of the spec's seccomp
-	// profile into the bundle when the start action has not (nil: the
-	// shim binary does; seccompFilter).
-	compileSeccomp func(bundle string) error
-	compileOnly    bool
-	cacheOnly      bool
-	compileTier    string // of a compile stage: appproto.TierFast ("") or TierOptimized
+	sandbox     *sandbox.Config
+	compile     *sandbox.Config
+	compileOnly bool
+	cacheOnly   bool
+	compileTier string // of a compile stage: appproto.TierFast ("") or TierOptimized
 	// padCompileHeap has a compile stage's malloc pad its heaps
 	// (compileHeapPad; compilemalloc.go).
 	padCompileHeap bool

@@ -112,7 +112,7 @@ func planSandbox(spec *specs.Spec, l *appLaunch, bundle string) error {
 		return err
 	}
 	if spec.Linux != nil && spec.Linux.Seccomp != nil {
-		if base.Seccomp, err = seccompFilter(bundle, l.compileSeccomp); err != nil {
+		if base.Seccomp, err = seccompFilter(bundle, compileSeccompWithShim); err != nil {
 			return err
 		}
 	}
@@ -277,16 +277,12 @@ func shareTree(dir string) error {
 // bundle, where the start action left it (package seccompbpf). A container
 // whose start ran no start action has none (containerd's CRI may create a
 // pod's containers in the pod's server directly, as containerd 2.4 does):
-// compile then writes it first, by default with the shim binary's
-// rendezvous.CompileSeccompAction, since the server links no seccomp
-// compiler.
+// compile then writes it first (compileSeccompWithShim: the server links
+// no seccomp compiler).
 func seccompFilter(bundle string, compile func(bundle string) error) ([]bpf.RawInstruction, error) {
 	prog, err := seccompbpf.ReadFilter(bundle)
 	if !errors.Is(err, os.ErrNotExist) {
 		return prog, err
-	}
-	if compile == nil {
-		compile = compileSeccompWithShim
 	}
 	if err := compile(bundle); err != nil {
 		return nil, err

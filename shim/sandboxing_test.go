@@ -132,7 +132,7 @@ func startPause(t *testing.T, launch appLaunch) process {
 // action (a pod's container that containerd created in the pod's server)
 // has its spec's seccomp profile compiled into its bundle first; one whose
 // start action compiled it is not compiled again; outside a server binary
-// named after the shim, the default compile fails naming the binary.
+// named after the shim, the shim binary's compile fails naming the binary.
 func TestSeccompFilterWithoutAStartAction(t *testing.T) {
 	profile := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno,
 		Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}}
@@ -155,7 +155,7 @@ func TestSeccompFilterWithoutAStartAction(t *testing.T) {
 	if compiled != 1 {
 		t.Errorf("compiled %d times, want once (the second read finds the filter)", compiled)
 	}
-	if _, err := seccompFilter(t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), rendezvous.ServerSuffix) {
+	if _, err := seccompFilter(t.TempDir(), compileSeccompWithShim); err == nil || !strings.Contains(err.Error(), rendezvous.ServerSuffix) {
 		t.Errorf("the default compile in a binary not named like the server: %v, want an error naming the suffix", err)
 	}
 }

@@ -16,9 +16,9 @@ const StateRootEnv = "SPINOCI_STATE_DIR"
 // CacheDirEnv overrides where compiled modules are cached.
 const CacheDirEnv = "SPINOCI_CACHE_DIR"
 
-// FallbackStateRoot is used when neither the environment nor the bundle
+// fallbackStateRoot is used when neither the environment nor the bundle
 // tells where containerd keeps its persistent state.
-const FallbackStateRoot = "/var/lib/spinoci"
+const fallbackStateRoot = "/var/lib/spinoci"
 
 // Paths says where one container's files live outside its bundle.
 type Paths struct {
@@ -44,7 +44,7 @@ func StateRootFor(bundle string) Paths {
 	case p.ContainerdRoot != "":
 		p.Root = filepath.Join(p.ContainerdRoot, RuntimeName)
 	default:
-		p.Root = FallbackStateRoot
+		p.Root = fallbackStateRoot
 	}
 	return p
 }

@@ -42,7 +42,7 @@ func TestStateRootFollowsContainerdRoot(t *testing.T) {
 		t.Errorf("a bundle without containerd's work link names blobs at %q", got.ContentBlobsDir())
 	}
 	t.Setenv(StateRootEnv, "")
-	if got := StateRootFor(t.TempDir()).Root; got != FallbackStateRoot {
+	if got := StateRootFor(t.TempDir()).Root; got != fallbackStateRoot {
 		t.Errorf("fallback: %q", got)
 	}
 }
