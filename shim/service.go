@@ -17,7 +17,6 @@ import (
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/errdefs"
 	"github.com/containerd/log"
-	"github.com/containerd/ttrpc"
 
 	"github.com/spinoci/spinoci/shim/appdirs"
 	"github.com/spinoci/spinoci/shim/rendezvous"
@@ -117,7 +116,7 @@ func newService(ctx context.Context, publisher eventPublisher, sd shutdown.Servi
 
 // RegisterTTRPC implements shimserver.TaskService: task API v3 for
 // containerd 2.x and v2 for containerd 1.7.
-func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
+func (s *service) RegisterTTRPC(server shimserver.Registrar) error {
 	shimserver.RegisterTaskAPI(server, s)
 	return nil
 }
@@ -129,6 +128,10 @@ func (s *service) forwardEvents() {
 	defer close(s.eventsDone)
 	defer s.publisher.Close()
 	publish := func(e any) {
+		if flushed, ok := e.(eventsFlushed); ok {
+			close(flushed)
+			return
+		}
 		if err := s.publisher.Publish(ctx, topicOf(e), e); err != nil {
 			log.G(ctx).WithError(err).Error("publishing event")
 		}

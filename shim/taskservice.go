@@ -24,6 +24,8 @@ func NewTaskService(ctx context.Context, env shimserver.Env) (shimserver.TaskSer
 	// send that container's Create builds encoding/json's cache of the
 	// spec's types (~2 ms, the first decode's), which Create would
 	// otherwise build on the start's path.
-	go func() { _, _ = readSpec(".") }()
+	if !env.Renewed {
+		go func() { _, _ = readSpec(".") }()
+	}
 	return s, nil
 }

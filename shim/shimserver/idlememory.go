@@ -43,6 +43,16 @@ func (m *idleMemory) requestDone() {
 	m.timer.Reset(m.delay)
 }
 
+// retryAfter arms the release again after delay, unless a request arms
+// it first.
+func (m *idleMemory) retryAfter(delay time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.timer != nil {
+		m.timer.Reset(delay)
+	}
+}
+
 // intercept is the server's ttrpc interceptor: every request, once
 // answered, arms the release (a Wait once its process has exited).
 func (m *idleMemory) intercept(ctx context.Context, unmarshal ttrpc.Unmarshaler, _ *ttrpc.UnaryServerInfo, method ttrpc.Method) (any, error) {
@@ -52,8 +62,9 @@ func (m *idleMemory) intercept(ctx context.Context, unmarshal ttrpc.Unmarshaler,
 }
 
 // newTTRPCServer is the server the task service is registered on: only
-// containerd's user may connect, and requests release idle memory.
-func newTTRPCServer(idle *idleMemory) (*ttrpc.Server, error) {
-	return ttrpc.NewServer(ttrpc.WithServerHandshaker(ttrpc.UnixSocketRequireSameUser()),
+// containerd's user may connect, every connection is tracked in conns, and
+// requests release idle memory.
+func newTTRPCServer(idle *idleMemory, conns *connSet) (*ttrpc.Server, error) {
+	return ttrpc.NewServer(ttrpc.WithServerHandshaker(trackingHandshake{conns: conns, check: ttrpc.UnixSocketRequireSameUser()}),
 		ttrpc.WithUnaryServerInterceptor(idle.intercept))
 }

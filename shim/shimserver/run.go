@@ -23,7 +23,6 @@ import (
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/log"
-	"github.com/containerd/ttrpc"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -31,7 +30,7 @@ import (
 // TaskService is what a shim server serves: the task API, registered on
 // the server's ttrpc server.
 type TaskService interface {
-	RegisterTTRPC(*ttrpc.Server) error
+	RegisterTTRPC(Registrar) error
 }
 
 // Env is what a task service gets from the server it runs in.
@@ -44,6 +43,9 @@ type Env struct {
 	Address string
 	// Log is where the server's own log goes.
 	Log *Log
+	// Renewed is set in a server's process after the first: the task
+	// service's state comes from TakeOver (Renewable).
+	Renewed bool
 }
 
 // ExitStatus is what the delete action reports of the task's process.

@@ -44,33 +44,75 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 	if err := reaper.SetSubreaper(1); err != nil {
 		return fmt.Errorf("becoming the subreaper of the shim's children: %w", err)
 	}
-	logs, err := logToFIFO(ctx, f.debug)
+	renewal, err := takeRenewal()
 	if err != nil {
+		return err
+	}
+	var logs *Log
+	if renewal != nil {
+		logs = resumeLog(f.debug, renewal.LogBundle)
+	} else if logs, err = logToFIFO(ctx, f.debug); err != nil {
 		return err
 	}
 	ctx, sd := shutdown.WithShutdown(ctx)
 	defer sd.Shutdown()
 
 	publisher := NewPublisher(os.Getenv(ttrpcAddressEnv))
-	svc, err := cfg.NewTaskService(ctx, Env{Publisher: publisher, Shutdown: sd, Address: f.address, Log: logs})
+	svc, err := cfg.NewTaskService(ctx, Env{Publisher: publisher, Shutdown: sd, Address: f.address, Log: logs, Renewed: renewal != nil})
 	if err != nil {
 		return fmt.Errorf("creating the task service: %w", err)
 	}
-	server, err := newTTRPCServer(newIdleMemory())
+	renewable, _ := svc.(Renewable)
+	conns := newConnSet()
+	var l net.Listener
+	var inherited []*trackedConn
+	if renewal != nil {
+		if renewable == nil {
+			return errors.New("the task service cannot take over a previous server's state")
+		}
+		if err := renewable.TakeOver(ctx, renewal.Service); err != nil {
+			return fmt.Errorf("taking over the state of the server's previous process: %w", err)
+		}
+		if l, inherited, err = renewal.resumeSockets(conns); err != nil {
+			return err
+		}
+	} else if l, err = listener(f.socket); err != nil {
+		return err
+	}
+	idle := newIdleMemory()
+	renewNow := make(chan struct{}, 1)
+	idle.release = func() {
+		select {
+		case renewNow <- struct{}{}:
+		default:
+		}
+	}
+	server, err := newTTRPCServer(idle, conns)
 	if err != nil {
 		return fmt.Errorf("creating the ttrpc server: %w", err)
 	}
-	if err := svc.RegisterTTRPC(server); err != nil {
+	methods := registeredMethods{}
+	if err := svc.RegisterTTRPC(recordingRegistrar{server: server, methods: methods}); err != nil {
 		return fmt.Errorf("registering the task service: %w", err)
 	}
-	l, err := listener(f.socket)
-	if err != nil {
-		return err
-	}
+	accepting := newTrackedListener(l, inherited)
 	served := make(chan error, 1)
-	go func() { served <- server.Serve(ctx, l) }()
-
+	go func() { served <- server.Serve(ctx, accepting) }()
 	logger := log.G(ctx)
+	var renew *renewer
+	if renewable != nil {
+		renew = &renewer{svc: renewable, listener: accepting, conns: conns, log: logs, allocatedBefore: allocatedBytes()}
+	}
+	if renewal != nil {
+		answerHandedOver(ctx, methods, inherited, idle.requestDone)
+		// Children that exited while the binary was exec'd signalled no
+		// one.
+		if err := reaper.Reap(); err != nil {
+			logger.WithError(err).Error("reaping exited children")
+		}
+		logger.WithField("connections", len(inherited)).Debug("shim server renewed in place")
+	}
+
 	for {
 		select {
 		case s := <-signals:
@@ -85,6 +127,8 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 			case unix.SIGUSR1:
 				dumpStacks(logger)
 			}
+		case <-renewNow:
+			renewOrRelease(ctx, renew, idle)
 		case err := <-served:
 			if err != nil && !errors.Is(err, ttrpc.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 				return fmt.Errorf("serving the task API: %w", err)
@@ -98,6 +142,26 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 			}
 		}
 	}
+}
+
+// renewOrRelease renews an idle server that has done enough work since it
+// started (or last renewed), else returns its free memory to the kernel. A
+// server whose task service was busy tries again later; one whose exec
+// failed goes on as it is (and tries again after its next requests).
+func renewOrRelease(ctx context.Context, renew *renewer, idle *idleMemory) {
+	if renew == nil || ctx.Err() != nil || !renew.worthIt() {
+		debug.FreeOSMemory()
+		return
+	}
+	// Only a failed renewal returns.
+	err := renew.renew(ctx)
+	debug.FreeOSMemory()
+	if errors.Is(err, errNotRenewed) {
+		log.G(ctx).WithError(err).Debug("shim server not renewed now")
+		idle.retryAfter(renewRetry)
+		return
+	}
+	log.G(ctx).WithError(err).Warn("the shim server could not renew itself; it goes on as it is")
 }
 
 // listener is the server socket: the one the start action opened (fd 3),
@@ -135,6 +199,17 @@ func logToFIFO(ctx context.Context, debugLevel bool) (*Log, error) {
 	}
 	log.L.Logger.SetOutput(os.Stderr)
 	return logs, nil
+}
+
+// resumeLog is logToFIFO in a renewed server, whose stderr is still the
+// log FIFO of bundle.
+func resumeLog(debugLevel bool, bundle string) *Log {
+	_ = log.SetFormat(log.TextFormat)
+	if debugLevel {
+		_ = log.SetLevel(log.DebugLevel.String())
+	}
+	log.L.Logger.SetOutput(os.Stderr)
+	return &Log{fd: int(os.Stderr.Fd()), bundle: bundle}
 }
 
 // dumpStacks logs every goroutine's stack (SIGUSR1), for an operator

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -36,7 +37,8 @@ func TestMain(m *testing.M) {
 
 // probeConfig is a server whose task service is a probe: "test.Probe"
 // calls publish an event or shut the server down, and shutting down
-// leaves a "shut-down" file in the working directory.
+// leaves a "shut-down" file in the working directory. The probe renews
+// (renewal_test.go).
 func probeConfig() Config {
 	cfg := testConfig(nil)
 	cfg.NewTaskService = func(ctx context.Context, env Env) (TaskService, error) {
@@ -44,17 +46,12 @@ func probeConfig() Config {
 			return os.WriteFile("shut-down", nil, 0o600)
 		})
 		log.G(ctx).Info("probe serving")
-		return probe{ctx: ctx, env: env}, nil
+		return newProbe(ctx, env), nil
 	}
 	return cfg
 }
 
-type probe struct {
-	ctx context.Context
-	env Env
-}
-
-func (p probe) RegisterTTRPC(server *ttrpc.Server) error {
+func (p *probe) RegisterTTRPC(server Registrar) error {
 	call := func(do func() error) ttrpc.Method {
 		return func(_ context.Context, unmarshal func(any) error) (any, error) {
 			if err := unmarshal(&emptypb.Empty{}); err != nil {
@@ -63,12 +60,14 @@ func (p probe) RegisterTTRPC(server *ttrpc.Server) error {
 			return &emptypb.Empty{}, do()
 		}
 	}
-	server.RegisterService("test.Probe", &ttrpc.ServiceDesc{Methods: map[string]ttrpc.Method{
+	methods := map[string]ttrpc.Method{
 		"Publish": call(func() error {
 			return p.env.Publisher.Publish(p.ctx, "/tasks/oom", &eventstypes.TaskOOM{ContainerID: "c1"})
 		}),
 		"Shutdown": call(func() error { p.env.Shutdown.Shutdown(); return nil }),
-	}})
+	}
+	maps.Copy(methods, p.renewalMethods(call))
+	server.RegisterService("test.Probe", &ttrpc.ServiceDesc{Methods: methods})
 	return nil
 }
 
@@ -96,7 +95,7 @@ func startServer(t *testing.T, events *eventsServer) (*exec.Cmd, *ttrpc.Client, 
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "s.sock")
-	cmd := exec.Command(self, "-namespace", "testns", "-id", "c1", "-address", "/nowhere.sock", "-socket", sock)
+	cmd := exec.Command(self, "-namespace", "testns", "-id", "c1", "-address", "/nowhere.sock", "-socket", sock, "-debug")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), serveAsServerEnv+"=1", ttrpcAddressEnv+"="+events.path)
 	if err := cmd.Start(); err != nil {

@@ -20,7 +20,7 @@ const (
 
 // RegisterTaskAPI registers svc on server as both versions of the task
 // API.
-func RegisterTaskAPI(server *ttrpc.Server, svc taskAPI.TTRPCTaskService) {
+func RegisterTaskAPI(server Registrar, svc taskAPI.TTRPCTaskService) {
 	methods := taskMethods(svc)
 	for _, name := range []string{TaskServiceV2, TaskServiceV3} {
 		server.RegisterService(name, &ttrpc.ServiceDesc{Methods: methods})

@@ -26,7 +26,6 @@ import (
 	"github.com/containerd/containerd/api/types"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/errdefs"
-	"github.com/containerd/ttrpc"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -65,7 +64,7 @@ type floor struct {
 	tasks    map[string]*task
 }
 
-func (f *floor) RegisterTTRPC(s *ttrpc.Server) error {
+func (f *floor) RegisterTTRPC(s shimserver.Registrar) error {
 	shimserver.RegisterTaskAPI(s, f)
 	return nil
 }
