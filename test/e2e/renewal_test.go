@@ -120,3 +120,44 @@ func testRenewedServerAnswersWait(t *testing.T, d *harness.Containerd, ref strin
 		t.Fatal("ctr run did not return within 15s of the app's SIGKILL: the Wait it sent before the renewal was not answered")
 	}
 }
+
+// TestServerRenewalCRI: a pod's shim server renews itself with CRI's Wait
+// for each container under way; the pod's containers keep running, and
+// stop, exit and go as before, leaving nothing behind.
+func TestServerRenewalCRI(t *testing.T) {
+	paths := harness.Require(t, harness.ContainerdLatest)
+	app, err := paths.LocalLock(harness.HelloApp())
+	if err != nil {
+		t.Fatalf("local lock: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	f := startCRIApps(ctx, t, "srcri")
+	const repo = "renewal/hello-cri:v1"
+	if _, err := harness.Push(ctx, f.reg.Host, repo, app, artifact.PackOptions{}); err != nil {
+		t.Fatalf("push: %v", err)
+	}
+	pullForCRI(t, f, criRepoSandbox, repo)
+	cri := f.d.Crictl()
+	p := runPod(t, f, harness.PodConfig{Name: "renewal", HostNetwork: true})
+	addr := "127.0.0.1:" + strconv.Itoa(harness.FreePort(t))
+	id := startContainer(t, f, p, harness.ContainerConfig{Name: "hello", Image: f.ref(repo), Env: map[string]string{harness.ListenAddrEnv: addr}})
+	if _, err := harness.WaitHTTP(ctx, "http://"+addr+"/", time.Minute); err != nil {
+		t.Fatalf("hello in a pod: %v", err)
+	}
+	for _, task := range []string{p.id, id} {
+		waitRenewed(t, f.d, task)
+	}
+	if res, err := harness.Get(ctx, "http://"+addr+"/"); err != nil || res.Status != 200 {
+		t.Fatalf("GET / after the renewal: %v %v, want 200", res, err)
+	}
+	cri.Must("stop", "--timeout", "10", id)
+	st, err := cri.WaitState(id, "CONTAINER_EXITED", 10*time.Second)
+	if err != nil {
+		t.Fatalf("after crictl stop: %v", err)
+	}
+	if st.Status.ExitCode != 0 {
+		t.Errorf("the stopped app exited with %d, want 0 (a graceful stop)", st.Status.ExitCode)
+	}
+	removePod(t, f, p, id)
+}
