@@ -342,6 +342,22 @@ func TestBounds(t *testing.T) {
 	}
 }
 
+// TestMemoryBoundTakesTheLeastServer: where the apps' own servers (renewed
+// once idle) hold less than the start floor's and runc's shims, P4's bound
+// counts theirs.
+func TestMemoryBoundTakesTheLeastServer(t *testing.T) {
+	anon := func(n int64) report.Memory { return report.Memory{PSS: n, PSSAnon: n} }
+	r := results{
+		density:  []densityStep{{apps: 10, total: groupMemory{shim: anon(20e6), children: anon(22e6)}}},
+		runcRef:  densityStep{apps: 10, total: groupMemory{shim: anon(40e6), children: anon(15e6)}},
+		floorRef: densityStep{apps: 10, total: groupMemory{shim: anon(26e6)}},
+	}
+	bound, text := r.memoryBound()
+	if math.Abs(bound-3.5) > 1e-9 || !strings.Contains(text, "the hello apps' own shim servers at 10 apps, renewed once idle, 2.0 MB") {
+		t.Errorf("bound %v (%s), want 3.5 MB from the apps' own servers (2.0 MB) and the native server (1.5 MB)", bound, text)
+	}
+}
+
 // TestMeasureCompileFloor: each first-start app's Winch compile is
 // measured winchFloorRuns times and its median kept, beside one compile
 // with Cranelift's fast tier.
