@@ -43,28 +43,15 @@ func (m *idleMemory) requestDone() {
 	m.timer.Reset(m.delay)
 }
 
-// retryAfter arms the release again after delay, unless a request arms
-// it first.
-func (m *idleMemory) retryAfter(delay time.Duration) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.timer != nil {
-		m.timer.Reset(delay)
-	}
-}
-
-// intercept is the server's ttrpc interceptor: every request, once
-// answered, arms the release (a Wait once its process has exited).
-func (m *idleMemory) intercept(ctx context.Context, unmarshal ttrpc.Unmarshaler, _ *ttrpc.UnaryServerInfo, method ttrpc.Method) (any, error) {
-	resp, err := method(ctx, unmarshal)
-	m.requestDone()
-	return resp, err
-}
-
 // newTTRPCServer is the server the task service is registered on: only
 // containerd's user may connect, every connection is tracked in conns, and
-// requests release idle memory.
-func newTTRPCServer(idle *idleMemory, conns *connSet) (*ttrpc.Server, error) {
+// answered is told of every request once it is answered (its method as
+// /service/method), whatever its result.
+func newTTRPCServer(conns *connSet, answered func(fullMethod string)) (*ttrpc.Server, error) {
 	return ttrpc.NewServer(ttrpc.WithServerHandshaker(trackingHandshake{conns: conns, check: ttrpc.UnixSocketRequireSameUser()}),
-		ttrpc.WithUnaryServerInterceptor(idle.intercept))
+		ttrpc.WithUnaryServerInterceptor(func(ctx context.Context, unmarshal ttrpc.Unmarshaler, info *ttrpc.UnaryServerInfo, method ttrpc.Method) (any, error) {
+			resp, err := method(ctx, unmarshal)
+			answered(info.FullMethod)
+			return resp, err
+		}))
 }

@@ -61,7 +61,7 @@ func TestIdleMemoryReleasesOnceAfterABurst(t *testing.T) {
 func TestServerReleasesIdleMemoryAfterRequests(t *testing.T) {
 	const delay = 200 * time.Millisecond
 	idle, released := countingRelease(delay)
-	server, err := newTTRPCServer(idle, newConnSet())
+	server, err := newTTRPCServer(newConnSet(), func(string) { idle.requestDone() })
 	if err != nil {
 		t.Fatal(err)
 	}

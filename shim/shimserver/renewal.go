@@ -43,10 +43,6 @@ const (
 	// and the runtime's bookkeeping of it grow with what it allocated. A
 	// Create allocates more, a few Stats calls as much.
 	renewAfterAllocated = 512 << 10
-	// renewRetry is how long a server waits before it tries again to renew
-	// when its task service was busy (a task created and not started, a
-	// compile stage running).
-	renewRetry = 5 * time.Second
 	// pauseWait bounds the wait for the readers of the socket and of the
 	// connections to stop at a frame's end.
 	pauseWait = 500 * time.Millisecond

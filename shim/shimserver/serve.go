@@ -81,13 +81,16 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 	}
 	idle := newIdleMemory()
 	renewNow := make(chan struct{}, 1)
-	idle.release = func() {
+	schedule := newRenewalSchedule(func() {
 		select {
 		case renewNow <- struct{}{}:
 		default:
 		}
-	}
-	server, err := newTTRPCServer(idle, conns)
+	})
+	server, err := newTTRPCServer(conns, func(fullMethod string) {
+		idle.requestDone()
+		schedule.requestDone(fullMethod)
+	})
 	if err != nil {
 		return fmt.Errorf("creating the ttrpc server: %w", err)
 	}
@@ -128,7 +131,9 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 				dumpStacks(logger)
 			}
 		case <-renewNow:
-			renewOrRelease(ctx, renew, idle)
+			if renew != nil && ctx.Err() == nil && renew.worthIt() {
+				tryRenewal(ctx, renew, schedule)
+			}
 		case err := <-served:
 			if err != nil && !errors.Is(err, ttrpc.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 				return fmt.Errorf("serving the task API: %w", err)
@@ -144,21 +149,14 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 	}
 }
 
-// renewOrRelease renews an idle server that has done enough work since it
-// started (or last renewed), else returns its free memory to the kernel. A
-// server whose task service was busy tries again later; one whose exec
-// failed goes on as it is (and tries again after its next requests).
-func renewOrRelease(ctx context.Context, renew *renewer, idle *idleMemory) {
-	if renew == nil || ctx.Err() != nil || !renew.worthIt() {
-		debug.FreeOSMemory()
-		return
-	}
-	// Only a failed renewal returns.
+// tryRenewal renews the server; it returns only if the renewal did not
+// happen. One that could not happen now is tried again later; one whose
+// exec failed leaves the server as it is (its next requests may try again).
+func tryRenewal(ctx context.Context, renew *renewer, schedule *renewalSchedule) {
 	err := renew.renew(ctx)
-	debug.FreeOSMemory()
 	if errors.Is(err, errNotRenewed) {
 		log.G(ctx).WithError(err).Debug("shim server not renewed now")
-		idle.retryAfter(renewRetry)
+		schedule.notNow()
 		return
 	}
 	log.G(ctx).WithError(err).Warn("the shim server could not renew itself; it goes on as it is")
