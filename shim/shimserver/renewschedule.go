@@ -10,10 +10,10 @@ const (
 	// renewQuiet is how long after a request that changed its tasks (a
 	// Create, Start, Kill, Delete …) a server tries to renew.
 	renewQuiet = time.Second
-	// renewAfterPolling is how long a server serves only requests that
-	// read (State, Stats, …) before they make it try to renew: CRI reads
-	// every container's and sandbox's stats every second (containerd 2.4),
-	// and each Stats allocates, so such a server renews about once so long.
+	// renewAfterPolling is how long a server serves before a request that
+	// only reads (State, Stats, …) makes it try to renew: CRI reads every
+	// container's and sandbox's stats every second (containerd 2.4), and
+	// each Stats allocates, so such a server renews about once so long.
 	renewAfterPolling = time.Minute
 	// renewRetryFirst and renewRetryMax bound the wait before trying again
 	// after a renewal that could not happen now: a request under way (a
@@ -23,11 +23,11 @@ const (
 )
 
 // renewalSchedule says when a server tries to renew: renewQuiet after the
-// last request that changed its tasks, or, once it has served
-// renewAfterPolling, renewQuiet after a request that only read. Requests
-// that only read do not put the renewal off, so that a server polled every
-// second still renews. The renewal itself checks that the server has
-// allocated enough to be worth it (renewer.worthIt).
+// last request that changed its tasks; after a request that only read,
+// renewQuiet later but not before the server has served
+// renewAfterPolling. Requests that only read do not put a try off, so that
+// a server polled every second still renews. The renewal itself checks
+// that the server has allocated enough to be worth it (renewer.worthIt).
 type renewalSchedule struct {
 	began               time.Time
 	quiet, afterPolling time.Duration
@@ -56,8 +56,8 @@ func (s *renewalSchedule) requestDone(fullMethod string) {
 	case !readOnlyMethods[method]:
 		s.retry = 0
 		s.arm(s.quiet)
-	case !s.armed && time.Since(s.began) >= s.afterPolling:
-		s.arm(s.quiet)
+	case !s.armed:
+		s.arm(max(s.quiet, s.afterPolling-time.Since(s.began)))
 	}
 }
 

@@ -58,14 +58,16 @@ func TestRenewalScheduleAfterChanges(t *testing.T) {
 	expectNoTry(t, tries, 2*quiet)
 }
 
-// TestRenewalScheduleAfterPolling: once the server has served the polling
-// delay, a read arms a try; tries that could not happen back off.
+// TestRenewalScheduleAfterPolling: a read arms a try, not before the
+// server has served the polling delay; tries that could not happen back
+// off.
 func TestRenewalScheduleAfterPolling(t *testing.T) {
-	const quiet = 100 * time.Millisecond
-	s, tries := countingSchedule(quiet, 200*time.Millisecond)
-	time.Sleep(250 * time.Millisecond)
+	const quiet, afterPolling = 100 * time.Millisecond, 600 * time.Millisecond
+	s, tries := countingSchedule(quiet, afterPolling)
 	s.requestDone("/containerd.task.v3.Task/Stats")
-	expectTry(t, tries, 10*time.Second)
+	if at := expectTry(t, tries, 10*time.Second); at.Sub(s.began) < afterPolling {
+		t.Errorf("a read tried %v after the server began, want not before %v", at.Sub(s.began), afterPolling)
+	}
 	var gaps []time.Duration
 	prev := time.Now()
 	for range 3 {
