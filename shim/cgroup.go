@@ -272,6 +272,24 @@ func (c *taskCgroup) oomKills() (uint64, error) {
 }
 
 // oomKillsIfAny is oomKills for a process that may have no cgroup of its own.
+// watchOOMIfAny is watchOOM for a process that may run in no cgroup of its
+// own (c nil): then there is nothing to watch.
+func (c *taskCgroup) watchOOMIfAny(ctx context.Context, onEvent func()) error {
+	if c == nil {
+		return nil
+	}
+	return c.watchOOM(ctx, onEvent)
+}
+
+// metricsOf reads the metrics of c, or, without a cgroup of its own (c
+// nil), of the cgroup pid runs in.
+func (c *taskCgroup) metricsOf(pid int) (*anypb.Any, error) {
+	if c != nil {
+		return c.metrics()
+	}
+	return cgroupMetrics(pid)
+}
+
 func (c *taskCgroup) oomKillsIfAny() (uint64, error) {
 	if c == nil {
 		return 0, nil

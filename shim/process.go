@@ -377,22 +377,13 @@ func (p *appProcess) closePipes() {
 // oomKills is the OOM kill count of the process's cgroup (0 without one).
 func (p *appProcess) oomKills() (uint64, error) { return p.cgroup.oomKillsIfAny() }
 
-// watchOOM watches the process's cgroup for OOM kills; without a cgroup
-// there is nothing to watch.
+// watchOOM watches the process's cgroup for OOM kills.
 func (p *appProcess) watchOOM(ctx context.Context, onEvent func()) error {
-	if p.cgroup == nil {
-		return nil
-	}
-	return p.cgroup.watchOOM(ctx, onEvent)
+	return p.cgroup.watchOOMIfAny(ctx, onEvent)
 }
 
 // metrics reads the process's cgroup, or the cgroup it was started in.
-func (p *appProcess) metrics() (*anypb.Any, error) {
-	if p.cgroup != nil {
-		return p.cgroup.metrics()
-	}
-	return cgroupMetrics(p.pid())
-}
+func (p *appProcess) metrics() (*anypb.Any, error) { return p.cgroup.metricsOf(p.pid()) }
 
 // deleteCgroup removes the process's cgroup, if it has one of its own,
 // once the optimising compile stages still running in it have moved out.

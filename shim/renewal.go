@@ -299,17 +299,9 @@ func (p *adoptedProcess) closePipes() {}
 func (p *adoptedProcess) oomKills() (uint64, error) { return p.cgroup.oomKillsIfAny() }
 
 func (p *adoptedProcess) watchOOM(ctx context.Context, onEvent func()) error {
-	if p.cgroup == nil {
-		return nil
-	}
-	return p.cgroup.watchOOM(ctx, onEvent)
+	return p.cgroup.watchOOMIfAny(ctx, onEvent)
 }
 
-func (p *adoptedProcess) metrics() (*anypb.Any, error) {
-	if p.cgroup != nil {
-		return p.cgroup.metrics()
-	}
-	return cgroupMetrics(p.pidNum)
-}
+func (p *adoptedProcess) metrics() (*anypb.Any, error) { return p.cgroup.metricsOf(p.pidNum) }
 
 func (p *adoptedProcess) deleteCgroup() error { return p.cgroup.delete() }
