@@ -303,13 +303,25 @@ func answer(ctx context.Context, methods registeredMethods, c *trackedConn, r Op
 			ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeoutNano))
 			defer cancel()
 		}
-		v, err := method(ctx, func(m any) error { return proto.Unmarshal(req.Payload, m.(proto.Message)) })
-		if err != nil {
+		v, err := method(ctx, func(m any) error {
+			msg, ok := m.(proto.Message)
+			if !ok {
+				return fmt.Errorf("%T is not a protobuf message", m)
+			}
+			return proto.Unmarshal(req.Payload, msg)
+		})
+		msg, ok := v.(proto.Message)
+		switch {
+		case err != nil:
 			resp.Status = status.Convert(err).Proto()
-		} else if resp.Payload, err = proto.Marshal(v.(proto.Message)); err != nil {
-			resp.Status = status.Newf(codes.Internal, "encoding the response: %v", err).Proto()
-		} else {
-			resp.Status = status.New(codes.OK, "").Proto()
+		case !ok:
+			resp.Status = status.Newf(codes.Internal, "the response %T is not a protobuf message", v).Proto()
+		default:
+			if resp.Payload, err = proto.Marshal(msg); err != nil {
+				resp.Status = status.Newf(codes.Internal, "encoding the response: %v", err).Proto()
+			} else {
+				resp.Status = status.New(codes.OK, "").Proto()
+			}
 		}
 	}
 	data, err := proto.Marshal(&resp)

@@ -2,8 +2,10 @@ package shimserver
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/containerd/ttrpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -158,5 +162,54 @@ func TestServerDoesNotRenewWhileARequestIsUnderWay(t *testing.T) {
 		// Every call delays the renewal: the server renews once idle.
 		time.Sleep(idleMemoryDelay + 500*time.Millisecond)
 		got = generation()
+	}
+}
+
+// TestAnswerHandedOver: a request handed over is answered on its stream
+// through the registered method; one for a method not registered gets
+// Unimplemented, as ttrpc answers it.
+func TestAnswerHandedOver(t *testing.T) {
+	server, client := socketPair(t)
+	c := newTrackedConn(server, newConnSet(), nil)
+	methods := registeredMethods{"test.S": {"Echo": func(_ context.Context, unmarshal func(any) error) (any, error) {
+		var in wrapperspb.StringValue
+		if err := unmarshal(&in); err != nil {
+			return nil, err
+		}
+		return wrapperspb.String("echo " + in.Value), nil
+	}}}
+	request := func(method string) []byte {
+		payload, _ := proto.Marshal(wrapperspb.String("hi"))
+		b, err := proto.Marshal(&ttrpc.Request{Service: "test.S", Method: method, Payload: payload})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	answer(context.Background(), methods, c, OpenRequest{StreamID: 5, Request: request("Echo")})
+	answer(context.Background(), methods, c, OpenRequest{StreamID: 7, Request: request("Gone")})
+	for _, want := range []struct {
+		stream uint32
+		code   codes.Code
+		value  string
+	}{{5, codes.OK, "echo hi"}, {7, codes.Unimplemented, ""}} {
+		header := make([]byte, frameHeaderLen)
+		if _, err := io.ReadFull(client, header); err != nil {
+			t.Fatal(err)
+		}
+		body := make([]byte, binary.BigEndian.Uint32(header[0:4]))
+		if _, err := io.ReadFull(client, body); err != nil {
+			t.Fatal(err)
+		}
+		var resp ttrpc.Response
+		if err := proto.Unmarshal(body, &resp); err != nil {
+			t.Fatal(err)
+		}
+		var got wrapperspb.StringValue
+		_ = proto.Unmarshal(resp.Payload, &got)
+		if id := binary.BigEndian.Uint32(header[4:8]); id != want.stream || header[8] != frameResponse ||
+			codes.Code(resp.Status.GetCode()) != want.code || got.Value != want.value {
+			t.Errorf("stream %d, type %d: %v %q; want stream %d's response: %v %q", id, header[8], codes.Code(resp.Status.GetCode()), got.Value, want.stream, want.code, want.value)
+		}
 	}
 }

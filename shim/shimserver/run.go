@@ -3,9 +3,12 @@
 // -info actions, and serves a task service on the socket the start action
 // opened (fd 3), with task events sent to containerd over ttrpc, the log
 // going to the bundle's log FIFO, children reaped and a shutdown that lets
-// the last events out. It stands in for containerd's shim library, which
-// links gRPC, a plugin registry and containerd's API clients: a server per
-// container starts sooner and holds less memory without them.
+// the last events out. Once idle, a server whose task service is Renewable
+// renews itself: it execs its own binary in place and hands the new
+// process its state and containerd's connections (renewal.go). It stands
+// in for containerd's shim library, which links gRPC, a plugin registry and
+// containerd's API clients: a server per container starts sooner and holds
+// less memory without them.
 package shimserver
 
 import (
