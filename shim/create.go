@@ -24,7 +24,7 @@ import (
 // has no app: its image is never read). The launcher places the process in
 // the namespaces and the cgroup the spec names. Nothing is left behind on
 // error.
-func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out *stdio, appDir string) (*shimTask, error) {
+func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out *stdio, root appdirs.Paths, appDir string) (*shimTask, error) {
 	phases := newPhaseTimer()
 	spec, err := readSpec(r.Bundle)
 	if err != nil {
@@ -58,12 +58,12 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 		launch.oomScoreAdj = spec.Process.OOMScoreAdj
 	}
 	if !sandbox {
-		if err := s.materializeForCreate(ctx, r, appDir); err != nil {
+		if err := s.materializeForCreate(ctx, r, root, appDir); err != nil {
 			return nil, err
 		}
 		phases.done("materialize")
 		launch.lockPath = filepath.Join(appDir, "spin.lock")
-		launch.cacheDir = appdirs.StateRootFor(r.Bundle).CacheDir()
+		launch.cacheDir = root.CacheDir()
 		launch.stateDir = appStateDir(spec, appDir)
 		if launch.runtimeConfig, err = planRuntimeConfig(spec); err != nil {
 			return nil, invalidArgument(err)
@@ -99,7 +99,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 	}
 	if !sandbox {
 		boundCompileCacheLater(ctx, launch.cacheDir)
-		collectFileStoreLater(ctx, appdirs.StateRootFor(r.Bundle).FileStoreDir())
+		collectFileStoreLater(ctx, root.FileStoreDir())
 	}
 	phases.log(ctx, r.ID, "task created")
 	return &shimTask{
@@ -123,7 +123,7 @@ func (s *service) create(ctx context.Context, r *taskAPI.CreateTaskRequest, out 
 // materializeForCreate makes appDir hold the task's app: the one the start
 // action prepared (appdirs.Prepare), else the image's, else, for an
 // ordinary image, the app in its root filesystem.
-func (s *service) materializeForCreate(ctx context.Context, r *taskAPI.CreateTaskRequest, appDir string) error {
+func (s *service) materializeForCreate(ctx context.Context, r *taskAPI.CreateTaskRequest, root appdirs.Paths, appDir string) error {
 	rootfs := filepath.Join(r.Bundle, "rootfs")
 	switch appdirs.TakePrepared(r.Bundle, appDir) {
 	case appdirs.PreparedSpinApp:
@@ -136,7 +136,7 @@ func (s *service) materializeForCreate(ctx context.Context, r *taskAPI.CreateTas
 			return nil
 		}
 	}
-	err := s.images.MaterializeApp(ctx, r.ID, appDir, appdirs.StateRootFor(r.Bundle).Files())
+	err := s.images.MaterializeApp(ctx, r.ID, appDir, root.Files())
 	if err == nil {
 		return nil
 	}

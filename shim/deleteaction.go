@@ -15,6 +15,7 @@ import (
 
 	"github.com/spinoci/spinoci/shim/appdirs"
 	"github.com/spinoci/spinoci/shim/appproto"
+	"github.com/spinoci/spinoci/shim/atomicfile"
 	"github.com/spinoci/spinoci/shim/shimserver"
 )
 
@@ -105,11 +106,7 @@ func writeTaskRecord(bundle string, rec taskRecord) error {
 	if err != nil {
 		return err
 	}
-	tmp := exitFile(bundle) + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("writing task record: %w", err)
-	}
-	if err := os.Rename(tmp, exitFile(bundle)); err != nil {
+	if err := atomicfile.Write(exitFile(bundle), data, 0o600); err != nil {
 		return fmt.Errorf("writing task record: %w", err)
 	}
 	return nil

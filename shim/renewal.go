@@ -76,8 +76,8 @@ func (s *service) HandOver(ctx context.Context, open []shimserver.OpenRequest) (
 	if err != nil {
 		return nil, nil, err
 	}
-	if !s.CanRenew() {
-		return nil, nil, errors.New("a task is being created or started, or a compile stage runs")
+	if s.background != nil && s.background.busy() {
+		return nil, nil, errors.New("a compile stage runs")
 	}
 	s.mu.Lock()
 	tasks := make([]*shimTask, 0, len(s.tasks))

@@ -197,7 +197,8 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 	if err != nil {
 		return nil, toAPI(fmt.Errorf("task %q: %w", r.ID, err))
 	}
-	appDir := appdirs.StateRootFor(r.Bundle).AppDir(s.namespace, r.ID)
+	root := appdirs.StateRootFor(r.Bundle)
+	appDir := root.AppDir(s.namespace, r.ID)
 	defer func() {
 		if retErr != nil {
 			reportStartFailure(ctx, r.ID, r.Bundle, out, retErr)
@@ -205,12 +206,12 @@ func (s *service) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (_ *
 			if err := os.RemoveAll(appDir); err != nil {
 				log.G(ctx).WithError(err).Warn("removing app directory after a failed create")
 			}
-			collectFileStore(ctx, appdirs.StateRootFor(r.Bundle).FileStoreDir())
+			collectFileStore(ctx, root.FileStoreDir())
 			retErr = toAPI(retErr)
 		}
 	}()
 
-	t, err := s.create(ctx, r, out, appDir)
+	t, err := s.create(ctx, r, out, root, appDir)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"golang.org/x/net/bpf"
+
+	"github.com/spinoci/spinoci/shim/atomicfile"
 )
 
 // FilterFile, in a bundle, holds the compiled filter of the container's
@@ -30,13 +32,7 @@ func WriteProgram(bundle string, prog []bpf.RawInstruction) error {
 		data = append(data, ins.Jt, ins.Jf)
 		data = binary.NativeEndian.AppendUint32(data, ins.K)
 	}
-	path := filepath.Join(bundle, FilterFile)
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("writing the seccomp filter into the bundle: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
+	if err := atomicfile.Write(filepath.Join(bundle, FilterFile), data, 0o600); err != nil {
 		return fmt.Errorf("writing the seccomp filter into the bundle: %w", err)
 	}
 	return nil

@@ -42,7 +42,6 @@ func TestRenewalScheduleAfterChanges(t *testing.T) {
 	s, tries := countingSchedule(quiet, time.Hour)
 	s.requestDone("/containerd.task.v3.Task/Stats")
 	expectNoTry(t, tries, 2*quiet)
-	start := time.Now()
 	s.requestDone("/containerd.task.v3.Task/Create")
 	time.Sleep(quiet / 2)
 	s.requestDone("/containerd.task.v3.Task/Start")
@@ -52,7 +51,7 @@ func TestRenewalScheduleAfterChanges(t *testing.T) {
 		s.requestDone("/containerd.task.v3.Task/Stats")
 	}
 	at := expectTry(t, tries, 10*time.Second)
-	if at.Sub(last) < quiet || at.Sub(start) > 10*time.Second {
+	if at.Sub(last) < quiet {
 		t.Errorf("tried %v after the Start, want the quiet delay (%v) after it, whatever the polls", at.Sub(last), quiet)
 	}
 	expectNoTry(t, tries, 2*quiet)

@@ -14,6 +14,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/spinoci/spinoci/shim/atomicfile"
 	"github.com/spinoci/spinoci/shim/rendezvous"
 	"github.com/spinoci/spinoci/shim/seccompbpf/compiler"
 )
@@ -128,12 +129,7 @@ const addressFile = "address"
 // writeAddressFile writes reply to the bundle's (the working directory's)
 // addressFile, atomically.
 func writeAddressFile(reply []byte) error {
-	tmp := addressFile + ".tmp"
-	if err := os.WriteFile(tmp, reply, 0o600); err != nil {
-		return fmt.Errorf("writing the shim's address into the bundle: %w", err)
-	}
-	if err := os.Rename(tmp, addressFile); err != nil {
-		_ = os.Remove(tmp)
+	if err := atomicfile.Write(addressFile, reply, 0o600); err != nil {
 		return fmt.Errorf("writing the shim's address into the bundle: %w", err)
 	}
 	return nil
