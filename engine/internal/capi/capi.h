@@ -470,6 +470,10 @@ uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance
                               const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory, wasmtime_func_t *funcs);
 wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t handle, int64_t max_memory);
 void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t len);
+// spinoci_floor_request's failures (otherwise it returns the body's length).
+#define SPINOCI_FLOOR_FAILED -1
+#define SPINOCI_FLOOR_NO_EXPORTS -2
+int64_t spinoci_floor_request(wasm_engine_t *engine, const wasmtime_instance_pre_t *pre, uint8_t *body, size_t cap);
 
 // Go functions the C helpers call back (//export in linker.go, store.go).
 extern wasmtime_error_t *spinociHostCall(uintptr_t data, wasmtime_context_t *cx, wasmtime_component_val_t *args,

@@ -247,6 +247,7 @@ func TestWasmtimeGoStructsWeCast(t *testing.T) {
 		{"type Func", "struct{val C.wasmtime_func_t}"},
 		{"type Memory", "struct{val C.wasmtime_memory_t}"},
 		{"type Config", "struct{_ptr *C.wasm_config_t}"},
+		{"type Engine", "struct{_ptr *C.wasm_engine_t}"},
 		{"type Module", "struct{_ptr *C.wasmtime_module_t}"},
 		{"type WasiConfig", "struct{_ptr *C.wasi_config_t}"},
 		{"func (*Store) Context", "func() *C.wasmtime_context_t"},

@@ -248,6 +248,28 @@ func TestMedianRun(t *testing.T) {
 	}
 }
 
+// TestP3Bound: the request floor's ratio is P3's bound, which puts the
+// target out of reach when the floor itself is below it.
+func TestP3Bound(t *testing.T) {
+	wrks := []wrkResult{{name: "spin", rps: 40000}, {name: "native", rps: 80000}, {name: "floor", rps: 56000}}
+	for _, c := range []struct {
+		floor      float64
+		outOfReach bool
+	}{{0.7, true}, {0.85, false}, {0, false}} {
+		for _, row := range rows(results{wrks: wrks, ratio: 0.5, floorRatio: c.floor}) {
+			if row.ID != "P3" || row.Goal != report.AtLeast {
+				continue
+			}
+			if row.Bound != c.floor || (c.floor > 0) != (row.BoundText == requestFloorText) {
+				t.Errorf("floor %v: P3's bound %v (%q)", c.floor, row.Bound, row.BoundText)
+			}
+			if row.OutOfReach() != c.outOfReach {
+				t.Errorf("floor %v: P3 out of reach = %v", c.floor, row.OutOfReach())
+			}
+		}
+	}
+}
+
 // TestP3Ratio: P3 is the median of the rounds' ratios when measured, else
 // the ratio of the median runs.
 func TestP3Ratio(t *testing.T) {

@@ -38,9 +38,13 @@ type workloads struct {
 	helloShared workload
 	// floor is the start floor (package startfloor): spinoci's start
 	// action and shim server answering 200 themselves.
-	floor      workload
-	nativeBin  string // the native server's binary (the runc workload's image)
-	filesBytes int64  // total size of the P5 app's static files
+	floor workload
+	// requestFloor is P3's bound (engine/internal/requestfloor): the
+	// native server's set-up answering from a fresh Wasmtime instance of
+	// hello per request, in runc.
+	requestFloor workload
+	nativeBin    string // the native server's binary (the runc workload's image)
+	filesBytes   int64  // total size of the P5 app's static files
 }
 
 // floorRuntime is the runtime type of the start floor shim.
@@ -74,6 +78,38 @@ func buildNative(t harness.T, dir string) string {
 		t.Fatalf("go build nativehello: %v\n%s", err, out)
 	}
 	return native
+}
+
+// buildRequestFloor builds the request floor's server into dir, static
+// (linked with libwasmtime.a and the C library) for an image of its own.
+// The linker's warnings about the C library's name lookups, which it never
+// does, are left in its output.
+func buildRequestFloor(t harness.T, dir string) string {
+	floor := filepath.Join(dir, "requestfloor")
+	build := exec.Command("go", "build", "-trimpath", "-tags", "netgo,osusergo",
+		"-ldflags=-s -w -linkmode external -extldflags -static", "-o", floor, "./engine/internal/requestfloor")
+	build.Dir = harness.RepoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build requestfloor: %v\n%s", err, out)
+	}
+	return floor
+}
+
+// pushLinuxServer pushes an image bench/repo:v1 of the static server bin
+// (with extra files) and returns its runc workload.
+func pushLinuxServer(ctx context.Context, t harness.T, registry, repo, key, name, bin string, extra ...harness.TarFile) workload {
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	repo = "bench/" + repo + ":v1"
+	files := append([]harness.TarFile{{Name: "server", Mode: 0o755, Data: data}}, extra...)
+	if _, err := harness.PushLinuxImage(ctx, registry, repo, files, []string{"/server"}); err != nil {
+		t.Fatalf("%v", err)
+	}
+	return workload{key: key, name: name, ref: harness.Ref(registry, repo), runtime: "io.containerd.runc.v2",
+		env: "ADDR", path: "/", size: int64(len(data))}
 }
 
 // pushWorkloads pushes every workload to the registry.
@@ -136,16 +172,14 @@ func pushWorkloads(t harness.T, paths harness.Paths, registry, work string, file
 		ref: ws.hello.ref, runtime: floorRuntime, env: "SPIN_HTTP_LISTEN_ADDR", path: "/"}
 
 	ws.nativeBin = buildNative(t, work)
-	bin, err := os.ReadFile(ws.nativeBin)
+	ws.runc = pushLinuxServer(ctx, t, registry, "native", "runc", "native Go hello (static) in runc", ws.nativeBin)
+	hello, err := os.ReadFile(paths.App(harness.AppHello))
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	if _, err := harness.PushLinuxImage(ctx, registry, "bench/native:v1",
-		[]harness.TarFile{{Name: "hello", Mode: 0o755, Data: bin}}, []string{"/hello"}); err != nil {
-		t.Fatalf("%v", err)
-	}
-	ws.runc = workload{key: "runc", name: "native Go hello (static) in runc", ref: harness.Ref(registry, "bench/native:v1"),
-		runtime: "io.containerd.runc.v2", env: "ADDR", path: "/", size: int64(len(bin))}
+	ws.requestFloor = pushLinuxServer(ctx, t, registry, "requestfloor", "requestfloor",
+		"request floor: the native server answering from a fresh Wasmtime instance of hello (runc)",
+		buildRequestFloor(t, work), harness.TarFile{Name: "hello.wasm", Data: hello})
 	return ws
 }
 

@@ -36,40 +36,53 @@ const wrkThreads, wrkConnections = "-t2", "-c50"
 // that other load on the machine touches both alike.
 const wrkRounds = 5
 
-// measureThroughput runs the Spin app w under the shim and the native
-// server (the runc workload) side by side, each `ctr run -d --net-host`,
-// measures each wrkRounds times in turn, and returns each one's median run
-// (spinoci's, then native's) and the median of the rounds' ratios of
-// requests/s: each round measures both back to back, so that a change of
-// the machine's other load between rounds skews a round's two runs alike
-// (with other work on the 2 cores, runs of one server varied up to 2×).
+// measureThroughput runs the Spin app w under the shim, the native server
+// (the runc workload) and the request floor (P3's bound) side by side, each
+// `ctr run -d --net-host`, measures each wrkRounds times in turn, and
+// returns each one's median run (spinoci's, native's, the floor's), the
+// median of the rounds' ratios of spinoci's requests/s to native's, and
+// that of the floor's to native's: each round measures all three back to
+// back, so that a change of the machine's other load between rounds skews
+// a round's runs alike (with other work on the 2 cores, runs of one server
+// varied up to 2×).
 //
-// Both servers run alike as containers, each in a cgroup of its own under
-// the daemon's, on the host network. A native server run as a host process
+// They run alike as containers, each in a cgroup of its own under the
+// daemon's, on the host network. A native server run as a host process
 // instead shares the root CPU cgroup with wrk thread by thread, while a
 // container's cgroup weighs as one thread there: with the 2 cores
 // contended, the same native server served 10–35% fewer requests/s from a
 // cgroup of its own than as a host process.
-func measureThroughput(t harness.T, d *harness.Containerd, w, native workload, work string, dur time.Duration) ([]wrkResult, float64) {
+func measureThroughput(t harness.T, d *harness.Containerd, w, native, floor workload, work string, dur time.Duration) (runs []wrkResult, ratio, floorRatio float64) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	spinID, nativeID := "wrk-"+w.key, "wrk-"+native.key
-	spinURL := "http://" + runDetached(ctx, t, d, w, work, spinID) + w.path
-	defer stop(t, d, spinID)
-	nativeURL := "http://" + runDetached(ctx, t, d, native, work, nativeID) + native.path
-	defer stop(t, d, nativeID)
-	var spin, nat []wrkResult
-	var ratios []float64
+	servers := []struct {
+		w     workload
+		label string
+	}{{w, "Spin hello via spinoci"}, {native, "native Go net/http hello (runc container)"}, {floor, "request floor (runc container)"}}
+	urls, ids := make([]string, len(servers)), make([]string, len(servers))
+	for i, s := range servers {
+		ids[i] = "wrk-" + s.w.key
+		urls[i] = "http://" + runDetached(ctx, t, d, s.w, work, ids[i]) + s.w.path
+		defer stop(t, d, ids[i])
+	}
+	measured := make([][]wrkResult, len(servers))
+	var ratios, floorRatios []float64
 	for range wrkRounds {
-		s := runWrk(t, spinURL, dur, "Spin hello via spinoci", serverCPU(t, d, spinID))
-		n := runWrk(t, nativeURL, dur, "native Go net/http hello (runc container)", serverCPU(t, d, nativeID))
-		spin, nat = append(spin, s), append(nat, n)
-		if s.rps > 0 && n.rps > 0 {
-			ratios = append(ratios, s.rps/n.rps)
+		var round []float64
+		for i, s := range servers {
+			r := runWrk(t, urls[i], dur, s.label, serverCPU(t, d, ids[i]))
+			measured[i] = append(measured[i], r)
+			round = append(round, r.rps)
+		}
+		if round[0] > 0 && round[1] > 0 && round[2] > 0 {
+			ratios, floorRatios = append(ratios, round[0]/round[1]), append(floorRatios, round[2]/round[1])
 		}
 	}
-	t.Logf("   rounds' ratios: %s", formatRatios(ratios))
-	return []wrkResult{medianRun(spin), medianRun(nat)}, report.Summarize(ratios).Median
+	t.Logf("   rounds' ratios: %s; the request floor's: %s", formatRatios(ratios), formatRatios(floorRatios))
+	for _, m := range measured {
+		runs = append(runs, medianRun(m))
+	}
+	return runs, report.Summarize(ratios).Median, report.Summarize(floorRatios).Median
 }
 
 // guestRounds is how many times measureGuests runs wrk against each app.

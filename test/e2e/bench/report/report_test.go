@@ -122,17 +122,21 @@ func TestRows(t *testing.T) {
 	}
 }
 
-// TestBounds: a row not met whose bound exceeds its target is out of reach,
-// in its met column and in Bounds; one whose bound is below the target or
-// above the value itself (no bound, then), or that has none, is only not met.
+// TestBounds: a row not met whose bound is beyond its target (above an
+// AtMost one, below an AtLeast one) is out of reach, in its met column and
+// in Bounds; one whose bound is within the target or on the wrong side of
+// the value itself (no bound, then), or that has none, is only not met.
 func TestBounds(t *testing.T) {
 	rows := []Row{
 		{ID: "P6", Measure: "cached start", Value: 180, Target: 100, Unit: " ms", Goal: AtMost, Bound: 125, BoundText: "the floor"},
 		{ID: "P1", Measure: "start", Value: 0.6, Target: 0.5, Unit: "×", Goal: AtMost, Bound: 0.45, BoundText: "the floor"},
 		{ID: "P2", Measure: "first start", Value: 2, Target: 1.5, Unit: " s", Goal: AtMost},
 		{ID: "P2", Measure: "JS first start", Value: 1.8, Target: 1.5, Unit: " s", Goal: AtMost, Bound: 2.4, BoundText: "the compile"},
+		{ID: "P3", Measure: "req/s", Value: 0.5, Target: 0.75, Unit: "×", Goal: AtLeast, Bound: 0.7, BoundText: "the floor"},
+		{ID: "P3", Measure: "req/s again", Value: 0.5, Target: 0.75, Unit: "×", Goal: AtLeast, Bound: 0.8, BoundText: "the floor"},
+		{ID: "P3", Measure: "req/s once more", Value: 0.5, Target: 0.75, Unit: "×", Goal: AtLeast, Bound: 0.4, BoundText: "the floor"},
 	}
-	for i, want := range []bool{true, false, false, false} {
+	for i, want := range []bool{true, false, false, false, true, false, false} {
 		if got := rows[i].OutOfReach(); got != want {
 			t.Errorf("%s %s: OutOfReach = %v, want %v", rows[i].ID, rows[i].Measure, got, want)
 		}
@@ -143,6 +147,8 @@ func TestBounds(t *testing.T) {
 		"| P1 | start |  | 0.60× | ≤ 0.50× | 1.20× | not met |",
 		"| P2 | first start |  | 2.00 s | ≤ 1.50 s | 1.33× | not met |",
 		"| P2 | JS first start |  | 1.80 s | ≤ 1.50 s | 1.20× | not met |",
+		"| P3 | req/s |  | 0.50× | ≥ 0.75× | 0.67× | out of reach (≤ 0.70×) |",
+		"| P3 | req/s again |  | 0.50× | ≥ 0.75× | 0.67× | not met |",
 	} {
 		if !strings.Contains(md, want+"\n") {
 			t.Errorf("table lacks row %q:\n%s", want, md)
@@ -150,7 +156,10 @@ func TestBounds(t *testing.T) {
 	}
 	want := "- P6 (cached start): at least 125 ms against the target ≤ 100 ms, **out of reach**: the floor.\n" +
 		"- P1 (start): at least 0.45× against the target ≤ 0.50×, not ruled out by this bound: the floor.\n" +
-		"- P2 (JS first start): at least 2.40 s against the target ≤ 1.50 s, no bound (above the value measured): the compile.\n"
+		"- P2 (JS first start): at least 2.40 s against the target ≤ 1.50 s, no bound (above the value measured): the compile.\n" +
+		"- P3 (req/s): at most 0.70× against the target ≥ 0.75×, **out of reach**: the floor.\n" +
+		"- P3 (req/s again): at most 0.80× against the target ≥ 0.75×, not ruled out by this bound: the floor.\n" +
+		"- P3 (req/s once more): at most 0.40× against the target ≥ 0.75×, no bound (below the value measured): the floor.\n"
 	if got := Bounds(rows); got != want {
 		t.Errorf("Bounds =\n%s\nwant\n%s", got, want)
 	}

@@ -32,8 +32,10 @@ type Row struct {
 	Missing string
 	// Bound is, for an AtMost target, the least value any implementation
 	// could reach in this run: the sum of costs measured in the same run
-	// that every such implementation pays (0: none known). BoundText says
-	// what they are (markdown).
+	// that every such implementation pays (0: none known); for an AtLeast
+	// target, the most any could reach: what a server doing only the work
+	// every such implementation does reached. BoundText says what they are
+	// (markdown).
 	Bound     float64
 	BoundText string
 }
@@ -49,12 +51,30 @@ func (r Row) Met() bool {
 	return false
 }
 
-// OutOfReach reports whether the row's target is below its Bound: not met,
-// and not meetable in this run. A bound above the value itself is not one
-// (its costs were measured at a worse moment of the run than the value),
-// and proves nothing.
+// OutOfReach reports whether the row's target is beyond its Bound: not
+// met, and not meetable in this run. A bound on the wrong side of the value
+// itself is not one (its costs were measured at a worse moment of the run
+// than the value), and proves nothing.
 func (r Row) OutOfReach() bool {
-	return r.Goal == AtMost && r.Missing == "" && r.BoundText != "" && r.Target < r.Bound && r.Bound <= r.Value
+	if r.Missing != "" || r.BoundText == "" {
+		return false
+	}
+	switch r.Goal {
+	case AtMost:
+		return r.Target < r.Bound && r.Bound <= r.Value
+	case AtLeast:
+		return r.Target > r.Bound && r.Bound >= r.Value
+	}
+	return false
+}
+
+// boundIsNone reports whether the bound is on the wrong side of the value
+// measured, and so no bound.
+func (r Row) boundIsNone() bool {
+	if r.Goal == AtLeast {
+		return r.Bound < r.Value
+	}
+	return r.Bound > r.Value
 }
 
 // TargetText renders the target: "≤ 0.5×", "≥ 0.75×", "—".
@@ -87,6 +107,9 @@ func (r Row) MetText() string {
 	case r.Met():
 		return "**met**"
 	case r.OutOfReach():
+		if r.Goal == AtLeast {
+			return "out of reach (≤ " + r.BoundValueText() + ")"
+		}
 		return "out of reach (≥ " + r.BoundValueText() + ")"
 	}
 	return "not met"
@@ -98,17 +121,21 @@ func (r Row) MetText() string {
 func Bounds(rows []Row) string {
 	var b strings.Builder
 	for _, r := range rows {
-		if r.Goal != AtMost || r.Missing != "" || r.BoundText == "" {
+		if r.Goal == NoTarget || r.Missing != "" || r.BoundText == "" {
 			continue
+		}
+		least, side := "at least", "above"
+		if r.Goal == AtLeast {
+			least, side = "at most", "below"
 		}
 		verdict := "not ruled out by this bound"
 		switch {
 		case r.OutOfReach():
 			verdict = "**out of reach**"
-		case r.Bound > r.Value:
-			verdict = "no bound (above the value measured)"
+		case r.boundIsNone():
+			verdict = "no bound (" + side + " the value measured)"
 		}
-		fmt.Fprintf(&b, "- %s (%s): at least %s against the target %s, %s: %s.\n", r.ID, r.Measure,
+		fmt.Fprintf(&b, "- %s (%s): %s %s against the target %s, %s: %s.\n", r.ID, r.Measure, least,
 			r.BoundValueText(), r.TargetText(), verdict, r.BoundText)
 	}
 	return b.String()
