@@ -207,7 +207,9 @@ func render(r results) string {
 	if bounds := report.Bounds(targets); bounds != "" {
 		p("Bounds: the least a measure could be, summed from costs measured in this same run that any shim of this design")
 		p("pays (a shim server and an app process per container, started through containerd's shim protocol; the app")
-		p("compiled by Wasmtime). A target below its bound is out of reach in this run. P2 has none: its compile floor")
+		p("compiled by Wasmtime), and for P3, whose target is a floor, the most it could be: what a server doing only")
+		p("Wasmtime's part of each request served in the same rounds. A target beyond its bound is out of reach in this")
+		p("run. P2 has none: its compile floor")
 		p("(the first-start apps compiled alone, in [Start-up](#start-up)) can come out above the compile stages of the")
 		p("first starts it would bound, even measured right before them (containerd's log, `compile_stage`), so it bounds")
 		p("nothing.")
@@ -322,7 +324,7 @@ func renderThroughput(p func(string, ...any), r results) {
 	p("median of the rounds' ratios (each round runs both back to back; here %.2f×). Server CPU is the user + system time", r.ratio)
 	p("of the server's processes (the app process; runc's container process) per request of that run.")
 	p("")
-	p("The request floor, P3's bound, runs beside them in the same rounds (%.2f× native here): %s.", r.floorRatio, requestFloorText)
+	p("P3's bound runs beside them in the same rounds (%.2f× native here): %s.", r.floorRatio, requestFloorText)
 	p("")
 	wrkTable(p, r.wrks)
 	if len(r.guests) == 0 {
