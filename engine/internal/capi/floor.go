@@ -35,19 +35,18 @@ const _ = unsafe.Sizeof(wasmtime.Engine{}) - unsafe.Sizeof(uintptr(0)) +
 	(unsafe.Sizeof(uintptr(0)) - unsafe.Sizeof(wasmtime.Engine{}))
 
 // NewRequestFloor compiles wasm for a floor whose pool resets keepResident
-// bytes of each freed memory in place and gives the rest back to the
-// kernel (the engine's own setting is poolKeepResident; a module that
+// bytes of each freed memory and table in place and gives the rest back to
+// the kernel (the engines' own setting is poolKeepResident; a module that
 // writes little costs less with less).
 func NewRequestFloor(wasm []byte, keepResident int) (*RequestFloor, error) {
+	if !poolingFits() {
+		return nil, errors.New("the instance pool's address space cannot be reserved (a ulimit -v, or a small address space)")
+	}
 	cfg, err := newModuleConfig(Optimized)
 	if err != nil {
 		return nil, err
 	}
-	p := newPoolConfig()
-	C.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(p, C.size_t(keepResident))
-	C.wasmtime_pooling_allocation_strategy_set(configPtr(cfg), p)
-	C.wasmtime_pooling_allocation_config_delete(p)
-	runtime.KeepAlive(cfg)
+	usePooling(cfg, keepResident)
 	f := &RequestFloor{engine: wasmtime.NewEngineWithConfig(cfg)}
 	if f.module, err = wasmtime.NewModule(f.engine, wasm); err != nil {
 		return nil, fmt.Errorf("compile: %w", TrimNative(err))

@@ -52,7 +52,7 @@ func NewModuleEngineAt(t Tier) (engine *wasmtime.Engine, slots int, err error) {
 	if !poolingFits() {
 		return wasmtime.NewEngineWithConfig(cfg), 0, nil
 	}
-	usePooling(cfg)
+	usePooling(cfg, poolKeepResident)
 	return wasmtime.NewEngineWithConfig(cfg), poolSlots, nil
 }
 
@@ -136,8 +136,10 @@ const (
 )
 
 // newPoolConfig returns the pool settings that core module and component
-// engines share; the caller deletes it.
-func newPoolConfig() *C.wasmtime_pooling_allocation_config_t {
+// engines share, resetting keepResident bytes of each freed memory and
+// table in place (poolKeepResident, but for the request floor); the caller
+// deletes it.
+func newPoolConfig(keepResident int) *C.wasmtime_pooling_allocation_config_t {
 	p := C.wasmtime_pooling_allocation_config_new()
 	C.wasmtime_pooling_allocation_config_total_core_instances_set(p, poolSlots)
 	C.wasmtime_pooling_allocation_config_total_memories_set(p, poolSlots)
@@ -151,14 +153,15 @@ func newPoolConfig() *C.wasmtime_pooling_allocation_config_t {
 	C.wasmtime_pooling_allocation_config_max_core_instance_size_set(p, poolMaxInstanceSize)
 	C.wasmtime_pooling_allocation_config_max_memories_per_module_set(p, poolPerModule)
 	C.wasmtime_pooling_allocation_config_max_tables_per_module_set(p, poolPerModule)
-	C.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(p, poolKeepResident)
-	C.wasmtime_pooling_allocation_config_table_keep_resident_set(p, poolKeepResident)
+	C.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(p, C.size_t(keepResident))
+	C.wasmtime_pooling_allocation_config_table_keep_resident_set(p, C.size_t(keepResident))
 	return p
 }
 
-// usePooling configures cfg, which must be fresh, for the pooling allocator.
-func usePooling(cfg *wasmtime.Config) {
-	p := newPoolConfig()
+// usePooling configures cfg, which must be fresh, for the pooling allocator
+// keeping keepResident bytes of each freed memory and table resident.
+func usePooling(cfg *wasmtime.Config, keepResident int) {
+	p := newPoolConfig(keepResident)
 	C.wasmtime_pooling_allocation_strategy_set(configPtr(cfg), p)
 	C.wasmtime_pooling_allocation_config_delete(p)
 	runtime.KeepAlive(cfg)
@@ -167,7 +170,7 @@ func usePooling(cfg *wasmtime.Config) {
 // useComponentPooling configures cfg for the pooling allocator with room
 // for slots component instances at once.
 func useComponentPooling(cfg *C.wasm_config_t, slots int) {
-	p := newPoolConfig()
+	p := newPoolConfig(poolKeepResident)
 	C.wasmtime_pooling_allocation_config_total_component_instances_set(p, C.uint32_t(slots))
 	C.wasmtime_pooling_allocation_config_total_core_instances_set(p, C.uint32_t(slots*poolCoresPerComponent))
 	C.wasmtime_pooling_allocation_config_total_memories_set(p, C.uint32_t(slots*poolMemoriesPerComponent))
