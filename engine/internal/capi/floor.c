@@ -14,7 +14,8 @@ int64_t spinoci_floor_request(wasm_engine_t *engine, const wasmtime_instance_pre
   int64_t n = SPINOCI_FLOOR_FAILED;
   wasm_trap_t *trap = NULL;
   wasmtime_instance_t inst;
-  wasmtime_extern_t memory, handle;
+  wasmtime_memory_t memory;
+  wasmtime_func_t handle;
   // One tick ahead, as every Store of the engine starts: nothing advances
   // the epoch here, so it never passes.
   wasmtime_context_set_epoch_deadline(cx, 1);
@@ -22,9 +23,8 @@ int64_t spinoci_floor_request(wasm_engine_t *engine, const wasmtime_instance_pre
   if (err != NULL || trap != NULL) {
     goto done;
   }
-  if (!wasmtime_instance_export_get(cx, &inst, "memory", 6, &memory) || memory.kind != WASMTIME_EXTERN_MEMORY ||
-      !wasmtime_instance_export_get(cx, &inst, "handle-http-request", 19, &handle) ||
-      handle.kind != WASMTIME_EXTERN_FUNC) {
+  if (!spinoci_export(cx, &inst, "memory", 6, WASMTIME_EXTERN_MEMORY, &memory) ||
+      !spinoci_export(cx, &inst, "handle-http-request", 19, WASMTIME_EXTERN_FUNC, &handle)) {
     n = SPINOCI_FLOOR_NO_EXPORTS;
     goto done;
   }
@@ -32,12 +32,12 @@ int64_t spinoci_floor_request(wasm_engine_t *engine, const wasmtime_instance_pre
   // least a request gives the guest.
   wasmtime_val_raw_t raw[11];
   memset(raw, 0, sizeof raw);
-  err = wasmtime_func_call_unchecked(cx, &handle.of.func, raw, 11, &trap);
+  err = wasmtime_func_call_unchecked(cx, &handle, raw, 11, &trap);
   if (err != NULL || trap != NULL) {
     goto done;
   }
-  uint8_t *mem = wasmtime_memory_data(cx, &memory.of.memory);
-  size_t size = wasmtime_memory_data_size(cx, &memory.of.memory);
+  uint8_t *mem = wasmtime_memory_data(cx, &memory);
+  size_t size = wasmtime_memory_data_size(cx, &memory);
   uint32_t ret = (uint32_t)raw[0].i32, ptr, len;
   if ((size_t)ret + FLOOR_RET_AREA > size) {
     goto done;
