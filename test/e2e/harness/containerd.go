@@ -249,7 +249,9 @@ func (d *Containerd) waitReady(timeout time.Duration) error {
 // Stop stops the daemon (SIGTERM, then SIGKILL after 10 s), then waits up to
 // 5 s for every shim (and app process) it started to be gone, or up to
 // lingeringShimWait more when what is left are shims finishing an optimising
-// compile stage: one still alive then is a leak, which fails t and is killed.
+// compile stage, or serverExitWait more when only shim servers are left (a
+// stage that ended just then leaves its server shutting down): one still
+// alive then is a leak, which fails t and is killed.
 // It is idempotent and runs as a cleanup of StartContainerd's t.
 func (d *Containerd) Stop() {
 	t := d.owner
@@ -261,9 +263,13 @@ func (d *Containerd) Stop() {
 		}
 		wait := 5 * time.Second
 		left := d.waitProcsGone(wait, d.Procs)
-		if onlyLingering(left) {
+		switch {
+		case onlyLingering(left):
 			wait += lingeringShimWait
 			left = d.waitProcsGone(lingeringShimWait, d.Procs)
+		case onlyServers(left):
+			wait += serverExitWait
+			left = d.waitProcsGone(serverExitWait, d.Procs)
 		}
 		if len(left) > 0 {
 			var lines []string

@@ -222,6 +222,9 @@ func TestParseTaskList(t *testing.T) {
 	}
 }
 
+// TestOnlyLingering: what is left after a daemon's stop gets more time only
+// when it is shim servers finishing their optimising stages (up to two
+// minutes) or shim servers alone, shutting down once a stage has ended.
 func TestOnlyLingering(t *testing.T) {
 	shim := Proc{PID: 1, Cmdline: []string{"/x/bin/" + ServerBinary, "-namespace", "n", "-id", "a"}}
 	stage := Proc{PID: 2, Cmdline: []string{"/x/bin/" + ShimBinary + "-app", "app", "--lock", "l", "--compile-only", "--compile-tier", "optimized"}}
@@ -240,6 +243,22 @@ func TestOnlyLingering(t *testing.T) {
 	} {
 		if got := onlyLingering(c.procs); got != c.want {
 			t.Errorf("%s: onlyLingering = %v, want %v", c.name, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		procs []Proc
+		want  bool
+	}{
+		{"a shim alone", []Proc{shim}, true},
+		{"two shims", []Proc{shim, {PID: 5, Cmdline: shim.Cmdline}}, true},
+		{"nothing left", nil, false},
+		{"a shim and its compile stage", []Proc{shim, stage}, false},
+		{"a shim and its app", []Proc{shim, app}, false},
+		{"a ctr client", []Proc{ctr}, false},
+	} {
+		if got := onlyServers(c.procs); got != c.want {
+			t.Errorf("%s: onlyServers = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

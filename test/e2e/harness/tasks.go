@@ -134,6 +134,21 @@ func (d *Containerd) Leftovers(id string) []string {
 // the test apps) finish before it exits.
 const lingeringShimWait = 2 * time.Minute
 
+// serverExitWait bounds how long Stop waits for shim servers left alone: a
+// server whose optimising compile stage has just ended exits once it has
+// shut down, which it bounds by 5 s.
+const serverExitWait = 10 * time.Second
+
+// onlyServers reports whether ps are shim servers and nothing else.
+func onlyServers(ps []Proc) bool {
+	for _, p := range ps {
+		if len(p.Cmdline) == 0 || filepath.Base(p.Cmdline[0]) != ServerBinary {
+			return false
+		}
+	}
+	return len(ps) > 0
+}
+
 // onlyLingering reports whether ps are shims whose containers are gone that
 // wait for their optimising compile stages: at least one compile stage, and
 // nothing but compile stages and shim servers.
