@@ -26,6 +26,9 @@ const DefaultMaxSize = 2 << 30
 const (
 	codeSuffix = ".cwasm"
 	sumSuffix  = ".sum"
+	// lockSuffix is the file a compile stage locks while it compiles the
+	// entry; it goes with the entry.
+	lockSuffix = ".lock"
 	tempPrefix = ".tmp-"
 	// staleTemp is how old a temporary file must be before it counts as
 	// left over by a writer that died (writes take seconds at most).
@@ -170,7 +173,10 @@ func evict(dir, key string) (bool, error) {
 	if err := removeIfPresent(sum); err != nil {
 		return false, err
 	}
-	return true, removeIfPresent(code)
+	if err := removeIfPresent(code); err != nil {
+		return false, err
+	}
+	return true, removeIfPresent(filepath.Join(dir, key+lockSuffix))
 }
 
 func removeIfPresent(path string) error {

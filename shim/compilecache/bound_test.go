@@ -62,6 +62,12 @@ func TestBoundEvictsOldestUnusedEntries(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "unrelated"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The compile stages' lock files of b and d: b's goes with it.
+	for _, key := range []string{"b", "d"} {
+		if err := os.WriteFile(filepath.Join(dir, key+lockSuffix), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	res, err := bound(context.Background(), dir, 2*(kb+65)+1)
 	if err != nil {
@@ -80,6 +86,12 @@ func TestBoundEvictsOldestUnusedEntries(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "unrelated")); err != nil {
 		t.Errorf("a file that is not an entry was touched: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b"+lockSuffix)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an evicted entry's lock file: %v, want it gone", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d"+lockSuffix)); err != nil {
+		t.Errorf("a kept entry's lock file: %v", err)
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/containerd/log"
@@ -21,10 +23,12 @@ import (
 // partial, corrupt or foreign file is recompiled and rewritten instead.
 // Loading an entry touches KEY.sum (its last use) and holds a shared flock
 // on KEY.cwasm while the compiled code lives; the shim evicts least
-// recently used, unlocked entries (cacheuse.go).
+// recently used, unlocked entries (cacheuse.go). A compile stage holds an
+// exclusive flock on KEY.lock while it compiles the entry (lockEntry).
 const (
 	cacheCodeSuffix = ".cwasm"
 	cacheSumSuffix  = ".sum"
+	cacheLockSuffix = ".lock"
 )
 
 // CacheFiles returns the files of the cache entry in dir for wasm compiled
@@ -212,8 +216,21 @@ func precompile[T any](ctx context.Context, cache *Cache, wasm []byte, wasmSum [
 	if cache == nil {
 		return false, c.tier, errors.New("precompile: no compile cache")
 	}
-	for t := Optimized; t <= c.tier; t++ {
-		if entryPresent(cache.entry(wasmSum, tierConfigID(c.configID, t))) {
+	if t, ok := cachedTier(cache, wasmSum, c); ok {
+		return false, t, nil
+	}
+	code, sum := cache.entry(wasmSum, tierConfigID(c.configID, c.tier))
+	// Replicas of an app starting at once on a node run their stages at
+	// once: one compiles, the others wait for its entry instead of
+	// compiling the same code beside it (each an optimising compile of a
+	// JS component: seconds of CPU and ~0.5 GB). A stage that cannot take
+	// the lock compiles anyway.
+	unlock, err := lockEntry(code)
+	if err != nil {
+		log.G(ctx).WithError(err).Debug("compiling without the cache entry's lock")
+	} else {
+		defer unlock()
+		if t, ok := cachedTier(cache, wasmSum, c); ok {
 			return false, t, nil
 		}
 	}
@@ -222,12 +239,40 @@ func precompile[T any](ctx context.Context, cache *Cache, wasm []byte, wasmSum [
 		return false, c.tier, fmt.Errorf("%w: %w", ErrCompile, err)
 	}
 	defer c.close(v)
-	code, sum := cache.entry(wasmSum, tierConfigID(c.configID, c.tier))
 	if err := c.store(cache, code, sum, v); err != nil {
 		return false, c.tier, fmt.Errorf("write %s cache entry: %w", c.kind, err)
 	}
 	log.G(ctx).WithField("cache", code).WithField("tier", c.tier).Debugf("compiled %s into the cache", c.kind)
 	return true, c.tier, nil
+}
+
+// cachedTier returns the best tier, up to c's, at which cache holds wasm's
+// code.
+func cachedTier[T any](cache *Cache, wasmSum [sha256.Size]byte, c codec[T]) (Tier, bool) {
+	for t := Optimized; t <= c.tier; t++ {
+		if entryPresent(cache.entry(wasmSum, tierConfigID(c.configID, t))) {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
+// lockEntry waits for the exclusive lock of the entry whose code file is
+// code and returns its release. The lock file is readable by all, as the
+// entries are: stages of other users open it read-only, which flock allows.
+func lockEntry(code string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(code), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the compile cache directory: %w", err)
+	}
+	f, err := os.OpenFile(strings.TrimSuffix(code, cacheCodeSuffix)+cacheLockSuffix, os.O_RDONLY|os.O_CREATE, entryMode)
+	if err != nil {
+		return nil, fmt.Errorf("opening the cache entry's lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("locking the cache entry: %w", err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // store serializes v into the entry (code, sum) of cache.

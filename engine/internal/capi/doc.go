@@ -33,8 +33,10 @@
 //     the baseline compiler's, which only Winch engines load: winch.go),
 //     and only deserialized when it matches the checksum written with it.
 //     PrecompileModule and PrecompileComponent fill it without loading
-//     (the shim's compile stages). Compiled code in use holds a shared lock
-//     on its entry, which the shim's least-recently-used eviction respects.
+//     (the shim's compile stages), one stage per entry at a time (the
+//     others wait on its lock file and use what it wrote). Compiled code in
+//     use holds a shared lock on its entry, which the shim's
+//     least-recently-used eviction respects.
 //
 // cgo cannot include wasmtime-go's headers, so capi.h declares the
 // prototypes, types and constants used here. The layout test compares them,
