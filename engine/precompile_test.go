@@ -49,3 +49,34 @@ func TestOptimisingPrecompileReadsEveryWasmFirst(t *testing.T) {
 		t.Error("the fast tier said it had read its inputs")
 	}
 }
+
+// TestConcurrentPrecompilesCompileOnce: two stages of the same app into one
+// cache at once (replicas starting together) compile its code once; the
+// other finds it cached.
+func TestConcurrentPrecompilesCompileOnce(t *testing.T) {
+	app := newLock(t, nil, []testComponent{{id: "go", wasm: appPath("spin-go.wasm")}}, []testTrigger{{component: "go", route: "/..."}})
+	local, err := appdir.FromLocal(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	results := make(chan Precompiled, 2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			res, err := Precompile(t.Context(), local, nil, cache, TierFast)
+			results <- res
+			errs <- err
+		}()
+	}
+	compiled := 0
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		compiled += (<-results).Compiled
+	}
+	if compiled != 1 {
+		t.Errorf("two precompiles at once compiled the module %d times, want once", compiled)
+	}
+}
