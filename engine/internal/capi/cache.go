@@ -258,8 +258,8 @@ func cachedTier[T any](cache *Cache, wasmSum [sha256.Size]byte, c codec[T]) (Tie
 }
 
 // lockEntry waits for the exclusive lock of the entry whose code file is
-// code and returns its release. The lock file is readable by all, as the
-// entries are: stages of other users open it read-only, which flock allows.
+// code and returns its release. The lock file is opened read-only (flock
+// needs no more) and made readable by all, as the entries are.
 func lockEntry(code string) (unlock func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(code), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the compile cache directory: %w", err)
