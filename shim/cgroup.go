@@ -271,7 +271,6 @@ func (c *taskCgroup) oomKills() (uint64, error) {
 	return 0, sc.Err()
 }
 
-// oomKillsIfAny is oomKills for a process that may have no cgroup of its own.
 // watchOOMIfAny is watchOOM for a process that may run in no cgroup of its
 // own (c nil): then there is nothing to watch.
 func (c *taskCgroup) watchOOMIfAny(ctx context.Context, onEvent func()) error {
@@ -290,6 +289,7 @@ func (c *taskCgroup) metricsOf(pid int) (*anypb.Any, error) {
 	return cgroupMetrics(pid)
 }
 
+// oomKillsIfAny is oomKills for a process that may have no cgroup of its own.
 func (c *taskCgroup) oomKillsIfAny() (uint64, error) {
 	if c == nil {
 		return 0, nil

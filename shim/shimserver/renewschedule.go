@@ -43,8 +43,15 @@ func newRenewalSchedule(try func()) *renewalSchedule {
 	return &renewalSchedule{began: time.Now(), quiet: renewQuiet, afterPolling: renewAfterPolling, try: try}
 }
 
-// readOnlyMethods are the task API's calls that change nothing.
-var readOnlyMethods = map[string]bool{"State": true, "Stats": true, "Pids": true, "Connect": true, "Wait": true}
+// readsOnly reports whether method is one of the task API's calls that
+// change nothing.
+func readsOnly(method string) bool {
+	switch method {
+	case "State", "Stats", "Pids", "Connect", "Wait":
+		return true
+	}
+	return false
+}
 
 // requestDone is told of every request answered (fullMethod as ttrpc
 // names it: /service/method).
@@ -53,7 +60,7 @@ func (s *renewalSchedule) requestDone(fullMethod string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case !readOnlyMethods[method]:
+	case !readsOnly(method):
 		s.retry = 0
 		s.arm(s.quiet)
 	case !s.armed:
