@@ -57,6 +57,8 @@ type Host struct {
 	// (read): PrepareUpgrade may run for a trigger's module loaded after
 	// the App's Load, while the Host's other modules may be instantiated.
 	linkMu sync.RWMutex
+	// registrations are what its requests' Stores share (registration.go).
+	registrations storeRegistrations
 	// Pool is its engine's instance pool (nil Slots: no limit); its Users
 	// are its Stores, from NewStore to Close.
 	capi.Pool
@@ -81,6 +83,7 @@ func NewHost(cfg Config) (*Host, error) {
 // Close releases the Linker.
 func (h *Host) Close() {
 	h.Wait()
+	h.registrations.close()
 	if h.linker != nil {
 		h.linker.Close()
 		h.linker = nil

@@ -15,10 +15,10 @@ type Store struct {
 	*wasmtime.Store
 	// cx is the Store's context, got once (wasmtime-go asks C each time).
 	cx capi.StoreContext
-	// state is the request's instanceState, the Store's data.
-	state instanceState
-	watch capi.DeadlineWatch
-	host  *Host // whose instance slot the Store holds, until Close
+	// reg is the registration the Store shares, whose state is the
+	// request's instanceState, the Store's data.
+	reg  *storeRegistration
+	host *Host // whose instance slot the Store holds, until Close
 	// module is the code the Store is for (see Component.code).
 	module *wasmtime.Module
 }
@@ -26,10 +26,11 @@ type Store struct {
 // Close closes the Store and gives its instance slot back; closing it
 // again does nothing.
 func (s *Store) Close() {
-	s.Store.Close()
+	capi.DeleteSharedStore(s.Store)
 	if s.host != nil {
-		s.watch.Release()
-		s.state.closeRedis()
+		s.reg.state.closeRedis()
+		s.host.registrations.put(s.reg)
+		s.reg = nil
 		s.host.Slots.Release()
 		s.host.Done()
 		s.host = nil
@@ -83,18 +84,21 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*
 		h.Done()
 		return nil, err
 	}
-	s := &Store{state: instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}, module: m}
-	store := wasmtime.NewStoreWithData(h.engine, &s.state)
+	reg := h.registrations.get(h.engine)
+	reg.state = instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}
+	s := &Store{reg: reg, module: m}
+	store := capi.NewSharedStore(reg.registered)
 	if c.importsWASI() {
 		if err := h.setWASI(store, c, opts); err != nil {
-			store.Close()
+			capi.DeleteSharedStore(store)
+			h.registrations.put(reg)
 			h.Slots.Release()
 			h.Done()
 			return nil, err
 		}
 	}
 	s.Store, s.host = store, h
-	s.cx, s.watch = capi.SetupStore(store, &s.state, h.maxMemory)
+	s.cx = capi.SetupStore(store, reg.watch, h.maxMemory)
 	return s, nil
 }
 

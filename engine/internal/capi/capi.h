@@ -469,6 +469,7 @@ void spinoci_core_store_on_deadline(wasmtime_store_t *store, uintptr_t handle);
 uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *names,
                               const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory, wasmtime_func_t *funcs);
 wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t handle, int64_t max_memory);
+wasmtime_store_t *spinoci_store_share(wasm_engine_t *engine, wasmtime_store_t *registered);
 void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t len);
 // spinoci_floor_request's failures (otherwise it returns the body's length).
 #define SPINOCI_FLOOR_FAILED -1

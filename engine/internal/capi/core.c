@@ -167,3 +167,9 @@ wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t 
   wasmtime_context_set_epoch_deadline(cx, 1);
   return cx;
 }
+
+// spinoci_store_share returns a new store whose data is registered's and
+// which has no finalizer: deleting it calls nothing.
+wasmtime_store_t *spinoci_store_share(wasm_engine_t *engine, wasmtime_store_t *registered) {
+  return wasmtime_store_new(engine, wasmtime_context_get_data(wasmtime_store_context(registered)), NULL);
+}

@@ -16,7 +16,9 @@
 //     memory access and calls with i32 arguments (LookupFunc, MemoryData,
 //     CallEach) without wasmtime-go's per-call Go overhead, and a request's
 //     per-Store and per-instance setup in one cgo call each (SetupStore,
-//     LookupExports).
+//     LookupExports), and Stores that share a registered Store's Go data
+//     (NewSharedStore), which wasmtime-go registers, finalizes and
+//     unregisters (with a callback into Go) for each Store it makes.
 //   - The pooling instance allocator for core modules (NewModuleEngine,
 //     with epoch interruption on) and components (NewEngineAt, whose
 //     Linker.Instantiate waits for a free slot), guest output written straight to a file descriptor

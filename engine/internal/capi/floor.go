@@ -29,11 +29,6 @@ type RequestFloor struct {
 	pre    *InstancePre
 }
 
-// wasmtime-go's Engine is a single wasm_engine_t pointer (the layout test
-// checks its field), which Request passes to C.
-const _ = unsafe.Sizeof(wasmtime.Engine{}) - unsafe.Sizeof(uintptr(0)) +
-	(unsafe.Sizeof(uintptr(0)) - unsafe.Sizeof(wasmtime.Engine{}))
-
 // NewRequestFloor compiles wasm for a floor whose pool resets keepResident
 // bytes of each freed memory and table in place and gives the rest back to
 // the kernel (the engines' own setting is poolKeepResident; a module that
@@ -67,7 +62,7 @@ func (f *RequestFloor) Request(body []byte) (int, error) {
 	if len(body) > 0 {
 		p = (*C.uint8_t)(unsafe.Pointer(&body[0]))
 	}
-	n := C.spinoci_floor_request(*(**C.wasm_engine_t)(unsafe.Pointer(f.engine)), f.pre.ptr, p, C.size_t(len(body)))
+	n := C.spinoci_floor_request(enginePtr(f.engine), f.pre.ptr, p, C.size_t(len(body)))
 	runtime.KeepAlive(f)
 	runtime.KeepAlive(body)
 	switch {

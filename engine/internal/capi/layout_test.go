@@ -196,6 +196,23 @@ func wasmtimeGoDecls(t *testing.T, dir string) map[string]string {
 		s := string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset])
 		return strings.Join(strings.Fields(s), "")
 	}
+	// typeText is a type's source without spaces; a struct's without its
+	// comments, its fields separated by ";".
+	typeText := func(e ast.Expr) string {
+		st, ok := e.(*ast.StructType)
+		if !ok {
+			return text(e)
+		}
+		var fields []string
+		for _, f := range st.Fields.List {
+			var names []string
+			for _, n := range f.Names {
+				names = append(names, n.Name)
+			}
+			fields = append(fields, strings.Join(names, ",")+text(f.Type))
+		}
+		return "struct{" + strings.Join(fields, ";") + "}"
+	}
 	for _, file := range files {
 		if strings.HasSuffix(file, "_test.go") {
 			continue
@@ -209,7 +226,7 @@ func wasmtimeGoDecls(t *testing.T, dir string) map[string]string {
 			case *ast.GenDecl:
 				for _, s := range d.Specs {
 					if ts, ok := s.(*ast.TypeSpec); ok {
-						decls["type "+ts.Name.Name] = text(ts.Type)
+						decls["type "+ts.Name.Name] = typeText(ts.Type)
 					}
 				}
 			case *ast.FuncDecl:
@@ -241,7 +258,8 @@ func TestWasmtimeGoStructsWeCast(t *testing.T) {
 	dir, _ := pinnedWasmtimeGo(t)
 	decls := wasmtimeGoDecls(t, dir)
 	// wasmtime-go's structs that this package casts to C (their only
-	// field) and the functions whose C results it converts.
+	// field; Store's both, which NewSharedStore builds) and the functions
+	// whose C results it converts.
 	casts := []struct{ decl, want string }{
 		{"type Instance", "struct{val C.wasmtime_instance_t}"},
 		{"type Func", "struct{val C.wasmtime_func_t}"},
@@ -250,6 +268,7 @@ func TestWasmtimeGoStructsWeCast(t *testing.T) {
 		{"type Engine", "struct{_ptr *C.wasm_engine_t}"},
 		{"type Module", "struct{_ptr *C.wasmtime_module_t}"},
 		{"type WasiConfig", "struct{_ptr *C.wasi_config_t}"},
+		{"type Store", "struct{_ptr *C.wasmtime_store_t; Engine *Engine}"},
 		{"func (*Store) Context", "func() *C.wasmtime_context_t"},
 		{"func (*Caller) Context", "func() *C.wasmtime_context_t"},
 	}

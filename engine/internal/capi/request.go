@@ -18,27 +18,31 @@ import (
 // cgo calls as possible: each call costs the Go runtime's transition both
 // ways, which added up to more than the C work for a small request.
 
-// DeadlineWatch is a Store's epoch-deadline handler registration (see
-// SetupStore); Release it after the Store is closed.
+// DeadlineWatch registers a DeadlineHandler for the Stores SetupStore sets
+// up, one after another; Release it once the last of them is closed.
 type DeadlineWatch struct {
 	handle cgo.Handle
+}
+
+// NewDeadlineWatch registers h.
+func NewDeadlineWatch(h DeadlineHandler) DeadlineWatch {
+	return DeadlineWatch{handle: cgo.NewHandle(h)}
 }
 
 // Release unregisters the handler.
 func (w DeadlineWatch) Release() { w.handle.Delete() }
 
-// SetupStore makes h decide, at each of store's epoch deadlines, whether
-// its guest may go on (see DeadlineHandler), sets the first deadline one
-// tick ahead, and caps each linear memory of store's instances at maxMemory
-// bytes when it is positive (memory.grow beyond it fails, as wasmtime-go's
-// Store.Limiter), in one cgo call. store must come from an engine with
-// epoch interruption (NewModuleEngine). It returns store's context, valid
-// while store lives.
-func SetupStore(store *wasmtime.Store, h DeadlineHandler, maxMemory int64) (StoreContext, DeadlineWatch) {
-	handle := cgo.NewHandle(h)
-	cx := C.spinoci_core_store_setup(storePtr(store), C.uintptr_t(handle), C.int64_t(maxMemory))
+// SetupStore makes w's handler decide, at each of store's epoch deadlines,
+// whether its guest may go on (see DeadlineHandler), sets the first
+// deadline one tick ahead, and caps each linear memory of store's
+// instances at maxMemory bytes when it is positive (memory.grow beyond it
+// fails, as wasmtime-go's Store.Limiter), in one cgo call. store must come
+// from an engine with epoch interruption (NewModuleEngine). It returns
+// store's context, valid while store lives.
+func SetupStore(store *wasmtime.Store, w DeadlineWatch, maxMemory int64) StoreContext {
+	cx := C.spinoci_core_store_setup(storePtr(store), C.uintptr_t(w.handle), C.int64_t(maxMemory))
 	runtime.KeepAlive(store)
-	return StoreContext{ptr: cx}, DeadlineWatch{handle: handle}
+	return StoreContext{ptr: cx}
 }
 
 // MaxExportFuncs bounds the functions of an ExportNames.

@@ -150,8 +150,9 @@ func TestWinchModuleDeadline(t *testing.T) {
 	store := wasmtime.NewStore(engine)
 	defer store.Close()
 	d := &countingDeadline{allow: 2}
-	_, watch := SetupStore(store, d, 0)
+	watch := NewDeadlineWatch(d)
 	defer watch.Release()
+	SetupStore(store, watch, 0)
 	inst, err := wasmtime.NewInstance(store, m, nil)
 	if err != nil {
 		t.Fatal(err)
