@@ -20,7 +20,7 @@ type results struct {
 	phases []phaseResult // hello, runc
 	execs  []execCost    // the binaries a start runs
 	wrks   []wrkResult   // spinoci hello, native, the request floor
-	guests []wrkResult   // heavier guests: spin-go, js
+	guests []wrkResult   // heavier guests: spin-rust, spin-go, js
 	ratio  float64       // P3: the median of the rounds' ratios of requests/s
 	// floorRatio is P3's bound: the median of the rounds' ratios of the
 	// request floor's requests/s to native's.
@@ -109,7 +109,7 @@ func bench(t harness.T, o options) {
 	d.Pull(r.ws.requestFloor.ref)
 	r.wrks, r.ratio, r.floorRatio = measureThroughput(t, d, r.ws.hello, r.ws.runc, r.ws.requestFloor, work, o.duration)
 	t.Logf("   heavier guests:")
-	r.guests = measureGuests(t, d, []workload{r.ws.spinGo, r.ws.js}, work, o.duration)
+	r.guests = measureGuests(t, d, []workload{r.ws.spinRust, r.ws.spinGo, r.ws.js}, work, o.duration)
 
 	t.Logf("\n== P5 disk per replica of the static-files app")
 	r.disk = measureReplicaDisk(t, d, r.ws.files, work)
@@ -186,7 +186,7 @@ func throughputOnly(t harness.T, d *harness.Containerd, ws workloads, work strin
 	wrks, ratio, floorRatio := measureThroughput(t, d, ws.hello, ws.runc, ws.requestFloor, work, dur)
 	t.Logf("   P3: %.2f× (medians %.0f vs %.0f req/s), bound %.2f× (the request floor, %.0f req/s); server CPU per request %s vs %s, the floor's %s",
 		ratio, wrks[0].rps, wrks[1].rps, floorRatio, wrks[2].rps, micros(wrks[0].cpuPerRequest), micros(wrks[1].cpuPerRequest), micros(wrks[2].cpuPerRequest))
-	guests := []workload{ws.spinGo, ws.js}
+	guests := []workload{ws.spinRust, ws.spinGo, ws.js}
 	for _, w := range guests {
 		d.Pull(w.ref)
 		settleOptimisedCode(t, d, w, work)
