@@ -10,7 +10,8 @@ import (
 	"github.com/spinoci/spinoci/engine/internal/capi"
 )
 
-// Store is the Store of one request. Close releases its instance slot too.
+// Store is the Store of one request. Close releases its instance slot too;
+// nothing else does (no finalizer deletes a Store left open).
 type Store struct {
 	*wasmtime.Store
 	// cx is the Store's context, got once (wasmtime-go asks C each time).

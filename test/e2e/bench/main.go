@@ -67,7 +67,7 @@ func main() {
 	flag.IntVar(&o.fileMB, "file-mb", 10, "size in MB of each of the 20 static files of the P5 app")
 	flag.BoolVar(&o.quick, "quick", os.Getenv("SPINOCI_BENCH_QUICK") == "1",
 		"short run for development: 3 runs, wrk 2s, 10 apps, 1 pod, 1 MB files (unless set explicitly)")
-	flag.BoolVar(&o.throughputOnly, "throughput-only", false, "measure P3 (wrk: hello and native, then the Go module and JS component) alone, log it and write no report")
+	flag.BoolVar(&o.throughputOnly, "throughput-only", false, "measure P3 (wrk: hello and native, then the Rust and Go modules and the JS component) alone, log it and write no report")
 	flag.BoolVar(&o.startOnly, "start-only", false, "measure P1 (hello, runc and the start floor; the hello start's phases, with the shim's own) alone, log it and write no report")
 	flag.BoolVar(&o.densityOnly, "density-only", false, "measure P4's idle PSS per app (up to -apps) alone, log it and write no report")
 	flag.Parse()
