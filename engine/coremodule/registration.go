@@ -26,8 +26,14 @@ func (r *storeRegistration) close() {
 	r.watch.Release()
 }
 
+// maxFreeRegistrations bounds a Host's free registrations (~6 KB each): a
+// burst of more requests at once closes the excess when they end, and
+// requests beyond it pay wasmtime-go's registration each.
+const maxFreeRegistrations = 64
+
 // storeRegistrations are a Host's registrations that no request uses: as
-// many as its requests once ran at the same time, until the Host closes.
+// many as its requests once ran at the same time, up to
+// maxFreeRegistrations, until the Host closes.
 type storeRegistrations struct {
 	mu     sync.Mutex
 	free   []*storeRegistration
@@ -52,11 +58,12 @@ func (rs *storeRegistrations) get(engine *wasmtime.Engine) *storeRegistration {
 }
 
 // put takes r back, once the Store using it is deleted, without the
-// request's state; after close it closes r.
+// request's state; after close, or with maxFreeRegistrations free, it
+// closes r.
 func (rs *storeRegistrations) put(r *storeRegistration) {
 	r.state = instanceState{}
 	rs.mu.Lock()
-	if !rs.closed {
+	if !rs.closed && len(rs.free) < maxFreeRegistrations {
 		rs.free = append(rs.free, r)
 		rs.mu.Unlock()
 		return

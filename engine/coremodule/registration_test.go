@@ -9,8 +9,9 @@ import (
 
 // TestStoresShareRegistrations: a request's Store shares a registration
 // that the next request reuses once it is closed; Stores open at once have
-// registrations of their own; each Store's data, as host functions look it
-// up, is its own request's state; a closed Host keeps no registration.
+// registrations of their own, of which a Host keeps maxFreeRegistrations;
+// each Store's data, as host functions look it up, is its own request's
+// state; a closed Host keeps no registration.
 func TestStoresShareRegistrations(t *testing.T) {
 	cfg := wasmtime.NewConfig()
 	cfg.SetEpochInterruption(true)
@@ -57,6 +58,17 @@ func TestStoresShareRegistrations(t *testing.T) {
 	third.Close()
 	if n := h.registrations.freeCount(); n != 2 {
 		t.Errorf("%d free registrations after two requests at once, want 2", n)
+	}
+
+	var burst []*Store
+	for range maxFreeRegistrations + 3 {
+		burst = append(burst, newStore())
+	}
+	for _, s := range burst {
+		s.Close()
+	}
+	if n := h.registrations.freeCount(); n != maxFreeRegistrations {
+		t.Errorf("%d free registrations after %d requests at once, want the bound, %d", n, len(burst), maxFreeRegistrations)
 	}
 
 	open := newStore()
