@@ -83,10 +83,3 @@ func (rs *storeRegistrations) close() {
 		r.close()
 	}
 }
-
-// freeCount is how many registrations are free (for tests).
-func (rs *storeRegistrations) freeCount() int {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return len(rs.free)
-}

@@ -81,3 +81,10 @@ func TestStoresShareRegistrations(t *testing.T) {
 		t.Errorf("a Store closed after its Host gave its registration back (%d free)", n)
 	}
 }
+
+// freeCount is how many registrations are free.
+func (rs *storeRegistrations) freeCount() int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return len(rs.free)
+}
