@@ -31,7 +31,7 @@ type RequestFloor struct {
 
 // NewRequestFloor compiles wasm for a floor whose pool resets keepResident
 // bytes of each freed memory and table in place and gives the rest back to
-// the kernel (the engines' own setting is poolKeepResident; a module that
+// the kernel (the engines' own setting is PoolKeepResident; a module that
 // writes little costs less with less).
 func NewRequestFloor(wasm []byte, keepResident int) (*RequestFloor, error) {
 	if !poolingFits() {
@@ -41,7 +41,7 @@ func NewRequestFloor(wasm []byte, keepResident int) (*RequestFloor, error) {
 	if err != nil {
 		return nil, err
 	}
-	usePooling(cfg, keepResident)
+	usePooling(cfg, keepResident, keepResident)
 	f := &RequestFloor{engine: wasmtime.NewEngineWithConfig(cfg)}
 	if f.module, err = wasmtime.NewModule(f.engine, wasm); err != nil {
 		return nil, fmt.Errorf("compile: %w", TrimNative(err))

@@ -35,7 +35,15 @@ const ModuleConfigID = "wasmtime-go/" + WasmtimeGoVersion + ";engine=default+epo
 // and slots is 0 (no limit). Any setting changed here must be reflected in
 // ModuleConfigID.
 func NewModuleEngine() (engine *wasmtime.Engine, slots int) {
-	engine, slots, _ = NewModuleEngineAt(Optimized) // only Winch's can fail
+	return NewModuleEngineKeeping(PoolKeepResident)
+}
+
+// NewModuleEngineKeeping is NewModuleEngine whose pool resets
+// keepResident bytes of each freed memory in place (PoolKeepResident at
+// most; a module that writes less of its memory costs less with less:
+// the reset writes every byte it keeps).
+func NewModuleEngineKeeping(keepResident int) (engine *wasmtime.Engine, slots int) {
+	engine, slots, _ = newModuleEngine(Optimized, keepResident) // only Winch's can fail
 	return engine, slots
 }
 
@@ -45,6 +53,12 @@ func NewModuleEngine() (engine *wasmtime.Engine, slots int) {
 // Winch code, Cranelift's (Optimized, Fast) load code of both their tiers;
 // only a Winch engine can fail (WinchUsable).
 func NewModuleEngineAt(t Tier) (engine *wasmtime.Engine, slots int, err error) {
+	return newModuleEngine(t, PoolKeepResident)
+}
+
+// newModuleEngine is NewModuleEngineAt whose pool resets keepMemory bytes
+// of each freed memory in place.
+func newModuleEngine(t Tier, keepMemory int) (*wasmtime.Engine, int, error) {
 	cfg, err := newModuleConfig(t)
 	if err != nil {
 		return nil, 0, err
@@ -52,7 +66,7 @@ func NewModuleEngineAt(t Tier) (engine *wasmtime.Engine, slots int, err error) {
 	if !poolingFits() {
 		return wasmtime.NewEngineWithConfig(cfg), 0, nil
 	}
-	usePooling(cfg, poolKeepResident)
+	usePooling(cfg, min(keepMemory, PoolKeepResident), PoolKeepResident)
 	return wasmtime.NewEngineWithConfig(cfg), poolSlots, nil
 }
 
@@ -101,8 +115,9 @@ const (
 	// default is 1; multi-memory and reference types allow more). Like the
 	// instance size, it reserves nothing.
 	poolPerModule = 8
-	// poolKeepResident is how much of each freed memory and table the pool
-	// resets in place (copying the initial contents back, zeroing the
+	// PoolKeepResident is how much of each freed memory and table the pool
+	// resets in place (a core module's memory: at most, see
+	// NewModuleEngineKeeping) (copying the initial contents back, zeroing the
 	// rest) instead of giving it back to the kernel, so that the next
 	// instance in the slot starts on resident, writable pages. Pages given
 	// back are faulted in again by the next instance one by one, and a
@@ -114,7 +129,7 @@ const (
 	// 16 MiB gained the JS component nothing more. The cost: each slot an
 	// app has used keeps that much (or its whole memory, if smaller)
 	// resident while idle.
-	poolKeepResident = 8 << 20
+	PoolKeepResident = 8 << 20
 	// poolSlotReservation over-estimates the address space per slot:
 	// memory (4 GiB + guard pages) and table (8 bytes per element).
 	poolSlotReservation = poolMaxMemory + 256<<20 + 8*poolTableElements
@@ -136,10 +151,9 @@ const (
 )
 
 // newPoolConfig returns the pool settings that core module and component
-// engines share, resetting keepResident bytes of each freed memory and
-// table in place (poolKeepResident, but for the request floor); the caller
-// deletes it.
-func newPoolConfig(keepResident int) *C.wasmtime_pooling_allocation_config_t {
+// engines share, resetting keepMemory bytes of each freed memory and
+// keepTable bytes of each freed table in place; the caller deletes it.
+func newPoolConfig(keepMemory, keepTable int) *C.wasmtime_pooling_allocation_config_t {
 	p := C.wasmtime_pooling_allocation_config_new()
 	C.wasmtime_pooling_allocation_config_total_core_instances_set(p, poolSlots)
 	C.wasmtime_pooling_allocation_config_total_memories_set(p, poolSlots)
@@ -153,15 +167,16 @@ func newPoolConfig(keepResident int) *C.wasmtime_pooling_allocation_config_t {
 	C.wasmtime_pooling_allocation_config_max_core_instance_size_set(p, poolMaxInstanceSize)
 	C.wasmtime_pooling_allocation_config_max_memories_per_module_set(p, poolPerModule)
 	C.wasmtime_pooling_allocation_config_max_tables_per_module_set(p, poolPerModule)
-	C.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(p, C.size_t(keepResident))
-	C.wasmtime_pooling_allocation_config_table_keep_resident_set(p, C.size_t(keepResident))
+	C.wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(p, C.size_t(keepMemory))
+	C.wasmtime_pooling_allocation_config_table_keep_resident_set(p, C.size_t(keepTable))
 	return p
 }
 
 // usePooling configures cfg, which must be fresh, for the pooling allocator
-// keeping keepResident bytes of each freed memory and table resident.
-func usePooling(cfg *wasmtime.Config, keepResident int) {
-	p := newPoolConfig(keepResident)
+// keeping keepMemory bytes of each freed memory and keepTable bytes of each
+// freed table resident.
+func usePooling(cfg *wasmtime.Config, keepMemory, keepTable int) {
+	p := newPoolConfig(keepMemory, keepTable)
 	C.wasmtime_pooling_allocation_strategy_set(configPtr(cfg), p)
 	C.wasmtime_pooling_allocation_config_delete(p)
 	runtime.KeepAlive(cfg)
@@ -170,7 +185,7 @@ func usePooling(cfg *wasmtime.Config, keepResident int) {
 // useComponentPooling configures cfg for the pooling allocator with room
 // for slots component instances at once.
 func useComponentPooling(cfg *C.wasm_config_t, slots int) {
-	p := newPoolConfig(poolKeepResident)
+	p := newPoolConfig(PoolKeepResident, PoolKeepResident)
 	C.wasmtime_pooling_allocation_config_total_component_instances_set(p, C.uint32_t(slots))
 	C.wasmtime_pooling_allocation_config_total_core_instances_set(p, C.uint32_t(slots*poolCoresPerComponent))
 	C.wasmtime_pooling_allocation_config_total_memories_set(p, C.uint32_t(slots*poolMemoriesPerComponent))

@@ -85,7 +85,7 @@ func (s *Store) Close() {
 
 // CloseAsync closes the Store in the background, then calls then (if not
 // nil). An instance's end is when the pool resets its memory in place,
-// copying up to poolKeepResident bytes (a few milliseconds for a slot's
+// copying up to PoolKeepResident bytes (a few milliseconds for a slot's
 // first reset, which makes them resident): closing after the response has
 // gone keeps that off the request's time. Engine.Wait waits for it.
 func (s *Store) CloseAsync(then func()) {
