@@ -122,6 +122,10 @@ type Component struct {
 	// pre is the module in use with its imports resolved, made by the
 	// first Instantiate (when the Host's linker is complete).
 	pre atomic.Pointer[resolvedModule]
+	// sampledOn is the Host on which an instance of c was last sampled
+	// for memoryUse (memoryuse.go).
+	sampledOn atomic.Pointer[Host]
+	memoryUse memoryUse
 	// wasi caches importsWASI.
 	wasi     sync.Once
 	usesWASI bool
@@ -237,6 +241,7 @@ func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance
 				return err
 			}
 			*inst = *linked
+			c.sampleMemory(store, inst)
 			return nil
 		}
 		r = &resolvedModule{module: m, pre: pre}
@@ -250,6 +255,7 @@ func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance
 	if err := r.pre.InstantiateIn(store.cx, inst); err != nil {
 		return fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}
+	c.sampleMemory(store, inst)
 	return nil
 }
 

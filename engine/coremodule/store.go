@@ -22,11 +22,18 @@ type Store struct {
 	host *Host // whose instance slot the Store holds, until Close
 	// module is the code the Store is for (see Component.code).
 	module *wasmtime.Module
+	// sample, when not nil, is its instance's memory to be recorded
+	// before the Store closes (memoryuse.go).
+	sample *memorySample
 }
 
 // Close closes the Store and gives its instance slot back; closing it
 // again does nothing.
 func (s *Store) Close() {
+	if s.sample != nil {
+		s.sample.record(s.Store)
+		s.sample = nil
+	}
 	capi.DeleteSharedStore(s.Store)
 	if s.host != nil {
 		s.reg.state.closeRedis()
