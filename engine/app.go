@@ -72,6 +72,10 @@ type App struct {
 	// moduleRelease releases the code tier-up loaded into engine.
 	moduleRelease []func()
 	moduleRenew   poolRenewal
+	// moduleKeep is how much of each freed memory the pool of engine
+	// resets in place, fitted to the pages touched by as many sampled
+	// instances as fitSamples (memoryreset.go).
+	moduleKeep, fitSamples int
 
 	// dir is the app's files, for loading the other triggers' components.
 	dir *appdir.App
@@ -124,7 +128,7 @@ func Load(ctx context.Context, app *appdir.App, cfg Config) (_ *App, err error) 
 	}
 	engine, slots := newEngine(ctx)
 	a := &App{
-		cfg: cfg, info: info, engine: engine, limits: limits,
+		cfg: cfg, info: info, engine: engine, moduleKeep: capi.PoolKeepResident, limits: limits,
 		dir: app, servesHTTP: len(triggers) > 0,
 		kv:         keyvalue.NewStores(cfg.StateDir),
 		sqlite:     sqlite.NewDatabases(cfg.StateDir),
@@ -289,6 +293,7 @@ func (a *App) advanceEpochs() {
 	a.epochs.advance()
 	a.renewIdleComponents()
 	a.renewIdleModules()
+	a.fitModulesReset()
 }
 
 // componentEnv is the component's environment, sorted by name.

@@ -11,7 +11,7 @@ import (
 )
 
 // An instance pool keeps the memory of every slot it has used resident
-// (capi's poolKeepResident of each), so an app keeps the memory of its
+// (capi.PoolKeepResident of each, or less as fitted), so an app keeps the memory of its
 // busiest moment: a JS component's app that served 50 requests at once
 // kept ~400 MB when idle. Wasmtime cannot give a slot's memory back, but a
 // pool ends with its engine. So once an App's components have not run for

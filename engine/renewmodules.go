@@ -58,7 +58,7 @@ func (a *App) renewIdleModules() {
 	if r.failed || !a.modulesRenewable(time.Now()) {
 		return
 	}
-	old, err := a.renewModulesLocked(r.ctx)
+	old, err := a.renewModulesLocked(r.ctx, a.moduleKeep)
 	if err != nil {
 		r.failed = true
 		log.G(r.ctx).WithError(err).Warn("cannot renew the core modules' instance pool: it keeps the memory of its busiest moment")
@@ -83,11 +83,11 @@ func (a *App) modulesRenewable(now time.Time) bool {
 }
 
 // renewModulesLocked loads every module's optimised code from the cache
-// into a fresh engine and Host and moves the modules to it. It returns
-// what was replaced, for retire; on error nothing has changed.
-// a.modulesMu is held.
-func (a *App) renewModulesLocked(ctx context.Context) (replacedCode, error) {
-	engine, slots := capi.NewModuleEngine()
+// into a fresh engine, whose pool resets keep bytes of each freed memory
+// in place, and Host, and moves the modules to it. It returns what was
+// replaced, for retire; on error nothing has changed. a.modulesMu is held.
+func (a *App) renewModulesLocked(ctx context.Context, keep int) (replacedCode, error) {
+	engine, slots := capi.NewModuleEngineKeeping(keep)
 	modules := map[[sha256.Size]byte]compiledModule{}
 	var host *coremodule.Host
 	fail := func(err error) (replacedCode, error) {

@@ -71,6 +71,7 @@ func TestSandboxCtr(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(stateDir, engine.KVFileName)); err != nil {
 				t.Errorf("the key-value store is not in the directory mounted at /.spin: %v", err)
 			}
+			waitResetFitted(t, logPath)
 			stopSpin1(t, d, id)
 
 			// As root: ctr's capabilities, effective; the same state.
@@ -91,16 +92,36 @@ func TestSandboxCtr(t *testing.T) {
 	}
 }
 
+// waitResetFitted waits for the app's log to say that its modules' instance
+// pool was fitted to the pages their first instances touched: the app
+// process read its own page map in its sandbox (once their optimised code
+// is cached and each has run).
+func waitResetFitted(t *testing.T, logPath string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		out, _ := os.ReadFile(logPath)
+		if strings.Contains(string(out), "instance pool now resets only the start of each memory") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("the app's modules' memory reset was not fitted within 90 s; log:\n%s", out)
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 // assertSandboxedFiles checks that pid has a mount namespace of its own and
-// that its root holds its app (read-only) and a minimal /dev, not the
-// host's files; its open-file limit is the spec's.
+// that its root holds its app (read-only), a minimal /dev and its own page
+// map, not the host's files; its open-file limit is the spec's.
 func assertSandboxedFiles(t *testing.T, pid int, appDir string) {
 	t.Helper()
 	if nsOf(t, pid, "mnt") == nsOf(t, os.Getpid(), "mnt") {
 		t.Errorf("the app is in the host's mount namespace")
 	}
 	root := fmt.Sprintf("/proc/%d/root", pid)
-	for _, path := range []string{"/dev/null", "/dev/urandom", filepath.Join(appDir, "spin.lock")} {
+	for _, path := range []string{"/dev/null", "/dev/urandom", "/proc/self/pagemap", filepath.Join(appDir, "spin.lock")} {
 		if _, err := os.Stat(root + path); err != nil {
 			t.Errorf("the app's root lacks %s: %v", path, err)
 		}
