@@ -21,6 +21,13 @@ import (
 // with a fitted reset.
 const fittedResetMessage = "the core modules' instance pool now resets only the start of each memory that fits the pages their first instances touched"
 
+// fitAfterCalls is how many calls the modules' current pool must have run
+// before a fit renews it: renewing costs an app ~0.5 MB of its heap (the
+// new engine, Host and code are made before the old are freed, and the
+// allocator keeps what they leave), worth it for an app under load, not
+// for one that answered a few probes and sits idle.
+const fitAfterCalls = 256
+
 // faultPages is what a page the pool gave back costs when touched again,
 // counted in pages the reset writes: a page fault, and the TLB flush of
 // giving it back, took ~3–6 µs here, zeroing a page in place ~0.2 µs.
@@ -43,8 +50,8 @@ func fitKeepResident(touched []int, pageSize int) int {
 
 // fitModulesReset renews the core modules' pool with a reset fitted to
 // the pages their sampled instances touched (the epoch ticker calls it at
-// each tick): when all their code is optimised and cached, and the fit
-// differs from what the pool keeps. The first module sampled makes the
+// each tick): when the pool has run fitAfterCalls calls, all their code is
+// optimised and cached, and the fit differs from what the pool keeps. The first module sampled makes the
 // first fit; a module sampled later may only raise it (a page touched adds
 // to the cost of every prefix below it), so an app renews its pool at most
 // once per module, and sooner or later not at all.
@@ -55,7 +62,7 @@ func (a *App) fitModulesReset() {
 	defer a.modulesMu.Unlock()
 	r := &a.moduleRenew
 	samples := a.moduleSamplesLocked()
-	if r.failed || samples == a.fitSamples {
+	if r.failed || samples == a.fitSamples || a.core.Started() < fitAfterCalls {
 		return
 	}
 	keep, ok := a.fittedKeepLocked()
@@ -74,7 +81,7 @@ func (a *App) fitModulesReset() {
 	}
 	a.moduleKeep = keep
 	a.epochs.add(a.engine)
-	r.retiring.Go(func() { old.retire(&a.epochs) })
+	r.retiring.Go(func() { old.closeRetired(&a.epochs) })
 	log.G(r.ctx).WithField("keep_resident", keep).Info(fittedResetMessage)
 }
 

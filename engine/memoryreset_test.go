@@ -38,8 +38,8 @@ func TestFitKeepResident(t *testing.T) {
 }
 
 // TestModulesResetFitted: once a module's first instance has recorded the
-// pages it touched, the App moves its modules to a pool that resets what
-// fits them: for the hello module, which touches the first page of its 64
+// pages it touched, and its pool has run fitAfterCalls calls (not after
+// one), the App moves its modules to a pool that resets what fits them: for the hello module, which touches the first page of its 64
 // KiB memory, a page or two instead of the whole memory; for a Go module,
 // whose runtime writes megabytes, a megabyte or more; for a Rust module,
 // whose few pages sit a megabyte up (its stack's top), less than that. Its
@@ -59,6 +59,13 @@ func TestModulesResetFitted(t *testing.T) {
 			a := singleApp(t, builtApp(t, tc.wasm), "/...", nil, Config{CacheDir: sharedComponentCache()})
 			old := engines(a)
 			getPrefix(t, a, tc.prefix)
+			time.Sleep(3 * epochTick)
+			if engines(a) != old {
+				t.Fatal("the pool was renewed after one call")
+			}
+			for range fitAfterCalls {
+				getPrefix(t, a, tc.prefix)
+			}
 			keep := waitResetFitted(t, a)
 			t.Logf("fitted keep: %d KiB", keep>>10)
 			if keep < tc.minKeep || keep > tc.maxKeep {
@@ -100,8 +107,8 @@ func waitResetFitted(t *testing.T, a *App) int {
 }
 
 // TestModulesResetRaisedByALaterModule: in an app of two modules, the
-// first to run fits the pool's reset to itself; the second, whose runtime
-// writes megabytes, raises it once it has run. Both are served throughout.
+// first to run (fitAfterCalls times) fits the pool's reset to itself; the
+// second, whose runtime writes megabytes, raises it once it has run. Both are served throughout.
 func TestModulesResetRaisedByALaterModule(t *testing.T) {
 	app := newLock(t, nil, []testComponent{{id: "hello", wasm: builtApp(t, "hello.wasm")}, {id: "go", wasm: builtApp(t, "spin-go.wasm")}},
 		[]testTrigger{{component: "hello", route: "/hello"}, {component: "go", route: "/go/..."}})
@@ -116,12 +123,16 @@ func TestModulesResetRaisedByALaterModule(t *testing.T) {
 			t.Fatalf("GET %s: %d %q", path, rec.Code, rec.Body.String())
 		}
 	}
-	get("/hello", "hello from spinoci")
+	for range fitAfterCalls {
+		get("/hello", "hello from spinoci")
+	}
 	small := waitResetFitted(t, a)
 	if small > 2*os.Getpagesize() {
 		t.Fatalf("fitted to the hello module: %d bytes, want a page or two", small)
 	}
-	get("/go/x", "spin-go: ")
+	for range fitAfterCalls {
+		get("/go/x", "spin-go: ")
+	}
 	// The Go module's Store may close after its response (a large guest's
 	// is released in the background), and its sample with it.
 	deadline := time.Now().Add(10 * time.Second)

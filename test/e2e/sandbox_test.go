@@ -71,7 +71,7 @@ func TestSandboxCtr(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(stateDir, engine.KVFileName)); err != nil {
 				t.Errorf("the key-value store is not in the directory mounted at /.spin: %v", err)
 			}
-			waitResetFitted(t, logPath)
+			waitResetFitted(t, addr, logPath)
 			stopSpin1(t, d, id)
 
 			// As root: ctr's capabilities, effective; the same state.
@@ -92,11 +92,11 @@ func TestSandboxCtr(t *testing.T) {
 	}
 }
 
-// waitResetFitted waits for the app's log to say that its modules' instance
-// pool was fitted to the pages their first instances touched: the app
-// process read its own page map in its sandbox (once their optimised code
-// is cached and each has run).
-func waitResetFitted(t *testing.T, logPath string) {
+// waitResetFitted sends the app at addr requests until its log says that
+// its modules' instance pool was fitted to the pages their first instances
+// touched (after some hundred calls on their optimised code): the app
+// process read its own page map in its sandbox.
+func waitResetFitted(t *testing.T, addr, logPath string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -108,7 +108,11 @@ func waitResetFitted(t *testing.T, logPath string) {
 			t.Errorf("the app's modules' memory reset was not fitted within 90 s; log:\n%s", out)
 			return
 		}
-		time.Sleep(250 * time.Millisecond)
+		for range 50 {
+			if resp, err := harness.Get(t.Context(), "http://"+addr+"/"); err != nil || resp.Status != 200 {
+				t.Fatalf("a request for the fit: %v %+v", err, resp)
+			}
+		}
 	}
 }
 

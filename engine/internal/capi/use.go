@@ -13,8 +13,9 @@ import (
 type Users struct {
 	mu    sync.Mutex
 	calls int
-	// peak is the most calls at once since the engine was made.
-	peak int
+	// peak is the most calls at once since the engine was made; started
+	// counts the calls ever started.
+	peak, started int
 	// idleSince is when the last call ended (zero before the first).
 	idleSince time.Time
 	retired   bool
@@ -32,6 +33,7 @@ func (u *Users) Use() bool {
 		return false
 	}
 	u.calls++
+	u.started++
 	u.peak = max(u.peak, u.calls)
 	return true
 }
@@ -57,6 +59,13 @@ func (u *Users) Usage() (calls, peak int, idleSince time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.calls, u.peak, u.idleSince
+}
+
+// Started is how many calls ever started on the engine's code.
+func (u *Users) Started() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.started
 }
 
 // Retire makes Use refuse new calls. The channel it returns is closed once
