@@ -45,15 +45,8 @@ func TestInstancesInUnusedSlotsRecordTouchedPages(t *testing.T) {
 	// those of read.
 	request := func(h *Host, write, read []int32) {
 		t.Helper()
-		s, err := h.NewStore(t.Context(), c, StoreOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, inst := newInstance(t, h, c)
 		defer s.Close()
-		inst, err := h.Instantiate(s, c)
-		if err != nil {
-			t.Fatal(err)
-		}
 		for _, p := range write {
 			if _, err := h.LookupFunc(s, inst, "write").Call(s, p); err != nil {
 				t.Fatal(err)
@@ -125,15 +118,8 @@ func TestPoolResetKeepsWhatItIsTold(t *testing.T) {
 		// written returns the pages written in the memory of an instance in
 		// the slot the one before used, then writes pages 0 and 5.
 		written := func() []uint64 {
-			s, err := h.NewStore(t.Context(), c, StoreOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			s, inst := newInstance(t, h, c)
 			defer s.Close()
-			inst, err := h.Instantiate(s, c)
-			if err != nil {
-				t.Fatal(err)
-			}
 			pages, err := readPageMap(trackedMemory(inst.GetExport(s, ExportMemory).Memory(), s))
 			if err != nil {
 				t.Fatal(err)
@@ -153,4 +139,19 @@ func TestPoolResetKeepsWhatItIsTold(t *testing.T) {
 			t.Errorf("keep %d: pages written in the reused slot %b, want page 0 and page 5 %v", tc.keep, w, tc.kept5)
 		}
 	}
+}
+
+// newInstance instantiates c in a new Store on h, which the caller closes.
+func newInstance(t *testing.T, h *Host, c *Component) (*Store, *wasmtime.Instance) {
+	t.Helper()
+	s, err := h.NewStore(t.Context(), c, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := h.Instantiate(s, c)
+	if err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s, inst
 }
