@@ -71,7 +71,9 @@ type Config struct {
 	RuntimeConfigVolumes []runtimeconfig.Volume
 	// PoolRenewIdle is how long no component may have run before the App
 	// gives back the memory its components' instance pool kept from busier
-	// moments (renew.go). Zero means DefaultPoolRenewIdle; negative never.
+	// moments (renew.go). Zero means DefaultPoolRenewIdle; negative never,
+	// and the core modules' pool is not renewed to fit their memory reset
+	// either (memoryreset.go).
 	PoolRenewIdle time.Duration
 }
 

@@ -10,16 +10,16 @@ import (
 
 // The core modules' pool starts resetting capi.PoolKeepResident bytes of
 // each freed memory in place, which suits guests whose runtime writes
-// megabytes per request (Go's, a JS engine's). Once a module's first
-// instance has recorded the pages it touched (coremodule's TouchedPages)
-// and the modules' optimised code is cached, the App renews the pool with
-// a reset fitted to the pages its modules touched: the hello module, which
-// touches one page of its 64 KiB memory, no longer has the rest zeroed
-// per request (~3 µs of its ~20).
+// megabytes per request (Go's, a JS engine's). Once an instance of a
+// module has recorded the pages it touched (coremodule's TouchedPages),
+// the modules' optimised code is cached and their pool is under load, the
+// App renews the pool with a reset fitted to the pages its modules
+// touched: the hello module, which touches one page of its 64 KiB memory,
+// no longer has the rest zeroed per request (~3 µs of its ~20).
 
 // fittedResetMessage is logged once the core modules' pool is renewed
 // with a fitted reset.
-const fittedResetMessage = "the core modules' instance pool now resets only the start of each memory that fits the pages their first instances touched"
+const fittedResetMessage = "the core modules' instance pool now resets only the start of each memory that fits the pages their instances touched"
 
 // fitAfterCalls is how many calls the modules' current pool must have run
 // before a fit renews it: renewing costs an app ~0.5 MB of its heap (the
@@ -50,11 +50,12 @@ func fitKeepResident(touched []int, pageSize int) int {
 
 // fitModulesReset renews the core modules' pool with a reset fitted to
 // the pages their sampled instances touched (the epoch ticker calls it at
-// each tick): when the pool has run fitAfterCalls calls, all their code is
-// optimised and cached, and the fit differs from what the pool keeps. The first module sampled makes the
-// first fit; a module sampled later may only raise it (a page touched adds
-// to the cost of every prefix below it), so an app renews its pool at most
-// once per module, and sooner or later not at all.
+// each tick): when the pool has run fitAfterCalls calls, all their code
+// is optimised and cached, and the fit differs from what the pool keeps.
+// The first module sampled makes the first fit; a module sampled later
+// may only raise it (a page touched adds to the cost of every prefix below
+// it), so an app renews its pool at most once per module. The old pool is
+// closed without forcing a collection: a busy app collects soon enough.
 func (a *App) fitModulesReset() {
 	if a.cfg.PoolRenewIdle < 0 || a.cfg.CacheDir == "" || !a.modulesMu.TryLock() {
 		return

@@ -11,15 +11,16 @@ import (
 )
 
 // An instance pool keeps the memory of every slot it has used resident
-// (capi.PoolKeepResident of each, or less as fitted), so an app keeps the memory of its
-// busiest moment: a JS component's app that served 50 requests at once
-// kept ~400 MB when idle. Wasmtime cannot give a slot's memory back, but a
-// pool ends with its engine. So once an App's components have not run for
-// Config.PoolRenewIdle, and their pool was used by more than one call at
-// once, the App loads their optimised code from the compile cache into a
-// fresh engine (a few milliseconds: the code is memory-mapped) and swaps it
-// in; the old engine closes once its last call has ended. Calls never wait
-// for it: one arriving meanwhile runs on the old engine.
+// (capi.PoolKeepResident of each, or less as fitted: memoryreset.go), so
+// an app keeps the memory of its busiest moment: a JS component's app
+// that served 50 requests at once kept ~400 MB when idle. Wasmtime cannot
+// give a slot's memory back, but a pool ends with its engine. So once an
+// App's components have not run for Config.PoolRenewIdle, and their pool
+// was used by more than one call at once, the App loads their optimised
+// code from the compile cache into a fresh engine (a few milliseconds: the
+// code is memory-mapped) and swaps it in; the old engine closes once its
+// last call has ended. Calls never wait for it: one arriving meanwhile
+// runs on the old engine.
 
 // poolRenewal is the state of a componentRuntime's pool renewal.
 type poolRenewal struct {

@@ -93,7 +93,7 @@ func TestSandboxCtr(t *testing.T) {
 }
 
 // waitResetFitted sends the app at addr requests until its log says that
-// its modules' instance pool was fitted to the pages their first instances
+// its modules' instance pool was fitted to the pages their instances
 // touched (after some hundred calls on their optimised code): the app
 // process read its own page map in its sandbox.
 func waitResetFitted(t *testing.T, addr, logPath string) {

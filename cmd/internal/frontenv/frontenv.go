@@ -27,7 +27,8 @@ const (
 	// MaxConnectionsEnv: bound on concurrent connections.
 	MaxConnectionsEnv = "SPINOCI_MAX_CONNECTIONS"
 	// PoolRenewIdleEnv: how long the app is idle before its instance
-	// pools give back the memory of their busiest moment ("0": never).
+	// pools give back the memory of their busiest moment ("0": never, nor
+	// is the core modules' pool renewed to fit their memory reset).
 	PoolRenewIdleEnv = "SPINOCI_POOL_RENEW_IDLE"
 	// MaxRequestBodyEnv bounds request bodies (bytes, or with a unit such
 	// as 64MiB); larger ones get 413.
