@@ -158,3 +158,20 @@ func TestModulesResetFittedUnderLoad(t *testing.T) {
 		t.Errorf("fitted keep %d bytes, want a page or two", keep)
 	}
 }
+
+// TestModulesResetNotFittedWhenRenewalsAreOff: with renewals turned off
+// (a negative PoolRenewIdle), the modules stay in their first pool.
+func TestModulesResetNotFittedWhenRenewalsAreOff(t *testing.T) {
+	a := singleApp(t, builtApp(t, "hello.wasm"), "/...", nil, Config{CacheDir: sharedComponentCache(), PoolRenewIdle: -1})
+	old := engines(a)
+	for range fitAfterCalls + 10 {
+		getPrefix(t, a, "hello from spinoci")
+	}
+	time.Sleep(3 * epochTick)
+	a.modulesMu.Lock()
+	keep := a.moduleKeep
+	a.modulesMu.Unlock()
+	if engines(a) != old || keep != capi.PoolKeepResident {
+		t.Errorf("the pool was renewed (keep %d bytes) with renewals turned off", keep)
+	}
+}
