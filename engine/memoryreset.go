@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"maps"
 	"os"
 	"slices"
 
@@ -104,19 +103,19 @@ func (a *App) fittedKeepLocked() (int, bool) {
 	if len(a.modules) == 0 || a.core.InstanceLimit() == 0 {
 		return 0, false
 	}
-	seen, sampled := map[int]bool{}, false
+	var touched []int
+	sampled := false
 	for _, h := range a.modules {
 		if !h.optimized {
 			return 0, false
 		}
 		pages, ok := h.comp.TouchedPages()
 		sampled = sampled || ok
-		for _, p := range pages {
-			seen[p] = true
-		}
+		touched = append(touched, pages...)
 	}
 	if !sampled {
 		return 0, false
 	}
-	return fitKeepResident(slices.Sorted(maps.Keys(seen)), os.Getpagesize()), true
+	slices.Sort(touched)
+	return fitKeepResident(slices.Compact(touched), os.Getpagesize()), true
 }

@@ -146,9 +146,10 @@ func TestModulesResetRaisedByALaterModule(t *testing.T) {
 	get("/go/y", "spin-go: ")
 }
 
-// TestModulesResetFittedUnderLoad: requests arriving many at once, while
-// the pool is renewed under them, still fit the hello module's reset to
-// the pages it touches: the instances sampled are in unused slots.
+// TestModulesResetFittedUnderLoad: with requests arriving many at once,
+// and the pool renewed under them, the hello module's reset is still
+// fitted to the page or two it touches. (That a used slot is not sampled
+// is coremodule's TestInstancesInUnusedSlotsRecordTouchedPages.)
 func TestModulesResetFittedUnderLoad(t *testing.T) {
 	a := singleApp(t, builtApp(t, "hello.wasm"), "/...", nil, Config{CacheDir: sharedComponentCache()})
 	for range 20 {

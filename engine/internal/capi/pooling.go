@@ -116,9 +116,9 @@ const (
 	// instance size, it reserves nothing.
 	poolPerModule = 8
 	// PoolKeepResident is how much of each freed memory and table the pool
-	// resets in place (a core module's memory: at most, see
-	// NewModuleEngineKeeping) (copying the initial contents back, zeroing the
-	// rest) instead of giving it back to the kernel, so that the next
+	// resets in place (copying the initial contents back, zeroing the
+	// rest; for a core module's memory at most: NewModuleEngineKeeping)
+	// instead of giving it back to the kernel, so that the next
 	// instance in the slot starts on resident, writable pages. Pages given
 	// back are faulted in again by the next instance one by one, and a
 	// write to a copy-on-write page of the memory image also flushes the
