@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/containerd/log"
-	"golang.org/x/net/netutil"
 )
 
 // Defaults of the HTTP front's bounds (Config fields of the same names).
@@ -33,6 +31,9 @@ const (
 type frontOptions struct {
 	drain, idle, read time.Duration
 	maxConns          int
+	// deadlineTick is the sweep of the read deadlines (frontListener;
+	// 0: deadlineTick).
+	deadlineTick time.Duration
 }
 
 func (a *App) frontOptions() frontOptions {
@@ -64,24 +65,24 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, opts frontOptio
 	if opts.read <= 0 {
 		opts.read = DefaultReadTimeout
 	}
+	if opts.deadlineTick <= 0 {
+		opts.deadlineTick = deadlineTick
+	}
 	// Requests' contexts derive from base, not ctx: cancelling ctx starts
 	// the drain; interrupt ends what the drain left.
 	base, interrupt := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer interrupt(nil)
-	var active atomic.Int64
+	fl := newFrontListener(ln, opts.maxConns, opts.deadlineTick)
 	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			active.Add(1)
-			defer active.Add(-1)
-			h.ServeHTTP(w, r)
-		}),
+		Handler:           h,
 		ReadHeaderTimeout: min(readHeaderTimeout, opts.read),
 		ReadTimeout:       opts.read,
 		IdleTimeout:       opts.idle,
 		BaseContext:       func(net.Listener) context.Context { return base },
+		ConnState:         fl.connState,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(netutil.LimitListener(ln, opts.maxConns)) }()
+	go func() { errc <- srv.Serve(fl) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("engine: serve: %w", err)
@@ -99,13 +100,13 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, opts frontOptio
 		return fmt.Errorf("engine: shutdown: %w", err)
 	}
 	log.G(ctx).Warnf("shutdown: %d requests still running after %v (%s): interrupting them",
-		active.Load(), opts.drain, ShutdownTimeoutEnv)
+		fl.serving(), opts.drain, ShutdownTimeoutEnv)
 	interrupt(fmt.Errorf("the app is stopping and its drain time (%v, %s) is over", opts.drain, ShutdownTimeoutEnv))
 	srv.Close()
 	deadline := time.Now().Add(interruptGrace)
-	for active.Load() > 0 {
+	for fl.serving() > 0 {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("engine: shutdown: %d requests did not end %v after being interrupted", active.Load(), interruptGrace)
+			return fmt.Errorf("engine: shutdown: %d requests did not end %v after being interrupted", fl.serving(), interruptGrace)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

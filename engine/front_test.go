@@ -12,8 +12,16 @@ import (
 
 // Hostile clients (idle keep-alive connections, connections that send
 // nothing, slow bodies) beyond the connection bound are held and then
-// dropped by the timeouts, and a good request is answered within a bound.
+// dropped by the timeouts, and a good request is answered within a bound:
+// with timeouts the front's listener sets on the connections as they are
+// (within two ticks of its sweep), and with timeouts it records and fires
+// on its sweep.
 func TestFrontBoundsHoldHostileClients(t *testing.T) {
+	t.Run("exact", func(t *testing.T) { testFrontBoundsHoldHostileClients(t, time.Second) })
+	t.Run("swept", func(t *testing.T) { testFrontBoundsHoldHostileClients(t, 20*time.Millisecond) })
+}
+
+func testFrontBoundsHoldHostileClients(t *testing.T, tick time.Duration) {
 	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.ReadAll(r.Body); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
@@ -28,7 +36,7 @@ func TestFrontBoundsHoldHostileClients(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, ln, echo, frontOptions{drain: time.Second, idle: 300 * time.Millisecond, read: 500 * time.Millisecond, maxConns: 10})
+		done <- serve(ctx, ln, echo, frontOptions{drain: time.Second, idle: 300 * time.Millisecond, read: 500 * time.Millisecond, maxConns: 10, deadlineTick: tick})
 	}()
 	defer func() {
 		cancel()
