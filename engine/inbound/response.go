@@ -38,12 +38,15 @@ func WriteResponse(ctx context.Context, w http.ResponseWriter, component string,
 			return
 		}
 	}
+	// Header.Set's work, with the names validated above canonicalised by
+	// httpheader, which knows the common ones (a hello response's
+	// headers cost ~0.4 µs through Set).
 	hdr := w.Header()
 	for _, h := range resp.Headers {
-		hdr.Set(h[0], h[1])
+		hdr[httpheader.CanonicalName(h[0])] = []string{h[1]}
 	}
 	if resp.Status != http.StatusNoContent && resp.Status != http.StatusNotModified {
-		hdr.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+		hdr["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
 	}
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body)

@@ -73,3 +73,28 @@ func lowerName(name string) string {
 	}
 	return strings.ToLower(name)
 }
+
+// CanonicalName is http.CanonicalHeaderKey(name) for a valid name (see
+// ValidName), without canonicalising (a copy and a map lookup) the
+// lowercase names guests give the headers most responses carry.
+func CanonicalName(name string) string {
+	switch name {
+	case "content-type":
+		return "Content-Type"
+	case "content-length":
+		return "Content-Length"
+	case "cache-control":
+		return "Cache-Control"
+	case "location":
+		return "Location"
+	case "etag":
+		return "Etag"
+	case "last-modified":
+		return "Last-Modified"
+	case "content-encoding":
+		return "Content-Encoding"
+	case "set-cookie":
+		return "Set-Cookie"
+	}
+	return http.CanonicalHeaderKey(name)
+}

@@ -30,3 +30,13 @@ func TestAppendPairs(t *testing.T) {
 		t.Errorf("AppendPairs(nil, nil) = %q", got)
 	}
 }
+
+// CanonicalName agrees with net/http for the names it knows and the rest.
+func TestCanonicalName(t *testing.T) {
+	for _, name := range []string{"content-type", "content-length", "cache-control", "location", "etag",
+		"last-modified", "content-encoding", "set-cookie", "x-custom-thing", "Content-Type", "CONTENT-TYPE", "www-authenticate", "x"} {
+		if got, want := CanonicalName(name), http.CanonicalHeaderKey(name); got != want {
+			t.Errorf("CanonicalName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
