@@ -116,6 +116,18 @@ func (g *Guest) CallI32(f *wasmtime.Func, args ...int32) (int32, error) {
 	return buf[len(args)], nil
 }
 
+// CallI32Memory is CallI32, and returns the guest's memory after the call
+// too (see Memory), in one cgo call.
+func (g *Guest) CallI32Memory(f *wasmtime.Func, args ...int32) (int32, []byte, error) {
+	buf := g.Scratch(len(args) + 1)
+	copy(buf, args)
+	mem, err := capi.CallEachMemory(g.ctx, f, g.typed, len(args), buf[:len(args)], buf[len(args):], g.mem)
+	if err != nil {
+		return 0, nil, err
+	}
+	return buf[len(args)], mem, nil
+}
+
 // Call calls f, one of the guest's functions that returns nothing, with
 // args; wasmtime checks f's type.
 func (g *Guest) Call(f *wasmtime.Func, args ...int32) error {
@@ -227,10 +239,10 @@ func (g *Guest) PutArgs(args []Arg) ([]uint32, error) {
 		r[0], r[1], r[2], r[3] = 0, 0, int32(a.align), int32(a.size())
 		k += 4
 	}
-	if err := capi.CallEach(g.ctx, g.realloc, g.typed, 4, reqs, ptrs); err != nil {
+	mem, err := capi.CallEachMemory(g.ctx, g.realloc, g.typed, 4, reqs, ptrs, g.mem)
+	if err != nil {
 		return nil, fmt.Errorf("canonical_abi_realloc: %w", err)
 	}
-	mem := g.Memory()
 	if cap(g.ptrs) < len(args) {
 		g.ptrs = make([]uint32, len(args))
 	}

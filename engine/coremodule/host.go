@@ -226,7 +226,13 @@ func (h *Host) Instantiate(store *Store, c *Component) (*wasmtime.Instance, erro
 
 // InstantiateInto instantiates c's module in store into inst: the module
 // store was made for, through the linker of store's Host (see UpgradeTo).
-func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance) error {
+func (h *Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance) error {
+	return h.InstantiateExporting(store, c, inst, nil, nil)
+}
+
+// InstantiateExporting is InstantiateInto and then, when names is not nil,
+// Store.LookupExports of names into out, in one cgo call where it can.
+func (*Host) InstantiateExporting(store *Store, c *Component, inst *wasmtime.Instance, names *capi.ExportNames, out *capi.Exports) error {
 	m, h := store.module, store.host
 	held := c.pre.Load()
 	r := held
@@ -241,6 +247,9 @@ func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance
 				return err
 			}
 			*inst = *linked
+			if names != nil {
+				store.LookupExports(inst, names, out)
+			}
 			c.sampleMemory(store, inst)
 			return nil
 		}
@@ -252,7 +261,13 @@ func (*Host) InstantiateInto(store *Store, c *Component, inst *wasmtime.Instance
 			defer pre.Close()
 		}
 	}
-	if err := r.pre.InstantiateIn(store.cx, inst); err != nil {
+	var err error
+	if names != nil {
+		err = r.pre.InstantiateExporting(store.cx, inst, names, out)
+	} else {
+		err = r.pre.InstantiateIn(store.cx, inst)
+	}
+	if err != nil {
 		return fmt.Errorf("instantiate: %w", capi.TrimNative(err))
 	}
 	c.sampleMemory(store, inst)

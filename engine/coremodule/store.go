@@ -95,7 +95,7 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*
 	reg := h.registrations.get(h.engine)
 	reg.state = instanceState{ctx: ctx, host: h, comp: c, start: time.Now()}
 	s := &Store{reg: reg, module: m}
-	store := capi.NewSharedStore(reg.registered)
+	store, cx := capi.NewSharedStore(reg.registered, reg.watch, h.maxMemory)
 	if c.importsWASI() {
 		if err := h.setWASI(store, c, opts); err != nil {
 			capi.DeleteSharedStore(store)
@@ -105,8 +105,7 @@ func (h *Host) NewStore(ctx context.Context, c *Component, opts StoreOptions) (*
 			return nil, err
 		}
 	}
-	s.Store, s.host = store, h
-	s.cx = capi.SetupStore(store, reg.watch, h.maxMemory)
+	s.Store, s.host, s.cx = store, h, cx
 	return s, nil
 }
 

@@ -179,11 +179,10 @@ func (e *Executor) call(ctx context.Context, f *frame, method int32, req *inboun
 		}
 		store.Close()
 	}()
-	if err := e.host.InstantiateInto(store, e.comp, &f.refs.inst); err != nil {
+	ex := &f.refs.exports
+	if err := e.host.InstantiateExporting(store, e.comp, &f.refs.inst, e.exports, ex); err != nil {
 		return err
 	}
-	ex := &f.refs.exports
-	store.LookupExports(&f.refs.inst, e.exports, ex)
 	if init := ex.Func(exportInitIndex); init != nil {
 		if _, err := init.Call(store); err != nil {
 			return fmt.Errorf("%s: %w", exportInit, capi.TrimNative(err))
@@ -211,23 +210,24 @@ func (e *Executor) call(ctx context.Context, f *frame, method int32, req *inboun
 		return err
 	}
 	uriPtr, hdrPtr, paramsPtr, bodyPtr := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
-	ret, err := g.CallI32(handle, method, int32(uriPtr), int32(len(uri)),
+	ret, mem, err := g.CallI32Memory(handle, method, int32(uriPtr), int32(len(uri)),
 		int32(hdrPtr), int32(len(headers)), int32(paramsPtr), int32(0),
 		int32(1), int32(bodyPtr), int32(len(req.Body)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	if err := readResponse(&f.resp, g, uint32(ret), !e.cabi); err != nil || !e.cabi {
+	if err := readResponse(&f.resp, g, mem, uint32(ret), !e.cabi); err != nil || !e.cabi {
 		return err
 	}
 	return e.postReturn(g, ex, ret)
 }
 
-// readResponse copies the response out of the return area at ret into
-// resp (reusing its buffers) and then, with dealloc, frees what the guest
-// returned, as the Spin adapter's post-return does.
-func readResponse(resp *inbound.Response, g *coremodule.Guest, ret uint32, dealloc bool) error {
-	mem := g.Memory() // valid until the frees below
+// readResponse copies the response out of the return area at ret in mem,
+// g's memory right after its handler returned, into resp (reusing its
+// buffers) and then, with dealloc, frees what the guest returned, as the
+// Spin adapter's post-return does.
+func readResponse(resp *inbound.Response, g *coremodule.Guest, mem []byte, ret uint32, dealloc bool) error {
+	// mem is valid until the frees below.
 	area, err := coremodule.MemRange(mem, ret, retAreaSize)
 	if err != nil {
 		return fmt.Errorf("return area: %w", err)

@@ -461,15 +461,26 @@ typedef struct spinoci_call_result {
   wasmtime_error_t *err;
   wasm_trap_t *trap;
   wasmtime_valkind_t bad_kind;
+  spinoci_bytes_t memory;
 } spinoci_call_result_t;
 spinoci_call_result_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args,
-                                        size_t nargs, size_t rows, int32_t *results, size_t nresults, bool unchecked);
+                                        size_t nargs, size_t rows, int32_t *results, size_t nresults, bool unchecked,
+                                        const wasmtime_memory_t *memory);
 void spinoci_set_output_fd(wasi_config_t *config, bool to_stderr, int fd);
 void spinoci_core_store_on_deadline(wasmtime_store_t *store, uintptr_t handle);
 uint64_t spinoci_core_exports(wasmtime_context_t *store, const wasmtime_instance_t *instance, const char *names,
                               const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory, wasmtime_func_t *funcs);
 wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t handle, int64_t max_memory);
-wasmtime_store_t *spinoci_store_share(wasm_engine_t *engine, wasmtime_store_t *registered);
+typedef struct {
+  wasmtime_store_t *store;
+  wasmtime_context_t *context;
+} spinoci_shared_store_t;
+spinoci_shared_store_t spinoci_store_share(wasm_engine_t *engine, wasmtime_store_t *registered, uintptr_t handle,
+                                           int64_t max_memory);
+wasmtime_error_t *spinoci_instantiate_exports(const wasmtime_instance_pre_t *pre, wasmtime_context_t *store,
+                                              wasmtime_instance_t *instance, wasm_trap_t **trap, const char *names,
+                                              const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory,
+                                              wasmtime_func_t *funcs, uint64_t *found);
 void spinoci_set_stdin_bytes(wasi_config_t *config, const uint8_t *data, size_t len);
 // spinoci_floor_request's failures (otherwise it returns the body's length).
 #define SPINOCI_FLOOR_FAILED -1

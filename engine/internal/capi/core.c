@@ -36,9 +36,12 @@ spinoci_bytes_t spinoci_memory(const wasmtime_context_t *store, const wasmtime_m
 // another kind stops it too, with its kind in bad_kind. done is how many
 // rows succeeded. With unchecked, the caller has verified that func's type
 // is nargs i32 params and nresults i32 results, and wasmtime does not check
-// it again.
+// it again. With memory not NULL, the result's memory is that memory's
+// bytes once every row succeeded: what the caller reads next, without a
+// call of its own.
 spinoci_call_result_t spinoci_call_each(wasmtime_context_t *store, const wasmtime_func_t *func, const int32_t *args,
-                                        size_t nargs, size_t rows, int32_t *results, size_t nresults, bool unchecked) {
+                                        size_t nargs, size_t rows, int32_t *results, size_t nresults, bool unchecked,
+                                        const wasmtime_memory_t *memory) {
   spinoci_call_result_t out = {0};
   wasmtime_val_t vals[16];
   wasmtime_val_raw_t raw[16];
@@ -78,6 +81,9 @@ spinoci_call_result_t spinoci_call_each(wasmtime_context_t *store, const wasmtim
     }
   }
   out.done = rows;
+  if (memory != NULL) {
+    out.memory = spinoci_memory(store, memory);
+  }
   return out;
 }
 
@@ -169,7 +175,26 @@ wasmtime_context_t *spinoci_core_store_setup(wasmtime_store_t *store, uintptr_t 
 }
 
 // spinoci_store_share returns a new store whose data is registered's and
-// which has no finalizer: deleting it calls nothing.
-wasmtime_store_t *spinoci_store_share(wasm_engine_t *engine, wasmtime_store_t *registered) {
-  return wasmtime_store_new(engine, wasmtime_context_get_data(wasmtime_store_context(registered)), NULL);
+// which has no finalizer: deleting it calls nothing. It is set up as
+// spinoci_core_store_setup sets a store up with handle and max_memory.
+spinoci_shared_store_t spinoci_store_share(wasm_engine_t *engine, wasmtime_store_t *registered, uintptr_t handle,
+                                           int64_t max_memory) {
+  spinoci_shared_store_t s;
+  s.store = wasmtime_store_new(engine, wasmtime_context_get_data(wasmtime_store_context(registered)), NULL);
+  s.context = spinoci_core_store_setup(s.store, handle, max_memory);
+  return s;
+}
+
+// spinoci_instantiate_exports instantiates pre in store into *instance
+// and, if that succeeds and names is not NULL, looks up its exports as
+// spinoci_core_exports does into memory, funcs and *found.
+wasmtime_error_t *spinoci_instantiate_exports(const wasmtime_instance_pre_t *pre, wasmtime_context_t *store,
+                                              wasmtime_instance_t *instance, wasm_trap_t **trap, const char *names,
+                                              const size_t *ends, size_t nfuncs, wasmtime_memory_t *memory,
+                                              wasmtime_func_t *funcs, uint64_t *found) {
+  wasmtime_error_t *err = wasmtime_instance_pre_instantiate(pre, store, instance, trap);
+  if (err == NULL && *trap == NULL && names != NULL) {
+    *found = spinoci_core_exports(store, instance, names, ends, nfuncs, memory, funcs);
+  }
+  return err;
 }

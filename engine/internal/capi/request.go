@@ -115,6 +115,25 @@ func (p *InstancePre) InstantiateIn(cx StoreContext, inst *wasmtime.Instance) er
 	err := preInstantiate(p, cx, unsafe.Pointer(inst), &trap)
 	runtime.KeepAlive(p)
 	runtime.KeepAlive(inst)
+	return instantiateError(err, trap)
+}
+
+// InstantiateExporting is InstantiateIn and then LookupExports of names
+// into out, in one cgo call.
+func (p *InstancePre) InstantiateExporting(cx StoreContext, inst *wasmtime.Instance, names *ExportNames, out *Exports) error {
+	var trap *C.wasm_trap_t
+	out.found = 0
+	err := preInstantiateExports(p, cx, unsafe.Pointer(inst), &trap, names, out)
+	runtime.KeepAlive(p)
+	runtime.KeepAlive(inst)
+	runtime.KeepAlive(names)
+	runtime.KeepAlive(out)
+	return instantiateError(err, trap)
+}
+
+// instantiateError is the error of an instantiation that returned err and
+// trap (nil if both are).
+func instantiateError(err *C.wasmtime_error_t, trap *C.wasm_trap_t) error {
 	switch {
 	case trap != nil:
 		if err != nil {

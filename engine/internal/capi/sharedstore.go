@@ -41,13 +41,16 @@ const _ = unsafe.Sizeof(wasmtime.Store{}) - unsafe.Sizeof(sharedStore{}) +
 	(unsafe.Sizeof(sharedStore{}) - unsafe.Sizeof(wasmtime.Store{}))
 
 // NewSharedStore returns a new Store on registered's engine whose data is
-// registered's: host functions called in it see registered.Data().
-// registered must outlive it; delete it with DeleteSharedStore, not Close.
-func NewSharedStore(registered *wasmtime.Store) *wasmtime.Store {
+// registered's (host functions called in it see registered.Data()), set
+// up as SetupStore sets one up with w and maxMemory, and its context, in
+// one cgo call. registered must outlive it; delete it with
+// DeleteSharedStore, not Close.
+func NewSharedStore(registered *wasmtime.Store, w DeadlineWatch, maxMemory int64) (*wasmtime.Store, StoreContext) {
 	e := registered.Engine
-	s := &sharedStore{engine: e, ptr: C.spinoci_store_share(enginePtr(e), storePtr(registered))}
+	made := C.spinoci_store_share(enginePtr(e), storePtr(registered), C.uintptr_t(w.handle), C.int64_t(maxMemory))
 	runtime.KeepAlive(registered)
-	return (*wasmtime.Store)(unsafe.Pointer(s))
+	s := &sharedStore{engine: e, ptr: made.store}
+	return (*wasmtime.Store)(unsafe.Pointer(s)), StoreContext{ptr: made.context}
 }
 
 // DeleteSharedStore deletes s, a Store from NewSharedStore, with its

@@ -33,9 +33,14 @@ func TestSharedStoresSeeTheRegisteredData(t *testing.T) {
 	var value int32
 	registered := wasmtime.NewStoreWithData(engine, &value)
 	defer registered.Close()
+	watch := NewDeadlineWatch(&countingDeadline{})
+	defer watch.Release()
 	for _, want := range []int32{7, 9} {
 		value = want
-		s := NewSharedStore(registered)
+		s, cx := NewSharedStore(registered, watch, 0)
+		if cx != ContextOf(s) {
+			t.Fatalf("NewSharedStore's context %v is not its Store's %v", cx, ContextOf(s))
+		}
 		inst, err := linker.Instantiate(s, module)
 		if err != nil {
 			t.Fatal(err)

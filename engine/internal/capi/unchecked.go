@@ -7,9 +7,9 @@ package capi
 // types passed as plain integers (see callEach).
 static inline spinoci_call_result_t spinoci_call_each_at(uintptr_t store, const uint64_t *func, const int32_t *args,
                                                          size_t nargs, size_t rows, int32_t *results, size_t nresults,
-                                                         bool unchecked) {
+                                                         bool unchecked, const uint64_t *memory) {
   return spinoci_call_each((wasmtime_context_t *)store, (const wasmtime_func_t *)func, args, nargs, rows, results,
-                           nresults, unchecked);
+                           nresults, unchecked, (const wasmtime_memory_t *)memory);
 }
 
 static inline uint64_t spinoci_core_exports_at(uintptr_t store, const uint64_t *instance, const char *names,
@@ -26,6 +26,15 @@ static inline wasmtime_error_t *spinoci_instance_pre_instantiate_at(uintptr_t pr
                                                                     uintptr_t *trap) {
   return wasmtime_instance_pre_instantiate((const wasmtime_instance_pre_t *)pre, (wasmtime_context_t *)store,
                                            (wasmtime_instance_t *)instance, (wasm_trap_t **)trap);
+}
+
+static inline wasmtime_error_t *spinoci_instantiate_exports_at(uintptr_t pre, uintptr_t store, uint64_t *instance,
+                                                               uintptr_t *trap, const char *names, const size_t *ends,
+                                                               size_t nfuncs, uint64_t *memory, uint64_t *funcs,
+                                                               uint64_t *found) {
+  return spinoci_instantiate_exports((const wasmtime_instance_pre_t *)pre, (wasmtime_context_t *)store,
+                                     (wasmtime_instance_t *)instance, (wasm_trap_t **)trap, names, ends, nfuncs,
+                                     (wasmtime_memory_t *)memory, (wasmtime_func_t *)funcs, found);
 }
 */
 import "C"
@@ -45,10 +54,10 @@ import "unsafe"
 // cgo argument, what they point to is kept off the goroutine's stack,
 // which a Go host function called back during the call may move.
 
-// callEach is spinoci_call_each (CallEach).
-func callEach(cx StoreContext, f unsafe.Pointer, args, results unsafe.Pointer, nargs, rows, nresults int, typed bool) C.spinoci_call_result_t {
+// callEach is spinoci_call_each (CallEach); mem may be nil.
+func callEach(cx StoreContext, f unsafe.Pointer, args, results unsafe.Pointer, nargs, rows, nresults int, typed bool, mem unsafe.Pointer) C.spinoci_call_result_t {
 	return C.spinoci_call_each_at(C.uintptr_t(uintptr(unsafe.Pointer(cx.ptr))), (*C.uint64_t)(f), (*C.int32_t)(args),
-		C.size_t(nargs), C.size_t(rows), (*C.int32_t)(results), C.size_t(nresults), C.bool(typed))
+		C.size_t(nargs), C.size_t(rows), (*C.int32_t)(results), C.size_t(nresults), C.bool(typed), (*C.uint64_t)(mem))
 }
 
 // coreExports is spinoci_core_exports (LookupExports).
@@ -67,4 +76,13 @@ func memoryBytes(cx StoreContext, m unsafe.Pointer) (unsafe.Pointer, int) {
 func preInstantiate(p *InstancePre, cx StoreContext, inst unsafe.Pointer, trap **C.wasm_trap_t) *C.wasmtime_error_t {
 	return C.spinoci_instance_pre_instantiate_at(C.uintptr_t(uintptr(unsafe.Pointer(p.ptr))),
 		C.uintptr_t(uintptr(unsafe.Pointer(cx.ptr))), (*C.uint64_t)(inst), (*C.uintptr_t)(unsafe.Pointer(trap)))
+}
+
+// preInstantiateExports is spinoci_instantiate_exports
+// (InstantiateExporting).
+func preInstantiateExports(p *InstancePre, cx StoreContext, inst unsafe.Pointer, trap **C.wasm_trap_t, names *ExportNames, out *Exports) *C.wasmtime_error_t {
+	return C.spinoci_instantiate_exports_at(C.uintptr_t(uintptr(unsafe.Pointer(p.ptr))),
+		C.uintptr_t(uintptr(unsafe.Pointer(cx.ptr))), (*C.uint64_t)(inst), (*C.uintptr_t)(unsafe.Pointer(trap)),
+		(*C.char)(unsafe.Pointer(&names.names[0])), &names.ends[0], C.size_t(len(names.ends)-1),
+		(*C.uint64_t)(unsafe.Pointer(&out.memory)), (*C.uint64_t)(unsafe.Pointer(&out.funcs[0])), (*C.uint64_t)(unsafe.Pointer(&out.found)))
 }
