@@ -152,33 +152,37 @@ type frontConn struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 
-	mu sync.Mutex
 	// readBy is the recorded read deadline (Unix nanoseconds; 0: none).
-	readBy int64
+	readBy atomic.Int64
+	// mu orders the changes of the connection's own read deadline and of
 	// exact: the connection itself has a read deadline (set as it was
 	// given, or fired by the sweep).
-	exact bool
+	mu    sync.Mutex
+	exact atomic.Bool
 }
 
 // SetReadDeadline records t if it is at least two ticks ahead of the
 // sweep's clock; otherwise (or to clear it) it sets it on the connection.
+// Recording takes no lock: a sweep that fires the deadline t replaces
+// does so only if that one had passed, as its timer would have.
 func (c *frontConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if !t.IsZero() && t.UnixNano() >= c.l.now.Load()+2*int64(c.l.tick) {
-		c.readBy = t.UnixNano()
-		if !c.exact {
+		c.readBy.Store(t.UnixNano())
+		if !c.exact.Load() {
 			return nil
 		}
-		c.exact = false
-		return c.Conn.SetReadDeadline(time.Time{})
+		t = time.Time{} // the connection's deadline goes
+	} else {
+		c.readBy.Store(0)
+		if t.IsZero() && !c.exact.Load() {
+			return nil
+		}
 	}
-	c.readBy = 0
-	if t.IsZero() && !c.exact {
-		return nil
-	}
-	c.exact = !t.IsZero()
-	return c.Conn.SetReadDeadline(t)
+	c.mu.Lock()
+	c.exact.Store(!t.IsZero())
+	err := c.Conn.SetReadDeadline(t)
+	c.mu.Unlock()
+	return err
 }
 
 // SetDeadline sets the read deadline as SetReadDeadline and the write
@@ -194,13 +198,16 @@ func (c *frontConn) SetDeadline(t time.Time) error {
 // its recorded one is not after now: a pending read ends with a timeout,
 // as with the deadline set on the connection.
 func (c *frontConn) fireReadDeadline(now int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.readBy == 0 || c.readBy > now {
+	by := c.readBy.Load()
+	if by == 0 || by > now {
 		return
 	}
-	c.readBy, c.exact = 0, true
-	_ = c.Conn.SetReadDeadline(time.Unix(0, now))
+	c.mu.Lock()
+	if c.readBy.CompareAndSwap(by, 0) {
+		c.exact.Store(true)
+		_ = c.Conn.SetReadDeadline(time.Unix(0, now))
+	}
+	c.mu.Unlock()
 }
 
 // Close closes the connection and frees its slot.
