@@ -353,8 +353,8 @@ const requestFloorText = "the request floor (`engine/internal/requestfloor`), th
 	"each request from a fresh Wasmtime instance of hello (a new Store, the module instantiated from the engine's " +
 	"instance pool, `handle-http-request` called, its body copied out: one cgo call), in runc like the native server, " +
 	"measured in the same rounds; it skips what a Spin host does besides (the request's URI and headers written into the " +
-	"guest, freeing what it returned, host state) and its pool resets in place only the 8 KiB of memory hello writes, " +
-	"so no Go host running hello afresh per request serves more"
+	"guest, freeing what it returned, host state) and its pool resets in place only the first 4 KiB of each memory " +
+	"(the page hello writes, as the engine's fitted reset does), so no Go host running hello afresh per request serves more"
 
 // wrkTable writes a table of wrk runs.
 func wrkTable(p func(string, ...any), runs []wrkResult) {
