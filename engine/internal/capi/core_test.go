@@ -218,3 +218,27 @@ func TestCallEachStackMove(t *testing.T) {
 		<-done
 	}
 }
+
+// CallEachMemory returns the memory as the calls left it: grown by the
+// last one, written by the one before; a failed call returns none.
+func TestCallEachMemory(t *testing.T) {
+	store, inst := instantiate(t, `(module
+	  (memory (export "memory") 1)
+	  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+	  (func (export "put") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))`, nil)
+	cx := ContextOf(store)
+	memory := LookupMemory(store, inst, "memory")
+	grow, put := LookupFunc(store, inst, "grow"), LookupFunc(store, inst, "put")
+	mem, err := CallEachMemory(cx, put, true, 2, []int32{7, 0x5a}, nil, memory)
+	if err != nil || len(mem) != 65536 || mem[7] != 0x5a {
+		t.Fatalf("after put: %d bytes, [7] = %#x, %v", len(mem), mem[min(7, len(mem)-1)], err)
+	}
+	results := make([]int32, 2)
+	mem, err = CallEachMemory(cx, grow, true, 1, []int32{1, 2}, results, memory)
+	if err != nil || results[0] != 1 || results[1] != 2 || len(mem) != 4*65536 {
+		t.Fatalf("after growing by 1 and 2 pages: %d bytes, results %v, %v", len(mem), results, err)
+	}
+	if mem, err := CallEachMemory(cx, put, true, 2, []int32{1 << 30, 1}, nil, memory); err == nil || mem != nil {
+		t.Fatalf("out-of-bounds put: %d bytes, %v", len(mem), err)
+	}
+}

@@ -94,3 +94,52 @@ func BenchmarkInstantiate(b *testing.B) {
 		})
 	}
 }
+
+// InstantiateExporting finds the exports of its names that the instance
+// has, of the right kind, and none when instantiating traps.
+func TestInstantiateExporting(t *testing.T) {
+	engine := wasmtime.NewEngine()
+	defer engine.Close()
+	l := wasmtime.NewLinker(engine)
+	m := testwasm.Module(t, engine, `(module (memory (export "memory") 1)
+	  (func (export "f") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))`)
+	pre, err := NewInstancePre(l, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := NewExportNames("memory", "f", "nope", "", "memory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := wasmtime.NewStore(engine)
+	defer store.Close()
+	cx := ContextOf(store)
+	var inst wasmtime.Instance
+	var out Exports
+	if err := pre.InstantiateExporting(cx, &inst, names, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Memory() == nil || len(MemoryData(cx, out.Memory())) != 65536 {
+		t.Error("memory not found")
+	}
+	if got, err := CallI32(cx, out.Func(0), false, 41); err != nil || got != 42 {
+		t.Errorf("f(41) = %d, %v", got, err)
+	}
+	for i, name := range []string{"nope", "", "memory (not a function)"} {
+		if out.Func(i+1) != nil {
+			t.Errorf("function %s found", name)
+		}
+	}
+
+	tm := testwasm.Module(t, engine, `(module (memory (export "memory") 1) (func $s unreachable) (start $s))`)
+	tpre, err := NewInstancePre(l, tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tpre.InstantiateExporting(cx, &inst, names, &out); err == nil || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("trapping start: %v", err)
+	}
+	if out.Memory() != nil {
+		t.Error("exports found for an instance whose start trapped")
+	}
+}
