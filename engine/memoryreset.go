@@ -96,25 +96,19 @@ func (a *App) moduleSamplesLocked() int {
 }
 
 // fittedKeepLocked returns the reset that fits the pages the core
-// modules' sampled instances touched, if their code is all optimised
-// (which a renewal loads from the cache), some module has been sampled,
-// and the pool can be renewed (pooled). a.modulesMu is held.
+// modules' sampled instances touched (the caller knows some were), if
+// their code is all optimised (which a renewal loads from the cache) and
+// the pool can be renewed (pooled). a.modulesMu is held.
 func (a *App) fittedKeepLocked() (int, bool) {
 	if len(a.modules) == 0 || a.core.InstanceLimit() == 0 {
 		return 0, false
 	}
 	var touched []int
-	sampled := false
 	for _, h := range a.modules {
 		if !h.optimized {
 			return 0, false
 		}
-		pages, ok := h.comp.TouchedPages()
-		sampled = sampled || ok
-		touched = append(touched, pages...)
-	}
-	if !sampled {
-		return 0, false
+		touched = append(touched, h.comp.TouchedPages()...)
 	}
 	slices.Sort(touched)
 	return fitKeepResident(slices.Compact(touched), os.Getpagesize()), true

@@ -92,10 +92,11 @@ func waitResetFitted(t *testing.T, a *App) int {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		a.modulesMu.Lock()
+		sampled := a.moduleSamplesLocked() > 0
 		fit, ok := a.fittedKeepLocked()
 		keep, none := a.moduleKeep, len(a.modules) == 0
 		a.modulesMu.Unlock()
-		if none || ok && fit == keep {
+		if none || sampled && ok && fit == keep {
 			a.moduleRenew.retiring.Wait()
 			return keep
 		}

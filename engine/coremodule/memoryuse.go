@@ -116,19 +116,20 @@ func (m *memorySample) record(store wasmtime.Storelike) {
 
 // TouchedPages returns the indexes of the pages (of the host's page size,
 // from the start of its memory, up to capi.PoolKeepResident) that c's
-// sampled instances wrote, or read from its initial data (which a pool
-// maps from a file), and whether any instance of c was sampled yet. Such
-// a page costs a fault when touched again if the pool gave it back.
-func (c *Component) TouchedPages() (pages []int, sampled bool) {
+// sampled instances (MemorySamples) wrote, or read from its initial data
+// (which a pool maps from a file). Such a page costs a fault when touched
+// again if the pool gave it back.
+func (c *Component) TouchedPages() []int {
 	u := &c.memoryUse
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	var pages []int
 	for i := range 64 * len(u.touched) {
 		if u.touched[i/64]&(1<<(i%64)) != 0 {
 			pages = append(pages, i)
 		}
 	}
-	return pages, u.samples > 0
+	return pages
 }
 
 // MemorySamples is how many of c's instances have recorded the pages they

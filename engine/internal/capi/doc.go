@@ -15,15 +15,15 @@
 //   - Fast paths for core modules run by wasmtime-go: export lookup,
 //     memory access and calls with i32 arguments (LookupFunc, MemoryData,
 //     CallEach) without wasmtime-go's per-call Go overhead, and a request's
-//     per-Store and per-instance setup in one cgo call each (SetupStore,
-//     LookupExports), and Stores that share a registered Store's Go data
-//     (NewSharedStore), which wasmtime-go registers, finalizes and
-//     unregisters (with a callback into Go) for each Store it makes.
+//     per-Store and per-instance setup in one cgo call each
+//     (NewSharedStore: Stores that share a registered Store's Go data,
+//     which wasmtime-go registers, finalizes and unregisters, with a
+//     callback into Go, for each Store it makes; InstantiateExporting).
 //   - The pooling instance allocator for core modules (NewModuleEngine,
 //     with epoch interruption on) and components (NewEngineAt, whose
 //     Linker.Instantiate waits for a free slot), guest output written straight to a file descriptor
 //     (SetStdoutFD), stdin from memory (SetStdinBytes) and an epoch deadline
-//     callback for wasmtime-go Stores (SetupStore), which wasmtime-go's
+//     callback for core module Stores (NewSharedStore), which wasmtime-go's
 //     Config, WasiConfig and Store do not offer; a memory cap for component
 //     Stores (Store.LimitMemory).
 //   - Errors and traps without the host's native stack trace (TrimNative),

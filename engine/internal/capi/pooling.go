@@ -85,7 +85,7 @@ func NewModuleCompileEngine(t Tier) (*wasmtime.Engine, error) {
 // compiling at tier t.
 func newModuleConfig(t Tier) (*wasmtime.Config, error) {
 	cfg := wasmtime.NewConfig()
-	// Epoch interruption lets a runaway guest be stopped (SetupStore).
+	// Epoch interruption lets a runaway guest be stopped (NewSharedStore).
 	cfg.SetEpochInterruption(true)
 	if err := setModuleTier(cfg, t); err != nil {
 		return nil, err // cfg's finalizer frees it

@@ -18,8 +18,8 @@ import (
 // cgo calls as possible: each call costs the Go runtime's transition both
 // ways, which added up to more than the C work for a small request.
 
-// DeadlineWatch registers a DeadlineHandler for the Stores SetupStore sets
-// up, one after another; Release it once the last of them is closed.
+// DeadlineWatch registers a DeadlineHandler for the Stores NewSharedStore
+// makes, one after another; Release it once the last of them is closed.
 type DeadlineWatch struct {
 	handle cgo.Handle
 }
@@ -31,19 +31,6 @@ func NewDeadlineWatch(h DeadlineHandler) DeadlineWatch {
 
 // Release unregisters the handler.
 func (w DeadlineWatch) Release() { w.handle.Delete() }
-
-// SetupStore makes w's handler decide, at each of store's epoch deadlines,
-// whether its guest may go on (see DeadlineHandler), sets the first
-// deadline one tick ahead, and caps each linear memory of store's
-// instances at maxMemory bytes when it is positive (memory.grow beyond it
-// fails, as wasmtime-go's Store.Limiter), in one cgo call. store must come
-// from an engine with epoch interruption (NewModuleEngine). It returns
-// store's context, valid while store lives.
-func SetupStore(store *wasmtime.Store, w DeadlineWatch, maxMemory int64) StoreContext {
-	cx := C.spinoci_core_store_setup(storePtr(store), C.uintptr_t(w.handle), C.int64_t(maxMemory))
-	runtime.KeepAlive(store)
-	return StoreContext{ptr: cx}
-}
 
 // MaxExportFuncs bounds the functions of an ExportNames.
 const MaxExportFuncs = 8

@@ -41,9 +41,14 @@ const _ = unsafe.Sizeof(wasmtime.Store{}) - unsafe.Sizeof(sharedStore{}) +
 	(unsafe.Sizeof(sharedStore{}) - unsafe.Sizeof(wasmtime.Store{}))
 
 // NewSharedStore returns a new Store on registered's engine whose data is
-// registered's (host functions called in it see registered.Data()), set
-// up as SetupStore sets one up with w and maxMemory, and its context, in
-// one cgo call. registered must outlive it; delete it with
+// registered's (host functions called in it see registered.Data()), and
+// its context (valid while it lives), in one cgo call. w's handler decides,
+// at each of the Store's epoch deadlines, whether its guest may go on (see
+// DeadlineHandler); the first deadline is one tick ahead; each linear
+// memory of its instances is capped at maxMemory bytes when that is
+// positive (memory.grow beyond it fails, as with wasmtime-go's
+// Store.Limiter). registered's engine must have epoch interruption
+// (NewModuleEngine) and registered must outlive the Store; delete it with
 // DeleteSharedStore, not Close.
 func NewSharedStore(registered *wasmtime.Store, w DeadlineWatch, maxMemory int64) (*wasmtime.Store, StoreContext) {
 	e := registered.Engine

@@ -138,7 +138,8 @@ func TestWinchMemoryLimit(t *testing.T) {
 }
 
 // TestWinchModuleDeadline: a core module's endless loop compiled by Winch
-// stops at the deadline SetupStore's handler sets, in the pooling engine.
+// stops at the deadline NewSharedStore's handler sets, in the pooling
+// engine.
 func TestWinchModuleDeadline(t *testing.T) {
 	engine, _, err := NewModuleEngineAt(Winch)
 	if err != nil {
@@ -147,12 +148,13 @@ func TestWinchModuleDeadline(t *testing.T) {
 	defer engine.Close()
 	m := testwasm.Module(t, engine, `(module (func (export "spin") (loop $l (br $l))))`)
 	defer tickEpochs(engine.IncrementEpoch)()
-	store := wasmtime.NewStore(engine)
-	defer store.Close()
+	registered := wasmtime.NewStore(engine)
+	defer registered.Close()
 	d := &countingDeadline{allow: 2}
 	watch := NewDeadlineWatch(d)
 	defer watch.Release()
-	SetupStore(store, watch, 0)
+	store, _ := NewSharedStore(registered, watch, 0)
+	defer DeleteSharedStore(store)
 	inst, err := wasmtime.NewInstance(store, m, nil)
 	if err != nil {
 		t.Fatal(err)
