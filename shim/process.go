@@ -190,6 +190,11 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 	if cgroupDir != nil {
 		defer cgroupDir.Close()
 	}
+	cgroupTasks, err := cg.v1TasksFiles()
+	if err != nil {
+		return nil, err
+	}
+	defer closeFiles(cgroupTasks)
 	controlR, controlW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("creating control pipe: %w", err)
@@ -219,6 +224,15 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 		defer record.Close()
 		cmd.ExtraFiles = append(cmd.ExtraFiles, record)
 		cmd.Env = append(cmd.Env, env, fmt.Sprintf("%s=%d", appproto.EnvErrorFD, appproto.StatusFD))
+	}
+	if len(cgroupTasks) > 0 {
+		fds := make([]string, len(cgroupTasks))
+		for i, f := range cgroupTasks {
+			fds[i] = strconv.Itoa(3 + len(cmd.ExtraFiles))
+			cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+		}
+		cmd.Env = append(cmd.Env, appproto.EnvCgroupTasksFDs+"="+strings.Join(fds, ","),
+			fmt.Sprintf("%s=%d", appproto.EnvErrorFD, appproto.StatusFD))
 	}
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.
@@ -259,14 +273,6 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 			}
 		}
 	}()
-	// On cgroup v1 the process is moved in right away, before it loads the
-	// app (most of its memory). If it has already exited (a fast load
-	// error), its status line says why.
-	if cgroupDir == nil {
-		if err := cg.addProcess(p.pid()); err != nil && !errors.Is(err, syscall.ESRCH) {
-			return nil, err
-		}
-	}
 	if err := setOOMScoreAdj(ctx, p.pid(), l.oomScoreAdj); err != nil {
 		return nil, err
 	}

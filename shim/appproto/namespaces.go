@@ -17,6 +17,10 @@ const (
 	EnvErrorFD = "_SPINOCI_NSENTER_ERRFD"
 	// EnvSandboxFD names the descriptor holding a sandbox record.
 	EnvSandboxFD = "_SPINOCI_SANDBOX_FD"
+	// EnvCgroupTasksFDs lists descriptors of the "tasks" files of the
+	// container's cgroup v1 hierarchies ("5,6,…"), which the process moves
+	// itself into first.
+	EnvCgroupTasksFDs = "_SPINOCI_CGROUP_TASKS_FDS"
 	// HeldEnvPrefix renames the container's variables that glibc's loader
 	// and malloc read when the binary starts (ChildEnv); the
 	// constructor gives them their names back once the process is confined.

@@ -23,6 +23,7 @@ static const char env_join[] = "_SPINOCI_NSENTER";
 static const char env_loopback[] = "_SPINOCI_LOOPBACK_UP";
 static const char env_errfd[] = "_SPINOCI_NSENTER_ERRFD";
 static const char env_sandbox[] = "_SPINOCI_SANDBOX_FD";
+static const char env_cgroup_tasks[] = "_SPINOCI_CGROUP_TASKS_FDS";
 // The container's variables that glibc reads at start-up come renamed with
 // this prefix (appproto.ChildEnv), so that the loader never acted on
 // them; they get their names back once the process is confined.
@@ -85,6 +86,41 @@ static const char *ns_name(const char *type) {
 	if (strcmp(type, "uts") == 0)
 		return "UTS";
 	return type;
+}
+
+// join_cgroups moves the process into the container's cgroup v1
+// hierarchies: fds lists descriptors of their "tasks" files ("5,6,…") that
+// the shim opened. A thread writing 0 there moves itself, which the kernel
+// does without its global lock for migrations; the shim writing the pid to
+// cgroup.procs took that lock, whose write side waits for an RCU grace
+// period (5–15 ms on a VM), on every start. With one thread, moving the
+// thread moves the process.
+static void join_cgroups(const char *fds) {
+	char msg[768], link[64], target[512];
+	const char *p = fds;
+
+	while (*p != '\0') {
+		char *end;
+		long fd = strtol(p, &end, 10);
+		ssize_t n;
+		int err;
+
+		if (end == p || fd < 0 || fd > 1 << 20 || (*end != ',' && *end != '\0')) {
+			snprintf(msg, sizeof(msg), "joining the container's cgroup: malformed descriptor list \"%s\"", fds);
+			report_and_exit(msg);
+		}
+		if (write((int)fd, "0", 1) != 1) {
+			err = errno;
+			snprintf(link, sizeof(link), "/proc/self/fd/%ld", fd);
+			n = readlink(link, target, sizeof(target) - 1);
+			target[n > 0 ? n : 0] = '\0';
+			snprintf(msg, sizeof(msg), "joining the container's cgroup %s: %s", n > 0 ? target : link,
+				 strerror(err));
+			report_and_exit(msg);
+		}
+		close((int)fd);
+		p = *end == ',' ? end + 1 : end;
+	}
 }
 
 // join_namespaces parses "net=/proc/1/ns/net,ipc=…" and joins each one. All
@@ -195,7 +231,11 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 	const char *join = getenv(env_join);
 	const char *lo = getenv(env_loopback);
 	const char *sandbox = getenv(env_sandbox);
+	const char *cgroup_tasks = getenv(env_cgroup_tasks);
 
+	// First: all the process does after is charged to the cgroup.
+	if (cgroup_tasks != NULL && *cgroup_tasks != '\0')
+		join_cgroups(cgroup_tasks);
 	if (join != NULL && *join != '\0')
 		join_namespaces(join);
 	if (lo != NULL && strcmp(lo, "1") == 0)
@@ -209,6 +249,7 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 	hide_env(env_loopback);
 	hide_env(env_errfd);
 	hide_env(env_sandbox);
+	hide_env(env_cgroup_tasks);
 	release_held_env();
 	if (argc > 1 && strcmp(argv[1], spinoci_pause_arg) == 0)
 		spinoci_pause(argc, argv);
