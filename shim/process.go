@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/containerd/containerd/v2/pkg/sys/reaper"
 	runc "github.com/containerd/go-runc"
@@ -242,8 +243,10 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 		cmd.SysProcAttr.CgroupFD = int(cgroupDir.Fd())
 	}
 	var exits chan runc.Exit
+	var execAt time.Time
 	start := func() (int, error) {
 		var err error
+		execAt = time.Now()
 		if exits, err = reaper.Default.Start(cmd); err != nil {
 			return 0, err
 		}
@@ -278,6 +281,9 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 	}
 	if err := p.await(ctx, appproto.StateReady); err != nil {
 		return nil, err
+	}
+	if p.ready.Startup != nil {
+		l.phases.startup(execAt, *p.ready.Startup)
 	}
 	return p, nil
 }

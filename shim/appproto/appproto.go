@@ -60,6 +60,26 @@ type Status struct {
 	// Tier, in a compile stage's StateReady, is TierFast when it cached
 	// code of the fast tier: a stage at TierOptimized should follow.
 	Tier string `json:"tier,omitempty"`
+	// Startup, in an app's StateReady, says when it reached each step of
+	// its start, which the shim logs beside Create's phases.
+	Startup *Startup `json:"startup,omitempty"`
+}
+
+// Startup is when an app process reached each step of its start, in
+// nanoseconds since the Unix epoch (0: not known). Wall-clock times, so
+// that the shim can set them against its exec of the process.
+type Startup struct {
+	// Constructor: the binary's C constructor began (after the exec and
+	// the dynamic loader).
+	Constructor int64 `json:"constructor,omitempty"`
+	// Confined: the constructor had moved the process into its cgroup,
+	// namespaces and sandbox.
+	Confined int64 `json:"confined,omitempty"`
+	// Main: Go's main began (after the runtime's start and the package
+	// initialisers).
+	Main int64 `json:"main,omitempty"`
+	// Ready: the app was loaded.
+	Ready int64 `json:"ready,omitempty"`
 }
 
 // Compile tiers (AppArgs.CompileTier, Status.Tier).

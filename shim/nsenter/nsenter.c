@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -225,6 +226,19 @@ static void release_held_env(void) {
 	}
 }
 
+// When the constructor began and when it had confined the process, in
+// nanoseconds since the Unix epoch (0: it did not run): the app reports
+// them to the shim (Startup in package appproto).
+long long spinoci_constructor_began_ns, spinoci_constructor_confined_ns;
+
+static long long wall_ns(void) {
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 // glibc passes constructors the command line: a pod's pause process
 // ("<binary> pause …") is run here, in C.
 __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) {
@@ -232,6 +246,8 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 	const char *lo = getenv(env_loopback);
 	const char *sandbox = getenv(env_sandbox);
 	const char *cgroup_tasks = getenv(env_cgroup_tasks);
+
+	spinoci_constructor_began_ns = wall_ns();
 
 	// First: all the process does after is charged to the cgroup.
 	if (cgroup_tasks != NULL && *cgroup_tasks != '\0')
@@ -243,6 +259,7 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 	// Last: the namespaces are joined as root, then the process is confined.
 	if (sandbox != NULL && *sandbox != '\0')
 		spinoci_sandbox(atoi(sandbox));
+	spinoci_constructor_confined_ns = wall_ns();
 	// The container's environment must not see these. The initial
 	// environment array is what Go reads.
 	hide_env(env_join);

@@ -33,9 +33,17 @@
 package nsenter
 
 // #cgo CFLAGS: -Wall
+// extern long long spinoci_constructor_began_ns, spinoci_constructor_confined_ns;
 import "C"
 
 // Constructor is defined only where the C constructor is linked (cgo): the
 // binary that runs children refers to it, so that a build without the
 // constructor fails instead of running them unconfined.
 const Constructor = true
+
+// ConstructorTimes returns when the constructor began and when it had
+// confined the process (cgroup, namespaces, sandbox), in nanoseconds since
+// the Unix epoch; 0 for a step it did not reach.
+func ConstructorTimes() (began, confined int64) {
+	return int64(C.spinoci_constructor_began_ns), int64(C.spinoci_constructor_confined_ns)
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -186,3 +187,14 @@ func TestJoinFailureIsReported(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestConstructorTimes: the constructor, which ran before this test binary's
+// Go runtime, says when it began and when it had confined the process, in
+// that order and before now.
+func TestConstructorTimes(t *testing.T) {
+	began, confined := ConstructorTimes()
+	now := time.Now().UnixNano()
+	if began <= 0 || confined < began || confined > now || now-began > int64(time.Hour) {
+		t.Errorf("constructor times began %d, confined %d (now %d): want 0 < began ≤ confined ≤ now", began, confined, now)
+	}
+}

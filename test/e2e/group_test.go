@@ -86,6 +86,23 @@ func testSharedShimServer(t *testing.T, daemon *harness.Containerd, ref string) 
 		}
 	}
 
+	// Create's debug line says where each app process's start went, its
+	// own steps included (what the app reported in its ready line).
+	for _, id := range []string{"web-a", "web-b", "alone"} {
+		line := grepLines(d.Log, "id="+id)
+		created := ""
+		for l := range strings.Lines(line) {
+			if strings.Contains(l, `msg="task created"`) {
+				created = l
+			}
+		}
+		for _, step := range []string{"app_exec=", "app_confine=", "app_runtime=", "app_load=", "app_ready="} {
+			if !strings.Contains(created, step) {
+				t.Errorf("containerd's log has no %s in %s's \"task created\" line:\n%s", strings.TrimSuffix(step, "="), id, line)
+			}
+		}
+	}
+
 	// The container that started the server goes first: its own exit
 	// status, the others keep serving.
 	if out, code := d.Ctr("task", "kill", "-s", "SIGKILL", "web-a"); code != 0 {

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/containerd/log"
 
@@ -31,8 +32,10 @@ const (
 // to the shim, serves once told to start, and stops gracefully on SIGTERM or
 // SIGINT (in-flight requests finish, exit status 0). Its environment is the
 // container's; its stdout and stderr are the container's. args follow
-// appproto.AppModeArg; the result is the exit status.
-func Run(args []string) int {
+// appproto.AppModeArg; startup holds when the process reached the steps of
+// its start before Run, which its ready line reports with the time it was
+// loaded. The result is the exit status.
+func Run(args []string, startup appproto.Startup) int {
 	opts, err := appproto.ParseAppArgs(args)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "spinoci app: %v\n", err)
@@ -114,7 +117,8 @@ func Run(args []string) int {
 	if err != nil {
 		return failOrNotCached(err)
 	}
-	ready := appproto.Status{State: appproto.StateReady}
+	startup.Ready = time.Now().UnixNano()
+	ready := appproto.Status{State: appproto.StateReady, Startup: &startup}
 	if eng.RunsFastCode() {
 		ready.Tier = appproto.TierFast // the shim starts an optimising compile stage
 	}

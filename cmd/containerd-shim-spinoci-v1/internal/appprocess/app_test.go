@@ -8,14 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spinoci/spinoci/shim/appproto"
 )
 
-// TestMain lets a test re-execute the test binary as an app process.
+// TestMain lets a test re-execute the test binary as an app process (no
+// constructor runs in it: its start is known from main on).
 func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == appproto.AppModeArg {
-		os.Exit(Run(os.Args[2:]))
+		os.Exit(Run(os.Args[2:], appproto.Startup{Main: time.Now().UnixNano()}))
 	}
 	os.Exit(m.Run())
 }
@@ -72,8 +74,14 @@ func TestRunCacheOnly(t *testing.T) {
 	if st, err := firstStatus(compile); st.State != appproto.StateReady || err != nil {
 		t.Fatalf("compile stage: state %q, exit %v", st.State, err)
 	}
-	if st, err := firstStatus(cacheOnly); st.State != appproto.StateReady || err != nil {
+	st, err := firstStatus(cacheOnly)
+	if st.State != appproto.StateReady || err != nil {
 		t.Fatalf("cache-only start after the compile stage: state %q, exit %v; want %q", st.State, err, appproto.StateReady)
+	}
+	// The ready line says when the app began and when it was loaded, for
+	// the shim's log of where the start went.
+	if s := st.Startup; s == nil || s.Main == 0 || s.Ready < s.Main || s.Constructor != 0 {
+		t.Errorf("the ready line's start-up times %+v, want main and ready (no later than main) and no constructor's", s)
 	}
 }
 

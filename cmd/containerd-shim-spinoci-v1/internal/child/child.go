@@ -4,6 +4,8 @@
 package child
 
 import (
+	"time"
+
 	"github.com/spinoci/spinoci/cmd/containerd-shim-spinoci-v1/internal/appprocess"
 	"github.com/spinoci/spinoci/shim/appproto"
 	"github.com/spinoci/spinoci/shim/nsenter"
@@ -23,7 +25,9 @@ func Main(args []string) (status int, ok bool) {
 	}
 	switch args[1] {
 	case appproto.AppModeArg:
-		return appprocess.Run(args[2:]), true
+		began, confined := nsenter.ConstructorTimes()
+		startup := appproto.Startup{Constructor: began, Confined: confined, Main: time.Now().UnixNano()}
+		return appprocess.Run(args[2:], startup), true
 	}
 	return 0, false
 }
