@@ -212,11 +212,11 @@ func (c *taskCgroup) v1TasksFiles() (_ []*os.File, retErr error) {
 	}()
 	seen := map[string]bool{} // co-mounted controllers share a hierarchy
 	for _, s := range c.v1.Subsystems() {
-		p, ok := s.(interface{ Path(string) string })
+		dir, ok := c.v1Dir(s)
 		if !ok {
 			continue
 		}
-		path := filepath.Join(p.Path(c.path), "tasks")
+		path := filepath.Join(dir, "tasks")
 		if seen[path] {
 			continue
 		}
@@ -282,11 +282,21 @@ func (c *taskCgroup) memoryDir() (string, error) {
 		return filepath.Join(unifiedMountpoint, c.path), nil
 	}
 	for _, s := range c.v1.Subsystems() {
-		if p, ok := s.(interface{ Path(string) string }); ok && s.Name() == cgroup1.Memory {
-			return p.Path(c.path), nil
+		if dir, ok := c.v1Dir(s); ok && s.Name() == cgroup1.Memory {
+			return dir, nil
 		}
 	}
 	return "", fmt.Errorf("cgroup %s: no memory controller", c.path)
+}
+
+// v1Dir is the cgroup's directory in the hierarchy of v1 subsystem s
+// (false: s has no directory of its own).
+func (c *taskCgroup) v1Dir(s cgroup1.Subsystem) (string, bool) {
+	p, ok := s.(interface{ Path(string) string })
+	if !ok {
+		return "", false
+	}
+	return p.Path(c.path), true
 }
 
 // oomKills reads how many processes the kernel's OOM killer has killed in

@@ -95,8 +95,5 @@ func (p namespacePlan) env() ([]string, error) {
 	if p.loopbackUp {
 		env = append(env, appproto.EnvLoopbackUp+"=1")
 	}
-	if len(env) > 0 {
-		env = append(env, fmt.Sprintf("%s=%d", appproto.EnvErrorFD, appproto.StatusFD))
-	}
 	return env, nil
 }

@@ -95,7 +95,7 @@ func TestPlanNamespaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{appproto.EnvJoin + "=ipc=/proc/42/ns/ipc,uts=/proc/42/ns/uts,net=/proc/42/ns/net", appproto.EnvErrorFD + "=4"}
+	want := []string{appproto.EnvJoin + "=ipc=/proc/42/ns/ipc,uts=/proc/42/ns/uts,net=/proc/42/ns/net"}
 	if strings.Join(env, " ") != strings.Join(want, " ") {
 		t.Errorf("env %q, want %q", env, want)
 	}
@@ -110,7 +110,7 @@ func TestPlanNamespaces(t *testing.T) {
 	if want := uintptr(syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET); plan.cloneFlags != want || !plan.loopbackUp {
 		t.Errorf("ctr app: clone flags %#x loopback %v", plan.cloneFlags, plan.loopbackUp)
 	}
-	if env, _ := plan.env(); strings.Join(env, " ") != appproto.EnvLoopbackUp+"=1 "+appproto.EnvErrorFD+"=4" {
+	if env, _ := plan.env(); strings.Join(env, " ") != appproto.EnvLoopbackUp+"=1" {
 		t.Errorf("ctr app env %q", env)
 	}
 

@@ -107,11 +107,13 @@ func (l appLaunch) oneProc() bool {
 
 // childEnv is the child's environment: the container's, with the variables
 // glibc reads at start-up held back until the child is confined
-// (appproto.ChildEnv), then nsEnv and, for a child started on one P,
-// appproto.OneProcEnv; a compile stage's has compilerTunables (and
-// compileHeapPad's when l pads its heap).
+// (appproto.ChildEnv), then nsEnv, the descriptor on which the constructor
+// reports a failure (appproto.EnvErrorFD: the status pipe) and, for a child
+// started on one P, appproto.OneProcEnv; a compile stage's has
+// compilerTunables (and compileHeapPad's when l pads its heap).
 func (l appLaunch) childEnv(nsEnv []string) []string {
 	env := append(appproto.ChildEnv(l.env), nsEnv...)
+	env = append(env, fmt.Sprintf("%s=%d", appproto.EnvErrorFD, appproto.StatusFD))
 	if l.oneProc() {
 		env = append(env, appproto.OneProcEnv)
 	}
@@ -224,7 +226,7 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 		}
 		defer record.Close()
 		cmd.ExtraFiles = append(cmd.ExtraFiles, record)
-		cmd.Env = append(cmd.Env, env, fmt.Sprintf("%s=%d", appproto.EnvErrorFD, appproto.StatusFD))
+		cmd.Env = append(cmd.Env, env)
 	}
 	if len(cgroupTasks) > 0 {
 		fds := make([]string, len(cgroupTasks))
@@ -232,8 +234,7 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 			fds[i] = strconv.Itoa(3 + len(cmd.ExtraFiles))
 			cmd.ExtraFiles = append(cmd.ExtraFiles, f)
 		}
-		cmd.Env = append(cmd.Env, appproto.EnvCgroupTasksFDs+"="+strings.Join(fds, ","),
-			fmt.Sprintf("%s=%d", appproto.EnvErrorFD, appproto.StatusFD))
+		cmd.Env = append(cmd.Env, appproto.EnvCgroupTasksFDs+"="+strings.Join(fds, ","))
 	}
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.
