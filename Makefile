@@ -96,7 +96,7 @@ help: ## Show this list of targets
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-17s %s\n", $$1, $$2}'
 	@echo "Variables: PREFIX=$(PREFIX) (install), E2E_FLAGS (extra go test flags for e2e, e.g. -run TestX), E2E_TIMEOUT=$(E2E_TIMEOUT)"
 	@echo "           FUZZTIME=$(FUZZTIME) (fuzz: time per target)"
-	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick, -start-only, -throughput-only, -density-only)"
+	@echo "           BENCH_APPS (bench: most apps of the density run, default 200), BENCH_FLAGS (e.g. -quick, -start-only, -first-start-only, -throughput-only, -density-only)"
 
 build: ## Build the shim, its server and app binaries (containerd-shim-spinoci-v1-server, -app) and the spinoci CLI into bin/ (version and commit stamped)
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(SHIM) ./cmd/$(SHIM_NAME)

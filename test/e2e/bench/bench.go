@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +89,10 @@ func bench(t harness.T, o options) {
 	}
 	if o.startOnly {
 		startOnly(t, d, r.ws, work, o.runs, func() { forgetApps(t, d, moduleCache) })
+		return
+	}
+	if o.firstStartOnly {
+		firstStartOnly(t, d, r.ws, work, o.runs, func() { forgetApps(t, d, moduleCache) })
 		return
 	}
 	if o.densityOnly {
@@ -212,14 +217,47 @@ func startOnly(t harness.T, d *harness.Containerd, ws workloads, work string, ru
 		t.Logf("   %s: container create %.1f ms, task start %.1f ms, to the first 200 %.1f ms",
 			p.w.key, median(p.create), median(p.start), median(p.listen))
 	}
+	logCreatePhases(t, d)
+	d.Stop()
+}
+
+// firstStartOnly measures P2 alone, for development: runs rounds of first
+// starts of the Rust module and the JS component (the compile cache and
+// file store forgotten before each), and the phases of Create the shim
+// logged, with its compile stages' (containerd's debug log).
+func firstStartOnly(t harness.T, d *harness.Containerd, ws workloads, work string, runs int, forget func()) {
+	firsts := map[string][]time.Duration{}
+	for r := range runs {
+		var line []string
+		for _, w := range []workload{ws.spinRust, ws.js} {
+			stopLingeringServers(t, d)
+			forget()
+			if r == 0 {
+				d.Pull(w.ref)
+			}
+			dt := startOnce(t, d, w, work, fmt.Sprintf("f-%s-%d", w.key, r))
+			firsts[w.key] = append(firsts[w.key], dt)
+			line = append(line, fmt.Sprintf("%s %v", w.key, dt.Round(time.Millisecond)))
+		}
+		t.Logf("   first start %d: %s", r+1, strings.Join(line, ", "))
+	}
+	for _, w := range []workload{ws.spinRust, ws.js} {
+		t.Logf("   %s: median %.0f ms", w.key, median(firsts[w.key]))
+	}
+	logCreatePhases(t, d)
+	d.Stop()
+}
+
+// logCreatePhases logs the phases of Create the shim logged, and its
+// compile stages' durations (containerd's debug log).
+func logCreatePhases(t harness.T, d *harness.Containerd) {
 	log, err := os.ReadFile(d.Log)
 	if err != nil {
 		t.Fatalf("reading containerd's log: %v", err)
 	}
 	for line := range strings.Lines(string(log)) {
-		if strings.Contains(line, `msg="task created"`) {
+		if strings.Contains(line, `msg="task created"`) || strings.Contains(line, `msg="compile stage done"`) {
 			t.Logf("   %s", strings.TrimSpace(line))
 		}
 	}
-	d.Stop()
 }

@@ -55,6 +55,8 @@ type options struct {
 	// densityOnly measures P4's density run alone and writes no report.
 	densityOnly bool
 	startOnly   bool
+	// firstStartOnly measures P2's first starts alone and writes no report.
+	firstStartOnly bool
 }
 
 func main() {
@@ -69,6 +71,7 @@ func main() {
 		"short run for development: 3 runs, wrk 2s, 10 apps, 1 pod, 1 MB files (unless set explicitly)")
 	flag.BoolVar(&o.throughputOnly, "throughput-only", false, "measure P3 (wrk: hello and native, then the Rust and Go modules and the JS component) alone, log it and write no report")
 	flag.BoolVar(&o.startOnly, "start-only", false, "measure P1 (hello, runc and the start floor; the hello start's phases, with the shim's own) alone, log it and write no report")
+	flag.BoolVar(&o.firstStartOnly, "first-start-only", false, "measure P2 (first starts of the Rust module and the JS component, -runs rounds, with the phases of Create the shim logged) alone, log it and write no report")
 	flag.BoolVar(&o.densityOnly, "density-only", false, "measure P4's idle PSS per app (up to -apps) alone, log it and write no report")
 	flag.Parse()
 	if o.quick {
