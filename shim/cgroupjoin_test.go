@@ -109,3 +109,73 @@ func cgroupV1Hierarchies(t *testing.T, cg *taskCgroup) []string {
 	}
 	return dirs
 }
+
+// TestStageReleasedAfterItsJoin (cgroup v1 hosts, root): a compile stage
+// released from the task's cgroup while it starts (releaseStages, as a
+// Delete does) is out of the cgroup for good: its launch records it only
+// once it has moved itself in, so the release cannot come first and be
+// undone by the join, and the cgroup can be removed at once.
+func TestStageReleasedAfterItsJoin(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creating cgroups needs root")
+	}
+	if unified() {
+		t.Skip("cgroup v2 host: children start in their cgroup (CLONE_INTO_CGROUP)")
+	}
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	// Each round races a release against a start; the window without the
+	// wait (the exec to the constructor's join) is most of a launch.
+	for round := range 20 {
+		path := fmt.Sprintf("/spinoci-unit-release-%d/%d", os.Getpid(), round)
+		cg, err := newTaskCgroup(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cg.delete()
+			_ = removeCgroup(filepath.Dir(path))
+		})
+		type started struct {
+			p   *appProcess
+			err error
+		}
+		done := make(chan started, 1)
+		go func() {
+			p, err := startChild(ctx, appLaunch{pause: true, outlivesTask: true, dir: t.TempDir(), stdout: devNull, stderr: devNull}, cg)
+			done <- started{p, err}
+		}()
+		var s started
+	release:
+		for {
+			if err := cg.releaseStages(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case s = <-done:
+				break release
+			default:
+			}
+		}
+		if s.err != nil {
+			t.Fatal(s.err)
+		}
+		// The last release ran after the launch returned, or found the
+		// stage recorded: either way it has moved the stage out.
+		if err := cg.releaseStages(); err != nil {
+			t.Fatal(err)
+		}
+		err = cg.delete()
+		_ = s.p.kill(syscall.SIGKILL)
+		s.p.wait()
+		s.p.closePipes()
+		if err != nil {
+			t.Fatalf("round %d: removing the task's cgroup after its stage was released: %v (the stage joined it after the release?)", round, err)
+		}
+	}
+}

@@ -3,8 +3,12 @@ package shim
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"syscall"
+
+	"github.com/spinoci/spinoci/shim/appproto"
 )
 
 // A task's optimising compile stages run in its cgroup, under its limits,
@@ -32,6 +36,45 @@ func (c *taskCgroup) startStage(start func() (int, error)) error {
 	}
 	c.stages[pid] = struct{}{}
 	return nil
+}
+
+// stageJoin makes the launch of a stage on a cgroup v1 host wait, within
+// startStage, until the child has joined the task's cgroup: it moves
+// itself in from its constructor (appproto.EnvCgroupTasksFDs), after its
+// exec, and a stage recorded before that and released in between
+// (releaseStages) would join after its release, leaving the task's cgroup
+// impossible to remove. The constructor closes the pipe's write end
+// (appproto.EnvCgroupJoinedFD) once it has joined.
+type stageJoin struct{ r, w *os.File }
+
+// newStageJoin passes cmd the pipe's write end.
+func newStageJoin(cmd *exec.Cmd) (*stageJoin, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("creating the cgroup join pipe: %w", err)
+	}
+	cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", appproto.EnvCgroupJoinedFD, 3+len(cmd.ExtraFiles)))
+	cmd.ExtraFiles = append(cmd.ExtraFiles, w)
+	return &stageJoin{r: r, w: w}, nil
+}
+
+// wait returns once the started child has joined its cgroup, or exited. A
+// nil *stageJoin does not wait.
+func (j *stageJoin) wait() {
+	if j == nil {
+		return
+	}
+	j.w.Close() // the child holds its own copy
+	_, _ = io.Copy(io.Discard, j.r)
+}
+
+// close releases the pipe.
+func (j *stageJoin) close() {
+	if j == nil {
+		return
+	}
+	j.w.Close()
+	j.r.Close()
 }
 
 // forgetStage drops pid, a stage that has exited.

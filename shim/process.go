@@ -236,6 +236,14 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 		}
 		cmd.Env = append(cmd.Env, appproto.EnvCgroupTasksFDs+"="+strings.Join(fds, ","))
 	}
+	var join *stageJoin
+	if l.outlivesTask && len(cgroupTasks) > 0 {
+		if join, err = newStageJoin(cmd); err != nil {
+			closeFiles([]*os.File{controlR, controlW, statusR, statusW})
+			return nil, err
+		}
+		defer join.close()
+	}
 	// Pdeathsig is deliberately not set: it fires when the forking thread
 	// exits, not the shim. An orphaned app is killed by the delete action.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: l.ns.cloneFlags, Pdeathsig: l.deathSignal}
@@ -251,6 +259,7 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 		if exits, err = reaper.Default.Start(cmd); err != nil {
 			return 0, err
 		}
+		join.wait()
 		return cmd.Process.Pid, nil
 	}
 	if l.outlivesTask {

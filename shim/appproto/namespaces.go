@@ -21,6 +21,10 @@ const (
 	// container's cgroup v1 hierarchies ("5,6,…"), which the process moves
 	// itself into first.
 	EnvCgroupTasksFDs = "_SPINOCI_CGROUP_TASKS_FDS"
+	// EnvCgroupJoinedFD names a descriptor the process closes once it has
+	// moved itself into the cgroups of EnvCgroupTasksFDs: the shim reads
+	// its pipe's end-of-file as "in the cgroup" (or exited).
+	EnvCgroupJoinedFD = "_SPINOCI_CGROUP_JOINED_FD"
 	// HeldEnvPrefix renames the container's variables that glibc's loader
 	// and malloc read when the binary starts (ChildEnv); the
 	// constructor gives them their names back once the process is confined.

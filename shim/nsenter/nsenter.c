@@ -25,6 +25,8 @@ static const char env_loopback[] = "_SPINOCI_LOOPBACK_UP";
 static const char env_errfd[] = "_SPINOCI_NSENTER_ERRFD";
 static const char env_sandbox[] = "_SPINOCI_SANDBOX_FD";
 static const char env_cgroup_tasks[] = "_SPINOCI_CGROUP_TASKS_FDS";
+// appproto.EnvCgroupJoinedFD.
+static const char env_cgroup_joined[] = "_SPINOCI_CGROUP_JOINED_FD";
 // The container's variables that glibc reads at start-up come renamed with
 // this prefix (appproto.ChildEnv), so that the loader never acted on
 // them; they get their names back once the process is confined.
@@ -246,12 +248,17 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 	const char *lo = getenv(env_loopback);
 	const char *sandbox = getenv(env_sandbox);
 	const char *cgroup_tasks = getenv(env_cgroup_tasks);
+	const char *cgroup_joined = getenv(env_cgroup_joined);
 
 	spinoci_constructor_began_ns = wall_ns();
 
 	// First: all the process does after is charged to the cgroup.
 	if (cgroup_tasks != NULL && *cgroup_tasks != '\0')
 		join_cgroups(cgroup_tasks);
+	// The shim waits for this close before it counts the process as in
+	// its cgroup (a compile stage it may move out again).
+	if (cgroup_joined != NULL && *cgroup_joined != '\0')
+		close(atoi(cgroup_joined));
 	if (join != NULL && *join != '\0')
 		join_namespaces(join);
 	if (lo != NULL && strcmp(lo, "1") == 0)
@@ -267,6 +274,7 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 	hide_env(env_errfd);
 	hide_env(env_sandbox);
 	hide_env(env_cgroup_tasks);
+	hide_env(env_cgroup_joined);
 	release_held_env();
 	if (argc > 1 && strcmp(argv[1], spinoci_pause_arg) == 0)
 		spinoci_pause(argc, argv);
