@@ -257,7 +257,7 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 		join_cgroups(cgroup_tasks);
 	// The shim waits for this close before it counts the process as in
 	// its cgroup (a compile stage it may move out again).
-	if (cgroup_joined != NULL && *cgroup_joined != '\0')
+	if (cgroup_joined != NULL && atoi(cgroup_joined) > 2)
 		close(atoi(cgroup_joined));
 	if (join != NULL && *join != '\0')
 		join_namespaces(join);

@@ -5,11 +5,11 @@
 // carries a C constructor (like runc's nsenter) that runs when the binary
 // starts: if EnvCgroupTasksFDs lists descriptors of cgroup v1 "tasks" files,
 // it moves itself into those cgroups (one thread moving itself is cheap,
-// see nsenter.c) and then closes the descriptor EnvCgroupJoinedFD names,
-// if any, which tells the shim it is in them; if EnvJoin is set, it joins each namespace listed there;
-// if EnvLoopbackUp is "1", it brings up "lo" (for a process created in a
-// new network namespace); then it removes these variables from the
-// environment.
+// see nsenter.c) and then closes the descriptor EnvCgroupJoinedFD names, if
+// any, which tells the shim it is in them; if EnvJoin is set, it joins each
+// namespace listed there; if EnvLoopbackUp is "1", it brings up "lo" (for a
+// process created in a new network namespace); then it removes these
+// variables from the environment.
 // On failure it prints the reason to stderr and, if EnvErrorFD names a
 // descriptor, writes it there as a JSON line {"error": "..."}, then exits 1.
 //
