@@ -18,17 +18,7 @@ import (
 // naming the cgroup and the reason, and leaves no process behind: the cgroup
 // can be removed at once.
 func TestChildJoinsItsCgroupV1(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("creating cgroups needs root")
-	}
-	if unified() {
-		t.Skip("cgroup v2 host: children start in their cgroup (CLONE_INTO_CGROUP)")
-	}
-	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
+	devNull := v1JoinTest(t)
 	newCgroup := func(t *testing.T, name string) (*taskCgroup, string) {
 		path := fmt.Sprintf("/spinoci-unit-join-%d/%s", os.Getpid(), name)
 		cg, err := newTaskCgroup(path, nil)
@@ -95,6 +85,24 @@ func TestChildJoinsItsCgroupV1(t *testing.T) {
 	})
 }
 
+// v1JoinTest skips t unless it runs as root on a cgroup v1 host, and
+// returns /dev/null, open for writing until t ends, as children's output.
+func v1JoinTest(t *testing.T) *os.File {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("creating cgroups needs root")
+	}
+	if unified() {
+		t.Skip("cgroup v2 host: children start in their cgroup (CLONE_INTO_CGROUP)")
+	}
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { devNull.Close() })
+	return devNull
+}
+
 // cgroupV1Hierarchies lists the distinct v1 hierarchy directories of cg.
 func cgroupV1Hierarchies(t *testing.T, cg *taskCgroup) []string {
 	t.Helper()
@@ -116,17 +124,7 @@ func cgroupV1Hierarchies(t *testing.T, cg *taskCgroup) []string {
 // once it has moved itself in, so the release cannot come first and be
 // undone by the join, and the cgroup can be removed at once.
 func TestStageReleasedAfterItsJoin(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("creating cgroups needs root")
-	}
-	if unified() {
-		t.Skip("cgroup v2 host: children start in their cgroup (CLONE_INTO_CGROUP)")
-	}
-	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devNull.Close()
+	devNull := v1JoinTest(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	// Each round races a release against a start; the window without the
