@@ -21,15 +21,7 @@ func TestChildJoinsItsCgroupV1(t *testing.T) {
 	devNull := v1JoinTest(t)
 	newCgroup := func(t *testing.T, name string) (*taskCgroup, string) {
 		path := fmt.Sprintf("/spinoci-unit-join-%d/%s", os.Getpid(), name)
-		cg, err := newTaskCgroup(path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cg.delete()
-			_ = removeCgroup(filepath.Dir(path))
-		})
-		return cg, path
+		return newTestCgroup(t, path), path
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -103,6 +95,21 @@ func v1JoinTest(t *testing.T) *os.File {
 	return devNull
 }
 
+// newTestCgroup creates the task cgroup path (one level below a parent of
+// the test's), removed with its parent when t ends.
+func newTestCgroup(t *testing.T, path string) *taskCgroup {
+	t.Helper()
+	cg, err := newTaskCgroup(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cg.delete()
+		_ = removeCgroup(filepath.Dir(path))
+	})
+	return cg
+}
+
 // cgroupV1Hierarchies lists the distinct v1 hierarchy directories of cg.
 func cgroupV1Hierarchies(t *testing.T, cg *taskCgroup) []string {
 	t.Helper()
@@ -130,15 +137,7 @@ func TestStageReleasedAfterItsJoin(t *testing.T) {
 	// Each round races a release against a start; the window without the
 	// wait (the exec to the constructor's join) is most of a launch.
 	for round := range 20 {
-		path := fmt.Sprintf("/spinoci-unit-release-%d/%d", os.Getpid(), round)
-		cg, err := newTaskCgroup(path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			_ = cg.delete()
-			_ = removeCgroup(filepath.Dir(path))
-		})
+		cg := newTestCgroup(t, fmt.Sprintf("/spinoci-unit-release-%d/%d", os.Getpid(), round))
 		type started struct {
 			p   *appProcess
 			err error
@@ -168,7 +167,7 @@ func TestStageReleasedAfterItsJoin(t *testing.T) {
 		if err := cg.releaseStages(); err != nil {
 			t.Fatal(err)
 		}
-		err = cg.delete()
+		err := cg.delete()
 		_ = s.p.kill(syscall.SIGKILL)
 		s.p.wait()
 		s.p.closePipes()
