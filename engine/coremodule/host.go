@@ -55,8 +55,10 @@ type Host struct {
 	defined08 map[*Component]bool
 	// linkMu orders definitions into the linker (write) and its uses
 	// (read): PrepareUpgrade may run for a trigger's module loaded after
-	// the App's Load, while the Host's other modules may be instantiated.
+	// the App's Load, and a module's first instance defines its imports
+	// (linkImports), while the Host's other modules may be instantiated.
 	linkMu sync.RWMutex
+	linked linkedImports
 	// registrations are what its requests' Stores share (registration.go).
 	registrations storeRegistrations
 	// Pool is its engine's instance pool (nil Slots: no limit); its Users
@@ -67,12 +69,8 @@ type Host struct {
 // NewHost returns the Host of an App's core modules; Close releases its
 // Linker.
 func NewHost(cfg Config) (*Host, error) {
-	l, err := newLinker(cfg.Engine)
-	if err != nil {
-		return nil, err
-	}
 	h := &Host{
-		engine: cfg.Engine, linker: l,
+		engine: cfg.Engine, linker: wasmtime.NewLinker(cfg.Engine),
 		stdout: cfg.Stdout, stderr: cfg.Stderr, outbound: cfg.Outbound,
 		guestTimeLimit: cfg.GuestTimeLimit, maxMemory: cfg.MaxInstanceMemory,
 	}
@@ -237,6 +235,9 @@ func (*Host) InstantiateExporting(store *Store, c *Component, inst *wasmtime.Ins
 	held := c.pre.Load()
 	r := held
 	if r == nil || r.module != m {
+		if err := h.linkImports(m); err != nil {
+			return err
+		}
 		h.linkMu.RLock()
 		pre, err := capi.NewInstancePre(h.linker, m)
 		h.linkMu.RUnlock()

@@ -2,6 +2,7 @@ package coremodule
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 )
@@ -59,38 +60,97 @@ func spinImports() []hostImport {
 	}
 }
 
-// newLinker returns the App's Linker: WASI preview1 plus every Spin 1.x
-// host import: key-value, spin-config, wasi-outbound-http, sqlite, llm,
-// outbound-redis, outbound-pg and outbound-mysql are implemented, the
-// others are stubs that trap naming the function.
-// Per-request state reaches the imports through the Store's data
+// The Host's Linker is filled as its modules are first instantiated, with
+// the imports each one names (linkImports): defining every WASI and Spin
+// 1.x import up front took ~0.5 ms of every app process's start (a cgo call
+// and a Go callback per function), most of them for functions the app never
+// imports. WASI preview1 comes whole (DefineWasi), for a module that
+// imports any of it; key-value, spin-config, wasi-outbound-http, sqlite,
+// llm, outbound-redis, outbound-pg and outbound-mysql are implemented, the
+// other Spin 1.x imports are stubs that trap naming the function. An
+// import the Host does not know stays undefined, and the instantiation
+// names it. Per-request state reaches the imports through the Store's data
 // (instanceState).
-func newLinker(engine *wasmtime.Engine) (*wasmtime.Linker, error) {
-	l := wasmtime.NewLinker(engine)
-	if err := l.DefineWasi(); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("define WASI: %w", err)
+
+// linkedImports are what a Host's Linker defines so far.
+type linkedImports struct {
+	wasi    bool
+	defined map[string]bool // module + "\x00" + name
+}
+
+// linkImports defines in h's Linker the imports of m it does not define
+// yet. It may be called while the Host serves (linkMu).
+func (h *Host) linkImports(m *wasmtime.Module) error {
+	imports := m.Imports()
+	h.linkMu.Lock()
+	defer h.linkMu.Unlock()
+	for _, imp := range imports {
+		name := imp.Name()
+		if name == nil {
+			continue
+		}
+		module := imp.Module()
+		if strings.HasPrefix(module, "wasi_") {
+			if !h.linked.wasi {
+				if err := h.linker.DefineWasi(); err != nil {
+					return fmt.Errorf("define WASI: %w", err)
+				}
+				h.linked.wasi = true
+			}
+			continue
+		}
+		key := module + "\x00" + *name
+		if h.linked.defined[key] {
+			continue
+		}
+		known, ok := knownImport(module, *name)
+		if !ok {
+			continue
+		}
+		if err := defineImport(h.linker, known); err != nil {
+			return err
+		}
+		if h.linked.defined == nil {
+			h.linked.defined = map[string]bool{}
+		}
+		h.linked.defined[key] = true
 	}
-	for _, imp := range append(spinImports(), spin08Imports()...) {
-		params := make([]*wasmtime.ValType, len(imp.params))
-		for i, k := range imp.params {
-			params[i] = wasmtime.NewValType(k)
-		}
-		msg := fmt.Sprintf("%s.%s is not supported by %s", imp.module, imp.name, RuntimeName)
-		fn := func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-			return nil, wasmtime.NewTrap(msg)
-		}
-		impl := hostImplementation(imp.module, imp.name)
-		if impl == nil {
-			impl = spin08Implementation(imp.module, imp.name)
-		}
-		if impl != nil {
-			fn = wrapHost(imp.module, imp.name, impl)
-		}
-		if err := l.FuncNew(imp.module, imp.name, wasmtime.NewFuncType(params, nil), fn); err != nil {
-			l.Close()
-			return nil, fmt.Errorf("define %s.%s: %w", imp.module, imp.name, err)
+	return nil
+}
+
+// knownImport is the Spin 1.x (or wit-bindgen 0.8 Spin) host import
+// module.name, if the Host has one.
+func knownImport(module, name string) (hostImport, bool) {
+	for _, list := range [][]hostImport{spinImports(), spin08Imports()} {
+		for _, imp := range list {
+			if imp.module == module && imp.name == name {
+				return imp, true
+			}
 		}
 	}
-	return l, nil
+	return hostImport{}, false
+}
+
+// defineImport defines imp in l: its implementation, or a stub that traps
+// naming it.
+func defineImport(l *wasmtime.Linker, imp hostImport) error {
+	params := make([]*wasmtime.ValType, len(imp.params))
+	for i, k := range imp.params {
+		params[i] = wasmtime.NewValType(k)
+	}
+	msg := fmt.Sprintf("%s.%s is not supported by %s", imp.module, imp.name, RuntimeName)
+	fn := func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+		return nil, wasmtime.NewTrap(msg)
+	}
+	impl := hostImplementation(imp.module, imp.name)
+	if impl == nil {
+		impl = spin08Implementation(imp.module, imp.name)
+	}
+	if impl != nil {
+		fn = wrapHost(imp.module, imp.name, impl)
+	}
+	if err := l.FuncNew(imp.module, imp.name, wasmtime.NewFuncType(params, nil), fn); err != nil {
+		return fmt.Errorf("define %s.%s: %w", imp.module, imp.name, err)
+	}
+	return nil
 }
