@@ -15,15 +15,7 @@ import (
 // naming it). A second module adds what it imports; an import the Host
 // does not know fails its instantiation naming it.
 func TestHostLinksWhatModulesImport(t *testing.T) {
-	cfg := wasmtime.NewConfig()
-	cfg.SetEpochInterruption(true)
-	engine := wasmtime.NewEngineWithConfig(cfg)
-	defer engine.Close()
-	h, err := NewHost(Config{Engine: engine})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	h, engine := newEpochHost(t)
 	probe := wasmtime.NewStore(engine)
 	defer probe.Close()
 	defined := func(module, name string) bool {
@@ -66,7 +58,7 @@ func TestHostLinksWhatModulesImport(t *testing.T) {
 
 	unknown := &Component{ID: "unknown", Module: testwasm.Module(t, engine, `(module
   (import "spin-nonesuch" "call" (func)))`)}
-	s, err = h.NewStore(t.Context(), unknown, StoreOptions{})
+	s, err := h.NewStore(t.Context(), unknown, StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,20 +7,31 @@ import (
 	"github.com/spinoci/spinoci/test/testwasm"
 )
 
+// newEpochHost returns a Host on an engine of its own with epoch
+// interruption on, as the App's are; both are closed when t ends.
+func newEpochHost(t *testing.T) (*Host, *wasmtime.Engine) {
+	t.Helper()
+	cfg := wasmtime.NewConfig()
+	cfg.SetEpochInterruption(true)
+	engine := wasmtime.NewEngineWithConfig(cfg)
+	h, err := NewHost(Config{Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		h.Close()
+		engine.Close()
+	})
+	return h, engine
+}
+
 // TestStoresShareRegistrations: a request's Store shares a registration
 // that the next request reuses once it is closed; Stores open at once have
 // registrations of their own, of which a Host keeps maxFreeRegistrations;
 // each Store's data, as host functions look it up, is its own request's
 // state; a closed Host keeps no registration.
 func TestStoresShareRegistrations(t *testing.T) {
-	cfg := wasmtime.NewConfig()
-	cfg.SetEpochInterruption(true)
-	engine := wasmtime.NewEngineWithConfig(cfg)
-	defer engine.Close()
-	h, err := NewHost(Config{Engine: engine})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, engine := newEpochHost(t)
 	c := &Component{ID: "c", Module: testwasm.Module(t, engine, `(module (func (export "f")))`)}
 	newStore := func() *Store {
 		t.Helper()
