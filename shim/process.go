@@ -218,10 +218,7 @@ func startChild(ctx context.Context, l appLaunch, cg *taskCgroup) (_ *appProcess
 	if l.sandbox != nil {
 		record, env, err := sandboxFile(l.sandbox, 3+len(cmd.ExtraFiles))
 		if err != nil {
-			controlR.Close()
-			controlW.Close()
-			statusR.Close()
-			statusW.Close()
+			closeFiles([]*os.File{controlR, controlW, statusR, statusW})
 			return nil, err
 		}
 		defer record.Close()

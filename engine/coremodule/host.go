@@ -70,7 +70,7 @@ type Host struct {
 // Linker.
 func NewHost(cfg Config) (*Host, error) {
 	h := &Host{
-		engine: cfg.Engine, linker: wasmtime.NewLinker(cfg.Engine),
+		engine: cfg.Engine, linker: wasmtime.NewLinker(cfg.Engine), linked: linkedImports{defined: map[string]bool{}},
 		stdout: cfg.Stdout, stderr: cfg.Stderr, outbound: cfg.Outbound,
 		guestTimeLimit: cfg.GuestTimeLimit, maxMemory: cfg.MaxInstanceMemory,
 	}

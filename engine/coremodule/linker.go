@@ -110,9 +110,6 @@ func (h *Host) linkImports(m *wasmtime.Module) error {
 		if err := defineImport(h.linker, known); err != nil {
 			return err
 		}
-		if h.linked.defined == nil {
-			h.linked.defined = map[string]bool{}
-		}
 		h.linked.defined[key] = true
 	}
 	return nil

@@ -249,6 +249,7 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 	const char *sandbox = getenv(env_sandbox);
 	const char *cgroup_tasks = getenv(env_cgroup_tasks);
 	const char *cgroup_joined = getenv(env_cgroup_joined);
+	int joined_fd = cgroup_joined != NULL ? atoi(cgroup_joined) : -1;
 
 	spinoci_constructor_began_ns = wall_ns();
 
@@ -257,8 +258,8 @@ __attribute__((constructor)) static void spinoci_nsenter(int argc, char **argv) 
 		join_cgroups(cgroup_tasks);
 	// The shim waits for this close before it counts the process as in
 	// its cgroup (a compile stage it may move out again).
-	if (cgroup_joined != NULL && atoi(cgroup_joined) > 2)
-		close(atoi(cgroup_joined));
+	if (joined_fd > 2)
+		close(joined_fd);
 	if (join != NULL && *join != '\0')
 		join_namespaces(join);
 	if (lo != NULL && strcmp(lo, "1") == 0)
