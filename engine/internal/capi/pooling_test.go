@@ -3,8 +3,15 @@ package capi
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
+	"unsafe"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"golang.org/x/sys/unix"
+
+	"github.com/spinoci/spinoci/test/testwasm"
 )
 
 func TestEngineInstantiatesFromAPool(t *testing.T) {
@@ -134,4 +141,52 @@ func callFresh(t *testing.T, l *Linker, s *Store, c *Component, name string, nre
 		t.Fatal(err)
 	}
 	return f.Call(nresults, args...)
+}
+
+// TestFreedMemoryGivenBackInBatches: the part of a freed memory beyond what
+// the pool resets in place stays resident until PoolDecommitBatch
+// instances have been freed, and then all of them are given back together.
+func TestFreedMemoryGivenBackInBatches(t *testing.T) {
+	if !poolingFits() {
+		t.Skip("the pool's address space cannot be reserved here")
+	}
+	pageSize := os.Getpagesize()
+	engine, _ := NewModuleEngineKeeping(pageSize)
+	defer engine.Close()
+	m := testwasm.Module(t, engine, `(module (memory (export "memory") 2)
+	  (func (export "touch") (i32.store8 (i32.const 65536) (i32.const 1))))`)
+	// The page each instance wrote beyond the first, kept in place.
+	var written [][]byte
+	for i := range PoolDecommitBatch {
+		store := wasmtime.NewStore(engine)
+		store.SetEpochDeadline(1 << 30) // the engine interrupts guests at epochs
+		inst, err := wasmtime.NewInstance(store, m, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inst.GetFunc(store, "touch").Call(store); err != nil {
+			t.Fatal(err)
+		}
+		data := MemoryData(ContextOf(store), LookupMemory(store, inst, "memory"))
+		written = append(written, data[65536:65536+pageSize])
+		store.Close()
+		for j, page := range written {
+			want := i < PoolDecommitBatch-1 // the batch is given back as its last is freed
+			if got := resident(t, page); got != want {
+				t.Fatalf("after %d instances freed: instance %d's written page resident = %v, want %v", i+1, j, got, want)
+			}
+		}
+	}
+}
+
+// resident reports whether page, one page of memory mapped in the process,
+// is resident.
+func resident(t *testing.T, page []byte) bool {
+	t.Helper()
+	var vec [1]byte
+	_, _, errno := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&page[0])), uintptr(len(page)), uintptr(unsafe.Pointer(&vec[0])))
+	if errno != 0 {
+		t.Fatalf("mincore: %v", errno)
+	}
+	return vec[0]&1 != 0
 }
