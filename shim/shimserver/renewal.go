@@ -92,6 +92,34 @@ type renewer struct {
 	// allocatedBefore is the bytes allocated when the server began to
 	// serve.
 	allocatedBefore uint64
+	// signals are the server's signals; one taken by the renewal (see
+	// takeSignal) is in taken until the server's loop handles it.
+	signals <-chan os.Signal
+	taken   os.Signal
+	// execve replaces the process (unix.Exec when nil).
+	execve func(argv0 string, argv, envv []string) error
+}
+
+// takeSignal takes a signal the server received and has not handled yet,
+// which an exec would lose (a SIGTERM: the server would not stop); the
+// renewal then does not happen, and the server's loop handles the signal
+// (takenSignal).
+func (r *renewer) takeSignal() error {
+	select {
+	case s := <-r.signals:
+		r.taken = s
+		return fmt.Errorf("%w: signal %v arrived", errNotRenewed, s)
+	default:
+		return nil
+	}
+}
+
+// takenSignal returns, once, the signal the last renewal took instead of
+// happening (nil if none).
+func (r *renewer) takenSignal() os.Signal {
+	s := r.taken
+	r.taken = nil
+	return s
 }
 
 func allocatedBytes() uint64 {
@@ -203,8 +231,17 @@ func (r *renewer) exec(ctx context.Context, state *renewalState, conns []*tracke
 		return fmt.Errorf("writing the server's state: %w", err)
 	}
 	env := append(os.Environ(), RenewalEnv+"="+strconv.Itoa(memfd))
+	// The last moment a signal can be kept: from the exec until the next
+	// process's handler is set up (~2 ms), a SIGTERM ends the process.
+	if err := r.takeSignal(); err != nil {
+		return err
+	}
 	log.G(ctx).WithField("connections", len(conns)).Debug("renewing the shim server in place")
-	err = unix.Exec("/proc/self/exe", os.Args, env)
+	execve := r.execve
+	if execve == nil {
+		execve = unix.Exec
+	}
+	err = execve("/proc/self/exe", os.Args, env)
 	return fmt.Errorf("exec'ing the server's own binary: %w", err)
 }
 

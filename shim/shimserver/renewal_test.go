@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -211,5 +214,36 @@ func TestAnswerHandedOver(t *testing.T) {
 			codes.Code(resp.Status.GetCode()) != want.code || got.Value != want.value {
 			t.Errorf("stream %d, type %d: %v %q; want stream %d's response: %v %q", id, header[8], codes.Code(resp.Status.GetCode()), got.Value, want.stream, want.code, want.value)
 		}
+	}
+}
+
+// TestRenewalKeepsASignalThatArrived: a signal the server received and has
+// not handled when it is about to exec stops the renewal (the exec would
+// lose it) and goes to the server's loop, once; with none pending, the
+// renewal execs.
+func TestRenewalKeepsASignalThatArrived(t *testing.T) {
+	l, err := net.Listen("unix", filepath.Join(t.TempDir(), "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	signals := make(chan os.Signal, 1)
+	execs := 0
+	r := &renewer{listener: newTrackedListener(l, nil), signals: signals, execve: func(string, []string, []string) error {
+		execs++
+		return errors.New("no exec in a test")
+	}}
+	signals <- syscall.SIGTERM
+	if err := r.exec(t.Context(), &renewalState{}, nil); !errors.Is(err, errNotRenewed) || execs != 0 {
+		t.Fatalf("with a SIGTERM pending: %v, %d execs; want not renewed, no exec", err, execs)
+	}
+	if s := r.takenSignal(); s != syscall.SIGTERM {
+		t.Fatalf("the loop gets %v, want the SIGTERM", s)
+	}
+	if s := r.takenSignal(); s != nil {
+		t.Fatalf("the loop gets %v a second time", s)
+	}
+	if err := r.exec(t.Context(), &renewalState{}, nil); err == nil || errors.Is(err, errNotRenewed) || execs != 1 {
+		t.Fatalf("with no signal pending: %v, %d execs; want the exec's failure", err, execs)
 	}
 }

@@ -104,7 +104,7 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 	logger := log.G(ctx)
 	var renew *renewer
 	if renewable != nil {
-		renew = &renewer{svc: renewable, listener: accepting, conns: conns, log: logs, allocatedBefore: allocatedBytes()}
+		renew = &renewer{svc: renewable, listener: accepting, conns: conns, log: logs, allocatedBefore: allocatedBytes(), signals: signals}
 	}
 	if renewal != nil {
 		answerHandedOver(ctx, methods, inherited, idle.requestDone)
@@ -116,23 +116,29 @@ func serve(ctx context.Context, cfg Config, f flags) error {
 		logger.WithField("connections", len(inherited)).Debug("shim server renewed in place")
 	}
 
+	handle := func(s os.Signal) {
+		switch s {
+		case unix.SIGCHLD:
+			if err := reaper.Reap(); err != nil {
+				logger.WithError(err).Error("reaping exited children")
+			}
+		case unix.SIGTERM, unix.SIGINT:
+			logger.WithField("signal", s).Debug("shutting down on signal")
+			sd.Shutdown()
+		case unix.SIGUSR1:
+			dumpStacks(logger)
+		}
+	}
 	for {
 		select {
 		case s := <-signals:
-			switch s {
-			case unix.SIGCHLD:
-				if err := reaper.Reap(); err != nil {
-					logger.WithError(err).Error("reaping exited children")
-				}
-			case unix.SIGTERM, unix.SIGINT:
-				logger.WithField("signal", s).Debug("shutting down on signal")
-				sd.Shutdown()
-			case unix.SIGUSR1:
-				dumpStacks(logger)
-			}
+			handle(s)
 		case <-renewNow:
 			if renew != nil && ctx.Err() == nil && renew.worthIt() {
 				tryRenewal(ctx, renew, schedule)
+				if s := renew.takenSignal(); s != nil {
+					handle(s)
+				}
 			}
 		case err := <-served:
 			if err != nil && !errors.Is(err, ttrpc.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
