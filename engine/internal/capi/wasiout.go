@@ -19,8 +19,11 @@ const _ = unsafe.Sizeof(wasmtime.WasiConfig{}) - unsafe.Sizeof(uintptr(0)) +
 	(unsafe.Sizeof(uintptr(0)) - unsafe.Sizeof(wasmtime.WasiConfig{}))
 
 // SetStdoutFD sends the guest's stdout to fd, a blocking file descriptor
-// that must stay open as long as the Store. Unlike WasiConfig.SetStdoutFile
-// it opens nothing per Store.
+// that must stay open as long as the Store, through a callback of the C
+// API. Unlike WasiConfig.SetStdoutFile it opens nothing per Store, but
+// Wasmtime then starts a task on a thread pool of its own for each Store
+// and hands every write to it (thread switches), where it writes a file in
+// the guest's thread: a fallback for when a file cannot be opened.
 func SetStdoutFD(wasi *wasmtime.WasiConfig, fd int) { setOutputFD(wasi, false, fd) }
 
 // SetStderrFD is SetStdoutFD for the guest's stderr.
