@@ -1,15 +1,14 @@
 package coremodule
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/test/testio"
 	"github.com/spinoci/spinoci/test/testwasm"
 )
 
@@ -82,11 +81,11 @@ func TestGuestOutputWithoutFreeDescriptors(t *testing.T) {
 // newOutputHost is a Host whose guest output goes to Outputs of the two
 // buffers returned, and a component whose "run" writes "out!" to stdout
 // and "err!" to stderr.
-func newOutputHost(t *testing.T) (*Host, *Component, [2]*Output, *lockedBuffer, *lockedBuffer) {
+func newOutputHost(t *testing.T) (*Host, *Component, [2]*Output, *testio.Buffer, *testio.Buffer) {
 	t.Helper()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testio.Buffer
 	outs := [2]*Output{}
-	for i, dst := range []*lockedBuffer{&stdout, &stderr} {
+	for i, dst := range []*testio.Buffer{&stdout, &stderr} {
 		o, err := NewOutput(dst)
 		if err != nil {
 			t.Fatal(err)
@@ -100,20 +99,12 @@ func newOutputHost(t *testing.T) (*Host, *Component, [2]*Output, *lockedBuffer, 
 		t.Fatal(err)
 	}
 	t.Cleanup(h.Close)
-	c := &Component{ID: "c", Module: testwasm.Module(t, engine, `(module
-	  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-	  (memory (export "memory") 1)
-	  (data (i32.const 16) "out!err!")
-	  (func (export "run")
-	    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 4))
-	    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-	    (i32.store (i32.const 0) (i32.const 20))
-	    (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))))`)}
+	c := &Component{ID: "c", Module: testwasm.Module(t, engine, testwasm.StdioWriterWAT)}
 	return h, c, outs, &stdout, &stderr
 }
 
 // wantOutput closes outs and checks that runs runs of "run" reached them.
-func wantOutput(t *testing.T, outs [2]*Output, stdout, stderr *lockedBuffer, runs int) {
+func wantOutput(t *testing.T, outs [2]*Output, stdout, stderr *testio.Buffer, runs int) {
 	t.Helper()
 	outs[0].Close()
 	outs[1].Close()
@@ -148,23 +139,4 @@ func pipeDescriptors(t *testing.T, outs [2]*Output) int {
 		}
 	}
 	return n
-}
-
-// lockedBuffer is a bytes.Buffer an Output's copier writes while the test
-// reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -54,3 +54,15 @@ func Module(t testing.TB, engine *wasmtime.Engine, wat string) *wasmtime.Module 
 	t.Cleanup(m.Close)
 	return m
 }
+
+// StdioWriterWAT is a WASI module whose export "run" writes "out!" to its
+// stdout and then "err!" to its stderr.
+const StdioWriterWAT = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "out!err!")
+  (func (export "run")
+    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 4))
+    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (i32.store (i32.const 0) (i32.const 20))
+    (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))))`

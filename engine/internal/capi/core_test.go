@@ -147,15 +147,6 @@ func TestCallEachFails(t *testing.T) {
 // TestSetOutputFD: the guest's stdout and stderr go to the given file
 // descriptors.
 func TestSetOutputFD(t *testing.T) {
-	const wat = `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "out!err!")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 4))
-    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (i32.store (i32.const 0) (i32.const 20))
-    (drop (call $write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))))`
 	var pipes [2][2]*os.File
 	wasi := wasmtime.NewWasiConfig()
 	for i, set := range []func(*wasmtime.WasiConfig, int){SetStdoutFD, SetStderrFD} {
@@ -166,8 +157,8 @@ func TestSetOutputFD(t *testing.T) {
 		pipes[i] = [2]*os.File{r, w}
 		set(wasi, int(w.Fd()))
 	}
-	store, inst := instantiate(t, wat, wasi)
-	if _, err := inst.GetFunc(store, "_start").Call(store); err != nil {
+	store, inst := instantiate(t, testwasm.StdioWriterWAT, wasi)
+	if _, err := inst.GetFunc(store, "run").Call(store); err != nil {
 		t.Fatal(err)
 	}
 	store.Close()
