@@ -154,7 +154,8 @@ func (h *Host) setWASI(store *wasmtime.Store, c *Component, opts StoreOptions) e
 // write to it, several thread switches a request (a Rust module under
 // load: ~6 a request and ~30 % of its CPU; with files, 0.8). The callback
 // stays the fallback where the file cannot be opened (the open-file limit
-// reached: a Store holds two while it lives).
+// reached: a Store holds two while it lives). fd is a pipe's write end: the
+// C API opens the path as File::create does, which would truncate a file.
 func setOutput(wasi *wasmtime.WasiConfig, fd int, stderr bool) {
 	open, fallback := wasi.SetStdoutFile, capi.SetStdoutFD
 	if stderr {
