@@ -75,7 +75,7 @@ func spinImports() []hostImport {
 // linkedImports are what a Host's Linker defines so far.
 type linkedImports struct {
 	wasi    bool
-	defined map[string]bool // module + "\x00" + name
+	defined map[string]bool // by importKey
 }
 
 // linkImports defines in h's Linker the imports of m it does not define
@@ -84,6 +84,7 @@ func (h *Host) linkImports(m *wasmtime.Module) error {
 	imports := m.Imports()
 	h.linkMu.Lock()
 	defer h.linkMu.Unlock()
+	var known map[string]hostImport // built once, if a Spin import is new
 	for _, imp := range imports {
 		name := imp.Name()
 		if name == nil {
@@ -99,15 +100,18 @@ func (h *Host) linkImports(m *wasmtime.Module) error {
 			}
 			continue
 		}
-		key := module + "\x00" + *name
+		key := importKey(module, *name)
 		if h.linked.defined[key] {
 			continue
 		}
-		known, ok := knownImport(module, *name)
+		if known == nil {
+			known = knownImports()
+		}
+		hi, ok := known[key]
 		if !ok {
 			continue
 		}
-		if err := defineImport(h.linker, known); err != nil {
+		if err := defineImport(h.linker, hi); err != nil {
 			return err
 		}
 		h.linked.defined[key] = true
@@ -115,18 +119,20 @@ func (h *Host) linkImports(m *wasmtime.Module) error {
 	return nil
 }
 
-// knownImport is the Spin 1.x (or wit-bindgen 0.8 Spin) host import
-// module.name, if the Host has one.
-func knownImport(module, name string) (hostImport, bool) {
+// knownImports are the Spin 1.x (and wit-bindgen 0.8 Spin) host imports
+// the Host has, by importKey.
+func knownImports() map[string]hostImport {
+	known := map[string]hostImport{}
 	for _, list := range [][]hostImport{spinImports(), spin08Imports()} {
 		for _, imp := range list {
-			if imp.module == module && imp.name == name {
-				return imp, true
-			}
+			known[importKey(imp.module, imp.name)] = imp
 		}
 	}
-	return hostImport{}, false
+	return known
 }
+
+// importKey identifies the import module.name.
+func importKey(module, name string) string { return module + "\x00" + name }
 
 // defineImport defines imp in l: its implementation, or a stub that traps
 // naming it.
