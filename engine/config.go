@@ -44,6 +44,9 @@ type Config struct {
 	// MaxConnections bounds concurrent connections; more wait in the
 	// listen backlog. Zero means DefaultMaxConnections().
 	MaxConnections int
+	// NetHTTPFront serves HTTP through net/http even where the fast front
+	// could (an app whose routes all run Spin 1.x modules; fastfront.go).
+	NetHTTPFront bool
 	// TempDir is where single-file mounts are staged; empty means
 	// os.TempDir().
 	TempDir string

@@ -55,10 +55,37 @@ func DefaultMaxConnections() int {
 	return max(16, int(rl.Cur*3/4))
 }
 
-// serve serves h on ln (see App.Serve) within opts' bounds: at most
-// maxConns connections at once (more wait in the listen backlog), idle
-// keep-alive connections closed after idle, requests read within read.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, opts frontOptions) error {
+// httpServer is the front's HTTP server: net/http's, or fasthttp's for
+// Spin 1.x apps (fastfront.go). Serve returns once Shutdown is called;
+// Shutdown waits for the connections to become idle and closes them.
+type httpServer interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
+// newServer returns the front's server within opts' bounds, its requests
+// running in base; fl tracks its connections.
+type newServer func(base context.Context, fl *frontListener, opts frontOptions) httpServer
+
+// netHTTPServer serves h through net/http.
+func netHTTPServer(h http.Handler) newServer {
+	return func(base context.Context, fl *frontListener, opts frontOptions) httpServer {
+		return &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: min(readHeaderTimeout, opts.read),
+			ReadTimeout:       opts.read,
+			IdleTimeout:       opts.idle,
+			BaseContext:       func(net.Listener) context.Context { return base },
+			ConnState:         fl.connState,
+		}
+	}
+}
+
+// serve serves on ln (see App.Serve) with the server newSrv makes, within
+// opts' bounds: at most maxConns connections at once (more wait in the
+// listen backlog), idle keep-alive connections closed after idle,
+// requests read within read.
+func serve(ctx context.Context, ln net.Listener, newSrv newServer, opts frontOptions) error {
 	if opts.maxConns <= 0 {
 		opts.maxConns = DefaultMaxConnections()
 	}
@@ -73,36 +100,32 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, opts frontOptio
 	base, interrupt := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer interrupt(nil)
 	fl := newFrontListener(ln, opts.maxConns, opts.deadlineTick)
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: min(readHeaderTimeout, opts.read),
-		ReadTimeout:       opts.read,
-		IdleTimeout:       opts.idle,
-		BaseContext:       func(net.Listener) context.Context { return base },
-		ConnState:         fl.connState,
-	}
+	srv := newSrv(base, fl, opts)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(fl) }()
 	select {
 	case err := <-errc:
+		if err == nil {
+			err = errors.New("stopped serving")
+		}
 		return fmt.Errorf("engine: serve: %w", err)
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(base, opts.drain)
 	defer cancel()
 	err := srv.Shutdown(sctx)
-	<-errc // http.ErrServerClosed
+	<-errc // http.ErrServerClosed, or nil
 	if err == nil {
 		return nil
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
-		srv.Close()
+		fl.closeConns()
 		return fmt.Errorf("engine: shutdown: %w", err)
 	}
 	log.G(ctx).Warnf("shutdown: %d requests still running after %v (%s): interrupting them",
 		fl.serving(), opts.drain, ShutdownTimeoutEnv)
 	interrupt(fmt.Errorf("the app is stopping and its drain time (%v, %s) is over", opts.drain, ShutdownTimeoutEnv))
-	srv.Close()
+	fl.closeConns()
 	deadline := time.Now().Add(interruptGrace)
 	for fl.serving() > 0 {
 		if time.Now().After(deadline) {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Hostile clients (idle keep-alive connections, connections that send
@@ -17,18 +19,33 @@ import (
 // (within two ticks of its sweep), and with timeouts it records and fires
 // on its sweep.
 func TestFrontBoundsHoldHostileClients(t *testing.T) {
-	t.Run("exact", func(t *testing.T) { testFrontBoundsHoldHostileClients(t, time.Second) })
-	t.Run("swept", func(t *testing.T) { testFrontBoundsHoldHostileClients(t, 20*time.Millisecond) })
+	ok := func(context.Context, []byte) string { return "ok" }
+	for name, srv := range testServers(ok) {
+		t.Run(name+"/exact", func(t *testing.T) { testFrontBoundsHoldHostileClients(t, srv, time.Second) })
+		t.Run(name+"/swept", func(t *testing.T) { testFrontBoundsHoldHostileClients(t, srv, 20*time.Millisecond) })
+	}
 }
 
-func testFrontBoundsHoldHostileClients(t *testing.T, tick time.Duration) {
-	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := io.ReadAll(r.Body); err != nil {
-			w.WriteHeader(http.StatusBadRequest)
-			return
-		}
-		_, _ = io.WriteString(w, "ok")
-	})
+// testServers are the front's two servers (net/http's and the fast
+// front's fasthttp), each answering 200 with what h returns for the
+// request's context and whole body.
+func testServers(h func(ctx context.Context, body []byte) string) map[string]newServer {
+	return map[string]newServer{
+		"net-http": netHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				w.WriteHeader(http.StatusBadRequest)
+				return
+			}
+			_, _ = io.WriteString(w, h(r.Context(), body))
+		})),
+		"fasthttp": fastHTTPServer(func(base context.Context) fasthttp.RequestHandler {
+			return func(rc *fasthttp.RequestCtx) { rc.SetBodyString(h(base, rc.PostBody())) }
+		}, DefaultMaxRequestBodySize),
+	}
+}
+
+func testFrontBoundsHoldHostileClients(t *testing.T, srv newServer, tick time.Duration) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +53,7 @@ func testFrontBoundsHoldHostileClients(t *testing.T, tick time.Duration) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, ln, echo, frontOptions{drain: time.Second, idle: 300 * time.Millisecond, read: 500 * time.Millisecond, maxConns: 10, deadlineTick: tick})
+		done <- serve(ctx, ln, srv, frontOptions{drain: time.Second, idle: 300 * time.Millisecond, read: 500 * time.Millisecond, maxConns: 10, deadlineTick: tick})
 	}()
 	defer func() {
 		cancel()

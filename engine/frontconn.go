@@ -99,6 +99,16 @@ func (l *frontListener) connState(c net.Conn, state http.ConnState) {
 	}
 }
 
+// closeConns closes the open connections (their requests' reads and
+// writes fail).
+func (l *frontListener) closeConns() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		_ = c.Conn.Close()
+	}
+}
+
 // serving is how many connections serve a request now.
 func (l *frontListener) serving() int {
 	l.mu.Lock()

@@ -58,7 +58,7 @@ func (a *App) serveHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *App) serveRoute(w http.ResponseWriter, r *http.Request, c *component, rt inbound.Route, base string) {
 	ctx := r.Context()
 	path := r.URL.EscapedPath()
-	req := &inbound.Request{HTTP: r, Route: rt, Base: base, Path: path, Query: r.URL.RawQuery}
+	req := inbound.FromHTTP(r, rt, base, path)
 	exec := c.exec
 	if !exec.StreamsBody() {
 		body, err := readBody(r, a.cfg.MaxRequestBodySize)
@@ -116,5 +116,9 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // requests do not end.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	a.client.SetListenAddr(ln.Addr())
-	return serve(ctx, ln, a.Handler(), a.frontOptions())
+	newSrv := netHTTPServer(a.Handler())
+	if a.fastFrontServes() {
+		newSrv = fastHTTPServer(a.fastFrontHandler, a.cfg.MaxRequestBodySize)
+	}
+	return serve(ctx, ln, newSrv, a.frontOptions())
 }

@@ -37,13 +37,18 @@ func TestServe(t *testing.T) {
 // TestServeDrain cancels Serve while a request is in flight: the request
 // completes, new connections are refused, and Serve returns nil.
 func TestServeDrain(t *testing.T) {
-	a := singleApp(t, appPath("hello.wasm"), "/...", nil, Config{})
+	for name := range testServers(nil) {
+		t.Run(name, func(t *testing.T) { testServeDrain(t, name) })
+	}
+}
+
+func testServeDrain(t *testing.T, server string) {
 	entered, release := make(chan struct{}), make(chan struct{})
-	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	slow := testServers(func(context.Context, []byte) string {
 		close(entered)
 		<-release
-		a.Handler().ServeHTTP(w, r)
-	})
+		return "hello from spinoci\n"
+	})[server]
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -102,53 +107,59 @@ func TestServeDrain(t *testing.T) {
 // A request still running when the drain ends is interrupted (its
 // context is cancelled) and Serve returns nil once it has ended.
 func TestServeDrainInterrupts(t *testing.T) {
-	entered := make(chan struct{})
-	interrupted := make(chan struct{})
-	busy := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(entered)
-		<-r.Context().Done()
-		close(interrupted)
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, busy, frontOptions{drain: 50 * time.Millisecond}) }()
-	go func() {
-		if resp, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
-			resp.Body.Close()
-		}
-	}()
-	<-entered
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("Serve = %v, want nil after interrupting the request", err)
-	}
-	select {
-	case <-interrupted:
-	default:
-		t.Fatal("Serve returned before the interrupted request ended")
+	for name := range testServers(nil) {
+		t.Run(name, func(t *testing.T) {
+			entered := make(chan struct{})
+			interrupted := make(chan struct{})
+			busy := testServers(func(ctx context.Context, _ []byte) string {
+				close(entered)
+				<-ctx.Done()
+				close(interrupted)
+				return ""
+			})[name]
+			done := serveOneRequest(t, busy, entered)
+			if err := <-done; err != nil {
+				t.Fatalf("Serve = %v, want nil after interrupting the request", err)
+			}
+			select {
+			case <-interrupted:
+			default:
+				t.Fatal("Serve returned before the interrupted request ended")
+			}
+		})
 	}
 }
 
 // A request that ignores the interruption makes Serve fail.
 func TestServeDrainTimeout(t *testing.T) {
-	release := make(chan struct{})
-	defer close(release)
-	entered := make(chan struct{})
-	stuck := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		close(entered)
-		<-release
-	})
+	for name := range testServers(nil) {
+		t.Run(name, func(t *testing.T) {
+			release := make(chan struct{})
+			defer close(release)
+			entered := make(chan struct{})
+			stuck := testServers(func(context.Context, []byte) string {
+				close(entered)
+				<-release
+				return ""
+			})[name]
+			if err := <-serveOneRequest(t, stuck, entered); err == nil {
+				t.Fatal("Serve returned nil although the drain timed out")
+			}
+		})
+	}
+}
+
+// serveOneRequest serves with srv, drain 50 ms, sends one request, and
+// once the handler has entered stops serving; Serve's result comes on the
+// channel returned.
+func serveOneRequest(t *testing.T, srv newServer, entered <-chan struct{}) <-chan error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, ln, stuck, frontOptions{drain: 50 * time.Millisecond}) }()
+	go func() { done <- serve(ctx, ln, srv, frontOptions{drain: 50 * time.Millisecond}) }()
 	go func() {
 		if resp, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
 			resp.Body.Close()
@@ -156,7 +167,5 @@ func TestServeDrainTimeout(t *testing.T) {
 	}()
 	<-entered
 	cancel()
-	if err := <-done; err == nil {
-		t.Fatal("Serve returned nil although the drain timed out")
-	}
+	return done
 }

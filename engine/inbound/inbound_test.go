@@ -12,8 +12,7 @@ func TestRequestHelpers(t *testing.T) {
 	r := httptest.NewRequest("GET", "https://fermyon.dev/base/foo/bar?x=1", nil)
 	r.RemoteAddr = "127.0.0.1:8777"
 	r.Header.Set("X-B", "b")
-	req := &Request{HTTP: r, Base: "/base", Path: "/base/foo/bar", Query: "x=1",
-		Route: Route{Path: "/base/foo", Matched: "/base/foo/...", Raw: "/foo/..."}}
+	req := FromHTTP(r, Route{Path: "/base/foo", Matched: "/base/foo/...", Raw: "/foo/..."}, "/base", "/base/foo/bar")
 	if req.URI() != "/base/foo/bar?x=1" || req.PathInfo() != "/bar" {
 		t.Errorf("URI %q, PathInfo %q", req.URI(), req.PathInfo())
 	}
@@ -81,7 +80,7 @@ func TestParamRouteHeaders(t *testing.T) {
 	rt := Route{Path: "/foo/:userid", Matched: "/foo/:userid/...", Raw: "/foo/:userid/...", Params: [][2]string{{"userid", "42"}}}
 	r := httptest.NewRequest("POST", "https://fermyon.dev/foo/42/bar?key1=value1", nil)
 	r.RemoteAddr = "127.0.0.1:8777"
-	req := &Request{HTTP: r, Base: "/", Path: "/foo/42/bar", Query: "key1=value1", Route: rt}
+	req := FromHTTP(r, rt, "/", "/foo/42/bar")
 	got := map[string]string{}
 	env := map[string]string{}
 	for _, h := range req.SpinHeaders() {

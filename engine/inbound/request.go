@@ -25,14 +25,40 @@ type Route struct {
 
 // Request is a routed HTTP request.
 type Request struct {
+	// HTTP is the request as net/http read it; nil where the App's fast
+	// front read it, which serves Spin 1.x modules only (their executor
+	// uses the fields below and Incoming).
 	HTTP  *http.Request
 	Route Route
 	Base  string // the app's HTTP base path
 	Path  string // escaped (not percent-decoded) path
 	Query string // raw query, without "?"
+	// Method, Host (the Host header or the request target's host) and
+	// RemoteAddr ("ip:port") are the request's.
+	Method, Host, RemoteAddr string
+	// TLS: the request came over TLS.
+	TLS bool
+	// Incoming appends the request's headers where HTTP is nil, as
+	// IncomingHeaders lists them.
+	Incoming HeaderAppender
 	// Body is the request body, read whole, unless the executor streams it
 	// from HTTP.Body itself.
 	Body []byte
+}
+
+// HeaderAppender appends a request's headers with lowercase names (Host
+// first), sorted by name, one pair per value.
+type HeaderAppender interface {
+	AppendHeaders(out [][2]string) [][2]string
+}
+
+// FromHTTP is r, whose escaped path is path, routed as rt in an app whose
+// base path is base.
+func FromHTTP(r *http.Request, rt Route, base, path string) *Request {
+	return &Request{
+		HTTP: r, Route: rt, Base: base, Path: path, Query: r.URL.RawQuery,
+		Method: r.Method, Host: r.Host, RemoteAddr: r.RemoteAddr, TLS: r.TLS != nil,
+	}
 }
 
 // URI is the path and query, as the Spin executor passes it.
@@ -86,12 +112,11 @@ const spinHeaderCount = 7
 // eachSpinHeader calls f with the name, WAGI name and value of each of
 // Spin's default headers for req, in order.
 func (req *Request) eachSpinHeader(f func(name, env, value string)) {
-	r := req.HTTP
 	scheme := "http://"
-	if r.TLS != nil {
+	if req.TLS {
 		scheme = "https://"
 	}
-	host := r.Host
+	host := req.Host
 	if host == "" {
 		host = "localhost"
 	}
@@ -103,7 +128,7 @@ func (req *Request) eachSpinHeader(f func(name, env, value string)) {
 		{"spin-base-path", "X_BASE_PATH", req.Base},
 		{"spin-raw-component-route", "X_RAW_COMPONENT_ROUTE", raw},
 		{"spin-component-route", "X_COMPONENT_ROUTE", strings.TrimSuffix(raw, "/...")},
-		{"spin-client-addr", "X_CLIENT_ADDR", r.RemoteAddr},
+		{"spin-client-addr", "X_CLIENT_ADDR", req.RemoteAddr},
 	}
 	for _, h := range headers {
 		f(h.Header, h.Env, h.Value)
@@ -149,8 +174,12 @@ func (req *Request) Headers() [][2]string {
 
 // AppendHeaders appends Headers to out.
 func (req *Request) AppendHeaders(out [][2]string) [][2]string {
-	out = slices.Grow(out, len(req.HTTP.Header)+1+spinHeaderCount+len(req.Route.Params))
-	out = appendIncoming(out, req.HTTP)
+	if req.HTTP != nil {
+		out = slices.Grow(out, len(req.HTTP.Header)+1+spinHeaderCount+len(req.Route.Params))
+		out = appendIncoming(out, req.HTTP)
+	} else {
+		out = req.Incoming.AppendHeaders(out)
+	}
 	req.eachSpinHeader(func(name, _, value string) {
 		out = append(out, [2]string{name, value})
 	})

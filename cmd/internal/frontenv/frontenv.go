@@ -33,6 +33,10 @@ const (
 	// MaxRequestBodyEnv bounds request bodies (bytes, or with a unit such
 	// as 64MiB); larger ones get 413.
 	MaxRequestBodyEnv = "SPINOCI_MAX_REQUEST_BODY_SIZE"
+	// HTTPServerEnv chooses the HTTP server: "fasthttp" (the default:
+	// fasthttp for apps whose routes all run Spin 1.x modules, net/http
+	// for the others) or "net/http" (net/http for every app).
+	HTTPServerEnv = "SPINOCI_HTTP_SERVER"
 )
 
 // maxShutdownTimeout keeps a stop within Kubernetes' default grace period
@@ -63,6 +67,12 @@ func Read(getenv func(string) string, cfg *engine.Config) error {
 	}
 	if cfg.MaxRequestBodySize, err = maxRequestBodySize(getenv(MaxRequestBodyEnv)); err != nil {
 		return err
+	}
+	switch v := getenv(HTTPServerEnv); v {
+	case "", "fasthttp", "net/http":
+		cfg.NetHTTPFront = v == "net/http"
+	default:
+		return fmt.Errorf("%s=%q: want fasthttp (the default) or net/http", HTTPServerEnv, v)
 	}
 	if v := getenv(MaxConnectionsEnv); v != "" {
 		n, err := strconv.Atoi(v)

@@ -13,15 +13,19 @@ import (
 func TestRead(t *testing.T) {
 	env := map[string]string{
 		ShutdownTimeoutEnv: "20s", IdleTimeoutEnv: "5s", ReadTimeoutEnv: "1m", MaxConnectionsEnv: "100",
-		PoolRenewIdleEnv: "2m", MaxRequestBodyEnv: "64MiB",
+		PoolRenewIdleEnv: "2m", MaxRequestBodyEnv: "64MiB", HTTPServerEnv: "net/http",
 	}
 	var cfg engine.Config
 	if err := Read(func(k string) string { return env[k] }, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.ShutdownTimeout != 20*time.Second || cfg.IdleTimeout != 5*time.Second || cfg.ReadTimeout != time.Minute || cfg.MaxConnections != 100 ||
-		cfg.PoolRenewIdle != 2*time.Minute || cfg.MaxRequestBodySize != 64<<20 {
+		cfg.PoolRenewIdle != 2*time.Minute || cfg.MaxRequestBodySize != 64<<20 || !cfg.NetHTTPFront {
 		t.Errorf("config %+v", cfg)
+	}
+	env[HTTPServerEnv] = "fasthttp"
+	if err := Read(func(k string) string { return env[k] }, &cfg); err != nil || cfg.NetHTTPFront {
+		t.Errorf("%s=fasthttp: net/http front %v (%v)", HTTPServerEnv, cfg.NetHTTPFront, err)
 	}
 	env[PoolRenewIdleEnv] = "0"
 	if err := Read(func(k string) string { return env[k] }, &cfg); err != nil || cfg.PoolRenewIdle >= 0 {
@@ -29,7 +33,7 @@ func TestRead(t *testing.T) {
 	}
 	for name, bad := range map[string]string{
 		ShutdownTimeoutEnv: "26s", IdleTimeoutEnv: "soon", ReadTimeoutEnv: "-1s", MaxConnectionsEnv: "0",
-		PoolRenewIdleEnv: "-5s", MaxRequestBodyEnv: "lots",
+		PoolRenewIdleEnv: "-5s", MaxRequestBodyEnv: "lots", HTTPServerEnv: "hyper",
 	} {
 		err := Read(func(k string) string {
 			if k == name {

@@ -13,14 +13,14 @@ import (
 // the Spin executor serves modules: same request headers, body read whole,
 // same status and header rules for the response.
 func (e *Executor) serveInbound(ctx context.Context, w http.ResponseWriter, req *inbound.Request) {
-	if _, ok := inbound.SpinMethod(req.HTTP.Method); !ok {
+	if _, ok := inbound.SpinMethod(req.Method); !ok {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
 	h, done := e.handler.Acquire()
 	defer done()
 	resp, err := e.host.CallInbound(ctx, h, wasip2.InboundRequest{
-		Method:  strings.ToLower(req.HTTP.Method),
+		Method:  strings.ToLower(req.Method),
 		URI:     req.URI(),
 		Headers: req.Headers(),
 		// The body is always some, params always empty.

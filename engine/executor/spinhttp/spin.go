@@ -41,6 +41,7 @@ type Executor struct {
 // frame is what one request needs besides its Store, kept for the next
 // request so that a request allocates little (less GC work per request).
 type frame struct {
+	exec *Executor
 	// refs holds no Go pointers, as what cgo is given a pointer into must
 	// not.
 	refs    *instanceRefs
@@ -61,7 +62,7 @@ func (e *Executor) getFrame() *frame {
 	if f, ok := e.frames.Get().(*frame); ok {
 		return f
 	}
-	return &frame{refs: new(instanceRefs)}
+	return &frame{exec: e, refs: new(instanceRefs)}
 }
 
 // maxFrameBuffer is the largest buffer (response body, guest scratch) a
@@ -149,18 +150,41 @@ func (e *Executor) ReleasesAfterResponse() bool { return e.releaseAfterResponse 
 // Serve answers req with the guest's response; methods outside Spin's
 // method enum get 405.
 func (e *Executor) Serve(ctx context.Context, w http.ResponseWriter, req *inbound.Request) {
-	method, ok := inbound.SpinMethod(req.HTTP.Method)
-	if !ok {
-		w.WriteHeader(http.StatusMethodNotAllowed)
+	a, status := e.Respond(ctx, req)
+	if a == nil {
+		w.WriteHeader(status)
 		return
+	}
+	inbound.WriteResponse(ctx, w, e.comp.ID, a.Response())
+	a.Release()
+}
+
+// Answer is a request's response, valid until Release.
+type Answer frame
+
+// Response is the guest's response, not yet validated (see
+// inbound.CheckResponse).
+func (a *Answer) Response() *inbound.Response { return &a.resp }
+
+// Release gives the answer's buffers back to its executor, for another
+// request.
+func (a *Answer) Release() { a.exec.putFrame((*frame)(a)) }
+
+// Respond runs req. It returns the guest's answer, or nil and the status
+// that answers req instead: 405 for a method outside Spin's method enum,
+// 500 when the guest fails (logged).
+func (e *Executor) Respond(ctx context.Context, req *inbound.Request) (*Answer, int) {
+	method, ok := inbound.SpinMethod(req.Method)
+	if !ok {
+		return nil, http.StatusMethodNotAllowed
 	}
 	f := e.getFrame()
-	defer e.putFrame(f)
 	if err := e.call(ctx, f, method, req); err != nil {
-		inbound.Fail(ctx, w, e.comp.ID, err)
-		return
+		e.putFrame(f)
+		inbound.LogFailure(ctx, e.comp.ID, err)
+		return nil, http.StatusInternalServerError
 	}
-	inbound.WriteResponse(ctx, w, e.comp.ID, &f.resp)
+	return (*Answer)(f), 0
 }
 
 // call instantiates the module in a fresh Store, calls

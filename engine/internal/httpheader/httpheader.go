@@ -55,23 +55,68 @@ func AppendPairs(out [][2]string, h http.Header) [][2]string {
 // lowerName is strings.ToLower(name), without allocating for the header
 // names most requests carry.
 func lowerName(name string) string {
-	switch name {
-	case "Accept":
-		return "accept"
-	case "Accept-Encoding":
-		return "accept-encoding"
-	case "Accept-Language":
-		return "accept-language"
-	case "Connection":
-		return "connection"
-	case "Content-Length":
-		return "content-length"
-	case "Content-Type":
-		return "content-type"
-	case "User-Agent":
-		return "user-agent"
+	if lower, ok := commonLower(name); ok {
+		return lower
 	}
 	return strings.ToLower(name)
+}
+
+// LowerBytes is name as a lowercase string, not allocated for the header
+// names most requests carry.
+func LowerBytes(name []byte) string {
+	if lower, ok := commonLower(string(name)); ok { // the conversion does not escape: no copy
+		return lower
+	}
+	b := make([]byte, len(name))
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return string(b)
+}
+
+// commonLower is the lowercase form of the header names most requests
+// carry, given in either case.
+func commonLower(name string) (string, bool) {
+	switch name {
+	case "Accept":
+		return "accept", true
+	case "Accept-Encoding":
+		return "accept-encoding", true
+	case "Accept-Language":
+		return "accept-language", true
+	case "Connection":
+		return "connection", true
+	case "Content-Length":
+		return "content-length", true
+	case "Content-Type":
+		return "content-type", true
+	case "User-Agent":
+		return "user-agent", true
+	case "Host":
+		return "host", true
+	}
+	switch name {
+	case "accept":
+		return "accept", true
+	case "accept-encoding":
+		return "accept-encoding", true
+	case "accept-language":
+		return "accept-language", true
+	case "connection":
+		return "connection", true
+	case "content-length":
+		return "content-length", true
+	case "content-type":
+		return "content-type", true
+	case "user-agent":
+		return "user-agent", true
+	case "host":
+		return "host", true
+	}
+	return "", false
 }
 
 // CanonicalName is http.CanonicalHeaderKey(name) for a valid name (see

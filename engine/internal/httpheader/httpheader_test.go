@@ -3,6 +3,7 @@ package httpheader
 import (
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,20 @@ func TestCanonicalName(t *testing.T) {
 		if got, want := CanonicalName(name), http.CanonicalHeaderKey(name); got != want {
 			t.Errorf("CanonicalName(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// LowerBytes is strings.ToLower, without allocating for the common names
+// in either case.
+func TestLowerBytes(t *testing.T) {
+	for _, name := range []string{"Accept", "accept-encoding", "Accept-Language", "Connection", "Content-Length",
+		"content-type", "User-Agent", "Host", "X-Custom", "x-lower", "MiXeD-Ca5e", "", "é-X"} {
+		if got, want := LowerBytes([]byte(name)), strings.ToLower(name); got != want {
+			t.Errorf("LowerBytes(%q) = %q, want %q", name, got, want)
+		}
+	}
+	common := []byte("User-Agent")
+	if n := testing.AllocsPerRun(100, func() { _ = LowerBytes(common) }); n != 0 {
+		t.Errorf("LowerBytes(%q): %v allocations, want none", common, n)
 	}
 }

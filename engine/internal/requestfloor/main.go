@@ -1,26 +1,31 @@
-// Command requestfloor is the benchmark's request floor: the native
-// baseline's server (package benchserver) whose handler answers each
-// request with the body of a fresh Wasmtime instance of a Spin 1.x HTTP
-// module (capi.RequestFloor: one cgo call per request). Its requests/s
-// against the native server's bound what a Go host of Spin modules with a
-// fresh instance per request can reach; the benchmark runs it in a runc
-// container beside the native server.
+// Command requestfloor is the benchmark's request floor: an HTTP server
+// answering each request with the body of a fresh Wasmtime instance of a
+// Spin 1.x HTTP module (capi.RequestFloor: one cgo call per request),
+// through fasthttp as the engine's front serves apps of Spin 1.x modules.
+// Its requests/s against the native server's bound what a Go host of Spin
+// modules with a fresh instance per request can reach; the benchmark runs
+// it in a runc container beside the native server.
 //
-// Environment: ADDR (see benchserver), WASM (the module, default
+// Environment: ADDR (default 127.0.0.1:8080), WASM (the module, default
 // /hello.wasm) and KEEP_RESIDENT (bytes of each freed memory its pool
 // resets in place, default 4096: the page the benchmark's hello writes,
-// which the engine's fitted reset keeps for it too).
+// which the engine's fitted reset keeps for it too). It stops gracefully
+// on SIGTERM or SIGINT (as pid 1 in a container, an unhandled SIGTERM is
+// ignored).
 package main
 
 import (
+	"context"
 	"log"
-	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/spinoci/spinoci/engine/internal/capi"
-	"github.com/spinoci/spinoci/test/e2e/bench/benchserver"
+	"github.com/valyala/fasthttp"
 )
 
 // maxBody is the largest response body served.
@@ -40,17 +45,32 @@ func main() {
 		log.Fatal(err)
 	}
 	bodies := sync.Pool{New: func() any { return new([maxBody]byte) }}
-	benchserver.Run(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		body := bodies.Get().(*[maxBody]byte)
-		defer bodies.Put(body)
-		n, err := floor.Request(body[:])
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write(body[:n])
-	}))
+	srv := &fasthttp.Server{
+		Handler: func(rc *fasthttp.RequestCtx) {
+			body := bodies.Get().(*[maxBody]byte)
+			defer bodies.Put(body)
+			n, err := floor.Request(body[:])
+			if err != nil {
+				rc.Error(err.Error(), fasthttp.StatusInternalServerError)
+				return
+			}
+			rc.SetContentType("text/plain")
+			rc.SetBody(body[:n])
+		},
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.ShutdownWithContext(sctx)
+	}()
+	if err := srv.ListenAndServe(envOr("ADDR", "127.0.0.1:8080")); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // envOr is the environment variable name, or def when it is unset or empty.

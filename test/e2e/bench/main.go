@@ -15,8 +15,9 @@
 //     BenchmarkCompile);
 //   - P3: hello requests/s (`wrk -t2 -c50`) against the native Go server,
 //     both in containers, and each server's CPU time per request, with the
-//     request floor (engine/internal/requestfloor: the native server
-//     answering from a fresh Wasmtime instance of hello) as its bound; the
+//     request floor (engine/internal/requestfloor: fasthttp, the engine's
+//     server for Spin 1.x apps, answering from a fresh Wasmtime instance of
+//     hello) as its bound; the
 //     same for the Go module and the JS component, without a target;
 //   - P4: idle PSS per app (shim + app process) at several app counts up to
 //     -apps, then of a few of them after metrics polling (`ctr task

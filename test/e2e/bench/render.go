@@ -349,12 +349,13 @@ func renderThroughput(p func(string, ...any), r results) {
 }
 
 // requestFloorText says what P3's bound is.
-const requestFloorText = "the request floor (`engine/internal/requestfloor`), the native server's own code and settings answering " +
-	"each request from a fresh Wasmtime instance of hello (a new Store, the module instantiated from the engine's " +
-	"instance pool, `handle-http-request` called, its body copied out: one cgo call), in runc like the native server, " +
-	"measured in the same rounds; it skips what a Spin host does besides (the request's URI and headers written into the " +
-	"guest, freeing what it returned, host state) and its pool resets in place only the first 4 KiB of each memory " +
-	"(the page hello writes, as the engine's fitted reset does), so no Go host running hello afresh per request serves more"
+const requestFloorText = "the request floor (`engine/internal/requestfloor`): fasthttp, as the engine's front serves apps of " +
+	"Spin 1.x modules, answering each request from a fresh Wasmtime instance of hello (a new Store, the module " +
+	"instantiated from the engine's instance pool, `handle-http-request` called, its body copied out: one cgo call), in " +
+	"runc like the native server, measured in the same rounds; it skips what a Spin host does besides (the request's URI " +
+	"and headers written into the guest, freeing what it returned, host state) and its pool resets in place only the " +
+	"first 4 KiB of each memory (the page hello writes, as the engine's fitted reset does), so no Go host running hello " +
+	"afresh per request on that server serves more"
 
 // wrkTable writes a table of wrk runs.
 func wrkTable(p func(string, ...any), runs []wrkResult) {

@@ -39,9 +39,9 @@ type workloads struct {
 	// floor is the start floor (package startfloor): spinoci's start
 	// action and shim server answering 200 themselves.
 	floor workload
-	// requestFloor is P3's bound (engine/internal/requestfloor): the
-	// native server's set-up answering from a fresh Wasmtime instance of
-	// hello per request, in runc.
+	// requestFloor is P3's bound (engine/internal/requestfloor): fasthttp
+	// answering from a fresh Wasmtime instance of hello per request, in
+	// runc.
 	requestFloor workload
 	nativeBin    string // the native server's binary (the runc workload's image)
 	filesBytes   int64  // total size of the P5 app's static files
