@@ -142,7 +142,14 @@ type fastFront struct {
 // fastRequest is a request of the fast front, kept for the next one.
 type fastRequest struct {
 	inbound.Request
-	header *fasthttp.RequestHeader
+	// headers are the request's (see AppendHeaders).
+	headers [][2]string
+}
+
+// reset forgets the request, keeping the headers' room.
+func (fr *fastRequest) reset() {
+	clear(fr.headers)
+	*fr = fastRequest{headers: fr.headers[:0]}
 }
 
 func (f *fastFront) serve(rc *fasthttp.RequestCtx) {
@@ -168,10 +175,13 @@ func (f *fastFront) serve(rc *fasthttp.RequestCtx) {
 		fr = new(fastRequest)
 	}
 	defer func() {
-		*fr = fastRequest{}
+		fr.reset()
 		f.reqs.Put(fr)
 	}()
-	fr.header = &rc.Request.Header
+	if !fr.readHeaders(&rc.Request.Header, host) {
+		rc.SetStatusCode(http.StatusBadRequest)
+		return
+	}
 	fr.Request = inbound.Request{
 		Route: rt.inbound(params), Base: f.a.base, Path: path, Query: query,
 		Method: methodName(rc.Method()), Host: host, RemoteAddr: rc.RemoteAddr().String(),
@@ -220,27 +230,45 @@ func (f *fastFront) serveWellKnown(rc *fasthttp.RequestCtx, path string) {
 	}
 }
 
-// AppendHeaders appends the request's headers as net/http's front gives
-// them to guests (inbound.IncomingHeaders): Host first (the request
-// target's host, else the header), then the others as received, without
-// Transfer-Encoding (net/http takes it out), names lowercase, sorted by
-// name, one pair per line. (net/http also adds "Cache-Control: no-cache"
-// to a request with "Pragma: no-cache" and none; Spin does not, nor does
-// this.)
-func (fr *fastRequest) AppendHeaders(out [][2]string) [][2]string {
-	if fr.Host != "" {
-		out = append(out, [2]string{"host", fr.Host})
+// readHeaders reads h's headers as net/http's front gives them to guests
+// (inbound.IncomingHeaders): Host first (host: the request target's, else
+// the header), then the others as received, without Transfer-Encoding
+// (net/http takes it out, and Content-Length with it), names lowercase,
+// sorted by name, one pair per line. (net/http also adds "Cache-Control:
+// no-cache" to a request with "Pragma: no-cache" and none; Spin does not,
+// nor does this.) It is false, as net/http answers 400, for a name or
+// value that is not valid.
+func (fr *fastRequest) readHeaders(h *fasthttp.RequestHeader, host string) bool {
+	if host != "" {
+		fr.headers = append(fr.headers, [2]string{"host", host})
 	}
-	start := len(out)
-	for name, value := range fr.header.AllInOrder() {
+	start := len(fr.headers)
+	chunked := false
+	for name, value := range h.AllInOrder() {
 		lower := httpheader.LowerBytes(name)
-		if lower == "host" || lower == "transfer-encoding" {
+		switch lower {
+		case "host":
+			continue
+		case "transfer-encoding":
+			chunked = true
 			continue
 		}
-		out = append(out, [2]string{lower, string(value)})
+		v := string(value)
+		if !httpheader.ValidName(lower) || !httpheader.ValidValue(v) {
+			return false
+		}
+		fr.headers = append(fr.headers, [2]string{lower, v})
 	}
-	slices.SortStableFunc(out[start:], func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-	return out
+	if chunked {
+		fr.headers = slices.DeleteFunc(fr.headers, func(p [2]string) bool { return p[0] == "content-length" })
+	}
+	slices.SortStableFunc(fr.headers[start:], func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return true
+}
+
+// AppendHeaders appends the request's headers (see readHeaders).
+func (fr *fastRequest) AppendHeaders(out [][2]string) [][2]string {
+	return append(out, fr.headers...)
 }
 
 // methodName is the method as a string, not allocated for Spin's methods.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/containerd/log"
 	"github.com/spinoci/spinoci/engine/inbound"
-	"github.com/spinoci/spinoci/engine/internal/httpheader"
 )
 
 // holdBytes is how much output is held before the response is committed.
@@ -117,15 +116,9 @@ func splitCGIHead(held []byte) (head, rest []byte, ok bool) {
 // Content-Length); an invalid one fails the request as
 // inbound.WriteResponse does.
 func writeHead(ctx context.Context, w http.ResponseWriter, component string, resp *inbound.Response) bool {
-	if resp.Status < 200 || resp.Status > 599 {
-		inbound.Fail(ctx, w, component, fmt.Errorf("invalid response status %d", resp.Status))
+	if err := inbound.CheckResponse(resp); err != nil {
+		inbound.Fail(ctx, w, component, err)
 		return false
-	}
-	for _, h := range resp.Headers {
-		if !httpheader.ValidName(h[0]) || !httpheader.ValidValue(h[1]) {
-			inbound.Fail(ctx, w, component, fmt.Errorf("invalid response header %q", h[0]))
-			return false
-		}
 	}
 	for _, h := range resp.Headers {
 		w.Header().Set(h[0], h[1])
