@@ -6,25 +6,20 @@
 // modules with a fresh instance per request can reach; the benchmark runs
 // it in a runc container beside the native server.
 //
-// Environment: ADDR (default 127.0.0.1:8080), WASM (the module, default
+// Environment: ADDR (see package benchserver), WASM (the module, default
 // /hello.wasm) and KEEP_RESIDENT (bytes of each freed memory its pool
 // resets in place, default 4096: the page the benchmark's hello writes,
-// which the engine's fitted reset keeps for it too). It stops gracefully
-// on SIGTERM or SIGINT (as pid 1 in a container, an unhandled SIGTERM is
-// ignored).
+// which the engine's fitted reset keeps for it too).
 package main
 
 import (
-	"context"
 	"log"
 	"os"
-	"os/signal"
 	"strconv"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/spinoci/spinoci/engine/internal/capi"
+	"github.com/spinoci/spinoci/test/e2e/bench/benchserver"
 	"github.com/valyala/fasthttp"
 )
 
@@ -60,15 +55,8 @@ func main() {
 		NoDefaultServerHeader: true,
 		NoDefaultContentType:  true,
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.ShutdownWithContext(sctx)
-	}()
-	if err := srv.ListenAndServe(envOr("ADDR", "127.0.0.1:8080")); err != nil {
+	benchserver.ShutdownOnSignal(srv.ShutdownWithContext)
+	if err := srv.ListenAndServe(benchserver.Addr()); err != nil {
 		log.Fatal(err)
 	}
 }
