@@ -158,18 +158,6 @@ func (f *fastFront) serve(rc *fasthttp.RequestCtx) {
 		rc.SetStatusCode(http.StatusBadRequest)
 		return
 	}
-	if path == "*" && rc.IsOptions() {
-		return // 200, as net/http answers "OPTIONS *" itself
-	}
-	if strings.HasPrefix(path, wellKnownPrefix) {
-		f.serveWellKnown(rc, path)
-		return
-	}
-	rt, params, ok := f.a.router.match(path)
-	if !ok {
-		rc.SetStatusCode(http.StatusNotFound)
-		return
-	}
 	fr, _ := f.reqs.Get().(*fastRequest)
 	if fr == nil {
 		fr = new(fastRequest)
@@ -180,6 +168,18 @@ func (f *fastFront) serve(rc *fasthttp.RequestCtx) {
 	}()
 	if !fr.readHeaders(&rc.Request.Header, host) {
 		rc.SetStatusCode(http.StatusBadRequest)
+		return
+	}
+	if path == "*" && rc.IsOptions() {
+		return // 200, as net/http answers "OPTIONS *" itself
+	}
+	if strings.HasPrefix(path, wellKnownPrefix) {
+		f.serveWellKnown(rc, path)
+		return
+	}
+	rt, params, ok := f.a.router.match(path)
+	if !ok {
+		rc.SetStatusCode(http.StatusNotFound)
 		return
 	}
 	fr.Request = inbound.Request{
@@ -204,6 +204,7 @@ func (f *fastFront) serve(rc *fasthttp.RequestCtx) {
 	for _, h := range resp.Headers {
 		// The body's length is known: fasthttp sends it, whatever the
 		// guest said. A 304 has no Content-Type (net/http drops it too).
+		// (fasthttp sends its own Date, whatever the guest set.)
 		if strings.EqualFold(h[0], "content-length") || strings.EqualFold(h[0], "transfer-encoding") ||
 			resp.Status == http.StatusNotModified && strings.EqualFold(h[0], "content-type") {
 			continue

@@ -188,6 +188,7 @@ func TestFastFrontAnswersAsNetHTTP(t *testing.T) {
 		"GET /base/foo HTTP/1.1\r\n\r\n",
 		"GET /base/foo HTTP/1.1\r\nHost: h\r\nHost: i\r\n\r\n",
 		"GET /base/foo HTTP/1.1\r\nHost: h\r\nX Y: z\r\n\r\n",
+		"GET /elsewhere HTTP/1.1\r\nHost: h\r\nX Y: z\r\n\r\n",
 		"GET /base/foo HTTP/1.1\r\nHost: h\r\nX-Y: a\x01b\r\n\r\n",
 		"POST /base/foo HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nbodyy",
 	} {
