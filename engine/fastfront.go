@@ -274,21 +274,9 @@ func (fr *fastRequest) AppendHeaders(out [][2]string) [][2]string {
 
 // methodName is the method as a string, not allocated for Spin's methods.
 func methodName(m []byte) string {
-	switch string(m) {
-	case http.MethodGet:
-		return http.MethodGet
-	case http.MethodPost:
-		return http.MethodPost
-	case http.MethodPut:
-		return http.MethodPut
-	case http.MethodDelete:
-		return http.MethodDelete
-	case http.MethodPatch:
-		return http.MethodPatch
-	case http.MethodHead:
-		return http.MethodHead
-	case http.MethodOptions:
-		return http.MethodOptions
+	if n, ok := inbound.SpinMethod(string(m)); ok { // the conversion does not escape: no copy
+		name, _ := inbound.SpinMethodName(n)
+		return name
 	}
 	return string(m)
 }

@@ -225,3 +225,44 @@ func TestFastFrontBoundsHeaders(t *testing.T) {
 		t.Errorf("%d KiB of headers: %d, want 431", maxHeaderBytes>>10, resp.StatusCode)
 	}
 }
+
+// methodName gives Spin's methods without allocating, others as they are.
+func TestMethodName(t *testing.T) {
+	for _, m := range []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "PROPFIND", "get"} {
+		if got := methodName([]byte(m)); got != m {
+			t.Errorf("methodName(%q) = %q", m, got)
+		}
+	}
+	get := []byte("GET")
+	if n := testing.AllocsPerRun(100, func() { _ = methodName(get) }); n != 0 {
+		t.Errorf("methodName(GET): %v allocations, want none", n)
+	}
+}
+
+// App.Serve serves an app of Spin 1.x modules through the fast front, and
+// through net/http with NetHTTPFront: net/http gives a response without
+// Content-Type one it sniffs from the body, the fast front none.
+func TestServeChoosesTheServer(t *testing.T) {
+	wasm := watFile(t, spinWAT(echoHandler(200)))
+	for _, c := range []struct {
+		cfg         Config
+		contentType string
+	}{{Config{}, ""}, {Config{NetHTTPFront: true}, "text/plain; charset=utf-8"}} {
+		a := singleApp(t, wasm, "/...", nil, c.cfg)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Serve(ctx, ln) }()
+		resp := exchange(t, ln.Addr().String(), "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+		if got := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || got != c.contentType {
+			t.Errorf("NetHTTPFront %v: %d, Content-Type %q, want 200 and %q", c.cfg.NetHTTPFront, resp.StatusCode, got, c.contentType)
+		}
+	}
+}

@@ -78,7 +78,7 @@ func LowerBytes(name []byte) string {
 }
 
 // commonLower is the lowercase form of the header names most requests
-// carry, given in either case.
+// carry, given in canonical form (as net/http and fasthttp give them).
 func commonLower(name string) (string, bool) {
 	switch name {
 	case "Accept":
@@ -96,24 +96,6 @@ func commonLower(name string) (string, bool) {
 	case "User-Agent":
 		return "user-agent", true
 	case "Host":
-		return "host", true
-	}
-	switch name {
-	case "accept":
-		return "accept", true
-	case "accept-encoding":
-		return "accept-encoding", true
-	case "accept-language":
-		return "accept-language", true
-	case "connection":
-		return "connection", true
-	case "content-length":
-		return "content-length", true
-	case "content-type":
-		return "content-type", true
-	case "user-agent":
-		return "user-agent", true
-	case "host":
 		return "host", true
 	}
 	return "", false
