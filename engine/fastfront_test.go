@@ -248,17 +248,9 @@ func TestServeChoosesTheServer(t *testing.T) {
 		cfg         Config
 		contentType string
 	}{{Config{}, ""}, {Config{NetHTTPFront: true}, "text/plain; charset=utf-8"}} {
-		a := singleApp(t, wasm, "/...", nil, c.cfg)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- a.Serve(ctx, ln) }()
-		resp := exchange(t, ln.Addr().String(), "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
-		cancel()
-		if err := <-done; err != nil {
+		addr, stop := startServe(t, singleApp(t, wasm, "/...", nil, c.cfg))
+		resp := exchange(t, addr, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello")
+		if err := stop(); err != nil {
 			t.Fatalf("Serve: %v", err)
 		}
 		if got := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || got != c.contentType {

@@ -224,17 +224,11 @@ func rssBytes(t *testing.T) int64 {
 func TestServeInterruptsLoopingGuests(t *testing.T) {
 	a := singleApp(t, watFile(t, spinWAT(loopForever+"\n(i32.const 0)")), "/...", nil,
 		Config{ShutdownTimeout: 300 * time.Millisecond, Env: []string{GuestTimeLimitEnv + "=0"}})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
+	addr, stop := startServe(t, a)
 	answered := make(chan int, 3)
 	for range 3 {
 		go func() {
-			resp, err := http.Get("http://" + ln.Addr().String() + "/")
+			resp, err := http.Get("http://" + addr + "/")
 			if err != nil {
 				answered <- 0
 				return
@@ -248,8 +242,7 @@ func TestServeInterruptsLoopingGuests(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	start := time.Now()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Serve = %v, want nil", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {

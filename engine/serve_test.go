@@ -11,15 +11,8 @@ import (
 
 func TestServe(t *testing.T) {
 	a := singleApp(t, appPath("hello.wasm"), "/...", nil, Config{})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-
-	resp, err := http.Get("http://" + ln.Addr().String() + "/x")
+	addr, stop := startServe(t, a)
+	resp, err := http.Get("http://" + addr + "/x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,9 +21,25 @@ func TestServe(t *testing.T) {
 	if resp.StatusCode != 200 || string(body) != "hello from spinoci\n" {
 		t.Fatalf("got %d %q", resp.StatusCode, body)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Serve: %v", err)
+	}
+}
+
+// startServe runs a.Serve on a loopback listener; stop cancels it and
+// returns what it returned.
+func startServe(t *testing.T, a *App) (addr string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	return ln.Addr().String(), func() error {
+		cancel()
+		return <-done
 	}
 }
 
